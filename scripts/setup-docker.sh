@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# Makes a Docker engine available for berth's end-to-end tests, on a fresh Debian machine too:
+#   1. installs docker.io, busybox-static and iproute2 when missing (apt-get update once first);
+#   2. mounts cgroups when nothing has (no systemd here);
+#   3. starts dockerd when no engine answers on /var/run/docker.sock (in its own session, logging
+#      to /var/log/berth-dockerd.log), with --storage-driver=vfs when overlay2 is not usable and
+#      --iptables=false only when the daemon cannot start with iptables;
+#   4. waits (60 s at most) for `docker version` to answer, then builds the test images
+#      (scripts/make-test-image.sh).
+# It writes /run/berth/dockerd-started (the pid) only when it started dockerd itself, so that
+# `scripts/setup-docker.sh --stop-if-started`, run once at the end of a test run, leaves the
+# machine as it was found. Idempotent, quiet unless something fails (BERTH_SETUP_VERBOSE=1 prints
+# each step and its time), serialised with flock so concurrent test files can all call it.
+set -euo pipefail
+export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SOCK=/var/run/docker.sock
+PIDFILE=/var/run/docker.pid
+LOG=/var/log/berth-dockerd.log
+MARKER_DIR=/run/berth
+MARKER=$MARKER_DIR/dockerd-started
+LOCK=/run/lock/berth-docker-setup.lock
+WAIT=${BERTH_DOCKER_WAIT:-60}
+DATA_ROOT=/var/lib/docker
+
+out=$(mktemp /tmp/berth-setup-docker.XXXXXX)
+attempt=$out.dockerd # the daemon's log lines of the last failed start
+trap 'rm -f "$out" "$attempt"' EXIT
+t0=$(date +%s%N)
+
+say() { [ -z "${BERTH_SETUP_VERBOSE:-}" ] || echo "setup-docker: +$(( ($(date +%s%N) - t0) / 1000000 ))ms $*" >&2; }
+fail() {
+  echo "setup-docker: $*" >&2
+  if [ -s "$out" ]; then echo "--- last output:" >&2; tail -n 40 "$out" >&2; fi
+  exit 1
+}
+# Quiet: a step's output is kept and shown only when something fails.
+run() { "$@" >>"$out" 2>&1; }
+
+engine_answers() { timeout 10 docker -H "unix://$SOCK" version --format '{{.Server.Version}}' >/dev/null 2>&1; }
+is_dockerd() { [ -n "${1:-}" ] && [ "$(cat "/proc/$1/comm" 2>/dev/null)" = dockerd ]; }
+
+stop_if_started() {
+  [ -f "$MARKER" ] || return 0
+  local pid; pid=$(cat "$MARKER")
+  if is_dockerd "$pid"; then
+    say "stopping dockerd $pid"
+    kill -TERM "$pid"
+    local deadline=$((SECONDS + 60))
+    while is_dockerd "$pid" && ((SECONDS < deadline)); do sleep 0.2; done
+    if is_dockerd "$pid"; then kill -KILL "$pid"; sleep 0.5; fi
+  fi
+  rm -f "$MARKER"
+}
+
+install_missing() {
+  local need=()
+  { command -v dockerd && command -v docker && command -v containerd && command -v runc; } >/dev/null || need+=(docker.io)
+  dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'install ok installed' || need+=(busybox-static)
+  command -v ip >/dev/null || need+=(iproute2)
+  ((${#need[@]})) || return 0
+  say "installing ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  run apt-get -o DPkg::Lock::Timeout=300 update || fail "apt-get update failed"
+  run apt-get -o DPkg::Lock::Timeout=300 install -y "${need[@]}" || fail "apt-get install ${need[*]} failed"
+}
+
+mount_cgroups() {
+  grep -qE '^[^ ]+ [^ ]+ cgroup2? ' /proc/mounts && return 0
+  say "mounting cgroups"
+  command -v cgroupfs-mount >/dev/null || run apt-get install -y cgroupfs-mount || fail "no cgroups are mounted and cgroupfs-mount could not be installed"
+  run cgroupfs-mount || fail "cgroupfs-mount failed"
+}
+
+# overlay2 needs an overlay mount to work on the data root's filesystem (it does not on top of
+# another overlay, e.g. inside some containers); try one for real.
+overlay_usable() {
+  grep -qw overlay /proc/filesystems || modprobe overlay >/dev/null 2>&1 || return 1
+  mkdir -p "$DATA_ROOT" && chmod 710 "$DATA_ROOT"
+  local d; d=$(mktemp -d "$DATA_ROOT/.berth-overlay-probe.XXXXXX")
+  mkdir "$d/lower" "$d/upper" "$d/work" "$d/merged"
+  local ok=1
+  if mount -t overlay overlay -o "lowerdir=$d/lower,upperdir=$d/upper,workdir=$d/work" "$d/merged" >/dev/null 2>&1; then
+    touch "$d/merged/probe" 2>/dev/null && ok=0
+    umount "$d/merged" || true
+  fi
+  rm -rf "$d"
+  return $ok
+}
+
+# Starts dockerd with the given flags; returns non-zero when it exits before answering.
+launch() {
+  touch "$LOG"
+  local from; from=$(($(wc -l <"$LOG") + 1))
+  echo "=== $(date -Is) scripts/setup-docker.sh starts: dockerd $*" >>"$LOG"
+  # setsid: its own session, so the test runner's process-group kill does not reach it;
+  # fd 8 and 9 (locks) closed so that dockerd does not hold them for its whole life.
+  setsid dockerd "$@" </dev/null >>"$LOG" 2>&1 8>&- 9>&- &
+  local pid=$!
+  mkdir -p "$MARKER_DIR"
+  echo "$pid" >"$MARKER.tmp" && mv "$MARKER.tmp" "$MARKER"
+  local deadline=$((SECONDS + WAIT))
+  while ((SECONDS < deadline)); do
+    if engine_answers; then say "dockerd $pid answers"; return 0; fi
+    if ! kill -0 "$pid" 2>/dev/null; then
+      rm -f "$MARKER"
+      tail -n +"$from" "$LOG" >"$attempt"
+      cat "$attempt" >>"$out"
+      return 1
+    fi
+    sleep 0.2
+  done
+  kill -TERM "$pid" 2>/dev/null || true
+  rm -f "$MARKER"
+  tail -n 40 "$LOG" >>"$out"
+  fail "dockerd (pid $pid) did not answer on $SOCK within ${WAIT}s; see $LOG"
+}
+
+start_engine() {
+  engine_answers && { say "engine already answers"; return 0; }
+  # A dockerd that is still starting (ours from a run that timed out, or someone's): wait for it.
+  local running; running=$(cat "$PIDFILE" 2>/dev/null || true)
+  if is_dockerd "$running"; then
+    say "waiting for the running dockerd $running"
+    local deadline=$((SECONDS + WAIT))
+    while ((SECONDS < deadline)); do engine_answers && return 0; is_dockerd "$running" || break; sleep 0.2; done
+    engine_answers || fail "dockerd (pid $running) runs but does not answer on $SOCK; see $LOG"
+    return 0
+  fi
+  rm -f "$PIDFILE" # stale: dockerd refuses to start while it exists
+  mount_cgroups
+
+  local flags=()
+  : >"$attempt"
+  if ! overlay_usable; then say "overlay2 not usable: vfs"; flags+=(--storage-driver=vfs); fi
+  say "starting dockerd ${flags[*]:-}"
+  launch "${flags[@]}" && return 0
+  if grep -qiE 'overlay|graphdriver|storage.driver' "$attempt" && [[ " ${flags[*]:-} " != *vfs* ]]; then
+    say "dockerd failed on its storage driver: retrying with vfs"
+    flags+=(--storage-driver=vfs)
+    launch "${flags[@]}" && return 0
+  fi
+  if grep -qiE 'iptables|nat chain' "$attempt"; then
+    say "dockerd failed on iptables: retrying with --iptables=false"
+    flags+=(--iptables=false)
+    launch "${flags[@]}" && return 0
+  fi
+  fail "dockerd exited before answering; see $LOG"
+}
+
+mkdir -p /run/lock "$(dirname "$LOG")"
+exec 9>"$LOCK"
+flock -w 900 9 || fail "timed out waiting for $LOCK"
+
+case "${1:-}" in
+  --stop-if-started) stop_if_started; exit 0 ;;
+  '') ;;
+  *) fail "usage: $0 [--stop-if-started]" ;;
+esac
+
+[ "$(id -u)" = 0 ] || fail "must run as root (it installs packages and starts dockerd)"
+install_missing
+start_engine
+say "building test images"
+run bash "$here/make-test-image.sh" || fail "scripts/make-test-image.sh failed"
+say "done"

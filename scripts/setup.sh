@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Install what berth and its tests need on a fresh Debian 12 machine: Debian packages (pcs and
+# Pacemaker's CLI tools as references, OCF agents, Docker engine, etcd, busybox for test images)
+# and the npm dependencies; then build. Idempotent and quiet when everything is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+for pair in pcs:pcs crm_verify:pacemaker-cli-utils crm_diff:pacemaker-cli-utils dockerd:docker.io etcd:etcd-server etcdctl:etcd-client busybox:busybox-static ip:iproute2 git:git flock:util-linux; do
+  cmd=${pair%%:*}; pkg=${pair#*:}
+  command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
+done
+[ -d /usr/lib/ocf/resource.d/heartbeat ] || need+=(resource-agents)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${need[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: npm ci" >&2
+  npm ci --no-audit --no-fund --loglevel=error >/dev/null
+fi
+node scripts/build.mjs

@@ -1,0 +1,170 @@
+// The CIB: loading from XML or JSON text, the JSON form, sections, versions and the id index.
+//
+// Terms: "section" is a child of <configuration> (crm_config, nodes, resources, constraints, ...);
+// "version" is the triple (admin_epoch, epoch, num_updates), compared in that order.
+import { BerthError, problem } from '../errors/registry';
+import { XmlElement, XmlNode, child, el, isElement, parseXml, serializeXml, walk } from './xml';
+
+export type Cib = XmlElement;
+
+export const EMPTY_CIB_XML = `<cib crm_feature_set="3.16.1" validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0">
+  <configuration>
+    <crm_config/>
+    <nodes/>
+    <resources/>
+    <constraints/>
+  </configuration>
+  <status/>
+</cib>
+`;
+
+export function emptyCib(): Cib {
+  return parseXml(EMPTY_CIB_XML, 'empty CIB');
+}
+
+/** XML or JSON text to a CIB tree; the format is recognised by the first non-blank character. */
+export function parseCib(text: string, source = 'input'): Cib {
+  const first = text.trimStart()[0];
+  const root = first === '{' ? fromJsonText(text, source) : parseXml(text, source);
+  if (root.tag !== 'cib') {
+    throw new BerthError([problem('CIB_NOT_A_CIB', { path: source, value: root.tag, allowed: 'cib', message: `${source}: the root element is <${root.tag}>, a CIB has <cib>` })]);
+  }
+  return root;
+}
+
+// ---- JSON form: the same tree, {tag, attrs, children}, {comment}, {text} ----
+
+export interface JsonElement {
+  tag: string;
+  attrs?: Record<string, string>;
+  children?: JsonNode[];
+}
+export type JsonNode = JsonElement | { comment: string } | { text: string };
+
+export function toJson(n: XmlElement): JsonElement {
+  const out: JsonElement = { tag: n.tag, attrs: n.attrs };
+  if (n.children.length) out.children = n.children.map((c) => (isElement(c) ? toJson(c) : c));
+  return out;
+}
+
+export function toJsonText(cib: Cib): string {
+  return JSON.stringify(toJson(cib), null, 2) + '\n';
+}
+
+function fromJsonText(text: string, source: string): XmlElement {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new BerthError([problem('JSON_MALFORMED', { path: source, message: `${source} is not valid JSON: ${(e as Error).message}` })]);
+  }
+  // Lazy: ajv is only needed for JSON input and `cib validate`.
+  const { schemaProblems } = require('./schema') as typeof import('./schema');
+  const problems = schemaProblems(data, source);
+  if (problems.length) throw new BerthError(problems);
+  return fromJson(data as JsonElement);
+}
+
+export function fromJson(n: JsonElement): XmlElement {
+  return {
+    tag: n.tag,
+    attrs: { ...(n.attrs ?? {}) },
+    children: (n.children ?? []).map((c): XmlNode => ('tag' in c ? fromJson(c) : { ...c })),
+  };
+}
+
+export function formatCib(cib: Cib, format: 'xml' | 'json'): string {
+  return format === 'json' ? toJsonText(cib) : serializeXml(cib);
+}
+
+// ---- sections ----
+
+export function configuration(cib: Cib): XmlElement {
+  let c = child(cib, 'configuration');
+  if (!c) {
+    c = el('configuration');
+    cib.children.unshift(c);
+  }
+  return c;
+}
+
+/** A configuration section, created in Pacemaker's order when missing. */
+export function section(cib: Cib, name: 'crm_config' | 'nodes' | 'resources' | 'constraints' | 'rsc_defaults' | 'op_defaults'): XmlElement {
+  const conf = configuration(cib);
+  let s = child(conf, name);
+  if (!s) {
+    s = el(name);
+    const order = ['crm_config', 'nodes', 'resources', 'constraints', 'fencing-topology', 'op_defaults', 'rsc_defaults', 'acls', 'tags', 'alerts'];
+    const rank = order.indexOf(name);
+    let at = conf.children.length;
+    for (let i = 0; i < conf.children.length; i++) {
+      const c = conf.children[i];
+      if (isElement(c) && order.indexOf(c.tag) > rank) { at = i; break; }
+    }
+    conf.children.splice(at, 0, s);
+  }
+  return s;
+}
+
+// ---- versions ----
+
+export interface CibVersion {
+  adminEpoch: number;
+  epoch: number;
+  numUpdates: number;
+}
+
+const num = (s: string | undefined) => (s !== undefined && /^\d+$/.test(s) ? Number(s) : 0);
+
+export function versionOf(cib: Cib): CibVersion {
+  return { adminEpoch: num(cib.attrs.admin_epoch), epoch: num(cib.attrs.epoch), numUpdates: num(cib.attrs.num_updates) };
+}
+
+export function compareVersions(a: CibVersion, b: CibVersion): number {
+  return a.adminEpoch - b.adminEpoch || a.epoch - b.epoch || a.numUpdates - b.numUpdates;
+}
+
+export const formatVersion = (v: CibVersion) => `${v.adminEpoch}.${v.epoch}.${v.numUpdates}`;
+
+/** A configuration change: epoch + 1, num_updates = 0 (as Pacemaker does). */
+export function bumpEpoch(cib: Cib): void {
+  const v = versionOf(cib);
+  cib.attrs.epoch = String(v.epoch + 1);
+  cib.attrs.num_updates = '0';
+  if (cib.attrs.admin_epoch === undefined) cib.attrs.admin_epoch = '0';
+}
+
+// ---- ids ----
+
+// pcs (lib/pacemaker/values.py): ids are ASCII NCNames.
+export const ID_FIRST_CHAR_NOT = /[^a-zA-Z_]/;
+export const ID_REST_CHARS_NOT = /[^a-zA-Z0-9_.-]/;
+
+const NOT_ID_TAGS = new Set(['acl_target', 'role', 'obj_ref', 'resource_ref']);
+
+/**
+ * Every configuration element that carries an id, as pcs's get_configuration_elements_by_id
+ * sees them: not under <status> (it keeps ids of deleted resources), not acl_target/role/obj_ref/
+ * resource_ref, plus the implicit ids named by a primitive's remote-node meta attribute.
+ */
+export function idIndex(cib: Cib): Map<string, XmlElement> {
+  const ids = new Map<string, XmlElement>();
+  walk(cib, (e, parent) => {
+    if (parent === cib && e.tag === 'status') return false;
+    const id = e.attrs.id;
+    if (id !== undefined && !NOT_ID_TAGS.has(e.tag) && !ids.has(id)) ids.set(id, e);
+    if (e.tag === 'primitive') {
+      for (const m of e.children) {
+        if (!isElement(m) || m.tag !== 'meta_attributes') continue;
+        for (const nv of m.children) if (isElement(nv) && nv.tag === 'nvpair' && nv.attrs.name === 'remote-node' && nv.attrs.value !== undefined && !ids.has(nv.attrs.value)) ids.set(nv.attrs.value, e);
+      }
+    }
+  });
+  return ids;
+}
+
+/** pcs's sanitize_id: drop an invalid first character and every invalid later one. */
+export function sanitizeId(base: string, replacement = ''): string {
+  if (!base) return base;
+  return (ID_FIRST_CHAR_NOT.test(base[0]) ? '' : base[0]) + base.slice(1).replace(new RegExp(ID_REST_CHARS_NOT.source, 'g'), replacement);
+}

@@ -1,0 +1,48 @@
+// `berth cib validate` and `berth cib convert`: whole-file commands on CIB files.
+import { formatCib, parseCib, toJson } from '../cib/cib';
+import { readTextFile, writeFileAtomic } from '../cib/cib-file';
+import { BerthError, Problem, problem } from '../errors/registry';
+import { Command, flagString } from './invocation';
+import { renderProblems } from './render';
+
+function fileArg(args: string[], what: string): string {
+  if (args.length !== 1) throw new BerthError([problem('USAGE', { message: `expected exactly one ${what}, got ${args.length}` })]);
+  return args[0];
+}
+
+export const validateCmd: Command = ({ args, flags, io }) => {
+  const file = fileArg(args, 'CIB file');
+  let problems: Problem[];
+  try {
+    const cib = parseCib(readTextFile(file), file);
+    const { schemaProblems } = require('../cib/schema') as typeof import('../cib/schema');
+    const { cibProblems } = require('../validate/cib-rules') as typeof import('../validate/cib-rules');
+    problems = [...schemaProblems(toJson(cib), file), ...cibProblems(cib)];
+  } catch (e) {
+    if (!(e instanceof BerthError)) throw e;
+    problems = e.problems;
+  }
+  const errors = problems.filter((p) => p.severity === 'error');
+  if (flags.json) {
+    io.out(JSON.stringify({ file, valid: errors.length === 0, problems }, null, 2) + '\n');
+  } else {
+    renderProblems(problems, io, false);
+    if (!errors.length) io.out(`${file}: valid${problems.length ? ` (${problems.length} warning${problems.length > 1 ? 's' : ''})` : ''}\n`);
+    else io.err(`${file}: invalid, ${errors.length} problem${errors.length > 1 ? 's' : ''}\n`);
+  }
+  return errors.length ? 1 : 0;
+};
+
+export const convertCmd: Command = ({ args, flags, io }) => {
+  const file = fileArg(args, 'CIB file');
+  const to = flagString(flags, 'to');
+  if (to !== 'json' && to !== 'xml') {
+    throw new BerthError([problem('USAGE', { path: '--to', value: to ?? '', allowed: 'json, xml', message: `--to must be 'json' or 'xml', got '${to ?? ''}'` })]);
+  }
+  const cib = parseCib(readTextFile(file), file);
+  const text = formatCib(cib, to);
+  const out = flagString(flags, 'o') ?? flagString(flags, 'output');
+  if (out) writeFileAtomic(out, text);
+  else io.out(text);
+  return 0;
+};

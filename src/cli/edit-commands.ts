@@ -1,0 +1,155 @@
+// CLI wiring of the commands that edit a CIB: parse the pcs grammar, then run the library
+// command inside one load -> lock -> edit -> write transaction (file now, live store later).
+import * as fs from 'node:fs';
+import { Cib, bumpEpoch, emptyCib, formatCib, parseCib } from '../cib/cib';
+import { readTextFile, withFileLock, writeFileAtomic } from '../cib/cib-file';
+import { BerthError, problem } from '../errors/registry';
+import { EditCommand, EditContext, ReadCommand } from '../commands/edit';
+import { Command, Flags, Invocation } from './invocation';
+import { groupByKeywords, prepareOptions, usage } from './pcs-args';
+import { renderProblems } from './render';
+
+function requireFile(flags: Flags): string {
+  const file = flags.file;
+  if (typeof file === 'string' && file) return file;
+  throw new BerthError([problem('USAGE', { path: '-f', message: 'no CIB file given: use -f FILE (the live CIB is reached with `berth cluster cib` / `cib-push`)' })]);
+}
+
+/** Load -> edit -> bump epoch -> atomic write, all under the file's lock. Nothing is written on error. */
+export function runEdit(inv: Invocation, edit: EditCommand): number {
+  const file = requireFile(inv.flags);
+  return withFileLock(file, () => {
+    const exists = fs.existsSync(file);
+    const text = exists ? readTextFile(file) : undefined;
+    const cib: Cib = text === undefined ? emptyCib() : parseCib(text, file);
+    const format = text !== undefined && text.trimStart()[0] === '{' ? 'json' : 'xml';
+    const result = edit({ cib, args: inv.args, flags: inv.flags });
+    for (const n of result.notes ?? []) inv.io.err(n + '\n');
+    if (result.warnings.length) renderProblems(result.warnings, inv.io, false);
+    if (result.changed !== false) {
+      bumpEpoch(cib);
+      writeFileAtomic(file, formatCib(cib, format));
+    }
+    return 0;
+  });
+}
+
+export function runRead(inv: Invocation, read: ReadCommand): number {
+  const file = requireFile(inv.flags);
+  const cib = parseCib(readTextFile(file), file);
+  return read({ cib, args: inv.args, flags: inv.flags, io: inv.io });
+}
+
+const edit = (fn: () => EditCommand): Command => (inv) => runEdit(inv, fn());
+const read = (fn: () => ReadCommand): Command => (inv) => runRead(inv, fn());
+
+// ---- bundles: pcs's parse_bundle_{create,update,reset}_options ----
+
+const BUNDLE_KEYWORDS = ['meta', 'container', 'network', 'port-map', 'storage-map'];
+const REPEATED = ['port-map', 'storage-map'];
+
+function bundleGroups(args: string[]) {
+  if (!args.length) throw usage('missing bundle id');
+  const groups = groupByKeywords(args.slice(1), BUNDLE_KEYWORDS, { repeated: REPEATED });
+  for (const k of BUNDLE_KEYWORDS) {
+    if (!(k in groups)) continue;
+    const g = groups[k] as unknown[];
+    if (REPEATED.includes(k) ? (g as string[][]).some((x) => !x.length) : !g.length) throw usage(`No ${k} options specified`);
+  }
+  return { id: args[0], groups };
+}
+
+function maps(groups: Record<string, unknown>, k: string): string[][] {
+  return (groups[k] as string[][] | undefined) ?? [];
+}
+const opts = (groups: Record<string, unknown>, k: string) => prepareOptions((groups[k] as string[] | undefined) ?? []);
+
+export const bundleCreateCmd = edit(() => (ctx: EditContext) => {
+  const { id, groups } = bundleGroups(ctx.args);
+  const container = [...((groups.container as string[] | undefined) ?? [])];
+  const containerType = container.length && !container[0].includes('=') ? container.shift()! : '';
+  const { bundleCreate } = require('../commands/bundle') as typeof import('../commands/bundle');
+  const meta = opts(groups, 'meta');
+  return {
+    warnings: bundleCreate(ctx.cib, {
+      id,
+      containerType,
+      container: prepareOptions(container),
+      network: opts(groups, 'network'),
+      portMaps: maps(groups, 'port-map').map(prepareOptions),
+      storageMaps: maps(groups, 'storage-map').map(prepareOptions),
+      meta,
+      disabled: ctx.flags.disabled === true,
+      force: ctx.flags.force,
+    }),
+  };
+});
+
+export const bundleResetCmd = edit(() => (ctx: EditContext) => {
+  const { id, groups } = bundleGroups(ctx.args);
+  const { bundleReset } = require('../commands/bundle') as typeof import('../commands/bundle');
+  return {
+    warnings: bundleReset(ctx.cib, {
+      id,
+      container: opts(groups, 'container'),
+      network: opts(groups, 'network'),
+      portMaps: maps(groups, 'port-map').map(prepareOptions),
+      storageMaps: maps(groups, 'storage-map').map(prepareOptions),
+      meta: opts(groups, 'meta'),
+      disabled: ctx.flags.disabled === true,
+      force: ctx.flags.force,
+    }),
+  };
+});
+
+function mapUpdate(groups: Record<string, unknown>, k: string) {
+  const add: Record<string, string>[] = [];
+  const remove: string[] = [];
+  for (const g of maps(groups, k)) {
+    const bad = () => usage(`When using '${k}' you must specify either 'add' and options or either of 'delete' or 'remove' and id(s)`);
+    if (g.length < 2) throw bad();
+    if (g[0] === 'add') add.push(prepareOptions(g.slice(1)));
+    else if (g[0] === 'delete' || g[0] === 'remove') remove.push(...g.slice(1));
+    else throw bad();
+  }
+  return { add, remove };
+}
+
+export const bundleUpdateCmd = edit(() => (ctx: EditContext) => {
+  const { id, groups } = bundleGroups(ctx.args);
+  const pm = mapUpdate(groups, 'port-map');
+  const sm = mapUpdate(groups, 'storage-map');
+  const { bundleUpdate } = require('../commands/bundle') as typeof import('../commands/bundle');
+  return {
+    warnings: bundleUpdate(ctx.cib, {
+      id,
+      container: opts(groups, 'container'),
+      network: opts(groups, 'network'),
+      portMapAdd: pm.add,
+      portMapRemove: pm.remove,
+      storageMapAdd: sm.add,
+      storageMapRemove: sm.remove,
+      meta: opts(groups, 'meta'),
+      force: ctx.flags.force,
+    }),
+  };
+});
+
+// ---- resources ----
+
+export const resourceCreateCmd = edit(() => require('../commands/resource-create').resourceCreate);
+export const resourceDeleteCmd = edit(() => require('../commands/resource').resourceDelete);
+export const resourceEnableCmd = edit(() => require('../commands/resource').resourceEnable);
+export const resourceDisableCmd = edit(() => require('../commands/resource').resourceDisable);
+export const resourceConfigCmd = read(() => require('../commands/resource').resourceConfig);
+
+// ---- properties and constraints ----
+
+export const propertySetCmd = edit(() => require('../commands/property').propertySet);
+export const propertyUnsetCmd = edit(() => require('../commands/property').propertyUnset);
+export const propertyConfigCmd = read(() => require('../commands/property').propertyConfig);
+export const constraintLocationCmd = edit(() => require('../commands/constraint').constraintLocation);
+export const constraintColocationCmd = edit(() => require('../commands/constraint').constraintColocation);
+export const constraintOrderCmd = edit(() => require('../commands/constraint').constraintOrder);
+export const constraintDeleteCmd = edit(() => require('../commands/constraint').constraintDelete);
+export const constraintConfigCmd = read(() => require('../commands/constraint').constraintConfig);

@@ -1,0 +1,135 @@
+// berth's command line: parse global flags, find the command, run it, render problems.
+// Start-up is kept lean: command modules are required only when their command runs.
+import { BerthError } from '../errors/registry';
+import { Command, Flags, Io } from './invocation';
+import { HELP, helpFor } from './help';
+import { renderProblems } from './render';
+
+/** Flags that take a value as the next word (`-f FILE`, `-o OUT`, `--to json`). */
+const VALUE_FLAGS = new Set(['f', 'o', 'output', 'to', 'format', 'store', 'source', 'interval', 'node', 'listen', 'authkey', 'timeout', 'agent', 'name']);
+const SHORT: Record<string, string> = { h: 'help', o: 'o', f: 'file' };
+
+export function parseArgv(argv: string[]): { words: string[]; flags: Flags } {
+  const flags: Flags = { force: false, json: false, help: false };
+  const words: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    // Scores like -INFINITY or -100 are words, as pcs treats them.
+    if (a === '--') { words.push(...argv.slice(i + 1)); break; }
+    if (a.length > 1 && a[0] === '-' && !/^-(INFINITY|inf|\d+)$/i.test(a)) {
+      const long = a.startsWith('--');
+      const body = a.slice(long ? 2 : 1);
+      const eq = body.indexOf('=');
+      let name = eq >= 0 ? body.slice(0, eq) : body;
+      if (!long) name = SHORT[name] ?? name;
+      if (eq >= 0) {
+        flags[name] = body.slice(eq + 1);
+      } else if (VALUE_FLAGS.has(name) || name === 'file') {
+        const v = argv[i + 1];
+        if (v === undefined) throw new BerthError([{ code: 'USAGE', severity: 'error', path: a, message: `${a} needs a value` }]);
+        flags[name] = v;
+        i++;
+      } else {
+        flags[name] = true;
+      }
+      continue;
+    }
+    words.push(a);
+  }
+  if (typeof flags.file === 'string') flags.file = flags.file;
+  return { words, flags };
+}
+
+interface Route {
+  path: string[];
+  load: () => Command;
+  /** help text kept with the command's own module */
+  help?: () => string;
+}
+
+const routes: Route[] = [
+  { path: ['resource', 'bundle', 'create'], load: () => require('./edit-commands').bundleCreateCmd },
+  { path: ['resource', 'bundle', 'update'], load: () => require('./edit-commands').bundleUpdateCmd },
+  { path: ['resource', 'bundle', 'reset'], load: () => require('./edit-commands').bundleResetCmd },
+  { path: ['resource', 'create'], load: () => require('./edit-commands').resourceCreateCmd },
+  { path: ['resource', 'delete'], load: () => require('./edit-commands').resourceDeleteCmd },
+  { path: ['resource', 'remove'], load: () => require('./edit-commands').resourceDeleteCmd },
+  { path: ['resource', 'enable'], load: () => require('./edit-commands').resourceEnableCmd },
+  { path: ['resource', 'disable'], load: () => require('./edit-commands').resourceDisableCmd },
+  { path: ['resource', 'config'], load: () => require('./edit-commands').resourceConfigCmd },
+  { path: ['property', 'set'], load: () => require('./edit-commands').propertySetCmd },
+  { path: ['property', 'unset'], load: () => require('./edit-commands').propertyUnsetCmd },
+  { path: ['property', 'config'], load: () => require('./edit-commands').propertyConfigCmd },
+  { path: ['constraint', 'location'], load: () => require('./edit-commands').constraintLocationCmd },
+  { path: ['constraint', 'colocation', 'add'], load: () => require('./edit-commands').constraintColocationCmd },
+  { path: ['constraint', 'order'], load: () => require('./edit-commands').constraintOrderCmd },
+  { path: ['constraint', 'delete'], load: () => require('./edit-commands').constraintDeleteCmd },
+  { path: ['constraint', 'remove'], load: () => require('./edit-commands').constraintDeleteCmd },
+  { path: ['constraint', 'config'], load: () => require('./edit-commands').constraintConfigCmd },
+  { path: ['cib', 'validate'], load: () => require('./cib-commands').validateCmd },
+  { path: ['cib', 'convert'], load: () => require('./cib-commands').convertCmd },
+  { path: ['cib', 'diff'], load: () => require('../commands/cib-diff').runDiff, help: () => require('../commands/cib-diff').diffHelp },
+  { path: ['cib', 'patch'], load: () => require('../commands/cib-diff').runPatch, help: () => require('../commands/cib-diff').patchHelp },
+];
+
+export function findRoute(words: string[]): { route: Route; rest: string[] } | undefined {
+  let best: Route | undefined;
+  for (const r of routes) {
+    if (r.path.length <= words.length && r.path.every((p, i) => words[i] === p) && (!best || r.path.length > best.path.length)) best = r;
+  }
+  return best && { route: best, rest: words.slice(best.path.length) };
+}
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  let flags: Flags = { force: false, json: false, help: false };
+  try {
+    const parsed = parseArgv(argv);
+    flags = parsed.flags;
+    const { words } = parsed;
+    if (words.length === 0 || words[0] === 'help') {
+      const topic = words.slice(1);
+      io.out((topic.length ? helpFor(topic) : undefined) ?? HELP);
+      return 0;
+    }
+    if (flags.version) {
+      io.out(require('../../package.json').version + '\n');
+      return 0;
+    }
+    const found = findRoute(words);
+    if (flags.help) {
+      const text = found?.route.help?.() ?? helpFor(found ? found.route.path : words);
+      io.out(text ?? HELP);
+      return text || !found ? (text ? 0 : 2) : 0;
+    }
+    if (!found) {
+      const text = helpFor(words);
+      io.err(`Error: unknown command 'berth ${words.join(' ')}'\n${text ? '\n' + text : "Run 'berth --help' for the list of commands.\n"}`);
+      return 2;
+    }
+    return await found.route.load()({ args: found.rest, flags, io });
+  } catch (e) {
+    if (e instanceof BerthError) {
+      renderProblems(e.problems, io, flags.json);
+      if (!flags.json && e.problems.some((p) => p.code === 'USAGE')) {
+        const f = findRoute(parseArgvSafe(argv));
+        const text = f && helpFor(f.route.path);
+        if (text) io.err('\n' + text);
+      }
+      return e.problems.some((p) => p.code === 'USAGE') ? 2 : 1;
+    }
+    io.err(`Error: internal error: ${(e as Error).stack ?? e}\n`);
+    return 70;
+  }
+}
+
+function parseArgvSafe(argv: string[]): string[] {
+  try { return parseArgv(argv).words; } catch { return []; }
+}
+
+if (require.main === module || process.env.BERTH_CLI === '1' || (require.main && /berth(\.js)?$/.test(require.main.filename))) {
+  const io: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
+  main(process.argv.slice(2), io).then(
+    (code) => { process.exitCode = code; },
+    (e) => { process.stderr.write(`Error: internal error: ${e}\n`); process.exitCode = 70; },
+  );
+}

@@ -1,0 +1,110 @@
+// The one registry of problem codes. Every problem berth reports is a value with a stable code,
+// the path/field, the value, what is allowed and a message; validators return lists of them and
+// the caller fails once with all of them. docs/errors.md is checked against this table by a test.
+
+export const PROBLEM_CODES = {
+  // input files
+  FILE_NOT_FOUND: 'the file does not exist or cannot be read',
+  FILE_TOO_LARGE: 'the file is larger than the limit (BERTH_MAX_CIB_BYTES, default 64 MiB)',
+  FILE_NOT_UTF8: 'the file is not valid UTF-8',
+  FILE_LOCKED: 'another berth process holds the file lock for too long',
+  FILE_WRITE_FAILED: 'the file could not be written',
+  XML_MALFORMED: 'the input is not well-formed XML',
+  XML_ENTITY_REFUSED: 'DOCTYPE / entity declarations are refused (entity-expansion bombs)',
+  JSON_MALFORMED: 'the input is not valid JSON',
+  SCHEMA_VIOLATION: 'the CIB breaks the JSON Schema in schemas/cib.schema.json',
+  CIB_NOT_A_CIB: 'the root element is not <cib> or a required section is missing',
+  // ids and references
+  ID_INVALID: 'an id is not a valid XML ID',
+  ID_DUPLICATE: 'an id is already used in the CIB',
+  ID_NOT_FOUND: 'no element with that id exists',
+  ID_WRONG_KIND: 'the id exists but is not the kind of element the command needs',
+  REFERENCE_MISSING: 'a constraint or reference names an id that does not exist',
+  // options
+  OPTION_UNKNOWN: 'an option name is not one of the allowed names',
+  OPTION_REQUIRED: 'a required option is missing',
+  OPTION_INVALID_VALUE: 'an option value is not allowed',
+  OPTION_CONFLICT: 'two options cannot be used together',
+  OPTION_DEPRECATED: 'an option is deprecated (a warning)',
+  OPTION_PREREQUISITE: 'an option needs another option set or unset',
+  // bundles
+  BUNDLE_ADDRESS_OVERFLOW: 'ip-range-start + replicas runs past 255.255.255.255',
+  BUNDLE_PORT_CONFLICT: 'two port mappings expose the same host port',
+  BUNDLE_STORAGE_PATH: 'a storage path is not absolute or escapes with ..',
+  BUNDLE_HAS_RESOURCE: 'a bundle may contain at most one resource',
+  BUNDLE_NOT_ACCESSIBLE: 'the resource inside cannot be reached: set control-port or ip-range-start',
+  BUNDLE_HOST_NETWORK: 'a bundle on the host network with a resource inside needs replicas-per-host=1',
+  BUNDLE_UNSUPPORTED_CONTAINER: 'the bundle uses a container type berth does not support',
+  BUNDLE_CONTAINER_TYPE: 'the container type is not one of the supported types',
+  DOCKER_OPTION_UNSUPPORTED: 'a docker run option in options= is not supported',
+  DOCKER_OPTION_INVALID: 'a docker run option in options= has an invalid value',
+  // resources and agents
+  AGENT_UNKNOWN: 'the resource agent is not installed or its metadata cannot be read',
+  AGENT_NAME_INVALID: 'the agent name is not CLASS:PROVIDER:TYPE',
+  RESOURCE_OP_INVALID: 'an operation definition is invalid',
+  // properties and constraints
+  PROPERTY_UNKNOWN: 'the cluster property is not known',
+  PROPERTY_INVALID_VALUE: 'the cluster property value is not allowed',
+  CONSTRAINT_INVALID: 'a constraint definition is invalid',
+  CONSTRAINT_DUPLICATE: 'an equivalent constraint already exists',
+  SCORE_INVALID: 'a score is not an integer or INFINITY',
+  // command line
+  USAGE: 'the command line does not follow the grammar',
+  // versions
+  VERSION_NOT_NEWER: 'the pushed CIB is not newer than the live one',
+} as const;
+
+export type ProblemCode = keyof typeof PROBLEM_CODES;
+
+export interface Problem {
+  code: ProblemCode;
+  severity: 'error' | 'warning';
+  /** Where: a field name, an XPath-like path, or file:line:col. */
+  path?: string;
+  value?: string;
+  allowed?: string;
+  message: string;
+  /** True when --force turns this error into a warning. */
+  forceable?: boolean;
+}
+
+export interface ProblemFields {
+  path?: string;
+  value?: string;
+  allowed?: string;
+  message: string;
+  forceable?: boolean;
+}
+
+export function problem(code: ProblemCode, f: ProblemFields): Problem {
+  const p: Problem = { code, severity: 'error', message: f.message };
+  if (f.path !== undefined) p.path = f.path;
+  if (f.value !== undefined) p.value = f.value;
+  if (f.allowed !== undefined) p.allowed = f.allowed;
+  if (f.forceable) p.forceable = true;
+  return p;
+}
+
+export function warning(code: ProblemCode, f: ProblemFields): Problem {
+  return { ...problem(code, f), severity: 'warning' };
+}
+
+/** With --force, forceable errors become warnings (as pcs does). */
+export function applyForce(list: Problem[], force: boolean): Problem[] {
+  if (!force) return list;
+  return list.map((p) => (p.forceable && p.severity === 'error' ? { ...p, severity: 'warning' } : p));
+}
+
+export const hasErrors = (list: Problem[]) => list.some((p) => p.severity === 'error');
+
+export class BerthError extends Error {
+  constructor(readonly problems: Problem[]) {
+    super(problems.map((p) => p.message).join('\n'));
+    this.name = 'BerthError';
+  }
+}
+
+/** Throw once with every error collected, keep warnings for the caller to print. */
+export function failIfErrors(list: Problem[]): void {
+  if (hasErrors(list)) throw new BerthError(list);
+}

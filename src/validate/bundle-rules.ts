@@ -1,0 +1,119 @@
+// Rules a whole bundle element must satisfy, beyond what pcs checks (bundles.md "berth does").
+// Used after every edit by the CLI and by `cib validate`; pure: element in, problems out.
+import { Problem, problem, warning } from '../errors/registry';
+import { XmlElement, child, elements } from '../cib/xml';
+import { isInteger } from './options';
+
+export const CONTAINER_TAGS = ['docker', 'podman', 'rkt'] as const;
+export const RUNNABLE_CONTAINER_TAGS = new Set(['docker', 'podman']);
+
+export const bundlePath = (b: XmlElement) => `/cib/configuration/resources/bundle[@id='${b.attrs.id}']`;
+
+export function parseIPv4(s: string): number | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
+  if (!m) return undefined;
+  const parts = m.slice(1).map(Number);
+  if (parts.some((p, i) => p > 255 || (m[i + 1].length > 1 && m[i + 1][0] === '0'))) return undefined;
+  return ((parts[0] << 24) >>> 0) + (parts[1] << 16) + (parts[2] << 8) + parts[3];
+}
+
+export const formatIPv4 = (n: number) => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+
+export function containerOf(bundle: XmlElement): XmlElement | undefined {
+  for (const t of CONTAINER_TAGS) {
+    const c = child(bundle, t);
+    if (c) return c;
+  }
+  return undefined;
+}
+
+/** Number of replicas as Pacemaker computes it: replicas, else promoted-max (or masters) if > 0, else 1. */
+export function replicaCount(container: XmlElement | undefined): number {
+  const a = container?.attrs ?? {};
+  if (a.replicas !== undefined && isInteger(a.replicas, 1)) return Number(a.replicas);
+  const pm = a['promoted-max'] ?? a.masters;
+  if (pm !== undefined && isInteger(pm, 1)) return Number(pm);
+  return 1;
+}
+
+function isUnsafePath(p: string): boolean {
+  return !p.startsWith('/') || p.split('/').includes('..');
+}
+
+export function bundleRules(bundle: XmlElement): Problem[] {
+  const out: Problem[] = [];
+  const base = bundlePath(bundle);
+  const container = containerOf(bundle);
+  if (!container) {
+    out.push(problem('OPTION_REQUIRED', { path: base, message: `bundle '${bundle.attrs.id}' has no container element, use one of 'docker', 'podman'` }));
+  } else if (!RUNNABLE_CONTAINER_TAGS.has(container.tag)) {
+    out.push(problem('BUNDLE_UNSUPPORTED_CONTAINER', { path: `${base}/${container.tag}`, value: container.tag, allowed: 'docker, podman', message: `bundle '${bundle.attrs.id}' uses container type '${container.tag}', berth runs 'docker' and 'podman' bundles` }));
+  }
+  if (container?.attrs.options) out.push(...dockerOptionProblems(container.attrs.options, `${base}/${container.tag}/@options`));
+  const network = child(bundle, 'network');
+  const n = network?.attrs ?? {};
+  const start = n['ip-range-start'];
+  if (start !== undefined) {
+    const addr = parseIPv4(start);
+    if (addr === undefined) {
+      out.push(problem('OPTION_INVALID_VALUE', { path: `${base}/network/@ip-range-start`, value: start, allowed: 'an IPv4 address a.b.c.d', message: `'${start}' is not a valid ip-range-start value, use an IPv4 address (a.b.c.d, each part 0..255)` }));
+    } else {
+      const count = replicaCount(container);
+      const last = addr + count - 1;
+      if (last > 0xffffffff) {
+        out.push(problem('BUNDLE_ADDRESS_OVERFLOW', { path: `${base}/network/@ip-range-start`, value: start, allowed: `a start address at most ${formatIPv4(0xffffffff - count + 1)} for ${count} replicas`, message: `ip-range-start '${start}' with ${count} replicas runs past 255.255.255.255` }));
+      }
+    }
+  }
+  const addHost = n['add-host'];
+  if (addHost !== undefined && !/^(true|false|yes|no|on|off|1|0)$/i.test(addHost)) {
+    out.push(problem('OPTION_INVALID_VALUE', { path: `${base}/network/@add-host`, value: addHost, allowed: 'true, false', message: `'${addHost}' is not a valid add-host value, use 'true' or 'false'` }));
+  }
+  // Host ports exposed by the port mappings: the same host port twice on one address conflicts.
+  const seen = new Map<number, string>();
+  for (const pm of network ? elements(network, 'port-mapping') : []) {
+    const ports: number[] = [];
+    if (pm.attrs.port !== undefined && isInteger(pm.attrs.port, 1, 65535)) ports.push(Number(pm.attrs.port));
+    const r = pm.attrs.range !== undefined ? /^(\d+)-(\d+)$/.exec(pm.attrs.range) : null;
+    if (r) for (let p = Number(r[1]); p <= Number(r[2]) && p <= 65535; p++) ports.push(p);
+    for (const p of ports) {
+      const other = seen.get(p);
+      if (other !== undefined && other !== pm.attrs.id) {
+        out.push(problem('BUNDLE_PORT_CONFLICT', { path: `${base}/network/port-mapping[@id='${pm.attrs.id}']`, value: String(p), allowed: 'each host port in one port mapping only', message: `port-map '${pm.attrs.id}' exposes port ${p}, which port-map '${other}' of bundle '${bundle.attrs.id}' already exposes` }));
+        break;
+      }
+      seen.set(p, pm.attrs.id);
+    }
+  }
+  const storage = child(bundle, 'storage');
+  for (const sm of storage ? elements(storage, 'storage-mapping') : []) {
+    for (const attr of ['source-dir', 'source-dir-root', 'target-dir']) {
+      const v = sm.attrs[attr];
+      if (v !== undefined && isUnsafePath(v)) {
+        out.push(problem('BUNDLE_STORAGE_PATH', { path: `${base}/storage/storage-mapping[@id='${sm.attrs.id}']/@${attr}`, value: v, allowed: 'an absolute path without ..', message: `'${v}' is not a valid ${attr} value, use an absolute path without '..'` }));
+      }
+    }
+  }
+  const inner = elements(bundle, 'primitive');
+  if (inner.length > 1) {
+    out.push(problem('BUNDLE_HAS_RESOURCE', { path: base, value: inner.map((p) => p.attrs.id).join(','), message: `bundle '${bundle.attrs.id}' contains ${inner.length} resources, a bundle may contain at most one resource` }));
+  }
+  if (inner.length) {
+    if (!n['control-port'] && !n['ip-range-start']) {
+      out.push(warning('BUNDLE_NOT_ACCESSIBLE', { path: `${base}/network`, value: inner[0].attrs.id, message: `Resource '${inner[0].attrs.id}' will not be accessible by the cluster inside bundle '${bundle.attrs.id}', at least one of bundle options 'control-port' or 'ip-range-start' has to be specified` }));
+    }
+    if (container?.attrs.network === 'host') {
+      const rph = container.attrs['replicas-per-host'];
+      if (rph !== undefined && rph !== '1') {
+        out.push(problem('BUNDLE_HOST_NETWORK', { path: `${base}/${container.tag}/@replicas-per-host`, value: rph, allowed: '1', message: `bundle '${bundle.attrs.id}' runs on the host network with a resource inside, so replicas-per-host must be 1, not '${rph}'` }));
+      }
+    }
+  }
+  return out;
+}
+
+/** The docker run options string, checked by the runtime's parser (loaded only when options exist). */
+function dockerOptionProblems(options: string, path: string): Problem[] {
+  const { parseDockerOptions } = require('../runtime/docker-options') as typeof import('../runtime/docker-options');
+  return parseDockerOptions(options, { readFile: () => '' }).problems.map((p) => ({ ...p, path }));
+}
