@@ -1,7 +1,7 @@
 // Bundle the CLI into one file (fast start-up: one module to load) and type-check everything.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, rmSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
 // --allow-missing: while a module is being written, bundle a stub that fails when required.
@@ -31,6 +31,9 @@ await build({
   plugins: allowMissing ? [missingStub] : [],
 });
 chmodSync('bin/berth', 0o755);
+// A fresh V8 code cache for bin/berth (see there): drop the old one, warm a new one.
+rmSync('dist/berth.js.cache', { force: true });
+execFileSync(process.execPath, ['bin/berth', '--help'], { stdio: 'ignore' });
 if (!process.argv.includes('--no-typecheck')) {
   execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--noEmit'], { stdio: 'inherit' });
 }

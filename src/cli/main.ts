@@ -126,10 +126,13 @@ function parseArgvSafe(argv: string[]): string[] {
   try { return parseArgv(argv).words; } catch { return []; }
 }
 
-if (require.main === module || process.env.BERTH_CLI === '1' || (require.main && /berth(\.js)?$/.test(require.main.filename))) {
+/** Run as the `berth` program: process argv in, exit code out. */
+export function cli(): void {
   const io: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
   main(process.argv.slice(2), io).then(
     (code) => { process.exitCode = code; },
     (e) => { process.stderr.write(`Error: internal error: ${e}\n`); process.exitCode = 70; },
   );
 }
+
+if (require.main === module) cli();

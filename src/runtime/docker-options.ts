@@ -8,6 +8,7 @@
 import type { ContainerCreateOptions, DeviceMapping, HealthConfig, HostConfig, Ulimit } from 'dockerode';
 import { isIP } from 'node:net';
 import { Problem, problem } from '../errors/registry';
+import { BERTH_LABELS } from './engine';
 
 export type DockerCreateFragment = Partial<ContainerCreateOptions>;
 
@@ -28,7 +29,7 @@ export interface DockerOptionsContext {
 }
 
 /** Labels berth puts on its containers; an options string may not set them. */
-export const RESERVED_LABELS = ['berth.bundle', 'berth.replica', 'berth.node', 'berth.spec-hash'] as const;
+export const RESERVED_LABELS: readonly string[] = Object.values(BERTH_LABELS);
 
 // ---- shell words ----
 
@@ -341,7 +342,7 @@ const SPECS: OptionSpec[] = [
     apply: (v, acc) => {
       const [key, value] = splitKeyValue(v);
       if (!key || /\s/.test(key)) return { allowed: 'KEY=VALUE or KEY, KEY not empty and without spaces' };
-      if ((RESERVED_LABELS as readonly string[]).includes(key)) return { allowed: `a label other than ${RESERVED_LABELS.join(', ')}`, reason: 'berth sets it' };
+      if (RESERVED_LABELS.includes(key)) return { allowed: `a label other than ${RESERVED_LABELS.join(', ')}`, reason: 'berth sets it' };
       acc.labels[key] = value ?? '';
       return undefined;
     },

@@ -1,0 +1,156 @@
+// applyPatch: a patch (format 2) applied to a CIB, with the semantics of Pacemaker 2.1.5's
+// apply_v2_patchset, so that patches written by crm_diff and by berth apply the same way:
+// 1. changes in patch order: delete (a missing target is fine: already gone), modify, and for
+//    move: take the element out and put it last;
+// 2. then create and move, sorted by position (stable), each put at its position.
+// One difference, for three-way pushes: a modify applies its change-list, so other attributes of
+// the element that changed meanwhile survive; when the outcome has the change-result's attributes
+// (always, on the CIB the patch was made from), their order is the change-result's, as Pacemaker's.
+import { CibVersion, compareVersions, formatVersion, versionOf } from '../cib/cib';
+import { Attrs, XmlElement, XmlNode, cloneTree, isElement } from '../cib/xml';
+import { BerthError, Problem, problem } from '../errors/registry';
+import { ChildLookup, isPositional, positionOf } from './patch-path';
+import { PATCH_DOES_NOT_APPLY, PATCH_VERSION_MISMATCH } from './patch-problems';
+import { CreateChange, ModifyChange, MoveChange, Patchset, VERSION_FIELDS, readPatchset } from './patchset';
+
+export interface ApplyOptions {
+  /**
+   * Refuse unless `orig`'s version is the patch's source version and the target is newer, as the
+   * cluster does (`crm_diff --cib`). Off by default, as `crm_diff --patch`.
+   */
+  checkVersion?: boolean;
+}
+
+/** `orig` with `patch` applied (a new tree; `orig` is not changed). Throws naming every change that does not apply. */
+export function applyPatch(orig: XmlElement, patch: XmlElement | Patchset, opts: ApplyOptions = {}): XmlElement {
+  const ps = 'changes' in patch ? patch : readPatchset(patch);
+  if (opts.checkVersion) checkVersion(orig, ps);
+  const root = cloneTree(orig);
+  const lookup = new ChildLookup();
+  const problems: Problem[] = [];
+  const fail = (c: { index: number; op: string; path: string }, message: string, value?: string) =>
+    problems.push(problem(PATCH_DOES_NOT_APPLY, { path: c.path, value, message: `change ${c.index} (${c.op} ${c.path}) does not apply: ${message}` }));
+
+  type Placed = { change: CreateChange | MoveChange; node: XmlElement; child?: XmlNode };
+  const placed: Placed[] = [];
+  for (const c of ps.changes) {
+    const found = lookup.resolve(root, c.steps, c.op === 'delete' ? c.position : undefined);
+    if (!found) {
+      if (c.op !== 'delete') fail(c, 'nothing at that path');
+      continue;
+    }
+    const { node, parent } = found;
+    switch (c.op) {
+      case 'delete':
+        if (!parent) { fail(c, 'the root element cannot be deleted'); break; }
+        lookup.remove(parent, node);
+        break;
+      case 'modify':
+        if (!isElement(node)) { fail(c, 'a comment has no attributes'); break; }
+        modify(node, c);
+        break;
+      case 'create':
+        if (!isElement(node)) { fail(c, 'a comment cannot have children'); break; }
+        placed.push({ change: c, node });
+        break;
+      case 'move':
+        if (!parent) { fail(c, 'the root element cannot be moved'); break; }
+        lookup.moveToEnd(parent, node);
+        placed.push({ change: c, node: parent, child: node });
+        break;
+    }
+  }
+
+  // Stable sort (Array.prototype.sort is stable) by position, as g_list_sort.
+  placed.sort((a, b) => a.change.position - b.change.position);
+  for (const { change, node, child } of placed) {
+    if (change.op === 'create') {
+      insertAt(node, cloneTree(change.node), change.position);
+      continue;
+    }
+    const current = positionOf(node, child!);
+    if (change.position !== current) {
+      const at = node.children.indexOf(child!);
+      node.children.splice(at, 1);
+      insertAt(node, child!, change.position);
+    }
+    const now = positionOf(node, child!);
+    if (now !== change.position) fail(change, `it ends at position ${now}, not ${change.position} (the parent has fewer children)`, String(change.position));
+  }
+
+  if (problems.length) throw new BerthError(problems);
+  setTargetVersion(root, ps);
+  return root;
+}
+
+/** Put `child` before the positional child now at `position`, or last. */
+function insertAt(parent: XmlElement, child: XmlNode, position: number): void {
+  let p = 0;
+  for (let k = 0; k < parent.children.length; k++) {
+    const c = parent.children[k];
+    if (!isPositional(c)) continue;
+    if (p === position) {
+      parent.children.splice(k, 0, child);
+      return;
+    }
+    p++;
+  }
+  parent.children.push(child);
+}
+
+function modify(node: XmlElement, c: ModifyChange): void {
+  if (!c.attrs) {
+    // Only a change-result: Pacemaker's way, every attribute replaced.
+    node.attrs = { ...c.result };
+    return;
+  }
+  const attrs: Attrs = { ...node.attrs };
+  for (const a of c.attrs) {
+    if (a.op === 'set') attrs[a.name] = a.value!;
+    else delete attrs[a.name];
+  }
+  node.attrs = c.result && sameAttrs(attrs, c.result) ? { ...c.result } : attrs;
+}
+
+function sameAttrs(a: Attrs, b: Attrs): boolean {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) if (b[k] !== a[k]) return false;
+  return true;
+}
+
+// The version fields the patch changes (target differs from source) are set from its target.
+function setTargetVersion(root: XmlElement, ps: Patchset): void {
+  const { source, target } = ps;
+  if (!target) return;
+  const t = [target.adminEpoch, target.epoch, target.numUpdates];
+  const s = source && [source.adminEpoch, source.epoch, source.numUpdates];
+  VERSION_FIELDS.forEach((f, k) => {
+    if (!s || s[k] !== t[k]) root.attrs[f] = String(t[k]);
+  });
+}
+
+/**
+ * Pacemaker's xml_patch_version_check: the CIB must be at the patch's source version (missing:
+ * the CIB's own), and the target must be newer in some field (missing: num_updates + 1).
+ */
+export function checkVersion(cib: XmlElement, ps: Patchset): void {
+  const current = versionOf(cib);
+  const source: CibVersion = ps.source ?? current;
+  const target: CibVersion = ps.target ?? { ...current, numUpdates: current.numUpdates + 1 };
+  const c = compareVersions(current, source);
+  if (c !== 0) {
+    throw new BerthError([problem(PATCH_VERSION_MISMATCH, {
+      path: '/cib', value: formatVersion(current), allowed: formatVersion(source),
+      message: c < 0
+        ? `the patch was made for CIB version ${formatVersion(source)}, this CIB is older (${formatVersion(current)}); get the current CIB first`
+        : `the patch was made for CIB version ${formatVersion(source)}, this CIB is already newer (${formatVersion(current)}); make the patch again against it`,
+    })]);
+  }
+  if (!(target.adminEpoch > source.adminEpoch || target.epoch > source.epoch || target.numUpdates > source.numUpdates)) {
+    throw new BerthError([problem(PATCH_VERSION_MISMATCH, {
+      path: '/diff/version/target', value: formatVersion(target), allowed: `newer than ${formatVersion(source)}`,
+      message: `the patch does not change the version (${formatVersion(source)} => ${formatVersion(target)}); a patch for a cluster must bump it`,
+    })]);
+  }
+}

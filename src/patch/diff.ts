@@ -1,0 +1,387 @@
+// diffCib: the patch (format 2) that turns one CIB into another, change for change as Pacemaker
+// 2.1.5's crm_diff writes it (lib/common/xml.c mark_xml_changes + lib/common/patchset.c), so that
+// crm_diff applies our patches and operators see the patches they know.
+//
+// How Pacemaker decides, reproduced here:
+// - children are matched by key (tag + id; an id-less element matches the first sibling with its
+//   tag); a comment matches an equal comment at the same position, counting only siblings that
+//   are not "skipped" (deleted, created, or moved out of the way so far);
+// - unmatched old children are deleted (in document order of the old tree), unmatched new ones
+//   created at their index; a matched child whose position (again counting unskipped siblings)
+//   differs is moved, and the one further along is skipped from then on;
+// - attributes: a changed value is a "set"; an unchanged value whose position among the
+//   attributes moved is also a "set" (so deleting one attribute can list its neighbours); the
+//   change-result carries every attribute after the change.
+// Pacemaker's positions cost O(siblings) each; here a Fenwick tree keeps the whole diff
+// O(n log n) in the widest parent and O(n) overall for the usual CIB.
+import { XmlComment, XmlElement, XmlNode, canonical, cloneTree, el, isElement } from '../cib/xml';
+import { BerthError, problem } from '../errors/registry';
+import { isPositional, stepOf } from './patch-path';
+import { PATCH_UNSUPPORTED } from './patch-problems';
+import { VERSION_FIELDS, versionElement } from './patchset';
+
+export interface DiffOptions {
+  /** As `crm_diff --no-version`: version attributes are taken from `orig` and `<version>` is left out. */
+  noVersion?: boolean;
+  /**
+   * Leave out the "set" entries Pacemaker writes for attributes whose value did not change (only
+   * their position). The patch still applies to the same result; a three-way push uses this so
+   * that applying it never writes back a value someone else changed meanwhile.
+   */
+  minimal?: boolean;
+}
+
+type Positional = XmlElement | XmlComment;
+
+interface PairResult {
+  path: string;
+  modify?: XmlElement;
+  kids?: Kid[];
+}
+type Kid = { create: Positional; position: number } | { pair?: PairResult; path: string; moveTo?: number };
+
+interface Context {
+  deletes: XmlElement[];
+  minimal: boolean;
+}
+
+/** The patch from `orig` to `next`: `<diff format="2">`, empty of changes when they are the same. */
+export function diffCib(orig: XmlElement, next: XmlElement, opts: DiffOptions = {}): XmlElement {
+  if (orig.tag !== next.tag || orig.attrs.id !== next.attrs.id) {
+    throw new BerthError([problem(PATCH_UNSUPPORTED, { path: '/', value: `<${next.tag}>`, allowed: `<${orig.tag}>`, message: `cannot diff <${orig.tag}${idText(orig)}> against <${next.tag}${idText(next)}>: a patch changes one root element` })]);
+  }
+  const target = opts.noVersion ? withVersionOf(orig, next) : next;
+  if (textSignature(orig) !== textSignature(target)) {
+    throw new BerthError([problem(PATCH_UNSUPPORTED, { path: '/' + orig.tag, message: `the text directly inside <${orig.tag}> differs; a patch cannot change the root element's text` })]);
+  }
+  const ctx: Context = { deletes: [], minimal: opts.minimal === true };
+  const root = comparePair(orig, target, '/' + stepOf(target), ctx);
+  const patch = el('diff', { format: '2' });
+  if (!opts.noVersion) patch.children.push(versionElement(orig, next));
+  for (const d of ctx.deletes) patch.children.push(d);
+  if (root) emit(root, patch.children);
+  return patch;
+}
+
+/** True when the patch has no changes (its versions may still differ). */
+export function diffIsEmpty(patch: XmlElement): boolean {
+  return !patch.children.some((c) => isElement(c) && c.tag === 'change');
+}
+
+const idText = (e: XmlElement) => (e.attrs.id === undefined ? '' : ` id="${e.attrs.id}"`);
+
+// crm_copy_xml_element for each version field: only fields that orig has are copied.
+function withVersionOf(orig: XmlElement, next: XmlElement): XmlElement {
+  const attrs = { ...next.attrs };
+  for (const f of VERSION_FIELDS) if (orig.attrs[f] !== undefined) attrs[f] = orig.attrs[f];
+  return { tag: next.tag, attrs, children: next.children };
+}
+
+function comparePair(o: XmlElement, n: XmlElement, path: string, ctx: Context): PairResult | undefined {
+  const modify = diffAttributes(o, n, path, ctx.minimal);
+  if (o.children.length === 0 && n.children.length === 0) return modify && { path, modify };
+  const O = positional(o.children);
+  const N = positional(n.children);
+  const plan = planChildren(O, N);
+  let results: (PairResult | undefined)[] | undefined;
+  if (!plan.identical) {
+    // Pacemaker's first loop: old children in order; recurse into matches, delete the rest.
+    let deleted = 0;
+    for (let i = 0; i < O.length; i++) {
+      const j = plan.matchO[i];
+      const on = O[i];
+      if (j >= 0) {
+        const nn = N[j];
+        if (isElement(on) && isElement(nn)) {
+          const r = comparePair(on, nn, path + '/' + stepOf(nn), ctx);
+          if (r) (results ??= [])[j] = r;
+        }
+      } else {
+        const change = el('change', { operation: 'delete', path: path + '/' + stepOf(on) });
+        // Comments are deleted by position: where it is once the deletions before it are done.
+        if (!isElement(on)) change.attrs.position = String(i - deleted);
+        ctx.deletes.push(change);
+        deleted++;
+      }
+    }
+  }
+  let kids: Kid[] | undefined;
+  if (!plan.identical) {
+    for (let j = 0; j < N.length; j++) {
+      if (plan.matchN[j] < 0) {
+        (kids ??= []).push({ create: N[j], position: j });
+        continue;
+      }
+      const r = results?.[j];
+      const moved = plan.moved !== undefined && plan.moved[j] === 1;
+      if (r || moved) (kids ??= []).push({ pair: r, path: r ? r.path : path + '/' + stepOf(N[j]), moveTo: moved ? j : undefined });
+    }
+  }
+  if (!modify && !kids) return undefined;
+  return { path, modify, kids };
+}
+
+function emit(r: PairResult, out: XmlNode[]): void {
+  if (r.modify) out.push(r.modify);
+  if (!r.kids) return;
+  for (const k of r.kids) {
+    if ('create' in k) {
+      out.push(el('change', { operation: 'create', path: r.path, position: String(k.position) }, [cloneTree(k.create)]));
+      continue;
+    }
+    if (k.pair) emit(k.pair, out);
+    if (k.moveTo !== undefined) out.push(el('change', { operation: 'move', path: k.path, position: String(k.moveTo) }));
+  }
+}
+
+function positional(children: XmlNode[]): Positional[] {
+  let text = false;
+  for (const c of children) if (!isPositional(c)) { text = true; break; }
+  return text ? (children.filter(isPositional) as Positional[]) : (children as Positional[]);
+}
+
+// ---- attributes (Pacemaker's xml_diff_attrs) ----
+
+const has = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
+
+function diffAttributes(o: XmlElement, n: XmlElement, path: string, minimal: boolean): XmlElement | undefined {
+  const oa = o.attrs;
+  const na = n.attrs;
+  const oldNames = Object.keys(oa);
+  const newNames = Object.keys(na);
+  if (oldNames.length === newNames.length) {
+    let same = true;
+    for (let k = 0; k < oldNames.length; k++) {
+      const name = oldNames[k];
+      if (name !== newNames[k] || oa[name] !== na[name]) { same = false; break; }
+    }
+    if (same) return undefined;
+  }
+  const created = newNames.map(() => true);
+  const dirty = newNames.map(() => false);
+  const skipNew = newNames.map(() => false);
+  const skipOld = oldNames.map(() => false);
+  const unset: string[] = [];
+  for (let i = 0; i < oldNames.length; i++) {
+    const name = oldNames[i];
+    if (!has(na, name)) { unset.push(name); continue; }
+    const j = newNames.indexOf(name);
+    created[j] = false;
+    if (oa[name] !== na[name]) { dirty[j] = true; continue; }
+    let newPos = 0;
+    for (let k = 0; k < j; k++) if (!skipNew[k]) newPos++;
+    let oldPos = 0;
+    for (let k = 0; k < i; k++) if (!skipOld[k]) oldPos++;
+    if (oldPos !== newPos) {
+      if (!minimal) dirty[j] = true;
+      if (oldPos > newPos) skipOld[i] = true;
+      else skipNew[j] = true;
+    }
+  }
+  const list = el('change-list');
+  for (let j = 0; j < newNames.length; j++) {
+    if (created[j] || dirty[j]) list.children.push(el('change-attr', { name: newNames[j], operation: 'set', value: na[newNames[j]] }));
+  }
+  for (const name of unset) list.children.push(el('change-attr', { name, operation: 'unset' }));
+  if (list.children.length === 0) return undefined;
+  return el('change', { operation: 'modify', path }, [list, el('change-result', {}, [el(n.tag, { ...na })])]);
+}
+
+// ---- children (Pacemaker's mark_xml_changes) ----
+
+interface ChildPlan {
+  /** old index → new index, -1 when deleted */
+  matchO: Int32Array;
+  /** new index → old index, -1 when created */
+  matchN: Int32Array;
+  /** new index → 1 when moved */
+  moved?: Uint8Array;
+  /** the children are the same (ambiguous keys, nothing changed): emit nothing below */
+  identical?: boolean;
+}
+
+function planChildren(O: Positional[], N: Positional[]): ChildPlan {
+  const matchO = new Int32Array(O.length).fill(-1);
+  const matchN = new Int32Array(N.length).fill(-1);
+  const findN = finder(N);
+  const findO = finder(O);
+  let severed: Set<number> | undefined;
+
+  // Loop 1, old children in order. New children have no skip marks yet.
+  let deleted = 0;
+  for (let i = 0; i < O.length; i++) {
+    const c = O[i];
+    let j = -1;
+    if (isElement(c)) {
+      j = findN(c);
+      // Pacemaker ignores text; a child whose text changed is re-created instead.
+      if (j >= 0 && mustRecreate(c, N[j] as XmlElement)) { (severed ??= new Set()).add(j); j = -1; }
+    } else {
+      const p = i - deleted;
+      const m = p < N.length ? N[p] : undefined;
+      if (m && !isElement(m) && m.comment === c.comment) j = p;
+    }
+    matchO[i] = j;
+    if (j < 0) deleted++;
+  }
+
+  // Loop 2, new children in order: created ones and moved ones get skipped.
+  const skips = new SkipCounter(O.length, matchO);
+  let pNew = 0;
+  let moved: Uint8Array | undefined;
+  for (let j = 0; j < N.length; j++) {
+    const c = N[j];
+    let i = -1;
+    if (isElement(c)) {
+      i = severed?.has(j) ? -1 : findO(c);
+    } else {
+      const k = skips.nthUnskipped(pNew);
+      const m = k >= 0 ? O[k] : undefined;
+      if (m && !isElement(m) && m.comment === c.comment) i = k;
+    }
+    matchN[j] = i;
+    if (i < 0) continue;
+    const pOld = i - skips.before(i);
+    if (pOld !== pNew) {
+      (moved ??= new Uint8Array(N.length))[j] = 1;
+      if (pOld > pNew) { skips.skip(i); pNew++; }
+    } else {
+      pNew++;
+    }
+  }
+
+  if (!consistent(matchO, matchN)) {
+    // Keys shared by siblings: Pacemaker would match one child twice and lose changes.
+    if (sameChildren(O, N)) return { matchO, matchN, identical: true };
+    matchO.fill(-1);
+    matchN.fill(-1);
+    return { matchO, matchN };
+  }
+  // Pacemaker's apply keeps unmoved children in their old order; make sure that is the new order.
+  let last = -1;
+  for (let j = 0; j < N.length; j++) {
+    const i = matchN[j];
+    if (i < 0 || moved?.[j]) continue;
+    if (i < last) return { matchO, matchN, moved: moveAllElements(N, matchN) };
+    last = i;
+  }
+  return { matchO, matchN, moved };
+}
+
+/** First child with the same key: tag + id, or for an id-less element the first with its tag. */
+function finder(list: Positional[]): (e: XmlElement) => number {
+  if (list.length <= 8) {
+    return (e) => {
+      const id = e.attrs.id;
+      for (let k = 0; k < list.length; k++) {
+        const c = list[k];
+        if (isElement(c) && c.tag === e.tag && (id === undefined || c.attrs.id === id)) return k;
+      }
+      return -1;
+    };
+  }
+  const byKey = new Map<string, number>();
+  for (let k = 0; k < list.length; k++) {
+    const c = list[k];
+    if (!isElement(c)) continue;
+    if (!byKey.has(c.tag)) byKey.set(c.tag, k);
+    if (c.attrs.id !== undefined) {
+      const key = c.tag + '\u0000' + c.attrs.id;
+      if (!byKey.has(key)) byKey.set(key, k);
+    }
+  }
+  return (e) => byKey.get(e.attrs.id === undefined ? e.tag : e.tag + '\u0000' + e.attrs.id) ?? -1;
+}
+
+function consistent(matchO: Int32Array, matchN: Int32Array): boolean {
+  for (let i = 0; i < matchO.length; i++) if (matchO[i] >= 0 && matchN[matchO[i]] !== i) return false;
+  for (let j = 0; j < matchN.length; j++) if (matchN[j] >= 0 && matchO[matchN[j]] !== j) return false;
+  return true;
+}
+
+function sameChildren(O: Positional[], N: Positional[]): boolean {
+  if (O.length !== N.length) return false;
+  for (let k = 0; k < O.length; k++) if (canonical(O[k]) !== canonical(N[k])) return false;
+  return true;
+}
+
+function moveAllElements(N: Positional[], matchN: Int32Array): Uint8Array {
+  const moved = new Uint8Array(N.length);
+  for (let j = 0; j < N.length; j++) if (matchN[j] >= 0 && isElement(N[j])) moved[j] = 1;
+  return moved;
+}
+
+function hasText(e: XmlElement): boolean {
+  for (const c of e.children) if ('text' in c && c.text.trim() !== '') return true;
+  return false;
+}
+
+function mustRecreate(o: XmlElement, n: XmlElement): boolean {
+  return (hasText(o) || hasText(n)) && canonical(o) !== canonical(n);
+}
+
+/** The text children of `e` and where they sit among its other children. */
+function textSignature(e: XmlElement): string {
+  let s = '';
+  let p = 0;
+  for (const c of e.children) {
+    if (isPositional(c)) p++;
+    else if (c.text.trim() !== '') s += `${p}:${c.text.trim()}\u0000`;
+  }
+  return s;
+}
+
+/**
+ * Which old children are skipped (Pacemaker's pcmk__xf_skip) and how many before an index, in
+ * O(log n) through a Fenwick tree of unskipped counts, built only once something is skipped.
+ */
+class SkipCounter {
+  private readonly skipped: Uint8Array;
+  private tree: Int32Array | undefined;
+  private count = 0;
+
+  constructor(private readonly n: number, matchO: Int32Array) {
+    this.skipped = new Uint8Array(n);
+    for (let i = 0; i < n; i++) if (matchO[i] < 0) { this.skipped[i] = 1; this.count++; }
+  }
+
+  private build(): Int32Array {
+    const t = new Int32Array(this.n + 1);
+    for (let i = 0; i < this.n; i++) {
+      t[i + 1] += this.skipped[i] ? 0 : 1;
+      const up = i + 1 + ((i + 1) & -(i + 1));
+      if (up <= this.n) t[up] += t[i + 1];
+    }
+    return t;
+  }
+
+  /** Skipped children before index `i`. */
+  before(i: number): number {
+    if (this.count === 0) return 0;
+    const t = (this.tree ??= this.build());
+    let unskipped = 0;
+    for (let k = i; k > 0; k -= k & -k) unskipped += t[k];
+    return i - unskipped;
+  }
+
+  skip(i: number): void {
+    if (this.skipped[i]) return;
+    this.skipped[i] = 1;
+    this.count++;
+    if (!this.tree) return;
+    for (let k = i + 1; k <= this.n; k += k & -k) this.tree[k]--;
+  }
+
+  /** Index of the unskipped child with `q` unskipped children before it, or -1. */
+  nthUnskipped(q: number): number {
+    if (this.count === 0) return q < this.n ? q : -1;
+    const t = (this.tree ??= this.build());
+    let pos = 0;
+    let rest = q + 1;
+    for (let step = 1 << Math.floor(Math.log2(this.n || 1)); step > 0; step >>= 1) {
+      const nextPos = pos + step;
+      if (nextPos <= this.n && t[nextPos] < rest) { pos = nextPos; rest -= t[nextPos]; }
+    }
+    return pos < this.n ? pos : -1;
+  }
+}

@@ -1,0 +1,72 @@
+// Golden test against the real pcs: every case in test/fixtures/pcs (made by pcs 0.11.5, see its
+// README) is replayed through berth's CLI on the same input. The resulting CIB must equal pcs's
+// semantically (attribute order and whitespace aside; epoch only has to move the same way), and an
+// error case must fail, name the same values pcs names, and leave the file byte-for-byte as it was.
+import t from 'tap';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { main } from '../src/cli/main';
+import { parseXml, canonical, XmlElement } from '../src/cib/xml';
+
+const dir = path.join(__dirname, 'fixtures', 'pcs');
+
+interface Step { argv: string[]; exit: number; stderr: string }
+interface Case { name: string; description: string; input: string; steps: Step[]; error: boolean; expectStderrIncludes?: string[] }
+
+/**
+ * Cases where berth deliberately differs from pcs, with the reason. The value says what berth
+ * does instead: 'accepts' (pcs refused or needed --force, berth accepts: compared with pcs's
+ * forced result when there is one) or 'refuses' (pcs accepted, berth refuses: file must be unchanged).
+ */
+export const DELIBERATE: Record<string, { berth: 'refuses' | 'accepts-same-cib'; why: string }> = {};
+
+function versionless(x: XmlElement): string {
+  const copy = { ...x, attrs: { ...x.attrs } };
+  delete copy.attrs.epoch;
+  delete copy.attrs.num_updates;
+  return canonical(copy);
+}
+
+async function run(argv: string[]) {
+  let out = '';
+  let err = '';
+  const code = await main(argv, { out: (s) => { out += s; }, err: (s) => { err += s; } });
+  return { code, out, err };
+}
+
+const cases = fs.readdirSync(dir).filter((d) => fs.existsSync(path.join(dir, d, 'case.json'))).sort();
+
+t.test('fixture set is big enough', async (t) => {
+  const all = cases.map((c) => JSON.parse(fs.readFileSync(path.join(dir, c, 'case.json'), 'utf8')) as Case);
+  t.ok(all.length >= 60, `${all.length} pcs sequences`);
+  t.ok(all.filter((c) => c.error).length >= 20, 'at least 20 error cases');
+});
+
+for (const name of cases) {
+  const c = JSON.parse(fs.readFileSync(path.join(dir, name, 'case.json'), 'utf8')) as Case;
+  t.test(`${name}: ${c.description}`, async (t) => {
+    const tmp = t.testdir({ 'cib.xml': fs.readFileSync(path.join(dir, name, 'input.xml'), 'utf8') });
+    const file = path.join(tmp, 'cib.xml');
+    const deliberate = DELIBERATE[c.name];
+    for (let i = 0; i < c.steps.length; i++) {
+      const step = c.steps[i];
+      const before = fs.readFileSync(file);
+      const beforeEpoch = Number(parseXml(before.toString()).attrs.epoch);
+      const r = await run(['-f', file, ...step.argv]);
+      const last = i === c.steps.length - 1;
+      if (step.exit !== 0 || (last && deliberate?.berth === 'refuses')) {
+        t.not(r.code, 0, `step ${i} fails like pcs: ${step.argv.join(' ')}\npcs: ${step.stderr}\nberth: ${r.err}`);
+        t.same(fs.readFileSync(file), before, `step ${i}: file unchanged on error`);
+        if (last && !deliberate) for (const token of c.expectStderrIncludes ?? []) t.match(r.err, token, `berth names '${token}' as pcs does\npcs: ${step.stderr}`);
+      } else {
+        t.equal(r.code, 0, `step ${i} succeeds like pcs: ${step.argv.join(' ')}\nberth: ${r.err}`);
+        const afterEpoch = Number(parseXml(fs.readFileSync(file, 'utf8')).attrs.epoch);
+        t.ok(afterEpoch >= beforeEpoch, 'epoch never goes back');
+      }
+    }
+    if (deliberate?.berth === 'refuses') return;
+    const expected = parseXml(fs.readFileSync(path.join(dir, name, 'expected.xml'), 'utf8'));
+    const got = parseXml(fs.readFileSync(file, 'utf8'));
+    t.equal(versionless(got), versionless(expected), 'same CIB as pcs');
+  });
+}
