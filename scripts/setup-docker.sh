@@ -11,6 +11,7 @@
 # `scripts/setup-docker.sh --stop-if-started`, run once at the end of a test run, leaves the
 # machine as it was found. Idempotent, quiet unless something fails (BERTH_SETUP_VERBOSE=1 prints
 # each step and its time), serialised with flock so concurrent test files can all call it.
+# BERTH_DOCKER_STORAGE_DRIVER=NAME forces the storage driver of a dockerd it starts.
 set -euo pipefail
 export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 
@@ -69,7 +70,10 @@ install_missing() {
 mount_cgroups() {
   grep -qE '^[^ ]+ [^ ]+ cgroup2? ' /proc/mounts && return 0
   say "mounting cgroups"
-  command -v cgroupfs-mount >/dev/null || run apt-get install -y cgroupfs-mount || fail "no cgroups are mounted and cgroupfs-mount could not be installed"
+  if ! command -v cgroupfs-mount >/dev/null; then
+    { run apt-get -o DPkg::Lock::Timeout=300 update && DEBIAN_FRONTEND=noninteractive run apt-get -o DPkg::Lock::Timeout=300 install -y cgroupfs-mount; } ||
+      fail "no cgroups are mounted and cgroupfs-mount could not be installed"
+  fi
   run cgroupfs-mount || fail "cgroupfs-mount failed"
 }
 
@@ -77,7 +81,7 @@ mount_cgroups() {
 # another overlay, e.g. inside some containers); try one for real.
 overlay_usable() {
   grep -qw overlay /proc/filesystems || modprobe overlay >/dev/null 2>&1 || return 1
-  mkdir -p "$DATA_ROOT" && chmod 710 "$DATA_ROOT"
+  [ -d "$DATA_ROOT" ] || { mkdir -p "$DATA_ROOT" && chmod 710 "$DATA_ROOT"; }
   local d; d=$(mktemp -d "$DATA_ROOT/.berth-overlay-probe.XXXXXX")
   mkdir "$d/lower" "$d/upper" "$d/work" "$d/merged"
   local ok=1
@@ -133,12 +137,18 @@ start_engine() {
 
   local flags=()
   : >"$attempt"
-  if ! overlay_usable; then say "overlay2 not usable: vfs"; flags+=(--storage-driver=vfs); fi
+  if [ -n "${BERTH_DOCKER_STORAGE_DRIVER:-}" ]; then
+    flags+=(--storage-driver="$BERTH_DOCKER_STORAGE_DRIVER")
+  elif ! overlay_usable; then
+    say "overlay2 not usable: vfs"; flags+=(--storage-driver=vfs)
+  fi
   say "starting dockerd ${flags[*]:-}"
   launch "${flags[@]}" && return 0
   if grep -qiE 'overlay|graphdriver|storage.driver' "$attempt" && [[ " ${flags[*]:-} " != *vfs* ]]; then
     say "dockerd failed on its storage driver: retrying with vfs"
-    flags+=(--storage-driver=vfs)
+    local f kept=()
+    for f in "${flags[@]}"; do [[ $f == --storage-driver=* ]] || kept+=("$f"); done
+    flags=("${kept[@]}" --storage-driver=vfs)
     launch "${flags[@]}" && return 0
   fi
   if grep -qiE 'iptables|nat chain' "$attempt"; then

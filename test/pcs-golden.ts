@@ -5,13 +5,14 @@
 import t from 'tap';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { main } from '../src/cli/main';
 import { parseXml, canonical, XmlElement } from '../src/cib/xml';
 
 const dir = path.join(__dirname, 'fixtures', 'pcs');
 
 interface Step { argv: string[]; exit: number; stderr: string }
-interface Case { name: string; description: string; input: string; steps: Step[]; error: boolean; expectStderrIncludes?: string[] }
+interface Case { name: string; description: string; input: string; steps: Step[]; error: boolean; expectStderrIncludes?: string[]; crmVerify?: boolean }
 
 /**
  * Cases where berth deliberately differs from pcs, with the reason. The value says what berth
@@ -68,5 +69,9 @@ for (const name of cases) {
     const expected = parseXml(fs.readFileSync(path.join(dir, name, 'expected.xml'), 'utf8'));
     const got = parseXml(fs.readFileSync(file, 'utf8'));
     t.equal(versionless(got), versionless(expected), 'same CIB as pcs');
+    if (c.crmVerify) {
+      const v = spawnSync('crm_verify', ['--xml-file', file], { encoding: 'utf8' });
+      t.equal(v.status, 0, `berth's CIB passes crm_verify: ${v.stderr}`);
+    }
   });
 }

@@ -288,15 +288,15 @@ export const CASES = [
   {
     name: "bundle-create-quoting",
     description:
-      "Values with spaces, quotes, &, <, > and unicode in container options, storage-map options and meta; XML escaping.",
+      "Values with spaces, double/single quotes, &, <, > and unicode in container options, storage-map options and meta; XML escaping (&quot; &apos; &amp; &lt; &gt;, unicode raw UTF-8). Unicode is never followed by a markup character in the same value (Pacemaker 2.1.5 bug, see NOTES.md).",
     steps: [
       STONITH_OFF,
       bundleCreate(
         "b", "container", "docker", "image=registry.example.com:5000/äpp:1.0",
         "run-command=/bin/sh -c \"exec /usr/sbin/pacemaker-remoted\"",
         "options=--env 'A=B C' --label x=\"y\" --add-host a&b<c>:1.2.3.4",
-        "storage-map", "source-dir=/srv/dätä dir", "target-dir=/data dir", "options=rw,Z & 'x'",
-        "meta", "description=Café <b>&amp;</b> \"quoted\" 'single' ✓",
+        "storage-map", "source-dir=/srv/dätä dir", "target-dir=/data dir", "options=rw,Z & 'x' <y>",
+        "meta", "description=<b>&amp;</b> \"quoted\" 'single' then Café ✓", "note=ünïcødé",
       ),
     ],
   },
@@ -336,9 +336,9 @@ export const CASES = [
     expectStderrIncludes: ["33", "host-netmask"],
   },
   {
-    name: "bundle-create-unknown-option-forced",
+    name: "bundle-create-error-unknown-option-forced-schema",
     description:
-      "Unknown container/port-map/storage-map options with --force: warnings, written as given (the result fails crm_verify).",
+      "Unknown container/port-map/storage-map options with --force: pcs only warns, but the CIB schema rejects the result, so the command fails ('Unable to update cib') and nothing is written.",
     steps: [
       STONITH_OFF,
       bundleCreate(
@@ -348,7 +348,8 @@ export const CASES = [
         "--force",
       ),
     ],
-    expectStderrIncludes: ["foo", "proto", "mode"],
+    error: true,
+    expectStderrIncludes: ["foo"],
   },
   {
     name: "bundle-create-in-rich-cib",
@@ -667,12 +668,13 @@ export const CASES = [
   },
   {
     name: "bundle-update-all-sections",
-    description: "Container, network, port-map, storage-map and meta in one update.",
+    description: "Container, network, port-map, storage-map and meta in one update; port-map add port=80 while b-port-map-80 exists gives b-port-map-80-1.",
     steps: [
       STONITH_OFF,
       B_FULL,
       bundleUpdate(
         "b", "container", "replicas=1", "network", "host-netmask=", "port-map", "add", "port=8080",
+        "port-map", "add", "port=80", "internal-port=81",
         "storage-map", "delete", "b-storage-map-1", "meta", "priority=20",
       ),
     ],
@@ -688,19 +690,28 @@ export const CASES = [
     expectStderrIncludes: [],
   },
   {
-    name: "bundle-update-remove-unknown-option",
-    description: "Removing an option pcs does not know (foo=) is allowed without --force.",
+    name: "bundle-update-unknown-network-option",
+    description:
+      "add-host (unknown to pcs 0.11.5, valid in the schema): setting it needs --force (warning); removing it (add-host=) needs no --force.",
     steps: [
       STONITH_OFF,
-      bundleCreate("b", "container", "docker", "image=img:1", "foo=bar", "--force"),
-      bundleUpdate("b", "container", "foo="),
+      bundleCreate("b", "container", "docker", "image=img:1", "network", "ip-range-start=10.0.0.1"),
+      bundleUpdate("b", "network", "add-host=true", "--force"),
+      bundleUpdate("b", "network", "add-host="),
     ],
   },
   {
-    name: "bundle-update-unknown-option-forced",
-    description: "Setting an unknown container option with --force: warning, attribute written.",
+    name: "bundle-update-remove-absent-option",
+    description: "Removing an option that is not set (and that pcs does not know, foo=) is a successful no-op.",
+    steps: [STONITH_OFF, B_MIN, bundleUpdate("b", "container", "foo=", "replicas=")],
+  },
+  {
+    name: "bundle-update-error-unknown-option-forced-schema",
+    description:
+      "Setting an unknown container option with --force: pcs warns, then the CIB schema rejects it ('Unable to update cib'); nothing is written.",
     steps: [STONITH_OFF, B_MIN, bundleUpdate("b", "container", "foo=bar", "--force")],
-    expectStderrIncludes: ["foo", "container"],
+    error: true,
+    expectStderrIncludes: ["foo"],
   },
   {
     name: "bundle-update-remove-control-port-forced",
@@ -1101,6 +1112,11 @@ export const CASES = [
     steps: [["resource", "disable", "bare", "standalone"]],
   },
   {
+    name: "resource-disable-inner-resource",
+    description: "disable of the resource inside a bundle: only the primitive gets target-role=Stopped.",
+    steps: [STONITH_OFF, B_CP, create("r", "ocf:heartbeat:Dummy", "bundle", "b"), ["resource", "disable", "r"]],
+  },
+  {
     name: "resource-disable-error-missing",
     description: "disable of an unknown id.",
     steps: [STONITH_OFF, B_MIN, ["resource", "disable", "b", "nope"]],
@@ -1117,11 +1133,11 @@ export const CASES = [
   // ---------------------------------------------------------------- property
   {
     name: "property-set-maintenance-mode",
-    description: "Set and then unset maintenance-mode; set stonith-enabled again to true.",
+    description: "Set maintenance-mode, change it together with a new property (appended), then unset it.",
     steps: [
       STONITH_OFF,
       ["property", "set", "maintenance-mode=true"],
-      ["property", "set", "stonith-enabled=true", "maintenance-mode=false"],
+      ["property", "set", "no-quorum-policy=freeze", "maintenance-mode=false"],
       ["property", "unset", "maintenance-mode"],
     ],
   },

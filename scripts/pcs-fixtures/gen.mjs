@@ -79,7 +79,9 @@ function pcs(argv) {
 
 function crmVerify(file) {
   const r = run("crm_verify", ["--xml-file", file]);
-  return { ok: r.status === 0, output: scrub((r.stdout + r.stderr).trim()).split(file).join("expected.xml") };
+  if (r.status === 0) return { ok: true, output: "" };
+  const v = run("crm_verify", ["-V", "--xml-file", file]); // details of what is wrong
+  return { ok: false, output: scrub((v.stdout + v.stderr).trim()).split(file).join("expected.xml") };
 }
 
 function cibVersion(xml) {

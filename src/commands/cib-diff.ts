@@ -1,7 +1,7 @@
 // `berth cib diff ORIG NEW` and `berth cib patch ORIG PATCH`: crm_diff's two modes on CIB files.
 // Only parse arguments, read files, call src/patch, print. Exit codes follow crm_diff (0 same,
 // 1 different), so every error is exit 2 here, rendered by this command.
-import { formatCib, formatVersion, parseCib, toJson } from '../cib/cib';
+import { formatCib, parseCib, toJson } from '../cib/cib';
 import { readTextFile, writeFileAtomic } from '../cib/cib-file';
 import { parseXml, serializeXml, isElement } from '../cib/xml';
 import { BerthError, problem } from '../errors/registry';
@@ -9,7 +9,7 @@ import { Command, Flags, Invocation, Io, flagString } from '../cli/invocation';
 import { renderProblems } from '../cli/render';
 import { applyPatch } from '../patch/apply';
 import { diffCib, diffIsEmpty } from '../patch/diff';
-import { readPatchset } from '../patch/patchset';
+import { formatVersionAttrs, readPatchset } from '../patch/patchset';
 import { formatPatchText } from '../patch/text-format';
 
 export const diffHelp = `Usage: berth cib diff ORIG NEW [--format xml|text] [--no-version] [--json] [-o OUT]
@@ -120,8 +120,8 @@ function patchAsData(patch: ReturnType<typeof diffCib>, same: boolean) {
   const ps = readPatchset(patch);
   return {
     differ: !same,
-    source: ps.source && formatVersion(ps.source),
-    target: ps.target && formatVersion(ps.target),
+    source: ps.source && formatVersionAttrs(ps.source),
+    target: ps.target && formatVersionAttrs(ps.target),
     changes: ps.changes.map((c) => {
       const base = { operation: c.op, path: c.path };
       switch (c.op) {

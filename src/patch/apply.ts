@@ -10,8 +10,8 @@ import { CibVersion, compareVersions, formatVersion, versionOf } from '../cib/ci
 import { Attrs, XmlElement, XmlNode, cloneTree, isElement } from '../cib/xml';
 import { BerthError, Problem, problem } from '../errors/registry';
 import { ChildLookup, isPositional, positionOf } from './patch-path';
-import { PATCH_DOES_NOT_APPLY, PATCH_VERSION_MISMATCH } from './patch-problems';
-import { CreateChange, ModifyChange, MoveChange, Patchset, VERSION_FIELDS, readPatchset } from './patchset';
+import { PATCH_DOES_NOT_APPLY, PATCH_MALFORMED, PATCH_VERSION_MISMATCH } from './patch-problems';
+import { CreateChange, ModifyChange, MoveChange, Patchset, VERSION_FIELDS, VersionAttrs, numericVersion, readPatchset } from './patchset';
 
 export interface ApplyOptions {
   /**
@@ -119,15 +119,21 @@ function sameAttrs(a: Attrs, b: Attrs): boolean {
   return true;
 }
 
-// The version fields the patch changes (target differs from source) are set from its target.
+// The version fields the patch changes (target differs from source) are set from its target,
+// unless a modify of the root element sets or unsets them itself (as every crm_diff patch does).
 function setTargetVersion(root: XmlElement, ps: Patchset): void {
   const { source, target } = ps;
   if (!target) return;
-  const t = [target.adminEpoch, target.epoch, target.numUpdates];
-  const s = source && [source.adminEpoch, source.epoch, source.numUpdates];
-  VERSION_FIELDS.forEach((f, k) => {
-    if (!s || s[k] !== t[k]) root.attrs[f] = String(t[k]);
-  });
+  const touched = new Set<string>();
+  for (const c of ps.changes) {
+    if (c.op !== 'modify' || c.steps.length !== 1) continue;
+    for (const a of c.attrs ?? []) touched.add(a.name);
+    for (const name of Object.keys(c.result ?? {})) touched.add(name);
+  }
+  for (const f of VERSION_FIELDS) {
+    const t = target[f];
+    if (t !== undefined && t !== source?.[f] && !touched.has(f)) root.attrs[f] = t;
+  }
 }
 
 /**
@@ -136,8 +142,16 @@ function setTargetVersion(root: XmlElement, ps: Patchset): void {
  */
 export function checkVersion(cib: XmlElement, ps: Patchset): void {
   const current = versionOf(cib);
-  const source: CibVersion = ps.source ?? current;
-  const target: CibVersion = ps.target ?? { ...current, numUpdates: current.numUpdates + 1 };
+  const numeric = (v: VersionAttrs | undefined, which: string, fallback: CibVersion): CibVersion => {
+    if (!v) return fallback;
+    const n = numericVersion(v);
+    if ('bad' in n) {
+      throw new BerthError([problem(PATCH_MALFORMED, { path: `/diff/version/${which}/@${n.bad}`, value: v[n.bad as keyof VersionAttrs], allowed: 'a non-negative integer', message: `the patch's ${which} version has ${n.bad}='${v[n.bad as keyof VersionAttrs] ?? ''}'; versions are checked only with whole numbers` })]);
+    }
+    return n;
+  };
+  const source = numeric(ps.source, 'source', current);
+  const target = numeric(ps.target, 'target', { ...current, numUpdates: current.numUpdates + 1 });
   const c = compareVersions(current, source);
   if (c !== 0) {
     throw new BerthError([problem(PATCH_VERSION_MISMATCH, {

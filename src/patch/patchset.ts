@@ -43,9 +43,12 @@ export interface MoveChange extends ChangeBase {
 }
 export type PatchChange = CreateChange | DeleteChange | ModifyChange | MoveChange;
 
+/** Version attributes as the patch writes them (numbers in any CIB the cluster made). */
+export type VersionAttrs = Partial<Record<(typeof VERSION_FIELDS)[number], string>>;
+
 export interface Patchset {
-  source?: CibVersion;
-  target?: CibVersion;
+  source?: VersionAttrs;
+  target?: VersionAttrs;
   changes: PatchChange[];
 }
 
@@ -76,8 +79,7 @@ export function readPatchset(patch: XmlElement): Patchset {
     if (c.tag === 'version') {
       for (const v of c.children) {
         if (!isElement(v) || (v.tag !== 'source' && v.tag !== 'target')) continue;
-        const version = readVersion(v, bad);
-        if (version) out[v.tag] = version;
+        out[v.tag] = readVersion(v);
       }
       continue;
     }
@@ -141,14 +143,20 @@ export function readPatchset(patch: XmlElement): Patchset {
   return out;
 }
 
-function readVersion(v: XmlElement, bad: (path: string, value: string | undefined, message: string, allowed?: string) => void): CibVersion | undefined {
+function readVersion(v: XmlElement): VersionAttrs {
+  const out: VersionAttrs = {};
+  for (const f of VERSION_FIELDS) if (v.attrs[f] !== undefined) out[f] = v.attrs[f];
+  return out;
+}
+
+export const formatVersionAttrs = (v: VersionAttrs) => VERSION_FIELDS.map((f) => v[f] ?? '?').join('.');
+
+/** A version as numbers, or the first field that is not a non-negative integer. */
+export function numericVersion(v: VersionAttrs): CibVersion | { bad: string } {
   const n: number[] = [];
   for (const f of VERSION_FIELDS) {
-    const s = v.attrs[f];
-    if (s === undefined || !/^\d+$/.test(s)) {
-      bad(`/diff/version/${v.tag}/@${f}`, s, `the patch's ${v.tag} version has ${f}='${s ?? ''}'`, 'a non-negative integer');
-      return undefined;
-    }
+    const s = v[f];
+    if (s === undefined || !/^\d+$/.test(s)) return { bad: f };
     n.push(Number(s));
   }
   return { adminEpoch: n[0], epoch: n[1], numUpdates: n[2] };

@@ -9,10 +9,9 @@
 //     ~ bundle "db"
 //       ~ replicas: "1" => "3"
 //   1 added, 0 removed, 1 changed, 0 moved
-import { formatVersion } from '../cib/cib';
 import { XmlComment, XmlElement, isElement } from '../cib/xml';
 import { ChildLookup, PathStep, isPositional } from './patch-path';
-import { Patchset, readPatchset } from './patchset';
+import { Patchset, formatVersionAttrs, readPatchset } from './patchset';
 
 type Node = XmlElement | XmlComment;
 
@@ -97,7 +96,7 @@ export function formatPatchText(orig: XmlElement, patch: XmlElement | Patchset):
 
   const out: string[] = [];
   const { source, target } = ps;
-  if (source && target && formatVersion(source) !== formatVersion(target)) out.push(`Version ${formatVersion(source)} => ${formatVersion(target)}`);
+  if (source && target && formatVersionAttrs(source) !== formatVersionAttrs(target)) out.push(`Version ${formatVersionAttrs(source)} => ${formatVersionAttrs(target)}`);
   for (const r of top.kids.values()) render(r, '', out);
   const total = counts.added + counts.removed + counts.changed + counts.moved;
   out.push(total === 0 ? 'No changes.' : `${counts.added} added, ${counts.removed} removed, ${counts.changed} changed, ${counts.moved} moved`);

@@ -113,7 +113,8 @@ export function bundleRules(bundle: XmlElement): Problem[] {
 }
 
 /** The docker run options string, checked by the runtime's parser (loaded only when options exist). */
+let dockerOptions: typeof import('../runtime/docker-options') | undefined;
 function dockerOptionProblems(options: string, path: string): Problem[] {
-  const { parseDockerOptions } = require('../runtime/docker-options') as typeof import('../runtime/docker-options');
-  return parseDockerOptions(options, { readFile: () => '' }).problems.map((p) => ({ ...p, path }));
+  dockerOptions ??= require('../runtime/docker-options') as typeof import('../runtime/docker-options');
+  return dockerOptions.parseDockerOptions(options, { readFile: () => '', path }).problems;
 }

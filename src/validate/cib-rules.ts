@@ -19,6 +19,8 @@ export function cibProblems(cib: Cib): Problem[] {
   const seen = new Map<string, string>();
   walk(conf, (e, parent) => {
     const id = e.attrs.id;
+    // Node ids are cluster-layer ids (often numbers), not XML IDs: Pacemaker's schema has them as text.
+    if (e.tag === 'nodes') return false;
     if (id === undefined || NOT_ID_TAGS.has(e.tag) || (parent && parent.tag === 'status')) return;
     const where = `${e.tag}[@id='${id}']`;
     for (const p of validateId(id, `${e.tag} id`)) out.push({ ...p, path: where });
