@@ -4,7 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-if [ -x scripts/setup-docker.sh ] || [ -f scripts/setup-docker.sh ]; then bash scripts/setup-docker.sh; fi
+bash scripts/setup-docker.sh
+# Leave the machine as found: in CI, stop the dockerd this run started (a developer's stays up).
+if [ "${CI:-}" = "true" ]; then trap 'bash scripts/setup-docker.sh --stop-if-started || true' EXIT; fi
 out=$(mktemp)
 set +e
 npx tap --reporter=tap "$@" > "$out" 2>&1

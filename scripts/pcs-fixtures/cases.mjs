@@ -352,6 +352,18 @@ export const CASES = [
     expectStderrIncludes: ["foo"],
   },
   {
+    name: "bundle-create-explicit-id-booked-first",
+    description:
+      "Explicit map ids are booked during validation, before ids are generated: port=80 gets b-port-map-80-1 because a later port-map says id=b-port-map-80; a repeated 'network' keyword merges into one section.",
+    steps: [
+      STONITH_OFF,
+      bundleCreate(
+        "b", "container", "docker", "image=img:1", "network", "control-port=3121",
+        "port-map", "port=80", "port-map", "id=b-port-map-80", "port=81", "network", "host-netmask=8",
+      ),
+    ],
+  },
+  {
     name: "bundle-create-in-rich-cib",
     description: "Create a bundle in a CIB with other resources, constraints, defaults and status: everything else preserved.",
     input: "inputs/rich.xml",
@@ -770,6 +782,30 @@ export const CASES = [
     steps: [STONITH_OFF, B_FULL, bundleUpdate("b", "storage-map", "remove", "nope")],
     error: true,
     expectStderrIncludes: ["nope", "storage-map", "b"],
+  },
+  {
+    name: "bundle-update-error-delete-map-of-other-bundle",
+    description: "port-map delete of a port-mapping that belongs to another bundle.",
+    steps: [
+      STONITH_OFF,
+      bundleCreate("a", "container", "docker", "image=img:1", "port-map", "port=80"),
+      B_MIN,
+      bundleUpdate("b", "port-map", "delete", "a-port-map-80"),
+    ],
+    error: true,
+    expectStderrIncludes: ["a-port-map-80", "'b'"],
+  },
+  {
+    name: "bundle-update-error-readd-removed-id",
+    description:
+      "Removing a port-map and adding one with the same explicit id in one command fails: explicit ids are checked against the CIB before the removal.",
+    steps: [
+      STONITH_OFF,
+      bundleCreate("b", "container", "docker", "image=img:1", "port-map", "port=80"),
+      bundleUpdate("b", "port-map", "remove", "b-port-map-80", "port-map", "add", "id=b-port-map-80", "port=81"),
+    ],
+    error: true,
+    expectStderrIncludes: ["b-port-map-80", "already exists"],
   },
   {
     name: "bundle-update-error-map-syntax",

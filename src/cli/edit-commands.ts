@@ -40,8 +40,20 @@ export function runRead(inv: Invocation, read: ReadCommand): number {
   return read({ cib, args: inv.args, flags: inv.flags, io: inv.io });
 }
 
-const edit = (fn: () => EditCommand): Command => (inv) => runEdit(inv, fn());
-const read = (fn: () => ReadCommand): Command => (inv) => runRead(inv, fn());
+/** With -f the file; without it the live CIB through the store. */
+const edit = (fn: () => EditCommand): Command => (inv) =>
+  inv.flags.file ? runEdit(inv, fn()) : (require('./cluster-commands') as typeof import('./cluster-commands')).runEditLive(inv, fn());
+const read = (fn: () => ReadCommand): Command => async (inv) => {
+  if (inv.flags.file) return runRead(inv, fn());
+  const { storeFor } = require('./cluster-commands') as typeof import('./cluster-commands');
+  const store = storeFor(inv.flags);
+  try {
+    const cib = parseCib((await store.read()).text, 'the live CIB');
+    return fn()({ cib, args: inv.args, flags: inv.flags, io: inv.io });
+  } finally {
+    await store.close();
+  }
+};
 
 // ---- bundles: pcs's parse_bundle_{create,update,reset}_options ----
 

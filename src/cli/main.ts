@@ -66,6 +66,8 @@ const routes: Route[] = [
   { path: ['constraint', 'delete'], load: () => require('./edit-commands').constraintDeleteCmd },
   { path: ['constraint', 'remove'], load: () => require('./edit-commands').constraintDeleteCmd },
   { path: ['constraint', 'config'], load: () => require('./edit-commands').constraintConfigCmd },
+  { path: ['cluster', 'cib'], load: () => require('./cluster-commands').clusterCibCmd, help: () => require('./cluster-commands').clusterCibHelp },
+  { path: ['cluster', 'cib-push'], load: () => require('./cluster-commands').clusterCibPushCmd, help: () => require('./cluster-commands').clusterCibPushHelp },
   { path: ['cib', 'validate'], load: () => require('./cib-commands').validateCmd },
   { path: ['cib', 'convert'], load: () => require('./cib-commands').convertCmd },
   { path: ['cib', 'diff'], load: () => require('../commands/cib-diff').runDiff, help: () => require('../commands/cib-diff').diffHelp },

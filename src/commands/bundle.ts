@@ -58,7 +58,7 @@ const hostNetmask = (emptyOk: boolean) => valueRule({ name: 'host-netmask', vali
 
 function containerValidators(): Validator[] {
   return [
-    namesIn(CONTAINER_OPTIONS, 'container'),
+    namesIn(CONTAINER_OPTIONS, 'container', false),
     isRequiredAll(['image'], 'container'),
     valueNotEmpty('image', 'image name'),
     nonnegativeInteger('masters'),
@@ -78,7 +78,7 @@ function validateContainerNew(type: string, opts: Options): Problem[] {
 
 function validateContainerUpdate(container: XmlElement, opts: Options): Problem[] {
   const validators: Validator[] = [
-    namesIn([...CONTAINER_OPTIONS, ...optionsToRemove(opts)], 'container'),
+    namesIn([...CONTAINER_OPTIONS, ...optionsToRemove(opts)], 'container', false),
     valueNotEmpty('image', 'image name'),
     nonnegativeInteger('masters', true),
     nonnegativeInteger('promoted-max', true),
@@ -96,7 +96,7 @@ function validateContainerUpdate(container: XmlElement, opts: Options): Problem[
 }
 
 function validateNetworkNew(opts: Options): Problem[] {
-  return runAll([namesIn(NETWORK_OPTIONS, 'network'), portNumber('control-port'), hostNetmask(false)], opts);
+  return runAll([namesIn(NETWORK_OPTIONS, 'network', false), portNumber('control-port'), hostNetmask(false)], opts);
 }
 
 function validateNetworkUpdate(bundle: XmlElement, opts: Options): Problem[] {
@@ -107,7 +107,7 @@ function validateNetworkUpdate(bundle: XmlElement, opts: Options): Problem[] {
   if (inner && !accessibleAfterUpdate(network, opts)) {
     out.push(problem('BUNDLE_NOT_ACCESSIBLE', { path: 'network', value: inner.attrs.id, forceable: true, message: `Resource '${inner.attrs.id}' will not be accessible by the cluster inside bundle '${bundle.attrs.id}', at least one of bundle options 'control-port' or 'ip-range-start' has to be specified` }));
   }
-  return [...out, ...runAll([namesIn([...NETWORK_OPTIONS, ...optionsToRemove(opts)], 'network'), portNumber('control-port', true), hostNetmask(true)], opts)];
+  return [...out, ...runAll([namesIn([...NETWORK_OPTIONS, ...optionsToRemove(opts)], 'network', false), portNumber('control-port', true), hostNetmask(true)], opts)];
 }
 
 function accessibleAfterUpdate(network: XmlElement, opts: Options): boolean {
@@ -124,7 +124,7 @@ function accessibleAfterUpdate(network: XmlElement, opts: Options): boolean {
 function validatePortMaps(list: Options[], ids: IdProvider): Problem[] {
   const out: Problem[] = [];
   for (const o of list) {
-    out.push(...namesIn(PORT_MAP_OPTIONS, 'port-map')(o));
+    out.push(...namesIn(PORT_MAP_OPTIONS, 'port-map', false)(o));
     if (o.id !== undefined) out.push(...ids.validateAndBook(o.id, 'port-map id'));
     out.push(
       ...runAll(
@@ -146,7 +146,7 @@ function validatePortMaps(list: Options[], ids: IdProvider): Problem[] {
 function validateStorageMaps(list: Options[], ids: IdProvider): Problem[] {
   const out: Problem[] = [];
   for (const o of list) {
-    out.push(...namesIn(STORAGE_MAP_OPTIONS, 'storage-map')(o));
+    out.push(...namesIn(STORAGE_MAP_OPTIONS, 'storage-map', false)(o));
     if (o.id !== undefined) out.push(...ids.validateAndBook(o.id, 'storage-map id'));
     out.push(...runAll([isRequiredSome(['source-dir', 'source-dir-root'], 'storage-map'), mutuallyExclusive(['source-dir', 'source-dir-root'], 'storage-map'), isRequiredAll(['target-dir'], 'storage-map')], o));
   }
@@ -159,7 +159,7 @@ function validateMapIdsExist(bundle: XmlElement, tag: string, label: string, ids
     for (const c of e.children) if (isElement(c)) { if (c.tag === tag && c.attrs.id) present.add(c.attrs.id); walkIn(c); }
   };
   walkIn(bundle);
-  return idsToRemove.filter((id) => !present.has(id)).map((id) => problem('ID_NOT_FOUND', { path: label, value: id, message: `${label} '${id}' does not exist` }));
+  return idsToRemove.filter((id) => !present.has(id)).map((id) => problem('ID_NOT_FOUND', { path: label, value: id, message: `there is no ${label} '${id}' in the bundle '${bundle.attrs.id}'` }));
 }
 
 // ---- changes ----
@@ -267,6 +267,15 @@ export function bundleCreate(cib: Cib, req: BundleCreate): Problem[] {
   return [...problems, ...after];
 }
 
+/** The parent's children without the named maps, whose ids become free for this command. */
+function removeMaps(parent: XmlElement, tag: string, remove: string[], ids: IdProvider) {
+  return parent.children.filter((c) => {
+    const drop = isElement(c) && c.tag === tag && remove.includes(c.attrs.id ?? '');
+    if (drop) ids.release(c as XmlElement);
+    return !drop;
+  });
+}
+
 function applyUpdate(bundle: XmlElement, ids: IdProvider, u: Omit<BundleUpdate, 'force' | 'id'>): void {
   const id = bundle.attrs.id;
   const container = containerOf(bundle);
@@ -274,12 +283,12 @@ function applyUpdate(bundle: XmlElement, ids: IdProvider, u: Omit<BundleUpdate, 
   const existingNetwork = child(bundle, 'network');
   const network = existingNetwork ?? el('network');
   if (Object.keys(u.network).length) updateAttributesRemoveEmpty(network, u.network);
-  if (u.portMapRemove.length) network.children = network.children.filter((c) => !(isElement(c) && c.tag === 'port-mapping' && u.portMapRemove.includes(c.attrs.id ?? '')));
+  if (u.portMapRemove.length) network.children = removeMaps(network, 'port-mapping', u.portMapRemove, ids);
   for (const pm of u.portMapAdd) appendPortMap(network, ids, id, pm);
   if (!existingNetwork && useful(network)) bundle.children.push(network);
   const existingStorage = child(bundle, 'storage');
   const storage = existingStorage ?? el('storage');
-  if (u.storageMapRemove.length) storage.children = storage.children.filter((c) => !(isElement(c) && c.tag === 'storage-mapping' && u.storageMapRemove.includes(c.attrs.id ?? '')));
+  if (u.storageMapRemove.length) storage.children = removeMaps(storage, 'storage-mapping', u.storageMapRemove, ids);
   for (const sm of u.storageMapAdd) appendStorageMap(storage, ids, id, sm);
   if (!existingStorage && useful(storage)) bundle.children.push(storage);
   if (Object.keys(u.meta).length) arrangeFirstNvset('meta_attributes', bundle, u.meta, ids);

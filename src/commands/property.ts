@@ -11,7 +11,7 @@ import { BerthError, Problem, applyForce, failIfErrors, problem } from '../error
 import { prepareOptions, usage } from '../cli/pcs-args';
 import { IdProvider } from '../validate/ids';
 import { sanitizeId } from '../cib/cib';
-import { isScore } from './constraint';
+import { RuleJson, isScore, ruleJson } from './constraint';
 import { EditCommand, ReadCommand } from './edit';
 
 // ---- what Pacemaker knows ----
@@ -251,7 +251,7 @@ export function validatePropertyChanges(defs: readonly PropertyDefinition[], set
 // ---- changes ----
 
 /** pcs's get_cluster_property_set_element_legacy: the first set, or a new cib-bootstrap-options. */
-function propertySet(cib: Cib, ids: IdProvider): { set: XmlElement; isNew: boolean } {
+function findOrNewPropertySet(cib: Cib, ids: IdProvider): { set: XmlElement; isNew: boolean } {
   const crmConfig = section(cib, 'crm_config');
   const first = child(crmConfig, 'cluster_property_set');
   if (first) return { set: first, isNew: false };
@@ -289,7 +289,7 @@ export function setProperties(cib: Cib, changes: Record<string, string>, force: 
   const crmConfig = section(cib, 'crm_config');
   const before = canonical(crmConfig);
   const ids = new IdProvider(cib);
-  const { set, isNew } = propertySet(cib, ids);
+  const { set, isNew } = findOrNewPropertySet(cib, ids);
   const configured = elements(set, 'nvpair').map((p) => p.attrs.name ?? '');
   const problems = applyForce(validatePropertyChanges(defs, set.attrs.id ?? '', configured, changes), force);
   failIfErrors(problems);
@@ -360,13 +360,6 @@ export function propertyConfigText(cib: Cib, name: string | undefined, mode: 'co
 
 export interface NvpairJson { id: string; name: string; value: string }
 export interface NvsetJson { id: string; options: Record<string, string>; rule: RuleJson | null; nvpairs: NvpairJson[] }
-export interface RuleJson { id: string; type: string; options: Record<string, string>; expressions: RuleJson[] }
-
-/** A rule (or expression) as plain data: its tag, its attributes, its children. */
-export function ruleJson(e: XmlElement): RuleJson {
-  const { id, ...options } = e.attrs;
-  return { id: id ?? '', type: e.tag, options, expressions: elements(e).map(ruleJson) };
-}
 
 /** `property config --json`: every cluster_property_set, shaped like pcs's ListCibNvsetDto. */
 export function propertyConfigJson(cib: Cib): { nvsets: NvsetJson[] } {

@@ -50,8 +50,22 @@ export const PROBLEM_CODES = {
   SCORE_INVALID: 'a score is not an integer or INFINITY',
   // command line
   USAGE: 'the command line does not follow the grammar',
-  // versions
+  // versions, patches and the live CIB
   VERSION_NOT_NEWER: 'the pushed CIB is not newer than the live one',
+  PATCH_MALFORMED: 'a patch is not a Pacemaker format-2 patch',
+  PATCH_DOES_NOT_APPLY: 'a change of a patch does not apply to the CIB (its target is missing or different)',
+  PATCH_VERSION_MISMATCH: 'the patch was made for another CIB version',
+  PATCH_CONFLICT: 'a pushed change touches something that changed in the live CIB since the base it was made on',
+  NOTHING_TO_PUSH: 'the pushed file does not differ from its base (not an error; exit 0)',
+  STORE_URL_INVALID: 'the store URL is not one of the supported forms',
+  STORE_UNREACHABLE: 'the store (directory or etcd) cannot be reached',
+  STORE_CORRUPT: 'the store holds something that is not a valid CIB; it is reported, never overwritten',
+  STORE_CONFLICT: 'the live CIB changed during the write (compare-and-swap lost) and retries ran out',
+  // the engine and the node
+  ENGINE_UNREACHABLE: 'the Docker engine does not answer',
+  ENGINE_FAILED: 'the Docker engine refused an action',
+  ADDRESS_IN_USE: 'a replica address is already held by something else on this host',
+  REPLICA_UNPLACEABLE: 'a replica cannot be placed (replicas-per-host, node state, constraints)',
 } as const;
 
 export type ProblemCode = keyof typeof PROBLEM_CODES;

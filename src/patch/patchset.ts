@@ -162,12 +162,17 @@ export function numericVersion(v: VersionAttrs): CibVersion | { bad: string } {
   return { adminEpoch: n[0], epoch: n[1], numUpdates: n[2] };
 }
 
-/** The `<version>` element of a patch (absent fields read as "1", as Pacemaker writes them). */
+/**
+ * The `<version>` element of a patch, as Pacemaker writes it: a field missing from `next` but
+ * present in `orig` shows orig's value (Pacemaker keeps deleted attributes until the patch is
+ * written), and a field missing from both reads "1".
+ */
 export function versionElement(orig: XmlElement, next: XmlElement): XmlElement {
-  const fields = (e: XmlElement) => {
-    const a: Attrs = {};
-    for (const f of VERSION_FIELDS) a[f] = e.attrs[f] ?? '1';
-    return a;
-  };
-  return el('version', {}, [el('source', fields(orig)), el('target', fields(next))]);
+  const source: Attrs = {};
+  const target: Attrs = {};
+  for (const f of VERSION_FIELDS) {
+    source[f] = orig.attrs[f] ?? '1';
+    target[f] = next.attrs[f] ?? orig.attrs[f] ?? '1';
+  }
+  return el('version', {}, [el('source', source), el('target', target)]);
 }

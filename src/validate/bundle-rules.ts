@@ -47,7 +47,7 @@ export function bundleRules(bundle: XmlElement): Problem[] {
   if (!container) {
     out.push(problem('OPTION_REQUIRED', { path: base, message: `bundle '${bundle.attrs.id}' has no container element, use one of 'docker', 'podman'` }));
   } else if (!RUNNABLE_CONTAINER_TAGS.has(container.tag)) {
-    out.push(problem('BUNDLE_UNSUPPORTED_CONTAINER', { path: `${base}/${container.tag}`, value: container.tag, allowed: 'docker, podman', message: `bundle '${bundle.attrs.id}' uses container type '${container.tag}', berth runs 'docker' and 'podman' bundles` }));
+    out.push(warning('BUNDLE_UNSUPPORTED_CONTAINER', { path: `${base}/${container.tag}`, value: container.tag, allowed: 'docker, podman', message: `bundle '${bundle.attrs.id}' uses container type '${container.tag}': it is kept in the CIB, but berth runs only 'docker' and 'podman' bundles` }));
   }
   if (container?.attrs.options) out.push(...dockerOptionProblems(container.attrs.options, `${base}/${container.tag}/@options`));
   const network = child(bundle, 'network');

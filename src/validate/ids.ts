@@ -45,6 +45,15 @@ export class IdProvider {
     const p = validateId(id, description);
     return p.length ? p : this.book(id);
   }
+  /** Ids of elements the command removed are free again (pcs checks the live tree). */
+  release(removed: XmlElement): void {
+    const stack = [removed];
+    while (stack.length) {
+      const e = stack.pop()!;
+      if (e.attrs.id !== undefined && this.existing.get(e.attrs.id) === e) this.existing.delete(e.attrs.id);
+      for (const c of e.children) if ('tag' in c) stack.push(c);
+    }
+  }
   lookup(id: string): XmlElement | undefined {
     return this.existing.get(id);
   }

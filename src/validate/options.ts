@@ -18,7 +18,9 @@ export function namesIn(allowed: Iterable<string>, type: string, forceable = tru
     const list = formatList(bad);
     const allowedList = formatList(set);
     const many = bad.length > 1;
-    const message = `invalid ${desc(type)}option${many ? 's:' : ''} ${list}, allowed option${set.size > 1 ? 's are:' : ' is'} ${allowedList}`;
+    let message = `invalid ${desc(type)}option${many ? 's:' : ''} ${list}, allowed option${set.size > 1 ? 's are:' : ' is'} ${allowedList}`;
+    // pcs lets --force write such options, and then Pacemaker's CIB schema refuses the CIB.
+    if (!forceable) message += " (Pacemaker's CIB schema allows no others, so --force cannot help)";
     return [problem('OPTION_UNKNOWN', { path: type, value: bad.join(','), allowed: [...set].sort().join(', '), message, forceable })];
   };
 }

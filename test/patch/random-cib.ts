@@ -187,21 +187,37 @@ export function mutate(g: Gen, a: XmlElement, edits = g.int(7)): XmlElement {
   return b;
 }
 
-/** True when some element has two children of the same key (or an id-less one sharing a tag). */
-export function hasSharedKeys(root: XmlElement): boolean {
-  const tags = new Map<string, boolean>();
-  const keys = new Set<string>();
-  for (const c of root.children) {
-    if (!isElement(c)) continue;
-    const idless = c.attrs.id === undefined;
-    const seen = tags.get(c.tag);
-    if (seen !== undefined && (idless || seen)) return true;
-    tags.set(c.tag, (seen ?? false) || idless);
-    const key = `${c.tag}\u0000${c.attrs.id}`;
-    if (!idless && keys.has(key)) return true;
-    keys.add(key);
-    if (hasSharedKeys(c)) return true;
-  }
+/**
+ * True when Pacemaker's matching of children by key is ambiguous for this pair: some element has
+ * two children of the same key (or an id-less one sharing a tag with a sibling), or an id-less
+ * child in one tree has the tag of a child with an id under the same parent in the other. There
+ * crm_diff's own patch loses changes, and berth re-creates those children instead.
+ */
+export function hasAmbiguousKeys(a: XmlElement, b: XmlElement): boolean {
+  const idless = [new Set<string>(), new Set<string>()];
+  const withId = [new Set<string>(), new Set<string>()];
+  let shared = false;
+  const visit = (e: XmlElement, path: string, k: number) => {
+    const tags = new Map<string, boolean>();
+    const keys = new Set<string>();
+    for (const c of e.children) {
+      if (!isElement(c)) continue;
+      const noId = c.attrs.id === undefined;
+      const seen = tags.get(c.tag);
+      if (seen !== undefined && (noId || seen)) shared = true;
+      tags.set(c.tag, (seen ?? false) || noId);
+      const key = `${c.tag}[${c.attrs.id}]`;
+      if (!noId && keys.has(key)) shared = true;
+      keys.add(key);
+      (noId ? idless : withId)[k].add(`${path} ${c.tag}`);
+      visit(c, `${path}/${noId ? c.tag : key}`, k);
+    }
+  };
+  visit(a, '', 0);
+  visit(b, '', 1);
+  if (shared) return true;
+  for (const x of idless[0]) if (withId[1].has(x)) return true;
+  for (const x of idless[1]) if (withId[0].has(x)) return true;
   return false;
 }
 

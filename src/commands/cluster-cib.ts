@@ -1,0 +1,117 @@
+// Pull and push the live CIB (pcs's `cluster cib` / `cluster cib-push`), and edits of the live CIB.
+// Every write is a compare-and-swap against the revision it was computed from; a lost race is
+// recomputed from the new live CIB (and re-checked for conflicts), never blindly overwritten.
+import { Cib, bumpEpoch, compareVersions, formatVersion, parseCib, versionOf } from '../cib/cib';
+import { XmlElement, child, serializeXml } from '../cib/xml';
+import { BerthError, Problem, problem } from '../errors/registry';
+import { diffCib, diffIsEmpty } from '../patch/diff';
+import { applyPatch } from '../patch/apply';
+import { Conflict, conflictProblems, findConflicts } from '../patch/conflicts';
+import { cibProblems } from '../validate/cib-rules';
+import { CibStore, StoredCib } from '../store/store';
+import { EditCommand, EditResult } from './edit';
+import { Flags } from '../cli/invocation';
+
+const MAX_ATTEMPTS = Number(process.env.BERTH_CAS_ATTEMPTS ?? 50);
+
+function refuseInvalid(cib: Cib, what: string): void {
+  const errors = cibProblems(cib).filter((p) => p.severity === 'error');
+  if (errors.length) throw new BerthError([problem('SCHEMA_VIOLATION', { path: what, message: `${what} is not a valid CIB; nothing was pushed` }), ...errors]);
+}
+
+const liveCib = (s: StoredCib) => parseCib(s.text, 'the live CIB');
+
+export interface PushResult {
+  /** false: nothing to push */
+  pushed: boolean;
+  version: string;
+  attempts: number;
+}
+
+/** Write `compute(live)` with compare-and-swap, recomputing on a lost race. */
+async function casLoop(store: CibStore, compute: (live: Cib, stored: StoredCib) => Cib | undefined): Promise<PushResult> {
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    const stored = await store.read();
+    const next = compute(liveCib(stored), stored);
+    if (!next) return { pushed: false, version: formatVersion(versionOf(liveCib(stored))), attempts: attempt };
+    const r = await store.compareAndSwap(stored.revision, serializeXml(next));
+    if (r.ok) return { pushed: true, version: formatVersion(versionOf(next)), attempts: attempt };
+    // lost the race: wait a little (jittered) and recompute against the new live CIB
+    await new Promise((res) => setTimeout(res, Math.random() * Math.min(50, attempt * 5)));
+  }
+  throw new BerthError([problem('STORE_CONFLICT', { path: store.url, message: `the live CIB kept changing during the push; gave up after ${MAX_ATTEMPTS} attempts` })]);
+}
+
+/** Whole-CIB replace: refused unless the pushed CIB is newer than the live one. */
+export async function pushWhole(store: CibStore, file: Cib, source: string): Promise<PushResult> {
+  refuseInvalid(file, source);
+  return casLoop(store, (live) => {
+    const lv = versionOf(live);
+    const fv = versionOf(file);
+    if (compareVersions(fv, lv) <= 0) {
+      throw new BerthError([problem('VERSION_NOT_NEWER', {
+        path: source,
+        value: formatVersion(fv),
+        allowed: `a version newer than the live ${formatVersion(lv)}`,
+        message: `${source} has version ${formatVersion(fv)} (admin_epoch.epoch.num_updates), which is not newer than the live CIB's ${formatVersion(lv)}; someone changed the live CIB since you pulled it. Push only your changes with 'diff-against=ORIGINAL', or pull again`,
+      })]);
+    }
+    return file;
+  });
+}
+
+/** --config: replace only the configuration section; the live CIB's epoch moves on by one. */
+export async function pushConfig(store: CibStore, file: Cib, source: string): Promise<PushResult> {
+  refuseInvalid(file, source);
+  const conf = child(file, 'configuration');
+  return casLoop(store, (live) => {
+    const next = structuredClone(live);
+    const i = next.children.findIndex((c) => (c as XmlElement).tag === 'configuration');
+    if (i >= 0) next.children[i] = structuredClone(conf!);
+    else next.children.unshift(structuredClone(conf!));
+    bumpEpoch(next);
+    return next;
+  });
+}
+
+export interface DiffPushResult extends PushResult {
+  changes: number;
+}
+
+/**
+ * diff-against: push only ORIG -> FILE. Unlike pcs, every change is checked against the live CIB:
+ * if what it touches differs there from ORIG, the push is refused with the conflicts listed.
+ */
+export async function pushDiff(store: CibStore, orig: Cib, file: Cib, source: string): Promise<DiffPushResult> {
+  refuseInvalid(file, source);
+  const patch = diffCib(orig, file);
+  if (diffIsEmpty(patch)) {
+    const live = liveCib(await store.read());
+    return { pushed: false, version: formatVersion(versionOf(live)), attempts: 0, changes: 0 };
+  }
+  const changes = patch.children.filter((c) => (c as XmlElement).tag === 'change').length;
+  const r = await casLoop(store, (live) => {
+    const conflicts: Conflict[] = findConflicts(orig, live, patch);
+    if (conflicts.length) throw new BerthError(conflictProblems(conflicts));
+    const next = applyPatch(live, patch);
+    bumpEpoch(next);
+    next.attrs.epoch = String(Math.max(Number(next.attrs.epoch), versionOf(file).epoch));
+    refuseInvalid(next, 'the live CIB with your changes');
+    return next;
+  });
+  return { ...r, changes };
+}
+
+/** An edit command on the live CIB: read, edit, compare-and-swap (retried on a lost race). */
+export async function editLive(store: CibStore, edit: EditCommand, args: string[], flags: Flags): Promise<EditResult> {
+  let result: EditResult = { warnings: [] };
+  await casLoop(store, (live) => {
+    result = edit({ cib: live, args, flags });
+    if (result.changed === false) return undefined;
+    bumpEpoch(live);
+    return live;
+  });
+  return result;
+}
+
+export type { Problem };

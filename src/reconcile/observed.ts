@@ -1,0 +1,59 @@
+// What a pass sees on the node, as plain data: berth's containers (one engine listing), what
+// inspects told about some of them, the host's IPv4 addresses, berth's failure ledger and the
+// hosts files it keeps. The shell (src/controller/observe.ts) fills it; the planner only reads it.
+import type { ObservedContainer } from '../runtime/engine';
+
+export type { ObservedContainer };
+
+/** One IPv4 address on a host interface (`ip -j addr`). */
+export interface HostAddress {
+  ip: string;
+  prefix: number;
+  interface: string;
+  /** the address label (`lo`, `lo:berth`, ...); berth labels what it adds `<interface>:berth` */
+  label: string;
+}
+
+/** What only an inspect tells about a container's runs. Times in ms since the epoch. */
+export interface ContainerRun {
+  /** restarts done by the engine's restart policy since the container was created */
+  restartCount: number;
+  exitCode: number;
+  startedAt?: number;
+  finishedAt?: number;
+  oomKilled?: boolean;
+}
+
+/**
+ * berth's memory of a container's failures (Pacemaker keeps fail-counts in the CIB status; berth
+ * keeps them per node). The engine counts its own restarts (`restartCount`); berth adds the
+ * failures it repaired itself (`extra`) and forgets both when failure-timeout passes (`baseline`).
+ */
+export interface FailureRecord {
+  /** engine restarts already forgotten (failure-timeout) */
+  baseline: number;
+  /** failures berth saw and repaired itself (an exited container it started again) */
+  extra: number;
+  /** the failure count as last computed, used when the container was not inspected */
+  count: number;
+  /** ms since the epoch */
+  lastFailureAt?: number;
+  /** berth stopped the container itself (target-role, migration-threshold): starting it again is
+   * not the repair of a failure */
+  stoppedByBerth?: boolean;
+}
+
+export interface ObservedState {
+  /** berth's containers labelled for this node */
+  containers: ObservedContainer[];
+  /** inspects, by container id: the containers a listing alone cannot judge */
+  runs: Record<string, ContainerRun>;
+  /** every IPv4 address on the host */
+  addresses: HostAddress[];
+  /** by container id */
+  ledger: Record<string, FailureRecord>;
+  /** content of the files berth keeps (hosts files), by path; null: missing */
+  files: Record<string, string | null>;
+}
+
+export const emptyObserved = (): ObservedState => ({ containers: [], runs: {}, addresses: [], ledger: {}, files: {} });

@@ -1,0 +1,424 @@
+// The planner: desired state + observed state + now + policy → a Plan, pure. A Plan is data, in
+// named buckets (create, start, stop, remove, replace, add-address, remove-address, write-file),
+// each action with its reason; applying it is a separate, mechanical step (src/controller/apply.ts).
+// An empty plan means the node has converged.
+//
+// The steps, per bundle (see planBundle): bundles gone from the CIB are removed; unmanaged ones
+// are only reported; stopped ones are stopped; for the others, replicas no longer placed here are
+// removed (highest index first), missing ones created, stopped ones started, failed ones counted
+// and held at migration-threshold, and changed ones replaced one at a time (rolling).
+import { Problem, problem } from '../errors/registry';
+import { BERTH_LABELS } from '../runtime/engine';
+import { HostAddressSpec, interfaceFor, isBerthLabelled } from '../runtime/addresses';
+import { ADDRESS_LABEL, BundleSettings, DesiredReplica, DesiredState, replicaName } from './desired';
+import { clearedRecord, failureState, sameRecord, withRepairedFailure } from './failures';
+import type { FailureRecord, HostAddress, ObservedContainer, ObservedState } from './observed';
+
+export interface PlanPolicy {
+  /** replicas of one bundle replaced per pass while a spec changes (1: strictly one at a time) */
+  maxReplacementsPerBundle: number;
+}
+
+export const DEFAULT_POLICY: PlanPolicy = { maxReplacementsPerBundle: 1 };
+
+interface ActionBase {
+  bundle: string;
+  index: number;
+  /** the replica's name `<bundle>-<index>` */
+  replica: string;
+  reason: string;
+}
+
+export interface CreateAction extends ActionBase {
+  kind: 'create';
+  desired: DesiredReplica;
+}
+export interface StartAction extends ActionBase {
+  kind: 'start';
+  containerId: string;
+}
+export interface StopAction extends ActionBase {
+  kind: 'stop';
+  containerId: string;
+}
+export interface RemoveAction extends ActionBase {
+  kind: 'remove';
+  containerId: string;
+  containerName: string;
+}
+export interface ReplaceAction extends ActionBase {
+  kind: 'replace';
+  containerId: string;
+  containerName: string;
+  /** the old container runs now: the new one is created before it is stopped */
+  running: boolean;
+  desired: DesiredReplica;
+}
+export interface AddressAction extends ActionBase {
+  kind: 'add-address' | 'remove-address';
+  address: HostAddressSpec;
+}
+export interface WriteFileAction {
+  kind: 'write-file';
+  bundle: string;
+  path: string;
+  content: string;
+  reason: string;
+}
+
+export type Action = CreateAction | StartAction | StopAction | RemoveAction | ReplaceAction | AddressAction | WriteFileAction;
+
+export interface LedgerUpdate {
+  containerId: string;
+  replica: string;
+  /** null: forget the container (it is gone) */
+  record: FailureRecord | null;
+}
+
+export interface Note {
+  bundle: string;
+  replica?: string;
+  message: string;
+}
+
+export interface Plan {
+  node: string;
+  create: CreateAction[];
+  start: StartAction[];
+  stop: StopAction[];
+  /** highest indexes first */
+  remove: RemoveAction[];
+  replace: ReplaceAction[];
+  addAddress: AddressAction[];
+  removeAddress: AddressAction[];
+  writeFile: WriteFileAction[];
+  /** berth's failure ledger: not an engine write */
+  ledger: LedgerUpdate[];
+  /** changes held back this pass (rolling update waits for readiness) */
+  waiting: Note[];
+  /** what is observed and left alone: unmanaged bundles, unplaceable replicas, failures */
+  reports: Note[];
+  /** what prevents a replica from running: an address held by something else, ... */
+  problems: Problem[];
+}
+
+export const emptyPlan = (node: string): Plan => ({
+  node, create: [], start: [], stop: [], remove: [], replace: [], addAddress: [], removeAddress: [], writeFile: [], ledger: [], waiting: [], reports: [], problems: [],
+});
+
+/** The changes a plan makes to the node (ledger updates are berth's own bookkeeping). */
+export function planChanges(p: Plan): Action[] {
+  return [...p.writeFile, ...p.stop, ...p.remove, ...p.replace, ...p.addAddress, ...p.create, ...p.start, ...p.removeAddress];
+}
+
+export const isConverged = (p: Plan) => planChanges(p).length === 0;
+
+const formatDuration = (ms: number) => (ms % 60_000 === 0 && ms >= 60_000 ? `${ms / 60_000}min` : `${Math.round(ms / 1000)}s`);
+
+/** `ip/prefix@iface` (berth.address) back to an address; the interface may be empty. */
+export function parseAddressLabel(v: string | undefined): { ip: string; prefix: number; interface?: string } | undefined {
+  const m = v ? /^(\d+\.\d+\.\d+\.\d+)\/(\d+)@(.*)$/.exec(v) : null;
+  return m ? { ip: m[1], prefix: Number(m[2]), ...(m[3] ? { interface: m[3] } : {}) } : undefined;
+}
+
+/** Ready for the next step of a rolling update: running, and healthy if it has a health check. */
+export const isReady = (c: ObservedContainer) => c.state === 'running' && (c.health === 'none' || c.health === 'healthy');
+
+interface Ctx {
+  desired: DesiredState;
+  observed: ObservedState;
+  now: number;
+  policy: PlanPolicy;
+  addressesByIp: Map<string, HostAddress>;
+  /** ips some replica runs with after this plan: never removed */
+  keep: Set<string>;
+  /** ips claimed by berth containers of this node (label berth.address) */
+  claimed: Set<string>;
+}
+
+type AddressCheck =
+  | { ok: true; spec: HostAddressSpec; present: boolean }
+  | { ok: false; problem: Problem };
+
+function checkAddress(ctx: Ctx, d: DesiredReplica): AddressCheck | undefined {
+  const a = d.address;
+  if (!a) return undefined;
+  const iface = a.interface ?? interfaceFor(a.ip, ctx.observed.addresses);
+  const path = `/cib/configuration/resources/bundle[@id='${d.bundle}']/network/@ip-range-start`;
+  if (!iface) {
+    return { ok: false, problem: problem('OPTION_REQUIRED', { path, value: a.ip, allowed: 'host-interface=IF', message: `no interface of this host has a subnet holding ${a.ip} (replica ${d.name}): set host-interface` }) };
+  }
+  const spec: HostAddressSpec = { ip: a.ip, prefix: a.prefix, interface: iface };
+  const held = ctx.addressesByIp.get(a.ip);
+  if (!held) return { ok: true, spec, present: false };
+  const ours = isBerthLabelled(held) || (held.label === held.interface && ctx.claimed.has(a.ip));
+  if (!ours) {
+    return { ok: false, problem: problem('ADDRESS_IN_USE', { path, value: a.ip, allowed: 'an address no one else holds on this host', message: `${a.ip} (replica ${d.name}) is already on ${held.interface} (label ${held.label}) and berth did not add it: remove it (ip addr del ${held.ip}/${held.prefix} dev ${held.interface}) or change ip-range-start` }) };
+  }
+  return { ok: true, spec, present: held.interface === iface && held.prefix === a.prefix };
+}
+
+/** The address a container was created with (its label), if it is on the host and berth's. */
+function addressOf(ctx: Ctx, c: ObservedContainer): HostAddressSpec | undefined {
+  const a = parseAddressLabel(c.labels[ADDRESS_LABEL]);
+  if (!a) return undefined;
+  const held = ctx.addressesByIp.get(a.ip);
+  if (!held || !(isBerthLabelled(held) || held.label === held.interface)) return undefined;
+  return { ip: held.ip, prefix: held.prefix, interface: held.interface };
+}
+
+const ref = (bundle: string, index: number) => ({ bundle, index, replica: replicaName(bundle, index) });
+
+function removeContainer(ctx: Ctx, plan: Plan, c: ObservedContainer, reason: string): void {
+  const index = c.replica ?? -1;
+  plan.remove.push({ kind: 'remove', ...ref(c.bundle, index), containerId: c.id, containerName: c.name, reason });
+  const a = addressOf(ctx, c);
+  if (a) plan.removeAddress.push({ kind: 'remove-address', ...ref(c.bundle, index), address: a, reason: `its replica's container is removed` });
+  if (ctx.observed.ledger[c.id]) plan.ledger.push({ containerId: c.id, replica: replicaName(c.bundle, index), record: null });
+}
+
+function stopContainer(ctx: Ctx, plan: Plan, c: ObservedContainer, reason: string, record?: FailureRecord): void {
+  const index = c.replica ?? -1;
+  if (c.state === 'running' || c.state === 'restarting' || c.state === 'paused') {
+    plan.stop.push({ kind: 'stop', ...ref(c.bundle, index), containerId: c.id, reason });
+    const rec = { ...(record ?? ctx.observed.ledger[c.id] ?? { baseline: 0, extra: 0, count: 0 }), stoppedByBerth: true };
+    if (!sameRecord(ctx.observed.ledger[c.id], rec)) plan.ledger.push({ containerId: c.id, replica: replicaName(c.bundle, index), record: rec });
+  }
+  const a = addressOf(ctx, c);
+  if (a) plan.removeAddress.push({ kind: 'remove-address', ...ref(c.bundle, index), address: a, reason: 'its replica is stopped' });
+}
+
+/** The container that is the replica (named after it, else the newest); the others are extras. */
+function pickPrimary(name: string, group: ObservedContainer[]): { primary?: ObservedContainer; extras: ObservedContainer[] } {
+  if (group.length === 0) return { extras: [] };
+  const sorted = [...group].sort((a, b) => Number(b.name === name) - Number(a.name === name) || b.created - a.created);
+  return { primary: sorted[0], extras: sorted.slice(1) };
+}
+
+function planBundle(ctx: Ctx, plan: Plan, s: BundleSettings | undefined, bundleId: string, containers: ObservedContainer[]): void {
+  const byIndex = new Map<number, ObservedContainer[]>();
+  for (const c of containers) {
+    if (c.replica === undefined) {
+      plan.reports.push({ bundle: bundleId, message: `container ${c.name} has berth.bundle=${bundleId} but no valid berth.replica label: left alone` });
+      continue;
+    }
+    const g = byIndex.get(c.replica);
+    if (g) g.push(c);
+    else byIndex.set(c.replica, [c]);
+  }
+
+  // The bundle is gone from the CIB: its containers and addresses go too.
+  if (!s) {
+    for (const group of byIndex.values()) for (const c of group) removeContainer(ctx, plan, c, `bundle ${bundleId} is no longer in the CIB`);
+    return;
+  }
+
+  if (s.role === 'Stopped') {
+    for (const group of byIndex.values()) {
+      for (const c of group) {
+        if (c.replica! >= s.replicas) removeContainer(ctx, plan, c, `scale in: replicas=${s.replicas}`);
+        else stopContainer(ctx, plan, c, 'target-role=Stopped');
+      }
+    }
+    return;
+  }
+
+  if (s.hostsFile && ctx.observed.files[s.hostsFile.path] !== s.hostsFile.content) {
+    plan.writeFile.push({ kind: 'write-file', bundle: s.id, path: s.hostsFile.path, content: s.hostsFile.content, reason: ctx.observed.files[s.hostsFile.path] == null ? 'add-host: the replicas\' hosts file is missing' : 'add-host: the replicas changed' });
+  }
+
+  const desired = new Map(ctx.desired.replicas.filter((r) => r.bundle === s.id).map((r) => [r.index, r]));
+  const unplaced = new Map(ctx.desired.unplaced.filter((u) => u.bundle === s.id).map((u) => [u.index, u.reason]));
+
+  // Replicas that no longer run here: scale in (or no room), highest index first (sorted later).
+  for (const [index, group] of byIndex) {
+    if (desired.has(index)) continue;
+    const why = index >= s.replicas ? `scale in: replicas=${s.replicas}` : `not placed on this node: ${unplaced.get(index) ?? 'placed elsewhere'}`;
+    for (const c of group) removeContainer(ctx, plan, c, why);
+  }
+
+  const candidates: { d: DesiredReplica; c: ObservedContainer; why: string; address?: AddressCheck }[] = [];
+  let unreadyNew: ObservedContainer | undefined;
+
+  for (const d of desired.values()) {
+    const { primary: c, extras } = pickPrimary(d.name, byIndex.get(d.index) ?? []);
+    for (const x of extras) removeContainer(ctx, plan, x, `a second container for replica ${d.name} (left by an interrupted change)`);
+    const addr = checkAddress(ctx, d);
+    if (addr && !addr.ok) {
+      plan.problems.push(addr.problem);
+      // A replica without its address cannot run; one that already runs is left as it is.
+      if (c) ctx.keep.add(d.address!.ip);
+      continue;
+    }
+    const ensureAddress = (reason: string) => {
+      if (!addr || !addr.ok) return;
+      ctx.keep.add(addr.spec.ip);
+      if (!addr.present) plan.addAddress.push({ kind: 'add-address', ...ref(d.bundle, d.index), address: addr.spec, reason });
+    };
+
+    if (!c) {
+      ensureAddress('before its container starts');
+      plan.create.push({ kind: 'create', ...ref(d.bundle, d.index), desired: d, reason: 'no container for this replica' });
+      continue;
+    }
+    if (c.specHash !== d.specHash || c.name !== d.name || c.state === 'dead') {
+      const why = c.state === 'dead' ? 'the container is dead' : c.name !== d.name ? `the container is named ${c.name}` : describeChange(c, d);
+      candidates.push({ d, c, why, address: addr });
+      continue;
+    }
+    const run = ctx.observed.runs[c.id];
+    const prev = ctx.observed.ledger[c.id];
+    const f = failureState(run, prev, s.failureTimeoutMs, ctx.now);
+    let record = f.record;
+    let count = f.count;
+    if (f.expired) {
+      record = clearedRecord(run, f.record);
+      count = 0;
+      plan.reports.push({ bundle: s.id, replica: d.name, message: `${f.count} failure${f.count === 1 ? '' : 's'} expired (failure-timeout=${formatDuration(s.failureTimeoutMs)})` });
+    }
+    const banned = count >= s.migrationThreshold;
+    const running = c.state === 'running' || c.state === 'restarting';
+
+    if (banned) {
+      const until = s.failureTimeoutMs > 0 && f.lastFailureAt !== undefined ? `, until ${new Date(f.lastFailureAt + s.failureTimeoutMs).toISOString()} (failure-timeout)` : ' (no failure-timeout: until its failures are cleared)';
+      const why = `${count} failures reached migration-threshold=${s.migrationThreshold}: stopped on this node${until}`;
+      if (running || c.state === 'paused') stopContainer(ctx, plan, c, why, record);
+      else {
+        const a = addressOf(ctx, c);
+        if (a) plan.removeAddress.push({ kind: 'remove-address', ...ref(d.bundle, d.index), address: a, reason: 'its replica is stopped' });
+        if (!sameRecord(prev, record)) plan.ledger.push({ containerId: c.id, replica: d.name, record });
+      }
+      plan.reports.push({ bundle: s.id, replica: d.name, message: why });
+      continue;
+    }
+
+    // Already on the new spec and not ready yet: the rolling update waits for it.
+    if (!isReady(c)) unreadyNew ??= c;
+
+    if (running) {
+      ensureAddress('the replica runs without its address (removed outside berth?)');
+      if (!sameRecord(prev, record)) plan.ledger.push({ containerId: c.id, replica: d.name, record });
+      if (count > 0 && !f.expired) plan.reports.push({ bundle: s.id, replica: d.name, message: `${count} failure${count === 1 ? '' : 's'}${Number.isFinite(s.migrationThreshold) ? ` of migration-threshold=${s.migrationThreshold}` : ''}` });
+      continue;
+    }
+    if (c.state === 'paused') {
+      ensureAddress('the replica runs without its address (removed outside berth?)');
+      plan.reports.push({ bundle: s.id, replica: d.name, message: `container ${c.name} is paused (outside berth): left paused` });
+      continue;
+    }
+    if (c.state === 'removing') {
+      plan.waiting.push({ bundle: s.id, replica: d.name, message: `container ${c.name} is being removed` });
+      continue;
+    }
+    // created or exited: start it. An exit berth did not ask for is a failure, counted.
+    ensureAddress('before its container starts');
+    let reason = c.state === 'created' ? 'the container was created but never started' : 'the container is stopped';
+    if (c.state === 'exited' && !record.stoppedByBerth) {
+      const at = run?.finishedAt ?? ctx.now;
+      record = withRepairedFailure(record, at);
+      reason = `the container exited${run ? ` (exit code ${run.exitCode}${run.oomKilled ? ', out of memory' : ''})` : ''} outside berth: failure ${record.count}${Number.isFinite(s.migrationThreshold) ? ` of migration-threshold=${s.migrationThreshold}` : ''}`;
+      if (record.count >= s.migrationThreshold) {
+        plan.ledger.push({ containerId: c.id, replica: d.name, record });
+        plan.reports.push({ bundle: s.id, replica: d.name, message: `${record.count} failures reached migration-threshold=${s.migrationThreshold}: stopped on this node` });
+        continue;
+      }
+    } else if (record.stoppedByBerth) {
+      record = { ...record, stoppedByBerth: false };
+      if (f.expired) reason = 'its failures expired (failure-timeout): started again';
+    }
+    if (!sameRecord(prev, record)) plan.ledger.push({ containerId: c.id, replica: d.name, record });
+    plan.start.push({ kind: 'start', ...ref(d.bundle, d.index), containerId: c.id, reason });
+  }
+
+  // Rolling update: one replica at a time, and only when the replicas already on the new spec are
+  // ready; a replica whose container is not running anyway is no loss and goes first.
+  if (candidates.length) {
+    candidates.sort((a, b) => Number(isReady(a.c)) - Number(isReady(b.c)) || a.d.index - b.d.index);
+    let budget = ctx.policy.maxReplacementsPerBundle;
+    for (const cand of candidates) {
+      const { d, c, why } = cand;
+      if (cand.address && cand.address.ok) ctx.keep.add(cand.address.spec.ip);
+      const blocker = unreadyNew && isReady(c) ? unreadyNew : undefined;
+      if (budget <= 0 || blocker) {
+        plan.waiting.push({ bundle: s.id, replica: d.name, message: blocker ? `rolling update: replaced after ${blocker.name} is ${blocker.state === 'running' ? 'healthy' : 'running'} (${why})` : `rolling update: one replica at a time (${why})` });
+        continue;
+      }
+      budget--;
+      if (cand.address && cand.address.ok && !cand.address.present) {
+        plan.addAddress.push({ kind: 'add-address', ...ref(d.bundle, d.index), address: cand.address.spec, reason: 'before its new container starts' });
+      }
+      const old = addressOf(ctx, c);
+      if (old && old.ip !== d.address?.ip) plan.removeAddress.push({ kind: 'remove-address', ...ref(d.bundle, d.index), address: old, reason: 'the replica has a new address' });
+      plan.replace.push({ kind: 'replace', ...ref(d.bundle, d.index), containerId: c.id, containerName: c.name, running: c.state === 'running' || c.state === 'restarting', desired: d, reason: why });
+      if (ctx.observed.ledger[c.id]) plan.ledger.push({ containerId: c.id, replica: d.name, record: null });
+    }
+  }
+
+  for (const [index, reason] of unplaced) {
+    plan.reports.push({ bundle: s.id, replica: replicaName(s.id, index), message: `not placed: ${reason}` });
+  }
+}
+
+/** Why an observed container differs from its desired spec, in words. */
+function describeChange(c: ObservedContainer, d: DesiredReplica): string {
+  if (c.image !== d.spec.Image) return `image ${c.image} → ${d.spec.Image}`;
+  if (!c.specHash) return 'the container has no spec hash';
+  return `spec changed (hash ${c.specHash} → ${d.specHash})`;
+}
+
+function toReports(scratch: Plan, into: Plan, bundle: string, why: string): void {
+  const would = (a: Action) => (a.kind === 'add-address' || a.kind === 'remove-address' ? `${a.kind} ${a.address.ip}/${a.address.prefix}` : a.kind) + ` (${a.reason})`;
+  for (const a of planChanges(scratch)) into.reports.push({ bundle, ...('replica' in a ? { replica: a.replica } : {}), message: `${why}: would ${would(a)}` });
+  for (const n of [...scratch.waiting, ...scratch.reports]) into.reports.push({ ...n, message: `${why}: ${n.message}` });
+  for (const p of scratch.problems) into.reports.push({ bundle, message: `${why}: ${p.message}` });
+  if (!planChanges(scratch).length && !scratch.problems.length) into.reports.push({ bundle, message: `${why}: observed only` });
+}
+
+/** The plan that takes the observed node to the desired state. */
+export function computePlan(desired: DesiredState, observed: ObservedState, now: number, policy: PlanPolicy = DEFAULT_POLICY): Plan {
+  const plan = emptyPlan(desired.node);
+  const mine = observed.containers.filter((c) => c.node === desired.node || c.labels[BERTH_LABELS.node] === desired.node);
+  const ctx: Ctx = {
+    desired,
+    observed,
+    now,
+    policy,
+    addressesByIp: new Map(observed.addresses.map((a) => [a.ip, a])),
+    keep: new Set(),
+    claimed: new Set(mine.map((c) => parseAddressLabel(c.labels[ADDRESS_LABEL])?.ip).filter((ip): ip is string => !!ip)),
+  };
+  const byBundle = new Map<string, ObservedContainer[]>();
+  for (const c of mine) {
+    const g = byBundle.get(c.bundle);
+    if (g) g.push(c);
+    else byBundle.set(c.bundle, [c]);
+  }
+  const settings = new Map(desired.bundles.map((b) => [b.id, b]));
+  const ids = [...desired.bundles.map((b) => b.id), ...[...byBundle.keys()].filter((id) => !settings.has(id)).sort()];
+  for (const id of ids) {
+    const s = settings.get(id);
+    const containers = byBundle.get(id) ?? [];
+    if (s && s.problems.length) {
+      plan.problems.push(...s.problems);
+      plan.reports.push({ bundle: id, message: `left as it is: its desired state cannot be built (${s.problems.length} problem${s.problems.length === 1 ? '' : 's'})` });
+      for (const c of containers) { const a = parseAddressLabel(c.labels[ADDRESS_LABEL]); if (a) ctx.keep.add(a.ip); }
+      continue;
+    }
+    const unmanaged = desired.maintenance ? 'cluster maintenance-mode' : s && !s.managed ? s.unmanagedReason ?? 'unmanaged' : undefined;
+    if (unmanaged) {
+      const scratch = emptyPlan(desired.node);
+      planBundle(ctx, scratch, s, id, containers);
+      toReports(scratch, plan, id, unmanaged);
+      for (const c of containers) { const a = parseAddressLabel(c.labels[ADDRESS_LABEL]); if (a) ctx.keep.add(a.ip); }
+      continue;
+    }
+    planBundle(ctx, plan, s, id, containers);
+  }
+  // An address some replica keeps (a replace at the same address, another bundle) stays.
+  plan.removeAddress = plan.removeAddress.filter((a, i, all) => !ctx.keep.has(a.address.ip) && all.findIndex((b) => b.address.ip === a.address.ip) === i);
+  const byReplica = (a: ActionBase, b: ActionBase) => (a.bundle < b.bundle ? -1 : a.bundle > b.bundle ? 1 : a.index - b.index);
+  for (const bucket of [plan.create, plan.start, plan.stop, plan.replace, plan.addAddress]) bucket.sort(byReplica);
+  plan.remove.sort((a, b) => (a.bundle < b.bundle ? -1 : a.bundle > b.bundle ? 1 : b.index - a.index));
+  plan.removeAddress.sort((a, b) => (a.bundle < b.bundle ? -1 : a.bundle > b.bundle ? 1 : b.index - a.index));
+  return plan;
+}

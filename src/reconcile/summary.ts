@@ -1,0 +1,64 @@
+// A plan as people read it, like Pacemaker's "Transition Summary" (crm_simulate): one line per
+// action with the replica and the reason, then what waits, what is only reported, and problems.
+// Deterministic, so golden tests compare it as text.
+import type { Action, Plan } from './plan';
+import { planChanges } from './plan';
+
+const col = (s: string, w: number) => (s.length >= w ? s + ' ' : s + ' '.repeat(w - s.length));
+
+function line(a: Action): string {
+  switch (a.kind) {
+    case 'write-file':
+      return `  * ${col('write-file', 15)}${col(a.bundle, 18)}${a.path}: ${a.reason}`;
+    case 'add-address':
+    case 'remove-address':
+      return `  * ${col(a.kind, 15)}${col(a.replica, 18)}${a.address.ip}/${a.address.prefix} on ${a.address.interface}: ${a.reason}`;
+    case 'create':
+      return `  * ${col('create', 15)}${col(a.replica, 18)}image ${a.desired.spec.Image}: ${a.reason}`;
+    case 'replace':
+      return `  * ${col('replace', 15)}${col(a.replica, 18)}image ${a.desired.spec.Image}: ${a.reason}`;
+    default:
+      return `  * ${col(a.kind, 15)}${col(a.replica, 18)}${a.reason}`;
+  }
+}
+
+export function formatPlan(plan: Plan): string {
+  const changes = planChanges(plan);
+  const out: string[] = [`Plan for node ${plan.node}: ${changes.length ? `${changes.length} change${changes.length === 1 ? '' : 's'}` : 'nothing to do'}`];
+  // The order actions take for each replica when applied.
+  for (const a of changes) out.push(line(a));
+  for (const n of plan.waiting) out.push(`  ~ ${col('waiting', 15)}${col(n.replica ?? n.bundle, 18)}${n.message}`);
+  for (const n of plan.reports) out.push(`  - ${col('report', 15)}${col(n.replica ?? n.bundle, 18)}${n.message}`);
+  for (const p of plan.problems) out.push(`  ! ${col(p.code, 15)}${p.message}`);
+  return out.join('\n') + '\n';
+}
+
+/** The plan as data for --json: the desired specs are reduced to what identifies them. */
+export function planJson(plan: Plan): unknown {
+  const slim = (a: Action) => {
+    if (a.kind === 'create' || a.kind === 'replace') {
+      const { desired, ...rest } = a;
+      return { ...rest, image: desired.spec.Image, specHash: desired.specHash, ...(desired.address ? { address: desired.address.ip } : {}) };
+    }
+    if (a.kind === 'write-file') {
+      const { content: _content, ...rest } = a;
+      return rest;
+    }
+    return a;
+  };
+  return {
+    node: plan.node,
+    converged: planChanges(plan).length === 0,
+    create: plan.create.map(slim),
+    start: plan.start,
+    stop: plan.stop,
+    remove: plan.remove,
+    replace: plan.replace.map(slim),
+    addAddress: plan.addAddress,
+    removeAddress: plan.removeAddress,
+    writeFile: plan.writeFile.map(slim),
+    waiting: plan.waiting,
+    reports: plan.reports,
+    problems: plan.problems,
+  };
+}

@@ -1,0 +1,198 @@
+// For store tests that need real processes: a real etcd (Debian etcd-server) on free loopback
+// ports with its own data directory, stopped and removed at t.teardown (and at process exit, if
+// the test process dies first); and the store code bundled into one file that `node -e` child
+// processes can require (they are the "other process" that writes, or the writer killed -9).
+import { spawn, spawnSync, ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Test } from 'tap';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+/** Installs etcd-server when `etcd` is missing (Debian); throws with apt's output when it cannot. */
+function ensureEtcdInstalled(): void {
+  if (spawnSync('sh', ['-c', 'command -v etcd'], { encoding: 'utf8' }).status === 0) return;
+  const r = spawnSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server'], { encoding: 'utf8', timeout: 10 * 60 * 1000 });
+  if (r.status !== 0) throw new Error(`etcd is not installed and apt-get install etcd-server failed:\n${r.stderr}${r.stdout}`);
+}
+
+/** A port nobody listens on right now (the kernel's pick on 127.0.0.1). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface TestEtcd {
+  /** host:port of the client URL, as an etcd:// store URL wants it */
+  endpoint: string;
+  /** etcd://endpoint/prefix */
+  storeUrl(prefix: string): string;
+  /** kill -9 (for "etcd died" tests); restart() brings it back on the same ports and data */
+  kill(): Promise<void>;
+  restart(): Promise<void>;
+  /** kill it and remove its data directory; idempotent, also run at t.teardown */
+  stop(): Promise<void>;
+}
+
+const HEALTH_TIMEOUT_MS = 15000;
+
+async function healthy(clientUrl: string, proc: ChildProcess, log: string): Promise<void> {
+  const deadline = Date.now() + HEALTH_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`etcd exited (${proc.exitCode ?? proc.signalCode}):\n${fs.readFileSync(log, 'utf8').slice(-3000)}`);
+    try {
+      const r = await fetch(`${clientUrl}/health`, { signal: AbortSignal.timeout(1000) });
+      if (r.ok && ((await r.json()) as { health?: string }).health === 'true') return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`etcd did not become healthy within ${HEALTH_TIMEOUT_MS} ms:\n${fs.readFileSync(log, 'utf8').slice(-3000)}`);
+}
+
+const exitOf = (p: ChildProcess) => new Promise<void>((r) => (p.exitCode !== null || p.signalCode !== null ? r() : p.once('exit', () => r())));
+
+/** Starts a one-member etcd on 127.0.0.1 and waits until /health says true. */
+export async function startEtcd(t: Test): Promise<TestEtcd> {
+  ensureEtcdInstalled();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-etcd-'));
+  const log = path.join(dir, 'etcd.log');
+  let proc: ChildProcess | undefined;
+  let clientPort = 0;
+  let peerPort = 0;
+
+  const launch = async () => {
+    const client = `http://127.0.0.1:${clientPort}`;
+    const peer = `http://127.0.0.1:${peerPort}`;
+    const out = fs.openSync(log, 'a');
+    proc = spawn('etcd', [
+      '--name', 'berth-test',
+      '--data-dir', path.join(dir, 'data'),
+      '--listen-client-urls', client, '--advertise-client-urls', client,
+      '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
+      '--initial-cluster', `berth-test=${peer}`, '--initial-cluster-state', 'new',
+      // A CIB of 5,000 bundles is about 2 MB; etcd's default request limit is 1.5 MiB.
+      '--max-request-bytes', String(16 * 1024 * 1024),
+      '--auto-compaction-mode', 'revision', '--auto-compaction-retention', '1000',
+      '--log-level', 'warn',
+    ], { stdio: ['ignore', out, out] });
+    fs.closeSync(out);
+    await healthy(client, proc, log);
+  };
+  const killNow = () => {
+    if (proc && proc.exitCode === null && proc.signalCode === null) {
+      try { process.kill(proc.pid as number, 'SIGKILL'); } catch { /* gone */ }
+    }
+  };
+  const onExit = () => { killNow(); fs.rmSync(dir, { recursive: true, force: true }); };
+  process.once('exit', onExit);
+
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    killNow();
+    if (proc) await exitOf(proc);
+    fs.rmSync(dir, { recursive: true, force: true });
+    process.removeListener('exit', onExit);
+  };
+  t.teardown(stop);
+
+  // Another process may take a port between our pick and etcd's bind: pick again.
+  for (let attempt = 1; ; attempt++) {
+    clientPort = await freePort();
+    peerPort = await freePort();
+    try {
+      await launch();
+      break;
+    } catch (e) {
+      killNow();
+      if (proc) await exitOf(proc);
+      fs.rmSync(path.join(dir, 'data'), { recursive: true, force: true });
+      if (attempt === 3) throw e;
+    }
+  }
+
+  const endpoint = `127.0.0.1:${clientPort}`;
+  return {
+    endpoint,
+    storeUrl: (prefix) => `etcd://${endpoint}/${prefix.replace(/^\//, '')}`,
+    async kill() {
+      killNow();
+      if (proc) await exitOf(proc);
+    },
+    async restart() {
+      killNow();
+      if (proc) await exitOf(proc);
+      await launch();
+    },
+    stop,
+  };
+}
+
+/** A raw put through the gateway, bypassing berth's checks (to plant content a test needs). */
+export async function etcdPut(endpoint: string, key: string, value: Buffer | string): Promise<void> {
+  const r = await fetch(`http://${endpoint}/v3/kv/put`, {
+    method: 'POST',
+    body: JSON.stringify({ key: Buffer.from(key).toString('base64'), value: Buffer.from(value).toString('base64') }),
+    signal: AbortSignal.timeout(5000),
+  });
+  if (!r.ok) throw new Error(`etcd put ${key}: HTTP ${r.status} ${await r.text()}`);
+}
+
+/** The raw value at `key`, or null. */
+export async function etcdGet(endpoint: string, key: string): Promise<Buffer | null> {
+  const r = await fetch(`http://${endpoint}/v3/kv/range`, {
+    method: 'POST',
+    body: JSON.stringify({ key: Buffer.from(key).toString('base64') }),
+    signal: AbortSignal.timeout(5000),
+  });
+  const j = (await r.json()) as { kvs?: { value?: string }[] };
+  return j.kvs?.length ? Buffer.from(j.kvs[0].value ?? '', 'base64') : null;
+}
+
+let bundled: string | undefined;
+
+/**
+ * The store and CIB code as one CommonJS file for child processes:
+ * `require(file)` gives { openStore, FileStore, EtcdStore, parseCib, section, bumpEpoch, el,
+ * serializeXml, elements }. Built once per test process, removed at exit.
+ */
+export function storeBundleForChildren(): string {
+  if (bundled) return bundled;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { buildSync } = require('esbuild') as typeof import('esbuild');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-store-bundle-'));
+  const file = path.join(dir, 'store.js');
+  buildSync({
+    stdin: {
+      contents: [
+        "export { openStore } from './src/store/open';",
+        "export { FileStore } from './src/store/file-store';",
+        "export { EtcdStore } from './src/store/etcd-store';",
+        "export { parseCib, section, bumpEpoch } from './src/cib/cib';",
+        "export { el, elements, serializeXml } from './src/cib/xml';",
+      ].join('\n'),
+      resolveDir: ROOT,
+      loader: 'ts',
+    },
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    outfile: file,
+    logLevel: 'error',
+  });
+  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  bundled = file;
+  return file;
+}

@@ -1,0 +1,105 @@
+// Golden scenarios, as Pacemaker's cts/scheduler: an input CIB and an observed node → the plan's
+// readable summary, compared with test/reconcile/golden/<name>.txt. After a deliberate change,
+// regenerate with BERTH_UPDATE_GOLDEN=1 and review the diff.
+import t from 'tap';
+import { readFileSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { computePlan } from '../../src/reconcile/plan';
+import { formatPlan } from '../../src/reconcile/summary';
+import { NODE, Seen, T0, berthAddress, bundle, cib, desiredOf, observedOf } from './scenario-kit';
+import type { HostAddress } from '../../src/reconcile/observed';
+
+const GOLDEN = path.join(__dirname, 'golden');
+const all = (n: number, extra: Partial<Seen> = {}, b = 'httpd-bundle'): Seen[] => Array.from({ length: n }, (_, i) => ({ replica: `${b}-${i}`, ...extra }));
+
+interface Scenario {
+  name: string;
+  what: string;
+  cib: string;
+  seen: Seen[];
+  addresses?: HostAddress[];
+  files?: Record<string, string | null>;
+  now?: number;
+}
+
+const scenarios: Scenario[] = [
+  { name: 's1-fresh', what: 'S1 from nothing: hosts file, three addresses, three containers', cib: cib(bundle()), seen: [], files: {} },
+  { name: 's1-converged', what: 'S1 running as desired: nothing to do', cib: cib(bundle()), seen: all(3) },
+  { name: 's5-scale-out', what: '3 → 5: the next two indexes, with the next addresses', cib: cib(bundle({ replicas: 5, perHost: 5 })), seen: all(3) },
+  {
+    name: 's5-scale-in', what: '5 → 2: replicas 4, 3, 2 removed with their addresses, highest first', cib: cib(bundle({ replicas: 2 })),
+    seen: [...all(2), ...[2, 3, 4].map((i) => ({ replica: `httpd-bundle-${i}`, spec: 'old', address: `127.0.1.${131 + i}/32@lo` }))],
+    addresses: [131, 132, 133, 134, 135].map((i) => berthAddress(`127.0.1.${i}`)),
+  },
+  { name: 's5-image-change', what: 'image :1 → :2: one replica replaced, the others wait', cib: cib(bundle({ image: 'berth-test/httpd:2' })), seen: all(3, { spec: 'berth-test/httpd:1' }) },
+  {
+    name: 's5-rolling-waits-for-health', what: 'replica 0 is on the new spec but its health check is starting: the rest wait',
+    cib: cib(bundle({ image: 'berth-test/httpd:2', options: '--health-cmd=true' })),
+    seen: [{ replica: 'httpd-bundle-0', health: 'starting' }, { replica: 'httpd-bundle-1', spec: 'berth-test/httpd:1' }, { replica: 'httpd-bundle-2', spec: 'berth-test/httpd:1' }],
+  },
+  {
+    name: 's5-rolling-next', what: 'replica 0 is on the new spec and healthy: replica 1 is next',
+    cib: cib(bundle({ image: 'berth-test/httpd:2', options: '--health-cmd=true' })),
+    seen: [{ replica: 'httpd-bundle-0', health: 'healthy' }, { replica: 'httpd-bundle-1', spec: 'berth-test/httpd:1' }, { replica: 'httpd-bundle-2', spec: 'berth-test/httpd:1' }],
+  },
+  { name: 'target-role-stopped', what: 'target-role=Stopped: containers stopped, addresses removed', cib: cib(bundle({ meta: { 'target-role': 'Stopped' } })), seen: all(3).map((s, i) => ({ ...s, address: `127.0.1.${131 + i}/32@lo` })) },
+  { name: 'target-role-started-again', what: 'started again after berth stopped it: not a failure', cib: cib(bundle()), seen: all(3, { state: 'exited', ledger: { stoppedByBerth: true }, run: { exitCode: 0 } }), addresses: [] },
+  { name: 'unmanaged-drift', what: 'is-managed=false: a missing container is reported, nothing done', cib: cib(bundle({ meta: { 'is-managed': 'false' } })), seen: all(2) },
+  { name: 'maintenance-mode', what: 'cluster maintenance-mode: every bundle only observed', cib: cib(bundle({ image: 'berth-test/httpd:2' }), { 'maintenance-mode': 'true' }), seen: all(3, { spec: 'berth-test/httpd:1' }) },
+  {
+    name: 's2-killed', what: 'a container exited outside berth (docker kill): started again, failure counted',
+    cib: cib(bundle({ meta: { 'migration-threshold': '3' } })),
+    seen: [...all(2), { replica: 'httpd-bundle-2', state: 'exited', run: { exitCode: 137, finishedAt: T0 - 1000 } }],
+    addresses: [berthAddress('127.0.1.131'), berthAddress('127.0.1.132'), berthAddress('127.0.1.133')],
+  },
+  {
+    name: 's2-threshold-reached', what: 'the engine restarted it 3 times: migration-threshold=3 stops it',
+    cib: cib(bundle({ meta: { 'migration-threshold': '3', 'failure-timeout': '60s' } })),
+    seen: [...all(2), { replica: 'httpd-bundle-2', state: 'restarting', run: { restartCount: 3, exitCode: 1, finishedAt: T0 - 2000 } }],
+  },
+  {
+    name: 's2-threshold-expired', what: 'failure-timeout passed: failures forgotten, started again',
+    cib: cib(bundle({ meta: { 'migration-threshold': '3', 'failure-timeout': '60s' } })),
+    seen: [...all(2), { replica: 'httpd-bundle-2', state: 'exited', run: { restartCount: 3, exitCode: 1, finishedAt: T0 - 61_000 }, ledger: { count: 3, lastFailureAt: T0 - 61_000, stoppedByBerth: true } }],
+    addresses: [berthAddress('127.0.1.131'), berthAddress('127.0.1.132')],
+  },
+  {
+    name: 's8-address-in-use', what: 'an address held by something else: a clear problem, that replica not created',
+    cib: cib(bundle()), seen: [], files: {},
+    addresses: [{ ip: '127.0.1.132', prefix: 32, interface: 'lo', label: 'lo:bt77' }],
+  },
+  { name: 'replicas-per-host', what: 'single node, replicas-per-host=1: replica 0 runs, 1 and 2 reported as unplaceable', cib: cib(bundle({ perHost: 1 })), seen: [], files: {} },
+  {
+    name: 'bundle-deleted', what: 'bundle gone from the CIB: its containers and addresses removed', cib: cib(''),
+    seen: all(2, { spec: 'old', address: undefined }).map((s, i) => ({ ...s, address: `127.0.1.${131 + i}/32@lo` })),
+  },
+  {
+    name: 'drift-leftover-and-address', what: 'a leftover second container is removed; a missing address is added back',
+    cib: cib(bundle()), seen: [...all(3), { replica: 'httpd-bundle-1', name: 'httpd-bundle-1.next', id: 'c-leftover', spec: 'old', state: 'created' }],
+    addresses: [berthAddress('127.0.1.131'), berthAddress('127.0.1.133')],
+  },
+  { name: 'other-node', what: 'containers labelled for another node are not this node\'s business', cib: cib(''), seen: all(2, { node: 'node2' }) },
+  { name: 'interface-derived', what: 'no host-interface: the interface whose subnet holds the address', cib: cib(bundle({ iface: null, replicas: 1 })), seen: [], files: {} },
+];
+
+for (const s of scenarios) {
+  t.test(`${s.name}: ${s.what}`, async (t) => {
+    const desired = desiredOf(s.cib);
+    const observed = observedOf(desired, s.seen, { ...(s.addresses ? { addresses: s.addresses } : {}), ...(s.files ? { files: s.files } : {}) });
+    const plan = computePlan(desired, observed, s.now ?? T0);
+    const text = `# ${s.what}\n` + formatPlan(plan);
+    const file = path.join(GOLDEN, `${s.name}.txt`);
+    if (process.env.BERTH_UPDATE_GOLDEN || !existsSync(file)) {
+      mkdirSync(GOLDEN, { recursive: true });
+      writeFileSync(file, text);
+    }
+    t.equal(text, readFileSync(file, 'utf8'), `plan summary matches ${path.relative(process.cwd(), file)}`);
+  });
+}
+
+t.test('the node is a parameter: the same CIB planned for another node', async (t) => {
+  const desired = desiredOf(cib(bundle({ perHost: 1 })), 'node2', ['node1', 'node2', 'node3']);
+  t.strictSame(desired.replicas.map((r) => r.name), ['httpd-bundle-1']);
+  t.equal(desired.node, 'node2');
+  t.equal(NODE, 'node1');
+});

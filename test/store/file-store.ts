@@ -1,0 +1,133 @@
+// What only the file store has: kill -9 in the middle of writes, the poll that finds a directory
+// made later, the files it leaves, key files. The shared contract is in contract.ts.
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { EMPTY_CIB_XML, bumpEpoch, parseCib, section } from '../../src/cib/cib';
+import { el, serializeXml } from '../../src/cib/xml';
+import { BerthError } from '../../src/errors/registry';
+import { FileStore, STORE_KEY_INVALID } from '../../src/store/file-store';
+import { StoredCib } from '../../src/store/store';
+import { storeBundleForChildren } from '../helpers/etcd';
+
+const codesOf = async (p: Promise<unknown>) => {
+  try {
+    await p;
+    return ['ok'];
+  } catch (e) {
+    if (e instanceof BerthError) return e.problems.map((x) => x.code);
+    throw e;
+  }
+};
+
+function cibWithBundles(n: number): string {
+  const cib = parseCib(EMPTY_CIB_XML);
+  const resources = section(cib, 'resources');
+  for (let i = 0; i < n; i++) resources.children.push(el('bundle', { id: `b${i}` }, [el('docker', { image: `registry.example.com/app-${i}:1.0`, replicas: '3' })]));
+  return serializeXml(cib);
+}
+
+// Rewrites the CIB (a new epoch each time) as fast as it can, until killed.
+const WRITE_FOREVER = `
+const m = require(process.env.BUNDLE);
+const store = new m.FileStore(process.env.DIR);
+(async () => {
+  for (let n = 0; ; n++) {
+    const cur = await store.read();
+    const cib = m.parseCib(cur.text);
+    m.bumpEpoch(cib);
+    const r = await store.compareAndSwap(cur.revision, m.serializeXml(cib));
+    if (r.ok && n === 0) process.stdout.write('writing\\n');
+  }
+})().catch((e) => { console.error(e.stack || String(e)); process.exit(1); });
+`;
+
+t.test('kill -9 in the middle of writes never leaves a torn cib.xml', async (t) => {
+  const dir = path.join(t.testdir({}), 'store');
+  const store = new FileStore(dir);
+  t.teardown(() => store.close());
+  const big = cibWithBundles(3000); // about 0.5 MB: a write takes long enough to be hit
+  t.ok((await store.compareAndSwap(null, big)).ok);
+  let hitMidWrite = 0;
+  for (let round = 0; round < 20; round++) {
+    const child = spawn(process.execPath, ['-e', WRITE_FOREVER], { env: { ...process.env, BUNDLE: storeBundleForChildren(), DIR: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    const exited = new Promise((r) => child.once('exit', r));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.once('data', () => resolve());
+      child.once('exit', () => reject(new Error(`writer exited early: ${err}`)));
+    });
+    await new Promise((r) => setTimeout(r, Math.random() * 60));
+    child.kill('SIGKILL');
+    await exited;
+    if (fs.readdirSync(dir).some((f) => f.endsWith('.tmp'))) hitMidWrite++;
+    const text = fs.readFileSync(path.join(dir, 'cib.xml'), 'utf8');
+    t.doesNotThrow(() => parseCib(text), `round ${round}: cib.xml parses`);
+    const stored = await store.read();
+    t.equal(stored.text, text, `round ${round}: the store reads it`);
+    t.equal(section(parseCib(stored.text), 'resources').children.length, 3000, `round ${round}: nothing lost`);
+  }
+  t.comment(`${hitMidWrite} of 20 kills left a temp file behind (hit during a write)`);
+  const cur = await store.read();
+  const next = parseCib(cur.text);
+  bumpEpoch(next);
+  t.ok((await new FileStore(dir).compareAndSwap(cur.revision, serializeXml(next))).ok, 'a later writer takes over a dead lock');
+  t.same(fs.readdirSync(dir), ['cib.xml'], 'no temp or lock files left after the next write');
+});
+
+t.test('a watch sees the directory made later by another writer, and the CIB removed', async (t) => {
+  const dir = path.join(t.testdir({}), 'later', 'store');
+  const watcher = new FileStore(dir, { pollMs: 50 });
+  t.teardown(() => watcher.close());
+  const changes: StoredCib[] = [];
+  const errors: Error[] = [];
+  watcher.watch((c) => changes.push(c), (e) => errors.push(e));
+  const until = async (n: number) => {
+    for (let i = 0; i < 200 && changes.length < n; i++) await new Promise((r) => setTimeout(r, 25));
+  };
+  const w = await new FileStore(dir).compareAndSwap(null, EMPTY_CIB_XML);
+  await until(1);
+  t.same(changes, [{ text: EMPTY_CIB_XML, revision: w.ok ? w.revision : 'refused' }]);
+  fs.rmSync(path.join(dir, 'cib.xml'));
+  await until(2);
+  t.same(changes[1], { text: EMPTY_CIB_XML, revision: null }, 'removed: the empty CIB, nothing stored');
+  fs.writeFileSync(path.join(dir, 'cib.xml'), '<cib');
+  await new Promise((r) => setTimeout(r, 300));
+  t.equal(changes.length, 2, 'content that is not a CIB is not delivered as a change...');
+  t.equal(errors.length, 1, '...but reported once');
+  t.same(errors.map((e) => (e as BerthError).problems[0].code), [(await codesOf(watcher.read()))[0]]);
+});
+
+t.test('files: cib.xml in the directory, side keys in keys/, nothing before the first write', async (t) => {
+  const dir = path.join(t.testdir({}), 'store');
+  const store = new FileStore(dir);
+  t.equal(store.url, `file://${dir}`);
+  await store.read();
+  await store.readKey('a');
+  t.notOk(fs.existsSync(dir), 'reads create nothing');
+  await store.compareAndSwapKey('gitops/state', null, 'x');
+  await store.compareAndSwapKey('gitops', null, 'y');
+  t.same(fs.readdirSync(path.join(dir, 'keys')).sort(), ['gitops', 'gitops%2Fstate']);
+  t.notOk(fs.existsSync(path.join(dir, 'cib.xml')), 'keys do not create the CIB');
+  const bad = ['', '.hidden', 'a//b', '../x', 'a/../b', 'a b', 'x/', 'k'.repeat(201)];
+  for (const key of bad) t.same(await codesOf(store.readKey(key)), [STORE_KEY_INVALID], JSON.stringify(key));
+  for (const key of bad) t.same(await codesOf(store.compareAndSwapKey(key, null, 'v')), [STORE_KEY_INVALID], JSON.stringify(key));
+});
+
+t.test('a store directory that cannot be made is a clean error', async (t) => {
+  const root = t.testdir({ plain: 'a file' });
+  const store = new FileStore(path.join(root, 'plain', 'store'));
+  t.same(await codesOf(store.compareAndSwap(null, EMPTY_CIB_XML)), ['FILE_WRITE_FAILED']);
+  t.same(await codesOf(store.read()), ['ok'], 'reads as empty: nothing there');
+});
+
+t.test('a CIB over the size limit is refused before it is written', async (t) => {
+  const store = new FileStore(path.join(t.testdir({}), 'store'));
+  const saved = process.env.BERTH_MAX_CIB_BYTES;
+  process.env.BERTH_MAX_CIB_BYTES = '1000';
+  t.teardown(() => { if (saved === undefined) delete process.env.BERTH_MAX_CIB_BYTES; else process.env.BERTH_MAX_CIB_BYTES = saved; });
+  t.same(await codesOf(store.compareAndSwap(null, cibWithBundles(10))), ['FILE_TOO_LARGE']);
+  t.same(await store.read(), { text: EMPTY_CIB_XML, revision: null });
+});
