@@ -4,16 +4,18 @@
 // lib/cib/resource/primitive.py, operations.py, bundle.py) checks it in pcs's stages and builds the
 // primitive. Each stage fails with all of its problems; forceable ones become warnings with --force.
 //
-// berth creates plain primitives and primitives inside bundles; clones, promotable clones and
-// groups are refused. Where berth does more than pcs: an empty op interval is an error (pcs
-// crashes), and adding a resource must not break a berth bundle rule (bundle-rules.ts).
+// berth creates plain primitives and primitives inside bundles; clones, promotable clones, groups
+// (--group) and fence agents (stonith:) are refused. Where berth does more than pcs: an empty op
+// interval is an error (pcs crashes), on-fail=demote on a CIB older than schema 3.4 is an error
+// (pcs would upgrade the CIB), and adding a resource must not break a berth bundle rule
+// (bundle-rules.ts). Agents and their metadata: ../cib/agent.ts.
 import { Cib, section } from '../cib/cib';
 import {
   AgentCatalog, AgentMetadata, AgentName, OperationSpec, agentFailureProblem, defaultOperationInterval, defaultOperations,
   fullAgentName, guessAgentName, isProblem, loadAgentMetadata, parseAgentName, roleForCib, systemCatalog, voidMetadata,
 } from '../cib/agent';
 import { appendNewNvset, arrangeFirstNvset, subelementId } from '../cib/nvset';
-import { XmlElement, el, elements, walk } from '../cib/xml';
+import { XmlElement, child, el, elements, walk } from '../cib/xml';
 import { BerthError, Problem, applyForce, hasErrors, problem, warning } from '../errors/registry';
 import { usage, groupByKeywords, prepareOptions } from '../cli/pcs-args';
 import type { Flags } from '../cli/invocation';
@@ -116,7 +118,6 @@ export function createResource(cib: Cib, req: ResourceCreateRequest, catalog: Ag
   const stage = new Stage(req.force);
   const notes: string[] = [];
   const agent = resolveAgent(catalog, req, stage, notes);
-  const resources = section(cib, 'resources');
   stage.add(specialCases(cib, agent.name, req));
 
   // primitive.create: the id, then operations, then instance attributes
@@ -127,7 +128,7 @@ export function createResource(cib: Cib, req: ResourceCreateRequest, catalog: Ag
   const newRoles = newRoleNamesSupported(cib);
   const operations = prepareOperations(req.ops, defaultOperations(agent, !req.defaultOps), agent.actions.map((a) => a.name), newRoles, stage);
   stage.add(schemaVersionProblems(cib, operations));
-  stage.add(validateInstanceAttributes(agent, req.instance, resources));
+  stage.add(validateInstanceAttributes(agent, req.instance, cib));
 
   const primitive = el('primitive', { id: req.id, class: agent.name.standard, type: agent.name.type });
   if (agent.name.provider) primitive.attrs.provider = agent.name.provider;
@@ -137,9 +138,11 @@ export function createResource(cib: Cib, req: ResourceCreateRequest, catalog: Ag
   if (req.disabled) arrangeFirstNvset('meta_attributes', primitive, { 'target-role': 'Stopped' }, ids);
 
   if (req.bundle === undefined) {
-    resources.children.push(primitive);
+    section(cib, 'resources').children.push(primitive);
   } else {
     const bundleId = req.bundle;
+    // pcs looks the bundle up after adding the primitive, so an id this command made is "not a bundle"
+    if (!ids.lookup(bundleId) && ids.has(bundleId)) stage.add([problem('ID_WRONG_KIND', { path: 'bundle', value: bundleId, message: `'${bundleId}' is not a bundle` })]);
     const bundle = stage.run(() => findBundle(cib, bundleId));
     stage.add(accessibility(bundle, primitive));
     stage.add(alreadyContains(bundle));
@@ -433,7 +436,7 @@ function schemaVersionProblems(cib: Cib, ops: PreparedOperation[]): Problem[] {
 
 // ---- stage 4: instance attributes (pcs's validate_resource_instance_attributes_create) ----
 
-function validateInstanceAttributes(agent: AgentMetadata, attrs: Options, resources: XmlElement): Problem[] {
+function validateInstanceAttributes(agent: AgentMetadata, attrs: Options, cib: Cib): Problem[] {
   const out: Problem[] = [];
   for (const [name, value] of Object.entries(attrs)) {
     if (value === '') out.push(problem('OPTION_INVALID_VALUE', { path: `resource.${name}`, value: '', allowed: 'a non-empty value', message: `${name} cannot be empty` }));
@@ -451,7 +454,7 @@ function validateInstanceAttributes(agent: AgentMetadata, attrs: Options, resour
     if (!p.deprecated || !(p.name in attrs)) continue;
     out.push(warning('OPTION_DEPRECATED', { path: `resource.${p.name}`, value: p.name, allowed: p.deprecatedBy.join(', '), message: `resource option '${p.name}' is deprecated and should not be used, use ${formatList(p.deprecatedBy)} instead` }));
   }
-  out.push(...uniqueParameters(agent, attrs, resources));
+  out.push(...uniqueParameters(agent, attrs, cib));
   return out;
 }
 
@@ -502,10 +505,13 @@ function instanceValue(primitive: XmlElement, name: string): string {
 }
 
 /** pcs's _validate_unique_instance_attributes: unique groups must differ from other resources of the agent. */
-function uniqueParameters(agent: AgentMetadata, attrs: Options, resources: XmlElement): Problem[] {
+function uniqueParameters(agent: AgentMetadata, attrs: Options, cib: Cib): Problem[] {
   const groups = new Map<string, string[]>();
   for (const p of agent.parameters) if (p.uniqueGroup) groups.set(p.uniqueGroup, [...(groups.get(p.uniqueGroup) ?? []), p.name]);
   if (!groups.size) return [];
+  const conf = child(cib, 'configuration');
+  const resources = conf && child(conf, 'resources');
+  if (!resources) return [];
   const same: XmlElement[] = [];
   walk(resources, (e) => {
     if (e.tag === 'primitive' && e.attrs.class === agent.name.standard && e.attrs.type === agent.name.type && (!agent.name.provider || e.attrs.provider === agent.name.provider)) same.push(e);

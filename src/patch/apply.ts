@@ -26,12 +26,13 @@ export function applyPatch(orig: XmlElement, patch: XmlElement | Patchset, opts:
   const ps = 'changes' in patch ? patch : readPatchset(patch);
   if (opts.checkVersion) checkVersion(orig, ps);
   const root = cloneTree(orig);
-  const lookup = new ChildLookup();
+  const edits = new ChildEdits();
+  const lookup = new ChildLookup((parent) => edits.settle(parent));
   const problems: Problem[] = [];
   const fail = (c: { index: number; op: string; path: string }, message: string, value?: string) =>
     problems.push(problem(PATCH_DOES_NOT_APPLY, { path: c.path, value, message: `change ${c.index} (${c.op} ${c.path}) does not apply: ${message}` }));
 
-  type Placed = { change: CreateChange | MoveChange; node: XmlElement; child?: XmlNode };
+  // Phase 1, in patch order.
   const placed: Placed[] = [];
   for (const c of ps.changes) {
     const found = lookup.resolve(root, c.steps, c.op === 'delete' ? c.position : undefined);
@@ -43,7 +44,8 @@ export function applyPatch(orig: XmlElement, patch: XmlElement | Patchset, opts:
     switch (c.op) {
       case 'delete':
         if (!parent) { fail(c, 'the root element cannot be deleted'); break; }
-        lookup.remove(parent, node);
+        lookup.forget(parent, node);
+        edits.remove(parent, node);
         break;
       case 'modify':
         if (!isElement(node)) { fail(c, 'a comment has no attributes'); break; }
@@ -51,36 +53,137 @@ export function applyPatch(orig: XmlElement, patch: XmlElement | Patchset, opts:
         break;
       case 'create':
         if (!isElement(node)) { fail(c, 'a comment cannot have children'); break; }
-        placed.push({ change: c, node });
+        placed.push({ change: c, parent: node, child: cloneTree(c.node) });
         break;
       case 'move':
         if (!parent) { fail(c, 'the root element cannot be moved'); break; }
-        lookup.moveToEnd(parent, node);
-        placed.push({ change: c, node: parent, child: node });
+        lookup.sendToEnd(parent, node);
+        edits.sendToEnd(parent, node);
+        placed.push({ change: c, parent, child: node });
         break;
     }
   }
 
-  // Stable sort (Array.prototype.sort is stable) by position, as g_list_sort.
+  edits.settleAll();
+
+  // Phase 2: creates and moves by position (a stable sort, as g_list_sort), parent by parent.
   placed.sort((a, b) => a.change.position - b.change.position);
-  for (const { change, node, child } of placed) {
-    if (change.op === 'create') {
-      insertAt(node, cloneTree(change.node), change.position);
-      continue;
+  const byParent = new Map<XmlElement, Placed[]>();
+  for (const p of placed) {
+    const list = byParent.get(p.parent);
+    if (list) list.push(p);
+    else byParent.set(p.parent, [p]);
+  }
+  for (const [parent, list] of byParent) {
+    for (const { change, at } of place(parent, list)) {
+      fail(change, `it ends at position ${at}, not ${change.position} (the parent has fewer children)`, String(change.position));
     }
-    const current = positionOf(node, child!);
-    if (change.position !== current) {
-      const at = node.children.indexOf(child!);
-      node.children.splice(at, 1);
-      insertAt(node, child!, change.position);
-    }
-    const now = positionOf(node, child!);
-    if (now !== change.position) fail(change, `it ends at position ${now}, not ${change.position} (the parent has fewer children)`, String(change.position));
   }
 
   if (problems.length) throw new BerthError(problems);
   setTargetVersion(root, ps);
   return root;
+}
+
+interface Placed {
+  change: CreateChange | MoveChange;
+  parent: XmlElement;
+  child: XmlNode;
+}
+
+/**
+ * Edits of children arrays, batched per parent so that many deletes and moves in one wide parent
+ * cost one pass: removed children are dropped and moved ones put last (in order) when settled.
+ */
+class ChildEdits {
+  private removed = new Map<XmlElement, Set<XmlNode>>();
+  private toEnd = new Map<XmlElement, Set<XmlNode>>(); // a Set keeps insertion order
+
+  remove(parent: XmlElement, child: XmlNode): void {
+    let set = this.removed.get(parent);
+    if (!set) this.removed.set(parent, (set = new Set()));
+    set.add(child);
+  }
+
+  sendToEnd(parent: XmlElement, child: XmlNode): void {
+    let set = this.toEnd.get(parent);
+    if (!set) this.toEnd.set(parent, (set = new Set()));
+    set.delete(child);
+    set.add(child);
+  }
+
+  settleAll(): void {
+    for (const parent of new Set([...this.removed.keys(), ...this.toEnd.keys()])) this.settle(parent);
+  }
+
+  settle(parent: XmlElement): void {
+    const removed = this.removed.get(parent);
+    const last = this.toEnd.get(parent);
+    if (!removed && !last) return;
+    const kept = parent.children.filter((c) => !removed?.has(c) && !last?.has(c));
+    if (last) for (const c of last) if (!removed?.has(c)) kept.push(c);
+    parent.children = kept;
+    this.removed.delete(parent);
+    this.toEnd.delete(parent);
+  }
+}
+
+/**
+ * Pacemaker's second phase for one parent: each create or move, in ascending position, goes
+ * before the child then at its position (or last). As positions only grow, the children before
+ * each one are final, and one pass builds the result. Returns the moves that did not land where
+ * they said (possible only for a patch made from another CIB).
+ */
+function place(parent: XmlElement, list: Placed[]): { change: MoveChange; at: number }[] {
+  const missed: { change: MoveChange; at: number }[] = [];
+  if (parent.children.some((c) => !isPositional(c))) {
+    // Text among the children (never in a CIB Pacemaker wrote): one change at a time.
+    for (const { change, child } of list) {
+      if (change.op === 'move') {
+        if (positionOf(parent, child) === change.position) continue;
+        parent.children.splice(parent.children.indexOf(child), 1);
+      }
+      insertAt(parent, child, change.position);
+      const at = positionOf(parent, child);
+      if (change.op === 'move' && at !== change.position) missed.push({ change, at });
+    }
+    return missed;
+  }
+  const rest = parent.children;
+  const out: XmlNode[] = [];
+  const inOut = new Set<XmlNode>();
+  const taken = new Set<XmlNode>(); // moved, so no longer where `rest` has them
+  let next = 0;
+  const fill = (upTo: number) => {
+    while (out.length < upTo && next < rest.length) {
+      const c = rest[next++];
+      if (taken.has(c)) continue;
+      out.push(c);
+      inOut.add(c);
+    }
+  };
+  for (const { change, child } of list) {
+    const p = change.position;
+    if (change.op === 'move') {
+      if (inOut.has(child)) {
+        // Already passed over (only when positions run past the children it had).
+        const i = out.indexOf(child);
+        if (i === p) continue;
+        out.splice(i, 1);
+        inOut.delete(child);
+      }
+      taken.add(child);
+    }
+    fill(p);
+    const at = Math.min(p, out.length);
+    if (at < out.length) out.splice(at, 0, child);
+    else out.push(child);
+    inOut.add(child);
+    if (change.op === 'move' && at !== p) missed.push({ change, at });
+  }
+  fill(Infinity);
+  parent.children = out;
+  return missed;
 }
 
 /** Put `child` before the positional child now at `position`, or last. */

@@ -64,25 +64,31 @@ export function positionOf(parent: XmlElement, child: XmlNode): number {
 /**
  * Children of parents, found by tag and id the way Pacemaker's search_v2_xpath does (the first
  * child with that tag and id; without an id, the first child with that tag), through an index per
- * parent so that a patch of n changes into a parent of n children costs O(n), not O(n²). The index
- * is kept right while elements are removed or moved to the end.
+ * parent so that a patch of n changes into a parent of n children costs O(n), not O(n²).
+ * `forget` and `sendToEnd` keep the index right when the caller removes a child or moves it last;
+ * `settle`, when given, is called before a parent's children are read (a caller that batches its
+ * edits of the children array applies them there).
  */
 export class ChildLookup {
-  private byKey = new WeakMap<XmlElement, Map<string, XmlElement[]>>();
+  private byId = new WeakMap<XmlElement, Map<string, XmlElement[]>>();
+  private byTag = new WeakMap<XmlElement, Map<string, XmlElement[]>>();
 
-  private index(parent: XmlElement): Map<string, XmlElement[]> {
-    let m = this.byKey.get(parent);
+  constructor(private readonly settle?: (parent: XmlElement) => void) {}
+
+  private index(parent: XmlElement, withId: boolean): Map<string, XmlElement[]> {
+    const cache = withId ? this.byId : this.byTag;
+    let m = cache.get(parent);
     if (!m) {
+      this.settle?.(parent);
       m = new Map();
       for (const c of parent.children) {
-        if (!isElement(c)) continue;
-        for (const k of keysOf(c)) {
-          const list = m.get(k);
-          if (list) list.push(c);
-          else m.set(k, [c]);
-        }
+        if (!isElement(c) || (withId && c.attrs.id === undefined)) continue;
+        const k = withId ? key(c.tag, c.attrs.id) : c.tag;
+        const list = m.get(k);
+        if (list) list.push(c);
+        else m.set(k, [c]);
       }
-      this.byKey.set(parent, m);
+      cache.set(parent, m);
     }
     return m;
   }
@@ -95,12 +101,14 @@ export class ChildLookup {
     for (let s = 1; s < steps.length; s++) {
       if (!isElement(node)) return undefined;
       const step = steps[s];
-      const last = s === steps.length - 1;
       let found: XmlElement | XmlComment | undefined;
       if (step.tag === 'comment' && step.id === undefined) {
-        found = findComment(node, last ? position : undefined);
+        this.settle?.(node);
+        found = findComment(node, s === steps.length - 1 ? position : undefined);
+      } else if (step.id === undefined) {
+        found = this.index(node, false).get(step.tag)?.[0];
       } else {
-        found = this.index(node).get(key(step.tag, step.id))?.[0];
+        found = this.index(node, true).get(key(step.tag, step.id))?.[0];
       }
       if (!found) return undefined;
       parent = node;
@@ -109,44 +117,37 @@ export class ChildLookup {
     return { node, parent };
   }
 
-  /** Remove `child` from `parent`. */
-  remove(parent: XmlElement, child: XmlNode): void {
-    const at = parent.children.indexOf(child);
-    if (at >= 0) parent.children.splice(at, 1);
-    if (isElement(child)) this.forget(parent, child);
-  }
-
-  /** Move `child` to the end of `parent`'s children (Pacemaker's first step of a move). */
-  moveToEnd(parent: XmlElement, child: XmlNode): void {
-    const at = parent.children.indexOf(child);
-    if (at >= 0) parent.children.splice(at, 1);
-    parent.children.push(child);
-    if (isElement(child) && this.byKey.has(parent)) {
-      this.forget(parent, child);
-      const m = this.byKey.get(parent)!;
-      for (const k of keysOf(child)) {
-        const list = m.get(k);
-        if (list) list.push(child);
-        else m.set(k, [child]);
-      }
+  /** `child` is no longer a child of `parent`. */
+  forget(parent: XmlElement, child: XmlNode): void {
+    if (!isElement(child)) return;
+    for (const m of this.maps(parent, child)) {
+      const i = m.list.indexOf(child);
+      if (i >= 0) m.list.splice(i, 1);
     }
   }
 
-  private forget(parent: XmlElement, child: XmlElement): void {
-    const m = this.byKey.get(parent);
-    if (!m) return;
-    for (const k of keysOf(child)) {
-      const list = m.get(k);
-      if (!list) continue;
-      const i = list.indexOf(child);
-      if (i >= 0) list.splice(i, 1);
+  /** `child` is now the last child of `parent`. */
+  sendToEnd(parent: XmlElement, child: XmlNode): void {
+    if (!isElement(child)) return;
+    for (const m of this.maps(parent, child)) {
+      const i = m.list.indexOf(child);
+      if (i >= 0) m.list.splice(i, 1);
+      m.list.push(child);
     }
+  }
+
+  private maps(parent: XmlElement, child: XmlElement): { list: XmlElement[] }[] {
+    const out: { list: XmlElement[] }[] = [];
+    const ids = this.byId.get(parent);
+    const idList = child.attrs.id === undefined ? undefined : ids?.get(key(child.tag, child.attrs.id));
+    if (idList) out.push({ list: idList });
+    const tagList = this.byTag.get(parent)?.get(child.tag);
+    if (tagList) out.push({ list: tagList });
+    return out;
   }
 }
 
-const key = (tag: string, id: string | undefined) => (id === undefined ? tag : `${tag}\u0000${id}`);
-// An element is found by tag alone (an id-less step) and by tag + its id.
-const keysOf = (e: XmlElement) => (e.attrs.id === undefined ? [e.tag] : [e.tag, key(e.tag, e.attrs.id)]);
+const key = (tag: string, id: string | undefined) => `${tag}\u0000${id}`;
 
 function matchesStep(e: XmlElement, step: PathStep): boolean {
   return e.tag === step.tag && (step.id === undefined || e.attrs.id === step.id);

@@ -39,5 +39,6 @@ export function withRepairedFailure(rec: FailureRecord, at: number): FailureReco
   return { ...rec, extra: rec.extra + 1, count: rec.count + 1, lastFailureAt: at, stoppedByBerth: false };
 }
 
+/** Equal records; no record and a record of nothing are equal too (nothing to write). */
 export const sameRecord = (a: FailureRecord | undefined, b: FailureRecord) =>
-  !!a && a.baseline === b.baseline && a.extra === b.extra && a.count === b.count && a.lastFailureAt === b.lastFailureAt && !!a.stoppedByBerth === !!b.stoppedByBerth;
+  !a ? b.baseline === 0 && b.extra === 0 && b.count === 0 && b.lastFailureAt === undefined && !b.stoppedByBerth : a.baseline === b.baseline && a.extra === b.extra && a.count === b.count && a.lastFailureAt === b.lastFailureAt && !!a.stoppedByBerth === !!b.stoppedByBerth;

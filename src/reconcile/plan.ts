@@ -17,9 +17,12 @@ import type { FailureRecord, HostAddress, ObservedContainer, ObservedState } fro
 export interface PlanPolicy {
   /** replicas of one bundle replaced per pass while a spec changes (1: strictly one at a time) */
   maxReplacementsPerBundle: number;
+  /** a container that exited less than this ago is left to the engine's restart policy (which
+   * also stops every container while the engine itself shuts down); berth starts it after */
+  exitGraceMs: number;
 }
 
-export const DEFAULT_POLICY: PlanPolicy = { maxReplacementsPerBundle: 1 };
+export const DEFAULT_POLICY: PlanPolicy = { maxReplacementsPerBundle: 1, exitGraceMs: 2000 };
 
 interface ActionBase {
   bundle: string;
@@ -100,6 +103,8 @@ export interface Plan {
   reports: Note[];
   /** what prevents a replica from running: an address held by something else, ... */
   problems: Problem[];
+  /** ms since the epoch: the plan would differ then without any event (a failure-timeout ends) */
+  recheckAt?: number;
 }
 
 export const emptyPlan = (node: string): Plan => ({
@@ -282,6 +287,7 @@ function planBundle(ctx: Ctx, plan: Plan, s: BundleSettings | undefined, bundleI
     if (banned) {
       const until = s.failureTimeoutMs > 0 && f.lastFailureAt !== undefined ? `, until ${new Date(f.lastFailureAt + s.failureTimeoutMs).toISOString()} (failure-timeout)` : ' (no failure-timeout: until its failures are cleared)';
       const why = `${count} failures reached migration-threshold=${s.migrationThreshold}: stopped on this node${until}`;
+      if (s.failureTimeoutMs > 0 && f.lastFailureAt !== undefined) plan.recheckAt = Math.min(plan.recheckAt ?? Infinity, f.lastFailureAt + s.failureTimeoutMs);
       if (running || c.state === 'paused') stopContainer(ctx, plan, c, why, record);
       else {
         const a = addressOf(ctx, c);
@@ -311,6 +317,11 @@ function planBundle(ctx: Ctx, plan: Plan, s: BundleSettings | undefined, bundleI
       continue;
     }
     // created or exited: start it. An exit berth did not ask for is a failure, counted.
+    if (c.state === 'exited' && !record.stoppedByBerth && run?.finishedAt !== undefined && ctx.now - run.finishedAt < ctx.policy.exitGraceMs) {
+      plan.waiting.push({ bundle: s.id, replica: d.name, message: `exited ${ctx.now - run.finishedAt} ms ago: the engine's restart policy goes first` });
+      plan.recheckAt = Math.min(plan.recheckAt ?? Infinity, run.finishedAt + ctx.policy.exitGraceMs);
+      continue;
+    }
     ensureAddress('before its container starts');
     let reason = c.state === 'created' ? 'the container was created but never started' : 'the container is stopped';
     if (c.state === 'exited' && !record.stoppedByBerth) {
@@ -319,6 +330,9 @@ function planBundle(ctx: Ctx, plan: Plan, s: BundleSettings | undefined, bundleI
       reason = `the container exited${run ? ` (exit code ${run.exitCode}${run.oomKilled ? ', out of memory' : ''})` : ''} outside berth: failure ${record.count}${Number.isFinite(s.migrationThreshold) ? ` of migration-threshold=${s.migrationThreshold}` : ''}`;
       if (record.count >= s.migrationThreshold) {
         plan.ledger.push({ containerId: c.id, replica: d.name, record });
+        const a = addressOf(ctx, c);
+        if (a) plan.removeAddress.push({ kind: 'remove-address', ...ref(d.bundle, d.index), address: a, reason: 'its replica is stopped' });
+        if (s.failureTimeoutMs > 0) plan.recheckAt = Math.min(plan.recheckAt ?? Infinity, at + s.failureTimeoutMs);
         plan.reports.push({ bundle: s.id, replica: d.name, message: `${record.count} failures reached migration-threshold=${s.migrationThreshold}: stopped on this node` });
         continue;
       }

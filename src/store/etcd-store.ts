@@ -11,7 +11,7 @@ import { maxCibBytes, decodeUtf8 } from '../cib/cib-file';
 import { BerthError, problem } from '../errors/registry';
 import { CasResult, CibStore, StoredCib } from './store';
 import {
-  CheckedRevisions, STORE_BAD_RESPONSE, STORE_REFUSED, STORE_UNREACHABLE, checkCibToWrite, checkStoreKey, cibProblems,
+  CheckedRevisions, STORE_BAD_RESPONSE, STORE_REFUSED, checkCibToWrite, checkStoreKey, cibProblems,
   corruptStore, emptyStoredCib,
 } from './file-store';
 
@@ -97,7 +97,10 @@ export class EtcdStore implements CibStore {
   readonly cibKey: string;
   private readonly timeoutMs: number;
   private readonly agent = new http.Agent({ keepAlive: true });
+  /** mod_revisions of the CIB key whose value was found to be a valid CIB */
   private readonly checked = new CheckedRevisions();
+  /** sha256 of texts found valid before writing */
+  private readonly checkedTexts = new CheckedRevisions();
   private readonly watches = new Set<() => void>();
   /** The endpoint that answered last; requests start there. */
   private preferred = 0;
@@ -116,7 +119,7 @@ export class EtcdStore implements CibStore {
   }
 
   async compareAndSwap(expected: string | null, text: string): Promise<CasResult> {
-    checkCibToWrite(text, this.url);
+    checkCibToWrite(text, this.url, this.checkedTexts);
     // A revision this store has not seen as a valid CIB: check what it names before replacing it.
     if (expected !== null && !this.checked.has(expected)) {
       const current = await this.read();
@@ -280,7 +283,9 @@ export class EtcdStore implements CibStore {
   async grantLease(ttlSeconds: number): Promise<string> {
     if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1) throw new RangeError(`lease TTL must be a positive integer, not ${ttlSeconds}`);
     const { value } = await this.call('/v3/lease/grant', { TTL: String(ttlSeconds) }, (r) => {
-      if (r.error) throw new NotTheProtocol(`lease grant failed: ${String(r.error)}`);
+      if (typeof r.error === 'string' && r.error) {
+        throw new BerthError([problem(STORE_REFUSED, { path: `${this.url} /v3/lease/grant`, value: r.error, message: `etcd refused a lease of ${ttlSeconds} s: ${r.error}` })]);
+      }
       return revisionOf(r, 'ID');
     });
     return value;
@@ -375,10 +380,14 @@ export class EtcdStore implements CibStore {
     const failures: string[] = [];
     let garbage = false;
     let ambiguous = false;
+    let again = false; // a member said "not now" (no leader, stopping): worth a second round
     for (let attempt = 0; attempt < 2 * this.endpoints.length; attempt++) {
       const left = deadline - Date.now();
       if (left <= 0) break;
-      if (attempt === this.endpoints.length) await new Promise((r) => setTimeout(r, Math.min(200, left)));
+      if (attempt === this.endpoints.length) {
+        if (!again) break;
+        await new Promise((r) => setTimeout(r, Math.min(200, left)));
+      }
       const index = (this.preferred + attempt) % this.endpoints.length;
       const endpoint = this.endpoints[index];
       const where = hostPort(endpoint);
@@ -403,16 +412,21 @@ export class EtcdStore implements CibStore {
         failures.push(`${where}: answered HTTP ${answer.status} with something that is not etcd's JSON: ${snippet(answer.body)}`);
         continue;
       }
-      // (LeaseGrantResponse has an `error` field of its own; gateway errors also carry a `code`.)
-      if (answer.status !== 200 || (json.error !== undefined && json.code !== undefined)) {
-        const code = typeof json.code === 'number' ? json.code : NaN;
-        const message = typeof json.message === 'string' ? json.message : String(json.error ?? `HTTP ${answer.status}`);
+      // A gateway error: {error, code, message}, or {error: {grpc_code, message}} on a stream.
+      // (LeaseGrantResponse has a string `error` field of its own, without a `code`.)
+      const streamError = isObject(json.error) ? json.error : undefined;
+      if (answer.status !== 200 || streamError || (json.error !== undefined && json.code !== undefined)) {
+        const detail = streamError ?? json;
+        const rawCode = streamError ? streamError.grpc_code : json.code;
+        const code = typeof rawCode === 'number' ? rawCode : NaN;
+        const message = typeof detail.message === 'string' ? detail.message : String(json.error ?? `HTTP ${answer.status}`);
         if (fineCodes.includes(code)) {
           this.preferred = index;
           return { value: undefined as T, ambiguous };
         }
         if (RETRY_ELSEWHERE.has(code) || answer.status === 503 || Number.isNaN(code)) {
           if (Number.isNaN(code)) garbage = true; // an HTTP error that is not the gateway's
+          else again = true;
           ambiguous = true;
           failures.push(`${where}: ${message}`);
           continue;
@@ -432,7 +446,7 @@ export class EtcdStore implements CibStore {
     if (!failures.length) failures.push(`no answer within ${this.timeoutMs} ms`);
     const why = failures.join('; ');
     if (garbage) throw this.badAnswer(`the store ${this.url} did not answer ${api} as etcd does: ${why}`);
-    throw new BerthError([problem(STORE_UNREACHABLE, { path: this.url, value: this.endpoints.map(hostPort).join(','), message: `cannot reach the store ${this.url} (${api}): ${why}` })]);
+    throw new BerthError([problem('STORE_UNREACHABLE', { path: this.url, value: this.endpoints.map(hostPort).join(','), message: `cannot reach the store ${this.url} (${api}): ${why}` })]);
   }
 
   /** One HTTP POST with a deadline and a bounded answer. `ambiguous` (on the answer, or on the

@@ -14,20 +14,14 @@ import { maxCibBytes, readTextFile, withFileLock, writeFileAtomic } from '../cib
 import { BerthError, Problem, ProblemCode, problem } from '../errors/registry';
 import { CasResult, CibStore, StoredCib } from './store';
 
-// ---- the store's problem codes, in one place for both backends and open.ts ----
-// The registry has no STORE_* codes yet, so each maps to the closest existing one; when the lead
-// adds them, change only the right-hand sides.
+// ---- the store's problem codes that the registry does not have yet ----
+// (STORE_URL_INVALID, STORE_UNREACHABLE, STORE_CORRUPT and STORE_CONFLICT are in the registry.)
+// Each maps to the closest existing code; when the lead adds them, change only the right-hand sides.
 
-/** The store URL is not one of the allowed forms (lead: add STORE_URL_INVALID). */
-export const STORE_URL_INVALID: ProblemCode = 'OPTION_INVALID_VALUE';
-/** No store endpoint answered in time (lead: add STORE_UNREACHABLE). */
-export const STORE_UNREACHABLE: ProblemCode = 'FILE_NOT_FOUND';
 /** The store answered something that is not its protocol (lead: add STORE_BAD_RESPONSE). */
-export const STORE_BAD_RESPONSE: ProblemCode = 'JSON_MALFORMED';
+export const STORE_BAD_RESPONSE: ProblemCode = 'STORE_UNREACHABLE';
 /** The store answered with an error of its own, e.g. a request too large (lead: add STORE_REFUSED). */
 export const STORE_REFUSED: ProblemCode = 'FILE_WRITE_FAILED';
-/** The store holds something that is not a valid CIB; it is never overwritten (lead: add STORE_CORRUPT). */
-export const STORE_CORRUPT: ProblemCode = 'CIB_NOT_A_CIB';
 /** A side-record key is not a valid key name (lead: add STORE_KEY_INVALID). */
 export const STORE_KEY_INVALID: ProblemCode = 'ID_INVALID';
 
@@ -53,21 +47,29 @@ export function cibProblems(text: string, source: string): Problem[] {
   }
 }
 
-/** Refuse to store something that is not a valid CIB, or that could not be read back. */
-export function checkCibToWrite(text: string, url: string): void {
+/**
+ * Refuse to store something that is not a valid CIB, or that could not be read back. `checked`
+ * holds sha256 hashes of texts already found valid (a writer often writes what it read or wrote
+ * before), so they are not parsed again. Returns the text's sha256.
+ */
+export function checkCibToWrite(text: string, url: string, checked: CheckedRevisions): string {
+  const hash = sha256(text);
+  if (checked.has(hash)) return hash;
   const size = Buffer.byteLength(text);
   if (size > maxCibBytes()) {
     throw new BerthError([problem('FILE_TOO_LARGE', { path: url, value: String(size), allowed: `at most ${maxCibBytes()} bytes (BERTH_MAX_CIB_BYTES)`, message: `the CIB to write to ${url} is ${size} bytes, more than the limit of ${maxCibBytes()} bytes` })]);
   }
   const problems = cibProblems(text, `the CIB to write to ${url}`);
   if (problems.length) throw new BerthError(problems);
+  checked.add(hash);
+  return hash;
 }
 
 /** The store-corrupt error: what holds it, why, and the parse problems underneath. */
 export function corruptStore(where: string, value: string, why: Problem[]): BerthError {
   const first = why[0]?.message ?? 'unknown problem';
   return new BerthError([
-    problem(STORE_CORRUPT, { path: where, value, message: `${where} does not hold a valid CIB (${first}); berth will not overwrite it: repair or remove it` }),
+    problem('STORE_CORRUPT', { path: where, value, message: `${where} does not hold a valid CIB (${first}); berth will not overwrite it: repair or remove it` }),
     ...why,
   ]);
 }
@@ -86,11 +88,11 @@ export class CheckedRevisions {
   }
 }
 
+export const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+
 export const emptyStoredCib = (): StoredCib => ({ text: EMPTY_CIB_XML, revision: null });
 
 // ---- the file store ----
-
-const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
 function pidAlive(pid: number): boolean {
   try {
@@ -101,9 +103,15 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-/** The stored text and its revision; null when the file does not exist. */
+/** The stored text and its revision; null when the file (or its directory) does not exist. */
 function readStored(file: string, what: string): StoredCib | null {
-  if (!fs.statSync(file, { throwIfNoEntry: false })) return null;
+  try {
+    fs.statSync(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+    throw new BerthError([problem('STORE_UNREACHABLE', { path: file, value: file, message: `${what} '${file}' cannot be reached: ${code ?? (e as Error).message}` })]);
+  }
   const text = readTextFile(file, what);
   return { text, revision: sha256(text) };
 }
@@ -146,15 +154,13 @@ export class FileStore implements CibStore {
   }
 
   async compareAndSwap(expected: string | null, text: string): Promise<CasResult> {
-    checkCibToWrite(text, this.url);
+    const revision = checkCibToWrite(text, this.url, this.checked); // the revision is the text's hash
     this.makeDir(this.dir);
     return withFileLock(this.file, () => {
       this.sweepTempFiles();
       const current = this.readCib();
       if (current.revision !== expected) return { ok: false, current };
-      const revision = sha256(text);
       if (current.text !== text || current.revision === null) writeFileAtomic(this.file, text);
-      this.checked.add(revision);
       return { ok: true, revision };
     });
   }

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BerthError, problem } from '../errors/registry';
 import { EtcdEndpoint, EtcdStore } from './etcd-store';
-import { FileStore, STORE_URL_INVALID } from './file-store';
+import { FileStore } from './file-store';
 import { CibStore } from './store';
 
 export const DEFAULT_STORE_URL = 'file:///var/lib/berth';
@@ -21,7 +21,7 @@ const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A
 const PREFIX_SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
 function invalid(url: string, source: string, why: string): BerthError {
-  return new BerthError([problem(STORE_URL_INVALID, { path: source, value: url, allowed: STORE_URL_FORMS, message: `'${url}' (${source}) is not a valid store URL: ${why}; use ${STORE_URL_FORMS}` })]);
+  return new BerthError([problem('STORE_URL_INVALID', { path: source, value: url, allowed: STORE_URL_FORMS, message: `'${url}' (${source}) is not a valid store URL: ${why}; use ${STORE_URL_FORMS}` })]);
 }
 
 function parseEndpoint(text: string, url: string, source: string): EtcdEndpoint {

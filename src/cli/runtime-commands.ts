@@ -1,0 +1,268 @@
+// `berth plan`, `berth apply`, `berth status`, `berth controller`: the reconciler on this node.
+// Only flags → dependencies → one library call (src/controller) → rendering. The desired state is
+// the live CIB (--store URL / $BERTH_STORE) or a CIB file (--cib FILE).
+import { hostname } from 'node:os';
+import { BerthError, Problem, problem } from '../errors/registry';
+import { Command, Flags, Invocation, flagString } from './invocation';
+import { renderProblems } from './render';
+import type { PassDeps, PassResult, CibSource } from '../controller/pass';
+
+export const planHelp = `Usage: berth plan [--json] [--cib FILE | --store URL] [--node NAME] [--state-dir DIR]
+
+Show what 'berth apply' would do on this node: every action (create, start, stop, remove,
+replace, add-address, remove-address, write-file) with the replica and the reason, then what
+waits (a rolling update waits for the replica before it to be ready), what is only reported
+(unmanaged bundles, unplaceable replicas, failure counts) and problems (an address held by
+something else, ...). Nothing is changed: the engine is only read.
+
+Flags:
+  --cib FILE      the desired state from this CIB file (XML or JSON) instead of the live CIB
+  --store URL     the live CIB's store (default $BERTH_STORE, else file:///var/lib/berth)
+  --node NAME     this node's name (default: the host name); only its containers are looked at
+  --state-dir DIR berth's files on this node (default $BERTH_STATE_DIR, else /var/lib/berth/node)
+  --json          the plan as data
+
+Exit codes: 0 nothing to do, 1 changes pending, 2 error (invalid CIB, no engine, bad arguments).
+`;
+
+export const applyHelp = `Usage: berth apply [--wait [--timeout SECONDS]] [--cib FILE | --store URL] [--node NAME]
+                   [--state-dir DIR] [--stop-timeout SECONDS] [--json]
+
+Run one reconcile pass on this node: compare the whole desired state (the CIB) with what runs,
+and make the changes 'berth plan' shows, printing each action as it completes. An invalid CIB is
+never applied. An action that fails ends only its replica's changes (what they made is undone);
+the other replicas go on. A rolling update replaces one replica per pass.
+
+Flags:
+  --wait          repeat passes until the node has converged: nothing to change, no rolling update
+                  waiting, every replica running (and healthy, if it has a health check)
+  --timeout S     give up waiting after S seconds (default 300); exit 1
+  --stop-timeout S seconds a container gets to stop before it is killed (default: the engine's, 10)
+  --cib, --store, --node, --state-dir   as for 'berth plan'
+  --json          one JSON object per pass: the actions done and the problems
+
+Exit codes: 0 converged (or, without --wait, every action succeeded), 1 an action failed or a
+  problem remains (all printed), 2 error (invalid CIB, no engine, bad arguments).
+`;
+
+export const statusHelp = `Usage: berth status [--json] [--watch [--interval SECONDS]] [--cib FILE | --store URL]
+                    [--node NAME] [--state-dir DIR]
+
+Each bundle and each of its replicas on this node: node, address, container state, health,
+failure count, and why a replica is not running (or what is pending for it). '*' after a state:
+the container runs an older spec than the CIB asks for. Nothing is changed.
+
+Flags:
+  --watch         redraw every --interval seconds (default 2) until interrupted
+  --json          the status as data
+  --cib, --store, --node, --state-dir   as for 'berth plan'
+
+Exit codes: 0 shown, 2 error (invalid CIB, no engine, bad arguments).
+`;
+
+export const controllerHelp = `Usage: berth controller [--cib FILE | --store URL] [--node NAME] [--state-dir DIR]
+                        [--interval SECONDS] [--stop-timeout SECONDS]
+
+Run the reconciler as a daemon on this node (see examples/berth-controller.service). It is
+level-triggered: every pass compares the whole desired state with the whole observed state and
+applies the difference. A pass runs when the CIB changes, when the engine reports an event of one
+of berth's containers (a container died, was stopped or removed outside berth), every --interval
+seconds (resync, default 30), and again soon while work waits. Each action is logged on stdout,
+one line each. An invalid CIB is reported and not applied: the last good CIB stays in force.
+Engine errors back off and retry. SIGINT/SIGTERM stop it; containers keep running.
+
+Exit codes: 0 stopped by a signal, 2 error at start (bad arguments, no CIB source).
+`;
+
+// Flags whose value may come as the next word (`--cib FILE`); the general parser knows some
+// value flags only, and leaves the others as `true` with the value among the positional words.
+const VALUE_FLAGS = ['cib', 'state-dir', 'stop-timeout', 'node', 'store', 'timeout', 'interval'];
+
+function valueFlags(inv: Invocation): Record<string, string | undefined> {
+  const args = [...inv.args];
+  const out: Record<string, string | undefined> = {};
+  for (const k of Object.keys(inv.flags)) {
+    if (!VALUE_FLAGS.includes(k)) continue;
+    const v = inv.flags[k];
+    if (typeof v === 'string') out[k] = v;
+    else if (v === true) {
+      const next = args.shift();
+      if (next === undefined) throw new BerthError([problem('USAGE', { path: `--${k}`, message: `--${k} needs a value` })]);
+      out[k] = next;
+    }
+  }
+  if (args.length) throw new BerthError([problem('USAGE', { value: args[0], message: `unexpected argument '${args[0]}'` })]);
+  return out;
+}
+
+function seconds(v: string | undefined, name: string, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new BerthError([problem('USAGE', { path: `--${name}`, value: v, allowed: 'a number of seconds', message: `'${v}' is not a valid --${name}, use a number of seconds` })]);
+  return n;
+}
+
+function cibSource(flags: Flags, values: Record<string, string | undefined>): CibSource {
+  if (values.cib) {
+    const { fileCibSource } = require('../controller/deps') as typeof import('../controller/deps');
+    return fileCibSource(values.cib);
+  }
+  const { openStore } = require('../store/open') as typeof import('../store/open');
+  const store = openStore(values.store ?? flagString(flags, 'store'));
+  return {
+    where: store.url,
+    read: async () => (await store.read()).text,
+    watch: (onChange) => store.watch(() => onChange()),
+    close: () => store.close(),
+  };
+}
+
+function passDeps(inv: Invocation, values: Record<string, string | undefined>, log?: (line: string) => void): PassDeps {
+  const { localNodeDeps } = require('../controller/deps') as typeof import('../controller/deps');
+  const { DEFAULT_STATE_DIR } = require('../controller/node-files') as typeof import('../controller/node-files');
+  const stopTimeout = values['stop-timeout'];
+  return localNodeDeps({
+    node: values.node ?? hostname(),
+    cib: cibSource(inv.flags, values),
+    stateDir: values['state-dir'] ?? process.env.BERTH_STATE_DIR ?? DEFAULT_STATE_DIR,
+    ...(stopTimeout !== undefined ? { stopTimeoutSeconds: seconds(stopTimeout, 'stop-timeout', 10) } : {}),
+    ...(log ? { log } : {}),
+  });
+}
+
+/** Engine and address-table failures outside apply (observe) as problems. */
+function asProblems(e: unknown): Problem[] | undefined {
+  if (e instanceof BerthError) return e.problems;
+  const err = e as { name?: string; kind?: string; message?: string };
+  if (err?.name === 'EngineError') return [problem(err.kind === 'unreachable' ? 'ENGINE_UNREACHABLE' : 'ENGINE_FAILED', { message: err.message ?? String(e) })];
+  if (err?.name === 'AddressError') return [problem('ENGINE_FAILED', { message: err.message ?? String(e) })];
+  return undefined;
+}
+
+async function withDeps(inv: Invocation, log: ((line: string) => void) | undefined, f: (deps: PassDeps, values: Record<string, string | undefined>) => Promise<number>): Promise<number> {
+  const values = valueFlags(inv);
+  const deps = passDeps(inv, values, log);
+  try {
+    return await f(deps, values);
+  } catch (e) {
+    const problems = asProblems(e);
+    if (!problems) throw e;
+    renderProblems(problems, inv.io, inv.flags.json);
+    return 2;
+  } finally {
+    await deps.cib.close?.();
+  }
+}
+
+/** Invalid CIB: print why, exit 2 (nothing was or will be applied). */
+function cibFailed(inv: Invocation, r: PassResult): number | undefined {
+  if (r.cib) {
+    const warnings = r.cibProblems.filter((p) => p.severity === 'warning');
+    if (warnings.length && !inv.flags.json) renderProblems(warnings, inv.io, false);
+    return undefined;
+  }
+  renderProblems(r.cibProblems, inv.io, inv.flags.json);
+  if (!inv.flags.json) inv.io.err('The CIB is invalid: nothing is applied.\n');
+  return 2;
+}
+
+export const planCmd: Command = (inv) =>
+  withDeps(inv, undefined, async (deps) => {
+    const { runPass } = require('../controller/pass') as typeof import('../controller/pass');
+    const { planChanges } = require('../reconcile/plan') as typeof import('../reconcile/plan');
+    const { formatPlan, planJson } = require('../reconcile/summary') as typeof import('../reconcile/summary');
+    const r = await runPass(deps, { apply: false });
+    const bad = cibFailed(inv, r);
+    if (bad !== undefined) return bad;
+    const plan = r.plan!;
+    inv.io.out(inv.flags.json ? JSON.stringify(planJson(plan), null, 2) + '\n' : formatPlan(plan));
+    return planChanges(plan).length ? 1 : 0;
+  });
+
+export const applyCmd: Command = (inv) => {
+  const json = inv.flags.json;
+  const lines: string[] = [];
+  const log = (line: string) => (json ? lines.push(line) : inv.io.out(line + '\n'));
+  return withDeps(inv, log, async (deps, values) => {
+    const { runPass } = require('../controller/pass') as typeof import('../controller/pass');
+    const { planChanges, isReady } = require('../reconcile/plan') as typeof import('../reconcile/plan');
+    const { formatPlan } = require('../reconcile/summary') as typeof import('../reconcile/summary');
+    const wait = !!inv.flags.wait;
+    const deadline = Date.now() + seconds(values.timeout, 'timeout', 300) * 1000;
+    let failed = false;
+    for (let pass = 1; ; pass++) {
+      const r = await runPass(deps, { apply: true });
+      const bad = cibFailed(inv, r);
+      if (bad !== undefined) return bad;
+      const plan = r.plan!;
+      const problems = [...plan.problems, ...(r.applied?.problems ?? [])];
+      if (json) {
+        inv.io.out(JSON.stringify({ pass, actions: r.applied?.outcomes ?? [], log: lines.splice(0), waiting: plan.waiting, reports: plan.reports, problems }) + '\n');
+      } else if (problems.length) {
+        renderProblems(problems, inv.io, false);
+      }
+      if (r.applied?.problems.length) failed = true;
+      const changed = planChanges(plan).length > 0;
+      if (!wait) {
+        if (!json) {
+          if (!changed) inv.io.out(`Nothing to do: node ${plan.node} has converged.\n`);
+          for (const n of plan.waiting) inv.io.out(`waiting: ${n.replica ?? n.bundle}: ${n.message}\n`);
+        }
+        return failed || plan.problems.length ? 1 : 0;
+      }
+      // --wait: done when a pass finds nothing to change, nothing waiting and every replica ready.
+      const held = new Set([...plan.reports, ...plan.waiting].map((n) => n.replica).filter(Boolean));
+      for (const p of plan.problems) for (const d of r.desired!.replicas) if (p.message.includes(`replica ${d.name}`)) held.add(d.name);
+      const unready = r.desired!.replicas.filter((d) => {
+        if (held.has(d.name)) return false;
+        const c = r.observed!.containers.find((x) => x.bundle === d.bundle && x.replica === d.index && x.name === d.name);
+        return !c || !isReady(c);
+      });
+      if (!changed && plan.waiting.length === 0 && unready.length === 0) {
+        if (!json) inv.io.out(`Converged: node ${plan.node}${pass > 1 ? ` after ${pass} passes` : ''}.\n`);
+        return failed || plan.problems.length ? 1 : 0;
+      }
+      if (Date.now() > deadline) {
+        inv.io.err(`Timed out waiting for node ${plan.node} to converge; still pending:\n${formatPlan(plan)}${unready.length ? `not ready: ${unready.map((d) => d.name).join(', ')}\n` : ''}`);
+        return 1;
+      }
+      if (!changed) await new Promise((res) => setTimeout(res, 300));
+    }
+  });
+};
+
+export const statusCmd: Command = (inv) =>
+  withDeps(inv, undefined, async (deps, values) => {
+    const { runPass } = require('../controller/pass') as typeof import('../controller/pass');
+    const { nodeStatus, formatStatus } = require('../reconcile/status') as typeof import('../reconcile/status');
+    const interval = seconds(values.interval, 'interval', 2) * 1000;
+    for (;;) {
+      const r = await runPass(deps, { apply: false, inspect: 'all' });
+      const bad = cibFailed(inv, r);
+      if (bad !== undefined) return bad;
+      const s = nodeStatus(r.desired!, r.observed!, r.plan!, deps.now());
+      const text = inv.flags.json ? JSON.stringify(s, null, 2) + '\n' : formatStatus(s);
+      if (!inv.flags.watch) {
+        inv.io.out(text);
+        return 0;
+      }
+      inv.io.out(`\x1b[H\x1b[2J${new Date().toISOString()}  (every ${interval / 1000}s; Ctrl-C to stop)\n${text}`);
+      await new Promise((res) => setTimeout(res, interval));
+    }
+  });
+
+export const controllerCmd: Command = (inv) => {
+  const log = (line: string) => inv.io.out(`${new Date().toISOString()} ${line}\n`);
+  return withDeps(inv, log, async (deps, values) => {
+    const { startController } = require('../controller/daemon') as typeof import('../controller/daemon');
+    log(`berth controller: node ${deps.node}, CIB from ${deps.cib.where}, state in ${deps.files.stateDir}`);
+    const c = startController(deps, { log, resyncMs: seconds(values.interval, 'interval', 30) * 1000 });
+    const stop = () => { log('stopping (containers keep running)'); void c.stop(); };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    await c.done;
+    process.removeListener('SIGINT', stop);
+    process.removeListener('SIGTERM', stop);
+    return 0;
+  });
+};

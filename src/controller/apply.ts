@@ -1,0 +1,208 @@
+// Apply a plan, mechanically. Each replica's actions run in a fixed order (stop, remove,
+// add-address, replace, create, start, remove-address) as one chain; chains of different replicas
+// run concurrently. An error ends only its own chain, after undoing what that chain made (nothing
+// half-made: a created container that does not start is removed, an address added for it too);
+// the other replicas go on.
+import type { ContainerEngine } from '../runtime/engine';
+import { EngineError } from '../runtime/engine';
+import { AddressError, AddressTable, HostAddressSpec } from '../runtime/addresses';
+import { Problem, problem } from '../errors/registry';
+import type { Action, AddressAction, CreateAction, Plan, ReplaceAction } from '../reconcile/plan';
+import type { FailureRecord } from '../reconcile/observed';
+import type { NodeFiles } from './node-files';
+
+/** The engine, plus renaming (a replace creates the new container beside the old one first). */
+export interface ApplyEngine extends ContainerEngine {
+  rename?(idOrName: string, newName: string): Promise<void>;
+}
+
+export interface ApplyDeps {
+  engine: ApplyEngine;
+  addresses: AddressTable;
+  files: NodeFiles;
+  /** one line per action, as it completes or fails */
+  log?: (line: string) => void;
+}
+
+export interface ApplyOptions {
+  /** seconds a stopping container gets before SIGKILL (the engine's default: 10) */
+  stopTimeoutSeconds?: number;
+  /** replica chains run at once */
+  concurrency?: number;
+  /** the ledger as observed, to merge the plan's updates into */
+  ledger: Record<string, FailureRecord>;
+}
+
+export interface Outcome {
+  action: Action['kind'];
+  replica: string;
+  ok: boolean;
+  error?: string;
+}
+
+export interface ApplyReport {
+  outcomes: Outcome[];
+  problems: Problem[];
+}
+
+/** Suffix of the container a replace creates beside the old one, renamed once the old is gone. */
+export const NEXT_SUFFIX = '.next';
+
+function problemFor(e: unknown, replica: string): Problem {
+  if (e instanceof AddressError) {
+    return problem(/already on the host/.test(e.message) ? 'ADDRESS_IN_USE' : 'ENGINE_FAILED', { path: replica, value: e.address, message: `replica ${replica}: ${e.message}` });
+  }
+  if (e instanceof EngineError) {
+    const hint = e.kind === 'conflict' && e.operation === 'create' ? ' (a container with that name exists and berth does not manage it: remove or rename it)' : '';
+    return problem(e.kind === 'unreachable' ? 'ENGINE_UNREACHABLE' : 'ENGINE_FAILED', { path: replica, value: e.target, message: `replica ${replica}: ${e.message}${hint}` });
+  }
+  return problem('ENGINE_FAILED', { path: replica, message: `replica ${replica}: ${(e as Error).message ?? String(e)}` });
+}
+
+async function pool<T>(items: T[], limit: number, f: (x: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await f(items[next++]);
+  });
+  await Promise.all(workers);
+}
+
+const ORDER: Action['kind'][] = ['stop', 'remove', 'add-address', 'replace', 'create', 'start', 'remove-address'];
+
+export async function applyPlan(plan: Plan, deps: ApplyDeps, opts: ApplyOptions): Promise<ApplyReport> {
+  const outcomes: Outcome[] = [];
+  const problems: Problem[] = [];
+  const log = deps.log ?? (() => {});
+  const { engine, addresses, files } = deps;
+  const stopTimeout = opts.stopTimeoutSeconds;
+
+  // berth's bookkeeping first: a failure is counted even if repairing it fails below.
+  if (plan.ledger.length) {
+    const ledger = { ...opts.ledger };
+    for (const u of plan.ledger) {
+      if (u.record) ledger[u.containerId] = u.record;
+      else delete ledger[u.containerId];
+    }
+    files.writeLedger(ledger);
+    for (const u of plan.ledger) {
+      const before = opts.ledger[u.containerId]?.count ?? 0;
+      if (u.record && u.record.count > before) log(`failure counted: ${u.replica} has failed ${u.record.count} time${u.record.count === 1 ? '' : 's'}`);
+    }
+  }
+  // Hosts files before any container that mounts them.
+  for (const w of plan.writeFile) {
+    try {
+      files.write(w.path, w.content);
+      outcomes.push({ action: 'write-file', replica: w.bundle, ok: true });
+      log(`write-file ${w.path}: ${w.reason}`);
+    } catch (e) {
+      problems.push(problem('FILE_WRITE_FAILED', { path: w.path, message: `cannot write ${w.path}: ${(e as Error).message}` }));
+      outcomes.push({ action: 'write-file', replica: w.bundle, ok: false, error: (e as Error).message });
+    }
+  }
+
+  const chains = new Map<string, Action[]>();
+  for (const a of [...plan.stop, ...plan.remove, ...plan.addAddress, ...plan.replace, ...plan.create, ...plan.start, ...plan.removeAddress]) {
+    const key = `${a.bundle}\u0000${a.index}`;
+    const c = chains.get(key);
+    if (c) c.push(a);
+    else chains.set(key, [a]);
+  }
+  for (const c of chains.values()) c.sort((a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind));
+
+  const createReplica = async (a: CreateAction | ReplaceAction, name: string): Promise<string> => {
+    for (const dir of a.desired.sourceDirs) files.ensureDir(dir);
+    return engine.create({ ...a.desired.spec, name });
+  };
+
+  const replace = async (a: ReplaceAction) => {
+    if (!engine.rename) {
+      // Without renaming, the old container must go before the new one can take the name.
+      await engine.stop(a.containerId, stopTimeout);
+      await engine.remove(a.containerId, { force: true });
+      const id = await createReplica(a, a.desired.name);
+      try {
+        await engine.start(id);
+      } catch (e) {
+        await engine.remove(id, { force: true }).catch(() => {});
+        throw e;
+      }
+      return;
+    }
+    // The new container is made first: an image or option the engine refuses leaves the old
+    // replica untouched. It takes the name once the old one is gone.
+    const temp = a.desired.name + NEXT_SUFFIX;
+    const id = await createReplica(a, temp);
+    try {
+      if (a.running) await engine.stop(a.containerId, stopTimeout);
+      try {
+        await engine.start(id);
+      } catch (e) {
+        if (a.running) await engine.start(a.containerId).catch(() => {});
+        throw e;
+      }
+    } catch (e) {
+      await engine.remove(id, { force: true }).catch(() => {});
+      throw e;
+    }
+    await engine.remove(a.containerId, { force: true });
+    await engine.rename(id, a.desired.name);
+  };
+
+  const runChain = async (chain: Action[]) => {
+    const added: HostAddressSpec[] = [];
+    for (const a of chain) {
+      const replica = 'replica' in a ? a.replica : a.bundle;
+      try {
+        switch (a.kind) {
+          case 'stop':
+            await engine.stop(a.containerId, stopTimeout);
+            break;
+          case 'remove':
+            // Gracefully first: scale-in lets the replica finish what it serves.
+            await engine.stop(a.containerId, stopTimeout);
+            await engine.remove(a.containerId, { force: true });
+            break;
+          case 'add-address':
+            await addresses.add(a.address);
+            added.push(a.address);
+            break;
+          case 'replace':
+            await replace(a);
+            break;
+          case 'create': {
+            const id = await createReplica(a, a.desired.name);
+            try {
+              await engine.start(id);
+            } catch (e) {
+              await engine.remove(id, { force: true }).catch(() => {});
+              throw e;
+            }
+            break;
+          }
+          case 'start':
+            await engine.start(a.containerId);
+            break;
+          case 'remove-address':
+            await addresses.remove((a as AddressAction).address);
+            break;
+          case 'write-file':
+            break;
+        }
+        outcomes.push({ action: a.kind, replica, ok: true });
+        log(`${a.kind} ${replica}${a.kind === 'add-address' || a.kind === 'remove-address' ? ` ${a.address.ip}/${a.address.prefix} on ${a.address.interface}` : ''}: ${a.reason}`);
+      } catch (e) {
+        const p = problemFor(e, replica);
+        problems.push(p);
+        outcomes.push({ action: a.kind, replica, ok: false, error: p.message });
+        log(`FAILED ${a.kind} ${replica}: ${p.message}`);
+        // Undo the addresses this chain added: nothing is left half-made.
+        for (const addr of added) await addresses.remove(addr).catch(() => {});
+        return;
+      }
+    }
+  };
+
+  await pool([...chains.values()], opts.concurrency ?? 64, runChain);
+  return { outcomes, problems };
+}

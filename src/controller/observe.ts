@@ -1,0 +1,90 @@
+// Observe the node: one engine listing of this node's berth containers, one `ip -j addr`, the
+// files berth keeps, and inspects only where a listing cannot tell enough (a container that is not
+// running, unhealthy, or restarted since it was created). Reads only: never an engine write.
+import type { ContainerDetails, ContainerEngine, ObservedContainer } from '../runtime/engine';
+import { BERTH_LABELS } from '../runtime/engine';
+import type { AddressTable } from '../runtime/addresses';
+import type { DesiredState } from '../reconcile/desired';
+import type { ContainerRun, ObservedState } from '../reconcile/observed';
+import type { NodeFiles } from './node-files';
+
+export interface ObserveDeps {
+  engine: ContainerEngine;
+  addresses: AddressTable;
+  files: NodeFiles;
+}
+
+export interface ObserveOptions {
+  /** inspect every container (status wants every failure count), or only those that need it */
+  inspect: 'all' | 'suspects';
+  /** runs inspected earlier, by container id; the controller drops an entry on that container's
+   * next engine event, so a steady container is not inspected again */
+  cache?: Map<string, ContainerRun>;
+  now: number;
+}
+
+const parseTime = (t: string | undefined) => {
+  const ms = t ? Date.parse(t) : NaN;
+  return Number.isFinite(ms) ? ms : undefined;
+};
+
+export function runOf(d: ContainerDetails): ContainerRun {
+  return {
+    restartCount: d.restartCount,
+    exitCode: d.exitCode,
+    ...(parseTime(d.startedAt) !== undefined ? { startedAt: parseTime(d.startedAt) } : {}),
+    ...(parseTime(d.finishedAt) !== undefined ? { finishedAt: parseTime(d.finishedAt) } : {}),
+    ...(d.oomKilled ? { oomKilled: true } : {}),
+  };
+}
+
+/** The most a Docker "Up ..." status can mean, in seconds (go-units HumanDuration, rounded up). */
+export function maxUptimeSeconds(status: string): number | undefined {
+  const m = /^Up (.+?)(?: \(.*\))?$/.exec(status.trim());
+  if (!m) return undefined;
+  const s = m[1];
+  if (/^Less than a second$/i.test(s)) return 1;
+  if (/^About a minute$/i.test(s)) return 120;
+  if (/^About an hour$/i.test(s)) return 2 * 3600;
+  const n = /^(\d+) (second|minute|hour|day|week|month|year)s?$/.exec(s);
+  if (!n) return undefined;
+  const unit = { second: 1, minute: 60, hour: 3600, day: 86400, week: 7 * 86400, month: 31 * 86400, year: 366 * 86400 }[n[2] as 'second'];
+  return (Number(n[1]) + 1) * unit;
+}
+
+/** A listing alone cannot judge it: not running, unhealthy, or started well after it was created
+ * (restarted by the engine's policy, or by someone). */
+export function needsInspect(c: ObservedContainer, now: number): boolean {
+  if (c.state !== 'running' || c.health === 'unhealthy') return true;
+  const up = maxUptimeSeconds(c.status);
+  if (up === undefined) return true;
+  const ageSeconds = now / 1000 - c.created;
+  return up < ageSeconds - 5;
+}
+
+export async function observe(deps: ObserveDeps, desired: DesiredState, opts: ObserveOptions): Promise<ObservedState> {
+  const [containers, addresses] = await Promise.all([
+    deps.engine.listContainers({ labels: { [BERTH_LABELS.node]: desired.node } }),
+    deps.addresses.list(),
+  ]);
+  const runs: Record<string, ContainerRun> = {};
+  const ledger = deps.files.readLedger();
+  const toInspect = containers.filter((c) => opts.inspect === 'all' || needsInspect(c, opts.now) || (ledger[c.id]?.count ?? 0) > 0);
+  await Promise.all(toInspect.map(async (c) => {
+    const cached = opts.inspect === 'suspects' ? opts.cache?.get(c.id) : undefined;
+    if (cached) {
+      runs[c.id] = cached;
+      return;
+    }
+    const d = await deps.engine.inspect(c.id);
+    if (!d) return;
+    runs[c.id] = runOf(d);
+    opts.cache?.set(c.id, runs[c.id]);
+  }));
+  const files: Record<string, string | null> = {};
+  for (const b of desired.bundles) if (b.hostsFile) files[b.hostsFile.path] = deps.files.read(b.hostsFile.path);
+  // The ledger keeps only containers that still exist.
+  const ids = new Set(containers.map((c) => c.id));
+  for (const id of Object.keys(ledger)) if (!ids.has(id)) delete ledger[id];
+  return { containers, runs, addresses, ledger, files };
+}
