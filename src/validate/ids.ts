@@ -50,7 +50,7 @@ export class IdProvider {
     const stack = [removed];
     while (stack.length) {
       const e = stack.pop()!;
-      if (e.attrs.id !== undefined && this.existing.get(e.attrs.id) === e) this.existing.delete(e.attrs.id);
+      if (e.attrs.id !== undefined && this.existing.get(e.attrs.id)?.tag === e.tag) this.existing.delete(e.attrs.id);
       for (const c of e.children) if ('tag' in c) stack.push(c);
     }
   }

@@ -18,7 +18,8 @@ t.test('S2: killed replicas come back, failures counted, migration-threshold and
     id: 'app', replicas: 2, start: '127.0.1.151', meta: { 'migration-threshold': '3', 'failure-timeout': '10s' }, ...extra,
   });
   n.writeCib([app()]);
-  t.equal((await n.berth('apply', '--wait')).code, 0);
+  const first = await n.berth('apply', '--wait', '--timeout=60');
+  t.equal(first.code, 0, first.out + first.err);
 
   const log: string[] = [];
   const controller = startController(n.deps(), { log: (l) => log.push(l), resyncMs: 60_000 });
