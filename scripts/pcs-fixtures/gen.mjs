@@ -232,7 +232,7 @@ CIB left unchanged by a failing step).
 \`inputs/*.xml\`: starting CIBs, built by the generator from \`cibadmin --empty\` with
 pcs/cibadmin commands (see \`INPUTS\` in cases.mjs); each passes \`crm_verify --xml-file\`.
 
-One directory per case, \`NN-kebab-name/\`:
+One directory per case, \`NNN-kebab-name/\` (case number, zero-padded to the width of the case count):
 - \`input.xml\` – the starting CIB (\`cibadmin --empty\` output or a copy of \`inputs/<file>.xml\`).
 - \`expected.xml\` – the file after all steps, byte for byte as pcs/cibadmin wrote it.
   For an error case this equals the file before the failing (last) step.
@@ -254,7 +254,7 @@ every \`expectStderrIncludes\` token.
 
 ## Cases
 
-| dir | input | kind | crm_verify | description | steps (\`pcs -f FILE ...\`) |
+| dir | input | kind | crm_verify | description | steps (\`pcs -f FILE ...\`; argv joined by spaces, exact argv in case.json) |
 |---|---|---|---|---|---|
 ${rows.join("\n")}
 `;

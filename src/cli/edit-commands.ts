@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import { Cib, bumpEpoch, emptyCib, formatCib, parseCib } from '../cib/cib';
 import { readTextFile, withFileLock, writeFileAtomic } from '../cib/cib-file';
+import { serializeXml } from '../cib/xml';
 import { BerthError, problem } from '../errors/registry';
 import { EditCommand, EditContext, ReadCommand } from '../commands/edit';
 import { Command, Flags, Invocation } from './invocation';
@@ -23,10 +24,12 @@ export function runEdit(inv: Invocation, edit: EditCommand): number {
     const text = exists ? readTextFile(file) : undefined;
     const cib: Cib = text === undefined ? emptyCib() : parseCib(text, file);
     const format = text !== undefined && text.trimStart()[0] === '{' ? 'json' : 'xml';
+    const before = serializeXml(cib);
     const result = edit({ cib, args: inv.args, flags: inv.flags });
     for (const n of result.notes ?? []) inv.io.err(n + '\n');
     if (result.warnings.length) renderProblems(result.warnings, inv.io, false);
-    if (result.changed !== false) {
+    // A command that changed nothing writes nothing and bumps nothing (as pcs).
+    if (result.changed !== false && (text === undefined || serializeXml(cib) !== before)) {
       bumpEpoch(cib);
       writeFileAtomic(file, formatCib(cib, format));
     }

@@ -17,6 +17,11 @@ CIB file editing (pcs grammar, see 'berth help resource bundle create'):
   property set|unset|config             cluster properties (maintenance-mode, ...)
   constraint location|colocation add|order|delete|remove|config
                                         placement and ordering constraints
+The live CIB (in the store: --store URL or $BERTH_STORE; default file:///var/lib/berth):
+  cluster cib [FILE]                    pull the live CIB
+  cluster cib-push FILE [diff-against=ORIG] [--config]
+                                        push a CIB, or only the changes ORIG -> FILE
+  (the editing commands above change the live CIB when -f is not given)
 CIB files:
   cib validate FILE [--json]            schema and semantic checks
   cib convert FILE --to json|xml [-o OUT]
@@ -25,6 +30,7 @@ CIB files:
 
 Global flags:
   -f FILE      work on this CIB file (XML or JSON; created empty when missing)
+  --store URL  the live CIB's store: file:///DIR, DIR, or etcd://HOST:PORT[,HOST:PORT...]/PREFIX
   --force      turn forceable errors into warnings, as pcs does
   --json       machine-readable output and errors
   -h, --help   help for any command, e.g. 'berth resource bundle create --help'

@@ -190,6 +190,7 @@ export const applyCmd: Command = (inv) => {
     const wait = !!inv.flags.wait;
     const deadline = Date.now() + seconds(values.timeout, 'timeout', 300) * 1000;
     let failed = false;
+    let backoffMs = 0;
     for (let pass = 1; ; pass++) {
       const r = await runPass(deps, { apply: true });
       const bad = cibFailed(inv, r);
@@ -201,6 +202,8 @@ export const applyCmd: Command = (inv) => {
       } else if (problems.length) {
         renderProblems(problems, inv.io, false);
       }
+      // An action failed: retry (the engine may recover), backing off, until the deadline.
+      backoffMs = r.applied?.problems.length ? Math.min(8000, Math.max(1000, backoffMs * 2)) : 0;
       if (r.applied?.problems.length) failed = true;
       const changed = planChanges(plan).length > 0;
       if (!wait) {
@@ -220,13 +223,14 @@ export const applyCmd: Command = (inv) => {
       });
       if (!changed && plan.waiting.length === 0 && unready.length === 0) {
         if (!json) inv.io.out(`Converged: node ${plan.node}${pass > 1 ? ` after ${pass} passes` : ''}.\n`);
-        return failed || plan.problems.length ? 1 : 0;
+        return plan.problems.length ? 1 : 0;
       }
       if (Date.now() > deadline) {
         inv.io.err(`Timed out waiting for node ${plan.node} to converge; still pending:\n${formatPlan(plan)}${unready.length ? `not ready: ${unready.map((d) => d.name).join(', ')}\n` : ''}`);
         return 1;
       }
-      if (!changed) await new Promise((res) => setTimeout(res, 300));
+      const pause = backoffMs || (changed ? 0 : 300);
+      if (pause) await new Promise((res) => setTimeout(res, Math.min(pause, Math.max(0, deadline - Date.now()))));
     }
   });
 };

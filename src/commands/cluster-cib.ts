@@ -106,8 +106,9 @@ export async function pushDiff(store: CibStore, orig: Cib, file: Cib, source: st
 export async function editLive(store: CibStore, edit: EditCommand, args: string[], flags: Flags): Promise<EditResult> {
   let result: EditResult = { warnings: [] };
   await casLoop(store, (live) => {
+    const before = serializeXml(live);
     result = edit({ cib: live, args, flags });
-    if (result.changed === false) return undefined;
+    if (result.changed === false || serializeXml(live) === before) return undefined;
     bumpEpoch(live);
     return live;
   });

@@ -40,12 +40,18 @@ export function findConflicts(orig: XmlElement, live: XmlElement, patch: XmlElem
   const inLive = new ChildLookup();
   const found: Conflict[] = [];
   let newLiveIds: Set<string> | undefined;
+  const seen = new Set<string>(); // one conflict per thing (several moves in one parent, ...)
 
   for (const c of ps.changes) {
     const position = c.op === 'delete' ? c.position : undefined;
     const o = inOrig.resolve(orig, c.steps, position)?.node;
     const l = inLive.resolve(live, c.steps, position)?.node;
-    const add = (k: Omit<Conflict, 'change' | 'operation'>) => found.push({ change: c.index, operation: c.op, ...k });
+    const add = (k: Omit<Conflict, 'change' | 'operation'>) => {
+      const key = `${c.op} ${k.path} ${k.attribute ?? ''}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+      found.push({ change: c.index, operation: c.op, ...k });
+    };
 
     switch (c.op) {
       case 'modify': {
