@@ -53,7 +53,7 @@ function problemFor(e: unknown, replica: string): Problem {
     return problem(/already on the host/.test(e.message) ? 'ADDRESS_IN_USE' : 'ENGINE_FAILED', { path: replica, value: e.address, message: `replica ${replica}: ${e.message}` });
   }
   if (e instanceof EngineError) {
-    const hint = e.kind === 'conflict' && e.operation === 'create' ? ' (a container with that name exists and berth does not manage it: remove or rename it)' : '';
+    const hint = e.kind === 'conflict' && e.operation === 'create' ? ' (the name is taken by a container that is not a replica of this node: remove or rename it)' : '';
     return problem(e.kind === 'unreachable' ? 'ENGINE_UNREACHABLE' : 'ENGINE_FAILED', { path: replica, value: e.target, message: `replica ${replica}: ${e.message}${hint}` });
   }
   return problem('ENGINE_FAILED', { path: replica, message: `replica ${replica}: ${(e as Error).message ?? String(e)}` });

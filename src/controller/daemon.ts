@@ -15,6 +15,9 @@ export interface ControllerOptions {
   resyncMs?: number;
   /** while work waits (rolling update, a container starting), ms (default 1 s) */
   busyMs?: number;
+  /** a second pass this long after the last engine event (default 750 ms): the engine reports an
+   * event before its listing shows it, so the pass an event wakes may still see the old state */
+  settleMs?: number;
   /** first back-off after an error, doubling up to maxBackoffMs */
   backoffMs?: number;
   maxBackoffMs?: number;
@@ -34,7 +37,9 @@ export interface Controller {
 
 const problemKey = (ps: Problem[]) => ps.map((p) => `${p.code}:${p.path ?? ''}:${p.value ?? ''}`).join('|');
 
-export function startController(deps: PassDeps, opts: ControllerOptions): Controller {
+export function startController(passDeps: PassDeps, opts: ControllerOptions): Controller {
+  // Each action is logged with the controller's log unless the dependencies bring their own.
+  const deps: PassDeps = passDeps.log ? passDeps : { ...passDeps, log: opts.log };
   const resyncMs = opts.resyncMs ?? 30_000;
   const busyMs = opts.busyMs ?? 1000;
   const maxBackoff = opts.maxBackoffMs ?? 30_000;
@@ -49,6 +54,8 @@ export function startController(deps: PassDeps, opts: ControllerOptions): Contro
   let backoff = 0;
   /** when a failure-timeout ends: the plan changes then without any event */
   let recheckAt = Infinity;
+  let settleAt = Infinity;
+  const settleMs = opts.settleMs ?? 750;
 
   const poke = (why: string) => {
     due = true;
@@ -75,6 +82,7 @@ export function startController(deps: PassDeps, opts: ControllerOptions): Contro
       try {
         for await (const e of deps.engine.events({ labels: { [BERTH_LABELS.node]: deps.node }, since: lastPassAt - 1000 }, abort.signal)) {
           cache.delete(e.id);
+          settleAt = deps.now() + settleMs;
           poke(`engine event ${e.action} ${e.name ?? e.id}`);
         }
         if (!abort.signal.aborted) poke('engine event stream ended (engine restarted?)');
@@ -92,15 +100,17 @@ export function startController(deps: PassDeps, opts: ControllerOptions): Contro
   const loop = async () => {
     void followEvents();
     while (!abort.signal.aborted) {
-      if (!due) await sleep(backoff || Math.max(0, Math.min(resyncMs, recheckAt - deps.now())));
+      if (!due) await sleep(backoff || Math.max(0, Math.min(resyncMs, recheckAt - deps.now(), settleAt - deps.now())));
       if (abort.signal.aborted) break;
       due = false;
       let busy = false;
       lastPassAt = deps.now();
+      if (lastPassAt >= settleAt) settleAt = Infinity;
       try {
         const r = await runPass(deps, { apply: true, ...(lastGood ? { lastGood } : {}), cache });
         passes++;
         opts.onPass?.(r);
+        if (process.env.BERTH_DEBUG) opts.log(`pass ${passes}: ${r.plan ? `${planChanges(r.plan).length} changes, ${r.plan.waiting.length} waiting` : 'no plan'}`);
         const errors = r.cibProblems.filter((p) => p.severity === 'error');
         if (errors.length) {
           const key = problemKey(errors);

@@ -3,7 +3,7 @@
 // whole desired state with the whole observed state. An invalid CIB is never applied: a caller
 // that has a last good CIB (the controller) goes on with it and reports; others stop here.
 import { readFileSync } from 'node:fs';
-import { Cib, parseCib } from '../cib/cib';
+import { Cib, parseCib, toJson } from '../cib/cib';
 import { BerthError, Problem, hasErrors, problem } from '../errors/registry';
 import { cibProblems } from '../validate/cib-rules';
 import { DesiredState, desiredState } from '../reconcile/desired';
@@ -69,7 +69,9 @@ export async function readValidCib(source: CibSource): Promise<{ cib?: Cib; prob
     if (e instanceof BerthError) return { problems: e.problems };
     throw e;
   }
-  const problems = cibProblems(cib);
+  // The schema (as `berth cib validate` checks it) and the semantic rules: both must pass.
+  const { schemaProblems } = require('../cib/schema') as typeof import('../cib/schema');
+  const problems = [...schemaProblems(toJson(cib), source.where), ...cibProblems(cib)];
   return hasErrors(problems) ? { problems } : { cib, problems };
 }
 

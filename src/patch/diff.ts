@@ -33,12 +33,20 @@ export interface DiffOptions {
 
 type Positional = XmlElement | XmlComment;
 
+/** Where an element of the new tree is; its path is built only when a change needs it. */
+interface Where {
+  up: Where | undefined;
+  node: XmlElement;
+  path?: string;
+}
+const pathOf = (w: Where): string => (w.path ??= (w.up ? pathOf(w.up) : '') + '/' + stepOf(w.node));
+
 interface PairResult {
-  path: string;
+  where: Where;
   modify?: XmlElement;
   kids?: Kid[];
 }
-type Kid = { create: Positional; position: number } | { pair?: PairResult; path: string; moveTo?: number };
+type Kid = { create: Positional; position: number } | { pair?: PairResult; where: Where; moveTo?: number };
 
 interface Context {
   deletes: XmlElement[];
@@ -55,7 +63,7 @@ export function diffCib(orig: XmlElement, next: XmlElement, opts: DiffOptions = 
     throw new BerthError([problem(PATCH_UNSUPPORTED, { path: '/' + orig.tag, message: `the text directly inside <${orig.tag}> differs; a patch cannot change the root element's text` })]);
   }
   const ctx: Context = { deletes: [], minimal: opts.minimal === true };
-  const root = comparePair(orig, target, '/' + stepOf(target), ctx);
+  const root = comparePair(orig, target, undefined, ctx);
   const patch = el('diff', { format: '2' });
   if (!opts.noVersion) patch.children.push(versionElement(orig, next));
   for (const d of ctx.deletes) patch.children.push(d);
@@ -77,74 +85,138 @@ function withVersionOf(orig: XmlElement, next: XmlElement): XmlElement {
   return { tag: next.tag, attrs, children: next.children };
 }
 
-function comparePair(o: XmlElement, n: XmlElement, path: string, ctx: Context): PairResult | undefined {
-  const modify = diffAttributes(o, n, path, ctx.minimal);
-  if (o.children.length === 0 && n.children.length === 0) return modify && { path, modify };
+function comparePair(o: XmlElement, n: XmlElement, up: Where | undefined, ctx: Context): PairResult | undefined {
+  if (o.children.length === 0 && n.children.length === 0) {
+    // A leaf (most elements): nothing allocated unless an attribute changed.
+    if (sameAttributes(o.attrs, n.attrs)) return undefined;
+    const where: Where = { up, node: n };
+    const modify = diffAttributes(o, n, where, ctx.minimal);
+    return modify && { where, modify };
+  }
+  const where: Where = { up, node: n };
+  const modify = sameAttributes(o.attrs, n.attrs) ? undefined : diffAttributes(o, n, where, ctx.minimal);
   const O = positional(o.children);
   const N = positional(n.children);
-  const plan = planChildren(O, N);
-  let results: (PairResult | undefined)[] | undefined;
-  if (!plan.identical) {
-    // Pacemaker's first loop: old children in order; recurse into matches, delete the rest.
-    let deleted = 0;
-    for (let i = 0; i < O.length; i++) {
-      const j = plan.matchO[i];
-      const on = O[i];
-      if (j >= 0) {
-        const nn = N[j];
-        if (isElement(on) && isElement(nn)) {
-          const r = comparePair(on, nn, path + '/' + stepOf(nn), ctx);
-          if (r) (results ??= [])[j] = r;
-        }
-      } else {
-        const change = el('change', { operation: 'delete', path: path + '/' + stepOf(on) });
-        // Comments are deleted by position: where it is once the deletions before it are done.
-        if (!isElement(on)) change.attrs.position = String(i - deleted);
-        ctx.deletes.push(change);
-        deleted++;
-      }
-    }
-  }
   let kids: Kid[] | undefined;
-  if (!plan.identical) {
-    for (let j = 0; j < N.length; j++) {
-      if (plan.matchN[j] < 0) {
-        (kids ??= []).push({ create: N[j], position: j });
-        continue;
+
+  if (sameKeys(O, N)) {
+    // The usual case: the same children in the same order; Pacemaker matches each to itself.
+    for (let k = 0; k < O.length; k++) {
+      const on = O[k];
+      if (!isElement(on)) continue;
+      const r = comparePair(on, N[k] as XmlElement, where, ctx);
+      if (r) (kids ??= []).push({ pair: r, where: r.where });
+    }
+    return modify || kids ? { where, modify, kids } : undefined;
+  }
+
+  const plan = planChildren(O, N);
+  if (plan.identical) return modify && { where, modify };
+  // Pacemaker's first loop: old children in order; recurse into matches, delete the rest.
+  let results: (PairResult | undefined)[] | undefined;
+  let deleted = 0;
+  for (let i = 0; i < O.length; i++) {
+    const j = plan.matchO[i];
+    const on = O[i];
+    if (j >= 0) {
+      const nn = N[j];
+      if (isElement(on) && isElement(nn)) {
+        const r = comparePair(on, nn, where, ctx);
+        if (r) (results ??= [])[j] = r;
       }
-      const r = results?.[j];
-      const moved = plan.moved !== undefined && plan.moved[j] === 1;
-      if (r || moved) (kids ??= []).push({ pair: r, path: r ? r.path : path + '/' + stepOf(N[j]), moveTo: moved ? j : undefined });
+    } else {
+      const change = el('change', { operation: 'delete', path: pathOf(where) + '/' + stepOf(on) });
+      // Comments are deleted by position: where it is once the deletions before it are done.
+      if (!isElement(on)) change.attrs.position = String(i - deleted);
+      ctx.deletes.push(change);
+      deleted++;
     }
   }
-  if (!modify && !kids) return undefined;
-  return { path, modify, kids };
+  for (let j = 0; j < N.length; j++) {
+    if (plan.matchN[j] < 0) {
+      (kids ??= []).push({ create: N[j], position: j });
+      continue;
+    }
+    const r = results?.[j];
+    const moved = plan.moved !== undefined && plan.moved[j] === 1;
+    if (r || moved) (kids ??= []).push({ pair: r, where: r ? r.where : { up: where, node: N[j] as XmlElement }, moveTo: moved ? j : undefined });
+  }
+  return modify || kids ? { where, modify, kids } : undefined;
 }
+
+/**
+ * Same attributes, values and order (order matters: Pacemaker reports moved attributes).
+ * JSON.stringify keeps insertion order and runs natively: the fastest check for the common case.
+ */
+const sameAttributes = (oa: Record<string, string>, na: Record<string, string>): boolean => JSON.stringify(oa) === JSON.stringify(na);
 
 function emit(r: PairResult, out: XmlNode[]): void {
   if (r.modify) out.push(r.modify);
   if (!r.kids) return;
   for (const k of r.kids) {
     if ('create' in k) {
-      out.push(el('change', { operation: 'create', path: r.path, position: String(k.position) }, [cloneTree(k.create)]));
+      out.push(el('change', { operation: 'create', path: pathOf(r.where), position: String(k.position) }, [cloneTree(k.create)]));
       continue;
     }
     if (k.pair) emit(k.pair, out);
-    if (k.moveTo !== undefined) out.push(el('change', { operation: 'move', path: k.path, position: String(k.moveTo) }));
+    if (k.moveTo !== undefined) out.push(el('change', { operation: 'move', path: pathOf(k.where), position: String(k.moveTo) }));
   }
 }
 
 function positional(children: XmlNode[]): Positional[] {
-  let text = false;
-  for (const c of children) if (!isPositional(c)) { text = true; break; }
-  return text ? (children.filter(isPositional) as Positional[]) : (children as Positional[]);
+  for (const c of children) if (!isPositional(c)) return children.filter(isPositional) as Positional[];
+  return children as Positional[];
+}
+
+/**
+ * Same keys in the same order, each key once (so Pacemaker matches every child to the one at its
+ * own index, with no move), and no child whose text changed. Conservative: when in doubt, false.
+ */
+function sameKeys(O: Positional[], N: Positional[]): boolean {
+  if (O.length !== N.length) return false;
+  for (let k = 0; k < O.length; k++) {
+    const a = O[k];
+    const b = N[k];
+    if (isElement(a)) {
+      if (!isElement(b) || a.tag !== b.tag || a.attrs.id !== b.attrs.id || mustRecreate(a, b)) return false;
+    } else if (isElement(b) || a.comment !== b.comment) {
+      return false;
+    }
+  }
+  if (O.length <= 8) {
+    for (let x = 0; x < O.length; x++) {
+      const a = O[x];
+      if (!isElement(a)) continue;
+      for (let y = x + 1; y < O.length; y++) {
+        const b = O[y];
+        if (isElement(b) && a.tag === b.tag && (a.attrs.id === undefined || b.attrs.id === undefined || a.attrs.id === b.attrs.id)) return false;
+      }
+    }
+    return true;
+  }
+  const idless = new Set<string>();
+  const keyed = new Set<string>();
+  const tags = new Set<string>();
+  for (const c of O) {
+    if (!isElement(c)) continue;
+    if (c.attrs.id === undefined) {
+      if (tags.has(c.tag)) return false;
+      idless.add(c.tag);
+    } else {
+      const key = c.tag + '\u0000' + c.attrs.id;
+      if (idless.has(c.tag) || keyed.has(key)) return false;
+      keyed.add(key);
+    }
+    tags.add(c.tag);
+  }
+  return true;
 }
 
 // ---- attributes (Pacemaker's xml_diff_attrs) ----
 
 const has = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
 
-function diffAttributes(o: XmlElement, n: XmlElement, path: string, minimal: boolean): XmlElement | undefined {
+function diffAttributes(o: XmlElement, n: XmlElement, where: Where, minimal: boolean): XmlElement | undefined {
   const oa = o.attrs;
   const na = n.attrs;
   const oldNames = Object.keys(oa);
@@ -184,7 +256,7 @@ function diffAttributes(o: XmlElement, n: XmlElement, path: string, minimal: boo
   }
   for (const name of unset) list.children.push(el('change-attr', { name, operation: 'unset' }));
   if (list.children.length === 0) return undefined;
-  return el('change', { operation: 'modify', path }, [list, el('change-result', {}, [el(n.tag, { ...na })])]);
+  return el('change', { operation: 'modify', path: pathOf(where) }, [list, el('change-result', {}, [el(n.tag, { ...na })])]);
 }
 
 // ---- children (Pacemaker's mark_xml_changes) ----

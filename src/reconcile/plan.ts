@@ -219,17 +219,16 @@ function planBundle(ctx: Ctx, plan: Plan, s: BundleSettings | undefined, bundleI
   }
 
   if (s.role === 'Stopped') {
-    for (const group of byIndex.values()) {
-      for (const c of group) {
-        if (c.replica! >= s.replicas) removeContainer(ctx, plan, c, `scale in: replicas=${s.replicas}`);
-        else stopContainer(ctx, plan, c, 'target-role=Stopped');
+    for (const [index, group] of byIndex) {
+      if (index >= s.replicas) {
+        for (const c of group) removeContainer(ctx, plan, c, `scale in: replicas=${s.replicas}`);
+        continue;
       }
+      const { primary, extras } = pickPrimary(replicaName(s.id, index), group);
+      for (const x of extras) removeContainer(ctx, plan, x, `a second container for replica ${replicaName(s.id, index)} (left by an interrupted change)`);
+      if (primary) stopContainer(ctx, plan, primary, 'target-role=Stopped');
     }
     return;
-  }
-
-  if (s.hostsFile && ctx.observed.files[s.hostsFile.path] !== s.hostsFile.content) {
-    plan.writeFile.push({ kind: 'write-file', bundle: s.id, path: s.hostsFile.path, content: s.hostsFile.content, reason: ctx.observed.files[s.hostsFile.path] == null ? 'add-host: the replicas\' hosts file is missing' : 'add-host: the replicas changed' });
   }
 
   const desired = new Map(ctx.desired.replicas.filter((r) => r.bundle === s.id).map((r) => [r.index, r]));
@@ -322,7 +321,6 @@ function planBundle(ctx: Ctx, plan: Plan, s: BundleSettings | undefined, bundleI
       plan.recheckAt = Math.min(plan.recheckAt ?? Infinity, run.finishedAt + ctx.policy.exitGraceMs);
       continue;
     }
-    ensureAddress('before its container starts');
     let reason = c.state === 'created' ? 'the container was created but never started' : 'the container is stopped';
     if (c.state === 'exited' && !record.stoppedByBerth) {
       const at = run?.finishedAt ?? ctx.now;
@@ -341,6 +339,7 @@ function planBundle(ctx: Ctx, plan: Plan, s: BundleSettings | undefined, bundleI
       if (f.expired) reason = 'its failures expired (failure-timeout): started again';
     }
     if (!sameRecord(prev, record)) plan.ledger.push({ containerId: c.id, replica: d.name, record });
+    ensureAddress('before its container starts');
     plan.start.push({ kind: 'start', ...ref(d.bundle, d.index), containerId: c.id, reason });
   }
 
@@ -366,6 +365,12 @@ function planBundle(ctx: Ctx, plan: Plan, s: BundleSettings | undefined, bundleI
       plan.replace.push({ kind: 'replace', ...ref(d.bundle, d.index), containerId: c.id, containerName: c.name, running: c.state === 'running' || c.state === 'restarting', desired: d, reason: why });
       if (ctx.observed.ledger[c.id]) plan.ledger.push({ containerId: c.id, replica: d.name, record: null });
     }
+  }
+
+  // The add-host file, for the containers that mount it (none are made while none can run).
+  const mounted = containers.length > 0 || [plan.create, plan.start, plan.replace].some((b) => b.some((a) => a.bundle === s.id));
+  if (s.hostsFile && mounted && ctx.observed.files[s.hostsFile.path] !== s.hostsFile.content) {
+    plan.writeFile.push({ kind: 'write-file', bundle: s.id, path: s.hostsFile.path, content: s.hostsFile.content, reason: ctx.observed.files[s.hostsFile.path] == null ? 'add-host: the replicas\' hosts file is missing' : 'add-host: the replicas changed' });
   }
 
   for (const [index, reason] of unplaced) {

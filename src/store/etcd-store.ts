@@ -42,6 +42,8 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 // grpc codes that mean "ask another member": deadline exceeded, unavailable (no leader, stopping).
 const RETRY_ELSEWHERE = new Set([4, 14]);
 
+/** An Error with a Node errno code, like the ones the socket layer raises. */
+const errnoError = (errno: string, message: string) => Object.assign(new Error(message), { code: errno });
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const hostPort = (e: EtcdEndpoint) => (e.host.includes(':') ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`);
 const snippet = (s: string) => JSON.stringify(s.length > 80 ? `${s.slice(0, 80)}...` : s);
@@ -470,7 +472,7 @@ export class EtcdStore implements CibStore {
         }
         reject(Object.assign(e, { ambiguous: sent }));
       };
-      const timer = setTimeout(() => fail(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })), timeoutMs);
+      const timer = setTimeout(() => fail(errnoError('ETIMEDOUT', `no answer within ${timeoutMs} ms`)), timeoutMs);
       req.on('finish', () => { sent = true; });
       req.on('error', fail);
       req.on('response', (res) => {
@@ -482,9 +484,9 @@ export class EtcdStore implements CibStore {
           else chunks.push(c);
         });
         res.on('error', fail);
-        res.on('aborted', () => fail(Object.assign(new Error('connection closed in the middle of the answer'), { code: 'ECONNRESET' })));
+        res.on('aborted', () => fail(errnoError('ECONNRESET', 'connection closed in the middle of the answer')));
         res.on('end', () => {
-          if (!res.complete) return fail(Object.assign(new Error('connection closed in the middle of the answer'), { code: 'ECONNRESET' }));
+          if (!res.complete) return fail(errnoError('ECONNRESET', 'connection closed in the middle of the answer'));
           if (settled) return;
           settled = true;
           clearTimeout(timer);

@@ -11,41 +11,41 @@ t.test('S5: scale out, scale in, rolling image change', async (t) => {
   const data = path.join(n.dir, 'data');
   // A health check so that "healthy before the next" means something; the index page names the image.
   const web = (replicas: number, image = 'berth-test/httpd:1'): BundleSpec => ({
-    id: 'web', replicas, image, start: '127.0.1.141', storageRoot: data, storageTarget: '/data',
+    id: 's5web', replicas, image, start: '127.0.1.141', storageRoot: data, storageTarget: '/data',
     options: '--health-cmd "wget -q -O /dev/null http://127.0.0.1/" --health-interval 1s --health-retries 3',
   });
 
   n.writeCib([web(3)]);
   t.equal((await n.berth('apply', '--wait')).code, 0);
   const before = dockerPs(n.node);
-  t.strictSame(before.map((c) => c.name), ['web-0', 'web-1', 'web-2']);
+  t.strictSame(before.map((c) => c.name), ['s5web-0', 's5web-1', 's5web-2']);
 
   // 3 → 5: two new replicas with the next addresses; the others untouched.
   n.writeCib([web(5)]);
   const plan = await n.berth('plan');
   t.equal(plan.code, 1);
-  t.match(plan.out, /add-address\s+web-3\s+127\.0\.1\.144\/32/);
-  t.match(plan.out, /create\s+web-4/);
-  t.notMatch(plan.out, /web-[012]/, 'nothing happens to replicas 0..2');
+  t.match(plan.out, /add-address\s+s5web-3\s+127\.0\.1\.144\/32/);
+  t.match(plan.out, /create\s+s5web-4/);
+  t.notMatch(plan.out, /s5web-[012]/, 'nothing happens to replicas 0..2');
   t.equal((await n.berth('apply', '--wait')).code, 0);
   const five = dockerPs(n.node);
-  t.strictSame(five.map((c) => c.name), ['web-0', 'web-1', 'web-2', 'web-3', 'web-4']);
+  t.strictSame(five.map((c) => c.name), ['s5web-0', 's5web-1', 's5web-2', 's5web-3', 's5web-4']);
   t.strictSame(five.slice(0, 3).map((c) => c.id), before.map((c) => c.id), 'the first three are the same containers');
   t.match(await getPage('http://127.0.1.145/'), /berth-test\/httpd:1/);
 
   // 5 → 2: replicas 4, 3 and 2 removed (highest first) with their addresses; data kept.
   n.writeCib([web(2)]);
   const inPlan = (await n.berth('plan')).out.split('\n').filter((l) => /^\s+\* remove /.test(l)).map((l) => l.trim().split(/\s+/)[2]);
-  t.strictSame(inPlan, ['web-4', 'web-3', 'web-2'], 'the plan removes the highest index first');
+  t.strictSame(inPlan, ['s5web-4', 's5web-3', 's5web-2'], 'the plan removes the highest index first');
   const down = await n.berth('apply', '--wait');
   t.equal(down.code, 0, down.out + down.err);
-  const removed = down.out.split('\n').filter((l) => /^remove web-/.test(l)).map((l) => l.split(' ')[1].replace(':', ''));
-  t.strictSame(removed.sort(), ['web-2', 'web-3', 'web-4'], 'replicas 2, 3 and 4 removed');
+  const removed = down.out.split('\n').filter((l) => /^remove s5web-/.test(l)).map((l) => l.split(' ')[1].replace(':', ''));
+  t.strictSame(removed.sort(), ['s5web-2', 's5web-3', 's5web-4'], 'replicas 2, 3 and 4 removed');
   const two = dockerPs(n.node);
   t.strictSame(two.map((c) => c.id), before.slice(0, 2).map((c) => c.id), 'replicas 0 and 1 untouched');
   const lo = loAddresses();
   t.ok(ips.slice(0, 2).every((ip) => lo.includes(ip)) && !ips.slice(2).some((ip) => lo.includes(ip)), 'only the first two addresses remain');
-  for (const i of [2, 3, 4]) t.ok(existsSync(path.join(data, `web-${i}`)), `data directory of web-${i} kept`);
+  for (const i of [2, 3, 4]) t.ok(existsSync(path.join(data, `s5web-${i}`)), `data directory of s5web-${i} kept`);
 
   // Back to 3, then the image :1 → :2, rolled one at a time.
   n.writeCib([web(3)]);
@@ -53,12 +53,12 @@ t.test('S5: scale out, scale in, rolling image change', async (t) => {
   n.writeCib([web(3, 'berth-test/httpd:2')]);
   const one = await n.berth('apply');
   t.equal(one.code, 0, one.out + one.err);
-  t.match(one.out, /^replace web-0: image berth-test\/httpd:1 → berth-test\/httpd:2$/m);
-  t.match(one.out, /waiting: web-1: rolling update/);
+  t.match(one.out, /^replace s5web-0: image berth-test\/httpd:1 → berth-test\/httpd:2$/m);
+  t.match(one.out, /waiting: s5web-1: rolling update/);
   t.strictSame(dockerPs(n.node).map((c) => c.image), ['berth-test/httpd:2', 'berth-test/httpd:1', 'berth-test/httpd:1'], 'one pass replaces one replica');
-  // While web-0's health check is still starting, the next pass waits.
+  // While s5web-0's health check is still starting, the next pass waits.
   const early = await n.berth('plan');
-  if (early.out.includes('(health: starting)') || /replaced after web-0 is healthy/.test(early.out)) t.pass('the next replica waits for web-0 to be healthy');
+  if (early.out.includes('(health: starting)') || /replaced after s5web-0 is healthy/.test(early.out)) t.pass('the next replica waits for s5web-0 to be healthy');
 
   // Watch the rollout: at no moment do two replicas run the new image without the earlier one healthy.
   const seen: string[] = [];
@@ -75,7 +75,7 @@ t.test('S5: scale out, scale in, rolling image change', async (t) => {
   await watcher;
   t.equal(rest.code, 0, rest.out + rest.err);
   const order = rest.out.split('\n').filter((l) => /^replace /.test(l)).map((l) => l.split(' ')[1].replace(':', ''));
-  t.strictSame(order, ['web-1', 'web-2'], 'then web-1, then web-2');
+  t.strictSame(order, ['s5web-1', 's5web-2'], 'then s5web-1, then s5web-2');
   for (const snap of seen) {
     const lines = snap.split('\n').filter(Boolean);
     const starting = lines.filter((l) => l.includes('httpd:2') && !l.includes('(healthy)'));
@@ -85,7 +85,7 @@ t.test('S5: scale out, scale in, rolling image change', async (t) => {
     for (const ip of ips.slice(0, 3)) if (!(await getPage(`http://${ip}/`)).includes('httpd:2')) return undefined;
     return true;
   }, 10_000);
-  t.strictSame(dockerPs(n.node).map((c) => c.name), ['web-0', 'web-1', 'web-2'], 'replaced containers carry the replica names');
+  t.strictSame(dockerPs(n.node).map((c) => c.name), ['s5web-0', 's5web-1', 's5web-2'], 'replaced containers carry the replica names');
   t.equal((await n.berth('plan')).code, 0, 'converged');
 
   n.writeCib([]);

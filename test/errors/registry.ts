@@ -18,8 +18,8 @@ t.test('every registered code is documented', async (t) => {
 t.test('every code used in src/ is registered', async (t) => {
   const used = new Set<string>();
   for (const f of sources(path.join(root, 'src'))) {
-    for (const m of fs.readFileSync(f, 'utf8').matchAll(/(?:problem|warning)\('([A-Z_]+)'/g)) used.add(m[1]);
-    for (const m of fs.readFileSync(f, 'utf8').matchAll(/code: '([A-Z_]+)'/g)) used.add(m[1]);
+    for (const m of fs.readFileSync(f, 'utf8').matchAll(/(?:problem|warning)\('([A-Z0-9_]+)'/g)) used.add(m[1]);
+    for (const m of fs.readFileSync(f, 'utf8').matchAll(/code: '([A-Z0-9_]+)'/g)) used.add(m[1]);
   }
   for (const c of used) t.ok(c in PROBLEM_CODES, `${c} is registered`);
 });

@@ -170,3 +170,15 @@ t.test('a patch made on another CIB is not silently accepted', async (t) => {
   const patch = diffCib(orig, parseXml(edit(ORIG, [['pg:15', 'pg:16']])), { noVersion: true });
   t.equal(findConflicts(orig, other, patch).length, 1);
 });
+
+t.test('a push patch (noVersion) leaves the live version alone: the store bumps it, never backwards', async (t) => {
+  const orig = parseXml(ORIG);
+  const mine = parseXml(edit(ORIG, [['epoch="5"', 'epoch="6"'], ['image="nginx:1"', 'image="nginx:2"']]));
+  const live = parseXml(edit(ORIG, [['epoch="5"', 'epoch="9"'], ['pg:15', 'pg:16']]));
+  const push = diffCib(orig, mine, { noVersion: true, minimal: true });
+  t.same(findConflicts(orig, live, push), []);
+  t.equal(applyPatch(live, push).attrs.epoch, '9', 'with noVersion');
+  // Without noVersion the patch carries the file's epoch (as crm_diff's does): applying it to a
+  // live CIB that moved on would set an older epoch. A push must not use it.
+  t.equal(applyPatch(live, diffCib(orig, mine)).attrs.epoch, '6', 'without: the older epoch');
+});

@@ -49,7 +49,18 @@ const scenarios: Scenario[] = [
   {
     name: 's2-killed', what: 'a container exited outside berth (docker kill): started again, failure counted',
     cib: cib(bundle({ meta: { 'migration-threshold': '3' } })),
-    seen: [...all(2), { replica: 'httpd-bundle-2', state: 'exited', run: { exitCode: 137, finishedAt: T0 - 1000 } }],
+    seen: [...all(2), { replica: 'httpd-bundle-2', state: 'exited', run: { exitCode: 137, finishedAt: T0 - 5000 } }],
+    addresses: [berthAddress('127.0.1.131'), berthAddress('127.0.1.132'), berthAddress('127.0.1.133')],
+  },
+  {
+    name: 's2-exit-grace', what: 'exited a moment ago: the engine\'s restart policy goes first (also while the engine shuts down)',
+    cib: cib(bundle()),
+    seen: [...all(2), { replica: 'httpd-bundle-2', state: 'exited', run: { exitCode: 143, finishedAt: T0 - 500 } }],
+  },
+  {
+    name: 's2-threshold-at-exit', what: 'the third exit reaches migration-threshold=3: not started, its address removed',
+    cib: cib(bundle({ meta: { 'migration-threshold': '3', 'failure-timeout': '10s' } })),
+    seen: [...all(2), { replica: 'httpd-bundle-2', state: 'exited', run: { exitCode: 137, finishedAt: T0 - 3000 }, ledger: { extra: 2, count: 2, lastFailureAt: T0 - 8000 } }],
     addresses: [berthAddress('127.0.1.131'), berthAddress('127.0.1.132'), berthAddress('127.0.1.133')],
   },
   {

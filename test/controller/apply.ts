@@ -1,0 +1,108 @@
+// applyPlan against a fake engine that records every call and fails where told: an error on one
+// replica does not stop the others, and what a failed chain made is undone (nothing half-made).
+// The real engine proves the same end to end (test/e2e/s8-bad-input.ts).
+import t from 'tap';
+import { ApplyEngine, applyPlan } from '../../src/controller/apply';
+import type { NodeFiles } from '../../src/controller/node-files';
+import { computePlan } from '../../src/reconcile/plan';
+import type { AddressTable, HostAddressSpec } from '../../src/runtime/addresses';
+import { ContainerSpec, EngineError } from '../../src/runtime/engine';
+import { T0, bundle, cib, desiredOf, observedOf } from '../reconcile/scenario-kit';
+
+function fakes(fail: { create?: string[]; start?: string[] } = {}) {
+  const calls: string[] = [];
+  const containers = new Map<string, { name: string; running: boolean }>();
+  let n = 0;
+  const engine: ApplyEngine = {
+    ping: async () => {},
+    listContainers: async () => [],
+    inspect: async () => undefined,
+    create: async (spec: ContainerSpec) => {
+      calls.push(`create ${spec.name}`);
+      if (fail.create?.includes(spec.name)) throw new EngineError('not-found', 'create', spec.name, 'No such image');
+      const id = `id${++n}`;
+      containers.set(id, { name: spec.name, running: false });
+      return id;
+    },
+    start: async (id) => {
+      const c = containers.get(id);
+      calls.push(`start ${c?.name ?? id}`);
+      if (c && fail.start?.includes(c.name)) throw new EngineError('failed', 'start', id, 'port is already allocated');
+      if (c) c.running = true;
+    },
+    stop: async (id) => { calls.push(`stop ${containers.get(id)?.name ?? id}`); const c = containers.get(id); if (c) c.running = false; },
+    remove: async (id) => { calls.push(`remove ${containers.get(id)?.name ?? id}`); containers.delete(id); },
+    rename: async (id, name) => { calls.push(`rename ${containers.get(id)?.name} ${name}`); const c = containers.get(id); if (c) c.name = name; },
+    events: () => ({ [Symbol.asyncIterator]: async function* () {} }),
+  };
+  const held = new Set<string>();
+  const addresses: AddressTable = {
+    list: async () => [],
+    add: async (a: HostAddressSpec) => { calls.push(`add ${a.ip}`); held.add(a.ip); },
+    remove: async (a: HostAddressSpec) => { calls.push(`del ${a.ip}`); held.delete(a.ip); },
+  };
+  const written = new Map<string, string>();
+  const files: NodeFiles = {
+    stateDir: '/state', read: (f) => written.get(f) ?? null, write: (f, c) => { written.set(f, c); }, ensureDir: () => {},
+    readLedger: () => ({}), writeLedger: () => {},
+  };
+  return { engine, addresses, files, calls, containers, held };
+}
+
+t.test('an engine error on one replica does not stop the others; its chain is undone', async (t) => {
+  const desired = desiredOf(cib(bundle()));
+  const plan = computePlan(desired, observedOf(desired, [], { files: {} }), T0);
+  const f = fakes({ start: ['httpd-bundle-1'], create: ['httpd-bundle-2'] });
+  const r = await applyPlan(plan, f, { ledger: {} });
+  t.match(r.problems, [{ code: 'ENGINE_FAILED' }, { code: 'ENGINE_FAILED' }]);
+  t.strictSame([...f.containers.values()].map((c) => [c.name, c.running]), [['httpd-bundle-0', true]], 'only replica 0 exists, running');
+  t.strictSame([...f.held], ['127.0.1.131'], 'the addresses of the failed replicas are removed again');
+  t.ok(f.calls.includes('remove httpd-bundle-1'), 'the container that did not start is removed');
+  t.strictSame(r.outcomes.filter((o) => !o.ok).map((o) => [o.action, o.replica]).sort(), [['create', 'httpd-bundle-1'], ['create', 'httpd-bundle-2']]);
+  // Per replica, the address comes before the container.
+  t.ok(f.calls.indexOf('add 127.0.1.131') < f.calls.indexOf('create httpd-bundle-0'));
+});
+
+t.test('replace: the new container is made before the old one stops; a failure leaves the old one', async (t) => {
+  const desired = desiredOf(cib(bundle({ replicas: 1, image: 'berth-test/httpd:2' })));
+  const observed = observedOf(desired, [{ replica: 'httpd-bundle-0', spec: 'berth-test/httpd:1', id: 'old' }]);
+  const plan = computePlan(desired, observed, T0);
+  t.equal(plan.replace.length, 1);
+
+  const ok = fakes();
+  ok.containers.set('old', { name: 'httpd-bundle-0', running: true });
+  t.strictSame((await applyPlan(plan, ok, { ledger: {} })).problems, []);
+  t.strictSame(ok.calls, ['create httpd-bundle-0.next', 'stop httpd-bundle-0', 'start httpd-bundle-0.next', 'remove httpd-bundle-0', 'rename httpd-bundle-0.next httpd-bundle-0']);
+  t.strictSame([...ok.containers.values()], [{ name: 'httpd-bundle-0', running: true }]);
+
+  const noImage = fakes({ create: ['httpd-bundle-0.next'] });
+  noImage.containers.set('old', { name: 'httpd-bundle-0', running: true });
+  t.match((await applyPlan(plan, noImage, { ledger: {} })).problems, [{ code: 'ENGINE_FAILED' }]);
+  t.strictSame(noImage.calls, ['create httpd-bundle-0.next'], 'the old replica is not touched');
+
+  const noStart = fakes({ start: ['httpd-bundle-0.next'] });
+  noStart.containers.set('old', { name: 'httpd-bundle-0', running: true });
+  t.match((await applyPlan(plan, noStart, { ledger: {} })).problems, [{ code: 'ENGINE_FAILED' }]);
+  t.strictSame(noStart.calls, ['create httpd-bundle-0.next', 'stop httpd-bundle-0', 'start httpd-bundle-0.next', 'start httpd-bundle-0', 'remove httpd-bundle-0.next']);
+  t.strictSame([...noStart.containers.values()], [{ name: 'httpd-bundle-0', running: true }], 'the old replica runs again, the new one is gone');
+});
+
+t.test('scale in: stop before remove, then the address; the data directories are not touched', async (t) => {
+  const desired = desiredOf(cib(bundle({ replicas: 1 })));
+  const observed = observedOf(desired, [{ replica: 'httpd-bundle-0' }, { replica: 'httpd-bundle-1', spec: 'old', id: 'c1', address: '127.0.1.132/32@lo' }]);
+  const plan = computePlan(desired, observed, T0);
+  const f = fakes();
+  f.containers.set('c1', { name: 'httpd-bundle-1', running: true });
+  f.held.add('127.0.1.132');
+  await applyPlan(plan, f, { ledger: {} });
+  t.strictSame(f.calls, ['stop httpd-bundle-1', 'remove httpd-bundle-1', 'del 127.0.1.132']);
+});
+
+t.test('a converged plan makes no call at all', async (t) => {
+  const desired = desiredOf(cib(bundle()));
+  const observed = observedOf(desired, desired.replicas.map((r) => ({ replica: r.name })));
+  const f = fakes();
+  const r = await applyPlan(computePlan(desired, observed, T0), f, { ledger: {} });
+  t.strictSame(f.calls, []);
+  t.strictSame(r.outcomes, []);
+});
