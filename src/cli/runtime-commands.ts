@@ -22,7 +22,8 @@ Flags:
   --state-dir DIR berth's files on this node (default $BERTH_STATE_DIR, else /var/lib/berth/node)
   --json          the plan as data
 
-Exit codes: 0 nothing to do, 1 changes pending, 2 error (invalid CIB, no engine, bad arguments).
+Exit codes: 0 nothing to do, 1 changes pending, 2 error (invalid CIB, no engine, bad arguments, or
+  a replica that cannot run: an address held by something else, ...; the plan is printed too).
 `;
 
 export const applyHelp = `Usage: berth apply [--wait [--timeout SECONDS]] [--cib FILE | --store URL] [--node NAME]
@@ -176,7 +177,8 @@ export const planCmd: Command = (inv) =>
     if (bad !== undefined) return bad;
     const plan = r.plan!;
     inv.io.out(inv.flags.json ? JSON.stringify(planJson(plan), null, 2) + '\n' : formatPlan(plan));
-    return planChanges(plan).length ? 1 : 0;
+    // A replica that cannot run (an address held by something else, ...) is an error to fix.
+    return plan.problems.some((p) => p.severity === 'error') ? 2 : planChanges(plan).length ? 1 : 0;
   });
 
 export const applyCmd: Command = (inv) => {
@@ -222,7 +224,7 @@ export const applyCmd: Command = (inv) => {
         return !c || !isReady(c);
       });
       if (!changed && plan.waiting.length === 0 && unready.length === 0) {
-        if (!json) inv.io.out(`Converged: node ${plan.node}${pass > 1 ? ` after ${pass} passes` : ''}.\n`);
+        if (!json) inv.io.out(pass === 1 && !changed ? `Nothing to do: node ${plan.node} has converged.\n` : `Converged: node ${plan.node}${pass > 1 ? ` after ${pass} passes` : ''}.\n`);
         return plan.problems.length ? 1 : 0;
       }
       if (Date.now() > deadline) {

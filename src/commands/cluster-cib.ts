@@ -84,7 +84,9 @@ export interface DiffPushResult extends PushResult {
  */
 export async function pushDiff(store: CibStore, orig: Cib, file: Cib, source: string): Promise<DiffPushResult> {
   refuseInvalid(file, source);
-  const patch = diffCib(orig, file);
+  // No versions in the patch (the live CIB's epoch moves on by itself), and only real attribute
+  // changes (not mere reordering), so that disjoint edits never look like conflicts.
+  const patch = diffCib(orig, file, { noVersion: true, minimal: true });
   if (diffIsEmpty(patch)) {
     const live = liveCib(await store.read());
     return { pushed: false, version: formatVersion(versionOf(live)), attempts: 0, changes: 0 };

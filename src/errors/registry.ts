@@ -55,6 +55,7 @@ export const PROBLEM_CODES = {
   PATCH_MALFORMED: 'a patch is not a Pacemaker format-2 patch',
   PATCH_DOES_NOT_APPLY: 'a change of a patch does not apply to the CIB (its target is missing or different)',
   PATCH_VERSION_MISMATCH: 'the patch was made for another CIB version',
+  PATCH_UNSUPPORTED: 'the difference cannot be written as a patch (e.g. different root elements)',
   PATCH_CONFLICT: 'a pushed change touches something that changed in the live CIB since the base it was made on',
   NOTHING_TO_PUSH: 'the pushed file does not differ from its base (not an error; exit 0)',
   STORE_URL_INVALID: 'the store URL is not one of the supported forms',

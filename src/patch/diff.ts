@@ -144,11 +144,17 @@ function comparePair(o: XmlElement, n: XmlElement, up: Where | undefined, ctx: C
   return modify || kids ? { where, modify, kids } : undefined;
 }
 
-/**
- * Same attributes, values and order (order matters: Pacemaker reports moved attributes).
- * JSON.stringify keeps insertion order and runs natively: the fastest check for the common case.
- */
-const sameAttributes = (oa: Record<string, string>, na: Record<string, string>): boolean => JSON.stringify(oa) === JSON.stringify(na);
+/** Same attributes, values and order (order matters: Pacemaker reports moved attributes). */
+function sameAttributes(oa: Record<string, string>, na: Record<string, string>): boolean {
+  const ko = Object.keys(oa);
+  const kn = Object.keys(na);
+  if (ko.length !== kn.length) return false;
+  for (let k = 0; k < ko.length; k++) {
+    const name = ko[k];
+    if (name !== kn[k] || oa[name] !== na[name]) return false;
+  }
+  return true;
+}
 
 function emit(r: PairResult, out: XmlNode[]): void {
   if (r.modify) out.push(r.modify);

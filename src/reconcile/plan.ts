@@ -327,7 +327,8 @@ function planBundle(ctx: Ctx, plan: Plan, s: BundleSettings | undefined, bundleI
       record = withRepairedFailure(record, at);
       reason = `the container exited${run ? ` (exit code ${run.exitCode}${run.oomKilled ? ', out of memory' : ''})` : ''} outside berth: failure ${record.count}${Number.isFinite(s.migrationThreshold) ? ` of migration-threshold=${s.migrationThreshold}` : ''}`;
       if (record.count >= s.migrationThreshold) {
-        plan.ledger.push({ containerId: c.id, replica: d.name, record });
+        // berth keeps it stopped from now on: starting it after failure-timeout is no failure.
+        plan.ledger.push({ containerId: c.id, replica: d.name, record: { ...record, stoppedByBerth: true } });
         const a = addressOf(ctx, c);
         if (a) plan.removeAddress.push({ kind: 'remove-address', ...ref(d.bundle, d.index), address: a, reason: 'its replica is stopped' });
         if (s.failureTimeoutMs > 0) plan.recheckAt = Math.min(plan.recheckAt ?? Infinity, at + s.failureTimeoutMs);

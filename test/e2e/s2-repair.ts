@@ -71,6 +71,7 @@ t.test('S2: killed replicas come back, failures counted, migration-threshold and
   await until('app-1 running again after failure-timeout', () => running('s2app-1'), 20_000, 250);
   t.ok(Date.now() - stoppedAt >= 9000, `started again ${Date.now() - stoppedAt} ms after the last failure (failure-timeout=10s)`);
   await until('failures forgotten', async () => (await failuresOf('s2app-1')) === 0, 5000);
+  t.ok(log.some((l) => /^start s2app-1: its failures expired \(failure-timeout\): started again$/.test(l)), 'started again, and that is not counted as a failure');
   t.ok(loAddresses().includes('127.0.1.152'), 'its address is back');
 
   step('invalid');

@@ -34,7 +34,7 @@ t.test('S8: bad input to the reconciler changes nothing', async (t) => {
   n.scope.addLoopbackAddress('127.0.1.161');
   n.writeCib([{ id: 's8addr', replicas: 1, start: '127.0.1.161' }]);
   const plan = await n.berth('plan', '--json');
-  t.equal(plan.code, 0, 'nothing berth can do');
+  t.equal(plan.code, 2, 'plan: error, a replica cannot run');
   t.match(JSON.parse(plan.out).problems, [{ code: 'ADDRESS_IN_USE', value: '127.0.1.161', message: /already on lo \(label lo:bt\d+\) and berth did not add it/ }]);
   const held = await n.berth('apply');
   t.equal(held.code, 1);
