@@ -22,6 +22,12 @@ The live CIB (in the store: --store URL or $BERTH_STORE; default file:///var/lib
   cluster cib-push FILE [diff-against=ORIG] [--config]
                                         push a CIB, or only the changes ORIG -> FILE
   (the editing commands above change the live CIB when -f is not given)
+Running bundles on this node (a real Docker engine; see docs/reconciler.md):
+  plan [--json]                         what would change (exit 0 converged, 1 changes pending)
+  apply [--wait]                        one pass: create, start, stop, replace, remove
+  status [--json] [--watch]             bundles, replicas, addresses, health, failures
+  controller                            the daemon: level-triggered passes on every change
+  (desired state: the live CIB, or --cib FILE; --node NAME, --state-dir DIR)
 CIB files:
   cib validate FILE [--json]            schema and semantic checks
   cib convert FILE --to json|xml [-o OUT]

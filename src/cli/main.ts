@@ -6,7 +6,7 @@ import { HELP, helpFor } from './help';
 import { renderProblems } from './render';
 
 /** Flags that take a value as the next word (`-f FILE`, `-o OUT`, `--to json`). */
-const VALUE_FLAGS = new Set(['f', 'o', 'output', 'to', 'format', 'store', 'source', 'interval', 'node', 'listen', 'authkey', 'timeout', 'agent', 'name']);
+const VALUE_FLAGS = new Set(['f', 'o', 'output', 'to', 'format', 'store', 'source', 'interval', 'node', 'listen', 'authkey', 'timeout', 'agent', 'name', 'cib', 'state-dir', 'stop-timeout', 'group']);
 const SHORT: Record<string, string> = { h: 'help', o: 'o', f: 'file' };
 
 export function parseArgv(argv: string[]): { words: string[]; flags: Flags } {
@@ -68,6 +68,10 @@ const routes: Route[] = [
   { path: ['constraint', 'config'], load: () => require('./edit-commands').constraintConfigCmd },
   { path: ['cluster', 'cib'], load: () => require('./cluster-commands').clusterCibCmd, help: () => require('./cluster-commands').clusterCibHelp },
   { path: ['cluster', 'cib-push'], load: () => require('./cluster-commands').clusterCibPushCmd, help: () => require('./cluster-commands').clusterCibPushHelp },
+  { path: ['plan'], load: () => require('./runtime-commands').planCmd, help: () => require('./runtime-commands').planHelp },
+  { path: ['apply'], load: () => require('./runtime-commands').applyCmd, help: () => require('./runtime-commands').applyHelp },
+  { path: ['status'], load: () => require('./runtime-commands').statusCmd, help: () => require('./runtime-commands').statusHelp },
+  { path: ['controller'], load: () => require('./runtime-commands').controllerCmd, help: () => require('./runtime-commands').controllerHelp },
   { path: ['cib', 'validate'], load: () => require('./cib-commands').validateCmd },
   { path: ['cib', 'convert'], load: () => require('./cib-commands').convertCmd },
   { path: ['cib', 'diff'], load: () => require('../commands/cib-diff').runDiff, help: () => require('../commands/cib-diff').diffHelp },
