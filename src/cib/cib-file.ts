@@ -61,47 +61,135 @@ export function writeFileAtomic(file: string, text: string): void {
   } catch { /* some filesystems refuse fsync on directories; the rename is still atomic */ }
 }
 
-const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+// The lock on a file: `.<name>.lock` beside it, holding the owner's pid. Safe against kill -9:
+// the lock file appears with its pid already in it (written to a temp file, then hard-linked into
+// place), a dead owner's lock is taken over, and only by whoever holds a second lock,
+// `.<name>.lock.reclaim`, so two waiters never both enter.
 
-function pidAlive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
-/**
- * Run `fn` holding an exclusive lock on `file` (a sibling `.lock` file created with O_EXCL and
- * holding our pid). A lock whose owner died is taken over. Gives up after `timeoutMs`.
- */
-export function withFileLock<T>(file: string, fn: () => T, timeoutMs = Number(process.env.BERTH_LOCK_TIMEOUT_MS ?? 15000)): T {
-  const lock = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.lock`);
-  const deadline = Date.now() + timeoutMs;
-  let wait = 1;
-  for (;;) {
+let lockSeq = 0;
+/** An empty lock file this old was left by a withFileLock writer killed right after creating it. */
+const EMPTY_LOCK_STALE_MS = 2000;
+
+interface LockOwner {
+  pid: number | null; // null: empty or not a pid
+  ino: number;
+  ageMs: number;
+}
+
+function lockOwner(lock: string): LockOwner | null {
+  try {
+    const st = fs.statSync(lock);
+    const text = fs.readFileSync(lock, 'utf8').trim();
+    return { pid: /^[1-9][0-9]*$/.test(text) ? Number(text) : null, ino: st.ino, ageMs: Date.now() - st.mtimeMs };
+  } catch {
+    return null; // gone meanwhile
+  }
+}
+
+const isStale = (o: LockOwner) => (o.pid === null ? o.ageMs > EMPTY_LOCK_STALE_MS : !pidAlive(o.pid));
+
+/** Creates `lock` holding our pid, or returns false when it exists. */
+function createLock(lock: string): boolean {
+  const tmp = `${lock}.${process.pid}.${Date.now()}${lockSeq++}.tmp`;
+  fs.writeFileSync(tmp, String(process.pid), { flag: 'wx' });
+  try {
+    fs.linkSync(tmp, lock);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw e;
+    // No hard links on this filesystem: O_EXCL, as withFileLock does.
     try {
       const fd = fs.openSync(lock, 'wx', 0o644);
       fs.writeSync(fd, String(process.pid));
       fs.closeSync(fd);
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new BerthError([problem('FILE_WRITE_FAILED', { path: lock, message: `cannot create lock '${lock}': ${(e as Error).message}` })]);
-      }
-      let owner = NaN;
-      try { owner = Number(fs.readFileSync(lock, 'utf8')); } catch { continue; }
-      if (Number.isInteger(owner) && owner > 0 && !pidAlive(owner)) {
-        // Stale lock of a dead process: remove it only if it is still the same one.
-        try { if (Number(fs.readFileSync(lock, 'utf8')) === owner) fs.unlinkSync(lock); } catch { /* raced */ }
-        continue;
-      }
-      if (Date.now() > deadline) {
-        throw new BerthError([problem('FILE_LOCKED', { path: file, value: String(owner), message: `'${file}' is locked by process ${owner} (${lock}); gave up after ${timeoutMs} ms` })]);
-      }
-      sleep(wait);
-      wait = Math.min(wait * 2, 50);
+      return true;
+    } catch (e2) {
+      if ((e2 as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw e2;
     }
+  } finally {
+    fs.rmSync(tmp, { force: true });
   }
+}
+
+function removeIfOurs(lock: string): void {
+  if (lockOwner(lock)?.pid === process.pid) fs.rmSync(lock, { force: true });
+}
+
+/** Removes the dead owner's lock `seen`, unless another waiter is already at it. */
+function reclaim(lock: string, seen: LockOwner): void {
+  const guard = `${lock}.reclaim`;
+  if (!createLock(guard)) {
+    const holder = lockOwner(guard);
+    if (holder && isStale(holder) && holder.ageMs > EMPTY_LOCK_STALE_MS) fs.rmSync(guard, { force: true });
+    return;
+  }
+  try {
+    // Under the guard nobody else removes the dead lock, so no new lock can appear in its place.
+    const now = lockOwner(lock);
+    if (now && now.ino === seen.ino && isStale(now)) fs.rmSync(lock, { force: true });
+  } finally {
+    removeIfOurs(guard);
+  }
+}
+
+const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/** The lock's path, the timeout (BERTH_LOCK_TIMEOUT_MS, default 15 s) and one attempt to take it. */
+function lockAttempt(file: string) {
+  const lock = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.lock`);
+  const fromEnv = Number(process.env.BERTH_LOCK_TIMEOUT_MS);
+  const timeoutMs = Number.isFinite(fromEnv) && fromEnv > 0 ? fromEnv : 15000;
+  const deadline = Date.now() + timeoutMs;
+  /** true: taken; false: wait and try again; throws when it is time to give up. */
+  const attempt = (): boolean => {
+    let created: boolean;
+    try {
+      created = createLock(lock);
+    } catch (e) {
+      throw new BerthError([problem('FILE_WRITE_FAILED', { path: lock, message: `cannot create lock '${lock}': ${(e as Error).message}` })]);
+    }
+    if (created) return true;
+    const owner = lockOwner(lock);
+    if (owner && isStale(owner)) reclaim(lock, owner);
+    else if (Date.now() > deadline) {
+      const who = owner?.pid ?? 'unknown';
+      throw new BerthError([problem('FILE_LOCKED', { path: file, value: String(who), message: `'${file}' is locked by process ${who} (${lock}); gave up after ${timeoutMs} ms` })]);
+    }
+    return false;
+  };
+  return { lock, attempt };
+}
+
+/** Run `fn` holding the lock on `file` (synchronous: the CLI's edits). */
+export function withFileLock<T>(file: string, fn: () => T): T {
+  const { lock, attempt } = lockAttempt(file);
+  for (let wait = 1; !attempt(); wait = Math.min(wait * 2, 50)) sleep(wait);
   try {
     return fn();
   } finally {
-    try { fs.unlinkSync(lock); } catch { /* gone */ }
+    removeIfOurs(lock);
+  }
+}
+
+/** Run `fn` (synchronous: the critical section never awaits) holding the lock on `file`, waiting without blocking the event loop. */
+export async function withFileLockAsync<T>(file: string, fn: () => T): Promise<T> {
+  const { lock, attempt } = lockAttempt(file);
+  for (let wait = 1; !attempt(); wait = Math.min(wait * 2, 50)) await new Promise((r) => setTimeout(r, wait));
+  try {
+    return fn();
+  } finally {
+    removeIfOurs(lock);
   }
 }

@@ -3,6 +3,11 @@
 //
 // Terms: a demand is what one bundle asks for; a placement is (bundle, index, node); an unplaced
 // replica is reported with why, never forced onto a node.
+import type { Cib } from '../cib/cib';
+import { XmlElement, child, elements } from '../cib/xml';
+import { Problem, warning } from '../errors/registry';
+import { containerOf, replicaCount } from '../validate/bundle-rules';
+import { isTrue, type PlacementNode } from './nodes';
 
 export interface BundleDemand {
   bundle: string;
@@ -34,7 +39,7 @@ export interface PlacementResult {
  * Places every replica of every runnable demand on `nodes`. `current` (where replicas run now)
  * keeps a replica on its node while that node still has room, so a pass never moves what runs.
  */
-export function placeReplicas(demands: readonly BundleDemand[], nodes: readonly string[], current: readonly Placement[] = []): PlacementResult {
+function placeOnNodes(demands: readonly BundleDemand[], nodes: readonly string[], current: readonly Placement[] = []): PlacementResult {
   const placements: Placement[] = [];
   const unplaced: Unplaced[] = [];
   const nodeSet = new Set(nodes);
@@ -77,4 +82,552 @@ export function placeReplicas(demands: readonly BundleDemand[], nodes: readonly 
     for (const [index, node] of [...where].sort((a, b) => a[0] - b[0])) placements.push({ bundle: d.bundle, index, node });
   }
   return { placements, unplaced };
+}
+
+// ---- the cluster form: placeReplicas({ bundles, nodes, current, constraints, now }) ----
+//
+// Pacemaker 2.1.5's assignment of bundle containers (pcmk__bundle_allocate ->
+// pcmk__assign_instances -> pcmk__primitive_assign), on berth's data, as named steps:
+//   1. scores    each bundle's score on each node: symmetric-cluster base 0, plus every
+//                rsc_location that applies (±INFINITY saturates as Pacemaker's pcmk__add_scores)
+//   2. order     bundles by priority; a bundle's replicas: those running on an allowed node first,
+//                then those running on a node that cannot take them, then by index
+//   3. keep      each running replica stays on its node while that node is the best it can get
+//                (stickiness counts) and holds fewer than `optimal` (replicas / usable nodes) of
+//                the bundle: as few moves as possible without piling up on one node
+//   4. place     every other replica goes to the best node: highest score (stickiness counts on
+//                the node it runs on), then fewest replicas placed there (all bundles), then the
+//                node it runs on, then node name; never beyond replicas-per-host, never below 0
+//   5. report    what could not go anywhere is unplaced, with the reason
+// test/scheduler/crm-simulate.ts compares the outcome with the real crm_simulate.
+
+export type { NodeState, PlacementNode } from './nodes';
+
+/** Pacemaker's INFINITY: scores saturate at ±1000000. */
+export const INFINITY = 1_000_000;
+
+/** Pacemaker's char2score: integers (clamped), [+-]INFINITY; undefined when not a score. */
+export function parseScore(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const t = text.trim();
+  if (/^[+]?INFINITY$/i.test(t)) return INFINITY;
+  if (/^-INFINITY$/i.test(t)) return -INFINITY;
+  if (!/^[+-]?[0-9]+$/.test(t)) return undefined;
+  return Math.max(-INFINITY, Math.min(INFINITY, Number(t)));
+}
+
+/** Pacemaker's pcmk__add_scores: -INFINITY wins over everything, then +INFINITY, else a clamped sum. */
+export function addScores(a: number, b: number): number {
+  if (a <= -INFINITY || b <= -INFINITY) return -INFINITY;
+  if (a >= INFINITY || b >= INFINITY) return INFINITY;
+  return Math.max(-INFINITY, Math.min(INFINITY, a + b));
+}
+
+/** Replica *i* of bundle *B* is named `B-i` (bundles.md); placements are keyed by that name. */
+export const replicaName = (bundle: string, index: number) => `${bundle}-${index}`;
+
+export interface BundlePlacement {
+  id: string;
+  replicas: number;
+  /** most replicas of this bundle on one node (default 1) */
+  replicasPerHost: number;
+  /** false when the bundle must not run (target-role=Stopped, stop-all-resources): no placements */
+  runnable: boolean;
+  /** false (is-managed=false, maintenance): running replicas stay where they are, none is placed */
+  managed?: boolean;
+  /** resource-stickiness: added to a running replica's score on its own node (default 0) */
+  stickiness?: number;
+  /** bundles are placed by priority, higher first, then in the order given (default 0) */
+  priority?: number;
+}
+
+/** Where a replica runs now, as observed. */
+export interface RunningReplica {
+  bundle: string;
+  index: number;
+  node: string;
+  /** its last operation failed: it is not kept in place ahead of the others */
+  failed?: boolean;
+}
+
+export type AttributeOperation = 'lt' | 'gt' | 'lte' | 'gte' | 'eq' | 'ne' | 'defined' | 'not_defined';
+
+export type RuleExpression =
+  | { kind: 'attribute'; id: string; attribute: string; operation: AttributeOperation; value?: string; type?: 'string' | 'integer' | 'number' | 'version' }
+  | { kind: 'date'; id: string; operation: 'in_range' | 'gt' | 'lt'; start?: string; end?: string }
+  | { kind: 'rule'; rule: LocationRule }
+  /** something berth does not evaluate (date_spec, durations, ...): it never passes */
+  | { kind: 'unsupported'; id: string; what: string };
+
+export interface LocationRule {
+  id: string;
+  /** the score, or the node attribute that holds it (score-attribute) */
+  score: number | { attribute: string };
+  booleanOp: 'and' | 'or';
+  expressions: RuleExpression[];
+}
+
+/** An rsc_location for one bundle: a score on one node, or rules scored on every node they match. */
+export type LocationConstraint =
+  | { id: string; bundle: string; node: string; score: number }
+  | { id: string; bundle: string; rules: LocationRule[] };
+
+export interface ClusterPlacementInput {
+  bundles: readonly BundlePlacement[];
+  nodes: readonly PlacementNode[];
+  current?: readonly RunningReplica[];
+  constraints?: readonly LocationConstraint[];
+  /** symmetric-cluster (default true); false: a bundle runs only where a constraint allows it */
+  symmetric?: boolean;
+  /** the clock for date expressions in location rules; without it they never pass */
+  now?: Date | number;
+}
+
+export type UnplacedCode = 'no-node' | 'banned' | 'capacity';
+
+export interface UnplacedReplica {
+  replica: string;
+  bundle: string;
+  index: number;
+  code: UnplacedCode;
+  reason: string;
+}
+
+export interface ClusterPlacementResult {
+  /** replica name (`B-i`) → node, in bundle order then index */
+  placements: Map<string, string>;
+  unplaced: UnplacedReplica[];
+}
+
+/**
+ * Places every replica of every runnable bundle on the nodes that may take it. The cluster form
+ * (one object) is Pacemaker's algorithm, described above; the positional form is the original
+ * single-node placement, kept as it was for its callers.
+ */
+export function placeReplicas(input: ClusterPlacementInput): ClusterPlacementResult;
+export function placeReplicas(demands: readonly BundleDemand[], nodes: readonly string[], current?: readonly Placement[]): PlacementResult;
+export function placeReplicas(
+  a: ClusterPlacementInput | readonly BundleDemand[],
+  nodes: readonly string[] = [],
+  current: readonly Placement[] = [],
+): ClusterPlacementResult | PlacementResult {
+  return 'bundles' in a ? placeCluster(a) : placeOnNodes(a, nodes, current);
+}
+
+interface Running {
+  node: string;
+  failed: boolean;
+}
+
+interface Instance {
+  index: number;
+  name: string;
+  running?: Running;
+}
+
+const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+function placeCluster(input: ClusterPlacementInput): ClusterPlacementResult {
+  const nodes = [...input.nodes].sort((a, b) => byName(a.name, b.name));
+  const known = new Map(nodes.map((n) => [n.name, n]));
+  const usable = nodes.filter((n) => n.state === 'online').map((n) => n.name);
+  const now = input.now === undefined ? undefined : typeof input.now === 'number' ? input.now : input.now.getTime();
+  const symmetric = input.symmetric ?? true;
+
+  // A replica runs where it was observed, unless that node is down (its containers are gone, or
+  // will be once it is fenced). The first report of a replica wins.
+  const running = new Map<string, Running>();
+  for (const c of input.current ?? []) {
+    const name = replicaName(c.bundle, c.index);
+    if (running.has(name) || known.get(c.node)?.state === undefined || known.get(c.node)!.state === 'offline') continue;
+    running.set(name, { node: c.node, failed: !!c.failed });
+  }
+
+  const load = new Map<string, number>(nodes.map((n) => [n.name, 0]));
+  const placed = new Map<string, Map<number, string>>();
+  const unplaced: UnplacedReplica[] = [];
+  const order = input.bundles.map((b, i) => ({ b, i })).sort((x, y) => (y.b.priority ?? 0) - (x.b.priority ?? 0) || x.i - y.i).map((x) => x.b);
+
+  for (const bundle of order) {
+    if (!bundle.runnable || bundle.replicas <= 0) continue;
+    const where = new Map<number, string>();
+    placed.set(bundle.id, where);
+    const instances: Instance[] = Array.from({ length: bundle.replicas }, (_, index) => {
+      const name = replicaName(bundle.id, index);
+      const r = running.get(name);
+      return r ? { index, name, running: r } : { index, name };
+    });
+    if (bundle.managed === false) {
+      for (const inst of instances) if (inst.running) { where.set(inst.index, inst.running.node); bump(load, inst.running.node); }
+      continue;
+    }
+    const scores = bundleScores(bundle.id, nodes, input.constraints ?? [], symmetric, now);
+    assignInstances(bundle, instances, scores, usable, load, where, unplaced, nodes);
+  }
+
+  const placements = new Map<string, string>();
+  for (const b of input.bundles) {
+    const where = placed.get(b.id);
+    if (where) for (const [index, node] of [...where].sort((x, y) => x[0] - y[0])) placements.set(replicaName(b.id, index), node);
+  }
+  const rank = new Map(input.bundles.map((b, i) => [b.id, i]));
+  unplaced.sort((x, y) => (rank.get(x.bundle) ?? 0) - (rank.get(y.bundle) ?? 0) || x.index - y.index);
+  return { placements, unplaced };
+}
+
+const bump = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
+
+/** Step 1: the bundle's score on each node; undefined: not allowed there (asymmetric cluster). */
+function bundleScores(bundle: string, nodes: readonly PlacementNode[], constraints: readonly LocationConstraint[], symmetric: boolean, now: number | undefined): Map<string, number | undefined> {
+  const scores = new Map<string, number | undefined>(nodes.map((n) => [n.name, symmetric ? 0 : undefined]));
+  const add = (node: string, score: number) => {
+    if (!scores.has(node)) return;
+    scores.set(node, addScores(scores.get(node) ?? 0, score));
+  };
+  for (const c of constraints) {
+    if (c.bundle !== bundle) continue;
+    if ('node' in c) { add(c.node, c.score); continue; }
+    for (const rule of c.rules) {
+      for (const n of nodes) {
+        const attrs = nodeAttributes(n);
+        if (!rulePasses(rule, attrs, now)) continue;
+        const score = typeof rule.score === 'number' ? rule.score : parseScore(attrs[rule.score.attribute]) ?? 0;
+        add(n.name, score);
+      }
+    }
+  }
+  return scores;
+}
+
+function nodeAttributes(n: PlacementNode): Record<string, string> {
+  return { ...(n.attributes ?? {}), '#uname': n.name, '#id': n.id ?? n.name, '#kind': 'cluster' };
+}
+
+/** Pacemaker's pe_test_rule: and/or over the expressions; an empty rule passes. */
+export function rulePasses(rule: LocationRule, attrs: Record<string, string>, now: number | undefined): boolean {
+  if (!rule.expressions.length) return true;
+  const test = (e: RuleExpression): boolean => {
+    switch (e.kind) {
+      case 'attribute': return attributePasses(e, attrs[e.attribute]);
+      case 'date': return datePasses(e, now);
+      case 'rule': return rulePasses(e.rule, attrs, now);
+      case 'unsupported': return false;
+    }
+  };
+  return rule.booleanOp === 'or' ? rule.expressions.some(test) : rule.expressions.every(test);
+}
+
+function attributePasses(e: Extract<RuleExpression, { kind: 'attribute' }>, actual: string | undefined): boolean {
+  if (e.operation === 'defined') return actual !== undefined;
+  if (e.operation === 'not_defined') return actual === undefined;
+  if (actual === undefined || e.value === undefined) return e.operation === 'ne';
+  const numeric = (s: string) => (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s.trim()) ? Number(s) : undefined);
+  let type = e.type;
+  if (!type) type = ['lt', 'gt', 'lte', 'gte'].includes(e.operation) && numeric(actual) !== undefined && numeric(e.value) !== undefined ? 'number' : 'string';
+  let cmp: number;
+  if (type === 'integer' || type === 'number') {
+    const a = type === 'integer' ? parseInt(actual, 10) : numeric(actual);
+    const b = type === 'integer' ? parseInt(e.value, 10) : numeric(e.value);
+    if (a === undefined || b === undefined || Number.isNaN(a) || Number.isNaN(b)) return e.operation === 'ne';
+    cmp = a - b;
+  } else if (type === 'version') {
+    const pa = actual.split('.').map((x) => parseInt(x, 10) || 0);
+    const pb = e.value.split('.').map((x) => parseInt(x, 10) || 0);
+    cmp = 0;
+    for (let i = 0; i < Math.max(pa.length, pb.length) && !cmp; i++) cmp = (pa[i] ?? 0) - (pb[i] ?? 0);
+  } else {
+    // Pacemaker compares strings case-insensitively.
+    cmp = byName(actual.toLowerCase(), e.value.toLowerCase());
+  }
+  switch (e.operation) {
+    case 'eq': return cmp === 0;
+    case 'ne': return cmp !== 0;
+    case 'lt': return cmp < 0;
+    case 'lte': return cmp <= 0;
+    case 'gt': return cmp > 0;
+    case 'gte': return cmp >= 0;
+  }
+}
+
+/** Pacemaker's ISO 8601 forms: `2024-01-01`, `2024-01-01 12:00:00`, `...T12:00:00Z`, with an offset; no zone means UTC here. */
+export function parseRuleDate(text: string): number | undefined {
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?\s*(Z|[+-]\d{2}:?\d{2})?$/.exec(text.trim());
+  if (!m) return undefined;
+  const zone = m[7] === undefined || m[7] === 'Z' ? 'Z' : m[7].length === 5 ? `${m[7].slice(0, 3)}:${m[7].slice(3)}` : m[7];
+  const t = Date.parse(`${m[1]}-${m[2]}-${m[3]}T${m[4] ?? '00'}:${m[5] ?? '00'}:${m[6] ?? '00'}${zone}`);
+  return Number.isNaN(t) ? undefined : t;
+}
+
+function datePasses(e: Extract<RuleExpression, { kind: 'date' }>, now: number | undefined): boolean {
+  if (now === undefined) return false;
+  const start = e.start === undefined ? undefined : parseRuleDate(e.start);
+  const end = e.end === undefined ? undefined : parseRuleDate(e.end);
+  if ((e.start !== undefined && start === undefined) || (e.end !== undefined && end === undefined)) return false;
+  switch (e.operation) {
+    case 'gt': return start !== undefined && now > start;
+    case 'lt': return end !== undefined && now < end;
+    case 'in_range': return (start !== undefined || end !== undefined) && (start === undefined || now >= start) && (end === undefined || now <= end);
+  }
+}
+
+/** Steps 2-5 for one bundle. */
+function assignInstances(
+  bundle: BundlePlacement,
+  instances: Instance[],
+  scores: Map<string, number | undefined>,
+  usable: readonly string[],
+  load: Map<string, number>,
+  where: Map<number, string>,
+  unplaced: UnplacedReplica[],
+  nodes: readonly PlacementNode[],
+): void {
+  const perHost = Math.max(1, bundle.replicasPerHost);
+  const stickiness = bundle.stickiness ?? 0;
+  const score = (n: string) => scores.get(n);
+  const allowedUsable = usable.filter((n) => score(n) !== undefined);
+  // Pacemaker counts usable nodes whatever their score when it computes the fair share.
+  const optimal = Math.max(1, allowedUsable.length ? Math.floor(bundle.replicas / allowedUsable.length) : 0);
+  const count = new Map<string, number>();
+
+  // Step 2 (pcmk__cmp_instance): running on an allowed node, running, running where it can
+  // stay, not failed, then index; Array.prototype.sort is stable.
+  const disallowed = (i: Instance) => (i.running && ((score(i.running.node) ?? -1) < 0) ? 1 : 0);
+  const inactive = (i: Instance) => (i.running ? 0 : 1);
+  const stranded = (i: Instance) => (i.running && !usable.includes(i.running.node) ? 1 : 0);
+  const failed = (i: Instance) => (i.running?.failed ? 1 : 0);
+  const sorted = [...instances].sort((a, b) => disallowed(a) - disallowed(b) || inactive(a) - inactive(b) || stranded(a) - stranded(b) || failed(a) - failed(b) || a.index - b.index);
+
+  // The instance's score on each node it may take now: the bundle's, plus stickiness where it
+  // runs; a node already holding replicas-per-host of the bundle is out.
+  const weights = (inst: Instance): Map<string, number> => {
+    const w = new Map<string, number>();
+    for (const n of allowedUsable) {
+      let s = score(n)!;
+      if (inst.running?.node === n && stickiness >= 1) s = addScores(s, stickiness);
+      if ((count.get(n) ?? 0) >= perHost) s = -INFINITY;
+      w.set(n, s);
+    }
+    return w;
+  };
+  // pcmk__sort_nodes: score, then fewest placed, then the node it runs on, then name.
+  const best = (inst: Instance, w: Map<string, number>): string | undefined => {
+    let top: string | undefined;
+    for (const n of allowedUsable) {
+      if (top === undefined) { top = n; continue; }
+      const d = w.get(n)! - w.get(top)!;
+      const l = (load.get(n) ?? 0) - (load.get(top) ?? 0);
+      if (d > 0 || (d === 0 && (l < 0 || (l === 0 && inst.running?.node === n && inst.running.node !== top)))) top = n;
+    }
+    return top;
+  };
+  const assign = (inst: Instance, node: string) => {
+    where.set(inst.index, node);
+    bump(count, node);
+    bump(load, node);
+  };
+
+  // Step 3: keep running replicas in place, up to the fair share per node.
+  for (const inst of sorted) {
+    if (where.size >= bundle.replicas) break;
+    const r = inst.running;
+    if (!r || r.failed || !usable.includes(r.node) || (score(r.node) ?? -1) < 0 || (count.get(r.node) ?? 0) >= optimal) continue;
+    const w = weights(inst);
+    const top = best(inst, w);
+    if (top !== undefined && w.get(r.node)! >= 0 && w.get(r.node)! >= w.get(top)!) assign(inst, r.node);
+  }
+
+  // Step 4: everything else to the best node.
+  for (const inst of sorted) {
+    if (where.has(inst.index)) continue;
+    const w = weights(inst);
+    let chosen = best(inst, w);
+    if (chosen === undefined || w.get(chosen)! < 0) {
+      unplaced.push(unplacedReplica(bundle, inst, scores, usable, nodes));
+      continue;
+    }
+    // A positive best score shared by the node the replica runs on: it stays (pcmk__primitive_assign).
+    const r = inst.running;
+    if (r && w.get(chosen)! > 0 && w.get(r.node) === w.get(chosen)) chosen = r.node;
+    assign(inst, chosen);
+  }
+}
+
+/** Step 5: why no node could take the replica. */
+function unplacedReplica(bundle: BundlePlacement, inst: Instance, scores: Map<string, number | undefined>, usable: readonly string[], nodes: readonly PlacementNode[]): UnplacedReplica {
+  const base = { replica: inst.name, bundle: bundle.id, index: inst.index };
+  if (!usable.length) {
+    const states = nodes.map((n) => `${n.name} ${n.state}`).join(', ');
+    return { ...base, code: 'no-node', reason: nodes.length ? `no node can run replicas (${states})` : 'no node can run replicas (no nodes)' };
+  }
+  const open = usable.filter((n) => (scores.get(n) ?? -1) >= 0);
+  if (!open.length) {
+    const why = usable.map((n) => `${n} ${scores.get(n) === undefined ? 'not allowed' : scores.get(n)! <= -INFINITY ? '-INFINITY' : scores.get(n)}`).join(', ');
+    return { ...base, code: 'banned', reason: `location constraints ban bundle ${bundle.id} from every node that can run replicas (${why})` };
+  }
+  const perHost = Math.max(1, bundle.replicasPerHost);
+  return {
+    ...base,
+    code: 'capacity',
+    reason: `replicas-per-host=${perHost} on ${open.length} node${open.length === 1 ? '' : 's'} that can run bundle ${bundle.id} (${open.join(', ')}) leaves room for ${perHost * open.length} of ${bundle.replicas} replicas`,
+  };
+}
+
+/** What a placement changes against what runs: Nomad's buckets, for reports and tests. */
+export interface PlacementChanges {
+  keep: { replica: string; node: string }[];
+  start: { replica: string; node: string }[];
+  move: { replica: string; from: string; to: string }[];
+  stop: { replica: string; node: string }[];
+}
+
+export function placementChanges(current: readonly RunningReplica[], placements: ReadonlyMap<string, string>): PlacementChanges {
+  const out: PlacementChanges = { keep: [], start: [], move: [], stop: [] };
+  const now = new Map<string, string[]>();
+  for (const c of current) {
+    const name = replicaName(c.bundle, c.index);
+    now.set(name, [...(now.get(name) ?? []), c.node]);
+  }
+  for (const [replica, node] of placements) {
+    const at = now.get(replica) ?? [];
+    const from = at.includes(node) ? node : at[0];
+    if (from === node) out.keep.push({ replica, node });
+    else if (from !== undefined) out.move.push({ replica, from, to: node });
+    else out.start.push({ replica, node });
+    // A replica seen on several nodes keeps one copy at most.
+    for (const other of at) if (other !== from) out.stop.push({ replica, node: other });
+  }
+  for (const [replica, at] of now) if (!placements.has(replica)) for (const node of at) out.stop.push({ replica, node });
+  return out;
+}
+
+// ---- reading placement's configuration from a CIB ----
+
+export interface PlacementConfig {
+  bundles: BundlePlacement[];
+  constraints: LocationConstraint[];
+  symmetric: boolean;
+  /** parts of the configuration placement cannot honour (unsupported rule parts, ...), as warnings */
+  problems: Problem[];
+}
+
+function clusterProperty(cib: Cib, name: string): string | undefined {
+  const crm = child(child(cib, 'configuration') ?? cib, 'crm_config');
+  for (const set of crm ? elements(crm, 'cluster_property_set') : []) {
+    for (const p of elements(set, 'nvpair')) if (p.attrs.name === name) return p.attrs.value;
+  }
+  return undefined;
+}
+
+/** A meta attribute as Pacemaker resolves it: the first set naming it (rule-less sets only). */
+function metaOf(e: XmlElement | undefined, name: string): string | undefined {
+  for (const set of e ? elements(e, 'meta_attributes') : []) {
+    if (child(set, 'rule')) continue;
+    for (const p of elements(set, 'nvpair')) if (p.attrs.name === name) return p.attrs.value;
+  }
+  return undefined;
+}
+
+const FALSE = (v: string | undefined) => v !== undefined && ['false', 'off', 'no', 'n', '0'].includes(v.toLowerCase());
+
+/**
+ * What placement needs from a CIB: each bundle's demand and stickiness (bundle meta, else
+ * rsc_defaults), the rsc_location constraints on bundles (by id, rsc-pattern or resource set),
+ * and symmetric-cluster. Nodes and their states are separate (nodes.ts): liveness is observed.
+ */
+export function readPlacementConfig(cib: Cib): PlacementConfig {
+  const conf = child(cib, 'configuration');
+  const resources = conf && child(conf, 'resources');
+  const defaults = conf && child(conf, 'rsc_defaults');
+  const problems: Problem[] = [];
+  const maintenance = isTrue(clusterProperty(cib, 'maintenance-mode'));
+  const stopAll = isTrue(clusterProperty(cib, 'stop-all-resources'));
+  const symmetric = !FALSE(clusterProperty(cib, 'symmetric-cluster'));
+  const bundles: BundlePlacement[] = [];
+  for (const b of resources ? elements(resources, 'bundle') : []) {
+    const container = containerOf(b);
+    if (!container || b.attrs.id === undefined) continue;
+    const meta = (name: string) => metaOf(b, name) ?? metaOf(defaults, name);
+    const rph = container.attrs['replicas-per-host'];
+    const role = meta('target-role');
+    bundles.push({
+      id: b.attrs.id,
+      replicas: replicaCount(container),
+      replicasPerHost: rph !== undefined && /^[0-9]+$/.test(rph) && Number(rph) >= 1 ? Number(rph) : 1,
+      runnable: !stopAll && (role === undefined || role.toLowerCase() !== 'stopped'),
+      managed: !maintenance && !FALSE(meta('is-managed')) && !isTrue(meta('maintenance')),
+      stickiness: parseScore(meta('resource-stickiness')) ?? 0,
+      priority: parseScore(meta('priority')) ?? 0,
+    });
+  }
+  const ids = new Set(bundles.map((b) => b.id));
+  const constraints: LocationConstraint[] = [];
+  const section = conf && child(conf, 'constraints');
+  for (const c of section ? elements(section, 'rsc_location') : []) {
+    const id = c.attrs.id ?? '';
+    // A role other than Started is about promotion, not about where containers run.
+    if (c.attrs.role !== undefined && !/^started$/i.test(c.attrs.role)) continue;
+    const targets = locationTargets(c, ids, problems);
+    if (!targets.length) continue;
+    if (c.attrs.node !== undefined) {
+      const score = parseScore(c.attrs.score);
+      if (score === undefined) {
+        problems.push(warning('SCORE_INVALID', { path: `rsc_location[@id='${id}']/@score`, value: c.attrs.score ?? '', allowed: 'an integer or [+-]INFINITY', message: `location constraint '${id}' has no valid score; placement ignores it` }));
+        continue;
+      }
+      for (const bundle of targets) constraints.push({ id, bundle, node: c.attrs.node, score });
+      continue;
+    }
+    const rules = elements(c, 'rule').filter((r) => r.attrs.role === undefined || /^started$/i.test(r.attrs.role)).map((r) => readRule(r, problems));
+    if (rules.length) for (const bundle of targets) constraints.push({ id, bundle, rules });
+  }
+  return { bundles, constraints, symmetric, problems };
+}
+
+function locationTargets(c: XmlElement, bundles: Set<string>, problems: Problem[]): string[] {
+  if (c.attrs.rsc !== undefined) return bundles.has(c.attrs.rsc) ? [c.attrs.rsc] : [];
+  if (c.attrs['rsc-pattern'] !== undefined) {
+    let re: RegExp;
+    try {
+      re = new RegExp(c.attrs['rsc-pattern']);
+    } catch {
+      problems.push(warning('CONSTRAINT_INVALID', { path: `rsc_location[@id='${c.attrs.id}']/@rsc-pattern`, value: c.attrs['rsc-pattern'], message: `location constraint '${c.attrs.id}': rsc-pattern is not a regular expression berth can read; placement ignores it` }));
+      return [];
+    }
+    return [...bundles].filter((b) => re.test(b));
+  }
+  const refs: string[] = [];
+  for (const set of elements(c, 'resource_set')) for (const r of elements(set, 'resource_ref')) if (r.attrs.id !== undefined && bundles.has(r.attrs.id)) refs.push(r.attrs.id);
+  return refs;
+}
+
+const ATTRIBUTE_OPERATIONS = new Set(['lt', 'gt', 'lte', 'gte', 'eq', 'ne', 'defined', 'not_defined']);
+
+function readRule(r: XmlElement, problems: Problem[]): LocationRule {
+  const id = r.attrs.id ?? '';
+  const unsupported = (eid: string, what: string): RuleExpression => {
+    problems.push(warning('CONSTRAINT_INVALID', { path: `rule[@id='${id}']`, value: eid, message: `rule '${id}': berth does not evaluate ${what}; that part never matches` }));
+    return { kind: 'unsupported', id: eid, what };
+  };
+  const expressions: RuleExpression[] = [];
+  for (const e of elements(r)) {
+    const eid = e.attrs.id ?? '';
+    if (e.tag === 'rule') expressions.push({ kind: 'rule', rule: readRule(e, problems) });
+    else if (e.tag === 'expression') {
+      const op = e.attrs.operation ?? '';
+      if (!ATTRIBUTE_OPERATIONS.has(op) || e.attrs.attribute === undefined) { expressions.push(unsupported(eid, `expression operation '${op}'`)); continue; }
+      if (e.attrs['value-source'] !== undefined && e.attrs['value-source'] !== 'literal') { expressions.push(unsupported(eid, `value-source='${e.attrs['value-source']}'`)); continue; }
+      const type = e.attrs.type;
+      const known = type === undefined || type === 'string' || type === 'integer' || type === 'number' || type === 'version';
+      if (!known) { expressions.push(unsupported(eid, `expression type '${type}'`)); continue; }
+      expressions.push({ kind: 'attribute', id: eid, attribute: e.attrs.attribute, operation: op as AttributeOperation, ...(e.attrs.value !== undefined ? { value: e.attrs.value } : {}), ...(type ? { type: type as 'string' } : {}) });
+    } else if (e.tag === 'date_expression') {
+      const op = e.attrs.operation ?? 'in_range';
+      if ((op !== 'in_range' && op !== 'gt' && op !== 'lt') || child(e, 'duration') || child(e, 'date_spec')) { expressions.push(unsupported(eid, `date_expression operation '${op}' with date_spec or duration`)); continue; }
+      expressions.push({ kind: 'date', id: eid, operation: op, ...(e.attrs.start !== undefined ? { start: e.attrs.start } : {}), ...(e.attrs.end !== undefined ? { end: e.attrs.end } : {}) });
+    } else {
+      expressions.push(unsupported(eid, `<${e.tag}>`));
+    }
+  }
+  const score = r.attrs['score-attribute'] !== undefined ? { attribute: r.attrs['score-attribute'] } : parseScore(r.attrs.score) ?? 0;
+  return { id, score, booleanOp: r.attrs['boolean-op'] === 'or' ? 'or' : 'and', expressions };
 }

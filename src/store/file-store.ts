@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { EMPTY_CIB_XML, parseCib } from '../cib/cib';
-import { maxCibBytes, readTextFile, withFileLock, writeFileAtomic } from '../cib/cib-file';
+import { maxCibBytes, pidAlive, readTextFile, withFileLockAsync, writeFileAtomic } from '../cib/cib-file';
 import { BerthError, Problem, ProblemCode, problem } from '../errors/registry';
 import { CasResult, CibStore, StoredCib } from './store';
 
@@ -94,15 +94,6 @@ export const emptyStoredCib = (): StoredCib => ({ text: EMPTY_CIB_XML, revision:
 
 // ---- the file store ----
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** The stored text and its revision; null when the file (or its directory) does not exist. */
 function readStored(file: string, what: string): StoredCib | null {
   try {
@@ -156,7 +147,7 @@ export class FileStore implements CibStore {
   async compareAndSwap(expected: string | null, text: string): Promise<CasResult> {
     const revision = checkCibToWrite(text, this.url, this.checked); // the revision is the text's hash
     this.makeDir(this.dir);
-    return withFileLock(this.file, () => {
+    return withFileLockAsync(this.file, () => {
       this.sweepTempFiles();
       const current = this.readCib();
       if (current.revision !== expected) return { ok: false, current };
@@ -182,8 +173,8 @@ export class FileStore implements CibStore {
       lastPrint = print;
       let cib: StoredCib;
       try {
-        const found = readStored(this.file, 'CIB file');
-        if (found?.revision === lastRevision || (!found && lastRevision === null)) return;
+        const found = this.readStoredCib();
+        if ((found?.revision ?? null) === lastRevision) return;
         lastRevision = found?.revision ?? null;
         cib = found ? this.checkedCib(found) : emptyStoredCib();
       } catch (e) {
@@ -229,7 +220,7 @@ export class FileStore implements CibStore {
   async compareAndSwapKey(key: string, expected: string | null, text: string): Promise<CasResult> {
     const file = this.keyFile(key);
     this.makeDir(this.keysDir);
-    return withFileLock(file, () => {
+    return withFileLockAsync(file, () => {
       const current = readStored(file, 'store key file') ?? { text: '', revision: null };
       if (current.revision !== expected) return { ok: false, current };
       if (current.text !== text || current.revision === null) writeFileAtomic(file, text);
@@ -244,15 +235,19 @@ export class FileStore implements CibStore {
   // ---- inside ----
 
   private readCib(): StoredCib {
-    let found: StoredCib | null;
+    const found = this.readStoredCib();
+    return found ? this.checkedCib(found) : emptyStoredCib();
+  }
+
+  /** cib.xml as stored, not yet checked to be a CIB; null when there is none. */
+  private readStoredCib(): StoredCib | null {
     try {
-      found = readStored(this.file, 'CIB file');
+      return readStored(this.file, 'CIB file');
     } catch (e) {
       // Not UTF-8 is content that is not a CIB; an unreadable or too large file keeps its own code.
       if (e instanceof BerthError && e.problems[0]?.code === 'FILE_NOT_UTF8') throw corruptStore(this.file, this.url, e.problems);
       throw e;
     }
-    return found ? this.checkedCib(found) : emptyStoredCib();
   }
 
   private checkedCib(found: StoredCib): StoredCib {

@@ -1,7 +1,8 @@
 // For store tests that need real processes: a real etcd (Debian etcd-server) on free loopback
 // ports with its own data directory, stopped and removed at t.teardown (and at process exit, if
-// the test process dies first); and the store code bundled into one file that `node -e` child
-// processes can require (they are the "other process" that writes, or the writer killed -9).
+// the test process dies first); the store code bundled into one file that `node -e` child
+// processes can require (they are the "other process" that writes, or the writer killed -9); and
+// private temp directories.
 import { spawn, spawnSync, ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -59,12 +60,30 @@ async function healthy(clientUrl: string, proc: ChildProcess, log: string): Prom
   throw new Error(`etcd did not become healthy within ${HEALTH_TIMEOUT_MS} ms:\n${fs.readFileSync(log, 'utf8').slice(-3000)}`);
 }
 
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** A temp directory named after this process, so a later run can remove it if we die first. */
+function ownTempDir(kind: string): string {
+  for (const name of fs.readdirSync(os.tmpdir())) {
+    const pid = new RegExp(`^berth-${kind}-(\\d+)-`).exec(name)?.[1];
+    if (pid && !pidAlive(Number(pid))) fs.rmSync(path.join(os.tmpdir(), name), { recursive: true, force: true });
+  }
+  return fs.mkdtempSync(path.join(os.tmpdir(), `berth-${kind}-${process.pid}-`));
+}
+
 const exitOf = (p: ChildProcess) => new Promise<void>((r) => (p.exitCode !== null || p.signalCode !== null ? r() : p.once('exit', () => r())));
 
 /** Starts a one-member etcd on 127.0.0.1 and waits until /health says true. */
 export async function startEtcd(t: Test): Promise<TestEtcd> {
   ensureEtcdInstalled();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-etcd-'));
+  const dir = ownTempDir('etcd');
   const log = path.join(dir, 'etcd.log');
   let proc: ChildProcess | undefined;
   let clientPort = 0;
@@ -86,6 +105,10 @@ export async function startEtcd(t: Test): Promise<TestEtcd> {
       '--log-level', 'warn',
     ], { stdio: ['ignore', out, out] });
     fs.closeSync(out);
+    // If this test process dies without its teardown (killed, timed out), etcd must not outlive it.
+    // (etcd is recognised by its data directory in /proc/PID/cmdline, never by a pid alone.)
+    const isOurs = `grep -qF -- '${dir}' /proc/${proc.pid}/cmdline 2>/dev/null`;
+    spawn('sh', ['-c', `while kill -0 ${process.pid} 2>/dev/null && ${isOurs}; do sleep 1; done; ${isOurs} && kill -9 ${proc.pid}; true`], { stdio: 'ignore', detached: true }).unref();
     await healthy(client, proc, log);
   };
   const killNow = () => {
@@ -160,6 +183,18 @@ export async function etcdGet(endpoint: string, key: string): Promise<Buffer | n
   return j.kvs?.length ? Buffer.from(j.kvs[0].value ?? '', 'base64') : null;
 }
 
+/**
+ * A fresh directory of its own (with `files` in it), removed at teardown. Not t.testdir: its path
+ * comes from the test's name, so two runs of the suite at once (a shared checkout) would write
+ * into each other's fixtures, and these tests run writers that must not be disturbed.
+ */
+export function privateDir(t: Test, files: Record<string, string> = {}): string {
+  const dir = ownTempDir('store-test');
+  for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
 let bundled: string | undefined;
 
 /**
@@ -171,7 +206,7 @@ export function storeBundleForChildren(): string {
   if (bundled) return bundled;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { buildSync } = require('esbuild') as typeof import('esbuild');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-store-bundle-'));
+  const dir = ownTempDir('store-bundle');
   const file = path.join(dir, 'store.js');
   buildSync({
     stdin: {

@@ -11,7 +11,7 @@ import { BerthError } from '../../src/errors/registry';
 import { STORE_KEY_INVALID } from '../../src/store/file-store';
 import { openStore } from '../../src/store/open';
 import { CibStore, StoredCib } from '../../src/store/store';
-import { etcdGet, etcdPut, startEtcd, storeBundleForChildren, TestEtcd } from '../helpers/etcd';
+import { etcdGet, etcdPut, privateDir, startEtcd, storeBundleForChildren, TestEtcd } from '../helpers/etcd';
 
 /** One empty store location of a backend, and raw access to what it holds. */
 interface Place {
@@ -33,7 +33,7 @@ const backends: Backend[] = [
   {
     name: 'file store',
     async place(t) {
-      const dir = path.join(t.testdir({}), 'store'); // does not exist yet: made on the first write
+      const dir = path.join(privateDir(t), 'store'); // does not exist yet: made on the first write
       const file = path.join(dir, 'cib.xml');
       return {
         url: dir,

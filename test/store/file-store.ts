@@ -9,7 +9,7 @@ import { el, serializeXml } from '../../src/cib/xml';
 import { BerthError } from '../../src/errors/registry';
 import { FileStore, STORE_KEY_INVALID } from '../../src/store/file-store';
 import { StoredCib } from '../../src/store/store';
-import { storeBundleForChildren } from '../helpers/etcd';
+import { privateDir, storeBundleForChildren } from '../helpers/etcd';
 
 const codesOf = async (p: Promise<unknown>) => {
   try {
@@ -39,26 +39,30 @@ const fs = require('fs');
 const [a, b] = [fs.readFileSync(process.env.A, 'utf8'), fs.readFileSync(process.env.B, 'utf8')];
 const store = new m.FileStore(process.env.DIR);
 (async () => {
-  for (let n = 0; ; n++) {
+  for (let said = false; ;) {
     const cur = await store.read();
     const r = await store.compareAndSwap(cur.revision, cur.text === a ? b : a);
-    if (r.ok && n === 0) process.stdout.write('writing\\n');
+    if (r.ok && !said) { said = true; process.stdout.write('writing\\n'); }
   }
 })().catch((e) => { console.error(e.stack || String(e)); process.exit(1); });
 `;
 
 t.test('kill -9 in the middle of writes never leaves a torn cib.xml', async (t) => {
-  const fixtures = t.testdir({ 'a.xml': padded(2), 'b.xml': padded(3) });
+  const fixtures = privateDir(t, { 'a.xml': padded(2), 'b.xml': padded(3) });
   const dir = path.join(fixtures, 'store');
   const store = new FileStore(dir);
   t.teardown(() => store.close());
   t.ok((await store.compareAndSwap(null, padded(2))).ok);
   const env = { ...process.env, BUNDLE: storeBundleForChildren(), DIR: dir, A: path.join(fixtures, 'a.xml'), B: path.join(fixtures, 'b.xml') };
   let hitMidWrite = 0;
+  const running = new Set<ReturnType<typeof spawn>>();
+  t.teardown(() => { for (const c of running) c.kill('SIGKILL'); });
   // Two lanes of writers (so one starts while the other writes), 10 kills each.
   const lane = async (name: string) => {
     for (let round = 0; round < 10; round++) {
       const child = spawn(process.execPath, ['-e', WRITE_FOREVER], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      running.add(child);
+      child.once('exit', () => running.delete(child));
       let err = '';
       child.stderr.on('data', (d) => (err += d));
       const exited = new Promise((r) => child.once('exit', r));
@@ -83,7 +87,7 @@ t.test('kill -9 in the middle of writes never leaves a torn cib.xml', async (t) 
 });
 
 t.test('a watch sees the directory made later by another writer, and the CIB removed', async (t) => {
-  const dir = path.join(t.testdir({}), 'later', 'store');
+  const dir = path.join(privateDir(t), 'later', 'store');
   const watcher = new FileStore(dir, { pollMs: 50 });
   t.teardown(() => watcher.close());
   const changes: StoredCib[] = [];
@@ -106,7 +110,7 @@ t.test('a watch sees the directory made later by another writer, and the CIB rem
 });
 
 t.test('files: cib.xml in the directory, side keys in keys/, nothing before the first write', async (t) => {
-  const dir = path.join(t.testdir({}), 'store');
+  const dir = path.join(privateDir(t), 'store');
   const store = new FileStore(dir);
   t.equal(store.url, `file://${dir}`);
   await store.read();
@@ -121,15 +125,36 @@ t.test('files: cib.xml in the directory, side keys in keys/, nothing before the 
   for (const key of bad) t.same(await codesOf(store.compareAndSwapKey(key, null, 'v')), [STORE_KEY_INVALID], JSON.stringify(key));
 });
 
+t.test("the lock: a dead owner's or an abandoned empty lock is taken over; a live one is waited for", async (t) => {
+  const saved = process.env.BERTH_LOCK_TIMEOUT_MS;
+  process.env.BERTH_LOCK_TIMEOUT_MS = '300';
+  t.teardown(() => { if (saved === undefined) delete process.env.BERTH_LOCK_TIMEOUT_MS; else process.env.BERTH_LOCK_TIMEOUT_MS = saved; });
+  const old = new Date(Date.now() - 60_000);
+  const cases: [string, string, Date | undefined, string][] = [
+    ['a dead process', '999999', undefined, 'ok'],
+    ['an empty lock of a writer killed right after creating it', '', old, 'ok'],
+    ['a live process (this one)', String(process.pid), undefined, 'FILE_LOCKED'],
+    ['an empty lock being written just now', '', undefined, 'FILE_LOCKED'],
+  ];
+  for (const [what, content, mtime, want] of cases) {
+    const dir = privateDir(t, { 'cib.xml': EMPTY_CIB_XML, '.cib.xml.lock': content });
+    if (mtime) fs.utimesSync(path.join(dir, '.cib.xml.lock'), mtime, mtime);
+    const store = new FileStore(dir);
+    const cur = await store.read();
+    t.same(await codesOf(store.compareAndSwap(cur.revision, EMPTY_CIB_XML.replace('epoch="1"', 'epoch="2"'))), [want], what);
+    t.same(fs.readdirSync(dir).filter((f) => f !== 'cib.xml'), want === 'ok' ? [] : ['.cib.xml.lock'], `${what}: lock files left`);
+  }
+});
+
 t.test('a store directory that cannot be made is a clean error', async (t) => {
-  const root = t.testdir({ plain: 'a file' });
+  const root = privateDir(t, { plain: 'a file' });
   const store = new FileStore(path.join(root, 'plain', 'store'));
   t.same(await codesOf(store.compareAndSwap(null, EMPTY_CIB_XML)), ['FILE_WRITE_FAILED']);
   t.same(await codesOf(store.read()), ['ok'], 'reads as empty: nothing there');
 });
 
 t.test('a CIB over the size limit is refused before it is written', async (t) => {
-  const store = new FileStore(path.join(t.testdir({}), 'store'));
+  const store = new FileStore(path.join(privateDir(t), 'store'));
   const saved = process.env.BERTH_MAX_CIB_BYTES;
   process.env.BERTH_MAX_CIB_BYTES = '1000';
   t.teardown(() => { if (saved === undefined) delete process.env.BERTH_MAX_CIB_BYTES; else process.env.BERTH_MAX_CIB_BYTES = saved; });

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { BerthError } from '../../src/errors/registry';
 import { EtcdStore } from '../../src/store/etcd-store';
 import { FileStore } from '../../src/store/file-store';
+import { privateDir } from '../helpers/etcd';
 import { DEFAULT_STORE_URL, STORE_URL_FORMS, StoreLocation, openStore, parseStoreUrl } from '../../src/store/open';
 
 const parsed = (url: string): StoreLocation | { code: string; value?: string; allowed?: string } => {
@@ -53,7 +54,7 @@ t.test('anything else is refused, naming the URL and the allowed forms', async (
 t.test('openStore: the argument, else BERTH_STORE, else the default; opening touches nothing', async (t) => {
   const saved = process.env.BERTH_STORE;
   t.teardown(() => { if (saved === undefined) delete process.env.BERTH_STORE; else process.env.BERTH_STORE = saved; });
-  const dir = t.testdir({});
+  const dir = privateDir(t);
   process.env.BERTH_STORE = 'etcd://127.0.0.1:1/from-env';
   const fromArg = openStore(path.join(dir, 'a'));
   t.ok(fromArg instanceof FileStore);

@@ -1,0 +1,294 @@
+#!/usr/bin/env node
+// Golden placement fixtures made by the REAL Pacemaker scheduler, and pcs node-edit fixtures.
+//
+//     node scripts/crm-simulate-fixtures.mjs            # all cases
+//     node scripts/crm-simulate-fixtures.mjs standby    # only cases whose name contains a filter
+//
+// Needs, on PATH: crm_simulate and cibadmin (Debian pacemaker-cli-utils 2.1.5) and pcs 0.11.5.
+//
+// Placement cases (test/fixtures/crm_simulate/<NN-name>/):
+//   1. the configuration is built from `cibadmin --empty` plus <node id uname/> entries (what
+//      Pacemaker's controller writes when members join) and stonith-enabled=false, then edited
+//      with the real `pcs -f` (bundle create, constraints, defaults, node standby, ...);
+//   2. <status> is written here: a node_state per node (online: in_ccm/crmd online, joined;
+//      offline: cleanly down) and, for replicas that "run", a successful start of
+//      `<bundle>-docker-<i>` (and of its `<bundle>-ip-<address>`) on their node. The ops carry no
+//      op-digest, so Pacemaker also restarts them ("due to resource definition change"): that
+//      does not change where they run;
+//   3. the real crm_simulate runs on it (stderr must be empty), `--set-datetime T` when the case
+//      has a clock: `--simulate` as crm_simulate.txt (for people), `--simulate --output-as=xml` as
+//      crm_simulate.xml (what the test reads: node states, where each replica runs before and
+//      after), and `--run --show-scores` as scores.txt (why).
+// test/scheduler/crm-simulate.ts reads both and compares berth's placement with Pacemaker's.
+//
+// pcs node cases (test/fixtures/crm_simulate/pcs-node/<NN-name>/): input.xml, the argv of
+// `pcs -f FILE node ...`, its exit code and stderr, and expected.xml (the file afterwards).
+// test/scheduler/multi-node.ts runs berth's nodeStandby/nodeUnstandby on the same input.
+//
+// Deterministic: nothing depends on the clock or on the temp path.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const OUT = path.resolve(HERE, '..', 'test', 'fixtures', 'crm_simulate');
+const filters = process.argv.slice(2);
+const ENV = { ...process.env, LC_ALL: 'C.UTF-8', LANG: 'C.UTF-8', TZ: 'UTC' };
+delete ENV.CIB_file;
+delete ENV.CIB_shadow;
+
+function run(cmd, args) {
+  const r = spawnSync(cmd, args, { env: ENV, encoding: 'utf8', timeout: 120_000, maxBuffer: 64 << 20 });
+  if (r.error) {
+    console.error(`crm-simulate-fixtures: cannot run '${cmd}': ${r.error.code === 'ENOENT' ? 'not on PATH' : r.error.message}`);
+    process.exit(2);
+  }
+  return r;
+}
+
+const version = (cmd, args) => (run(cmd, args).stdout.split('\n')[0] || '').trim();
+const TOOLS = {
+  crm_simulate: version('crm_simulate', ['--version']),
+  pcs: version('pcs', ['--version']),
+};
+if (!/Pacemaker 2\.1\.5/.test(TOOLS.crm_simulate) || TOOLS.pcs !== '0.11.5') {
+  console.error(`crm-simulate-fixtures: these fixtures are recorded with Pacemaker 2.1.5 and pcs 0.11.5; found '${TOOLS.crm_simulate}', pcs '${TOOLS.pcs}'`);
+  process.exit(2);
+}
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-crm-simulate-'));
+process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
+
+// ---- building a CIB ----
+
+function baseCib(nodes) {
+  let xml = run('cibadmin', ['--empty']).stdout;
+  const nodeXml = Object.keys(nodes).map((n, i) => `      <node id="${i + 1}" uname="${n}"/>`).join('\n');
+  xml = xml.replace('<nodes/>', `<nodes>\n${nodeXml}\n    </nodes>`);
+  xml = xml.replace('<crm_config/>', `<crm_config>
+      <cluster_property_set id="cib-bootstrap-options">
+        <nvpair id="cib-bootstrap-options-stonith-enabled" name="stonith-enabled" value="false"/>
+      </cluster_property_set>
+    </crm_config>`);
+  // Quorum as a running cluster of these nodes has it; crm_simulate reads it from here.
+  return xml.replace('<cib ', '<cib have-quorum="1" ');
+}
+
+function pcs(file, argv) {
+  const r = run('pcs', ['-f', file, ...argv]);
+  if (r.status !== 0) throw new Error(`pcs ${argv.join(' ')} failed: ${r.stderr}`);
+}
+
+function ipv4Add(start, n) {
+  const v = start.split('.').reduce((a, p) => a * 256 + Number(p), 0) + n;
+  return [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join('.');
+}
+
+const op = (rsc, node) =>
+  `<lrm_rsc_op id="${rsc}_last_0" operation_key="${rsc}_start_0" operation="start" crm-debug-origin="berth-fixture" crm_feature_set="3.16.1" transition-key="1:0:0:00000000-0000-0000-0000-000000000000" transition-magic="0:0;1:0:0:00000000-0000-0000-0000-000000000000" exit-reason="" on_node="${node}" call-id="1" rc-code="0" op-status="0" interval="0" last-rc-change="1700000000" exec-time="0" queue-time="0"/>`;
+
+function statusXml(xml, c) {
+  const names = Object.keys(c.nodes);
+  const starts = new Map(); // bundle id -> ip-range-start
+  for (const m of xml.matchAll(/<bundle id="([^"]+)">[\s\S]*?<\/bundle>/g)) {
+    const ip = /ip-range-start="([^"]+)"/.exec(m[0]);
+    if (ip) starts.set(m[1], ip[1]);
+  }
+  const states = names.map((n, i) => {
+    const id = i + 1;
+    const online = c.nodes[n] !== 'offline';
+    const attrs = online ? 'in_ccm="true" crmd="online" join="member" expected="member"' : 'in_ccm="false" crmd="offline" join="down" expected="down"';
+    const inner = [];
+    const transient = c.transient?.[n];
+    if (transient) {
+      const pairs = Object.entries(transient).map(([k, v]) => `          <nvpair id="status-${id}-${k}" name="${k}" value="${v}"/>`).join('\n');
+      inner.push(`      <transient_attributes id="${id}">\n        <instance_attributes id="status-${id}">\n${pairs}\n        </instance_attributes>\n      </transient_attributes>`);
+    }
+    const here = Object.entries(c.running ?? {}).filter(([, node]) => node === n).map(([replica]) => replica);
+    if (here.length) {
+      const rscs = [];
+      for (const replica of here) {
+        const m = /^(.*)-(\d+)$/.exec(replica);
+        const [bundle, index] = [m[1], Number(m[2])];
+        const start = starts.get(bundle);
+        if (start) {
+          const ip = `${bundle}-ip-${ipv4Add(start, index)}`;
+          rscs.push(`          <lrm_resource id="${ip}" class="ocf" provider="heartbeat" type="IPaddr2">\n            ${op(ip, n)}\n          </lrm_resource>`);
+        }
+        const docker = `${bundle}-docker-${index}`;
+        rscs.push(`          <lrm_resource id="${docker}" class="ocf" provider="heartbeat" type="docker">\n            ${op(docker, n)}\n          </lrm_resource>`);
+      }
+      inner.push(`      <lrm id="${id}">\n        <lrm_resources>\n${rscs.join('\n')}\n        </lrm_resources>\n      </lrm>`);
+    }
+    const open = `    <node_state id="${id}" uname="${n}" ${attrs} crm-debug-origin="berth-fixture"`;
+    return inner.length ? `${open}>\n${inner.join('\n')}\n    </node_state>` : `${open}/>`;
+  });
+  return xml.replace(/<status\/>|<status>[\s\S]*<\/status>/, `<status>\n${states.join('\n')}\n  </status>`);
+}
+
+// ---- the placement cases ----
+
+const N3 = { node1: 'online', node2: 'online', node3: 'online' };
+const bundle = (id, replicas, perHost, { ip = '192.168.122.131', network = [], extra = [] } = {}) => [
+  'resource', 'bundle', 'create', id, 'container', 'docker', `image=registry.example.com/${id}:1`, `replicas=${replicas}`, `replicas-per-host=${perHost}`,
+  'network', `ip-range-start=${ip}`, ...network, 'port-map', 'port=80', ...extra,
+];
+
+const CASES = [
+  { name: 'spread-three-nodes', description: 'three replicas, one per host, over three nodes', nodes: N3, pcs: [bundle('web', 3, 1)] },
+  { name: 'spread-six-per-host-two', description: 'six replicas, two per host: two on each node, round robin', nodes: N3, pcs: [bundle('web', 6, 2)] },
+  { name: 'per-host-two-uneven', description: 'four replicas, two per host on three nodes: the fourth goes to the node first by name', nodes: N3, pcs: [bundle('web', 4, 2)] },
+  { name: 'more-replicas-than-capacity', description: 'five replicas, one per host, three nodes: two cannot be placed', nodes: N3, pcs: [bundle('web', 5, 1)] },
+  { name: 'standby-node', description: 'node2 in standby (pcs node standby): it gets nothing', nodes: N3, pcs: [bundle('web', 3, 2), ['node', 'standby', 'node2']] },
+  { name: 'offline-node', description: 'node3 offline: one replica per host leaves one replica unplaced', nodes: { ...N3, node3: 'offline' }, pcs: [bundle('web', 3, 1)] },
+  { name: 'standby-moves-running', description: 'replicas run on all three nodes; node2 goes to standby: its replica moves to the least loaded node', nodes: N3, pcs: [bundle('web', 3, 2), ['node', 'standby', 'node2']], running: { 'web-0': 'node1', 'web-1': 'node2', 'web-2': 'node3' } },
+  { name: 'node-returns-no-stickiness', description: 'node3 was down so node1 ran two replicas; node3 is back and stickiness is 0: one replica moves to it (rebalance)', nodes: N3, pcs: [bundle('web', 3, 2)], running: { 'web-0': 'node1', 'web-1': 'node2', 'web-2': 'node1' } },
+  { name: 'node-returns-sticky-bundle', description: 'as node-returns-no-stickiness with resource-stickiness=100 on the bundle: nothing moves', nodes: N3, pcs: [bundle('web', 3, 2, { extra: ['meta', 'resource-stickiness=100'] })], running: { 'web-0': 'node1', 'web-1': 'node2', 'web-2': 'node1' } },
+  { name: 'node-returns-sticky-defaults', description: 'as node-returns-no-stickiness with rsc_defaults resource-stickiness=1: nothing moves', nodes: N3, pcs: [bundle('web', 3, 2), ['resource', 'defaults', 'update', 'resource-stickiness=1']], running: { 'web-0': 'node1', 'web-1': 'node2', 'web-2': 'node1' } },
+  { name: 'prefers', description: 'prefers node3=50: the first replica goes there, the next by load then name', nodes: N3, pcs: [bundle('web', 2, 1), ['constraint', 'location', 'web', 'prefers', 'node3=50']] },
+  { name: 'prefers-infinity-two-per-host', description: 'prefers node2 (INFINITY), two per host: node2 fills up first', nodes: N3, pcs: [bundle('web', 3, 2), ['constraint', 'location', 'web', 'prefers', 'node2']] },
+  { name: 'avoids-infinity', description: 'avoids node1 (-INFINITY): never used, one replica unplaced', nodes: N3, pcs: [bundle('web', 3, 1), ['constraint', 'location', 'web', 'avoids', 'node1']] },
+  { name: 'avoids-finite', description: 'avoids node2=100 (score -100): a negative score also keeps replicas off the node', nodes: N3, pcs: [bundle('web', 3, 1), ['constraint', 'location', 'web', 'avoids', 'node2=100']] },
+  { name: 'ban-moves-running', description: 'a replica runs on node3, then avoids node3 (-INFINITY): it moves', nodes: N3, pcs: [bundle('web', 3, 2), ['constraint', 'location', 'web', 'avoids', 'node3']], running: { 'web-0': 'node1', 'web-1': 'node2', 'web-2': 'node3' } },
+  { name: 'stickiness-beats-weaker-prefers', description: 'stickiness 100 against prefers node3=50: running replicas stay', nodes: N3, pcs: [bundle('web', 2, 1, { extra: ['meta', 'resource-stickiness=100'] }), ['constraint', 'location', 'web', 'prefers', 'node3=50']], running: { 'web-0': 'node1', 'web-1': 'node2' } },
+  { name: 'stronger-prefers-beats-stickiness', description: 'stickiness 100 against prefers node3=200: one replica moves to node3', nodes: N3, pcs: [bundle('web', 2, 1, { extra: ['meta', 'resource-stickiness=100'] }), ['constraint', 'location', 'web', 'prefers', 'node3=200']], running: { 'web-0': 'node1', 'web-1': 'node2' } },
+  { name: 'stopped-bundle', description: 'target-role=Stopped (pcs resource disable): running replicas stop, none is placed', nodes: N3, pcs: [bundle('web', 3, 1), ['resource', 'disable', 'web']], running: { 'web-0': 'node1', 'web-1': 'node2' } },
+  { name: 'two-bundles-share-load', description: 'two bundles: the second starts on the nodes the first left empty', nodes: N3, pcs: [bundle('web', 2, 1), bundle('db', 2, 1, { ip: '192.168.122.151' })] },
+  { name: 'bundle-with-resource', description: 'a bundle with a resource inside (ip-range-start and control-port, as Pacemaker requires) and a standby node', nodes: N3, pcs: [bundle('web', 3, 1, { network: ['control-port=3121'] }), ['resource', 'create', 'web-httpd', 'ocf:heartbeat:apache', 'bundle', 'web'], ['node', 'standby', 'node1']] },
+  { name: 'asymmetric-cluster', description: 'symmetric-cluster=false: only nodes a constraint enables can run replicas', nodes: N3, pcs: [bundle('web', 3, 1), ['property', 'set', 'symmetric-cluster=false'], ['constraint', 'location', 'web', 'prefers', 'node2=10', 'node3=20']] },
+  { name: 'transient-standby', description: 'node3 standby as a transient attribute in <status> (crm_standby -l reboot) overrides the permanent standby=off', nodes: N3, pcs: [bundle('web', 3, 2), ['node', 'attribute', 'node3', 'standby=off']], transient: { node3: { standby: 'on' } } },
+  { name: 'running-high-index-over-capacity', description: 'four replicas, one per host, three nodes; replica 3 runs: it keeps its place and replica 2 is the one left out', nodes: N3, pcs: [bundle('web', 4, 1)], running: { 'web-3': 'node2' } },
+  { name: 'rule-uname', description: 'a location rule: score=500 where #uname eq node3', nodes: N3, pcs: [bundle('web', 2, 1), ['constraint', 'location', 'web', 'rule', 'score=500', '#uname', 'eq', 'node3']] },
+  { name: 'rule-date', description: 'a rule banning node1 after a date; crm_simulate runs at 2025-06-01 12:00 UTC', nodes: N3, pcs: [bundle('web', 3, 1), ['constraint', 'location', 'web', 'rule', 'score=-INFINITY', '#uname', 'eq', 'node1', 'and', 'date', 'gt', '2025-01-01']], now: '2025-06-01 12:00:00Z' },
+  { name: 'rule-date-not-yet', description: 'rule-date at 2024-06-01: the rule does not apply yet', nodes: N3, pcs: [bundle('web', 3, 1), ['constraint', 'location', 'web', 'rule', 'score=-INFINITY', '#uname', 'eq', 'node1', 'and', 'date', 'gt', '2025-01-01']], now: '2024-06-01 12:00:00Z' },
+  { name: 'all-nodes-down-but-one-standby', description: 'node1 offline, node2 offline, node3 standby: nothing can run', nodes: { node1: 'offline', node2: 'offline', node3: 'online' }, pcs: [bundle('web', 2, 1), ['node', 'standby', 'node3']] },
+  { name: 'failover-keeps-survivors', description: 'node2 fails (offline): its replica restarts on the least loaded survivor, the others stay put', nodes: { node1: 'online', node2: 'offline', node3: 'online', node4: 'online' }, pcs: [bundle('web', 3, 2)], running: { 'web-0': 'node1', 'web-1': 'node2', 'web-2': 'node3' } },
+  {
+    name: 'mixed-bundles-load',
+    description: 'bundles with and without ip-range-start: Pacemaker counts a replica with an address as two resources when it balances, berth as one replica',
+    nodes: N3,
+    pcs: [
+      bundle('app', 1, 1),
+      ['resource', 'bundle', 'create', 'cache', 'container', 'docker', 'image=registry.example.com/cache:1', 'replicas=1'],
+      ['resource', 'bundle', 'create', 'web', 'container', 'docker', 'image=registry.example.com/web:1', 'replicas=2'],
+    ],
+  },
+  { name: 'priority-first', description: 'db has priority=10: it is placed before web although web comes first in the CIB', nodes: N3, pcs: [bundle('web', 2, 1), bundle('db', 2, 1, { ip: '192.168.122.151', extra: ['meta', 'priority=10'] })] },
+  { name: 'unmanaged-stays', description: 'is-managed=false (pcs resource unmanage): replicas stay where they run, even on a standby node, and nothing starts', nodes: N3, pcs: [bundle('web', 3, 1), ['resource', 'unmanage', 'web'], ['node', 'standby', 'node2']], running: { 'web-0': 'node1', 'web-1': 'node2' } },
+];
+
+function makeCase(c, i) {
+  const dir = path.join(OUT, `${String(i + 1).padStart(2, '0')}-${c.name}`);
+  const file = path.join(tmp, `${c.name}.xml`);
+  fs.writeFileSync(file, baseCib(c.nodes));
+  for (const argv of c.pcs) pcs(file, argv);
+  const cib = statusXml(fs.readFileSync(file, 'utf8'), c);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'cib.xml'), cib);
+  const dt = c.now ? ['--set-datetime', c.now] : [];
+  const runs = {
+    'crm_simulate.txt': ['--xml-file', 'cib.xml', '--simulate', ...dt],
+    'crm_simulate.xml': ['--xml-file', 'cib.xml', '--simulate', '--output-as=xml', ...dt],
+    'scores.txt': ['--xml-file', 'cib.xml', '--run', '--show-scores', ...dt],
+  };
+  for (const [out, args] of Object.entries(runs)) {
+    const r = spawnSync('crm_simulate', args, { cwd: dir, env: ENV, encoding: 'utf8' });
+    if (r.status !== 0 || r.stderr.trim()) throw new Error(`${c.name}: crm_simulate exit ${r.status}: ${r.stderr}`);
+    fs.writeFileSync(path.join(dir, out), r.stdout);
+  }
+  const info = {
+    name: c.name,
+    description: c.description,
+    tools: { crm_simulate: TOOLS.crm_simulate, pcs: TOOLS.pcs },
+    pcs: c.pcs.map((a) => ['pcs', '-f', 'cib.xml', ...a].join(' ')),
+    nodes: c.nodes,
+    ...(c.transient ? { transient: c.transient } : {}),
+    ...(c.running ? { running: c.running } : {}),
+    ...(c.now ? { now: c.now } : {}),
+    crm_simulate: Object.fromEntries(Object.entries(runs).map(([out, args]) => [out, ['crm_simulate', ...args]])),
+  };
+  fs.writeFileSync(path.join(dir, 'case.json'), JSON.stringify(info, null, 2) + '\n');
+  console.log(`${path.basename(dir)}`);
+}
+
+// ---- the pcs node cases ----
+
+const PCS_INPUT = `<cib crm_feature_set="3.16.1" validate-with="pacemaker-3.9" epoch="5" num_updates="0" admin_epoch="0">
+  <configuration>
+    <crm_config/>
+    <nodes>
+      <node id="1" uname="node1"/>
+      <node id="2" uname="node2">
+        <utilization id="nodes-2-utilization">
+          <nvpair id="nodes-2-utilization-cpu" name="cpu" value="4"/>
+        </utilization>
+      </node>
+      <node id="3" uname="node3">
+        <instance_attributes id="nodes-3">
+          <nvpair id="nodes-3-rack" name="rack" value="r1"/>
+        </instance_attributes>
+      </node>
+      <node id="4" uname="node4">
+        <instance_attributes id="nodes-4">
+          <nvpair id="nodes-4-standby" name="standby" value="off"/>
+        </instance_attributes>
+      </node>
+    </nodes>
+    <resources>
+      <primitive id="nodes-1" class="ocf" provider="heartbeat" type="Dummy"/>
+    </resources>
+    <constraints/>
+  </configuration>
+  <status>
+    <node_state id="3" uname="node3" in_ccm="true" crmd="online" join="member" expected="member">
+      <transient_attributes id="3">
+        <instance_attributes id="status-3">
+          <nvpair id="status-3-standby" name="standby" value="on"/>
+        </instance_attributes>
+      </transient_attributes>
+    </node_state>
+  </status>
+</cib>
+`;
+
+const STANDBY_ALL = PCS_INPUT.replace('<node id="1" uname="node1"/>', `<node id="1" uname="node1">
+        <instance_attributes id="nodes-1-1">
+          <nvpair id="nodes-1-1-standby" name="standby" value="on"/>
+        </instance_attributes>
+      </node>`);
+
+const PCS_CASES = [
+  { name: 'standby-bare-node', description: 'a node without attributes; the set id nodes-1 is taken by a resource', argv: ['node', 'standby', 'node1'] },
+  { name: 'standby-after-utilization', description: 'the new set goes after the utilization set', argv: ['node', 'standby', 'node2'] },
+  { name: 'standby-existing-set', description: 'the first instance_attributes set gets the nvpair', argv: ['node', 'standby', 'node3'] },
+  { name: 'standby-off-to-on', description: 'standby=off becomes on in place', argv: ['node', 'standby', 'node4'] },
+  { name: 'standby-several', description: 'several nodes at once', argv: ['node', 'standby', 'node1', 'node2'] },
+  { name: 'standby-all', description: '--all', argv: ['node', 'standby', '--all'] },
+  { name: 'standby-twice', description: 'already in standby: nothing changes', input: STANDBY_ALL, argv: ['node', 'standby', 'node1'] },
+  { name: 'unstandby', description: 'the nvpair goes, the emptied set stays', input: STANDBY_ALL, argv: ['node', 'unstandby', 'node1'] },
+  { name: 'unstandby-bare-node', description: 'nothing to remove: no empty set is added', argv: ['node', 'unstandby', 'node1'] },
+  { name: 'unstandby-all', description: '--all removes permanent standby only (node3 keeps its transient standby)', input: STANDBY_ALL, argv: ['node', 'unstandby', '--all'] },
+  { name: 'standby-unknown-nodes', description: 'unknown nodes: all reported, nothing changed', argv: ['node', 'standby', 'node1', 'nodeX', 'nodeY'] },
+  { name: 'standby-all-and-node', description: '--all with a node list', argv: ['node', 'standby', '--all', 'node1'] },
+  { name: 'standby-no-node', description: 'no node under -f', argv: ['node', 'standby'] },
+];
+
+function makePcsCase(c, i) {
+  const dir = path.join(OUT, 'pcs-node', `${String(i + 1).padStart(2, '0')}-${c.name}`);
+  fs.mkdirSync(dir, { recursive: true });
+  const input = c.input ?? PCS_INPUT;
+  const file = path.join(tmp, `pcs-${c.name}.xml`);
+  fs.writeFileSync(file, input);
+  const r = run('pcs', ['-f', file, ...c.argv]);
+  fs.writeFileSync(path.join(dir, 'input.xml'), input);
+  fs.writeFileSync(path.join(dir, 'expected.xml'), fs.readFileSync(file, 'utf8'));
+  const info = { name: c.name, description: c.description, tool: `pcs ${TOOLS.pcs} / ${TOOLS.crm_simulate.replace('Pacemaker ', 'Pacemaker ')}`, argv: c.argv, exit: r.status, stdout: r.stdout, stderr: r.stderr };
+  fs.writeFileSync(path.join(dir, 'case.json'), JSON.stringify(info, null, 2) + '\n');
+  console.log(`pcs-node/${path.basename(dir)}`);
+}
+
+const wanted = (name) => !filters.length || filters.some((f) => name.includes(f));
+CASES.forEach((c, i) => wanted(c.name) && makeCase(c, i));
+PCS_CASES.forEach((c, i) => wanted(c.name) && makePcsCase(c, i));

@@ -1,0 +1,141 @@
+// berth's placement against the real Pacemaker 2.1.5 scheduler, case by case, on the fixtures that
+// crm_simulate made (test/fixtures/crm_simulate, see the README there). The input to berth comes
+// from the same files: nodes and standby from cib.xml (readNodes), online/offline as Pacemaker saw
+// the nodes, running replicas from crm_simulate's cluster_status, bundles and constraints from
+// cib.xml (readPlacementConfig). The expected placement is crm_simulate's revised_cluster_status.
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseCib } from '../../src/cib/cib';
+import { XmlElement, child, elements, parseXml } from '../../src/cib/xml';
+import { nodeStates, readNodes } from '../../src/scheduler/nodes';
+import { RunningReplica, parseRuleDate, placeReplicas, readPlacementConfig, replicaName } from '../../src/scheduler/placement';
+
+const dir = path.join(__dirname, '..', 'fixtures', 'crm_simulate');
+const cases = fs.readdirSync(dir).filter((d) => /^\d\d-/.test(d) && fs.existsSync(path.join(dir, d, 'case.json'))).sort();
+const hasCrmSimulate = spawnSync('crm_simulate', ['--version']).status === 0;
+
+/**
+ * Where berth places differently from Pacemaker on purpose: the case, why, and berth's own
+ * placement (asserted, so the difference cannot drift). Every other case must match exactly.
+ */
+const DIFFERENCES: Record<string, { why: string; berth: Record<string, string> }> = {
+  'mixed-bundles-load': {
+    why:
+      'balanced spread counts replicas. Pacemaker counts resources (num_resources): a replica with ' +
+      'ip-range-start is two (container + IPaddr2), one with a resource inside three (+ the remote ' +
+      'connection), so node1 running app-0 and its address looks busier than node2 running cache-0 ' +
+      'and web-1 goes to node2. In berth a replica and its address are one unit; every node holds ' +
+      'one replica, so the tie goes by node name to node1.',
+    berth: { 'app-0': 'node1', 'cache-0': 'node2', 'web-0': 'node3', 'web-1': 'node1' },
+  },
+};
+
+interface PacemakerView {
+  /** name → online, standby (member nodes only; guest nodes of bundles are not berth's nodes) */
+  nodes: Map<string, { online: boolean; standby: boolean }>;
+  /** replica name (B-i) → node, for every container resource that is active */
+  replicas: Map<string, string>;
+}
+
+/** One of crm_simulate's XML status sections. */
+function pacemakerView(status: XmlElement): PacemakerView {
+  const nodes = new Map<string, { online: boolean; standby: boolean }>();
+  for (const n of elements(child(status, 'nodes')!, 'node')) {
+    if (n.attrs.type !== 'member') continue;
+    nodes.set(n.attrs.name, { online: n.attrs.online === 'true', standby: n.attrs.standby === 'true' });
+  }
+  const replicas = new Map<string, string>();
+  for (const b of elements(child(status, 'resources')!, 'bundle')) {
+    for (const r of elements(b, 'replica')) {
+      const docker = elements(r, 'resource').find((x) => x.attrs.id === `${b.attrs.id}-docker-${r.attrs.id}`);
+      if (!docker || docker.attrs.active !== 'true') continue;
+      const on = elements(docker, 'node');
+      if (on.length !== 1) throw new Error(`${docker.attrs.id} runs on ${on.length} nodes`);
+      replicas.set(replicaName(b.attrs.id, Number(r.attrs.id)), on[0].attrs.name);
+    }
+  }
+  return { nodes, replicas };
+}
+
+const sortedEntries = (m: ReadonlyMap<string, string>) => Object.fromEntries([...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+
+t.ok(cases.length >= 12, `${cases.length} crm_simulate cases`);
+t.ok(Object.keys(DIFFERENCES).every((name) => cases.some((c) => c.endsWith(`-${name}`))), 'every documented difference names a case');
+
+const summary: string[] = [];
+
+for (const name of cases) {
+  t.test(name, async (t) => {
+    const file = (f: string) => fs.readFileSync(path.join(dir, name, f), 'utf8');
+    const info = JSON.parse(file('case.json')) as { name: string; description: string; now?: string; tools: { crm_simulate: string } };
+    t.match(info.tools.crm_simulate, /^Pacemaker 2\.1\.5/, 'made by Pacemaker 2.1.5');
+    const cib = parseCib(file('cib.xml'), `${name}/cib.xml`);
+    const result = parseXml(file('crm_simulate.xml'), `${name}/crm_simulate.xml`);
+    const before = pacemakerView(child(result, 'cluster_status')!);
+    const after = pacemakerView(child(result, 'revised_cluster_status')!);
+
+    // Nodes: berth reads standby itself (permanent and transient, as Pacemaker does); liveness
+    // is an input, taken here from Pacemaker's view.
+    const online = new Set([...before.nodes].filter(([, s]) => s.online).map(([n]) => n));
+    const nodes = nodeStates(readNodes(cib), online);
+    t.strictSame(
+      Object.fromEntries(nodes.map((n) => [n.name, n.state])),
+      Object.fromEntries([...before.nodes].map(([n, s]) => [n, !s.online ? 'offline' : s.standby ? 'standby' : 'online'])),
+      'node states as Pacemaker sees them',
+    );
+
+    const current: RunningReplica[] = [...before.replicas].map(([replica, node]) => {
+      const m = /^(.*)-(\d+)$/.exec(replica)!;
+      return { bundle: m[1], index: Number(m[2]), node };
+    });
+    const config = readPlacementConfig(cib);
+    t.strictSame(config.problems, [], 'berth understands the whole configuration');
+    const now = info.now === undefined ? undefined : parseRuleDate(info.now);
+    const { placements, unplaced } = placeReplicas({ ...config, nodes, current, now });
+
+    const theirs = sortedEntries(after.replicas);
+    const ours = sortedEntries(placements);
+    const diff = DIFFERENCES[info.name];
+    if (diff) {
+      t.notSame(ours, theirs, `berth differs on purpose: ${diff.why}`);
+      t.strictSame(ours, diff.berth, "berth's own placement");
+      summary.push(`${name}: differs (documented)`);
+    } else {
+      t.strictSame(ours, theirs, `same placement as crm_simulate: ${info.description}`);
+      summary.push(`${name}: same`);
+    }
+    // Whatever Pacemaker leaves stopped in a runnable bundle, berth reports as unplaced.
+    for (const b of config.bundles.filter((b) => b.runnable)) {
+      for (let i = 0; i < b.replicas; i++) {
+        const r = replicaName(b.id, i);
+        if (!placements.has(r) && !unplaced.some((u) => u.replica === r)) t.fail(`${r} neither placed nor reported`);
+      }
+    }
+    t.equal(placements.size + unplaced.length, config.bundles.filter((b) => b.runnable).reduce((s, b) => s + b.replicas, 0), 'every replica placed or reported');
+
+    if (hasCrmSimulate) {
+      const cmd = (JSON.parse(file('case.json')) as { crm_simulate: Record<string, string[]> }).crm_simulate['crm_simulate.xml'];
+      const r = spawnSync(cmd[0], cmd.slice(1), { cwd: path.join(dir, name), encoding: 'utf8', env: { ...process.env, TZ: 'UTC', LC_ALL: 'C.UTF-8' } });
+      t.equal(r.stdout, file('crm_simulate.xml'), 'the installed crm_simulate still prints the fixture');
+    }
+  });
+}
+
+t.test('unplaced reasons on the fixtures', async (t) => {
+  const reasons = (name: string) => {
+    const d = cases.find((c) => c.endsWith(`-${name}`))!;
+    const cib = parseCib(fs.readFileSync(path.join(dir, d, 'cib.xml'), 'utf8'));
+    const view = pacemakerView(child(parseXml(fs.readFileSync(path.join(dir, d, 'crm_simulate.xml'), 'utf8')), 'cluster_status')!);
+    const nodes = nodeStates(readNodes(cib), new Set([...view.nodes].filter(([, s]) => s.online).map(([n]) => n)));
+    return placeReplicas({ ...readPlacementConfig(cib), nodes }).unplaced.map((u) => ({ replica: u.replica, code: u.code }));
+  };
+  t.strictSame(reasons('more-replicas-than-capacity'), [{ replica: 'web-3', code: 'capacity' }, { replica: 'web-4', code: 'capacity' }]);
+  t.strictSame(reasons('avoids-infinity'), [{ replica: 'web-2', code: 'capacity' }]);
+  t.strictSame(reasons('all-nodes-down-but-one-standby'), [{ replica: 'web-0', code: 'no-node' }, { replica: 'web-1', code: 'no-node' }]);
+});
+
+t.teardown(() => {
+  if (process.env.BERTH_CRM_SIMULATE_SUMMARY) console.error(summary.join('\n'));
+});
