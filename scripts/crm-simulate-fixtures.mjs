@@ -177,6 +177,8 @@ const CASES = [
   },
   { name: 'priority-first', description: 'db has priority=10: it is placed before web although web comes first in the CIB', nodes: N3, pcs: [bundle('web', 2, 1), bundle('db', 2, 1, { ip: '192.168.122.151', extra: ['meta', 'priority=10'] })] },
   { name: 'unmanaged-stays', description: 'is-managed=false (pcs resource unmanage): replicas stay where they run, even on a standby node, and nothing starts', nodes: N3, pcs: [bundle('web', 3, 1), ['resource', 'unmanage', 'web'], ['node', 'standby', 'node2']], running: { 'web-0': 'node1', 'web-1': 'node2' } },
+  { name: 'swap-without-stickiness', description: 'stickiness 0, prefers node2 (INFINITY), three per host: web-0 runs on node1 and node2 holds three; Pacemaker moves web-0 to node2 and web-3 to node1, a swap for nothing', nodes: N3, pcs: [bundle('web', 4, 3), ['constraint', 'location', 'web', 'prefers', 'node2']], running: { 'web-0': 'node1', 'web-1': 'node2', 'web-2': 'node2', 'web-3': 'node2' } },
+  { name: 'stickiness-against-avoids', description: 'avoids node2=50 (score -50) with stickiness 100: the replica running on node2 still moves (no instance runs where its bundle scores below 0) and goes first', nodes: N3, pcs: [bundle('web', 3, 1, { extra: ['meta', 'resource-stickiness=100'] }), ['constraint', 'location', 'web', 'avoids', 'node2=50']], running: { 'web-1': 'node2' } },
 ];
 
 function makeCase(c, i) {

@@ -2,7 +2,6 @@
 //
 // A CIB is kept as an ordered tree of elements, comments and text so that whatever berth does not
 // understand is written back exactly as it was read. The JSON form of a CIB is this same tree.
-import { XMLValidator } from 'fast-xml-parser';
 import { BerthError, problem } from '../errors/registry';
 
 export type Attrs = Record<string, string>;
@@ -97,6 +96,8 @@ export function parseXml(text: string, source = 'input'): XmlElement {
     return scan(text, source);
   } catch (e) {
     if (!(e instanceof XmlSyntaxError)) throw e;
+    // Loaded only on this error path: start-up of every command stays lean.
+    const { XMLValidator } = require('fast-xml-parser') as typeof import('fast-xml-parser');
     const v = XMLValidator.validate(text, { allowBooleanAttributes: false });
     const { line, col } = v !== true ? v.err : lineCol(text, e.offset);
     const msg = v !== true ? v.err.msg : e.message;

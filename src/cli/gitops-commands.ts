@@ -207,16 +207,18 @@ export const gitopsRunCmd: Command = (inv) => {
       const r = await syncOnce(deps);
       if (inv.flags.json) inv.io.out(JSON.stringify(reportJson(r), null, 2) + '\n');
       else {
-        for (const p of r.pushed) inv.io.out(`${p.kind === 'repair' ? 'Drift repaired' : p.firstSync ? 'First sync' : 'Revision'} ${p.revision.slice(0, 12)}:\n${p.text}`);
+        for (const p of r.pushed) inv.io.out(`${p.kind === 'repair' ? 'Drift repaired' : p.firstSync ? 'First sync' : 'Revision'} ${p.revision.slice(0, 12)}:${p.changes ? `\n${p.text}` : ' no change to the live CIB\n'}`);
         if (r.drift.length && !r.pushed.some((p) => p.kind === 'repair')) inv.io.out(`Drift (${r.reportOnly ? 'report-only' : 'not repaired'}):\n${r.driftText ?? ''}`);
         if (r.problems.length) renderProblems(r.problems, inv.io, false);
-        inv.io.err(`${r.message}\n`);
+        if (r.problems[0]?.message !== r.message) inv.io.err(`${r.message}\n`);
       }
       return r.result === 'refused' || r.result === 'conflict' || r.result === 'error' ? 1 : 0;
     }
     const log = (line: string) => inv.io.out(`${new Date().toISOString()} ${line}\n`);
     log(`berth gitops: ${describeSource(spec)} → ${store.url} (key ${key}), every ${intervalMs / 1000}s${deps.options.reportOnly ? ', report-only' : ''}`);
-    const d = startGitops({ ...deps, progress: () => undefined }, { intervalMs, log: (line) => log(line) });
+    // Progress of real work only (validating, pushing, repairing), not the fetch of every pass.
+    const progress = (line: string) => { if (!/^fetch/.test(line)) log(line); };
+    const d = startGitops({ ...deps, progress }, { intervalMs, log });
     const stop = () => { log('stopping'); void d.stop(); };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
@@ -248,7 +250,7 @@ export const gitopsStatusCmd: Command = (inv) => {
       return 0;
     }
     const lines: string[] = [];
-    const row = (k: string, val: string) => lines.push(`${(k + ':').padEnd(18)}${val}`);
+    const row = (k: string, val: string) => lines.push(`${(k + ':').padEnd(20)}${val}`);
     row('source', s.source ? describeSource(s.source) : '(never run)');
     row('source revision', s.seen ? `${shortRevision(s.seen.revision)}${s.seen.subject ? ` "${s.seen.subject}"` : ''} (fetched ${s.seen.at})` : '-');
     row('applied revision', s.applied ? `${shortRevision(s.applied.revision)} at ${s.applied.at}` : '(none)');
@@ -342,3 +344,13 @@ function suspendCmd(suspend: boolean): Command {
 export const gitopsSuspendCmd: Command = suspendCmd(true);
 export const gitopsResumeCmd: Command = suspendCmd(false);
 export const gitopsResumeHelp = gitopsSuspendHelp;
+
+/** `berth gitops` alone (or with an unknown word): the overview; exit 2 for an unknown word. */
+export const gitopsUsageCmd: Command = (inv) => {
+  if (inv.args.length === 0) {
+    inv.io.out(gitopsHelp);
+    return 0;
+  }
+  inv.io.err(`Error: unknown command 'berth gitops ${inv.args.join(' ')}'\n\n${gitopsHelp}`);
+  return 2;
+};

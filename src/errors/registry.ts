@@ -61,6 +61,9 @@ export const PROBLEM_CODES = {
   STORE_URL_INVALID: 'the store URL is not one of the supported forms',
   STORE_UNREACHABLE: 'the store (directory or etcd) cannot be reached',
   STORE_CORRUPT: 'the store holds something that is not a valid CIB; it is reported, never overwritten',
+  STORE_BAD_RESPONSE: 'the store answered something that is not its protocol',
+  STORE_REFUSED: 'the store refused the write',
+  STORE_KEY_INVALID: 'a side key name is not allowed',
   STORE_CONFLICT: 'the live CIB changed during the write (compare-and-swap lost) and retries ran out',
   // the engine and the node
   ENGINE_UNREACHABLE: 'the Docker engine does not answer',

@@ -11,7 +11,8 @@
 //
 // First sync: the base is the live CIB projected onto the source (view.ts), so only what the
 // source sets changes, existing resources are adopted (not owned: never pruned) and everything
-// else in the live CIB stays. Later revisions: the base is the last applied source view, so a
+// else in the live CIB stays. The same holds later for a resource the source adds that the live
+// CIB already has. Later revisions: the base is the last applied source view, so a
 // manual live edit to something the new revision changes is a conflict (pushDiff refuses it) —
 // unless the repair step already put it back (repair mode). Resources that leave the source are
 // pruned when the source created them (owned), and released (left in the live CIB) otherwise.
@@ -23,7 +24,7 @@ import { formatPatchText } from '../patch/text-format';
 import { DriftItem, driftRepair, findDrift } from './drift';
 import { SourceSettings } from './settings';
 import { AppliedRevision, GitopsState } from './state';
-import { alignOrder, projection, resourcesOf, topResources } from './view';
+import { alignOrder, project, projection, resourcesOf, topResources } from './view';
 
 export type Candidate =
   | { ok: true; revision: string; view: Cib; settings: SourceSettings; warnings: Problem[] }
@@ -169,6 +170,12 @@ function nextRevision(c: Extract<Candidate, { ok: true }>, live: Cib, appliedVie
     const l = inLive.get(id);
     if (l) baseRes.children[at] = cloneTree(l);
     else baseRes.children.splice(at, 1); // already gone from live
+  }
+  // A resource new in the source that live already has is adopted, as in a first sync: its base
+  // is the live one seen through the source's eyes, so only what the source sets changes.
+  for (const [id, s] of after) {
+    const l = inLive.get(id);
+    if (!before.has(id) && l && l.tag === s.tag) baseRes.children.push(project(l, s));
   }
   // Target: the new view, plus the released resources unchanged (so they are not deleted).
   const target0 = cloneTree(c.view);

@@ -150,6 +150,7 @@ export async function syncOnce(deps: SyncDeps): Promise<SyncReport> {
         ? `the drift repair of revision ${shortRevision(step.revision)}`
         : `revision ${short}${rev.subject ? ` ("${rev.subject}")` : ''}`;
       if (step.kind === 'repair') progress(`drift: ${step.drift.length} difference${step.drift.length === 1 ? '' : 's'} from revision ${shortRevision(step.revision)}; repairing`);
+      else if (step.push.changes === 0) progress(`${what} changes nothing in the live CIB; recording it`);
       else progress(`pushing ${what}: ${step.push.changes} change${step.push.changes === 1 ? '' : 's'}${step.firstSync ? ' (first sync)' : ''}`);
       const { pushDiff } = require('../commands/cluster-cib') as typeof import('../commands/cluster-cib');
       try {
@@ -167,6 +168,8 @@ export async function syncOnce(deps: SyncDeps): Promise<SyncReport> {
           break;
         }
         progress(`revision ${short} is already in the live CIB; recording it`);
+        // Not provably created by the source: never pruned.
+        step.record.owned = step.record.owned.filter((id) => !step.push.created.includes(id));
       }
 
       const time = at();

@@ -57,7 +57,8 @@ export function projection(live: Cib, view: Cib): Cib {
   return el('cib', {}, sc && lc ? [project(lc, sc)] : []);
 }
 
-function project(l: XmlElement, s: XmlElement): XmlElement {
+/** One live element projected onto the source's element of the same key. */
+export function project(l: XmlElement, s: XmlElement): XmlElement {
   const attrs: Record<string, string> = {};
   for (const name of Object.keys(s.attrs)) if (l.attrs[name] !== undefined) attrs[name] = l.attrs[name];
   const children: XmlNode[] = [];

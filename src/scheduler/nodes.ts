@@ -133,7 +133,7 @@ function standbyEdit(value: string): EditCommand {
     else {
       // pcs acts on the local node when none is named; with -f (and in berth, which has no
       // "local node" in the CLI) a node must be named.
-      if (!args.length) throw usage('Node(s) must be specified if -f is used');
+      if (!args.length) throw usage(flags.file ? 'Node(s) must be specified if -f is used' : 'Node(s) must be specified: name the node(s) or use --all');
       const missing = args.filter((n) => !known.includes(n));
       if (missing.length) throw new BerthError(missing.map(notFound));
       targets = args;

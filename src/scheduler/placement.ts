@@ -1,8 +1,11 @@
-// Placement: which node runs which replica. Pure; the nodes are a parameter (a single-node
-// controller passes [itself]), so the same function serves a cluster later.
+// Placement: which node runs which replica. Pure: nodes, their states, what runs where, the
+// constraints and the clock are all arguments. Two forms: the original positional one (demands,
+// node names, current; always sticky, ties by the order given) that the single-node reconciler
+// calls, and the cluster form `placeReplicas({ bundles, nodes, current, constraints, now })`,
+// which places as Pacemaker 2.1.5 does (see below) and is checked against crm_simulate.
 //
 // Terms: a demand is what one bundle asks for; a placement is (bundle, index, node); an unplaced
-// replica is reported with why, never forced onto a node.
+// replica is reported with why, never forced onto a node; a replica's name is `B-i`.
 import type { Cib } from '../cib/cib';
 import { XmlElement, child, elements } from '../cib/xml';
 import { Problem, warning } from '../errors/registry';
@@ -90,15 +93,19 @@ function placeOnNodes(demands: readonly BundleDemand[], nodes: readonly string[]
 // pcmk__assign_instances -> pcmk__primitive_assign), on berth's data, as named steps:
 //   1. scores    each bundle's score on each node: symmetric-cluster base 0, plus every
 //                rsc_location that applies (±INFINITY saturates as Pacemaker's pcmk__add_scores)
-//   2. order     bundles by priority; a bundle's replicas: those running on an allowed node first,
-//                then those running on a node that cannot take them, then by index
+//   2. order     bundles by priority, then as given; a bundle's replicas: running ones first
+//                (those whose node can still take them before the others), then by index; one
+//                running where its own score is negative counts as not running and goes last
 //   3. keep      each running replica stays on its node while that node is the best it can get
 //                (stickiness counts) and holds fewer than `optimal` (replicas / usable nodes) of
 //                the bundle: as few moves as possible without piling up on one node
 //   4. place     every other replica goes to the best node: highest score (stickiness counts on
 //                the node it runs on), then fewest replicas placed there (all bundles), then the
-//                node it runs on, then node name; never beyond replicas-per-host, never below 0
-//   5. report    what could not go anywhere is unplaced, with the reason
+//                node it runs on, then node name; never beyond replicas-per-host, never where the
+//                bundle's score is negative (stickiness does not lift that)
+//   5. relabel   (berth only) the node counts stay Pacemaker's, but running replicas keep their
+//                node whenever it still has a slot, so no two replicas swap places for nothing
+//   6. report    what could not go anywhere is unplaced, with the reason
 // test/scheduler/crm-simulate.ts compares the outcome with the real crm_simulate.
 
 export type { NodeState, PlacementNode } from './nodes';
@@ -181,6 +188,12 @@ export interface ClusterPlacementInput {
   symmetric?: boolean;
   /** the clock for date expressions in location rules; without it they never pass */
   now?: Date | number;
+  /**
+   * Policy (default true): running replicas keep their node whenever Pacemaker's choice leaves a
+   * slot there (step 5). false: Pacemaker's own choice of which replica takes which slot, for
+   * comparison with crm_simulate.
+   */
+  keepRunning?: boolean;
 }
 
 export type UnplacedCode = 'no-node' | 'banned' | 'capacity';
@@ -262,7 +275,7 @@ function placeCluster(input: ClusterPlacementInput): ClusterPlacementResult {
       continue;
     }
     const scores = bundleScores(bundle.id, nodes, input.constraints ?? [], symmetric, now);
-    assignInstances(bundle, instances, scores, usable, load, where, unplaced, nodes);
+    assignInstances(bundle, instances, scores, usable, load, where, unplaced, nodes, input.keepRunning ?? true);
   }
 
   const placements = new Map<string, string>();
@@ -370,7 +383,7 @@ function datePasses(e: Extract<RuleExpression, { kind: 'date' }>, now: number | 
   }
 }
 
-/** Steps 2-5 for one bundle. */
+/** Steps 2-6 for one bundle. */
 function assignInstances(
   bundle: BundlePlacement,
   instances: Instance[],
@@ -380,6 +393,7 @@ function assignInstances(
   where: Map<number, string>,
   unplaced: UnplacedReplica[],
   nodes: readonly PlacementNode[],
+  keepRunning: boolean,
 ): void {
   const perHost = Math.max(1, bundle.replicasPerHost);
   const stickiness = bundle.stickiness ?? 0;
@@ -389,24 +403,26 @@ function assignInstances(
   const optimal = Math.max(1, allowedUsable.length ? Math.floor(bundle.replicas / allowedUsable.length) : 0);
   const count = new Map<string, number>();
 
-  // Step 2 (pcmk__cmp_instance): running on an allowed node, running, running where it can
-  // stay, not failed, then index; Array.prototype.sort is stable.
-  const disallowed = (i: Instance) => (i.running && ((score(i.running.node) ?? -1) < 0) ? 1 : 0);
-  const inactive = (i: Instance) => (i.running ? 0 : 1);
-  const stranded = (i: Instance) => (i.running && !usable.includes(i.running.node) ? 1 : 0);
-  const failed = (i: Instance) => (i.running?.failed ? 1 : 0);
+  // The instance's own score on a node: the bundle's, plus stickiness where it runs.
+  const own = (inst: Instance, n: string): number | undefined => {
+    const s = score(n);
+    return s !== undefined && inst.running?.node === n && stickiness >= 1 ? addScores(s, stickiness) : s;
+  };
+
+  // Step 2 (pcmk__cmp_instance): a replica running where its own score is negative (or where
+  // it is not allowed) counts as not running and goes last; then running ones, running where
+  // they can stay, not failed; then index (Array.prototype.sort is stable).
+  const disallowed = (i: Instance) => (i.running && (own(i, i.running.node) ?? -1) < 0 ? 1 : 0);
+  const inactive = (i: Instance) => (i.running && !disallowed(i) ? 0 : 1);
+  const stranded = (i: Instance) => (!inactive(i) && !usable.includes(i.running!.node) ? 1 : 0);
+  const failed = (i: Instance) => (!inactive(i) && i.running!.failed ? 1 : 0);
   const sorted = [...instances].sort((a, b) => disallowed(a) - disallowed(b) || inactive(a) - inactive(b) || stranded(a) - stranded(b) || failed(a) - failed(b) || a.index - b.index);
 
-  // The instance's score on each node it may take now: the bundle's, plus stickiness where it
-  // runs; a node already holding replicas-per-host of the bundle is out.
+  // The nodes an instance may take now (can_run_instance): usable, the bundle's score there not
+  // negative (stickiness does not lift a ban), fewer than replicas-per-host of the bundle.
   const weights = (inst: Instance): Map<string, number> => {
     const w = new Map<string, number>();
-    for (const n of allowedUsable) {
-      let s = score(n)!;
-      if (inst.running?.node === n && stickiness >= 1) s = addScores(s, stickiness);
-      if ((count.get(n) ?? 0) >= perHost) s = -INFINITY;
-      w.set(n, s);
-    }
+    for (const n of allowedUsable) w.set(n, score(n)! < 0 || (count.get(n) ?? 0) >= perHost ? -INFINITY : own(inst, n)!);
     return w;
   };
   // pcmk__sort_nodes: score, then fewest placed, then the node it runs on, then name.
@@ -420,15 +436,17 @@ function assignInstances(
     }
     return top;
   };
+  // Pacemaker's assignment; `where` gets the final one (step 5).
+  const chosenFor = new Map<number, string>();
   const assign = (inst: Instance, node: string) => {
-    where.set(inst.index, node);
+    chosenFor.set(inst.index, node);
     bump(count, node);
     bump(load, node);
   };
 
   // Step 3: keep running replicas in place, up to the fair share per node.
   for (const inst of sorted) {
-    if (where.size >= bundle.replicas) break;
+    if (chosenFor.size >= bundle.replicas) break;
     const r = inst.running;
     if (!r || r.failed || !usable.includes(r.node) || (score(r.node) ?? -1) < 0 || (count.get(r.node) ?? 0) >= optimal) continue;
     const w = weights(inst);
@@ -438,21 +456,37 @@ function assignInstances(
 
   // Step 4: everything else to the best node.
   for (const inst of sorted) {
-    if (where.has(inst.index)) continue;
+    if (chosenFor.has(inst.index)) continue;
     const w = weights(inst);
     let chosen = best(inst, w);
-    if (chosen === undefined || w.get(chosen)! < 0) {
-      unplaced.push(unplacedReplica(bundle, inst, scores, usable, nodes));
-      continue;
-    }
+    if (chosen === undefined || w.get(chosen)! < 0) continue;
     // A positive best score shared by the node the replica runs on: it stays (pcmk__primitive_assign).
     const r = inst.running;
     if (r && w.get(chosen)! > 0 && w.get(r.node) === w.get(chosen)) chosen = r.node;
     assign(inst, chosen);
   }
+
+  // Step 5 (berth, not Pacemaker): Pacemaker's choice fixes how many replicas of the bundle each
+  // node gets; which replica takes which of those slots is chosen so that every running replica
+  // whose node keeps a slot stays. Without stickiness Pacemaker can swap two running replicas
+  // between nodes for nothing (fixture swap-without-stickiness); berth moves none.
+  const slots = new Map<string, number>();
+  for (const node of [...chosenFor.values()].sort(byName)) bump(slots, node);
+  const take = (inst: Instance, node: string) => { where.set(inst.index, node); slots.set(node, slots.get(node)! - 1); };
+  if (keepRunning) for (const inst of sorted) if (inst.running && !inst.running.failed && (slots.get(inst.running.node) ?? 0) > 0) take(inst, inst.running.node);
+  const moving = sorted.filter((i) => chosenFor.has(i.index) && !where.has(i.index));
+  const rest: Instance[] = [];
+  for (const inst of moving) if ((slots.get(chosenFor.get(inst.index)!) ?? 0) > 0) take(inst, chosenFor.get(inst.index)!); else rest.push(inst);
+  for (const inst of rest) {
+    const free = [...slots].find(([, k]) => k > 0);
+    if (free) take(inst, free[0]);
+  }
+
+  // Step 6: the replicas without a place, and why.
+  for (const inst of sorted) if (!where.has(inst.index)) unplaced.push(unplacedReplica(bundle, inst, scores, usable, nodes));
 }
 
-/** Step 5: why no node could take the replica. */
+/** Step 6: why no node could take the replica. */
 function unplacedReplica(bundle: BundlePlacement, inst: Instance, scores: Map<string, number | undefined>, usable: readonly string[], nodes: readonly PlacementNode[]): UnplacedReplica {
   const base = { replica: inst.name, bundle: bundle.id, index: inst.index };
   if (!usable.length) {

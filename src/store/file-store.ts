@@ -19,11 +19,11 @@ import { CasResult, CibStore, StoredCib } from './store';
 // Each maps to the closest existing code; when the lead adds them, change only the right-hand sides.
 
 /** The store answered something that is not its protocol (lead: add STORE_BAD_RESPONSE). */
-export const STORE_BAD_RESPONSE: ProblemCode = 'STORE_UNREACHABLE';
+export const STORE_BAD_RESPONSE: ProblemCode = 'STORE_BAD_RESPONSE';
 /** The store answered with an error of its own, e.g. a request too large (lead: add STORE_REFUSED). */
-export const STORE_REFUSED: ProblemCode = 'FILE_WRITE_FAILED';
+export const STORE_REFUSED: ProblemCode = 'STORE_REFUSED';
 /** A side-record key is not a valid key name (lead: add STORE_KEY_INVALID). */
-export const STORE_KEY_INVALID: ProblemCode = 'ID_INVALID';
+export const STORE_KEY_INVALID: ProblemCode = 'STORE_KEY_INVALID';
 
 // ---- shared by both backends ----
 

@@ -12,8 +12,8 @@ async function run(cmd: Command, argv: string[]) {
   let out = '';
   let err = '';
   const io: Io = { out: (s) => { out += s; }, err: (s) => { err += s; } };
-  const { words, flags } = parseArgv(argv);
   try {
+    const { words, flags } = parseArgv(argv);
     return { code: await cmd({ args: words.slice(1), flags, io }), out, err };
   } catch (e) {
     if (e instanceof BerthError) return { code: -1, out, err, problems: e.problems };

@@ -10,6 +10,7 @@ import { GITOPS_REVISION_REFUSED } from '../../src/gitops/problems';
 import { startGitops } from '../../src/gitops/daemon';
 import { FileStore } from '../../src/store/file-store';
 import { stateKey } from '../../src/gitops/state';
+import { startEtcd } from '../helpers/etcd';
 
 const web = (replicas: number, extra: Partial<BundleSpec> = {}): BundleSpec => ({ id: 'web', replicas, ...extra });
 const db = (replicas = 1): BundleSpec => ({ id: 'db', replicas, image: 'berth-test/httpd:2' });
@@ -94,6 +95,11 @@ t.test('a revision that breaks validation is refused and the cluster keeps what 
     t.equal(s.applied?.revision, good, `${what}: the applied revision stays`);
     t.equal(s.lastError?.result, 'refused');
     t.equal(s.lastError?.revision, bad);
+    if (what === 'replicas=-1') {
+      const d = await w.gitops('diff');
+      t.equal(d.code, 2, 'gitops diff: exit 2 when the revision would be refused');
+      t.match(d.err, /is refused/);
+    }
     // asked again, the same refusal (not re-validated), still nothing pushed
     const again = await w.sync();
     t.equal(again.code, 1);
@@ -286,6 +292,8 @@ t.test('--ref (a tag, a branch) and --path (a CIB in a subdirectory, XML or JSON
   t.equal(r.code, 1);
   t.match(r.err, /cannot fetch nope/);
   t.equal(w.replicas('web'), '6');
+  const d = await w.gitops('diff', '--source', w.repo.dir, '--ref', 'nope');
+  t.equal(d.code, 2, 'gitops diff: exit 2 when the source cannot be read');
   r = await w.sync('--path', '../etc/passwd');
   t.equal(r.code, 1);
   t.match(r.err, /not a valid --path/);
@@ -331,7 +339,7 @@ t.test('a plain directory source and a file:// repository', async (t) => {
   t.match(d.out, /~ replicas: "3" => "4"/);
 });
 
-t.test('a sync that stopped after its push is recorded on the next one, not refused', async (t) => {
+t.test('a revision already in the live CIB (made by hand, or a sync that died after its push) is recorded, not refused', async (t) => {
   const w = world(t);
   w.repo.commit({ 'cib.xml': cibXml([web(1)]) }, 'one');
   t.equal((await w.sync()).code, 0);
@@ -344,8 +352,10 @@ t.test('a sync that stopped after its push is recorded on the next one, not refu
   t.equal((await w.live('cluster', 'cib-push', f, `diff-against=${f}.orig`)).code, 0);
   const r = await w.sync();
   t.equal(r.code, 0, r.err);
-  t.match(r.err, /already in the live CIB/);
-  t.equal((await w.state()).applied?.revision, rev);
+  t.match(r.err, /: 0 changes/, 'nothing left to push');
+  const s = await w.state();
+  t.equal(s.applied?.revision, rev);
+  t.same(s.applied?.owned, ['web'], 'db was already there: adopted, not owned (never pruned)');
 });
 
 t.test('the daemon: a commit lands within an interval; a manual edit is repaired soon after', async (t) => {
@@ -357,7 +367,13 @@ t.test('the daemon: a commit lands within an interval; a manual edit is repaired
     store, key: stateKey(), cacheDir: w.cache, spec: { kind: 'git', repository: w.repo.dir, ref: 'HEAD' },
     options: { reportOnly: false, prune: true }, now: () => new Date(), progress: () => undefined,
   }, { intervalMs: 300, log: (l) => lines.push(l), settleMs: 50 });
-  t.teardown(async () => { await d.stop(); await store.close(); });
+  try {
+    await daemonSteps();
+  } finally {
+    await d.stop();
+    await store.close();
+  }
+  async function daemonSteps() {
   const until = async (what: string, f: () => boolean) => {
     for (let i = 0; i < 100 && !f(); i++) await new Promise((r) => setTimeout(r, 50));
     t.ok(f(), what);
@@ -374,4 +390,28 @@ t.test('the daemon: a commit lands within an interval; a manual edit is repaired
   t.equal(w.replicas('web'), '2');
   t.ok(lines.some((l) => /~ replicas: "1" => "2"/.test(l)), 'the change is logged');
   t.ok(lines.some((l) => /drift repaired/.test(l)));
+  }
+});
+
+t.test('the same on an etcd store (the record is a side key there too)', async (t) => {
+  const etcd = await startEtcd(t);
+  const w = world(t);
+  const url = etcd.storeUrl('/gitops-test');
+  const run = (...a: string[]) => berth('gitops', 'run', '--once', '--source', w.repo.dir, '--store', url, '--cache-dir', w.cache, ...a);
+  w.repo.commit({ 'cib.xml': cibXml([web(2)]) }, 'two');
+  let r = await run();
+  t.equal(r.code, 0, r.err);
+  t.match((await berth('cluster', 'cib', '--store', url)).out, /replicas="2"/);
+  t.equal((await berth('gitops', 'suspend', '--store', url)).code, 0);
+  w.repo.commit({ 'cib.xml': cibXml([web(3)]) }, 'three');
+  r = await run();
+  t.match(r.err, /suspended/);
+  t.match((await berth('cluster', 'cib', '--store', url)).out, /replicas="2"/);
+  t.equal((await berth('gitops', 'resume', '--store', url)).code, 0);
+  r = await run();
+  t.equal(r.code, 0, r.err);
+  t.match((await berth('cluster', 'cib', '--store', url)).out, /replicas="3"/);
+  const s = JSON.parse((await berth('gitops', 'status', '--json', '--store', url)).out);
+  t.equal(s.last.result, 'applied');
+  t.same(s.applied.owned, ['web']);
 });
