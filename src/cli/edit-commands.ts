@@ -168,3 +168,10 @@ export const constraintColocationCmd = edit(() => require('../commands/constrain
 export const constraintOrderCmd = edit(() => require('../commands/constraint').constraintOrder);
 export const constraintDeleteCmd = edit(() => require('../commands/constraint').constraintDelete);
 export const constraintConfigCmd = read(() => require('../commands/constraint').constraintConfig);
+
+// ---- nodes ----
+
+export const nodeStandbyCmd = edit(() => require('../scheduler/nodes').nodeStandby);
+export const nodeUnstandbyCmd = edit(() => require('../scheduler/nodes').nodeUnstandby);
+export const nodeAddCmd = edit(() => require('../scheduler/nodes').nodeAdd);
+export const nodeRemoveCmd = edit(() => require('../scheduler/nodes').nodeRemove);

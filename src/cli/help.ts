@@ -17,6 +17,8 @@ CIB file editing (pcs grammar, see 'berth help resource bundle create'):
   property set|unset|config             cluster properties (maintenance-mode, ...)
   constraint location|colocation add|order|delete|remove|config
                                         placement and ordering constraints
+  node add NODE [id=N] | remove NODE... | standby|unstandby [--all | NODE...]
+                                        cluster nodes in the CIB
 The live CIB (in the store: --store URL or $BERTH_STORE; default file:///var/lib/berth):
   cluster cib [FILE]                    pull the live CIB
   cluster cib-push FILE [diff-against=ORIG] [--config]
@@ -145,6 +147,17 @@ Scores are integers or INFINITY / -INFINITY (default INFINITY).
 
 ${EXIT}
 `,
+  node: `Usage: berth -f FILE node add NODE [id=N]
+       berth -f FILE node remove NODE...
+       berth -f FILE node standby|unstandby [--all | NODE...]
+
+Cluster nodes listed in the CIB (<nodes>). standby/unstandby write what 'pcs node standby'
+writes (instance attribute standby=on); a node in standby gets no replicas. add writes
+<node id uname/> with the lowest free id; remove deletes the node and its status, as
+'crm_node --remove' does (constraints naming it are kept and listed in a warning).
+
+${EXIT}
+`,
   'cib validate': `Usage: berth cib validate FILE [--json]
 
 Check a CIB (XML or JSON): JSON Schema (schemas/cib.schema.json), ids unique and well-formed,
@@ -171,6 +184,10 @@ const ALIASES: Record<string, string> = {
   'constraint remove': 'constraint',
   'constraint config': 'constraint',
   resource: 'resource bundle create',
+  'node add': 'node',
+  'node remove': 'node',
+  'node standby': 'node',
+  'node unstandby': 'node',
 };
 
 export function helpFor(words: string[]): string | undefined {

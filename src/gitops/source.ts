@@ -197,8 +197,9 @@ function git(args: string[], opts: { cwd?: string; input?: string } = {}): Promi
       cwd: opts.cwd,
       encoding: 'buffer',
       maxBuffer: 4 * maxCibBytes() + 1024 * 1024,
-      // never prompt, never read the user's or the system's configuration (hooks, aliases, ...)
-      env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', LC_ALL: 'C' },
+      // Never prompt. The system and global configuration stay in force: that is where an
+      // administrator trusts a repository owned by another user (safe.directory).
+      env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' },
     }, (err, stdout, stderr) => {
       if (err) {
         const e = err as NodeJS.ErrnoException;

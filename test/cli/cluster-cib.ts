@@ -79,7 +79,17 @@ async function suite(t: Test, storeUrl: string) {
   const again = await live();
   t.equal(after, again);
 
-  // the refused pushes wrote nothing: a no-op push of the winner's base shows the same bytes
+  // without -f, the editing commands change the live CIB itself (read, edit, compare-and-swap)
+  r = await berth(['resource', 'bundle', 'create', 'live-edit', 'container', 'docker', 'image=img:1', ...S]);
+  t.equal(r.code, 0, r.stderr);
+  t.ok(bundleIds(await live()).includes('live-edit'), 'an edit without -f lands in the live CIB');
+  r = await berth(['resource', 'bundle', 'create', 'live-edit', 'container', 'docker', 'image=img:1', ...S]);
+  t.equal(r.code, 1, 'and a bad one is refused');
+  const untouched = await live();
+  t.match(untouched, 'id="live-edit"');
+  r = await berth(['resource', 'delete', 'live-edit', ...S]);
+  t.equal(r.code, 0);
+  t.notOk(bundleIds(await live()).includes('live-edit'));
   return after;
 }
 
