@@ -29,8 +29,8 @@ let peak = 0, refPeak = 0;
 for (let i = 0; i < runs; i++) {
   const f = join(dir, `o${i}.xml`);
   copyFileSync(base, f);
-  const v = measure(process.execPath, [berth, 'cib', 'validate', f]);
-  const e = measure(process.execPath, [berth, '-f', f, ...edit]);
+  const v = measure(berth, ['cib', 'validate', f]);
+  const e = measure(berth, ['-f', f, ...edit]);
   oursVal.push(v.ms); ours.push(v.ms + e.ms); peak = Math.max(peak, v.kib, e.kib);
   const g = join(dir, `p${i}.xml`);
   copyFileSync(base, g);

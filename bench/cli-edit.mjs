@@ -20,10 +20,10 @@ const once = (cmd, pre) => {
   copyFileSync(base, f);
   return timeRun(cmd, [...pre, '-f', f, ...args]).ms;
 };
-once(process.execPath, [berth]); // warm the page cache and the code cache
+once(berth, []); // warm the page cache and the code cache
 once('pcs', []);
 for (let i = 0; i < N_PCS; i++) {
-  for (let j = 0; j < N_OURS / N_PCS; j++) ours.push(once(process.execPath, [berth]));
+  for (let j = 0; j < N_OURS / N_PCS; j++) ours.push(once(berth, []));
   ref.push(once('pcs', []));
 }
 console.log(`berth -f bundle create: median ${median(ours).toFixed(1)} ms over ${ours.length} runs (min ${Math.min(...ours).toFixed(1)})`);

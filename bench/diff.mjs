@@ -76,14 +76,9 @@ try {
 
   // ---- berth as a command: the built CLI when it has `cib diff`, else a bundle of the command ----
   const bench = await bundleBench();
-  let ours;
-  const dist = path.join(root, 'dist', 'berth.js');
-  const distWorks = fs.existsSync(dist) && spawnSync(process.execPath, [dist, 'cib', 'diff', '--help'], { encoding: 'utf8' }).stdout?.includes('Usage: berth cib diff');
-  if (distWorks) {
-    ours = { how: 'node dist/berth.js cib diff|patch', diff: (out) => [dist, 'cib', 'diff', file('a.xml'), file('b.xml'), '-o', out], patch: (p, out) => [dist, 'cib', 'patch', file('a.xml'), p, '-o', out] };
-  } else {
-    ours = { how: `node ${path.relative(root, bench)} (esbuild bundle of src/commands/cib-diff.ts; dist/berth.js has no 'cib diff' yet)`, diff: (out) => [bench, 'diff', file('a.xml'), file('b.xml'), '-o', out], patch: (p, out) => [bench, 'patch', file('a.xml'), p, '-o', out] };
-  }
+  // berth as users run it: bin/berth (its shebang sets the flags it starts with)
+  const berthBin = path.join(root, 'bin', 'berth');
+  const ours = { how: 'bin/berth cib diff|patch', diff: (out) => ['cib', 'diff', file('a.xml'), file('b.xml'), '-o', out], patch: (p, out) => ['cib', 'patch', file('a.xml'), p, '-o', out] };
   console.log(`berth: ${ours.how}`);
   const crm = spawnSync('crm_diff', ['--version'], { encoding: 'utf8' });
   if (crm.status !== 0) throw new Error('crm_diff is not installed (Debian pacemaker-cli-utils)');
@@ -98,11 +93,11 @@ try {
   };
   const times = { oursDiff: [], refDiff: [], oursPatch: [], refPatch: [] };
   for (let round = 0; round < ROUNDS; round++) {
-    times.oursDiff.push(timed(process.execPath, ours.diff(file('ours.patch.xml')), [1]).ms);
+    times.oursDiff.push(timed(berthBin, ours.diff(file('ours.patch.xml')), [1]).ms);
     const ref = timed('crm_diff', ['--original', file('a.xml'), '--new', file('b.xml')], [1]);
     times.refDiff.push(ref.ms);
     fs.writeFileSync(file('ref.patch.xml'), ref.stdout);
-    times.oursPatch.push(timed(process.execPath, ours.patch(file('ref.patch.xml'), file('ours.applied.xml')), [0]).ms);
+    times.oursPatch.push(timed(berthBin, ours.patch(file('ref.patch.xml'), file('ours.applied.xml')), [0]).ms);
     times.refPatch.push(timed('crm_diff', ['--original', file('a.xml'), '--patch', file('ref.patch.xml')], [0]).ms);
   }
 

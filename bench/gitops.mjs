@@ -11,7 +11,7 @@
 // an operator runs them. Ends with: gitops: ours_ms=X ref_ms=Y ratio=Z
 //
 // Containers carry berth.bench=<run id> and are removed at the end with their addresses, even on
-// failure. Until src/cli/main.ts routes `gitops`, ours runs examples/gitops/cli.ts bundled.
+// failure.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,14 +32,9 @@ function run(cmd, args, opts = {}) {
   return r.stdout;
 }
 
-/** berth with gitops: bin/berth once the lead routes it, else the example's bundle. */
+/** berth with gitops. */
 async function gitopsBerth() {
-  if (spawnSync(process.execPath, [berth, 'gitops', 'run', '--help'], { encoding: 'utf8' }).status === 0) return [berth];
-  const { bundlePath } = await import('../examples/gitops/berth.mjs');
-  const bundle = await bundlePath();
-  const launcher = join(dirname(bundle), 'launch.cjs');
-  writeFileSync(launcher, "require('./cli.cjs').cli();\n");
-  return [launcher];
+  return [berth];
 }
 
 function cibXml(id, replicas, start) {

@@ -11,7 +11,7 @@ import { berth, emptyCib, finalLine, timeRun } from './lib.mjs';
 const N = Number(process.env.N ?? 20);
 const dir = mkdtempSync(join(tmpdir(), 'berth-push-'));
 const node = process.execPath;
-const run = (args) => timeRun(node, [berth, ...args]);
+const run = (args) => timeRun(berth, args);
 
 /** Prepare N operator files, each adding one bundle to the same pulled base. */
 function operators(store) {

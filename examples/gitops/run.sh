@@ -16,12 +16,7 @@ converge=false
 
 [ -f "$root/dist/berth.js" ] || node "$root/scripts/build.mjs" --no-typecheck
 berth() { node "$root/bin/berth" "$@"; }
-# `berth gitops` once src/cli/main.ts routes it, else the same commands through the example's entry.
-if node "$root/bin/berth" gitops run --help >/dev/null 2>&1; then
-  gitops() { node "$root/bin/berth" gitops "$@"; }
-else
-  gitops() { node "$root/examples/gitops/berth.mjs" gitops "$@"; }
-fi
+gitops() { node "$root/bin/berth" gitops "$@"; }
 
 work="$(mktemp -d /tmp/berth-gitops-example.XXXXXX)"
 repo="$work/repo"

@@ -119,17 +119,17 @@ function lineCol(text: string, offset: number): { line: number; col: number } {
 
 // Characters XML 1.0 forbids anywhere in a document.
 const BAD_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
-const NAME = /^[A-Za-z_:\u00C0-\uFFFD][A-Za-z0-9_:.\-\u00B7\u00C0-\uFFFD]*$/;
+const nameStart = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 58 || c >= 0xc0;
+const nameChar = (c: number) => nameStart(c) || (c >= 48 && c <= 57) || c === 45 || c === 46 || c === 0xb7;
 const WS = (c: number) => c === 32 || c === 10 || c === 9 || c === 13;
 
 function scan(text: string, source: string): XmlElement {
   const bad = BAD_CHAR.exec(text);
   if (bad) throw new XmlSyntaxError(`character U+${bad[0].charCodeAt(0).toString(16).padStart(4, '0')} is not allowed in XML`, bad.index);
-  const names = new Set<string>();
-  const checkName = (name: string, at: number) => {
-    if (names.has(name)) return;
-    if (!NAME.test(name)) throw new XmlSyntaxError(`'${name}' is not a valid XML name`, at);
-    names.add(name);
+  // Names are checked as they are scanned (char codes, no regex, no lookups): CIBs are large.
+  const checkName = (from: number, to: number) => {
+    if (from === to || !nameStart(text.charCodeAt(from))) throw new XmlSyntaxError(`'${text.slice(from, to)}' is not a valid XML name`, from);
+    for (let x = from + 1; x < to; x++) if (!nameChar(text.charCodeAt(x))) throw new XmlSyntaxError(`'${text.slice(from, to)}' is not a valid XML name`, from);
   };
   const n = text.length;
   const stack: XmlElement[] = [];
@@ -187,8 +187,8 @@ function scan(text: string, source: string): XmlElement {
         if (WS(c) || c === 47 || c === 62) break;
         j++;
       }
+      checkName(i + 1, j);
       const tag = text.slice(i + 1, j);
-      checkName(tag, i);
       const attrs: Attrs = {};
       for (;;) {
         const before = j;
@@ -203,8 +203,8 @@ function scan(text: string, source: string): XmlElement {
           if (WS(d) || d === 61 || d === 47 || d === 62) break;
           j++;
         }
+        checkName(ns, j);
         const name = text.slice(ns, j);
-        checkName(name, ns);
         while (j < n && WS(text.charCodeAt(j))) j++;
         if (text.charCodeAt(j) !== 61) throw new XmlSyntaxError(`attribute '${name}' of <${tag}> has no value`, j);
         j++;

@@ -30,6 +30,9 @@ Running bundles on this node (a real Docker engine; see docs/reconciler.md):
   status [--json] [--watch]             bundles, replicas, addresses, health, failures
   controller                            the daemon: level-triggered passes on every change
   (desired state: the live CIB, or --cib FILE; --node NAME, --state-dir DIR)
+GitOps (the CIB kept in git or a directory; see src/gitops/README.md):
+  gitops run --source SRC [--ref REF] [--path P] [--interval 30s] [--once] [--report-only]
+  gitops status [--json] | diff | suspend | resume
 CIB files:
   cib validate FILE [--json]            schema and semantic checks
   cib convert FILE --to json|xml [-o OUT]

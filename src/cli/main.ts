@@ -6,7 +6,7 @@ import { HELP, helpFor } from './help';
 import { renderProblems } from './render';
 
 /** Flags that take a value as the next word (`-f FILE`, `-o OUT`, `--to json`). */
-const VALUE_FLAGS = new Set(['f', 'o', 'output', 'to', 'format', 'store', 'source', 'interval', 'node', 'listen', 'authkey', 'timeout', 'agent', 'name', 'cib', 'state-dir', 'stop-timeout', 'group']);
+const VALUE_FLAGS = new Set(['f', 'o', 'output', 'to', 'format', 'store', 'source', 'interval', 'node', 'listen', 'authkey', 'timeout', 'agent', 'name', 'cib', 'state-dir', 'stop-timeout', 'group', 'ref', 'path', 'cache-dir']);
 const SHORT: Record<string, string> = { h: 'help', o: 'o', f: 'file' };
 
 export function parseArgv(argv: string[]): { words: string[]; flags: Flags } {
@@ -72,6 +72,12 @@ const routes: Route[] = [
   { path: ['node', 'unstandby'], load: () => require('./edit-commands').nodeUnstandbyCmd },
   { path: ['node', 'add'], load: () => require('./edit-commands').nodeAddCmd },
   { path: ['node', 'remove'], load: () => require('./edit-commands').nodeRemoveCmd },
+  { path: ['gitops'], load: () => require('./gitops-commands').gitopsUsageCmd, help: () => require('./gitops-commands').gitopsHelp },
+  { path: ['gitops', 'run'], load: () => require('./gitops-commands').gitopsRunCmd, help: () => require('./gitops-commands').gitopsRunHelp },
+  { path: ['gitops', 'status'], load: () => require('./gitops-commands').gitopsStatusCmd, help: () => require('./gitops-commands').gitopsStatusHelp },
+  { path: ['gitops', 'diff'], load: () => require('./gitops-commands').gitopsDiffCmd, help: () => require('./gitops-commands').gitopsDiffHelp },
+  { path: ['gitops', 'suspend'], load: () => require('./gitops-commands').gitopsSuspendCmd, help: () => require('./gitops-commands').gitopsSuspendHelp },
+  { path: ['gitops', 'resume'], load: () => require('./gitops-commands').gitopsResumeCmd, help: () => require('./gitops-commands').gitopsResumeHelp },
   { path: ['plan'], load: () => require('./runtime-commands').planCmd, help: () => require('./runtime-commands').planHelp },
   { path: ['apply'], load: () => require('./runtime-commands').applyCmd, help: () => require('./runtime-commands').applyHelp },
   { path: ['status'], load: () => require('./runtime-commands').statusCmd, help: () => require('./runtime-commands').statusHelp },

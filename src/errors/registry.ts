@@ -65,6 +65,12 @@ export const PROBLEM_CODES = {
   STORE_REFUSED: 'the store refused the write',
   STORE_KEY_INVALID: 'a side key name is not allowed',
   STORE_CONFLICT: 'the live CIB changed during the write (compare-and-swap lost) and retries ran out',
+  // gitops
+  GITOPS_SOURCE_INVALID: 'the gitops source (repository, ref, path or directory) is not usable',
+  GITOPS_SOURCE_UNREACHABLE: 'the gitops source cannot be read',
+  GITOPS_REVISION_REFUSED: 'a source revision is not a valid CIB; it is refused and the cluster keeps what it has',
+  GITOPS_SETTINGS_INVALID: 'berth-gitops.json in the source is invalid',
+  GITOPS_STATE_CORRUPT: 'the gitops record in the store is unreadable',
   // the engine and the node
   ENGINE_UNREACHABLE: 'the Docker engine does not answer',
   ENGINE_FAILED: 'the Docker engine refused an action',
