@@ -1,7 +1,7 @@
 // `berth gitops run|status|diff|suspend|resume`: the live CIB kept in step with a CIB in a git
 // repository or a directory (src/gitops). Only flags → dependencies → one library call → rendering.
 import { BerthError, problem } from '../errors/registry';
-import { Command, Invocation, flagString } from './invocation';
+import { Command, Invocation, flagString, valueFlags as valueFlagsOf } from './invocation';
 import { renderProblems } from './render';
 import type { CibStore } from '../store/store';
 import type { SyncDeps, SyncReport } from '../gitops/sync';
@@ -119,22 +119,7 @@ Exit codes: 0 done, 1 the store cannot be read or written, 2 usage error.
 // Flags whose value may come as the next word; the general parser knows some value flags only.
 const VALUE_FLAGS = ['source', 'ref', 'path', 'interval', 'store', 'name', 'cache-dir'];
 
-function values(inv: Invocation): Record<string, string | undefined> {
-  const args = [...inv.args];
-  const out: Record<string, string | undefined> = {};
-  for (const k of Object.keys(inv.flags)) {
-    if (!VALUE_FLAGS.includes(k)) continue;
-    const v = inv.flags[k];
-    if (typeof v === 'string') out[k] = v;
-    else if (v === true) {
-      const next = args.shift();
-      if (next === undefined) throw new BerthError([problem('USAGE', { path: `--${k}`, message: `--${k} needs a value` })]);
-      out[k] = next;
-    }
-  }
-  if (args.length) throw new BerthError([problem('USAGE', { value: args[0], message: `unexpected argument '${args[0]}'` })]);
-  return out;
-}
+const values = (inv: Invocation) => valueFlagsOf(inv, VALUE_FLAGS);
 
 /** 30s, 500ms, 5m, 1h, or a number of seconds → milliseconds. */
 export function parseDuration(text: string, flag: string): number {

@@ -1,6 +1,8 @@
 // What every command receives: its positional words, the parsed flags and where to print.
 // Commands return an exit code and throw BerthError for problems; the CLI renders both.
 
+import { BerthError, problem } from '../errors/registry';
+
 export interface Flags {
   /** -f FILE: work on this CIB file instead of the live CIB. */
   file?: string;
@@ -27,4 +29,25 @@ export type Command = (inv: Invocation) => number | Promise<number>;
 export function flagString(flags: Flags, name: string): string | undefined {
   const v = flags[name];
   return typeof v === 'string' ? v : undefined;
+}
+
+/**
+ * The named value flags as strings, and no stray words. A value flag the argv parser did not know
+ * as one arrives as `true` with its value among the words: take it from there.
+ */
+export function valueFlags(inv: Invocation, names: readonly string[]): Record<string, string | undefined> {
+  const args = [...inv.args];
+  const out: Record<string, string | undefined> = {};
+  for (const k of Object.keys(inv.flags)) {
+    if (!names.includes(k)) continue;
+    const v = inv.flags[k];
+    if (typeof v === 'string') out[k] = v;
+    else if (v === true) {
+      const next = args.shift();
+      if (next === undefined) throw new BerthError([problem('USAGE', { path: `--${k}`, message: `--${k} needs a value` })]);
+      out[k] = next;
+    }
+  }
+  if (args.length) throw new BerthError([problem('USAGE', { value: args[0], message: `unexpected argument '${args[0]}'` })]);
+  return out;
 }

@@ -3,7 +3,7 @@
 // the live CIB (--store URL / $BERTH_STORE) or a CIB file (--cib FILE).
 import { hostname } from 'node:os';
 import { BerthError, Problem, problem } from '../errors/registry';
-import { Command, Flags, Invocation, flagString } from './invocation';
+import { Command, Flags, Invocation, flagString, valueFlags as valueFlagsOf } from './invocation';
 import { renderProblems } from './render';
 import type { PassDeps, PassResult, CibSource } from '../controller/pass';
 
@@ -79,22 +79,7 @@ Exit codes: 0 stopped by a signal, 2 error at start (bad arguments, no CIB sourc
 // value flags only, and leaves the others as `true` with the value among the positional words.
 const VALUE_FLAGS = ['cib', 'state-dir', 'stop-timeout', 'node', 'store', 'timeout', 'interval'];
 
-function valueFlags(inv: Invocation): Record<string, string | undefined> {
-  const args = [...inv.args];
-  const out: Record<string, string | undefined> = {};
-  for (const k of Object.keys(inv.flags)) {
-    if (!VALUE_FLAGS.includes(k)) continue;
-    const v = inv.flags[k];
-    if (typeof v === 'string') out[k] = v;
-    else if (v === true) {
-      const next = args.shift();
-      if (next === undefined) throw new BerthError([problem('USAGE', { path: `--${k}`, message: `--${k} needs a value` })]);
-      out[k] = next;
-    }
-  }
-  if (args.length) throw new BerthError([problem('USAGE', { value: args[0], message: `unexpected argument '${args[0]}'` })]);
-  return out;
-}
+const valueFlags = (inv: Invocation) => valueFlagsOf(inv, VALUE_FLAGS);
 
 function seconds(v: string | undefined, name: string, dflt: number): number {
   if (v === undefined) return dflt;
