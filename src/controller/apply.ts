@@ -115,18 +115,23 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps, opts: ApplyOptions)
     return engine.create({ ...a.desired.spec, name });
   };
 
+  /** Create the replica's container and start it; a container that cannot start is not left behind. */
+  const createAndStart = async (a: Parameters<typeof createReplica>[0]) => {
+    const id = await createReplica(a, a.desired.name);
+    try {
+      await engine.start(id);
+    } catch (e) {
+      await engine.remove(id, { force: true }).catch(() => {});
+      throw e;
+    }
+  };
+
   const replace = async (a: ReplaceAction) => {
     if (!engine.rename) {
       // Without renaming, the old container must go before the new one can take the name.
       await engine.stop(a.containerId, stopTimeout);
       await engine.remove(a.containerId, { force: true });
-      const id = await createReplica(a, a.desired.name);
-      try {
-        await engine.start(id);
-      } catch (e) {
-        await engine.remove(id, { force: true }).catch(() => {});
-        throw e;
-      }
+      await createAndStart(a);
       return;
     }
     // The new container is made first: an image or option the engine refuses leaves the old
@@ -171,13 +176,7 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps, opts: ApplyOptions)
             await replace(a);
             break;
           case 'create': {
-            const id = await createReplica(a, a.desired.name);
-            try {
-              await engine.start(id);
-            } catch (e) {
-              await engine.remove(id, { force: true }).catch(() => {});
-              throw e;
-            }
+            await createAndStart(a);
             break;
           }
           case 'start':

@@ -2,6 +2,7 @@
 // directory and the etcd store on a real etcd started for this file. Other processes (`node -e`
 // with the store code bundled) write concurrently and change what a watch must see.
 import t, { Test } from 'tap';
+import { codesOf } from '../helpers/problems';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -61,15 +62,6 @@ let etcd: TestEtcd | undefined;
 
 // ---- helpers ----
 
-const codesOf = async (p: Promise<unknown>) => {
-  try {
-    await p;
-    return ['ok'];
-  } catch (e) {
-    if (e instanceof BerthError) return e.problems.map((x) => x.code);
-    throw e;
-  }
-};
 
 const withBundle = (text: string, id: string) => {
   const cib = parseCib(text);

@@ -2,6 +2,7 @@
 // etcd dying and resumes where it stopped, leases and campaign. The shared contract is in
 // contract.ts. A real etcd is started for this file.
 import t, { Test } from 'tap';
+import { codesOf } from '../helpers/problems';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { EMPTY_CIB_XML } from '../../src/cib/cib';
@@ -12,15 +13,6 @@ import { openStore, parseStoreUrl } from '../../src/store/open';
 import { StoredCib } from '../../src/store/store';
 import { freePort, startEtcd, TestEtcd } from '../helpers/etcd';
 
-const codesOf = async (p: Promise<unknown>) => {
-  try {
-    await p;
-    return ['ok'];
-  } catch (e) {
-    if (e instanceof BerthError) return e.problems.map((x) => x.code);
-    throw e;
-  }
-};
 
 const epoch = (n: number) => EMPTY_CIB_XML.replace('epoch="1"', `epoch="${n}"`);
 

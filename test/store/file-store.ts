@@ -1,6 +1,7 @@
 // What only the file store has: kill -9 in the middle of writes, the poll that finds a directory
 // made later, the files it leaves, key files. The shared contract is in contract.ts.
 import t from 'tap';
+import { codesOf } from '../helpers/problems';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -11,15 +12,6 @@ import { FileStore, STORE_KEY_INVALID } from '../../src/store/file-store';
 import { StoredCib } from '../../src/store/store';
 import { privateDir, storeBundleForChildren } from '../helpers/etcd';
 
-const codesOf = async (p: Promise<unknown>) => {
-  try {
-    await p;
-    return ['ok'];
-  } catch (e) {
-    if (e instanceof BerthError) return e.problems.map((x) => x.code);
-    throw e;
-  }
-};
 
 function cibWithBundles(n: number): string {
   const cib = parseCib(EMPTY_CIB_XML);
