@@ -3,7 +3,7 @@
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BerthError, problem } from '../errors/registry';
-import { EtcdEndpoint, EtcdStore } from './etcd-store';
+import type { EtcdEndpoint } from './etcd-store';
 import { FileStore } from './file-store';
 import { CibStore } from './store';
 
@@ -66,5 +66,8 @@ export function openStore(url?: string): CibStore {
   const fromEnv = process.env.BERTH_STORE;
   const [chosen, source] = url !== undefined ? [url, 'store URL'] : fromEnv ? [fromEnv, 'BERTH_STORE'] : [DEFAULT_STORE_URL, 'default store'];
   const at = parseStoreUrl(chosen, source);
-  return at.kind === 'file' ? new FileStore(at.dir) : new EtcdStore(at.endpoints, at.prefix);
+  if (at.kind === 'file') return new FileStore(at.dir);
+  // Loaded only for etcd URLs: its HTTP client costs start-up time that file-store users need not pay.
+  const { EtcdStore } = require('./etcd-store') as typeof import('./etcd-store');
+  return new EtcdStore(at.endpoints, at.prefix);
 }
