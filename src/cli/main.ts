@@ -102,13 +102,13 @@ export async function main(argv: string[], io: Io): Promise<number> {
     const parsed = parseArgv(argv);
     flags = parsed.flags;
     const { words } = parsed;
+    if (flags.version) {
+      io.out(require('../../package.json').version + '\n');
+      return 0;
+    }
     if (words.length === 0 || words[0] === 'help') {
       const topic = words.slice(1);
       io.out((topic.length ? helpFor(topic) : undefined) ?? HELP);
-      return 0;
-    }
-    if (flags.version) {
-      io.out(require('../../package.json').version + '\n');
       return 0;
     }
     const found = findRoute(words);
