@@ -4,9 +4,9 @@ import { parseCib } from '../cib/cib';
 import { readTextFile, writeFileAtomic } from '../cib/cib-file';
 import { BerthError, problem } from '../errors/registry';
 import { Command, Flags, Invocation, flagString } from './invocation';
-import { renderProblems } from './render';
+import { reportEdit } from './render';
 import type { CibStore } from '../store/store';
-import type { EditCommand } from '../commands/edit';
+import type { EditCommand, ReadCommand } from '../commands/edit';
 
 export function storeFor(flags: Flags): CibStore {
   const { openStore } = require('../store/open') as typeof import('../store/open');
@@ -62,11 +62,14 @@ export const clusterCibPushCmd: Command = (inv) =>
 export async function runEditLive(inv: Invocation, edit: EditCommand): Promise<number> {
   return withStore(inv.flags, async (store) => {
     const { editLive } = require('../commands/cluster-cib') as typeof import('../commands/cluster-cib');
-    const result = await editLive(store, edit, inv.args, inv.flags);
-    for (const n of result.notes ?? []) inv.io.err(n + '\n');
-    if (result.warnings.length) renderProblems(result.warnings, inv.io, false);
+    reportEdit(await editLive(store, edit, inv.args, inv.flags), inv.io);
     return 0;
   });
+}
+
+/** A read command run against the live CIB (no -f). */
+export function runReadLive(inv: Invocation, read: ReadCommand): Promise<number> {
+  return withStore(inv.flags, async (store) => read({ cib: parseCib((await store.read()).text, 'the live CIB'), args: inv.args, flags: inv.flags, io: inv.io }));
 }
 
 export const clusterCibHelp = `Usage: berth cluster cib [FILE] [--store URL]

@@ -8,7 +8,7 @@ import { BerthError, problem } from '../errors/registry';
 import { EditCommand, EditContext, ReadCommand } from '../commands/edit';
 import { Command, Flags, Invocation } from './invocation';
 import { groupByKeywords, prepareOptions, usage } from './pcs-args';
-import { renderProblems } from './render';
+import { reportEdit } from './render';
 
 function requireFile(flags: Flags): string {
   const file = flags.file;
@@ -26,8 +26,7 @@ export function runEdit(inv: Invocation, edit: EditCommand): number {
     const format = text !== undefined && text.trimStart()[0] === '{' ? 'json' : 'xml';
     const before = serializeXml(cib);
     const result = edit({ cib, args: inv.args, flags: inv.flags });
-    for (const n of result.notes ?? []) inv.io.err(n + '\n');
-    if (result.warnings.length) renderProblems(result.warnings, inv.io, false);
+    reportEdit(result, inv.io);
     // A command that changed nothing writes nothing and bumps nothing (as pcs).
     if (result.changed !== false && (text === undefined || serializeXml(cib) !== before)) {
       bumpEpoch(cib);
@@ -46,17 +45,8 @@ export function runRead(inv: Invocation, read: ReadCommand): number {
 /** With -f the file; without it the live CIB through the store. */
 const edit = (fn: () => EditCommand): Command => (inv) =>
   inv.flags.file ? runEdit(inv, fn()) : (require('./cluster-commands') as typeof import('./cluster-commands')).runEditLive(inv, fn());
-const read = (fn: () => ReadCommand): Command => async (inv) => {
-  if (inv.flags.file) return runRead(inv, fn());
-  const { storeFor } = require('./cluster-commands') as typeof import('./cluster-commands');
-  const store = storeFor(inv.flags);
-  try {
-    const cib = parseCib((await store.read()).text, 'the live CIB');
-    return fn()({ cib, args: inv.args, flags: inv.flags, io: inv.io });
-  } finally {
-    await store.close();
-  }
-};
+const read = (fn: () => ReadCommand): Command => (inv) =>
+  inv.flags.file ? runRead(inv, fn()) : (require('./cluster-commands') as typeof import('./cluster-commands')).runReadLive(inv, fn());
 
 // ---- bundles: pcs's parse_bundle_{create,update,reset}_options ----
 

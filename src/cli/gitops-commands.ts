@@ -1,7 +1,7 @@
 // `berth gitops run|status|diff|suspend|resume`: the live CIB kept in step with a CIB in a git
 // repository or a directory (src/gitops). Only flags → dependencies → one library call → rendering.
 import { BerthError, problem } from '../errors/registry';
-import { Command, Invocation, flagString, valueFlags as valueFlagsOf } from './invocation';
+import { Command, Invocation, flagString, untilStopped, valueFlags as valueFlagsOf } from './invocation';
 import { renderProblems } from './render';
 import type { CibStore } from '../store/store';
 import type { SyncDeps, SyncReport } from '../gitops/sync';
@@ -204,13 +204,7 @@ export const gitopsRunCmd: Command = (inv) => {
     // Progress of real work only (validating, pushing, repairing), not the fetch of every pass.
     const progress = (line: string) => { if (!/^fetch/.test(line)) log(line); };
     const d = startGitops({ ...deps, progress }, { intervalMs, log });
-    const stop = () => { log('stopping'); void d.stop(); };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    await d.done;
-    process.removeListener('SIGINT', stop);
-    process.removeListener('SIGTERM', stop);
-    return 0;
+    return untilStopped(d.done, () => { log('stopping'); void d.stop(); });
   });
 };
 

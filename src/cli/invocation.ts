@@ -51,3 +51,16 @@ export function valueFlags(inv: Invocation, names: readonly string[]): Record<st
   if (args.length) throw new BerthError([problem('USAGE', { value: args[0], message: `unexpected argument '${args[0]}'` })]);
   return out;
 }
+
+/** Run a daemon until it ends or SIGINT/SIGTERM asks it to stop (then `stop` is called once). */
+export async function untilStopped(done: Promise<unknown>, stop: () => void): Promise<number> {
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    await done;
+  } finally {
+    process.removeListener('SIGINT', stop);
+    process.removeListener('SIGTERM', stop);
+  }
+  return 0;
+}

@@ -1,6 +1,7 @@
 // How problems look to people (one line each, pcs style) and to scripts (--json).
 import { Problem } from '../errors/registry';
 import { Io } from './invocation';
+import type { EditResult } from '../commands/edit';
 
 export function renderProblems(problems: Problem[], io: Io, json: boolean): void {
   if (json) {
@@ -14,3 +15,9 @@ export function renderProblems(problems: Problem[], io: Io, json: boolean): void
   }
 }
 
+
+/** What an edit did, for people: pcs-style notes, then warnings (both on stderr). */
+export function reportEdit(result: EditResult, io: Io): void {
+  for (const n of result.notes ?? []) io.err(n + '\n');
+  if (result.warnings.length) renderProblems(result.warnings, io, false);
+}

@@ -3,7 +3,7 @@
 // the live CIB (--store URL / $BERTH_STORE) or a CIB file (--cib FILE).
 import { hostname } from 'node:os';
 import { BerthError, Problem, problem } from '../errors/registry';
-import { Command, Flags, Invocation, flagString, valueFlags as valueFlagsOf } from './invocation';
+import { Command, Flags, Invocation, flagString, untilStopped, valueFlags as valueFlagsOf } from './invocation';
 import { renderProblems } from './render';
 import type { PassDeps, PassResult, CibSource } from '../controller/pass';
 
@@ -248,12 +248,6 @@ export const controllerCmd: Command = (inv) => {
     const { startController } = require('../controller/daemon') as typeof import('../controller/daemon');
     log(`berth controller: node ${deps.node}, CIB from ${deps.cib.where}, state in ${deps.files.stateDir}`);
     const c = startController(deps, { log, resyncMs: seconds(values.interval, 'interval', 30) * 1000 });
-    const stop = () => { log('stopping (containers keep running)'); void c.stop(); };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    await c.done;
-    process.removeListener('SIGINT', stop);
-    process.removeListener('SIGTERM', stop);
-    return 0;
+    return untilStopped(c.done, () => { log('stopping (containers keep running)'); void c.stop(); });
   });
 };

@@ -4,6 +4,7 @@
 // Cleanup runs at t.teardown and again at process exit; leftovers of a test process that died
 // (run ids and address labels carry its pid) are swept when the next scope opens.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { pidAlive } from '../../src/cib/cib-file';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Test } from 'tap';
@@ -34,14 +35,6 @@ export function ensureDocker(): void {
 const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 const tryRun = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: 'utf8' });
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** The addresses on lo, with their labels. */
 function loopbackAddresses(): { address: string; prefix: number; label: string }[] {

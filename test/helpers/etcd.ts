@@ -4,6 +4,7 @@
 // processes can require (they are the "other process" that writes, or the writer killed -9); and
 // private temp directories.
 import { spawn, spawnSync, ChildProcess } from 'node:child_process';
+import { pidAlive } from '../../src/cib/cib-file';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -60,14 +61,6 @@ async function healthy(clientUrl: string, proc: ChildProcess, log: string): Prom
   throw new Error(`etcd did not become healthy within ${HEALTH_TIMEOUT_MS} ms:\n${fs.readFileSync(log, 'utf8').slice(-3000)}`);
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** A temp directory named after this process, so a later run can remove it if we die first. */
 function ownTempDir(kind: string): string {
