@@ -174,7 +174,7 @@ async function noopPass(b, template) {
   const stateDir = join(dir, 'noopstate');
   const files = b.nodeFiles(stateDir);
   const desired = b.desiredState(b.parseCib(xml), node, { stateDir, readFile: () => '', lookupEnv: () => undefined });
-  for (const s of desired.bundles) if (s.hostsFile) files.write(s.hostsFile.path, s.hostsFile.content);
+  for (const s of desired.bundles) if (s.hostsFile) await files.write(s.hostsFile.path, s.hostsFile.content);
   const created = Math.floor(Date.now() / 1000) - 3600;
   const containers = desired.replicas.map((r, i) => ({
     ...template, id: `${template.id.slice(0, 48)}${String(i).padStart(16, '0')}`, name: r.name, state: 'running', health: 'none', status: 'Up About an hour',

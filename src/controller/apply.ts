@@ -83,7 +83,7 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps, opts: ApplyOptions)
       if (u.record) ledger[u.containerId] = u.record;
       else delete ledger[u.containerId];
     }
-    files.writeLedger(ledger);
+    await files.writeLedger(ledger);
     for (const u of plan.ledger) {
       const before = opts.ledger[u.containerId]?.count ?? 0;
       if (u.record && u.record.count > before) log(`failure counted: ${u.replica} has failed ${u.record.count} time${u.record.count === 1 ? '' : 's'}`);
@@ -92,7 +92,7 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps, opts: ApplyOptions)
   // Hosts files before any container that mounts them.
   for (const w of plan.writeFile) {
     try {
-      files.write(w.path, w.content);
+      await files.write(w.path, w.content);
       outcomes.push({ action: 'write-file', replica: w.bundle, ok: true });
       log(`write-file ${w.path}: ${w.reason}`);
     } catch (e) {
@@ -111,7 +111,7 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps, opts: ApplyOptions)
   for (const c of chains.values()) c.sort((a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind));
 
   const createReplica = async (a: CreateAction | ReplaceAction, name: string): Promise<string> => {
-    for (const dir of a.desired.sourceDirs) files.ensureDir(dir);
+    for (const dir of a.desired.sourceDirs) await files.ensureDir(dir);
     return engine.create({ ...a.desired.spec, name });
   };
 

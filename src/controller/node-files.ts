@@ -1,6 +1,7 @@
 // The files berth keeps on a node, under its state directory: the add-host hosts files (bind-mounted
 // into containers, so rewritten in place: a rename would leave containers on the old inode) and
-// the failure ledger (written atomically: temp file + rename).
+// the failure ledger (written atomically: temp file + rename). Asynchronous, because on another
+// node the same interface is served by that node's agent (src/agent/client.ts).
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FailureRecord } from '../reconcile/observed';
@@ -10,19 +11,19 @@ export const DEFAULT_STATE_DIR = '/var/lib/berth/node';
 export interface NodeFiles {
   readonly stateDir: string;
   /** null when missing */
-  read(file: string): string | null;
+  read(file: string): Promise<string | null>;
   /** In place (same inode), creating the directory and the file when missing. */
-  write(file: string, content: string): void;
-  ensureDir(dir: string): void;
-  readLedger(): Record<string, FailureRecord>;
-  writeLedger(ledger: Record<string, FailureRecord>): void;
+  write(file: string, content: string): Promise<void>;
+  ensureDir(dir: string): Promise<void>;
+  readLedger(): Promise<Record<string, FailureRecord>>;
+  writeLedger(ledger: Record<string, FailureRecord>): Promise<void>;
 }
 
 export function nodeFiles(stateDir: string): NodeFiles {
   const ledgerFile = path.join(stateDir, 'failures.json');
   return {
     stateDir,
-    read(file) {
+    async read(file) {
       try {
         return readFileSync(file, 'utf8');
       } catch (e) {
@@ -30,14 +31,14 @@ export function nodeFiles(stateDir: string): NodeFiles {
         throw e;
       }
     },
-    write(file, content) {
+    async write(file, content) {
       mkdirSync(path.dirname(file), { recursive: true });
       writeFileSync(file, content);
     },
-    ensureDir(dir) {
+    async ensureDir(dir) {
       mkdirSync(dir, { recursive: true });
     },
-    readLedger() {
+    async readLedger() {
       try {
         const data = JSON.parse(readFileSync(ledgerFile, 'utf8')) as { containers?: Record<string, FailureRecord> };
         return data.containers ?? {};
@@ -46,7 +47,7 @@ export function nodeFiles(stateDir: string): NodeFiles {
         return {};
       }
     },
-    writeLedger(ledger) {
+    async writeLedger(ledger) {
       mkdirSync(stateDir, { recursive: true });
       const tmp = `${ledgerFile}.${process.pid}.tmp`;
       writeFileSync(tmp, JSON.stringify({ version: 1, containers: ledger }, null, 1) + '\n');

@@ -68,7 +68,7 @@ export async function observe(deps: ObserveDeps, desired: DesiredState, opts: Ob
     deps.addresses.list(),
   ]);
   const runs: Record<string, ContainerRun> = {};
-  const ledger = deps.files.readLedger();
+  const ledger = await deps.files.readLedger();
   const toInspect = containers.filter((c) => opts.inspect === 'all' || needsInspect(c, opts.now) || (ledger[c.id]?.count ?? 0) > 0);
   await Promise.all(toInspect.map(async (c) => {
     const cached = opts.inspect === 'suspects' ? opts.cache?.get(c.id) : undefined;
@@ -82,7 +82,7 @@ export async function observe(deps: ObserveDeps, desired: DesiredState, opts: Ob
     opts.cache?.set(c.id, runs[c.id]);
   }));
   const files: Record<string, string | null> = {};
-  for (const b of desired.bundles) if (b.hostsFile) files[b.hostsFile.path] = deps.files.read(b.hostsFile.path);
+  for (const b of desired.bundles) if (b.hostsFile) files[b.hostsFile.path] = await deps.files.read(b.hostsFile.path);
   // The ledger keeps only containers that still exist.
   const ids = new Set(containers.map((c) => c.id));
   for (const id of Object.keys(ledger)) if (!ids.has(id)) delete ledger[id];

@@ -43,8 +43,8 @@ function fakes(fail: { create?: string[]; start?: string[] } = {}) {
   };
   const written = new Map<string, string>();
   const files: NodeFiles = {
-    stateDir: '/state', read: (f) => written.get(f) ?? null, write: (f, c) => { written.set(f, c); }, ensureDir: () => {},
-    readLedger: () => ({}), writeLedger: () => {},
+    stateDir: '/state', read: async (f) => written.get(f) ?? null, write: async (f, c) => { written.set(f, c); }, ensureDir: async () => {},
+    readLedger: async () => ({}), writeLedger: async () => {},
   };
   return { engine, addresses, files, calls, containers, held };
 }
