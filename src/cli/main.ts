@@ -6,7 +6,7 @@ import { HELP, helpFor } from './help';
 import { renderProblems } from './render';
 
 /** Flags that take a value as the next word (`-f FILE`, `-o OUT`, `--to json`). */
-const VALUE_FLAGS = new Set(['f', 'o', 'output', 'to', 'format', 'store', 'source', 'interval', 'node', 'listen', 'authkey', 'timeout', 'agent', 'name', 'cib', 'state-dir', 'stop-timeout', 'group', 'ref', 'path', 'cache-dir']);
+const VALUE_FLAGS = new Set(['f', 'o', 'output', 'to', 'format', 'store', 'source', 'interval', 'node', 'listen', 'authkey', 'timeout', 'agent', 'name', 'cib', 'state-dir', 'stop-timeout', 'group', 'ref', 'path', 'cache-dir', 'controller', 'advertise', 'fence-command', 'leader-ttl']);
 const SHORT: Record<string, string> = { h: 'help', o: 'o', f: 'file' };
 
 export function parseArgv(argv: string[]): { words: string[]; flags: Flags } {
@@ -81,7 +81,15 @@ const routes: Route[] = [
   { path: ['plan'], load: () => require('./runtime-commands').planCmd, help: () => require('./runtime-commands').planHelp },
   { path: ['apply'], load: () => require('./runtime-commands').applyCmd, help: () => require('./runtime-commands').applyHelp },
   { path: ['status'], load: () => require('./runtime-commands').statusCmd, help: () => require('./runtime-commands').statusHelp },
-  { path: ['controller'], load: () => require('./runtime-commands').controllerCmd, help: () => require('./runtime-commands').controllerHelp },
+  {
+    path: ['controller'],
+    // With --listen it controls a cluster of agents; without, this node's engine alone.
+    load: () => (inv) => (inv.flags.listen !== undefined ? require('./cluster-runtime-commands').clusterControllerCmd(inv) : require('./runtime-commands').controllerCmd(inv)),
+    help: () => `${require('./runtime-commands').controllerHelp}\n${require('./cluster-runtime-commands').clusterControllerHelp}`,
+  },
+  { path: ['agent'], load: () => require('./cluster-runtime-commands').agentCmd, help: () => require('./cluster-runtime-commands').agentHelp },
+  { path: ['cluster', 'status'], load: () => require('./cluster-runtime-commands').clusterStatusCmd, help: () => require('./cluster-runtime-commands').clusterStatusHelp },
+  { path: ['authkey', 'generate'], load: () => require('./authkey-commands').authkeyGenerateCmd, help: () => require('./authkey-commands').authkeyGenerateHelp },
   { path: ['cib', 'validate'], load: () => require('./cib-commands').validateCmd },
   { path: ['cib', 'convert'], load: () => require('./cib-commands').convertCmd },
   { path: ['cib', 'diff'], load: () => require('../commands/cib-diff').runDiff, help: () => require('../commands/cib-diff').diffHelp },

@@ -76,6 +76,16 @@ export const PROBLEM_CODES = {
   ENGINE_FAILED: 'the Docker engine refused an action',
   ADDRESS_IN_USE: 'a replica address is already held by something else on this host',
   REPLICA_UNPLACEABLE: 'a replica cannot be placed (replicas-per-host, node state, constraints)',
+  // nodes, their agents and fencing
+  AUTHKEY_INVALID: 'the authkey file is missing, unreadable, too short, or accessible by group or others',
+  AGENT_AUTH_FAILED: 'a request to a node agent was refused: wrong authkey, stale time, replayed nonce or missing signature',
+  AGENT_TERM_STALE: 'the order carries an older term than the newest the agent has seen: the sender is no longer the leader',
+  AGENT_FENCED: 'the agent refuses writes: its node lost its lease and is fenced',
+  AGENT_BAD_MESSAGE: 'a request or an answer between controller and agent is not the protocol (malformed, oversized or unsigned)',
+  AGENT_UNREACHABLE: 'the agent on the node does not answer',
+  NODE_LOST: 'a node missed its lease; it is fenced and its replicas move',
+  FENCE_FAILED: 'the configured fence command did not confirm the node is off',
+  NOT_LEADER: 'this controller is not the leader',
 } as const;
 
 export type ProblemCode = keyof typeof PROBLEM_CODES;

@@ -30,6 +30,9 @@ export interface DesiredContext {
   lookupEnv?: (name: string) => string | undefined;
   /** All nodes that can run replicas; default: only this node. */
   nodes?: readonly string[];
+  /** The cluster's placement (replica name → node, src/cluster): used instead of placing here. */
+  placements?: ReadonlyMap<string, string>;
+  unplaced?: readonly Unplaced[];
 }
 
 export interface ReplicaAddress {
@@ -302,13 +305,26 @@ export function desiredState(cib: Cib, node: string, ctx: DesiredContext): Desir
   const maintenance = TRUE.test(clusterProperty(cib, 'maintenance-mode') ?? '');
   const parts = bundleElements(cib).map((b) => readBundle(b, cib, ctx, maintenance));
   const demands: BundleDemand[] = parts.map(({ settings: s }) => ({ bundle: s.id, replicas: s.replicas, replicasPerHost: s.replicasPerHost, runnable: s.role === 'Started' }));
-  const { placements, unplaced } = placeReplicas(demands, ctx.nodes ?? [node]);
   const byId = new Map(parts.map((p) => [p.settings.id, p]));
   const replicas: DesiredReplica[] = [];
-  for (const pl of placements) {
-    if (pl.node !== node) continue;
-    const build = byId.get(pl.bundle)?.build;
-    if (build) replicas.push(build(pl.index, node));
+  let unplaced: Unplaced[];
+  if (ctx.placements) {
+    unplaced = [...(ctx.unplaced ?? [])];
+    // Bundle order, then index, as the placement map holds them.
+    for (const p of parts) {
+      if (!p.build) continue;
+      for (let index = 0; index < p.settings.replicas; index++) {
+        if (ctx.placements.get(replicaName(p.settings.id, index)) === node) replicas.push(p.build(index, node));
+      }
+    }
+  } else {
+    const placed = placeReplicas(demands, ctx.nodes ?? [node]);
+    unplaced = placed.unplaced;
+    for (const pl of placed.placements) {
+      if (pl.node !== node) continue;
+      const build = byId.get(pl.bundle)?.build;
+      if (build) replicas.push(build(pl.index, node));
+    }
   }
   return { node, bundles: parts.map((p) => p.settings), replicas, unplaced, maintenance };
 }

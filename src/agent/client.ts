@@ -1,0 +1,299 @@
+// The controller's side of a node agent: the same ApplyEngine, AddressTable and NodeFiles
+// interfaces as on the local node, served over HTTP by that node's `berth agent`, so that the
+// reconciler drives every node alike. Every request is signed and carries the leader's current
+// term; every answer must be signed by the cluster's key and have the shape its operation
+// promises, else it is refused. Failures come back as the local implementations' errors
+// (EngineError, AddressError), with an agent that does not answer as EngineError 'unreachable',
+// so callers map them as for a local engine; the agent's own refusals are AgentRefusal.
+import http from 'node:http';
+import type { ApplyEngine } from '../controller/apply';
+import { DEFAULT_STATE_DIR, NodeFiles } from '../controller/node-files';
+import { AddressError, AddressTable } from '../runtime/addresses';
+import { ContainerDetails, EngineError, EngineEvent, EventFilter, ObservedContainer } from '../runtime/engine';
+import type { FailureRecord, HostAddress } from '../reconcile/observed';
+import { signRequest, verifyEventLine, verifyResponse } from './auth';
+import { AgentCode, EVENTS_PATH, LIMITS, OpName, RPC_PATH, WireError, eventPayload, parseEventLine, parseRpcAnswer } from './protocol';
+
+/** The agent refused the order itself: a stale term, a fenced node, a failed authentication or a
+ * message it could not take. */
+export class AgentRefusal extends Error {
+  constructor(readonly code: AgentCode, message: string, readonly node: string) {
+    super(message);
+    this.name = 'AgentRefusal';
+  }
+}
+
+export interface RemoteNodeOptions {
+  /** the agent's base URL, e.g. http://10.0.0.2:7480 */
+  url: string;
+  key: Buffer;
+  /** the leader's current term, read for each request */
+  term: () => number;
+  /** for one request, default 30 s (a stop also gets its stop timeout) */
+  timeoutMs?: number;
+  node: string;
+  /** the agent's state dir; default: what the last status() said, else DEFAULT_STATE_DIR. The
+   * agent refuses hosts-file paths outside its own, so a wrong one is loud. */
+  stateDir?: string;
+  /** an events stream silent this long (no event, no heartbeat) is given up as unreachable */
+  eventsIdleMs?: number;
+}
+
+export interface RemoteNode {
+  engine: ApplyEngine;
+  addresses: AddressTable;
+  files: NodeFiles;
+  /** the agent's agent.status: node, stateDir, term, pid and what the agent adds */
+  status(): Promise<Record<string, unknown>>;
+  /** Closes the idle keep-alive connections. */
+  close(): void;
+}
+
+/** No answer: refused connection, reset, timeout. */
+class NoAnswer extends Error {}
+/** An answer that is refused: unsigned, forged, too large, not the protocol. */
+class BadAnswer extends Error {}
+
+/** How a failure of one operation is told: as the error its local implementation would throw. */
+interface ErrorFamily {
+  unreachable(message: string): Error;
+  refused(message: string): Error;
+}
+
+const engineErrors = (operation: string, target?: string): ErrorFamily => ({
+  unreachable: (m) => new EngineError('unreachable', operation, target, m),
+  refused: (m) => new EngineError('failed', operation, target, m),
+});
+
+const addressErrors = (operation: string, address: string): ErrorFamily => ({
+  unreachable: (m) => new AddressError(operation, address, m),
+  refused: (m) => new AddressError(operation, address, m),
+});
+
+interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+async function readAnswer(res: http.IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(res.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) {
+    res.destroy();
+    throw new BadAnswer(`an answer of ${declared} bytes (at most ${limit})`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of res) {
+    size += (chunk as Buffer).length;
+    if (size > limit) {
+      res.destroy();
+      throw new BadAnswer(`an answer larger than ${limit} bytes`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function recreate(e: WireError, node: string): Error {
+  switch (e.type) {
+    case 'agent':
+      return new AgentRefusal(e.code, e.message, node);
+    case 'engine':
+      return new EngineError(e.kind, e.operation, e.target, e.message, e.statusCode);
+    case 'address':
+      return new AddressError(e.operation, e.address, e.message);
+    case 'error':
+      return new Error(`${e.operation} on node ${node}: ${e.message}`);
+  }
+}
+
+export function remoteNode(o: RemoteNodeOptions): RemoteNode {
+  const base = new URL(o.url);
+  const pool = new http.Agent({ keepAlive: true, maxSockets: 32 });
+  const timeoutMs = o.timeoutMs ?? 30_000;
+  const where = `the agent of node ${o.node} at ${o.url}`;
+  let learnedStateDir: string | undefined;
+
+  function signedRequest(path: string, body: Buffer, agent: http.Agent | false) {
+    const headers = signRequest(o.key, { method: 'POST', path, body });
+    const req = http.request({
+      protocol: base.protocol,
+      hostname: base.hostname,
+      port: base.port,
+      method: 'POST',
+      path,
+      agent,
+      maxHeaderSize: LIMITS.headerBytes,
+      headers: { ...headers, 'content-type': 'application/json', 'content-length': body.length },
+    });
+    return { req, nonce: headers['x-berth-nonce'] };
+  }
+
+  /** Sends one request; resolves to the whole answer (not yet checked), NoAnswer otherwise. */
+  function exchange(path: string, body: Buffer, ms: number): Promise<Answer & { nonce: string }> {
+    return new Promise((resolve, reject) => {
+      const { req, nonce } = signedRequest(path, body, pool);
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        req.destroy();
+      }, ms);
+      const why = (e: NodeJS.ErrnoException) => (timedOut ? `no answer within ${ms} ms` : e.code ?? e.message);
+      req.on('error', (e: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        reject(new NoAnswer(why(e)));
+      });
+      req.on('response', (res) => {
+        readAnswer(res, LIMITS.answerBytes).then(
+          (b) => {
+            clearTimeout(timer);
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: b, nonce });
+          },
+          (e: Error) => {
+            clearTimeout(timer);
+            reject(e instanceof BadAnswer ? e : new NoAnswer(`the answer broke off (${why(e)})`));
+          },
+        );
+      });
+      req.end(body);
+    });
+  }
+
+  /** An answer's verdict: the result, or the error to throw. `op` checks the result's shape. */
+  function judge(a: Answer & { nonce: string }, op: OpName | undefined): unknown {
+    const signed = verifyResponse(o.key, a.nonce, a.status, a.headers, a.body);
+    const parsed = parseRpcAnswer(a.body, op);
+    if (!signed.ok) {
+      // The agent cannot sign a refusal for a client whose key it does not share: an unsigned
+      // authentication refusal is believed (it can only make us fail, never succeed).
+      if (a.status === 401 && parsed.ok && !parsed.value.ok && parsed.value.error.type === 'agent' && parsed.value.error.code === 'AGENT_AUTH_FAILED') {
+        throw new AgentRefusal('AGENT_AUTH_FAILED', `${parsed.value.error.message} (is the authkey the same on both nodes?)`, o.node);
+      }
+      throw new BadAnswer(`${signed.message} (HTTP ${a.status})`);
+    }
+    if (!parsed.ok) throw new BadAnswer(`an answer that is not the protocol: ${parsed.message}`);
+    const v = parsed.value;
+    if (!v.ok) throw recreate(v.error, o.node);
+    if (a.status !== 200) throw new BadAnswer(`HTTP ${a.status} with a successful answer`);
+    return v.result;
+  }
+
+  async function call(op: OpName, args: unknown[], errors: ErrorFamily, extraMs = 0): Promise<unknown> {
+    while (args.length && args[args.length - 1] === undefined) args.pop();
+    const body = Buffer.from(JSON.stringify({ term: o.term(), op, args }));
+    if (body.length > LIMITS.requestBytes) {
+      throw errors.refused(`AGENT_BAD_MESSAGE: the request is ${body.length} bytes, more than an agent takes (${LIMITS.requestBytes})`);
+    }
+    try {
+      return judge(await exchange(RPC_PATH, body, timeoutMs + extraMs), op);
+    } catch (e) {
+      if (e instanceof NoAnswer) throw errors.unreachable(`AGENT_UNREACHABLE: ${where} does not answer: ${e.message}`);
+      if (e instanceof BadAnswer) throw errors.refused(`AGENT_BAD_MESSAGE: ${where} answered ${e.message}; refused`);
+      throw e;
+    }
+  }
+
+  const engine: ApplyEngine = {
+    ping: async () => { await call('engine.ping', [], engineErrors('ping')); },
+    listContainers: async (filter) => (await call('engine.listContainers', [filter], engineErrors('list containers'))) as ObservedContainer[],
+    inspect: async (id) => (await call('engine.inspect', [id], engineErrors('inspect', id))) as ContainerDetails | undefined,
+    create: async (spec) => (await call('engine.create', [spec], engineErrors('create', spec.name))) as string,
+    start: async (id) => { await call('engine.start', [id], engineErrors('start', id)); },
+    // The agent's engine waits up to the stop timeout before it answers.
+    stop: async (id, t) => { await call('engine.stop', [id, t], engineErrors('stop', id), (t ?? 10) * 1000); },
+    remove: async (id, opts) => { await call('engine.remove', [id, opts], engineErrors('remove', id)); },
+    rename: async (id, name) => { await call('engine.rename', [id, name], engineErrors('rename', id)); },
+    events: (filter, signal) => ({ [Symbol.asyncIterator]: () => followEvents(filter, signal) }),
+  };
+
+  const spec = (a: { ip: string; prefix: number; interface: string }) => `${a.ip}/${a.prefix} on ${a.interface}`;
+  const addresses: AddressTable = {
+    list: async () => (await call('addresses.list', [], addressErrors('list', 'addresses'))) as HostAddress[],
+    add: async (a) => { await call('addresses.add', [a], addressErrors('add', spec(a))); },
+    remove: async (a) => { await call('addresses.remove', [a], addressErrors('remove', spec(a))); },
+  };
+
+  const files: NodeFiles = {
+    get stateDir() {
+      return o.stateDir ?? learnedStateDir ?? DEFAULT_STATE_DIR;
+    },
+    read: async (file) => ((await call('files.read', [file], engineErrors('read file', file))) as string | undefined) ?? null,
+    write: async (file, content) => { await call('files.write', [file, content], engineErrors('write file', file)); },
+    ensureDir: async (dir) => { await call('files.ensureDir', [dir], engineErrors('make directory', dir)); },
+    readLedger: async () => (await call('files.readLedger', [], engineErrors('read ledger'))) as Record<string, FailureRecord>,
+    writeLedger: async (l) => { await call('files.writeLedger', [l], engineErrors('write ledger')); },
+  };
+
+  async function status(): Promise<Record<string, unknown>> {
+    const s = (await call('agent.status', [], engineErrors('status'))) as Record<string, unknown>;
+    if (typeof s.stateDir === 'string') learnedStateDir = s.stateDir;
+    return s;
+  }
+
+  async function* followEvents(filter: EventFilter, signal: AbortSignal): AsyncGenerator<EngineEvent> {
+    if (signal.aborted) return;
+    const errors = engineErrors('events');
+    const body = Buffer.from(JSON.stringify({ term: o.term(), filter }));
+    // Its own connection: a stream lives long and must not hold one of the pool's.
+    const { req, nonce } = signedRequest(EVENTS_PATH, body, false);
+    const idleMs = o.eventsIdleMs ?? 3 * LIMITS.heartbeatMs;
+    let gaveUp: string | undefined;
+    const giveUp = (why: string) => () => {
+      gaveUp = why;
+      req.destroy();
+    };
+    let idle = setTimeout(giveUp(`no answer within ${timeoutMs} ms`), timeoutMs);
+    const abort = () => req.destroy();
+    signal.addEventListener('abort', abort, { once: true });
+    try {
+      const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+        req.on('error', reject);
+        req.on('response', resolve);
+        req.end(body);
+      });
+      if (res.statusCode !== 200) {
+        judge({ status: res.statusCode ?? 0, headers: res.headers, body: await readAnswer(res, LIMITS.answerBytes), nonce }, undefined);
+        throw new BadAnswer(`HTTP ${res.statusCode} to an events request`);
+      }
+      const head = verifyResponse(o.key, nonce, 200, res.headers, Buffer.alloc(0));
+      if (!head.ok) throw new BadAnswer(`${head.message} (events stream)`);
+      const quiet = giveUp(`the events stream was silent for ${idleMs} ms`);
+      let expected = 1;
+      let pending = '';
+      clearTimeout(idle);
+      idle = setTimeout(quiet, idleMs);
+      for await (const chunk of res) {
+        clearTimeout(idle);
+        idle = setTimeout(quiet, idleMs);
+        pending += (chunk as Buffer).toString('utf8');
+        let nl: number;
+        while ((nl = pending.indexOf('\n')) >= 0) {
+          const text = pending.slice(0, nl);
+          pending = pending.slice(nl + 1);
+          const parsed = parseEventLine(text);
+          if (!parsed.ok) throw new BadAnswer(`an events line that is not the protocol: ${parsed.message}`);
+          const line = parsed.value;
+          if (!verifyEventLine(o.key, nonce, line.seq, JSON.stringify(eventPayload(line)), line.sig)) throw new BadAnswer(`an events line ${line.seq} with a bad signature`);
+          if (line.seq !== expected) throw new BadAnswer(`events line ${line.seq} where ${expected} was due (lines lost, repeated or reordered)`);
+          expected++;
+          if ('error' in line) throw recreate(line.error, o.node);
+          if ('event' in line) yield line.event;
+        }
+        if (pending.length > LIMITS.eventLineBytes) throw new BadAnswer(`an events line longer than ${LIMITS.eventLineBytes} bytes`);
+      }
+    } catch (e) {
+      if (signal.aborted) return;
+      if (e instanceof BadAnswer) throw errors.refused(`AGENT_BAD_MESSAGE: ${where} answered ${e.message}; refused`);
+      if (e instanceof EngineError || e instanceof AgentRefusal || e instanceof AddressError) throw e;
+      const why = gaveUp ?? (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+      throw errors.unreachable(`AGENT_UNREACHABLE: ${where} does not answer: ${why}`);
+    } finally {
+      clearTimeout(idle);
+      signal.removeEventListener('abort', abort);
+      req.destroy();
+    }
+  }
+
+  return { engine, addresses, files, status, close: () => pool.destroy() };
+}

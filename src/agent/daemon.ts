@@ -1,0 +1,247 @@
+// `berth agent`: the node side of a cluster. It serves this node's engine, addresses and files to
+// the leading controller (server.ts), and holds a lease by sending heartbeats to the controllers.
+//
+// The lease is what makes failover safe. The agent counts it from when it *sent* the heartbeat
+// that was granted; the controllers count it from when they *received* it, so the agent's lease
+// always ends first. `fenceMarginMs` before it ends, an agent that has not been granted a newer
+// heartbeat fences itself: it refuses every write, kills and removes its replicas and removes
+// their addresses, as a watchdog would. Only after the lease has ended on the controller's side
+// do the replicas start elsewhere, so two copies never run. A fenced agent rejoins empty as soon
+// as a heartbeat is granted again.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { BERTH_LABELS } from '../runtime/engine';
+import type { AddressTable, HostAddressSpec } from '../runtime/addresses';
+import { isBerthLabelled } from '../runtime/addresses';
+import type { ApplyEngine } from '../controller/apply';
+import type { NodeFiles } from '../controller/node-files';
+import { ADDRESS_LABEL } from '../reconcile/desired';
+import { parseAddressLabel } from '../reconcile/plan';
+import { HEARTBEAT_PATH, HeartbeatAnswer } from '../cluster/controller-server';
+import { DEFAULT_LIVENESS, Heartbeat } from '../cluster/liveness';
+import { postSigned } from '../cluster/signed-http';
+import { startAgentServer } from './server';
+import { TermGuard } from './term-guard';
+
+export interface AgentOptions {
+  node: string;
+  listen: { host: string; port: number };
+  /** the URL controllers reach this agent at (default: from listen) */
+  advertise?: string;
+  controllers: string[];
+  key: Buffer;
+  stateDir: string;
+  engine: ApplyEngine;
+  addresses: AddressTable;
+  files: NodeFiles;
+  log: (line: string) => void;
+  now?: () => number;
+}
+
+export type LeaseState = 'unleased' | 'leased' | 'fencing' | 'fenced';
+
+export interface Agent {
+  url: string;
+  state(): LeaseState;
+  done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+const WRITE_OPS = new Set(['create', 'start', 'stop', 'remove', 'rename']);
+
+export async function startAgent(o: AgentOptions): Promise<Agent> {
+  const now = o.now ?? (() => Date.now());
+  const leaseFile = path.join(o.stateDir, 'agent-lease.json');
+  const incarnation = randomBytes(8).toString('hex');
+  let state: LeaseState = 'unleased';
+  let leaseUntil = 0;
+  let leaseMs = DEFAULT_LIVENESS.leaseMs;
+  let heartbeatMs = DEFAULT_LIVENESS.heartbeatMs;
+  let fenceMarginMs = DEFAULT_LIVENESS.fenceMarginMs;
+  let leader: string | undefined;
+  let seq = 0;
+  let inflight = 0;
+  let fenceTimer: NodeJS.Timeout | undefined;
+  const abort = new AbortController();
+
+  const writable = () => state === 'leased' && now() < leaseUntil - fenceMarginMs;
+  const refusal = () => (state === 'fenced' || state === 'fencing' ? 'this node has fenced itself (its lease ran out); it takes orders again once a controller grants a heartbeat' : 'this node holds no lease yet');
+
+  // Every write goes through here: refused unless the lease holds, and counted, so that fencing
+  // can wait for the writes already under way before it sweeps.
+  const guarded = async <T>(op: string, f: () => Promise<T>): Promise<T> => {
+    if (!writable()) throw Object.assign(new Error(refusal()), { agentCode: 'AGENT_FENCED' });
+    inflight++;
+    try {
+      return await f();
+    } finally {
+      inflight--;
+    }
+  };
+  const engine: ApplyEngine = {
+    ping: () => o.engine.ping(),
+    listContainers: (f) => o.engine.listContainers(f),
+    inspect: (id) => o.engine.inspect(id),
+    create: (spec) => guarded('create', () => o.engine.create(spec)),
+    start: (id) => guarded('start', () => o.engine.start(id)),
+    stop: (id, t) => guarded('stop', () => o.engine.stop(id, t)),
+    remove: (id, opts) => guarded('remove', () => o.engine.remove(id, opts)),
+    events: (f, s) => o.engine.events(f, s),
+    ...(o.engine.rename ? { rename: (id: string, name: string) => guarded('rename', () => o.engine.rename!(id, name)) } : {}),
+  };
+  const addresses: AddressTable = {
+    list: () => o.addresses.list(),
+    add: (a) => guarded('add-address', () => o.addresses.add(a)),
+    remove: (a) => guarded('remove-address', () => o.addresses.remove(a)),
+  };
+  const files: NodeFiles = {
+    stateDir: o.files.stateDir,
+    read: (f) => o.files.read(f),
+    write: (f, c) => guarded('write', () => o.files.write(f, c)),
+    ensureDir: (d) => guarded('ensure-dir', () => o.files.ensureDir(d)),
+    readLedger: () => o.files.readLedger(),
+    writeLedger: (l) => guarded('write-ledger', () => o.files.writeLedger(l)),
+  };
+
+  const saveLease = () => {
+    try {
+      mkdirSync(o.stateDir, { recursive: true });
+      const tmp = `${leaseFile}.${process.pid}.tmp`;
+      writeFileSync(tmp, JSON.stringify({ until: state === 'leased' ? leaseUntil - fenceMarginMs : 0 }) + '\n');
+      renameSync(tmp, leaseFile);
+    } catch (e) {
+      o.log(`cannot record the lease in ${leaseFile}: ${(e as Error).message}`);
+    }
+  };
+
+  /** Kill and remove every replica of this node and remove their addresses. */
+  const sweep = async (why: string) => {
+    const t0 = now();
+    for (let waited = 0; inflight > 0 && waited < 2000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    const containers = await o.engine.listContainers({ labels: { [BERTH_LABELS.node]: o.node } });
+    const gone: HostAddressSpec[] = [];
+    // Killed first (what matters for "never two copies"), all at once; removed after.
+    await Promise.all(containers.map(async (c) => {
+      const a = parseAddressLabel(c.labels[ADDRESS_LABEL]);
+      if (a?.interface) gone.push({ ip: a.ip, prefix: a.prefix, interface: a.interface });
+      if (c.state === 'running' || c.state === 'restarting' || c.state === 'paused') await o.engine.stop(c.id, 0).catch((e) => o.log(`${why}: cannot kill ${c.name}: ${(e as Error).message}`));
+    }));
+    const held = (await o.addresses.list()).filter(isBerthLabelled).map((a) => ({ ip: a.ip, prefix: a.prefix, interface: a.interface }));
+    const seen = new Set<string>();
+    for (const a of [...gone, ...held]) {
+      const k = `${a.ip}/${a.prefix}@${a.interface}`;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      await o.addresses.remove(a).catch((e) => o.log(`fence: cannot remove address ${k}: ${(e as Error).message}`));
+    }
+    const killedMs = now() - t0;
+    await Promise.all(containers.map((c) => o.engine.remove(c.id, { force: true }).catch((e) => o.log(`${why}: cannot remove ${c.name}: ${(e as Error).message}`))));
+    o.log(`${why}: killed ${containers.length} replica${containers.length === 1 ? '' : 's'} and removed ${seen.size} address${seen.size === 1 ? '' : 'es'} in ${killedMs} ms; containers removed after ${now() - t0} ms`);
+  };
+
+  const fence = async () => {
+    if (state !== 'leased') return;
+    state = 'fencing';
+    const late = now() - (leaseUntil - fenceMarginMs);
+    o.log(`no heartbeat granted for ${now() - (leaseUntil - leaseMs)} ms: fencing this node (its lease ends in ${leaseUntil - now()} ms)`);
+    saveLease();
+    try {
+      await sweep('self-fence');
+    } catch (e) {
+      o.log(`self-fence failed: ${(e as Error).message}; retrying`);
+      state = 'leased';
+      fenceTimer = setTimeout(() => void fence(), 100);
+      return;
+    }
+    if (now() > leaseUntil) o.log(`WARNING: the self-fence finished ${now() - leaseUntil} ms after the lease ended (started ${late} ms late): the engine is too slow for fence-margin ${fenceMarginMs} ms`);
+    state = 'fenced';
+  };
+  const armFence = () => {
+    if (fenceTimer) clearTimeout(fenceTimer);
+    fenceTimer = setTimeout(() => void fence(), Math.max(0, leaseUntil - fenceMarginMs - now()));
+  };
+
+  // At start: a lease recorded by this node's previous agent that still holds is kept (an agent
+  // restart does not disturb its replicas); otherwise the node may have been declared lost, so
+  // whatever the engine restarted is removed and the node joins empty.
+  let kept = false;
+  try {
+    const rec = JSON.parse(readFileSync(leaseFile, 'utf8')) as { until?: number };
+    if (typeof rec.until === 'number' && rec.until > now() + 100) {
+      state = 'leased';
+      leaseUntil = rec.until + fenceMarginMs;
+      kept = true;
+      armFence();
+      o.log(`the lease recorded before this start still holds for ${rec.until - now()} ms: keeping this node's replicas`);
+    }
+  } catch {
+    // no record: a first start
+  }
+  if (!kept) await sweep('joining empty');
+
+  const terms = new TermGuard(path.join(o.stateDir, 'agent-term.json'));
+  const server = await startAgentServer({
+    node: o.node, host: o.listen.host, port: o.listen.port, key: o.key, engine, addresses, files, terms, log: o.log,
+    gate: (op) => (WRITE_OPS.has(op.replace(/^engine\./, '')) || /^(addresses\.(add|remove)|files\.(write|ensureDir|writeLedger))$/.test(op)) && !writable() ? refusal() : undefined,
+    status: () => ({ lease: state, leaseLeftMs: Math.max(0, leaseUntil - now()), incarnation, stateDir: o.stateDir }),
+  });
+  const url = o.advertise ?? server.url;
+
+  const beat = async () => {
+    const hb: Heartbeat = { node: o.node, url, seq: ++seq, incarnation, stateDir: o.stateDir };
+    const sentAt = now();
+    const timeout = Math.max(200, Math.min(1000, leaseMs / 2));
+    const ask = (c: string) => postSigned<HeartbeatAnswer>(c, HEARTBEAT_PATH, o.key, hb, timeout);
+    let answer: HeartbeatAnswer | undefined;
+    const first = leader && o.controllers.includes(leader) ? [leader] : o.controllers;
+    try {
+      answer = await Promise.any(first.map(ask));
+    } catch {
+      const rest = o.controllers.filter((c) => !first.includes(c));
+      if (rest.length) answer = await Promise.any(rest.map(ask)).catch(() => undefined);
+    }
+    if (!answer?.granted) return;
+    leader = answer.leader;
+    leaseMs = answer.leaseMs;
+    heartbeatMs = answer.heartbeatMs;
+    fenceMarginMs = answer.fenceMarginMs;
+    const until = sentAt + leaseMs;
+    if (until <= leaseUntil && state === 'leased') return;
+    leaseUntil = Math.max(leaseUntil, until);
+    if (state !== 'leased') {
+      if (state === 'fencing') return; // the sweep finishes first; the next grant rejoins
+      o.log(state === 'fenced' ? 'a heartbeat is granted again: this node rejoins (empty)' : 'a heartbeat is granted: this node takes orders');
+      state = 'leased';
+    }
+    armFence();
+    saveLease();
+  };
+
+  const loop = async () => {
+    while (!abort.signal.aborted) {
+      const t0 = now();
+      await beat().catch((e) => o.log(`heartbeat: ${(e as Error).message}`));
+      await new Promise<void>((resolve) => {
+        const done = () => { clearTimeout(t); abort.signal.removeEventListener('abort', done); resolve(); };
+        const t = setTimeout(done, Math.max(0, heartbeatMs - (now() - t0)));
+        abort.signal.addEventListener('abort', done, { once: true });
+      });
+    }
+  };
+  const done = loop();
+  o.log(`berth agent: node ${o.node}, serving ${url}, heartbeats to ${o.controllers.join(', ')}`);
+  return {
+    url,
+    state: () => state,
+    done,
+    stop: async () => {
+      abort.abort();
+      await done;
+      if (fenceTimer) clearTimeout(fenceTimer);
+      // The lease is recorded so that a restart within it keeps the replicas.
+      saveLease();
+      await server.close();
+    },
+  };
+}

@@ -1,0 +1,281 @@
+// `berth agent`'s HTTP server: serves this node's engine, addresses and files to the controller
+// (protocol.ts), over node:http. The order of checks is the point: size, then the signature
+// (nothing unauthenticated is parsed or remembered), then the message's shape, then the term (a
+// deposed leader's order is refused), then the fence gate (writes only), and only then the
+// operation. Every refusal is logged with the peer's address and answered with a stable code;
+// answers to authenticated requests are signed.
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { once } from 'node:events';
+import path from 'node:path';
+import type { ApplyEngine } from '../controller/apply';
+import type { NodeFiles } from '../controller/node-files';
+import { AddressError, AddressTable, HostAddressSpec } from '../runtime/addresses';
+import { ContainerSpec, EngineError, EventFilter } from '../runtime/engine';
+import type { FailureRecord } from '../reconcile/observed';
+import { RequestVerifier, signEventLine, signResponse } from './auth';
+import {
+  AGENT_HTTP_STATUS, AgentCode, EVENTS_PATH, EventPayload, LIMITS, OpName, RPC_PATH, RpcAnswer, WireError, isWriteOp, parseEventsRequest, parseRpcRequest,
+} from './protocol';
+import type { TermGuard } from './term-guard';
+
+export interface AgentServerOptions {
+  node: string;
+  host: string;
+  port: number;
+  key: Buffer;
+  engine: ApplyEngine;
+  addresses: AddressTable;
+  files: NodeFiles;
+  terms: TermGuard;
+  /** a refusal reason for a write while the agent is fenced (its lease ran out), else undefined */
+  gate?: (op: string) => string | undefined;
+  /** more fields for agent.status */
+  status?: () => Record<string, unknown>;
+  log: (line: string) => void;
+  /** signature checks (tests shorten the clock skew); default: the key with a 30 s window */
+  verifier?: RequestVerifier;
+  /** how often the events stream sends a heartbeat line (default LIMITS.heartbeatMs) */
+  heartbeatMs?: number;
+}
+
+export interface AgentServer {
+  url: string;
+  port: number;
+  /** Stops accepting, ends the event streams, waits for the requests in flight. */
+  close(): Promise<void>;
+}
+
+/** A refusal decided while serving: answered with its code's status (or `status`). */
+class Refusal extends Error {
+  constructor(readonly code: AgentCode, message: string, readonly status = AGENT_HTTP_STATUS[code]) {
+    super(message);
+  }
+}
+
+type Handler = (args: unknown[]) => Promise<unknown>;
+
+/** What an EngineError or AddressError said, without the "operation target: " its constructor adds. */
+function innerMessage(message: string, prefix: string): string {
+  return message.startsWith(prefix) ? message.slice(prefix.length) : message;
+}
+
+export function toWireError(e: unknown, op: string): WireError {
+  if (e instanceof Refusal) return { type: 'agent', code: e.code, message: e.message };
+  if (e instanceof EngineError) {
+    const w: WireError = { type: 'engine', kind: e.kind, operation: e.operation, message: innerMessage(e.message, `${e.operation}${e.target ? ` ${e.target}` : ''}: `) };
+    if (e.target !== undefined) w.target = e.target;
+    if (e.statusCode !== undefined) w.statusCode = e.statusCode;
+    return w;
+  }
+  if (e instanceof AddressError) return { type: 'address', operation: e.operation, address: e.address, message: innerMessage(e.message, `${e.operation} ${e.address}: `) };
+  return { type: 'error', operation: op, message: (e as Error)?.message ?? String(e) };
+}
+
+function handlers(o: AgentServerOptions): Record<OpName, Handler> {
+  const { engine, addresses, files } = o;
+  const stateDir = path.resolve(files.stateDir);
+  // Hosts files and the ledger live in the state dir; a path elsewhere is a controller that
+  // computed it for another state dir, which must be loud rather than write somewhere odd.
+  const inStateDir = (p: unknown): string => {
+    const abs = path.resolve(p as string);
+    if (abs !== stateDir && !abs.startsWith(stateDir + path.sep)) throw new Refusal('AGENT_BAD_MESSAGE', `${abs} is outside the agent's state dir ${stateDir}`);
+    return abs;
+  };
+  return {
+    'engine.ping': () => engine.ping(),
+    'engine.listContainers': ([filter]) => engine.listContainers(filter as { labels?: Record<string, string> } | undefined),
+    'engine.inspect': ([id]) => engine.inspect(id as string),
+    'engine.create': ([spec]) => engine.create(spec as ContainerSpec),
+    'engine.start': ([id]) => engine.start(id as string),
+    'engine.stop': ([id, t]) => engine.stop(id as string, t as number | undefined),
+    'engine.remove': ([id, opts]) => engine.remove(id as string, opts as { force?: boolean } | undefined),
+    'engine.rename': async ([id, name]) => {
+      if (!engine.rename) throw new EngineError('failed', 'rename', id as string, "this node's engine cannot rename containers");
+      return engine.rename(id as string, name as string);
+    },
+    'addresses.list': () => addresses.list(),
+    'addresses.add': ([a]) => addresses.add(a as HostAddressSpec),
+    'addresses.remove': ([a]) => addresses.remove(a as HostAddressSpec),
+    'files.read': ([p]) => files.read(inStateDir(p)),
+    'files.write': ([p, content]) => files.write(inStateDir(p), content as string),
+    'files.ensureDir': ([p]) => files.ensureDir(p as string),
+    'files.readLedger': () => files.readLedger(),
+    'files.writeLedger': ([l]) => files.writeLedger(l as Record<string, FailureRecord>),
+    'agent.status': async () => ({ node: o.node, stateDir, term: o.terms.highest, pid: process.pid, ...(o.status?.() ?? {}) }),
+  };
+}
+
+type Body = { ok: true; body: Buffer } | { ok: false };
+
+/** The body, or { ok: false } as soon as it is larger than the limit; the rest is read and
+ * dropped (leaving the loop over the stream early would destroy the socket before the answer). */
+function readBody(req: http.IncomingMessage, limit: number): Promise<Body> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) return resolve({ ok: false });
+    let chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) return void chunks.push(chunk);
+      chunks = [];
+      resolve({ ok: false });
+    });
+    req.on('end', () => resolve({ ok: true, body: Buffer.concat(chunks) }));
+    req.on('error', reject);
+  });
+}
+
+const json = (v: unknown) => Buffer.from(JSON.stringify(v));
+
+export async function startAgentServer(o: AgentServerOptions): Promise<AgentServer> {
+  const verifier = o.verifier ?? new RequestVerifier(o.key);
+  const ops = handlers(o);
+  const streams = new Set<AbortController>();
+  const heartbeatMs = o.heartbeatMs ?? LIMITS.heartbeatMs;
+
+  const server = http.createServer({
+    maxHeaderSize: LIMITS.headerBytes,
+    requestTimeout: LIMITS.requestTimeoutMs,
+    headersTimeout: LIMITS.requestTimeoutMs,
+    // how often the two timeouts above are checked (Node's default, 30 s, would let a slow
+    // sender hold a connection for 40 s)
+    connectionsCheckingInterval: 1000,
+    keepAliveTimeout: 65_000,
+  });
+  server.maxHeadersCount = LIMITS.headerCount;
+
+  const peer = (s: Socket) => `${s.remoteAddress ?? '?'}:${s.remotePort ?? '?'}`;
+
+  /** Answers a refusal; `nonce` only when the request was authenticated (then it is signed). */
+  const peers = new WeakMap<http.IncomingMessage, string>();
+  const refuse = (req: http.IncomingMessage, res: http.ServerResponse, r: Refusal, detail: string, nonce?: string) => {
+    o.log(`agent ${o.node}: refused ${peers.get(req)} ${req.method} ${req.url}: ${r.code}${detail ? ` (${detail})` : ''}: ${r.message}`);
+    const body = json({ ok: false, error: { type: 'agent', code: r.code, message: r.message } } satisfies RpcAnswer);
+    const headers: http.OutgoingHttpHeaders = { 'content-type': 'application/json', 'content-length': body.length };
+    if (nonce) Object.assign(headers, signResponse(o.key, nonce, r.status, body));
+    // A body left unread (too large) would be parsed as the next request: close after answering.
+    if (r.status === 413) headers.connection = 'close';
+    res.writeHead(r.status, headers).end(body);
+    if (r.status === 413) req.resume();
+  };
+
+  const answer = (res: http.ServerResponse, nonce: string, a: RpcAnswer, op: string) => {
+    let body = json(a);
+    if (body.length > LIMITS.answerBytes) {
+      body = json({ ok: false, error: { type: 'error', operation: op, message: `the answer is ${body.length} bytes, more than the limit of ${LIMITS.answerBytes}` } } satisfies RpcAnswer);
+    }
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length, ...signResponse(o.key, nonce, 200, body) }).end(body);
+  };
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = req.url ?? '';
+    if (req.method !== 'POST' || (url !== RPC_PATH && url !== EVENTS_PATH)) {
+      return refuse(req, res, new Refusal('AGENT_BAD_MESSAGE', `no such endpoint: ${req.method} ${url.slice(0, 200)} (POST ${RPC_PATH} or ${EVENTS_PATH})`, 404), '');
+    }
+    const read = await readBody(req, LIMITS.requestBytes);
+    if (!read.ok) return refuse(req, res, new Refusal('AGENT_BAD_MESSAGE', `the request body is larger than ${LIMITS.requestBytes} bytes`, 413), 'oversized');
+    const verdict = verifier.verify(req.method, url, req.headers, read.body);
+    if (!verdict.ok) return refuse(req, res, new Refusal('AGENT_AUTH_FAILED', verdict.message), verdict.reason);
+    const { nonce } = verdict;
+
+    if (url === EVENTS_PATH) {
+      const parsed = parseEventsRequest(read.body);
+      if (!parsed.ok) return refuse(req, res, new Refusal('AGENT_BAD_MESSAGE', parsed.message), '', nonce);
+      const stale = staleTerm(parsed.value.term);
+      if (stale) return refuse(req, res, stale, '', nonce);
+      return streamEvents(req, res, nonce, parsed.value.filter);
+    }
+    const parsed = parseRpcRequest(read.body);
+    if (!parsed.ok) return refuse(req, res, new Refusal('AGENT_BAD_MESSAGE', parsed.message), '', nonce);
+    const { term, op, args } = parsed.value;
+    const stale = staleTerm(term);
+    if (stale) return refuse(req, res, stale, op, nonce);
+    const fenced = isWriteOp(op) ? o.gate?.(op) : undefined;
+    if (fenced) return refuse(req, res, new Refusal('AGENT_FENCED', `${op} refused: ${fenced}`), op, nonce);
+    let a: RpcAnswer;
+    try {
+      a = { ok: true, result: await ops[op](args) };
+    } catch (e) {
+      if (e instanceof Refusal) return refuse(req, res, e, op, nonce);
+      a = { ok: false, error: toWireError(e, op) };
+    }
+    answer(res, nonce, a, op);
+  }
+
+  function staleTerm(term: number): Refusal | undefined {
+    const c = o.terms.check(term);
+    return c.ok ? undefined : new Refusal('AGENT_TERM_STALE', `term ${term} is older than term ${c.highest}, the newest this agent has seen: the sender is no longer the leader`);
+  }
+
+  async function streamEvents(req: http.IncomingMessage, res: http.ServerResponse, nonce: string, filter: EventFilter): Promise<void> {
+    const stop = new AbortController();
+    streams.add(stop);
+    res.on('close', () => stop.abort());
+    res.writeHead(200, { 'content-type': 'application/x-ndjson', ...signResponse(o.key, nonce, 200, Buffer.alloc(0)) });
+    res.flushHeaders();
+    let seq = 0;
+    const send = (p: (s: number) => EventPayload): boolean => {
+      const payload = p(++seq);
+      const line = JSON.stringify(payload);
+      return res.write(`${JSON.stringify({ ...payload, sig: signEventLine(o.key, nonce, seq, line) })}\n`);
+    };
+    const beat = setInterval(() => send((s) => ({ seq: s, beat: Date.now() })), heartbeatMs);
+    try {
+      for await (const event of o.engine.events(filter, stop.signal)) {
+        if (!send((s) => ({ seq: s, event })) && !stop.signal.aborted) await once(res, 'drain', { signal: stop.signal });
+      }
+    } catch (e) {
+      if (!stop.signal.aborted) {
+        o.log(`agent ${o.node}: events for ${peers.get(req)} ended: ${(e as Error).message}`);
+        send((s) => ({ seq: s, error: toWireError(e, 'events') }));
+      }
+    } finally {
+      clearInterval(beat);
+      streams.delete(stop);
+      res.end();
+    }
+  }
+
+  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    // Kept now: the socket is gone from req once the peer hangs up.
+    peers.set(req, peer(req.socket));
+    handle(req, res).catch((e: unknown) => {
+      o.log(`agent ${o.node}: error serving ${peers.get(req)} ${req.method} ${req.url}: ${(e as Error)?.stack ?? e}`);
+      if (!res.headersSent) res.writeHead(500, { connection: 'close' }).end();
+      else res.destroy();
+    });
+  });
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    o.log(`agent ${o.node}: refused ${peer(socket)}: AGENT_BAD_MESSAGE (${err.code ?? 'malformed'}): ${err.message}`);
+    const body = JSON.stringify({ ok: false, error: { type: 'agent', code: 'AGENT_BAD_MESSAGE', message: `malformed HTTP request (${err.code ?? err.message})` } });
+    socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, o.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = o.host.includes(':') ? `[${o.host}]` : o.host;
+
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    close: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const s of streams) s.abort();
+      server.closeIdleConnections();
+      // Requests in flight get a moment to finish; then their connections are cut.
+      const cut = setTimeout(() => server.closeAllConnections(), 5000);
+      await closed;
+      clearTimeout(cut);
+    },
+  };
+}

@@ -1,0 +1,178 @@
+// `berth agent`, `berth controller --listen` (a controller of a cluster) and `berth cluster
+// status`: flags → dependencies → one library call (src/agent/daemon.ts, src/cluster) → output.
+import { hostname } from 'node:os';
+import { BerthError, problem } from '../errors/registry';
+import { Command, Invocation, flagString, untilStopped, valueFlags } from './invocation';
+
+export const agentHelp = `Usage: berth agent --controller URL[,URL...] [--listen HOST:PORT] [--advertise URL]
+                   [--node NAME] [--authkey FILE] [--state-dir DIR]
+
+Run the node agent: it serves this node's Docker engine ($DOCKER_HOST or /var/run/docker.sock),
+its addresses and berth's files on it to the leading controller over HTTP, every request and
+answer signed with the cluster authkey ('berth authkey generate'). Orders from a leader older
+than the newest one seen are refused (fencing by term).
+
+The agent holds a lease by sending a heartbeat to the controllers every 300 ms. When no
+heartbeat has been granted for 1.4 s it fences itself: it refuses orders, kills and removes this
+node's replicas and removes their addresses, so that the controller (which declares the node
+lost after 2 s) can start them elsewhere without two copies ever running. When heartbeats are
+granted again the node rejoins empty. The timings come from the controller.
+
+Flags:
+  --controller URLS  the controllers' URLs (their --listen), comma-separated
+  --listen HOST:PORT where to serve the controller (default 0.0.0.0:7440)
+  --advertise URL    the URL the controllers use to reach this agent (default from --listen;
+                     required when --listen is 0.0.0.0)
+  --node NAME        this node's name as in the CIB's <nodes> (default: the host name)
+  --authkey FILE     the cluster authkey (default /etc/berth/authkey)
+  --state-dir DIR    berth's files on this node (default $BERTH_STATE_DIR, else /var/lib/berth/node)
+
+Exit codes: 0 stopped by a signal (replicas keep running while the lease holds), 2 error at start.
+`;
+
+export const clusterControllerHelp = `Usage: berth controller --listen HOST:PORT [--advertise URL] [--store URL | --cib FILE]
+                        [--authkey FILE] [--fence-command CMD] [--interval SECONDS]
+                        [--stop-timeout SECONDS] [--leader-ttl SECONDS]
+
+With --listen, the controller runs a cluster: every node runs 'berth agent', and the controller
+places the replicas on the CIB's nodes (<nodes>, 'berth node add'), drives each node through its
+agent, takes the agents' heartbeats, declares a node lost 2 s after its last one (its agent has
+fenced itself by then) and starts its replicas elsewhere, with the same name, address and data.
+A replica never runs on two nodes at once: a move removes the old copy before the new one starts.
+
+Several controllers share the live CIB in etcd (--store etcd://...): one leads, elected with an
+etcd lease (--leader-ttl, default 2 s); the others take heartbeats and take over when it stops.
+
+Flags:
+  --listen HOST:PORT   where agents send heartbeats
+  --advertise URL      the URL agents use (default from --listen)
+  --store URL          the live CIB and the election (etcd://HOST:PORT/PREFIX for several
+                       controllers; default $BERTH_STORE, else file:///var/lib/berth)
+  --cib FILE           the desired state from a file instead of the store
+  --authkey FILE       the cluster authkey (default /etc/berth/authkey)
+  --fence-command CMD  run as 'CMD NODE' when a node has been silent for 1 s; exit 0 confirms the
+                       node is off and its replicas move at once
+  --interval S         resync every S seconds (default 30)
+  --stop-timeout S     seconds a replica gets to stop before it is killed
+
+Exit codes: 0 stopped by a signal, 2 error at start.
+`;
+
+export const clusterStatusHelp = `Usage: berth cluster status --controller URL [--authkey FILE] [--json]
+
+Ask a controller who leads, the term, and each node's state: alive, suspect (silent for 1 s),
+lost (its lease ended or it was fenced), unknown (not heard from since this leader started).
+
+Exit codes: 0 shown, 1 the controller does not answer, 2 usage error.
+`;
+
+function hostPort(v: string, flag: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(v);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new BerthError([problem('USAGE', { path: flag, value: v, allowed: 'HOST:PORT', message: `'${v}' is not a valid ${flag}, use HOST:PORT (e.g. 0.0.0.0:7440)` })]);
+  return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
+}
+
+function urlList(v: string | undefined, flag: string): string[] {
+  if (!v) throw new BerthError([problem('USAGE', { path: flag, message: `${flag} is required` })]);
+  const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const u of list) {
+    if (!/^https?:\/\/[^\s/]+\/?$/.test(u)) throw new BerthError([problem('USAGE', { path: flag, value: u, allowed: 'http://HOST:PORT', message: `'${u}' is not a valid URL for ${flag}, use http://HOST:PORT` })]);
+  }
+  return list.map((u) => u.replace(/\/$/, ''));
+}
+
+function seconds(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new BerthError([problem('USAGE', { path: `--${name}`, value: v, allowed: 'a positive number of seconds', message: `'${v}' is not a valid --${name}, use a positive number of seconds` })]);
+  return n;
+}
+
+const logTo = (inv: Invocation) => (line: string) => inv.io.out(`${new Date().toISOString()} ${line}\n`);
+
+function authKey(values: Record<string, string | undefined>): Buffer {
+  const { DEFAULT_AUTHKEY_FILE, readAuthKey } = require('../agent/authkey') as typeof import('../agent/authkey');
+  return readAuthKey(values.authkey ?? DEFAULT_AUTHKEY_FILE);
+}
+
+export const agentCmd: Command = async (inv) => {
+  const values = valueFlags(inv, ['controller', 'listen', 'advertise', 'node', 'authkey', 'state-dir']);
+  const controllers = urlList(values.controller, '--controller');
+  const listen = hostPort(values.listen ?? '0.0.0.0:7440', '--listen');
+  if (values.advertise) urlList(values.advertise, '--advertise');
+  if (!values.advertise && (listen.host === '0.0.0.0' || listen.host === '::')) {
+    throw new BerthError([problem('USAGE', { path: '--advertise', message: `--listen ${listen.host} does not say which address controllers reach this agent at: give --advertise http://ADDRESS:${listen.port}` })]);
+  }
+  const key = authKey(values);
+  const { DEFAULT_STATE_DIR, nodeFiles } = require('../controller/node-files') as typeof import('../controller/node-files');
+  const { dockerEngine } = require('../runtime/engine') as typeof import('../runtime/engine');
+  const { withDockerRename } = require('../controller/engine-writes') as typeof import('../controller/engine-writes');
+  const { ipAddressTable } = require('../runtime/addresses') as typeof import('../runtime/addresses');
+  const { startAgent } = require('../agent/daemon') as typeof import('../agent/daemon');
+  const stateDir = values['state-dir'] ?? process.env.BERTH_STATE_DIR ?? DEFAULT_STATE_DIR;
+  const socket = process.env.DOCKER_HOST?.startsWith('unix://') ? process.env.DOCKER_HOST.slice('unix://'.length) : undefined;
+  const log = logTo(inv);
+  const agent = await startAgent({
+    node: values.node ?? hostname(),
+    listen,
+    ...(values.advertise ? { advertise: values.advertise.replace(/\/$/, '') } : {}),
+    controllers,
+    key,
+    stateDir,
+    engine: withDockerRename(dockerEngine(socket ? { socketPath: socket } : {}), socket),
+    addresses: ipAddressTable(),
+    files: nodeFiles(stateDir),
+    log,
+  });
+  return untilStopped(agent.done, () => { log('stopping (replicas keep running while the lease holds)'); void agent.stop(); });
+};
+
+export const clusterControllerCmd: Command = async (inv) => {
+  const values = valueFlags(inv, ['listen', 'advertise', 'store', 'cib', 'authkey', 'fence-command', 'interval', 'stop-timeout', 'leader-ttl', 'node', 'state-dir']);
+  const listen = hostPort(values.listen ?? '', '--listen');
+  if (values.advertise) urlList(values.advertise, '--advertise');
+  const self = values.advertise?.replace(/\/$/, '') ?? `http://${listen.host === '0.0.0.0' ? hostname() : listen.host}:${listen.port}`;
+  const key = authKey(values);
+  const { openStore } = require('../store/open') as typeof import('../store/open');
+  const store = openStore(values.store ?? flagString(inv.flags, 'store'));
+  const { fileCibSource } = require('../controller/deps') as typeof import('../controller/deps');
+  const cib = values.cib ? fileCibSource(values.cib) : { where: store.url, read: async () => (await store.read()).text, watch: (f: () => void) => store.watch(() => f()) };
+  const { startClusterController } = require('../cluster/cluster-controller') as typeof import('../cluster/cluster-controller');
+  const log = logTo(inv);
+  const interval = seconds(values.interval, 'interval');
+  const stopTimeout = seconds(values['stop-timeout'], 'stop-timeout');
+  const ttl = seconds(values['leader-ttl'], 'leader-ttl');
+  const c = await startClusterController({
+    store, cib, key, listen, log,
+    self: { id: `${hostname()}-${process.pid}`, url: self },
+    ...(values['fence-command'] ? { fenceCommand: values['fence-command'] } : {}),
+    ...(interval ? { resyncMs: interval * 1000 } : {}),
+    ...(stopTimeout !== undefined ? { stopTimeoutSeconds: stopTimeout } : {}),
+    ...(ttl ? { leaderTtlSeconds: Math.ceil(ttl) } : {}),
+  });
+  log(`berth controller: listening on ${c.url} (agents use ${self}), CIB from ${cib.where}`);
+  return untilStopped(c.done, () => { log('stopping (replicas keep running)'); void c.stop().then(() => store.close()); });
+};
+
+export const clusterStatusCmd: Command = async (inv) => {
+  const values = valueFlags(inv, ['controller', 'authkey']);
+  const [url] = urlList(values.controller, '--controller');
+  const key = authKey(values);
+  const { postSigned } = require('../cluster/signed-http') as typeof import('../cluster/signed-http');
+  const { STATUS_PATH } = require('../cluster/controller-server') as typeof import('../cluster/controller-server');
+  let s: { leading: boolean; term: number | null; leader: { url: string } | null; passes: number; nodes: { name: string; liveness: string; url: string | null; lostBy: string | null }[] };
+  try {
+    s = await postSigned(url, STATUS_PATH, key, {}, 5000);
+  } catch (e) {
+    throw new BerthError([problem('AGENT_UNREACHABLE', { path: '--controller', value: url, message: `the controller at ${url} does not answer: ${(e as Error).message}` })]);
+  }
+  if (inv.flags.json) {
+    inv.io.out(JSON.stringify(s) + '\n');
+    return 0;
+  }
+  inv.io.out(`controller ${url}: ${s.leading ? `leading, term ${s.term}, ${s.passes} passes` : `following ${s.leader?.url ?? '(no leader yet)'}`}\n`);
+  for (const n of s.nodes) inv.io.out(`  ${n.name.padEnd(16)} ${n.liveness.padEnd(8)} ${n.url ?? '-'}${n.lostBy ? ` (lost by ${n.lostBy})` : ''}\n`);
+  if (!s.leading) inv.io.out('  (node states are known by the leader: ask it)\n');
+  return 0;
+};

@@ -1,0 +1,321 @@
+// `berth controller --listen`: a controller of a cluster. Every controller takes heartbeats from
+// the agents (and records them in the store before granting them); the one that leads also runs
+// the passes. Level-triggered like the single-node controller: wake-ups (CIB change, a node's
+// engine event, a node joining, lost or back, the resync timer, work waiting) only mark a pass as
+// due, and each pass compares everything.
+import type { Cib } from '../cib/cib';
+import type { Problem } from '../errors/registry';
+import type { CibStore } from '../store/store';
+import { BERTH_LABELS } from '../runtime/engine';
+import type { ContainerRun } from '../reconcile/observed';
+import { planChanges } from '../reconcile/plan';
+import { readNodes } from '../scheduler/nodes';
+import { DEFAULT_STATE_DIR } from '../controller/node-files';
+import type { CibSource } from '../controller/pass';
+import { remoteNode } from '../agent/client';
+import { ClusterPassResult, NodeHandle, runClusterPass } from './cluster-pass';
+import { HeartbeatRecords, memoryRecords, storeRecords } from './heartbeat-records';
+import { DEFAULT_LIVENESS, Heartbeat, LivenessBook, LivenessPolicy } from './liveness';
+import { Election, LeaderInfo, startElection } from './leader';
+import { HeartbeatAnswer, startControllerServer } from './controller-server';
+import { runFenceCommand } from './fence';
+
+export interface ClusterControllerOptions {
+  store: CibStore;
+  cib: CibSource;
+  key: Buffer;
+  /** this controller: an id and the URL agents reach it at */
+  self: LeaderInfo;
+  listen: { host: string; port: number };
+  liveness?: LivenessPolicy;
+  /** run with the node's name when a node goes silent; exit 0 confirms the node is off */
+  fenceCommand?: string;
+  /** leader lease TTL in seconds (etcd) */
+  leaderTtlSeconds?: number;
+  stopTimeoutSeconds?: number;
+  resyncMs?: number;
+  busyMs?: number;
+  log: (line: string) => void;
+  onPass?: (r: ClusterPassResult) => void;
+  now?: () => number;
+}
+
+export interface ClusterController {
+  done: Promise<void>;
+  /** the term while this controller leads */
+  term(): number | undefined;
+  readonly passes: number;
+  readonly url: string;
+  poke(why: string): void;
+  stop(): Promise<void>;
+}
+
+const isEtcd = (s: CibStore) => typeof (s as { campaign?: unknown }).campaign === 'function';
+const problemKey = (ps: readonly Problem[]) => ps.map((p) => `${p.code}:${p.path ?? ''}:${p.value ?? ''}`).join('|');
+
+export async function startClusterController(o: ClusterControllerOptions): Promise<ClusterController> {
+  const now = o.now ?? (() => Date.now());
+  const policy = o.liveness ?? DEFAULT_LIVENESS;
+  const records: HeartbeatRecords = isEtcd(o.store) ? storeRecords(o.store) : memoryRecords();
+  const abort = new AbortController();
+  let book: LivenessBook | undefined;
+  let term: number | undefined;
+  let passes = 0;
+  let due = true;
+  let wake: (() => void) | undefined;
+  const poke = (why: string) => {
+    due = true;
+    if (why && process.env.BERTH_DEBUG) o.log(`wake: ${why}`);
+    wake?.();
+  };
+
+  // ---- heartbeats: taken by every controller ----
+  const answer = async (hb: Heartbeat, receivedAt: number): Promise<HeartbeatAnswer> => {
+    await records.put(hb);
+    if (book && term !== undefined) {
+      const known = book.heartbeat(hb.node);
+      const back = book.heard(hb, receivedAt);
+      if (back) o.log(`node ${hb.node} is back (it rejoins empty)`);
+      if (back || !known || known.url !== hb.url || known.incarnation !== hb.incarnation) poke(`node ${hb.node} joined`);
+    }
+    const leader = election.leader();
+    return { granted: true, leaseMs: policy.leaseMs, heartbeatMs: policy.heartbeatMs, fenceMarginMs: policy.fenceMarginMs, ...(leader ? { leader: leader.url } : {}) };
+  };
+  const server = await startControllerServer({ host: o.listen.host, port: o.listen.port, key: o.key, log: o.log, onHeartbeat: answer, status: () => status() });
+
+  // ---- leading ----
+  const clients = new Map<string, { key: string; handle: ReturnType<typeof remoteNode> }>();
+  const clientFor = (hb: Heartbeat) => {
+    const k = `${hb.url}|${hb.incarnation}`;
+    const c = clients.get(hb.node);
+    if (c && c.key === k) return c.handle;
+    c?.handle.close();
+    const handle = remoteNode({ url: hb.url, key: o.key, term: () => term ?? 0, node: hb.node, stateDir: hb.stateDir ?? DEFAULT_STATE_DIR, timeoutMs: 10_000 });
+    clients.set(hb.node, { key: k, handle });
+    return handle;
+  };
+  const memory = new Map<string, Set<string>>();
+  const cache = new Map<string, Map<string, ContainerRun>>();
+  const fencing = new Set<string>();
+  let lastGood: Cib | undefined;
+  let nodeNames: string[] = [];
+  let reported = { cib: '', problems: '', held: '', unreachable: '' };
+
+  /** Settles suspicions: an ended lease is checked against the shared record, then declared. */
+  const settleLiveness = async (b: LivenessBook) => {
+    const t = now();
+    for (const name of b.expired(nodeNames, t)) {
+      const rec = await records.get(name).catch(() => undefined);
+      const seen = b.heartbeat(name);
+      if (rec && seen && (rec.incarnation !== seen.incarnation || rec.seq > seen.seq)) {
+        b.heard(rec, now());
+        continue;
+      }
+      b.declareLost(name, t, 'lease');
+      memory.delete(name);
+      cache.delete(name);
+      o.log(`node ${name} is lost: no heartbeat for ${policy.leaseMs} ms; its lease has ended, so it has fenced itself and its replicas start elsewhere`);
+    }
+    if (o.fenceCommand) {
+      for (const name of nodeNames) {
+        if (b.state(name, now()) !== 'suspect' || fencing.has(name)) continue;
+        fencing.add(name);
+        void runFenceCommand(o.fenceCommand, name, o.log).then((ok) => {
+          fencing.delete(name);
+          if (ok && book === b && b.state(name, now()) === 'suspect') {
+            b.declareLost(name, now(), 'fence-command');
+            memory.delete(name);
+            cache.delete(name);
+            o.log(`node ${name} is lost: the fence command confirmed it is off; its replicas start elsewhere`);
+            poke(`node ${name} fenced`);
+          }
+        });
+      }
+    }
+  };
+
+  // Engine events of every reachable node wake a pass.
+  const following = new Map<string, AbortController>();
+  const follow = (name: string, handle: ReturnType<typeof remoteNode>, key: string) => {
+    const ac = new AbortController();
+    following.set(`${name}|${key}`, ac);
+    void (async () => {
+      while (!ac.signal.aborted && !abort.signal.aborted) {
+        try {
+          for await (const e of handle.engine.events({ labels: { [BERTH_LABELS.node]: name } }, ac.signal)) {
+            cache.get(name)?.delete(e.id);
+            poke(`engine event on ${name}: ${e.action} ${e.name ?? e.id}`);
+          }
+        } catch {
+          cache.get(name)?.clear();
+        }
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    })();
+  };
+  const syncFollowers = (handles: NodeHandle[]) => {
+    const want = new Set<string>();
+    for (const h of handles) {
+      const c = clients.get(h.name);
+      if (!c || !h.deps || h.liveness === 'lost') continue;
+      const k = `${h.name}|${c.key}`;
+      want.add(k);
+      if (!following.has(k)) follow(h.name, c.handle, c.key);
+    }
+    for (const [k, ac] of following) if (!want.has(k)) { ac.abort(); following.delete(k); }
+  };
+
+  const sleep = (ms: number) => new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      wake = undefined;
+      resolve();
+    }
+    wake = done;
+    if (due || abort.signal.aborted) done();
+  });
+
+  const onLeading = async (t: number) => {
+    const b = new LivenessBook(policy, now());
+    // What the records say: those nodes count as alive from now, for one lease, until heard.
+    try {
+      const read = await readCibNodes();
+      nodeNames = read;
+      for (const name of read) {
+        const rec = await records.get(name).catch(() => undefined);
+        if (rec) b.heard(rec, now());
+      }
+    } catch (e) {
+      o.log(`cannot read the node records: ${(e as Error).message}`);
+    }
+    memory.clear();
+    cache.clear();
+    book = b;
+    term = t;
+    poke('leading');
+  };
+  const readCibNodes = async (): Promise<string[]> => {
+    const { parseCib } = require('../cib/cib') as typeof import('../cib/cib');
+    return readNodes(parseCib(await o.cib.read(), o.cib.where)).map((n) => n.name);
+  };
+
+  const election: Election = startElection(o.store, {
+    self: o.self,
+    ...(o.leaderTtlSeconds ? { ttlSeconds: o.leaderTtlSeconds } : {}),
+    log: o.log,
+    onChange: (t) => {
+      if (t === undefined) {
+        term = undefined;
+        book = undefined;
+        for (const ac of following.values()) ac.abort();
+        following.clear();
+        poke('');
+        return;
+      }
+      void onLeading(t);
+    },
+    now,
+  });
+
+  const stopWatch = o.cib.watch?.(() => poke('CIB changed'));
+
+  const loop = async () => {
+    let busy = false;
+    while (!abort.signal.aborted) {
+      const b = book;
+      let until = o.resyncMs ?? 30_000;
+      if (b) until = Math.min(until, Math.max(0, b.nextChange(nodeNames, now()) - now()));
+      if (busy && !due) until = Math.min(until, o.busyMs ?? 500);
+      if (!due) await sleep(until);
+      if (abort.signal.aborted) break;
+      due = false;
+      busy = false;
+      const lead = book;
+      const t = term;
+      if (!lead || t === undefined || election.term() !== t) continue;
+      try {
+        await settleLiveness(lead);
+        let handles: NodeHandle[] = [];
+        const r = await runClusterPass({
+          cib: o.cib, now, memory, log: o.log,
+          nodes: (names) => {
+            nodeNames = [...names];
+            handles = handlesFor(lead);
+            return handles;
+          },
+          ...(o.stopTimeoutSeconds !== undefined ? { stopTimeoutSeconds: o.stopTimeoutSeconds } : {}),
+        }, { apply: true, ...(lastGood ? { lastGood } : {}), cache });
+        passes++;
+        if (r.cib && !r.cibProblems.some((p) => p.severity === 'error')) lastGood = r.cib;
+        syncFollowers(handles);
+        report(r);
+        o.onPass?.(r);
+        busy = r.held.length > 0 || r.nodes.some((n) => planChanges(n.plan).length > 0 || n.plan.waiting.length > 0) || r.unreachable.length > 0;
+      } catch (e) {
+        o.log(`pass failed: ${(e as Error).message}`);
+        busy = true;
+      }
+    }
+    stopWatch?.();
+  };
+
+  const handlesFor = (b: LivenessBook): NodeHandle[] => {
+    const t = now();
+    return nodeNames.map((name) => {
+      const hb = b.heartbeat(name);
+      const liveness = b.state(name, t);
+      return { name, liveness, ...(hb && liveness !== 'lost' ? { deps: clientFor(hb) } : {}) };
+    });
+  };
+
+  const report = (r: ClusterPassResult) => {
+    const errors = r.cibProblems.filter((p) => p.severity === 'error');
+    const cibKey = problemKey(errors);
+    if (cibKey !== reported.cib) {
+      if (errors.length) {
+        o.log(`the CIB from ${o.cib.where} is invalid and is not applied${r.usedLastGood ? '; the last good CIB stays in force' : ''}:`);
+        for (const p of errors) o.log(`  [${p.code}] ${p.message}`);
+      } else o.log('the CIB is valid again');
+    }
+    const problems = [...r.problems, ...r.nodes.flatMap((n) => [...n.plan.problems, ...(n.applied?.problems ?? [])])];
+    const pKey = problemKey(problems);
+    if (pKey !== reported.problems) for (const p of problems) o.log(`problem [${p.code}]: ${p.message}`);
+    const heldKey = r.held.map((h) => h.message).join('|');
+    if (heldKey !== reported.held) for (const h of r.held) o.log(h.message);
+    const uKey = r.unreachable.map((u) => `${u.node}:${u.message}`).join('|');
+    if (uKey !== reported.unreachable) for (const u of r.unreachable) o.log(`node ${u.node} cannot be observed: ${u.message}`);
+    reported = { cib: cibKey, problems: pKey, held: heldKey, unreachable: uKey };
+  };
+
+  const status = () => {
+    const b = book;
+    const t = now();
+    return {
+      controller: o.self,
+      leading: term !== undefined,
+      term: term ?? null,
+      leader: election.leader() ?? null,
+      passes,
+      nodes: b ? nodeNames.map((name) => ({ name, liveness: b.state(name, t), url: b.heartbeat(name)?.url ?? null, lostBy: b.lostBy(name) ?? null })) : [],
+    };
+  };
+
+  const done = loop();
+  return {
+    done,
+    term: () => term,
+    get passes() { return passes; },
+    url: server.url,
+    poke,
+    stop: async () => {
+      abort.abort();
+      wake?.();
+      for (const ac of following.values()) ac.abort();
+      await done;
+      await election.stop();
+      await server.close();
+      await o.cib.close?.();
+    },
+  };
+}

@@ -1,0 +1,55 @@
+// The shared record of each node's last heartbeat. Every controller that takes a heartbeat writes
+// it here before granting it, so the leader, before it declares a node lost, can see a heartbeat
+// that another controller granted (an agent that cannot reach the leader but reaches a follower is
+// alive). With etcd it is a side key per node, read linearizably; with the file store there is one
+// controller, and the record is its memory.
+import type { CibStore } from '../store/store';
+import type { Heartbeat } from './liveness';
+
+export interface HeartbeatRecords {
+  /** Records `hb` unless a newer one of the same agent process is recorded already. */
+  put(hb: Heartbeat): Promise<void>;
+  get(node: string): Promise<Heartbeat | undefined>;
+}
+
+export const recordKey = (node: string) => `cluster/nodes/${node}`;
+
+function parseHeartbeat(text: string): Heartbeat | undefined {
+  try {
+    const v = JSON.parse(text) as Partial<Heartbeat>;
+    if (typeof v.node !== 'string' || typeof v.url !== 'string' || typeof v.seq !== 'number' || typeof v.incarnation !== 'string') return undefined;
+    return { node: v.node, url: v.url, seq: v.seq, incarnation: v.incarnation, ...(typeof v.stateDir === 'string' ? { stateDir: v.stateDir } : {}) };
+  } catch {
+    return undefined;
+  }
+}
+
+export function memoryRecords(): HeartbeatRecords {
+  const m = new Map<string, Heartbeat>();
+  return {
+    put: async (hb) => {
+      const cur = m.get(hb.node);
+      if (!cur || cur.incarnation !== hb.incarnation || hb.seq > cur.seq) m.set(hb.node, hb);
+    },
+    get: async (node) => m.get(node),
+  };
+}
+
+export function storeRecords(store: CibStore): HeartbeatRecords {
+  return {
+    put: async (hb) => {
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const cur = await store.readKey(recordKey(hb.node));
+        const old = cur.revision !== null ? parseHeartbeat(cur.text) : undefined;
+        if (old && old.incarnation === hb.incarnation && old.seq >= hb.seq) return;
+        const r = await store.compareAndSwapKey(recordKey(hb.node), cur.revision, JSON.stringify(hb));
+        if (r.ok) return;
+      }
+      throw new Error(`the heartbeat record of node ${hb.node} keeps changing under us`);
+    },
+    get: async (node) => {
+      const cur = await store.readKey(recordKey(node));
+      return cur.revision !== null ? parseHeartbeat(cur.text) : undefined;
+    },
+  };
+}

@@ -1,0 +1,178 @@
+// Who leads. With the etcd store, controllers campaign for one side key attached to an etcd lease:
+// the holder leads, and the etcd revision of its claim is its term (the fencing token agents
+// check). The leader counts its lease from when it *sent* each keep-alive, so it stops leading
+// before etcd lets anyone else take over. With a file store there is one controller: it leads
+// at once, with a term one higher than the last one recorded in the store.
+import type { CibStore } from '../store/store';
+import type { EtcdStore } from '../store/etcd-store';
+
+export const LEADER_KEY = 'cluster/leader';
+export const TERM_KEY = 'cluster/term';
+
+export interface LeaderInfo {
+  id: string;
+  /** where the leader takes heartbeats and status requests */
+  url: string;
+}
+
+export interface Election {
+  /** the term while this process leads, else undefined */
+  term(): number | undefined;
+  /** the current leader as last seen (this process when it leads) */
+  leader(): LeaderInfo | undefined;
+  stop(): Promise<void>;
+}
+
+export interface ElectionOptions {
+  self: LeaderInfo;
+  /** etcd lease TTL in whole seconds (etcd may raise it to its own minimum) */
+  ttlSeconds?: number;
+  /** how often a follower looks for a vacant leadership, ms */
+  pollMs?: number;
+  log: (line: string) => void;
+  /** called when this process starts or stops leading */
+  onChange: (term: number | undefined) => void;
+  now?: () => number;
+}
+
+const isEtcd = (s: CibStore): s is EtcdStore => typeof (s as Partial<EtcdStore>).campaign === 'function';
+
+export function startElection(store: CibStore, o: ElectionOptions): Election {
+  return isEtcd(store) ? etcdElection(store, o) : soleLeader(store, o);
+}
+
+const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve) => {
+  const done = () => { clearTimeout(t); signal.removeEventListener('abort', done); resolve(); };
+  const t = setTimeout(done, ms);
+  signal.addEventListener('abort', done, { once: true });
+});
+
+function parseLeader(text: string): LeaderInfo | undefined {
+  try {
+    const v = JSON.parse(text) as Partial<LeaderInfo>;
+    return typeof v.id === 'string' && typeof v.url === 'string' ? { id: v.id, url: v.url } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The file store: this process is the only controller. The term still grows with every start,
+ * so agents refuse orders from a controller process that was replaced. */
+function soleLeader(store: CibStore, o: ElectionOptions): Election {
+  let term: number | undefined;
+  const abort = new AbortController();
+  void (async () => {
+    while (!abort.signal.aborted) {
+      try {
+        const cur = await store.readKey(TERM_KEY);
+        const next = (Number(cur.text) || 0) + 1;
+        const r = await store.compareAndSwapKey(TERM_KEY, cur.revision, String(next));
+        if (!r.ok) continue;
+        term = next;
+        o.log(`leading with term ${term} (single controller on ${store.url})`);
+        o.onChange(term);
+        return;
+      } catch (e) {
+        o.log(`cannot record the term in ${store.url}: ${(e as Error).message}; retrying`);
+        await sleep(1000, abort.signal);
+      }
+    }
+  })();
+  return {
+    term: () => term,
+    leader: () => (term !== undefined ? o.self : undefined),
+    stop: async () => { abort.abort(); },
+  };
+}
+
+function etcdElection(store: EtcdStore, o: ElectionOptions): Election {
+  const now = o.now ?? (() => Date.now());
+  const ttl = o.ttlSeconds ?? 2;
+  const pollMs = o.pollMs ?? 200;
+  const abort = new AbortController();
+  let term: number | undefined;
+  let validUntil = 0;
+  let leader: LeaderInfo | undefined;
+  let leaseId: string | undefined;
+  let stepDownTimer: NodeJS.Timeout | undefined;
+
+  const stepDown = (why: string) => {
+    if (stepDownTimer) clearTimeout(stepDownTimer);
+    stepDownTimer = undefined;
+    if (term === undefined) return;
+    o.log(`no longer leading (term ${term}): ${why}`);
+    term = undefined;
+    leader = undefined;
+    o.onChange(undefined);
+  };
+  /** Leadership ends by the clock, even if a keep-alive call hangs. */
+  const armStepDown = () => {
+    if (stepDownTimer) clearTimeout(stepDownTimer);
+    stepDownTimer = setTimeout(() => stepDown('the leader lease ran out before it could be renewed'), Math.max(0, validUntil - now()));
+  };
+
+  const lead = async (id: string, sentAt: number, ttlGranted: number) => {
+    // Keep-alives at a third of the TTL; validity is counted from each keep-alive's send time.
+    validUntil = sentAt + ttlGranted * 1000;
+    armStepDown();
+    while (!abort.signal.aborted && term !== undefined) {
+      await sleep(Math.max(100, (ttlGranted * 1000) / 3), abort.signal);
+      if (abort.signal.aborted || term === undefined) break;
+      const t = now();
+      try {
+        const left = await store.keepAlive(id);
+        if (left <= 0) { stepDown('the leader lease expired in etcd'); break; }
+        if (term === undefined) break;
+        validUntil = t + left * 1000;
+        armStepDown();
+      } catch (e) {
+        if (now() >= validUntil) { stepDown(`etcd does not answer: ${(e as Error).message}`); break; }
+      }
+    }
+  };
+
+  void (async () => {
+    while (!abort.signal.aborted) {
+      try {
+        const sentAt = now();
+        leaseId = await store.grantLease(ttl);
+        const r = await store.campaign(LEADER_KEY, JSON.stringify(o.self), leaseId);
+        if (r.ok) {
+          term = Number(r.revision);
+          leader = o.self;
+          o.log(`leading with term ${term} (etcd lease ${leaseId}, TTL ${ttl} s)`);
+          o.onChange(term);
+          await lead(leaseId, sentAt, ttl);
+          continue;
+        }
+        await store.revoke(leaseId).catch(() => {});
+        leaseId = undefined;
+        leader = parseLeader(r.current.text);
+        // Follow: look again until the leadership is vacant (the leader's lease ended).
+        while (!abort.signal.aborted) {
+          await sleep(pollMs, abort.signal);
+          const cur = await store.readKey(LEADER_KEY);
+          if (cur.revision === null) break;
+          leader = parseLeader(cur.text);
+        }
+      } catch (e) {
+        if (abort.signal.aborted) break;
+        stepDown(`etcd: ${(e as Error).message}`);
+        o.log(`election: ${(e as Error).message}; retrying`);
+        await sleep(500, abort.signal);
+      }
+    }
+  })();
+
+  return {
+    term: () => (term !== undefined && now() < validUntil ? term : undefined),
+    leader: () => leader,
+    stop: async () => {
+      abort.abort();
+      const id = leaseId;
+      stepDown('stopping');
+      // Resign at once, so a follower need not wait for the lease to run out.
+      if (id) await store.revoke(id).catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,154 @@
+// The cluster pass over in-memory nodes: placement across nodes, moves, failover of lost nodes,
+// and the safety rule (never two copies of one replica) as a property over random histories of
+// nodes becoming unreachable, lost (their containers gone, as a self-fenced or powered-off node's
+// are), back, standby, and the CIB changing. The real engines prove it end to end in
+// test/cluster/failover.ts.
+import t from 'tap';
+import { runClusterPass, NodeHandle } from '../../src/cluster/cluster-pass';
+import type { Liveness } from '../../src/cluster/liveness';
+import { FakeNode, fakeNode, runningCopies, wipe } from '../helpers/fake-nodes';
+
+interface BundleSpec { id: string; replicas: number; perHost: number; ip?: string }
+
+function cibXml(nodes: { name: string; standby?: boolean }[], bundles: BundleSpec[], epoch = 1): string {
+  const nodeXml = nodes.map((n, i) => `<node id="${i + 1}" uname="${n.name}">${n.standby ? `<instance_attributes id="nodes-${i + 1}"><nvpair id="nodes-${i + 1}-standby" name="standby" value="on"/></instance_attributes>` : ''}</node>`).join('');
+  const bundleXml = bundles.map((b) => `<bundle id="${b.id}"><docker image="berth-test/httpd:1" replicas="${b.replicas}" replicas-per-host="${b.perHost}"/>${b.ip ? `<network ip-range-start="${b.ip}" host-interface="eth0" host-netmask="24"/>` : ''}</bundle>`).join('');
+  return `<cib crm_feature_set="3.16.2" validate-with="pacemaker-3.9" epoch="${epoch}" num_updates="0" admin_epoch="0"><configuration><crm_config/><nodes>${nodeXml}</nodes><resources>${bundleXml}</resources><constraints/></configuration><status/></cib>`;
+}
+
+type Mode = 'alive' | 'unreachable' | 'lost' | 'unknown';
+
+function cluster(names: string[]) {
+  const nodes = names.map(fakeNode);
+  const mode = new Map<string, Mode>(names.map((n) => [n, 'alive']));
+  const memory = new Map<string, Set<string>>();
+  let text = '';
+  const handles = (list: readonly string[]): NodeHandle[] => list.map((name) => {
+    const n = nodes.find((x) => x.name === name)!;
+    const m = mode.get(name)!;
+    n.unreachable = m === 'unreachable';
+    const liveness: Liveness = m === 'unreachable' ? 'suspect' : m;
+    return { name, liveness, ...(m === 'alive' || m === 'unreachable' ? { deps: n.deps } : {}) };
+  });
+  const pass = () => runClusterPass({ cib: { where: 'test', read: async () => text }, nodes: handles, now: () => Date.now(), memory, observeTimeoutMs: 1000 }, { apply: true });
+  return { nodes, mode, memory, pass, setCib: (x: string) => { text = x; } };
+}
+
+const node = (c: { nodes: FakeNode[] }, name: string) => c.nodes.find((n) => n.name === name)!;
+const where = (c: { nodes: FakeNode[] }) => Object.fromEntries([...runningCopies(c.nodes)].sort().map(([r, ns]) => [r, ns.join(',')]));
+
+t.test('replicas spread over the nodes and honour replicas-per-host', async (t) => {
+  const c = cluster(['n1', 'n2', 'n3']);
+  c.setCib(cibXml([{ name: 'n1' }, { name: 'n2' }, { name: 'n3' }], [{ id: 'web', replicas: 5, perHost: 2 }]));
+  await c.pass();
+  await c.pass();
+  const w = where(c);
+  t.equal(Object.keys(w).length, 5, 'all five run');
+  const load = new Map<string, number>();
+  for (const n of Object.values(w)) load.set(n, (load.get(n) ?? 0) + 1);
+  t.ok([...load.values()].every((l) => l <= 2), `at most 2 per node: ${JSON.stringify(w)}`);
+  const third = await c.pass();
+  t.equal(third.nodes.reduce((k, n) => k + n.plan.create.length + n.plan.remove.length + n.plan.start.length, 0), 0, 'converged: a third pass changes nothing');
+});
+
+t.test('a lost node: its replicas start elsewhere with the same name and address', async (t) => {
+  const c = cluster(['n1', 'n2', 'n3']);
+  c.setCib(cibXml([{ name: 'n1' }, { name: 'n2' }, { name: 'n3' }], [{ id: 'web', replicas: 3, perHost: 1, ip: '10.0.0.100' }]));
+  await c.pass();
+  const before = where(c);
+  const victim = before['web-0'];
+  const addrs = node(c, victim).addresses.filter((a) => a.label.endsWith(':berth')).map((a) => a.ip);
+  t.same(addrs, ['10.0.0.100'], 'the replica address is on its node');
+  wipe(node(c, victim));
+  c.mode.set(victim, 'lost');
+  c.setCib(cibXml([{ name: 'n1' }, { name: 'n2' }, { name: 'n3' }], [{ id: 'web', replicas: 3, perHost: 2, ip: '10.0.0.100' }]));
+  const r = await c.pass();
+  t.same(r.held, [], 'nothing held: the lost node is fenced');
+  const after = where(c);
+  t.equal(Object.keys(after).length, 3, 'all three run again');
+  t.not(after['web-0'], victim, 'web-0 moved');
+  t.ok(node(c, after['web-0']).addresses.some((a) => a.ip === '10.0.0.100'), 'with its address');
+  t.equal(after['web-1'], before['web-1'] === victim ? after['web-1'] : before['web-1'], 'the others did not move');
+});
+
+t.test('an unreachable node is never doubled: its replicas wait', async (t) => {
+  const c = cluster(['n1', 'n2']);
+  c.setCib(cibXml([{ name: 'n1' }, { name: 'n2' }], [{ id: 'web', replicas: 2, perHost: 2 }]));
+  await c.pass();
+  const on = where(c);
+  const victim = on['web-0'];
+  c.mode.set(victim, 'unreachable');
+  const r = await c.pass();
+  t.ok(r.unreachable.some((u) => u.node === victim), 'reported unreachable');
+  t.ok(r.held.length > 0, `held: ${r.held.map((h) => h.message).join('; ')}`);
+  for (const copies of runningCopies(c.nodes).values()) t.equal(copies.length, 1);
+  // The node is then declared lost (its lease ended; it fenced itself): now they move.
+  wipe(node(c, victim));
+  c.mode.set(victim, 'lost');
+  await c.pass();
+  t.equal(Object.keys(where(c)).length, 2, 'both run on the survivor');
+  // It comes back empty; the replicas stay where they are (stickiness by default placement).
+  c.mode.set(victim, 'alive');
+  await c.pass();
+  for (const copies of runningCopies(c.nodes).values()) t.equal(copies.length, 1);
+});
+
+t.test('a node never observed blocks creation until it is observed or lost', async (t) => {
+  const c = cluster(['n1', 'n2']);
+  c.mode.set('n2', 'unknown');
+  c.setCib(cibXml([{ name: 'n1' }, { name: 'n2' }], [{ id: 'web', replicas: 1, perHost: 1 }]));
+  const r = await c.pass();
+  t.equal(Object.keys(where(c)).length, 0, 'nothing created');
+  t.match(r.held[0]?.message ?? '', /n2 may run it/);
+  c.mode.set('n2', 'lost');
+  await c.pass();
+  t.equal(Object.keys(where(c)).length, 1);
+});
+
+t.test('property: over random histories no replica ever runs on two nodes, and it converges', async (t) => {
+  let seed = 12345;
+  const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+  for (let run = 0; run < 60; run++) {
+    const names = Array.from({ length: 2 + rnd(3) }, (_, i) => `n${i + 1}`);
+    const c = cluster(names);
+    const standby = new Set<string>();
+    const bundles: BundleSpec[] = Array.from({ length: 1 + rnd(3) }, (_, i) => ({ id: `b${i}`, replicas: 1 + rnd(4), perHost: 1 + rnd(2) }));
+    let epoch = 1;
+    const push = () => c.setCib(cibXml(names.map((n) => ({ name: n, standby: standby.has(n) })), bundles, epoch++));
+    push();
+    const history: string[] = [];
+    for (let step = 0; step < 25; step++) {
+      const n = names[rnd(names.length)];
+      const m = c.mode.get(n)!;
+      switch (rnd(7)) {
+        case 0: if (m === 'alive') { c.mode.set(n, 'unreachable'); history.push(`${n} unreachable`); } break;
+        case 1: if (m === 'unreachable') { c.mode.set(n, 'alive'); history.push(`${n} reachable`); } break;
+        case 2: if (m !== 'lost') { wipe(node(c, n)); c.mode.set(n, 'lost'); history.push(`${n} lost`); } break;
+        case 3: if (m === 'lost') { c.mode.set(n, 'alive'); history.push(`${n} back`); } break;
+        case 4: if (standby.has(n)) standby.delete(n); else standby.add(n); push(); history.push(`${n} standby ${standby.has(n)}`); break;
+        case 5: { const b = bundles[rnd(bundles.length)]; b.replicas = 1 + rnd(5); push(); history.push(`${b.id} replicas=${b.replicas}`); break; }
+        default: break;
+      }
+      await c.pass();
+      for (const [replica, copies] of runningCopies(c.nodes)) {
+        if (copies.length > 1) {
+          t.fail(`run ${run}: ${replica} runs on ${copies.join(', ')} after: ${history.join('; ')}`);
+          return;
+        }
+      }
+    }
+    // Everyone back and reachable: it converges to every placeable replica running once.
+    for (const n of names) { if (c.mode.get(n) !== 'alive') c.mode.set(n, 'alive'); }
+    standby.clear();
+    push();
+    let r = await c.pass();
+    for (let i = 0; i < 4; i++) r = await c.pass();
+    const placed = r.placements ? r.placements.size : 0;
+    const running = [...runningCopies(c.nodes).values()];
+    if (running.length !== placed || running.some((x) => x.length !== 1)) {
+      t.fail(`run ${run}: ${running.length} running of ${placed} placed after: ${history.join('; ')}`);
+      return;
+    }
+  }
+  t.pass('60 random histories of 25 steps: never two copies, always converged');
+});

@@ -1,0 +1,79 @@
+// In-memory nodes for unit tests of the cluster pass: each has an engine that records its
+// containers (with berth's labels, as the real engine lists them), an address table and files.
+// The real thing is proven end to end on per-namespace engines (test/cluster/*.ts).
+import type { ApplyEngine } from '../../src/controller/apply';
+import type { NodeFiles } from '../../src/controller/node-files';
+import type { AddressTable } from '../../src/runtime/addresses';
+import { BERTH_LABELS, ContainerSpec, ObservedContainer } from '../../src/runtime/engine';
+import type { HostAddress } from '../../src/reconcile/observed';
+
+export interface FakeNode {
+  name: string;
+  containers: Map<string, ObservedContainer>;
+  addresses: HostAddress[];
+  /** observation and orders fail while set */
+  unreachable: boolean;
+  deps: { engine: ApplyEngine; addresses: AddressTable; files: NodeFiles };
+}
+
+let ids = 0;
+
+export function fakeNode(name: string): FakeNode {
+  const node: FakeNode = { name, containers: new Map(), addresses: [{ ip: '10.0.0.1', prefix: 24, interface: 'eth0', label: 'eth0' }], unreachable: false, deps: undefined as never };
+  const check = () => { if (node.unreachable) throw new Error(`node ${name} does not answer`); };
+  const files = new Map<string, string>();
+  const engine: ApplyEngine = {
+    ping: async () => check(),
+    listContainers: async () => { check(); return [...node.containers.values()].map((c) => ({ ...c })); },
+    inspect: async () => { check(); return undefined; },
+    create: async (spec: ContainerSpec) => {
+      check();
+      const id = `c${++ids}`;
+      const labels = spec.Labels ?? {};
+      node.containers.set(id, {
+        id, name: spec.name, image: spec.Image, state: 'created', health: 'none', status: 'Created', labels,
+        bundle: labels[BERTH_LABELS.bundle], replica: Number(labels[BERTH_LABELS.replica]), node: labels[BERTH_LABELS.node], specHash: labels[BERTH_LABELS.specHash], created: Math.floor(Date.now() / 1000),
+      });
+      return id;
+    },
+    start: async (id) => { check(); const c = node.containers.get(id); if (c) { c.state = 'running'; c.status = 'Up Less than a second'; } },
+    stop: async (id) => { check(); const c = node.containers.get(id); if (c) { c.state = 'exited'; c.status = 'Exited (0) 1 second ago'; } },
+    remove: async (id) => { check(); node.containers.delete(id); },
+    rename: async (id, newName) => { check(); const c = node.containers.get(id); if (c) c.name = newName; },
+    events: () => ({ [Symbol.asyncIterator]: async function* () {} }),
+  };
+  const addresses: AddressTable = {
+    list: async () => { check(); return node.addresses.map((a) => ({ ...a })); },
+    add: async (a) => { check(); node.addresses.push({ ...a, label: `${a.interface}:berth` }); },
+    remove: async (a) => { check(); node.addresses = node.addresses.filter((x) => !(x.ip === a.ip && x.interface === a.interface)); },
+  };
+  const nodeFiles: NodeFiles = {
+    stateDir: `/state/${name}`,
+    read: async (f) => { check(); return files.get(f) ?? null; },
+    write: async (f, c) => { check(); files.set(f, c); },
+    ensureDir: async () => check(),
+    readLedger: async () => { check(); return {}; },
+    writeLedger: async () => check(),
+  };
+  node.deps = { engine, addresses, files: nodeFiles };
+  return node;
+}
+
+/** Power off / self-fence: every container of the node is gone, and the addresses berth added. */
+export function wipe(node: FakeNode): void {
+  node.containers.clear();
+  node.addresses = node.addresses.filter((a) => !a.label.endsWith(':berth'));
+}
+
+/** Running containers of each replica, over all nodes (unreachable ones included). */
+export function runningCopies(nodes: readonly FakeNode[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const n of nodes) {
+    for (const c of n.containers.values()) {
+      if (c.state !== 'running') continue;
+      const name = `${c.bundle}-${c.replica}`;
+      out.set(name, [...(out.get(name) ?? []), n.name]);
+    }
+  }
+  return out;
+}
