@@ -11,7 +11,7 @@ import type { ContainerRun } from '../reconcile/observed';
 import { planChanges } from '../reconcile/plan';
 import { readNodes } from '../scheduler/nodes';
 import { DEFAULT_STATE_DIR } from '../controller/node-files';
-import type { CibSource } from '../controller/pass';
+import { CibSource, readValidCib } from '../controller/pass';
 import { remoteNode } from '../agent/client';
 import { ClusterPassResult, NodeHandle, runClusterPass } from './cluster-pass';
 import { HeartbeatRecords, memoryRecords, storeRecords } from './heartbeat-records';
@@ -100,6 +100,8 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
   let lastGood: Cib | undefined;
   let nodeNames: string[] = [];
   let reported = { cib: '', problems: '', held: '', unreachable: '' };
+  let ledSince = 0;
+  let firstPass = false;
 
   /** Settles suspicions: an ended lease is checked against the shared record, then declared. */
   const settleLiveness = async (b: LivenessBook) => {
@@ -193,6 +195,8 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
     cache.clear();
     book = b;
     term = t;
+    ledSince = now();
+    firstPass = true;
     poke('leading');
   };
   const readCibNodes = async (): Promise<string[]> => {
@@ -219,6 +223,9 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
   });
 
   const stopWatch = o.cib.watch?.(() => poke('CIB changed'));
+  // A follower warms up what a first pass needs (the schema validator is compiled on first use),
+  // so that taking over is not slowed by it.
+  void readValidCib(o.cib).catch(() => {});
 
   const loop = async () => {
     let busy = false;
@@ -250,6 +257,11 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
         if (r.cib && !r.cibProblems.some((p) => p.severity === 'error')) lastGood = r.cib;
         syncFollowers(handles);
         report(r);
+        if (firstPass) {
+          firstPass = false;
+          const changes = r.nodes.reduce((k, n) => k + planChanges(n.plan).length, 0);
+          o.log(`first pass as leader (term ${t}) done ${now() - ledSince} ms after taking the lead: ${r.nodes.length} node${r.nodes.length === 1 ? '' : 's'} observed, ${changes} change${changes === 1 ? '' : 's'}`);
+        }
         o.onPass?.(r);
         busy = r.held.length > 0 || r.nodes.some((n) => planChanges(n.plan).length > 0 || n.plan.waiting.length > 0) || r.unreachable.length > 0;
       } catch (e) {
