@@ -170,7 +170,8 @@ export function remoteNode(o: RemoteNodeOptions): RemoteNode {
       if (a.status === 401 && parsed.ok && !parsed.value.ok && parsed.value.error.type === 'agent' && parsed.value.error.code === 'AGENT_AUTH_FAILED') {
         throw new AgentRefusal('AGENT_AUTH_FAILED', `${parsed.value.error.message} (is the authkey the same on both nodes?)`, o.node);
       }
-      throw new BadAnswer(`${signed.message} (HTTP ${a.status})`);
+      const claim = parsed.ok && !parsed.value.ok ? `, unverified: ${parsed.value.error.message.slice(0, 200)}` : '';
+      throw new BadAnswer(`${signed.message} (HTTP ${a.status}${claim})`);
     }
     if (!parsed.ok) throw new BadAnswer(`an answer that is not the protocol: ${parsed.message}`);
     const v = parsed.value;

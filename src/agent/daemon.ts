@@ -48,8 +48,6 @@ export interface Agent {
   stop(): Promise<void>;
 }
 
-const WRITE_OPS = new Set(['create', 'start', 'stop', 'remove', 'rename']);
-
 export async function startAgent(o: AgentOptions): Promise<Agent> {
   const now = o.now ?? (() => Date.now());
   const leaseFile = path.join(o.stateDir, 'agent-lease.json');
@@ -183,7 +181,8 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   const terms = new TermGuard(path.join(o.stateDir, 'agent-term.json'));
   const server = await startAgentServer({
     node: o.node, host: o.listen.host, port: o.listen.port, key: o.key, engine, addresses, files, terms, log: o.log,
-    gate: (op) => (WRITE_OPS.has(op.replace(/^engine\./, '')) || /^(addresses\.(add|remove)|files\.(write|ensureDir|writeLedger))$/.test(op)) && !writable() ? refusal() : undefined,
+    // The server asks only for write operations (protocol.ts OPS).
+    gate: () => (writable() ? undefined : refusal()),
     status: () => ({ lease: state, leaseLeftMs: Math.max(0, leaseUntil - now()), incarnation, stateDir: o.stateDir }),
   });
   const url = o.advertise ?? server.url;

@@ -117,7 +117,7 @@ const ledger: Check = (v) => {
   }
   return undefined;
 };
-export const eventFilter = fields({ labels: stringMap, since: count }, []);
+const eventFilter = fields({ labels: stringMap, since: count }, []);
 
 const none: Check = (v) => (v === undefined || v === null ? undefined : 'nothing');
 const listOf = (c: Check): Check => (v) => {
@@ -189,7 +189,7 @@ export function parseRpcRequest(body: Buffer): Parsed<RpcRequest> {
   if (!isObject(v)) return { ok: false, message: 'not an object {term, op, args}' };
   const bad = termProblem(v.term);
   if (bad) return { ok: false, message: bad };
-  if (typeof v.op !== 'string' || !Object.hasOwn(OPS, v.op)) return { ok: false, message: `op: '${String(v.op).slice(0, 64)}' is not one of ${Object.keys(OPS).join(', ')}` };
+  if (typeof v.op !== 'string' || !Object.hasOwn(OPS, v.op)) return { ok: false, message: `op: ${JSON.stringify(String(v.op).slice(0, 64))} is not one of ${Object.keys(OPS).join(', ')}` };
   const name = v.op as OpName;
   const spec: OpSpec = OPS[name];
   if (!Array.isArray(v.args)) return { ok: false, message: 'args: a list' };
@@ -233,7 +233,7 @@ function wireError(v: unknown): string | undefined {
     case 'error':
       return typeof v.operation === 'string' ? undefined : 'error: an error with an operation';
     default:
-      return `error: unknown type '${String(v.type).slice(0, 32)}'`;
+      return `error: unknown type ${JSON.stringify(String(v.type).slice(0, 32))}`;
   }
 }
 

@@ -60,7 +60,7 @@ function innerMessage(message: string, prefix: string): string {
   return message.startsWith(prefix) ? message.slice(prefix.length) : message;
 }
 
-export function toWireError(e: unknown, op: string): WireError {
+function toWireError(e: unknown, op: string): WireError {
   if (e instanceof Refusal) return { type: 'agent', code: e.code, message: e.message };
   if (e instanceof EngineError) {
     const w: WireError = { type: 'engine', kind: e.kind, operation: e.operation, message: innerMessage(e.message, `${e.operation}${e.target ? ` ${e.target}` : ''}: `) };
@@ -144,21 +144,21 @@ export async function startAgentServer(o: AgentServerOptions): Promise<AgentServ
     connectionsCheckingInterval: 1000,
     keepAliveTimeout: 65_000,
   });
-  server.maxHeadersCount = LIMITS.headerCount;
 
   const peer = (s: Socket) => `${s.remoteAddress ?? '?'}:${s.remotePort ?? '?'}`;
 
-  /** Answers a refusal; `nonce` only when the request was authenticated (then it is signed). */
   const peers = new WeakMap<http.IncomingMessage, string>();
+  /** Answers a refusal; `nonce` only when the request was authenticated (then it is signed). */
   const refuse = (req: http.IncomingMessage, res: http.ServerResponse, r: Refusal, detail: string, nonce?: string) => {
-    o.log(`agent ${o.node}: refused ${peers.get(req)} ${req.method} ${req.url}: ${r.code}${detail ? ` (${detail})` : ''}: ${r.message}`);
+    o.log(`agent ${o.node}: refused ${peers.get(req)} ${req.method} ${(req.url ?? '').slice(0, 200)}: ${r.code}${detail ? ` (${detail})` : ''}: ${r.message}`);
     const body = json({ ok: false, error: { type: 'agent', code: r.code, message: r.message } } satisfies RpcAnswer);
     const headers: http.OutgoingHttpHeaders = { 'content-type': 'application/json', 'content-length': body.length };
     if (nonce) Object.assign(headers, signResponse(o.key, nonce, r.status, body));
-    // A body left unread (too large) would be parsed as the next request: close after answering.
-    if (r.status === 413) headers.connection = 'close';
+    // A body left unread would be parsed as the next request: close after answering.
+    const unread = r.status === 404 || r.status === 413 || r.status === 431;
+    if (unread) headers.connection = 'close';
     res.writeHead(r.status, headers).end(body);
-    if (r.status === 413) req.resume();
+    if (unread) req.resume();
   };
 
   const answer = (res: http.ServerResponse, nonce: string, a: RpcAnswer, op: string) => {
@@ -173,6 +173,10 @@ export async function startAgentServer(o: AgentServerOptions): Promise<AgentServ
     const url = req.url ?? '';
     if (req.method !== 'POST' || (url !== RPC_PATH && url !== EVENTS_PATH)) {
       return refuse(req, res, new Refusal('AGENT_BAD_MESSAGE', `no such endpoint: ${req.method} ${url.slice(0, 200)} (POST ${RPC_PATH} or ${EVENTS_PATH})`, 404), '');
+    }
+    // Counted here rather than with server.maxHeadersCount, which answers 400 without a trace.
+    if (req.rawHeaders.length / 2 > LIMITS.headerCount) {
+      return refuse(req, res, new Refusal('AGENT_BAD_MESSAGE', `${req.rawHeaders.length / 2} headers, more than ${LIMITS.headerCount}`, 431), 'headers');
     }
     const read = await readBody(req, LIMITS.requestBytes);
     if (!read.ok) return refuse(req, res, new Refusal('AGENT_BAD_MESSAGE', `the request body is larger than ${LIMITS.requestBytes} bytes`, 413), 'oversized');
