@@ -113,29 +113,40 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     }
   };
 
-  /** Kill and remove every replica of this node and remove their addresses. */
+  /** Kill every replica of this node, remove their addresses, then remove the containers. */
   const sweep = async (why: string) => {
     const t0 = now();
-    for (let waited = 0; inflight > 0 && waited < 2000; waited += 20) await new Promise((r) => setTimeout(r, 20));
-    const containers = await o.engine.listContainers({ labels: { [BERTH_LABELS.node]: o.node } });
-    const gone: HostAddressSpec[] = [];
-    // Killed first (what matters for "never two copies"), all at once; removed after.
-    await Promise.all(containers.map(async (c) => {
-      const a = parseAddressLabel(c.labels[ADDRESS_LABEL]);
-      if (a?.interface) gone.push({ ip: a.ip, prefix: a.prefix, interface: a.interface });
-      if (c.state === 'running' || c.state === 'restarting' || c.state === 'paused') await o.engine.stop(c.id, 0).catch((e) => o.log(`${why}: cannot kill ${c.name}: ${(e as Error).message}`));
-    }));
-    const held = (await o.addresses.list()).filter(isBerthLabelled).map((a) => ({ ip: a.ip, prefix: a.prefix, interface: a.interface }));
-    const seen = new Set<string>();
-    for (const a of [...gone, ...held]) {
-      const k = `${a.ip}/${a.prefix}@${a.interface}`;
-      if (seen.has(k)) continue;
-      seen.add(k);
-      await o.addresses.remove(a).catch((e) => o.log(`fence: cannot remove address ${k}: ${(e as Error).message}`));
-    }
+    const addressesOf = new Map<string, HostAddressSpec>();
+    let killed = 0;
+    const killAll = async () => {
+      const containers = await o.engine.listContainers({ labels: { [BERTH_LABELS.node]: o.node } });
+      await Promise.all(containers.map(async (c) => {
+        const a = parseAddressLabel(c.labels[ADDRESS_LABEL]);
+        if (a?.interface) addressesOf.set(`${a.ip}/${a.prefix}@${a.interface}`, { ip: a.ip, prefix: a.prefix, interface: a.interface });
+        if (c.state !== 'running' && c.state !== 'restarting' && c.state !== 'paused') return;
+        killed++;
+        await o.engine.stop(c.id, 0).catch((e) => o.log(`${why}: cannot kill ${c.name}: ${(e as Error).message}`));
+      }));
+      return containers;
+    };
+    // At once, without waiting for the orders under way (a graceful stop may take its timeout):
+    // writes are refused from now on. Then again once those orders have ended, in case one of
+    // them started something after the first sweep.
+    const dropAddresses = async () => {
+      for (const a of (await o.addresses.list()).filter(isBerthLabelled)) addressesOf.set(`${a.ip}/${a.prefix}@${a.interface}`, { ip: a.ip, prefix: a.prefix, interface: a.interface });
+      for (const [k, a] of addressesOf) await o.addresses.remove(a).catch((e) => o.log(`${why}: cannot remove address ${k}: ${(e as Error).message}`));
+    };
+    await killAll();
+    await dropAddresses();
     const killedMs = now() - t0;
+    if (inflight > 0) {
+      for (let waited = 0; inflight > 0 && waited < 15_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+      await killAll();
+      await dropAddresses();
+    }
+    const containers = await o.engine.listContainers({ labels: { [BERTH_LABELS.node]: o.node } });
     await Promise.all(containers.map((c) => o.engine.remove(c.id, { force: true }).catch((e) => o.log(`${why}: cannot remove ${c.name}: ${(e as Error).message}`))));
-    o.log(`${why}: killed ${containers.length} replica${containers.length === 1 ? '' : 's'} and removed ${seen.size} address${seen.size === 1 ? '' : 'es'} in ${killedMs} ms; containers removed after ${now() - t0} ms`);
+    o.log(`${why}: killed ${killed} replica${killed === 1 ? '' : 's'} and removed ${addressesOf.size} address${addressesOf.size === 1 ? '' : 'es'} in ${killedMs} ms; ${containers.length} container${containers.length === 1 ? '' : 's'} removed after ${now() - t0} ms`);
   };
 
   const fence = async () => {

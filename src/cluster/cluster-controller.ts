@@ -95,6 +95,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
     return handle;
   };
   const memory = new Map<string, Set<string>>();
+  const inflight = new Map<string, Promise<void>>();
   const cache = new Map<string, Map<string, ContainerRun>>();
   const fencing = new Set<string>();
   let lastGood: Cib | undefined;
@@ -245,7 +246,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
         await settleLiveness(lead);
         let handles: NodeHandle[] = [];
         const r = await runClusterPass({
-          cib: o.cib, now, memory, log: o.log,
+          cib: o.cib, now, memory, log: o.log, inflight,
           nodes: (names) => {
             nodeNames = [...names];
             handles = handlesFor(lead);
@@ -255,6 +256,8 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
         }, { apply: true, ...(lastGood ? { lastGood } : {}), cache });
         passes++;
         if (r.cib && !r.cibProblems.some((p) => p.severity === 'error')) lastGood = r.cib;
+        // Orders still under way on a node: a pass follows as soon as they end.
+        for (const [node, p] of inflight) void p.then(() => poke(`orders done on ${node}`));
         syncFollowers(handles);
         report(r);
         if (firstPass) {
@@ -281,7 +284,17 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
     });
   };
 
+  let lastPlacements = new Map<string, string>();
   const report = (r: ClusterPassResult) => {
+    if (r.placements) {
+      const moves: string[] = [];
+      for (const [replica, node] of r.placements) {
+        const was = lastPlacements.get(replica);
+        if (was !== undefined && was !== node) moves.push(`${replica} ${was} -> ${node}`);
+      }
+      if (moves.length) o.log(`placement changed: ${moves.join(', ')}`);
+      lastPlacements = r.placements;
+    }
     const errors = r.cibProblems.filter((p) => p.severity === 'error');
     const cibKey = problemKey(errors);
     if (cibKey !== reported.cib) {

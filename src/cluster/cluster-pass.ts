@@ -11,7 +11,7 @@ import type { Cib } from '../cib/cib';
 import type { Problem } from '../errors/registry';
 import { DesiredState, desiredState, replicaName } from '../reconcile/desired';
 import type { ContainerRun, ObservedState } from '../reconcile/observed';
-import { DEFAULT_POLICY, Note, Plan, PlanPolicy, computePlan } from '../reconcile/plan';
+import { DEFAULT_POLICY, Note, Plan, PlanPolicy, computePlan, planChanges } from '../reconcile/plan';
 import { nodeStates, readNodes } from '../scheduler/nodes';
 import { RunningReplica, UnplacedReplica, placeReplicas, readPlacementConfig } from '../scheduler/placement';
 import { ApplyDeps, ApplyReport, applyPlan } from '../controller/apply';
@@ -38,8 +38,16 @@ export interface ClusterPassDeps {
   log?: (line: string) => void;
   readFile?: (path: string) => string;
   lookupEnv?: (name: string) => string | undefined;
-  /** a node that does not answer the observation within this counts as unreachable (default 1500 ms) */
+  /** a node that does not answer the observation within this counts as unreachable (default 1000 ms) */
   observeTimeoutMs?: number;
+  /**
+   * Applies still under way, by node (owned by the caller). With it, a pass waits at most
+   * `applyWaitMs` for the nodes' applies (a graceful stop can take the stop timeout, an order to
+   * a node that just became unreachable its request timeout); the rest go on in the background and
+   * their node is left out of later passes (what it runs is held) until they end.
+   */
+  inflight?: Map<string, Promise<void>>;
+  applyWaitMs?: number;
 }
 
 export interface ClusterPassOptions {
@@ -102,10 +110,19 @@ export async function runClusterPass(deps: ClusterPassDeps, opts: ClusterPassOpt
       result.unreachable.push({ node: n.name, message: n.liveness === 'unknown' ? 'not heard from yet' : 'no address for its agent' });
       return;
     }
+    if (deps.inflight?.has(n.name)) {
+      result.unreachable.push({ node: n.name, message: 'still carrying out the orders of an earlier pass' });
+      return;
+    }
+    // A silent node is not waited for: what it may run is held (memory) until it is heard or lost.
+    if (n.liveness === 'suspect') {
+      result.unreachable.push({ node: n.name, message: 'no heartbeat for a while (suspect)' });
+      return;
+    }
     try {
       const shell = desiredState(cib, n.name, { ...ctxFor(n.deps.files.stateDir), placements: new Map() });
       const nodeCache = opts.cache && (opts.cache.get(n.name) ?? opts.cache.set(n.name, new Map()).get(n.name));
-      const state = await withDeadline(observe(n.deps, shell, { inspect: 'suspects', now, ...(nodeCache ? { cache: nodeCache } : {}) }), deps.observeTimeoutMs ?? 1500, `no answer within ${deps.observeTimeoutMs ?? 1500} ms`);
+      const state = await withDeadline(observe(n.deps, shell, { inspect: 'suspects', now, ...(nodeCache ? { cache: nodeCache } : {}) }), deps.observeTimeoutMs ?? 1000, `no answer within ${deps.observeTimeoutMs ?? 1000} ms`);
       observed.set(n.name, { handle: n as NodeHandle & { deps: ObserveDeps & ApplyDeps }, state });
       deps.memory.set(n.name, new Set(state.containers.filter((c) => c.replica !== undefined).map((c) => replicaName(c.bundle, c.replica!))));
     } catch (e) {
@@ -156,13 +173,19 @@ export async function runClusterPass(deps: ClusterPassDeps, opts: ClusterPassOpt
 
   // 5. Apply, every node at once.
   if (opts.apply) {
-    await Promise.all(result.nodes.map(async (np) => {
+    const applies = result.nodes.filter((np) => planChanges(np.plan).length > 0 || np.plan.ledger.length > 0).map((np) => {
       const o = observed.get(np.node)!;
-      np.applied = await applyPlan(np.plan, { ...o.handle.deps, log: (line) => log(`${np.node}: ${line}`) }, {
+      const p = applyPlan(np.plan, { ...o.handle.deps, log: (line) => log(`${np.node}: ${line}`) }, {
         ledger: o.state.ledger,
         ...(deps.stopTimeoutSeconds !== undefined ? { stopTimeoutSeconds: deps.stopTimeoutSeconds } : {}),
-      });
-    }));
+      }).then((report) => { np.applied = report; }, (e: Error) => { log(`${np.node}: apply failed: ${e.message}`); })
+        .finally(() => deps.inflight?.delete(np.node));
+      deps.inflight?.set(np.node, p);
+      return p;
+    });
+    const all = Promise.all(applies).then(() => {});
+    if (deps.inflight) await Promise.race([all, new Promise<void>((r) => setTimeout(r, deps.applyWaitMs ?? 1500).unref())]);
+    else await all;
   }
   return result;
 }

@@ -103,7 +103,10 @@ export class LivenessBook {
         if (now - this.since < this.policy.leaseMs) next = Math.min(next, this.since + this.policy.leaseMs);
         continue;
       }
-      for (const t of [e.lastSeen + this.policy.suspectMs, e.lastSeen + this.policy.leaseMs + 1]) if (t > now) next = Math.min(next, t);
+      // An ended lease not yet declared is due now.
+      const expiry = e.lastSeen + this.policy.leaseMs + 1;
+      if (expiry <= now) return now;
+      for (const t of [e.lastSeen + this.policy.suspectMs, expiry]) if (t > now) next = Math.min(next, t);
     }
     return next;
   }

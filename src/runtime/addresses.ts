@@ -84,6 +84,19 @@ function ip(args: string[]): Promise<string> {
   });
 }
 
+/**
+ * A gratuitous ARP for an address just added, as Pacemaker's IPaddr2 sends: an address that moved
+ * from another node is then reached here at once, not after the neighbours' caches time out.
+ * Best effort and in the background: iputils' arping, else busybox's; neither is an error.
+ */
+function announce(a: HostAddressSpec): void {
+  const args = ['-U', '-c', '1', '-I', a.interface, '-s', a.ip, a.ip];
+  const env = { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/sbin:/sbin` };
+  execFile('arping', args, { env, timeout: 3000 }, (err) => {
+    if ((err as NodeJS.ErrnoException | null)?.code === 'ENOENT') execFile('busybox', ['arping', ...args], { env, timeout: 3000 }, () => {});
+  });
+}
+
 /** The host's address table through iproute2. */
 export function ipAddressTable(): AddressTable {
   return {
@@ -96,6 +109,7 @@ export function ipAddressTable(): AddressTable {
         const why = (e as { stderr?: string }).stderr || (e as Error).message;
         throw new AddressError('add', `${a.ip}/${a.prefix} on ${a.interface}`, /File exists/.test(why) ? 'the address is already on the host' : why);
       }
+      if (a.interface !== 'lo') announce(a);
     },
     remove: async (a) => {
       try {

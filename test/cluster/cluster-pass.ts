@@ -27,7 +27,8 @@ function cluster(names: string[]) {
     const n = nodes.find((x) => x.name === name)!;
     const m = mode.get(name)!;
     n.unreachable = m === 'unreachable';
-    const liveness: Liveness = m === 'unreachable' ? 'suspect' : m;
+    // Unreachable: alternately silent (suspect: not even tried) and heartbeating but not answering.
+    const liveness: Liveness = m === 'unreachable' ? (Number(name.slice(1)) % 2 ? 'suspect' : 'alive') : m;
     return { name, liveness, ...(m === 'alive' || m === 'unreachable' ? { deps: n.deps } : {}) };
   });
   const pass = () => runClusterPass({ cib: { where: 'test', read: async () => text }, nodes: handles, now: () => Date.now(), memory, observeTimeoutMs: 1000 }, { apply: true });
