@@ -64,3 +64,19 @@ export function finalLine(name, unit, ours, ref) {
   const r = ref > 0 ? ours / ref : NaN;
   console.log(`${name}: ours_${unit}=${ours.toFixed(1)} ref_${unit}=${ref.toFixed(1)} ratio=${r.toFixed(3)}`);
 }
+
+/** A TypeScript test helper (test/helpers/NAME.ts) as a module, for benchmarks that need the
+ * same real setup as the tests (e.g. the namespaced multi-node cluster): bundled with esbuild
+ * beside its source (so that paths it finds from its own directory hold), required, deleted. */
+export async function loadTestHelper(name) {
+  const { build } = await import('esbuild');
+  const { rmSync } = await import('node:fs');
+  const out = join(root, 'test', 'helpers', `.${name}.bench-${process.pid}.cjs`);
+  try {
+    await build({ entryPoints: [join(root, 'test', 'helpers', `${name}.ts`)], bundle: true, platform: 'node', format: 'cjs', outfile: out, external: ['tap', 'dockerode'], logLevel: 'error' });
+    const { createRequire } = await import('node:module');
+    return createRequire(import.meta.url)(out);
+  } finally {
+    rmSync(out, { force: true });
+  }
+}
