@@ -3,13 +3,15 @@
 # machine's Docker engine (each node only sees the containers labelled with its name), and one
 # controller with a file store. It places 4 replicas (replicas-per-host=2), puts a node in standby
 # (its replicas move, the old copy always removed before the new one starts), takes it back,
-# then stops everything and removes what it made. Needs a running Docker engine and the test
+# then stops everything and removes what it made. (The daemons are started without a shell
+# function around them, so that $! is their pid and the cleanup's SIGTERM reaches them.) Needs a running Docker engine and the test
 # image (scripts/setup-docker.sh makes both). Run from the repository root:
 #   examples/cluster/run.sh
 # For real nodes and real power-off/partition, see test/cluster/failover.ts and docs/cluster.md.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-berth() { "$here/bin/berth" "$@"; }
+BERTH="$here/bin/berth"
+berth() { "$BERTH" "$@"; }
 dir=$(mktemp -d /tmp/berth-cluster-example.XXXXXX)
 pids=()
 cleanup() {
@@ -29,10 +31,10 @@ berth -f "$cib" node add ex2 >/dev/null
 berth -f "$cib" node add ex3 >/dev/null
 berth -f "$cib" resource bundle create example-web container docker image=berth-test/httpd:1 replicas=4 replicas-per-host=2 >/dev/null
 
-berth controller --listen 127.0.0.1:7941 --cib "$cib" --store "$dir/store" --authkey "$dir/authkey" >"$dir/controller.log" 2>&1 &
+"$BERTH" controller --listen 127.0.0.1:7941 --cib "$cib" --store "$dir/store" --authkey "$dir/authkey" >"$dir/controller.log" 2>&1 &
 pids+=($!)
 for i in 1 2 3; do
-  berth agent --node ex$i --listen 127.0.0.1:795$i --controller http://127.0.0.1:7941 --authkey "$dir/authkey" --state-dir "$dir/ex$i" >"$dir/agent-ex$i.log" 2>&1 &
+  "$BERTH" agent --node ex$i --listen 127.0.0.1:795$i --controller http://127.0.0.1:7941 --authkey "$dir/authkey" --state-dir "$dir/ex$i" >"$dir/agent-ex$i.log" 2>&1 &
   pids+=($!)
 done
 

@@ -89,6 +89,18 @@ function seconds(v: string | undefined, name: string): number | undefined {
   return n;
 }
 
+/** A daemon that cannot listen is a start error (exit 2) that names the address, not a crash. */
+async function listening<T>(start: () => Promise<T>, flag: string, where: { host: string; port: number }): Promise<T> {
+  try {
+    return await start();
+  } catch (e) {
+    const m = /(EADDRINUSE|EADDRNOTAVAIL|EACCES)/.exec((e as Error).message);
+    if (!m) throw e;
+    const why = m[1] === 'EADDRINUSE' ? 'the port is in use (another berth daemon?)' : m[1] === 'EADDRNOTAVAIL' ? 'the address is not on this host' : 'permission denied';
+    throw new BerthError([problem('USAGE', { path: flag, value: `${where.host}:${where.port}`, message: `cannot listen on ${where.host}:${where.port}: ${why}` })]);
+  }
+}
+
 const logTo = (inv: Invocation) => (line: string) => inv.io.out(`${new Date().toISOString()} ${line}\n`);
 
 function authKey(values: Record<string, string | undefined>): Buffer {
@@ -113,7 +125,7 @@ export const agentCmd: Command = async (inv) => {
   const stateDir = values['state-dir'] ?? process.env.BERTH_STATE_DIR ?? DEFAULT_STATE_DIR;
   const socket = process.env.DOCKER_HOST?.startsWith('unix://') ? process.env.DOCKER_HOST.slice('unix://'.length) : undefined;
   const log = logTo(inv);
-  const agent = await startAgent({
+  const agent = await listening(() => startAgent({
     node: values.node ?? hostname(),
     listen,
     ...(values.advertise ? { advertise: values.advertise.replace(/\/$/, '') } : {}),
@@ -124,7 +136,7 @@ export const agentCmd: Command = async (inv) => {
     addresses: ipAddressTable(),
     files: nodeFiles(stateDir),
     log,
-  });
+  }), '--listen', listen);
   return untilStopped(agent.done, () => { log('stopping (replicas keep running while the lease holds)'); void agent.stop(); });
 };
 
@@ -143,14 +155,16 @@ export const clusterControllerCmd: Command = async (inv) => {
   const interval = seconds(values.interval, 'interval');
   const stopTimeout = seconds(values['stop-timeout'], 'stop-timeout');
   const ttl = seconds(values['leader-ttl'], 'leader-ttl');
-  const c = await startClusterController({
+  const c = await listening(() => startClusterController({
     store, cib, key, listen, log,
     self: { id: `${hostname()}-${process.pid}`, url: self },
+    // Heartbeats in a process of their own (bin/berth controller-heartbeats): see heartbeat-service.ts.
+    ...(process.argv[1] ? { heartbeatExec: process.argv[1] } : {}),
     ...(values['fence-command'] ? { fenceCommand: values['fence-command'] } : {}),
     ...(interval ? { resyncMs: interval * 1000 } : {}),
     ...(stopTimeout !== undefined ? { stopTimeoutSeconds: stopTimeout } : {}),
     ...(ttl ? { leaderTtlSeconds: Math.ceil(ttl) } : {}),
-  });
+  }), '--listen', listen);
   log(`berth controller: listening on ${c.url} (agents use ${self}), CIB from ${cib.where}`);
   return untilStopped(c.done, () => { log('stopping (replicas keep running)'); void c.stop().then(() => store.close()); });
 };

@@ -87,6 +87,8 @@ const routes: Route[] = [
     load: () => (inv) => (inv.flags.listen !== undefined ? require('./cluster-runtime-commands').clusterControllerCmd(inv) : require('./runtime-commands').controllerCmd(inv)),
     help: () => `${require('./runtime-commands').controllerHelp}\n${require('./cluster-runtime-commands').clusterControllerHelp}`,
   },
+  // Internal: the heartbeat process that `berth controller --listen` forks (not in the help).
+  { path: ['controller-heartbeats'], load: () => () => require('../cluster/heartbeat-service').runHeartbeatProcess() },
   { path: ['agent'], load: () => require('./cluster-runtime-commands').agentCmd, help: () => require('./cluster-runtime-commands').agentHelp },
   { path: ['cluster', 'status'], load: () => require('./cluster-runtime-commands').clusterStatusCmd, help: () => require('./cluster-runtime-commands').clusterStatusHelp },
   { path: ['authkey', 'generate'], load: () => require('./authkey-commands').authkeyGenerateCmd, help: () => require('./authkey-commands').authkeyGenerateHelp },

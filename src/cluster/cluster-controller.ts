@@ -14,10 +14,10 @@ import { DEFAULT_STATE_DIR } from '../controller/node-files';
 import { CibSource, readValidCib } from '../controller/pass';
 import { remoteNode } from '../agent/client';
 import { ClusterPassResult, NodeHandle, runClusterPass } from './cluster-pass';
-import { HeartbeatRecords, memoryRecords, storeRecords } from './heartbeat-records';
+import type { HeartbeatRecords } from './heartbeat-records';
+import { startHeartbeatService } from './heartbeat-service';
 import { DEFAULT_LIVENESS, Heartbeat, LivenessBook, LivenessPolicy } from './liveness';
 import { Election, LeaderInfo, startElection } from './leader';
-import { HeartbeatAnswer, startControllerServer } from './controller-server';
 import { runFenceCommand } from './fence';
 
 export interface ClusterControllerOptions {
@@ -30,6 +30,8 @@ export interface ClusterControllerOptions {
   liveness?: LivenessPolicy;
   /** run with the node's name when a node goes silent; exit 0 confirms the node is off */
   fenceCommand?: string;
+  /** the berth executable: heartbeats are then taken in a forked process (see heartbeat-service.ts) */
+  heartbeatExec?: string;
   /** leader lease TTL in seconds (etcd) */
   leaderTtlSeconds?: number;
   stopTimeoutSeconds?: number;
@@ -50,13 +52,11 @@ export interface ClusterController {
   stop(): Promise<void>;
 }
 
-const isEtcd = (s: CibStore) => typeof (s as { campaign?: unknown }).campaign === 'function';
 const problemKey = (ps: readonly Problem[]) => ps.map((p) => `${p.code}:${p.path ?? ''}:${p.value ?? ''}`).join('|');
 
 export async function startClusterController(o: ClusterControllerOptions): Promise<ClusterController> {
   const now = o.now ?? (() => Date.now());
   const policy = o.liveness ?? DEFAULT_LIVENESS;
-  const records: HeartbeatRecords = isEtcd(o.store) ? storeRecords(o.store) : memoryRecords();
   const abort = new AbortController();
   let book: LivenessBook | undefined;
   let term: number | undefined;
@@ -69,19 +69,25 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
     wake?.();
   };
 
-  // ---- heartbeats: taken by every controller ----
-  const answer = async (hb: Heartbeat, receivedAt: number): Promise<HeartbeatAnswer> => {
-    await records.put(hb);
-    if (book && term !== undefined) {
-      const known = book.heartbeat(hb.node);
-      const back = book.heard(hb, receivedAt);
-      if (back) o.log(`node ${hb.node} is back (it rejoins empty)`);
-      if (back || !known || known.url !== hb.url || known.incarnation !== hb.incarnation) poke(`node ${hb.node} joined`);
-    }
-    const leader = election.leader();
-    return { granted: true, leaseMs: policy.leaseMs, heartbeatMs: policy.heartbeatMs, fenceMarginMs: policy.fenceMarginMs, ...(leader ? { leader: leader.url } : {}) };
+  // ---- heartbeats: taken by every controller, in a process of their own ----
+  const heartbeats = await startHeartbeatService({
+    host: o.listen.host, port: o.listen.port, key: o.key, policy, storeUrl: o.store.url, log: o.log,
+    ...(o.heartbeatExec ? { exec: o.heartbeatExec } : {}),
+  });
+  const records: HeartbeatRecords = heartbeats.records;
+  heartbeats.onHeard((hb, receivedAt) => {
+    if (!book || term === undefined) return;
+    const known = book.heartbeat(hb.node);
+    const back = book.heard(hb, receivedAt);
+    if (back) o.log(`node ${hb.node} is back (it rejoins empty)`);
+    if (back || !known || known.url !== hb.url || known.incarnation !== hb.incarnation) poke(`node ${hb.node} joined`);
+  });
+  // What the heartbeat process tells agents (the leader) and `cluster status` (the membership).
+  const publish = () => {
+    heartbeats.setLeader(election.leader()?.url);
+    heartbeats.setStatus(status());
   };
-  const server = await startControllerServer({ host: o.listen.host, port: o.listen.port, key: o.key, log: o.log, onHeartbeat: answer, status: () => status() });
+  const publisher = setInterval(publish, 500);
 
   // ---- leading ----
   const clients = new Map<string, { key: string; handle: ReturnType<typeof remoteNode> }>();
@@ -90,7 +96,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
     const c = clients.get(hb.node);
     if (c && c.key === k) return c.handle;
     c?.handle.close();
-    const handle = remoteNode({ url: hb.url, key: o.key, term: () => term ?? 0, node: hb.node, stateDir: hb.stateDir ?? DEFAULT_STATE_DIR, timeoutMs: 10_000 });
+    const handle = remoteNode({ url: hb.url, key: o.key, term: () => (term !== undefined && election.term() === term ? term : 0), node: hb.node, stateDir: hb.stateDir ?? DEFAULT_STATE_DIR, timeoutMs: 10_000 });
     clients.set(hb.node, { key: k, handle });
     return handle;
   };
@@ -260,6 +266,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
         for (const [node, p] of inflight) void p.then(() => poke(`orders done on ${node}`));
         syncFollowers(handles);
         report(r);
+        publish();
         if (firstPass) {
           firstPass = false;
           const changes = r.nodes.reduce((k, n) => k + planChanges(n.plan).length, 0);
@@ -331,15 +338,16 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
     done,
     term: () => term,
     get passes() { return passes; },
-    url: server.url,
+    url: heartbeats.url,
     poke,
     stop: async () => {
       abort.abort();
       wake?.();
       for (const ac of following.values()) ac.abort();
       await done;
+      clearInterval(publisher);
       await election.stop();
-      await server.close();
+      await heartbeats.close();
       await o.cib.close?.();
     },
   };

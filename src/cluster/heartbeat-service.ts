@@ -1,0 +1,203 @@
+// Heartbeats are taken in a process of their own, as corosync keeps membership apart from
+// Pacemaker's scheduler: a pass over a large CIB keeps the controller's event loop busy for a
+// second or more, and heartbeats answered late would make every agent fence itself. The
+// heartbeat process (`berth controller` forks `bin/berth controller-heartbeats`) answers the
+// agents, records each heartbeat before granting it (in etcd when the store is etcd), and tells
+// the controller what it heard, with the time it was received.
+//
+// Safety does not depend on how fast the controller reads those messages: before it declares a
+// node lost it asks the heartbeat process (or etcd) for the node's latest record, and that answer
+// comes after every message sent before it on the same channel.
+import { ChildProcess, fork } from 'node:child_process';
+import type { CibStore } from '../store/store';
+import { HeartbeatRecords, memoryRecords, storeRecords } from './heartbeat-records';
+import type { Heartbeat, LivenessPolicy } from './liveness';
+import { HeartbeatAnswer, startControllerServer } from './controller-server';
+
+export interface HeartbeatServiceOptions {
+  host: string;
+  port: number;
+  key: Buffer;
+  policy: LivenessPolicy;
+  /** the store URL: heartbeats are recorded there when it is etcd */
+  storeUrl: string;
+  /** the berth executable to fork; without it the service runs in this process (tests) */
+  exec?: string;
+  log: (line: string) => void;
+}
+
+export interface HeartbeatService {
+  readonly url: string;
+  /** the latest record of `node` (asked of the heartbeat process, or etcd) */
+  records: HeartbeatRecords;
+  onHeard(f: (hb: Heartbeat, receivedAt: number) => void): void;
+  setLeader(url: string | undefined): void;
+  setStatus(status: unknown): void;
+  close(): Promise<void>;
+}
+
+type ToChild =
+  | { type: 'start'; host: string; port: number; key: string; policy: LivenessPolicy; storeUrl: string }
+  | { type: 'leader'; url: string | null }
+  | { type: 'status'; status: unknown }
+  | { type: 'get'; id: number; node: string };
+type FromChild =
+  | { type: 'listening'; url: string }
+  | { type: 'failed'; message: string }
+  | { type: 'heard'; hb: Heartbeat; receivedAt: number }
+  | { type: 'record'; id: number; hb: Heartbeat | null; error?: string }
+  | { type: 'log'; line: string };
+
+const isEtcdUrl = (url: string) => url.startsWith('etcd://');
+
+function openRecords(storeUrl: string): { records: HeartbeatRecords; store?: CibStore } {
+  if (!isEtcdUrl(storeUrl)) return { records: memoryRecords() };
+  const { openStore } = require('../store/open') as typeof import('../store/open');
+  const store = openStore(storeUrl);
+  return { records: storeRecords(store), store };
+}
+
+/** The heartbeat endpoint itself: record, grant, report. Used by both forms of the service. */
+async function serve(o: { host: string; port: number; key: Buffer; policy: LivenessPolicy; records: HeartbeatRecords; leader: () => string | undefined; status: () => unknown; heard: (hb: Heartbeat, at: number) => void; log: (line: string) => void }) {
+  return startControllerServer({
+    host: o.host, port: o.port, key: o.key, log: o.log, status: o.status,
+    onHeartbeat: async (hb, receivedAt): Promise<HeartbeatAnswer> => {
+      await o.records.put(hb);
+      o.heard(hb, receivedAt);
+      const leader = o.leader();
+      return { granted: true, leaseMs: o.policy.leaseMs, heartbeatMs: o.policy.heartbeatMs, fenceMarginMs: o.policy.fenceMarginMs, ...(leader ? { leader } : {}) };
+    },
+  });
+}
+
+export async function startHeartbeatService(o: HeartbeatServiceOptions): Promise<HeartbeatService> {
+  const listeners: ((hb: Heartbeat, at: number) => void)[] = [];
+  const heard = (hb: Heartbeat, at: number) => { for (const f of listeners) f(hb, at); };
+  if (!o.exec) {
+    const { records, store } = openRecords(o.storeUrl);
+    let leader: string | undefined;
+    let status: unknown = {};
+    const server = await serve({ ...o, records, leader: () => leader, status: () => status, heard });
+    return {
+      url: server.url, records,
+      onHeard: (f) => listeners.push(f),
+      setLeader: (u) => { leader = u; },
+      setStatus: (s) => { status = s; },
+      close: async () => { await server.close(); await store?.close(); },
+    };
+  }
+
+  const child: ChildProcess = fork(o.exec, ['controller-heartbeats'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
+  const send = (m: ToChild) => { if (child.connected) child.send(m); };
+  const pending = new Map<number, { resolve: (hb: Heartbeat | undefined) => void; reject: (e: Error) => void }>();
+  let nextId = 1;
+  let closing = false;
+  const url = await new Promise<string>((resolve, reject) => {
+    child.on('message', (m: FromChild) => {
+      switch (m.type) {
+        case 'listening': resolve(m.url); break;
+        case 'failed': reject(new Error(m.message)); break;
+        case 'heard': heard(m.hb, m.receivedAt); break;
+        case 'log': o.log(m.line); break;
+        case 'record': {
+          const p = pending.get(m.id);
+          pending.delete(m.id);
+          if (m.error) p?.reject(new Error(m.error));
+          else p?.resolve(m.hb ?? undefined);
+          break;
+        }
+      }
+    });
+    child.once('exit', (code, signal) => {
+      for (const p of pending.values()) p.reject(new Error('the heartbeat process ended'));
+      pending.clear();
+      if (!closing) {
+        // Without it no heartbeat is granted: every agent would fence itself. Stop loudly.
+        o.log(`the heartbeat process ended (${signal ?? `exit ${code}`}); the controller stops`);
+        reject(new Error('the heartbeat process ended'));
+        process.exitCode = 1;
+        process.kill(process.pid, 'SIGTERM');
+      }
+    });
+    send({ type: 'start', host: o.host, port: o.port, key: o.key.toString('hex'), policy: o.policy, storeUrl: o.storeUrl });
+  });
+  return {
+    url,
+    records: {
+      put: async () => { throw new Error('records are written by the heartbeat process'); },
+      get: (node) => new Promise<Heartbeat | undefined>((resolve, reject) => {
+        const id = nextId++;
+        pending.set(id, { resolve, reject });
+        send({ type: 'get', id, node });
+      }),
+    },
+    onHeard: (f) => listeners.push(f),
+    setLeader: (u) => send({ type: 'leader', url: u ?? null }),
+    setStatus: (s) => send({ type: 'status', status: s }),
+    close: async () => {
+      closing = true;
+      if (child.exitCode === null && child.signalCode === null) {
+        const gone = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await gone;
+      }
+    },
+  };
+}
+
+/** `berth controller-heartbeats`: the forked heartbeat process (internal, not for users). */
+export function runHeartbeatProcess(): Promise<number> {
+  return new Promise<number>((resolveExit) => {
+    const send = (m: FromChild) => { if (process.connected) process.send?.(m); };
+    if (!process.send) {
+      process.stderr.write('berth controller-heartbeats is started by berth controller, not by hand\n');
+      resolveExit(2);
+      return;
+    }
+    let leader: string | undefined;
+    let status: unknown = {};
+    let records: HeartbeatRecords | undefined;
+    let close: (() => Promise<void>) | undefined;
+    process.on('message', (m: ToChild) => {
+      switch (m.type) {
+        case 'start': {
+          const opened = openRecords(m.storeUrl);
+          records = opened.records;
+          const r = records;
+          serve({
+            host: m.host, port: m.port, key: Buffer.from(m.key, 'hex'), policy: m.policy, records: r,
+            leader: () => leader, status: () => status,
+            heard: (hb, receivedAt) => send({ type: 'heard', hb, receivedAt }),
+            log: (line) => send({ type: 'log', line }),
+          }).then((server) => {
+            close = async () => { await server.close(); await opened.store?.close(); };
+            send({ type: 'listening', url: server.url });
+          }, (e: Error) => {
+            send({ type: 'failed', message: `cannot listen on ${m.host}:${m.port}: ${e.message}` });
+            resolveExit(1);
+          });
+          break;
+        }
+        case 'leader': leader = m.url ?? undefined; break;
+        case 'status': status = m.status; break;
+        case 'get':
+          if (!records) { send({ type: 'record', id: m.id, hb: null, error: 'not started' }); break; }
+          records.get(m.node).then((hb) => send({ type: 'record', id: m.id, hb: hb ?? null }), (e: Error) => send({ type: 'record', id: m.id, hb: null, error: e.message }));
+          break;
+      }
+    });
+    let ending = false;
+    const end = () => {
+      if (ending) return;
+      ending = true;
+      void (close?.() ?? Promise.resolve()).finally(() => {
+        // The IPC channel would keep this process alive.
+        if (process.connected) process.disconnect();
+        resolveExit(0);
+      });
+    };
+    process.on('disconnect', end);
+    process.once('SIGTERM', end);
+    process.once('SIGINT', () => {}); // the controller decides when this ends
+  });
+}
