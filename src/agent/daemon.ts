@@ -60,6 +60,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   let leader: string | undefined;
   let seq = 0;
   let inflight = 0;
+  let lastFailure = '';
   let fenceTimer: NodeJS.Timeout | undefined;
   const abort = new AbortController();
 
@@ -204,14 +205,24 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     const timeout = Math.max(200, Math.min(1000, leaseMs / 2));
     const ask = (c: string) => postSigned<HeartbeatAnswer>(c, HEARTBEAT_PATH, o.key, hb, timeout);
     let answer: HeartbeatAnswer | undefined;
+    const errors: string[] = [];
     const first = leader && o.controllers.includes(leader) ? [leader] : o.controllers;
+    const tryAll = (list: string[]) => Promise.any(list.map((c) => ask(c).catch((e: Error) => { errors.push(e.message); throw e; })));
     try {
-      answer = await Promise.any(first.map(ask));
+      answer = await tryAll(first);
     } catch {
       const rest = o.controllers.filter((c) => !first.includes(c));
-      if (rest.length) answer = await Promise.any(rest.map(ask)).catch(() => undefined);
+      if (rest.length) answer = await tryAll(rest).catch(() => undefined);
     }
-    if (!answer?.granted) return;
+    if (!answer?.granted) {
+      // Said once per kind of failure, not every 300 ms.
+      const why = errors.map((e) => e.replace(/\d+ ms/g, 'N ms')).join('; ') || 'not granted';
+      if (why !== lastFailure) o.log(`heartbeat: no controller granted it: ${errors.join('; ') || 'not granted'}`);
+      lastFailure = why;
+      return;
+    }
+    if (lastFailure) o.log('heartbeat: granted again');
+    lastFailure = '';
     leader = answer.leader;
     leaseMs = answer.leaseMs;
     heartbeatMs = answer.heartbeatMs;
