@@ -104,6 +104,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
   const inflight = new Map<string, Promise<void>>();
   const cache = new Map<string, Map<string, ContainerRun>>();
   const fencing = new Set<string>();
+  const fenceTried = new Map<string, number>();
   let lastGood: Cib | undefined;
   let nodeNames: string[] = [];
   let reported = { cib: '', problems: '', held: '', unreachable: '' };
@@ -125,10 +126,18 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
       cache.delete(name);
       o.log(`node ${name} is lost: no heartbeat for ${policy.leaseMs} ms; its lease has ended, so it has fenced itself and its replicas start elsewhere`);
     }
+    fenceSuspects(b);
+  };
+
+  /** Runs the fence command for every suspect node (once per suspicion). Checked every 100 ms
+   * apart from the passes, which may be waiting on a node. */
+  const fenceSuspects = (b: LivenessBook) => {
     if (o.fenceCommand) {
       for (const name of nodeNames) {
-        if (b.state(name, now()) !== 'suspect' || fencing.has(name)) continue;
+        // A command that did not confirm is tried again, at most every 2 s.
+        if (b.state(name, now()) !== 'suspect' || fencing.has(name) || now() - (fenceTried.get(name) ?? -Infinity) < 2000) continue;
         fencing.add(name);
+        fenceTried.set(name, now());
         void runFenceCommand(o.fenceCommand, name, o.log).then((ok) => {
           fencing.delete(name);
           if (ok && book === b && b.state(name, now()) === 'suspect') {
@@ -229,6 +238,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
     now,
   });
 
+  const fenceWatch = o.fenceCommand ? setInterval(() => { if (book && term !== undefined) fenceSuspects(book); }, 100) : undefined;
   const stopWatch = o.cib.watch?.(() => poke('CIB changed'));
   // A follower warms up what a first pass needs (the schema validator is compiled on first use),
   // so that taking over is not slowed by it.
@@ -346,6 +356,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
       for (const ac of following.values()) ac.abort();
       await done;
       clearInterval(publisher);
+      if (fenceWatch) clearInterval(fenceWatch);
       await election.stop();
       await heartbeats.close();
       await o.cib.close?.();
