@@ -17,20 +17,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { berthBin, berthSync, ensureBuilt } from '../helpers/cli';
+import { until } from '../helpers/wait';
 import { TestCluster, startCluster } from '../helpers/cluster';
 
 const REPLICAS = 6;
 const PORT = 80;
 
-async function until<T>(what: string, f: () => Promise<T | undefined> | T | undefined, timeoutMs: number, everyMs = 50): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await f();
-    if (v !== undefined && v !== false) return v as T;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 function cibXml(nodes: string[], subnet: string, epoch: number): string {
   const nodeXml = nodes.map((n, i) => `<node id="${i + 1}" uname="${n}"/>`).join('');

@@ -9,17 +9,9 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { berthBin, berthSync, ensureBuilt } from '../helpers/cli';
+import { until } from '../helpers/wait';
 import { startCluster } from '../helpers/cluster';
 
-async function until<T>(what: string, f: () => Promise<T | undefined> | T | undefined, timeoutMs: number, everyMs = 50): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 t.test('a fence command that confirms moves the replicas before the lease ends', { timeout: 300_000 }, async (t) => {
   ensureBuilt();

@@ -9,27 +9,14 @@ import { spawn, ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, openSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createServer } from 'node:net';
 import { berthBin, berthSync, ensureBuilt } from '../helpers/cli';
-import { startEtcd } from '../helpers/etcd';
+import { until } from '../helpers/wait';
+import { freePort, startEtcd } from '../helpers/etcd';
 import { ensureDocker } from '../helpers/docker';
 import { remoteNode, AgentRefusal } from '../../src/agent/client';
 import { readAuthKey } from '../../src/agent/authkey';
 
-const freePort = () => new Promise<number>((resolve) => {
-  const s = createServer();
-  s.listen(0, '127.0.0.1', () => { const { port } = s.address() as { port: number }; s.close(() => resolve(port)); });
-});
 
-async function until<T>(what: string, f: () => T | undefined | Promise<T | undefined>, timeoutMs: number, everyMs = 50): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 const docker = (args: string[]) => new Promise<string>((resolve) => {
   const p = spawn('docker', args);

@@ -13,22 +13,8 @@ import { fileCibSource, localNodeDeps } from '../../src/controller/deps';
 import type { PassDeps } from '../../src/controller/pass';
 import { DockerTestScope, dockerTestScope, ensureDocker } from '../helpers/docker';
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export async function until<T>(what: string, f: () => Promise<T | undefined> | T | undefined, timeoutMs: number, everyMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await f();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    await sleep(everyMs);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
+export { sleep, until } from '../helpers/wait';
+import { sleep, until } from '../helpers/wait';
 
 export async function getPage(url: string): Promise<string> {
   const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
