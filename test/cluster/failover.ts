@@ -7,7 +7,8 @@
 //
 // Proven here, while a sampler lists every node's engine every 50 ms and fails the test the
 // moment one replica runs on two nodes:
-//   - power-off: the node's replicas answer elsewhere, with the same name and address;
+//   - power-off: the node's replicas answer elsewhere, with the same name, address and data (each
+//     serves its own page from storage every node sees);
 //   - the node comes back: it rejoins empty, the moved replicas stay;
 //   - a real partition (the node runs but no frame reaches it): its agent fences itself, the
 //     replicas move, and after healing the node rejoins empty.
@@ -24,12 +25,13 @@ const REPLICAS = 6;
 const PORT = 80;
 
 
-function cibXml(nodes: string[], subnet: string, epoch: number): string {
+function cibXml(nodes: string[], subnet: string, epoch: number, dataRoot: string): string {
   const nodeXml = nodes.map((n, i) => `<node id="${i + 1}" uname="${n}"/>`).join('');
   return `<cib crm_feature_set="3.16.2" validate-with="pacemaker-3.9" epoch="${epoch}" num_updates="0" admin_epoch="0"><configuration><crm_config/>
 <nodes>${nodeXml}</nodes>
 <resources><bundle id="web"><docker image="berth-test/httpd:1" replicas="${REPLICAS}" replicas-per-host="3"/>
-<network ip-range-start="${subnet}.100" host-interface="eth0" host-netmask="24"><port-mapping id="web-port" port="${PORT}"/></network></bundle></resources>
+<network ip-range-start="${subnet}.100" host-interface="eth0" host-netmask="24"><port-mapping id="web-port" port="${PORT}"/></network>
+<storage><storage-mapping id="web-data" source-dir-root="${dataRoot}" target-dir="/var/www/html" options="rw"/></storage></bundle></resources>
 <constraints/><rsc_defaults><meta_attributes id="rsc_defaults-meta_attributes"><nvpair id="rsc_defaults-meta_attributes-resource-stickiness" name="resource-stickiness" value="1"/></meta_attributes></rsc_defaults></configuration><status/></cib>\n`;
 }
 
@@ -54,7 +56,13 @@ t.test('fail-over on real engines: power-off, return, partition', { timeout: 600
   const key = path.join(dir, 'authkey');
   t.equal(berthSync(['authkey', 'generate', key]).code, 0);
   const cib = path.join(dir, 'cib.xml');
-  require('node:fs').writeFileSync(cib, cibXml(names, c.subnet, 5));
+  // Each replica's data, on a path every node sees (the namespaced nodes share this file system).
+  const dataRoot = path.join(dir, 'data');
+  for (let i = 0; i < REPLICAS; i++) {
+    require('node:fs').mkdirSync(path.join(dataRoot, `web-${i}`), { recursive: true });
+    require('node:fs').writeFileSync(path.join(dataRoot, `web-${i}`, 'index.html'), `data of web-${i}\n`);
+  }
+  require('node:fs').writeFileSync(cib, cibXml(names, c.subnet, 5, dataRoot));
   const addressOf = (replica: string) => `${c.subnet}.${100 + Number(replica.split('-').pop())}`;
 
   // The controller, in the root namespace, on the bridge.
@@ -72,9 +80,10 @@ t.test('fail-over on real engines: power-off, return, partition', { timeout: 600
   for (const n of names) startAgent(n);
   t.teardown(() => { for (const a of agents.values()) a.kill('SIGKILL'); });
 
+  // Answers with its own data: the right replica on its address.
   const allAnswer = async () => {
     const answers = await Promise.all(Array.from({ length: REPLICAS }, (_, i) => c.httpGet(addressOf(`web-${i}`), PORT, 500)));
-    return answers.every((a) => a?.status === 200) ? true : undefined;
+    return answers.every((a, i) => a?.status === 200 && a.body === `data of web-${i}\n`) ? true : undefined;
   };
   await until('all replicas answer', allAnswer, 90_000, 200);
   t.pass('6 replicas answer on their addresses');
@@ -109,10 +118,10 @@ t.test('fail-over on real engines: power-off, return, partition', { timeout: 600
     const w = await runningWhere(c);
     if (!moved.every((r) => (w.get(r) ?? []).some((n) => n !== victim))) return undefined;
     const answers = await Promise.all(moved.map((r) => c.httpGet(addressOf(r), PORT, 300)));
-    return answers.every((a) => a?.status === 200) ? true : undefined;
+    return answers.every((a, k) => a?.status === 200 && a.body === `data of ${moved[k]}\n`) ? true : undefined;
   }, 30_000);
   const failoverMs = Date.now() - t0;
-  t.pass(`power-off of ${victim}: its replicas answer elsewhere after ${failoverMs} ms`);
+  t.pass(`power-off of ${victim}: its replicas answer elsewhere, same address and data, after ${failoverMs} ms`);
   const afterOff = await runningWhere(c);
   for (const r of moved) t.notOk((afterOff.get(r) ?? []).includes(victim), `${r} left ${victim}`);
   t.match(ctlLog.join(''), new RegExp(`node ${victim} is lost`), 'the controller declared it lost');
