@@ -25,11 +25,11 @@ const REPLICAS = 6;
 const PORT = 80;
 
 
-function cibXml(nodes: string[], subnet: string, epoch: number, dataRoot: string): string {
+function cibXml(nodes: string[], subnet: string, epoch: number, dataRoot: string, replicas = REPLICAS): string {
   const nodeXml = nodes.map((n, i) => `<node id="${i + 1}" uname="${n}"/>`).join('');
   return `<cib crm_feature_set="3.16.2" validate-with="pacemaker-3.9" epoch="${epoch}" num_updates="0" admin_epoch="0"><configuration><crm_config/>
 <nodes>${nodeXml}</nodes>
-<resources><bundle id="web"><docker image="berth-test/httpd:1" replicas="${REPLICAS}" replicas-per-host="3"/>
+<resources><bundle id="web"><docker image="berth-test/httpd:1" replicas="${replicas}" replicas-per-host="3"/>
 <network ip-range-start="${subnet}.100" host-interface="eth0" host-netmask="24"><port-mapping id="web-port" port="${PORT}"/></network>
 <storage><storage-mapping id="web-data" source-dir-root="${dataRoot}" target-dir="/var/www/html" options="rw"/></storage></bundle></resources>
 <constraints/><rsc_defaults><meta_attributes id="rsc_defaults-meta_attributes"><nvpair id="rsc_defaults-meta_attributes-resource-stickiness" name="resource-stickiness" value="1"/></meta_attributes></rsc_defaults></configuration><status/></cib>\n`;
@@ -58,7 +58,7 @@ t.test('fail-over on real engines: power-off, return, partition', { timeout: 600
   const cib = path.join(dir, 'cib.xml');
   // Each replica's data, on a path every node sees (the namespaced nodes share this file system).
   const dataRoot = path.join(dir, 'data');
-  for (let i = 0; i < REPLICAS; i++) {
+  for (let i = 0; i <= REPLICAS; i++) {
     require('node:fs').mkdirSync(path.join(dataRoot, `web-${i}`), { recursive: true });
     require('node:fs').writeFileSync(path.join(dataRoot, `web-${i}`, 'index.html'), `data of web-${i}\n`);
   }
@@ -81,8 +81,9 @@ t.test('fail-over on real engines: power-off, return, partition', { timeout: 600
   t.teardown(() => { for (const a of agents.values()) a.kill('SIGKILL'); });
 
   // Answers with its own data: the right replica on its address.
+  let replicas = REPLICAS;
   const allAnswer = async () => {
-    const answers = await Promise.all(Array.from({ length: REPLICAS }, (_, i) => c.httpGet(addressOf(`web-${i}`), PORT, 500)));
+    const answers = await Promise.all(Array.from({ length: replicas }, (_, i) => c.httpGet(addressOf(`web-${i}`), PORT, 500)));
     return answers.every((a, i) => a?.status === 200 && a.body === `data of web-${i}\n`) ? true : undefined;
   };
   await until('all replicas answer', allAnswer, 90_000, 200);
@@ -135,6 +136,16 @@ t.test('fail-over on real engines: power-off, return, partition', { timeout: 600
   const afterBack = await runningWhere(c);
   for (const r of moved) t.same(afterBack.get(r), afterOff.get(r), `${r} stayed where it moved`);
   t.ok(await allAnswer(), 'every replica answers');
+  // It takes new work: one more replica goes to the node with room and least load, the returned one.
+  replicas = REPLICAS + 1;
+  require('node:fs').writeFileSync(cib, cibXml(names, c.subnet, 6, dataRoot, replicas));
+  await until(`web-${REPLICAS} on ${victim}`, async () => ((await c.berthContainers(victim)).some((k) => k.name === `web-${REPLICAS}` && k.state === 'running') ? true : undefined), 30_000, 100);
+  await until('every replica answers, the new one too', allAnswer, 30_000, 100);
+  t.pass(`the returned node ${victim} takes new work: web-${REPLICAS} runs there`);
+  // Back to 6, so that two nodes can hold them all when one is cut off below.
+  replicas = REPLICAS;
+  require('node:fs').writeFileSync(cib, cibXml(names, c.subnet, 7, dataRoot, replicas));
+  await until(`web-${REPLICAS} gone`, async () => ((await runningWhere(c)).has(`web-${REPLICAS}`) ? undefined : true), 30_000, 100);
 
   // ---- a real partition ----
   const now = await runningWhere(c);
