@@ -17,7 +17,9 @@ const arg = (name, dflt) => {
   return i > 0 ? Number(process.argv[i + 1]) : dflt;
 };
 const BUNDLES = arg('bundles', 5000);
-const ROUNDS = arg('rounds', 3);
+// Process times on a shared machine vary by tens of percent from run to run: enough rounds for a
+// median that holds still, after one untimed round that warms the file cache and berth's code cache.
+const ROUNDS = arg('rounds', 7);
 
 // ---- the CIBs: a deterministic original and an edited copy ----
 function bundle(i, edited) {
@@ -92,6 +94,8 @@ try {
     return { ms, stdout: r.stdout };
   };
   const times = { oursDiff: [], refDiff: [], oursPatch: [], refPatch: [] };
+  timed(berthBin, ours.diff(file('ours.patch.xml')), [1]);
+  timed('crm_diff', ['--original', file('a.xml'), '--new', file('b.xml')], [1]);
   for (let round = 0; round < ROUNDS; round++) {
     times.oursDiff.push(timed(berthBin, ours.diff(file('ours.patch.xml')), [1]).ms);
     const ref = timed('crm_diff', ['--original', file('a.xml'), '--new', file('b.xml')], [1]);
@@ -139,6 +143,8 @@ try {
   const f1 = (x) => x.toFixed(1);
   console.log(`in-process (median of ${ROUNDS}): parse one CIB ${f1(med(inProcess.parse))} ms, diffCib ${f1(med(inProcess.diff))} ms, applyPatch ${f1(med(inProcess.apply))} ms, serialize ${f1(med(inProcess.serialize))} ms`);
   console.log(`functions: diffCib_ms=${f1(med(inProcess.diff))} crm_diff_ms=${f1(med(times.refDiff))} ratio=${(med(inProcess.diff) / med(times.refDiff)).toFixed(3)}`);
+  const spread = (xs) => `${f1(Math.min(...xs))}..${f1(Math.max(...xs))}`;
+  console.log(`runs (min..max of ${ROUNDS}): diff ours ${spread(times.oursDiff)} ref ${spread(times.refDiff)}; patch ours ${spread(times.oursPatch)} ref ${spread(times.refPatch)}`);
   console.log(`patch: ours_ms=${f1(med(times.oursPatch))} ref_ms=${f1(med(times.refPatch))} ratio=${(med(times.oursPatch) / med(times.refPatch)).toFixed(3)}`);
   console.log(`diff: ours_ms=${f1(med(times.oursDiff))} ref_ms=${f1(med(times.refDiff))} ratio=${(med(times.oursDiff) / med(times.refDiff)).toFixed(3)}`);
 } finally {

@@ -3,6 +3,7 @@
 // file are serialised (lock, then re-read, then change, then write).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { isAscii } from 'node:buffer';
 import { BerthError, problem } from '../errors/registry';
 
 export const maxCibBytes = () => Number(process.env.BERTH_MAX_CIB_BYTES ?? 64 * 1024 * 1024);
@@ -24,6 +25,8 @@ export function readTextFile(file: string, what = 'CIB file'): string {
 }
 
 export function decodeUtf8(buf: Uint8Array, source: string): string {
+  // Most CIBs are ASCII: checked at memory speed, and then copied as they are.
+  if (isAscii(buf)) return Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('latin1');
   try {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(buf);
   } catch {

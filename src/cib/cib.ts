@@ -3,7 +3,7 @@
 // Terms: "section" is a child of <configuration> (crm_config, nodes, resources, constraints, ...);
 // "version" is the triple (admin_epoch, epoch, num_updates), compared in that order.
 import { BerthError, problem } from '../errors/registry';
-import { XmlElement, XmlNode, child, el, isElement, parseXml, serializeXml, walk } from './xml';
+import { ParseOptions, XmlElement, XmlNode, child, el, isElement, parseXml, serializeXml, walk } from './xml';
 
 export type Cib = XmlElement;
 
@@ -22,10 +22,13 @@ export function emptyCib(): Cib {
   return parseXml(EMPTY_CIB_XML, 'empty CIB');
 }
 
-/** XML or JSON text to a CIB tree; the format is recognised by the first non-blank character. */
-export function parseCib(text: string, source = 'input'): Cib {
+/**
+ * XML or JSON text to a CIB tree; the format is recognised by the first non-blank character.
+ * `opts` go to parseXml (a JSON text has no use for them).
+ */
+export function parseCib(text: string, source = 'input', opts: ParseOptions = {}): Cib {
   const first = text.trimStart()[0];
-  const root = first === '{' ? fromJsonText(text, source) : parseXml(text, source);
+  const root = first === '{' ? fromJsonText(text, source) : parseXml(text, source, opts);
   if (root.tag !== 'cib') {
     throw new BerthError([problem('CIB_NOT_A_CIB', { path: source, value: root.tag, allowed: 'cib', message: `${source}: the root element is <${root.tag}>, a CIB has <cib>` })]);
   }

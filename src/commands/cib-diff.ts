@@ -3,7 +3,7 @@
 // 1 different), so every error is exit 2 here, rendered by this command.
 import { formatCib, parseCib, toJson } from '../cib/cib';
 import { readTextFile, writeFileAtomic } from '../cib/cib-file';
-import { parseXml, serializeXml, isElement } from '../cib/xml';
+import { SourceIndex, isElement, parseXml, serializeXml } from '../cib/xml';
 import { BerthError, problem } from '../errors/registry';
 import { Command, Flags, Invocation, Io, flagString } from '../cli/invocation';
 import { renderProblems } from '../cli/render';
@@ -65,8 +65,10 @@ export const runDiff: Command = (inv) => exitTwoOnError(inv, () => {
   if (format !== 'xml' && format !== 'text') {
     throw new BerthError([problem('USAGE', { path: '--format', value: format, allowed: 'xml, text', message: `--format must be 'xml' or 'text', got '${format}'` })]);
   }
-  const orig = parseCib(readTextFile(origFile), origFile);
-  const next = parseCib(readTextFile(newFile), newFile);
+  // NEW parsed like ORIG: what is the same in both is one subtree, neither read nor diffed twice.
+  const origIndex = new SourceIndex();
+  const orig = parseCib(readTextFile(origFile), origFile, { index: origIndex });
+  const next = parseCib(readTextFile(newFile), newFile, { like: origIndex });
   const patch = diffCib(orig, next, { noVersion: flags['no-version'] === true });
   const same = diffIsEmpty(patch);
   let text: string;

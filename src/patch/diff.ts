@@ -14,7 +14,7 @@
 //   change-result carries every attribute after the change.
 // Pacemaker's positions cost O(siblings) each; here a Fenwick tree keeps the whole diff
 // O(n log n) in the widest parent and O(n) overall for the usual CIB.
-import { XmlComment, XmlElement, XmlNode, canonical, cloneTree, el, isElement } from '../cib/xml';
+import { Attrs, XmlComment, XmlElement, XmlNode, canonical, cloneTree, el, isElement } from '../cib/xml';
 import { BerthError, problem } from '../errors/registry';
 import { isPositional, stepOf } from './patch-path';
 import { PATCH_UNSUPPORTED } from './patch-problems';
@@ -86,6 +86,8 @@ function withVersionOf(orig: XmlElement, next: XmlElement): XmlElement {
 }
 
 function comparePair(o: XmlElement, n: XmlElement, up: Where | undefined, ctx: Context): PairResult | undefined {
+  // One element in both trees (they share what parsing found unchanged): nothing changed below.
+  if (o === n) return undefined;
   if (o.children.length === 0 && n.children.length === 0) {
     // A leaf (most elements): nothing allocated unless an attribute changed.
     if (sameAttributes(o.attrs, n.attrs)) return undefined;
@@ -144,22 +146,28 @@ function comparePair(o: XmlElement, n: XmlElement, up: Where | undefined, ctx: C
   return modify || kids ? { where, modify, kids } : undefined;
 }
 
+const namesSeen: string[] = [];
+
 /** Same attributes, values and order (order matters: Pacemaker reports moved attributes). */
 function sameAttributes(oa: Record<string, string>, na: Record<string, string>): boolean {
-  const ko = Object.keys(oa);
-  const kn = Object.keys(na);
-  if (ko.length !== kn.length) return false;
-  for (let k = 0; k < ko.length; k++) {
-    const name = ko[k];
-    if (name !== kn[k] || oa[name] !== na[name]) return false;
+  // for-in, not Object.keys: called for most elements, it should allocate nothing.
+  let count = 0;
+  for (const name in oa) namesSeen[count++] = name;
+  let k = 0;
+  for (const name in na) {
+    if (k === count || name !== namesSeen[k] || oa[name] !== na[name]) return false;
+    k++;
   }
-  return true;
+  return k === count;
 }
 
 function emit(r: PairResult, out: XmlNode[]): void {
   if (r.modify) out.push(r.modify);
   if (!r.kids) return;
-  for (const k of r.kids) {
+  // Indexed loops here and below, not for-of: the diff runs once per command, mostly before V8
+  // optimises it, and for-of costs an iterator call per element until then.
+  for (let x = 0; x < r.kids.length; x++) {
+    const k = r.kids[x];
     if ('create' in k) {
       out.push(el('change', { operation: 'create', path: pathOf(r.where), position: String(k.position) }, [cloneTree(k.create)]));
       continue;
@@ -170,7 +178,10 @@ function emit(r: PairResult, out: XmlNode[]): void {
 }
 
 function positional(children: XmlNode[]): Positional[] {
-  for (const c of children) if (!isPositional(c)) return children.filter(isPositional) as Positional[];
+  for (let k = 0; k < children.length; k++) {
+    const c = children[k];
+    if (!isElement(c) && !isPositional(c)) return children.filter(isPositional) as Positional[];
+  }
   return children as Positional[];
 }
 
@@ -203,7 +214,8 @@ function sameKeys(O: Positional[], N: Positional[]): boolean {
   const idless = new Set<string>();
   const keyed = new Set<string>();
   const tags = new Set<string>();
-  for (const c of O) {
+  for (let k = 0; k < O.length; k++) {
+    const c = O[k];
     if (!isElement(c)) continue;
     if (c.attrs.id === undefined) {
       if (tags.has(c.tag)) return false;
@@ -223,46 +235,53 @@ function sameKeys(O: Positional[], N: Positional[]): boolean {
 const has = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
 
 function diffAttributes(o: XmlElement, n: XmlElement, where: Where, minimal: boolean): XmlElement | undefined {
-  const oa = o.attrs;
-  const na = n.attrs;
+  const changes = attributeChanges(o.attrs, n.attrs, minimal);
+  if (changes === undefined) return undefined;
+  const list = el('change-list');
+  for (let k = 0; k < changes.set.length; k++) {
+    const name = changes.set[k];
+    list.children.push(el('change-attr', { name, operation: 'set', value: n.attrs[name] }));
+  }
+  for (let k = 0; k < changes.unset.length; k++) list.children.push(el('change-attr', { name: changes.unset[k], operation: 'unset' }));
+  return el('change', { operation: 'modify', path: pathOf(where) }, [list, el('change-result', {}, [el(n.tag, { ...n.attrs })])]);
+}
+
+// Flags by attribute index, in one array that every call reuses (a call looks at a few
+// attributes; arrays of its own would be most of what a diff allocates).
+let attrFlags = new Uint8Array(64);
+const KEPT = 1; // new index: the attribute was there before
+const DIRTY = 2; // new index: to set
+const SKIP_NEW = 4;
+const SKIP_OLD = 8; // old index
+
+/** The attributes to set, in their new order, and to unset; undefined when there are none. */
+function attributeChanges(oa: Attrs, na: Attrs, minimal: boolean): { set: string[]; unset: string[] } | undefined {
   const oldNames = Object.keys(oa);
   const newNames = Object.keys(na);
-  if (oldNames.length === newNames.length) {
-    let same = true;
-    for (let k = 0; k < oldNames.length; k++) {
-      const name = oldNames[k];
-      if (name !== newNames[k] || oa[name] !== na[name]) { same = false; break; }
-    }
-    if (same) return undefined;
-  }
-  const created = newNames.map(() => true);
-  const dirty = newNames.map(() => false);
-  const skipNew = newNames.map(() => false);
-  const skipOld = oldNames.map(() => false);
+  const size = Math.max(oldNames.length, newNames.length);
+  if (attrFlags.length < size) attrFlags = new Uint8Array(2 * size);
+  const flags = attrFlags.fill(0, 0, size);
   const unset: string[] = [];
   for (let i = 0; i < oldNames.length; i++) {
     const name = oldNames[i];
     if (!has(na, name)) { unset.push(name); continue; }
-    const j = newNames.indexOf(name);
-    created[j] = false;
-    if (oa[name] !== na[name]) { dirty[j] = true; continue; }
+    let j = 0;
+    while (j < newNames.length && newNames[j] !== name) j++;
+    flags[j] |= KEPT;
+    if (oa[name] !== na[name]) { flags[j] |= DIRTY; continue; }
     let newPos = 0;
-    for (let k = 0; k < j; k++) if (!skipNew[k]) newPos++;
+    for (let k = 0; k < j; k++) if (!(flags[k] & SKIP_NEW)) newPos++;
     let oldPos = 0;
-    for (let k = 0; k < i; k++) if (!skipOld[k]) oldPos++;
+    for (let k = 0; k < i; k++) if (!(flags[k] & SKIP_OLD)) oldPos++;
     if (oldPos !== newPos) {
-      if (!minimal) dirty[j] = true;
-      if (oldPos > newPos) skipOld[i] = true;
-      else skipNew[j] = true;
+      if (!minimal) flags[j] |= DIRTY;
+      if (oldPos > newPos) flags[i] |= SKIP_OLD;
+      else flags[j] |= SKIP_NEW;
     }
   }
-  const list = el('change-list');
-  for (let j = 0; j < newNames.length; j++) {
-    if (created[j] || dirty[j]) list.children.push(el('change-attr', { name: newNames[j], operation: 'set', value: na[newNames[j]] }));
-  }
-  for (const name of unset) list.children.push(el('change-attr', { name, operation: 'unset' }));
-  if (list.children.length === 0) return undefined;
-  return el('change', { operation: 'modify', path: pathOf(where) }, [list, el('change-result', {}, [el(n.tag, { ...na })])]);
+  const set: string[] = [];
+  for (let j = 0; j < newNames.length; j++) if (!(flags[j] & KEPT) || flags[j] & DIRTY) set.push(newNames[j]);
+  return set.length || unset.length ? { set, unset } : undefined;
 }
 
 // ---- children (Pacemaker's mark_xml_changes) ----
@@ -281,8 +300,7 @@ interface ChildPlan {
 function planChildren(O: Positional[], N: Positional[]): ChildPlan {
   const matchO = new Int32Array(O.length).fill(-1);
   const matchN = new Int32Array(N.length).fill(-1);
-  const findN = finder(N);
-  const findO = finder(O);
+  const { inN, inO } = firstWithKey(O, N);
   let severed: Set<number> | undefined;
 
   // Loop 1, old children in order. New children have no skip marks yet.
@@ -291,7 +309,7 @@ function planChildren(O: Positional[], N: Positional[]): ChildPlan {
     const c = O[i];
     let j = -1;
     if (isElement(c)) {
-      j = findN(c);
+      j = inN[i];
       // Pacemaker ignores text; a child whose text changed is re-created instead.
       if (j >= 0 && mustRecreate(c, N[j] as XmlElement)) { (severed ??= new Set()).add(j); j = -1; }
     } else {
@@ -311,7 +329,7 @@ function planChildren(O: Positional[], N: Positional[]): ChildPlan {
     const c = N[j];
     let i = -1;
     if (isElement(c)) {
-      i = severed?.has(j) ? -1 : findO(c);
+      i = severed?.has(j) ? -1 : inO[j];
     } else {
       const k = skips.nthUnskipped(pNew);
       const m = k >= 0 ? O[k] : undefined;
@@ -346,29 +364,70 @@ function planChildren(O: Positional[], N: Positional[]): ChildPlan {
   return { matchO, matchN, moved };
 }
 
-/** First child with the same key: tag + id, or for an id-less element the first with its tag. */
-function finder(list: Positional[]): (e: XmlElement) => number {
-  if (list.length <= 8) {
-    return (e) => {
-      const id = e.attrs.id;
-      for (let k = 0; k < list.length; k++) {
-        const c = list[k];
-        if (isElement(c) && c.tag === e.tag && (id === undefined || c.attrs.id === id)) return k;
-      }
-      return -1;
-    };
+interface Firsts {
+  /** index of the first child of O with this key, -1 when none */
+  o: number;
+  /** of N */
+  n: number;
+}
+
+/**
+ * For each child of O the index of the first child of N with its key, and for each of N the
+ * first of O (-1: none, and for comments). The key is tag + id, or for an id-less element its tag
+ * alone, so an id-less element matches the first sibling with its tag.
+ */
+function firstWithKey(O: Positional[], N: Positional[]): { inN: Int32Array; inO: Int32Array } {
+  const inN = new Int32Array(O.length);
+  const inO = new Int32Array(N.length);
+  if (O.length <= 8 && N.length <= 8) {
+    for (let i = 0; i < O.length; i++) inN[i] = firstLinear(N, O[i]);
+    for (let j = 0; j < N.length; j++) inO[j] = firstLinear(O, N[j]);
+    return { inN, inO };
   }
-  const byKey = new Map<string, number>();
+  // One index of both lists, by tag and then by id: no key strings to build for the thousands of
+  // children of <resources>, and no lookups once both lists are in.
+  const byTag = new Map<string, Firsts & { ids: Map<string, Firsts> }>();
+  const tagFirsts = (c: XmlElement) => {
+    let t = byTag.get(c.tag);
+    if (t === undefined) byTag.set(c.tag, (t = { o: -1, n: -1, ids: new Map() }));
+    return t;
+  };
+  const idFirsts = (ids: Map<string, Firsts>, id: string) => {
+    let f = ids.get(id);
+    if (f === undefined) ids.set(id, (f = { o: -1, n: -1 }));
+    return f;
+  };
+  const firstsO: (Firsts | undefined)[] = new Array(O.length).fill(undefined);
+  for (let i = 0; i < O.length; i++) {
+    const c = O[i];
+    if (!isElement(c)) continue;
+    const t = tagFirsts(c);
+    if (t.o < 0) t.o = i;
+    const f = c.attrs.id === undefined ? t : idFirsts(t.ids, c.attrs.id);
+    if (f.o < 0) f.o = i;
+    firstsO[i] = f;
+  }
+  for (let j = 0; j < N.length; j++) {
+    const c = N[j];
+    if (!isElement(c)) { inO[j] = -1; continue; }
+    const t = tagFirsts(c);
+    if (t.n < 0) t.n = j;
+    const f = c.attrs.id === undefined ? t : idFirsts(t.ids, c.attrs.id);
+    if (f.n < 0) f.n = j;
+    inO[j] = f.o;
+  }
+  for (let i = 0; i < O.length; i++) inN[i] = firstsO[i]?.n ?? -1;
+  return { inN, inO };
+}
+
+function firstLinear(list: Positional[], e: Positional): number {
+  if (!isElement(e)) return -1;
+  const id = e.attrs.id;
   for (let k = 0; k < list.length; k++) {
     const c = list[k];
-    if (!isElement(c)) continue;
-    if (!byKey.has(c.tag)) byKey.set(c.tag, k);
-    if (c.attrs.id !== undefined) {
-      const key = c.tag + '\u0000' + c.attrs.id;
-      if (!byKey.has(key)) byKey.set(key, k);
-    }
+    if (isElement(c) && c.tag === e.tag && (id === undefined || c.attrs.id === id)) return k;
   }
-  return (e) => byKey.get(e.attrs.id === undefined ? e.tag : e.tag + '\u0000' + e.attrs.id) ?? -1;
+  return -1;
 }
 
 function consistent(matchO: Int32Array, matchN: Int32Array): boolean {
@@ -390,12 +449,16 @@ function moveAllElements(N: Positional[], matchN: Int32Array): Uint8Array {
 }
 
 function hasText(e: XmlElement): boolean {
-  for (const c of e.children) if ('text' in c && c.text.trim() !== '') return true;
+  const kids = e.children;
+  for (let k = 0; k < kids.length; k++) {
+    const c = kids[k];
+    if (!isElement(c) && 'text' in c && c.text.trim() !== '') return true;
+  }
   return false;
 }
 
 function mustRecreate(o: XmlElement, n: XmlElement): boolean {
-  return (hasText(o) || hasText(n)) && canonical(o) !== canonical(n);
+  return o !== n && (hasText(o) || hasText(n)) && canonical(o) !== canonical(n);
 }
 
 /** The text children of `e` and where they sit among its other children. */
