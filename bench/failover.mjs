@@ -14,22 +14,12 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { berth, finalLine, loadTestHelper, median, root } from './lib.mjs';
+import { berth, finalLine, loadTestHelper, median, root, sleep, until } from './lib.mjs';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const REPLICAS = 9;
 const say = (s) => console.log(s);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function until(what, f, timeoutMs, every = 25) {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(every);
-  }
-}
 
 async function ours(c, dir) {
   const names = c.nodes.map((n) => n.name);

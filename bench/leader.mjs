@@ -14,14 +14,13 @@ import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync 
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { berth, finalLine, median } from './lib.mjs';
+import { berth, finalLine, median, sleep, until } from './lib.mjs';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const dir = mkdtempSync(join(tmpdir(), 'berth-leader-bench-'));
 const runId = `lb${process.pid}`;
 const say = (s) => console.log(s);
 const procs = new Set();
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function freePort() {
   return new Promise((resolve) => {
@@ -39,15 +38,6 @@ function start(name, cmd, args) {
   return { p, log };
 }
 
-async function until(what, f, timeoutMs = 30_000, every = 25) {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(every);
-  }
-}
 
 function containers() {
   const r = spawnSync('docker', ['ps', '-a', '--filter', `label=berth.bundle=${runId}`, '--format', '{{.ID}} {{.Names}} {{.State}}'], { encoding: 'utf8' });
@@ -88,7 +78,7 @@ async function main() {
   const leaderIndex = () => controllers.findIndex((c) => c && readFileSync(c.log, 'utf8').split('\n').filter((l) => /leading with term|no longer leading/.test(l)).pop()?.includes('leading with term'));
   const ours = [];
   for (let round = 1; round <= ROUNDS; round++) {
-    const li = await until('a leader', () => { const i = leaderIndex(); return i >= 0 ? String(i) : undefined; }).then(Number);
+    const li = await until('a leader', () => { const i = leaderIndex(); return i >= 0 ? String(i) : undefined; }, 30_000).then(Number);
     const before = startedAt(containers().map((l) => l.split(' ')[0]));
     const others = controllers.map((c, i) => (i === li ? undefined : c));
     const seen = new Map(others.map((c, i) => [i, c ? readFileSync(c.log, 'utf8').length : 0]));

@@ -13,22 +13,12 @@
 // takes 20 s and more), median returned; not ROUNDS, which the benchmarks use for berth's own
 // rounds and which would multiply the time spent on the reference.
 import * as http from 'node:http';
-import { loadTestHelper, median } from './lib.mjs';
+import { loadTestHelper, median, sleep, until } from './lib.mjs';
 
 const ROUNDS = Number(process.env.SWARM_ROUNDS ?? 1);
 const IMAGE = 'berth-test/httpd:1';
 const SERVICE = 'web';
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function until(what, f, timeoutMs, every = 50) {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(every);
-  }
-}
 
 /** One request to a node's engine API on its socket; rejects on transport errors and non-2xx. */
 function engine(node, method, urlPath, body, timeoutMs = 5000) {

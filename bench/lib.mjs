@@ -6,6 +6,20 @@ import { fileURLToPath } from 'node:url';
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const berth = join(root, 'bin', 'berth');
 
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `f` every `every` ms until it returns something truthy (returned), or throws after
+ * `timeoutMs` naming `what`. */
+export async function until(what, f, timeoutMs, every = 25) {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(every);
+  }
+}
+
 export function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;

@@ -69,7 +69,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
 
   // Every write goes through here: refused unless the lease holds, and counted, so that fencing
   // can wait for the writes already under way before it sweeps.
-  const guarded = async <T>(op: string, f: () => Promise<T>): Promise<T> => {
+  const guarded = async <T>(f: () => Promise<T>): Promise<T> => {
     if (!writable()) throw Object.assign(new Error(refusal()), { agentCode: 'AGENT_FENCED' });
     inflight++;
     try {
@@ -82,25 +82,25 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     ping: () => o.engine.ping(),
     listContainers: (f) => o.engine.listContainers(f),
     inspect: (id) => o.engine.inspect(id),
-    create: (spec) => guarded('create', () => o.engine.create(spec)),
-    start: (id) => guarded('start', () => o.engine.start(id)),
-    stop: (id, t) => guarded('stop', () => o.engine.stop(id, t)),
-    remove: (id, opts) => guarded('remove', () => o.engine.remove(id, opts)),
+    create: (spec) => guarded(() => o.engine.create(spec)),
+    start: (id) => guarded(() => o.engine.start(id)),
+    stop: (id, t) => guarded(() => o.engine.stop(id, t)),
+    remove: (id, opts) => guarded(() => o.engine.remove(id, opts)),
     events: (f, s) => o.engine.events(f, s),
-    ...(o.engine.rename ? { rename: (id: string, name: string) => guarded('rename', () => o.engine.rename!(id, name)) } : {}),
+    ...(o.engine.rename ? { rename: (id: string, name: string) => guarded(() => o.engine.rename!(id, name)) } : {}),
   };
   const addresses: AddressTable = {
     list: () => o.addresses.list(),
-    add: (a) => guarded('add-address', () => o.addresses.add(a)),
-    remove: (a) => guarded('remove-address', () => o.addresses.remove(a)),
+    add: (a) => guarded(() => o.addresses.add(a)),
+    remove: (a) => guarded(() => o.addresses.remove(a)),
   };
   const files: NodeFiles = {
     stateDir: o.files.stateDir,
     read: (f) => o.files.read(f),
-    write: (f, c) => guarded('write', () => o.files.write(f, c)),
-    ensureDir: (d) => guarded('ensure-dir', () => o.files.ensureDir(d)),
+    write: (f, c) => guarded(() => o.files.write(f, c)),
+    ensureDir: (d) => guarded(() => o.files.ensureDir(d)),
     readLedger: () => o.files.readLedger(),
-    writeLedger: (l) => guarded('write-ledger', () => o.files.writeLedger(l)),
+    writeLedger: (l) => guarded(() => o.files.writeLedger(l)),
   };
 
   const saveLease = () => {

@@ -4,7 +4,7 @@
 // engine event, a node joining, lost or back, the resync timer, work waiting) only mark a pass as
 // due, and each pass compares everything.
 import type { Cib } from '../cib/cib';
-import type { Problem } from '../errors/registry';
+import { problemsKey } from '../errors/registry';
 import type { CibStore } from '../store/store';
 import { BERTH_LABELS } from '../runtime/engine';
 import type { ContainerRun } from '../reconcile/observed';
@@ -12,6 +12,7 @@ import { planChanges } from '../reconcile/plan';
 import { readNodes } from '../scheduler/nodes';
 import { DEFAULT_STATE_DIR } from '../controller/node-files';
 import { CibSource, readValidCib } from '../controller/pass';
+import { PassTrigger } from '../controller/pass-trigger';
 import { remoteNode } from '../agent/client';
 import { ClusterPassResult, NodeHandle, runClusterPass } from './cluster-pass';
 import type { HeartbeatRecords } from './heartbeat-records';
@@ -52,7 +53,6 @@ export interface ClusterController {
   stop(): Promise<void>;
 }
 
-const problemKey = (ps: readonly Problem[]) => ps.map((p) => `${p.code}:${p.path ?? ''}:${p.value ?? ''}`).join('|');
 
 export async function startClusterController(o: ClusterControllerOptions): Promise<ClusterController> {
   const now = o.now ?? (() => Date.now());
@@ -61,13 +61,8 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
   let book: LivenessBook | undefined;
   let term: number | undefined;
   let passes = 0;
-  let due = true;
-  let wake: (() => void) | undefined;
-  const poke = (why: string) => {
-    due = true;
-    if (why && process.env.BERTH_DEBUG) o.log(`wake: ${why}`);
-    wake?.();
-  };
+  const trigger = new PassTrigger(abort.signal, o.log);
+  const poke = (why: string) => trigger.poke(why);
 
   // ---- heartbeats: taken by every controller, in a process of their own ----
   const heartbeats = await startHeartbeatService({
@@ -183,17 +178,6 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
     for (const [k, ac] of following) if (!want.has(k)) { ac.abort(); following.delete(k); }
   };
 
-  const sleep = (ms: number) => new Promise<void>((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      wake = undefined;
-      resolve();
-    }
-    wake = done;
-    if (due || abort.signal.aborted) done();
-  });
-
   const onLeading = async (t: number) => {
     const b = new LivenessBook(policy, now());
     // What the records say: those nodes count as alive from now, for one lease, until heard.
@@ -250,10 +234,10 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
       const b = book;
       let until = o.resyncMs ?? 30_000;
       if (b) until = Math.min(until, Math.max(0, b.nextChange(nodeNames, now()) - now()));
-      if (busy && !due) until = Math.min(until, o.busyMs ?? 500);
-      if (!due) await sleep(until);
+      if (busy && !trigger.isDue) until = Math.min(until, o.busyMs ?? 500);
+      if (!trigger.isDue) await trigger.sleep(until);
       if (abort.signal.aborted) break;
-      due = false;
+      trigger.take();
       busy = false;
       const lead = book;
       const t = term;
@@ -313,7 +297,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
       lastPlacements = r.placements;
     }
     const errors = r.cibProblems.filter((p) => p.severity === 'error');
-    const cibKey = problemKey(errors);
+    const cibKey = problemsKey(errors);
     if (cibKey !== reported.cib) {
       if (errors.length) {
         o.log(`the CIB from ${o.cib.where} is invalid and is not applied${r.usedLastGood ? '; the last good CIB stays in force' : ''}:`);
@@ -321,7 +305,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
       } else o.log('the CIB is valid again');
     }
     const problems = [...r.problems, ...r.nodes.flatMap((n) => [...n.plan.problems, ...(n.applied?.problems ?? [])])];
-    const pKey = problemKey(problems);
+    const pKey = problemsKey(problems);
     if (pKey !== reported.problems) for (const p of problems) o.log(`problem [${p.code}]: ${p.message}`);
     const heldKey = r.held.map((h) => h.message).join('|');
     if (heldKey !== reported.held) for (const h of r.held) o.log(h.message);
@@ -352,7 +336,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
     poke,
     stop: async () => {
       abort.abort();
-      wake?.();
+      trigger.interrupt();
       for (const ac of following.values()) ac.abort();
       await done;
       clearInterval(publisher);

@@ -98,6 +98,7 @@ export async function runClusterPass(deps: ClusterPassDeps, opts: ClusterPassOpt
   });
 
   // 1. Observe every node that may run something and can be reached.
+  const shells = new Map<string, DesiredState>();
   const cibNodes = readNodes(cib);
   const handles = deps.nodes(cibNodes.map((n) => n.name));
   const observed = new Map<string, { handle: NodeHandle & { deps: ObserveDeps & ApplyDeps }; state: ObservedState }>();
@@ -120,7 +121,11 @@ export async function runClusterPass(deps: ClusterPassDeps, opts: ClusterPassOpt
       return;
     }
     try {
-      const shell = desiredState(cib, n.name, { ...ctxFor(n.deps.files.stateDir), placements: new Map() });
+      // Observing needs the bundles' settings only (the hosts files berth keeps), the same for
+      // every node with the same state dir: read once, not once per node.
+      const stateDir = n.deps.files.stateDir;
+      const settings = shells.get(stateDir) ?? shells.set(stateDir, desiredState(cib, n.name, { ...ctxFor(stateDir), placements: new Map() })).get(stateDir)!;
+      const shell = { ...settings, node: n.name };
       const nodeCache = opts.cache && (opts.cache.get(n.name) ?? opts.cache.set(n.name, new Map()).get(n.name));
       const state = await withDeadline(observe(n.deps, shell, { inspect: 'suspects', now, ...(nodeCache ? { cache: nodeCache } : {}) }), deps.observeTimeoutMs ?? 1000, `no answer within ${deps.observeTimeoutMs ?? 1000} ms`);
       observed.set(n.name, { handle: n as NodeHandle & { deps: ObserveDeps & ApplyDeps }, state });

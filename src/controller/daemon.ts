@@ -5,10 +5,11 @@
 // invalid CIB is reported once per version and the last good CIB stays in force.
 import { BERTH_LABELS } from '../runtime/engine';
 import type { Cib } from '../cib/cib';
-import type { Problem } from '../errors/registry';
+import { problemsKey } from '../errors/registry';
 import type { ContainerRun } from '../reconcile/observed';
 import { planChanges } from '../reconcile/plan';
 import { PassDeps, PassResult, runPass } from './pass';
+import { PassTrigger } from './pass-trigger';
 
 export interface ControllerOptions {
   /** periodic resync, ms (default 30 s) */
@@ -35,7 +36,6 @@ export interface Controller {
   readonly passes: number;
 }
 
-const problemKey = (ps: Problem[]) => ps.map((p) => `${p.code}:${p.path ?? ''}:${p.value ?? ''}`).join('|');
 
 export function startController(passDeps: PassDeps, opts: ControllerOptions): Controller {
   // Each action is logged with the controller's log unless the dependencies bring their own.
@@ -48,8 +48,6 @@ export function startController(passDeps: PassDeps, opts: ControllerOptions): Co
   let lastGood: Cib | undefined;
   let reportedCib = '';
   let reportedProblems = '';
-  let due = true;
-  let wake: (() => void) | undefined;
   let passes = 0;
   let backoff = 0;
   /** when a failure-timeout ends: the plan changes then without any event */
@@ -57,21 +55,8 @@ export function startController(passDeps: PassDeps, opts: ControllerOptions): Co
   let settleAt = Infinity;
   const settleMs = opts.settleMs ?? 750;
 
-  const poke = (why: string) => {
-    due = true;
-    if (why && process.env.BERTH_DEBUG) opts.log(`wake: ${why}`);
-    wake?.();
-  };
-  const sleep = (ms: number) => new Promise<void>((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      wake = undefined;
-      resolve();
-    }
-    wake = done;
-    if (due || abort.signal.aborted) done();
-  });
+  const trigger = new PassTrigger(abort.signal, opts.log);
+  const poke = (why: string) => trigger.poke(why);
 
   // Engine events: any event of a berth container on this node wakes a pass and forgets what an
   // inspect said about that container. The stream ends when the engine restarts: follow again.
@@ -100,9 +85,9 @@ export function startController(passDeps: PassDeps, opts: ControllerOptions): Co
   const loop = async () => {
     void followEvents();
     while (!abort.signal.aborted) {
-      if (!due) await sleep(backoff || Math.max(0, Math.min(resyncMs, recheckAt - deps.now(), settleAt - deps.now())));
+      if (!trigger.isDue) await trigger.sleep(backoff || Math.max(0, Math.min(resyncMs, recheckAt - deps.now(), settleAt - deps.now())));
       if (abort.signal.aborted) break;
-      due = false;
+      trigger.take();
       let busy = false;
       lastPassAt = deps.now();
       if (lastPassAt >= settleAt) settleAt = Infinity;
@@ -113,7 +98,7 @@ export function startController(passDeps: PassDeps, opts: ControllerOptions): Co
         if (process.env.BERTH_DEBUG) opts.log(`pass ${passes}: ${r.plan ? `${planChanges(r.plan).length} changes, ${r.plan.waiting.length} waiting` : 'no plan'}`);
         const errors = r.cibProblems.filter((p) => p.severity === 'error');
         if (errors.length) {
-          const key = problemKey(errors);
+          const key = problemsKey(errors);
           if (key !== reportedCib) {
             reportedCib = key;
             opts.log(`the CIB from ${deps.cib.where} is invalid and is not applied${r.usedLastGood ? '; the last good CIB stays in force' : ''}:`);
@@ -125,7 +110,7 @@ export function startController(passDeps: PassDeps, opts: ControllerOptions): Co
           if (r.cib) lastGood = r.cib;
         }
         const problems = [...(r.plan?.problems ?? []), ...(r.applied?.problems ?? [])];
-        const key = problemKey(problems);
+        const key = problemsKey(problems);
         if (key !== reportedProblems) {
           reportedProblems = key;
           for (const p of problems) opts.log(`problem [${p.code}]: ${p.message}`);
@@ -139,8 +124,8 @@ export function startController(passDeps: PassDeps, opts: ControllerOptions): Co
         opts.log(`pass failed (retry in ${backoff} ms): ${(e as Error).message}`);
       }
       // Work left (a rolling update waiting for health, actions that just ran): look again soon.
-      if (busy && !due && !backoff) await sleep(busyMs);
-      if (busy) due = true;
+      if (busy && !trigger.isDue && !backoff) await trigger.sleep(busyMs);
+      if (busy) trigger.poke('');
     }
     stopWatch?.();
   };
@@ -152,7 +137,7 @@ export function startController(passDeps: PassDeps, opts: ControllerOptions): Co
     get passes() { return passes; },
     stop: async () => {
       abort.abort();
-      wake?.();
+      trigger.interrupt();
       await done;
       await deps.cib.close?.();
     },

@@ -119,6 +119,9 @@ export function problem(code: ProblemCode, f: ProblemFields): Problem {
   return p;
 }
 
+/** One string per set of problems (code, path, value): a daemon reports a set once, not on every pass. */
+export const problemsKey = (ps: readonly Problem[]): string => ps.map((p) => `${p.code}:${p.path ?? ''}:${p.value ?? ''}`).join('|');
+
 export function warning(code: ProblemCode, f: ProblemFields): Problem {
   return { ...problem(code, f), severity: 'warning' };
 }

@@ -17,7 +17,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { berthBin, berthSync, ensureBuilt } from '../helpers/cli';
+import { ensureBuilt } from '../helpers/cli';
+import { startBerth } from '../helpers/berth-cluster';
 import { until } from '../helpers/wait';
 import { TestCluster, startCluster } from '../helpers/cluster';
 
@@ -53,8 +54,6 @@ t.test('fail-over on real engines: power-off, return, partition', { timeout: 600
   const c = await startCluster({ nodes: names, t });
   const dir = mkdtempSync(path.join(tmpdir(), 'berth-failover-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const key = path.join(dir, 'authkey');
-  t.equal(berthSync(['authkey', 'generate', key]).code, 0);
   const cib = path.join(dir, 'cib.xml');
   // Each replica's data, on a path every node sees (the namespaced nodes share this file system).
   const dataRoot = path.join(dir, 'data');
@@ -65,18 +64,9 @@ t.test('fail-over on real engines: power-off, return, partition', { timeout: 600
   require('node:fs').writeFileSync(cib, cibXml(names, c.subnet, 5, dataRoot));
   const addressOf = (replica: string) => `${c.subnet}.${100 + Number(replica.split('-').pop())}`;
 
-  // The controller, in the root namespace, on the bridge.
-  const { spawn } = require('node:child_process') as typeof import('node:child_process');
-  const ctlLog: string[] = [];
-  const controller = spawn(process.execPath, [berthBin, 'controller', '--listen', `${c.bridgeIp}:7441`, '--cib', cib, '--store', path.join(dir, 'store'), '--authkey', key]);
-  controller.stdout.on('data', (d) => ctlLog.push(String(d)));
-  controller.stderr.on('data', (d) => ctlLog.push(String(d)));
-  t.teardown(() => { controller.kill('SIGKILL'); });
+  const berth = startBerth(t, c, { dir, cib });
   const agents = new Map<string, ChildProcess>();
-  const startAgent = (n: string) => {
-    const node = c.node(n);
-    agents.set(n, c.spawnOnNode(n, process.execPath, [berthBin, 'agent', '--node', n, '--listen', `${node.ip}:7440`, '--controller', `http://${c.bridgeIp}:7441`, '--authkey', key, '--state-dir', path.join(node.dir, 'berth')], { log: 'agent.log' }));
-  };
+  const startAgent = (n: string) => agents.set(n, berth.startAgent(n));
   for (const n of names) startAgent(n);
   t.teardown(() => { for (const a of agents.values()) a.kill('SIGKILL'); });
 
@@ -125,12 +115,12 @@ t.test('fail-over on real engines: power-off, return, partition', { timeout: 600
   t.pass(`power-off of ${victim}: its replicas answer elsewhere, same address and data, after ${failoverMs} ms`);
   const afterOff = await runningWhere(c);
   for (const r of moved) t.notOk((afterOff.get(r) ?? []).includes(victim), `${r} left ${victim}`);
-  t.match(ctlLog.join(''), new RegExp(`node ${victim} is lost`), 'the controller declared it lost');
+  t.match(berth.controllerLog(), new RegExp(`node ${victim} is lost`), 'the controller declared it lost');
 
   // ---- the node comes back: empty, and the moved replicas stay ----
   await c.powerOn(victim);
   startAgent(victim);
-  await until(`${victim} rejoins`, () => (/a heartbeat is granted/.test(require('node:fs').readFileSync(path.join(c.node(victim).dir, 'agent.log'), 'utf8').split('=== ').pop() ?? '') ? true : undefined), 30_000, 100);
+  await until(`${victim} rejoins`, () => (/a heartbeat is granted/.test(berth.agentLog(victim).split('=== ').pop() ?? '') ? true : undefined), 30_000, 100);
   await new Promise((r) => setTimeout(r, 2500));
   t.same(await c.berthContainers(victim), [], `${victim} rejoined empty (what its engine restarted was removed)`);
   const afterBack = await runningWhere(c);
@@ -162,7 +152,7 @@ t.test('fail-over on real engines: power-off, return, partition', { timeout: 600
   }, 30_000);
   t.pass(`partition of ${cut}: its replicas answer elsewhere after ${Date.now() - p0} ms`);
   t.same((await c.berthContainers(cut)).filter((k) => k.state === 'running'), [], `${cut} fenced itself: none of its replicas runs`);
-  const agentLog = () => require('node:fs').readFileSync(path.join(c.node(cut).dir, 'agent.log'), 'utf8') as string;
+  const agentLog = () => berth.agentLog(cut);
   t.match(agentLog(), /fencing this node/, 'the partitioned agent says it fenced itself');
   await c.heal(cut);
   await until(`${cut} rejoins`, () => (/rejoins \(empty\)/.test(agentLog()) ? true : undefined), 30_000, 100);
@@ -173,6 +163,6 @@ t.test('fail-over on real engines: power-off, return, partition', { timeout: 600
   sampling = false;
   await sampler;
   t.equal(doubles, 0, `no replica ran twice in ${samples} samples of all three engines`);
-  controller.kill('SIGTERM');
-  if (process.env.BERTH_TEST_LOG_DIR) require('node:fs').writeFileSync(path.join(process.env.BERTH_TEST_LOG_DIR, 'failover-controller.log'), ctlLog.join(''));
+  berth.controller.kill('SIGTERM');
+  if (process.env.BERTH_TEST_LOG_DIR) require('node:fs').writeFileSync(path.join(process.env.BERTH_TEST_LOG_DIR, 'failover-controller.log'), berth.controllerLog());
 });

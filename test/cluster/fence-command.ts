@@ -4,11 +4,11 @@
 // fence command asks the test to pull the node's plug (as a PDU or IPMI would) and confirms.
 // A fence command that fails confirms nothing: the lease then decides (failover.ts covers it).
 import t from 'tap';
-import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { berthBin, berthSync, ensureBuilt } from '../helpers/cli';
+import { ensureBuilt } from '../helpers/cli';
+import { startBerth } from '../helpers/berth-cluster';
 import { until } from '../helpers/wait';
 import { startCluster } from '../helpers/cluster';
 
@@ -19,8 +19,6 @@ t.test('a fence command that confirms moves the replicas before the lease ends',
   const c = await startCluster({ nodes: names, t });
   const dir = mkdtempSync(path.join(tmpdir(), 'berth-fence-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const key = path.join(dir, 'authkey');
-  t.equal(berthSync(['authkey', 'generate', key]).code, 0);
   // The fence "device": asks the test to power the node off, waits for it, confirms with exit 0.
   const fence = path.join(dir, 'fence.sh');
   writeFileSync(fence, `#!/bin/sh\necho "$1" > "${dir}/fence-request-$1"\nwhile [ ! -f "${dir}/off-$1" ]; do sleep 0.02; done\nexit 0\n`);
@@ -31,13 +29,8 @@ t.test('a fence command that confirms moves the replicas before the lease ends',
 <resources><bundle id="web"><docker image="berth-test/httpd:1" replicas="2" replicas-per-host="2"/>
 <network ip-range-start="${c.subnet}.100" host-interface="eth0" host-netmask="24"><port-mapping id="web-port" port="80"/></network></bundle></resources>
 <constraints/><rsc_defaults><meta_attributes id="d"><nvpair id="d-s" name="resource-stickiness" value="1"/></meta_attributes></rsc_defaults></configuration><status/></cib>\n`);
-  const log: string[] = [];
-  const controller = spawn(process.execPath, [berthBin, 'controller', '--listen', `${c.bridgeIp}:7441`, '--cib', cib, '--store', path.join(dir, 'store'), '--authkey', key, '--fence-command', fence]);
-  controller.stdout.on('data', (d) => log.push(String(d)));
-  t.teardown(() => { controller.kill('SIGKILL'); });
-  for (const n of names) {
-    c.spawnOnNode(n, process.execPath, [berthBin, 'agent', '--node', n, '--listen', `${c.node(n).ip}:7440`, '--controller', `http://${c.bridgeIp}:7441`, '--authkey', key, '--state-dir', path.join(c.node(n).dir, 'berth')], { log: 'agent.log' });
-  }
+  const berth = startBerth(t, c, { dir, cib, controllerArgs: ['--fence-command', fence] });
+  for (const n of names) berth.startAgent(n);
   const answers = async () => (await Promise.all([0, 1].map((i) => c.httpGet(`${c.subnet}.${100 + i}`, 80, 400)))).every((a) => a?.status === 200) ? true : undefined;
   await until('both replicas answer', answers, 90_000, 200);
   const on = async (n: string) => (await c.berthContainers(n)).filter((k) => k.state === 'running').map((k) => k.name);
@@ -55,11 +48,10 @@ t.test('a fence command that confirms moves the replicas before the lease ends',
   const took = Date.now() - t0;
   // Suspect 1 s after the last heartbeat received, which came up to 300 ms before the partition.
   t.ok(asked < 2000, `the fence command ran ${asked} ms after the node fell silent (suspect 1 s after its last heartbeat, before the 2 s lease)`);
-  t.match(log.join(''), new RegExp(`node ${victim} is lost: the fence command confirmed it is off`), 'lost by the fence command, not by the lease');
-  t.notMatch(log.join(''), new RegExp(`node ${victim} is lost: no heartbeat`), 'the lease did not have to end');
+  t.match(berth.controllerLog(), new RegExp(`node ${victim} is lost: the fence command confirmed it is off`), 'lost by the fence command, not by the lease');
+  t.notMatch(berth.controllerLog(), new RegExp(`node ${victim} is lost: no heartbeat`), 'the lease did not have to end');
   t.pass(`the replicas of ${victim} run on ${survivor} ${took} ms after the partition`);
   await until('both replicas answer again', answers, 20_000, 100);
-  const agentLog = readFileSync(path.join(c.node(victim).dir, 'agent.log'), 'utf8');
-  t.ok(agentLog.length > 0, 'the fenced node had an agent log');
-  controller.kill('SIGTERM');
+  t.ok(berth.agentLog(victim).length > 0, 'the fenced node had an agent log');
+  berth.controller.kill('SIGTERM');
 });
