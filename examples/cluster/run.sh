@@ -39,14 +39,21 @@ for i in 1 2 3; do
 done
 
 wait_running() { for _ in $(seq 1 120); do [ "$(docker ps --filter label=berth.bundle=example-web -q | wc -l)" = "$1" ] && return 0; sleep 0.5; done; echo "timed out" >&2; return 1; }
+status() { berth cluster status --controller http://127.0.0.1:7941 --authkey "$dir/authkey" "$@"; }
+# Converged: the leader's last pass found nothing to do (its JSON form, for scripts).
+wait_converged() { for _ in $(seq 1 120); do status --json | grep -q '"converged":true' && return 0; sleep 0.5; done; echo "timed out" >&2; return 1; }
 wait_running 4
+wait_converged
 echo "4 replicas placed on 3 nodes:"; show
-berth cluster status --controller http://127.0.0.1:7941 --authkey "$dir/authkey"
+status
 
 echo; echo "berth node standby ex1: its replicas move"
 berth -f "$cib" node standby ex1
 for _ in $(seq 1 120); do [ -z "$(docker ps --filter label=berth.node=ex1 --filter label=berth.bundle=example-web -q)" ] && [ "$(docker ps --filter label=berth.bundle=example-web -q | wc -l)" = 4 ] && break; sleep 0.5; done
 show
+
+wait_converged
+status
 
 echo; echo "berth node unstandby ex1: the moved replicas stay (no needless moves)"
 berth -f "$cib" node unstandby ex1

@@ -62,6 +62,10 @@ export const clusterStatusHelp = `Usage: berth cluster status --controller URL [
 
 Ask a controller who leads, the term, and each node's state: alive, suspect (silent for 1 s),
 lost (its lease ended or it was fenced), unknown (not heard from since this leader started).
+The leader also shows every bundle and each of its replicas across the cluster, as its last pass
+saw them (as crm_mon does): the node running it, address, container state, health, failure
+count, and why it is not running ('unknown': placed on a node that cannot be observed now).
+A follower shows the membership only: ask the leader for the rest.
 
 Exit codes: 0 shown, 1 the controller does not answer, 2 usage error.
 `;
@@ -175,7 +179,11 @@ export const clusterStatusCmd: Command = async (inv) => {
   const key = authKey(values);
   const { postSigned } = require('../cluster/signed-http') as typeof import('../cluster/signed-http');
   const { STATUS_PATH } = require('../cluster/controller-server') as typeof import('../cluster/controller-server');
-  let s: { leading: boolean; term: number | null; leader: { url: string } | null; passes: number; nodes: { name: string; liveness: string; url: string | null; lostBy: string | null }[] };
+  let s: {
+    leading: boolean; term: number | null; leader: { url: string } | null; passes: number;
+    nodes: { name: string; liveness: string; url: string | null; lostBy: string | null }[];
+    cluster: (import('../reconcile/status').ClusterStatus & { at: string }) | null;
+  };
   try {
     s = await postSigned(url, STATUS_PATH, key, {}, 5000);
   } catch (e) {
@@ -188,5 +196,14 @@ export const clusterStatusCmd: Command = async (inv) => {
   inv.io.out(`controller ${url}: ${s.leading ? `leading, term ${s.term}, ${s.passes} passes` : `following ${s.leader?.url ?? '(no leader yet)'}`}\n`);
   for (const n of s.nodes) inv.io.out(`  ${n.name.padEnd(16)} ${n.liveness.padEnd(8)} ${n.url ?? '-'}${n.lostBy ? ` (lost by ${n.lostBy})` : ''}\n`);
   if (!s.leading) inv.io.out('  (node states are known by the leader: ask it)\n');
+  if (s.leading && s.cluster) {
+    const { formatBundles } = require('../reconcile/status') as typeof import('../reconcile/status');
+    const c = s.cluster;
+    const state = c.converged ? 'converged'
+      : c.done || c.failed ? `${c.done} change${c.done === 1 ? '' : 's'} made${c.failed ? `, ${c.failed} failed` : ''} (the next pass observes the result)`
+      : 'changes pending';
+    const lines = [``, `Last pass ${c.at}: ${state}`, ...formatBundles(c.bundles), ...c.problems.map((p) => `Problem [${p.code}]: ${p.message}`)];
+    inv.io.out(lines.join('\n') + '\n');
+  } else if (s.leading) inv.io.out('\n(no pass completed yet in this term)\n');
   return 0;
 };

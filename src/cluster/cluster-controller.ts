@@ -9,6 +9,7 @@ import type { CibStore } from '../store/store';
 import { BERTH_LABELS } from '../runtime/engine';
 import type { ContainerRun } from '../reconcile/observed';
 import { planChanges } from '../reconcile/plan';
+import { clusterStatus } from '../reconcile/status';
 import { readNodes } from '../scheduler/nodes';
 import { DEFAULT_STATE_DIR } from '../controller/node-files';
 import { CibSource, readValidCib } from '../controller/pass';
@@ -78,9 +79,16 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
     if (back || !known || known.url !== hb.url || known.incarnation !== hb.incarnation) poke(`node ${hb.node} joined`);
   });
   // What the heartbeat process tells agents (the leader) and `cluster status` (the membership).
+  let shownCluster = '';
   const publish = () => {
     heartbeats.setLeader(election.leader()?.url);
-    heartbeats.setStatus(status());
+    heartbeats.setStatus('membership', status());
+    // The bundles and replicas as the last pass saw them, while this controller leads.
+    const view = term !== undefined && lastView ? lastView : '';
+    if (view !== shownCluster) {
+      shownCluster = view;
+      heartbeats.setStatus('cluster', view ? JSON.parse(view) : null);
+    }
   };
   const publisher = setInterval(publish, 500);
 
@@ -104,6 +112,8 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
   let nodeNames: string[] = [];
   let reported = { cib: '', problems: '', held: '', unreachable: '' };
   let ledSince = 0;
+  /** the last pass as `cluster status` shows it (JSON), while leading */
+  let lastView = '';
   let firstPass = false;
 
   /** Settles suspicions: an ended lease is checked against the shared record, then declared. */
@@ -193,6 +203,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
     }
     memory.clear();
     cache.clear();
+    lastView = '';
     book = b;
     term = t;
     ledSince = now();
@@ -260,6 +271,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
         for (const [node, p] of inflight) void p.then(() => poke(`orders done on ${node}`));
         syncFollowers(handles);
         report(r);
+        lastView = JSON.stringify({ at: new Date(now()).toISOString(), term: t, ...clusterStatus(r, now()) });
         publish();
         if (firstPass) {
           firstPass = false;

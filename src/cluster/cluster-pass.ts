@@ -73,8 +73,8 @@ export interface ClusterPassResult {
   placements?: Map<string, string>;
   unplaced: UnplacedReplica[];
   nodes: NodePass[];
-  /** nodes that could not be observed, with why */
-  unreachable: { node: string; message: string }[];
+  /** nodes that could not be observed, with why, and the replicas each may still run (memory) */
+  unreachable: { node: string; message: string; replicas?: string[] }[];
   /** creates and starts withheld so that no replica runs twice */
   held: Note[];
   problems: Problem[];
@@ -150,8 +150,10 @@ export async function runClusterPass(deps: ClusterPassDeps, opts: ClusterPassOpt
   const blind: string[] = [];
   for (const u of result.unreachable) {
     const seen = deps.memory.get(u.node);
-    if (seen) for (const r of seen) mark(r, u.node);
-    else blind.push(u.node);
+    if (seen) {
+      for (const r of seen) mark(r, u.node);
+      u.replicas = [...seen].sort();
+    } else blind.push(u.node);
   }
 
   // 3. Placement over the nodes that can take replicas now.
@@ -175,6 +177,9 @@ export async function runClusterPass(deps: ClusterPassDeps, opts: ClusterPassOpt
     result.nodes.push({ node, desired, observed: o.state, plan });
   }
   result.nodes.sort((a, b) => (a.node < b.node ? -1 : 1));
+  // In a fixed order, whichever node answered first: the controller logs what is held only when
+  // it changes.
+  result.held.sort((a, b) => (a.message < b.message ? -1 : a.message > b.message ? 1 : 0));
 
   // 5. Apply, every node at once.
   if (opts.apply) {

@@ -32,14 +32,18 @@ export interface HeartbeatService {
   records: HeartbeatRecords;
   onHeard(f: (hb: Heartbeat, receivedAt: number) => void): void;
   setLeader(url: string | undefined): void;
-  setStatus(status: unknown): void;
+  /**
+   * What `cluster status` is told: `membership` (leader, term, nodes; sent often, small) and
+   * `cluster` (the bundles and replicas of the last pass; sent when it changes).
+   */
+  setStatus(part: StatusPart, value: unknown): void;
   close(): Promise<void>;
 }
 
 type ToChild =
   | { type: 'start'; host: string; port: number; key: string; policy: LivenessPolicy; storeUrl: string }
   | { type: 'leader'; url: string | null }
-  | { type: 'status'; status: unknown }
+  | { type: 'status'; part: StatusPart; status: unknown }
   | { type: 'get'; id: number; node: string };
 type FromChild =
   | { type: 'listening'; url: string }
@@ -49,6 +53,17 @@ type FromChild =
   | { type: 'log'; line: string };
 
 const isEtcdUrl = (url: string) => url.startsWith('etcd://');
+
+export type StatusPart = 'membership' | 'cluster';
+
+/** The parts of the status answer, kept where the status endpoint serves them. */
+function statusParts() {
+  const parts: Partial<Record<StatusPart, unknown>> = {};
+  return {
+    set: (part: StatusPart, value: unknown) => { parts[part] = value; },
+    get: () => ({ ...(parts.membership as object | undefined), cluster: parts.cluster ?? null }),
+  };
+}
 
 function openRecords(storeUrl: string): { records: HeartbeatRecords; store?: CibStore } {
   if (!isEtcdUrl(storeUrl)) return { records: memoryRecords() };
@@ -76,13 +91,13 @@ export async function startHeartbeatService(o: HeartbeatServiceOptions): Promise
   if (!o.exec) {
     const { records, store } = openRecords(o.storeUrl);
     let leader: string | undefined;
-    let status: unknown = {};
-    const server = await serve({ ...o, records, leader: () => leader, status: () => status, heard });
+    const status = statusParts();
+    const server = await serve({ ...o, records, leader: () => leader, status: status.get, heard });
     return {
       url: server.url, records,
       onHeard: (f) => listeners.push(f),
       setLeader: (u) => { leader = u; },
-      setStatus: (s) => { status = s; },
+      setStatus: status.set,
       close: async () => { await server.close(); await store?.close(); },
     };
   }
@@ -133,7 +148,7 @@ export async function startHeartbeatService(o: HeartbeatServiceOptions): Promise
     },
     onHeard: (f) => listeners.push(f),
     setLeader: (u) => send({ type: 'leader', url: u ?? null }),
-    setStatus: (s) => send({ type: 'status', status: s }),
+    setStatus: (part, s) => send({ type: 'status', part, status: s }),
     close: async () => {
       closing = true;
       if (child.exitCode === null && child.signalCode === null) {
@@ -155,7 +170,7 @@ export function runHeartbeatProcess(): Promise<number> {
       return;
     }
     let leader: string | undefined;
-    let status: unknown = {};
+    const status = statusParts();
     let records: HeartbeatRecords | undefined;
     let close: (() => Promise<void>) | undefined;
     process.on('message', (m: ToChild) => {
@@ -166,7 +181,7 @@ export function runHeartbeatProcess(): Promise<number> {
           const r = records;
           serve({
             host: m.host, port: m.port, key: Buffer.from(m.key, 'hex'), policy: m.policy, records: r,
-            leader: () => leader, status: () => status,
+            leader: () => leader, status: status.get,
             heard: (hb, receivedAt) => send({ type: 'heard', hb, receivedAt }),
             log: (line) => send({ type: 'log', line }),
           }).then((server) => {
@@ -179,7 +194,7 @@ export function runHeartbeatProcess(): Promise<number> {
           break;
         }
         case 'leader': leader = m.url ?? undefined; break;
-        case 'status': status = m.status; break;
+        case 'status': status.set(m.part, m.status); break;
         case 'get':
           if (!records) { send({ type: 'record', id: m.id, hb: null, error: 'not started' }); break; }
           records.get(m.node).then((hb) => send({ type: 'record', id: m.id, hb: hb ?? null }), (e: Error) => send({ type: 'record', id: m.id, hb: null, error: e.message }));

@@ -4,7 +4,7 @@
 import { ADDRESS_LABEL, DesiredState, replicaName } from './desired';
 import { failureState } from './failures';
 import type { ObservedState } from './observed';
-import { Plan, parseAddressLabel, planChanges } from './plan';
+import { Note, Plan, parseAddressLabel, planChanges } from './plan';
 import type { ObservedContainer } from '../runtime/engine';
 
 export interface ReplicaStatus {
@@ -20,6 +20,8 @@ export interface ReplicaStatus {
   lastFailureAt?: string;
   /** why it is not running, or what the plan will do about it */
   note?: string;
+  /** on a node that could not be observed: whether its container runs is not known */
+  unknown?: boolean;
 }
 
 export interface BundleStatus {
@@ -114,17 +116,122 @@ const pad = (s: string, w: number) => (s.length >= w ? s + ' ' : s + ' '.repeat(
 
 export function formatStatus(s: NodeStatus): string {
   const out: string[] = [`Node ${s.node}${s.maintenance ? ' (maintenance-mode: observed only)' : ''}: ${s.converged ? 'converged' : 'changes pending'}`];
-  if (!s.bundles.length) out.push('  no bundles');
-  for (const b of s.bundles) {
+  out.push(...formatBundles(s.bundles));
+  for (const p of s.problems) out.push(`Problem [${p.code}]: ${p.message}`);
+  return out.join('\n') + '\n';
+}
+
+/** Each bundle with a table of its replicas (for `status` and `cluster status`). */
+export function formatBundles(bundles: BundleStatus[]): string[] {
+  const out: string[] = [];
+  if (!bundles.length) out.push('  no bundles');
+  for (const b of bundles) {
     out.push('');
     out.push(`Bundle ${b.id}: ${b.running} of ${b.replicas} running, image ${b.image}${b.role === 'Stopped' ? ', target-role=Stopped' : ''}${b.note ? ` — ${b.note}` : ''}`);
     out.push('  ' + pad('REPLICA', 22) + pad('NODE', 14) + pad('ADDRESS', 16) + pad('STATE', 11) + pad('HEALTH', 10) + pad('FAILURES', 9) + 'NOTE');
     for (const r of b.replicaStatus) {
-      const state = r.container ? r.container.state + (r.upToDate || !r.container ? '' : '*') : 'missing';
+      const state = r.container ? r.container.state + (r.upToDate || !r.container ? '' : '*') : r.unknown ? 'unknown' : 'missing';
       out.push('  ' + pad(r.name, 22) + pad(r.node, 14) + pad(r.address ?? '-', 16) + pad(state, 11) + pad(r.container ? r.container.health : '-', 10) + pad(String(r.failures), 9) + (r.note ?? ''));
     }
   }
-  if (s.bundles.some((b) => b.replicaStatus.some((r) => r.container && !r.upToDate && r.node !== '-'))) out.push('', '* the container runs an older spec than the CIB asks for');
-  for (const p of s.problems) out.push(`Problem [${p.code}]: ${p.message}`);
-  return out.join('\n') + '\n';
+  if (bundles.some((b) => b.replicaStatus.some((r) => r.container && !r.upToDate && r.node !== '-'))) out.push('', '* the container runs an older spec than the CIB asks for');
+  return out;
+}
+
+/** One node's part of a cluster pass, as clusterStatus reads it. */
+export interface NodePassView {
+  node: string;
+  desired: DesiredState;
+  observed: ObservedState;
+  plan: Plan;
+  /** what applying the plan did, when it has ended */
+  applied?: { outcomes: readonly { action: string; replica: string; ok: boolean; error?: string }[] };
+}
+
+export interface ClusterStatus {
+  bundles: BundleStatus[];
+  /** every observed node has nothing left to do, nothing is held and every node was observed */
+  converged: boolean;
+  /** the pass's orders that were carried out, and those that failed (the next pass observes them) */
+  done: number;
+  failed: number;
+  problems: { code: string; message: string }[];
+}
+
+/**
+ * The whole cluster's bundles from one cluster pass, as crm_mon shows them: each replica once,
+ * on the node that runs it (twice while a move removes the old copy), else where it is placed,
+ * with why it is not running. A replica placed on a node that could not be observed is shown
+ * there in state "unknown".
+ */
+export function clusterStatus(pass: {
+  nodes: NodePassView[];
+  placements?: ReadonlyMap<string, string>;
+  unplaced: readonly { replica: string; reason: string }[];
+  held: readonly Note[];
+  unreachable: readonly { node: string; message: string; replicas?: readonly string[] }[];
+  problems?: readonly { code: string; message: string }[];
+}, now: number): ClusterStatus {
+  const perNode = pass.nodes.map((n) => nodeStatus(n.desired, n.observed, n.plan, now));
+  // What the pass did, in place of what its plan said was pending.
+  const outcomes = new Map<string, { kind: string; text: string }[]>();
+  let done = 0, failed = 0;
+  for (const n of pass.nodes) {
+    for (const o of n.applied?.outcomes ?? []) {
+      if (o.ok) done++;
+      else failed++;
+      const text = o.ok ? `${o.action} done on ${n.node} by this pass` : `${o.action} failed on ${n.node}: ${o.error ?? 'unknown error'}`;
+      (outcomes.get(o.replica) ?? outcomes.set(o.replica, []).get(o.replica)!).push({ kind: o.action, text });
+    }
+  }
+  const unreachable = new Map(pass.unreachable.map((u) => [u.node, u.message]));
+  // Replicas that may still run on a node that cannot be observed (they ran there when it was).
+  const mayRunOn = new Map<string, string[]>();
+  for (const u of pass.unreachable) for (const r of u.replicas ?? []) (mayRunOn.get(r) ?? mayRunOn.set(r, []).get(r)!).push(u.node);
+  const unplaced = new Map(pass.unplaced.map((u) => [u.replica, u.reason]));
+  const held = new Map<string, string[]>();
+  for (const h of pass.held) if (h.replica) (held.get(h.replica) ?? held.set(h.replica, []).get(h.replica)!).push(h.message);
+  const bundles: BundleStatus[] = [];
+  const first = perNode[0];
+  for (const [k, b] of (first?.bundles ?? []).entries()) {
+    const rowsOf = new Map<number, ReplicaStatus[]>();
+    for (const ns of perNode) for (const r of ns.bundles[k].replicaStatus) (rowsOf.get(r.index) ?? rowsOf.set(r.index, []).get(r.index)!).push(r);
+    const rows: ReplicaStatus[] = [];
+    for (const index of [...rowsOf.keys()].sort((x, y) => x - y)) {
+      const all = rowsOf.get(index)!;
+      const name = all[0].name;
+      const placedOn = pass.placements?.get(name);
+      const address = all.find((r) => r.address)?.address;
+      const unknownOn = (node: string): ReplicaStatus => ({ name, index, node, ...(address ? { address } : {}), upToDate: false, failures: 0, unknown: true, note: `node ${node} cannot be observed: ${unreachable.get(node)}` });
+      const seen = [...all.filter((r) => r.container), ...(mayRunOn.get(name) ?? []).map(unknownOn)];
+      let chosen: ReplicaStatus[];
+      if (seen.length) chosen = seen;
+      else {
+        const desiredHere = all.find((r) => r.node !== '-');
+        if (desiredHere) chosen = [desiredHere];
+        else if (placedOn !== undefined && unreachable.has(placedOn)) chosen = [unknownOn(placedOn)];
+        else {
+          const why = unplaced.get(name);
+          const rest = (all[0].note ?? '').split('; ').filter((x) => x && x !== 'not on this node');
+          chosen = [{ ...all[0], node: '-', note: [...(why ? [`not placed: ${why}`] : []), ...rest].join('; ') || (index < b.replicas ? 'not placed' : 'not running') }];
+          if (!chosen[0].note) delete chosen[0].note;
+        }
+      }
+      for (const r of chosen) {
+        const did = outcomes.get(name) ?? [];
+        const planned = (r.note ? r.note.split('; ') : []).filter((x) => !did.some((d) => x.startsWith(`pending ${d.kind}:`)));
+        const notes = [...planned, ...did.map((d) => d.text), ...(held.get(name) ?? [])];
+        rows.push({ ...r, ...(notes.length ? { note: notes.join('; ') } : {}) });
+      }
+    }
+    const running = new Set(rows.filter((r) => r.container?.state === 'running' && r.index < b.replicas).map((r) => r.index)).size;
+    bundles.push({ ...b, running, replicaStatus: rows });
+  }
+  return {
+    bundles,
+    converged: perNode.every((n) => n.converged) && pass.held.length === 0 && pass.unreachable.length === 0,
+    done,
+    failed,
+    problems: [...(pass.problems ?? []), ...perNode.flatMap((n) => n.problems)].map((p) => ({ code: p.code, message: p.message })),
+  };
 }

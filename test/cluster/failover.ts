@@ -17,8 +17,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { ensureBuilt } from '../helpers/cli';
-import { startBerth } from '../helpers/berth-cluster';
+import { berthAsync, ensureBuilt } from '../helpers/cli';
+import { CONTROLLER_PORT, startBerth } from '../helpers/berth-cluster';
 import { until } from '../helpers/wait';
 import { TestCluster, startCluster } from '../helpers/cluster';
 
@@ -116,6 +116,26 @@ t.test('fail-over on real engines: power-off, return, partition', { timeout: 600
   const afterOff = await runningWhere(c);
   for (const r of moved) t.notOk((afterOff.get(r) ?? []).includes(victim), `${r} left ${victim}`);
   t.match(berth.controllerLog(), new RegExp(`node ${victim} is lost`), 'the controller declared it lost');
+
+  // `berth cluster status` tells the same: the node lost, every replica running elsewhere.
+  const statusArgs = ['cluster', 'status', '--controller', `http://${c.bridgeIp}:${CONTROLLER_PORT}`, '--authkey', berth.key];
+  type Row = { name: string; node: string; address?: string; container?: { state: string } };
+  const st = await until('cluster status: converged', async () => {
+    const r = await berthAsync([...statusArgs, '--json']);
+    const s = r.code === 0 ? JSON.parse(r.stdout) : undefined;
+    return s?.cluster?.converged ? s as { leading: boolean; nodes: { name: string; liveness: string }[]; cluster: { bundles: { id: string; running: number; replicaStatus: Row[] }[] } } : undefined;
+  }, 15_000, 200);
+  t.ok(st.leading, 'asked the leader');
+  t.equal(st.nodes.find((n) => n.name === victim)?.liveness, 'lost', `${victim} is shown lost`);
+  const web = st.cluster.bundles.find((b) => b.id === 'web')!;
+  t.equal(web.running, REPLICAS, `${REPLICAS} of ${REPLICAS} running`);
+  const nowWhere = await runningWhere(c);
+  t.same(web.replicaStatus.map((r) => `${r.name} ${r.node} ${r.address} ${r.container?.state}`),
+    Array.from({ length: REPLICAS }, (_, i) => `web-${i} ${nowWhere.get(`web-${i}`)?.[0]} ${addressOf(`web-${i}`)} running`),
+    'each replica on the node whose engine runs it, with its address');
+  const text = (await berthAsync(statusArgs)).stdout;
+  t.match(text, new RegExp(`${victim}\\s+lost`), 'the text form shows the node lost');
+  t.match(text, new RegExp(`Bundle web: ${REPLICAS} of ${REPLICAS} running`), 'and the bundle');
 
   // ---- the node comes back: empty, and the moved replicas stay ----
   await c.powerOn(victim);

@@ -1,0 +1,119 @@
+// What `berth cluster status` shows of a cluster pass (clusterStatus): each replica once, on the
+// node that runs it, else where it is placed, with why it does not run — over in-memory nodes.
+// The real engines show it end to end in test/cluster/failover.ts.
+import t from 'tap';
+import { runClusterPass, NodeHandle, ClusterPassResult } from '../../src/cluster/cluster-pass';
+import type { Liveness } from '../../src/cluster/liveness';
+import { clusterStatus, formatBundles, ReplicaStatus } from '../../src/reconcile/status';
+import { fakeNode, wipe } from '../helpers/fake-nodes';
+
+function cibXml(nodes: string[], replicas: number, perHost: number): string {
+  const nodeXml = nodes.map((n, i) => `<node id="${i + 1}" uname="${n}"/>`).join('');
+  return `<cib crm_feature_set="3.16.2" validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0"><configuration><crm_config/><nodes>${nodeXml}</nodes><resources><bundle id="web"><docker image="berth-test/httpd:1" replicas="${replicas}" replicas-per-host="${perHost}"/><network ip-range-start="10.0.0.100" host-interface="eth0" host-netmask="24"/></bundle></resources><constraints/></configuration><status/></cib>`;
+}
+
+function cluster(names: string[]) {
+  const nodes = names.map(fakeNode);
+  const liveness = new Map<string, Liveness>(names.map((n) => [n, 'alive']));
+  const memory = new Map<string, Set<string>>();
+  let text = '';
+  const handles = (list: readonly string[]): NodeHandle[] => list.map((name) => {
+    const n = nodes.find((x) => x.name === name)!;
+    const l = liveness.get(name)!;
+    return { name, liveness: l, ...(l !== 'lost' ? { deps: n.deps } : {}) };
+  });
+  const pass = (apply = true) => runClusterPass({ cib: { where: 'test', read: async () => text }, nodes: handles, now: () => Date.now(), memory, observeTimeoutMs: 1000 }, { apply });
+  return { nodes, liveness, pass, setCib: (x: string) => { text = x; } };
+}
+
+const rows = (r: ClusterPassResult): ReplicaStatus[] => clusterStatus(r, Date.now()).bundles[0].replicaStatus;
+const brief = (r: ReplicaStatus) => `${r.name}@${r.node}:${r.container?.state ?? (r.unknown ? 'unknown' : 'missing')}`;
+
+t.test('converged: every replica once, running, on its node, with its address', async (t) => {
+  const c = cluster(['n1', 'n2', 'n3']);
+  c.setCib(cibXml(['n1', 'n2', 'n3'], 4, 2));
+  const first = await c.pass();
+  const s1 = clusterStatus(first, Date.now());
+  t.equal(s1.converged, false, 'the first pass had work to do');
+  t.equal(s1.done, 11, 'and did it: 4 creates, 4 addresses added, the hosts file written on 3 nodes');
+  t.equal(s1.failed, 0);
+  for (const r of s1.bundles[0].replicaStatus) {
+    t.match(r.note, new RegExp(`^add-address done on ${r.node} by this pass; create done on ${r.node} by this pass$`), `${r.name}: what the pass did, not what was pending`);
+  }
+  const r = await c.pass();
+  const s = clusterStatus(r, Date.now());
+  t.equal(s.converged, true);
+  t.equal(s.bundles[0].running, 4);
+  const list = s.bundles[0].replicaStatus;
+  t.same(list.map((x) => x.name), ['web-0', 'web-1', 'web-2', 'web-3'], 'each replica once, in order');
+  for (const x of list) {
+    t.equal(x.node, r.placements!.get(x.name), `${x.name} on the node it is placed on`);
+    t.equal(x.container?.state, 'running');
+    t.equal(x.address, `10.0.0.${100 + x.index}`);
+    t.notOk(x.note, `${x.name}: nothing to say`);
+  }
+  const text = formatBundles(s.bundles).join('\n');
+  t.match(text, /Bundle web: 4 of 4 running/);
+  t.match(text, /web-3\s+n\d\s+10\.0\.0\.103\s+running/);
+});
+
+t.test('more replicas than room: the rest are shown unplaced, with why', async (t) => {
+  const c = cluster(['n1', 'n2']);
+  c.setCib(cibXml(['n1', 'n2'], 5, 2));
+  await c.pass();
+  const list = rows(await c.pass());
+  t.equal(list.length, 5);
+  const unplaced = list.filter((x) => x.node === '-');
+  t.same(unplaced.map((x) => x.name), ['web-4']);
+  t.match(unplaced[0].note, /^not placed: /);
+  t.equal(list.filter((x) => x.container?.state === 'running').length, 4);
+});
+
+t.test('a node that cannot be observed: its replicas are shown there, state unknown, and what waits for it', async (t) => {
+  const c = cluster(['n1', 'n2']);
+  c.setCib(cibXml(['n1', 'n2'], 2, 2));
+  await c.pass();
+  const before = rows(await c.pass());
+  const victim = before[0].node;
+  c.liveness.set(victim, 'suspect');
+  const r = await c.pass();
+  const list = rows(r);
+  const onVictim = list.filter((x) => x.node === victim);
+  t.ok(onVictim.length > 0, `${list.map(brief).join(' ')}`);
+  for (const x of onVictim) {
+    t.equal(x.unknown, true, `${x.name} unknown`);
+    t.notOk(x.container);
+    t.match(x.note, new RegExp(`node ${victim} cannot be observed: no heartbeat`));
+  }
+  t.equal(clusterStatus(r, Date.now()).converged, false, 'not converged while a node cannot be observed');
+  t.match(formatBundles(clusterStatus(r, Date.now()).bundles).join('\n'), new RegExp(`${onVictim[0].name}\\s+${victim}\\s+\\S+\\s+unknown`));
+
+  // Lost (it fenced itself): its replicas are placed on the survivor; shown there.
+  wipe(c.nodes.find((n) => n.name === victim)!);
+  c.liveness.set(victim, 'lost');
+  await c.pass();
+  const after = rows(await c.pass());
+  t.same(after.map(brief), after.map((x) => `${x.name}@${after.find((y) => y.name === x.name)!.node}:running`));
+  t.ok(after.every((x) => x.node !== victim), `all moved: ${after.map(brief).join(' ')}`);
+});
+
+t.test('a move: the old copy is removed first, the new one is held meanwhile and says so', async (t) => {
+  const c = cluster(['n1', 'n2']);
+  c.setCib(cibXml(['n1', 'n2'], 2, 2));
+  await c.pass();
+  const before = rows(await c.pass());
+  // Standby of the node running web-0: a plan-only pass shows the old copy still running with
+  // its removal pending, and the new place held.
+  const from = before[0].node;
+  const other = from === 'n1' ? 'n2' : 'n1';
+  c.setCib(cibXml(['n1', 'n2'], 2, 2).replace(`uname="${from}"/>`, `uname="${from}"><instance_attributes id="s"><nvpair id="s-s" name="standby" value="on"/></instance_attributes></node>`));
+  const planned = rows(await c.pass(false));
+  const web0 = planned.filter((x) => x.name === 'web-0');
+  t.same(web0.map(brief), [`web-0@${from}:running`], 'the running copy is what is shown');
+  t.match(web0[0].note, /pending remove/);
+  // Applied: removed in one pass, created on the other node in the next, seen by the third.
+  await c.pass();
+  await c.pass();
+  const moved = rows(await c.pass());
+  t.same(moved.filter((x) => x.name === 'web-0').map(brief), [`web-0@${other}:running`]);
+});
