@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import type { Cib } from '../cib/cib';
 import type { Problem } from '../errors/registry';
-import { DesiredState, desiredState, replicaName } from '../reconcile/desired';
+import { DesiredBundles, DesiredState, desiredStateOf, readDesiredBundles, replicaName } from '../reconcile/desired';
 import type { ContainerRun, ObservedState } from '../reconcile/observed';
 import { DEFAULT_POLICY, Note, Plan, PlanPolicy, computePlan, planChanges } from '../reconcile/plan';
 import { nodeStates, readNodes } from '../scheduler/nodes';
@@ -97,6 +97,11 @@ export async function runClusterPass(deps: ClusterPassDeps, opts: ClusterPassOpt
     lookupEnv: deps.lookupEnv ?? ((n: string) => process.env[n]),
   });
 
+  // The bundles are read once per pass for every node with the same state dir (the files berth
+  // keeps are named after it): for observing, then for each node's desired state.
+  const bundlesRead = new Map<string, DesiredBundles>();
+  const bundlesFor = (stateDir: string) => bundlesRead.get(stateDir) ?? bundlesRead.set(stateDir, readDesiredBundles(cib, ctxFor(stateDir))).get(stateDir)!;
+
   // 1. Observe every node that may run something and can be reached.
   const shells = new Map<string, DesiredState>();
   const cibNodes = readNodes(cib);
@@ -124,7 +129,7 @@ export async function runClusterPass(deps: ClusterPassDeps, opts: ClusterPassOpt
       // Observing needs the bundles' settings only (the hosts files berth keeps), the same for
       // every node with the same state dir: read once, not once per node.
       const stateDir = n.deps.files.stateDir;
-      const settings = shells.get(stateDir) ?? shells.set(stateDir, desiredState(cib, n.name, { ...ctxFor(stateDir), placements: new Map() })).get(stateDir)!;
+      const settings = shells.get(stateDir) ?? shells.set(stateDir, desiredStateOf(bundlesFor(stateDir), n.name, { placements: new Map() })).get(stateDir)!;
       const shell = { ...settings, node: n.name };
       const nodeCache = opts.cache && (opts.cache.get(n.name) ?? opts.cache.set(n.name, new Map()).get(n.name));
       const state = await withDeadline(observe(n.deps, shell, { inspect: 'suspects', now, ...(nodeCache ? { cache: nodeCache } : {}) }), deps.observeTimeoutMs ?? 1000, `no answer within ${deps.observeTimeoutMs ?? 1000} ms`);
@@ -167,7 +172,7 @@ export async function runClusterPass(deps: ClusterPassDeps, opts: ClusterPassOpt
   // 4. Per node: desired state and plan, then hold what could run twice.
   const unplacedNotes = placed.unplaced.map((u) => ({ bundle: u.bundle, index: u.index, reason: u.reason }));
   for (const [node, o] of observed) {
-    const desired = desiredState(cib, node, { ...ctxFor(o.handle.deps.files.stateDir), placements: placed.placements, unplaced: unplacedNotes });
+    const desired = desiredStateOf(bundlesFor(o.handle.deps.files.stateDir), node, { placements: placed.placements, unplaced: unplacedNotes });
     const plan = computePlan(desired, o.state, now, deps.policy ?? DEFAULT_POLICY);
     hold(plan, node, where, blind, result.held);
     // What this pass may create is remembered before it is ordered: if the node stops answering

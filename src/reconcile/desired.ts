@@ -139,10 +139,27 @@ function bundleElements(cib: Cib): XmlElement[] {
 
 /** JSON with sorted keys: the same spec always hashes the same. */
 function stableJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
+  // Built as one string, without the arrays of map/filter/join: every replica's spec is hashed on
+  // every pass. The text must stay exactly the same (a different hash replaces every container).
+  if (Array.isArray(v)) {
+    let out = '[';
+    for (let i = 0; i < v.length; i++) {
+      if (i) out += ',';
+      out += stableJson(v[i]) ?? ''; // undefined in an array: nothing between the commas
+    }
+    return out + ']';
+  }
   if (v && typeof v === 'object') {
     const o = v as Record<string, unknown>;
-    return `{${Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${stableJson(o[k])}`).join(',')}}`;
+    const keys = Object.keys(o).sort();
+    let out = '{';
+    for (const k of keys) {
+      const x = o[k];
+      if (x === undefined) continue;
+      if (out.length > 1) out += ',';
+      out += JSON.stringify(k) + ':' + stableJson(x);
+    }
+    return out + '}';
   }
   return JSON.stringify(v);
 }
@@ -302,10 +319,23 @@ function readBundle(b: XmlElement, cib: Cib, ctx: DesiredContext, clusterMainten
 
 /** The whole desired state of `node`: every bundle's settings, the replicas placed on the node. */
 export function desiredState(cib: Cib, node: string, ctx: DesiredContext): DesiredState {
+  return desiredStateOf(readDesiredBundles(cib, ctx), node, ctx);
+}
+
+/** The CIB's bundles read once, for the desired state of every node that shares a state dir. */
+export interface DesiredBundles {
+  readonly parts: readonly BundleParts[];
+  readonly maintenance: boolean;
+}
+
+export function readDesiredBundles(cib: Cib, ctx: Pick<DesiredContext, 'stateDir' | 'readFile' | 'lookupEnv'>): DesiredBundles {
   const maintenance = TRUE.test(clusterProperty(cib, 'maintenance-mode') ?? '');
-  const parts = bundleElements(cib).map((b) => readBundle(b, cib, ctx, maintenance));
-  const demands: BundleDemand[] = parts.map(({ settings: s }) => ({ bundle: s.id, replicas: s.replicas, replicasPerHost: s.replicasPerHost, runnable: s.role === 'Started' }));
-  const byId = new Map(parts.map((p) => [p.settings.id, p]));
+  return { parts: bundleElements(cib).map((b) => readBundle(b, cib, ctx, maintenance)), maintenance };
+}
+
+/** The desired state of `node` from bundles read by readDesiredBundles (with the same state dir). */
+export function desiredStateOf(bundles: DesiredBundles, node: string, ctx: Pick<DesiredContext, 'nodes' | 'placements' | 'unplaced'>): DesiredState {
+  const { parts, maintenance } = bundles;
   const replicas: DesiredReplica[] = [];
   let unplaced: Unplaced[];
   if (ctx.placements) {
@@ -318,6 +348,8 @@ export function desiredState(cib: Cib, node: string, ctx: DesiredContext): Desir
       }
     }
   } else {
+    const demands: BundleDemand[] = parts.map(({ settings: s }) => ({ bundle: s.id, replicas: s.replicas, replicasPerHost: s.replicasPerHost, runnable: s.role === 'Started' }));
+    const byId = new Map(parts.map((p) => [p.settings.id, p]));
     const placed = placeReplicas(demands, ctx.nodes ?? [node]);
     unplaced = placed.unplaced;
     for (const pl of placed.placements) {

@@ -139,6 +139,9 @@ interface Ctx {
   keep: Set<string>;
   /** ips claimed by berth containers of this node (label berth.address) */
   claimed: Set<string>;
+  /** the desired replicas and the unplaced ones, by bundle (a CIB has thousands of bundles) */
+  replicasByBundle: Map<string, DesiredReplica[]>;
+  unplacedByBundle: Map<string, Map<number, string>>;
 }
 
 type AddressCheck =
@@ -170,6 +173,18 @@ function addressOf(ctx: Ctx, c: ObservedContainer): HostAddressSpec | undefined 
   const held = ctx.addressesByIp.get(a.ip);
   if (!held || !(isBerthLabelled(held) || held.label === held.interface)) return undefined;
   return { ip: held.ip, prefix: held.prefix, interface: held.interface };
+}
+
+/** The items by key, each list in the items' order. */
+export function groupBy<T>(items: readonly T[], key: (x: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const x of items) {
+    const k = key(x);
+    const g = out.get(k);
+    if (g) g.push(x);
+    else out.set(k, [x]);
+  }
+  return out;
 }
 
 const ref = (bundle: string, index: number) => ({ bundle, index, replica: replicaName(bundle, index) });
@@ -231,8 +246,8 @@ function planBundle(ctx: Ctx, plan: Plan, s: BundleSettings | undefined, bundleI
     return;
   }
 
-  const desired = new Map(ctx.desired.replicas.filter((r) => r.bundle === s.id).map((r) => [r.index, r]));
-  const unplaced = new Map(ctx.desired.unplaced.filter((u) => u.bundle === s.id).map((u) => [u.index, u.reason]));
+  const desired = new Map((ctx.replicasByBundle.get(s.id) ?? []).map((r) => [r.index, r]));
+  const unplaced = ctx.unplacedByBundle.get(s.id) ?? new Map<number, string>();
 
   // Replicas that no longer run here: scale in (or no room), highest index first (sorted later).
   for (const [index, group] of byIndex) {
@@ -241,6 +256,8 @@ function planBundle(ctx: Ctx, plan: Plan, s: BundleSettings | undefined, bundleI
     for (const c of group) removeContainer(ctx, plan, c, why);
   }
 
+  // What this bundle's replicas start from here on: the actions past these (one bundle at a time).
+  const madeBefore = plan.create.length + plan.start.length + plan.replace.length;
   const candidates: { d: DesiredReplica; c: ObservedContainer; why: string; address?: AddressCheck }[] = [];
   let unreadyNew: ObservedContainer | undefined;
 
@@ -369,7 +386,7 @@ function planBundle(ctx: Ctx, plan: Plan, s: BundleSettings | undefined, bundleI
   }
 
   // The add-host file, for the containers that mount it (none are made while none can run).
-  const mounted = containers.length > 0 || [plan.create, plan.start, plan.replace].some((b) => b.some((a) => a.bundle === s.id));
+  const mounted = containers.length > 0 || plan.create.length + plan.start.length + plan.replace.length > madeBefore;
   if (s.hostsFile && mounted && ctx.observed.files[s.hostsFile.path] !== s.hostsFile.content) {
     plan.writeFile.push({ kind: 'write-file', bundle: s.id, path: s.hostsFile.path, content: s.hostsFile.content, reason: ctx.observed.files[s.hostsFile.path] == null ? 'add-host: the replicas\' hosts file is missing' : 'add-host: the replicas changed' });
   }
@@ -406,13 +423,11 @@ export function computePlan(desired: DesiredState, observed: ObservedState, now:
     addressesByIp: new Map(observed.addresses.map((a) => [a.ip, a])),
     keep: new Set(),
     claimed: new Set(mine.map((c) => parseAddressLabel(c.labels[ADDRESS_LABEL])?.ip).filter((ip): ip is string => !!ip)),
+    replicasByBundle: groupBy(desired.replicas, (r) => r.bundle),
+    unplacedByBundle: new Map(),
   };
-  const byBundle = new Map<string, ObservedContainer[]>();
-  for (const c of mine) {
-    const g = byBundle.get(c.bundle);
-    if (g) g.push(c);
-    else byBundle.set(c.bundle, [c]);
-  }
+  for (const u of desired.unplaced) (ctx.unplacedByBundle.get(u.bundle) ?? ctx.unplacedByBundle.set(u.bundle, new Map()).get(u.bundle)!).set(u.index, u.reason);
+  const byBundle = groupBy(mine, (c) => c.bundle);
   const settings = new Map(desired.bundles.map((b) => [b.id, b]));
   const ids = [...desired.bundles.map((b) => b.id), ...[...byBundle.keys()].filter((id) => !settings.has(id)).sort()];
   for (const id of ids) {
@@ -435,7 +450,8 @@ export function computePlan(desired: DesiredState, observed: ObservedState, now:
     planBundle(ctx, plan, s, id, containers);
   }
   // An address some replica keeps (a replace at the same address, another bundle) stays.
-  plan.removeAddress = plan.removeAddress.filter((a, i, all) => !ctx.keep.has(a.address.ip) && all.findIndex((b) => b.address.ip === a.address.ip) === i);
+  const removing = new Set<string>();
+  plan.removeAddress = plan.removeAddress.filter((a) => !ctx.keep.has(a.address.ip) && !removing.has(a.address.ip) && !!removing.add(a.address.ip));
   const byReplica = (a: ActionBase, b: ActionBase) => (a.bundle < b.bundle ? -1 : a.bundle > b.bundle ? 1 : a.index - b.index);
   for (const bucket of [plan.create, plan.start, plan.stop, plan.replace, plan.addAddress]) bucket.sort(byReplica);
   plan.remove.sort((a, b) => (a.bundle < b.bundle ? -1 : a.bundle > b.bundle ? 1 : b.index - a.index));

@@ -4,7 +4,7 @@
 import { ADDRESS_LABEL, DesiredState, replicaName } from './desired';
 import { failureState } from './failures';
 import type { ObservedState } from './observed';
-import { Note, Plan, parseAddressLabel, planChanges } from './plan';
+import { Note, Plan, groupBy, parseAddressLabel, planChanges } from './plan';
 import type { ObservedContainer } from '../runtime/engine';
 
 export interface ReplicaStatus {
@@ -59,14 +59,18 @@ export function nodeStatus(desired: DesiredState, observed: ObservedState, plan:
     if (r) note(r, p.message);
   }
   const bundles: BundleStatus[] = [];
+  const mineByBundle = groupBy(mine, (c) => c.bundle);
+  const desiredByBundle = groupBy(desired.replicas, (r) => r.bundle);
+  const unplacedByBundle = groupBy(desired.unplaced, (u) => u.bundle);
   for (const b of desired.bundles) {
     const containers = new Map<number, ObservedContainer>();
-    for (const c of mine) {
-      if (c.bundle !== b.id || c.replica === undefined) continue;
+    for (const c of mineByBundle.get(b.id) ?? []) {
+      if (c.replica === undefined) continue;
       const had = containers.get(c.replica);
       if (!had || c.name === replicaName(b.id, c.replica)) containers.set(c.replica, c);
     }
-    const desiredByIndex = new Map(desired.replicas.filter((r) => r.bundle === b.id).map((r) => [r.index, r]));
+    const desiredByIndex = new Map((desiredByBundle.get(b.id) ?? []).map((r) => [r.index, r]));
+    const unplacedByIndex = new Map((unplacedByBundle.get(b.id) ?? []).map((u) => [u.index, u]));
     const indexes = [...new Set([...Array.from({ length: b.replicas }, (_, i) => i), ...containers.keys()])].sort((x, y) => x - y);
     const rows: ReplicaStatus[] = [];
     for (const index of indexes) {
@@ -75,7 +79,7 @@ export function nodeStatus(desired: DesiredState, observed: ObservedState, plan:
       const d = desiredByIndex.get(index);
       const f = c ? failureState(observed.runs[c.id], observed.ledger[c.id], b.failureTimeoutMs, now) : undefined;
       const address = d?.address?.ip ?? parseAddressLabel(c?.labels[ADDRESS_LABEL])?.ip;
-      const unplaced = desired.unplaced.find((u) => u.bundle === b.id && u.index === index);
+      const unplaced = unplacedByIndex.get(index);
       const why: string[] = [...(notes.get(name) ?? [])];
       if (b.role === 'Stopped' && !why.length) why.push('target-role=Stopped');
       if (unplaced && !why.length) why.push(`not placed: ${unplaced.reason}`);

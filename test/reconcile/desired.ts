@@ -25,6 +25,14 @@ t.test('the S1 bundle on one node', async (t) => {
   t.equal(d.bundles[0].hostsFile?.content.split('\n').filter((l) => /^127\.0\.1\./.test(l)).join(','), '127.0.1.131\thttpd-bundle-0,127.0.1.132\thttpd-bundle-1,127.0.1.133\thttpd-bundle-2');
 });
 
+t.test('the spec hash is the one earlier versions wrote (else an upgrade would replace every container)', async (t) => {
+  // Pinned from berth before the hash's JSON writer was rewritten for speed.
+  const hashes = (options: string) => desiredOf(cib(bundle({ options }))).replicas.map((r) => r.specHash);
+  t.same(hashes(''), ['1baec7fa17b49049', 'af905d45a81483a6', 'a7ac09e2c9dc5714']);
+  t.same(hashes('--init -e A=1 -l tier=web'), ['9d8aad4176a01ba0', 'bed7f63320fa83c1', 'b2e4d47dcee9172f']);
+  t.same(hashes('--init -e A=1 -l tier=web --dns 1.1.1.1 --cap-add NET_ADMIN -m 64m'), ['d3e9bcdb51bbce0b', '1029daf9ef28eeb2', '2f5a23c46330a6cf']);
+});
+
 t.test('the spec hash: stable, changed by the spec, not by scaling', async (t) => {
   const hash = (xml: string, i = 0) => desiredOf(xml).replicas[i].specHash;
   t.equal(hash(cib(bundle())), hash(cib(bundle())), 'the same CIB, the same hash');
