@@ -183,6 +183,7 @@ export const clusterStatusCmd: Command = async (inv) => {
     leading: boolean; term: number | null; leader: { url: string } | null; passes: number;
     nodes: { name: string; liveness: string; url: string | null; lostBy: string | null }[];
     cluster: (import('../reconcile/status').ClusterStatus & { at: string }) | null;
+    clusterError?: string;
   };
   try {
     s = await postSigned(url, STATUS_PATH, key, {}, 5000);
@@ -204,6 +205,6 @@ export const clusterStatusCmd: Command = async (inv) => {
       : 'changes pending';
     const lines = [``, `Last pass ${c.at}: ${state}`, ...formatBundles(c.bundles), ...c.problems.map((p) => `Problem [${p.code}]: ${p.message}`)];
     inv.io.out(lines.join('\n') + '\n');
-  } else if (s.leading) inv.io.out('\n(no pass completed yet in this term)\n');
+  } else if (s.leading) inv.io.out(`\n(${s.clusterError ?? 'no pass completed yet in this term'})\n`);
   return 0;
 };

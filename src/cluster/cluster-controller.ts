@@ -79,17 +79,21 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
     if (back || !known || known.url !== hb.url || known.incarnation !== hb.incarnation) poke(`node ${hb.node} joined`);
   });
   // What the heartbeat process tells agents (the leader) and `cluster status` (the membership).
-  let shownCluster = '';
   const publish = () => {
     heartbeats.setLeader(election.leader()?.url);
-    heartbeats.setStatus('membership', status());
-    // The bundles and replicas as the last pass saw them, while this controller leads.
-    const view = term !== undefined && lastView ? lastView : '';
-    if (view !== shownCluster) {
-      shownCluster = view;
-      heartbeats.setStatus('cluster', view ? JSON.parse(view) : null);
-    }
+    heartbeats.setStatus(status());
   };
+  // The bundles and replicas as the last pass saw them, while this controller leads: made when
+  // `cluster status` asks (a large cluster's view is megabytes), once per pass.
+  let view: { pass: number; value: unknown } | undefined;
+  heartbeats.setClusterView(() => {
+    if (term === undefined || !lastPass) return null;
+    if (view?.pass !== lastPass.number) {
+      const { result, at, term: t } = lastPass;
+      view = { pass: lastPass.number, value: { at: new Date(at).toISOString(), term: t, ...clusterStatus(result, at) } };
+    }
+    return view.value;
+  });
   const publisher = setInterval(publish, 500);
 
   // ---- leading ----
@@ -112,8 +116,8 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
   let nodeNames: string[] = [];
   let reported = { cib: '', problems: '', held: '', unreachable: '' };
   let ledSince = 0;
-  /** the last pass as `cluster status` shows it (JSON), while leading */
-  let lastView = '';
+  /** the last pass of this term, for `cluster status` */
+  let lastPass: { number: number; result: ClusterPassResult; at: number; term: number } | undefined;
   let firstPass = false;
 
   /** Settles suspicions: an ended lease is checked against the shared record, then declared. */
@@ -203,7 +207,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
     }
     memory.clear();
     cache.clear();
-    lastView = '';
+    lastPass = undefined;
     book = b;
     term = t;
     ledSince = now();
@@ -271,7 +275,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
         for (const [node, p] of inflight) void p.then(() => poke(`orders done on ${node}`));
         syncFollowers(handles);
         report(r);
-        lastView = JSON.stringify({ at: new Date(now()).toISOString(), term: t, ...clusterStatus(r, now()) });
+        lastPass = { number: passes, result: r, at: now(), term: t };
         publish();
         if (firstPass) {
           firstPass = false;

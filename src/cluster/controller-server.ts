@@ -24,7 +24,7 @@ export interface ControllerServerOptions {
   log: (line: string) => void;
   /** `receivedAt`: when the request arrived, before anything else was done with it */
   onHeartbeat: (hb: Heartbeat, receivedAt: number) => Promise<HeartbeatAnswer>;
-  status: () => unknown;
+  status: () => unknown | Promise<unknown>;
 }
 
 export function parseHeartbeat(v: unknown): Heartbeat {

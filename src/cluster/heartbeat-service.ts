@@ -32,38 +32,46 @@ export interface HeartbeatService {
   records: HeartbeatRecords;
   onHeard(f: (hb: Heartbeat, receivedAt: number) => void): void;
   setLeader(url: string | undefined): void;
+  /** What `cluster status` is told of the membership (leader, term, nodes): small, sent often. */
+  setStatus(membership: object): void;
   /**
-   * What `cluster status` is told: `membership` (leader, term, nodes; sent often, small) and
-   * `cluster` (the bundles and replicas of the last pass; sent when it changes).
+   * The bundles and replicas as the last pass saw them, for `cluster status` (`cluster` in its
+   * answer): large, so made only when asked, by the controller's process.
    */
-  setStatus(part: StatusPart, value: unknown): void;
+  setClusterView(view: () => unknown): void;
   close(): Promise<void>;
 }
 
 type ToChild =
   | { type: 'start'; host: string; port: number; key: string; policy: LivenessPolicy; storeUrl: string }
   | { type: 'leader'; url: string | null }
-  | { type: 'status'; part: StatusPart; status: unknown }
+  | { type: 'status'; status: object }
+  | { type: 'view'; id: number; view: unknown }
   | { type: 'get'; id: number; node: string };
 type FromChild =
   | { type: 'listening'; url: string }
   | { type: 'failed'; message: string }
   | { type: 'heard'; hb: Heartbeat; receivedAt: number }
   | { type: 'record'; id: number; hb: Heartbeat | null; error?: string }
-  | { type: 'log'; line: string };
+  | { type: 'log'; line: string }
+  | { type: 'view-request'; id: number };
 
 const isEtcdUrl = (url: string) => url.startsWith('etcd://');
 
-export type StatusPart = 'membership' | 'cluster';
-
-/** The parts of the status answer, kept where the status endpoint serves them. */
-function statusParts() {
-  const parts: Partial<Record<StatusPart, unknown>> = {};
-  return {
-    set: (part: StatusPart, value: unknown) => { parts[part] = value; },
-    get: () => ({ ...(parts.membership as object | undefined), cluster: parts.cluster ?? null }),
-  };
+/** The answer to `cluster status`: the membership as last sent, and the cluster view asked for. */
+async function statusAnswer(membership: object, view: () => Promise<unknown> | unknown): Promise<object> {
+  let cluster: unknown = null;
+  let clusterError: string | undefined;
+  try {
+    cluster = await view();
+  } catch (e) {
+    clusterError = (e as Error).message;
+  }
+  return { ...membership, cluster, ...(clusterError ? { clusterError } : {}) };
 }
+
+/** How long the heartbeat process waits for the controller's process to make the cluster view. */
+const VIEW_TIMEOUT_MS = 4000;
 
 function openRecords(storeUrl: string): { records: HeartbeatRecords; store?: CibStore } {
   if (!isEtcdUrl(storeUrl)) return { records: memoryRecords() };
@@ -91,13 +99,15 @@ export async function startHeartbeatService(o: HeartbeatServiceOptions): Promise
   if (!o.exec) {
     const { records, store } = openRecords(o.storeUrl);
     let leader: string | undefined;
-    const status = statusParts();
-    const server = await serve({ ...o, records, leader: () => leader, status: status.get, heard });
+    let membership: object = {};
+    let view: () => unknown = () => null;
+    const server = await serve({ ...o, records, leader: () => leader, status: () => statusAnswer(membership, view), heard });
     return {
       url: server.url, records,
       onHeard: (f) => listeners.push(f),
       setLeader: (u) => { leader = u; },
-      setStatus: status.set,
+      setStatus: (m) => { membership = m; },
+      setClusterView: (v) => { view = v; },
       close: async () => { await server.close(); await store?.close(); },
     };
   }
@@ -105,6 +115,7 @@ export async function startHeartbeatService(o: HeartbeatServiceOptions): Promise
   const child: ChildProcess = fork(o.exec, ['controller-heartbeats'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
   const send = (m: ToChild) => { if (child.connected) child.send(m); };
   const pending = new Map<number, { resolve: (hb: Heartbeat | undefined) => void; reject: (e: Error) => void }>();
+  let clusterView: () => unknown = () => null;
   let nextId = 1;
   let closing = false;
   const url = await new Promise<string>((resolve, reject) => {
@@ -114,6 +125,12 @@ export async function startHeartbeatService(o: HeartbeatServiceOptions): Promise
         case 'failed': reject(new Error(m.message)); break;
         case 'heard': heard(m.hb, m.receivedAt); break;
         case 'log': o.log(m.line); break;
+        case 'view-request': {
+          let v: unknown = null;
+          try { v = clusterView(); } catch (e) { o.log(`cannot make the cluster view: ${(e as Error).message}`); }
+          send({ type: 'view', id: m.id, view: v });
+          break;
+        }
         case 'record': {
           const p = pending.get(m.id);
           pending.delete(m.id);
@@ -148,7 +165,8 @@ export async function startHeartbeatService(o: HeartbeatServiceOptions): Promise
     },
     onHeard: (f) => listeners.push(f),
     setLeader: (u) => send({ type: 'leader', url: u ?? null }),
-    setStatus: (part, s) => send({ type: 'status', part, status: s }),
+    setStatus: (m) => send({ type: 'status', status: m }),
+    setClusterView: (v) => { clusterView = v; },
     close: async () => {
       closing = true;
       if (child.exitCode === null && child.signalCode === null) {
@@ -170,7 +188,16 @@ export function runHeartbeatProcess(): Promise<number> {
       return;
     }
     let leader: string | undefined;
-    const status = statusParts();
+    let membership: object = {};
+    // Cluster views asked of the controller's process, by request id.
+    const views = new Map<number, (v: unknown) => void>();
+    let nextView = 1;
+    const askView = () => new Promise<unknown>((resolve, reject) => {
+      const id = nextView++;
+      const timer = setTimeout(() => { views.delete(id); reject(new Error(`the controller did not make the cluster view within ${VIEW_TIMEOUT_MS} ms (a long pass?)`)); }, VIEW_TIMEOUT_MS);
+      views.set(id, (v) => { clearTimeout(timer); resolve(v); });
+      send({ type: 'view-request', id });
+    });
     let records: HeartbeatRecords | undefined;
     let close: (() => Promise<void>) | undefined;
     process.on('message', (m: ToChild) => {
@@ -181,7 +208,7 @@ export function runHeartbeatProcess(): Promise<number> {
           const r = records;
           serve({
             host: m.host, port: m.port, key: Buffer.from(m.key, 'hex'), policy: m.policy, records: r,
-            leader: () => leader, status: status.get,
+            leader: () => leader, status: () => statusAnswer(membership, askView),
             heard: (hb, receivedAt) => send({ type: 'heard', hb, receivedAt }),
             log: (line) => send({ type: 'log', line }),
           }).then((server) => {
@@ -194,7 +221,13 @@ export function runHeartbeatProcess(): Promise<number> {
           break;
         }
         case 'leader': leader = m.url ?? undefined; break;
-        case 'status': status.set(m.part, m.status); break;
+        case 'status': membership = m.status; break;
+        case 'view': {
+          const done = views.get(m.id);
+          views.delete(m.id);
+          done?.(m.view);
+          break;
+        }
         case 'get':
           if (!records) { send({ type: 'record', id: m.id, hb: null, error: 'not started' }); break; }
           records.get(m.node).then((hb) => send({ type: 'record', id: m.id, hb: hb ?? null }), (e: Error) => send({ type: 'record', id: m.id, hb: null, error: e.message }));

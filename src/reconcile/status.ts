@@ -224,7 +224,7 @@ export function clusterStatus(pass: {
       for (const r of chosen) {
         const did = outcomes.get(name) ?? [];
         const planned = (r.note ? r.note.split('; ') : []).filter((x) => !did.some((d) => x.startsWith(`pending ${d.kind}:`)));
-        const notes = [...planned, ...did.map((d) => d.text), ...(held.get(name) ?? [])];
+        const notes = [...new Set([...planned, ...did.map((d) => d.text), ...(held.get(name) ?? [])])];
         rows.push({ ...r, ...(notes.length ? { note: notes.join('; ') } : {}) });
       }
     }
