@@ -61,7 +61,8 @@ Exit codes: 0 stopped by a signal, 2 error at start.
 export const clusterStatusHelp = `Usage: berth cluster status --controller URL [--authkey FILE] [--json]
 
 Ask a controller who leads, the term, and each node's state: alive, suspect (silent for 1 s),
-lost (its lease ended or it was fenced), unknown (not heard from since this leader started).
+lost (its lease ended or it was fenced), unknown (not heard from since this leader started);
+and standby when the CIB puts it in standby.
 The leader also shows every bundle and each of its replicas across the cluster, as its last pass
 saw them (as crm_mon does): the node running it, address, container state, health, failure
 count, and why it is not running ('unknown': placed on a node that cannot be observed now).
@@ -181,7 +182,7 @@ export const clusterStatusCmd: Command = async (inv) => {
   const { STATUS_PATH } = require('../cluster/controller-server') as typeof import('../cluster/controller-server');
   let s: {
     leading: boolean; term: number | null; leader: { url: string } | null; passes: number;
-    nodes: { name: string; liveness: string; url: string | null; lostBy: string | null }[];
+    nodes: { name: string; liveness: string; standby?: boolean; url: string | null; lostBy: string | null }[];
     cluster: (import('../reconcile/status').ClusterStatus & { at: string }) | null;
     clusterError?: string;
   };
@@ -195,7 +196,7 @@ export const clusterStatusCmd: Command = async (inv) => {
     return 0;
   }
   inv.io.out(`controller ${url}: ${s.leading ? `leading, term ${s.term}, ${s.passes} passes` : `following ${s.leader?.url ?? '(no leader yet)'}`}\n`);
-  for (const n of s.nodes) inv.io.out(`  ${n.name.padEnd(16)} ${n.liveness.padEnd(8)} ${n.url ?? '-'}${n.lostBy ? ` (lost by ${n.lostBy})` : ''}\n`);
+  for (const n of s.nodes) inv.io.out(`  ${n.name.padEnd(16)} ${(n.liveness + (n.standby ? ', standby' : '')).padEnd(17)} ${n.url ?? '-'}${n.lostBy ? ` (lost by ${n.lostBy})` : ''}\n`);
   if (!s.leading) inv.io.out('  (node states are known by the leader: ask it)\n');
   if (s.leading && s.cluster) {
     const { formatBundles } = require('../reconcile/status') as typeof import('../reconcile/status');

@@ -37,7 +37,10 @@ the other replicas go on. A rolling update replaces one replica per pass.
 Flags:
   --wait          repeat passes until the node has converged: nothing to change, no rolling update
                   waiting, every replica running (and healthy, if it has a health check)
-  --timeout S     give up waiting after S seconds (default 300); exit 1
+  --timeout S     give up waiting after S seconds (default 300); exit 1. It gives up sooner when
+                  the same actions fail in 3 passes in a row and nothing else changes (a name
+                  taken by another container, a port in use: a person must act), unless the
+                  engine does not answer (it may be restarting)
   --stop-timeout S seconds a container gets to stop before it is killed (default: the engine's, 10)
   --cib, --store, --node, --state-dir   as for 'berth plan'
   --json          one JSON object per pass: the actions done and the problems
@@ -166,6 +169,9 @@ export const planCmd: Command = (inv) =>
     return plan.problems.some((p) => p.severity === 'error') ? 2 : planChanges(plan).length ? 1 : 0;
   });
 
+/** apply --wait gives up after this many passes in a row fail the same way without progress. */
+const GIVE_UP = 3;
+
 export const applyCmd: Command = (inv) => {
   const json = inv.flags.json;
   const lines: string[] = [];
@@ -178,6 +184,10 @@ export const applyCmd: Command = (inv) => {
     const deadline = Date.now() + seconds(values.timeout, 'timeout', 300) * 1000;
     let failed = false;
     let backoffMs = 0;
+    // The same actions failing pass after pass, with nothing else done: a cause only a person can
+    // remove (a name taken by another container, a port in use). Given up on after GIVE_UP passes.
+    let sameFailures = 0;
+    let lastFailures = '';
     for (let pass = 1; ; pass++) {
       const r = await runPass(deps, { apply: true });
       const bad = cibFailed(inv, r);
@@ -211,6 +221,20 @@ export const applyCmd: Command = (inv) => {
       if (!changed && plan.waiting.length === 0 && unready.length === 0) {
         if (!json) inv.io.out(pass === 1 && !changed ? `Nothing to do: node ${plan.node} has converged.\n` : `Converged: node ${plan.node}${pass > 1 ? ` after ${pass} passes` : ''}.\n`);
         return plan.problems.length ? 1 : 0;
+      }
+      const failures = r.applied?.problems ?? [];
+      // Which replicas failed how (each try fails on a new container: its id is left out), and
+      // whether anything else was done (what a failed replica's change did first is undone).
+      const failedReplicas = new Set(failures.map((p) => p.path));
+      const key = [...new Set(failures.map((p) => `${p.code}:${p.path ?? ''}`))].sort().join('|');
+      const progress = (r.applied?.outcomes ?? []).some((o) => o.ok && !failedReplicas.has(o.replica));
+      // An engine that does not answer may come back (a restart): that is waited for.
+      const transient = failures.some((p) => p.code === 'ENGINE_UNREACHABLE');
+      sameFailures = key && !progress && !transient && key === lastFailures ? sameFailures + 1 : key ? 1 : 0;
+      lastFailures = key;
+      if (sameFailures >= GIVE_UP) {
+        inv.io.err(`Giving up: the same action${failures.length === 1 ? '' : 's'} failed in ${GIVE_UP} passes in a row and nothing else changed; remove the cause and run again.\n`);
+        return 1;
       }
       if (Date.now() > deadline) {
         inv.io.err(`Timed out waiting for node ${plan.node} to converge; still pending:\n${formatPlan(plan)}${unready.length ? `not ready: ${unready.map((d) => d.name).join(', ')}\n` : ''}`);

@@ -118,6 +118,8 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
   let ledSince = 0;
   /** the last pass of this term, for `cluster status` */
   let lastPass: { number: number; result: ClusterPassResult; at: number; term: number } | undefined;
+  /** the nodes in standby in the CIB of the last pass */
+  let standby = new Set<string>();
   let firstPass = false;
 
   /** Settles suspicions: an ended lease is checked against the shared record, then declared. */
@@ -276,6 +278,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
         syncFollowers(handles);
         report(r);
         lastPass = { number: passes, result: r, at: now(), term: t };
+        if (r.cib) standby = new Set(readNodes(r.cib).filter((n) => n.standby).map((n) => n.name));
         publish();
         if (firstPass) {
           firstPass = false;
@@ -339,7 +342,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
       term: term ?? null,
       leader: election.leader() ?? null,
       passes,
-      nodes: b ? nodeNames.map((name) => ({ name, liveness: b.state(name, t), url: b.heartbeat(name)?.url ?? null, lostBy: b.lostBy(name) ?? null })) : [],
+      nodes: b ? nodeNames.map((name) => ({ name, liveness: b.state(name, t), standby: standby.has(name), url: b.heartbeat(name)?.url ?? null, lostBy: b.lostBy(name) ?? null })) : [],
     };
   };
 

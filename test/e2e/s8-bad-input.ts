@@ -52,6 +52,14 @@ t.test('S8: bad input to the reconciler changes nothing', async (t) => {
   t.equal(port.code, 1);
   t.match(port.err, /replica s8port-0: start .*address already in use.*\[ENGINE_FAILED/);
   nothingChanged('port in use');
+  // Waiting does not wait out the deadline for what only a person can fix: the same failure in
+  // three passes in a row, nothing else done, and it gives up.
+  const started = Date.now();
+  const waited = await n.berth('apply', '--wait', '--timeout', '120');
+  t.equal(waited.code, 1);
+  t.match(waited.err, /Giving up: the same action failed in 3 passes in a row/);
+  t.ok(Date.now() - started < 30_000, `gave up after ${Date.now() - started} ms, not at the 120 s deadline`);
+  nothingChanged('port in use, waited');
 
   // An image the engine does not have: create fails, the address goes again.
   n.writeCib([{ id: 's8img', replicas: 1, start: '127.0.1.164', image: 'berth-test/not-built:0' }]);
