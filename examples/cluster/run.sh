@@ -29,7 +29,11 @@ cib="$dir/cib.xml"
 berth -f "$cib" node add ex1 >/dev/null
 berth -f "$cib" node add ex2 >/dev/null
 berth -f "$cib" node add ex3 >/dev/null
-berth -f "$cib" resource bundle create example-web container docker image=berth-test/httpd:1 replicas=4 replicas-per-host=2 >/dev/null
+# Stickiness 1 (what 'pcs cluster setup' sets): a running replica stays where it is when a node
+# comes back; with 0, the scheduler rebalances, as Pacemaker does.
+berth -f "$cib" resource defaults update resource-stickiness=1 2>/dev/null
+# --init: busybox httpd as PID 1 ignores SIGTERM; without an init every stop waits 10 s.
+berth -f "$cib" resource bundle create example-web container docker image=berth-test/httpd:1 replicas=4 replicas-per-host=2 options=--init >/dev/null
 
 "$BERTH" controller --listen 127.0.0.1:7941 --cib "$cib" --store "$dir/store" --authkey "$dir/authkey" >"$dir/controller.log" 2>&1 &
 pids+=($!)

@@ -1360,4 +1360,31 @@ export const CASES = [
     error: true,
     expectStderrIncludes: ["nope"],
   },
+  {
+    name: "resource-defaults-update",
+    description: "Resource defaults: set, change, add, remove one (rsc_defaults-meta_attributes).",
+    steps: [
+      STONITH_OFF,
+      ["resource", "defaults", "update", "resource-stickiness=1"],
+      ["resource", "defaults", "update", "resource-stickiness=INFINITY", "migration-threshold=3", "failure-timeout=60s"],
+      ["resource", "defaults", "update", "failure-timeout="],
+    ],
+  },
+  {
+    name: "resource-defaults-legacy",
+    description: "The deprecated form 'resource defaults NAME=VALUE', then update of the same set.",
+    steps: [STONITH_OFF, ["resource", "defaults", "resource-stickiness=2"], ["resource", "defaults", "update", "priority=10"]],
+  },
+  {
+    name: "resource-defaults-remove-last",
+    description: "Removing the only default leaves the empty set, as pcs does.",
+    steps: [STONITH_OFF, ["resource", "defaults", "update", "resource-stickiness=1"], ["resource", "defaults", "update", "resource-stickiness="]],
+  },
+  {
+    name: "resource-defaults-error-missing-value",
+    description: "A NAME without =VALUE.",
+    steps: [STONITH_OFF, ["resource", "defaults", "update", "resource-stickiness"]],
+    error: true,
+    expectStderrIncludes: ["resource-stickiness"],
+  },
 ];

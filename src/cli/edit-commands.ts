@@ -147,6 +147,11 @@ export const resourceDeleteCmd = edit(() => require('../commands/resource').reso
 export const resourceEnableCmd = edit(() => require('../commands/resource').resourceEnable);
 export const resourceDisableCmd = edit(() => require('../commands/resource').resourceDisable);
 export const resourceConfigCmd = read(() => require('../commands/resource').resourceConfig);
+export const defaultsUpdateCmd = edit(() => require('../commands/rsc-defaults').defaultsUpdate);
+export const defaultsConfigCmd = read(() => require('../commands/rsc-defaults').defaultsConfig);
+/** `resource defaults`: shows them; with NAME=VALUE... pcs's deprecated form of update. */
+export const defaultsCmd: Command = (inv) =>
+  inv.args.length && inv.args.some((a) => a.includes('=')) ? edit(() => require('../commands/rsc-defaults').defaultsLegacy)(inv) : defaultsConfigCmd(inv);
 
 // ---- properties and constraints ----
 

@@ -14,6 +14,8 @@ CIB file editing (pcs grammar, see 'berth help resource bundle create'):
                                         create a resource (inside a bundle)
   resource delete|enable|disable ID...  delete / start / stop resources
   resource config [ID...] [--json]      show resources
+  resource defaults [config] | update NAME=VALUE...
+                                        meta attributes every resource inherits (stickiness, ...)
   property set|unset|config             cluster properties (maintenance-mode, ...)
   constraint location|colocation add|order|delete|remove|config
                                         placement and ordering constraints
@@ -137,6 +139,28 @@ Show resources (all top-level ones without ID). --json prints {"resources": [...
 
 ${EXIT}
 `,
+  'resource defaults': `Usage: berth -f FILE resource defaults [config] [--json]
+       berth -f FILE resource defaults update NAME=VALUE... [--force]
+
+The meta attributes every resource inherits unless it sets its own (<rsc_defaults>), as
+'pcs resource defaults' writes them: the first meta_attributes set, created as
+rsc_defaults-meta_attributes; NAME= removes one. Without -f, the live CIB is changed.
+The values berth acts on are checked (pcs takes anything); --force takes them anyway:
+  resource-stickiness   a score (integer, INFINITY, -INFINITY): a running replica's preference
+                        for staying where it is (0 by default: replicas may move to rebalance)
+  migration-threshold   a score: failures on a node before a replica leaves it
+  failure-timeout       a duration (60s, 5min, PT1M): when failures are forgotten
+  target-role           Started, Stopped, Promoted, Unpromoted
+  is-managed            a boolean
+  priority              an integer
+'berth resource defaults NAME=VALUE...' (pcs's deprecated form) still updates them.
+
+Example:
+  berth -f cib.xml resource defaults update resource-stickiness=1
+  berth -f cib.xml resource defaults
+
+${EXIT}
+`,
   property: `Usage: berth -f FILE property set NAME=VALUE... [--force]
        berth -f FILE property unset NAME...
        berth -f FILE property config [--json]
@@ -193,6 +217,8 @@ const ALIASES: Record<string, string> = {
   'constraint remove': 'constraint',
   'constraint config': 'constraint',
   resource: 'resource bundle create',
+  'resource defaults config': 'resource defaults',
+  'resource defaults update': 'resource defaults',
   'node add': 'node',
   'node remove': 'node',
   'node standby': 'node',

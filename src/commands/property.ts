@@ -267,7 +267,7 @@ function findOrNewPropertySet(cib: Cib, ids: IdProvider): { set: XmlElement; isN
 }
 
 /** pcs's nvset_update: in the given order; '' removes; extra pairs of the same name go too. */
-function nvsetUpdate(set: XmlElement, ids: IdProvider, changes: Record<string, string>): void {
+export function nvsetUpdate(set: XmlElement, ids: IdProvider, changes: Record<string, string>): void {
   for (const [name, value] of Object.entries(changes)) {
     const same = set.children.filter((c): c is XmlElement => isElement(c) && c.tag === 'nvpair' && c.attrs.name === name);
     if (!same.length) {

@@ -26,6 +26,7 @@ export const PROBLEM_CODES = {
   OPTION_INVALID_VALUE: 'an option value is not allowed',
   OPTION_CONFLICT: 'two options cannot be used together',
   OPTION_DEPRECATED: 'an option is deprecated (a warning)',
+  DEFAULTS_OVERRIDDEN: 'resource defaults do not apply to resources that set the attribute themselves (a warning)',
   OPTION_PREREQUISITE: 'an option needs another option set or unset',
   // bundles
   BUNDLE_ADDRESS_OVERFLOW: 'ip-range-start + replicas runs past 255.255.255.255',

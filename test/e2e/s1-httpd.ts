@@ -66,3 +66,26 @@ t.test('S1: three pages from three addresses, each from its own directory', asyn
   t.notOk(ips.some((ip) => loAddresses().includes(ip)), 'the addresses are removed');
   t.ok(existsSync(path.join(www, 'httpd-bundle-2', 'index.html')), 'data directories are kept');
 });
+
+// The example users run (examples/s1-httpd/up.sh): after the test above, as it takes the same
+// names and addresses. Up, the three pages and `berth status`; a second run does nothing; down.
+t.test('examples/s1-httpd/up.sh: up, again (nothing to do), down', { timeout: 240_000 }, async (t) => {
+  const { mkdtempSync, rmSync } = require('node:fs') as typeof import('node:fs');
+  const { tmpdir } = require('node:os') as typeof import('node:os');
+  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
+  const dir = mkdtempSync(path.join(tmpdir(), 'berth-s1-example-'));
+  const env = { ...process.env, BERTH_EXAMPLE_DIR: path.join(dir, 'example'), BERTH_STATE_DIR: path.join(dir, 'state') };
+  const up = (...args: string[]) => spawnSync('bash', [path.join(__dirname, '..', '..', 'examples', 's1-httpd', 'up.sh'), ...args], { env, encoding: 'utf8' });
+  t.teardown(() => { up('down'); rmSync(dir, { recursive: true, force: true }); });
+  const first = up();
+  t.equal(first.status, 0, first.stdout + first.stderr);
+  for (let i = 0; i < 3; i++) t.match(first.stdout, new RegExp(`http://127\\.0\\.1\\.13${i + 1}/\\s+httpd-bundle-${i} served from`), `page ${i}`);
+  t.match(first.stdout, /Bundle httpd-bundle: 3 of 3 running/);
+  const again = up();
+  t.equal(again.status, 0, again.stderr);
+  t.match(again.stdout, /Nothing to do/, 'a second run changes nothing');
+  const down = up('down');
+  t.equal(down.status, 0, down.stderr);
+  t.notOk(['127.0.1.131', '127.0.1.132', '127.0.1.133'].some((ip) => loAddresses().includes(ip)), 'down: the addresses are removed');
+  t.notOk(dockerPs(require('node:os').hostname()).some((c) => c.name.startsWith('httpd-bundle-')), 'down: the containers are removed');
+});
