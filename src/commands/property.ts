@@ -363,17 +363,18 @@ export interface NvsetJson { id: string; options: Record<string, string>; rule: 
 
 /** `property config --json`: every cluster_property_set, shaped like pcs's ListCibNvsetDto. */
 export function propertyConfigJson(cib: Cib): { nvsets: NvsetJson[] } {
+  return { nvsets: elements(section(cib, 'crm_config'), 'cluster_property_set').map(nvsetJson) };
+}
+
+/** One nvset (cluster_property_set, meta_attributes, ...) as pcs's CibNvsetDto. */
+export function nvsetJson(s: XmlElement): NvsetJson {
+  const { id, ...options } = s.attrs;
+  const rule = child(s, 'rule');
   return {
-    nvsets: elements(section(cib, 'crm_config'), 'cluster_property_set').map((s) => {
-      const { id, ...options } = s.attrs;
-      const rule = child(s, 'rule');
-      return {
-        id: id ?? '',
-        options,
-        rule: rule ? ruleJson(rule) : null,
-        nvpairs: elements(s, 'nvpair').map((p) => ({ id: p.attrs.id ?? '', name: p.attrs.name ?? '', value: p.attrs.value ?? '' })),
-      };
-    }),
+    id: id ?? '',
+    options,
+    rule: rule ? ruleJson(rule) : null,
+    nvpairs: elements(s, 'nvpair').map((p) => ({ id: p.attrs.id ?? '', name: p.attrs.name ?? '', value: p.attrs.value ?? '' })),
   };
 }
 

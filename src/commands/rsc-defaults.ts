@@ -12,7 +12,7 @@ import { prepareOptions, usage } from '../cli/pcs-args';
 import { IdProvider } from '../validate/ids';
 import { isScore } from './constraint';
 import { EditCommand, ReadCommand } from './edit';
-import { NvsetJson, nvsetUpdate } from './property';
+import { NvsetJson, nvsetJson, nvsetUpdate } from './property';
 
 export const RSC_DEFAULTS_SET_ID = 'rsc_defaults-meta_attributes';
 
@@ -83,17 +83,7 @@ export const defaultsLegacy: EditCommand = (ctx) => {
 export function defaultsJson(cib: Cib): { meta_attributes: NvsetJson[] } {
   const conf = child(cib, 'configuration');
   const defaults = conf && child(conf, 'rsc_defaults');
-  return {
-    meta_attributes: (defaults ? elements(defaults, 'meta_attributes') : []).map((s) => {
-      const { id, ...options } = s.attrs;
-      return {
-        id: id ?? '',
-        options,
-        rule: null,
-        nvpairs: elements(s, 'nvpair').map((p) => ({ id: p.attrs.id ?? '', name: p.attrs.name ?? '', value: p.attrs.value ?? '' })),
-      };
-    }),
-  };
+  return { meta_attributes: (defaults ? elements(defaults, 'meta_attributes') : []).map(nvsetJson) };
 }
 
 /** The text of `pcs resource defaults [config]`: each set, its pairs sorted by name. */
