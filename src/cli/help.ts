@@ -148,7 +148,7 @@ rsc_defaults-meta_attributes; NAME= removes one. Without -f, the live CIB is cha
 The values berth acts on are checked (pcs takes anything); --force takes them anyway:
   resource-stickiness   a score (integer, INFINITY, -INFINITY): a running replica's preference
                         for staying where it is (0 by default: replicas may move to rebalance)
-  migration-threshold   a score: failures on a node before a replica leaves it
+  migration-threshold   INFINITY or a whole number: failures on a node before a replica leaves it
   failure-timeout       a duration (60s, 5min, PT1M): when failures are forgotten
   target-role           Started, Stopped, Promoted, Unpromoted
   is-managed            a boolean

@@ -11,6 +11,7 @@ import { Problem, applyForce, failIfErrors, problem, warning } from '../errors/r
 import { prepareOptions, usage } from '../cli/pcs-args';
 import { IdProvider } from '../validate/ids';
 import { isScore } from './constraint';
+import { parseDurationMs } from '../reconcile/desired';
 import { EditCommand, ReadCommand } from './edit';
 import { NvsetJson, nvsetJson, nvsetUpdate } from './property';
 
@@ -18,15 +19,14 @@ export const RSC_DEFAULTS_SET_ID = 'rsc_defaults-meta_attributes';
 
 const BOOLEAN = /^(true|on|yes|y|1|false|off|no|n|0)$/i;
 const INTEGER = /^[+-]?[0-9]+$/;
-// Pacemaker's durations: a number with an optional unit, or ISO 8601 (PT1M30S).
-const DURATION = /^\s*([0-9]+(\.[0-9]+)?\s*(ms|msec|us|usec|s|sec|m|min|h|hr)?|P(?=.)([0-9]+D)?(T(?=[0-9])([0-9]+H)?([0-9]+M)?([0-9]+S)?)?)\s*$/i;
 const ROLES = ['Started', 'Stopped', 'Promoted', 'Unpromoted', 'Master', 'Slave'];
 
 /** The values Pacemaker accepts for the meta attributes berth acts on. */
 const CHECKS: Record<string, { ok: (v: string) => boolean; allowed: string }> = {
   'resource-stickiness': { ok: isScore, allowed: 'a score: an integer, INFINITY or -INFINITY' },
-  'migration-threshold': { ok: isScore, allowed: 'a score: an integer, INFINITY or -INFINITY (0 or INFINITY: never move)' },
-  'failure-timeout': { ok: (v) => DURATION.test(v), allowed: 'a duration: seconds, or a number with ms, s, m, min or h, or ISO 8601 (PT1M)' },
+  // As the reconciler reads them (src/reconcile/desired.ts): what it cannot read, it ignores.
+  'migration-threshold': { ok: (v) => /^\s*\+?(INFINITY|[0-9]+)\s*$/i.test(v), allowed: 'INFINITY or a whole number of failures (0 or INFINITY: never move)' },
+  'failure-timeout': { ok: (v) => parseDurationMs(v) !== undefined, allowed: 'a duration: seconds, or a number with ms, s, m, min or h, or ISO 8601 (PT1M)' },
   'target-role': { ok: (v) => ROLES.some((r) => r.toLowerCase() === v.toLowerCase()), allowed: ROLES.join(', ') },
   'is-managed': { ok: (v) => BOOLEAN.test(v), allowed: 'a boolean: true, false, on, off, yes, no, 1, 0' },
   priority: { ok: (v) => INTEGER.test(v), allowed: 'an integer' },

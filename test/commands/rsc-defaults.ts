@@ -26,6 +26,8 @@ t.test('bad values: an error naming the attribute, the value and what is allowed
   const cases: [string, RegExp][] = [
     ['resource-stickiness=abc', /'abc' is not a valid resource-stickiness value, use a score/],
     ['migration-threshold=1.5', /'1\.5' is not a valid migration-threshold value/],
+    ['migration-threshold=-2', /'-2' is not a valid migration-threshold value, use INFINITY or a whole number/],
+    ['failure-timeout=5us', /'5us' is not a valid failure-timeout value/],
     ['failure-timeout=5x', /'5x' is not a valid failure-timeout value, use a duration/],
     ['target-role=Running', /'Running' is not a valid target-role value, use Started, Stopped/],
     ['is-managed=maybe', /'maybe' is not a valid is-managed value, use a boolean/],
