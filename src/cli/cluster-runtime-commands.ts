@@ -58,7 +58,8 @@ Flags:
 Exit codes: 0 stopped by a signal, 2 error at start.
 `;
 
-export const clusterStatusHelp = `Usage: berth cluster status --controller URL [--authkey FILE] [--json]
+export const clusterStatusHelp = `Usage: berth cluster status --controller URL[,URL...] [--authkey FILE] [--json]
+                           [--watch [--interval SECONDS]]
 
 Ask a controller who leads, the term, and each node's state: alive, suspect (silent for 1 s),
 lost (its lease ended or it was fenced), unknown (not heard from since this leader started);
@@ -66,7 +67,14 @@ and standby when the CIB puts it in standby.
 The leader also shows every bundle and each of its replicas across the cluster, as its last pass
 saw them (as crm_mon does): the node running it, address, container state, health, failure
 count, and why it is not running ('unknown': placed on a node that cannot be observed now).
-A follower shows the membership only: ask the leader for the rest.
+A follower names the leader, and is not asked for more: the leader is asked instead.
+
+Flags:
+  --controller URL[,URL...]  the controllers to ask, in order: the first that answers (and,
+                  when it follows, the leader it names)
+  --watch         redraw every --interval seconds (default 2) until interrupted; controllers
+                  that do not answer are shown so and asked again (to watch a leader hand-over)
+  --json          the answer as data (one JSON object per round with --watch)
 
 Exit codes: 0 shown, 1 the controller does not answer, 2 usage error.
 `;
@@ -174,38 +182,84 @@ export const clusterControllerCmd: Command = async (inv) => {
   return untilStopped(c.done, () => { log('stopping (replicas keep running)'); void c.stop().then(() => store.close()); });
 };
 
-export const clusterStatusCmd: Command = async (inv) => {
-  const values = valueFlags(inv, ['controller', 'authkey']);
-  const [url] = urlList(values.controller, '--controller');
-  const key = authKey(values);
+type ClusterStatusAnswer = {
+  leading: boolean; term: number | null; leader: { url: string } | null; passes: number;
+  nodes: { name: string; liveness: string; standby?: boolean; url: string | null; lostBy: string | null }[];
+  cluster: (import('../reconcile/status').ClusterStatus & { at: string }) | null;
+  clusterError?: string;
+};
+
+/**
+ * The status from the first controller of `urls` that answers; when it follows, from the leader it
+ * names (as crm_mon asks the DC). Throws AGENT_UNREACHABLE naming every controller tried.
+ */
+async function askControllers(urls: string[], key: Buffer): Promise<{ url: string; s: ClusterStatusAnswer }> {
   const { postSigned } = require('../cluster/signed-http') as typeof import('../cluster/signed-http');
   const { STATUS_PATH } = require('../cluster/controller-server') as typeof import('../cluster/controller-server');
-  let s: {
-    leading: boolean; term: number | null; leader: { url: string } | null; passes: number;
-    nodes: { name: string; liveness: string; standby?: boolean; url: string | null; lostBy: string | null }[];
-    cluster: (import('../reconcile/status').ClusterStatus & { at: string }) | null;
-    clusterError?: string;
+  const failures: string[] = [];
+  const ask = async (url: string) => {
+    try {
+      return await postSigned<ClusterStatusAnswer>(url, STATUS_PATH, key, {}, 5000);
+    } catch (e) {
+      failures.push(`${url}: ${(e as Error).message}`);
+      return undefined;
+    }
   };
-  try {
-    s = await postSigned(url, STATUS_PATH, key, {}, 5000);
-  } catch (e) {
-    throw new BerthError([problem('AGENT_UNREACHABLE', { path: '--controller', value: url, message: `the controller at ${url} does not answer: ${(e as Error).message}` })]);
+  for (const url of urls) {
+    const s = await ask(url);
+    if (!s) continue;
+    const leader = s.leader?.url?.replace(/\/$/, '');
+    if (!s.leading && leader && leader !== url) {
+      const l = await ask(leader);
+      if (l) return { url: leader, s: l };
+    }
+    return { url, s };
   }
-  if (inv.flags.json) {
-    inv.io.out(JSON.stringify(s) + '\n');
-    return 0;
-  }
-  inv.io.out(`controller ${url}: ${s.leading ? `leading, term ${s.term}, ${s.passes} passes` : `following ${s.leader?.url ?? '(no leader yet)'}`}\n`);
-  for (const n of s.nodes) inv.io.out(`  ${n.name.padEnd(16)} ${(n.liveness + (n.standby ? ', standby' : '')).padEnd(17)} ${n.url ?? '-'}${n.lostBy ? ` (lost by ${n.lostBy})` : ''}\n`);
-  if (!s.leading) inv.io.out('  (node states are known by the leader: ask it)\n');
+  throw new BerthError([problem('AGENT_UNREACHABLE', { path: '--controller', value: urls.join(','), message: `no controller answers: ${failures.join('; ')}` })]);
+}
+
+function formatClusterStatus(url: string, s: ClusterStatusAnswer): string {
+  const out = [`controller ${url}: ${s.leading ? `leading, term ${s.term}, ${s.passes} passes` : `following ${s.leader?.url ?? '(no leader yet)'}`}`];
+  for (const n of s.nodes) out.push(`  ${n.name.padEnd(16)} ${(n.liveness + (n.standby ? ', standby' : '')).padEnd(17)} ${n.url ?? '-'}${n.lostBy ? ` (lost by ${n.lostBy})` : ''}`);
+  if (!s.leading) out.push('  (node states are known by the leader: ask it)');
   if (s.leading && s.cluster) {
     const { formatBundles } = require('../reconcile/status') as typeof import('../reconcile/status');
     const c = s.cluster;
     const state = c.converged ? 'converged'
       : c.done || c.failed ? `${c.done} change${c.done === 1 ? '' : 's'} made${c.failed ? `, ${c.failed} failed` : ''} (the next pass observes the result)`
       : 'changes pending';
-    const lines = [``, `Last pass ${c.at}: ${state}`, ...formatBundles(c.bundles), ...c.problems.map((p) => `Problem [${p.code}]: ${p.message}`)];
-    inv.io.out(lines.join('\n') + '\n');
-  } else if (s.leading) inv.io.out(`\n(${s.clusterError ?? 'no pass completed yet in this term'})\n`);
-  return 0;
+    out.push('', `Last pass ${c.at}: ${state}`, ...formatBundles(c.bundles), ...c.problems.map((p) => `Problem [${p.code}]: ${p.message}`));
+  } else if (s.leading) out.push('', `(${s.clusterError ?? 'no pass completed yet in this term'})`);
+  return out.join('\n') + '\n';
+}
+
+export const clusterStatusCmd: Command = async (inv) => {
+  const values = valueFlags(inv, ['controller', 'authkey', 'interval']);
+  const urls = urlList(values.controller, '--controller');
+  const key = authKey(values);
+  if (!inv.flags.watch) {
+    const { url, s } = await askControllers(urls, key);
+    inv.io.out(inv.flags.json ? JSON.stringify(s) + '\n' : formatClusterStatus(url, s));
+    return 0;
+  }
+  // --watch: redraw until interrupted; a controller that stops answering (a leader being
+  // replaced) is shown as such, and the next round asks again.
+  const interval = (seconds(values.interval, 'interval') ?? 2) * 1000;
+  const stopped = new AbortController();
+  const signal = stopped.signal;
+  const loop = (async () => {
+    while (!signal.aborted) {
+      let text: string;
+      try {
+        const { url, s } = await askControllers(urls, key);
+        text = inv.flags.json ? JSON.stringify(s) + '\n' : formatClusterStatus(url, s);
+      } catch (e) {
+        if (!(e instanceof BerthError)) throw e;
+        text = `${e.problems.map((p) => p.message).join('\n')}\n`;
+      }
+      inv.io.out(inv.flags.json ? text : `\x1b[H\x1b[2J${new Date().toISOString()}  (every ${interval / 1000}s; Ctrl-C to stop)\n${text}`);
+      await new Promise<void>((res) => { const t = setTimeout(res, interval); signal.addEventListener('abort', () => { clearTimeout(t); res(); }, { once: true }); });
+    }
+  })();
+  return untilStopped(loop, () => stopped.abort());
 };

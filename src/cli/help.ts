@@ -37,7 +37,8 @@ A cluster of nodes (src/cluster/README.md):
   agent --controller URL,...            on every node: serves its engine, heartbeats, self-fences
   controller --listen HOST:PORT         places replicas on the CIB's nodes, fails them over;
                                         several with --store etcd://... elect a leader
-  cluster status --controller URL       leader, nodes, every replica in the cluster
+  cluster status --controller URL,... [--watch]
+                                        leader, nodes, every replica in the cluster
 GitOps (the CIB kept in git or a directory; see src/gitops/README.md):
   gitops run --source SRC [--ref REF] [--path P] [--interval 30s] [--once] [--report-only]
   gitops status [--json] | diff | suspend | resume

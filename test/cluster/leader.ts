@@ -9,7 +9,7 @@ import { spawn, ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, openSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { berthBin, berthSync, ensureBuilt } from '../helpers/cli';
+import { berthAsync, berthBin, berthSync, ensureBuilt } from '../helpers/cli';
 import { until } from '../helpers/wait';
 import { freePort, startEtcd } from '../helpers/etcd';
 import { ensureDocker } from '../helpers/docker';
@@ -83,6 +83,26 @@ t.test('the leader is killed: a follower leads within seconds, replicas untouche
   await new Promise((r) => setTimeout(r, 1500));
   t.same(await inspect(), before, 'the replicas kept running untouched (same containers, start times and restart counts)');
   for (const a of agents) t.notMatch(a.text(), /fencing this node/, 'no agent fenced itself during the hand-over');
+
+  // `cluster status` given every controller, the dead leader first, then the follower: the first
+  // that answers names the new leader, which is asked; it shows the new term and the replicas.
+  const ni = controllers.findIndex((c) => c.p === next.p);
+  const fi = [0, 1, 2].find((i) => i !== li && i !== ni)!;
+  const order = [urls[li], urls[fi], urls[ni]];
+  const st = await until('cluster status from the new leader', async () => {
+    const r = await berthAsync(['cluster', 'status', '--json', '--controller', order.join(','), '--authkey', key]);
+    const s = r.code === 0 ? JSON.parse(r.stdout) : undefined;
+    return s?.leading && s.term === newTerm && s.cluster?.converged ? s : undefined;
+  }, 15_000, 300);
+  t.equal(st.cluster.bundles[0].running, 4, 'cluster status, past the dead leader: the new leader shows 4 of 4 running');
+  t.same(st.nodes.map((n: { liveness: string }) => n.liveness), ['alive', 'alive'], 'and both nodes alive');
+  // --watch redraws until interrupted, past the controller that does not answer.
+  const watch = start('status-watch', ['cluster', 'status', '--watch', '--interval', '0.3', '--controller', order.join(','), '--authkey', key]);
+  await until('two rounds of --watch', () => ((watch.text().match(/Ctrl-C to stop/g) ?? []).length >= 2 ? true : undefined), 10_000, 100);
+  const watchEnded = new Promise<number | null>((r) => watch.p.once('exit', (code) => r(code)));
+  watch.p.kill('SIGINT');
+  t.equal(await watchEnded, 0, '--watch ends with exit 0 on Ctrl-C');
+  t.match(watch.text(), new RegExp(`controller ${urls[ni].replace(/[.]/g, '\\.')}: leading, term ${newTerm}`), '--watch shows the new leader');
 
   // An order from the dead leader's term is refused by the agents (fencing by term).
   const authkey = readAuthKey(key);
