@@ -1,6 +1,7 @@
 // `berth agent`, `berth controller --listen` (a controller of a cluster) and `berth cluster
 // status`: flags → dependencies → one library call (src/agent/daemon.ts, src/cluster) → output.
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { BerthError, problem } from '../errors/registry';
 import { Command, Invocation, flagString, untilStopped, valueFlags } from './invocation';
 
@@ -184,7 +185,7 @@ export const clusterControllerCmd: Command = async (inv) => {
 
 type ClusterStatusAnswer = {
   leading: boolean; term: number | null; leader: { url: string } | null; passes: number;
-  nodes: { name: string; liveness: string; standby?: boolean; url: string | null; lostBy: string | null }[];
+  nodes?: { name: string; liveness: string; standby?: boolean; url: string | null; lostBy: string | null }[];
   cluster: (import('../reconcile/status').ClusterStatus & { at: string }) | null;
   clusterError?: string;
 };
@@ -205,22 +206,30 @@ async function askControllers(urls: string[], key: Buffer): Promise<{ url: strin
       return undefined;
     }
   };
+  // A follower's answer is kept until the leader it names, or another controller given, answers.
+  let follower: { url: string; s: ClusterStatusAnswer } | undefined;
+  const asked = new Set<string>();
   for (const url of urls) {
+    if (asked.has(url)) continue;
+    asked.add(url);
     const s = await ask(url);
     if (!s) continue;
+    if (s.leading) return { url, s };
+    follower ??= { url, s };
     const leader = s.leader?.url?.replace(/\/$/, '');
-    if (!s.leading && leader && leader !== url) {
+    if (leader && !asked.has(leader)) {
+      asked.add(leader);
       const l = await ask(leader);
-      if (l) return { url: leader, s: l };
+      if (l?.leading) return { url: leader, s: l };
     }
-    return { url, s };
   }
+  if (follower) return follower;
   throw new BerthError([problem('AGENT_UNREACHABLE', { path: '--controller', value: urls.join(','), message: `no controller answers: ${failures.join('; ')}` })]);
 }
 
 function formatClusterStatus(url: string, s: ClusterStatusAnswer): string {
   const out = [`controller ${url}: ${s.leading ? `leading, term ${s.term}, ${s.passes} passes` : `following ${s.leader?.url ?? '(no leader yet)'}`}`];
-  for (const n of s.nodes) out.push(`  ${n.name.padEnd(16)} ${(n.liveness + (n.standby ? ', standby' : '')).padEnd(17)} ${n.url ?? '-'}${n.lostBy ? ` (lost by ${n.lostBy})` : ''}`);
+  for (const n of s.nodes ?? []) out.push(`  ${n.name.padEnd(16)} ${(n.liveness + (n.standby ? ', standby' : '')).padEnd(17)} ${n.url ?? '-'}${n.lostBy ? ` (lost by ${n.lostBy})` : ''}`);
   if (!s.leading) out.push('  (node states are known by the leader: ask it)');
   if (s.leading && s.cluster) {
     const { formatBundles } = require('../reconcile/status') as typeof import('../reconcile/status');
@@ -255,10 +264,10 @@ export const clusterStatusCmd: Command = async (inv) => {
         text = inv.flags.json ? JSON.stringify(s) + '\n' : formatClusterStatus(url, s);
       } catch (e) {
         if (!(e instanceof BerthError)) throw e;
-        text = `${e.problems.map((p) => p.message).join('\n')}\n`;
+        text = inv.flags.json ? JSON.stringify({ problems: e.problems }) + '\n' : `${e.problems.map((p) => p.message).join('\n')}\n`;
       }
       inv.io.out(inv.flags.json ? text : `\x1b[H\x1b[2J${new Date().toISOString()}  (every ${interval / 1000}s; Ctrl-C to stop)\n${text}`);
-      await new Promise<void>((res) => { const t = setTimeout(res, interval); signal.addEventListener('abort', () => { clearTimeout(t); res(); }, { once: true }); });
+      await sleep(interval, undefined, { signal }).catch(() => {});
     }
   })();
   return untilStopped(loop, () => stopped.abort());

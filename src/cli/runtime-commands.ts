@@ -38,9 +38,9 @@ Flags:
   --wait          repeat passes until the node has converged: nothing to change, no rolling update
                   waiting, every replica running (and healthy, if it has a health check)
   --timeout S     give up waiting after S seconds (default 300); exit 1. It gives up sooner when
-                  the same actions fail in 3 passes in a row and nothing else changes (a name
-                  taken by another container, a port in use: a person must act), unless the
-                  engine does not answer (it may be restarting)
+                  the same actions fail in 3 passes in a row, over 10 s at least, and nothing
+                  else changes (a name taken by another container, a port in use: a person must
+                  act), unless the engine does not answer (it may be restarting)
   --stop-timeout S seconds a container gets to stop before it is killed (default: the engine's, 10)
   --cib, --store, --node, --state-dir   as for 'berth plan'
   --json          one JSON object per pass: the actions done and the problems
@@ -171,6 +171,7 @@ export const planCmd: Command = (inv) =>
 
 /** apply --wait gives up after this many passes in a row fail the same way without progress. */
 const GIVE_UP = 3;
+const GIVE_UP_MS = 10_000;
 
 export const applyCmd: Command = (inv) => {
   const json = inv.flags.json;
@@ -188,6 +189,7 @@ export const applyCmd: Command = (inv) => {
     // remove (a name taken by another container, a port in use). Given up on after GIVE_UP passes.
     let sameFailures = 0;
     let lastFailures = '';
+    let sameSince = 0;
     for (let pass = 1; ; pass++) {
       const r = await runPass(deps, { apply: true });
       const bad = cibFailed(inv, r);
@@ -231,9 +233,12 @@ export const applyCmd: Command = (inv) => {
       // An engine that does not answer may come back (a restart): that is waited for.
       const transient = failures.some((p) => p.code === 'ENGINE_UNREACHABLE');
       sameFailures = key && !progress && !transient && key === lastFailures ? sameFailures + 1 : key ? 1 : 0;
+      if (sameFailures === 1) sameSince = Date.now();
       lastFailures = key;
-      if (sameFailures >= GIVE_UP) {
-        inv.io.err(`Giving up: the same action${failures.length === 1 ? '' : 's'} failed in ${GIVE_UP} passes in a row and nothing else changed; remove the cause and run again.\n`);
+      // ... and for GIVE_UP_MS at least: a cause that clears by itself (a container still being
+      // removed) has that long to.
+      if (sameFailures >= GIVE_UP && Date.now() - sameSince >= GIVE_UP_MS) {
+        inv.io.err(`Giving up: the same action${failures.length === 1 ? '' : 's'} failed in ${sameFailures} passes in a row over ${Math.round((Date.now() - sameSince) / 1000)} s and nothing else changed; remove the cause and run again.\n`);
         return 1;
       }
       if (Date.now() > deadline) {

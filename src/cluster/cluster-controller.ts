@@ -85,13 +85,13 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
   };
   // The bundles and replicas as the last pass saw them, while this controller leads: made when
   // `cluster status` asks (a large cluster's view is megabytes), once per pass.
-  let view: { pass: number; value: unknown } | undefined;
+  // Made again when another pass ended, or when applies of the last one ended after it did.
+  let view: { key: string; value: unknown } | undefined;
   heartbeats.setClusterView(() => {
-    if (term === undefined || !lastPass) return null;
-    if (view?.pass !== lastPass.number) {
-      const { result, at, term: t } = lastPass;
-      view = { pass: lastPass.number, value: { at: new Date(at).toISOString(), term: t, ...clusterStatus(result, at) } };
-    }
+    if (term === undefined || !lastPass || lastPass.term !== term) return null;
+    const { result, at, term: t, number } = lastPass;
+    const key = `${t}/${number}/${result.nodes.filter((n) => n.applied).length}`;
+    if (view?.key !== key) view = { key, value: { at: new Date(at).toISOString(), term: t, ...clusterStatus(result, at) } };
     return view.value;
   });
   const publisher = setInterval(publish, 500);
@@ -210,6 +210,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
     memory.clear();
     cache.clear();
     lastPass = undefined;
+    standby = new Set();
     book = b;
     term = t;
     ledSince = now();
@@ -229,6 +230,8 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
       if (t === undefined) {
         term = undefined;
         book = undefined;
+        lastPass = undefined;
+        standby = new Set();
         for (const ac of following.values()) ac.abort();
         following.clear();
         poke('');
@@ -277,8 +280,11 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
         for (const [node, p] of inflight) void p.then(() => poke(`orders done on ${node}`));
         syncFollowers(handles);
         report(r);
-        lastPass = { number: passes, result: r, at: now(), term: t };
-        if (r.cib) standby = new Set(readNodes(r.cib).filter((n) => n.standby).map((n) => n.name));
+        // Only while still leading in the term the pass ran in (the lead may change mid-pass).
+        if (term === t) {
+          lastPass = { number: passes, result: r, at: now(), term: t };
+          if (r.cib) standby = new Set(readNodes(r.cib).filter((n) => n.standby).map((n) => n.name));
+        }
         publish();
         if (firstPass) {
           firstPass = false;

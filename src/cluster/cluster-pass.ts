@@ -9,7 +9,8 @@
 import { readFileSync } from 'node:fs';
 import type { Cib } from '../cib/cib';
 import type { Problem } from '../errors/registry';
-import { DesiredBundles, DesiredState, desiredStateOf, readDesiredBundles, replicaName } from '../reconcile/desired';
+import { BundleSettings, DesiredBundles, DesiredState, desiredStateOf, readDesiredBundles, replicaName } from '../reconcile/desired';
+import { DEFAULT_STATE_DIR } from '../controller/node-files';
 import type { ContainerRun, ObservedState } from '../reconcile/observed';
 import { DEFAULT_POLICY, Note, Plan, PlanPolicy, computePlan, planChanges } from '../reconcile/plan';
 import { nodeStates, readNodes } from '../scheduler/nodes';
@@ -77,6 +78,8 @@ export interface ClusterPassResult {
   unreachable: { node: string; message: string; replicas?: string[] }[];
   /** creates and starts withheld so that no replica runs twice */
   held: Note[];
+  /** the bundles' settings (for the status, also when no node could be observed) */
+  bundles?: { settings: BundleSettings[]; maintenance: boolean };
   problems: Problem[];
 }
 
@@ -160,6 +163,9 @@ export async function runClusterPass(deps: ClusterPassDeps, opts: ClusterPassOpt
       u.replicas = [...seen].sort();
     } else blind.push(u.node);
   }
+
+  const read1 = bundlesRead.values().next().value ?? bundlesFor(DEFAULT_STATE_DIR);
+  result.bundles = { settings: read1.parts.map((p) => p.settings), maintenance: read1.maintenance };
 
   // 3. Placement over the nodes that can take replicas now.
   const config = readPlacementConfig(cib);

@@ -195,6 +195,7 @@ export function runHeartbeatProcess(): Promise<number> {
     const askView = () => new Promise<unknown>((resolve, reject) => {
       const id = nextView++;
       const timer = setTimeout(() => { views.delete(id); reject(new Error(`the controller did not make the cluster view within ${VIEW_TIMEOUT_MS} ms (a long pass?)`)); }, VIEW_TIMEOUT_MS);
+      timer.unref(); // a request under way does not keep this process from ending
       views.set(id, (v) => { clearTimeout(timer); resolve(v); });
       send({ type: 'view-request', id });
     });

@@ -1,7 +1,7 @@
 // What `berth status` shows, pure: from the desired state, the observed state and the plan of the
 // same pass, each bundle and each replica with its node, address, container state, health,
 // failure count, and why it is not running (or what is pending for it).
-import { ADDRESS_LABEL, DesiredState, replicaName } from './desired';
+import { ADDRESS_LABEL, BundleSettings, DesiredState, replicaName } from './desired';
 import { failureState } from './failures';
 import type { ObservedState } from './observed';
 import { Note, Plan, groupBy, parseAddressLabel, planChanges } from './plan';
@@ -96,16 +96,7 @@ export function nodeStatus(desired: DesiredState, observed: ObservedState, plan:
         ...(why.length ? { note: why.join('; ') } : {}),
       });
     }
-    bundles.push({
-      id: b.id,
-      image: b.image,
-      replicas: b.replicas,
-      running: rows.filter((r) => r.container?.state === 'running' && r.index < b.replicas).length,
-      role: b.role,
-      managed: b.managed && !desired.maintenance,
-      ...(b.unmanagedReason || desired.maintenance ? { note: `unmanaged (${desired.maintenance ? 'cluster maintenance-mode' : b.unmanagedReason}): observed only` } : b.problems.length ? { note: b.problems.map((p) => p.message).join('; ') } : {}),
-      replicaStatus: rows,
-    });
+    bundles.push(bundleLine(b, desired.maintenance, rows));
   }
   return {
     node: desired.node,
@@ -113,6 +104,20 @@ export function nodeStatus(desired: DesiredState, observed: ObservedState, plan:
     bundles,
     converged: planChanges(plan).length === 0 && plan.waiting.length === 0,
     problems: plan.problems.map((p) => ({ code: p.code, message: p.message })),
+  };
+}
+
+/** A bundle's line of the status: its settings, and the running count of `rows`. */
+function bundleLine(b: BundleSettings, maintenance: boolean, rows: ReplicaStatus[]): BundleStatus {
+  return {
+    id: b.id,
+    image: b.image,
+    replicas: b.replicas,
+    running: rows.filter((r) => r.container?.state === 'running' && r.index < b.replicas).length,
+    role: b.role,
+    managed: b.managed && !maintenance,
+    ...(b.unmanagedReason || maintenance ? { note: `unmanaged (${maintenance ? 'cluster maintenance-mode' : b.unmanagedReason}): observed only` } : b.problems.length ? { note: b.problems.map((p) => p.message).join('; ') } : {}),
+    replicaStatus: rows,
   };
 }
 
@@ -175,6 +180,8 @@ export function clusterStatus(pass: {
   held: readonly Note[];
   unreachable: readonly { node: string; message: string; replicas?: readonly string[] }[];
   problems?: readonly { code: string; message: string }[];
+  /** every bundle's settings: the bundles are shown even when no node could be observed */
+  bundles?: { settings: readonly BundleSettings[]; maintenance: boolean };
 }, now: number): ClusterStatus {
   const perNode = pass.nodes.map((n) => nodeStatus(n.desired, n.observed, n.plan, now));
   // What the pass did, in place of what its plan said was pending.
@@ -195,30 +202,46 @@ export function clusterStatus(pass: {
   const unplaced = new Map(pass.unplaced.map((u) => [u.replica, u.reason]));
   const held = new Map<string, string[]>();
   for (const h of pass.held) if (h.replica) (held.get(h.replica) ?? held.set(h.replica, []).get(h.replica)!).push(h.message);
+  // Every node's rows and bundle lines, by bundle.
+  const rowsByBundle = new Map<string, ReplicaStatus[]>();
+  const lineOf = new Map<string, BundleStatus>();
+  for (const ns of perNode) {
+    for (const b of ns.bundles) {
+      if (!lineOf.has(b.id)) lineOf.set(b.id, b);
+      const list = rowsByBundle.get(b.id) ?? rowsByBundle.set(b.id, []).get(b.id)!;
+      for (const r of b.replicaStatus) list.push(r);
+    }
+  }
+  const settings = pass.bundles?.settings ?? perNode[0]?.bundles.map((b) => ({ id: b.id })) ?? [];
   const bundles: BundleStatus[] = [];
-  const first = perNode[0];
-  for (const [k, b] of (first?.bundles ?? []).entries()) {
+  for (const bs of settings) {
+    const line: BundleStatus = lineOf.get(bs.id) ?? bundleLine(bs as BundleSettings, pass.bundles?.maintenance ?? false, []);
     const rowsOf = new Map<number, ReplicaStatus[]>();
-    for (const ns of perNode) for (const r of ns.bundles[k].replicaStatus) (rowsOf.get(r.index) ?? rowsOf.set(r.index, []).get(r.index)!).push(r);
+    for (let i = 0; i < line.replicas; i++) rowsOf.set(i, []);
+    for (const r of rowsByBundle.get(bs.id) ?? []) (rowsOf.get(r.index) ?? rowsOf.set(r.index, []).get(r.index)!).push(r);
     const rows: ReplicaStatus[] = [];
     for (const index of [...rowsOf.keys()].sort((x, y) => x - y)) {
       const all = rowsOf.get(index)!;
-      const name = all[0].name;
+      const name = replicaName(bs.id, index);
       const placedOn = pass.placements?.get(name);
       const address = all.find((r) => r.address)?.address;
-      const unknownOn = (node: string): ReplicaStatus => ({ name, index, node, ...(address ? { address } : {}), upToDate: false, failures: 0, unknown: true, note: `node ${node} cannot be observed: ${unreachable.get(node)}` });
+      const base: ReplicaStatus = { name, index, node: '-', ...(address ? { address } : {}), upToDate: false, failures: 0 };
+      const unknownOn = (node: string): ReplicaStatus => ({ ...base, node, unknown: true, note: `node ${node} cannot be observed: ${unreachable.get(node)}` });
       const seen = [...all.filter((r) => r.container), ...(mayRunOn.get(name) ?? []).map(unknownOn)];
+      // Where it is to run, when that is not where it runs now (a move under way).
+      const target = all.find((r) => r.node !== '-' && !r.container && r.node === placedOn);
       let chosen: ReplicaStatus[];
-      if (seen.length) chosen = seen;
-      else {
+      if (seen.length) {
+        chosen = target?.note ? seen.map((r) => (r.node === target.node ? r : { ...r, note: [r.note, `on ${target.node}: ${target.note}`].filter(Boolean).join('; ') })) : seen;
+      } else {
         const desiredHere = all.find((r) => r.node !== '-');
         if (desiredHere) chosen = [desiredHere];
         else if (placedOn !== undefined && unreachable.has(placedOn)) chosen = [unknownOn(placedOn)];
         else {
           const why = unplaced.get(name);
-          const rest = (all[0].note ?? '').split('; ').filter((x) => x && x !== 'not on this node');
-          chosen = [{ ...all[0], node: '-', note: [...(why ? [`not placed: ${why}`] : []), ...rest].join('; ') || (index < b.replicas ? 'not placed' : 'not running') }];
-          if (!chosen[0].note) delete chosen[0].note;
+          const rest = (all[0]?.note ?? '').split('; ').filter((x) => x && x !== 'not on this node');
+          const note = [...(why ? [`not placed: ${why}`] : []), ...rest].join('; ') || (index < line.replicas ? (line.role === 'Stopped' ? 'target-role=Stopped' : 'not placed') : 'not running');
+          chosen = [{ ...base, note }];
         }
       }
       for (const r of chosen) {
@@ -228,14 +251,17 @@ export function clusterStatus(pass: {
         rows.push({ ...r, ...(notes.length ? { note: notes.join('; ') } : {}) });
       }
     }
-    const running = new Set(rows.filter((r) => r.container?.state === 'running' && r.index < b.replicas).map((r) => r.index)).size;
-    bundles.push({ ...b, running, replicaStatus: rows });
+    const running = new Set(rows.filter((r) => r.container?.state === 'running' && r.index < line.replicas).map((r) => r.index)).size;
+    bundles.push({ ...line, running, replicaStatus: rows });
   }
+  // A bundle's problems are in every node's plan: each is said once.
+  const problems = new Map<string, { code: string; message: string }>();
+  for (const p of [...(pass.problems ?? []), ...perNode.flatMap((n) => n.problems)]) problems.set(`${p.code}\u0000${p.message}`, { code: p.code, message: p.message });
   return {
     bundles,
-    converged: perNode.every((n) => n.converged) && pass.held.length === 0 && pass.unreachable.length === 0,
+    converged: perNode.length > 0 && perNode.every((n) => n.converged) && pass.held.length === 0 && pass.unreachable.length === 0,
     done,
     failed,
-    problems: [...(pass.problems ?? []), ...perNode.flatMap((n) => n.problems)].map((p) => ({ code: p.code, message: p.message })),
+    problems: [...problems.values()],
   };
 }

@@ -117,3 +117,29 @@ t.test('a move: the old copy is removed first, the new one is held meanwhile and
   const moved = rows(await c.pass());
   t.same(moved.filter((x) => x.name === 'web-0').map(brief), [`web-0@${other}:running`]);
 });
+
+t.test('no node can be observed: the bundles are still shown, each replica unknown where it may run', async (t) => {
+  const c = cluster(['n1', 'n2']);
+  c.setCib(cibXml(['n1', 'n2'], 3, 2));
+  await c.pass();
+  const before = rows(await c.pass());
+  c.liveness.set('n1', 'suspect');
+  c.liveness.set('n2', 'suspect');
+  const r = await c.pass();
+  t.equal(r.nodes.length, 0, 'nothing observed');
+  const s = clusterStatus(r, Date.now());
+  t.equal(s.converged, false);
+  t.equal(s.bundles.length, 1, 'the bundle is shown');
+  t.same(s.bundles[0].replicaStatus.map(brief), before.map((x) => `${x.name}@${x.node}:unknown`), 'each replica unknown on the node it ran on');
+});
+
+t.test('a bundle\'s problem is said once, not once per node', async (t) => {
+  const c = cluster(['n1', 'n2', 'n3']);
+  // An env file that is not there: the bundle's desired state cannot be built, on any node.
+  c.setCib(cibXml(['n1', 'n2', 'n3'], 3, 1).replace('replicas-per-host="1"/>', 'replicas-per-host="1" options="--env-file /nonexistent/berth-test.env"/>'));
+  const s = clusterStatus(await c.pass(false), Date.now());
+  const messages = s.problems.map((p) => p.message);
+  t.ok(messages.length > 0, `problems: ${messages.join(' | ')}`);
+  t.match(messages.join('\n'), /berth-test\.env/, 'the bundle\'s problem');
+  t.equal(new Set(messages).size, messages.length, 'no problem repeated');
+});

@@ -57,7 +57,7 @@ t.test('S8: bad input to the reconciler changes nothing', async (t) => {
   const started = Date.now();
   const waited = await n.berth('apply', '--wait', '--timeout', '120');
   t.equal(waited.code, 1);
-  t.match(waited.err, /Giving up: the same action failed in 3 passes in a row/);
+  t.match(waited.err, /Giving up: the same action failed in \d+ passes in a row over \d+ s/);
   t.ok(Date.now() - started < 30_000, `gave up after ${Date.now() - started} ms, not at the 120 s deadline`);
   nothingChanged('port in use, waited');
 
