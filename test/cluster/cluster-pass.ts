@@ -4,9 +4,7 @@
 // are), back, standby, and the CIB changing. The real engines prove it end to end in
 // test/cluster/failover.ts.
 import t from 'tap';
-import { runClusterPass, NodeHandle } from '../../src/cluster/cluster-pass';
-import type { Liveness } from '../../src/cluster/liveness';
-import { FakeNode, fakeNode, runningCopies, wipe } from '../helpers/fake-nodes';
+import { FakeNode, fakeCluster, runningCopies, wipe } from '../helpers/fake-nodes';
 
 interface BundleSpec { id: string; replicas: number; perHost: number; ip?: string }
 
@@ -19,20 +17,14 @@ function cibXml(nodes: { name: string; standby?: boolean }[], bundles: BundleSpe
 type Mode = 'alive' | 'unreachable' | 'lost' | 'unknown';
 
 function cluster(names: string[]) {
-  const nodes = names.map(fakeNode);
+  const c = fakeCluster(names);
   const mode = new Map<string, Mode>(names.map((n) => [n, 'alive']));
-  const memory = new Map<string, Set<string>>();
-  let text = '';
-  const handles = (list: readonly string[]): NodeHandle[] => list.map((name) => {
-    const n = nodes.find((x) => x.name === name)!;
-    const m = mode.get(name)!;
-    n.unreachable = m === 'unreachable';
-    // Unreachable: alternately silent (suspect: not even tried) and heartbeating but not answering.
-    const liveness: Liveness = m === 'unreachable' ? (Number(name.slice(1)) % 2 ? 'suspect' : 'alive') : m;
-    return { name, liveness, ...(m === 'alive' || m === 'unreachable' ? { deps: n.deps } : {}) };
-  });
-  const pass = () => runClusterPass({ cib: { where: 'test', read: async () => text }, nodes: handles, now: () => Date.now(), memory, observeTimeoutMs: 1000 }, { apply: true });
-  return { nodes, mode, memory, pass, setCib: (x: string) => { text = x; } };
+  // Unreachable: alternately silent (suspect: not even tried) and heartbeating but not answering.
+  const pass = () => {
+    for (const [name, m] of mode) c.state.set(name, m === 'unreachable' && Number(name.slice(1)) % 2 ? 'suspect' : m);
+    return c.pass();
+  };
+  return { ...c, mode, pass };
 }
 
 const node = (c: { nodes: FakeNode[] }, name: string) => c.nodes.find((n) => n.name === name)!;

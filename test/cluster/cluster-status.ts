@@ -2,35 +2,28 @@
 // node that runs it, else where it is placed, with why it does not run — over in-memory nodes.
 // The real engines show it end to end in test/cluster/failover.ts.
 import t from 'tap';
-import { runClusterPass, NodeHandle, ClusterPassResult } from '../../src/cluster/cluster-pass';
-import type { Liveness } from '../../src/cluster/liveness';
+import type { ClusterPassResult } from '../../src/cluster/cluster-pass';
 import { clusterStatus, formatBundles, ReplicaStatus } from '../../src/reconcile/status';
-import { fakeNode, wipe } from '../helpers/fake-nodes';
+import { fakeCluster, wipe } from '../helpers/fake-nodes';
 
 function cibXml(nodes: string[], replicas: number, perHost: number): string {
   const nodeXml = nodes.map((n, i) => `<node id="${i + 1}" uname="${n}"/>`).join('');
   return `<cib crm_feature_set="3.16.2" validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0"><configuration><crm_config/><nodes>${nodeXml}</nodes><resources><bundle id="web"><docker image="berth-test/httpd:1" replicas="${replicas}" replicas-per-host="${perHost}"/><network ip-range-start="10.0.0.100" host-interface="eth0" host-netmask="24"/></bundle></resources><constraints/></configuration><status/></cib>`;
 }
 
-function cluster(names: string[]) {
-  const nodes = names.map(fakeNode);
-  const liveness = new Map<string, Liveness>(names.map((n) => [n, 'alive']));
-  const memory = new Map<string, Set<string>>();
-  let text = '';
-  const handles = (list: readonly string[]): NodeHandle[] => list.map((name) => {
-    const n = nodes.find((x) => x.name === name)!;
-    const l = liveness.get(name)!;
-    return { name, liveness: l, ...(l !== 'lost' ? { deps: n.deps } : {}) };
-  });
-  const pass = (apply = true) => runClusterPass({ cib: { where: 'test', read: async () => text }, nodes: handles, now: () => Date.now(), memory, observeTimeoutMs: 1000 }, { apply });
-  return { nodes, liveness, pass, setCib: (x: string) => { text = x; } };
+/** Nodes that have run two passes over the CIB: everything placed runs. */
+async function settled(names: string[], replicas: number, perHost: number) {
+  const c = fakeCluster(names);
+  c.setCib(cibXml(names, replicas, perHost));
+  await c.pass();
+  return { c, before: rows(await c.pass()) };
 }
 
 const rows = (r: ClusterPassResult): ReplicaStatus[] => clusterStatus(r, Date.now()).bundles[0].replicaStatus;
 const brief = (r: ReplicaStatus) => `${r.name}@${r.node}:${r.container?.state ?? (r.unknown ? 'unknown' : 'missing')}`;
 
 t.test('converged: every replica once, running, on its node, with its address', async (t) => {
-  const c = cluster(['n1', 'n2', 'n3']);
+  const c = fakeCluster(['n1', 'n2', 'n3']);
   c.setCib(cibXml(['n1', 'n2', 'n3'], 4, 2));
   const first = await c.pass();
   const s1 = clusterStatus(first, Date.now());
@@ -58,10 +51,7 @@ t.test('converged: every replica once, running, on its node, with its address', 
 });
 
 t.test('more replicas than room: the rest are shown unplaced, with why', async (t) => {
-  const c = cluster(['n1', 'n2']);
-  c.setCib(cibXml(['n1', 'n2'], 5, 2));
-  await c.pass();
-  const list = rows(await c.pass());
+  const { before: list } = await settled(['n1', 'n2'], 5, 2);
   t.equal(list.length, 5);
   const unplaced = list.filter((x) => x.node === '-');
   t.same(unplaced.map((x) => x.name), ['web-4']);
@@ -70,12 +60,9 @@ t.test('more replicas than room: the rest are shown unplaced, with why', async (
 });
 
 t.test('a node that cannot be observed: its replicas are shown there, state unknown, and what waits for it', async (t) => {
-  const c = cluster(['n1', 'n2']);
-  c.setCib(cibXml(['n1', 'n2'], 2, 2));
-  await c.pass();
-  const before = rows(await c.pass());
+  const { c, before } = await settled(['n1', 'n2'], 2, 2);
   const victim = before[0].node;
-  c.liveness.set(victim, 'suspect');
+  c.state.set(victim, 'suspect');
   const r = await c.pass();
   const list = rows(r);
   const onVictim = list.filter((x) => x.node === victim);
@@ -89,8 +76,8 @@ t.test('a node that cannot be observed: its replicas are shown there, state unkn
   t.match(formatBundles(clusterStatus(r, Date.now()).bundles).join('\n'), new RegExp(`${onVictim[0].name}\\s+${victim}\\s+\\S+\\s+unknown`));
 
   // Lost (it fenced itself): its replicas are placed on the survivor; shown there.
-  wipe(c.nodes.find((n) => n.name === victim)!);
-  c.liveness.set(victim, 'lost');
+  wipe(c.node(victim));
+  c.state.set(victim, 'lost');
   await c.pass();
   const after = rows(await c.pass());
   t.same(after.map(brief), after.map((x) => `${x.name}@${after.find((y) => y.name === x.name)!.node}:running`));
@@ -98,10 +85,7 @@ t.test('a node that cannot be observed: its replicas are shown there, state unkn
 });
 
 t.test('a move: the old copy is removed first, the new one is held meanwhile and says so', async (t) => {
-  const c = cluster(['n1', 'n2']);
-  c.setCib(cibXml(['n1', 'n2'], 2, 2));
-  await c.pass();
-  const before = rows(await c.pass());
+  const { c, before } = await settled(['n1', 'n2'], 2, 2);
   // Standby of the node running web-0: a plan-only pass shows the old copy still running with
   // its removal pending, and the new place held.
   const from = before[0].node;
@@ -119,12 +103,9 @@ t.test('a move: the old copy is removed first, the new one is held meanwhile and
 });
 
 t.test('no node can be observed: the bundles are still shown, each replica unknown where it may run', async (t) => {
-  const c = cluster(['n1', 'n2']);
-  c.setCib(cibXml(['n1', 'n2'], 3, 2));
-  await c.pass();
-  const before = rows(await c.pass());
-  c.liveness.set('n1', 'suspect');
-  c.liveness.set('n2', 'suspect');
+  const { c, before } = await settled(['n1', 'n2'], 3, 2);
+  c.state.set('n1', 'suspect');
+  c.state.set('n2', 'suspect');
   const r = await c.pass();
   t.equal(r.nodes.length, 0, 'nothing observed');
   const s = clusterStatus(r, Date.now());
@@ -134,7 +115,7 @@ t.test('no node can be observed: the bundles are still shown, each replica unkno
 });
 
 t.test('a bundle\'s problem is said once, not once per node', async (t) => {
-  const c = cluster(['n1', 'n2', 'n3']);
+  const c = fakeCluster(['n1', 'n2', 'n3']);
   // An env file that is not there: the bundle's desired state cannot be built, on any node.
   c.setCib(cibXml(['n1', 'n2', 'n3'], 3, 1).replace('replicas-per-host="1"/>', 'replicas-per-host="1" options="--env-file /nonexistent/berth-test.env"/>'));
   const s = clusterStatus(await c.pass(false), Date.now());

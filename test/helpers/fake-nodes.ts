@@ -6,6 +6,7 @@ import type { NodeFiles } from '../../src/controller/node-files';
 import type { AddressTable } from '../../src/runtime/addresses';
 import { BERTH_LABELS, ContainerSpec, ObservedContainer } from '../../src/runtime/engine';
 import type { HostAddress } from '../../src/reconcile/observed';
+import { ClusterPassResult, NodeHandle, runClusterPass } from '../../src/cluster/cluster-pass';
 
 export interface FakeNode {
   name: string;
@@ -76,4 +77,28 @@ export function runningCopies(nodes: readonly FakeNode[]): Map<string, string[]>
     }
   }
   return out;
+}
+
+/**
+ * How the pass sees a node: `alive`; `suspect` (silent: the pass does not even ask it);
+ * `unreachable` (its heartbeats arrive but it does not answer); `lost`; `unknown` (never heard
+ * from: no way to reach it yet).
+ */
+export type FakeState = 'alive' | 'suspect' | 'unreachable' | 'lost' | 'unknown';
+
+/** In-memory nodes and the cluster pass over them, with the CIB as text. */
+export function fakeCluster(names: string[]) {
+  const nodes = names.map(fakeNode);
+  const state = new Map<string, FakeState>(names.map((n) => [n, 'alive']));
+  const memory = new Map<string, Set<string>>();
+  let text = '';
+  const handles = (list: readonly string[]): NodeHandle[] => list.map((name) => {
+    const n = nodes.find((x) => x.name === name)!;
+    const s = state.get(name)!;
+    n.unreachable = s === 'unreachable' || s === 'suspect';
+    return { name, liveness: s === 'unreachable' ? 'alive' : s, ...(s !== 'lost' && s !== 'unknown' ? { deps: n.deps } : {}) };
+  });
+  const pass = (apply = true): Promise<ClusterPassResult> =>
+    runClusterPass({ cib: { where: 'test', read: async () => text }, nodes: handles, now: () => Date.now(), memory, observeTimeoutMs: 1000 }, { apply });
+  return { nodes, state, memory, pass, setCib: (x: string) => { text = x; }, node: (name: string) => nodes.find((n) => n.name === name)! };
 }
