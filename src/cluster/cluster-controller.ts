@@ -84,8 +84,8 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
     heartbeats.setStatus(status());
   };
   // The bundles and replicas as the last pass saw them, while this controller leads: made when
-  // `cluster status` asks (a large cluster's view is megabytes), once per pass.
-  // Made again when another pass ended, or when applies of the last one ended after it did.
+  // `cluster status` asks (a large cluster's view is megabytes), and kept until another pass ends
+  // or applies of the last one end after it did.
   let view: { key: string; value: unknown } | undefined;
   heartbeats.setClusterView(() => {
     if (term === undefined || !lastPass || lastPass.term !== term) return null;
@@ -117,9 +117,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
   let reported = { cib: '', problems: '', held: '', unreachable: '' };
   let ledSince = 0;
   /** the last pass of this term, for `cluster status` */
-  let lastPass: { number: number; result: ClusterPassResult; at: number; term: number } | undefined;
-  /** the nodes in standby in the CIB of the last pass */
-  let standby = new Set<string>();
+  let lastPass: { number: number; result: ClusterPassResult; at: number; term: number; standby: ReadonlySet<string> } | undefined;
   let firstPass = false;
 
   /** Settles suspicions: an ended lease is checked against the shared record, then declared. */
@@ -210,7 +208,6 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
     memory.clear();
     cache.clear();
     lastPass = undefined;
-    standby = new Set();
     book = b;
     term = t;
     ledSince = now();
@@ -231,7 +228,6 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
         term = undefined;
         book = undefined;
         lastPass = undefined;
-        standby = new Set();
         for (const ac of following.values()) ac.abort();
         following.clear();
         poke('');
@@ -282,8 +278,8 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
         report(r);
         // Only while still leading in the term the pass ran in (the lead may change mid-pass).
         if (term === t) {
-          lastPass = { number: passes, result: r, at: now(), term: t };
-          if (r.cib) standby = new Set(readNodes(r.cib).filter((n) => n.standby).map((n) => n.name));
+          const standby = new Set(r.cib ? readNodes(r.cib).filter((n) => n.standby).map((n) => n.name) : []);
+          lastPass = { number: passes, result: r, at: now(), term: t, standby };
         }
         publish();
         if (firstPass) {
@@ -348,7 +344,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
       term: term ?? null,
       leader: election.leader() ?? null,
       passes,
-      nodes: b ? nodeNames.map((name) => ({ name, liveness: b.state(name, t), standby: standby.has(name), url: b.heartbeat(name)?.url ?? null, lostBy: b.lostBy(name) ?? null })) : [],
+      nodes: b ? nodeNames.map((name) => ({ name, liveness: b.state(name, t), standby: lastPass?.standby.has(name) ?? false, url: b.heartbeat(name)?.url ?? null, lostBy: b.lostBy(name) ?? null })) : [],
     };
   };
 

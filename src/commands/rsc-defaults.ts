@@ -6,7 +6,7 @@
 // act on (a stickiness of "abc" would silently count as 0): an error naming the value and what is
 // allowed, which --force turns into a warning. Other names pass as they are, as in pcs.
 import { Cib, section } from '../cib/cib';
-import { XmlElement, canonical, child, el, elements } from '../cib/xml';
+import { XmlElement, child, el, elements } from '../cib/xml';
 import { Problem, applyForce, failIfErrors, problem, warning } from '../errors/registry';
 import { prepareOptions, usage } from '../cli/pcs-args';
 import { IdProvider } from '../validate/ids';
@@ -55,15 +55,17 @@ function firstSet(cib: Cib, ids: IdProvider): XmlElement {
   return set;
 }
 
-/** Set (NAME=VALUE) and remove (NAME=) resource defaults as `pcs resource defaults update` does. */
-export function updateDefaults(cib: Cib, changes: Record<string, string>, force: boolean): { warnings: Problem[]; changed: boolean } {
+/**
+ * Set (NAME=VALUE) and remove (NAME=) resource defaults as `pcs resource defaults update` does.
+ * (Whether the CIB changed is for the caller to see: the edit runners compare it before and after.)
+ */
+export function updateDefaults(cib: Cib, changes: Record<string, string>, force: boolean): { warnings: Problem[] } {
   const problems = applyForce(validateDefaults(changes), force);
   failIfErrors(problems);
-  const before = canonical(cib);
   const ids = new IdProvider(cib);
   nvsetUpdate(firstSet(cib, ids), ids, changes);
   const notice = warning('DEFAULTS_OVERRIDDEN', { path: 'rsc_defaults', message: 'Defaults do not apply to resources which override them with their own defined values' });
-  return { warnings: [...problems, notice], changed: canonical(cib) !== before };
+  return { warnings: [...problems, notice] };
 }
 
 /** `resource defaults update NAME=VALUE...` */

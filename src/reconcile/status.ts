@@ -197,28 +197,19 @@ export function clusterStatus(pass: {
   }
   const unreachable = new Map(pass.unreachable.map((u) => [u.node, u.message]));
   // Replicas that may still run on a node that cannot be observed (they ran there when it was).
-  const mayRunOn = new Map<string, string[]>();
-  for (const u of pass.unreachable) for (const r of u.replicas ?? []) (mayRunOn.get(r) ?? mayRunOn.set(r, []).get(r)!).push(u.node);
+  const mayRunOn = groupBy(pass.unreachable.flatMap((u) => (u.replicas ?? []).map((replica) => ({ replica, node: u.node }))), (x) => x.replica);
   const unplaced = new Map(pass.unplaced.map((u) => [u.replica, u.reason]));
-  const held = new Map<string, string[]>();
-  for (const h of pass.held) if (h.replica) (held.get(h.replica) ?? held.set(h.replica, []).get(h.replica)!).push(h.message);
-  // Every node's rows and bundle lines, by bundle.
-  const rowsByBundle = new Map<string, ReplicaStatus[]>();
-  const lineOf = new Map<string, BundleStatus>();
-  for (const ns of perNode) {
-    for (const b of ns.bundles) {
-      if (!lineOf.has(b.id)) lineOf.set(b.id, b);
-      const list = rowsByBundle.get(b.id) ?? rowsByBundle.set(b.id, []).get(b.id)!;
-      for (const r of b.replicaStatus) list.push(r);
-    }
-  }
-  const settings = pass.bundles?.settings ?? perNode[0]?.bundles.map((b) => ({ id: b.id })) ?? [];
+  const held = groupBy(pass.held.filter((h) => h.replica), (h) => h.replica!);
+  // Every node's line of each bundle (with its rows), by bundle.
+  const linesOf = groupBy(perNode.flatMap((ns) => ns.bundles), (b) => b.id);
+  // The pass reads the settings whenever it has a CIB, so whenever a node was observed.
   const bundles: BundleStatus[] = [];
-  for (const bs of settings) {
-    const line: BundleStatus = lineOf.get(bs.id) ?? bundleLine(bs as BundleSettings, pass.bundles?.maintenance ?? false, []);
+  for (const bs of pass.bundles?.settings ?? []) {
+    const lines = linesOf.get(bs.id) ?? [];
+    const line: BundleStatus = lines[0] ?? bundleLine(bs, pass.bundles!.maintenance, []);
     const rowsOf = new Map<number, ReplicaStatus[]>();
     for (let i = 0; i < line.replicas; i++) rowsOf.set(i, []);
-    for (const r of rowsByBundle.get(bs.id) ?? []) (rowsOf.get(r.index) ?? rowsOf.set(r.index, []).get(r.index)!).push(r);
+    for (const r of lines.flatMap((l) => l.replicaStatus)) (rowsOf.get(r.index) ?? rowsOf.set(r.index, []).get(r.index)!).push(r);
     const rows: ReplicaStatus[] = [];
     for (const index of [...rowsOf.keys()].sort((x, y) => x - y)) {
       const all = rowsOf.get(index)!;
@@ -227,7 +218,7 @@ export function clusterStatus(pass: {
       const address = all.find((r) => r.address)?.address;
       const base: ReplicaStatus = { name, index, node: '-', ...(address ? { address } : {}), upToDate: false, failures: 0 };
       const unknownOn = (node: string): ReplicaStatus => ({ ...base, node, unknown: true, note: `node ${node} cannot be observed: ${unreachable.get(node)}` });
-      const seen = [...all.filter((r) => r.container), ...(mayRunOn.get(name) ?? []).map(unknownOn)];
+      const seen = [...all.filter((r) => r.container), ...(mayRunOn.get(name) ?? []).map((x) => unknownOn(x.node))];
       // Where it is to run, when that is not where it runs now (a move under way).
       const target = all.find((r) => r.node !== '-' && !r.container && r.node === placedOn);
       let chosen: ReplicaStatus[];
@@ -247,7 +238,7 @@ export function clusterStatus(pass: {
       for (const r of chosen) {
         const did = outcomes.get(name) ?? [];
         const planned = (r.note ? r.note.split('; ') : []).filter((x) => !did.some((d) => x.startsWith(`pending ${d.kind}:`)));
-        const notes = [...new Set([...planned, ...did.map((d) => d.text), ...(held.get(name) ?? [])])];
+        const notes = [...new Set([...planned, ...did.map((d) => d.text), ...(held.get(name) ?? []).map((h) => h.message)])];
         rows.push({ ...r, ...(notes.length ? { note: notes.join('; ') } : {}) });
       }
     }
