@@ -222,8 +222,8 @@ export function remoteNode(o: RemoteNodeOptions): RemoteNode {
     read: async (file) => ((await call('files.read', [file], engineErrors('read file', file))) as string | undefined) ?? null,
     write: async (file, content) => { await call('files.write', [file, content], engineErrors('write file', file)); },
     ensureDir: async (dir) => { await call('files.ensureDir', [dir], engineErrors('make directory', dir)); },
-    readLedger: async () => (await call('files.readLedger', [], engineErrors('read ledger'))) as Record<string, FailureRecord>,
-    writeLedger: async (l) => { await call('files.writeLedger', [l], engineErrors('write ledger')); },
+    readLedger: async (c) => (await call('files.readLedger', [c], engineErrors('read ledger'))) as Record<string, FailureRecord>,
+    writeLedger: async (c, l) => { await call('files.writeLedger', [c, l], engineErrors('write ledger')); },
   };
 
   async function status(): Promise<Record<string, unknown>> {

@@ -99,8 +99,8 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     read: (f) => o.files.read(f),
     write: (f, c) => guarded(() => o.files.write(f, c)),
     ensureDir: (d) => guarded(() => o.files.ensureDir(d)),
-    readLedger: () => o.files.readLedger(),
-    writeLedger: (l) => guarded(() => o.files.writeLedger(l)),
+    readLedger: (c) => o.files.readLedger(c),
+    writeLedger: (c, l) => guarded(() => o.files.writeLedger(c, l)),
   };
 
   const saveLease = () => {

@@ -77,6 +77,8 @@ const string = (max = 4096): Check => (v) => (typeof v === 'string' && v.length 
 const containerRef: Check = (v) => (typeof v === 'string' && v.length <= 256 && /^\/?[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(v) ? undefined : 'a container id or name ([A-Za-z0-9][A-Za-z0-9_.-]*)');
 const absolutePath: Check = (v) => (typeof v === 'string' && v.startsWith('/') && v.length <= 4096 && !v.includes('\0') ? undefined : 'an absolute path');
 const text: Check = (v) => (typeof v === 'string' ? undefined : 'a string');
+/** A cluster id (src/store/cluster-id.ts): one safe path segment. */
+const clusterId: Check = (v) => (typeof v === 'string' && /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(v) ? undefined : 'a cluster id');
 const seconds: Check = (v) => (Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= 3600 ? undefined : 'a whole number of seconds from 0 to 3600');
 const stringMap: Check = (v) => (isObject(v) && Object.values(v).every((x) => typeof x === 'string') ? undefined : 'an object of strings');
 
@@ -160,8 +162,8 @@ export const OPS = {
   'files.read': op(false, [absolutePath], 1, optionalText),
   'files.write': op(true, [absolutePath, text], 2, none),
   'files.ensureDir': op(true, [absolutePath], 1, none),
-  'files.readLedger': op(false, [], 0, ledger),
-  'files.writeLedger': op(true, [ledger], 1, none),
+  'files.readLedger': op(false, [clusterId], 1, ledger),
+  'files.writeLedger': op(true, [clusterId, ledger], 2, none),
   'agent.status': op(false, [], 0, anObject),
 } as const satisfies Record<string, OpSpec>;
 

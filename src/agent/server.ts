@@ -100,8 +100,8 @@ function handlers(o: AgentServerOptions): Record<OpName, Handler> {
     'files.read': ([p]) => files.read(inStateDir(p)),
     'files.write': ([p, content]) => files.write(inStateDir(p), content as string),
     'files.ensureDir': ([p]) => files.ensureDir(p as string),
-    'files.readLedger': () => files.readLedger(),
-    'files.writeLedger': ([l]) => files.writeLedger(l as Record<string, FailureRecord>),
+    'files.readLedger': ([c]) => files.readLedger(c as string),
+    'files.writeLedger': ([c, l]) => files.writeLedger(c as string, l as Record<string, FailureRecord>),
     'agent.status': async () => ({ node: o.node, stateDir, term: o.terms.highest, pid: process.pid, ...(o.status?.() ?? {}) }),
   };
 }

@@ -162,8 +162,9 @@ export const clusterControllerCmd: Command = async (inv) => {
   const key = authKey(values);
   const { openStore } = require('../store/open') as typeof import('../store/open');
   const store = openStore(values.store ?? flagString(inv.flags, 'store'));
-  const { fileCibSource } = require('../controller/deps') as typeof import('../controller/deps');
-  const cib = values.cib ? fileCibSource(values.cib) : { where: store.url, read: async () => (await store.read()).text, watch: (f: () => void) => store.watch(() => f()) };
+  const { fileCibSource, storeCibSource } = require('../controller/deps') as typeof import('../controller/deps');
+  // The store is closed by the controller itself (it also holds the election there).
+  const cib = values.cib ? fileCibSource(values.cib) : { ...storeCibSource(store), close: undefined };
   const { startClusterController } = require('../cluster/cluster-controller') as typeof import('../cluster/cluster-controller');
   const log = logTo(inv);
   const interval = seconds(values.interval, 'interval');

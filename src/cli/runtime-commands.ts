@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { BerthError, Problem, problem } from '../errors/registry';
 import { Command, Flags, Invocation, flagString, untilStopped, valueFlags as valueFlagsOf } from './invocation';
 import { renderProblems } from './render';
-import type { PassDeps, PassResult, CibSource } from '../controller/pass';
+import type { CibSource, NodePass, PassDeps, PassResult } from '../controller/pass';
 
 export const planHelp = `Usage: berth plan [--json] [--cib FILE | --store URL] [--node NAME] [--state-dir DIR]
 
@@ -92,31 +92,31 @@ function seconds(v: string | undefined, name: string, dflt: number): number {
 }
 
 function cibSource(flags: Flags, values: Record<string, string | undefined>): CibSource {
-  if (values.cib) {
-    const { fileCibSource } = require('../controller/deps') as typeof import('../controller/deps');
-    return fileCibSource(values.cib);
-  }
+  const { fileCibSource, storeCibSource } = require('../controller/deps') as typeof import('../controller/deps');
+  if (values.cib) return fileCibSource(values.cib);
   const { openStore } = require('../store/open') as typeof import('../store/open');
-  const store = openStore(values.store ?? flagString(flags, 'store'));
-  return {
-    where: store.url,
-    read: async () => (await store.read()).text,
-    watch: (onChange) => store.watch(() => onChange()),
-    close: () => store.close(),
-  };
+  return storeCibSource(openStore(values.store ?? flagString(flags, 'store')));
 }
 
-function passDeps(inv: Invocation, values: Record<string, string | undefined>, log?: (line: string) => void): PassDeps {
-  const { localNodeDeps } = require('../controller/deps') as typeof import('../controller/deps');
+interface Local {
+  node: string;
+  pass: PassDeps;
+}
+
+function localPass(inv: Invocation, values: Record<string, string | undefined>, log?: (line: string) => void): Local {
+  const { localNodeDeps, singleNodePassDeps } = require('../controller/deps') as typeof import('../controller/deps');
   const { DEFAULT_STATE_DIR } = require('../controller/node-files') as typeof import('../controller/node-files');
   const stopTimeout = values['stop-timeout'];
-  return localNodeDeps({
-    node: values.node ?? hostname(),
-    cib: cibSource(inv.flags, values),
-    stateDir: values['state-dir'] ?? process.env.BERTH_STATE_DIR ?? DEFAULT_STATE_DIR,
-    ...(stopTimeout !== undefined ? { stopTimeoutSeconds: seconds(stopTimeout, 'stop-timeout', 10) } : {}),
-    ...(log ? { log } : {}),
-  });
+  const node = values.node ?? hostname();
+  const deps = localNodeDeps({ node, stateDir: values['state-dir'] ?? process.env.BERTH_STATE_DIR ?? DEFAULT_STATE_DIR });
+  return {
+    node,
+    pass: singleNodePassDeps({
+      node, deps, cib: cibSource(inv.flags, values),
+      ...(stopTimeout !== undefined ? { stopTimeoutSeconds: seconds(stopTimeout, 'stop-timeout', 10) } : {}),
+      ...(log ? { log } : {}),
+    }),
+  };
 }
 
 /** Engine and address-table failures outside apply (observe) as problems. */
@@ -128,25 +128,25 @@ function asProblems(e: unknown): Problem[] | undefined {
   return undefined;
 }
 
-async function withDeps(inv: Invocation, log: ((line: string) => void) | undefined, f: (deps: PassDeps, values: Record<string, string | undefined>) => Promise<number>): Promise<number> {
+async function withLocal(inv: Invocation, log: ((line: string) => void) | undefined, f: (local: Local, values: Record<string, string | undefined>) => Promise<number>): Promise<number> {
   const values = valueFlags(inv);
-  const deps = passDeps(inv, values, log);
+  const local = localPass(inv, values, log);
   try {
-    return await f(deps, values);
+    return await f(local, values);
   } catch (e) {
     const problems = asProblems(e);
     if (!problems) throw e;
     renderProblems(problems, inv.io, inv.flags.json);
     return 2;
   } finally {
-    await deps.cib.close?.();
+    await local.pass.cib.close?.();
   }
 }
 
 /** Invalid CIB: print why, exit 2 (nothing was or will be applied). */
 function cibFailed(inv: Invocation, r: PassResult): number | undefined {
   if (r.cib) {
-    const warnings = r.cibProblems.filter((p) => p.severity === 'warning');
+    const warnings = [...r.cibProblems.filter((p) => p.severity === 'warning'), ...r.problems];
     if (warnings.length && !inv.flags.json) renderProblems(warnings, inv.io, false);
     return undefined;
   }
@@ -155,16 +155,35 @@ function cibFailed(inv: Invocation, r: PassResult): number | undefined {
   return 2;
 }
 
+/** This node's part of the pass; undefined (and why, printed) when the node could not be observed. */
+function localPart(inv: Invocation, r: PassResult, node: string, print = true): NodePass | undefined {
+  const mine = r.nodes.find((n) => n.node === node);
+  if (mine) return mine;
+  const why = r.unreachable.find((u) => u.node === node);
+  if (print) renderProblems([why?.problem ?? problem('ENGINE_FAILED', { path: node, message: `node ${node} could not be observed${why ? `: ${why.message}` : ''}` })], inv.io, inv.flags.json);
+  return undefined;
+}
+
+/** Which CIB and cluster the command acts on: said first, so two setups are never confused. */
+function whose(inv: Invocation, r: PassResult, where: string): void {
+  if (inv.flags.json) return;
+  const name = r.model?.properties.clusterName;
+  inv.io.out(`CIB ${where}, cluster ${r.cluster ?? '?'}${name ? ` (${name})` : ''}\n`);
+}
+
 export const planCmd: Command = (inv) =>
-  withDeps(inv, undefined, async (deps) => {
+  withLocal(inv, undefined, async ({ node, pass }) => {
     const { runPass } = require('../controller/pass') as typeof import('../controller/pass');
     const { planChanges } = require('../reconcile/plan') as typeof import('../reconcile/plan');
     const { formatPlan, planJson } = require('../reconcile/summary') as typeof import('../reconcile/summary');
-    const r = await runPass(deps, { apply: false });
+    const r = await runPass(pass, { apply: false });
     const bad = cibFailed(inv, r);
     if (bad !== undefined) return bad;
-    const plan = r.plan!;
-    inv.io.out(inv.flags.json ? JSON.stringify(planJson(plan), null, 2) + '\n' : formatPlan(plan));
+    const part = localPart(inv, r, node);
+    if (!part) return 2;
+    const plan = part.plan;
+    whose(inv, r, pass.cib.where);
+    inv.io.out(inv.flags.json ? JSON.stringify({ cluster: r.cluster, cib: pass.cib.where, ...planJson(plan) }, null, 2) + '\n' : formatPlan(plan));
     // A replica that cannot run (an address held by something else, ...) is an error to fix.
     return plan.problems.some((p) => p.severity === 'error') ? 2 : planChanges(plan).length ? 1 : 0;
   });
@@ -177,91 +196,126 @@ export const applyCmd: Command = (inv) => {
   const json = inv.flags.json;
   const lines: string[] = [];
   const log = (line: string) => (json ? lines.push(line) : inv.io.out(line + '\n'));
-  return withDeps(inv, log, async (deps, values) => {
+  return withLocal(inv, log, async ({ node, pass: deps }, values) => {
     const { runPass } = require('../controller/pass') as typeof import('../controller/pass');
+    const { startLoop } = require('../controller/loop') as typeof import('../controller/loop');
     const { planChanges, isReady } = require('../reconcile/plan') as typeof import('../reconcile/plan');
     const { formatPlan } = require('../reconcile/summary') as typeof import('../reconcile/summary');
     const wait = !!inv.flags.wait;
     const deadline = Date.now() + seconds(values.timeout, 'timeout', 300) * 1000;
+    let exit = 0;
     let failed = false;
-    let backoffMs = 0;
+    let said = false;
     // The same actions failing pass after pass, with nothing else done: a cause only a person can
     // remove (a name taken by another container, a port in use). Given up on after GIVE_UP passes.
     let sameFailures = 0;
     let lastFailures = '';
     let sameSince = 0;
-    for (let pass = 1; ; pass++) {
-      const r = await runPass(deps, { apply: true });
-      const bad = cibFailed(inv, r);
-      if (bad !== undefined) return bad;
-      const plan = r.plan!;
-      const problems = [...plan.problems, ...(r.applied?.problems ?? [])];
-      if (json) {
-        inv.io.out(JSON.stringify({ pass, actions: r.applied?.outcomes ?? [], log: lines.splice(0), waiting: plan.waiting, reports: plan.reports, problems }) + '\n');
-      } else if (problems.length) {
-        renderProblems(problems, inv.io, false);
-      }
-      // An action failed: retry (the engine may recover), backing off, until the deadline.
-      backoffMs = r.applied?.problems.length ? Math.min(8000, Math.max(1000, backoffMs * 2)) : 0;
-      if (r.applied?.problems.length) failed = true;
-      const changed = planChanges(plan).length > 0;
-      if (!wait) {
-        if (!json) {
-          if (!changed) inv.io.out(`Nothing to do: node ${plan.node} has converged.\n`);
-          for (const n of plan.waiting) inv.io.out(`waiting: ${n.replica ?? n.bundle}: ${n.message}\n`);
+    let passNo = 0;
+    // THE loop (as the controllers run it): back-off on failures, recheckAt, a pass right after
+    // actions ran; it ends when this pass says done.
+    const loop = startLoop({
+      now: () => Date.now(),
+      log,
+      busyMs: 300,
+      backoffMs: 1000,
+      maxBackoffMs: 8000,
+      pass: async () => {
+        passNo++;
+        const r = await runPass(deps, { apply: true });
+        const bad = cibFailed(inv, r);
+        if (bad !== undefined) { exit = bad; return { busy: false, done: true }; }
+        if (!said) { whose(inv, r, deps.cib.where); said = true; }
+        const part = localPart(inv, r, node, !wait);
+        if (!part) {
+          // The engine does not answer: without --wait that is the answer; with it, it may be
+          // restarting, so it is waited for (until the deadline).
+          if (!wait) { exit = 2; return { busy: false, done: true }; }
+          if (Date.now() > deadline) {
+            inv.io.err(`Timed out waiting for node ${node}: ${r.unreachable.find((u) => u.node === node)?.message ?? 'it could not be observed'}\n`);
+            exit = 1;
+            return { busy: false, done: true };
+          }
+          return { busy: true, retry: true };
         }
-        return failed || plan.problems.length ? 1 : 0;
-      }
-      // --wait: done when a pass finds nothing to change, nothing waiting and every replica ready.
-      const held = new Set([...plan.reports, ...plan.waiting].map((n) => n.replica).filter(Boolean));
-      for (const p of plan.problems) for (const d of r.desired!.replicas) if (p.message.includes(`replica ${d.name}`)) held.add(d.name);
-      const unready = r.desired!.replicas.filter((d) => {
-        if (held.has(d.name)) return false;
-        const c = r.observed!.containers.find((x) => x.bundle === d.bundle && x.replica === d.index && x.name === d.name);
-        return !c || !isReady(c);
-      });
-      if (!changed && plan.waiting.length === 0 && unready.length === 0) {
-        if (!json) inv.io.out(pass === 1 && !changed ? `Nothing to do: node ${plan.node} has converged.\n` : `Converged: node ${plan.node}${pass > 1 ? ` after ${pass} passes` : ''}.\n`);
-        return plan.problems.length ? 1 : 0;
-      }
-      const failures = r.applied?.problems ?? [];
-      // Which replicas failed how (each try fails on a new container: its id is left out), and
-      // whether anything else was done (what a failed replica's change did first is undone).
-      const failedReplicas = new Set(failures.map((p) => p.path));
-      const key = [...new Set(failures.map((p) => `${p.code}:${p.path ?? ''}`))].sort().join('|');
-      const progress = (r.applied?.outcomes ?? []).some((o) => o.ok && !failedReplicas.has(o.replica));
-      // An engine that does not answer may come back (a restart): that is waited for.
-      const transient = failures.some((p) => p.code === 'ENGINE_UNREACHABLE');
-      sameFailures = key && !progress && !transient && key === lastFailures ? sameFailures + 1 : key ? 1 : 0;
-      if (sameFailures === 1) sameSince = Date.now();
-      lastFailures = key;
-      // ... and for GIVE_UP_MS at least: a cause that clears by itself (a container still being
-      // removed) has that long to.
-      if (sameFailures >= GIVE_UP && Date.now() - sameSince >= GIVE_UP_MS) {
-        inv.io.err(`Giving up: the same action${failures.length === 1 ? '' : 's'} failed in ${sameFailures} passes in a row over ${Math.round((Date.now() - sameSince) / 1000)} s and nothing else changed; remove the cause and run again.\n`);
-        return 1;
-      }
-      if (Date.now() > deadline) {
-        inv.io.err(`Timed out waiting for node ${plan.node} to converge; still pending:\n${formatPlan(plan)}${unready.length ? `not ready: ${unready.map((d) => d.name).join(', ')}\n` : ''}`);
-        return 1;
-      }
-      const pause = backoffMs || (changed ? 0 : 300);
-      if (pause) await new Promise((res) => setTimeout(res, Math.min(pause, Math.max(0, deadline - Date.now()))));
-    }
+        const { plan, applied, desired, observed } = part;
+        const problems = [...plan.problems, ...(applied?.problems ?? [])];
+        if (json) {
+          inv.io.out(JSON.stringify({ pass: passNo, actions: applied?.outcomes ?? [], log: lines.splice(0), waiting: plan.waiting, reports: plan.reports, foreign: plan.foreign, problems }) + '\n');
+        } else if (problems.length) {
+          renderProblems(problems, inv.io, false);
+        }
+        if (applied?.problems.length) failed = true;
+        const changed = planChanges(plan).length > 0;
+        const retry = (applied?.problems.length ?? 0) > 0;
+        if (!wait) {
+          if (!json) {
+            if (!changed) inv.io.out(`Nothing to do: node ${plan.node} has converged.\n`);
+            for (const n of plan.waiting) inv.io.out(`waiting: ${n.replica ?? n.bundle}: ${n.message}\n`);
+          }
+          exit = failed || plan.problems.length ? 1 : 0;
+          return { busy: false, done: true };
+        }
+        // --wait: done when a pass finds nothing to change, nothing waiting and every replica ready
+        // that can be: replicas the plan only reports on (unmanaged, held at migration-threshold,
+        // not placed) or that a problem blocks are not waited for.
+        const held = new Set<string>(plan.blocked);
+        for (const n of [...plan.reports, ...plan.waiting]) if (n.replica) held.add(n.replica);
+        const containers = new Map(observed.containers.map((c) => [c.name, c]));
+        const unready = desired.replicas.filter((d) => {
+          if (held.has(d.name)) return false;
+          const c = containers.get(d.name);
+          return !c || c.replica !== d.index || !isReady(c);
+        });
+        if (!changed && plan.waiting.length === 0 && unready.length === 0) {
+          if (!json) inv.io.out(passNo === 1 ? `Nothing to do: node ${plan.node} has converged.\n` : `Converged: node ${plan.node} after ${passNo} passes.\n`);
+          exit = plan.problems.length ? 1 : 0;
+          return { busy: false, done: true };
+        }
+        const failures = applied?.problems ?? [];
+        // Which replicas failed how (each try fails on a new container: its id is left out), and
+        // whether anything else was done (what a failed replica's change did first is undone).
+        const failedReplicas = new Set(failures.map((p) => p.path));
+        const key = [...new Set(failures.map((p) => `${p.code}:${p.path ?? ''}`))].sort().join('|');
+        const progress = (applied?.outcomes ?? []).some((o) => o.ok && !failedReplicas.has(o.replica));
+        // An engine that does not answer may come back (a restart): that is waited for.
+        const transient = failures.some((p) => p.code === 'ENGINE_UNREACHABLE');
+        sameFailures = key && !progress && !transient && key === lastFailures ? sameFailures + 1 : key ? 1 : 0;
+        if (sameFailures === 1) sameSince = Date.now();
+        lastFailures = key;
+        // ... and for GIVE_UP_MS at least: a cause that clears by itself (a container still being
+        // removed) has that long to.
+        if (sameFailures >= GIVE_UP && Date.now() - sameSince >= GIVE_UP_MS) {
+          inv.io.err(`Giving up: the same action${failures.length === 1 ? '' : 's'} failed in ${sameFailures} passes in a row over ${Math.round((Date.now() - sameSince) / 1000)} s and nothing else changed; remove the cause and run again.\n`);
+          exit = 1;
+          return { busy: false, done: true };
+        }
+        if (Date.now() > deadline) {
+          inv.io.err(`Timed out waiting for node ${plan.node} to converge; still pending:\n${formatPlan(plan)}${unready.length ? `not ready: ${unready.map((d) => d.name).join(', ')}\n` : ''}`);
+          exit = 1;
+          return { busy: false, done: true };
+        }
+        return { busy: true, again: changed && !retry, retry, ...(r.recheckAt !== undefined ? { recheckAt: r.recheckAt } : {}) };
+      },
+    });
+    await loop.done;
+    return exit;
   });
 };
 
 export const statusCmd: Command = (inv) =>
-  withDeps(inv, undefined, async (deps, values) => {
+  withLocal(inv, undefined, async ({ node, pass }, values) => {
     const { runPass } = require('../controller/pass') as typeof import('../controller/pass');
     const { nodeStatus, formatStatus } = require('../reconcile/status') as typeof import('../reconcile/status');
     const interval = seconds(values.interval, 'interval', 2) * 1000;
     for (;;) {
-      const r = await runPass(deps, { apply: false, inspect: 'all' });
+      const r = await runPass(pass, { apply: false, inspect: 'all' });
       const bad = cibFailed(inv, r);
       if (bad !== undefined) return bad;
-      const s = nodeStatus(r.desired!, r.observed!, r.plan!, deps.now());
-      const text = inv.flags.json ? JSON.stringify(s, null, 2) + '\n' : formatStatus(s);
+      const part = localPart(inv, r, node);
+      if (!part) return 2;
+      const s = { cluster: r.cluster, cib: pass.cib.where, ...nodeStatus(part.desired, part.observed, part.plan, pass.now()) };
+      const text = inv.flags.json ? JSON.stringify(s, null, 2) + '\n' : `CIB ${pass.cib.where}, cluster ${r.cluster}${r.model?.properties.clusterName ? ` (${r.model.properties.clusterName})` : ''}\n` + formatStatus(s);
       if (!inv.flags.watch) {
         inv.io.out(text);
         return 0;
@@ -273,10 +327,11 @@ export const statusCmd: Command = (inv) =>
 
 export const controllerCmd: Command = (inv) => {
   const log = (line: string) => inv.io.out(`${new Date().toISOString()} ${line}\n`);
-  return withDeps(inv, log, async (deps, values) => {
+  return withLocal(inv, log, async ({ node, pass }, values) => {
     const { startController } = require('../controller/daemon') as typeof import('../controller/daemon');
-    log(`berth controller: node ${deps.node}, CIB from ${deps.cib.where}, state in ${deps.files.stateDir}`);
-    const c = startController(deps, { log, resyncMs: seconds(values.interval, 'interval', 30) * 1000 });
+    const cluster = await pass.cib.clusterId();
+    log(`berth controller: node ${node}, CIB from ${pass.cib.where}, cluster ${cluster}`);
+    const c = startController(pass, { log, resyncMs: seconds(values.interval, 'interval', 30) * 1000 });
     return untilStopped(c.done, () => { log('stopping (containers keep running)'); void c.stop(); });
   });
 };

@@ -4,18 +4,18 @@
 // engine event, a node joining, lost or back, the resync timer, work waiting) only mark a pass as
 // due, and each pass compares everything.
 import type { Cib } from '../cib/cib';
-import { problemsKey } from '../errors/registry';
 import type { CibStore } from '../store/store';
-import { BERTH_LABELS } from '../runtime/engine';
 import type { ContainerRun } from '../reconcile/observed';
 import { planChanges } from '../reconcile/plan';
 import { clusterStatus } from '../reconcile/status';
 import { readNodes } from '../scheduler/nodes';
 import { DEFAULT_STATE_DIR } from '../controller/node-files';
-import { CibSource, readValidCib } from '../controller/pass';
-import { PassTrigger } from '../controller/pass-trigger';
+import { CibSource, NodeHandle, PassResult, readValidCib, runPass } from '../controller/pass';
+import { loopOutcome } from '../controller/daemon';
+import { followEvents } from '../controller/follow';
+import { startLoop } from '../controller/loop';
+import { PassReporter } from '../controller/report';
 import { remoteNode } from '../agent/client';
-import { ClusterPassResult, NodeHandle, runClusterPass } from './cluster-pass';
 import type { HeartbeatRecords } from './heartbeat-records';
 import { startHeartbeatService } from './heartbeat-service';
 import { DEFAULT_LIVENESS, Heartbeat, LivenessBook, LivenessPolicy } from './liveness';
@@ -40,7 +40,7 @@ export interface ClusterControllerOptions {
   resyncMs?: number;
   busyMs?: number;
   log: (line: string) => void;
-  onPass?: (r: ClusterPassResult) => void;
+  onPass?: (r: PassResult) => void;
   now?: () => number;
 }
 
@@ -62,8 +62,8 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
   let book: LivenessBook | undefined;
   let term: number | undefined;
   let passes = 0;
-  const trigger = new PassTrigger(abort.signal, o.log);
-  const poke = (why: string) => trigger.poke(why);
+  // The loop is made below; wake-ups before it exists are not lost (the first pass is due anyway).
+  let poke = (why: string) => { void why; };
 
   // ---- heartbeats: taken by every controller, in a process of their own ----
   const heartbeats = await startHeartbeatService({
@@ -114,10 +114,10 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
   const fenceTried = new Map<string, number>();
   let lastGood: Cib | undefined;
   let nodeNames: string[] = [];
-  let reported = { cib: '', problems: '', held: '', unreachable: '' };
+  const reporter = new PassReporter(o.log, o.cib.where);
   let ledSince = 0;
   /** the last pass of this term, for `cluster status` */
-  let lastPass: { number: number; result: ClusterPassResult; at: number; term: number; standby: ReadonlySet<string> } | undefined;
+  let lastPass: { number: number; result: PassResult; at: number; term: number; standby: ReadonlySet<string> } | undefined;
   let firstPass = false;
 
   /** Settles suspicions: an ended lease is checked against the shared record, then declared. */
@@ -166,19 +166,8 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
   const follow = (name: string, handle: ReturnType<typeof remoteNode>, key: string) => {
     const ac = new AbortController();
     following.set(`${name}|${key}`, ac);
-    void (async () => {
-      while (!ac.signal.aborted && !abort.signal.aborted) {
-        try {
-          for await (const e of handle.engine.events({ labels: { [BERTH_LABELS.node]: name } }, ac.signal)) {
-            cache.get(name)?.delete(e.id);
-            poke(`engine event on ${name}: ${e.action} ${e.name ?? e.id}`);
-          }
-        } catch {
-          cache.get(name)?.clear();
-        }
-        await new Promise((r) => setTimeout(r, 1000));
-      }
-    })();
+    const nodeCache = cache.get(name) ?? cache.set(name, new Map()).get(name)!;
+    followEvents(name, handle, { signal: AbortSignal.any([ac.signal, abort.signal]), cache: nodeCache, onEvent: (why) => poke(why) });
   };
   const syncFollowers = (handles: NodeHandle[]) => {
     const want = new Set<string>();
@@ -244,58 +233,46 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
   // so that taking over is not slowed by it.
   void readValidCib(o.cib).catch(() => {});
 
-  const loop = async () => {
-    let busy = false;
-    while (!abort.signal.aborted) {
-      const b = book;
-      let until = o.resyncMs ?? 30_000;
-      if (b) until = Math.min(until, Math.max(0, b.nextChange(nodeNames, now()) - now()));
-      if (busy && !trigger.isDue) until = Math.min(until, o.busyMs ?? 500);
-      if (!trigger.isDue) await trigger.sleep(until);
-      if (abort.signal.aborted) break;
-      trigger.take();
-      busy = false;
+  const loop = startLoop({
+    now,
+    log: o.log,
+    ...(o.resyncMs !== undefined ? { resyncMs: o.resyncMs } : {}),
+    busyMs: o.busyMs ?? 500,
+    nextWake: () => (book ? book.nextChange(nodeNames, now()) : Infinity),
+    pass: async () => {
       const lead = book;
       const t = term;
-      if (!lead || t === undefined || election.term() !== t) continue;
-      try {
-        await settleLiveness(lead);
-        let handles: NodeHandle[] = [];
-        const r = await runClusterPass({
-          cib: o.cib, now, memory, log: o.log, inflight,
-          nodes: (names) => {
-            nodeNames = [...names];
-            handles = handlesFor(lead);
-            return handles;
-          },
-          ...(o.stopTimeoutSeconds !== undefined ? { stopTimeoutSeconds: o.stopTimeoutSeconds } : {}),
-        }, { apply: true, ...(lastGood ? { lastGood } : {}), cache });
-        passes++;
-        if (r.cib && !r.cibProblems.some((p) => p.severity === 'error')) lastGood = r.cib;
-        // Orders still under way on a node: a pass follows as soon as they end.
-        for (const [node, p] of inflight) void p.then(() => poke(`orders done on ${node}`));
-        syncFollowers(handles);
-        report(r);
-        // Only while still leading in the term the pass ran in (the lead may change mid-pass).
-        if (term === t) {
-          const standby = new Set(r.cib ? readNodes(r.cib).filter((n) => n.standby).map((n) => n.name) : []);
-          lastPass = { number: passes, result: r, at: now(), term: t, standby };
-        }
-        publish();
-        if (firstPass) {
-          firstPass = false;
-          const changes = r.nodes.reduce((k, n) => k + planChanges(n.plan).length, 0);
-          o.log(`first pass as leader (term ${t}) done ${now() - ledSince} ms after taking the lead: ${r.nodes.length} node${r.nodes.length === 1 ? '' : 's'} observed, ${changes} change${changes === 1 ? '' : 's'}`);
-        }
-        o.onPass?.(r);
-        busy = r.held.length > 0 || r.nodes.some((n) => planChanges(n.plan).length > 0 || n.plan.waiting.length > 0) || r.unreachable.length > 0;
-      } catch (e) {
-        o.log(`pass failed: ${(e as Error).message}`);
-        busy = true;
+      if (!lead || t === undefined || election.term() !== t) return { busy: false };
+      await settleLiveness(lead);
+      let handles: NodeHandle[] = [];
+      const r = await runPass({
+        cib: o.cib, now, memory, log: o.log, inflight,
+        nodes: (names) => {
+          nodeNames = [...names];
+          handles = handlesFor(lead);
+          return handles;
+        },
+        ...(o.stopTimeoutSeconds !== undefined ? { stopTimeoutSeconds: o.stopTimeoutSeconds } : {}),
+      }, { apply: true, ...(lastGood ? { lastGood } : {}), cache });
+      passes++;
+      if (r.cib && !r.cibProblems.some((p) => p.severity === 'error')) lastGood = r.cib;
+      // Orders still under way on a node: a pass follows as soon as they end.
+      for (const [node, p] of inflight) void p.then(() => poke(`orders done on ${node}`));
+      syncFollowers(handles);
+      reporter.report(r);
+      // Only while still leading in the term the pass ran in (the lead may change mid-pass).
+      if (term === t) lastPass = { number: passes, result: r, at: now(), term: t, standby: new Set(r.model?.nodes.filter((n) => n.standby).map((n) => n.name) ?? []) };
+      publish();
+      if (firstPass) {
+        firstPass = false;
+        const changes = r.nodes.reduce((k, n) => k + planChanges(n.plan).length, 0);
+        o.log(`first pass as leader (term ${t}) done ${now() - ledSince} ms after taking the lead: ${r.nodes.length} node${r.nodes.length === 1 ? '' : 's'} observed, ${changes} change${changes === 1 ? '' : 's'}`);
       }
-    }
-    stopWatch?.();
-  };
+      o.onPass?.(r);
+      return { ...loopOutcome(r), retry: false };
+    },
+  });
+  poke = (why: string) => loop.poke(why);
 
   const handlesFor = (b: LivenessBook): NodeHandle[] => {
     const t = now();
@@ -304,35 +281,6 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
       const liveness = b.state(name, t);
       return { name, liveness, ...(hb && liveness !== 'lost' ? { deps: clientFor(hb) } : {}) };
     });
-  };
-
-  let lastPlacements = new Map<string, string>();
-  const report = (r: ClusterPassResult) => {
-    if (r.placements) {
-      const moves: string[] = [];
-      for (const [replica, node] of r.placements) {
-        const was = lastPlacements.get(replica);
-        if (was !== undefined && was !== node) moves.push(`${replica} ${was} -> ${node}`);
-      }
-      if (moves.length) o.log(`placement changed: ${moves.join(', ')}`);
-      lastPlacements = r.placements;
-    }
-    const errors = r.cibProblems.filter((p) => p.severity === 'error');
-    const cibKey = problemsKey(errors);
-    if (cibKey !== reported.cib) {
-      if (errors.length) {
-        o.log(`the CIB from ${o.cib.where} is invalid and is not applied${r.usedLastGood ? '; the last good CIB stays in force' : ''}:`);
-        for (const p of errors) o.log(`  [${p.code}] ${p.message}`);
-      } else o.log('the CIB is valid again');
-    }
-    const problems = [...r.problems, ...r.nodes.flatMap((n) => [...n.plan.problems, ...(n.applied?.problems ?? [])])];
-    const pKey = problemsKey(problems);
-    if (pKey !== reported.problems) for (const p of problems) o.log(`problem [${p.code}]: ${p.message}`);
-    const heldKey = r.held.map((h) => h.message).join('|');
-    if (heldKey !== reported.held) for (const h of r.held) o.log(h.message);
-    const uKey = r.unreachable.map((u) => `${u.node}:${u.message}`).join('|');
-    if (uKey !== reported.unreachable) for (const u of r.unreachable) o.log(`node ${u.node} cannot be observed: ${u.message}`);
-    reported = { cib: cibKey, problems: pKey, held: heldKey, unreachable: uKey };
   };
 
   const status = () => {
@@ -348,18 +296,17 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
     };
   };
 
-  const done = loop();
   return {
-    done,
+    done: loop.done,
     term: () => term,
     get passes() { return passes; },
     url: heartbeats.url,
     poke,
     stop: async () => {
       abort.abort();
-      trigger.interrupt();
       for (const ac of following.values()) ac.abort();
-      await done;
+      await loop.stop();
+      stopWatch?.();
       clearInterval(publisher);
       if (fenceWatch) clearInterval(fenceWatch);
       await election.stop();

@@ -31,6 +31,8 @@ export interface ApplyOptions {
   concurrency?: number;
   /** the ledger as observed, to merge the plan's updates into */
   ledger: Record<string, FailureRecord>;
+  /** the cluster whose ledger it is */
+  cluster: string;
 }
 
 export interface Outcome {
@@ -83,7 +85,7 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps, opts: ApplyOptions)
       if (u.record) ledger[u.containerId] = u.record;
       else delete ledger[u.containerId];
     }
-    await files.writeLedger(ledger);
+    await files.writeLedger(opts.cluster, ledger);
     for (const u of plan.ledger) {
       const before = opts.ledger[u.containerId]?.count ?? 0;
       if (u.record && u.record.count > before) log(`failure counted: ${u.replica} has failed ${u.record.count} time${u.record.count === 1 ? '' : 's'}`);

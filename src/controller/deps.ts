@@ -1,47 +1,74 @@
-// The dependencies of a pass on a real node, assembled in one place for the CLI, the tests and
-// the benchmark: the Docker engine (with renaming), the host's address table, berth's files, and
-// a CIB source (a file, or the live store).
+// The dependencies of a pass on this machine, assembled in one place for the CLI, the tests and the
+// benchmarks: the local node's handle (Docker engine with renaming, the host's address table,
+// berth's files) and the CIB sources (a file, or the live store).
 import { readTextFile } from '../cib/cib-file';
 import { dockerEngine } from '../runtime/engine';
 import { ipAddressTable } from '../runtime/addresses';
+import type { CibStore } from '../store/store';
+import { fileClusterId, storeClusterId } from '../store/cluster-id';
 import { withDockerRename } from './engine-writes';
 import { nodeFiles } from './node-files';
-import type { CibSource, PassDeps } from './pass';
+import type { CibSource, NodeDeps, NodeHandle, PassDeps } from './pass';
 
 export interface LocalNodeOptions {
   node: string;
-  cib: CibSource;
   stateDir: string;
   /** default: DOCKER_HOST or /var/run/docker.sock */
   socketPath?: string;
-  stopTimeoutSeconds?: number;
-  log?: (line: string) => void;
 }
 
-export function localNodeDeps(o: LocalNodeOptions): PassDeps {
+/** This machine's engine, addresses and files. */
+export function localNodeDeps(o: LocalNodeOptions): NodeDeps {
   return {
-    node: o.node,
-    cib: o.cib,
     engine: withDockerRename(dockerEngine(o.socketPath ? { socketPath: o.socketPath } : {}), o.socketPath),
     addresses: ipAddressTable(),
     files: nodeFiles(o.stateDir),
-    now: () => Date.now(),
+  };
+}
+
+/** A cluster of one: this node, always up; the CIB's other nodes take no part (no agent runs them
+ * from here), so their replicas are placed on this node as far as it has room. */
+export function singleNode(node: string, deps: NodeDeps): PassDeps['nodes'] {
+  const self: NodeHandle = { name: node, liveness: 'alive', deps };
+  return (names) => [self, ...names.filter((n) => n !== node).map((name): NodeHandle => ({ name, liveness: 'lost', note: `not this node (${node}): berth on one node runs only its own` }))];
+}
+
+/** The pass's dependencies for one node. */
+export function singleNodePassDeps(o: { node: string; cib: CibSource; deps: NodeDeps; stopTimeoutSeconds?: number; log?: (line: string) => void; now?: () => number }): PassDeps {
+  return {
+    cib: o.cib,
+    nodes: singleNode(o.node, o.deps),
+    now: o.now ?? (() => Date.now()),
+    memory: new Map(),
     ...(o.stopTimeoutSeconds !== undefined ? { stopTimeoutSeconds: o.stopTimeoutSeconds } : {}),
     ...(o.log ? { log: o.log } : {}),
   };
 }
 
 /** A CIB file as the desired state, watched by polling (editors and `berth -f` replace the file
- * by rename, which fs.watch loses). */
+ * by rename, which fs.watch loses). Its cluster id is its real path's. */
 export function fileCibSource(file: string, pollMs = 500): CibSource {
   return {
     where: file,
     read: async () => readTextFile(file),
+    clusterId: async () => fileClusterId(file),
     watch: (onChange) => {
       const fs = require('node:fs') as typeof import('node:fs');
       const listener = () => onChange();
       fs.watchFile(file, { interval: pollMs }, listener);
       return () => fs.unwatchFile(file, listener);
     },
+  };
+}
+
+/** The live CIB in a store as the desired state; its cluster id is the store's. */
+export function storeCibSource(store: CibStore): CibSource {
+  let id: Promise<string> | undefined;
+  return {
+    where: store.url,
+    read: async () => (await store.read()).text,
+    clusterId: () => (id ??= storeClusterId(store).catch((e) => { id = undefined; throw e; })),
+    watch: (onChange) => store.watch(() => onChange()),
+    close: () => store.close(),
   };
 }

@@ -15,12 +15,22 @@ export interface NodeFiles {
   /** In place (same inode), creating the directory and the file when missing. */
   write(file: string, content: string): Promise<void>;
   ensureDir(dir: string): Promise<void>;
-  readLedger(): Promise<Record<string, FailureRecord>>;
-  writeLedger(ledger: Record<string, FailureRecord>): Promise<void>;
+  /** the failure ledger of one cluster's containers on this node */
+  readLedger(cluster: string): Promise<Record<string, FailureRecord>>;
+  writeLedger(cluster: string, ledger: Record<string, FailureRecord>): Promise<void>;
+}
+
+/** A cluster id as berth makes them (src/model/identity.ts): safe as one path segment. */
+export const CLUSTER_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+/** Each cluster's files on a node live apart: two berth clusters may share a node. */
+export function clusterDir(stateDir: string, cluster: string): string {
+  if (!CLUSTER_ID.test(cluster)) throw new Error(`'${cluster}' is not a cluster id`);
+  return path.join(stateDir, 'clusters', cluster);
 }
 
 export function nodeFiles(stateDir: string): NodeFiles {
-  const ledgerFile = path.join(stateDir, 'failures.json');
+  const ledgerFile = (cluster: string) => path.join(clusterDir(stateDir, cluster), 'failures.json');
   return {
     stateDir,
     async read(file) {
@@ -38,20 +48,21 @@ export function nodeFiles(stateDir: string): NodeFiles {
     async ensureDir(dir) {
       mkdirSync(dir, { recursive: true });
     },
-    async readLedger() {
+    async readLedger(cluster) {
       try {
-        const data = JSON.parse(readFileSync(ledgerFile, 'utf8')) as { containers?: Record<string, FailureRecord> };
+        const data = JSON.parse(readFileSync(ledgerFile(cluster), 'utf8')) as { containers?: Record<string, FailureRecord> };
         return data.containers ?? {};
       } catch (e) {
         // A missing or unreadable ledger means no failures remembered (it is rebuilt as they happen).
         return {};
       }
     },
-    async writeLedger(ledger) {
-      mkdirSync(stateDir, { recursive: true });
-      const tmp = `${ledgerFile}.${process.pid}.tmp`;
+    async writeLedger(cluster, ledger) {
+      const file = ledgerFile(cluster);
+      mkdirSync(path.dirname(file), { recursive: true });
+      const tmp = `${file}.${process.pid}.tmp`;
       writeFileSync(tmp, JSON.stringify({ version: 1, containers: ledger }, null, 1) + '\n');
-      renameSync(tmp, ledgerFile);
+      renameSync(tmp, file);
     },
   };
 }

@@ -1,8 +1,9 @@
-// Observe the node: one engine listing of this node's berth containers, one `ip -j addr`, the
-// files berth keeps, and inspects only where a listing cannot tell enough (a container that is not
-// running, unhealthy, or restarted since it was created). Reads only: never an engine write.
+// Observe the node: one engine listing of berth's containers, one `ip -j addr`, the files berth
+// keeps, and inspects only where a listing cannot tell enough (a container that is not running,
+// unhealthy, or restarted since it was created). Reads only: never an engine write.
+// The listing is split by owner: this cluster's containers for this node are the node's; those of
+// another cluster, or of none, are *foreign*: reported, never touched.
 import type { ContainerDetails, ContainerEngine, ObservedContainer } from '../runtime/engine';
-import { BERTH_LABELS } from '../runtime/engine';
 import type { AddressTable } from '../runtime/addresses';
 import type { DesiredState } from '../reconcile/desired';
 import type { ContainerRun, ObservedState } from '../reconcile/observed';
@@ -63,12 +64,16 @@ export function needsInspect(c: ObservedContainer, now: number): boolean {
 }
 
 export async function observe(deps: ObserveDeps, desired: DesiredState, opts: ObserveOptions): Promise<ObservedState> {
-  const [containers, addresses] = await Promise.all([
-    deps.engine.listContainers({ labels: { [BERTH_LABELS.node]: desired.node } }),
-    deps.addresses.list(),
-  ]);
+  const [listed, addresses] = await Promise.all([deps.engine.listContainers({}), deps.addresses.list()]);
+  const containers: ObservedContainer[] = [];
+  const foreign: ObservedContainer[] = [];
+  for (const c of listed) {
+    if (c.cluster !== desired.cluster) foreign.push(c);
+    // Another node of this cluster on the same engine (test set-ups): not this node's, not foreign.
+    else if (c.node === desired.node) containers.push(c);
+  }
   const runs: Record<string, ContainerRun> = {};
-  const ledger = await deps.files.readLedger();
+  const ledger = await deps.files.readLedger(desired.cluster);
   const toInspect = containers.filter((c) => opts.inspect === 'all' || needsInspect(c, opts.now) || (ledger[c.id]?.count ?? 0) > 0);
   await Promise.all(toInspect.map(async (c) => {
     const cached = opts.inspect === 'suspects' ? opts.cache?.get(c.id) : undefined;
@@ -86,5 +91,5 @@ export async function observe(deps: ObserveDeps, desired: DesiredState, opts: Ob
   // The ledger keeps only containers that still exist.
   const ids = new Set(containers.map((c) => c.id));
   for (const id of Object.keys(ledger)) if (!ids.has(id)) delete ledger[id];
-  return { containers, runs, addresses, ledger, files };
+  return { containers, foreign, runs, addresses, ledger, files };
 }

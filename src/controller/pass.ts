@@ -1,45 +1,95 @@
-// One reconcile pass, the shell around the pure core: read the CIB → validate → desired state →
-// observe → plan → (apply). Level-triggered: a pass never looks at what woke it, it compares the
-// whole desired state with the whole observed state. An invalid CIB is never applied: a caller
-// that has a last good CIB (the controller) goes on with it and reports; others stop here.
+// ONE pass, for one node or a hundred alike: read the CIB once into the model → observe every node
+// that can be reached → place every replica (src/scheduler, pure) → per node: desired state and
+// plan (src/reconcile, pure) → hold what could make a second copy of a replica → apply per node.
+// A single node is a cluster of one: the CLI hands in one local node handle, the cluster
+// controller one handle per CIB node (through its agent); nothing below knows which.
+//
+// Level-triggered: a pass never looks at what woke it, it compares the whole desired state with
+// the whole observed state. An invalid CIB is never applied: a caller with a last good CIB (the
+// controllers) goes on with it and reports; others stop here.
+//
+// The safety rule lives here: a replica is created or started on a node only when no container of
+// it exists on any other node, and no node that might hold it is unknown or unreachable. A move is
+// therefore two passes: the old copy is removed first, the new one created after.
 import { readFileSync } from 'node:fs';
 import { Cib, parseCib, toJson } from '../cib/cib';
 import { BerthError, Problem, hasErrors, problem } from '../errors/registry';
 import { cibProblems } from '../validate/cib-rules';
-import { DesiredState, desiredState } from '../reconcile/desired';
+import { ClusterModel, readModel } from '../model/model';
+import { BundleSettings, DesiredState, desiredStateOf, replicaName } from '../reconcile/desired';
 import type { ContainerRun, ObservedState } from '../reconcile/observed';
-import { DEFAULT_POLICY, Plan, PlanPolicy, computePlan } from '../reconcile/plan';
+import { DEFAULT_POLICY, Note, Plan, PlanPolicy, computePlan, planChanges } from '../reconcile/plan';
+import { CibNode, nodeStates } from '../scheduler/nodes';
+import { RunningReplica, UnplacedReplica, placeReplicas, placementConfig } from '../scheduler/placement';
+import { lazy } from './lazy';
 import { ApplyDeps, ApplyReport, applyPlan } from './apply';
-import { observe } from './observe';
+import { ObserveDeps, observe } from './observe';
 
-/** Where the desired CIB comes from: a file (--cib) or the live store. */
+/** Where the desired CIB comes from: a file (--cib) or the live store; and whose it is. */
 export interface CibSource {
   readonly where: string;
   read(): Promise<string>;
+  /** the id of the cluster this CIB is for: every container berth makes carries it */
+  clusterId(): Promise<string>;
   /** Calls back after each change; returns a stop function. */
   watch?(onChange: () => void): () => void;
   close?(): Promise<void>;
 }
 
-export interface PassDeps extends ApplyDeps {
-  node: string;
+/** A node as the membership layer sees it (src/cluster/liveness.ts; the local node is `alive`). */
+export type Liveness = 'alive' | 'suspect' | 'lost' | 'unknown';
+
+export type NodeDeps = ObserveDeps & ApplyDeps;
+
+/** A node as the pass sees it: its liveness and, when it can be reached, its engine interface. */
+export interface NodeHandle {
+  name: string;
+  liveness: Liveness;
+  deps?: NodeDeps;
+  /** why a node is lost or has no deps, in words (e.g. "not this node: berth runs it alone") */
+  note?: string;
+}
+
+export interface PassDeps {
   cib: CibSource;
-  /** every node that can run replicas (default: this one) */
-  nodes?: readonly string[];
+  /** the handles of the nodes: the CIB's (names in CIB order) and any the caller adds */
+  nodes: (names: readonly string[]) => NodeHandle[];
   now: () => number;
+  /** replica names seen on each node in this term: what an unreachable node may still run */
+  memory: Map<string, Set<string>>;
   policy?: PlanPolicy;
   stopTimeoutSeconds?: number;
-  /** for --env-file in options; default: the local file system */
+  log?: (line: string) => void;
   readFile?: (path: string) => string;
   lookupEnv?: (name: string) => string | undefined;
+  /** a node that does not answer the observation within this counts as unreachable (default 1000 ms) */
+  observeTimeoutMs?: number;
+  /**
+   * Applies still under way, by node (owned by the caller). With it, a pass waits at most
+   * `applyWaitMs` for the nodes' applies (a graceful stop can take the stop timeout, an order to
+   * a node that just became unreachable its request timeout); the rest go on in the background and
+   * their node is left out of later passes (what it runs is held) until they end.
+   */
+  inflight?: Map<string, Promise<void>>;
+  applyWaitMs?: number;
 }
 
 export interface PassOptions {
   apply: boolean;
   /** the last CIB that was valid: used (and the problems reported) when the current one is not */
   lastGood?: Cib;
+  /** inspect every container (status wants every failure count), or only those that need it */
   inspect?: 'all' | 'suspects';
-  cache?: Map<string, ContainerRun>;
+  /** inspect results by node, then container id (see observe) */
+  cache?: Map<string, Map<string, ContainerRun>>;
+}
+
+export interface NodePass {
+  node: string;
+  desired: DesiredState;
+  observed: ObservedState;
+  plan: Plan;
+  applied?: ApplyReport;
 }
 
 export interface PassResult {
@@ -47,14 +97,28 @@ export interface PassResult {
   cibProblems: Problem[];
   /** the CIB used: the one read, or the last good one */
   cib?: Cib;
+  model?: ClusterModel;
+  /** the cluster's id (containers of other ids are foreign) */
+  cluster?: string;
   usedLastGood: boolean;
-  desired?: DesiredState;
-  observed?: ObservedState;
-  plan?: Plan;
-  applied?: ApplyReport;
+  /** replica → node */
+  placements?: Map<string, string>;
+  unplaced: UnplacedReplica[];
+  nodes: NodePass[];
+  /** nodes that could not be observed, with why, and the replicas each may still run (memory) */
+  unreachable: { node: string; message: string; replicas?: string[]; problem?: Problem }[];
+  /** nodes that take no part: lost, or not run by this berth (a single node), with why */
+  offline: { node: string; message: string }[];
+  /** creates and starts withheld so that no replica runs twice */
+  held: Note[];
+  /** the bundles' settings (for the status, also when no node could be observed) */
+  bundles?: { settings: BundleSettings[]; maintenance: boolean };
+  /** the earliest time (ms) a plan would differ without any event (a failure-timeout ends) */
+  recheckAt?: number;
+  problems: Problem[];
 }
 
-export async function readValidCib(source: CibSource): Promise<{ cib?: Cib; problems: Problem[] }> {
+export async function readValidCib(source: Pick<CibSource, 'read' | 'where'>): Promise<{ cib?: Cib; problems: Problem[] }> {
   let text: string;
   try {
     text = await source.read();
@@ -70,31 +134,171 @@ export async function readValidCib(source: CibSource): Promise<{ cib?: Cib; prob
     throw e;
   }
   // The schema (as `berth cib validate` checks it) and the semantic rules: both must pass.
-  const { schemaProblems } = require('../cib/schema') as typeof import('../cib/schema');
-  const problems = [...schemaProblems(toJson(cib), source.where), ...cibProblems(cib)];
+  const problems = [...lazy.schema().schemaProblems(toJson(cib), source.where), ...cibProblems(cib)];
   return hasErrors(problems) ? { problems } : { cib, problems };
 }
+
+const emptyResult = (cibProblems: Problem[]): PassResult => ({ cibProblems, usedLastGood: false, unplaced: [], nodes: [], unreachable: [], offline: [], held: [], problems: [] });
 
 export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassResult> {
   const read = await readValidCib(deps.cib);
   const cib = read.cib ?? opts.lastGood;
-  const result: PassResult = { cibProblems: read.problems, usedLastGood: !read.cib && !!cib };
+  const result = emptyResult(read.problems);
+  result.usedLastGood = !read.cib && !!cib;
   if (!cib) return result;
   result.cib = cib;
   const now = deps.now();
-  const desired = desiredState(cib, deps.node, {
-    stateDir: deps.files.stateDir,
-    readFile: deps.readFile ?? ((p) => readFileSync(p, 'utf8')),
-    lookupEnv: deps.lookupEnv ?? ((n) => process.env[n]),
-    ...(deps.nodes ? { nodes: deps.nodes } : {}),
+  const log = deps.log ?? (() => {});
+  const cluster = await deps.cib.clusterId();
+  result.cluster = cluster;
+
+  // 0. The model, read once: everything below takes it.
+  const model = readModel(cib, {
+    readFile: deps.readFile ?? ((p: string) => readFileSync(p, 'utf8')),
+    lookupEnv: deps.lookupEnv ?? ((n: string) => process.env[n]),
   });
-  result.desired = desired;
-  const observed = await observe(deps, desired, { inspect: opts.inspect ?? 'suspects', now, ...(opts.cache ? { cache: opts.cache } : {}) });
-  result.observed = observed;
-  const plan = computePlan(desired, observed, now, deps.policy ?? DEFAULT_POLICY);
-  result.plan = plan;
+  result.model = model;
+  result.bundles = { settings: model.bundles.map((b) => b.settings), maintenance: model.properties.maintenance };
+  result.problems.push(...model.problems);
+
+  // 1. Observe every node that may run something and can be reached.
+  const handles = deps.nodes(model.nodes.map((n) => n.name));
+  const observed = new Map<string, { handle: NodeHandle & { deps: NodeDeps }; state: ObservedState }>();
+  await Promise.all(handles.map(async (n) => {
+    if (n.liveness === 'lost') {
+      deps.memory.delete(n.name);
+      result.offline.push({ node: n.name, message: n.note ?? 'lost' });
+      return;
+    }
+    if (!n.deps) {
+      result.unreachable.push({ node: n.name, message: n.note ?? (n.liveness === 'unknown' ? 'not heard from yet' : 'no address for its agent') });
+      return;
+    }
+    if (deps.inflight?.has(n.name)) {
+      result.unreachable.push({ node: n.name, message: 'still carrying out the orders of an earlier pass' });
+      return;
+    }
+    // A silent node is not waited for: what it may run is held (memory) until it is heard or lost.
+    if (n.liveness === 'suspect') {
+      result.unreachable.push({ node: n.name, message: 'no heartbeat for a while (suspect)' });
+      return;
+    }
+    try {
+      // Observing needs the bundles' settings only (the hosts files berth keeps).
+      const shell = desiredStateOf(model, { node: n.name, stateDir: n.deps.files.stateDir, cluster }, { placements: new Map() });
+      const nodeCache = opts.cache && (opts.cache.get(n.name) ?? opts.cache.set(n.name, new Map()).get(n.name));
+      const timeout = deps.observeTimeoutMs ?? 1000;
+      const state = await withDeadline(observe(n.deps, shell, { inspect: opts.inspect ?? 'suspects', now, ...(nodeCache ? { cache: nodeCache } : {}) }), timeout, `no answer within ${timeout} ms`);
+      observed.set(n.name, { handle: n as NodeHandle & { deps: NodeDeps }, state });
+      deps.memory.set(n.name, new Set(state.containers.filter((c) => c.replica !== undefined).map((c) => replicaName(c.bundle, c.replica!))));
+    } catch (e) {
+      const err = e as { name?: string; kind?: string; message?: string };
+      const code = err?.name === 'EngineError' && err.kind === 'unreachable' ? 'ENGINE_UNREACHABLE' : 'ENGINE_FAILED';
+      result.unreachable.push({ node: n.name, message: err?.message ?? String(e), problem: problem(code, { path: n.name, message: `node ${n.name} cannot be observed: ${err?.message ?? String(e)}` }) });
+    }
+  }));
+  result.unreachable.sort((a, b) => (a.node < b.node ? -1 : 1));
+  result.offline.sort((a, b) => (a.node < b.node ? -1 : 1));
+
+  // 2. Where each replica has a container now; what unreachable nodes may hold.
+  const where = new Map<string, Set<string>>();
+  const mark = (replica: string, node: string) => (where.get(replica) ?? where.set(replica, new Set()).get(replica)!).add(node);
+  const current: RunningReplica[] = [];
+  for (const [node, o] of observed) {
+    for (const c of o.state.containers) {
+      if (c.replica === undefined) continue;
+      mark(replicaName(c.bundle, c.replica), node);
+      current.push({ bundle: c.bundle, index: c.replica, node, failed: c.state !== 'running' && c.state !== 'restarting' });
+    }
+  }
+  const blind: string[] = [];
+  for (const u of result.unreachable) {
+    const seen = deps.memory.get(u.node);
+    if (seen) {
+      for (const r of seen) mark(r, u.node);
+      u.replicas = [...seen].sort();
+    } else blind.push(u.node);
+  }
+
+  // 3. Placement over the nodes that can take replicas now: the CIB's, and any node the caller
+  // adds (a single node need not be in the CIB's <nodes>).
+  const cibNodes: CibNode[] = [...model.nodes];
+  for (const h of handles) if (!cibNodes.some((n) => n.name === h.name)) cibNodes.push({ id: h.name, name: h.name, type: 'member', standby: false, attributes: {} });
+  const placed = placeReplicas({ ...placementConfig(model), nodes: nodeStates(cibNodes, (name) => observed.has(name)), current, now });
+  result.placements = placed.placements;
+  result.unplaced = placed.unplaced;
+
+  // 4. Per node: desired state and plan, then hold what could run twice.
+  const unplacedNotes = placed.unplaced.map((u) => ({ bundle: u.bundle, index: u.index, reason: u.reason }));
+  for (const [node, o] of observed) {
+    const desired = desiredStateOf(model, { node, stateDir: o.handle.deps.files.stateDir, cluster }, { placements: placed.placements, unplaced: unplacedNotes });
+    const plan = computePlan(desired, o.state, now, deps.policy ?? DEFAULT_POLICY);
+    hold(plan, node, where, blind, result.held);
+    // What this pass may create is remembered before it is ordered: if the node stops answering
+    // mid-way, its replicas are not started anywhere else.
+    const seen = deps.memory.get(node) ?? deps.memory.set(node, new Set()).get(node)!;
+    for (const a of [...plan.create, ...plan.replace]) seen.add(a.replica);
+    if (plan.recheckAt !== undefined) result.recheckAt = Math.min(result.recheckAt ?? Infinity, plan.recheckAt);
+    result.nodes.push({ node, desired, observed: o.state, plan });
+  }
+  result.nodes.sort((a, b) => (a.node < b.node ? -1 : 1));
+  // In a fixed order, whichever node answered first: the controller logs what is held only when
+  // it changes.
+  result.held.sort((a, b) => (a.message < b.message ? -1 : a.message > b.message ? 1 : 0));
+
+  // 5. Apply, every node at once.
   if (opts.apply) {
-    result.applied = await applyPlan(plan, deps, { ledger: observed.ledger, ...(deps.stopTimeoutSeconds !== undefined ? { stopTimeoutSeconds: deps.stopTimeoutSeconds } : {}) });
+    const applies = result.nodes.filter((np) => planChanges(np.plan).length > 0 || np.plan.ledger.length > 0).map((np) => {
+      const o = observed.get(np.node)!;
+      const prefix = handles.length > 1 ? `${np.node}: ` : '';
+      const p = applyPlan(np.plan, { ...o.handle.deps, log: (line) => log(prefix + line) }, {
+        ledger: o.state.ledger,
+        cluster,
+        ...(deps.stopTimeoutSeconds !== undefined ? { stopTimeoutSeconds: deps.stopTimeoutSeconds } : {}),
+      }).then((report) => { np.applied = report; }, (e: Error) => { log(`${prefix}apply failed: ${e.message}`); })
+        .finally(() => deps.inflight?.delete(np.node));
+      deps.inflight?.set(np.node, p);
+      return p;
+    });
+    const all = Promise.all(applies).then(() => {});
+    if (deps.inflight) await Promise.race([all, new Promise<void>((r) => setTimeout(r, deps.applyWaitMs ?? 1500).unref())]);
+    else await all;
   }
   return result;
+}
+
+function withDeadline<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<T>((_, reject) => { timer = setTimeout(() => reject(new Error(message)), ms); })]).finally(() => clearTimeout(timer));
+}
+
+/** Drops the creates and starts (and their addresses) of replicas that have, or may have, a copy
+ * on another node; they wait for a later pass. */
+function hold(plan: Plan, node: string, where: Map<string, Set<string>>, blind: readonly string[], held: Note[]): void {
+  const reasonFor = (replica: string): string | undefined => {
+    const others = [...(where.get(replica) ?? [])].filter((n) => n !== node);
+    if (others.length) return `a copy exists on ${others.sort().join(', ')}; it starts here once that is gone`;
+    if (blind.length) return `node${blind.length === 1 ? '' : 's'} ${blind.join(', ')} may run it and cannot be observed; it starts once ${blind.length === 1 ? 'that node is' : 'they are'} observed or lost`;
+    return undefined;
+  };
+  const withheld = new Set<string>();
+  const keep = <A extends { replica: string; bundle: string }>(actions: A[]): A[] => actions.filter((a) => {
+    const why = reasonFor(a.replica);
+    if (why === undefined) return true;
+    if (!withheld.has(a.replica)) {
+      withheld.add(a.replica);
+      const note = { bundle: a.bundle, replica: a.replica, message: `${a.replica} held on ${node}: ${why}` };
+      held.push(note);
+      plan.waiting.push(note);
+    }
+    return false;
+  });
+  plan.create = keep(plan.create);
+  plan.start = keep(plan.start);
+  plan.addAddress = plan.addAddress.filter((a) => !withheld.has(a.replica));
+}
+
+/** The local node's part of a pass (the CLI on one node). */
+export function nodePassOf(r: PassResult, node: string): NodePass | undefined {
+  return r.nodes.find((n) => n.node === node);
 }

@@ -76,6 +76,7 @@ export const PROBLEM_CODES = {
   ENGINE_UNREACHABLE: 'the Docker engine does not answer',
   ENGINE_FAILED: 'the Docker engine refused an action',
   ADDRESS_IN_USE: 'a replica address is already held by something else on this host',
+  CONTAINER_FOREIGN: 'a berth container on this engine belongs to another cluster (or to none): it is listed and never touched',
   REPLICA_UNPLACEABLE: 'a replica cannot be placed (replicas-per-host, node state, constraints)',
   // nodes, their agents and fencing
   AUTHKEY_INVALID: 'the authkey file is missing, unreadable, too short, or accessible by group or others',

@@ -44,8 +44,10 @@ export interface FailureRecord {
 }
 
 export interface ObservedState {
-  /** berth's containers labelled for this node */
+  /** this cluster's containers labelled for this node */
   containers: ObservedContainer[];
+  /** berth containers of another cluster, or of none, on this node's engine: never touched */
+  foreign: ObservedContainer[];
   /** inspects, by container id: the containers a listing alone cannot judge */
   runs: Record<string, ContainerRun>;
   /** every IPv4 address on the host */
@@ -55,5 +57,3 @@ export interface ObservedState {
   /** content of the files berth keeps (hosts files), by path; null: missing */
   files: Record<string, string | null>;
 }
-
-export const emptyObserved = (): ObservedState => ({ containers: [], runs: {}, addresses: [], ledger: {}, files: {} });

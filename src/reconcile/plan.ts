@@ -8,7 +8,6 @@
 // removed (highest index first), missing ones created, stopped ones started, failed ones counted
 // and held at migration-threshold, and changed ones replaced one at a time (rolling).
 import { Problem, problem } from '../errors/registry';
-import { BERTH_LABELS } from '../runtime/engine';
 import { HostAddressSpec, interfaceFor, isBerthLabelled } from '../runtime/addresses';
 import { ADDRESS_LABEL, BundleSettings, DesiredReplica, DesiredState, replicaName } from './desired';
 import { clearedRecord, failureState, sameRecord, withRepairedFailure } from './failures';
@@ -84,6 +83,17 @@ export interface Note {
   message: string;
 }
 
+/** A berth container on the node's engine that is not this cluster's: listed, never touched. */
+export interface ForeignContainer {
+  code: 'CONTAINER_FOREIGN';
+  id: string;
+  name: string;
+  /** the cluster it belongs to; undefined: none (made before clusters had ids, or by hand) */
+  cluster?: string;
+  bundle: string;
+  message: string;
+}
+
 export interface Plan {
   node: string;
   create: CreateAction[];
@@ -103,20 +113,22 @@ export interface Plan {
   reports: Note[];
   /** what prevents a replica from running: an address held by something else, ... */
   problems: Problem[];
+  /** replicas that cannot run because of `problems` (they are not waited for) */
+  blocked: string[];
+  /** berth containers of other clusters (or none) on this node: left alone */
+  foreign: ForeignContainer[];
   /** ms since the epoch: the plan would differ then without any event (a failure-timeout ends) */
   recheckAt?: number;
 }
 
 export const emptyPlan = (node: string): Plan => ({
-  node, create: [], start: [], stop: [], remove: [], replace: [], addAddress: [], removeAddress: [], writeFile: [], ledger: [], waiting: [], reports: [], problems: [],
+  node, create: [], start: [], stop: [], remove: [], replace: [], addAddress: [], removeAddress: [], writeFile: [], ledger: [], waiting: [], reports: [], problems: [], blocked: [], foreign: [],
 });
 
 /** The changes a plan makes to the node (ledger updates are berth's own bookkeeping). */
 export function planChanges(p: Plan): Action[] {
   return [...p.writeFile, ...p.stop, ...p.remove, ...p.replace, ...p.addAddress, ...p.create, ...p.start, ...p.removeAddress];
 }
-
-export const isConverged = (p: Plan) => planChanges(p).length === 0;
 
 const formatDuration = (ms: number) => (ms % 60_000 === 0 && ms >= 60_000 ? `${ms / 60_000}min` : `${Math.round(ms / 1000)}s`);
 
@@ -139,6 +151,8 @@ interface Ctx {
   keep: Set<string>;
   /** ips claimed by berth containers of this node (label berth.address) */
   claimed: Set<string>;
+  /** ips claimed by containers of other clusters on this node, with the claimant */
+  claimedByOthers: Map<string, ObservedContainer>;
   /** the desired replicas and the unplaced ones, by bundle (a CIB has thousands of bundles) */
   replicasByBundle: Map<string, DesiredReplica[]>;
   unplacedByBundle: Map<string, Map<number, string>>;
@@ -159,6 +173,10 @@ function checkAddress(ctx: Ctx, d: DesiredReplica): AddressCheck | undefined {
   const spec: HostAddressSpec = { ip: a.ip, prefix: a.prefix, interface: iface };
   const held = ctx.addressesByIp.get(a.ip);
   if (!held) return { ok: true, spec, present: false };
+  const other = ctx.claimedByOthers.get(a.ip);
+  if (other && !ctx.claimed.has(a.ip)) {
+    return { ok: false, problem: problem('ADDRESS_IN_USE', { path, value: a.ip, allowed: 'an address no other cluster holds on this host', message: `${a.ip} (replica ${d.name}) is held by container ${other.name} of ${other.cluster ? `cluster ${other.cluster}` : 'no cluster'}: change ip-range-start, or remove that container` }) };
+  }
   const ours = isBerthLabelled(held) || (held.label === held.interface && ctx.claimed.has(a.ip));
   if (!ours) {
     return { ok: false, problem: problem('ADDRESS_IN_USE', { path, value: a.ip, allowed: 'an address no one else holds on this host', message: `${a.ip} (replica ${d.name}) is already on ${held.interface} (label ${held.label}) and berth did not add it: remove it (ip addr del ${held.ip}/${held.prefix} dev ${held.interface}) or change ip-range-start` }) };
@@ -241,7 +259,7 @@ function planBundle(ctx: Ctx, plan: Plan, s: BundleSettings | undefined, bundleI
       }
       const { primary, extras } = pickPrimary(replicaName(s.id, index), group);
       for (const x of extras) removeContainer(ctx, plan, x, `a second container for replica ${replicaName(s.id, index)} (left by an interrupted change)`);
-      if (primary) stopContainer(ctx, plan, primary, 'target-role=Stopped');
+      if (primary) stopContainer(ctx, plan, primary, s.stoppedBy ?? 'target-role=Stopped');
     }
     return;
   }
@@ -267,6 +285,7 @@ function planBundle(ctx: Ctx, plan: Plan, s: BundleSettings | undefined, bundleI
     const addr = checkAddress(ctx, d);
     if (addr && !addr.ok) {
       plan.problems.push(addr.problem);
+      plan.blocked.push(d.name);
       // A replica without its address cannot run; one that already runs is left as it is.
       if (c) ctx.keep.add(d.address!.ip);
       continue;
@@ -414,7 +433,16 @@ function toReports(scratch: Plan, into: Plan, bundle: string, why: string): void
 /** The plan that takes the observed node to the desired state. */
 export function computePlan(desired: DesiredState, observed: ObservedState, now: number, policy: PlanPolicy = DEFAULT_POLICY): Plan {
   const plan = emptyPlan(desired.node);
-  const mine = observed.containers.filter((c) => c.node === desired.node || c.labels[BERTH_LABELS.node] === desired.node);
+  const mine = observed.containers.filter((c) => c.node === desired.node && c.cluster === desired.cluster);
+  const claimedByOthers = new Map<string, ObservedContainer>();
+  for (const c of observed.foreign) {
+    const ip = parseAddressLabel(c.labels[ADDRESS_LABEL])?.ip;
+    if (ip) claimedByOthers.set(ip, c);
+    plan.foreign.push({
+      code: 'CONTAINER_FOREIGN', id: c.id, name: c.name, ...(c.cluster ? { cluster: c.cluster } : {}), bundle: c.bundle,
+      message: `container ${c.name} (bundle ${c.bundle || '?'}) belongs to ${c.cluster ? `cluster ${c.cluster}` : 'no cluster'}, not to this one (${desired.cluster}): left alone`,
+    });
+  }
   const ctx: Ctx = {
     desired,
     observed,
@@ -423,6 +451,7 @@ export function computePlan(desired: DesiredState, observed: ObservedState, now:
     addressesByIp: new Map(observed.addresses.map((a) => [a.ip, a])),
     keep: new Set(),
     claimed: new Set(mine.map((c) => parseAddressLabel(c.labels[ADDRESS_LABEL])?.ip).filter((ip): ip is string => !!ip)),
+    claimedByOthers,
     replicasByBundle: groupBy(desired.replicas, (r) => r.bundle),
     unplacedByBundle: new Map(),
   };

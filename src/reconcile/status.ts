@@ -41,10 +41,12 @@ export interface NodeStatus {
   bundles: BundleStatus[];
   converged: boolean;
   problems: { code: string; message: string }[];
+  /** berth containers of other clusters (or none) on this node: never touched */
+  foreign: { code: string; name: string; cluster: string | null; bundle: string; message: string }[];
 }
 
 export function nodeStatus(desired: DesiredState, observed: ObservedState, plan: Plan, now: number): NodeStatus {
-  const mine = observed.containers.filter((c) => c.node === desired.node);
+  const mine = observed.containers;
   const notes = new Map<string, string[]>();
   const note = (replica: string, text: string) => {
     const l = notes.get(replica);
@@ -104,6 +106,7 @@ export function nodeStatus(desired: DesiredState, observed: ObservedState, plan:
     bundles,
     converged: planChanges(plan).length === 0 && plan.waiting.length === 0,
     problems: plan.problems.map((p) => ({ code: p.code, message: p.message })),
+    foreign: plan.foreign.map((f) => ({ code: f.code, name: f.name, cluster: f.cluster ?? null, bundle: f.bundle, message: f.message })),
   };
 }
 
@@ -127,6 +130,7 @@ export function formatStatus(s: NodeStatus): string {
   const out: string[] = [`Node ${s.node}${s.maintenance ? ' (maintenance-mode: observed only)' : ''}: ${s.converged ? 'converged' : 'changes pending'}`];
   out.push(...formatBundles(s.bundles));
   for (const p of s.problems) out.push(`Problem [${p.code}]: ${p.message}`);
+  for (const f of s.foreign) out.push(`Foreign [${f.code}]: ${f.message}`);
   return out.join('\n') + '\n';
 }
 

@@ -30,11 +30,12 @@ export function formatPlan(plan: Plan): string {
   for (const n of plan.waiting) out.push(`  ~ ${col('waiting', 15)}${col(n.replica ?? n.bundle, 18)}${n.message}`);
   for (const n of plan.reports) out.push(`  - ${col('report', 15)}${col(n.replica ?? n.bundle, 18)}${n.message}`);
   for (const p of plan.problems) out.push(`  ! ${col(p.code, 15)}${p.message}`);
+  for (const f of plan.foreign) out.push(`  - ${col('foreign', 15)}${col(f.name, 18)}[${f.code}] ${f.message}`);
   return out.join('\n') + '\n';
 }
 
 /** The plan as data for --json: the desired specs are reduced to what identifies them. */
-export function planJson(plan: Plan): unknown {
+export function planJson(plan: Plan): Record<string, unknown> {
   const slim = (a: Action) => {
     if (a.kind === 'create' || a.kind === 'replace') {
       const { desired, ...rest } = a;
@@ -60,5 +61,7 @@ export function planJson(plan: Plan): unknown {
     waiting: plan.waiting,
     reports: plan.reports,
     problems: plan.problems,
+    blocked: plan.blocked,
+    foreign: plan.foreign,
   };
 }

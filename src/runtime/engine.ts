@@ -9,31 +9,10 @@
 import type Dockerode from 'dockerode';
 import type { ContainerCreateOptions, ContainerInfo, ContainerInspectInfo } from 'dockerode';
 
-/** The labels berth puts on each container it creates. */
-export const BERTH_LABELS = {
-  bundle: 'berth.bundle',
-  /** the replica's index, in decimal */
-  replica: 'berth.replica',
-  node: 'berth.node',
-  specHash: 'berth.spec-hash',
-} as const;
+import { BERTH_LABELS } from './labels';
 
-export interface ReplicaIdentity {
-  bundle: string;
-  replica: number;
-  node: string;
-  specHash: string;
-}
-
-/** The label set for one replica's container. */
-export function berthLabels(r: ReplicaIdentity): Record<string, string> {
-  return {
-    [BERTH_LABELS.bundle]: r.bundle,
-    [BERTH_LABELS.replica]: String(r.replica),
-    [BERTH_LABELS.node]: r.node,
-    [BERTH_LABELS.specHash]: r.specHash,
-  };
-}
+export { ADDRESS_LABEL, BERTH_LABELS, berthLabels } from './labels';
+export type { ReplicaIdentity } from './labels';
 
 export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 /** `none`: the container has no health check. */
@@ -55,6 +34,8 @@ export interface ObservedContainer {
   replica?: number;
   node?: string;
   specHash?: string;
+  /** the cluster it belongs to (label berth.cluster); undefined: none */
+  cluster?: string;
   /** creation time, Unix seconds */
   created: number;
 }
@@ -166,6 +147,7 @@ function identity(labels: Record<string, string>) {
     replica: replicaIndex(labels[BERTH_LABELS.replica]),
     node: labels[BERTH_LABELS.node],
     specHash: labels[BERTH_LABELS.specHash],
+    cluster: labels[BERTH_LABELS.cluster] || undefined,
   };
 }
 

@@ -1,94 +1,19 @@
-// Placement: which node runs which replica. Pure: nodes, their states, what runs where, the
-// constraints and the clock are all arguments. Two forms: the original positional one (demands,
-// node names, current; always sticky, ties by the order given) that the single-node reconciler
-// calls, and the cluster form `placeReplicas({ bundles, nodes, current, constraints, now })`,
-// which places as Pacemaker 2.1.5 does (see below) and is checked against crm_simulate.
+// Placement: which node runs which replica, for one node or a hundred alike. Pure: the bundles'
+// demands and the location constraints (from the model), the nodes and their states, what runs
+// where and the clock are all arguments. `placeReplicas` places as Pacemaker 2.1.5 does (see
+// below) and is checked against crm_simulate.
 //
-// Terms: a demand is what one bundle asks for; a placement is (bundle, index, node); an unplaced
-// replica is reported with why, never forced onto a node; a replica's name is `B-i`.
-import type { Cib } from '../cib/cib';
-import { XmlElement, child, elements } from '../cib/xml';
-import { Problem, warning } from '../errors/registry';
-import { containerOf, replicaCount } from '../validate/bundle-rules';
-import { isTrue, type PlacementNode } from './nodes';
+// Terms: a placement is replica → node; an unplaced replica is reported with why, never forced
+// onto a node; a replica's name is `B-i`.
+import { type BundlePlacement, replicaName } from '../model/bundle';
+import type { LocationConstraint, LocationRule, RuleExpression } from '../model/constraints';
+import { INFINITY, addScores, parseScore } from '../model/score';
+import type { PlacementNode } from './nodes';
 
-export interface BundleDemand {
-  bundle: string;
-  replicas: number;
-  replicasPerHost: number;
-  /** false when the bundle must not run (target-role=Stopped): no placements at all */
-  runnable: boolean;
-}
+export type { BundlePlacement } from '../model/bundle';
+export type { AttributeOperation, LocationConstraint, LocationRule, RuleExpression } from '../model/constraints';
+export { INFINITY, addScores, parseScore } from '../model/score';
 
-export interface Placement {
-  bundle: string;
-  index: number;
-  node: string;
-}
-
-export interface Unplaced {
-  bundle: string;
-  index: number;
-  reason: string;
-}
-
-export interface PlacementResult {
-  /** sorted by bundle (in demand order), then index */
-  placements: Placement[];
-  unplaced: Unplaced[];
-}
-
-/**
- * Places every replica of every runnable demand on `nodes`. `current` (where replicas run now)
- * keeps a replica on its node while that node still has room, so a pass never moves what runs.
- */
-function placeOnNodes(demands: readonly BundleDemand[], nodes: readonly string[], current: readonly Placement[] = []): PlacementResult {
-  const placements: Placement[] = [];
-  const unplaced: Unplaced[] = [];
-  const nodeSet = new Set(nodes);
-  for (const d of demands) {
-    if (!d.runnable || d.replicas <= 0) continue;
-    const perHost = Math.max(1, d.replicasPerHost);
-    const load = new Map<string, number>(nodes.map((n) => [n, 0]));
-    const where = new Map<number, string>();
-    // The lowest indexes are the ones that run: with room for k replicas, 0..k-1 are placed.
-    const placeable = Math.min(d.replicas, perHost * nodes.length);
-    // Stickiness first: a replica already on a known node with room stays there.
-    for (const c of current) {
-      if (c.bundle !== d.bundle || c.index >= placeable || where.has(c.index) || !nodeSet.has(c.node)) continue;
-      const used = load.get(c.node) ?? 0;
-      if (used >= perHost) continue;
-      load.set(c.node, used + 1);
-      where.set(c.index, c.node);
-    }
-    for (let index = 0; index < d.replicas; index++) {
-      if (where.has(index)) continue;
-      // The least loaded node with room; ties go to the order the nodes were given in.
-      let best: string | undefined;
-      for (const n of nodes) {
-        const used = load.get(n) ?? 0;
-        if (used < perHost && (best === undefined || used < (load.get(best) ?? 0))) best = n;
-      }
-      if (best === undefined || index >= placeable) {
-        unplaced.push({
-          bundle: d.bundle,
-          index,
-          reason: nodes.length === 0
-            ? 'no node can run replicas'
-            : `replicas-per-host=${perHost} on ${nodes.length} node${nodes.length === 1 ? '' : 's'} leaves room for ${perHost * nodes.length} of ${d.replicas} replicas`,
-        });
-        continue;
-      }
-      load.set(best, (load.get(best) ?? 0) + 1);
-      where.set(index, best);
-    }
-    for (const [index, node] of [...where].sort((a, b) => a[0] - b[0])) placements.push({ bundle: d.bundle, index, node });
-  }
-  return { placements, unplaced };
-}
-
-// ---- the cluster form: placeReplicas({ bundles, nodes, current, constraints, now }) ----
-//
 // Pacemaker 2.1.5's assignment of bundle containers (pcmk__bundle_allocate ->
 // pcmk__assign_instances -> pcmk__primitive_assign), on berth's data, as named steps:
 //   1. scores    each bundle's score on each node: symmetric-cluster base 0, plus every
@@ -110,43 +35,7 @@ function placeOnNodes(demands: readonly BundleDemand[], nodes: readonly string[]
 
 export type { NodeState, PlacementNode } from './nodes';
 
-/** Pacemaker's INFINITY: scores saturate at ±1000000. */
-export const INFINITY = 1_000_000;
-
-/** Pacemaker's char2score: integers (clamped), [+-]INFINITY; undefined when not a score. */
-export function parseScore(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const t = text.trim();
-  if (/^[+]?INFINITY$/i.test(t)) return INFINITY;
-  if (/^-INFINITY$/i.test(t)) return -INFINITY;
-  if (!/^[+-]?[0-9]+$/.test(t)) return undefined;
-  return Math.max(-INFINITY, Math.min(INFINITY, Number(t)));
-}
-
-/** Pacemaker's pcmk__add_scores: -INFINITY wins over everything, then +INFINITY, else a clamped sum. */
-export function addScores(a: number, b: number): number {
-  if (a <= -INFINITY || b <= -INFINITY) return -INFINITY;
-  if (a >= INFINITY || b >= INFINITY) return INFINITY;
-  return Math.max(-INFINITY, Math.min(INFINITY, a + b));
-}
-
-/** Replica *i* of bundle *B* is named `B-i` (bundles.md); placements are keyed by that name. */
-export const replicaName = (bundle: string, index: number) => `${bundle}-${index}`;
-
-export interface BundlePlacement {
-  id: string;
-  replicas: number;
-  /** most replicas of this bundle on one node (default 1) */
-  replicasPerHost: number;
-  /** false when the bundle must not run (target-role=Stopped, stop-all-resources): no placements */
-  runnable: boolean;
-  /** false (is-managed=false, maintenance): running replicas stay where they are, none is placed */
-  managed?: boolean;
-  /** resource-stickiness: added to a running replica's score on its own node (default 0) */
-  stickiness?: number;
-  /** bundles are placed by priority, higher first, then in the order given (default 0) */
-  priority?: number;
-}
+export { replicaName } from '../model/bundle';
 
 /** Where a replica runs now, as observed. */
 export interface RunningReplica {
@@ -156,28 +45,6 @@ export interface RunningReplica {
   /** its last operation failed: it is not kept in place ahead of the others */
   failed?: boolean;
 }
-
-export type AttributeOperation = 'lt' | 'gt' | 'lte' | 'gte' | 'eq' | 'ne' | 'defined' | 'not_defined';
-
-export type RuleExpression =
-  | { kind: 'attribute'; id: string; attribute: string; operation: AttributeOperation; value?: string; type?: 'string' | 'integer' | 'number' | 'version' }
-  | { kind: 'date'; id: string; operation: 'in_range' | 'gt' | 'lt'; start?: string; end?: string }
-  | { kind: 'rule'; rule: LocationRule }
-  /** something berth does not evaluate (date_spec, durations, ...): it never passes */
-  | { kind: 'unsupported'; id: string; what: string };
-
-export interface LocationRule {
-  id: string;
-  /** the score, or the node attribute that holds it (score-attribute) */
-  score: number | { attribute: string };
-  booleanOp: 'and' | 'or';
-  expressions: RuleExpression[];
-}
-
-/** An rsc_location for one bundle: a score on one node, or rules scored on every node they match. */
-export type LocationConstraint =
-  | { id: string; bundle: string; node: string; score: number }
-  | { id: string; bundle: string; rules: LocationRule[] };
 
 export interface ClusterPlacementInput {
   bundles: readonly BundlePlacement[];
@@ -212,19 +79,9 @@ export interface ClusterPlacementResult {
   unplaced: UnplacedReplica[];
 }
 
-/**
- * Places every replica of every runnable bundle on the nodes that may take it. The cluster form
- * (one object) is Pacemaker's algorithm, described above; the positional form is the original
- * single-node placement, kept as it was for its callers.
- */
-export function placeReplicas(input: ClusterPlacementInput): ClusterPlacementResult;
-export function placeReplicas(demands: readonly BundleDemand[], nodes: readonly string[], current?: readonly Placement[]): PlacementResult;
-export function placeReplicas(
-  a: ClusterPlacementInput | readonly BundleDemand[],
-  nodes: readonly string[] = [],
-  current: readonly Placement[] = [],
-): ClusterPlacementResult | PlacementResult {
-  return 'bundles' in a ? placeCluster(a) : placeOnNodes(a, nodes, current);
+/** Places every replica of every runnable bundle on the nodes that may take it (described above). */
+export function placeReplicas(input: ClusterPlacementInput): ClusterPlacementResult {
+  return placeCluster(input);
 }
 
 interface Running {
@@ -534,134 +391,12 @@ export function placementChanges(current: readonly RunningReplica[], placements:
   return out;
 }
 
-// ---- reading placement's configuration from a CIB ----
 
-export interface PlacementConfig {
-  bundles: BundlePlacement[];
-  constraints: LocationConstraint[];
-  symmetric: boolean;
-  /** parts of the configuration placement cannot honour (unsupported rule parts, ...), as warnings */
-  problems: Problem[];
-}
-
-function clusterProperty(cib: Cib, name: string): string | undefined {
-  const crm = child(child(cib, 'configuration') ?? cib, 'crm_config');
-  for (const set of crm ? elements(crm, 'cluster_property_set') : []) {
-    for (const p of elements(set, 'nvpair')) if (p.attrs.name === name) return p.attrs.value;
-  }
-  return undefined;
-}
-
-/** A meta attribute as Pacemaker resolves it: the first set naming it (rule-less sets only). */
-function metaOf(e: XmlElement | undefined, name: string): string | undefined {
-  for (const set of e ? elements(e, 'meta_attributes') : []) {
-    if (child(set, 'rule')) continue;
-    for (const p of elements(set, 'nvpair')) if (p.attrs.name === name) return p.attrs.value;
-  }
-  return undefined;
-}
-
-const FALSE = (v: string | undefined) => v !== undefined && ['false', 'off', 'no', 'n', '0'].includes(v.toLowerCase());
-
-/**
- * What placement needs from a CIB: each bundle's demand and stickiness (bundle meta, else
- * rsc_defaults), the rsc_location constraints on bundles (by id, rsc-pattern or resource set),
- * and symmetric-cluster. Nodes and their states are separate (nodes.ts): liveness is observed.
- */
-export function readPlacementConfig(cib: Cib): PlacementConfig {
-  const conf = child(cib, 'configuration');
-  const resources = conf && child(conf, 'resources');
-  const defaults = conf && child(conf, 'rsc_defaults');
-  const problems: Problem[] = [];
-  const maintenance = isTrue(clusterProperty(cib, 'maintenance-mode'));
-  const stopAll = isTrue(clusterProperty(cib, 'stop-all-resources'));
-  const symmetric = !FALSE(clusterProperty(cib, 'symmetric-cluster'));
-  const bundles: BundlePlacement[] = [];
-  for (const b of resources ? elements(resources, 'bundle') : []) {
-    const container = containerOf(b);
-    if (!container || b.attrs.id === undefined) continue;
-    const meta = (name: string) => metaOf(b, name) ?? metaOf(defaults, name);
-    const rph = container.attrs['replicas-per-host'];
-    const role = meta('target-role');
-    bundles.push({
-      id: b.attrs.id,
-      replicas: replicaCount(container),
-      replicasPerHost: rph !== undefined && /^[0-9]+$/.test(rph) && Number(rph) >= 1 ? Number(rph) : 1,
-      runnable: !stopAll && (role === undefined || role.toLowerCase() !== 'stopped'),
-      managed: !maintenance && !FALSE(meta('is-managed')) && !isTrue(meta('maintenance')),
-      stickiness: parseScore(meta('resource-stickiness')) ?? 0,
-      priority: parseScore(meta('priority')) ?? 0,
-    });
-  }
-  const ids = new Set(bundles.map((b) => b.id));
-  const constraints: LocationConstraint[] = [];
-  const section = conf && child(conf, 'constraints');
-  for (const c of section ? elements(section, 'rsc_location') : []) {
-    const id = c.attrs.id ?? '';
-    // A role other than Started is about promotion, not about where containers run.
-    if (c.attrs.role !== undefined && !/^started$/i.test(c.attrs.role)) continue;
-    const targets = locationTargets(c, ids, problems);
-    if (!targets.length) continue;
-    if (c.attrs.node !== undefined) {
-      const score = parseScore(c.attrs.score);
-      if (score === undefined) {
-        problems.push(warning('SCORE_INVALID', { path: `rsc_location[@id='${id}']/@score`, value: c.attrs.score ?? '', allowed: 'an integer or [+-]INFINITY', message: `location constraint '${id}' has no valid score; placement ignores it` }));
-        continue;
-      }
-      for (const bundle of targets) constraints.push({ id, bundle, node: c.attrs.node, score });
-      continue;
-    }
-    const rules = elements(c, 'rule').filter((r) => r.attrs.role === undefined || /^started$/i.test(r.attrs.role)).map((r) => readRule(r, problems));
-    if (rules.length) for (const bundle of targets) constraints.push({ id, bundle, rules });
-  }
-  return { bundles, constraints, symmetric, problems };
-}
-
-function locationTargets(c: XmlElement, bundles: Set<string>, problems: Problem[]): string[] {
-  if (c.attrs.rsc !== undefined) return bundles.has(c.attrs.rsc) ? [c.attrs.rsc] : [];
-  if (c.attrs['rsc-pattern'] !== undefined) {
-    let re: RegExp;
-    try {
-      re = new RegExp(c.attrs['rsc-pattern']);
-    } catch {
-      problems.push(warning('CONSTRAINT_INVALID', { path: `rsc_location[@id='${c.attrs.id}']/@rsc-pattern`, value: c.attrs['rsc-pattern'], message: `location constraint '${c.attrs.id}': rsc-pattern is not a regular expression berth can read; placement ignores it` }));
-      return [];
-    }
-    return [...bundles].filter((b) => re.test(b));
-  }
-  const refs: string[] = [];
-  for (const set of elements(c, 'resource_set')) for (const r of elements(set, 'resource_ref')) if (r.attrs.id !== undefined && bundles.has(r.attrs.id)) refs.push(r.attrs.id);
-  return refs;
-}
-
-const ATTRIBUTE_OPERATIONS = new Set(['lt', 'gt', 'lte', 'gte', 'eq', 'ne', 'defined', 'not_defined']);
-
-function readRule(r: XmlElement, problems: Problem[]): LocationRule {
-  const id = r.attrs.id ?? '';
-  const unsupported = (eid: string, what: string): RuleExpression => {
-    problems.push(warning('CONSTRAINT_INVALID', { path: `rule[@id='${id}']`, value: eid, message: `rule '${id}': berth does not evaluate ${what}; that part never matches` }));
-    return { kind: 'unsupported', id: eid, what };
+/** What placement takes from the model: every bundle's demand, the constraints, symmetric-cluster. */
+export function placementConfig(model: { bundles: readonly { placement?: BundlePlacement }[]; constraints: readonly LocationConstraint[]; properties: { symmetric: boolean } }): Pick<ClusterPlacementInput, 'bundles' | 'constraints' | 'symmetric'> {
+  return {
+    bundles: model.bundles.flatMap((b) => (b.placement ? [b.placement] : [])),
+    constraints: model.constraints,
+    symmetric: model.properties.symmetric,
   };
-  const expressions: RuleExpression[] = [];
-  for (const e of elements(r)) {
-    const eid = e.attrs.id ?? '';
-    if (e.tag === 'rule') expressions.push({ kind: 'rule', rule: readRule(e, problems) });
-    else if (e.tag === 'expression') {
-      const op = e.attrs.operation ?? '';
-      if (!ATTRIBUTE_OPERATIONS.has(op) || e.attrs.attribute === undefined) { expressions.push(unsupported(eid, `expression operation '${op}'`)); continue; }
-      if (e.attrs['value-source'] !== undefined && e.attrs['value-source'] !== 'literal') { expressions.push(unsupported(eid, `value-source='${e.attrs['value-source']}'`)); continue; }
-      const type = e.attrs.type;
-      const known = type === undefined || type === 'string' || type === 'integer' || type === 'number' || type === 'version';
-      if (!known) { expressions.push(unsupported(eid, `expression type '${type}'`)); continue; }
-      expressions.push({ kind: 'attribute', id: eid, attribute: e.attrs.attribute, operation: op as AttributeOperation, ...(e.attrs.value !== undefined ? { value: e.attrs.value } : {}), ...(type ? { type: type as 'string' } : {}) });
-    } else if (e.tag === 'date_expression') {
-      const op = e.attrs.operation ?? 'in_range';
-      if ((op !== 'in_range' && op !== 'gt' && op !== 'lt') || child(e, 'duration') || child(e, 'date_spec')) { expressions.push(unsupported(eid, `date_expression operation '${op}' with date_spec or duration`)); continue; }
-      expressions.push({ kind: 'date', id: eid, operation: op, ...(e.attrs.start !== undefined ? { start: e.attrs.start } : {}), ...(e.attrs.end !== undefined ? { end: e.attrs.end } : {}) });
-    } else {
-      expressions.push(unsupported(eid, `<${e.tag}>`));
-    }
-  }
-  const score = r.attrs['score-attribute'] !== undefined ? { attribute: r.attrs['score-attribute'] } : parseScore(r.attrs.score) ?? 0;
-  return { id, score, booleanOp: r.attrs['boolean-op'] === 'or' ? 'or' : 'and', expressions };
 }

@@ -1,0 +1,34 @@
+// The model: a valid CIB read ONCE into typed configuration — the cluster's properties, its
+// nodes, its bundles (settings, placement demand, how to build each replica) and the location
+// constraints. Placement, the desired state, the plan and status all take the model; none of them
+// walks the XML again. Pure: files named in bundle options come in through the context.
+import type { Cib } from '../cib/cib';
+import { child, elements } from '../cib/xml';
+import type { Problem } from '../errors/registry';
+import { CibNode, readNodes } from '../scheduler/nodes';
+import { BundleModel, ReadContext, readBundle } from './bundle';
+import { LocationConstraint, readLocationConstraints } from './constraints';
+import { ClusterProperties, readProperties } from './properties';
+
+export interface ClusterModel {
+  properties: ClusterProperties;
+  /** the configuration's nodes, in CIB order (attributes and standby resolved) */
+  nodes: CibNode[];
+  /** in CIB order */
+  bundles: BundleModel[];
+  constraints: LocationConstraint[];
+  /** parts of the configuration that are not acted on as written (warnings) */
+  problems: Problem[];
+}
+
+export function readModel(cib: Cib, ctx: ReadContext = {}): ClusterModel {
+  const conf = child(cib, 'configuration');
+  const resources = conf && child(conf, 'resources');
+  const defaults = conf && child(conf, 'rsc_defaults');
+  const properties = readProperties(cib);
+  const bundles = (resources ? elements(resources, 'bundle') : []).filter((b) => b.attrs.id !== undefined).map((b) => readBundle(b, defaults, properties, ctx));
+  const problems: Problem[] = [];
+  const ids = new Set(bundles.filter((b) => b.placement).map((b) => b.settings.id));
+  const constraints = readLocationConstraints(cib, ids, problems);
+  return { properties, nodes: readNodes(cib), bundles, constraints, problems };
+}

@@ -1,0 +1,58 @@
+// Cluster properties and meta attributes, resolved in one place as Pacemaker resolves them.
+//
+// Properties: the first cluster_property_set of crm_config that names a property wins. Meta
+// attributes: a resource's own meta_attributes (first rule-less set naming it), else
+// rsc_defaults' (the same way). Sets with rules are not evaluated here (rules on meta sets are
+// reported by the model as not honoured).
+import type { Cib } from '../cib/cib';
+import { XmlElement, child, elements } from '../cib/xml';
+
+/** Pacemaker's crm_is_true. */
+export const isTrue = (v: string | undefined): boolean => v !== undefined && ['true', 'on', 'yes', 'y', '1'].includes(v.trim().toLowerCase());
+/** The opposite words (an unset value is neither). */
+export const isFalse = (v: string | undefined): boolean => v !== undefined && ['false', 'off', 'no', 'n', '0'].includes(v.trim().toLowerCase());
+
+/** The first value of `name` in any cluster_property_set of crm_config. */
+export function clusterProperty(cib: Cib, name: string): string | undefined {
+  const crm = child(child(cib, 'configuration') ?? cib, 'crm_config');
+  for (const set of crm ? elements(crm, 'cluster_property_set') : []) {
+    for (const p of elements(set, 'nvpair')) if (p.attrs.name === name) return p.attrs.value ?? '';
+  }
+  return undefined;
+}
+
+/** The first rule-less set of `tag` under `e` that names `name`. */
+function firstValue(e: XmlElement | undefined, tag: string, name: string): string | undefined {
+  for (const set of e ? elements(e, tag) : []) {
+    if (child(set, 'rule')) continue;
+    for (const p of elements(set, 'nvpair')) if (p.attrs.name === name) return p.attrs.value ?? '';
+  }
+  return undefined;
+}
+
+/** A resource's meta attribute: its own, else the rsc_defaults'. */
+export function resolveMeta(resource: XmlElement, defaults: XmlElement | undefined, name: string): string | undefined {
+  return firstValue(resource, 'meta_attributes', name) ?? firstValue(defaults, 'meta_attributes', name);
+}
+
+/** The cluster properties berth acts on. */
+export interface ClusterProperties {
+  /** maintenance-mode: nothing is started, stopped or moved; everything is observed */
+  maintenance: boolean;
+  /** stop-all-resources: every bundle is stopped (as target-role=Stopped) */
+  stopAll: boolean;
+  /** symmetric-cluster (default true): false runs a bundle only where a constraint allows it */
+  symmetric: boolean;
+  /** cluster-name, shown in status */
+  clusterName?: string;
+}
+
+export function readProperties(cib: Cib): ClusterProperties {
+  const name = clusterProperty(cib, 'cluster-name');
+  return {
+    maintenance: isTrue(clusterProperty(cib, 'maintenance-mode')),
+    stopAll: isTrue(clusterProperty(cib, 'stop-all-resources')),
+    symmetric: !isFalse(clusterProperty(cib, 'symmetric-cluster')),
+    ...(name ? { clusterName: name } : {}),
+  };
+}

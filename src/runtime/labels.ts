@@ -1,0 +1,39 @@
+// The labels berth puts on each container it creates: the contract between the desired state
+// (src/model, src/reconcile: pure) and the engines (src/runtime, src/agent). No imports.
+//
+// Terms: a container *belongs* to a cluster when its `berth.cluster` label names that cluster's
+// id; berth never stops, replaces or removes a container that belongs to another cluster or to
+// none (it lists such containers as *foreign*).
+
+export const BERTH_LABELS = {
+  /** the id of the cluster the container belongs to (src/model/identity.ts) */
+  cluster: 'berth.cluster',
+  bundle: 'berth.bundle',
+  /** the replica's index, in decimal */
+  replica: 'berth.replica',
+  node: 'berth.node',
+  specHash: 'berth.spec-hash',
+} as const;
+
+/** The replica's host address, `ip/prefix@interface`, so that the address can be removed after
+ * the container even when the CIB no longer names it. */
+export const ADDRESS_LABEL = 'berth.address';
+
+export interface ReplicaIdentity {
+  cluster: string;
+  bundle: string;
+  replica: number;
+  node: string;
+  specHash: string;
+}
+
+/** The label set for one replica's container. */
+export function berthLabels(r: ReplicaIdentity): Record<string, string> {
+  return {
+    [BERTH_LABELS.cluster]: r.cluster,
+    [BERTH_LABELS.bundle]: r.bundle,
+    [BERTH_LABELS.replica]: String(r.replica),
+    [BERTH_LABELS.node]: r.node,
+    [BERTH_LABELS.specHash]: r.specHash,
+  };
+}
