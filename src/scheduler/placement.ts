@@ -63,7 +63,7 @@ export interface ClusterPlacementInput {
   keepRunning?: boolean;
 }
 
-export type UnplacedCode = 'no-node' | 'banned' | 'capacity';
+export type UnplacedCode = 'no-node' | 'banned' | 'capacity' | 'unmanaged';
 
 export interface UnplacedReplica {
   replica: string;
@@ -128,7 +128,10 @@ function placeCluster(input: ClusterPlacementInput): ClusterPlacementResult {
       return r ? { index, name, running: r } : { index, name };
     });
     if (bundle.managed === false) {
-      for (const inst of instances) if (inst.running) { where.set(inst.index, inst.running.node); bump(load, inst.running.node); }
+      for (const inst of instances) {
+        if (inst.running) { where.set(inst.index, inst.running.node); bump(load, inst.running.node); }
+        else unplaced.push({ replica: inst.name, bundle: bundle.id, index: inst.index, code: 'unmanaged', reason: `bundle ${bundle.id} is not managed: a replica that does not run is not started` });
+      }
       continue;
     }
     const scores = bundleScores(bundle.id, nodes, input.constraints ?? [], symmetric, now);

@@ -2,7 +2,7 @@
 // node that runs it, else where it is placed, with why it does not run — over in-memory nodes.
 // The real engines show it end to end in test/cluster/failover.ts.
 import t from 'tap';
-import type { ClusterPassResult } from '../../src/cluster/cluster-pass';
+import type { PassResult } from '../../src/controller/pass';
 import { clusterStatus, formatBundles, ReplicaStatus } from '../../src/reconcile/status';
 import { fakeCluster, wipe } from '../helpers/fake-nodes';
 
@@ -19,7 +19,7 @@ async function settled(names: string[], replicas: number, perHost: number) {
   return { c, before: rows(await c.pass()) };
 }
 
-const rows = (r: ClusterPassResult): ReplicaStatus[] => clusterStatus(r, Date.now()).bundles[0].replicaStatus;
+const rows = (r: PassResult): ReplicaStatus[] => clusterStatus(r, Date.now()).bundles[0].replicaStatus;
 const brief = (r: ReplicaStatus) => `${r.name}@${r.node}:${r.container?.state ?? (r.unknown ? 'unknown' : 'missing')}`;
 
 t.test('converged: every replica once, running, on its node, with its address', async (t) => {

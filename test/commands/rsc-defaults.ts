@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { main } from '../../src/cli/main';
 import { parseCib } from '../../src/cib/cib';
-import { readPlacementConfig } from '../../src/scheduler/placement';
+import { readPlacementConfig } from '../helpers/placement-config';
 
 async function berth(...argv: string[]) {
   let out = '';

@@ -53,7 +53,7 @@ t.test('an engine error on one replica does not stop the others; its chain is un
   const desired = desiredOf(cib(bundle()));
   const plan = computePlan(desired, observedOf(desired, [], { files: {} }), T0);
   const f = fakes({ start: ['httpd-bundle-1'], create: ['httpd-bundle-2'] });
-  const r = await applyPlan(plan, f, { ledger: {} });
+  const r = await applyPlan(plan, f, { ledger: {}, cluster: 'c-test' });
   t.match(r.problems, [{ code: 'ENGINE_FAILED' }, { code: 'ENGINE_FAILED' }]);
   t.strictSame([...f.containers.values()].map((c) => [c.name, c.running]), [['httpd-bundle-0', true]], 'only replica 0 exists, running');
   t.strictSame([...f.held], ['127.0.1.131'], 'the addresses of the failed replicas are removed again');
@@ -71,18 +71,18 @@ t.test('replace: the new container is made before the old one stops; a failure l
 
   const ok = fakes();
   ok.containers.set('old', { name: 'httpd-bundle-0', running: true });
-  t.strictSame((await applyPlan(plan, ok, { ledger: {} })).problems, []);
+  t.strictSame((await applyPlan(plan, ok, { ledger: {}, cluster: 'c-test' })).problems, []);
   t.strictSame(ok.calls, ['create httpd-bundle-0.next', 'stop httpd-bundle-0', 'start httpd-bundle-0.next', 'remove httpd-bundle-0', 'rename httpd-bundle-0.next httpd-bundle-0']);
   t.strictSame([...ok.containers.values()], [{ name: 'httpd-bundle-0', running: true }]);
 
   const noImage = fakes({ create: ['httpd-bundle-0.next'] });
   noImage.containers.set('old', { name: 'httpd-bundle-0', running: true });
-  t.match((await applyPlan(plan, noImage, { ledger: {} })).problems, [{ code: 'ENGINE_FAILED' }]);
+  t.match((await applyPlan(plan, noImage, { ledger: {}, cluster: 'c-test' })).problems, [{ code: 'ENGINE_FAILED' }]);
   t.strictSame(noImage.calls, ['create httpd-bundle-0.next'], 'the old replica is not touched');
 
   const noStart = fakes({ start: ['httpd-bundle-0.next'] });
   noStart.containers.set('old', { name: 'httpd-bundle-0', running: true });
-  t.match((await applyPlan(plan, noStart, { ledger: {} })).problems, [{ code: 'ENGINE_FAILED' }]);
+  t.match((await applyPlan(plan, noStart, { ledger: {}, cluster: 'c-test' })).problems, [{ code: 'ENGINE_FAILED' }]);
   t.strictSame(noStart.calls, ['create httpd-bundle-0.next', 'stop httpd-bundle-0', 'start httpd-bundle-0.next', 'start httpd-bundle-0', 'remove httpd-bundle-0.next']);
   t.strictSame([...noStart.containers.values()], [{ name: 'httpd-bundle-0', running: true }], 'the old replica runs again, the new one is gone');
 });
@@ -94,7 +94,7 @@ t.test('scale in: stop before remove, then the address; the data directories are
   const f = fakes();
   f.containers.set('c1', { name: 'httpd-bundle-1', running: true });
   f.held.add('127.0.1.132');
-  await applyPlan(plan, f, { ledger: {} });
+  await applyPlan(plan, f, { ledger: {}, cluster: 'c-test' });
   t.strictSame(f.calls, ['stop httpd-bundle-1', 'remove httpd-bundle-1', 'del 127.0.1.132']);
 });
 
@@ -102,7 +102,7 @@ t.test('a converged plan makes no call at all', async (t) => {
   const desired = desiredOf(cib(bundle()));
   const observed = observedOf(desired, desired.replicas.map((r) => ({ replica: r.name })));
   const f = fakes();
-  const r = await applyPlan(computePlan(desired, observed, T0), f, { ledger: {} });
+  const r = await applyPlan(computePlan(desired, observed, T0), f, { ledger: {}, cluster: 'c-test' });
   t.strictSame(f.calls, []);
   t.strictSame(r.outcomes, []);
 });

@@ -9,8 +9,8 @@ import type { Test } from 'tap';
 import { parseArgv } from '../../src/cli/main';
 import type { Command, Io } from '../../src/cli/invocation';
 import { applyCmd, controllerCmd, planCmd, statusCmd } from '../../src/cli/runtime-commands';
-import { fileCibSource, localNodeDeps } from '../../src/controller/deps';
-import type { PassDeps } from '../../src/controller/pass';
+import { fileCibSource, localNodeDeps, singleNodePassDeps } from '../../src/controller/deps';
+import type { NodeDeps, PassDeps } from '../../src/controller/pass';
 import { DockerTestScope, dockerTestScope, ensureDocker } from '../helpers/docker';
 
 export { sleep, until } from '../helpers/wait';
@@ -49,7 +49,10 @@ export interface E2eNode {
   writeCib(bundles: BundleSpec[], props?: Record<string, string>): void;
   /** runs `berth WORDS... --cib F --node N --state-dir D`; resolves to the exit code and output */
   berth(...argv: string[]): Promise<{ code: number; out: string; err: string }>;
-  deps(extra?: Partial<PassDeps>): PassDeps;
+  /** this node's engine, addresses and files (extra replaces some) */
+  nodeDeps(extra?: Partial<NodeDeps>): NodeDeps;
+  /** a single-node pass over this node, the CIB file as the desired state */
+  deps(extra?: Partial<NodeDeps>): PassDeps;
   /** registers the addresses start..start+n-1 for removal at teardown */
   addresses(start: string, n: number): string[];
 }
@@ -115,8 +118,11 @@ export function e2eNode(t: Test, name: string): E2eNode {
       const code = await cmd({ args: words.slice(1), flags, io });
       return { code, out, err };
     },
+    nodeDeps(extra = {}) {
+      return { ...localNodeDeps({ node, stateDir }), ...extra };
+    },
     deps(extra = {}) {
-      return { ...localNodeDeps({ node, cib: fileCibSource(cibFile, 200), stateDir }), ...extra };
+      return singleNodePassDeps({ node, cib: fileCibSource(cibFile, 200), deps: { ...localNodeDeps({ node, stateDir }), ...extra } });
     },
     addresses(start, count) {
       const [a, b, c, d] = start.split('.').map(Number);

@@ -45,10 +45,11 @@ t.test('S1: three pages from three addresses, each from its own directory', asyn
 
   // Converged: the plan is empty, and a whole pass makes no engine write.
   t.equal((await n.berth('plan')).code, 0, 'plan: nothing to do');
-  const engine = recordingEngine(n.deps().engine);
+  const engine = recordingEngine(n.nodeDeps().engine);
   const again = await runPass(n.deps({ engine }), { apply: true });
   t.strictSame(engine.writes, [], 'a converged pass makes zero engine writes');
-  t.strictSame(again.applied?.outcomes, []);
+  t.equal(again.nodes.length, 1, 'the node was observed');
+  t.equal(again.nodes[0].applied, undefined, 'nothing to apply');
   const second = await n.berth('apply');
   t.equal(second.code, 0);
   t.match(second.out, /Nothing to do/);

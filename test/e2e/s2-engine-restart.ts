@@ -11,7 +11,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { startController } from '../../src/controller/daemon';
-import { fileCibSource, localNodeDeps } from '../../src/controller/deps';
+import { fileCibSource, localNodeDeps, singleNodePassDeps } from '../../src/controller/deps';
 import { recordingEngine } from '../../src/controller/engine-writes';
 import { runPass } from '../../src/controller/pass';
 import { e2eNode, sleep, until } from './e2e-kit';
@@ -81,9 +81,10 @@ t.test('S2: after an engine restart the replicas are back and berth changes noth
   execFileSync('bash', ['-c', `docker save berth-test/httpd:1 | docker -H unix://${engine.socket} load`], { stdio: 'ignore' });
 
   n.writeCib([{ id: 'svc', replicas: 2, network: 'none' }]);
-  const deps = () => localNodeDeps({ node: n.node, cib: fileCibSource(n.cibFile), stateDir: n.stateDir, socketPath: engine.socket });
+  const nodeDeps = () => localNodeDeps({ node: n.node, stateDir: n.stateDir, socketPath: engine.socket });
+  const deps = (extra = {}) => singleNodePassDeps({ node: n.node, cib: fileCibSource(n.cibFile), deps: { ...nodeDeps(), ...extra } });
   const first = await runPass(deps(), { apply: true });
-  t.strictSame(first.applied?.problems, [], 'created on the private engine');
+  t.strictSame(first.nodes[0]?.applied?.problems, [], 'created on the private engine');
   await until('both running', () => engine.docker('ps', '-q').split('\n').filter(Boolean).length === 2, 10_000);
   const ids = () => engine.docker('ps', '-aq', '--no-trunc').split('\n').filter(Boolean).sort();
   const before = ids();
@@ -93,15 +94,17 @@ t.test('S2: after an engine restart the replicas are back and berth changes noth
   await engine.start();
   await until('the replicas run again, before any berth pass', () => engine.docker('ps', '-q').split('\n').filter(Boolean).length === 2, 20_000);
   t.strictSame(ids(), before, 'the same containers');
-  const rec = recordingEngine(deps().engine);
-  const pass = await runPass({ ...deps(), engine: rec }, { apply: true });
+  const rec = recordingEngine(nodeDeps().engine);
+  const pass = await runPass(deps({ engine: rec }), { apply: true });
   t.strictSame(rec.writes, [], 'the first pass after the restart makes no engine write');
-  t.equal(pass.plan && pass.plan.start.length + pass.plan.create.length + pass.plan.replace.length, 0);
+  const plan = pass.nodes[0]?.plan;
+  t.ok(plan, 'the node was observed');
+  t.equal(plan!.start.length + plan!.create.length + plan!.replace.length, 0);
 
   // 2. The engine restarts under a running controller: it follows the engine back, writes nothing.
-  const rec2 = recordingEngine(deps().engine);
+  const rec2 = recordingEngine(nodeDeps().engine);
   const log: string[] = [];
-  const controller = startController({ ...deps(), engine: rec2 }, { log: (l) => log.push(l), resyncMs: 2000, backoffMs: 200, maxBackoffMs: 1000 });
+  const controller = startController(deps({ engine: rec2 }), { log: (l) => log.push(l), resyncMs: 2000, backoffMs: 200, maxBackoffMs: 1000 });
   t.teardown(() => controller.stop());
   await until('the controller ran a pass', () => controller.passes > 0, 10_000);
   await engine.stop();

@@ -6,7 +6,10 @@ import type { NodeFiles } from '../../src/controller/node-files';
 import type { AddressTable } from '../../src/runtime/addresses';
 import { BERTH_LABELS, ContainerSpec, ObservedContainer } from '../../src/runtime/engine';
 import type { HostAddress } from '../../src/reconcile/observed';
-import { ClusterPassResult, NodeHandle, runClusterPass } from '../../src/cluster/cluster-pass';
+import { NodeHandle, PassResult, runPass } from '../../src/controller/pass';
+
+/** The cluster id of the in-memory clusters. */
+export const FAKE_CLUSTER = 'fake-cluster';
 
 export interface FakeNode {
   name: string;
@@ -33,7 +36,7 @@ export function fakeNode(name: string): FakeNode {
       const labels = spec.Labels ?? {};
       node.containers.set(id, {
         id, name: spec.name, image: spec.Image, state: 'created', health: 'none', status: 'Created', labels,
-        bundle: labels[BERTH_LABELS.bundle], replica: Number(labels[BERTH_LABELS.replica]), node: labels[BERTH_LABELS.node], specHash: labels[BERTH_LABELS.specHash], created: Math.floor(Date.now() / 1000),
+        bundle: labels[BERTH_LABELS.bundle], replica: Number(labels[BERTH_LABELS.replica]), node: labels[BERTH_LABELS.node], specHash: labels[BERTH_LABELS.specHash], cluster: labels[BERTH_LABELS.cluster], created: Math.floor(Date.now() / 1000),
       });
       return id;
     },
@@ -98,7 +101,7 @@ export function fakeCluster(names: string[]) {
     n.unreachable = s === 'unreachable' || s === 'suspect';
     return { name, liveness: s === 'unreachable' ? 'alive' : s, ...(s !== 'lost' && s !== 'unknown' ? { deps: n.deps } : {}) };
   });
-  const pass = (apply = true): Promise<ClusterPassResult> =>
-    runClusterPass({ cib: { where: 'test', read: async () => text }, nodes: handles, now: () => Date.now(), memory, observeTimeoutMs: 1000 }, { apply });
+  const pass = (apply = true): Promise<PassResult> =>
+    runPass({ cib: { where: 'test', read: async () => text, clusterId: async () => FAKE_CLUSTER }, nodes: handles, now: () => Date.now(), memory, observeTimeoutMs: 1000 }, { apply });
   return { nodes, state, memory, pass, setCib: (x: string) => { text = x; }, node: (name: string) => nodes.find((n) => n.name === name)! };
 }

@@ -3,8 +3,9 @@
 // the meta attributes the planner needs, and a spec hash that changes only when the spec does.
 import t from 'tap';
 import { parseCib } from '../../src/cib/cib';
-import { desiredState, parseDurationMs } from '../../src/reconcile/desired';
-import { bundle, cib, desiredOf, STATE_DIR } from './scenario-kit';
+import { parseDurationMs } from '../../src/reconcile/desired';
+import { readModel } from '../../src/model/model';
+import { CLUSTER, bundle, cib, desiredOf, STATE_DIR } from './scenario-kit';
 
 t.test('the S1 bundle on one node', async (t) => {
   const d = desiredOf(cib(bundle({ options: '--init -e A=1 -l tier=web' })));
@@ -13,11 +14,11 @@ t.test('the S1 bundle on one node', async (t) => {
   t.match(r, { bundle: 'httpd-bundle', index: 1, name: 'httpd-bundle-1', node: 'node1', address: { ip: '127.0.1.132', prefix: 32, interface: 'lo' }, sourceDirs: ['/srv/www/httpd-bundle-1'], healthCheck: false });
   t.match(r.spec, {
     name: 'httpd-bundle-1', Image: 'berth-test/httpd:1', Hostname: 'httpd-bundle-1', Env: ['A=1'],
-    Labels: { tier: 'web', 'berth.bundle': 'httpd-bundle', 'berth.replica': '1', 'berth.node': 'node1', 'berth.spec-hash': r.specHash, 'berth.address': '127.0.1.132/32@lo' },
+    Labels: { tier: 'web', 'berth.bundle': 'httpd-bundle', 'berth.replica': '1', 'berth.node': 'node1', 'berth.spec-hash': r.specHash, 'berth.address': '127.0.1.132/32@lo', 'berth.cluster': CLUSTER },
     ExposedPorts: { '80/tcp': {} },
     HostConfig: {
       Init: true,
-      Binds: ['/srv/www/httpd-bundle-1:/var/www/html:rw', `${STATE_DIR}/hosts/httpd-bundle:/etc/hosts:ro`],
+      Binds: ['/srv/www/httpd-bundle-1:/var/www/html:rw', `${STATE_DIR}/clusters/${CLUSTER}/hosts/httpd-bundle:/etc/hosts:ro`],
       PortBindings: { '80/tcp': [{ HostIp: '127.0.1.132', HostPort: '80' }] },
       RestartPolicy: { Name: 'unless-stopped' },
     },
@@ -25,12 +26,15 @@ t.test('the S1 bundle on one node', async (t) => {
   t.equal(d.bundles[0].hostsFile?.content.split('\n').filter((l) => /^127\.0\.1\./.test(l)).join(','), '127.0.1.131\thttpd-bundle-0,127.0.1.132\thttpd-bundle-1,127.0.1.133\thttpd-bundle-2');
 });
 
-t.test('the spec hash is the one earlier versions wrote (else an upgrade would replace every container)', async (t) => {
-  // Pinned from berth before the hash's JSON writer was rewritten for speed.
+t.test('the spec hash is pinned (a change would replace every container on upgrade)', async (t) => {
+  // Pinned when containers began to belong to a cluster (the hosts file moved under the
+  // cluster's own state dir; containers of earlier versions carry no cluster id and are foreign
+  // to every cluster, so they are left alone, not replaced). The cluster label itself is not
+  // hashed: it says who owns the container, not what it runs.
   const hashes = (options: string) => desiredOf(cib(bundle({ options }))).replicas.map((r) => r.specHash);
-  t.same(hashes(''), ['1baec7fa17b49049', 'af905d45a81483a6', 'a7ac09e2c9dc5714']);
-  t.same(hashes('--init -e A=1 -l tier=web'), ['9d8aad4176a01ba0', 'bed7f63320fa83c1', 'b2e4d47dcee9172f']);
-  t.same(hashes('--init -e A=1 -l tier=web --dns 1.1.1.1 --cap-add NET_ADMIN -m 64m'), ['d3e9bcdb51bbce0b', '1029daf9ef28eeb2', '2f5a23c46330a6cf']);
+  t.same(hashes(''), ['bb7b6c7538752254', 'a402ef527c20ce85', '935657929dc47a01']);
+  t.same(hashes('--init -e A=1 -l tier=web'), ['5614ce42087e8117', '561693114e1801d1', '8e1bb04a8eb1bc8d']);
+  t.same(hashes('--init -e A=1 -l tier=web --dns 1.1.1.1 --cap-add NET_ADMIN -m 64m'), ['a055960b501a6792', '9860e754430dbbb1', '4dbf2b4f53fd2281']);
 });
 
 t.test('the spec hash: stable, changed by the spec, not by scaling', async (t) => {
@@ -71,14 +75,16 @@ t.test('meta attributes and cluster properties', async (t) => {
   t.match(s({ 'migration-threshold': '3', 'failure-timeout': '2min' }), { migrationThreshold: 3, failureTimeoutMs: 120_000 });
   t.match(s({ 'migration-threshold': 'INFINITY' }), { migrationThreshold: Infinity });
   t.equal(desiredOf(cib(bundle({ meta: { 'target-role': 'Stopped' } }))).replicas.length, 0, 'a stopped bundle has no placements');
-  const withDefaults = desiredState(parseCib(cib(bundle(), {}, '<rsc_defaults><meta_attributes id="d"><nvpair id="d-m" name="migration-threshold" value="5"/></meta_attributes></rsc_defaults>')), 'n', { stateDir: STATE_DIR });
-  t.equal(withDefaults.bundles[0].migrationThreshold, 5, 'rsc_defaults apply');
+  const withDefaults = readModel(parseCib(cib(bundle(), {}, '<rsc_defaults><meta_attributes id="d"><nvpair id="d-m" name="migration-threshold" value="5"/></meta_attributes></rsc_defaults>')));
+  t.equal(withDefaults.bundles[0].settings.migrationThreshold, 5, 'rsc_defaults apply');
+  t.match(s({}, { 'stop-all-resources': 'true' }), { role: 'Stopped', stoppedBy: 'stop-all-resources=true' });
+  t.equal(desiredOf(cib(bundle(), { 'stop-all-resources': 'true' })).replicas.length, 0, 'stop-all-resources: no placements');
   t.strictSame(['60', '60s', '1m', '1min', '60000ms', 'PT1M'].map(parseDurationMs), [60_000, 60_000, 60_000, 60_000, 60_000, 60_000]);
   t.equal(parseDurationMs('soon'), undefined);
 });
 
 t.test('a bundle whose options cannot be built is left alone, with the problem', async (t) => {
-  const d = desiredState(parseCib(cib(bundle({ options: '--env-file /nope' }))), 'n', { stateDir: STATE_DIR, readFile: () => { throw new Error('ENOENT'); } });
-  t.equal(d.replicas.length, 0);
-  t.match(d.bundles[0].problems, [{ code: 'DOCKER_OPTION_INVALID' }]);
+  const m = readModel(parseCib(cib(bundle({ options: '--env-file /nope' }))), { readFile: () => { throw new Error('ENOENT'); } });
+  t.equal(m.bundles[0].build, undefined, 'no replica can be built');
+  t.match(m.bundles[0].settings.problems, [{ code: 'DOCKER_OPTION_INVALID' }]);
 });

@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { computePlan } from '../../src/reconcile/plan';
 import { formatPlan } from '../../src/reconcile/summary';
-import { NODE, Seen, T0, berthAddress, bundle, cib, desiredOf, observedOf } from './scenario-kit';
+import { NODE, Seen, T0, berthAddress, bundle, cib, currentOf, currentOfSeen, desiredOf, observedOf } from './scenario-kit';
 import type { HostAddress } from '../../src/reconcile/observed';
 
 const GOLDEN = path.join(__dirname, 'golden');
@@ -95,8 +95,9 @@ const scenarios: Scenario[] = [
 
 for (const s of scenarios) {
   t.test(`${s.name}: ${s.what}`, async (t) => {
-    const desired = desiredOf(s.cib);
-    const observed = observedOf(desired, s.seen, { ...(s.addresses ? { addresses: s.addresses } : {}), ...(s.files ? { files: s.files } : {}) });
+    // As the pass: observe, then place knowing what runs where.
+    const observed = observedOf(desiredOf(s.cib, NODE, undefined, currentOfSeen(s.seen)), s.seen, { ...(s.addresses ? { addresses: s.addresses } : {}), ...(s.files ? { files: s.files } : {}) });
+    const desired = desiredOf(s.cib, NODE, undefined, currentOf(observed));
     const plan = computePlan(desired, observed, s.now ?? T0);
     const text = `# ${s.what}\n` + formatPlan(plan);
     const file = path.join(GOLDEN, `${s.name}.txt`);

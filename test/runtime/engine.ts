@@ -76,7 +76,7 @@ t.test('a replica container on the real engine, from create to remove', async (t
     name,
     Image: 'berth-test/httpd:1',
     Hostname: 'web-0',
-    Labels: { ...options.create.Labels, ...scope.labels, ...berthLabels({ bundle: 'web', replica: 0, node, specHash: 'h1' }) },
+    Labels: { ...options.create.Labels, ...scope.labels, ...berthLabels({ cluster: 'c-test', bundle: 'web', replica: 0, node, specHash: 'h1' }) },
     ExposedPorts: { '80/tcp': {} },
     HostConfig: { ...options.create.HostConfig, PortBindings: { '80/tcp': [{ HostIp: ADDRESS, HostPort: '80' }] } },
   };
@@ -153,7 +153,7 @@ t.test('engine errors say what kind they are', async (t) => {
   t.match(await failure(engine.start(`berth-test-missing-${scope.runId}`)), { kind: 'not-found' });
 
   // A running container is not removed without force.
-  const id = await engine.create({ name: `berth-test-busy-${scope.runId}`, Image: 'berth-test/httpd:2', Labels: { ...scope.labels, ...berthLabels({ bundle: 'busy', replica: 3, node: 'n1', specHash: 'x' }) }, HostConfig: { NetworkMode: 'none' } });
+  const id = await engine.create({ name: `berth-test-busy-${scope.runId}`, Image: 'berth-test/httpd:2', Labels: { ...scope.labels, ...berthLabels({ cluster: 'c-test', bundle: 'busy', replica: 3, node: 'n1', specHash: 'x' }) }, HostConfig: { NetworkMode: 'none' } });
   await engine.start(id);
   t.match(await failure(engine.remove(id)), { kind: 'conflict', operation: 'remove' });
   await engine.remove(id, { force: true });

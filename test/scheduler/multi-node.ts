@@ -4,6 +4,7 @@
 // negative-score node (-INFINITY or not); capacity always used; stable when fed its own result; with stickiness nothing
 // valid moves; one bundle alone is spread evenly. Then examples, and the node edits against pcs.
 import t from 'tap';
+import { readPlacementConfig } from '../helpers/placement-config';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Cib, parseCib } from '../../src/cib/cib';
@@ -13,7 +14,7 @@ import type { EditCommand } from '../../src/commands/edit';
 import type { Flags } from '../../src/cli/invocation';
 import { NodeState, PlacementNode, nodeAdd, nodeRemove, nodeStandby, nodeStates, nodeUnstandby, readNodes } from '../../src/scheduler/nodes';
 import {
-  BundlePlacement, INFINITY, LocationConstraint, RunningReplica, addScores, parseScore, placeReplicas, placementChanges, readPlacementConfig, replicaName,
+  BundlePlacement, INFINITY, LocationConstraint, RunningReplica, addScores, parseScore, placeReplicas, placementChanges, replicaName,
 } from '../../src/scheduler/placement';
 
 function prng(seed: number) {
@@ -262,7 +263,7 @@ t.test('readPlacementConfig', async (t) => {
     { id: 'db', replicas: 2, replicasPerHost: 1, runnable: false, managed: true, stickiness: INFINITY, priority: 0 },
     { id: 'old', replicas: 1, replicasPerHost: 1, runnable: true, managed: false, stickiness: 25, priority: 0 },
   ]);
-  t.strictSame(c.constraints.map((x) => ('node' in x ? [x.id, x.bundle, x.node, x.score] : [x.id, x.bundle, x.rules.length])), [
+  t.strictSame(c.constraints!.map((x) => ('node' in x ? [x.id, x.bundle, x.node, x.score] : [x.id, x.bundle, x.rules.length])), [
     ['l1', 'web', 'd', INFINITY], ['l3', 'web', 'a', -5], ['l3', 'db', 'a', -5], ['l5', 'web', 1], ['l6', 'db', 'd', 3],
   ], 'constraints on bundles only (by id, pattern or resource set); Promoted-role ones skipped; invalid scores reported');
   t.strictSame(c.problems.map((p) => [p.code, p.severity, p.value]), [['CONSTRAINT_INVALID', 'warning', 'l5-d'], ['SCORE_INVALID', 'warning', 'lots']]);

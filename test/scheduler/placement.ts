@@ -1,8 +1,10 @@
-// Placement properties over random demands and node sets: never more than `replicas`, never more
-// than replicas-per-host on a node, a stopped bundle never placed, no replica placed twice, the
-// lowest indexes placed first, and stickiness never moves what runs.
+// Placement properties over random bundles, node sets and running replicas (the one placement
+// berth has, for one node and many): never more than `replicas`, never more than
+// replicas-per-host on a node, a stopped bundle never placed, no replica placed twice, every
+// replica placed or reported, as many placed as there is room for, the lowest indexes first when
+// nothing runs, and a running replica keeps its node while that node keeps a slot of its bundle.
 import t from 'tap';
-import { BundleDemand, Placement, placeReplicas } from '../../src/scheduler/placement';
+import { BundlePlacement, RunningReplica, placeReplicas, replicaName } from '../../src/scheduler/placement';
 
 function prng(seed: number) {
   let s = seed >>> 0;
@@ -15,54 +17,70 @@ function prng(seed: number) {
 t.test('placement properties hold for 500 random cases', async (t) => {
   const rnd = prng(20250101);
   let checked = 0;
+  const failures: string[] = [];
+  const fail = (m: string) => failures.push(m);
   for (let round = 0; round < 500; round++) {
-    const nodes = Array.from({ length: rnd(5) }, (_, i) => `n${i}`);
-    const demands: BundleDemand[] = Array.from({ length: 1 + rnd(4) }, (_, i) => ({
-      bundle: `b${i}`, replicas: 1 + rnd(8), replicasPerHost: 1 + rnd(4), runnable: rnd(4) !== 0,
+    const names = Array.from({ length: rnd(5) }, (_, i) => `n${i}`);
+    const nodes = names.map((name) => ({ name, state: 'online' as const }));
+    const bundles: BundlePlacement[] = Array.from({ length: 1 + rnd(4) }, (_, i) => ({
+      id: `b${i}`, replicas: 1 + rnd(8), replicasPerHost: 1 + rnd(4), runnable: rnd(4) !== 0,
     }));
-    const current: Placement[] = [];
-    for (const d of demands) for (let i = 0; i < d.replicas + 2; i++) if (nodes.length && rnd(3) === 0) current.push({ bundle: d.bundle, index: i, node: nodes[rnd(nodes.length)] });
-    const { placements, unplaced } = placeReplicas(demands, nodes, current);
-    for (const d of demands) {
-      const mine = placements.filter((p) => p.bundle === d.bundle);
-      const lost = unplaced.filter((u) => u.bundle === d.bundle);
-      if (!d.runnable) {
-        if (mine.length || lost.length) t.fail(`stopped bundle ${d.bundle} got placements`);
+    const current: RunningReplica[] = [];
+    const withCurrent = rnd(2) === 0;
+    if (withCurrent) {
+      for (const b of bundles) {
+        const load = new Map<string, number>();
+        for (let i = 0; i < b.replicas; i++) {
+          if (!names.length || rnd(3) !== 0) continue;
+          const node = names[rnd(names.length)];
+          if ((load.get(node) ?? 0) >= b.replicasPerHost) continue;
+          load.set(node, (load.get(node) ?? 0) + 1);
+          current.push({ bundle: b.id, index: i, node });
+        }
+      }
+    }
+    const { placements, unplaced } = placeReplicas({ bundles, nodes, current });
+    for (const b of bundles) {
+      const mine = [...placements].filter(([r]) => r.startsWith(`${b.id}-`)).map(([r, node]) => ({ index: Number(r.slice(b.id.length + 1)), node }));
+      const lost = unplaced.filter((u) => u.bundle === b.id);
+      if (!b.runnable) {
+        if (mine.length || lost.length) fail(`stopped bundle ${b.id} got placements`);
         continue;
       }
-      if (mine.length > d.replicas) t.fail(`more than replicas=${d.replicas}`);
-      if (new Set(mine.map((p) => p.index)).size !== mine.length) t.fail('a replica placed twice');
-      for (const n of nodes) if (mine.filter((p) => p.node === n).length > d.replicasPerHost) t.fail('replicas-per-host exceeded');
-      const expected = Math.min(d.replicas, d.replicasPerHost * nodes.length);
-      if (mine.length !== expected) t.fail(`placed ${mine.length}, expected ${expected}`);
-      if (mine.some((p) => p.index >= expected)) t.fail('a higher index placed while a lower one is not');
-      if (mine.length + lost.length !== d.replicas) t.fail('every replica is placed or reported');
-      for (const p of mine) {
-        const was = current.find((c) => c.bundle === p.bundle && c.index === p.index);
-        const wasFirst = was && current.filter((c) => c.bundle === p.bundle && c.index === p.index)[0] === was;
-        if (was && wasFirst && was.node !== p.node) {
-          // It may move only if its node had no room for it among the earlier sticky ones.
-          const room = current.filter((c) => c.bundle === p.bundle && c.node === was.node && c.index < expected).length > d.replicasPerHost;
-          if (!room) t.fail(`${p.bundle}-${p.index} moved from ${was.node} to ${p.node}`);
-        }
+      if (mine.length > b.replicas) fail(`more than replicas=${b.replicas}`);
+      if (new Set(mine.map((p) => p.index)).size !== mine.length) fail('a replica placed twice');
+      for (const n of names) if (mine.filter((p) => p.node === n).length > b.replicasPerHost) fail('replicas-per-host exceeded');
+      const expected = Math.min(b.replicas, b.replicasPerHost * names.length);
+      if (mine.length !== expected) fail(`${b.id}: placed ${mine.length}, expected ${expected}`);
+      if (!withCurrent && mine.some((p) => p.index >= expected)) fail('a higher index placed while a lower one is not');
+      if (mine.length + lost.length !== b.replicas) fail('every replica is placed or reported');
+      // A running replica whose node still holds a replica of its bundle that did not run there
+      // before has been moved for nothing.
+      for (const c of current.filter((x) => x.bundle === b.id)) {
+        const now = placements.get(replicaName(b.id, c.index));
+        if (now === undefined || now === c.node) continue;
+        const newcomers = mine.filter((p) => p.node === c.node && !current.some((x) => x.bundle === b.id && x.index === p.index && x.node === c.node));
+        if (newcomers.length) fail(`${b.id}-${c.index} moved from ${c.node} to ${now} while ${c.node} took ${b.id}-${newcomers[0].index}`);
       }
       checked++;
     }
   }
+  t.strictSame(failures, [], 'no property broken');
   t.ok(checked > 500, `${checked} bundle placements checked`);
 });
 
 t.test('examples', async (t) => {
-  t.strictSame(placeReplicas([{ bundle: 'b', replicas: 3, replicasPerHost: 1, runnable: true }], ['n1']), {
-    placements: [{ bundle: 'b', index: 0, node: 'n1' }],
-    unplaced: [
-      { bundle: 'b', index: 1, reason: 'replicas-per-host=1 on 1 node leaves room for 1 of 3 replicas' },
-      { bundle: 'b', index: 2, reason: 'replicas-per-host=1 on 1 node leaves room for 1 of 3 replicas' },
-    ],
-  });
-  t.strictSame(placeReplicas([{ bundle: 'b', replicas: 3, replicasPerHost: 2, runnable: true }], ['n1', 'n2']).placements.map((p) => p.node), ['n1', 'n2', 'n1'], 'spread, least loaded first');
-  t.strictSame(placeReplicas([{ bundle: 'b', replicas: 2, replicasPerHost: 1, runnable: true }], ['n1', 'n2'], [{ bundle: 'b', index: 0, node: 'n2' }]).placements, [
-    { bundle: 'b', index: 0, node: 'n2' }, { bundle: 'b', index: 1, node: 'n1' },
-  ], 'a running replica stays where it is');
-  t.strictSame(placeReplicas([{ bundle: 'b', replicas: 2, replicasPerHost: 1, runnable: false }], ['n1']), { placements: [], unplaced: [] });
+  const one = [{ name: 'n1', state: 'online' as const }];
+  const two = [{ name: 'n1', state: 'online' as const }, { name: 'n2', state: 'online' as const }];
+  const b = (replicas: number, replicasPerHost: number, runnable = true): BundlePlacement[] => [{ id: 'b', replicas, replicasPerHost, runnable }];
+  const r1 = placeReplicas({ bundles: b(3, 1), nodes: one });
+  t.strictSame([...r1.placements], [['b-0', 'n1']]);
+  t.match(r1.unplaced, [
+    { replica: 'b-1', code: 'capacity', reason: 'replicas-per-host=1 on 1 node that can run bundle b (n1) leaves room for 1 of 3 replicas' },
+    { replica: 'b-2', code: 'capacity' },
+  ]);
+  t.strictSame([...placeReplicas({ bundles: b(3, 2), nodes: two }).placements.values()].sort(), ['n1', 'n1', 'n2'], 'spread over both nodes');
+  t.strictSame([...placeReplicas({ bundles: b(2, 1), nodes: two, current: [{ bundle: 'b', index: 0, node: 'n2' }] }).placements], [['b-0', 'n2'], ['b-1', 'n1']], 'a running replica stays where it is');
+  t.strictSame(placeReplicas({ bundles: b(2, 1, false), nodes: one }), { placements: new Map(), unplaced: [] });
+  t.match(placeReplicas({ bundles: b(1, 1), nodes: [{ name: 'n1', state: 'standby' }] }).unplaced, [{ code: 'no-node', reason: 'no node can run replicas (n1 standby)' }], 'standby: nothing placed');
 });
