@@ -5,8 +5,8 @@ import type { ApplyEngine } from '../../src/controller/apply';
 import type { NodeFiles } from '../../src/controller/node-files';
 import type { AddressTable } from '../../src/runtime/addresses';
 import { BERTH_LABELS, ContainerSpec, ObservedContainer } from '../../src/runtime/engine';
-import type { HostAddress } from '../../src/reconcile/observed';
-import { NodeHandle, PassResult, runPass } from '../../src/controller/pass';
+import type { FailureRecord, HostAddress } from '../../src/reconcile/observed';
+import { NodeHandle, PassDeps, PassResult, runPass } from '../../src/controller/pass';
 
 /** The cluster id of the in-memory clusters. */
 export const FAKE_CLUSTER = 'fake-cluster';
@@ -26,6 +26,7 @@ export function fakeNode(name: string): FakeNode {
   const node: FakeNode = { name, containers: new Map(), addresses: [{ ip: '10.0.0.1', prefix: 24, interface: 'eth0', label: 'eth0' }], unreachable: false, deps: undefined as never };
   const check = () => { if (node.unreachable) throw new Error(`node ${name} does not answer`); };
   const files = new Map<string, string>();
+  const ledgers = new Map<string, Record<string, FailureRecord>>();
   const engine: ApplyEngine = {
     ping: async () => check(),
     listContainers: async () => { check(); return [...node.containers.values()].map((c) => ({ ...c })); },
@@ -56,8 +57,8 @@ export function fakeNode(name: string): FakeNode {
     read: async (f) => { check(); return files.get(f) ?? null; },
     write: async (f, c) => { check(); files.set(f, c); },
     ensureDir: async () => check(),
-    readLedger: async () => { check(); return {}; },
-    writeLedger: async () => check(),
+    readLedger: async (cluster) => { check(); return { ...(ledgers.get(cluster) ?? {}) }; },
+    writeLedger: async (cluster, l) => { check(); ledgers.set(cluster, { ...l }); },
   };
   node.deps = { engine, addresses, files: nodeFiles };
   return node;
@@ -90,7 +91,7 @@ export function runningCopies(nodes: readonly FakeNode[]): Map<string, string[]>
 export type FakeState = 'alive' | 'suspect' | 'unreachable' | 'lost' | 'unknown';
 
 /** In-memory nodes and the cluster pass over them, with the CIB as text. */
-export function fakeCluster(names: string[]) {
+export function fakeCluster(names: string[], clock: () => number = () => Date.now()) {
   const nodes = names.map(fakeNode);
   const state = new Map<string, FakeState>(names.map((n) => [n, 'alive']));
   const memory = new Map<string, Set<string>>();
@@ -101,7 +102,7 @@ export function fakeCluster(names: string[]) {
     n.unreachable = s === 'unreachable' || s === 'suspect';
     return { name, liveness: s === 'unreachable' ? 'alive' : s, ...(s !== 'lost' && s !== 'unknown' ? { deps: n.deps } : {}) };
   });
-  const pass = (apply = true): Promise<PassResult> =>
-    runPass({ cib: { where: 'test', read: async () => text, clusterId: async () => FAKE_CLUSTER }, nodes: handles, now: () => Date.now(), memory, observeTimeoutMs: 1000 }, { apply });
-  return { nodes, state, memory, pass, setCib: (x: string) => { text = x; }, node: (name: string) => nodes.find((n) => n.name === name)! };
+  const deps: PassDeps = { cib: { where: 'test', read: async () => text, clusterId: async () => FAKE_CLUSTER }, nodes: handles, now: clock, memory, observeTimeoutMs: 1000 };
+  const pass = (apply = true): Promise<PassResult> => runPass(deps, { apply });
+  return { nodes, state, memory, pass, deps, setCib: (x: string) => { text = x; }, node: (name: string) => nodes.find((n) => n.name === name)! };
 }
