@@ -169,6 +169,7 @@ function whose(inv: Invocation, r: PassResult, where: string): void {
   if (inv.flags.json) return;
   const name = r.model?.properties.clusterName;
   inv.io.out(`CIB ${where}, cluster ${r.cluster ?? '?'}${name ? ` (${name})` : ''}\n`);
+  if (r.offline.length) inv.io.out(`The CIB's other nodes take no part here (berth on one node runs only its own): ${r.offline.map((o) => o.node).join(', ')}\n`);
 }
 
 export const planCmd: Command = (inv) =>

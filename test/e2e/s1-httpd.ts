@@ -75,13 +75,20 @@ t.test('examples/s1-httpd/up.sh: up, again (nothing to do), down', { timeout: 24
   const { tmpdir } = require('node:os') as typeof import('node:os');
   const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
   const dir = mkdtempSync(path.join(tmpdir(), 'berth-s1-example-'));
-  const env = { ...process.env, BERTH_EXAMPLE_DIR: path.join(dir, 'example'), BERTH_STATE_DIR: path.join(dir, 'state') };
+  const env = { ...process.env, BERTH_EXAMPLE_DIR: path.join(dir, 'example'), BERTH_STATE_DIR: path.join(dir, 'state'), BERTH_STORE: path.join(dir, 'store') };
+  const berthHere = (...args: string[]) => spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'bin', 'berth'), ...args], { env, encoding: 'utf8' });
   const up = (...args: string[]) => spawnSync('bash', [path.join(__dirname, '..', '..', 'examples', 's1-httpd', 'up.sh'), ...args], { env, encoding: 'utf8' });
   t.teardown(() => { up('down'); rmSync(dir, { recursive: true, force: true }); });
   const first = up();
   t.equal(first.status, 0, first.stdout + first.stderr);
   for (let i = 0; i < 3; i++) t.match(first.stdout, new RegExp(`http://127\\.0\\.1\\.13${i + 1}/\\s+httpd-bundle-${i} served from`), `page ${i}`);
   t.match(first.stdout, /Bundle httpd-bundle: 3 of 3 running/);
+  // The same shell, no flags: `berth plan` and `status` read the live CIB the example pushed, and
+  // speak of the same cluster (nothing to do, nothing removed).
+  const plan = berthHere('plan');
+  t.equal(plan.status, 0, `plan in the same shell: nothing to do\n${plan.stdout}${plan.stderr}`);
+  t.notMatch(plan.stdout, /remove/, 'plan proposes to remove nothing');
+  t.match(berthHere('status').stdout, /Bundle httpd-bundle: 3 of 3 running/);
   const again = up();
   t.equal(again.status, 0, again.stderr);
   t.match(again.stdout, /Nothing to do/, 'a second run changes nothing');
