@@ -15,7 +15,9 @@ function prng(seed: number) {
 t.test('placement properties hold for 500 random cases', async (t) => {
   const rnd = prng(20250101);
   let checked = 0;
+  const broken: string[] = [];
   for (let round = 0; round < 500; round++) {
+    const fail = (what: string) => broken.push(`round ${round}, ${what}`);
     const nodes = Array.from({ length: rnd(5) }, (_, i) => `n${i}`);
     const demands: BundleDemand[] = Array.from({ length: 1 + rnd(4) }, (_, i) => ({
       bundle: `b${i}`, replicas: 1 + rnd(8), replicasPerHost: 1 + rnd(4), runnable: rnd(4) !== 0,
@@ -27,28 +29,29 @@ t.test('placement properties hold for 500 random cases', async (t) => {
       const mine = placements.filter((p) => p.bundle === d.bundle);
       const lost = unplaced.filter((u) => u.bundle === d.bundle);
       if (!d.runnable) {
-        if (mine.length || lost.length) t.fail(`stopped bundle ${d.bundle} got placements`);
+        if (mine.length || lost.length) fail(`stopped bundle ${d.bundle} got placements`);
         continue;
       }
-      if (mine.length > d.replicas) t.fail(`more than replicas=${d.replicas}`);
-      if (new Set(mine.map((p) => p.index)).size !== mine.length) t.fail('a replica placed twice');
-      for (const n of nodes) if (mine.filter((p) => p.node === n).length > d.replicasPerHost) t.fail('replicas-per-host exceeded');
+      if (mine.length > d.replicas) fail(`more than replicas=${d.replicas}`);
+      if (new Set(mine.map((p) => p.index)).size !== mine.length) fail('a replica placed twice');
+      for (const n of nodes) if (mine.filter((p) => p.node === n).length > d.replicasPerHost) fail('replicas-per-host exceeded');
       const expected = Math.min(d.replicas, d.replicasPerHost * nodes.length);
-      if (mine.length !== expected) t.fail(`placed ${mine.length}, expected ${expected}`);
-      if (mine.some((p) => p.index >= expected)) t.fail('a higher index placed while a lower one is not');
-      if (mine.length + lost.length !== d.replicas) t.fail('every replica is placed or reported');
+      if (mine.length !== expected) fail(`placed ${mine.length}, expected ${expected}`);
+      if (mine.some((p) => p.index >= expected)) fail('a higher index placed while a lower one is not');
+      if (mine.length + lost.length !== d.replicas) fail('every replica is placed or reported');
       for (const p of mine) {
         const was = current.find((c) => c.bundle === p.bundle && c.index === p.index);
         const wasFirst = was && current.filter((c) => c.bundle === p.bundle && c.index === p.index)[0] === was;
         if (was && wasFirst && was.node !== p.node) {
           // It may move only if its node had no room for it among the earlier sticky ones.
           const room = current.filter((c) => c.bundle === p.bundle && c.node === was.node && c.index < expected).length > d.replicasPerHost;
-          if (!room) t.fail(`${p.bundle}-${p.index} moved from ${was.node} to ${p.node}`);
+          if (!room) fail(`${p.bundle}-${p.index} moved from ${was.node} to ${p.node}`);
         }
       }
       checked++;
     }
   }
+  t.strictSame(broken, [], 'no property broken');
   t.ok(checked > 500, `${checked} bundle placements checked`);
 });
 
