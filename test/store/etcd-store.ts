@@ -6,7 +6,6 @@ import { codesOf } from '../helpers/problems';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { EMPTY_CIB_XML } from '../../src/cib/cib';
-import { BerthError } from '../../src/errors/registry';
 import { EtcdStore } from '../../src/store/etcd-store';
 import { STORE_BAD_RESPONSE, STORE_REFUSED } from '../../src/store/file-store';
 import { openStore, parseStoreUrl } from '../../src/store/open';
