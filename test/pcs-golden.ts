@@ -48,6 +48,8 @@ t.test('fixture set is big enough', async (t) => {
   const all = cases.map((c) => JSON.parse(fs.readFileSync(path.join(dir, c, 'case.json'), 'utf8')) as Case);
   t.ok(all.length >= 60, `${all.length} pcs sequences`);
   t.ok(all.filter((c) => c.error).length >= 20, 'at least 20 error cases');
+  t.strictSame(all.filter((c) => c.error && !c.expectStderrIncludes?.length).map((c) => c.name), [], 'every error case says what pcs names');
+  t.strictSame(Object.keys(DELIBERATE).filter((name) => !all.some((c) => c.name === name)), [], 'every deliberate difference names a case');
 });
 
 for (const name of cases) {

@@ -1,7 +1,7 @@
 // Semantic checks of a whole CIB, beyond the schema: ids well-formed and unique, every bundle's
 // rules, references from constraints. Pure: tree in, problems out (all of them).
 import { Cib, section } from '../cib/cib';
-import { XmlElement, child, walk } from '../cib/xml';
+import { child, elements, walk } from '../cib/xml';
 import { Problem, problem } from '../errors/registry';
 import { bundleRules } from './bundle-rules';
 import { validateId } from './ids';
@@ -44,15 +44,22 @@ function referenceProblems(cib: Cib, ids: Map<string, string>): Problem[] {
   const out: Problem[] = [];
   const constraints = child(child(cib, 'configuration')!, 'constraints');
   if (!constraints) return out;
-  walk(constraints, (e: XmlElement) => {
-    const cid = e.attrs.id;
+  const missing = (path: string, cid: string, v: string, where: string) =>
+    problem('REFERENCE_MISSING', { path, value: v, allowed: 'the id of an existing resource', message: `constraint '${cid}' refers to '${v}' in ${where}, which does not exist` });
+  for (const c of elements(constraints)) {
+    const cid = c.attrs.id;
+    const base = `/cib/configuration/constraints/${c.tag}[@id='${cid}']`;
     for (const a of REF_ATTRS) {
-      const v = e.attrs[a];
-      if (v !== undefined && !ids.has(v)) out.push(problem('REFERENCE_MISSING', { path: `/cib/configuration/constraints/${e.tag}[@id='${cid}']/@${a}`, value: v, allowed: 'the id of an existing resource', message: `constraint '${cid}' refers to '${v}' in ${a}, which does not exist` }));
+      const v = c.attrs[a];
+      if (v !== undefined && !ids.has(v)) out.push(missing(`${base}/@${a}`, cid, v, a));
     }
-    if (e.tag === 'resource_ref' && e.attrs.id !== undefined && !ids.has(e.attrs.id)) {
-      out.push(problem('REFERENCE_MISSING', { path: `/cib/configuration/constraints//resource_ref[@id='${e.attrs.id}']`, value: e.attrs.id, allowed: 'the id of an existing resource', message: `resource set member '${e.attrs.id}' does not exist` }));
+    // a set member is named by its constraint and set: one id may be missing from several sets
+    for (const set of elements(c, 'resource_set')) {
+      for (const ref of elements(set, 'resource_ref')) {
+        const v = ref.attrs.id;
+        if (v !== undefined && !ids.has(v)) out.push(missing(`${base}/resource_set[@id='${set.attrs.id}']/resource_ref[@id='${v}']/@id`, cid, v, `resource set '${set.attrs.id}'`));
+      }
     }
-  });
+  }
   return out;
 }

@@ -8,7 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { AgentRefusal, RemoteNode, remoteNode } from '../../src/agent/client';
+import { RemoteNode, remoteNode } from '../../src/agent/client';
 import { signEventLine, signRequest, signResponse, verifyResponse } from '../../src/agent/auth';
 import { generateAuthKey } from '../../src/agent/authkey';
 import { AgentServer, startAgentServer } from '../../src/agent/server';
@@ -17,7 +17,7 @@ import { EVENTS_PATH, RPC_PATH } from '../../src/agent/protocol';
 import { withDockerRename } from '../../src/controller/engine-writes';
 import { nodeFiles } from '../../src/controller/node-files';
 import { AddressError, AddressTable, HostAddressSpec } from '../../src/runtime/addresses';
-import { ContainerSpec, EngineError, EngineEvent, dockerEngine } from '../../src/runtime/engine';
+import { ContainerSpec, EngineEvent, dockerEngine } from '../../src/runtime/engine';
 import type { HostAddress } from '../../src/reconcile/observed';
 import { dockerTestScope, ensureDocker } from '../helpers/docker';
 

@@ -86,21 +86,17 @@ t.test('OCF 1.1 metadata: deprecated with replaced-with, unique-group, reloadabl
 });
 
 t.test('metadata berth cannot use is a failure that --force may override', async (t) => {
-  const table: [string, string, RegExp][] = [
-    ['not xml', 'unavailable', /not well-formed/],
-    ['<resource-agent name="x"><version>2.0</version></resource-agent>', 'ocf-version', /.*/],
-    ['<agent name="x"/>', 'unavailable', /root element is <agent>/],
-    ['<resource-agent/>', 'unavailable', /no attribute 'name'/],
-    ['<resource-agent name="x"><bogus/></resource-agent>', 'unavailable', /'bogus' is not allowed/],
-    ['<resource-agent name="x"><actions><action/></actions></resource-agent>', 'unavailable', /'action' has no attribute 'name'/],
-    ['<resource-agent name="x"><actions><action name="m" role="Leader"/></actions></resource-agent>', 'unavailable', /role 'Leader'/],
-    ['<!DOCTYPE r [<!ENTITY e "boom">]><resource-agent name="x"/>', 'unavailable', /internal subset/],
+  const table: [string, { kind: 'unavailable'; reason: RegExp } | { kind: 'ocf-version'; version: string }][] = [
+    ['not xml', { kind: 'unavailable', reason: /not well-formed/ }],
+    ['<resource-agent name="x"><version>2.0</version></resource-agent>', { kind: 'ocf-version', version: '2.0' }],
+    ['<agent name="x"/>', { kind: 'unavailable', reason: /root element is <agent>/ }],
+    ['<resource-agent/>', { kind: 'unavailable', reason: /no attribute 'name'/ }],
+    ['<resource-agent name="x"><bogus/></resource-agent>', { kind: 'unavailable', reason: /'bogus' is not allowed/ }],
+    ['<resource-agent name="x"><actions><action/></actions></resource-agent>', { kind: 'unavailable', reason: /'action' has no attribute 'name'/ }],
+    ['<resource-agent name="x"><actions><action name="m" role="Leader"/></actions></resource-agent>', { kind: 'unavailable', reason: /role 'Leader'/ }],
+    ['<!DOCTYPE r [<!ENTITY e "boom">]><resource-agent name="x"/>', { kind: 'unavailable', reason: /internal subset/ }],
   ];
-  for (const [xml, kind, reason] of table) {
-    const got = parseAgentMetadata(ocf('acme', 'x'), xml);
-    t.match(got, { kind, agent: 'ocf:acme:x' }, xml);
-    if ('kind' in got && got.kind === 'unavailable') t.match(got.reason, reason, xml);
-  }
+  for (const [xml, want] of table) t.match(parseAgentMetadata(ocf('acme', 'x'), xml), { agent: 'ocf:acme:x', ...want }, xml);
   t.match(agentFailureProblem({ kind: 'ocf-version', agent: 'ocf:acme:x', version: '2.0' }), {
     code: 'AGENT_UNKNOWN',
     forceable: true,

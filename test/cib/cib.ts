@@ -2,7 +2,7 @@ import t from 'tap';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { parseCib, toJsonText, formatCib, bumpEpoch, versionOf, compareVersions, EMPTY_CIB_XML } from '../../src/cib/cib';
+import { parseCib, toJsonText, bumpEpoch, versionOf, compareVersions, EMPTY_CIB_XML } from '../../src/cib/cib';
 import { canonical, serializeXml } from '../../src/cib/xml';
 import { schemaProblems } from '../../src/cib/schema';
 import { toJson } from '../../src/cib/cib';

@@ -14,7 +14,6 @@ import type { NodeDeps, PassDeps } from '../../src/controller/pass';
 import { DockerTestScope, dockerTestScope, ensureDocker } from '../helpers/docker';
 
 export { sleep, until } from '../helpers/wait';
-import { sleep, until } from '../helpers/wait';
 
 export async function getPage(url: string): Promise<string> {
   const res = await fetch(url, { signal: AbortSignal.timeout(2000) });

@@ -95,11 +95,9 @@ t.test('a revision that breaks validation is refused and the cluster keeps what 
     t.equal(s.applied?.revision, good, `${what}: the applied revision stays`);
     t.equal(s.lastError?.result, 'refused');
     t.equal(s.lastError?.revision, bad);
-    if (what === 'replicas=-1') {
-      const d = await w.gitops('diff');
-      t.equal(d.code, 2, 'gitops diff: exit 2 when the revision would be refused');
-      t.match(d.err, /is refused/);
-    }
+    const d = await w.gitops('diff');
+    t.equal(d.code, 2, `${what}: gitops diff exits 2 when the revision would be refused`);
+    t.match(d.err, /is refused/, `${what}: gitops diff says so`);
     // asked again, the same refusal (not re-validated), still nothing pushed
     const again = await w.sync();
     t.equal(again.code, 1);

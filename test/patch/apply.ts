@@ -34,9 +34,7 @@ t.test('changes that do not apply are all reported, with change number and path,
     { code: PATCH_DOES_NOT_APPLY, path: `${R}/group[@id='g']` },
     { code: PATCH_DOES_NOT_APPLY, path: `${R}/bundle[@id='a']` },
   ], 'a delete of something already gone is not a problem (as Pacemaker)');
-  try { applyPatch(CIB, p); } catch (e) {
-    t.match((e as Error).message, /change 1 \(modify \/cib\/configuration\/resources\/bundle\[@id='zz'\]\) does not apply: nothing at that path/);
-  }
+  t.throws(() => applyPatch(CIB, p), { message: /change 1 \(modify \/cib\/configuration\/resources\/bundle\[@id='zz'\]\) does not apply: nothing at that path/ });
 });
 
 t.test('malformed patches: every problem at once, code PATCH_MALFORMED', async (t) => {
@@ -116,12 +114,12 @@ t.test('many moves and deletes in one wide parent cost one pass (linear, not qua
     const a = tree(ids);
     const b = tree(ids.filter((_, i) => i % 3).reverse());
     const p = readPatchset(diffCib(a, b));
+    t.equal(semantic(applyPatch(a, p)), semantic(b), `${n}: applies`);
     let best = Infinity;
     for (let k = 0; k < 5; k++) {
       const start = process.hrtime.bigint();
-      const r = applyPatch(a, p);
+      applyPatch(a, p);
       best = Math.min(best, Number(process.hrtime.bigint() - start));
-      if (k === 0) t.equal(semantic(r), semantic(b), `${n}: applies`);
     }
     return best;
   };

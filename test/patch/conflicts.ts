@@ -123,6 +123,7 @@ const cases: Case[] = [
     mine: [['epoch="5"', 'epoch="6"'], ['image="nginx:1"', 'image="nginx:2"']],
     live: [['epoch="5"', 'epoch="9"']],
     conflicts: [],
+    merged: [['epoch="5"', 'epoch="9"'], ['image="nginx:1"', 'image="nginx:2"']],
   },
   {
     name: "Pacemaker lists the unchanged neighbour of a removed attribute as 'set': applying would revert live",
@@ -149,6 +150,8 @@ t.test('conflicts of a three-way push', async (t) => {
     const found = findConflicts(orig, live, patch).map(({ operation, path, attribute, origValue, liveValue, patchValue }) =>
       ({ operation, path, ...(attribute ? { attribute } : {}), origValue, liveValue, patchValue }));
     t.same(found, c.conflicts, c.name);
+    // With conflicts the merge is refused before it is tried; without, it must keep both edits.
+    t.equal(c.merged !== undefined, c.conflicts.length === 0, `${c.name}: a case says what the merge gives exactly when it has no conflicts`);
     if (c.merged) t.equal(semantic(applyPatch(live, patch)), semantic(parseXml(edit(ORIG, c.merged))), `${c.name}: both edits kept`);
   }
 });

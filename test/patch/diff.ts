@@ -1,5 +1,5 @@
 import t from 'tap';
-import { el, parseXml, XmlElement, isElement } from '../../src/cib/xml';
+import { parseXml, XmlElement, isElement } from '../../src/cib/xml';
 import { diffCib, diffIsEmpty, DiffOptions } from '../../src/patch/diff';
 import { applyPatch } from '../../src/patch/apply';
 import { PATCH_UNSUPPORTED } from '../../src/patch/patch-problems';

@@ -23,6 +23,12 @@ function pair(seed: number) {
   return { a, b };
 }
 
+t.test('the generator is deterministic: a seed names its pair', async (t) => {
+  const show = (seed: number) => { const { a, b } = pair(seed); return [exact(a), exact(b)]; };
+  t.strictSame(show(7), show(7), 'the same seed, the same pair');
+  t.notSame(show(7), show(8), 'another seed, another pair');
+});
+
 const describeError = (e: unknown) => (e instanceof Error ? e.message.split('\n')[0] : String(e));
 
 t.test(`patch(a, diff(a, b)) = b over ${PAIRS} generated pairs`, async (t) => {

@@ -4,6 +4,7 @@
 // first; unmanaged bundles and maintenance-mode make no change; the planner does not mutate its input.
 import t from 'tap';
 import { computePlan, planChanges } from '../../src/reconcile/plan';
+import { formatPlan } from '../../src/reconcile/summary';
 import { Seen, T0, bundle, cib, desiredOf, observedOf } from './scenario-kit';
 import type { ContainerState } from '../../src/runtime/engine';
 
@@ -19,7 +20,9 @@ const STATES: ContainerState[] = ['running', 'running', 'running', 'exited', 'cr
 t.test('planner properties hold for 400 random nodes', async (t) => {
   const rnd = prng(42);
   let plans = 0;
+  const broken: { round: number; what: string; diag?: unknown }[] = [];
   for (let round = 0; round < 400; round++) {
+    const fail = (what: string, diag?: unknown) => broken.push({ round, what, ...(diag === undefined ? {} : { diag }) });
     const bundles: string[] = [];
     const specs: { id: string; replicas: number; stopped: boolean; unmanaged: boolean }[] = [];
     for (let b = 0; b < 1 + rnd(3); b++) {
@@ -51,27 +54,28 @@ t.test('planner properties hold for 400 random nodes', async (t) => {
     const frozen = JSON.stringify(observed);
     const plan = computePlan(desired, observed, T0);
     plans++;
-    if (JSON.stringify(observed) !== frozen) t.fail('computePlan mutated the observed state');
-    if (maintenance && planChanges(plan).length) t.fail('maintenance-mode made changes');
+    if (JSON.stringify(observed) !== frozen) fail('computePlan mutated the observed state');
+    if (maintenance && planChanges(plan).length) fail('maintenance-mode made changes');
     for (const s of specs) {
       const mine = <T extends { bundle: string }>(xs: T[]) => xs.filter((x) => x.bundle === s.id);
-      if ((s.unmanaged || maintenance) && planChanges(plan).some((a) => a.bundle === s.id)) t.fail(`unmanaged ${s.id} got changes`);
-      if (s.stopped && (mine(plan.create).length || mine(plan.start).length || mine(plan.replace).length)) t.fail(`stopped ${s.id} created/started`);
+      if ((s.unmanaged || maintenance) && planChanges(plan).some((a) => a.bundle === s.id)) fail(`unmanaged ${s.id} got changes`);
+      if (s.stopped && (mine(plan.create).length || mine(plan.start).length || mine(plan.replace).length)) fail(`stopped ${s.id} created/started`);
       // The containers after the plan: observed, minus removed, plus created.
       const removed = new Set(mine(plan.remove).map((a) => a.containerId));
       const after = observed.containers.filter((c) => c.bundle === s.id && !removed.has(c.id)).length + mine(plan.create).length;
-      if (!s.unmanaged && !maintenance && after > s.replicas) t.fail(`${s.id}: ${after} containers after the plan, replicas=${s.replicas}`, { diag: { seen: seen.filter((x) => x.replica.startsWith(s.id + '-')), plan: require('../../src/reconcile/summary').formatPlan(plan) } });
+      if (!s.unmanaged && !maintenance && after > s.replicas) fail(`${s.id}: ${after} containers after the plan, replicas=${s.replicas}`, { seen: seen.filter((x) => x.replica.startsWith(s.id + '-')), plan: formatPlan(plan) });
       const touched = [...mine(plan.create), ...mine(plan.start), ...mine(plan.replace), ...mine(plan.stop)].map((a) => a.replica);
-      if (new Set(touched).size !== touched.length) t.fail(`${s.id}: a replica has two conflicting actions: ${touched}`);
-      if (mine(plan.replace).length > 1) t.fail(`${s.id}: more than one replacement in a pass`);
+      if (new Set(touched).size !== touched.length) fail(`${s.id}: a replica has two conflicting actions: ${touched}`);
+      if (mine(plan.replace).length > 1) fail(`${s.id}: more than one replacement in a pass`);
       const idx = mine(plan.remove).map((a) => a.index);
-      if (idx.some((v, i) => i > 0 && v > idx[i - 1])) t.fail(`${s.id}: removals not highest first: ${idx}`);
-      if (mine(plan.create).some((a) => a.index >= s.replicas)) t.fail(`${s.id}: created an index ≥ replicas`);
+      if (idx.some((v, i) => i > 0 && v > idx[i - 1])) fail(`${s.id}: removals not highest first: ${idx}`);
+      if (mine(plan.create).some((a) => a.index >= s.replicas)) fail(`${s.id}: created an index ≥ replicas`);
     }
     const ips = plan.addAddress.map((a) => a.address.ip);
-    if (new Set(ips).size !== ips.length) t.fail('an address added twice');
-    if (plan.addAddress.some((a) => plan.removeAddress.some((r) => r.address.ip === a.address.ip))) t.fail('an address both added and removed');
+    if (new Set(ips).size !== ips.length) fail('an address added twice');
+    if (plan.addAddress.some((a) => plan.removeAddress.some((r) => r.address.ip === a.address.ip))) fail('an address both added and removed');
   }
+  t.strictSame(broken, [], 'no property broken');
   t.equal(plans, 400);
 });
 

@@ -1,8 +1,9 @@
 // Golden scenarios, as Pacemaker's cts/scheduler: an input CIB and an observed node → the plan's
 // readable summary, compared with test/reconcile/golden/<name>.txt. After a deliberate change,
-// regenerate with BERTH_UPDATE_GOLDEN=1 and review the diff.
+// regenerate with BERTH_UPDATE_GOLDEN=1 and review the diff. A missing golden is a failure: the
+// test never writes one on its own, or a new scenario would pass by construction.
 import t from 'tap';
-import { readFileSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { computePlan } from '../../src/reconcile/plan';
 import { formatPlan } from '../../src/reconcile/summary';
@@ -10,6 +11,8 @@ import { NODE, Seen, T0, berthAddress, bundle, cib, currentOf, currentOfSeen, de
 import type { HostAddress } from '../../src/reconcile/observed';
 
 const GOLDEN = path.join(__dirname, 'golden');
+const UPDATE = process.env.BERTH_UPDATE_GOLDEN === '1';
+const HOW_TO_CREATE = 'create it with BERTH_UPDATE_GOLDEN=1 npx tap test/reconcile/plan-scenarios.ts, then review it';
 const all = (n: number, extra: Partial<Seen> = {}, b = 'httpd-bundle'): Seen[] => Array.from({ length: n }, (_, i) => ({ replica: `${b}-${i}`, ...extra }));
 
 interface Scenario {
@@ -101,17 +104,31 @@ for (const s of scenarios) {
     const plan = computePlan(desired, observed, s.now ?? T0);
     const text = `# ${s.what}\n` + formatPlan(plan);
     const file = path.join(GOLDEN, `${s.name}.txt`);
-    if (process.env.BERTH_UPDATE_GOLDEN || !existsSync(file)) {
+    const shown = path.relative(process.cwd(), file);
+    if (UPDATE) {
       mkdirSync(GOLDEN, { recursive: true });
       writeFileSync(file, text);
+      t.pass(`wrote ${shown} (BERTH_UPDATE_GOLDEN=1): review the diff`);
+      return;
     }
-    t.equal(text, readFileSync(file, 'utf8'), `plan summary matches ${path.relative(process.cwd(), file)}`);
+    t.ok(existsSync(file), `golden ${shown} exists (${HOW_TO_CREATE})`);
+    if (!existsSync(file)) return;
+    t.equal(text, readFileSync(file, 'utf8'), `plan summary matches ${shown}`);
   });
 }
 
+t.test('every golden file belongs to a scenario', async (t) => {
+  const names = new Set(scenarios.map((s) => `${s.name}.txt`));
+  const stale = readdirSync(GOLDEN).filter((f) => !names.has(f));
+  t.strictSame(stale, [], 'no golden left behind by a renamed or removed scenario (delete it)');
+  t.equal(names.size, scenarios.length, 'scenario names are unique');
+});
+
 t.test('the node is a parameter: the same CIB planned for another node', async (t) => {
-  const desired = desiredOf(cib(bundle({ perHost: 1 })), 'node2', ['node1', 'node2', 'node3']);
+  const nodes = ['node1', 'node2', 'node3'];
+  const desired = desiredOf(cib(bundle({ perHost: 1 })), 'node2', nodes);
   t.strictSame(desired.replicas.map((r) => r.name), ['httpd-bundle-1']);
   t.equal(desired.node, 'node2');
-  t.equal(NODE, 'node1');
+  const onDefault = desiredOf(cib(bundle({ perHost: 1 })), NODE, nodes);
+  t.strictSame([onDefault.node, onDefault.replicas.map((r) => r.name)], ['node1', ['httpd-bundle-0']], 'the same CIB on the default node gives that node its own replica');
 });

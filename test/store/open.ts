@@ -5,6 +5,7 @@ import { BerthError } from '../../src/errors/registry';
 import { EtcdStore } from '../../src/store/etcd-store';
 import { FileStore } from '../../src/store/file-store';
 import { privateDir } from '../helpers/etcd';
+import { problemsThrown } from '../helpers/problems';
 import { DEFAULT_STORE_URL, STORE_URL_FORMS, StoreLocation, openStore, parseStoreUrl } from '../../src/store/open';
 
 const parsed = (url: string): StoreLocation | { code: string; value?: string; allowed?: string } => {
@@ -42,13 +43,10 @@ t.test('anything else is refused, naming the URL and the allowed forms', async (
     'file:relative', 'file://otherhost/x', 'file:///x?y', 'c:\\berth',
   ];
   for (const url of bad) t.same(parsed(url), { code: 'STORE_URL_INVALID', value: url, allowed: STORE_URL_FORMS }, JSON.stringify(url));
-  try {
-    parseStoreUrl('redis://x', 'BERTH_STORE');
-  } catch (e) {
-    const p = (e as BerthError).problems[0];
-    t.equal(p.path, 'BERTH_STORE', 'says where the URL came from');
-    t.equal(p.message, `'redis://x' (BERTH_STORE) is not a valid store URL: 'redis:' is not a store kind; use ${STORE_URL_FORMS}`);
-  }
+  t.match(problemsThrown(() => parseStoreUrl('redis://x', 'BERTH_STORE')), [{
+    path: 'BERTH_STORE',
+    message: `'redis://x' (BERTH_STORE) is not a valid store URL: 'redis:' is not a store kind; use ${STORE_URL_FORMS}`,
+  }], 'says where the URL came from, and why it is refused');
 });
 
 t.test('openStore: the argument, else BERTH_STORE, else the default; opening touches nothing', async (t) => {
