@@ -8,7 +8,7 @@
 import type { ContainerCreateOptions, DeviceMapping, HealthConfig, HostConfig, Ulimit } from 'dockerode';
 import { isIP } from 'node:net';
 import { Problem, problem } from '../errors/registry';
-import { BERTH_LABELS } from './engine';
+import { ADDRESS_LABEL, BERTH_LABELS } from './labels';
 
 export type DockerCreateFragment = Partial<ContainerCreateOptions>;
 
@@ -29,7 +29,7 @@ export interface DockerOptionsContext {
 }
 
 /** Labels berth puts on its containers; an options string may not set them. */
-export const RESERVED_LABELS: readonly string[] = Object.values(BERTH_LABELS);
+export const RESERVED_LABELS: readonly string[] = [...Object.values(BERTH_LABELS), ADDRESS_LABEL];
 
 // ---- shell words ----
 
