@@ -88,8 +88,8 @@ export async function observe(deps: ObserveDeps, desired: DesiredState, opts: Ob
   }));
   const files: Record<string, string | null> = {};
   for (const b of desired.bundles) if (b.hostsFile) files[b.hostsFile.path] = await deps.files.read(b.hostsFile.path);
-  // The ledger keeps only containers that still exist.
+  // The ledger keeps only containers that still exist (and replicas kept off the node by failures).
   const ids = new Set(containers.map((c) => c.id));
-  for (const id of Object.keys(ledger)) if (!ids.has(id)) delete ledger[id];
+  for (const id of Object.keys(ledger)) if (!ids.has(id) && !id.startsWith('replica:')) delete ledger[id];
   return { containers, foreign, runs, addresses, ledger, files };
 }

@@ -20,7 +20,8 @@ import { BundleSettings, DesiredState, desiredStateOf, replicaName } from '../re
 import type { ContainerRun, ObservedState } from '../reconcile/observed';
 import { DEFAULT_POLICY, Note, Plan, PlanPolicy, computePlan, planChanges } from '../reconcile/plan';
 import { CibNode, nodeStates } from '../scheduler/nodes';
-import { RunningReplica, UnplacedReplica, placeReplicas, placementConfig } from '../scheduler/placement';
+import { ReplicaBan, RunningReplica, UnplacedReplica, placeReplicas, placementConfig } from '../scheduler/placement';
+import { failureBans } from '../reconcile/failures';
 import { lazy } from './lazy';
 import { ApplyDeps, ApplyReport, applyPlan } from './apply';
 import { ObserveDeps, observe } from './observe';
@@ -220,11 +221,23 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
     } else blind.push(u.node);
   }
 
+  // Failures at migration-threshold keep a replica off its node (Pacemaker's -INFINITY for it
+  // there), until failure-timeout.
+  const bans: ReplicaBan[] = [];
+  const settings = model.bundles.map((b) => b.settings);
+  for (const [node, o] of observed) {
+    for (const b of failureBans(settings, node, o.state, now)) {
+      const replica = replicaName(b.bundle, b.index);
+      bans.push({ replica, node, reason: `${replica} failed ${b.count} time${b.count === 1 ? '' : 's'} on ${node} (migration-threshold=${b.threshold}), ${b.until !== undefined ? `kept off it until ${new Date(b.until).toISOString()} (failure-timeout)` : 'kept off it until its failures are cleared'}` });
+      if (b.until !== undefined) result.recheckAt = Math.min(result.recheckAt ?? Infinity, b.until);
+    }
+  }
+
   // 3. Placement over the nodes that can take replicas now: the CIB's, and any node the caller
   // adds (a single node need not be in the CIB's <nodes>).
   const cibNodes: CibNode[] = [...model.nodes];
   for (const h of handles) if (!cibNodes.some((n) => n.name === h.name)) cibNodes.push({ id: h.name, name: h.name, type: 'member', standby: false, attributes: {} });
-  const placed = placeReplicas({ ...placementConfig(model), nodes: nodeStates(cibNodes, (name) => observed.has(name)), current, now });
+  const placed = placeReplicas({ ...placementConfig(model), nodes: nodeStates(cibNodes, (name) => observed.has(name)), current, bans, now });
   result.placements = placed.placements;
   result.unplaced = placed.unplaced;
 

@@ -42,3 +42,50 @@ export function withRepairedFailure(rec: FailureRecord, at: number): FailureReco
 /** Equal records; no record and a record of nothing are equal too (nothing to write). */
 export const sameRecord = (a: FailureRecord | undefined, b: FailureRecord) =>
   !a ? b.baseline === 0 && b.extra === 0 && b.count === 0 && b.lastFailureAt === undefined && !b.stoppedByBerth : a.baseline === b.baseline && a.extra === b.extra && a.count === b.count && a.lastFailureAt === b.lastFailureAt && !!a.stoppedByBerth === !!b.stoppedByBerth;
+
+/** The ledger key of a replica's failures on a node once its container is gone (moved away at
+ * migration-threshold): the count keeps the replica off the node until failure-timeout. Container
+ * ids are hex and bundle ids XML ids, so neither clashes with it. */
+export const replicaLedgerKey = (bundle: string, index: number) => `replica:${bundle}:${index}`;
+
+export function parseReplicaLedgerKey(key: string): { bundle: string; index: number } | undefined {
+  const m = /^replica:(.+):(\d+)$/.exec(key);
+  return m ? { bundle: m[1], index: Number(m[2]) } : undefined;
+}
+
+/** A replica kept off a node by its failures there (Pacemaker: fail-count ≥ migration-threshold). */
+export interface FailureBan {
+  bundle: string;
+  index: number;
+  node: string;
+  count: number;
+  threshold: number;
+  /** ms since the epoch the failures expire (failure-timeout); undefined: until cleared */
+  until?: number;
+}
+
+/** The bans of one node from what was observed there: containers and replica records whose
+ * failures reached the bundle's migration-threshold and have not expired. */
+export function failureBans(
+  settings: readonly { id: string; migrationThreshold: number; failureTimeoutMs: number }[],
+  node: string,
+  observed: { containers: readonly { id: string; bundle: string; replica?: number }[]; runs: Record<string, ContainerRun>; ledger: Record<string, FailureRecord> },
+  now: number,
+): FailureBan[] {
+  const byId = new Map(settings.map((s) => [s.id, s]));
+  const out: FailureBan[] = [];
+  const add = (bundle: string, index: number, run: ContainerRun | undefined, rec: FailureRecord | undefined) => {
+    const s = byId.get(bundle);
+    if (!s || !Number.isFinite(s.migrationThreshold) || !rec && !run) return;
+    const f = failureState(run, rec, s.failureTimeoutMs, now);
+    if (f.expired || f.count < s.migrationThreshold) return;
+    const until = s.failureTimeoutMs > 0 && f.lastFailureAt !== undefined ? f.lastFailureAt + s.failureTimeoutMs : undefined;
+    if (!out.some((b) => b.bundle === bundle && b.index === index)) out.push({ bundle, index, node, count: f.count, threshold: s.migrationThreshold, ...(until !== undefined ? { until } : {}) });
+  };
+  for (const c of observed.containers) if (c.replica !== undefined) add(c.bundle, c.replica, observed.runs[c.id], observed.ledger[c.id]);
+  for (const [key, rec] of Object.entries(observed.ledger)) {
+    const r = parseReplicaLedgerKey(key);
+    if (r) add(r.bundle, r.index, undefined, rec);
+  }
+  return out;
+}

@@ -10,7 +10,7 @@
 import { Problem, problem } from '../errors/registry';
 import { HostAddressSpec, interfaceFor, isBerthLabelled } from '../runtime/addresses';
 import { ADDRESS_LABEL, BundleSettings, DesiredReplica, DesiredState, replicaName } from './desired';
-import { clearedRecord, failureState, sameRecord, withRepairedFailure } from './failures';
+import { clearedRecord, failureState, parseReplicaLedgerKey, replicaLedgerKey, sameRecord, withRepairedFailure } from './failures';
 import type { FailureRecord, HostAddress, ObservedContainer, ObservedState } from './observed';
 
 export interface PlanPolicy {
@@ -268,10 +268,20 @@ function planBundle(ctx: Ctx, plan: Plan, s: BundleSettings | undefined, bundleI
   const unplaced = ctx.unplacedByBundle.get(s.id) ?? new Map<number, string>();
 
   // Replicas that no longer run here: scale in (or no room), highest index first (sorted later).
+  // One whose failures here reached migration-threshold leaves its count behind (a replica record):
+  // it stays off this node until failure-timeout, as Pacemaker's fail-count does.
   for (const [index, group] of byIndex) {
     if (desired.has(index)) continue;
-    const why = index >= s.replicas ? `scale in: replicas=${s.replicas}` : `not placed on this node: ${unplaced.get(index) ?? 'placed elsewhere'}`;
-    for (const c of group) removeContainer(ctx, plan, c, why);
+    let why = index >= s.replicas ? `scale in: replicas=${s.replicas}` : `not placed on this node: ${unplaced.get(index) ?? 'placed elsewhere'}`;
+    for (const c of group) {
+      const f = failureState(ctx.observed.runs[c.id], ctx.observed.ledger[c.id], s.failureTimeoutMs, ctx.now);
+      if (index < s.replicas && !f.expired && f.count >= s.migrationThreshold) {
+        why = `${f.count} failures reached migration-threshold=${s.migrationThreshold} on this node: ${unplaced.has(index) ? `not placed anywhere (${unplaced.get(index)})` : 'placed elsewhere'}`;
+        const key = replicaLedgerKey(s.id, index);
+        plan.ledger.push({ containerId: key, replica: replicaName(s.id, index), record: { baseline: 0, extra: 0, count: f.count, ...(f.lastFailureAt !== undefined ? { lastFailureAt: f.lastFailureAt } : {}) } });
+      }
+      removeContainer(ctx, plan, c, why);
+    }
   }
 
   // What this bundle's replicas start from here on: the actions past these (one bundle at a time).
@@ -477,6 +487,21 @@ export function computePlan(desired: DesiredState, observed: ObservedState, now:
       continue;
     }
     planBundle(ctx, plan, s, id, containers);
+  }
+  // Replicas kept off this node by their failures: forgotten when failure-timeout has passed (the
+  // plan changes then: recheckAt), or when their bundle or replica is gone.
+  for (const [key, rec] of Object.entries(observed.ledger)) {
+    const r = parseReplicaLedgerKey(key);
+    if (!r) continue;
+    const s = settings.get(r.bundle);
+    const name = replicaName(r.bundle, r.index);
+    const f = s ? failureState(undefined, rec, s.failureTimeoutMs, now) : undefined;
+    if (!s || !f || r.index >= s.replicas || f.expired || f.count < s.migrationThreshold) {
+      plan.ledger.push({ containerId: key, replica: name, record: null });
+      if (s && f?.expired) plan.reports.push({ bundle: r.bundle, replica: name, message: `${f.count} failure${f.count === 1 ? '' : 's'} on this node expired (failure-timeout=${formatDuration(s.failureTimeoutMs)}): it may run here again` });
+      continue;
+    }
+    if (s.failureTimeoutMs > 0 && f.lastFailureAt !== undefined) plan.recheckAt = Math.min(plan.recheckAt ?? Infinity, f.lastFailureAt + s.failureTimeoutMs);
   }
   // An address some replica keeps (a replace at the same address, another bundle) stays.
   const removing = new Set<string>();

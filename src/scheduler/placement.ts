@@ -61,6 +61,15 @@ export interface ClusterPlacementInput {
    * comparison with crm_simulate.
    */
   keepRunning?: boolean;
+  /** replicas kept off a node (failures reached migration-threshold there), with why */
+  bans?: readonly ReplicaBan[];
+}
+
+/** Pacemaker's -INFINITY for one replica on one node (its fail-count there reached migration-threshold). */
+export interface ReplicaBan {
+  replica: string;
+  node: string;
+  reason: string;
 }
 
 export type UnplacedCode = 'no-node' | 'banned' | 'capacity' | 'unmanaged';
@@ -116,6 +125,8 @@ function placeCluster(input: ClusterPlacementInput): ClusterPlacementResult {
   const load = new Map<string, number>(nodes.map((n) => [n.name, 0]));
   const placed = new Map<string, Map<number, string>>();
   const unplaced: UnplacedReplica[] = [];
+  const bans = new Map<string, Map<string, string>>();
+  for (const x of input.bans ?? []) (bans.get(x.replica) ?? bans.set(x.replica, new Map()).get(x.replica)!).set(x.node, x.reason);
   const order = input.bundles.map((b, i) => ({ b, i })).sort((x, y) => (y.b.priority ?? 0) - (x.b.priority ?? 0) || x.i - y.i).map((x) => x.b);
 
   for (const bundle of order) {
@@ -135,7 +146,7 @@ function placeCluster(input: ClusterPlacementInput): ClusterPlacementResult {
       continue;
     }
     const scores = bundleScores(bundle.id, nodes, input.constraints ?? [], symmetric, now);
-    assignInstances(bundle, instances, scores, usable, load, where, unplaced, nodes, input.keepRunning ?? true);
+    assignInstances(bundle, instances, scores, usable, load, where, unplaced, nodes, input.keepRunning ?? true, bans);
   }
 
   const placements = new Map<string, string>();
@@ -254,7 +265,9 @@ function assignInstances(
   unplaced: UnplacedReplica[],
   nodes: readonly PlacementNode[],
   keepRunning: boolean,
+  bans: ReadonlyMap<string, ReadonlyMap<string, string>>,
 ): void {
+  const banned = (inst: Instance, n: string) => bans.get(inst.name)?.has(n) ?? false;
   const perHost = Math.max(1, bundle.replicasPerHost);
   const stickiness = bundle.stickiness ?? 0;
   const score = (n: string) => scores.get(n);
@@ -265,6 +278,7 @@ function assignInstances(
 
   // The instance's own score on a node: the bundle's, plus stickiness where it runs.
   const own = (inst: Instance, n: string): number | undefined => {
+    if (banned(inst, n) && score(n) !== undefined) return -INFINITY;
     const s = score(n);
     return s !== undefined && inst.running?.node === n && stickiness >= 1 ? addScores(s, stickiness) : s;
   };
@@ -308,7 +322,7 @@ function assignInstances(
   for (const inst of sorted) {
     if (chosenFor.size >= bundle.replicas) break;
     const r = inst.running;
-    if (!r || r.failed || !usable.includes(r.node) || (score(r.node) ?? -1) < 0 || (count.get(r.node) ?? 0) >= optimal) continue;
+    if (!r || r.failed || !usable.includes(r.node) || (score(r.node) ?? -1) < 0 || banned(inst, r.node) || (count.get(r.node) ?? 0) >= optimal) continue;
     const w = weights(inst);
     const top = best(inst, w);
     if (top !== undefined && w.get(r.node)! >= 0 && w.get(r.node)! >= w.get(top)!) assign(inst, r.node);
@@ -333,27 +347,31 @@ function assignInstances(
   const slots = new Map<string, number>();
   for (const node of [...chosenFor.values()].sort(byName)) bump(slots, node);
   const take = (inst: Instance, node: string) => { where.set(inst.index, node); slots.set(node, slots.get(node)! - 1); };
-  if (keepRunning) for (const inst of sorted) if (inst.running && !inst.running.failed && (slots.get(inst.running.node) ?? 0) > 0) take(inst, inst.running.node);
+  if (keepRunning) for (const inst of sorted) if (inst.running && !inst.running.failed && !banned(inst, inst.running.node) && (slots.get(inst.running.node) ?? 0) > 0) take(inst, inst.running.node);
   const moving = sorted.filter((i) => chosenFor.has(i.index) && !where.has(i.index));
   const rest: Instance[] = [];
   for (const inst of moving) if ((slots.get(chosenFor.get(inst.index)!) ?? 0) > 0) take(inst, chosenFor.get(inst.index)!); else rest.push(inst);
   for (const inst of rest) {
-    const free = [...slots].find(([, k]) => k > 0);
+    const free = [...slots].find(([n, k]) => k > 0 && !banned(inst, n));
     if (free) take(inst, free[0]);
   }
 
   // Step 6: the replicas without a place, and why.
-  for (const inst of sorted) if (!where.has(inst.index)) unplaced.push(unplacedReplica(bundle, inst, scores, usable, nodes));
+  for (const inst of sorted) if (!where.has(inst.index)) unplaced.push(unplacedReplica(bundle, inst, scores, usable, nodes, bans.get(inst.name)));
 }
 
 /** Step 6: why no node could take the replica. */
-function unplacedReplica(bundle: BundlePlacement, inst: Instance, scores: Map<string, number | undefined>, usable: readonly string[], nodes: readonly PlacementNode[]): UnplacedReplica {
+function unplacedReplica(bundle: BundlePlacement, inst: Instance, scores: Map<string, number | undefined>, usable: readonly string[], nodes: readonly PlacementNode[], bans?: ReadonlyMap<string, string>): UnplacedReplica {
   const base = { replica: inst.name, bundle: bundle.id, index: inst.index };
   if (!usable.length) {
     const states = nodes.map((n) => `${n.name} ${n.state}`).join(', ');
     return { ...base, code: 'no-node', reason: nodes.length ? `no node can run replicas (${states})` : 'no node can run replicas (no nodes)' };
   }
   const open = usable.filter((n) => (scores.get(n) ?? -1) >= 0);
+  const own = bans ? open.filter((n) => bans.has(n)) : [];
+  if (own.length && own.length === open.length) {
+    return { ...base, code: 'banned', reason: own.map((n) => bans!.get(n)!).join('; ') };
+  }
   if (!open.length) {
     const why = usable.map((n) => `${n} ${scores.get(n) === undefined ? 'not allowed' : scores.get(n)! <= -INFINITY ? '-INFINITY' : scores.get(n)}`).join(', ');
     return { ...base, code: 'banned', reason: `location constraints ban bundle ${bundle.id} from every node that can run replicas (${why})` };
