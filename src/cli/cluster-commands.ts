@@ -3,7 +3,7 @@
 import { parseCib } from '../cib/cib';
 import { readTextFile, writeFileAtomic } from '../cib/cib-file';
 import { BerthError, problem } from '../errors/registry';
-import { Command, Flags, Invocation, flagString } from './invocation';
+import { Command, Flags, Invocation, editFlags, flagString } from './invocation';
 import { reportEdit } from './render';
 import type { CibStore } from '../store/store';
 import type { EditCommand, ReadCommand } from '../commands/edit';
@@ -62,14 +62,17 @@ export const clusterCibPushCmd: Command = (inv) =>
 export async function runEditLive(inv: Invocation, edit: EditCommand): Promise<number> {
   return withStore(inv.flags, async (store) => {
     const { editLive } = require('../commands/cluster-cib') as typeof import('../commands/cluster-cib');
-    reportEdit(await editLive(store, edit, inv.args, inv.flags), inv.io);
+    reportEdit(await editLive(store, edit, inv.args, editFlags(inv.flags)), inv.io);
     return 0;
   });
 }
 
 /** A read command run against the live CIB (no -f). */
 export function runReadLive(inv: Invocation, read: ReadCommand): Promise<number> {
-  return withStore(inv.flags, async (store) => read({ cib: parseCib((await store.read()).text, 'the live CIB'), args: inv.args, flags: inv.flags, io: inv.io }));
+  return withStore(inv.flags, async (store) => {
+    inv.io.out(read({ cib: parseCib((await store.read()).text, 'the live CIB'), args: inv.args, flags: editFlags(inv.flags) }));
+    return 0;
+  });
 }
 
 export const clusterCibHelp = `Usage: berth cluster cib [FILE] [--store URL]

@@ -4,10 +4,10 @@ import * as fs from 'node:fs';
 import { Cib, bumpEpoch, emptyCib, formatCib, parseCib } from '../cib/cib';
 import { readTextFile, withFileLock, writeFileAtomic } from '../cib/cib-file';
 import { serializeXml } from '../cib/xml';
-import { BerthError, problem } from '../errors/registry';
+import { BerthError, problem, usage } from '../errors/registry';
 import { EditCommand, EditContext, ReadCommand } from '../commands/edit';
-import { Command, Flags, Invocation } from './invocation';
-import { groupByKeywords, prepareOptions, usage } from './pcs-args';
+import { groupByKeywords, prepareOptions } from '../commands/pcs-words';
+import { Command, Flags, Invocation, editFlags } from './invocation';
 import { reportEdit } from './render';
 
 function requireFile(flags: Flags): string {
@@ -25,7 +25,7 @@ export function runEdit(inv: Invocation, edit: EditCommand): number {
     const cib: Cib = text === undefined ? emptyCib() : parseCib(text, file);
     const format = text !== undefined && text.trimStart()[0] === '{' ? 'json' : 'xml';
     const before = serializeXml(cib);
-    const result = edit({ cib, args: inv.args, flags: inv.flags });
+    const result = edit({ cib, args: inv.args, flags: editFlags(inv.flags) });
     reportEdit(result, inv.io);
     // A command that changed nothing writes nothing and bumps nothing (as pcs).
     if (result.changed !== false && (text === undefined || serializeXml(cib) !== before)) {
@@ -39,7 +39,8 @@ export function runEdit(inv: Invocation, edit: EditCommand): number {
 export function runRead(inv: Invocation, read: ReadCommand): number {
   const file = requireFile(inv.flags);
   const cib = parseCib(readTextFile(file), file);
-  return read({ cib, args: inv.args, flags: inv.flags, io: inv.io });
+  inv.io.out(read({ cib, args: inv.args, flags: editFlags(inv.flags) }));
+  return 0;
 }
 
 /** With -f the file; without it the live CIB through the store. */
@@ -166,7 +167,7 @@ export const constraintConfigCmd = read(() => require('../commands/constraint').
 
 // ---- nodes ----
 
-export const nodeStandbyCmd = edit(() => require('../scheduler/nodes').nodeStandby);
-export const nodeUnstandbyCmd = edit(() => require('../scheduler/nodes').nodeUnstandby);
-export const nodeAddCmd = edit(() => require('../scheduler/nodes').nodeAdd);
-export const nodeRemoveCmd = edit(() => require('../scheduler/nodes').nodeRemove);
+export const nodeStandbyCmd = edit(() => require('../commands/node').nodeStandby);
+export const nodeUnstandbyCmd = edit(() => require('../commands/node').nodeUnstandby);
+export const nodeAddCmd = edit(() => require('../commands/node').nodeAdd);
+export const nodeRemoveCmd = edit(() => require('../commands/node').nodeRemove);

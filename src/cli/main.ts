@@ -97,8 +97,8 @@ const routes: Route[] = [
   { path: ['authkey', 'generate'], load: () => require('./authkey-commands').authkeyGenerateCmd, help: () => require('./authkey-commands').authkeyGenerateHelp },
   { path: ['cib', 'validate'], load: () => require('./cib-commands').validateCmd },
   { path: ['cib', 'convert'], load: () => require('./cib-commands').convertCmd },
-  { path: ['cib', 'diff'], load: () => require('../commands/cib-diff').runDiff, help: () => require('../commands/cib-diff').diffHelp },
-  { path: ['cib', 'patch'], load: () => require('../commands/cib-diff').runPatch, help: () => require('../commands/cib-diff').patchHelp },
+  { path: ['cib', 'diff'], load: () => require('./cib-diff-commands').runDiff, help: () => require('./cib-diff-commands').diffHelp },
+  { path: ['cib', 'patch'], load: () => require('./cib-diff-commands').runPatch, help: () => require('./cib-diff-commands').patchHelp },
 ];
 
 export function findRoute(words: string[]): { route: Route; rest: string[] } | undefined {
