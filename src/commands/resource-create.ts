@@ -12,8 +12,9 @@
 import { Cib, section } from '../cib/cib';
 import {
   AgentCatalog, AgentMetadata, AgentName, OperationSpec, agentFailureProblem, defaultOperationInterval, defaultOperations,
-  fullAgentName, guessAgentName, isProblem, loadAgentMetadata, parseAgentName, roleForCib, systemCatalog, voidMetadata,
+  fullAgentName, guessAgentName, isProblem, loadAgentMetadata, parseAgentName, roleForCib, voidMetadata,
 } from '../cib/agent';
+import { systemCatalog } from '../runtime/agents';
 import { appendNewNvset, arrangeFirstNvset, subelementId } from '../cib/nvset';
 import { XmlElement, child, el, elements, walk } from '../cib/xml';
 import { BerthError, Problem, applyForce, hasErrors, problem, usage, warning } from '../errors/registry';
