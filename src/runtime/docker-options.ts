@@ -8,7 +8,7 @@
 import type { ContainerCreateOptions, DeviceMapping, HealthConfig, HostConfig, Ulimit } from 'dockerode';
 import { isIP } from 'node:net';
 import { Problem, problem } from '../errors/registry';
-import { BERTH_LABELS } from './engine';
+import { BERTH_LABELS } from './labels';
 
 export type DockerCreateFragment = Partial<ContainerCreateOptions>;
 

@@ -8,32 +8,11 @@
 // `berth.bundle`; containers without it are never listed here, so never touched.
 import type Dockerode from 'dockerode';
 import type { ContainerCreateOptions, ContainerInfo, ContainerInspectInfo } from 'dockerode';
+import { BERTH_LABELS } from './labels';
 
-/** The labels berth puts on each container it creates. */
-export const BERTH_LABELS = {
-  bundle: 'berth.bundle',
-  /** the replica's index, in decimal */
-  replica: 'berth.replica',
-  node: 'berth.node',
-  specHash: 'berth.spec-hash',
-} as const;
-
-export interface ReplicaIdentity {
-  bundle: string;
-  replica: number;
-  node: string;
-  specHash: string;
-}
-
-/** The label set for one replica's container. */
-export function berthLabels(r: ReplicaIdentity): Record<string, string> {
-  return {
-    [BERTH_LABELS.bundle]: r.bundle,
-    [BERTH_LABELS.replica]: String(r.replica),
-    [BERTH_LABELS.node]: r.node,
-    [BERTH_LABELS.specHash]: r.specHash,
-  };
-}
+// The labels live in ./labels.ts, which imports no engine (the docker option parser needs them).
+export { BERTH_LABELS, berthLabels } from './labels';
+export type { ReplicaIdentity } from './labels';
 
 export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 /** `none`: the container has no health check. */
@@ -263,6 +242,7 @@ export function dockerEngine(options: DockerEngineOptions = {}): ContainerEngine
   let client: Dockerode | undefined;
   const docker = (): Dockerode => {
     if (!client) {
+      // dockerode (and its ssh2, protobuf, ...) loads on the first call, not when this file is imported.
       const Docker = require('dockerode') as typeof import('dockerode');
       client = new Docker(options.socketPath ? { socketPath: options.socketPath } : undefined);
     }
