@@ -158,7 +158,7 @@ async function bundleBench() {
   await build({
     stdin: {
       contents: `
-        import { runDiff, runPatch } from './src/commands/cib-diff';
+        import { runDiff, runPatch } from './src/cli/cib-diff-commands';
         export { diffCib } from './src/patch/diff';
         export { applyPatch } from './src/patch/apply';
         export { parseXml, serializeXml, canonical } from './src/cib/xml';

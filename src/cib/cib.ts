@@ -3,6 +3,7 @@
 // Terms: "section" is a child of <configuration> (crm_config, nodes, resources, constraints, ...);
 // "version" is the triple (admin_epoch, epoch, num_updates), compared in that order.
 import { BerthError, problem } from '../errors/registry';
+import { schemaProblems } from './schema';
 import { ParseOptions, XmlElement, XmlNode, child, el, isElement, parseXml, serializeXml, walk } from './xml';
 
 export type Cib = XmlElement;
@@ -61,8 +62,7 @@ function fromJsonText(text: string, source: string): XmlElement {
   } catch (e) {
     throw new BerthError([problem('JSON_MALFORMED', { path: source, message: `${source} is not valid JSON: ${(e as Error).message}` })]);
   }
-  // Lazy: ajv is only needed for JSON input and `cib validate`.
-  const { schemaProblems } = require('./schema') as typeof import('./schema');
+  // ajv is loaded on the first check (schema.ts): only JSON input and `cib validate` need it.
   const problems = schemaProblems(data, source);
   if (problems.length) throw new BerthError(problems);
   return fromJson(data as JsonElement);

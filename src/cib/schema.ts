@@ -14,8 +14,11 @@ let compiled: Validate | undefined;
 
 function validator(): Validate {
   if (compiled) return compiled;
-  const Ajv = require('ajv').default ?? require('ajv');
-  const schema = require('../../schemas/cib.schema.json');
+  // ajv (25 ms to load) and the schema are loaded on the first check, not at start-up: only JSON
+  // input and `cib validate` need them. Deferred here, not in src/cli/lazy.ts: the pure core
+  // imports nothing above it.
+  const Ajv = (require('ajv') as typeof import('ajv')).default;
+  const schema = require('../../schemas/cib.schema.json') as typeof import('../../schemas/cib.schema.json');
   const ajv = new Ajv({ allErrors: true, strict: false });
   compiled = ajv.compile(schema) as Validate;
   return compiled;

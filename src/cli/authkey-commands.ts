@@ -1,7 +1,9 @@
 // `berth authkey generate`: write a new cluster authkey (src/agent/authkey.ts), the shared secret
 // that signs everything between the controller and the node agents.
+import * as path from 'node:path';
 import { BerthError, problem } from '../errors/registry';
 import type { Command } from './invocation';
+import { lazy } from './lazy';
 
 export const authkeyGenerateHelp = `Usage: berth authkey generate [FILE] [--force] [--json]
 
@@ -20,8 +22,7 @@ Exit codes: 0 written, 1 the file exists (without --force) or cannot be written,
 
 export const authkeyGenerateCmd: Command = ({ args, flags, io }) => {
   if (args.length > 1) throw new BerthError([problem('USAGE', { value: args[1], message: `unexpected argument '${args[1]}': berth authkey generate takes one FILE at most` })]);
-  const { DEFAULT_AUTHKEY_FILE, generateAuthKey, writeAuthKeyFile } = require('../agent/authkey') as typeof import('../agent/authkey');
-  const path = require('node:path') as typeof import('node:path');
+  const { DEFAULT_AUTHKEY_FILE, generateAuthKey, writeAuthKeyFile } = lazy.agentAuthkey();
   const file = path.resolve(args[0] ?? DEFAULT_AUTHKEY_FILE);
   const key = generateAuthKey();
   writeAuthKeyFile(file, key, { force: flags.force });

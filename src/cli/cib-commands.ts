@@ -1,9 +1,11 @@
 // `berth cib validate` and `berth cib convert`: whole-file commands on CIB files.
 import { formatCib, parseCib, toJson } from '../cib/cib';
 import { readTextFile, writeFileAtomic } from '../cib/cib-file';
+import { schemaProblems } from '../cib/schema';
 import { BerthError, Problem, problem } from '../errors/registry';
 import { Command, flagString } from './invocation';
 import { renderProblems } from './render';
+import { lazy } from './lazy';
 
 function fileArg(args: string[], what: string): string {
   if (args.length !== 1) throw new BerthError([problem('USAGE', { message: `expected exactly one ${what}, got ${args.length}` })]);
@@ -15,8 +17,7 @@ export const validateCmd: Command = ({ args, flags, io }) => {
   let problems: Problem[];
   try {
     const cib = parseCib(readTextFile(file), file);
-    const { schemaProblems } = require('../cib/schema') as typeof import('../cib/schema');
-    const { cibProblems } = require('../validate/cib-rules') as typeof import('../validate/cib-rules');
+    const { cibProblems } = lazy.validateCibRules();
     problems = [...schemaProblems(toJson(cib), file), ...cibProblems(cib)];
   } catch (e) {
     if (!(e instanceof BerthError)) throw e;

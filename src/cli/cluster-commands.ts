@@ -3,13 +3,14 @@
 import { parseCib } from '../cib/cib';
 import { readTextFile, writeFileAtomic } from '../cib/cib-file';
 import { BerthError, problem } from '../errors/registry';
-import { Command, Flags, Invocation, flagString } from './invocation';
+import { Command, Flags, Invocation, editFlags, flagString } from './invocation';
 import { reportEdit } from './render';
 import type { CibStore } from '../store/store';
 import type { EditCommand, ReadCommand } from '../commands/edit';
+import { lazy } from './lazy';
 
 export function storeFor(flags: Flags): CibStore {
-  const { openStore } = require('../store/open') as typeof import('../store/open');
+  const { openStore } = lazy.storeOpen();
   return openStore(flagString(flags, 'store'));
 }
 
@@ -40,7 +41,7 @@ export const clusterCibPushCmd: Command = (inv) =>
     if (against === '') throw new BerthError([problem('USAGE', { path: 'diff-against', message: 'diff-against needs a file: diff-against=ORIGINAL' })]);
     const file = files[0];
     const cib = parseCib(readTextFile(file), file);
-    const push = require('../commands/cluster-cib') as typeof import('../commands/cluster-cib');
+    const push = lazy.commandsClusterCib();
     let r;
     if (against !== undefined) {
       r = await push.pushDiff(store, parseCib(readTextFile(against), against), cib, file);
@@ -61,15 +62,18 @@ export const clusterCibPushCmd: Command = (inv) =>
 /** An edit command run against the live CIB (no -f). */
 export async function runEditLive(inv: Invocation, edit: EditCommand): Promise<number> {
   return withStore(inv.flags, async (store) => {
-    const { editLive } = require('../commands/cluster-cib') as typeof import('../commands/cluster-cib');
-    reportEdit(await editLive(store, edit, inv.args, inv.flags), inv.io);
+    const { editLive } = lazy.commandsClusterCib();
+    reportEdit(await editLive(store, edit, inv.args, editFlags(inv.flags)), inv.io);
     return 0;
   });
 }
 
 /** A read command run against the live CIB (no -f). */
 export function runReadLive(inv: Invocation, read: ReadCommand): Promise<number> {
-  return withStore(inv.flags, async (store) => read({ cib: parseCib((await store.read()).text, 'the live CIB'), args: inv.args, flags: inv.flags, io: inv.io }));
+  return withStore(inv.flags, async (store) => {
+    inv.io.out(read({ cib: parseCib((await store.read()).text, 'the live CIB'), args: inv.args, flags: editFlags(inv.flags) }));
+    return 0;
+  });
 }
 
 export const clusterCibHelp = `Usage: berth cluster cib [FILE] [--store URL]

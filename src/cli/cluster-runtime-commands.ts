@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BerthError, problem } from '../errors/registry';
 import { Command, Invocation, flagString, untilStopped, valueFlags } from './invocation';
+import { lazy } from './lazy';
 
 export const agentHelp = `Usage: berth agent --controller URL[,URL...] [--listen HOST:PORT] [--advertise URL]
                    [--node NAME] [--authkey FILE] [--state-dir DIR]
@@ -118,7 +119,7 @@ async function listening<T>(start: () => Promise<T>, flag: string, where: { host
 const logTo = (inv: Invocation) => (line: string) => inv.io.out(`${new Date().toISOString()} ${line}\n`);
 
 function authKey(values: Record<string, string | undefined>): Buffer {
-  const { DEFAULT_AUTHKEY_FILE, readAuthKey } = require('../agent/authkey') as typeof import('../agent/authkey');
+  const { DEFAULT_AUTHKEY_FILE, readAuthKey } = lazy.agentAuthkey();
   return readAuthKey(values.authkey ?? DEFAULT_AUTHKEY_FILE);
 }
 
@@ -131,11 +132,11 @@ export const agentCmd: Command = async (inv) => {
     throw new BerthError([problem('USAGE', { path: '--advertise', message: `--listen ${listen.host} does not say which address controllers reach this agent at: give --advertise http://ADDRESS:${listen.port}` })]);
   }
   const key = authKey(values);
-  const { DEFAULT_STATE_DIR, nodeFiles } = require('../controller/node-files') as typeof import('../controller/node-files');
-  const { dockerEngine } = require('../runtime/engine') as typeof import('../runtime/engine');
-  const { withDockerRename } = require('../controller/engine-writes') as typeof import('../controller/engine-writes');
-  const { ipAddressTable } = require('../runtime/addresses') as typeof import('../runtime/addresses');
-  const { startAgent } = require('../agent/daemon') as typeof import('../agent/daemon');
+  const { DEFAULT_STATE_DIR, nodeFiles } = lazy.controllerNodeFiles();
+  const { dockerEngine } = lazy.runtimeEngine();
+  const { withDockerRename } = lazy.controllerEngineWrites();
+  const { ipAddressTable } = lazy.runtimeAddresses();
+  const { startAgent } = lazy.agentDaemon();
   const stateDir = values['state-dir'] ?? process.env.BERTH_STATE_DIR ?? DEFAULT_STATE_DIR;
   const socket = process.env.DOCKER_HOST?.startsWith('unix://') ? process.env.DOCKER_HOST.slice('unix://'.length) : undefined;
   const log = logTo(inv);
@@ -160,12 +161,12 @@ export const clusterControllerCmd: Command = async (inv) => {
   if (values.advertise) urlList(values.advertise, '--advertise');
   const self = values.advertise?.replace(/\/$/, '') ?? `http://${listen.host === '0.0.0.0' ? hostname() : listen.host}:${listen.port}`;
   const key = authKey(values);
-  const { openStore } = require('../store/open') as typeof import('../store/open');
+  const { openStore } = lazy.storeOpen();
   const store = openStore(values.store ?? flagString(inv.flags, 'store'));
-  const { fileCibSource, storeCibSource } = require('../controller/deps') as typeof import('../controller/deps');
+  const { fileCibSource, storeCibSource } = lazy.controllerDeps();
   // The store is closed by the controller itself (it also holds the election there).
   const cib = values.cib ? fileCibSource(values.cib) : { ...storeCibSource(store), close: undefined };
-  const { startClusterController } = require('../cluster/cluster-controller') as typeof import('../cluster/cluster-controller');
+  const { startClusterController } = lazy.clusterController();
   const log = logTo(inv);
   const interval = seconds(values.interval, 'interval');
   const stopTimeout = seconds(values['stop-timeout'], 'stop-timeout');
@@ -196,8 +197,8 @@ type ClusterStatusAnswer = {
  * names (as crm_mon asks the DC). Throws AGENT_UNREACHABLE naming every controller tried.
  */
 async function askControllers(urls: string[], key: Buffer): Promise<{ url: string; s: ClusterStatusAnswer }> {
-  const { postSigned } = require('../cluster/signed-http') as typeof import('../cluster/signed-http');
-  const { STATUS_PATH } = require('../cluster/controller-server') as typeof import('../cluster/controller-server');
+  const { postSigned } = lazy.clusterSignedHttp();
+  const { STATUS_PATH } = lazy.clusterControllerServer();
   const failures: string[] = [];
   const ask = async (url: string) => {
     try {
@@ -233,7 +234,7 @@ function formatClusterStatus(url: string, s: ClusterStatusAnswer): string {
   for (const n of s.nodes ?? []) out.push(`  ${n.name.padEnd(16)} ${(n.liveness + (n.standby ? ', standby' : '')).padEnd(17)} ${n.url ?? '-'}${n.lostBy ? ` (lost by ${n.lostBy})` : ''}`);
   if (!s.leading) out.push('  (node states are known by the leader: ask it)');
   if (s.leading && s.cluster) {
-    const { formatBundles } = require('../reconcile/status') as typeof import('../reconcile/status');
+    const { formatBundles } = lazy.reconcileStatus();
     const c = s.cluster;
     const state = c.converged ? 'converged'
       : c.done || c.failed ? `${c.done} change${c.done === 1 ? '' : 's'} made${c.failed ? `, ${c.failed} failed` : ''} (the next pass observes the result)`

@@ -4,11 +4,12 @@ import * as fs from 'node:fs';
 import { Cib, bumpEpoch, emptyCib, formatCib, parseCib } from '../cib/cib';
 import { readTextFile, withFileLock, writeFileAtomic } from '../cib/cib-file';
 import { serializeXml } from '../cib/xml';
-import { BerthError, problem } from '../errors/registry';
+import { BerthError, problem, usage } from '../errors/registry';
 import { EditCommand, EditContext, ReadCommand } from '../commands/edit';
-import { Command, Flags, Invocation } from './invocation';
-import { groupByKeywords, prepareOptions, usage } from './pcs-args';
+import { groupByKeywords, prepareOptions } from '../commands/pcs-words';
+import { Command, Flags, Invocation, editFlags } from './invocation';
 import { reportEdit } from './render';
+import { lazy } from './lazy';
 
 function requireFile(flags: Flags): string {
   const file = flags.file;
@@ -25,7 +26,7 @@ export function runEdit(inv: Invocation, edit: EditCommand): number {
     const cib: Cib = text === undefined ? emptyCib() : parseCib(text, file);
     const format = text !== undefined && text.trimStart()[0] === '{' ? 'json' : 'xml';
     const before = serializeXml(cib);
-    const result = edit({ cib, args: inv.args, flags: inv.flags });
+    const result = edit({ cib, args: inv.args, flags: editFlags(inv.flags) });
     reportEdit(result, inv.io);
     // A command that changed nothing writes nothing and bumps nothing (as pcs).
     if (result.changed !== false && (text === undefined || serializeXml(cib) !== before)) {
@@ -39,14 +40,15 @@ export function runEdit(inv: Invocation, edit: EditCommand): number {
 export function runRead(inv: Invocation, read: ReadCommand): number {
   const file = requireFile(inv.flags);
   const cib = parseCib(readTextFile(file), file);
-  return read({ cib, args: inv.args, flags: inv.flags, io: inv.io });
+  inv.io.out(read({ cib, args: inv.args, flags: editFlags(inv.flags) }));
+  return 0;
 }
 
 /** With -f the file; without it the live CIB through the store. */
 const edit = (fn: () => EditCommand): Command => (inv) =>
-  inv.flags.file ? runEdit(inv, fn()) : (require('./cluster-commands') as typeof import('./cluster-commands')).runEditLive(inv, fn());
+  inv.flags.file ? runEdit(inv, fn()) : lazy.cliClusterCommands().runEditLive(inv, fn());
 const read = (fn: () => ReadCommand): Command => (inv) =>
-  inv.flags.file ? runRead(inv, fn()) : (require('./cluster-commands') as typeof import('./cluster-commands')).runReadLive(inv, fn());
+  inv.flags.file ? runRead(inv, fn()) : lazy.cliClusterCommands().runReadLive(inv, fn());
 
 // ---- bundles: pcs's parse_bundle_{create,update,reset}_options ----
 
@@ -73,7 +75,7 @@ export const bundleCreateCmd = edit(() => (ctx: EditContext) => {
   const { id, groups } = bundleGroups(ctx.args);
   const container = [...((groups.container as string[] | undefined) ?? [])];
   const containerType = container.length && !container[0].includes('=') ? container.shift()! : '';
-  const { bundleCreate } = require('../commands/bundle') as typeof import('../commands/bundle');
+  const { bundleCreate } = lazy.commandsBundle();
   const meta = opts(groups, 'meta');
   return {
     warnings: bundleCreate(ctx.cib, {
@@ -92,7 +94,7 @@ export const bundleCreateCmd = edit(() => (ctx: EditContext) => {
 
 export const bundleResetCmd = edit(() => (ctx: EditContext) => {
   const { id, groups } = bundleGroups(ctx.args);
-  const { bundleReset } = require('../commands/bundle') as typeof import('../commands/bundle');
+  const { bundleReset } = lazy.commandsBundle();
   return {
     warnings: bundleReset(ctx.cib, {
       id,
@@ -124,7 +126,7 @@ export const bundleUpdateCmd = edit(() => (ctx: EditContext) => {
   const { id, groups } = bundleGroups(ctx.args);
   const pm = mapUpdate(groups, 'port-map');
   const sm = mapUpdate(groups, 'storage-map');
-  const { bundleUpdate } = require('../commands/bundle') as typeof import('../commands/bundle');
+  const { bundleUpdate } = lazy.commandsBundle();
   return {
     warnings: bundleUpdate(ctx.cib, {
       id,
@@ -142,31 +144,31 @@ export const bundleUpdateCmd = edit(() => (ctx: EditContext) => {
 
 // ---- resources ----
 
-export const resourceCreateCmd = edit(() => require('../commands/resource-create').resourceCreate);
-export const resourceDeleteCmd = edit(() => require('../commands/resource').resourceDelete);
-export const resourceEnableCmd = edit(() => require('../commands/resource').resourceEnable);
-export const resourceDisableCmd = edit(() => require('../commands/resource').resourceDisable);
-export const resourceConfigCmd = read(() => require('../commands/resource').resourceConfig);
-export const defaultsUpdateCmd = edit(() => require('../commands/rsc-defaults').defaultsUpdate);
-export const defaultsConfigCmd = read(() => require('../commands/rsc-defaults').defaultsConfig);
+export const resourceCreateCmd = edit(() => lazy.commandsResourceCreate().resourceCreate);
+export const resourceDeleteCmd = edit(() => lazy.commandsResource().resourceDelete);
+export const resourceEnableCmd = edit(() => lazy.commandsResource().resourceEnable);
+export const resourceDisableCmd = edit(() => lazy.commandsResource().resourceDisable);
+export const resourceConfigCmd = read(() => lazy.commandsResource().resourceConfig);
+export const defaultsUpdateCmd = edit(() => lazy.commandsRscDefaults().defaultsUpdate);
+export const defaultsConfigCmd = read(() => lazy.commandsRscDefaults().defaultsConfig);
 /** `resource defaults`: shows them; with NAME=VALUE... pcs's deprecated form of update. */
 export const defaultsCmd: Command = (inv) =>
-  inv.args.length && inv.args.some((a) => a.includes('=')) ? edit(() => require('../commands/rsc-defaults').defaultsLegacy)(inv) : defaultsConfigCmd(inv);
+  inv.args.length && inv.args.some((a) => a.includes('=')) ? edit(() => lazy.commandsRscDefaults().defaultsLegacy)(inv) : defaultsConfigCmd(inv);
 
 // ---- properties and constraints ----
 
-export const propertySetCmd = edit(() => require('../commands/property').propertySet);
-export const propertyUnsetCmd = edit(() => require('../commands/property').propertyUnset);
-export const propertyConfigCmd = read(() => require('../commands/property').propertyConfig);
-export const constraintLocationCmd = edit(() => require('../commands/constraint').constraintLocation);
-export const constraintColocationCmd = edit(() => require('../commands/constraint').constraintColocation);
-export const constraintOrderCmd = edit(() => require('../commands/constraint').constraintOrder);
-export const constraintDeleteCmd = edit(() => require('../commands/constraint').constraintDelete);
-export const constraintConfigCmd = read(() => require('../commands/constraint').constraintConfig);
+export const propertySetCmd = edit(() => lazy.commandsProperty().propertySet);
+export const propertyUnsetCmd = edit(() => lazy.commandsProperty().propertyUnset);
+export const propertyConfigCmd = read(() => lazy.commandsProperty().propertyConfig);
+export const constraintLocationCmd = edit(() => lazy.commandsConstraint().constraintLocation);
+export const constraintColocationCmd = edit(() => lazy.commandsConstraint().constraintColocation);
+export const constraintOrderCmd = edit(() => lazy.commandsConstraint().constraintOrder);
+export const constraintDeleteCmd = edit(() => lazy.commandsConstraint().constraintDelete);
+export const constraintConfigCmd = read(() => lazy.commandsConstraint().constraintConfig);
 
 // ---- nodes ----
 
-export const nodeStandbyCmd = edit(() => require('../scheduler/nodes').nodeStandby);
-export const nodeUnstandbyCmd = edit(() => require('../scheduler/nodes').nodeUnstandby);
-export const nodeAddCmd = edit(() => require('../scheduler/nodes').nodeAdd);
-export const nodeRemoveCmd = edit(() => require('../scheduler/nodes').nodeRemove);
+export const nodeStandbyCmd = edit(() => lazy.commandsNode().nodeStandby);
+export const nodeUnstandbyCmd = edit(() => lazy.commandsNode().nodeUnstandby);
+export const nodeAddCmd = edit(() => lazy.commandsNode().nodeAdd);
+export const nodeRemoveCmd = edit(() => lazy.commandsNode().nodeRemove);

@@ -7,6 +7,7 @@ import type { CibStore } from '../store/store';
 import type { SyncDeps, SyncReport } from '../gitops/sync';
 import type { SourceSpec } from '../gitops/source';
 import type { GitopsState } from '../gitops/state';
+import { lazy } from './lazy';
 
 export const DEFAULT_GITOPS_CACHE = '/var/cache/berth/gitops';
 const DEFAULT_INTERVAL = '30s';
@@ -132,7 +133,7 @@ export function parseDuration(text: string, flag: string): number {
 }
 
 function openStoreFor(v: Record<string, string | undefined>, inv: Invocation): CibStore {
-  const { openStore } = require('../store/open') as typeof import('../store/open');
+  const { openStore } = lazy.storeOpen();
   return openStore(v.store ?? flagString(inv.flags, 'store'));
 }
 
@@ -157,7 +158,7 @@ function syncDeps(inv: Invocation, v: Record<string, string | undefined>, store:
 }
 
 function specFrom(v: Record<string, string | undefined>): SourceSpec {
-  const { parseSourceSpec } = require('../gitops/source') as typeof import('../gitops/source');
+  const { parseSourceSpec } = lazy.gitopsSource();
   if (v.source === undefined) throw new BerthError([problem('USAGE', { path: '--source', message: '--source is required: a git repository (path or file:// URL) or a directory' })]);
   return parseSourceSpec(v.source, { ...(v.ref !== undefined ? { ref: v.ref } : {}), ...(v.path !== undefined ? { path: v.path } : {}) });
 }
@@ -178,16 +179,16 @@ function reportJson(r: SyncReport): object {
 
 export const gitopsRunCmd: Command = (inv) => {
   const v = values(inv);
-  const { stateKey } = require('../gitops/state') as typeof import('../gitops/state');
+  const { stateKey } = lazy.gitopsState();
   const spec = specFrom(v);
   const key = stateKey(v.name);
   const intervalMs = parseDuration(v.interval ?? DEFAULT_INTERVAL, 'interval');
   const store = openStoreFor(v, inv);
   const deps = syncDeps(inv, v, store, spec, key);
   return withStore(store, async () => {
-    const { syncOnce } = require('../gitops/sync') as typeof import('../gitops/sync');
-    const { startGitops } = require('../gitops/daemon') as typeof import('../gitops/daemon');
-    const { describeSource } = require('../gitops/source') as typeof import('../gitops/source');
+    const { syncOnce } = lazy.gitopsSync();
+    const { startGitops } = lazy.gitopsDaemon();
+    const { describeSource } = lazy.gitopsSource();
     if (inv.flags.once) {
       const r = await syncOnce(deps);
       if (inv.flags.json) inv.io.out(JSON.stringify(reportJson(r), null, 2) + '\n');
@@ -215,13 +216,13 @@ function statusJson(s: GitopsState, drift: unknown[]): object {
 
 export const gitopsStatusCmd: Command = (inv) => {
   const v = values(inv);
-  const { stateKey, readState } = require('../gitops/state') as typeof import('../gitops/state');
+  const { stateKey, readState } = lazy.gitopsState();
   const key = stateKey(v.name);
   const store = openStoreFor(v, inv);
   return withStore(store, async () => {
-    const { findDrift, formatDriftItem } = require('../gitops/drift') as typeof import('../gitops/drift');
-    const { describeSource, shortRevision } = require('../gitops/source') as typeof import('../gitops/source');
-    const { parseCib } = require('../cib/cib') as typeof import('../cib/cib');
+    const { findDrift, formatDriftItem } = lazy.gitopsDrift();
+    const { describeSource, shortRevision } = lazy.gitopsSource();
+    const { parseCib } = lazy.cib();
     const s = await readState(store, key);
     const drift = s.applied ? findDrift(parseCib((await store.read()).text, 'the live CIB'), parseCib(s.applied.cib, 'the applied source view')) : [];
     if (inv.flags.json) {
@@ -249,13 +250,13 @@ export const gitopsStatusCmd: Command = (inv) => {
 
 export const gitopsDiffCmd: Command = async (inv) => {
   const v = values(inv);
-  const { stateKey, readState } = require('../gitops/state') as typeof import('../gitops/state');
+  const { stateKey, readState } = lazy.gitopsState();
   const key = stateKey(v.name);
   const store = openStoreFor(v, inv);
   return withStore(store, async () => {
-    const { previewSync } = require('../gitops/sync') as typeof import('../gitops/sync');
-    const { formatDriftItem } = require('../gitops/drift') as typeof import('../gitops/drift');
-    const { shortRevision } = require('../gitops/source') as typeof import('../gitops/source');
+    const { previewSync } = lazy.gitopsSync();
+    const { formatDriftItem } = lazy.gitopsDrift();
+    const { shortRevision } = lazy.gitopsSource();
     try {
       let spec: SourceSpec;
       if (v.source !== undefined) spec = specFrom(v);
@@ -302,7 +303,7 @@ export const gitopsDiffCmd: Command = async (inv) => {
 function suspendCmd(suspend: boolean): Command {
   return (inv) => {
     const v = values(inv);
-    const { stateKey, updateState } = require('../gitops/state') as typeof import('../gitops/state');
+    const { stateKey, updateState } = lazy.gitopsState();
     const key = stateKey(v.name);
     const store = openStoreFor(v, inv);
     return withStore(store, async () => {

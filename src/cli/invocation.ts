@@ -2,6 +2,7 @@
 // Commands return an exit code and throw BerthError for problems; the CLI renders both.
 
 import { BerthError, problem } from '../errors/registry';
+import type { EditFlags } from '../commands/edit';
 
 export interface Flags {
   /** -f FILE: work on this CIB file instead of the live CIB. */
@@ -29,6 +30,30 @@ export type Command = (inv: Invocation) => number | Promise<number>;
 export function flagString(flags: Flags, name: string): string | undefined {
   const v = flags[name];
   return typeof v === 'string' ? v : undefined;
+}
+
+/** A flag given in any form (`--name`, `--name=`, `--name=VALUE`): pcs's resource create refusals. */
+const given = (v: string | boolean | undefined): boolean => v !== undefined && v !== false;
+
+/**
+ * The typed flags of a library command. Each is read as the commands read the argv flags before
+ * they were typed: `--all=x` counts as --all, only a bare `--disabled` as --disabled.
+ */
+export function editFlags(flags: Flags): EditFlags {
+  return {
+    force: !!flags.force,
+    file: flags.file,
+    json: !!flags.json,
+    all: !!flags.all,
+    defaults: !!flags.defaults,
+    full: flags.full === true,
+    disabled: flags.disabled === true,
+    noDefaultOps: flags['no-default-ops'] === true,
+    group: given(flags.group),
+    before: given(flags.before),
+    after: given(flags.after),
+    agentValidation: given(flags['agent-validation']),
+  };
 }
 
 /**

@@ -4,6 +4,7 @@ import { BerthError } from '../errors/registry';
 import { Command, Flags, Io } from './invocation';
 import { HELP, helpFor } from './help';
 import { renderProblems } from './render';
+import { lazy } from './lazy';
 
 /** Flags that take a value as the next word (`-f FILE`, `-o OUT`, `--to json`). */
 const VALUE_FLAGS = new Set(['f', 'o', 'output', 'to', 'format', 'store', 'source', 'interval', 'node', 'listen', 'authkey', 'timeout', 'agent', 'name', 'cib', 'state-dir', 'stop-timeout', 'group', 'ref', 'path', 'cache-dir', 'controller', 'advertise', 'fence-command', 'leader-ttl']);
@@ -48,57 +49,57 @@ interface Route {
 }
 
 const routes: Route[] = [
-  { path: ['resource', 'bundle', 'create'], load: () => require('./edit-commands').bundleCreateCmd },
-  { path: ['resource', 'bundle', 'update'], load: () => require('./edit-commands').bundleUpdateCmd },
-  { path: ['resource', 'bundle', 'reset'], load: () => require('./edit-commands').bundleResetCmd },
-  { path: ['resource', 'create'], load: () => require('./edit-commands').resourceCreateCmd },
-  { path: ['resource', 'delete'], load: () => require('./edit-commands').resourceDeleteCmd },
-  { path: ['resource', 'remove'], load: () => require('./edit-commands').resourceDeleteCmd },
-  { path: ['resource', 'enable'], load: () => require('./edit-commands').resourceEnableCmd },
-  { path: ['resource', 'disable'], load: () => require('./edit-commands').resourceDisableCmd },
-  { path: ['resource', 'config'], load: () => require('./edit-commands').resourceConfigCmd },
-  { path: ['resource', 'defaults'], load: () => require('./edit-commands').defaultsCmd },
-  { path: ['resource', 'defaults', 'config'], load: () => require('./edit-commands').defaultsConfigCmd },
-  { path: ['resource', 'defaults', 'update'], load: () => require('./edit-commands').defaultsUpdateCmd },
-  { path: ['property', 'set'], load: () => require('./edit-commands').propertySetCmd },
-  { path: ['property', 'unset'], load: () => require('./edit-commands').propertyUnsetCmd },
-  { path: ['property', 'config'], load: () => require('./edit-commands').propertyConfigCmd },
-  { path: ['constraint', 'location'], load: () => require('./edit-commands').constraintLocationCmd },
-  { path: ['constraint', 'colocation', 'add'], load: () => require('./edit-commands').constraintColocationCmd },
-  { path: ['constraint', 'order'], load: () => require('./edit-commands').constraintOrderCmd },
-  { path: ['constraint', 'delete'], load: () => require('./edit-commands').constraintDeleteCmd },
-  { path: ['constraint', 'remove'], load: () => require('./edit-commands').constraintDeleteCmd },
-  { path: ['constraint', 'config'], load: () => require('./edit-commands').constraintConfigCmd },
-  { path: ['cluster', 'cib'], load: () => require('./cluster-commands').clusterCibCmd, help: () => require('./cluster-commands').clusterCibHelp },
-  { path: ['cluster', 'cib-push'], load: () => require('./cluster-commands').clusterCibPushCmd, help: () => require('./cluster-commands').clusterCibPushHelp },
-  { path: ['node', 'standby'], load: () => require('./edit-commands').nodeStandbyCmd },
-  { path: ['node', 'unstandby'], load: () => require('./edit-commands').nodeUnstandbyCmd },
-  { path: ['node', 'add'], load: () => require('./edit-commands').nodeAddCmd },
-  { path: ['node', 'remove'], load: () => require('./edit-commands').nodeRemoveCmd },
-  { path: ['gitops'], load: () => require('./gitops-commands').gitopsUsageCmd, help: () => require('./gitops-commands').gitopsHelp },
-  { path: ['gitops', 'run'], load: () => require('./gitops-commands').gitopsRunCmd, help: () => require('./gitops-commands').gitopsRunHelp },
-  { path: ['gitops', 'status'], load: () => require('./gitops-commands').gitopsStatusCmd, help: () => require('./gitops-commands').gitopsStatusHelp },
-  { path: ['gitops', 'diff'], load: () => require('./gitops-commands').gitopsDiffCmd, help: () => require('./gitops-commands').gitopsDiffHelp },
-  { path: ['gitops', 'suspend'], load: () => require('./gitops-commands').gitopsSuspendCmd, help: () => require('./gitops-commands').gitopsSuspendHelp },
-  { path: ['gitops', 'resume'], load: () => require('./gitops-commands').gitopsResumeCmd, help: () => require('./gitops-commands').gitopsResumeHelp },
-  { path: ['plan'], load: () => require('./runtime-commands').planCmd, help: () => require('./runtime-commands').planHelp },
-  { path: ['apply'], load: () => require('./runtime-commands').applyCmd, help: () => require('./runtime-commands').applyHelp },
-  { path: ['status'], load: () => require('./runtime-commands').statusCmd, help: () => require('./runtime-commands').statusHelp },
+  { path: ['resource', 'bundle', 'create'], load: () => lazy.cliEditCommands().bundleCreateCmd },
+  { path: ['resource', 'bundle', 'update'], load: () => lazy.cliEditCommands().bundleUpdateCmd },
+  { path: ['resource', 'bundle', 'reset'], load: () => lazy.cliEditCommands().bundleResetCmd },
+  { path: ['resource', 'create'], load: () => lazy.cliEditCommands().resourceCreateCmd },
+  { path: ['resource', 'delete'], load: () => lazy.cliEditCommands().resourceDeleteCmd },
+  { path: ['resource', 'remove'], load: () => lazy.cliEditCommands().resourceDeleteCmd },
+  { path: ['resource', 'enable'], load: () => lazy.cliEditCommands().resourceEnableCmd },
+  { path: ['resource', 'disable'], load: () => lazy.cliEditCommands().resourceDisableCmd },
+  { path: ['resource', 'config'], load: () => lazy.cliEditCommands().resourceConfigCmd },
+  { path: ['resource', 'defaults'], load: () => lazy.cliEditCommands().defaultsCmd },
+  { path: ['resource', 'defaults', 'config'], load: () => lazy.cliEditCommands().defaultsConfigCmd },
+  { path: ['resource', 'defaults', 'update'], load: () => lazy.cliEditCommands().defaultsUpdateCmd },
+  { path: ['property', 'set'], load: () => lazy.cliEditCommands().propertySetCmd },
+  { path: ['property', 'unset'], load: () => lazy.cliEditCommands().propertyUnsetCmd },
+  { path: ['property', 'config'], load: () => lazy.cliEditCommands().propertyConfigCmd },
+  { path: ['constraint', 'location'], load: () => lazy.cliEditCommands().constraintLocationCmd },
+  { path: ['constraint', 'colocation', 'add'], load: () => lazy.cliEditCommands().constraintColocationCmd },
+  { path: ['constraint', 'order'], load: () => lazy.cliEditCommands().constraintOrderCmd },
+  { path: ['constraint', 'delete'], load: () => lazy.cliEditCommands().constraintDeleteCmd },
+  { path: ['constraint', 'remove'], load: () => lazy.cliEditCommands().constraintDeleteCmd },
+  { path: ['constraint', 'config'], load: () => lazy.cliEditCommands().constraintConfigCmd },
+  { path: ['cluster', 'cib'], load: () => lazy.cliClusterCommands().clusterCibCmd, help: () => lazy.cliClusterCommands().clusterCibHelp },
+  { path: ['cluster', 'cib-push'], load: () => lazy.cliClusterCommands().clusterCibPushCmd, help: () => lazy.cliClusterCommands().clusterCibPushHelp },
+  { path: ['node', 'standby'], load: () => lazy.cliEditCommands().nodeStandbyCmd },
+  { path: ['node', 'unstandby'], load: () => lazy.cliEditCommands().nodeUnstandbyCmd },
+  { path: ['node', 'add'], load: () => lazy.cliEditCommands().nodeAddCmd },
+  { path: ['node', 'remove'], load: () => lazy.cliEditCommands().nodeRemoveCmd },
+  { path: ['gitops'], load: () => lazy.cliGitopsCommands().gitopsUsageCmd, help: () => lazy.cliGitopsCommands().gitopsHelp },
+  { path: ['gitops', 'run'], load: () => lazy.cliGitopsCommands().gitopsRunCmd, help: () => lazy.cliGitopsCommands().gitopsRunHelp },
+  { path: ['gitops', 'status'], load: () => lazy.cliGitopsCommands().gitopsStatusCmd, help: () => lazy.cliGitopsCommands().gitopsStatusHelp },
+  { path: ['gitops', 'diff'], load: () => lazy.cliGitopsCommands().gitopsDiffCmd, help: () => lazy.cliGitopsCommands().gitopsDiffHelp },
+  { path: ['gitops', 'suspend'], load: () => lazy.cliGitopsCommands().gitopsSuspendCmd, help: () => lazy.cliGitopsCommands().gitopsSuspendHelp },
+  { path: ['gitops', 'resume'], load: () => lazy.cliGitopsCommands().gitopsResumeCmd, help: () => lazy.cliGitopsCommands().gitopsResumeHelp },
+  { path: ['plan'], load: () => lazy.cliRuntimeCommands().planCmd, help: () => lazy.cliRuntimeCommands().planHelp },
+  { path: ['apply'], load: () => lazy.cliRuntimeCommands().applyCmd, help: () => lazy.cliRuntimeCommands().applyHelp },
+  { path: ['status'], load: () => lazy.cliRuntimeCommands().statusCmd, help: () => lazy.cliRuntimeCommands().statusHelp },
   {
     path: ['controller'],
     // With --listen it controls a cluster of agents; without, this node's engine alone.
-    load: () => (inv) => (inv.flags.listen !== undefined ? require('./cluster-runtime-commands').clusterControllerCmd(inv) : require('./runtime-commands').controllerCmd(inv)),
-    help: () => `${require('./runtime-commands').controllerHelp}\n${require('./cluster-runtime-commands').clusterControllerHelp}`,
+    load: () => (inv) => (inv.flags.listen !== undefined ? lazy.cliClusterRuntimeCommands().clusterControllerCmd(inv) : lazy.cliRuntimeCommands().controllerCmd(inv)),
+    help: () => `${lazy.cliRuntimeCommands().controllerHelp}\n${lazy.cliClusterRuntimeCommands().clusterControllerHelp}`,
   },
   // Internal: the heartbeat process that `berth controller --listen` forks (not in the help).
-  { path: ['controller-heartbeats'], load: () => () => require('../cluster/heartbeat-service').runHeartbeatProcess() },
-  { path: ['agent'], load: () => require('./cluster-runtime-commands').agentCmd, help: () => require('./cluster-runtime-commands').agentHelp },
-  { path: ['cluster', 'status'], load: () => require('./cluster-runtime-commands').clusterStatusCmd, help: () => require('./cluster-runtime-commands').clusterStatusHelp },
-  { path: ['authkey', 'generate'], load: () => require('./authkey-commands').authkeyGenerateCmd, help: () => require('./authkey-commands').authkeyGenerateHelp },
-  { path: ['cib', 'validate'], load: () => require('./cib-commands').validateCmd },
-  { path: ['cib', 'convert'], load: () => require('./cib-commands').convertCmd },
-  { path: ['cib', 'diff'], load: () => require('../commands/cib-diff').runDiff, help: () => require('../commands/cib-diff').diffHelp },
-  { path: ['cib', 'patch'], load: () => require('../commands/cib-diff').runPatch, help: () => require('../commands/cib-diff').patchHelp },
+  { path: ['controller-heartbeats'], load: () => () => lazy.clusterHeartbeatService().runHeartbeatProcess() },
+  { path: ['agent'], load: () => lazy.cliClusterRuntimeCommands().agentCmd, help: () => lazy.cliClusterRuntimeCommands().agentHelp },
+  { path: ['cluster', 'status'], load: () => lazy.cliClusterRuntimeCommands().clusterStatusCmd, help: () => lazy.cliClusterRuntimeCommands().clusterStatusHelp },
+  { path: ['authkey', 'generate'], load: () => lazy.cliAuthkeyCommands().authkeyGenerateCmd, help: () => lazy.cliAuthkeyCommands().authkeyGenerateHelp },
+  { path: ['cib', 'validate'], load: () => lazy.cliCibCommands().validateCmd },
+  { path: ['cib', 'convert'], load: () => lazy.cliCibCommands().convertCmd },
+  { path: ['cib', 'diff'], load: () => lazy.cliCibDiffCommands().runDiff, help: () => lazy.cliCibDiffCommands().diffHelp },
+  { path: ['cib', 'patch'], load: () => lazy.cliCibDiffCommands().runPatch, help: () => lazy.cliCibDiffCommands().patchHelp },
 ];
 
 export function findRoute(words: string[]): { route: Route; rest: string[] } | undefined {
@@ -116,7 +117,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     flags = parsed.flags;
     const { words } = parsed;
     if (flags.version) {
-      io.out(require('../../package.json').version + '\n');
+      io.out(lazy.packageJson().version + '\n');
       return 0;
     }
     if (words.length === 0 || words[0] === 'help') {

@@ -9,6 +9,7 @@
 // node lost it asks the heartbeat process (or etcd) for the node's latest record, and that answer
 // comes after every message sent before it on the same channel.
 import { ChildProcess, fork } from 'node:child_process';
+import { openStore } from '../store/open';
 import type { CibStore } from '../store/store';
 import { HeartbeatRecords, memoryRecords, storeRecords } from './heartbeat-records';
 import type { Heartbeat, LivenessPolicy } from './liveness';
@@ -75,7 +76,6 @@ const VIEW_TIMEOUT_MS = 4000;
 
 function openRecords(storeUrl: string): { records: HeartbeatRecords; store?: CibStore } {
   if (!isEtcdUrl(storeUrl)) return { records: memoryRecords() };
-  const { openStore } = require('../store/open') as typeof import('../store/open');
   const store = openStore(storeUrl);
   return { records: storeRecords(store), store };
 }

@@ -1,137 +1,79 @@
-// `berth cib diff ORIG NEW` and `berth cib patch ORIG PATCH`: crm_diff's two modes on CIB files.
-// Only parse arguments, read files, call src/patch, print. Exit codes follow crm_diff (0 same,
-// 1 different), so every error is exit 2 here, rendered by this command.
-import { formatCib, parseCib, toJson } from '../cib/cib';
-import { readTextFile, writeFileAtomic } from '../cib/cib-file';
-import { SourceIndex, isElement, parseXml, serializeXml } from '../cib/xml';
-import { BerthError, problem } from '../errors/registry';
-import { Command, Flags, Invocation, Io, flagString } from '../cli/invocation';
-import { renderProblems } from '../cli/render';
+// `cib diff` and `cib patch` as library commands: crm_diff's two modes on CIB files. The diff is
+// returned as the patch element (Pacemaker's format 2) and as data; applying returns the new CIB.
+// Reading and writing files for people, and exit codes, are the CLI's (src/cli/cib-diff-commands.ts).
+import { Cib, JsonElement, parseCib, toJson } from '../cib/cib';
+import { readTextFile } from '../cib/cib-file';
+import { Attrs, XmlComment, XmlElement, SourceIndex, isElement, parseXml } from '../cib/xml';
 import { applyPatch } from '../patch/apply';
 import { diffCib, diffIsEmpty } from '../patch/diff';
-import { formatVersionAttrs, readPatchset } from '../patch/patchset';
-import { formatPatchText } from '../patch/text-format';
+import { AttrChange, formatVersionAttrs, readPatchset } from '../patch/patchset';
 
-export const diffHelp = `Usage: berth cib diff ORIG NEW [--format xml|text] [--no-version] [--json] [-o OUT]
+export interface CibDiffRequest {
+  origFile: string;
+  newFile: string;
+  /** leave the version attributes out of the comparison and the patch (crm_diff --no-version) */
+  noVersion: boolean;
+}
 
-Print the Pacemaker patch (format 2, as 'crm_diff --original ORIG --new NEW' writes it) that
-turns ORIG into NEW: <diff format="2"> with the source and target versions and create, delete,
-modify and move changes addressed by XPath. 'crm_diff --original ORIG --patch PATCH' and
-'berth cib patch' apply it. ORIG and NEW are CIB files, XML or JSON.
+export interface CibDiff {
+  orig: Cib;
+  /** `<diff format="2">`, empty of changes when the files are the same */
+  patch: XmlElement;
+  same: boolean;
+}
 
-Flags:
-  --format xml    the patch as XML (default; nothing is printed when the files are the same)
-  --format text   a readable summary: + added, - removed, ~ changed, per element (named by id)
-                  and per attribute with old => new values
-  --no-version    leave the version attributes out of the comparison and the patch
-                  (crm_diff --no-version)
-  --json          the changes as JSON data (errors as JSON too)
-  -o, --output OUT  write to OUT (atomically) instead of standard output
-
-Exit codes: 0 the files are the same, 1 they differ, 2 error (unreadable or malformed input,
-  bad arguments).
-
-Example:
-  berth cluster cib tmp.xml; cp tmp.xml tmp.xml.orig
-  berth -f tmp.xml resource bundle create web container docker image=nginx
-  berth cib diff tmp.xml.orig tmp.xml --format text
-  berth cib diff tmp.xml.orig tmp.xml -o web.patch
-`;
-
-export const patchHelp = `Usage: berth cib patch ORIG PATCH [-o OUT] [--check-version] [--json]
-
-Apply PATCH (a Pacemaker format 2 patch, made by 'berth cib diff' or by crm_diff) to the CIB
-file ORIG and print the result, as 'crm_diff --original ORIG --patch PATCH' does. Nothing is
-written unless every change applies; each change that does not is reported with its path.
-
-Flags:
-  -o, --output OUT  write the result to OUT (atomically: readers see the old or the new file)
-  --check-version   refuse unless ORIG is at the patch's source version and the patch's target
-                    is newer, as the cluster checks (crm_diff --cib)
-  --json            print the result in berth's JSON form of a CIB (errors as JSON too)
-
-Exit codes: 0 applied, 2 error (unreadable or malformed input, a change that does not apply,
-  a version mismatch with --check-version, bad arguments).
-
-Example:
-  berth cib diff tmp.xml.orig tmp.xml -o web.patch
-  berth cib patch tmp.xml.orig web.patch -o tmp2.xml
-`;
-
-export const runDiff: Command = (inv) => exitTwoOnError(inv, () => {
-  const { args, flags, io } = inv;
-  const [origFile, newFile] = twoFiles(args, 'ORIG NEW');
-  const format = flagString(flags, 'format') ?? 'xml';
-  if (format !== 'xml' && format !== 'text') {
-    throw new BerthError([problem('USAGE', { path: '--format', value: format, allowed: 'xml, text', message: `--format must be 'xml' or 'text', got '${format}'` })]);
-  }
+/** The patch that turns ORIG into NEW. Throws BerthError for unreadable or malformed files. */
+export function diffCibFiles(req: CibDiffRequest): CibDiff {
   // NEW parsed like ORIG: what is the same in both is one subtree, neither read nor diffed twice.
   const origIndex = new SourceIndex();
-  const orig = parseCib(readTextFile(origFile), origFile, { index: origIndex });
-  const next = parseCib(readTextFile(newFile), newFile, { like: origIndex });
-  const patch = diffCib(orig, next, { noVersion: flags['no-version'] === true });
-  const same = diffIsEmpty(patch);
-  let text: string;
-  if (flags.json) {
-    text = JSON.stringify(patchAsData(patch, same), null, 2) + '\n';
-  } else if (format === 'text') {
-    text = formatPatchText(orig, patch);
-  } else {
-    text = same ? '' : serializeXml(patch);
-  }
-  output(flags, io, text);
-  return same ? 0 : 1;
-});
-
-export const runPatch: Command = (inv) => exitTwoOnError(inv, () => {
-  const { args, flags, io } = inv;
-  const [origFile, patchFile] = twoFiles(args, 'ORIG PATCH');
-  const orig = parseCib(readTextFile(origFile), origFile);
-  const patch = parseXml(readTextFile(patchFile, 'patch file'), patchFile);
-  const result = applyPatch(orig, patch, { checkVersion: flags['check-version'] === true });
-  output(flags, io, formatCib(result, flags.json ? 'json' : 'xml'));
-  return 0;
-});
-
-function twoFiles(args: string[], names: string): [string, string] {
-  if (args.length !== 2) {
-    throw new BerthError([problem('USAGE', { value: args.join(' '), allowed: names, message: `expected two files, ${names}, got ${args.length} argument${args.length === 1 ? '' : 's'}` })]);
-  }
-  return [args[0], args[1]];
+  const orig = parseCib(readTextFile(req.origFile), req.origFile, { index: origIndex });
+  const next = parseCib(readTextFile(req.newFile), req.newFile, { like: origIndex });
+  const patch = diffCib(orig, next, { noVersion: req.noVersion });
+  return { orig, patch, same: diffIsEmpty(patch) };
 }
 
-function output(flags: Flags, io: Io, text: string): void {
-  const out = flagString(flags, 'o') ?? flagString(flags, 'output');
-  if (out) writeFileAtomic(out, text);
-  else io.out(text);
+/** One change of a patch as data (`cib diff --json`). */
+export type PatchChangeData =
+  | { operation: 'create'; path: string; position: number; node: JsonElement | XmlComment }
+  | { operation: 'delete'; path: string; position?: number }
+  | { operation: 'move'; path: string; position: number }
+  | { operation: 'modify'; path: string; attributes?: AttrChange[]; result?: Attrs };
+
+export interface PatchData {
+  differ: boolean;
+  /** version attributes as admin_epoch.epoch.num_updates ('?' for a missing one) */
+  source?: string;
+  target?: string;
+  changes: PatchChangeData[];
 }
 
-// Usage errors go to the CLI (help text, exit 2); other problems are rendered here as exit 2,
-// because exit 1 means "the files differ".
-async function exitTwoOnError(inv: Invocation, run: () => number): Promise<number> {
-  try {
-    return run();
-  } catch (e) {
-    if (!(e instanceof BerthError) || e.problems.some((p) => p.code === 'USAGE')) throw e;
-    renderProblems(e.problems, inv.io, inv.flags.json);
-    return 2;
-  }
-}
-
-function patchAsData(patch: ReturnType<typeof diffCib>, same: boolean) {
-  const ps = readPatchset(patch);
+export function patchData(diff: CibDiff): PatchData {
+  const ps = readPatchset(diff.patch);
   return {
-    differ: !same,
+    differ: !diff.same,
     source: ps.source && formatVersionAttrs(ps.source),
     target: ps.target && formatVersionAttrs(ps.target),
-    changes: ps.changes.map((c) => {
-      const base = { operation: c.op, path: c.path };
+    changes: ps.changes.map((c): PatchChangeData => {
       switch (c.op) {
-        case 'create': return { ...base, position: c.position, node: isElement(c.node) ? toJson(c.node) : c.node };
-        case 'delete': return c.position === undefined ? base : { ...base, position: c.position };
-        case 'move': return { ...base, position: c.position };
-        case 'modify': return { ...base, attributes: c.attrs, result: c.result };
+        case 'create': return { operation: c.op, path: c.path, position: c.position, node: isElement(c.node) ? toJson(c.node) : c.node };
+        case 'delete': return c.position === undefined ? { operation: c.op, path: c.path } : { operation: c.op, path: c.path, position: c.position };
+        case 'move': return { operation: c.op, path: c.path, position: c.position };
+        case 'modify': return { operation: c.op, path: c.path, attributes: c.attrs, result: c.result };
       }
     }),
   };
+}
+
+export interface CibPatchRequest {
+  origFile: string;
+  patchFile: string;
+  /** refuse unless ORIG is at the patch's source version and the target is newer (crm_diff --cib) */
+  checkVersion: boolean;
+}
+
+/** ORIG with PATCH applied; nothing is returned unless every change applies (BerthError lists them). */
+export function patchCibFile(req: CibPatchRequest): Cib {
+  const orig = parseCib(readTextFile(req.origFile), req.origFile);
+  const patch = parseXml(readTextFile(req.patchFile, 'patch file'), req.patchFile);
+  return applyPatch(orig, patch, { checkVersion: req.checkVersion });
 }

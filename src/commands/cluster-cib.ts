@@ -9,8 +9,7 @@ import { applyPatch } from '../patch/apply';
 import { Conflict, conflictProblems, findConflicts } from '../patch/conflicts';
 import { cibProblems } from '../validate/cib-rules';
 import { CibStore, StoredCib } from '../store/store';
-import { EditCommand, EditResult } from './edit';
-import { Flags } from '../cli/invocation';
+import { EditCommand, EditFlags, EditResult } from './edit';
 
 const MAX_ATTEMPTS = Number(process.env.BERTH_CAS_ATTEMPTS ?? 50);
 
@@ -105,7 +104,7 @@ export async function pushDiff(store: CibStore, orig: Cib, file: Cib, source: st
 }
 
 /** An edit command on the live CIB: read, edit, compare-and-swap (retried on a lost race). */
-export async function editLive(store: CibStore, edit: EditCommand, args: string[], flags: Flags): Promise<EditResult> {
+export async function editLive(store: CibStore, edit: EditCommand, args: string[], flags: EditFlags): Promise<EditResult> {
   let result: EditResult = { warnings: [] };
   await casLoop(store, (live) => {
     const before = serializeXml(live);

@@ -11,11 +11,10 @@
 // "set" constraint holds <resource_set>s of <resource_ref>s instead.
 import { Cib, sanitizeId, section } from '../cib/cib';
 import { XmlElement, canonical, cloneTree, elements, isElement, walk } from '../cib/xml';
-import { BerthError, Problem, applyForce, failIfErrors, problem, warning } from '../errors/registry';
-import { splitOption, usage } from '../cli/pcs-args';
+import { BerthError, Problem, applyForce, failIfErrors, problem, usage, warning } from '../errors/registry';
+import { splitOption } from './pcs-words';
 import { validateId } from '../validate/ids';
-import { EditCommand, EditResult, ReadCommand } from './edit';
-import type { Flags } from '../cli/invocation';
+import { EditCommand, EditFlags, EditResult, ReadCommand } from './edit';
 
 // ---- values ----
 
@@ -490,10 +489,9 @@ export function constraintsJson(cib: Cib): ConstraintsJson {
 }
 
 /** `constraint config [--full] [--all] [--json]` */
-export const constraintConfig: ReadCommand = ({ cib, args, flags, io }) => {
+export const constraintConfig: ReadCommand = ({ cib, args, flags }) => {
   if (args.length) throw usage('constraint config takes no arguments');
-  io.out(flags.json ? JSON.stringify(constraintsJson(cib), null, 2) + '\n' : constraintConfigText(cib, flags.full === true));
-  return 0;
+  return flags.json ? JSON.stringify(constraintsJson(cib), null, 2) + '\n' : constraintConfigText(cib, flags.full === true);
 };
 
 // ---- building constraints ----
@@ -553,7 +551,7 @@ function knownNodes(cib: Cib): Set<string> {
 }
 
 /** pcs checks node names only against a live cluster: not with -f, not with --force. */
-function nodeProblems(cib: Cib, flags: Flags, nodes: string[]): Problem[] {
+function nodeProblems(cib: Cib, flags: EditFlags, nodes: string[]): Problem[] {
   if (flags.file || flags.force) return [];
   const known = knownNodes(cib);
   return nodes.filter((n) => !known.has(n)).map((n) => problem('ID_NOT_FOUND', { path: 'node', value: n, forceable: true, message: `Node '${n}' does not appear to exist in configuration` }));
@@ -583,7 +581,7 @@ function placeLocation(cib: Cib, work: XmlElement, p: LocationPlacement, newRole
 /** A detached <constraints> seen as a section of a CIB, for idsInUse. */
 const wrap = (constraints: XmlElement): Cib => ({ tag: 'cib', attrs: {}, children: [{ tag: 'configuration', attrs: {}, children: [constraints] }] });
 
-function locationPrefers(cib: Cib, args: string[], flags: Flags): EditResult {
+function locationPrefers(cib: Cib, args: string[], flags: EditFlags): EditResult {
   const [rsc, mode, ...nodeConfs] = args;
   const target = typedResource(rsc);
   if (mode !== 'prefers' && mode !== 'avoids') throw usage(LOCATION_USAGE);
@@ -616,7 +614,7 @@ function locationPrefers(cib: Cib, args: string[], flags: Flags): EditResult {
   return changeConstraints(cib, (work) => [...checked, ...placements.flatMap((p) => placeLocation(cib, work, p, newRoles))]);
 }
 
-function locationAdd(cib: Cib, args: string[], flags: Flags): EditResult {
+function locationAdd(cib: Cib, args: string[], flags: EditFlags): EditResult {
   if (args.length < 4) throw usage(LOCATION_USAGE);
   const [id, rsc, node, score, ...rest] = args;
   const target = typedResource(rsc);

@@ -7,8 +7,8 @@
 // first <cluster_property_set> of crm_config, created as `cib-bootstrap-options` when missing.
 import { Cib, section } from '../cib/cib';
 import { XmlElement, canonical, child, el, elements, isElement, parseXml, walk } from '../cib/xml';
-import { BerthError, Problem, applyForce, failIfErrors, problem } from '../errors/registry';
-import { prepareOptions, usage } from '../cli/pcs-args';
+import { BerthError, Problem, applyForce, failIfErrors, problem, usage } from '../errors/registry';
+import { prepareOptions } from './pcs-words';
 import { IdProvider } from '../validate/ids';
 import { sanitizeId } from '../cib/cib';
 import { RuleJson, isScore, ruleJson } from './constraint';
@@ -379,16 +379,14 @@ export function nvsetJson(s: XmlElement): NvsetJson {
 }
 
 /** `property config [NAME] [--all | --defaults] [--json]` */
-export const propertyConfig: ReadCommand = ({ cib, args, flags, io }) => {
+export const propertyConfig: ReadCommand = ({ cib, args, flags }) => {
   if (args.length > 1) throw usage('property config takes at most one property name');
   if (flags.json) {
     if (args.length || flags.all || flags.defaults) throw usage('property config --json cannot be combined with a property name, --all or --defaults');
-    io.out(JSON.stringify(propertyConfigJson(cib), null, 2) + '\n');
-    return 0;
+    return JSON.stringify(propertyConfigJson(cib), null, 2) + '\n';
   }
   if (flags.all && flags.defaults) throw new BerthError([problem('USAGE', { message: 'you cannot specify both --all and --defaults' })]);
   const mode = flags.all ? 'all' : flags.defaults ? 'defaults' : 'configured';
   if (mode !== 'configured' && args.length) throw new BerthError([problem('USAGE', { message: 'you cannot specify a property when using --all or --defaults' })]);
-  io.out(propertyConfigText(cib, args[0], mode));
-  return 0;
+  return propertyConfigText(cib, args[0], mode);
 };

@@ -12,18 +12,18 @@
 import { Cib, section } from '../cib/cib';
 import {
   AgentCatalog, AgentMetadata, AgentName, OperationSpec, agentFailureProblem, defaultOperationInterval, defaultOperations,
-  fullAgentName, guessAgentName, isProblem, loadAgentMetadata, parseAgentName, roleForCib, systemCatalog, voidMetadata,
+  fullAgentName, guessAgentName, isProblem, loadAgentMetadata, parseAgentName, roleForCib, voidMetadata,
 } from '../cib/agent';
+import { systemCatalog } from '../runtime/agents';
 import { appendNewNvset, arrangeFirstNvset, subelementId } from '../cib/nvset';
 import { XmlElement, child, el, elements, walk } from '../cib/xml';
-import { BerthError, Problem, applyForce, hasErrors, problem, warning } from '../errors/registry';
-import { usage, groupByKeywords, prepareOptions } from '../cli/pcs-args';
-import type { Flags } from '../cli/invocation';
+import { BerthError, Problem, applyForce, hasErrors, problem, usage, warning } from '../errors/registry';
+import { groupByKeywords, prepareOptions } from './pcs-words';
 import { bundleRules } from '../validate/bundle-rules';
 import { IdProvider, idExists, validateId } from '../validate/ids';
 import { Options, formatList, mutuallyExclusive } from '../validate/options';
 import { findBundle } from './bundle';
-import { EditCommand, EditResult } from './edit';
+import { EditCommand, EditFlags, EditResult } from './edit';
 
 export interface ResourceCreateRequest {
   id: string;
@@ -40,10 +40,11 @@ export interface ResourceCreateRequest {
   defaultOps: boolean;
 }
 
-// ---- the command line (pcs's resource_create and parse_create) ----
+// ---- the words (pcs's resource_create and parse_create) ----
 
 const KEYWORDS = ['op', 'meta', 'clone', 'promotable', 'bundle'];
-const UNSUPPORTED_FLAGS = ['group', 'before', 'after', 'agent-validation'];
+/** pcs's flags berth refuses: [EditFlags name, the flag as typed] */
+const UNSUPPORTED_FLAGS = [['group', 'group'], ['before', 'before'], ['after', 'after'], ['agentValidation', 'agent-validation']] as const;
 
 const onlyPrimitives = (what: string) =>
   usage(`berth creates plain primitives and primitives in bundles only (resource create RID AGENT ... [bundle BUNDLE_ID]); ${what} is not supported`);
@@ -63,7 +64,7 @@ export function buildOperations(groups: string[][]): Options[] {
   return ops.map(prepareOptions);
 }
 
-export function parseResourceCreateArgs(args: string[], flags: Flags): ResourceCreateRequest {
+export function parseResourceCreateArgs(args: string[], flags: EditFlags): ResourceCreateRequest {
   if (args.length < 2) {
     throw usage('resource create needs a resource id and an agent: resource create RID CLASS[:PROVIDER]:TYPE [OPT=V...] [op NAME OPT=V...]... [meta OPT=V...] [bundle BUNDLE_ID] [--disabled] [--no-default-ops]');
   }
@@ -73,7 +74,7 @@ export function parseResourceCreateArgs(args: string[], flags: Flags): ResourceC
   const instance = prepareOptions((groups.options as string[] | undefined) ?? []);
   const ops = buildOperations((groups.op as string[][] | undefined) ?? []);
   for (const k of ['clone', 'promotable']) if (k in groups) throw onlyPrimitives(`'${k}'`);
-  for (const f of UNSUPPORTED_FLAGS) if (flags[f] !== undefined && flags[f] !== false) throw onlyPrimitives(`--${f}`);
+  for (const [f, name] of UNSUPPORTED_FLAGS) if (flags[f]) throw onlyPrimitives(`--${name}`);
   let bundle: string | undefined;
   if ('bundle' in groups) {
     const ids = groups.bundle as string[];
@@ -88,8 +89,8 @@ export function parseResourceCreateArgs(args: string[], flags: Flags): ResourceC
     ops,
     bundle,
     disabled: flags.disabled === true,
-    force: flags.force === true,
-    defaultOps: flags['no-default-ops'] !== true,
+    force: flags.force,
+    defaultOps: flags.noDefaultOps !== true,
   };
 }
 

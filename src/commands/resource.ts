@@ -240,14 +240,12 @@ function textFor(el: XmlElement, indent: string): string {
   return s;
 }
 
-export const resourceConfig: ReadCommand = ({ cib, args, flags, io }) => {
+export const resourceConfig: ReadCommand = ({ cib, args, flags }) => {
   const resources = section(cib, 'resources');
   const targets = args.length ? requireResources(cib, args).map((r) => r.el) : elements(resources).filter((e) => RESOURCE_TAGS.has(e.tag));
   if (flags.json) {
     const out = targets.map((t) => (t.tag === 'bundle' ? { kind: 'bundle', ...bundleConfig(t) } : t.tag === 'primitive' ? { kind: 'primitive', ...primitiveConfig(t) } : { kind: t.tag, id: t.attrs.id }));
-    io.out(JSON.stringify({ resources: out }, null, 2) + '\n');
-  } else {
-    io.out(targets.map((t) => textFor(t, '')).join(''));
+    return JSON.stringify({ resources: out }, null, 2) + '\n';
   }
-  return 0;
+  return targets.map((t) => textFor(t, '')).join('');
 };

@@ -7,8 +7,8 @@
 // allowed, which --force turns into a warning. Other names pass as they are, as in pcs.
 import { Cib, section } from '../cib/cib';
 import { XmlElement, child, el, elements } from '../cib/xml';
-import { Problem, applyForce, failIfErrors, problem, warning } from '../errors/registry';
-import { prepareOptions, usage } from '../cli/pcs-args';
+import { Problem, applyForce, failIfErrors, problem, usage, warning } from '../errors/registry';
+import { prepareOptions } from './pcs-words';
 import { IdProvider } from '../validate/ids';
 import { isScore } from './constraint';
 import { parseDurationMs } from '../reconcile/desired';
@@ -102,8 +102,7 @@ export function defaultsText(cib: Cib): string {
 }
 
 /** `resource defaults [config] [--json]` */
-export const defaultsConfig: ReadCommand = ({ cib, args, flags, io }) => {
+export const defaultsConfig: ReadCommand = ({ cib, args, flags }) => {
   if (args.length) throw usage('resource defaults config takes no arguments');
-  io.out(flags.json ? JSON.stringify(defaultsJson(cib), null, 2) + '\n' : defaultsText(cib));
-  return 0;
+  return flags.json ? JSON.stringify(defaultsJson(cib), null, 2) + '\n' : defaultsText(cib);
 };

@@ -143,6 +143,9 @@ export class BerthError extends Error {
   }
 }
 
+/** A command line that does not follow the grammar (pcs words its usage errors this way). */
+export const usage = (message: string): BerthError => new BerthError([problem('USAGE', { message })]);
+
 /** Throw once with every error collected, keep warnings for the caller to print. */
 export function failIfErrors(list: Problem[]): void {
   if (hasErrors(list)) throw new BerthError(list);

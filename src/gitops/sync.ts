@@ -4,6 +4,8 @@
 // record it → plan again, until nothing is left to do. Level-triggered: a sync never asks what
 // changed since the last one, it compares the whole source with the whole live CIB.
 import { Cib, parseCib } from '../cib/cib';
+import { pushDiff } from '../commands/cluster-cib';
+import { readValidCib } from '../controller/pass';
 import { BerthError, Problem, hasErrors, problem } from '../errors/registry';
 import type { CibStore } from '../store/store';
 import { DriftItem, findDrift } from './drift';
@@ -64,7 +66,6 @@ export async function validateRevision(rev: SourceRevision): Promise<Candidate> 
   if (!rev.cib) return refuse(`it has no ${rev.looked.join(' or ')}`, []);
   if (rev.problems.length) return refuse(rev.problems[0].message, rev.problems);
   const where = `${rev.cib.path} at ${short}`;
-  const { readValidCib } = require('../controller/pass') as typeof import('../controller/pass');
   const text = rev.cib.text;
   const read = await readValidCib({ where, read: async () => text });
   const settings = parseSettings(rev.settings?.text, rev.settings ? `${rev.settings.path} at ${short}` : 'settings');
@@ -152,7 +153,6 @@ export async function syncOnce(deps: SyncDeps): Promise<SyncReport> {
       if (step.kind === 'repair') progress(`drift: ${step.drift.length} difference${step.drift.length === 1 ? '' : 's'} from revision ${shortRevision(step.revision)}; repairing`);
       else if (step.push.changes === 0) progress(`${what} changes nothing in the live CIB; recording it`);
       else progress(`pushing ${what}: ${step.push.changes} change${step.push.changes === 1 ? '' : 's'}${step.firstSync ? ' (first sync)' : ''}`);
-      const { pushDiff } = require('../commands/cluster-cib') as typeof import('../commands/cluster-cib');
       try {
         await pushDiff(store, step.push.base, step.push.target, what);
       } catch (e) {

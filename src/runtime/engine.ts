@@ -8,9 +8,9 @@
 // `berth.bundle`; containers without it are never listed here, so never touched.
 import type Dockerode from 'dockerode';
 import type { ContainerCreateOptions, ContainerInfo, ContainerInspectInfo } from 'dockerode';
-
 import { BERTH_LABELS } from './labels';
 
+// The labels live in ./labels.ts, which imports no engine (the docker option parser needs them).
 export { ADDRESS_LABEL, BERTH_LABELS, berthLabels } from './labels';
 export type { ReplicaIdentity } from './labels';
 
@@ -245,6 +245,7 @@ export function dockerEngine(options: DockerEngineOptions = {}): ContainerEngine
   let client: Dockerode | undefined;
   const docker = (): Dockerode => {
     if (!client) {
+      // dockerode (and its ssh2, protobuf, ...) loads on the first call, not when this file is imported.
       const Docker = require('dockerode') as typeof import('dockerode');
       client = new Docker(options.socketPath ? { socketPath: options.socketPath } : undefined);
     }

@@ -68,6 +68,7 @@ export function openStore(url?: string): CibStore {
   const at = parseStoreUrl(chosen, source);
   if (at.kind === 'file') return new FileStore(at.dir);
   // Loaded only for etcd URLs: its HTTP client costs start-up time that file-store users need not pay.
+  // Only an etcd store loads etcd's client (node:http and all): a file store is the common case.
   const { EtcdStore } = require('./etcd-store') as typeof import('./etcd-store');
   return new EtcdStore(at.endpoints, at.prefix);
 }

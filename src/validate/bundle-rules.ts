@@ -3,6 +3,7 @@
 import { Problem, problem, warning } from '../errors/registry';
 import { XmlElement, child, elements } from '../cib/xml';
 import { isInteger } from './options';
+import { parseDockerOptions } from '../runtime/docker-options';
 
 export const CONTAINER_TAGS = ['docker', 'podman', 'rkt'] as const;
 export const RUNNABLE_CONTAINER_TAGS = new Set(['docker', 'podman']);
@@ -112,9 +113,7 @@ export function bundleRules(bundle: XmlElement): Problem[] {
   return out;
 }
 
-/** The docker run options string, checked by the runtime's parser (loaded only when options exist). */
-let dockerOptions: typeof import('../runtime/docker-options') | undefined;
+/** The docker run options string, checked by the runtime's parser (the one docker option parser). */
 function dockerOptionProblems(options: string, path: string): Problem[] {
-  dockerOptions ??= require('../runtime/docker-options') as typeof import('../runtime/docker-options');
-  return dockerOptions.parseDockerOptions(options, { readFile: () => '', path }).problems;
+  return parseDockerOptions(options, { readFile: () => '', path }).problems;
 }

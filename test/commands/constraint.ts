@@ -2,7 +2,7 @@ import t from 'tap';
 import { constraintConfig, constraintLocation, constraintsJson } from '../../src/commands/constraint';
 import { el } from '../../src/cib/xml';
 import { section } from '../../src/cib/cib';
-import { Flags } from '../../src/cli/invocation';
+import type { EditFlags } from '../../src/commands/edit';
 import { BerthError } from '../../src/errors/registry';
 import { Expectation, TOOL, comparableOutcome, loadCib, recordedCase, recordedNames, runCase, wanted } from '../fixtures/property-constraint/harness';
 
@@ -167,11 +167,11 @@ const problemsOf = (f: () => unknown) => {
   return [];
 };
 
-const flags = (more: Partial<Flags> = {}): Flags => ({ file: 'cib.xml', force: false, json: false, help: false, ...more });
+const flags = (more: Partial<EditFlags> = {}): EditFlags => ({ file: 'cib.xml', force: false, ...more });
 
 t.test('without -f, location nodes must be known cluster nodes', async (t) => {
   const cib = loadCib('inputs/resources.xml');
-  const live = { force: false, json: false, help: false };
+  const live: EditFlags = { force: false };
   t.match(problemsOf(() => constraintLocation({ cib, args: ['R1', 'prefers', 'n1', 'n2=5'], flags: live })), [
     { code: 'ID_NOT_FOUND', path: 'node', value: 'n1', forceable: true, message: "Node 'n1' does not appear to exist in configuration" },
     { code: 'ID_NOT_FOUND', path: 'node', value: 'n2', forceable: true },
@@ -182,8 +182,7 @@ t.test('without -f, location nodes must be known cluster nodes', async (t) => {
 });
 
 t.test('constraint config --json', async (t) => {
-  let out = '';
-  constraintConfig({ cib: loadCib('inputs/constraints.xml'), args: [], flags: flags({ json: true }), io: { out: (s) => { out += s; }, err: () => {} } });
+  const out = constraintConfig({ cib: loadCib('inputs/constraints.xml'), args: [], flags: flags({ json: true }) });
   const data = JSON.parse(out);
   t.same(Object.keys(data), ['location', 'location_set', 'colocation', 'colocation_set', 'order', 'order_set', 'ticket', 'ticket_set']);
   t.same(data.location[0], {

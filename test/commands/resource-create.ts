@@ -12,7 +12,8 @@ import { canonical, XmlElement, child, elements } from '../../src/cib/xml';
 import { AgentCatalog } from '../../src/cib/agent';
 import { BerthError, Problem } from '../../src/errors/registry';
 import { createResource, parseResourceCreateArgs, resourceCreate, timeoutToSeconds } from '../../src/commands/resource-create';
-import type { Flags } from '../../src/cli/invocation';
+import type { EditFlags } from '../../src/commands/edit';
+import { Flags, editFlags } from '../../src/cli/invocation';
 
 const dir = path.join(__dirname, '..', 'fixtures', 'resource-create');
 const read = (f: string) => fs.readFileSync(path.join(dir, f), 'utf8');
@@ -31,10 +32,11 @@ interface Case {
 const { cases } = JSON.parse(read('cases.json')) as { cases: Case[] };
 const pcs = JSON.parse(read('pcs-results.json')) as { tool: string; cases: Record<string, { exit: number; stderr: string }> };
 
-function flagsOf(words: string[] = []): Flags {
-  const flags: Flags = { force: false, json: false, help: false };
+/** The flags as the CLI gives them to the command (the fixtures record pcs's argv). */
+function flagsOf(words: string[] = [], extra: Partial<Flags> = {}): EditFlags {
+  const flags: Flags = { force: false, json: false, help: false, ...extra };
   for (const w of words) flags[w.replace(/^--/, '')] = true;
-  return flags;
+  return editFlags(flags);
 }
 
 /** The CIB without its version counters: berth's CLI bumps them, the command does not. */
@@ -44,7 +46,7 @@ function versionless(cib: XmlElement): string {
 
 type Outcome = { ok: true; warnings: Problem[]; notes: string[] } | { ok: false; problems: Problem[] };
 
-function run(cib: Cib, args: string[], flags: Flags): Outcome {
+function run(cib: Cib, args: string[], flags: EditFlags): Outcome {
   try {
     const r = resourceCreate({ cib, args, flags });
     return { ok: true, warnings: r.warnings, notes: r.notes ?? [] };
@@ -205,7 +207,7 @@ t.test('berth refuses what it does not create', async (t) => {
     [['d', 'ocf:heartbeat:Dummy', 'clone', 'c1'], {}, 'USAGE'],
   ];
   for (const [args, extra, code] of table) {
-    const flags = { ...flagsOf(), ...extra };
+    const flags = flagsOf([], extra);
     let thrown: unknown;
     try {
       parseResourceCreateArgs(args, flags);

@@ -3,7 +3,7 @@
 import t from 'tap';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { runDiff, runPatch, diffHelp, patchHelp } from '../../src/commands/cib-diff';
+import { runDiff, runPatch, diffHelp, patchHelp } from '../../src/cli/cib-diff-commands';
 import { Flags } from '../../src/cli/invocation';
 import { parseXml } from '../../src/cib/xml';
 import { BerthError } from '../../src/errors/registry';

@@ -10,9 +10,10 @@ import * as path from 'node:path';
 import { Cib, parseCib } from '../../src/cib/cib';
 import { canonical, child, parseXml, serializeXml } from '../../src/cib/xml';
 import { BerthError } from '../../src/errors/registry';
-import type { EditCommand } from '../../src/commands/edit';
-import type { Flags } from '../../src/cli/invocation';
-import { NodeState, PlacementNode, nodeAdd, nodeRemove, nodeStandby, nodeStates, nodeUnstandby, readNodes } from '../../src/scheduler/nodes';
+import type { EditCommand, EditFlags } from '../../src/commands/edit';
+import type { Flags, Invocation } from '../../src/cli/invocation';
+import { nodeAdd, nodeRemove, nodeStandby, nodeUnstandby } from '../../src/commands/node';
+import { NodeState, PlacementNode, nodeStates, readNodes } from '../../src/scheduler/nodes';
 import {
   BundlePlacement, INFINITY, LocationConstraint, RunningReplica, addScores, parseScore, placeReplicas, placementChanges, replicaName,
 } from '../../src/scheduler/placement';
@@ -272,8 +273,7 @@ t.test('readPlacementConfig', async (t) => {
 
 // ---- the node edits ----
 
-const flags = (over: Partial<Flags> = {}): Flags => ({ file: 'cib.xml', force: false, json: false, help: false, ...over });
-const run = (cmd: EditCommand, cib: Cib, args: string[], f: Partial<Flags> = {}) => cmd({ cib, args, flags: flags(f) });
+const run = (cmd: EditCommand, cib: Cib, args: string[], f: Partial<EditFlags> = {}) => cmd({ cib, args, flags: { file: 'cib.xml', force: false, ...f } });
 const codes = (fn: () => unknown) => {
   try { fn(); } catch (e) { if (e instanceof BerthError) return e.problems.map((p) => [p.code, p.message]); throw e; }
   return [];
@@ -362,7 +362,7 @@ t.test('through the CLI edit transaction (runEdit), as `berth -f FILE node ...` 
   const dir = t.testdir({ 'cib.xml': NODES });
   const file = path.join(dir, 'cib.xml');
   const err: string[] = [];
-  const inv = (args: string[], f: Partial<Flags> = {}) => ({ args, flags: flags({ file, ...f }), io: { out: () => {}, err: (s: string) => err.push(s) } });
+  const inv = (args: string[], f: Partial<Flags> = {}): Invocation => ({ args, flags: { file, force: false, json: false, help: false, ...f }, io: { out: () => {}, err: (s: string) => err.push(s) } });
   t.equal(runEdit(inv(['a']), nodeStandby), 0);
   const after = fs.readFileSync(file, 'utf8');
   t.match(after, '<nvpair id="nodes-1-standby" name="standby" value="on"/>');

@@ -1,8 +1,7 @@
-// pcs's command-line grammar pieces (pcs/cli/common/parse_args.py): keyword sections and
-// NAME=VALUE options. Errors are USAGE problems worded as pcs words them.
-import { BerthError, problem } from '../errors/registry';
-
-export const usage = (message: string) => new BerthError([problem('USAGE', { message })]);
+// pcs's grammar for the words of a command (pcs/cli/common/parse_args.py): keyword sections and
+// NAME=VALUE options. The library commands read their words with these; the CLI reads the bundle
+// sections with them too. Errors are USAGE problems worded as pcs words them.
+import { usage } from '../errors/registry';
 
 export interface GroupOptions {
   /** key for the words before the first keyword; without it, a first non-keyword is an error */
