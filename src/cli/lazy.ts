@@ -56,8 +56,7 @@ export const lazy = {
   agentAuthkey: () => require('../agent/authkey') as typeof import('../agent/authkey'),
   agentDaemon: () => require('../agent/daemon') as typeof import('../agent/daemon'),
   reconcileStatus: () => require('../reconcile/status') as typeof import('../reconcile/status'),
-  // Not used yet: for src/cli/runtime-commands.ts and src/controller/, which are being rewritten
-  // and still call require() themselves.
+  controllerLoop: () => require('../controller/loop') as typeof import('../controller/loop'),
   controllerPass: () => require('../controller/pass') as typeof import('../controller/pass'),
   controllerDaemon: () => require('../controller/daemon') as typeof import('../controller/daemon'),
   reconcilePlan: () => require('../reconcile/plan') as typeof import('../reconcile/plan'),

@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import { BerthError, Problem, problem } from '../errors/registry';
 import { Command, Flags, Invocation, flagString, untilStopped, valueFlags as valueFlagsOf } from './invocation';
 import { renderProblems } from './render';
+import { lazy } from './lazy';
 import type { CibSource, NodePass, PassDeps, PassResult } from '../controller/pass';
 
 export const planHelp = `Usage: berth plan [--json] [--cib FILE | --store URL] [--node NAME] [--state-dir DIR]
@@ -92,9 +93,9 @@ function seconds(v: string | undefined, name: string, dflt: number): number {
 }
 
 function cibSource(flags: Flags, values: Record<string, string | undefined>): CibSource {
-  const { fileCibSource, storeCibSource } = require('../controller/deps') as typeof import('../controller/deps');
+  const { fileCibSource, storeCibSource } = lazy.controllerDeps();
   if (values.cib) return fileCibSource(values.cib);
-  const { openStore } = require('../store/open') as typeof import('../store/open');
+  const { openStore } = lazy.storeOpen();
   return storeCibSource(openStore(values.store ?? flagString(flags, 'store')));
 }
 
@@ -104,8 +105,8 @@ interface Local {
 }
 
 function localPass(inv: Invocation, values: Record<string, string | undefined>, log?: (line: string) => void): Local {
-  const { localNodeDeps, singleNodePassDeps } = require('../controller/deps') as typeof import('../controller/deps');
-  const { DEFAULT_STATE_DIR } = require('../controller/node-files') as typeof import('../controller/node-files');
+  const { localNodeDeps, singleNodePassDeps } = lazy.controllerDeps();
+  const { DEFAULT_STATE_DIR } = lazy.controllerNodeFiles();
   const stopTimeout = values['stop-timeout'];
   const node = values.node ?? hostname();
   const deps = localNodeDeps({ node, stateDir: values['state-dir'] ?? process.env.BERTH_STATE_DIR ?? DEFAULT_STATE_DIR });
@@ -174,9 +175,9 @@ function whose(inv: Invocation, r: PassResult, where: string): void {
 
 export const planCmd: Command = (inv) =>
   withLocal(inv, undefined, async ({ node, pass }) => {
-    const { runPass } = require('../controller/pass') as typeof import('../controller/pass');
-    const { planChanges } = require('../reconcile/plan') as typeof import('../reconcile/plan');
-    const { formatPlan, planJson } = require('../reconcile/summary') as typeof import('../reconcile/summary');
+    const { runPass } = lazy.controllerPass();
+    const { planChanges } = lazy.reconcilePlan();
+    const { formatPlan, planJson } = lazy.reconcileSummary();
     const r = await runPass(pass, { apply: false });
     const bad = cibFailed(inv, r);
     if (bad !== undefined) return bad;
@@ -198,10 +199,10 @@ export const applyCmd: Command = (inv) => {
   const lines: string[] = [];
   const log = (line: string) => (json ? lines.push(line) : inv.io.out(line + '\n'));
   return withLocal(inv, log, async ({ node, pass: deps }, values) => {
-    const { runPass } = require('../controller/pass') as typeof import('../controller/pass');
-    const { startLoop } = require('../controller/loop') as typeof import('../controller/loop');
-    const { planChanges, isReady } = require('../reconcile/plan') as typeof import('../reconcile/plan');
-    const { formatPlan } = require('../reconcile/summary') as typeof import('../reconcile/summary');
+    const { runPass } = lazy.controllerPass();
+    const { startLoop } = lazy.controllerLoop();
+    const { planChanges, isReady } = lazy.reconcilePlan();
+    const { formatPlan } = lazy.reconcileSummary();
     const wait = !!inv.flags.wait;
     const deadline = Date.now() + seconds(values.timeout, 'timeout', 300) * 1000;
     let exit = 0;
@@ -306,8 +307,8 @@ export const applyCmd: Command = (inv) => {
 
 export const statusCmd: Command = (inv) =>
   withLocal(inv, undefined, async ({ node, pass }, values) => {
-    const { runPass } = require('../controller/pass') as typeof import('../controller/pass');
-    const { nodeStatus, formatStatus } = require('../reconcile/status') as typeof import('../reconcile/status');
+    const { runPass } = lazy.controllerPass();
+    const { nodeStatus, formatStatus } = lazy.reconcileStatus();
     const interval = seconds(values.interval, 'interval', 2) * 1000;
     for (;;) {
       const r = await runPass(pass, { apply: false, inspect: 'all' });
@@ -329,7 +330,7 @@ export const statusCmd: Command = (inv) =>
 export const controllerCmd: Command = (inv) => {
   const log = (line: string) => inv.io.out(`${new Date().toISOString()} ${line}\n`);
   return withLocal(inv, log, async ({ node, pass }, values) => {
-    const { startController } = require('../controller/daemon') as typeof import('../controller/daemon');
+    const { startController } = lazy.controllerDaemon();
     const cluster = await pass.cib.clusterId();
     log(`berth controller: node ${node}, CIB from ${pass.cib.where}, cluster ${cluster}`);
     const c = startController(pass, { log, resyncMs: seconds(values.interval, 'interval', 30) * 1000 });

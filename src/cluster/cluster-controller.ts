@@ -3,12 +3,12 @@
 // the passes. Level-triggered like the single-node controller: wake-ups (CIB change, a node's
 // engine event, a node joining, lost or back, the resync timer, work waiting) only mark a pass as
 // due, and each pass compares everything.
-import type { Cib } from '../cib/cib';
+import { Cib, parseCib } from '../cib/cib';
 import type { CibStore } from '../store/store';
 import type { ContainerRun } from '../reconcile/observed';
 import { planChanges } from '../reconcile/plan';
 import { clusterStatus } from '../reconcile/status';
-import { readNodes } from '../scheduler/nodes';
+import { readNodes } from '../model/nodes';
 import { DEFAULT_STATE_DIR } from '../controller/node-files';
 import { CibSource, NodeHandle, PassResult, readValidCib, runPass } from '../controller/pass';
 import { loopOutcome } from '../controller/daemon';
@@ -204,7 +204,6 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
     poke('leading');
   };
   const readCibNodes = async (): Promise<string[]> => {
-    const { parseCib } = require('../cib/cib') as typeof import('../cib/cib');
     return readNodes(parseCib(await o.cib.read(), o.cib.where)).map((n) => n.name);
   };
 

@@ -13,16 +13,17 @@
 // therefore two passes: the old copy is removed first, the new one created after.
 import { readFileSync } from 'node:fs';
 import { Cib, parseCib, toJson } from '../cib/cib';
+import { schemaProblems } from '../cib/schema';
 import { BerthError, Problem, hasErrors, problem } from '../errors/registry';
 import { cibProblems } from '../validate/cib-rules';
 import { ClusterModel, readModel } from '../model/model';
 import { BundleSettings, DesiredState, desiredStateOf, replicaName } from '../reconcile/desired';
 import type { ContainerRun, ObservedState } from '../reconcile/observed';
 import { DEFAULT_POLICY, Note, Plan, PlanPolicy, computePlan, planChanges } from '../reconcile/plan';
-import { CibNode, nodeStates } from '../scheduler/nodes';
+import type { CibNode } from '../model/nodes';
+import { nodeStates } from '../scheduler/nodes';
 import { ReplicaBan, RunningReplica, UnplacedReplica, placeReplicas, placementConfig } from '../scheduler/placement';
 import { failureBans } from '../reconcile/failures';
-import { lazy } from './lazy';
 import { ApplyDeps, ApplyReport, applyPlan } from './apply';
 import { ObserveDeps, observe } from './observe';
 
@@ -135,7 +136,7 @@ export async function readValidCib(source: Pick<CibSource, 'read' | 'where'>): P
     throw e;
   }
   // The schema (as `berth cib validate` checks it) and the semantic rules: both must pass.
-  const problems = [...lazy.schema().schemaProblems(toJson(cib), source.where), ...cibProblems(cib)];
+  const problems = [...schemaProblems(toJson(cib), source.where), ...cibProblems(cib)];
   return hasErrors(problems) ? { problems } : { cib, problems };
 }
 

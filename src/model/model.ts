@@ -5,7 +5,7 @@
 import type { Cib } from '../cib/cib';
 import { child, elements } from '../cib/xml';
 import type { Problem } from '../errors/registry';
-import { CibNode, readNodes } from '../scheduler/nodes';
+import { CibNode, readNodes } from './nodes';
 import { BundleModel, ReadContext, readBundle } from './bundle';
 import { LocationConstraint, readLocationConstraints } from './constraints';
 import { ClusterProperties, readProperties } from './properties';

@@ -10,7 +10,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseCib } from '../../src/cib/cib';
 import { XmlElement, child, elements, parseXml } from '../../src/cib/xml';
-import { nodeStates, readNodes } from '../../src/scheduler/nodes';
+import { nodeStates } from '../../src/scheduler/nodes';
+import { readNodes } from '../../src/model/nodes';
 import { RunningReplica, parseRuleDate, placeReplicas, replicaName } from '../../src/scheduler/placement';
 
 const dir = path.join(__dirname, '..', 'fixtures', 'crm_simulate');

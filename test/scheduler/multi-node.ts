@@ -13,7 +13,8 @@ import { BerthError } from '../../src/errors/registry';
 import type { EditCommand, EditFlags } from '../../src/commands/edit';
 import type { Flags, Invocation } from '../../src/cli/invocation';
 import { nodeAdd, nodeRemove, nodeStandby, nodeUnstandby } from '../../src/commands/node';
-import { NodeState, PlacementNode, nodeStates, readNodes } from '../../src/scheduler/nodes';
+import { NodeState, PlacementNode, nodeStates } from '../../src/scheduler/nodes';
+import { readNodes } from '../../src/model/nodes';
 import {
   BundlePlacement, INFINITY, LocationConstraint, RunningReplica, addScores, parseScore, placeReplicas, placementChanges, replicaName,
 } from '../../src/scheduler/placement';
