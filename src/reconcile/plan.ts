@@ -8,7 +8,7 @@
 // removed (highest index first), missing ones created, stopped ones started, failed ones counted
 // and held at migration-threshold, and changed ones replaced one at a time (rolling).
 import { Problem, problem } from '../errors/registry';
-import { HostAddressSpec, interfaceFor, isBerthLabelled } from '../runtime/addresses';
+import { HostAddressSpec, interfaceFor, isBerthLabelled } from '../runtime/address-rules';
 import { ADDRESS_LABEL, BundleSettings, DesiredReplica, DesiredState, replicaName } from './desired';
 import { clearedRecord, failureState, parseReplicaLedgerKey, replicaLedgerKey, sameRecord, withRepairedFailure } from './failures';
 import type { FailureRecord, HostAddress, ObservedContainer, ObservedState } from './observed';
