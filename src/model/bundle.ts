@@ -7,7 +7,6 @@
 // bundle B placed on a node, with the container spec berth creates for it and `specHash`, the
 // hash of that spec.
 import { createHash } from 'node:crypto';
-import type { Cib } from '../cib/cib';
 import { XmlElement, child, elements } from '../cib/xml';
 import { Problem, problem } from '../errors/registry';
 import { containerOf, formatIPv4, parseIPv4, replicaCount } from '../validate/bundle-rules';

@@ -2,7 +2,6 @@
 // interface. Thin, like engine.ts: no planning, no retries. What "berth's address" means (labels,
 // subnets) is pure and lives in address-rules.ts, shared with the planner.
 import { execFile } from 'node:child_process';
-import { parseIPv4 } from '../validate/bundle-rules';
 import type { HostAddress } from '../reconcile/observed';
 
 export { ADDRESS_LABEL_SUFFIX, berthAddressLabel, interfaceFor, isBerthLabelled } from './address-rules';
