@@ -1,9 +1,7 @@
 import t from 'tap';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import {
   AgentCatalog, AgentFailure, AgentMetadata, AgentName, agentFailureProblem, defaultOperations, guessAgentName, isProblem,
-  loadAgentMetadata, parseAgentMetadata, parseAgentName, voidMetadata,
+  parseAgentMetadata, parseAgentName, voidMetadata,
 } from '../../src/cib/agent';
 
 const ocf = (provider: string, type: string): AgentName => ({ standard: 'ocf', provider, type });
