@@ -11,7 +11,8 @@ import { DEFAULT_STATE_DIR, NodeFiles } from '../controller/node-files';
 import { AddressError, AddressTable } from '../runtime/addresses';
 import { ContainerDetails, EngineError, EngineEvent, EventFilter, ObservedContainer } from '../runtime/engine';
 import type { FailureRecord, HostAddress } from '../reconcile/observed';
-import { signRequest, verifyEventLine, verifyResponse } from './auth';
+import { verifyEventLine, verifyResponse } from './auth';
+import { Exchange, ExchangeError, exchangeSigned, readAnswer, signedPost } from './signed-http';
 import { AgentCode, EVENTS_PATH, LIMITS, OpName, RPC_PATH, WireError, eventPayload, parseEventLine, parseRpcAnswer } from './protocol';
 
 /** The agent refused the order itself: a stale term, a fenced node, a failed authentication or a
@@ -70,31 +71,6 @@ const addressErrors = (operation: string, address: string): ErrorFamily => ({
   refused: (m) => new AddressError(operation, address, m),
 });
 
-interface Answer {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: Buffer;
-}
-
-async function readAnswer(res: http.IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(res.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) {
-    res.destroy();
-    throw new BadAnswer(`an answer of ${declared} bytes (at most ${limit})`);
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of res) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      res.destroy();
-      throw new BadAnswer(`an answer larger than ${limit} bytes`);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
-
 function recreate(e: WireError, node: string): Error {
   switch (e.type) {
     case 'agent':
@@ -115,53 +91,18 @@ export function remoteNode(o: RemoteNodeOptions): RemoteNode {
   const where = `the agent of node ${o.node} at ${o.url}`;
   let learnedStateDir: string | undefined;
 
-  function signedRequest(path: string, body: Buffer, agent: http.Agent | false) {
-    const headers = signRequest(o.key, { method: 'POST', path, body });
-    const req = http.request({
-      protocol: base.protocol,
-      hostname: base.hostname,
-      port: base.port,
-      method: 'POST',
-      path,
-      agent,
-      maxHeaderSize: LIMITS.headerBytes,
-      headers: { ...headers, 'content-type': 'application/json', 'content-length': body.length },
-    });
-    return { req, nonce: headers['x-berth-nonce'] };
-  }
-
   /** Sends one request; resolves to the whole answer (not yet checked), NoAnswer otherwise. */
-  function exchange(path: string, body: Buffer, ms: number): Promise<Answer & { nonce: string }> {
-    return new Promise((resolve, reject) => {
-      const { req, nonce } = signedRequest(path, body, pool);
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        req.destroy();
-      }, ms);
-      const why = (e: NodeJS.ErrnoException) => (timedOut ? `no answer within ${ms} ms` : e.code ?? e.message);
-      req.on('error', (e: NodeJS.ErrnoException) => {
-        clearTimeout(timer);
-        reject(new NoAnswer(why(e)));
-      });
-      req.on('response', (res) => {
-        readAnswer(res, LIMITS.answerBytes).then(
-          (b) => {
-            clearTimeout(timer);
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: b, nonce });
-          },
-          (e: Error) => {
-            clearTimeout(timer);
-            reject(e instanceof BadAnswer ? e : new NoAnswer(`the answer broke off (${why(e)})`));
-          },
-        );
-      });
-      req.end(body);
-    });
+  async function exchange(path: string, body: Buffer, ms: number): Promise<Exchange> {
+    try {
+      return await exchangeSigned({ url: base, path, key: o.key, body, timeoutMs: ms, maxAnswerBytes: LIMITS.answerBytes, agent: pool, maxHeaderSize: LIMITS.headerBytes });
+    } catch (e) {
+      const x = e as ExchangeError;
+      throw x.kind === 'too-large' ? new BadAnswer(x.message) : new NoAnswer(x.message);
+    }
   }
 
   /** An answer's verdict: the result, or the error to throw. `op` checks the result's shape. */
-  function judge(a: Answer & { nonce: string }, op: OpName | undefined): unknown {
+  function judge(a: Exchange, op: OpName | undefined): unknown {
     const signed = verifyResponse(o.key, a.nonce, a.status, a.headers, a.body);
     const parsed = parseRpcAnswer(a.body, op);
     if (!signed.ok) {
@@ -237,7 +178,7 @@ export function remoteNode(o: RemoteNodeOptions): RemoteNode {
     const errors = engineErrors('events');
     const body = Buffer.from(JSON.stringify({ term: o.term(), filter }));
     // Its own connection: a stream lives long and must not hold one of the pool's.
-    const { req, nonce } = signedRequest(EVENTS_PATH, body, false);
+    const { req, nonce } = signedPost({ url: base, path: EVENTS_PATH, key: o.key, body, agent: false, maxHeaderSize: LIMITS.headerBytes });
     const idleMs = o.eventsIdleMs ?? 3 * LIMITS.heartbeatMs;
     let gaveUp: string | undefined;
     const giveUp = (why: string) => () => {
@@ -254,7 +195,7 @@ export function remoteNode(o: RemoteNodeOptions): RemoteNode {
         req.end(body);
       });
       if (res.statusCode !== 200) {
-        judge({ status: res.statusCode ?? 0, headers: res.headers, body: await readAnswer(res, LIMITS.answerBytes), nonce }, undefined);
+        judge({ status: res.statusCode ?? 0, headers: res.headers, body: await readAnswer(res, LIMITS.answerBytes).catch((e: Error) => { throw new BadAnswer(e.message); }), nonce }, undefined);
         throw new BadAnswer(`HTTP ${res.statusCode} to an events request`);
       }
       const head = verifyResponse(o.key, nonce, 200, res.headers, Buffer.alloc(0));

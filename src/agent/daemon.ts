@@ -20,7 +20,7 @@ import { ADDRESS_LABEL } from '../reconcile/desired';
 import { parseAddressLabel } from '../reconcile/plan';
 import { HEARTBEAT_PATH, HeartbeatAnswer } from '../cluster/controller-server';
 import { DEFAULT_LIVENESS, Heartbeat } from '../cluster/liveness';
-import { postSigned } from '../cluster/signed-http';
+import { postSigned } from './signed-http';
 import { startAgentServer } from './server';
 import { TermGuard } from './term-guard';
 

@@ -197,7 +197,7 @@ type ClusterStatusAnswer = {
  * names (as crm_mon asks the DC). Throws AGENT_UNREACHABLE naming every controller tried.
  */
 async function askControllers(urls: string[], key: Buffer): Promise<{ url: string; s: ClusterStatusAnswer }> {
-  const { postSigned } = lazy.clusterSignedHttp();
+  const { postSigned } = lazy.agentSignedHttp();
   const { STATUS_PATH } = lazy.clusterControllerServer();
   const failures: string[] = [];
   const ask = async (url: string) => {

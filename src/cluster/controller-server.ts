@@ -3,7 +3,7 @@
 // ways (src/agent/auth.ts), like the agent protocol.
 import http from 'node:http';
 import type { Heartbeat } from './liveness';
-import { signedHandler } from './signed-http';
+import { signedHandler } from '../agent/signed-http';
 
 export const HEARTBEAT_PATH = '/v1/heartbeat';
 export const STATUS_PATH = '/v1/status';

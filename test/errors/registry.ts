@@ -103,7 +103,7 @@ t.test('the scan sees the forms codes are made in', async (t) => {
   t.ok(seen('USAGE', 'src/cli/main.ts'), 'code: in an object literal');
   t.ok(seen('GITOPS_SOURCE_UNREACHABLE', 'src/gitops/source.ts'), 'problem(CONSTANT, …)');
   t.ok(seen('AGENT_TERM_STALE', 'src/agent/server.ts'), 'new Refusal(CODE, …)');
-  t.ok(seen('NOT_LEADER', 'src/cluster/signed-http.ts'), 'refuse(status, e.code ?? CODE, …)');
+  t.ok(seen('NOT_LEADER', 'src/agent/signed-http.ts'), 'refuse(status, e.code ?? CODE, …)');
   t.ok(seen('ENGINE_UNREACHABLE', 'src/controller/apply.ts'), 'problem(cond ? A : B, …)');
   t.notOk(emitted.has('BERTH_STORE'), 'an environment variable is not a code');
 });
