@@ -402,6 +402,8 @@ function scan(text: string, source: string, index: SourceIndex, like: SourceInde
       if (j === i + 1 || !(j >= n || (c < 128 && (ASCII[c] & TAG_NAME_END) !== 0))) badName(text, i + 1, false);
       const tag = nameAt(text, i + 1, j, h);
       if (++elementCount > limits.elements) throw new XmlLimitError('elements', elementCount, limits.elements, i);
+      // This element's depth is stack.length + 1, whether it is empty (<x/>) or not.
+      if (stack.length >= limits.depth) throw new XmlLimitError('depth', stack.length + 1, limits.depth, i);
       const attrs = Object.create(ATTRS_BASE) as Attrs;
       j = readAttributes(text, i, j, tag, attrs, found, limits.attributes);
       const selfClosing = text.charCodeAt(j) === 47; /* / */
@@ -418,7 +420,6 @@ function scan(text: string, source: string, index: SourceIndex, like: SourceInde
       } else if (same !== undefined) {
         i = sameEnd;
       } else {
-        if (stack.length >= limits.depth) throw new XmlLimitError('depth', stack.length + 1, limits.depth, i);
         stack.push(el);
         starts.push(i);
         keys.push(key);
@@ -576,6 +577,35 @@ function write(n: XmlNode, depth: number, out: string): string {
   out += '</';
   out += n.tag;
   return out + '>\n';
+}
+
+/**
+ * canonical(a) === canonical(b), without building either string when the trees have the same
+ * shape (one pass, no recursion): a diff asks this at every level of a deep tree.
+ */
+export function sameCanonical(a: XmlNode, b: XmlNode): boolean {
+  return sameShape(a, b) || canonical(a) === canonical(b);
+}
+
+/** The same tags, attributes (in any order), comments and trimmed texts, child for child. */
+function sameShape(a: XmlNode, b: XmlNode): boolean {
+  const stack: XmlNode[] = [a, b];
+  while (stack.length) {
+    const y = stack.pop()!, x = stack.pop()!;
+    if (x === y) continue;
+    if (isElement(x) !== isElement(y)) return false;
+    if (!isElement(x) || !isElement(y)) {
+      if ('comment' in x !== 'comment' in y) return false;
+      if ('comment' in x ? x.comment !== (y as XmlComment).comment : (x as XmlText).text.trim() !== (y as XmlText).text.trim()) return false;
+      continue;
+    }
+    if (x.tag !== y.tag || x.children.length !== y.children.length) return false;
+    const keys = Object.keys(x.attrs);
+    if (keys.length !== Object.keys(y.attrs).length) return false;
+    for (const k of keys) if (!Object.prototype.hasOwnProperty.call(y.attrs, k) || x.attrs[k] !== y.attrs[k]) return false;
+    for (let k = 0; k < x.children.length; k++) stack.push(x.children[k], y.children[k]);
+  }
+  return true;
 }
 
 /** Canonical form for semantic comparison: attributes sorted, whitespace gone. */

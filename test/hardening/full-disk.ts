@@ -2,6 +2,7 @@
 // when an assert fails). Every writer fails with FILE_WRITE_FAILED / ENOSPC, exits non-zero,
 // leaves the old file byte for byte and no temp file.
 import t from 'tap';
+import type { Test } from 'tap';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -20,7 +21,7 @@ const paddedCib = (bytes: number, epoch = 1) =>
   EMPTY_CIB_XML.replace('epoch="1"', `epoch="${epoch}"`).replace('<resources/>', `<resources>\n<!-- ${'x'.repeat(bytes - EMPTY_CIB_XML.length)} -->\n</resources>`);
 
 /** A 1 MiB tmpfs at a new directory, unmounted when the test ends however it ends. */
-function smallDisk(t: Tap.Test): string {
+function smallDisk(t: Test): string {
   // Not a t.testdir: tap removes that before teardowns run, while it is still a mount point.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-full-disk-'));
   t.teardown(() => fs.rmdirSync(dir));
@@ -30,7 +31,7 @@ function smallDisk(t: Tap.Test): string {
 }
 
 /** Fill the disk to the last byte. */
-function fill(t: Tap.Test, dir: string): void {
+function fill(t: Test, dir: string): void {
   t.throws(() => fs.writeFileSync(path.join(dir, 'filler'), Buffer.alloc(2 << 20, 1)), { code: 'ENOSPC' }, 'the disk is full');
 }
 

@@ -1,6 +1,7 @@
 // Killed writers and recycled pids: a lock or temp file whose writer is gone is recovered by the
 // next writer; one whose writer runs is left alone, even when only the start time tells them apart.
 import t from 'tap';
+import type { Test } from 'tap';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ChildProcess, spawn } from 'node:child_process';
@@ -10,7 +11,7 @@ import { bootId, processStart } from '../../src/cib/process-identity';
 import { sweepTempFiles } from '../../src/cib/file-write';
 
 /** A live process that is not a berth writer: the "recycled pid". */
-function bystander(t: Tap.Test): ChildProcess & { pid: number } {
+function bystander(t: Test): ChildProcess & { pid: number } {
   const p = spawn('sleep', ['60'], { stdio: 'ignore' });
   t.teardown(() => { p.kill('SIGKILL'); });
   return p as ChildProcess & { pid: number };
