@@ -4,8 +4,9 @@
 // directory, and a copy that group or others can access is refused, as ssh refuses such a
 // private key.
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import path from 'node:path';
+import { statSync } from 'node:fs';
+import { readFileBounded } from '../cib/cib-file';
+import { writeFileAtomic } from '../cib/file-write';
 import { BerthError, problem } from '../errors/registry';
 
 export const DEFAULT_AUTHKEY_FILE = '/etc/berth/authkey';
@@ -25,36 +26,10 @@ const invalid = (file: string, message: string) => new BerthError([problem('AUTH
  * on one node cuts it off from the others until every node has the new one. */
 export function writeAuthKeyFile(file: string, key: Buffer, opts: { force?: boolean } = {}): void {
   if (key.length < AUTHKEY_MIN_BYTES) throw invalid(file, `a key of ${key.length} bytes is too short (at least ${AUTHKEY_MIN_BYTES})`);
-  const fail = (why: string, forceable = false) =>
-    new BerthError([problem('FILE_WRITE_FAILED', { path: file, message: `authkey ${file}: ${why}`, ...(forceable ? { forceable } : {}) })]);
-  const dir = path.dirname(path.resolve(file));
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const fd = openSync(tmp, 'wx', 0o400);
-    try {
-      writeSync(fd, key);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch (e) {
-    throw fail((e as Error).message);
-  }
-  try {
-    // Without force a link, not a rename: it fails if the file exists, even if it appeared just now.
-    if (opts.force) renameSync(tmp, file);
-    else linkSync(tmp, file);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw fail('the file exists; use --force to replace the key (every node then needs the new one)', true);
-    throw fail((e as Error).message);
-  } finally {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // renamed: nothing left to remove
-    }
-  }
+  const exists = () =>
+    new BerthError([problem('FILE_WRITE_FAILED', { path: file, message: `authkey ${file}: the file exists; use --force to replace the key (every node then needs the new one)`, forceable: true })]);
+  // Without force a link, not a rename: it fails if the file exists, even if it appeared just now.
+  writeFileAtomic(file, key, { mode: 0o400, dirMode: 0o700, replace: opts.force === true, exists, what: 'authkey' });
 }
 
 /** The key in the file, or BerthError AUTHKEY_INVALID saying why it cannot be used. */
@@ -73,9 +48,10 @@ export function readAuthKey(file: string): Buffer {
   if (st.size > AUTHKEY_MAX_BYTES) throw invalid(file, `${st.size} bytes is not a key (at most ${AUTHKEY_MAX_BYTES})`);
   let key: Buffer;
   try {
-    key = readFileSync(file);
+    // Opened and checked again: the file may have been replaced since the stat (by a FIFO, say).
+    key = readFileBounded(file, { what: 'authkey', maxBytes: AUTHKEY_MAX_BYTES });
   } catch (e) {
-    throw invalid(file, `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw invalid(file, `cannot be read (${(e as Error).message})`);
   }
   if (key.length < AUTHKEY_MIN_BYTES) throw invalid(file, `${key.length} bytes is too short (at least ${AUTHKEY_MIN_BYTES})`);
   return key;

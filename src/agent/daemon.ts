@@ -9,7 +9,6 @@
 // do the replicas start elsewhere, so two copies never run. A fenced agent rejoins empty as soon
 // as a heartbeat is granted again.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BERTH_LABELS } from '../runtime/engine';
 import type { AddressTable, HostAddressSpec } from '../runtime/addresses';
@@ -23,6 +22,8 @@ import { DEFAULT_LIVENESS, Heartbeat } from '../cluster/liveness';
 import { postSigned } from './signed-http';
 import { startAgentServer } from './server';
 import { TermGuard } from './term-guard';
+import { readTextFile } from '../cib/cib-file';
+import { writeFileAtomic } from '../cib/file-write';
 
 export interface AgentOptions {
   node: string;
@@ -105,10 +106,9 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
 
   const saveLease = () => {
     try {
-      mkdirSync(o.stateDir, { recursive: true });
-      const tmp = `${leaseFile}.${process.pid}.tmp`;
-      writeFileSync(tmp, JSON.stringify({ until: state === 'leased' ? leaseUntil - fenceMarginMs : 0 }) + '\n');
-      renameSync(tmp, leaseFile);
+      // Written with every granted heartbeat: no fsync that would hold up the event loop. A record
+      // lost to a power cut only makes the restarted agent start empty, which is always safe.
+      writeFileAtomic(leaseFile, JSON.stringify({ until: state === 'leased' ? leaseUntil - fenceMarginMs : 0 }) + '\n', { dirMode: 0o755, what: 'lease file', durable: false });
     } catch (e) {
       o.log(`cannot record the lease in ${leaseFile}: ${(e as Error).message}`);
     }
@@ -177,7 +177,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   // whatever the engine restarted is removed and the node joins empty.
   let kept = false;
   try {
-    const rec = JSON.parse(readFileSync(leaseFile, 'utf8')) as { until?: number };
+    const rec = JSON.parse(readTextFile(leaseFile, 'lease file', { maxBytes: 4096 })) as { until?: number };
     if (typeof rec.until === 'number' && rec.until > now() + 100) {
       state = 'leased';
       leaseUntil = rec.until + fenceMarginMs;

@@ -2,8 +2,10 @@
 // order from a term older than the newest one this agent has seen is refused, so a deposed leader
 // that still runs cannot change the node. The newest term is written to a file (atomically, before
 // the order it came with is carried out) so that an agent restart does not forget it.
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import path from 'node:path';
+import { lstatSync } from 'node:fs';
+import { readTextFile } from '../cib/cib-file';
+import { writeFileAtomic } from '../cib/file-write';
+import { BerthError, problem } from '../errors/registry';
 
 export type TermCheck = { ok: true } | { ok: false; highest: number };
 
@@ -13,13 +15,12 @@ export class TermGuard {
   /** file: where the highest term is kept; without it, memory only (tests). A file that exists
    * but cannot be read as a term throws: starting with 0 would undo the fencing. */
   constructor(private readonly file?: string) {
-    if (!file) return;
+    if (!file || !existsAny(file)) return; // a first start
     let text: string;
     try {
-      text = readFileSync(file, 'utf8');
+      text = readTextFile(file, 'term file', { maxBytes: TERM_FILE_MAX_BYTES });
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw new Error(`${file}: cannot read the highest term seen: ${(e as Error).message}`);
+      throw stateInvalid(file, `cannot read the highest term seen: ${(e as Error).message}`);
     }
     const term = (() => {
       try {
@@ -28,7 +29,7 @@ export class TermGuard {
         return undefined;
       }
     })();
-    if (!Number.isSafeInteger(term) || (term as number) < 0) throw new Error(`${file}: not a term record ({"highest": N}); remove it only if no leader of a newer term can exist`);
+    if (!Number.isSafeInteger(term) || (term as number) < 0) throw stateInvalid(file, `not a term record ({"highest": N}); remove it only if no leader of a newer term can exist`);
     this.top = term as number;
   }
 
@@ -48,15 +49,16 @@ export class TermGuard {
 
   private persist(term: number): void {
     if (!this.file) return;
-    mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    const fd = openSync(tmp, 'w', 0o600);
-    try {
-      writeSync(fd, JSON.stringify({ highest: term }) + '\n');
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, this.file);
+    writeFileAtomic(this.file, JSON.stringify({ highest: term }) + '\n', { mode: 0o600, dirMode: 0o700, what: 'term file' });
   }
+}
+
+// A term record is one short line; a larger file is not one.
+const TERM_FILE_MAX_BYTES = 4096;
+
+const stateInvalid = (file: string, why: string) => new BerthError([problem('AGENT_STATE_INVALID', { path: file, message: `${file}: ${why}` })]);
+
+/** Whether anything is at `file`, a dangling symbolic link included (that is not a first start). */
+function existsAny(file: string): boolean {
+  return lstatSync(file, { throwIfNoEntry: false }) !== undefined;
 }

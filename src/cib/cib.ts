@@ -4,7 +4,7 @@
 // "version" is the triple (admin_epoch, epoch, num_updates), compared in that order.
 import { BerthError, problem } from '../errors/registry';
 import { schemaProblems } from './schema';
-import { ParseOptions, XmlElement, XmlNode, child, el, isElement, parseXml, serializeXml, walk } from './xml';
+import { ParseOptions, XML_LIMITS, XmlElement, XmlNode, attrsOf, child, el, isElement, limitProblem, parseXml, serializeXml, walk } from './xml';
 
 export type Cib = XmlElement;
 
@@ -62,16 +62,45 @@ function fromJsonText(text: string, source: string): XmlElement {
   } catch (e) {
     throw new BerthError([problem('JSON_MALFORMED', { path: source, message: `${source} is not valid JSON: ${(e as Error).message}` })]);
   }
+  checkJsonLimits(data, source);
   // ajv is loaded on the first check (schema.ts): only JSON input and `cib validate` need it.
   const problems = schemaProblems(data, source);
   if (problems.length) throw new BerthError(problems);
   return fromJson(data as JsonElement);
 }
 
+/**
+ * The limits of parseXml, for the JSON form, checked without recursion before anything recurses
+ * over it (the schema validator descends once per level). Every object and array counts for the
+ * depth (an element and its children array are two), whatever keys it has.
+ */
+function checkJsonLimits(data: unknown, source: string): void {
+  const maxDepth = 2 * XML_LIMITS.depth;
+  const stack: [unknown, number][] = [[data, 1]];
+  let elements = 0;
+  while (stack.length) {
+    const [n, depth] = stack.pop()!;
+    if (n === null || typeof n !== 'object') continue;
+    if (depth > maxDepth) throw limitProblem('depth', Math.ceil(depth / 2), XML_LIMITS.depth, source, source);
+    if (Array.isArray(n)) {
+      for (const c of n) stack.push([c, depth + 1]);
+      continue;
+    }
+    const o = n as Record<string, unknown>;
+    if ('tag' in o && ++elements > XML_LIMITS.elements) throw limitProblem('elements', elements, XML_LIMITS.elements, source, source);
+    const attrs = o.attrs;
+    if (attrs !== null && typeof attrs === 'object' && !Array.isArray(attrs)) {
+      const count = Object.keys(attrs).length;
+      if (count > XML_LIMITS.attributes) throw limitProblem('attributes', count, XML_LIMITS.attributes, source, source);
+    }
+    for (const k of Object.keys(o)) stack.push([o[k], depth + 1]);
+  }
+}
+
 export function fromJson(n: JsonElement): XmlElement {
   return {
     tag: n.tag,
-    attrs: { ...(n.attrs ?? {}) },
+    attrs: attrsOf(n.attrs),
     children: (n.children ?? []).map((c): XmlNode => ('tag' in c ? fromJson(c) : { ...c })),
   };
 }

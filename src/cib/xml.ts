@@ -5,6 +5,18 @@
 import { BerthError, problem } from '../errors/registry';
 
 export type Attrs = Record<string, string>;
+
+// Attribute tables inherit from an object without a prototype: `__proto__`, `constructor` and
+// `toString` are attribute names like any other (kept, not swallowed by Object.prototype), and
+// V8 still gives the tables its fast, shaped layout (Object.create(null) itself would not).
+const ATTRS_BASE: object = Object.create(null);
+
+/** A new attribute table, with the attributes of `src` when given. */
+export function attrsOf(src?: Readonly<Attrs>): Attrs {
+  const a = Object.create(ATTRS_BASE) as Attrs;
+  if (src) for (const k of Object.keys(src)) a[k] = src[k];
+  return a;
+}
 export interface XmlElement {
   tag: string;
   attrs: Attrs;
@@ -20,8 +32,8 @@ export type XmlNode = XmlElement | XmlComment | XmlText;
 
 export const isElement = (n: XmlNode): n is XmlElement => (n as XmlElement).tag !== undefined;
 
-export function el(tag: string, attrs: Attrs = {}, children: XmlNode[] = []): XmlElement {
-  return { tag, attrs, children };
+export function el(tag: string, attrs?: Attrs, children: XmlNode[] = []): XmlElement {
+  return { tag, attrs: attrsOf(attrs), children };
 }
 
 export function elements(parent: XmlElement, tag?: string): XmlElement[] {
@@ -55,7 +67,7 @@ export function cloneTree<T extends XmlNode>(n: T): T {
   const kids = n.children;
   const children: XmlNode[] = [];
   for (let k = 0; k < kids.length; k++) children.push(cloneTree(kids[k]));
-  return { tag: n.tag, attrs: { ...n.attrs }, children } as T;
+  return { tag: n.tag, attrs: attrsOf(n.attrs), children } as T;
 }
 
 const ENTITY = /&(#x[0-9a-fA-F]+|#[0-9]+|[A-Za-z][A-Za-z0-9]*);/g;
@@ -98,20 +110,58 @@ function isXmlChar(c: number): boolean {
 export function parseXml(text: string, source = 'input', opts: ParseOptions = {}): XmlElement {
   refuseDoctype(text, source);
   try {
-    return scan(text, source, opts.index ?? NO_INDEX, opts.like ?? NO_INDEX);
+    return scan(text, source, opts.index ?? NO_INDEX, opts.like ?? NO_INDEX, { ...XML_LIMITS, ...opts.limits });
   } catch (e) {
+    if (e instanceof XmlLimitError) {
+      const { line, col } = lineCol(text, e.offset);
+      throw limitProblem(e.limit, e.count, e.allowed, `${source}:${line}:${col}`, `${source}, line ${line}, column ${col}`);
+    }
     if (!(e instanceof XmlSyntaxError)) throw e;
     // The package is loaded only on this error path (6 ms), so that start-up of every command
     // stays lean. Deferred here, not in src/cli/lazy.ts: the pure core imports nothing above it.
     const { XMLValidator } = require('fast-xml-parser') as typeof import('fast-xml-parser');
     const v = XMLValidator.validate(text, { allowBooleanAttributes: false });
-    const { line, col } = v !== true ? v.err : lineCol(text, e.offset);
+    // The validator gives no column for some errors (an empty text): then ours.
+    const { line, col } = v !== true && v.err.line !== undefined && v.err.col !== undefined ? v.err : lineCol(text, e.offset);
     const msg = v !== true ? v.err.msg : e.message;
     throw new BerthError([problem('XML_MALFORMED', { path: `${source}:${line}:${col}`, message: `${source} is not well-formed XML at line ${line}, column ${col}: ${msg}` })]);
   }
 }
 
+/**
+ * What a document may hold. A CIB is about ten elements deep with a handful of attributes per
+ * element; these bounds are far above that, and keep every recursive walk of a tree (serialise,
+ * JSON, schema, diff) far from the stack's end and every parse linear.
+ */
+export interface XmlLimits {
+  /** elements nested in each other, the root counted as 1 */
+  depth: number;
+  /** attributes of one element */
+  attributes: number;
+  /** elements in the document */
+  elements: number;
+}
+export const XML_LIMITS: Readonly<XmlLimits> = Object.freeze({ depth: 100, attributes: 1000, elements: 2_000_000 });
+
+const LIMIT_CODES = { depth: 'XML_TOO_DEEP', attributes: 'XML_TOO_MANY_ATTRIBUTES', elements: 'XML_TOO_MANY_ELEMENTS' } as const;
+const LIMIT_WORDS = { depth: 'elements are nested', attributes: 'an element has', elements: 'the document has' };
+const LIMIT_UNITS = { depth: 'levels deep', attributes: 'attributes', elements: 'elements' };
+
+/** The problem for a document over one of the limits (parseXml's, and the JSON form's in cib.ts). */
+export function limitProblem(limit: keyof XmlLimits, count: number, allowed: number, path: string, where: string): BerthError {
+  const over = limit === 'depth' ? `${count}` : `more than ${allowed}`;
+  return new BerthError([problem(LIMIT_CODES[limit], { path, value: String(count), allowed: `at most ${allowed} (${limit} limit)`, message: `${where}: ${LIMIT_WORDS[limit]} ${over} ${LIMIT_UNITS[limit]}; the limit is ${allowed}` })]);
+}
+
+class XmlLimitError extends Error {
+  constructor(readonly limit: keyof XmlLimits, readonly count: number, readonly allowed: number, readonly offset: number) {
+    super(`${limit} limit ${allowed} exceeded`);
+  }
+}
+
 export interface ParseOptions {
+  /** Other limits than XML_LIMITS (tests). */
+  limits?: Partial<XmlLimits>;
   /** Filled with the larger elements of this text, for a later parse `like` it. */
   index?: SourceIndex;
   /**
@@ -264,7 +314,7 @@ function badName(text: string, from: number, inAttribute: boolean): never {
   throw new XmlSyntaxError(`'${text.slice(from, to)}' is not a valid XML name`, from);
 }
 
-function scan(text: string, source: string, index: SourceIndex, like: SourceIndex): XmlElement {
+function scan(text: string, source: string, index: SourceIndex, like: SourceIndex, limits: XmlLimits): XmlElement {
   const bad = BAD_CHAR.exec(text);
   if (bad) throw new XmlSyntaxError(`character U+${bad[0].charCodeAt(0).toString(16).padStart(4, '0')} is not allowed in XML`, bad.index);
   const n = text.length;
@@ -283,6 +333,7 @@ function scan(text: string, source: string, index: SourceIndex, like: SourceInde
   let kidCount = 1;
   if (index !== NO_INDEX) index.begin(text);
   let root: XmlElement | undefined;
+  let elementCount = 0;
   let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   while (i < n) {
     // Text up to the next '<': white space (dropped) or a text node.
@@ -351,8 +402,11 @@ function scan(text: string, source: string, index: SourceIndex, like: SourceInde
       }
       if (j === i + 1 || !(j >= n || (c < 128 && (ASCII[c] & TAG_NAME_END) !== 0))) badName(text, i + 1, false);
       const tag = nameAt(text, i + 1, j, h);
-      const attrs: Attrs = {};
-      j = readAttributes(text, i, j, tag, attrs, found);
+      if (++elementCount > limits.elements) throw new XmlLimitError('elements', elementCount, limits.elements, i);
+      // This element's depth is stack.length + 1, whether it is empty (<x/>) or not.
+      if (stack.length >= limits.depth) throw new XmlLimitError('depth', stack.length + 1, limits.depth, i);
+      const attrs = Object.create(ATTRS_BASE) as Attrs;
+      j = readAttributes(text, i, j, tag, attrs, found, limits.attributes);
       const selfClosing = text.charCodeAt(j) === 47; /* / */
       const key = found.id !== undefined ? found.id : tag; // for SourceIndex
       const same = selfClosing ? undefined : like.sameAt(key, text, i);
@@ -392,14 +446,17 @@ interface StartTag {
   id: string | undefined;
 }
 
-// The attribute names of the start tag being read, to refuse one given twice.
+// The attribute names of the start tag being read, to refuse one given twice: compared one by one
+// while they are few, in a set past that (a tag with thousands stays linear).
 const seenNames: string[] = [];
+const FEW_NAMES = 16;
+const seenSet = new Set<string>();
 
 /**
  * Reads the attributes of the start tag at `i` into `attrs`, from `j` (just after the tag's
  * name), and its id into `found`; returns where the tag ends, at its '>' or '/'.
  */
-function readAttributes(text: string, i: number, j: number, tag: string, attrs: Attrs, found: StartTag): number {
+function readAttributes(text: string, i: number, j: number, tag: string, attrs: Attrs, found: StartTag, maxAttributes: number): number {
   const n = text.length;
   let seen = 0;
   found.id = undefined;
@@ -430,11 +487,19 @@ function readAttributes(text: string, i: number, j: number, tag: string, attrs: 
     const raw = text.slice(j + 1, ve);
     const care = VALUE_CARE.test(raw);
     if (care && raw.indexOf('<') >= 0) throw new XmlSyntaxError(`'<' in the value of attribute '${name}'`, j);
-    // '__proto__' is never an own attribute (the assignment below is ignored), so never twice.
-    if (name !== '__proto__') {
+    if (seen >= maxAttributes) throw new XmlLimitError('attributes', seen + 1, maxAttributes, i);
+    if (seen < FEW_NAMES) {
       for (let x = 0; x < seen; x++) if (seenNames[x] === name) throw new XmlSyntaxError(`attribute '${name}' appears twice in <${tag}>`, ns);
-      seenNames[seen++] = name;
+      seenNames[seen] = name;
+    } else {
+      if (seen === FEW_NAMES) {
+        seenSet.clear();
+        for (let x = 0; x < seen; x++) seenSet.add(seenNames[x]);
+      }
+      if (seenSet.has(name)) throw new XmlSyntaxError(`attribute '${name}' appears twice in <${tag}>`, ns);
+      seenSet.add(name);
     }
+    seen++;
     const value = care ? attributeValue(raw, name, tag) : raw;
     attrs[name] = value;
     if (name === 'id') found.id = value;
@@ -513,6 +578,35 @@ function write(n: XmlNode, depth: number, out: string): string {
   out += '</';
   out += n.tag;
   return out + '>\n';
+}
+
+/**
+ * canonical(a) === canonical(b), without building either string when the trees have the same
+ * shape (one pass, no recursion): a diff asks this at every level of a deep tree.
+ */
+export function sameCanonical(a: XmlNode, b: XmlNode): boolean {
+  return sameShape(a, b) || canonical(a) === canonical(b);
+}
+
+/** The same tags, attributes (in any order), comments and trimmed texts, child for child. */
+function sameShape(a: XmlNode, b: XmlNode): boolean {
+  const stack: XmlNode[] = [a, b];
+  while (stack.length) {
+    const y = stack.pop()!, x = stack.pop()!;
+    if (x === y) continue;
+    if (isElement(x) !== isElement(y)) return false;
+    if (!isElement(x) || !isElement(y)) {
+      if ('comment' in x !== 'comment' in y) return false;
+      if ('comment' in x ? x.comment !== (y as XmlComment).comment : (x as XmlText).text.trim() !== (y as XmlText).text.trim()) return false;
+      continue;
+    }
+    if (x.tag !== y.tag || x.children.length !== y.children.length) return false;
+    const keys = Object.keys(x.attrs);
+    if (keys.length !== Object.keys(y.attrs).length) return false;
+    for (const k of keys) if (!Object.prototype.hasOwnProperty.call(y.attrs, k) || x.attrs[k] !== y.attrs[k]) return false;
+    for (let k = 0; k < x.children.length; k++) stack.push(x.children[k], y.children[k]);
+  }
+  return true;
 }
 
 /** Canonical form for semantic comparison: attributes sorted, whitespace gone. */

@@ -1,6 +1,6 @@
 // `berth cib validate` and `berth cib convert`: whole-file commands on CIB files.
 import { formatCib, parseCib, toJson } from '../cib/cib';
-import { readTextFile, writeFileAtomic } from '../cib/cib-file';
+import { readTextFile, writeCibFile } from '../cib/cib-file';
 import { schemaProblems } from '../cib/schema';
 import { BerthError, Problem, problem } from '../errors/registry';
 import { Command, flagString } from './invocation';
@@ -43,7 +43,7 @@ export const convertCmd: Command = ({ args, flags, io }) => {
   const cib = parseCib(readTextFile(file), file);
   const text = formatCib(cib, to);
   const out = flagString(flags, 'o') ?? flagString(flags, 'output');
-  if (out) writeFileAtomic(out, text);
+  if (out) writeCibFile(out, text);
   else io.out(text);
   return 0;
 };

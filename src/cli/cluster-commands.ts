@@ -1,7 +1,7 @@
 // `berth cluster cib [FILE]` and `berth cluster cib-push FILE [diff-against=ORIG] [--config]`,
 // and the live-CIB path of the edit commands (no -f): all through the store (--store / BERTH_STORE).
 import { parseCib } from '../cib/cib';
-import { readTextFile, writeFileAtomic } from '../cib/cib-file';
+import { readTextFile, writeCibFile } from '../cib/cib-file';
 import { BerthError, problem } from '../errors/registry';
 import { Command, Flags, Invocation, editFlags, flagString } from './invocation';
 import { reportEdit } from './render';
@@ -27,7 +27,7 @@ export const clusterCibCmd: Command = (inv) =>
   withStore(inv.flags, async (store) => {
     if (inv.args.length > 1) throw new BerthError([problem('USAGE', { message: `expected at most one FILE, got ${inv.args.length}` })]);
     const { text } = await store.read();
-    if (inv.args[0]) writeFileAtomic(inv.args[0], text);
+    if (inv.args[0]) writeCibFile(inv.args[0], text);
     else inv.io.out(text);
     return 0;
   });

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BerthError, problem } from '../errors/registry';
 import { Command, Invocation, flagString, untilStopped, valueFlags } from './invocation';
 import { lazy } from './lazy';
+import { renderProblems } from './render';
 
 export const agentHelp = `Usage: berth agent --controller URL[,URL...] [--listen HOST:PORT] [--advertise URL]
                    [--node NAME] [--authkey FILE] [--state-dir DIR]
@@ -29,7 +30,8 @@ Flags:
   --authkey FILE     the cluster authkey (default /etc/berth/authkey)
   --state-dir DIR    berth's files on this node (default $BERTH_STATE_DIR, else /var/lib/berth/node)
 
-Exit codes: 0 stopped by a signal (replicas keep running while the lease holds), 2 error at start.
+Exit codes: 0 stopped by a signal (replicas keep running while the lease holds), 2 cannot start
+(flags, authkey, state files, engine).
 `;
 
 export const clusterControllerHelp = `Usage: berth controller --listen HOST:PORT [--advertise URL] [--store URL | --cib FILE]
@@ -57,7 +59,7 @@ Flags:
   --interval S         resync every S seconds (default 30)
   --stop-timeout S     seconds a replica gets to stop before it is killed
 
-Exit codes: 0 stopped by a signal, 2 error at start.
+Exit codes: 0 stopped by a signal, 2 cannot start (flags, authkey, store, state files).
 `;
 
 export const clusterStatusHelp = `Usage: berth cluster status --controller URL[,URL...] [--authkey FILE] [--json]
@@ -116,6 +118,23 @@ async function listening<T>(start: () => Promise<T>, flag: string, where: { host
   }
 }
 
+/**
+ * A daemon that cannot start exits 2, whatever stopped it (bad flags, the authkey, a state file,
+ * the engine), as docs/cluster.md says; `start` returns how to run until stopped (exit 0).
+ */
+async function exit2AtStart(inv: Invocation, start: () => Promise<() => Promise<number>>): Promise<number> {
+  let run: () => Promise<number>;
+  try {
+    run = await start();
+  } catch (e) {
+    const { EngineError } = lazy.runtimeEngine();
+    if (!(e instanceof BerthError) && !(e instanceof EngineError)) throw e; // a bug: the internal-error exit
+    renderProblems(e instanceof BerthError ? e.problems : [problem('ENGINE_UNREACHABLE', { message: `cannot start: ${e.message}` })], inv.io, inv.flags.json);
+    return 2;
+  }
+  return run();
+}
+
 const logTo = (inv: Invocation) => (line: string) => inv.io.out(`${new Date().toISOString()} ${line}\n`);
 
 function authKey(values: Record<string, string | undefined>): Buffer {
@@ -123,7 +142,7 @@ function authKey(values: Record<string, string | undefined>): Buffer {
   return readAuthKey(values.authkey ?? DEFAULT_AUTHKEY_FILE);
 }
 
-export const agentCmd: Command = async (inv) => {
+export const agentCmd: Command = (inv) => exit2AtStart(inv, async () => {
   const values = valueFlags(inv, ['controller', 'listen', 'advertise', 'node', 'authkey', 'state-dir']);
   const controllers = urlList(values.controller, '--controller');
   const listen = hostPort(values.listen ?? '0.0.0.0:7440', '--listen');
@@ -152,10 +171,10 @@ export const agentCmd: Command = async (inv) => {
     files: nodeFiles(stateDir),
     log,
   }), '--listen', listen);
-  return untilStopped(agent.done, () => { log('stopping (replicas keep running while the lease holds)'); void agent.stop(); });
-};
+  return () => untilStopped(agent.done, () => { log('stopping (replicas keep running while the lease holds)'); void agent.stop(); });
+});
 
-export const clusterControllerCmd: Command = async (inv) => {
+export const clusterControllerCmd: Command = (inv) => exit2AtStart(inv, async () => {
   const values = valueFlags(inv, ['listen', 'advertise', 'store', 'cib', 'authkey', 'fence-command', 'interval', 'stop-timeout', 'leader-ttl', 'node', 'state-dir']);
   const listen = hostPort(values.listen ?? '', '--listen');
   if (values.advertise) urlList(values.advertise, '--advertise');
@@ -182,8 +201,8 @@ export const clusterControllerCmd: Command = async (inv) => {
     ...(ttl ? { leaderTtlSeconds: Math.ceil(ttl) } : {}),
   }), '--listen', listen);
   log(`berth controller: listening on ${c.url} (agents use ${self}), CIB from ${cib.where}`);
-  return untilStopped(c.done, () => { log('stopping (replicas keep running)'); void c.stop().then(() => store.close()); });
-};
+  return () => untilStopped(c.done, () => { log('stopping (replicas keep running)'); void c.stop().then(() => store.close()); });
+});
 
 type ClusterStatusAnswer = {
   leading: boolean; term: number | null; leader: { url: string } | null; passes: number;

@@ -2,7 +2,7 @@
 // command inside one load -> lock -> edit -> write transaction (file now, live store later).
 import * as fs from 'node:fs';
 import { Cib, bumpEpoch, emptyCib, formatCib, parseCib } from '../cib/cib';
-import { readTextFile, withFileLock, writeFileAtomic } from '../cib/cib-file';
+import { readTextFile, withFileLock, writeCibFile } from '../cib/cib-file';
 import { serializeXml } from '../cib/xml';
 import { BerthError, problem, usage } from '../errors/registry';
 import { EditCommand, EditContext, ReadCommand } from '../commands/edit';
@@ -31,7 +31,7 @@ export function runEdit(inv: Invocation, edit: EditCommand): number {
     // A command that changed nothing writes nothing and bumps nothing (as pcs).
     if (result.changed !== false && (text === undefined || serializeXml(cib) !== before)) {
       bumpEpoch(cib);
-      writeFileAtomic(file, formatCib(cib, format));
+      writeCibFile(file, formatCib(cib, format));
     }
     return 0;
   });

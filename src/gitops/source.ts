@@ -162,7 +162,7 @@ function readDirectory(spec: Extract<SourceSpec, { kind: 'dir' }>): SourceRevisi
   const problems: Problem[] = [];
   const read = (p: string): string | undefined => {
     try {
-      return readTextFile(path.join(spec.dir, p), 'source file');
+      return readTextFile(insideDirectory(spec.dir, p), 'source file', { noFollow: true });
     } catch (e) {
       if (!(e instanceof BerthError)) throw e;
       problems.push(...e.problems);
@@ -182,6 +182,25 @@ function readDirectory(spec: Extract<SourceSpec, { kind: 'dir' }>): SourceRevisi
     ...(settingsText !== undefined ? { settings: { path: sp, text: settingsText } } : {}),
     problems,
   };
+}
+
+/**
+ * `dir`/`p` with its symbolic links resolved, when that is still inside `dir`: a link within the
+ * directory is followed, one out of it (to /etc/shadow, /dev/zero) is refused.
+ */
+function insideDirectory(dir: string, p: string): string {
+  const file = path.join(dir, p);
+  let real: string, top: string;
+  try {
+    top = fs.realpathSync(dir);
+    real = fs.realpathSync(file);
+  } catch {
+    return file; // gone meanwhile: the read says so
+  }
+  if (real !== top && !real.startsWith(top + path.sep)) {
+    throw new BerthError([problem('FILE_NOT_REGULAR', { path: file, value: real, allowed: `a file inside ${top}`, message: `source file '${file}' is a symbolic link out of the source directory (to ${real}); berth does not follow it` })]);
+  }
+  return real;
 }
 
 // ---- git ----

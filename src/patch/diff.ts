@@ -14,7 +14,7 @@
 //   change-result carries every attribute after the change.
 // Pacemaker's positions cost O(siblings) each; here a Fenwick tree keeps the whole diff
 // O(n log n) in the widest parent and O(n) overall for the usual CIB.
-import { Attrs, XmlComment, XmlElement, XmlNode, canonical, cloneTree, el, isElement } from '../cib/xml';
+import { Attrs, XmlComment, XmlElement, XmlNode, cloneTree, el, isElement, sameCanonical } from '../cib/xml';
 import { BerthError, problem } from '../errors/registry';
 import { isPositional, stepOf } from './patch-path';
 import { PATCH_UNSUPPORTED } from './patch-problems';
@@ -438,7 +438,7 @@ function consistent(matchO: Int32Array, matchN: Int32Array): boolean {
 
 function sameChildren(O: Positional[], N: Positional[]): boolean {
   if (O.length !== N.length) return false;
-  for (let k = 0; k < O.length; k++) if (canonical(O[k]) !== canonical(N[k])) return false;
+  for (let k = 0; k < O.length; k++) if (!sameCanonical(O[k], N[k])) return false;
   return true;
 }
 
@@ -458,7 +458,7 @@ function hasText(e: XmlElement): boolean {
 }
 
 function mustRecreate(o: XmlElement, n: XmlElement): boolean {
-  return o !== n && (hasText(o) || hasText(n)) && canonical(o) !== canonical(n);
+  return o !== n && (hasText(o) || hasText(n)) && !sameCanonical(o, n);
 }
 
 /** The text children of `e` and where they sit among its other children. */

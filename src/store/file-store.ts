@@ -2,7 +2,8 @@
 // side keys as files in its `keys/` subdirectory. A write takes the file's lock, compares the
 // stored revision (sha256 of the stored text) with the expected one and replaces the file
 // atomically (temp file, fsync, rename), so readers never see a torn file and a lost race is
-// reported, never overwritten. Changes by other processes are seen through fs.watch on the
+// reported, never overwritten. The writer (file-write.ts) sweeps temp files of killed writers,
+// only once their writer is gone. Changes by other processes are seen through fs.watch on the
 // directory plus a poll, because fs.watch misses events on some filesystems and cannot watch a
 // directory that does not exist yet.
 import { createHash } from 'node:crypto';
@@ -10,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { EMPTY_CIB_XML, parseCib } from '../cib/cib';
-import { maxCibBytes, pidAlive, readTextFile, withFileLockAsync, writeFileAtomic } from '../cib/cib-file';
+import { maxCibBytes, readTextFile, withFileLockAsync, writeFileAtomic } from '../cib/cib-file';
 import { BerthError, Problem, ProblemCode, problem } from '../errors/registry';
 import { CasResult, CibStore, StoredCib } from './store';
 
@@ -130,7 +131,6 @@ export class FileStore implements CibStore {
   private readonly checked = new CheckedRevisions();
   private readonly watches = new Set<() => void>();
   private readonly pollMs: number;
-  private swept = false;
 
   constructor(readonly dir: string, opts: FileStoreOptions = {}) {
     this.dir = path.resolve(dir);
@@ -148,10 +148,10 @@ export class FileStore implements CibStore {
     const revision = checkCibToWrite(text, this.url, this.checked); // the revision is the text's hash
     this.makeDir(this.dir);
     return withFileLockAsync(this.file, () => {
-      this.sweepTempFiles();
       const current = this.readCib();
       if (current.revision !== expected) return { ok: false, current };
-      if (current.text !== text || current.revision === null) writeFileAtomic(this.file, text);
+      // `text` was parsed by checkCibToWrite; the writer compares what it reads back with it byte for byte.
+      if (current.text !== text || current.revision === null) writeFileAtomic(this.file, text, { what: 'CIB file' });
       return { ok: true, revision };
     });
   }
@@ -223,7 +223,7 @@ export class FileStore implements CibStore {
     return withFileLockAsync(file, () => {
       const current = readStored(file, 'store key file') ?? { text: '', revision: null };
       if (current.revision !== expected) return { ok: false, current };
-      if (current.text !== text || current.revision === null) writeFileAtomic(file, text);
+      if (current.text !== text || current.revision === null) writeFileAtomic(file, text, { what: 'store key file' });
       return { ok: true, revision: sha256(text) };
     });
   }
@@ -280,24 +280,6 @@ export class FileStore implements CibStore {
       fs.mkdirSync(dir, { recursive: true });
     } catch (e) {
       throw new BerthError([problem('FILE_WRITE_FAILED', { path: dir, message: `cannot create the store directory '${dir}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` })]);
-    }
-  }
-
-  /** Temp files of writers that were killed mid-write (`.cib.xml.<pid>.<ms>.tmp`); once per store. */
-  private sweepTempFiles(): void {
-    if (this.swept) return;
-    this.swept = true;
-    for (const dir of [this.dir, this.keysDir]) {
-      let names: string[];
-      try {
-        names = fs.readdirSync(dir);
-      } catch {
-        continue;
-      }
-      for (const name of names) {
-        const pid = /^\..+\.(\d+)\.\d+\.tmp$/.exec(name)?.[1];
-        if (pid && !pidAlive(Number(pid))) fs.rmSync(path.join(dir, name), { force: true });
-      }
     }
   }
 }
