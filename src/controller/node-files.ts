@@ -2,7 +2,8 @@
 // into containers, so rewritten in place: a rename would leave containers on the old inode) and
 // the failure ledger (written atomically: temp file + rename). Asynchronous, because on another
 // node the same interface is served by that node's agent (src/agent/client.ts).
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileAtomic } from '../cib/file-write';
 import path from 'node:path';
 import type { FailureRecord } from '../reconcile/observed';
 
@@ -60,9 +61,8 @@ export function nodeFiles(stateDir: string): NodeFiles {
     async writeLedger(cluster, ledger) {
       const file = ledgerFile(cluster);
       mkdirSync(path.dirname(file), { recursive: true });
-      const tmp = `${file}.${process.pid}.tmp`;
-      writeFileSync(tmp, JSON.stringify({ version: 1, containers: ledger }, null, 1) + '\n');
-      renameSync(tmp, file);
+      // Whole or not at all (a full disk leaves the last ledger): see cib/file-write.ts.
+      writeFileAtomic(file, JSON.stringify({ version: 1, containers: ledger }, null, 1) + '\n', { what: 'failure ledger' });
     },
   };
 }
