@@ -3,7 +3,7 @@
 // CLI runs them (argv → parseArgv → Command), HTTP checks, and waiting. Every container gets the
 // scope's berth.test label through the bundle's options, every address berth may add is
 // registered with the scope: both are removed at teardown even when the test fails.
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Test } from 'tap';
 import { parseArgv } from '../../src/cli/main';
@@ -85,10 +85,14 @@ export function cibXml(bundles: string[], props: Record<string, string> = {}): s
 `;
 }
 
+const testDirs = new WeakMap<Test, string>();
+
 export function e2eNode(t: Test, name: string): E2eNode {
   ensureDocker();
   const scope = dockerTestScope(t);
-  const dir = t.testdir({});
+  // One directory per node, in the test's own (a test may run several nodes).
+  const dir = path.join(testDirs.get(t) ?? testDirs.set(t, t.testdir({})).get(t)!, name);
+  mkdirSync(dir, { recursive: true });
   const node = `e2e-${name}-${scope.runId}`;
   const cibFile = path.join(dir, 'cib.xml');
   const stateDir = path.join(dir, 'state');
