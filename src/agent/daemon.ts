@@ -58,6 +58,9 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   let leaseMs = DEFAULT_LIVENESS.leaseMs;
   let heartbeatMs = DEFAULT_LIVENESS.heartbeatMs;
   let fenceMarginMs = DEFAULT_LIVENESS.fenceMarginMs;
+  /** the cluster this agent serves (told with each grant, kept in the lease file): a sweep touches
+   * only its replicas, never another cluster's on the same engine */
+  let cluster: string | undefined;
   let leader: string | undefined;
   let seq = 0;
   let inflight = 0;
@@ -108,10 +111,19 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     try {
       // Written with every granted heartbeat: no fsync that would hold up the event loop. A record
       // lost to a power cut only makes the restarted agent start empty, which is always safe.
-      writeFileAtomic(leaseFile, JSON.stringify({ until: state === 'leased' ? leaseUntil - fenceMarginMs : 0 }) + '\n', { dirMode: 0o755, what: 'lease file', durable: false });
+      writeFileAtomic(leaseFile, JSON.stringify({ until: state === 'leased' ? leaseUntil - fenceMarginMs : 0, ...(cluster ? { cluster } : {}) }) + '\n', { dirMode: 0o755, what: 'lease file', durable: false });
     } catch (e) {
       o.log(`cannot record the lease in ${leaseFile}: ${(e as Error).message}`);
     }
+  };
+
+  /** This cluster's containers of this node; those of other clusters (or none) are not touched. */
+  const ours = async () => (cluster === undefined ? [] : o.engine.listContainers({ labels: { [BERTH_LABELS.node]: o.node, [BERTH_LABELS.cluster]: cluster } }));
+  /** Addresses other clusters' containers on this engine claim: never removed by this agent. */
+  const othersAddresses = async () => {
+    const out = new Set<string>();
+    for (const c of await o.engine.listContainers({})) if (c.cluster !== cluster) { const a = parseAddressLabel(c.labels[ADDRESS_LABEL]); if (a) out.add(a.ip); }
+    return out;
   };
 
   /** Kill every replica of this node, remove their addresses, then remove the containers. */
@@ -119,8 +131,9 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     const t0 = now();
     const addressesOf = new Map<string, HostAddressSpec>();
     let killed = 0;
+    if (cluster === undefined) o.log(`${why}: no cluster has granted this agent a lease yet, so none of the node's containers is known to be its own: nothing is killed`);
     const killAll = async () => {
-      const containers = await o.engine.listContainers({ labels: { [BERTH_LABELS.node]: o.node } });
+      const containers = await ours();
       await Promise.all(containers.map(async (c) => {
         const a = parseAddressLabel(c.labels[ADDRESS_LABEL]);
         if (a?.interface) addressesOf.set(`${a.ip}/${a.prefix}@${a.interface}`, { ip: a.ip, prefix: a.prefix, interface: a.interface });
@@ -134,7 +147,8 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     // writes are refused from now on. Then again once those orders have ended, in case one of
     // them started something after the first sweep.
     const dropAddresses = async () => {
-      for (const a of (await o.addresses.list()).filter(isBerthLabelled)) addressesOf.set(`${a.ip}/${a.prefix}@${a.interface}`, { ip: a.ip, prefix: a.prefix, interface: a.interface });
+      const others = await othersAddresses();
+      for (const a of (await o.addresses.list()).filter(isBerthLabelled)) if (!others.has(a.ip) && cluster !== undefined) addressesOf.set(`${a.ip}/${a.prefix}@${a.interface}`, { ip: a.ip, prefix: a.prefix, interface: a.interface });
       for (const [k, a] of addressesOf) await o.addresses.remove(a).catch((e) => o.log(`${why}: cannot remove address ${k}: ${(e as Error).message}`));
     };
     await killAll();
@@ -145,7 +159,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
       await killAll();
       await dropAddresses();
     }
-    const containers = await o.engine.listContainers({ labels: { [BERTH_LABELS.node]: o.node } });
+    const containers = await ours();
     await Promise.all(containers.map((c) => o.engine.remove(c.id, { force: true }).catch((e) => o.log(`${why}: cannot remove ${c.name}: ${(e as Error).message}`))));
     o.log(`${why}: killed ${killed} replica${killed === 1 ? '' : 's'} and removed ${addressesOf.size} address${addressesOf.size === 1 ? '' : 'es'} in ${killedMs} ms; ${containers.length} container${containers.length === 1 ? '' : 's'} removed after ${now() - t0} ms`);
   };
@@ -177,7 +191,8 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   // whatever the engine restarted is removed and the node joins empty.
   let kept = false;
   try {
-    const rec = JSON.parse(readTextFile(leaseFile, 'lease file', { maxBytes: 4096 })) as { until?: number };
+    const rec = JSON.parse(readTextFile(leaseFile, 'lease file', { maxBytes: 4096 })) as { until?: number; cluster?: unknown };
+    if (typeof rec.cluster === 'string' && /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(rec.cluster)) cluster = rec.cluster;
     if (typeof rec.until === 'number' && rec.until > now() + 100) {
       state = 'leased';
       leaseUntil = rec.until + fenceMarginMs;
@@ -224,6 +239,10 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     if (lastFailure) o.log('heartbeat: granted again');
     lastFailure = '';
     leader = answer.leader;
+    if (typeof answer.cluster === 'string' && answer.cluster !== cluster) {
+      if (cluster !== undefined) o.log(`heartbeat: granted by cluster ${answer.cluster}, not ${cluster} as before: its replicas are this agent's now`);
+      cluster = answer.cluster;
+    }
     leaseMs = answer.leaseMs;
     heartbeatMs = answer.heartbeatMs;
     fenceMarginMs = answer.fenceMarginMs;

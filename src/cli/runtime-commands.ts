@@ -261,7 +261,7 @@ export const applyCmd: Command = (inv) => {
         // --wait: done when a pass finds nothing to change, nothing waiting and every replica ready
         // that can be: replicas the plan only reports on (unmanaged, held at migration-threshold,
         // not placed) or that a problem blocks are not waited for.
-        const held = new Set<string>(plan.blocked);
+        const held = new Set<string>(plan.blocked.map((b) => b.replica));
         for (const n of [...plan.reports, ...plan.waiting]) if (n.replica) held.add(n.replica);
         const containers = new Map(observed.containers.map((c) => [c.name, c]));
         const unready = desired.replicas.filter((d) => {

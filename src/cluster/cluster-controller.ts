@@ -5,6 +5,7 @@
 // due, and each pass compares everything.
 import { Cib, parseCib } from '../cib/cib';
 import type { CibStore } from '../store/store';
+import { problem } from '../errors/registry';
 import type { ContainerRun } from '../reconcile/observed';
 import { planChanges } from '../reconcile/plan';
 import { clusterStatus } from '../reconcile/status';
@@ -67,7 +68,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
 
   // ---- heartbeats: taken by every controller, in a process of their own ----
   const heartbeats = await startHeartbeatService({
-    host: o.listen.host, port: o.listen.port, key: o.key, policy, storeUrl: o.store.url, log: o.log,
+    host: o.listen.host, port: o.listen.port, key: o.key, policy, storeUrl: o.store.url, cluster: await o.cib.clusterId(), log: o.log,
     ...(o.heartbeatExec ? { exec: o.heartbeatExec } : {}),
   });
   const records: HeartbeatRecords = heartbeats.records;
@@ -120,6 +121,11 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
   let lastPass: { number: number; result: PassResult; at: number; term: number; standby: ReadonlySet<string> } | undefined;
   let firstPass = false;
 
+  const logLost = (name: string, why: string) => {
+    const p = problem('NODE_LOST', { path: name, message: `node ${name} is lost: ${why}` });
+    o.log(`[${p.code}] ${p.message}`);
+  };
+
   /** Settles suspicions: an ended lease is checked against the shared record, then declared. */
   const settleLiveness = async (b: LivenessBook) => {
     const t = now();
@@ -133,7 +139,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
       b.declareLost(name, t, 'lease');
       memory.delete(name);
       cache.delete(name);
-      o.log(`node ${name} is lost: no heartbeat for ${policy.leaseMs} ms; its lease has ended, so it has fenced itself and its replicas start elsewhere`);
+      logLost(name, `no heartbeat for ${policy.leaseMs} ms; its lease has ended, so it has fenced itself and its replicas start elsewhere`);
     }
     fenceSuspects(b);
   };
@@ -153,7 +159,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
             b.declareLost(name, now(), 'fence-command');
             memory.delete(name);
             cache.delete(name);
-            o.log(`node ${name} is lost: the fence command confirmed it is off; its replicas start elsewhere`);
+            logLost(name, 'the fence command confirmed it is off; its replicas start elsewhere');
             poke(`node ${name} fenced`);
           }
         });

@@ -15,6 +15,8 @@ export interface HeartbeatAnswer {
   fenceMarginMs: number;
   /** the leader's URL, when one is known: agents send their next heartbeats there first */
   leader?: string;
+  /** the cluster's id: the agent's self-fence touches only this cluster's replicas */
+  cluster?: string;
 }
 
 export interface ControllerServerOptions {

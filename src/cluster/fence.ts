@@ -3,6 +3,7 @@
 // 0 confirms the node is off, anything else (or no answer within the timeout) does not, and then
 // only the node's lease running out lets its replicas move.
 import { spawn } from 'node:child_process';
+import { problem } from '../errors/registry';
 
 export const FENCE_TIMEOUT_MS = 30_000;
 
@@ -19,7 +20,11 @@ export function runFenceCommand(command: string, node: string, log: (line: strin
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       const ok = code === 0;
-      log(ok ? `node ${node} fenced by the fence command` : `[FENCE_FAILED] the fence command for node ${node} ${signal ? `was killed (${signal}) after ${timeoutMs} ms` : `exited ${code}`}${output.trim() ? `: ${output.trim()}` : ''}; waiting for its lease to end instead`);
+      if (ok) log(`node ${node} fenced by the fence command`);
+      else {
+        const p = problem('FENCE_FAILED', { path: node, value: signal ?? String(code), message: `the fence command for node ${node} ${signal ? `was killed (${signal}) after ${timeoutMs} ms` : `exited ${code}`}${output.trim() ? `: ${output.trim()}` : ''}; waiting for its lease to end instead` });
+        log(`[${p.code}] ${p.message}`);
+      }
       resolve(ok);
     });
   });

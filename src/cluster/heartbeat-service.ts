@@ -22,6 +22,8 @@ export interface HeartbeatServiceOptions {
   policy: LivenessPolicy;
   /** the store URL: heartbeats are recorded there when it is etcd */
   storeUrl: string;
+  /** the cluster's id, told to agents with each grant (an agent fences only this cluster's replicas) */
+  cluster: string;
   /** the berth executable to fork; without it the service runs in this process (tests) */
   exec?: string;
   log: (line: string) => void;
@@ -44,7 +46,7 @@ export interface HeartbeatService {
 }
 
 type ToChild =
-  | { type: 'start'; host: string; port: number; key: string; policy: LivenessPolicy; storeUrl: string }
+  | { type: 'start'; host: string; port: number; key: string; policy: LivenessPolicy; storeUrl: string; cluster: string }
   | { type: 'leader'; url: string | null }
   | { type: 'status'; status: object }
   | { type: 'view'; id: number; view: unknown }
@@ -81,14 +83,14 @@ function openRecords(storeUrl: string): { records: HeartbeatRecords; store?: Cib
 }
 
 /** The heartbeat endpoint itself: record, grant, report. Used by both forms of the service. */
-async function serve(o: { host: string; port: number; key: Buffer; policy: LivenessPolicy; records: HeartbeatRecords; leader: () => string | undefined; status: () => unknown; heard: (hb: Heartbeat, at: number) => void; log: (line: string) => void }) {
+async function serve(o: { host: string; port: number; key: Buffer; policy: LivenessPolicy; cluster: string; records: HeartbeatRecords; leader: () => string | undefined; status: () => unknown; heard: (hb: Heartbeat, at: number) => void; log: (line: string) => void }) {
   return startControllerServer({
     host: o.host, port: o.port, key: o.key, log: o.log, status: o.status,
     onHeartbeat: async (hb, receivedAt): Promise<HeartbeatAnswer> => {
       await o.records.put(hb);
       o.heard(hb, receivedAt);
       const leader = o.leader();
-      return { granted: true, leaseMs: o.policy.leaseMs, heartbeatMs: o.policy.heartbeatMs, fenceMarginMs: o.policy.fenceMarginMs, ...(leader ? { leader } : {}) };
+      return { granted: true, leaseMs: o.policy.leaseMs, heartbeatMs: o.policy.heartbeatMs, fenceMarginMs: o.policy.fenceMarginMs, cluster: o.cluster, ...(leader ? { leader } : {}) };
     },
   });
 }
@@ -151,7 +153,7 @@ export async function startHeartbeatService(o: HeartbeatServiceOptions): Promise
         process.kill(process.pid, 'SIGTERM');
       }
     });
-    send({ type: 'start', host: o.host, port: o.port, key: o.key.toString('hex'), policy: o.policy, storeUrl: o.storeUrl });
+    send({ type: 'start', host: o.host, port: o.port, key: o.key.toString('hex'), policy: o.policy, storeUrl: o.storeUrl, cluster: o.cluster });
   });
   return {
     url,
@@ -208,7 +210,7 @@ export function runHeartbeatProcess(): Promise<number> {
           records = opened.records;
           const r = records;
           serve({
-            host: m.host, port: m.port, key: Buffer.from(m.key, 'hex'), policy: m.policy, records: r,
+            host: m.host, port: m.port, key: Buffer.from(m.key, 'hex'), policy: m.policy, cluster: m.cluster, records: r,
             leader: () => leader, status: () => statusAnswer(membership, askView),
             heard: (hb, receivedAt) => send({ type: 'heard', hb, receivedAt }),
             log: (line) => send({ type: 'log', line }),

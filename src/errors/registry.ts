@@ -62,7 +62,6 @@ export const PROBLEM_CODES = {
   PATCH_VERSION_MISMATCH: 'the patch was made for another CIB version',
   PATCH_UNSUPPORTED: 'the difference cannot be written as a patch (e.g. different root elements)',
   PATCH_CONFLICT: 'a pushed change touches something that changed in the live CIB since the base it was made on',
-  NOTHING_TO_PUSH: 'the pushed file does not differ from its base (not an error; exit 0)',
   STORE_URL_INVALID: 'the store URL is not one of the supported forms',
   STORE_UNREACHABLE: 'the store (directory or etcd) cannot be reached',
   STORE_CORRUPT: 'the store holds something that is not a valid CIB; it is reported, never overwritten',

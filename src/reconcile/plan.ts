@@ -80,6 +80,8 @@ export interface LedgerUpdate {
 export interface Note {
   bundle: string;
   replica?: string;
+  /** for reports that are a known condition (REPLICA_UNPLACEABLE, ...) */
+  code?: string;
   message: string;
 }
 
@@ -113,8 +115,8 @@ export interface Plan {
   reports: Note[];
   /** what prevents a replica from running: an address held by something else, ... */
   problems: Problem[];
-  /** replicas that cannot run because of `problems` (they are not waited for) */
-  blocked: string[];
+  /** replicas that cannot run because of one of `problems` (they are not waited for) */
+  blocked: { replica: string; code: string; message: string }[];
   /** berth containers of other clusters (or none) on this node: left alone */
   foreign: ForeignContainer[];
   /** ms since the epoch: the plan would differ then without any event (a failure-timeout ends) */
@@ -295,7 +297,7 @@ function planBundle(ctx: Ctx, plan: Plan, s: BundleSettings | undefined, bundleI
     const addr = checkAddress(ctx, d);
     if (addr && !addr.ok) {
       plan.problems.push(addr.problem);
-      plan.blocked.push(d.name);
+      plan.blocked.push({ replica: d.name, code: addr.problem.code, message: addr.problem.message });
       // A replica without its address cannot run; one that already runs is left as it is.
       if (c) ctx.keep.add(d.address!.ip);
       continue;
@@ -421,7 +423,7 @@ function planBundle(ctx: Ctx, plan: Plan, s: BundleSettings | undefined, bundleI
   }
 
   for (const [index, reason] of unplaced) {
-    plan.reports.push({ bundle: s.id, replica: replicaName(s.id, index), message: `not placed: ${reason}` });
+    plan.reports.push({ bundle: s.id, replica: replicaName(s.id, index), code: 'REPLICA_UNPLACEABLE', message: `not placed: ${reason}` });
   }
 }
 

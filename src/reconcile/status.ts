@@ -55,11 +55,7 @@ export function nodeStatus(desired: DesiredState, observed: ObservedState, plan:
   };
   for (const a of planChanges(plan)) if ('replica' in a) note(a.replica, `pending ${a.kind}: ${a.reason}`);
   for (const n of [...plan.waiting, ...plan.reports]) if (n.replica) note(n.replica, n.message);
-  for (const p of plan.problems) {
-    const m = /\(replica ([^)]+)\)|^replica ([^:]+):/.exec(p.message);
-    const r = m?.[1] ?? m?.[2] ?? p.path;
-    if (r) note(r, p.message);
-  }
+  for (const b of plan.blocked) note(b.replica, b.message);
   const bundles: BundleStatus[] = [];
   const mineByBundle = groupBy(mine, (c) => c.bundle);
   const desiredByBundle = groupBy(desired.replicas, (r) => r.bundle);
