@@ -31,10 +31,11 @@ async function loadBerth() {
   const entry = join(dir, 'entry.ts');
   writeFileSync(entry, `
 export { runPass } from ${JSON.stringify(join(root, 'src/controller/pass'))};
-export { localNodeDeps, fileCibSource } from ${JSON.stringify(join(root, 'src/controller/deps'))};
+export { localNodeDeps, singleNodePassDeps, fileCibSource } from ${JSON.stringify(join(root, 'src/controller/deps'))};
 export { recordingEngine } from ${JSON.stringify(join(root, 'src/controller/engine-writes'))};
 export { nodeFiles } from ${JSON.stringify(join(root, 'src/controller/node-files'))};
-export { desiredState } from ${JSON.stringify(join(root, 'src/reconcile/desired'))};
+export { readModel } from ${JSON.stringify(join(root, 'src/model/model'))};
+export { desiredStateOf, replicaName } from ${JSON.stringify(join(root, 'src/reconcile/desired'))};
 export { planChanges } from ${JSON.stringify(join(root, 'src/reconcile/plan'))};
 export { parseCib } from ${JSON.stringify(join(root, 'src/cib/cib'))};
 export { BERTH_LABELS } from ${JSON.stringify(join(root, 'src/runtime/engine'))};
@@ -69,7 +70,9 @@ function cleanup() {
 
 async function oursConverge(b) {
   const cibFile = join(dir, 'cib.xml');
-  const deps = b.localNodeDeps({ node, cib: b.fileCibSource(cibFile), stateDir: join(dir, 'state') });
+  const nodeDeps = b.localNodeDeps({ node, stateDir: join(dir, 'state') });
+  const passDeps = (over = {}) => b.singleNodePassDeps({ node, cib: b.fileCibSource(cibFile), deps: { ...nodeDeps, ...over } });
+  const deps = passDeps();
   // Warm up as a running controller is: the engine client and the schema are loaded once.
   writeFileSync(cibFile, cibXml([], 1));
   await b.runPass(deps, { apply: true });
@@ -78,17 +81,18 @@ async function oursConverge(b) {
   const t0 = now();
   const r = await b.runPass(deps, { apply: true });
   const ms = now() - t0;
-  if (r.applied.problems.length) throw new Error(`berth apply failed: ${r.applied.problems.map((p) => p.message).join('\n')}`);
+  const applied = r.nodes[0]?.applied;
+  if (!applied || applied.problems.length) throw new Error(`berth apply failed: ${applied ? applied.problems.map((p) => p.message).join('\n') : JSON.stringify(r.unreachable)}`);
   const running = docker('ps', '-q', '--filter', `label=berth.node=${node}`, '--filter', 'status=running').split('\n').filter(Boolean).length;
   if (running !== N) throw new Error(`berth: ${running} of ${N} running after the pass`);
   say(`berth apply, ${N} replicas from nothing: ${ms.toFixed(0)} ms (one pass: list, plan, ${N} x create+start in parallel)`);
 
   // Converged: the next pass writes nothing.
-  const rec = b.recordingEngine(deps.engine);
+  const rec = b.recordingEngine(nodeDeps.engine);
   const t1 = now();
-  await b.runPass({ ...deps, engine: rec }, { apply: true });
+  await b.runPass(passDeps({ engine: rec }), { apply: true });
   say(`berth no-op pass over ${N} real replicas: ${(now() - t1).toFixed(1)} ms, ${rec.writes.length} engine writes`);
-  return { ms, deps, cibFile };
+  return { ms, deps, nodeDeps, cibFile };
 }
 
 async function oursScaleIn(b, ctx) {
@@ -96,7 +100,8 @@ async function oursScaleIn(b, ctx) {
   const t0 = now();
   const r = await b.runPass(ctx.deps, { apply: true });
   const ms = now() - t0;
-  if (r.applied.problems.length) throw new Error(`scale-in failed: ${r.applied.problems.map((p) => p.message).join('\n')}`);
+  const applied = r.nodes[0]?.applied;
+  if (!applied || applied.problems.length) throw new Error(`scale-in failed: ${applied ? applied.problems.map((p) => p.message).join('\n') : JSON.stringify(r.unreachable)}`);
   const left = docker('ps', '-aq', '--filter', `label=berth.node=${node}`).split('\n').filter(Boolean).length;
   say(`berth scale-in ${N} → 0: ${ms.toFixed(0)} ms (${left} containers left; data directories kept)`);
   return ms;
@@ -173,12 +178,15 @@ async function noopPass(b, template) {
     `\n      <network ip-range-start="10.250.${i}.1" host-netmask="32" host-interface="lo"><port-mapping id="noop${i}-port" port="80"/></network>`)), 7);
   const stateDir = join(dir, 'noopstate');
   const files = b.nodeFiles(stateDir);
-  const desired = b.desiredState(b.parseCib(xml), node, { stateDir, readFile: () => '', lookupEnv: () => undefined });
+  // Every replica on this node, as the pass places them (replicas-per-host allows it).
+  const model = b.readModel(b.parseCib(xml), { readFile: () => '', lookupEnv: () => undefined });
+  const placements = new Map(model.bundles.flatMap((m) => Array.from({ length: m.settings.replicas }, (_, i) => [b.replicaName(m.settings.id, i), node])));
+  const desired = b.desiredStateOf(model, { node, stateDir, cluster: 'bench' }, { placements });
   for (const s of desired.bundles) if (s.hostsFile) await files.write(s.hostsFile.path, s.hostsFile.content);
   const created = Math.floor(Date.now() / 1000) - 3600;
   const containers = desired.replicas.map((r, i) => ({
     ...template, id: `${template.id.slice(0, 48)}${String(i).padStart(16, '0')}`, name: r.name, state: 'running', health: 'none', status: 'Up About an hour',
-    labels: { ...r.spec.Labels }, bundle: r.bundle, replica: r.index, node, specHash: r.specHash, created,
+    labels: { ...r.spec.Labels }, bundle: r.bundle, replica: r.index, node, specHash: r.specHash, cluster: 'bench', created,
   }));
   const addresses = [{ ip: '127.0.0.1', prefix: 8, interface: 'lo', label: 'lo' }, ...desired.replicas.map((r) => ({ ip: r.address.ip, prefix: 32, interface: 'lo', label: 'lo:berth' }))];
   const addrWrites = [];
@@ -187,17 +195,18 @@ async function noopPass(b, template) {
     create: async () => 'x', start: async () => {}, stop: async () => {}, remove: async () => {}, events: () => ({ [Symbol.asyncIterator]: async function* () {} }),
   };
   const engine = b.recordingEngine(base);
-  const deps = {
-    node, cib: { where: 'bench', read: async () => xml }, engine, files, now: () => Date.now(),
-    addresses: { list: async () => addresses, add: async (a) => { addrWrites.push(a); }, remove: async (a) => { addrWrites.push(a); } },
-  };
+  const deps = b.singleNodePassDeps({
+    node, cib: { where: 'bench', read: async () => xml, clusterId: async () => 'bench' },
+    deps: { engine, files, addresses: { list: async () => addresses, add: async (a) => { addrWrites.push(a); }, remove: async (a) => { addrWrites.push(a); } } },
+  });
   await b.runPass(deps, { apply: true }); // warm: the schema compiled once, as in a running controller
   const times = [];
   for (let i = 0; i < 15; i++) {
     const t0 = now();
     const r = await b.runPass(deps, { apply: true });
     times.push(now() - t0);
-    if (b.planChanges(r.plan).length) throw new Error(`the no-op pass planned ${b.planChanges(r.plan).length} changes`);
+    const plan = r.nodes[0]?.plan;
+    if (!plan || b.planChanges(plan).length) throw new Error(`the no-op pass planned ${plan ? b.planChanges(plan).length : 'no'} changes`);
   }
   say(`berth no-op pass over ${desired.replicas.length} replicas: median ${median(times).toFixed(1)} ms over ${times.length} passes (min ${Math.min(...times).toFixed(1)}), ${engine.writes.length} engine writes, ${addrWrites.length} address writes`);
 }
@@ -212,8 +221,7 @@ async function main() {
     ref = await refDockerRun();
     const ctx = await oursConverge(b);
     ours = ctx.ms;
-    const deps = ctx.deps;
-    const template = (await deps.engine.listContainers({ labels: { [b.BERTH_LABELS.node]: node } }))[0];
+    const template = (await ctx.nodeDeps.engine.listContainers({ labels: { [b.BERTH_LABELS.node]: node } }))[0];
     scaleIn = await oursScaleIn(b, ctx);
     swarm = await refSwarm();
     await noopPass(b, template);

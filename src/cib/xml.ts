@@ -143,14 +143,18 @@ export interface XmlLimits {
 }
 export const XML_LIMITS: Readonly<XmlLimits> = Object.freeze({ depth: 100, attributes: 1000, elements: 2_000_000 });
 
-const LIMIT_CODES = { depth: 'XML_TOO_DEEP', attributes: 'XML_TOO_MANY_ATTRIBUTES', elements: 'XML_TOO_MANY_ELEMENTS' } as const;
 const LIMIT_WORDS = { depth: 'elements are nested', attributes: 'an element has', elements: 'the document has' };
 const LIMIT_UNITS = { depth: 'levels deep', attributes: 'attributes', elements: 'elements' };
 
 /** The problem for a document over one of the limits (parseXml's, and the JSON form's in cib.ts). */
 export function limitProblem(limit: keyof XmlLimits, count: number, allowed: number, path: string, where: string): BerthError {
   const over = limit === 'depth' ? `${count}` : `more than ${allowed}`;
-  return new BerthError([problem(LIMIT_CODES[limit], { path, value: String(count), allowed: `at most ${allowed} (${limit} limit)`, message: `${where}: ${LIMIT_WORDS[limit]} ${over} ${LIMIT_UNITS[limit]}; the limit is ${allowed}` })]);
+  const payload = { path, value: String(count), allowed: `at most ${allowed} (${limit} limit)`, message: `${where}: ${LIMIT_WORDS[limit]} ${over} ${LIMIT_UNITS[limit]}; the limit is ${allowed}` };
+  switch (limit) {
+    case 'depth': return new BerthError([problem('XML_TOO_DEEP', payload)]);
+    case 'attributes': return new BerthError([problem('XML_TOO_MANY_ATTRIBUTES', payload)]);
+    case 'elements': return new BerthError([problem('XML_TOO_MANY_ELEMENTS', payload)]);
+  }
 }
 
 class XmlLimitError extends Error {

@@ -2,7 +2,7 @@
 // same pass, each bundle and each replica with its node, address, container state, health,
 // failure count, and why it is not running (or what is pending for it).
 import { ADDRESS_LABEL, BundleSettings, DesiredState, replicaName } from './desired';
-import { failureState } from './failures';
+import { failureState, replicaLedgerKey } from './failures';
 import type { ObservedState } from './observed';
 import { Note, Plan, groupBy, parseAddressLabel, planChanges } from './plan';
 import type { ObservedContainer } from '../runtime/engine';
@@ -75,7 +75,9 @@ export function nodeStatus(desired: DesiredState, observed: ObservedState, plan:
       const name = replicaName(b.id, index);
       const c = containers.get(index);
       const d = desiredByIndex.get(index);
-      const f = c ? failureState(observed.runs[c.id], observed.ledger[c.id], b.failureTimeoutMs, now) : undefined;
+      // A replica kept off this node by its failures has no container here: its record counts.
+      const kept = observed.ledger[replicaLedgerKey(b.id, index)];
+      const f = c ? failureState(observed.runs[c.id], observed.ledger[c.id], b.failureTimeoutMs, now) : kept ? failureState(undefined, kept, b.failureTimeoutMs, now) : undefined;
       const address = d?.address?.ip ?? parseAddressLabel(c?.labels[ADDRESS_LABEL])?.ip;
       const unplaced = unplacedByIndex.get(index);
       const why: string[] = [...(notes.get(name) ?? [])];
