@@ -110,6 +110,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
   };
   const memory = new Map<string, Set<string>>();
   const inflight = new Map<string, Promise<void>>();
+  const memo = {};
   const cache = new Map<string, Map<string, ContainerRun>>();
   const fencing = new Set<string>();
   const fenceTried = new Map<string, number>();
@@ -251,7 +252,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
       await settleLiveness(lead);
       let handles: NodeHandle[] = [];
       const r = await runPass({
-        cib: o.cib, now, memory, log: o.log, inflight,
+        cib: o.cib, now, memory, log: o.log, inflight, memo,
         nodes: (names) => {
           nodeNames = [...names];
           handles = handlesFor(lead);

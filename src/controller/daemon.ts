@@ -43,7 +43,7 @@ export function loopOutcome(r: PassResult) {
 }
 
 export function startController(passDeps: PassDeps, opts: ControllerOptions): Controller {
-  const deps: PassDeps = passDeps.log ? passDeps : { ...passDeps, log: opts.log };
+  const deps: PassDeps = { ...passDeps, log: passDeps.log ?? opts.log, memo: passDeps.memo ?? {} };
   const cache = new Map<string, Map<string, ContainerRun>>();
   const reporter = new PassReporter(opts.log, deps.cib.where);
   let lastGood: Cib | undefined;

@@ -40,6 +40,7 @@ export function singleNodePassDeps(o: { node: string; cib: CibSource; deps: Node
     nodes: singleNode(o.node, o.deps),
     now: o.now ?? (() => Date.now()),
     memory: new Map(),
+    memo: {},
     ...(o.stopTimeoutSeconds !== undefined ? { stopTimeoutSeconds: o.stopTimeoutSeconds } : {}),
     ...(o.log ? { log: o.log } : {}),
   };

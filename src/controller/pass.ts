@@ -74,6 +74,17 @@ export interface PassDeps {
    */
   inflight?: Map<string, Promise<void>>;
   applyWaitMs?: number;
+  /** kept by a caller that passes again and again (the loop): while the CIB's text is the same, the
+   * CIB is not parsed, checked and read into the model again, and each replica's spec is built and
+   * hashed once */
+  memo?: PassMemo;
+}
+
+export interface PassMemo {
+  text?: string;
+  cib?: Cib;
+  problems?: Problem[];
+  model?: ClusterModel;
 }
 
 export interface PassOptions {
@@ -120,30 +131,42 @@ export interface PassResult {
   problems: Problem[];
 }
 
-export async function readValidCib(source: Pick<CibSource, 'read' | 'where'>): Promise<{ cib?: Cib; problems: Problem[] }> {
-  let text: string;
+export async function readValidCib(source: Pick<CibSource, 'read' | 'where'>): Promise<{ cib?: Cib; problems: Problem[]; text?: string }> {
+  const read = await readCibText(source);
+  return 'problems' in read ? read : { ...validCib(read.text, source.where), text: read.text };
+}
+
+async function readCibText(source: Pick<CibSource, 'read' | 'where'>): Promise<{ text: string } | { problems: Problem[] }> {
   try {
-    text = await source.read();
+    return { text: await source.read() };
   } catch (e) {
     if (e instanceof BerthError) return { problems: e.problems };
     return { problems: [problem('FILE_NOT_FOUND', { path: source.where, message: `cannot read the CIB from ${source.where}: ${(e as Error).message}` })] };
   }
+}
+
+/** The CIB of a text when it is valid (the schema as `berth cib validate` checks it, and the rules). */
+function validCib(text: string, where: string): { cib?: Cib; problems: Problem[] } {
   let cib: Cib;
   try {
-    cib = parseCib(text, source.where);
+    cib = parseCib(text, where);
   } catch (e) {
     if (e instanceof BerthError) return { problems: e.problems };
     throw e;
   }
   // The schema (as `berth cib validate` checks it) and the semantic rules: both must pass.
-  const problems = [...schemaProblems(toJson(cib), source.where), ...cibProblems(cib)];
+  const problems = [...schemaProblems(toJson(cib), where), ...cibProblems(cib)];
   return hasErrors(problems) ? { problems } : { cib, problems };
 }
 
 const emptyResult = (cibProblems: Problem[]): PassResult => ({ cibProblems, usedLastGood: false, unplaced: [], nodes: [], unreachable: [], offline: [], held: [], problems: [] });
 
 export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassResult> {
-  const read = await readValidCib(deps.cib);
+  // 0. The CIB, checked and read once into the model: everything below takes the model.
+  const memo = deps.memo;
+  const text = await readCibText(deps.cib);
+  const same = 'text' in text && memo?.model !== undefined && memo.text === text.text;
+  const read: { cib?: Cib; problems: Problem[] } = same ? { cib: memo!.cib, problems: memo!.problems! } : 'text' in text ? validCib(text.text, deps.cib.where) : text;
   const cib = read.cib ?? opts.lastGood;
   const result = emptyResult(read.problems);
   result.usedLastGood = !read.cib && !!cib;
@@ -153,12 +176,21 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
   const log = deps.log ?? (() => {});
   const cluster = await deps.cib.clusterId();
   result.cluster = cluster;
-
-  // 0. The model, read once: everything below takes it.
-  const model = readModel(cib, {
-    readFile: deps.readFile ?? ((p: string) => readFileSync(p, 'utf8')),
-    lookupEnv: deps.lookupEnv ?? ((n: string) => process.env[n]),
-  });
+  let model = same ? memo!.model! : undefined;
+  if (!model) {
+    model = readModel(cib, {
+      readFile: deps.readFile ?? ((p: string) => readFileSync(p, 'utf8')),
+      lookupEnv: deps.lookupEnv ?? ((n: string) => process.env[n]),
+    });
+    // Kept only for a valid text whose model depends on nothing else (no file named in options).
+    if (memo) {
+      const keep = read.cib !== undefined && 'text' in text && !model.readsFiles;
+      memo.text = keep ? text.text : undefined;
+      memo.cib = keep ? cib : undefined;
+      memo.problems = keep ? read.problems : undefined;
+      memo.model = keep ? model : undefined;
+    }
+  }
   result.model = model;
   result.bundles = { settings: model.bundles.map((b) => b.settings), maintenance: model.properties.maintenance };
   result.problems.push(...model.problems);

@@ -269,7 +269,16 @@ export function readBundle(b: XmlElement, defaults: XmlElement | undefined, prop
   const healthTest = fragment.Healthcheck?.Test;
   const healthCheck = Array.isArray(healthTest) && healthTest.length > 0 && healthTest[0] !== 'NONE';
 
-  const build = (index: number, { node, stateDir, cluster }: BuildPlace): DesiredReplica => {
+  // A replica's spec is the same for the same place while the model lives (the controllers keep
+  // the model while the CIB's text is the same): built and hashed once, not every pass.
+  const built = new Map<string, DesiredReplica>();
+  const build = (index: number, place: BuildPlace): DesiredReplica => {
+    const key = `${index}\u0000${place.node}\u0000${place.stateDir}\u0000${place.cluster}`;
+    let d = built.get(key);
+    if (!d) built.set(key, (d = buildOnce(index, place)));
+    return d;
+  };
+  const buildOnce = (index: number, { node, stateDir, cluster }: BuildPlace): DesiredReplica => {
     const name = replicaName(id, index);
     const address: ReplicaAddress | undefined = start !== undefined ? { ip: formatIPv4(start + index), prefix, ...(iface ? { interface: iface } : {}) } : undefined;
     const binds: string[] = [];

@@ -19,6 +19,9 @@ export interface ClusterModel {
   constraints: LocationConstraint[];
   /** parts of the configuration that are not acted on as written (warnings) */
   problems: Problem[];
+  /** a bundle's options read a file (--env-file, a seccomp profile): the model depends on more
+   * than the CIB's text, so it is read again every pass */
+  readsFiles: boolean;
 }
 
 export function readModel(cib: Cib, ctx: ReadContext = {}): ClusterModel {
@@ -26,9 +29,12 @@ export function readModel(cib: Cib, ctx: ReadContext = {}): ClusterModel {
   const resources = conf && child(conf, 'resources');
   const defaults = conf && child(conf, 'rsc_defaults');
   const properties = readProperties(cib);
-  const bundles = (resources ? elements(resources, 'bundle') : []).filter((b) => b.attrs.id !== undefined).map((b) => readBundle(b, defaults, properties, ctx));
+  let readsFiles = false;
+  const read = ctx.readFile;
+  const counted: ReadContext = { ...ctx, ...(read ? { readFile: (path: string) => { readsFiles = true; return read(path); } } : {}) };
+  const bundles = (resources ? elements(resources, 'bundle') : []).filter((b) => b.attrs.id !== undefined).map((b) => readBundle(b, defaults, properties, counted));
   const problems: Problem[] = [];
   const ids = new Set(bundles.filter((b) => b.placement).map((b) => b.settings.id));
   const constraints = readLocationConstraints(cib, ids, problems);
-  return { properties, nodes: readNodes(cib), bundles, constraints, problems };
+  return { properties, nodes: readNodes(cib), bundles, constraints, problems, readsFiles };
 }

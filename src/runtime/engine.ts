@@ -278,7 +278,7 @@ export function dockerEngine(options: DockerEngineOptions = {}): ContainerEngine
         }
       }),
 
-    create: (spec) => call('create', spec.name, async () => (await docker().createContainer(spec)).id),
+    create: (spec) => call('create', spec.name, async () => (await docker().createContainer(structuredClone(spec))).id),
 
     start: (idOrName) =>
       call('start', idOrName, async () => {
