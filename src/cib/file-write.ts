@@ -8,7 +8,6 @@
 // Temp files are named `.NAME.PID-START.RAND.tmp` (START: the writer's process start time), so
 // one left by a killed writer can be told from one being written: `sweepTempFiles` removes only
 // those whose writer is gone, even when its pid now belongs to another process.
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BerthError, problem } from '../errors/registry';
@@ -61,7 +60,7 @@ let seq = 0;
 /** A temp file's name beside `file`, telling its writer (see sweepTempFiles). */
 export function tempName(file: string, me: ProcessIdentity = selfIdentity()): string {
   const tag = me.start === null ? `${me.pid}` : `${me.pid}-${me.start}`;
-  return path.join(path.dirname(file), `.${path.basename(file)}.${tag}.${randomBytes(3).toString('hex')}${(seq++ % 100).toString().padStart(2, '0')}.tmp`);
+  return path.join(path.dirname(file), `.${path.basename(file)}.${tag}.${Math.floor(Math.random() * 0x1000000).toString(16).padStart(6, '0')}${(seq++ % 100).toString().padStart(2, '0')}.tmp`);
 }
 
 /** Write all of `buf` (write(2) may write less than asked: a full disk writes a part, then fails). */

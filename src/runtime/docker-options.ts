@@ -6,7 +6,6 @@
 // supported `docker run` option (`--memory`, `-m`); its "value" is the rest of the word after `=`
 // (or after a short option's letter) or else the next word. Flags (--init) take no next word.
 import type { ContainerCreateOptions, DeviceMapping, HealthConfig, HostConfig, Ulimit } from 'dockerode';
-import { isIP } from 'node:net';
 import { Problem, problem } from '../errors/registry';
 import { ADDRESS_LABEL, BERTH_LABELS } from './labels';
 
@@ -30,6 +29,31 @@ export interface DockerOptionsContext {
 
 /** Labels berth puts on its containers; an options string may not set them. */
 export const RESERVED_LABELS: readonly string[] = [...Object.values(BERTH_LABELS), ADDRESS_LABEL];
+
+/** node:net's isIP, without loading node:net (tens of ms at start-up of every edit command). */
+export function isIpAddress(v: string): boolean {
+  const v4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+  if (v4.test(v)) return true;
+  // IPv6: eight groups, or fewer around one '::', optionally ending in an IPv4 address; a zone after '%'.
+  const [addr, zone] = v.split('%', 2);
+  if (zone !== undefined && !/^[0-9A-Za-z_.-]+$/.test(zone)) return false;
+  if (!/^[0-9A-Fa-f:.]+$/.test(addr) || addr.includes(':::')) return false;
+  let tail = 0;
+  let body = addr;
+  const lastColon = addr.lastIndexOf(':');
+  if (addr.includes('.')) {
+    if (!v4.test(addr.slice(lastColon + 1))) return false;
+    body = addr.slice(0, lastColon + 1) + '0:0';
+    tail = 0;
+  }
+  const halves = body.split('::');
+  if (halves.length > 2) return false;
+  const groups = (h: string) => (h === '' ? [] : h.split(':'));
+  const parts = halves.map(groups);
+  if (parts.some((g) => g.some((x) => !/^[0-9A-Fa-f]{1,4}$/.test(x)))) return false;
+  const n = parts.reduce((k, g) => k + g.length, 0) + tail;
+  return halves.length === 2 ? n <= 7 : n === 8;
+}
 
 // ---- shell words ----
 
@@ -289,7 +313,7 @@ const SPECS: OptionSpec[] = [
   {
     long: '--dns',
     apply: (v, acc) => {
-      if (!isIP(v)) return { allowed: 'an IPv4 or IPv6 address' };
+      if (!isIpAddress(v)) return { allowed: 'an IPv4 or IPv6 address' };
       acc.dns.push(v);
       return undefined;
     },
@@ -466,7 +490,9 @@ export const SUPPORTED_DOCKER_OPTIONS: readonly string[] = SPECS.map((s) => s.lo
 export const SHORT_DOCKER_OPTIONS: Readonly<Record<string, string>> = Object.fromEntries(
   SPECS.filter((s) => s.short).map((s) => [s.short as string, s.long]),
 );
-const SUPPORTED_TEXT = SPECS.map((s) => (s.short ? `${s.short}/${s.long}` : s.long)).sort((a, b) => a.replace(/^-.\//, '').localeCompare(b.replace(/^-.\//, ''))).join(', ');
+// Made when first needed: localeCompare loads ICU's collation (milliseconds at every edit's start-up).
+let supportedText: string | undefined;
+const supported = () => (supportedText ??= SPECS.map((s) => (s.short ? `${s.short}/${s.long}` : s.long)).sort((a, b) => a.replace(/^-.\//, '').localeCompare(b.replace(/^-.\//, ''))).join(', '));
 
 // `docker run` options that berth sets from the bundle itself: said so, rather than just "unknown".
 const SET_BY_BERTH: Record<string, string> = {
@@ -511,8 +537,8 @@ export function parseDockerOptions(options: string | undefined, ctx: DockerOptio
     problems.push(problem('DOCKER_OPTION_UNSUPPORTED', {
       path,
       value: name,
-      allowed: SUPPORTED_TEXT,
-      message: `'${name}' is not a supported docker option${hint ? ` (${hint})` : ''}; supported are: ${SUPPORTED_TEXT}`,
+      allowed: supported(),
+      message: `'${name}' is not a supported docker option${hint ? ` (${hint})` : ''}; supported are: ${supported()}`,
     }));
   };
   const invalid = (option: string, value: string, bad: Invalid) => {
