@@ -6,19 +6,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { main } from '../../src/cli/main';
 import { parseCib } from '../../src/cib/cib';
+import { prng } from '../helpers/prng';
 
 const SEED_CIB = fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'cib', 'rich.xml'), 'utf8');
 
-function prng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let x = s;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SNIPPETS = ['<', '>', '/>', '"', "'", '&', '&amp;', '&#0;', '&#x110000;', '&bogus;', '<!DOCTYPE x [<!ENTITY a "b">]>', '<!--', '-->', ']]>', '<![CDATA[', '\u0000', '\uFFFF', '\xff', ' id="dup"', '<bundle id="b"/>', '<docker image=""/>', ' replicas="-1"', ' epoch="x"', '</cib>', '<cib>', '{', '}', '"tag":', '\n', '=', ' ', 'é', '😀'];
 

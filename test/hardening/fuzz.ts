@@ -13,19 +13,10 @@ import { schemaProblems } from '../../src/cib/schema';
 import { diffCib } from '../../src/patch/diff';
 import { applyPatch } from '../../src/patch/apply';
 import { BerthError, PROBLEM_CODES } from '../../src/errors/registry';
+import { prng } from '../helpers/prng';
 
 const CASE_MS = 2000;
 
-function prng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let x = s;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Tags the schema has no rules for (it checks only the configuration it knows).
 const TAGS = ['x', 'y', 'a:b', 'lrm_x', '_z.1'];
