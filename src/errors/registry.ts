@@ -79,6 +79,7 @@ export const PROBLEM_CODES = {
   ENGINE_UNREACHABLE: 'the Docker engine does not answer',
   ENGINE_FAILED: 'the Docker engine refused an action',
   ADDRESS_IN_USE: 'a replica address is already held by something else on this host',
+  NOT_HONOURED: 'the CIB holds something berth does not act on yet (a resource inside a bundle, promoted roles, colocation or order constraints): a warning naming it',
   CONTAINER_FOREIGN: 'a berth container on this engine belongs to another cluster (or to none): it is listed and never touched',
   REPLICA_UNPLACEABLE: 'a replica cannot be placed (replicas-per-host, node state, constraints)',
   // nodes, their agents and fencing

@@ -96,8 +96,20 @@ export interface DesiredReplica {
   healthCheck: boolean;
 }
 
+/** The resource inside a bundle (a primitive), as the CIB gives it. */
+export interface InnerResource {
+  id: string;
+  /** class:provider:type, e.g. ocf:heartbeat:apache */
+  agent: { class: string; provider?: string; type: string };
+  operations: { name: string; interval: string; timeout?: string; role?: string; onFail?: string }[];
+}
+
 export interface BundleModel {
   settings: BundleSettings;
+  /** the resource inside, when the bundle holds one */
+  resource?: InnerResource;
+  /** promoted-max (masters): replicas that run the resource in the promoted role */
+  promotedMax: number;
   /** undefined: the bundle has no container element (nothing to place) */
   placement?: BundlePlacement;
   /** undefined when the settings have problems: the bundle cannot be built */
@@ -202,6 +214,12 @@ export function readBundle(b: XmlElement, defaults: XmlElement | undefined, prop
     failureTimeoutMs,
     problems,
   };
+  const primitive = child(b, 'primitive');
+  const pm = c['promoted-max'] ?? c.masters;
+  const inner = {
+    promotedMax: pm !== undefined && isInteger(pm, 0) ? Number(pm) : 0,
+    ...(primitive?.attrs.id ? { resource: innerResource(primitive) } : {}),
+  };
   const placement: BundlePlacement | undefined = container ? {
     id,
     replicas,
@@ -213,7 +231,7 @@ export function readBundle(b: XmlElement, defaults: XmlElement | undefined, prop
   } : undefined;
   if (!container || !c.image) {
     problems.push(problem('OPTION_REQUIRED', { path: where, message: `bundle '${id}' has no container image, so berth cannot run it` }));
-    return { settings, ...(placement ? { placement } : {}) };
+    return { settings, ...inner, ...(placement ? { placement } : {}) };
   }
   const parsed = parseDockerOptions(c.options, { readFile: ctx.readFile, lookupEnv: ctx.lookupEnv, path: `${where}/${container.tag}/@options` });
   problems.push(...parsed.problems);
@@ -263,7 +281,7 @@ export function readBundle(b: XmlElement, defaults: XmlElement | undefined, prop
     for (let i = 0; i < replicas; i++) lines.push(`${formatIPv4(start + i)}\t${replicaName(id, i)}`);
     settings.hostsFile = { path: '', content: lines.join('\n') + '\n' };
   }
-  if (problems.length) return { settings, placement: placement! };
+  if (problems.length) return { settings, ...inner, placement: placement! };
 
   const fragment = parsed.create;
   const healthTest = fragment.Healthcheck?.Test;
@@ -325,6 +343,20 @@ export function readBundle(b: XmlElement, defaults: XmlElement | undefined, prop
     labels[BERTH_LABELS.specHash] = specHash;
     return { bundle: id, index, name, node, ...(address ? { address } : {}), sourceDirs, spec, specHash, healthCheck };
   };
-  return { settings, placement: placement!, build };
+  return { settings, ...inner, placement: placement!, build };
 }
 
+
+function innerResource(p: XmlElement): InnerResource {
+  const ops = child(p, 'operations');
+  return {
+    id: p.attrs.id,
+    agent: { class: p.attrs.class ?? '', ...(p.attrs.provider ? { provider: p.attrs.provider } : {}), type: p.attrs.type ?? '' },
+    operations: (ops ? elements(ops, 'op') : []).map((o) => ({
+      name: o.attrs.name ?? '', interval: o.attrs.interval ?? '0',
+      ...(o.attrs.timeout !== undefined ? { timeout: o.attrs.timeout } : {}),
+      ...(o.attrs.role !== undefined ? { role: o.attrs.role } : {}),
+      ...(o.attrs['on-fail'] !== undefined ? { onFail: o.attrs['on-fail'] } : {}),
+    })),
+  };
+}

@@ -37,7 +37,10 @@ export function readLocationConstraints(cib: Cib, bundleIds: ReadonlySet<string>
   const section = conf && child(conf, 'constraints');
   for (const c of section ? elements(section, 'rsc_location') : []) {
     const id = c.attrs.id ?? '';
-    if (c.attrs.role !== undefined && !/^started$/i.test(c.attrs.role)) continue;
+    if (c.attrs.role !== undefined && !/^started$/i.test(c.attrs.role)) {
+      problems.push(warning('NOT_HONOURED', { path: `/cib/configuration/constraints/rsc_location[@id='${id}']/@role`, value: c.attrs.role, message: `location constraint '${id}' for role ${c.attrs.role} is not acted on yet: berth runs no promoted roles` }));
+      continue;
+    }
     const targets = locationTargets(c, bundleIds, problems);
     if (!targets.length) continue;
     if (c.attrs.node !== undefined) {

@@ -4,7 +4,7 @@
 // walks the XML again. Pure: files named in bundle options come in through the context.
 import type { Cib } from '../cib/cib';
 import { child, elements } from '../cib/xml';
-import type { Problem } from '../errors/registry';
+import { Problem, warning } from '../errors/registry';
 import { CibNode, readNodes } from './nodes';
 import { BundleModel, ReadContext, readBundle } from './bundle';
 import { LocationConstraint, readLocationConstraints } from './constraints';
@@ -36,5 +36,26 @@ export function readModel(cib: Cib, ctx: ReadContext = {}): ClusterModel {
   const problems: Problem[] = [];
   const ids = new Set(bundles.filter((b) => b.placement).map((b) => b.settings.id));
   const constraints = readLocationConstraints(cib, ids, problems);
+  problems.push(...notHonoured(cib, bundles));
   return { properties, nodes: readNodes(cib), bundles, constraints, problems, readsFiles };
+}
+
+/** What the CIB holds that berth does not act on yet: said, never silently dropped. */
+function notHonoured(cib: Cib, bundles: readonly BundleModel[]): Problem[] {
+  const out: Problem[] = [];
+  for (const b of bundles) {
+    const where = `/cib/configuration/resources/bundle[@id='${b.settings.id}']`;
+    if (b.resource) {
+      const a = b.resource.agent;
+      out.push(warning('NOT_HONOURED', { path: `${where}/primitive[@id='${b.resource.id}']`, value: b.resource.id, message: `resource '${b.resource.id}' (${a.class}${a.provider ? `:${a.provider}` : ''}:${a.type}) inside bundle '${b.settings.id}' is not run yet: berth runs the bundle's containers only, with no agent operations inside them` }));
+    }
+    if (b.promotedMax > 0) out.push(warning('NOT_HONOURED', { path: `${where}/@promoted-max`, value: String(b.promotedMax), message: `bundle '${b.settings.id}': promoted-max=${b.promotedMax} is not acted on yet: no replica is promoted` }));
+  }
+  const section = child(child(cib, 'configuration') ?? cib, 'constraints');
+  for (const c of section ? elements(section) : []) {
+    if (c.tag !== 'rsc_colocation' && c.tag !== 'rsc_order' && c.tag !== 'rsc_ticket') continue;
+    const kind = c.tag === 'rsc_colocation' ? 'colocation' : c.tag === 'rsc_order' ? 'order' : 'ticket';
+    out.push(warning('NOT_HONOURED', { path: `/cib/configuration/constraints/${c.tag}[@id='${c.attrs.id ?? ''}']`, value: c.attrs.id ?? '', message: `${kind} constraint '${c.attrs.id ?? ''}' is not acted on yet: berth places and starts bundles without ${kind} constraints` }));
+  }
+  return out;
 }
