@@ -5,6 +5,7 @@
 // valid moves; one bundle alone is spread evenly. Then examples, and the node edits against pcs.
 import t from 'tap';
 import { readPlacementConfig } from '../helpers/placement-config';
+import { placementChanges } from '../helpers/placement-changes';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Cib, parseCib } from '../../src/cib/cib';
@@ -16,7 +17,7 @@ import { nodeAdd, nodeRemove, nodeStandby, nodeUnstandby } from '../../src/comma
 import { NodeState, PlacementNode, nodeStates } from '../../src/scheduler/nodes';
 import { readNodes } from '../../src/model/nodes';
 import {
-  BundlePlacement, INFINITY, LocationConstraint, RunningReplica, addScores, parseScore, placeReplicas, placementChanges, replicaName,
+  BundlePlacement, INFINITY, LocationConstraint, RunningReplica, addScores, parseScore, placeReplicas, replicaName,
 } from '../../src/scheduler/placement';
 
 function prng(seed: number) {
