@@ -207,10 +207,10 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
 
   const terms = new TermGuard(path.join(o.stateDir, 'agent-term.json'));
   const server = await startAgentServer({
-    node: o.node, host: o.listen.host, port: o.listen.port, key: o.key, engine, addresses, files, terms, log: o.log,
+    node: o.node, incarnation, host: o.listen.host, port: o.listen.port, key: o.key, engine, addresses, files, terms, log: o.log,
     // The server asks only for write operations (protocol.ts OPS).
     gate: () => (writable() ? undefined : refusal()),
-    status: () => ({ lease: state, leaseLeftMs: Math.max(0, leaseUntil - now()), incarnation, stateDir: o.stateDir }),
+    status: () => ({ lease: state, leaseLeftMs: Math.max(0, leaseUntil - now()), stateDir: o.stateDir }),
   });
   const url = o.advertise ?? server.url;
 

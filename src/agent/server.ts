@@ -1,10 +1,12 @@
 // `berth agent`'s HTTP server: serves this node's engine, addresses and files to the controller
-// (protocol.ts), over node:http. The order of checks is the point: size, then the signature
-// (nothing unauthenticated is parsed or remembered), then the message's shape, then the term (a
+// (protocol.ts), over node:http. The order of checks is the point: size, then the signature and
+// its target (this node, this incarnation; nothing unauthenticated is parsed or remembered), then
+// the message's shape, then the term (a
 // deposed leader's order is refused), then the fence gate (writes only), and only then the
 // operation. Every refusal is logged with the peer's address and answered with a stable code;
 // answers to authenticated requests are signed.
 import http from 'node:http';
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo, Socket } from 'node:net';
 import { once } from 'node:events';
 import path from 'node:path';
@@ -13,7 +15,7 @@ import type { NodeFiles } from '../controller/node-files';
 import { AddressError, AddressTable, HostAddressSpec } from '../runtime/addresses';
 import { ContainerSpec, EngineError, EventFilter } from '../runtime/engine';
 import type { FailureRecord } from '../reconcile/observed';
-import { RequestVerifier, signEventLine, signResponse } from './auth';
+import { AUTH_HEADERS, RequestVerifier, signEventLine, signResponse } from './auth';
 import {
   AGENT_HTTP_STATUS, AgentCode, EVENTS_PATH, EventPayload, LIMITS, OpName, RPC_PATH, RpcAnswer, WireError, isWriteOp, parseEventsRequest, parseRpcRequest,
 } from './protocol';
@@ -21,6 +23,9 @@ import type { TermGuard } from './term-guard';
 
 export interface AgentServerOptions {
   node: string;
+  /** this start of the agent (random hex, sent in its heartbeats): requests signed for another
+   * incarnation are refused; default: a new random one */
+  incarnation?: string;
   host: string;
   port: number;
   key: Buffer;
@@ -33,7 +38,8 @@ export interface AgentServerOptions {
   /** more fields for agent.status */
   status?: () => Record<string, unknown>;
   log: (line: string) => void;
-  /** signature checks (tests shorten the clock skew); default: the key with a 30 s window */
+  /** signature checks (tests shorten the clock skew); default: the key with a 30 s window, for
+   * this node and incarnation */
   verifier?: RequestVerifier;
   /** how often the events stream sends a heartbeat line (default LIMITS.heartbeatMs) */
   heartbeatMs?: number;
@@ -42,6 +48,8 @@ export interface AgentServerOptions {
 export interface AgentServer {
   url: string;
   port: number;
+  /** this start's incarnation: what requests must be signed for */
+  incarnation: string;
   /** Stops accepting, ends the event streams, waits for the requests in flight. */
   close(): Promise<void>;
 }
@@ -72,7 +80,7 @@ function toWireError(e: unknown, op: string): WireError {
   return { type: 'error', operation: op, message: (e as Error)?.message ?? String(e) };
 }
 
-function handlers(o: AgentServerOptions): Record<OpName, Handler> {
+function handlers(o: AgentServerOptions, incarnation: string): Record<OpName, Handler> {
   const { engine, addresses, files } = o;
   const stateDir = path.resolve(files.stateDir);
   // Hosts files and the ledger live in the state dir; a path elsewhere is a controller that
@@ -102,7 +110,7 @@ function handlers(o: AgentServerOptions): Record<OpName, Handler> {
     'files.ensureDir': ([p]) => files.ensureDir(p as string),
     'files.readLedger': ([c]) => files.readLedger(c as string),
     'files.writeLedger': ([c, l]) => files.writeLedger(c as string, l as Record<string, FailureRecord>),
-    'agent.status': async () => ({ node: o.node, stateDir, term: o.terms.highest, pid: process.pid, ...(o.status?.() ?? {}) }),
+    'agent.status': async () => ({ node: o.node, incarnation, stateDir, term: o.terms.highest, pid: process.pid, ...(o.status?.() ?? {}) }),
   };
 }
 
@@ -130,8 +138,9 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Body> {
 const json = (v: unknown) => Buffer.from(JSON.stringify(v));
 
 export async function startAgentServer(o: AgentServerOptions): Promise<AgentServer> {
-  const verifier = o.verifier ?? new RequestVerifier(o.key);
-  const ops = handlers(o);
+  const incarnation = o.incarnation ?? randomBytes(8).toString('hex');
+  const verifier = o.verifier ?? new RequestVerifier(o.key, { self: { node: o.node, incarnation } });
+  const ops = handlers(o, incarnation);
   const streams = new Set<AbortController>();
   const heartbeatMs = o.heartbeatMs ?? LIMITS.heartbeatMs;
 
@@ -183,8 +192,13 @@ export async function startAgentServer(o: AgentServerOptions): Promise<AgentServ
     const verdict = verifier.verify(req.method, url, req.headers, read.body);
     if (!verdict.ok) return refuse(req, res, new Refusal('AGENT_AUTH_FAILED', verdict.message), verdict.reason);
     const { nonce } = verdict;
+    // A request that names no incarnation can only learn it: anything else would be good for
+    // every later start of this agent.
+    const unbound = verdict.incarnation === undefined;
+    const unboundRefusal = (what: string) => new Refusal('AGENT_AUTH_FAILED', `${what} names no agent incarnation (${AUTH_HEADERS.incarnation}): only agent.status may be asked without one`);
 
     if (url === EVENTS_PATH) {
+      if (unbound) return refuse(req, res, unboundRefusal('an events request'), 'no-incarnation', nonce);
       const parsed = parseEventsRequest(read.body);
       if (!parsed.ok) return refuse(req, res, new Refusal('AGENT_BAD_MESSAGE', parsed.message), '', nonce);
       const stale = staleTerm(parsed.value.term);
@@ -194,6 +208,7 @@ export async function startAgentServer(o: AgentServerOptions): Promise<AgentServ
     const parsed = parseRpcRequest(read.body);
     if (!parsed.ok) return refuse(req, res, new Refusal('AGENT_BAD_MESSAGE', parsed.message), '', nonce);
     const { term, op, args } = parsed.value;
+    if (unbound && op !== 'agent.status') return refuse(req, res, unboundRefusal(op), 'no-incarnation', nonce);
     const stale = staleTerm(term);
     if (stale) return refuse(req, res, stale, op, nonce);
     const fenced = isWriteOp(op) ? o.gate?.(op) : undefined;
@@ -272,6 +287,7 @@ export async function startAgentServer(o: AgentServerOptions): Promise<AgentServ
   return {
     url: `http://${host}:${port}`,
     port,
+    incarnation,
     close: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const s of streams) s.abort();

@@ -92,6 +92,8 @@ let fenced: string | undefined;
 let term = 1;
 let server: AgentServer;
 let remote: RemoteNode;
+/** what requests to the test's agent are signed for */
+const self = () => ({ node, incarnation: server.incarnation });
 
 const spec = (suffix: string): ContainerSpec => ({
   name: `${node}-${suffix}`,
@@ -204,7 +206,7 @@ t.test('a wrong key is refused and nothing is created', async (t) => {
 
 t.test('a captured request sent again is refused', async (t) => {
   const body = Buffer.from(JSON.stringify({ term, op: 'engine.create', args: [spec('replay')] }));
-  const headers = signRequest(key, { method: 'POST', path: RPC_PATH, body });
+  const headers = signRequest(key, { method: 'POST', path: RPC_PATH, body, to: self() });
   const first = await raw(server.url, RPC_PATH, body, headers);
   t.equal(first.status, 200);
   t.ok(verifyResponse(key, headers['x-berth-nonce'], 200, first.headers, first.body).ok, 'the answer is signed');
@@ -216,6 +218,84 @@ t.test('a captured request sent again is refused', async (t) => {
   t.match(logs[0], /AGENT_AUTH_FAILED \(replayed\)/);
   t.match(await local.listContainers({ labels: { 'berth.node': node } }), [{ id, name: `${node}-replay` }], 'created once');
   await local.remove(id, { force: true });
+});
+
+interface Captured {
+  path: string;
+  headers: http.OutgoingHttpHeaders;
+  body: Buffer;
+}
+
+/** A proxy in front of an agent that keeps every request as it was sent (what an attacker on
+ * the wire would capture) and passes it on. */
+async function capturingProxy(t: Test, target: string): Promise<{ url: string; captured: Captured[] }> {
+  const captured: Captured[] = [];
+  const proxy = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const headers: http.OutgoingHttpHeaders = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k.startsWith('x-berth-') || k === 'content-type'));
+      captured.push({ path: req.url ?? '', headers, body });
+      const on = http.request(`${target}${req.url}`, { method: req.method, headers: { ...headers, 'content-length': body.length }, agent: false }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      on.on('error', () => res.destroy());
+      on.end(body);
+    });
+  });
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise<void>((r) => { proxy.closeAllConnections(); proxy.close(() => r()); }));
+  return { url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, captured };
+}
+
+t.test('a captured order is refused by another node, and by the same agent after a restart', async (t) => {
+  const agentOf = (name: string, port = 0) => startAgentServer({
+    node: name, host: '127.0.0.1', port, key, engine: withDockerRename(local), addresses: addresses.table, files: nodeFiles(stateDir),
+    terms: new TermGuard(), log: (l) => logs.push(l),
+  });
+  const first = await agentOf(node);
+  const proxy = await capturingProxy(t, first.url);
+  const client = remoteNode({ url: proxy.url, key, term: () => term, node });
+  const learned = remoteNode({ url: first.url, key, term: () => term, node });
+  const given = remoteNode({ url: first.url, key, term: () => term, node, incarnation: first.incarnation });
+  t.teardown(() => { client.close(); learned.close(); given.close(); });
+  const id = await client.engine.create(spec('captured'));
+  await client.engine.start(id);
+  await learned.engine.ping();
+  await given.engine.ping();
+  const orders = proxy.captured.filter((c) => /"op":"engine\.(create|start)"/.test(c.body.toString()));
+  t.equal(orders.length, 2, 'the create and the start were captured');
+  t.equal(proxy.captured[0].headers['x-berth-node'], node, 'signed for the node');
+  t.equal(orders[0].headers['x-berth-incarnation'], first.incarnation, 'and for the incarnation, learned from agent.status');
+  await local.remove(id, { force: true });
+  await first.close();
+
+  const other = await agentOf(`${node}-b`);
+  const again = await agentOf(node, first.port);
+  t.teardown(async () => { await other.close(); await again.close(); });
+  t.not(again.incarnation, first.incarnation, 'a restarted agent has a new incarnation');
+  const replays: [string, AgentServer, string][] = [['another node', other, 'wrong-node'], ['the same agent after a restart', again, 'wrong-incarnation']];
+  for (const [name, target, reason] of replays) {
+    logs.length = 0;
+    const answers = [];
+    for (const c of orders) answers.push(await raw(target.url, c.path, c.body, c.headers));
+    t.strictSame(answers.map((r) => ({ status: r.status, code: codeOf(r) })), orders.map(() => ({ status: 401, code: 'AGENT_AUTH_FAILED' })), `${name}: create and start refused`);
+    t.strictSame(logs.map((l) => /AGENT_AUTH_FAILED \(([a-z-]+)\)/.exec(l)?.[1]), [reason, reason], `${name}: logged with why`);
+    t.equal(await local.inspect(`${node}-captured`), undefined, `${name}: nothing created`);
+  }
+
+  const body = Buffer.from(JSON.stringify({ term, op: 'engine.create', args: [spec('unbound')] }));
+  const unbound = await raw(again.url, RPC_PATH, body, signRequest(key, { method: 'POST', path: RPC_PATH, body, to: { node } }));
+  t.strictSame({ status: unbound.status, code: codeOf(unbound) }, { status: 401, code: 'AGENT_AUTH_FAILED' }, 'an order that names no incarnation is refused');
+  t.equal(await local.inspect(`${node}-unbound`), undefined, 'nothing created');
+
+  t.match(await failure(given.engine.ping()), { name: 'AgentRefusal', code: 'AGENT_AUTH_FAILED', message: /incarnation/ }, 'a client given the old incarnation is refused (the controller makes a new one from the next heartbeat)');
+  t.match(await failure(given.engine.ping()), { code: 'AGENT_AUTH_FAILED' }, 'and stays refused');
+  t.match(await failure(learned.engine.ping()), { code: 'AGENT_AUTH_FAILED' }, 'a client that learned the old incarnation is refused once');
+  await learned.engine.ping();
+  t.pass('then it learns the new one');
 });
 
 t.test('an order of an older term is refused, and the newest term survives a restart', async (t) => {
@@ -247,7 +327,7 @@ t.test('a fenced agent refuses writes and still serves reads', async (t) => {
 });
 
 t.test('oversized, garbage and malformed requests are refused cleanly; the server goes on', async (t) => {
-  const signed = (body: Buffer, p = RPC_PATH) => signRequest(key, { method: 'POST', path: p, body });
+  const signed = (body: Buffer, p = RPC_PATH) => signRequest(key, { method: 'POST', path: p, body, to: self() });
   const big = Buffer.alloc(2 * 1024 * 1024, 'a');
   const rows: { name: string; send: () => Promise<Raw>; status: number; code: string; signed: boolean }[] = [
     { name: '2 MiB body', send: () => raw(server.url, RPC_PATH, big, signed(big)), status: 413, code: 'AGENT_BAD_MESSAGE', signed: false },
@@ -290,7 +370,7 @@ t.test('oversized headers are cut off; the server goes on', async (t) => {
   for (let i = 0; i < 100; i++) many[`x-h${i}`] = 'v';
   const body = Buffer.from(JSON.stringify({ term, op: 'engine.ping', args: [] }));
   logs.length = 0;
-  const r2 = await raw(server.url, RPC_PATH, body, { ...many, ...signRequest(key, { method: 'POST', path: RPC_PATH, body }) });
+  const r2 = await raw(server.url, RPC_PATH, body, { ...many, ...signRequest(key, { method: 'POST', path: RPC_PATH, body, to: self() }) });
   t.strictSame({ status: r2.status, code: codeOf(r2) }, { status: 431, code: 'AGENT_BAD_MESSAGE' }, 'too many headers, even signed');
   t.match(logs, [/refused 127\.0\.0\.1:\d+ POST \/v1\/rpc: AGENT_BAD_MESSAGE \(headers\): \d+ headers, more than 32/]);
   await remote.engine.ping();
@@ -373,7 +453,7 @@ t.test('an events stream with a bad line is refused', async (t) => {
       res.writeHead(200, signResponse(key, n, 200, Buffer.alloc(0)));
       res.end(body(n));
     });
-    const client = remoteNode({ url, key, term: () => term, node: 'fake' });
+    const client = remoteNode({ url, key, term: () => term, node: 'fake', incarnation: 'fa4e0001' });
     const seen: EngineEvent[] = [];
     const e = await failure((async () => { for await (const x of client.engine.events({}, new AbortController().signal)) seen.push(x); })());
     t.match(e, { name: 'EngineError', kind: 'failed', operation: 'events', message: why }, name);
@@ -400,7 +480,7 @@ t.test('an agent that is not there, or does not answer, is unreachable', async (
 
   // A stream that answered but then stays silent (no heartbeat) is given up.
   const quiet = await fakeAgent(t, (n, res) => { res.writeHead(200, signResponse(key, n, 200, Buffer.alloc(0))); res.flushHeaders(); });
-  const q = remoteNode({ url: quiet, key, term: () => term, node: 'quiet', eventsIdleMs: 300 });
+  const q = remoteNode({ url: quiet, key, term: () => term, node: 'quiet', incarnation: 'fa4e0002', eventsIdleMs: 300 });
   const it = q.engine.events({}, new AbortController().signal)[Symbol.asyncIterator]();
   t.match(await failure(it.next()), { kind: 'unreachable', message: /silent for 300 ms/ });
 });
