@@ -1,15 +1,16 @@
 // `berth agent`'s HTTP server: serves this node's engine, addresses and files to the controller
 // (protocol.ts), over node:http. The order of checks is the point: size, then the signature and
 // its target (this node, this incarnation; nothing unauthenticated is parsed or remembered), then
-// the message's shape, then the term (a
-// deposed leader's order is refused), then the fence gate (writes only), and only then the
-// operation. Every refusal is logged with the peer's address and answered with a stable code;
+// the message's shape, then the term (a deposed leader's order is refused), then the fence gate
+// (writes only), then the order's scope (scope.ts: this agent's replicas and files, within its
+// host policy), and only then the operation. Every refusal is logged with the peer's address and answered with a stable code;
 // answers to authenticated requests are signed.
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo, Socket } from 'node:net';
 import { once } from 'node:events';
 import path from 'node:path';
+import { realpathSync } from 'node:fs';
 import type { ApplyEngine } from '../controller/apply';
 import type { NodeFiles } from '../controller/node-files';
 import { AddressError, AddressTable, HostAddressSpec } from '../runtime/addresses';
@@ -20,6 +21,7 @@ import {
   AGENT_HTTP_STATUS, AgentCode, EVENTS_PATH, EventPayload, LIMITS, OpName, RPC_PATH, RpcAnswer, WireError, isWriteOp, parseEventsRequest, parseRpcRequest,
 } from './protocol';
 import type { TermGuard } from './term-guard';
+import { AgentScope, DEFAULT_HOST_POLICY, HostPolicy, ScopeVerdict, containerVerdict, createVerdict, directoryVerdict, fileVerdict, renameVerdict } from './scope';
 
 export interface AgentServerOptions {
   node: string;
@@ -33,6 +35,11 @@ export interface AgentServerOptions {
   addresses: AddressTable;
   files: NodeFiles;
   terms: TermGuard;
+  /** the cluster this agent serves (named by the heartbeat grants): only its replicas and node
+   * files are in the orders' scope (scope.ts); without it, none */
+  cluster?: () => string | undefined;
+  /** the host access a created container may ask for; default DEFAULT_HOST_POLICY */
+  hostPolicy?: HostPolicy;
   /** a refusal reason for a write while the agent is fenced (its lease ran out), else undefined */
   gate?: (op: string) => string | undefined;
   /** more fields for agent.status */
@@ -83,35 +90,67 @@ function toWireError(e: unknown, op: string): WireError {
 function handlers(o: AgentServerOptions, incarnation: string): Record<OpName, Handler> {
   const { engine, addresses, files } = o;
   const stateDir = path.resolve(files.stateDir);
-  // Hosts files and the ledger live in the state dir; a path elsewhere is a controller that
-  // computed it for another state dir, which must be loud rather than write somewhere odd.
-  const inStateDir = (p: unknown): string => {
-    const abs = path.resolve(p as string);
-    if (abs !== stateDir && !abs.startsWith(stateDir + path.sep)) throw new Refusal('AGENT_BAD_MESSAGE', `${abs} is outside the agent's state dir ${stateDir}`);
-    return abs;
+  const scope = (): AgentScope => ({ node: o.node, cluster: o.cluster?.(), stateDir, policy: o.hostPolicy ?? DEFAULT_HOST_POLICY, resolve: realPath });
+  const check = (v: ScopeVerdict) => {
+    if (v) throw new Refusal(v.code, v.message);
+  };
+  /** The container, when it is one of this agent's replicas (undefined when there is none). */
+  const replica = async (ref: unknown) => {
+    const d = await engine.inspect(ref as string);
+    if (d) check(containerVerdict(`container ${d.name}`, d.labels, scope()));
+    return d;
+  };
+  // What is checked is what is acted on: by id once found, so a name cannot change hands between.
+  const idOf = async (ref: unknown) => (await replica(ref))?.id ?? (ref as string);
+  const file = (p: unknown) => {
+    check(fileVerdict(p as string, scope()));
+    return path.resolve(p as string);
   };
   return {
     'engine.ping': () => engine.ping(),
     'engine.listContainers': ([filter]) => engine.listContainers(filter as { labels?: Record<string, string> } | undefined),
-    'engine.inspect': ([id]) => engine.inspect(id as string),
-    'engine.create': ([spec]) => engine.create(spec as ContainerSpec),
-    'engine.start': ([id]) => engine.start(id as string),
-    'engine.stop': ([id, t]) => engine.stop(id as string, t as number | undefined),
-    'engine.remove': ([id, opts]) => engine.remove(id as string, opts as { force?: boolean } | undefined),
+    'engine.inspect': ([id]) => replica(id),
+    'engine.create': async ([spec]) => {
+      check(createVerdict(spec as ContainerSpec, scope()));
+      return engine.create(spec as ContainerSpec);
+    },
+    'engine.start': async ([id]) => engine.start(await idOf(id)),
+    'engine.stop': async ([id, t]) => engine.stop(await idOf(id), t as number | undefined),
+    'engine.remove': async ([id, opts]) => engine.remove(await idOf(id), opts as { force?: boolean } | undefined),
     'engine.rename': async ([id, name]) => {
       if (!engine.rename) throw new EngineError('failed', 'rename', id as string, "this node's engine cannot rename containers");
-      return engine.rename(id as string, name as string);
+      const d = await replica(id);
+      if (d) check(renameVerdict(`container ${d.name}`, d.labels, name as string));
+      return engine.rename(d?.id ?? (id as string), name as string);
     },
     'addresses.list': () => addresses.list(),
     'addresses.add': ([a]) => addresses.add(a as HostAddressSpec),
     'addresses.remove': ([a]) => addresses.remove(a as HostAddressSpec),
-    'files.read': ([p]) => files.read(inStateDir(p)),
-    'files.write': ([p, content]) => files.write(inStateDir(p), content as string),
-    'files.ensureDir': ([p]) => files.ensureDir(p as string),
+    'files.read': async ([p]) => files.read(file(p)),
+    'files.write': async ([p, content]) => files.write(file(p), content as string),
+    'files.ensureDir': async ([p]) => {
+      check(directoryVerdict(p as string, scope()));
+      return files.ensureDir(path.resolve(p as string));
+    },
     'files.readLedger': ([c]) => files.readLedger(c as string),
     'files.writeLedger': ([c, l]) => files.writeLedger(c as string, l as Record<string, FailureRecord>),
-    'agent.status': async () => ({ node: o.node, incarnation, stateDir, term: o.terms.highest, pid: process.pid, ...(o.status?.() ?? {}) }),
+    'agent.status': async () => ({ node: o.node, incarnation, cluster: o.cluster?.() ?? null, stateDir, term: o.terms.highest, pid: process.pid, ...(o.status?.() ?? {}) }),
   };
+}
+
+/** The real path of `p`: symbolic links in the part that exists resolved, the rest as given. */
+function realPath(p: string): string {
+  let head = path.resolve(p);
+  const tail: string[] = [];
+  for (;;) {
+    try {
+      return path.join(realpathSync(head), ...tail);
+    } catch {
+      if (head === path.dirname(head)) return path.resolve(p);
+      tail.unshift(path.basename(head));
+      head = path.dirname(head);
+    }
+  }
 }
 
 type Body = { ok: true; body: Buffer } | { ok: false };
