@@ -11,7 +11,7 @@ import path from 'node:path';
 import { NEXT_SUFFIX } from '../controller/apply';
 import { BERTH_LABELS } from '../runtime/labels';
 import type { ContainerSpec } from '../runtime/engine';
-import { DEFAULT_HOST_ACCESS, HostAccess, PathGuard, hostAccessAsks, systemPathOf } from '../runtime/host-access';
+import { DEFAULT_HOST_ACCESS, HostAccess, PathGuard, SYSTEM_PATHS, hostAccessAsks, systemPathOf } from '../runtime/host-access';
 import { replicaName } from '../model/bundle';
 
 export type ScopeCode = 'AGENT_SCOPE_REFUSED' | 'AGENT_HOST_ACCESS_DENIED';
@@ -101,9 +101,10 @@ function realBinds(h: ContainerSpec['HostConfig'], s: AgentScope): ContainerSpec
 export function fileVerdict(file: string, s: AgentScope): ScopeVerdict {
   if (s.cluster === undefined) return scopeRefusal(`${file}: this agent serves no cluster yet`);
   const dir = path.join(path.resolve(s.stateDir), 'clusters', s.cluster);
-  const inside = (p: string) => p.startsWith(dir + path.sep);
+  const real = resolved(dir, s);
   const abs = path.resolve(file);
-  if (!inside(abs) || !inside(resolved(abs, s))) return scopeRefusal(`${abs} is not one of berth's node files of cluster ${s.cluster} (under ${dir})`);
+  // As named, and as it really is (a link in the hosts dir must not lead out of it).
+  if (!abs.startsWith(dir + path.sep) || !resolved(abs, s).startsWith(real + path.sep)) return scopeRefusal(`${abs} is not one of berth's node files of cluster ${s.cluster} (under ${dir})`);
   return undefined;
 }
 
@@ -112,7 +113,11 @@ export function directoryVerdict(dir: string, s: AgentScope): ScopeVerdict {
   const abs = path.resolve(dir);
   for (const p of new Set([abs, resolved(abs, s)])) {
     const hit = systemPathOf(p, stateGuard(s, false), false);
-    if (hit && !s.policy.allow.has('mount-system') && !allowedMount(p, s)) return scopeRefusal(`${abs}${p === abs ? '' : ` (really ${p})`} is in ${hit === path.resolve(s.stateDir) ? "the agent's own state" : 'a system path'} (${hit}): the agent makes no directory there`);
+    if (!hit) continue;
+    const system = SYSTEM_PATHS.includes(hit) || hit === '/';
+    // The agent's own state is out of reach whatever the flags.
+    if (system && (s.policy.allow.has('mount-system') || allowedMount(p, s))) continue;
+    return scopeRefusal(`${abs}${p === abs ? '' : ` (really ${p})`} is in ${system ? 'a system path' : "the agent's own state"} (${hit}): the agent makes no directory there`);
   }
   return undefined;
 }
@@ -120,10 +125,11 @@ export function directoryVerdict(dir: string, s: AgentScope): ScopeVerdict {
 /** The agent's state dir is protected but for its clusters' files: with `bindable`, only the
  * hosts files berth binds into replicas; otherwise everything under clusters/. */
 function stateGuard(s: AgentScope, bindable: boolean): PathGuard {
-  const state = path.resolve(s.stateDir);
-  const clusters = path.join(state, 'clusters');
-  const hosts = new RegExp(`^${escape(clusters)}/[A-Za-z0-9][A-Za-z0-9_.-]{0,63}/hosts/[^/]+$`);
-  return { protect: [state], except: (p) => (bindable ? hosts.test(p) : p.startsWith(clusters + '/')) };
+  // The state dir as named and as it really is: a path is checked both ways too.
+  const states = [...new Set([path.resolve(s.stateDir), resolved(path.resolve(s.stateDir), s)])];
+  const clusters = states.map((state) => path.join(state, 'clusters'));
+  const hosts = clusters.map((c) => new RegExp(`^${escape(c)}/[A-Za-z0-9][A-Za-z0-9_.-]{0,63}/hosts/[^/]+$`));
+  return { protect: states, except: (p) => (bindable ? hosts.some((h) => h.test(p)) : clusters.some((c) => p.startsWith(c + '/'))) };
 }
 
 const escape = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

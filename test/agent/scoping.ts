@@ -176,6 +176,8 @@ t.test('host access is allowed by the agent flags, and host-net can be denied', 
     await local.remove(id, { force: true });
     t.match(d?.raw.HostConfig, host, `${name}: created as asked`);
   }
+  t.match(await failure(open.files.ensureDir(path.join(stateDir, 'mine'))), { code: 'AGENT_SCOPE_REFUSED', message: /own state/ }, "the agent's own state stays out of reach");
+  t.notOk(existsSync(path.join(stateDir, 'mine')));
   t.match(await failure(open.engine.create(s({}, { Devices: [{ PathOnHost: '/dev/null', PathInContainer: '/dev/x', CgroupPermissions: 'r' }] }))), { code: 'AGENT_HOST_ACCESS_DENIED', message: /--allow devices/ }, 'what is not allowed stays refused');
 });
 
