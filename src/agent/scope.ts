@@ -8,8 +8,7 @@
 // Terms: a *verdict* is undefined (in scope) or the coded refusal; *own state* is the state dir
 // outside `clusters/` (agent-term.json, agent-lease.json).
 import path from 'node:path';
-import { NEXT_SUFFIX } from '../controller/apply';
-import { BERTH_LABELS } from '../runtime/labels';
+import { BERTH_LABELS, NEXT_SUFFIX } from '../runtime/labels';
 import type { ContainerSpec } from '../runtime/engine';
 import { DEFAULT_HOST_ACCESS, HostAccess, PathGuard, SYSTEM_PATHS, hostAccessAsks, systemPathOf } from '../runtime/host-access';
 import { replicaName } from '../model/bundle';
