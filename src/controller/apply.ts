@@ -48,7 +48,6 @@ export interface ApplyReport {
   problems: Problem[];
 }
 
-
 function problemFor(e: unknown, replica: string): Problem {
   if (e instanceof AddressError) {
     return problem(/already on the host/.test(e.message) ? 'ADDRESS_IN_USE' : 'ENGINE_FAILED', { path: replica, value: e.address, message: `replica ${replica}: ${e.message}` });
