@@ -1,7 +1,8 @@
 // The controller's side of a node agent: the same ApplyEngine, AddressTable and NodeFiles
 // interfaces as on the local node, served over HTTP by that node's `berth agent`, so that the
-// reconciler drives every node alike. Every request is signed and carries the leader's current
-// term; every answer must be signed by the cluster's key and have the shape its operation
+// reconciler drives every node alike. Every request is signed for this node's agent in its current
+// incarnation (given by the heartbeat, else learned from a signed agent.status answer) and
+// carries the leader's current term; every answer must be signed by the cluster's key and have the shape its operation
 // promises, else it is refused. Failures come back as the local implementations' errors
 // (EngineError, AddressError), with an agent that does not answer as EngineError 'unreachable',
 // so callers map them as for a local engine; the agent's own refusals are AgentRefusal.
@@ -11,7 +12,7 @@ import { DEFAULT_STATE_DIR, NodeFiles } from '../controller/node-files';
 import { AddressError, AddressTable } from '../runtime/addresses';
 import { ContainerDetails, EngineError, EngineEvent, EventFilter, ObservedContainer } from '../runtime/engine';
 import type { FailureRecord, HostAddress } from '../reconcile/observed';
-import { verifyEventLine, verifyResponse } from './auth';
+import { INCARNATION, Target, verifyEventLine, verifyResponse } from './auth';
 import { Exchange, ExchangeError, exchangeSigned, readAnswer, signedPost } from './signed-http';
 import { AgentCode, EVENTS_PATH, LIMITS, OpName, RPC_PATH, WireError, eventPayload, parseEventLine, parseRpcAnswer } from './protocol';
 
@@ -32,7 +33,12 @@ export interface RemoteNodeOptions {
   term: () => number;
   /** for one request, default 30 s (a stop also gets its stop timeout) */
   timeoutMs?: number;
+  /** the agent's node name: every request is signed for it, and refused by any other node */
   node: string;
+  /** the agent's incarnation (its heartbeats carry it): every request is signed for it, and refused
+   * by the agent after a restart. Without it, it is learned from the agent's signed agent.status
+   * answer, and learned again after an authentication refusal. */
+  incarnation?: string;
   /** the agent's state dir; default: what the last status() said, else DEFAULT_STATE_DIR. The
    * agent refuses hosts-file paths outside its own, so a wrong one is loud. */
   stateDir?: string;
@@ -44,7 +50,7 @@ export interface RemoteNode {
   engine: ApplyEngine;
   addresses: AddressTable;
   files: NodeFiles;
-  /** the agent's agent.status: node, stateDir, term, pid and what the agent adds */
+  /** the agent's agent.status: node, incarnation, stateDir, term, pid and what the agent adds */
   status(): Promise<Record<string, unknown>>;
   /** Closes the idle keep-alive connections. */
   close(): void;
@@ -90,11 +96,15 @@ export function remoteNode(o: RemoteNodeOptions): RemoteNode {
   const timeoutMs = o.timeoutMs ?? 30_000;
   const where = `the agent of node ${o.node} at ${o.url}`;
   let learnedStateDir: string | undefined;
+  /** the incarnation requests are signed for: the given one, else the one learned */
+  let incarnation = o.incarnation;
+  let learning: Promise<unknown> | undefined;
+  const target = (): Target => ({ node: o.node, ...(incarnation ? { incarnation } : {}) });
 
   /** Sends one request; resolves to the whole answer (not yet checked), NoAnswer otherwise. */
   async function exchange(path: string, body: Buffer, ms: number): Promise<Exchange> {
     try {
-      return await exchangeSigned({ url: base, path, key: o.key, body, timeoutMs: ms, maxAnswerBytes: LIMITS.answerBytes, agent: pool, maxHeaderSize: LIMITS.headerBytes });
+      return await exchangeSigned({ url: base, path, key: o.key, body, timeoutMs: ms, maxAnswerBytes: LIMITS.answerBytes, agent: pool, maxHeaderSize: LIMITS.headerBytes, to: target() });
     } catch (e) {
       const x = e as ExchangeError;
       throw x.kind === 'too-large' ? new BadAnswer(x.message) : new NoAnswer(x.message);
@@ -121,8 +131,24 @@ export function remoteNode(o: RemoteNodeOptions): RemoteNode {
     return v.result;
   }
 
+  /** Learns the agent's incarnation (once for concurrent callers) unless it is known. */
+  async function learn(errors: ErrorFamily): Promise<void> {
+    if (incarnation) return;
+    learning ??= call('agent.status', [], errors).then(take).finally(() => { learning = undefined; });
+    await learning;
+  }
+
+  /** What a signed status answer says: the incarnation (when not given) and the state dir. */
+  function take(result: unknown): Record<string, unknown> {
+    const s = result as Record<string, unknown>;
+    if (typeof s.stateDir === 'string') learnedStateDir = s.stateDir;
+    if (!o.incarnation && typeof s.incarnation === 'string' && INCARNATION.test(s.incarnation)) incarnation = s.incarnation;
+    return s;
+  }
+
   async function call(op: OpName, args: unknown[], errors: ErrorFamily, extraMs = 0): Promise<unknown> {
     while (args.length && args[args.length - 1] === undefined) args.pop();
+    if (op !== 'agent.status') await learn(errors);
     const body = Buffer.from(JSON.stringify({ term: o.term(), op, args }));
     if (body.length > LIMITS.requestBytes) {
       throw errors.refused(`AGENT_BAD_MESSAGE: the request is ${body.length} bytes, more than an agent takes (${LIMITS.requestBytes})`);
@@ -132,6 +158,8 @@ export function remoteNode(o: RemoteNodeOptions): RemoteNode {
     } catch (e) {
       if (e instanceof NoAnswer) throw errors.unreachable(`AGENT_UNREACHABLE: ${where} does not answer: ${e.message}`);
       if (e instanceof BadAnswer) throw errors.refused(`AGENT_BAD_MESSAGE: ${where} answered ${e.message}; refused`);
+      // The agent may have restarted: a learned incarnation is learned again by the next call.
+      if (e instanceof AgentRefusal && e.code === 'AGENT_AUTH_FAILED' && !o.incarnation) incarnation = undefined;
       throw e;
     }
   }
@@ -168,17 +196,16 @@ export function remoteNode(o: RemoteNodeOptions): RemoteNode {
   };
 
   async function status(): Promise<Record<string, unknown>> {
-    const s = (await call('agent.status', [], engineErrors('status'))) as Record<string, unknown>;
-    if (typeof s.stateDir === 'string') learnedStateDir = s.stateDir;
-    return s;
+    return take(await call('agent.status', [], engineErrors('status')));
   }
 
   async function* followEvents(filter: EventFilter, signal: AbortSignal): AsyncGenerator<EngineEvent> {
     if (signal.aborted) return;
     const errors = engineErrors('events');
+    await learn(errors);
     const body = Buffer.from(JSON.stringify({ term: o.term(), filter }));
     // Its own connection: a stream lives long and must not hold one of the pool's.
-    const { req, nonce } = signedPost({ url: base, path: EVENTS_PATH, key: o.key, body, agent: false, maxHeaderSize: LIMITS.headerBytes });
+    const { req, nonce } = signedPost({ url: base, path: EVENTS_PATH, key: o.key, body, agent: false, maxHeaderSize: LIMITS.headerBytes, to: target() });
     const idleMs = o.eventsIdleMs ?? 3 * LIMITS.heartbeatMs;
     let gaveUp: string | undefined;
     const giveUp = (why: string) => () => {
@@ -226,6 +253,7 @@ export function remoteNode(o: RemoteNodeOptions): RemoteNode {
       }
     } catch (e) {
       if (signal.aborted) return;
+      if (e instanceof AgentRefusal && e.code === 'AGENT_AUTH_FAILED' && !o.incarnation) incarnation = undefined;
       if (e instanceof BadAnswer) throw errors.refused(`AGENT_BAD_MESSAGE: ${where} answered ${e.message}; refused`);
       if (e instanceof EngineError || e instanceof AgentRefusal || e instanceof AddressError) throw e;
       const why = gaveUp ?? (e as NodeJS.ErrnoException).code ?? (e as Error).message;

@@ -22,6 +22,7 @@ import { DEFAULT_LIVENESS, Heartbeat } from '../cluster/liveness';
 import { postSigned } from './signed-http';
 import { startAgentServer } from './server';
 import { TermGuard } from './term-guard';
+import type { HostPolicy } from './scope';
 import { readTextFile } from '../cib/cib-file';
 import { writeFileAtomic } from '../cib/file-write';
 
@@ -36,6 +37,8 @@ export interface AgentOptions {
   engine: ApplyEngine;
   addresses: AddressTable;
   files: NodeFiles;
+  /** the host access created containers may ask for (default DEFAULT_HOST_POLICY: host network only) */
+  hostPolicy?: HostPolicy;
   log: (line: string) => void;
   now?: () => number;
 }
@@ -186,6 +189,10 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     fenceTimer = setTimeout(() => void fence(), Math.max(0, leaseUntil - fenceMarginMs - now()));
   };
 
+  // The fencing record first: one that cannot be read stops the start (AGENT_STATE_INVALID)
+  // before anything on the node is touched. Orders cannot reach it (scope.ts: own state).
+  const terms = new TermGuard(path.join(o.stateDir, 'agent-term.json'));
+
   // At start: a lease recorded by this node's previous agent that still holds is kept (an agent
   // restart does not disturb its replicas); otherwise the node may have been declared lost, so
   // whatever the engine restarted is removed and the node joins empty.
@@ -204,13 +211,13 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     // no record: a first start
   }
   if (!kept) await sweep('joining empty');
-
-  const terms = new TermGuard(path.join(o.stateDir, 'agent-term.json'));
   const server = await startAgentServer({
-    node: o.node, host: o.listen.host, port: o.listen.port, key: o.key, engine, addresses, files, terms, log: o.log,
+    node: o.node, incarnation, host: o.listen.host, port: o.listen.port, key: o.key, engine, addresses, files, terms, log: o.log,
+    cluster: () => cluster,
+    ...(o.hostPolicy ? { hostPolicy: o.hostPolicy } : {}),
     // The server asks only for write operations (protocol.ts OPS).
     gate: () => (writable() ? undefined : refusal()),
-    status: () => ({ lease: state, leaseLeftMs: Math.max(0, leaseUntil - now()), incarnation, stateDir: o.stateDir }),
+    status: () => ({ lease: state, leaseLeftMs: Math.max(0, leaseUntil - now()), stateDir: o.stateDir }),
   });
   const url = o.advertise ?? server.url;
 

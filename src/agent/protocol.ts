@@ -25,13 +25,16 @@ export const LIMITS = {
 } as const;
 
 /** Refusals by the agent itself (as opposed to failures of the engine or the host it drives). */
-export type AgentCode = 'AGENT_AUTH_FAILED' | 'AGENT_TERM_STALE' | 'AGENT_FENCED' | 'AGENT_BAD_MESSAGE';
+export type AgentCode = 'AGENT_AUTH_FAILED' | 'AGENT_TERM_STALE' | 'AGENT_FENCED' | 'AGENT_BAD_MESSAGE' | 'AGENT_SCOPE_REFUSED' | 'AGENT_HOST_ACCESS_DENIED';
 
 export const AGENT_HTTP_STATUS: Record<AgentCode, number> = {
   AGENT_AUTH_FAILED: 401,
   AGENT_TERM_STALE: 409,
   AGENT_FENCED: 503,
   AGENT_BAD_MESSAGE: 400,
+  /** an order outside the agent's scope (scope.ts) */
+  AGENT_SCOPE_REFUSED: 403,
+  AGENT_HOST_ACCESS_DENIED: 403,
 };
 
 export const isAgentCode = (v: unknown): v is AgentCode => typeof v === 'string' && Object.hasOwn(AGENT_HTTP_STATUS, v);

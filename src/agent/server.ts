@@ -1,26 +1,33 @@
 // `berth agent`'s HTTP server: serves this node's engine, addresses and files to the controller
-// (protocol.ts), over node:http. The order of checks is the point: size, then the signature
-// (nothing unauthenticated is parsed or remembered), then the message's shape, then the term (a
-// deposed leader's order is refused), then the fence gate (writes only), and only then the
-// operation. Every refusal is logged with the peer's address and answered with a stable code;
+// (protocol.ts), over node:http. The order of checks is the point: size, then the signature and
+// its target (this node, this incarnation; nothing unauthenticated is parsed or remembered), then
+// the message's shape, then the term (a deposed leader's order is refused), then the fence gate
+// (writes only), then the order's scope (scope.ts: this agent's replicas and files, within its
+// host policy), and only then the operation. Every refusal is logged with the peer's address and answered with a stable code;
 // answers to authenticated requests are signed.
 import http from 'node:http';
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo, Socket } from 'node:net';
 import { once } from 'node:events';
 import path from 'node:path';
+import { realpathSync } from 'node:fs';
 import type { ApplyEngine } from '../controller/apply';
 import type { NodeFiles } from '../controller/node-files';
 import { AddressError, AddressTable, HostAddressSpec } from '../runtime/addresses';
 import { ContainerSpec, EngineError, EventFilter } from '../runtime/engine';
 import type { FailureRecord } from '../reconcile/observed';
-import { RequestVerifier, signEventLine, signResponse } from './auth';
+import { AUTH_HEADERS, RequestVerifier, signEventLine, signResponse } from './auth';
 import {
   AGENT_HTTP_STATUS, AgentCode, EVENTS_PATH, EventPayload, LIMITS, OpName, RPC_PATH, RpcAnswer, WireError, isWriteOp, parseEventsRequest, parseRpcRequest,
 } from './protocol';
 import type { TermGuard } from './term-guard';
+import { AgentScope, DEFAULT_HOST_POLICY, HostPolicy, ScopeVerdict, containerVerdict, createVerdict, directoryVerdict, fileVerdict, renameVerdict } from './scope';
 
 export interface AgentServerOptions {
   node: string;
+  /** this start of the agent (random hex, sent in its heartbeats): requests signed for another
+   * incarnation are refused; default: a new random one */
+  incarnation?: string;
   host: string;
   port: number;
   key: Buffer;
@@ -28,12 +35,18 @@ export interface AgentServerOptions {
   addresses: AddressTable;
   files: NodeFiles;
   terms: TermGuard;
+  /** the cluster this agent serves (named by the heartbeat grants): only its replicas and node
+   * files are in the orders' scope (scope.ts); without it, none */
+  cluster?: () => string | undefined;
+  /** the host access a created container may ask for; default DEFAULT_HOST_POLICY */
+  hostPolicy?: HostPolicy;
   /** a refusal reason for a write while the agent is fenced (its lease ran out), else undefined */
   gate?: (op: string) => string | undefined;
   /** more fields for agent.status */
   status?: () => Record<string, unknown>;
   log: (line: string) => void;
-  /** signature checks (tests shorten the clock skew); default: the key with a 30 s window */
+  /** signature checks (tests shorten the clock skew); default: the key with a 30 s window, for
+   * this node and incarnation */
   verifier?: RequestVerifier;
   /** how often the events stream sends a heartbeat line (default LIMITS.heartbeatMs) */
   heartbeatMs?: number;
@@ -42,6 +55,8 @@ export interface AgentServerOptions {
 export interface AgentServer {
   url: string;
   port: number;
+  /** this start's incarnation: what requests must be signed for */
+  incarnation: string;
   /** Stops accepting, ends the event streams, waits for the requests in flight. */
   close(): Promise<void>;
 }
@@ -72,38 +87,70 @@ function toWireError(e: unknown, op: string): WireError {
   return { type: 'error', operation: op, message: (e as Error)?.message ?? String(e) };
 }
 
-function handlers(o: AgentServerOptions): Record<OpName, Handler> {
+function handlers(o: AgentServerOptions, incarnation: string): Record<OpName, Handler> {
   const { engine, addresses, files } = o;
   const stateDir = path.resolve(files.stateDir);
-  // Hosts files and the ledger live in the state dir; a path elsewhere is a controller that
-  // computed it for another state dir, which must be loud rather than write somewhere odd.
-  const inStateDir = (p: unknown): string => {
-    const abs = path.resolve(p as string);
-    if (abs !== stateDir && !abs.startsWith(stateDir + path.sep)) throw new Refusal('AGENT_BAD_MESSAGE', `${abs} is outside the agent's state dir ${stateDir}`);
-    return abs;
+  const scope = (): AgentScope => ({ node: o.node, cluster: o.cluster?.(), stateDir, policy: o.hostPolicy ?? DEFAULT_HOST_POLICY, resolve: realPath });
+  const check = (v: ScopeVerdict) => {
+    if (v) throw new Refusal(v.code, v.message);
+  };
+  /** The container, when it is one of this agent's replicas (undefined when there is none). */
+  const replica = async (ref: unknown) => {
+    const d = await engine.inspect(ref as string);
+    if (d) check(containerVerdict(`container ${d.name}`, d.labels, scope()));
+    return d;
+  };
+  // What is checked is what is acted on: by id once found, so a name cannot change hands between.
+  const idOf = async (ref: unknown) => (await replica(ref))?.id ?? (ref as string);
+  const file = (p: unknown) => {
+    check(fileVerdict(p as string, scope()));
+    return path.resolve(p as string);
   };
   return {
     'engine.ping': () => engine.ping(),
     'engine.listContainers': ([filter]) => engine.listContainers(filter as { labels?: Record<string, string> } | undefined),
-    'engine.inspect': ([id]) => engine.inspect(id as string),
-    'engine.create': ([spec]) => engine.create(spec as ContainerSpec),
-    'engine.start': ([id]) => engine.start(id as string),
-    'engine.stop': ([id, t]) => engine.stop(id as string, t as number | undefined),
-    'engine.remove': ([id, opts]) => engine.remove(id as string, opts as { force?: boolean } | undefined),
+    'engine.inspect': ([id]) => replica(id),
+    'engine.create': async ([spec]) => {
+      check(createVerdict(spec as ContainerSpec, scope()));
+      return engine.create(spec as ContainerSpec);
+    },
+    'engine.start': async ([id]) => engine.start(await idOf(id)),
+    'engine.stop': async ([id, t]) => engine.stop(await idOf(id), t as number | undefined),
+    'engine.remove': async ([id, opts]) => engine.remove(await idOf(id), opts as { force?: boolean } | undefined),
     'engine.rename': async ([id, name]) => {
       if (!engine.rename) throw new EngineError('failed', 'rename', id as string, "this node's engine cannot rename containers");
-      return engine.rename(id as string, name as string);
+      const d = await replica(id);
+      if (d) check(renameVerdict(`container ${d.name}`, d.labels, name as string));
+      return engine.rename(d?.id ?? (id as string), name as string);
     },
     'addresses.list': () => addresses.list(),
     'addresses.add': ([a]) => addresses.add(a as HostAddressSpec),
     'addresses.remove': ([a]) => addresses.remove(a as HostAddressSpec),
-    'files.read': ([p]) => files.read(inStateDir(p)),
-    'files.write': ([p, content]) => files.write(inStateDir(p), content as string),
-    'files.ensureDir': ([p]) => files.ensureDir(p as string),
+    'files.read': async ([p]) => files.read(file(p)),
+    'files.write': async ([p, content]) => files.write(file(p), content as string),
+    'files.ensureDir': async ([p]) => {
+      check(directoryVerdict(p as string, scope()));
+      return files.ensureDir(path.resolve(p as string));
+    },
     'files.readLedger': ([c]) => files.readLedger(c as string),
     'files.writeLedger': ([c, l]) => files.writeLedger(c as string, l as Record<string, FailureRecord>),
-    'agent.status': async () => ({ node: o.node, stateDir, term: o.terms.highest, pid: process.pid, ...(o.status?.() ?? {}) }),
+    'agent.status': async () => ({ node: o.node, incarnation, cluster: o.cluster?.() ?? null, stateDir, term: o.terms.highest, pid: process.pid, ...(o.status?.() ?? {}) }),
   };
+}
+
+/** The real path of `p`: symbolic links in the part that exists resolved, the rest as given. */
+function realPath(p: string): string {
+  let head = path.resolve(p);
+  const tail: string[] = [];
+  for (;;) {
+    try {
+      return path.join(realpathSync(head), ...tail);
+    } catch {
+      if (head === path.dirname(head)) return path.resolve(p);
+      tail.unshift(path.basename(head));
+      head = path.dirname(head);
+    }
+  }
 }
 
 type Body = { ok: true; body: Buffer } | { ok: false };
@@ -130,8 +177,9 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Body> {
 const json = (v: unknown) => Buffer.from(JSON.stringify(v));
 
 export async function startAgentServer(o: AgentServerOptions): Promise<AgentServer> {
-  const verifier = o.verifier ?? new RequestVerifier(o.key);
-  const ops = handlers(o);
+  const incarnation = o.incarnation ?? randomBytes(8).toString('hex');
+  const verifier = o.verifier ?? new RequestVerifier(o.key, { self: { node: o.node, incarnation } });
+  const ops = handlers(o, incarnation);
   const streams = new Set<AbortController>();
   const heartbeatMs = o.heartbeatMs ?? LIMITS.heartbeatMs;
 
@@ -183,8 +231,13 @@ export async function startAgentServer(o: AgentServerOptions): Promise<AgentServ
     const verdict = verifier.verify(req.method, url, req.headers, read.body);
     if (!verdict.ok) return refuse(req, res, new Refusal('AGENT_AUTH_FAILED', verdict.message), verdict.reason);
     const { nonce } = verdict;
+    // A request that names no incarnation can only learn it: anything else would be good for
+    // every later start of this agent.
+    const unbound = verdict.incarnation === undefined;
+    const unboundRefusal = (what: string) => new Refusal('AGENT_AUTH_FAILED', `${what} names no agent incarnation (${AUTH_HEADERS.incarnation}): only agent.status may be asked without one`);
 
     if (url === EVENTS_PATH) {
+      if (unbound) return refuse(req, res, unboundRefusal('an events request'), 'no-incarnation', nonce);
       const parsed = parseEventsRequest(read.body);
       if (!parsed.ok) return refuse(req, res, new Refusal('AGENT_BAD_MESSAGE', parsed.message), '', nonce);
       const stale = staleTerm(parsed.value.term);
@@ -194,6 +247,7 @@ export async function startAgentServer(o: AgentServerOptions): Promise<AgentServ
     const parsed = parseRpcRequest(read.body);
     if (!parsed.ok) return refuse(req, res, new Refusal('AGENT_BAD_MESSAGE', parsed.message), '', nonce);
     const { term, op, args } = parsed.value;
+    if (unbound && op !== 'agent.status') return refuse(req, res, unboundRefusal(op), 'no-incarnation', nonce);
     const stale = staleTerm(term);
     if (stale) return refuse(req, res, stale, op, nonce);
     const fenced = isWriteOp(op) ? o.gate?.(op) : undefined;
@@ -272,6 +326,7 @@ export async function startAgentServer(o: AgentServerOptions): Promise<AgentServ
   return {
     url: `http://${host}:${port}`,
     port,
+    incarnation,
     close: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const s of streams) s.abort();

@@ -5,7 +5,7 @@
 // Terms: an *exchange* is one signed POST and its whole answer, not yet judged (the caller checks
 // the answer's signature against the request's nonce and reads its payload).
 import http from 'node:http';
-import { HeaderBag, RequestVerifier, signRequest, signResponse, verifyResponse } from './auth';
+import { HeaderBag, RequestVerifier, Target, signRequest, signResponse, verifyResponse } from './auth';
 
 export const MAX_SMALL_BODY = 64 * 1024;
 
@@ -35,6 +35,8 @@ export interface ExchangeOptions {
   agent?: http.Agent | false;
   maxHeaderSize?: number;
   contentType?: string;
+  /** the agent the request is for (signed: it cannot be sent to another one) */
+  to?: Target;
 }
 
 /** The whole answer, refused past `limit` bytes. */
@@ -60,7 +62,7 @@ export async function readAnswer(res: http.IncomingMessage, limit: number): Prom
 /** A signed POST, not yet sent (`req.end(body)` sends it): for a stream read as it comes. */
 export function signedPost(o: Omit<ExchangeOptions, 'timeoutMs' | 'maxAnswerBytes'>): { req: http.ClientRequest; nonce: string } {
   const base = typeof o.url === 'string' ? new URL(o.url) : o.url;
-  const headers = signRequest(o.key, { method: 'POST', path: o.path, body: o.body });
+  const headers = signRequest(o.key, { method: 'POST', path: o.path, body: o.body, ...(o.to ? { to: o.to } : {}) });
   const req = http.request({
     protocol: base.protocol,
     hostname: base.hostname,

@@ -6,9 +6,11 @@ import { BerthError, problem } from '../errors/registry';
 import { Command, Invocation, flagString, untilStopped, valueFlags } from './invocation';
 import { lazy } from './lazy';
 import { renderProblems } from './render';
+import { DEFAULT_HOST_ACCESS, HOST_ACCESS, HostAccess, parseHostAccessList } from '../runtime/host-access';
 
 export const agentHelp = `Usage: berth agent --controller URL[,URL...] [--listen HOST:PORT] [--advertise URL]
                    [--node NAME] [--authkey FILE] [--state-dir DIR]
+                   [--allow ACCESS[,ACCESS...]] [--deny host-net] [--allow-mount DIR[,DIR...]]
 
 Run the node agent: it serves this node's Docker engine ($DOCKER_HOST or /var/run/docker.sock),
 its addresses and berth's files on it to the leading controller over HTTP, every request and
@@ -29,6 +31,19 @@ Flags:
   --node NAME        this node's name as in the CIB's <nodes> (default: the host name)
   --authkey FILE     the cluster authkey (default /etc/berth/authkey)
   --state-dir DIR    berth's files on this node (default $BERTH_STATE_DIR, else /var/lib/berth/node)
+  --allow ACCESS     host access created containers may ask for, comma-separated: privileged,
+                     host-pid, host-ipc, host-uts, host-userns, devices, cap-add (capabilities
+                     beyond Docker's default set, IPC_LOCK and SYS_NICE), unconfined (seccomp,
+                     apparmor, label or systempaths unconfined), mount-system (binds of /, /etc,
+                     /proc, /sys, /dev, /boot, /root, /usr, /bin, /sbin, /lib, /var/lib/docker,
+                     the docker socket or this agent's state dir). Default: none but host-net
+  --deny host-net    refuse containers on the host network too (allowed by default: Pacemaker
+                     bundles often use network="host")
+  --allow-mount DIRS directories containers may bind (and the agent create) even in a system path
+
+Orders are scoped: only containers labelled for this node and this agent's cluster, named as
+replicas, only berth's node files of that cluster, never the agent's own state (agent-term.json,
+agent-lease.json). Anything else is refused (AGENT_SCOPE_REFUSED, AGENT_HOST_ACCESS_DENIED).
 
 Exit codes: 0 stopped by a signal (replicas keep running while the lease holds), 2 cannot start
 (flags, authkey, state files, engine).
@@ -142,8 +157,27 @@ function authKey(values: Record<string, string | undefined>): Buffer {
   return readAuthKey(values.authkey ?? DEFAULT_AUTHKEY_FILE);
 }
 
+/** --allow, --deny and --allow-mount: what created containers may ask of this host. */
+function hostPolicyOf(values: Record<string, string | undefined>): { allow: ReadonlySet<HostAccess>; mounts: string[] } {
+  const list = (flag: 'allow' | 'deny'): HostAccess[] => {
+    const v = values[flag];
+    if (v === undefined) return [];
+    const parsed = parseHostAccessList(v);
+    if (!parsed.ok) throw new BerthError([problem('USAGE', { path: `--${flag}`, value: v, allowed: HOST_ACCESS.join(', '), message: `'${parsed.unknown.join(',')}' is not a kind of host access for --${flag}, use a comma list of ${HOST_ACCESS.join(', ')}` })]);
+    return parsed.access;
+  };
+  const allow = new Set<HostAccess>([...DEFAULT_HOST_ACCESS, ...list('allow')]);
+  for (const a of list('deny')) allow.delete(a);
+  const mounts = (values['allow-mount'] ?? '').split(',').map((d) => d.trim()).filter(Boolean);
+  for (const d of mounts) {
+    if (!d.startsWith('/')) throw new BerthError([problem('USAGE', { path: '--allow-mount', value: d, allowed: 'absolute directories', message: `'${d}' is not a valid --allow-mount directory, use an absolute path` })]);
+  }
+  return { allow, mounts };
+}
+
 export const agentCmd: Command = (inv) => exit2AtStart(inv, async () => {
-  const values = valueFlags(inv, ['controller', 'listen', 'advertise', 'node', 'authkey', 'state-dir']);
+  const values = valueFlags(inv, ['controller', 'listen', 'advertise', 'node', 'authkey', 'state-dir', 'allow', 'deny', 'allow-mount']);
+  const hostPolicy = hostPolicyOf(values);
   const controllers = urlList(values.controller, '--controller');
   const listen = hostPort(values.listen ?? '0.0.0.0:7440', '--listen');
   if (values.advertise) urlList(values.advertise, '--advertise');
@@ -169,6 +203,7 @@ export const agentCmd: Command = (inv) => exit2AtStart(inv, async () => {
     engine: withDockerRename(dockerEngine(socket ? { socketPath: socket } : {}), socket),
     addresses: ipAddressTable(),
     files: nodeFiles(stateDir),
+    hostPolicy,
     log,
   }), '--listen', listen);
   return () => untilStopped(agent.done, () => { log('stopping (replicas keep running while the lease holds)'); void agent.stop(); });

@@ -99,12 +99,14 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
 
   // ---- leading ----
   const clients = new Map<string, { key: string; handle: ReturnType<typeof remoteNode> }>();
+  // One client per agent start: its requests are signed for that incarnation, so none of them
+  // can be carried out by the agent after a restart, nor by another node.
   const clientFor = (hb: Heartbeat) => {
     const k = `${hb.url}|${hb.incarnation}`;
     const c = clients.get(hb.node);
     if (c && c.key === k) return c.handle;
     c?.handle.close();
-    const handle = remoteNode({ url: hb.url, key: o.key, term: () => (term !== undefined && election.term() === term ? term : 0), node: hb.node, stateDir: hb.stateDir ?? DEFAULT_STATE_DIR, timeoutMs: 10_000 });
+    const handle = remoteNode({ url: hb.url, key: o.key, term: () => (term !== undefined && election.term() === term ? term : 0), node: hb.node, incarnation: hb.incarnation, stateDir: hb.stateDir ?? DEFAULT_STATE_DIR, timeoutMs: 10_000 });
     clients.set(hb.node, { key: k, handle });
     return handle;
   };

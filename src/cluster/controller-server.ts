@@ -4,6 +4,7 @@
 import http from 'node:http';
 import type { Heartbeat } from './liveness';
 import { signedHandler } from '../agent/signed-http';
+import { INCARNATION } from '../agent/auth';
 
 export const HEARTBEAT_PATH = '/v1/heartbeat';
 export const STATUS_PATH = '/v1/status';
@@ -36,7 +37,7 @@ export function parseHeartbeat(v: unknown): Heartbeat {
   if (typeof o.node !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(o.node)) throw bad('node must be a node name');
   if (typeof o.url !== 'string' || !/^https?:\/\/[^\s]{1,200}$/.test(o.url)) throw bad('url must be an http URL');
   if (typeof o.seq !== 'number' || !Number.isSafeInteger(o.seq) || o.seq < 0) throw bad('seq must be a non-negative integer');
-  if (typeof o.incarnation !== 'string' || !/^[0-9a-f]{8,64}$/.test(o.incarnation)) throw bad('incarnation must be hex');
+  if (typeof o.incarnation !== 'string' || !INCARNATION.test(o.incarnation)) throw bad('incarnation must be hex');
   if (o.stateDir !== undefined && (typeof o.stateDir !== 'string' || !o.stateDir.startsWith('/'))) throw bad('stateDir must be an absolute path');
   return { node: o.node, url: o.url, seq: o.seq, incarnation: o.incarnation, ...(o.stateDir ? { stateDir: o.stateDir } : {}) };
 }

@@ -10,6 +10,7 @@ import { Problem, problem } from '../errors/registry';
 import type { Action, AddressAction, CreateAction, Plan, ReplaceAction } from '../reconcile/plan';
 import type { FailureRecord } from '../reconcile/observed';
 import type { NodeFiles } from './node-files';
+import { NEXT_SUFFIX } from '../runtime/labels';
 
 /** The engine, plus renaming (a replace creates the new container beside the old one first). */
 export interface ApplyEngine extends ContainerEngine {
@@ -46,9 +47,6 @@ export interface ApplyReport {
   outcomes: Outcome[];
   problems: Problem[];
 }
-
-/** Suffix of the container a replace creates beside the old one, renamed once the old is gone. */
-export const NEXT_SUFFIX = '.next';
 
 function problemFor(e: unknown, replica: string): Problem {
   if (e instanceof AddressError) {

@@ -12,14 +12,10 @@ export const isTrue = (v: string | undefined): boolean => v !== undefined && ['t
 /** The opposite words (an unset value is neither). */
 export const isFalse = (v: string | undefined): boolean => v !== undefined && ['false', 'off', 'no', 'n', '0'].includes(v.trim().toLowerCase());
 
-/** The first value of `name` in any cluster_property_set of crm_config. */
-export function clusterProperty(cib: Cib, name: string): string | undefined {
-  const crm = child(child(cib, 'configuration') ?? cib, 'crm_config');
-  for (const set of crm ? elements(crm, 'cluster_property_set') : []) {
-    for (const p of elements(set, 'nvpair')) if (p.attrs.name === name) return p.attrs.value ?? '';
-  }
-  return undefined;
-}
+import { clusterProperty } from '../cib/nvset';
+
+/** The first value of `name` in any cluster_property_set of crm_config (read in src/cib). */
+export { clusterProperty };
 
 /** The first rule-less set of `tag` under `e` that names `name`. */
 function firstValue(e: XmlElement | undefined, tag: string, name: string): string | undefined {

@@ -37,3 +37,7 @@ export function berthLabels(r: ReplicaIdentity): Record<string, string> {
     [BERTH_LABELS.specHash]: r.specHash,
   };
 }
+
+/** Suffix of the container a replace creates beside the old one, renamed once the old is gone
+ * (src/controller/apply.ts); an agent takes it as a replica's name too (src/agent/scope.ts). */
+export const NEXT_SUFFIX = '.next';

@@ -1,9 +1,10 @@
 // Semantic checks of a whole CIB, beyond the schema: ids well-formed and unique, every bundle's
-// rules, references from constraints. Pure: tree in, problems out (all of them).
+// rules, the host access bundles ask for (against berth-host-access), references from constraints. Pure: tree in, problems out (all of them).
 import { Cib, section } from '../cib/cib';
 import { child, elements, walk } from '../cib/xml';
 import { Problem, problem } from '../errors/registry';
 import { bundleRules } from './bundle-rules';
+import { hostAccessProblems } from './host-access-rules';
 import { validateId } from './ids';
 
 const NOT_ID_TAGS = new Set(['acl_target', 'role', 'obj_ref', 'resource_ref']);
@@ -34,6 +35,7 @@ export function cibProblems(cib: Cib): Problem[] {
       return false;
     }
   });
+  out.push(...hostAccessProblems(cib));
   out.push(...referenceProblems(cib, seen));
   return out;
 }

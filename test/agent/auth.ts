@@ -60,6 +60,26 @@ t.test('requests: signed, tampered, stale, missing', async (t) => {
   }
 });
 
+t.test('a request is for one node and one start of its agent', async (t) => {
+  const self = { node: 'n1', incarnation: 'aaaa1111' };
+  const rows: { name: string; to?: RequestToSign['to']; headers?: (h: HeaderBag) => HeaderBag; expected: object }[] = [
+    { name: 'this node, this incarnation', to: self, expected: { ok: true, incarnation: self.incarnation } },
+    { name: 'this node, no incarnation (only to learn it)', to: { node: 'n1' }, expected: { ok: true, incarnation: undefined } },
+    { name: 'another node', to: { ...self, node: 'n2' }, expected: { ok: false, reason: 'wrong-node' } },
+    { name: 'another incarnation (the agent restarted)', to: { ...self, incarnation: 'bbbb2222' }, expected: { ok: false, reason: 'wrong-incarnation' } },
+    { name: 'no node', expected: { ok: false, reason: 'missing' } },
+    { name: 'a node that is not one line', to: self, headers: (h) => ({ ...h, 'x-berth-node': 'n1 n2' }), expected: { ok: false, reason: 'missing' } },
+    { name: 'signed for n2, the header changed to n1', to: { ...self, node: 'n2' }, headers: (h) => ({ ...h, 'x-berth-node': 'n1' }), expected: { ok: false, reason: 'bad-signature' } },
+    { name: 'the incarnation header taken off', to: { ...self, incarnation: 'bbbb2222' }, headers: (h) => ({ ...h, 'x-berth-incarnation': undefined }), expected: { ok: false, reason: 'bad-signature' } },
+  ];
+  for (const row of rows) {
+    const verifier = new RequestVerifier(key, { now: () => NOW, self });
+    const headers: HeaderBag = { ...signRequest(key, { ...base, ...(row.to ? { to: row.to } : {}) }) };
+    const v = verifier.verify('POST', base.path, row.headers ? row.headers(headers) : headers, base.body);
+    t.strictSame(v.ok ? { ok: true, incarnation: v.incarnation } : { ok: false, reason: v.reason }, row.expected, row.name);
+  }
+});
+
 t.test('a request is accepted once: the same nonce again is a replay', async (t) => {
   const verifier = new RequestVerifier(key, { now: () => NOW });
   const headers = signRequest(key, base);

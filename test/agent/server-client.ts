@@ -81,6 +81,7 @@ function recordingAddresses() {
 ensureDocker();
 const scope = dockerTestScope(t);
 const node = `agent-${scope.runId}`;
+const cluster = `c-${scope.runId}`;
 const key = generateAuthKey();
 const local = dockerEngine();
 const dir = t.testdir({});
@@ -92,11 +93,13 @@ let fenced: string | undefined;
 let term = 1;
 let server: AgentServer;
 let remote: RemoteNode;
+/** what requests to the test's agent are signed for */
+const self = () => ({ node, incarnation: server.incarnation });
 
 const spec = (suffix: string): ContainerSpec => ({
-  name: `${node}-${suffix}`,
+  name: `${node}-${suffix}-0`,
   Image: 'berth-test/httpd:1',
-  Labels: { ...scope.labels, 'berth.bundle': 'agent-test', 'berth.replica': '0', 'berth.node': node },
+  Labels: { ...scope.labels, 'berth.cluster': cluster, 'berth.bundle': `${node}-${suffix}`, 'berth.replica': '0', 'berth.node': node },
   // --init: busybox httpd as PID 1 ignores SIGTERM, a stop would take 10 s
   HostConfig: { Init: true, NetworkMode: 'none' },
 });
@@ -111,6 +114,7 @@ t.before(async () => {
     addresses: addresses.table,
     files: nodeFiles(stateDir),
     terms: new TermGuard(termFile),
+    cluster: () => cluster,
     gate: () => fenced,
     status: () => ({ lease: fenced ? 'expired' : 'held' }),
     log: (l) => logs.push(l),
@@ -126,7 +130,7 @@ t.test('a container through the agent: create, start (and its event), list, insp
   const since = Date.now() - 1000;
   const id = await remote.engine.create(spec('web'));
   t.match(id, /^[0-9a-f]{64}$/);
-  t.match(await failure(remote.engine.create(spec('web'))), { name: 'EngineError', kind: 'conflict', operation: 'create', target: `${node}-web`, statusCode: 409 }, 'the engine error comes back as itself');
+  t.match(await failure(remote.engine.create(spec('web'))), { name: 'EngineError', kind: 'conflict', operation: 'create', target: `${node}-web-0`, statusCode: 409 }, 'the engine error comes back as itself');
 
   const events: EngineEvent[] = [];
   const stop = new AbortController();
@@ -137,21 +141,21 @@ t.test('a container through the agent: create, start (and its event), list, insp
 
   await remote.engine.start(id);
   const started = await until('a start event', () => events.find((e) => e.action === 'start' && e.id === id), 15_000);
-  t.match(started, { id, name: `${node}-web`, bundle: 'agent-test', replica: 0, attributes: { 'berth.node': node } });
+  t.match(started, { id, name: `${node}-web-0`, bundle: `${node}-web`, replica: 0, attributes: { 'berth.node': node } });
   t.ok(events.some((e) => e.action === 'create' && e.id === id), 'the create before it, replayed from `since`');
 
   const listed = await remote.engine.listContainers({ labels: { 'berth.node': node } });
-  t.match(listed, [{ id, name: `${node}-web`, state: 'running', bundle: 'agent-test', node }]);
+  t.match(listed, [{ id, name: `${node}-web-0`, state: 'running', bundle: `${node}-web`, node }]);
   const details = await remote.engine.inspect(id);
   t.match(details, { id, state: 'running', running: true, node });
   t.equal(details?.raw.Id, id, 'the raw inspect answer survives JSON');
   t.equal(details?.raw.Config.Labels['berth.node'], node);
   t.equal(details?.raw.HostConfig.Init, true);
 
-  await remote.engine.rename!(id, `${node}-web2`);
-  t.equal((await local.inspect(id))?.name, `${node}-web2`);
-  await remote.engine.stop(`${node}-web2`, 5);
-  await remote.engine.stop(`${node}-web2`); // stopped already: not an error, nor an undefined timeout
+  await remote.engine.rename!(id, `${node}-web-0.next`);
+  t.equal((await local.inspect(id))?.name, `${node}-web-0.next`);
+  await remote.engine.stop(`${node}-web-0.next`, 5);
+  await remote.engine.stop(`${node}-web-0.next`); // stopped already: not an error, nor an undefined timeout
   t.match(await remote.engine.inspect(id), { state: 'exited', running: false });
   await remote.engine.remove(id, { force: true });
   await remote.engine.remove(id); // gone already: not an error
@@ -176,13 +180,13 @@ t.test('addresses, files and status through the agent', async (t) => {
   const status = await remote.status();
   t.match(status, { node, stateDir, term, lease: 'held' });
   t.equal(remote.files.stateDir, stateDir, 'learned from status');
-  const hosts = path.join(stateDir, 'hosts', 'web');
+  const hosts = path.join(stateDir, 'clusters', cluster, 'hosts', 'web');
   t.equal(await remote.files.read(hosts), null);
   await remote.files.write(hosts, '127.0.0.1 web-0\n');
   t.equal(readFileSync(hosts, 'utf8'), '127.0.0.1 web-0\n');
   t.equal(await remote.files.read(hosts), '127.0.0.1 web-0\n');
-  t.match(await failure(remote.files.write('/etc/passwd', 'x')), { name: 'AgentRefusal', code: 'AGENT_BAD_MESSAGE', message: /outside the agent's state dir/ });
-  t.match(await failure(remote.files.read(path.join(stateDir, '..', 'agent', 'term.json'))), { code: 'AGENT_BAD_MESSAGE' }, '.. does not leave the state dir');
+  t.match(await failure(remote.files.write('/etc/passwd', 'x')), { name: 'AgentRefusal', code: 'AGENT_SCOPE_REFUSED', message: /not one of berth's node files/ });
+  t.match(await failure(remote.files.read(path.join(stateDir, 'clusters', cluster, '..', '..', '..', 'agent', 'term.json'))), { code: 'AGENT_SCOPE_REFUSED' }, "'..' does not leave the cluster's files");
   await remote.files.ensureDir(path.join(dir, 'storage', 'web-0'));
   t.ok(statSync(path.join(dir, 'storage', 'web-0')).isDirectory());
   const ledger = { abc: { baseline: 1, extra: 2, count: 3, lastFailureAt: 1700000000000 } };
@@ -198,13 +202,13 @@ t.test('a wrong key is refused and nothing is created', async (t) => {
   logs.length = 0;
   t.match(await failure(intruder.engine.create(spec('intruder'))), { name: 'AgentRefusal', code: 'AGENT_AUTH_FAILED' });
   t.match(await failure(intruder.engine.listContainers()), { code: 'AGENT_AUTH_FAILED' }, 'reads too');
-  t.equal(await local.inspect(`${node}-intruder`), undefined, 'nothing created');
+  t.equal(await local.inspect(`${node}-intruder-0`), undefined, 'nothing created');
   t.match(logs[0], /refused 127\.0\.0\.1:\d+ POST \/v1\/rpc: AGENT_AUTH_FAILED \(bad-signature\)/);
 });
 
 t.test('a captured request sent again is refused', async (t) => {
   const body = Buffer.from(JSON.stringify({ term, op: 'engine.create', args: [spec('replay')] }));
-  const headers = signRequest(key, { method: 'POST', path: RPC_PATH, body });
+  const headers = signRequest(key, { method: 'POST', path: RPC_PATH, body, to: self() });
   const first = await raw(server.url, RPC_PATH, body, headers);
   t.equal(first.status, 200);
   t.ok(verifyResponse(key, headers['x-berth-nonce'], 200, first.headers, first.body).ok, 'the answer is signed');
@@ -214,8 +218,86 @@ t.test('a captured request sent again is refused', async (t) => {
   t.equal(second.status, 401);
   t.equal(codeOf(second), 'AGENT_AUTH_FAILED');
   t.match(logs[0], /AGENT_AUTH_FAILED \(replayed\)/);
-  t.match(await local.listContainers({ labels: { 'berth.node': node } }), [{ id, name: `${node}-replay` }], 'created once');
+  t.match(await local.listContainers({ labels: { 'berth.node': node } }), [{ id, name: `${node}-replay-0` }], 'created once');
   await local.remove(id, { force: true });
+});
+
+interface Captured {
+  path: string;
+  headers: http.OutgoingHttpHeaders;
+  body: Buffer;
+}
+
+/** A proxy in front of an agent that keeps every request as it was sent (what an attacker on
+ * the wire would capture) and passes it on. */
+async function capturingProxy(t: Test, target: string): Promise<{ url: string; captured: Captured[] }> {
+  const captured: Captured[] = [];
+  const proxy = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const headers: http.OutgoingHttpHeaders = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k.startsWith('x-berth-') || k === 'content-type'));
+      captured.push({ path: req.url ?? '', headers, body });
+      const on = http.request(`${target}${req.url}`, { method: req.method, headers: { ...headers, 'content-length': body.length }, agent: false }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      on.on('error', () => res.destroy());
+      on.end(body);
+    });
+  });
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise<void>((r) => { proxy.closeAllConnections(); proxy.close(() => r()); }));
+  return { url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, captured };
+}
+
+t.test('a captured order is refused by another node, and by the same agent after a restart', async (t) => {
+  const agentOf = (name: string, port = 0) => startAgentServer({
+    node: name, host: '127.0.0.1', port, key, engine: withDockerRename(local), addresses: addresses.table, files: nodeFiles(stateDir),
+    terms: new TermGuard(), cluster: () => cluster, log: (l) => logs.push(l),
+  });
+  const first = await agentOf(node);
+  const proxy = await capturingProxy(t, first.url);
+  const client = remoteNode({ url: proxy.url, key, term: () => term, node });
+  const learned = remoteNode({ url: first.url, key, term: () => term, node });
+  const given = remoteNode({ url: first.url, key, term: () => term, node, incarnation: first.incarnation });
+  t.teardown(() => { client.close(); learned.close(); given.close(); });
+  const id = await client.engine.create(spec('captured'));
+  await client.engine.start(id);
+  await learned.engine.ping();
+  await given.engine.ping();
+  const orders = proxy.captured.filter((c) => /"op":"engine\.(create|start)"/.test(c.body.toString()));
+  t.equal(orders.length, 2, 'the create and the start were captured');
+  t.equal(proxy.captured[0].headers['x-berth-node'], node, 'signed for the node');
+  t.equal(orders[0].headers['x-berth-incarnation'], first.incarnation, 'and for the incarnation, learned from agent.status');
+  await local.remove(id, { force: true });
+  await first.close();
+
+  const other = await agentOf(`${node}-b`);
+  const again = await agentOf(node, first.port);
+  t.teardown(async () => { await other.close(); await again.close(); });
+  t.not(again.incarnation, first.incarnation, 'a restarted agent has a new incarnation');
+  const replays: [string, AgentServer, string][] = [['another node', other, 'wrong-node'], ['the same agent after a restart', again, 'wrong-incarnation']];
+  for (const [name, target, reason] of replays) {
+    logs.length = 0;
+    const answers = [];
+    for (const c of orders) answers.push(await raw(target.url, c.path, c.body, c.headers));
+    t.strictSame(answers.map((r) => ({ status: r.status, code: codeOf(r) })), orders.map(() => ({ status: 401, code: 'AGENT_AUTH_FAILED' })), `${name}: create and start refused`);
+    t.strictSame(logs.map((l) => /AGENT_AUTH_FAILED \(([a-z-]+)\)/.exec(l)?.[1]), [reason, reason], `${name}: logged with why`);
+    t.equal(await local.inspect(`${node}-captured-0`), undefined, `${name}: nothing created`);
+  }
+
+  const body = Buffer.from(JSON.stringify({ term, op: 'engine.create', args: [spec('unbound')] }));
+  const unbound = await raw(again.url, RPC_PATH, body, signRequest(key, { method: 'POST', path: RPC_PATH, body, to: { node } }));
+  t.strictSame({ status: unbound.status, code: codeOf(unbound) }, { status: 401, code: 'AGENT_AUTH_FAILED' }, 'an order that names no incarnation is refused');
+  t.equal(await local.inspect(`${node}-unbound-0`), undefined, 'nothing created');
+
+  t.match(await failure(given.engine.ping()), { name: 'AgentRefusal', code: 'AGENT_AUTH_FAILED', message: /incarnation/ }, 'a client given the old incarnation is refused (the controller makes a new one from the next heartbeat)');
+  t.match(await failure(given.engine.ping()), { code: 'AGENT_AUTH_FAILED' }, 'and stays refused');
+  t.match(await failure(learned.engine.ping()), { code: 'AGENT_AUTH_FAILED' }, 'a client that learned the old incarnation is refused once');
+  await learned.engine.ping();
+  t.pass('then it learns the new one');
 });
 
 t.test('an order of an older term is refused, and the newest term survives a restart', async (t) => {
@@ -228,7 +310,7 @@ t.test('an order of an older term is refused, and the newest term survives a res
   t.match(refused, { name: 'AgentRefusal', code: 'AGENT_TERM_STALE', message: /term 9 is older than term 10/ });
   t.match(await failure(deposed.engine.listContainers()), { code: 'AGENT_TERM_STALE' }, 'every op is checked, reads too');
   t.match(await failure(deposed.files.writeLedger('c-1', {})), { code: 'AGENT_TERM_STALE' });
-  t.equal(await local.inspect(`${node}-stale`), undefined, 'nothing created');
+  t.equal(await local.inspect(`${node}-stale-0`), undefined, 'nothing created');
   t.equal(new TermGuard(termFile).highest, 10, 'a restarted agent reads the newest term back');
   const stream = deposed.engine.events({}, new AbortController().signal)[Symbol.asyncIterator]();
   t.match(await failure(stream.next()), { code: 'AGENT_TERM_STALE' }, 'the events stream too');
@@ -239,15 +321,15 @@ t.test('a fenced agent refuses writes and still serves reads', async (t) => {
   t.teardown(() => { fenced = undefined; });
   t.match(await failure(remote.engine.create(spec('fenced'))), { name: 'AgentRefusal', code: 'AGENT_FENCED', message: /engine.create refused: the lease expired/ });
   t.match(await failure(remote.addresses.add({ ip: '10.9.0.6', prefix: 24, interface: 'eth9' })), { code: 'AGENT_FENCED' });
-  t.match(await failure(remote.files.write(path.join(stateDir, 'x'), 'y')), { code: 'AGENT_FENCED' });
-  t.equal(await local.inspect(`${node}-fenced`), undefined, 'nothing created');
+  t.match(await failure(remote.files.write(path.join(stateDir, 'clusters', cluster, 'x'), 'y')), { code: 'AGENT_FENCED' });
+  t.equal(await local.inspect(`${node}-fenced-0`), undefined, 'nothing created');
   t.ok(Array.isArray(await remote.engine.listContainers()), 'reads work');
   t.match(await remote.status(), { lease: 'expired' });
-  t.equal(await remote.files.read(path.join(stateDir, 'x')), null);
+  t.equal(await remote.files.read(path.join(stateDir, 'clusters', cluster, 'x')), null);
 });
 
 t.test('oversized, garbage and malformed requests are refused cleanly; the server goes on', async (t) => {
-  const signed = (body: Buffer, p = RPC_PATH) => signRequest(key, { method: 'POST', path: p, body });
+  const signed = (body: Buffer, p = RPC_PATH) => signRequest(key, { method: 'POST', path: p, body, to: self() });
   const big = Buffer.alloc(2 * 1024 * 1024, 'a');
   const rows: { name: string; send: () => Promise<Raw>; status: number; code: string; signed: boolean }[] = [
     { name: '2 MiB body', send: () => raw(server.url, RPC_PATH, big, signed(big)), status: 413, code: 'AGENT_BAD_MESSAGE', signed: false },
@@ -290,7 +372,7 @@ t.test('oversized headers are cut off; the server goes on', async (t) => {
   for (let i = 0; i < 100; i++) many[`x-h${i}`] = 'v';
   const body = Buffer.from(JSON.stringify({ term, op: 'engine.ping', args: [] }));
   logs.length = 0;
-  const r2 = await raw(server.url, RPC_PATH, body, { ...many, ...signRequest(key, { method: 'POST', path: RPC_PATH, body }) });
+  const r2 = await raw(server.url, RPC_PATH, body, { ...many, ...signRequest(key, { method: 'POST', path: RPC_PATH, body, to: self() }) });
   t.strictSame({ status: r2.status, code: codeOf(r2) }, { status: 431, code: 'AGENT_BAD_MESSAGE' }, 'too many headers, even signed');
   t.match(logs, [/refused 127\.0\.0\.1:\d+ POST \/v1\/rpc: AGENT_BAD_MESSAGE \(headers\): \d+ headers, more than 32/]);
   await remote.engine.ping();
@@ -373,7 +455,7 @@ t.test('an events stream with a bad line is refused', async (t) => {
       res.writeHead(200, signResponse(key, n, 200, Buffer.alloc(0)));
       res.end(body(n));
     });
-    const client = remoteNode({ url, key, term: () => term, node: 'fake' });
+    const client = remoteNode({ url, key, term: () => term, node: 'fake', incarnation: 'fa4e0001' });
     const seen: EngineEvent[] = [];
     const e = await failure((async () => { for await (const x of client.engine.events({}, new AbortController().signal)) seen.push(x); })());
     t.match(e, { name: 'EngineError', kind: 'failed', operation: 'events', message: why }, name);
@@ -400,7 +482,7 @@ t.test('an agent that is not there, or does not answer, is unreachable', async (
 
   // A stream that answered but then stays silent (no heartbeat) is given up.
   const quiet = await fakeAgent(t, (n, res) => { res.writeHead(200, signResponse(key, n, 200, Buffer.alloc(0))); res.flushHeaders(); });
-  const q = remoteNode({ url: quiet, key, term: () => term, node: 'quiet', eventsIdleMs: 300 });
+  const q = remoteNode({ url: quiet, key, term: () => term, node: 'quiet', incarnation: 'fa4e0002', eventsIdleMs: 300 });
   const it = q.engine.events({}, new AbortController().signal)[Symbol.asyncIterator]();
   t.match(await failure(it.next()), { kind: 'unreachable', message: /silent for 300 ms/ });
 });
