@@ -107,6 +107,13 @@ export function fileVerdict(file: string, s: AgentScope): ScopeVerdict {
   return undefined;
 }
 
+/** files.readLedger|writeLedger: only the ledger of the cluster this agent serves. */
+export function ledgerVerdict(cluster: string, s: AgentScope): ScopeVerdict {
+  if (s.cluster === undefined) return scopeRefusal(`the ledger of cluster ${cluster}: this agent serves no cluster yet`);
+  if (cluster !== s.cluster) return scopeRefusal(`the ledger of cluster ${cluster}: this agent serves cluster ${s.cluster}`);
+  return undefined;
+}
+
 /** files.ensureDir: a storage directory, not in a system path nor in the agent's own state. */
 export function directoryVerdict(dir: string, s: AgentScope): ScopeVerdict {
   const abs = path.resolve(dir);

@@ -21,7 +21,7 @@ import {
   AGENT_HTTP_STATUS, AgentCode, EVENTS_PATH, EventPayload, LIMITS, OpName, RPC_PATH, RpcAnswer, WireError, isWriteOp, parseEventsRequest, parseRpcRequest,
 } from './protocol';
 import type { TermGuard } from './term-guard';
-import { AgentScope, DEFAULT_HOST_POLICY, HostPolicy, ScopeVerdict, containerVerdict, createVerdict, directoryVerdict, fileVerdict, renameVerdict } from './scope';
+import { AgentScope, DEFAULT_HOST_POLICY, HostPolicy, ScopeVerdict, containerVerdict, createVerdict, directoryVerdict, fileVerdict, ledgerVerdict, renameVerdict } from './scope';
 
 export interface AgentServerOptions {
   node: string;
@@ -132,8 +132,14 @@ function handlers(o: AgentServerOptions, incarnation: string): Record<OpName, Ha
       check(directoryVerdict(p as string, scope()));
       return files.ensureDir(path.resolve(p as string));
     },
-    'files.readLedger': ([c]) => files.readLedger(c as string),
-    'files.writeLedger': ([c, l]) => files.writeLedger(c as string, l as Record<string, FailureRecord>),
+    'files.readLedger': async ([c]) => {
+      check(ledgerVerdict(c as string, scope()));
+      return files.readLedger(c as string);
+    },
+    'files.writeLedger': async ([c, l]) => {
+      check(ledgerVerdict(c as string, scope()));
+      return files.writeLedger(c as string, l as Record<string, FailureRecord>);
+    },
     'agent.status': async () => ({ node: o.node, incarnation, cluster: o.cluster?.() ?? null, stateDir, term: o.terms.highest, pid: process.pid, ...(o.status?.() ?? {}) }),
   };
 }

@@ -13,10 +13,13 @@ import { IdProvider } from '../validate/ids';
 import { sanitizeId } from '../cib/cib';
 import { RuleJson, isScore, ruleJson } from './constraint';
 import { EditCommand, ReadCommand } from './edit';
+import { HOST_ACCESS, parseHostAccessList } from '../runtime/host-access';
 
 // ---- what Pacemaker knows ----
 
 export type PacemakerDaemon = 'pacemaker-based' | 'pacemaker-controld' | 'pacemaker-schedulerd';
+/** berth's own properties are not any daemon's: not listed with the daemons' metadata, settable */
+export type PropertyOwner = PacemakerDaemon | 'berth';
 /** Metadata content types; anything else is validated as a free string (as pcs does). */
 export type PropertyType = 'boolean' | 'integer' | 'percentage' | 'select' | 'time' | 'string';
 
@@ -26,7 +29,7 @@ export interface PropertyDefinition {
   default?: string;
   /** the <option value> list of a `select` */
   enumValues?: string[];
-  daemon: PacemakerDaemon;
+  daemon: PropertyOwner;
 }
 
 const def = (daemon: PacemakerDaemon) => (name: string, type: PropertyType, dflt?: string, enumValues?: string[]): PropertyDefinition =>
@@ -170,6 +173,8 @@ function valueCheck(d: PropertyDefinition): ValueCheck | undefined {
       return { valid: (v) => (d.enumValues ?? []).includes(v), allowed: formatList(d.enumValues ?? []) };
     case 'time':
       return { valid: (v) => timeoutToSeconds(v) !== undefined, allowed: 'time interval (e.g. 1, 2s, 3m, 4h, ...)' };
+    case 'host-access':
+      return { valid: (v) => parseHostAccessList(v).ok, allowed: `a comma list of ${formatList([...HOST_ACCESS])}` };
     default:
       return undefined;
   }
@@ -194,8 +199,13 @@ function invalidNames(names: string[], allowed: string[], forceable: boolean): P
  * pcs's validate_set_cluster_properties. `changes` maps names to values, '' meaning removal;
  * forceable problems are returned as forceable errors for the caller's applyForce.
  */
+/** Properties berth reads that Pacemaker has not (settable like the daemons', never listed with them). */
+export const BERTH_PROPERTIES: readonly PropertyDefinition[] = [
+  { name: 'berth-host-access', type: 'host-access', daemon: 'berth' },
+];
+
 export function validatePropertyChanges(defs: readonly PropertyDefinition[], setId: string, configured: string[], changes: Record<string, string>): Problem[] {
-  const known = settable(defs);
+  const known = settable([...defs, ...BERTH_PROPERTIES.filter((b) => !defs.some((d) => d.name === b.name))]);
   const toSet = Object.keys(changes).filter((n) => changes[n] !== '');
   const toRemove = Object.keys(changes).filter((n) => changes[n] === '');
   const out: Problem[] = [];
@@ -212,7 +222,8 @@ export function validatePropertyChanges(defs: readonly PropertyDefinition[], set
 
   // Unknown properties may be removed, never set; read-only ones can be neither.
   const checked = Object.keys(changes).filter((n) => !(changes[n] === '' && !READ_ONLY_PROPERTIES.includes(n) && !known.has(n)));
-  const allowed = [...known.keys()].sort();
+  // pcs's list of allowed names (berth's own properties are documented, not listed here).
+  const allowed = [...known.keys()].filter((n) => !BERTH_PROPERTIES.some((b) => b.name === n)).sort();
   const readOnly = checked.filter((n) => READ_ONLY_PROPERTIES.includes(n)).sort();
   const unknown = checked.filter((n) => !known.has(n) && !READ_ONLY_PROPERTIES.includes(n)).sort();
   if (unknown.length) out.push(invalidNames(unknown, allowed, true));

@@ -190,9 +190,10 @@ t.test('addresses, files and status through the agent', async (t) => {
   await remote.files.ensureDir(path.join(dir, 'storage', 'web-0'));
   t.ok(statSync(path.join(dir, 'storage', 'web-0')).isDirectory());
   const ledger = { abc: { baseline: 1, extra: 2, count: 3, lastFailureAt: 1700000000000 } };
-  await remote.files.writeLedger('c-1', ledger);
-  t.strictSame(await remote.files.readLedger('c-1'), ledger);
-  t.strictSame(await remote.files.readLedger('c-2'), {}, 'each cluster has its own ledger');
+  await remote.files.writeLedger(cluster, ledger);
+  t.strictSame(await remote.files.readLedger(cluster), ledger);
+  t.match(await failure(remote.files.readLedger('c-other')), { code: 'AGENT_SCOPE_REFUSED' }, 'only the ledger of the cluster the agent serves');
+  t.match(await failure(remote.files.writeLedger('c-other', {})), { code: 'AGENT_SCOPE_REFUSED' });
   t.match(await failure(remote.files.readLedger('../x')), { code: 'AGENT_BAD_MESSAGE' }, 'a cluster id is one safe path segment');
 });
 
@@ -309,7 +310,7 @@ t.test('an order of an older term is refused, and the newest term survives a res
   const refused = await failure(deposed.engine.create(spec('stale')));
   t.match(refused, { name: 'AgentRefusal', code: 'AGENT_TERM_STALE', message: /term 9 is older than term 10/ });
   t.match(await failure(deposed.engine.listContainers()), { code: 'AGENT_TERM_STALE' }, 'every op is checked, reads too');
-  t.match(await failure(deposed.files.writeLedger('c-1', {})), { code: 'AGENT_TERM_STALE' });
+  t.match(await failure(deposed.files.writeLedger(cluster, {})), { code: 'AGENT_TERM_STALE' });
   t.equal(await local.inspect(`${node}-stale-0`), undefined, 'nothing created');
   t.equal(new TermGuard(termFile).highest, 10, 'a restarted agent reads the newest term back');
   const stream = deposed.engine.events({}, new AbortController().signal)[Symbol.asyncIterator]();
@@ -471,7 +472,7 @@ t.test('an agent that is not there, or does not answer, is unreachable', async (
   const gone = remoteNode({ url: `http://127.0.0.1:${port}`, key, term: () => term, node: 'gone' });
   t.match(await failure(gone.engine.ping()), { name: 'EngineError', kind: 'unreachable', operation: 'ping', message: /AGENT_UNREACHABLE: .*ECONNREFUSED/ });
   t.match(await failure(gone.addresses.list()), { name: 'AddressError', message: /AGENT_UNREACHABLE/ });
-  t.match(await failure(gone.files.readLedger('c-1')), { name: 'EngineError', kind: 'unreachable' });
+  t.match(await failure(gone.files.readLedger(cluster)), { name: 'EngineError', kind: 'unreachable' });
   const stream = gone.engine.events({}, new AbortController().signal)[Symbol.asyncIterator]();
   t.match(await failure(stream.next()), { kind: 'unreachable', operation: 'events' });
 

@@ -124,3 +124,13 @@ t.test('problems carry the property, the value and what is allowed', async (t) =
     message: "'sometimes' is not a valid no-quorum-policy value, use 'demote', 'freeze', 'ignore', 'stop', 'suicide'",
   }]);
 });
+
+t.test('berth-host-access: berth\'s own property, set without --force, its words checked', async (t) => {
+  const { parseCib } = require('../../src/cib/cib') as typeof import('../../src/cib/cib');
+  const { setProperties } = require('../../src/commands/property') as typeof import('../../src/commands/property');
+  const { BerthError } = require('../../src/errors/registry') as typeof import('../../src/errors/registry');
+  const cib = parseCib('<cib validate-with="pacemaker-3.9" admin_epoch="0" epoch="1" num_updates="0"><configuration><crm_config/><nodes/><resources/><constraints/></configuration><status/></cib>');
+  t.match(setProperties(cib, { 'berth-host-access': 'privileged,devices' }, false), { changed: true, warnings: [] });
+  const bad = (() => { try { setProperties(cib, { 'berth-host-access': 'privileged,root' }, false); return undefined; } catch (e) { return e as InstanceType<typeof BerthError>; } })();
+  t.match(bad?.problems, [{ code: 'PROPERTY_INVALID_VALUE', path: 'berth-host-access', value: 'privileged,root', allowed: /'host-net'.*'privileged'/ }]);
+});
