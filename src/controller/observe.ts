@@ -87,7 +87,10 @@ export async function observe(deps: ObserveDeps, desired: DesiredState, opts: Ob
     opts.cache?.set(c.id, runs[c.id]);
   }));
   const files: Record<string, string | null> = {};
-  for (const b of desired.bundles) if (b.hostsFile) files[b.hostsFile.path] = await deps.files.read(b.hostsFile.path);
+  // Only the hosts files of bundles with a container here: one a bundle's first container needs is
+  // written anyway (the plan takes an unread file as missing).
+  const present = new Set(containers.map((c) => c.bundle));
+  for (const b of desired.bundles) if (b.hostsFile && present.has(b.id)) files[b.hostsFile.path] = await deps.files.read(b.hostsFile.path);
   // The ledger keeps only containers that still exist (and replicas kept off the node by failures).
   const ids = new Set(containers.map((c) => c.id));
   for (const id of Object.keys(ledger)) if (!ids.has(id) && !id.startsWith('replica:')) delete ledger[id];

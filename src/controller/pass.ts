@@ -17,7 +17,7 @@ import { schemaProblems } from '../cib/schema';
 import { BerthError, Problem, hasErrors, problem } from '../errors/registry';
 import { cibProblems } from '../validate/cib-rules';
 import { ClusterModel, readModel } from '../model/model';
-import { BundleSettings, DesiredState, desiredStateOf, replicaName } from '../reconcile/desired';
+import { BundleSettings, DesiredState, desiredStateOf, replicaName, replicasByNode } from '../reconcile/desired';
 import type { ContainerRun, ObservedState } from '../reconcile/observed';
 import { DEFAULT_POLICY, Note, Plan, PlanPolicy, computePlan, planChanges } from '../reconcile/plan';
 import type { CibNode } from '../model/nodes';
@@ -219,7 +219,7 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
     }
     try {
       // Observing needs the bundles' settings only (the hosts files berth keeps).
-      const shell = desiredStateOf(model, { node: n.name, stateDir: n.deps.files.stateDir, cluster }, { placements: new Map() });
+      const shell = desiredStateOf(model, { node: n.name, stateDir: n.deps.files.stateDir, cluster }, { placements: new Map(), here: [] });
       const nodeCache = opts.cache && (opts.cache.get(n.name) ?? opts.cache.set(n.name, new Map()).get(n.name));
       const timeout = deps.observeTimeoutMs ?? 1000;
       const state = await withDeadline(observe(n.deps, shell, { inspect: opts.inspect ?? 'suspects', now, ...(nodeCache ? { cache: nodeCache } : {}) }), timeout, `no answer within ${timeout} ms`);
@@ -276,8 +276,9 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
 
   // 4. Per node: desired state and plan, then hold what could run twice.
   const unplacedNotes = placed.unplaced.map((u) => ({ bundle: u.bundle, index: u.index, reason: u.reason }));
+  const byNode = replicasByNode(model, placed.placements);
   for (const [node, o] of observed) {
-    const desired = desiredStateOf(model, { node, stateDir: o.handle.deps.files.stateDir, cluster }, { placements: placed.placements, unplaced: unplacedNotes });
+    const desired = desiredStateOf(model, { node, stateDir: o.handle.deps.files.stateDir, cluster }, { placements: placed.placements, here: byNode.get(node) ?? [], unplaced: unplacedNotes });
     const plan = computePlan(desired, o.state, now, deps.policy ?? DEFAULT_POLICY);
     hold(plan, node, where, blind, result.held);
     // What this pass may create is remembered before it is ordered: if the node stops answering

@@ -33,19 +33,42 @@ export interface NodePlace {
   cluster: string;
 }
 
-/** The desired state of `place.node`: the placement's replicas there, the bundles' settings with
- * their hosts files under the node's state dir. */
-export function desiredStateOf(model: ClusterModel, place: NodePlace, placed: { placements: ReadonlyMap<string, string>; unplaced?: readonly Unplaced[] }): DesiredState {
-  const replicas: DesiredReplica[] = [];
-  const bundles: BundleSettings[] = [];
-  for (const b of model.bundles) {
-    const s = b.settings;
-    bundles.push(s.hostsFile ? { ...s, hostsFile: { path: hostsFilePath(place.stateDir, place.cluster, s.id), content: s.hostsFile.content } } : s);
-    if (!b.build) continue;
-    // Bundle order, then index, as the placement map holds them.
-    for (let index = 0; index < s.replicas; index++) {
-      if (placed.placements.get(replicaName(s.id, index)) === place.node) replicas.push(b.build(index, place));
+/** The replicas placed on each node, in bundle order then index: one walk over the placement for
+ * all nodes (a pass over a hundred nodes must not walk every replica once per node). */
+export function replicasByNode(model: ClusterModel, placements: ReadonlyMap<string, string>): Map<string, { bundle: number; index: number }[]> {
+  const out = new Map<string, { bundle: number; index: number }[]>();
+  model.bundles.forEach((b, bundle) => {
+    for (let index = 0; index < b.settings.replicas; index++) {
+      const node = placements.get(replicaName(b.settings.id, index));
+      if (node !== undefined) (out.get(node) ?? out.set(node, []).get(node)!).push({ bundle, index });
     }
+  });
+  return out;
+}
+
+/** The bundles' settings with their hosts files under one state dir, made once per model (the
+ * controllers keep the model while the CIB is the same) and shared by the nodes that share it. */
+const settingsByPlace = new WeakMap<ClusterModel, Map<string, BundleSettings[]>>();
+function settingsAt(model: ClusterModel, place: NodePlace): BundleSettings[] {
+  const byPlace = settingsByPlace.get(model) ?? settingsByPlace.set(model, new Map()).get(model)!;
+  const key = `${place.stateDir}\u0000${place.cluster}`;
+  let out = byPlace.get(key);
+  if (!out) {
+    out = model.bundles.map(({ settings: s }) => (s.hostsFile ? { ...s, hostsFile: { path: hostsFilePath(place.stateDir, place.cluster, s.id), content: s.hostsFile.content } } : s));
+    byPlace.set(key, out);
   }
-  return { node: place.node, cluster: place.cluster, bundles, replicas, unplaced: [...(placed.unplaced ?? [])], maintenance: model.properties.maintenance };
+  return out;
+}
+
+/** The desired state of `place.node`: the placement's replicas there (`here`: from
+ * replicasByNode, else found in the placement), the bundles' settings with their hosts files under
+ * the node's state dir. */
+export function desiredStateOf(model: ClusterModel, place: NodePlace, placed: { placements: ReadonlyMap<string, string>; here?: readonly { bundle: number; index: number }[]; unplaced?: readonly Unplaced[] }): DesiredState {
+  const here = placed.here ?? replicasByNode(model, placed.placements).get(place.node) ?? [];
+  const replicas: DesiredReplica[] = [];
+  for (const { bundle, index } of here) {
+    const build = model.bundles[bundle].build;
+    if (build) replicas.push(build(index, place));
+  }
+  return { node: place.node, cluster: place.cluster, bundles: settingsAt(model, place), replicas, unplaced: [...(placed.unplaced ?? [])], maintenance: model.properties.maintenance };
 }

@@ -2,7 +2,7 @@
 // same pass, each bundle and each replica with its node, address, container state, health,
 // failure count, and why it is not running (or what is pending for it).
 import { ADDRESS_LABEL, BundleSettings, DesiredState, replicaName } from './desired';
-import { failureState, replicaLedgerKey } from './failures';
+import { failureState, parseReplicaLedgerKey, replicaLedgerKey } from './failures';
 import type { ObservedState } from './observed';
 import { Note, Plan, groupBy, parseAddressLabel, planChanges } from './plan';
 import type { ObservedContainer } from '../runtime/engine';
@@ -45,7 +45,12 @@ export interface NodeStatus {
   foreign: { code: string; name: string; cluster: string | null; bundle: string; message: string }[];
 }
 
-export function nodeStatus(desired: DesiredState, observed: ObservedState, plan: Plan, now: number): NodeStatus {
+/**
+ * Each bundle of the node and its replicas. `everyReplica` (the node's own status): a row for every
+ * replica of every bundle, with why it is not here; otherwise (a part of the cluster's view) only
+ * the replicas that have a container here, are placed here or are kept off by failures here.
+ */
+export function nodeStatus(desired: DesiredState, observed: ObservedState, plan: Plan, now: number, everyReplica = true): NodeStatus {
   const mine = observed.containers;
   const notes = new Map<string, string[]>();
   const note = (replica: string, text: string) => {
@@ -60,7 +65,11 @@ export function nodeStatus(desired: DesiredState, observed: ObservedState, plan:
   const mineByBundle = groupBy(mine, (c) => c.bundle);
   const desiredByBundle = groupBy(desired.replicas, (r) => r.bundle);
   const unplacedByBundle = groupBy(desired.unplaced, (u) => u.bundle);
+  // Replicas kept off this node by their failures, by bundle.
+  const keptByBundle = groupBy(Object.keys(observed.ledger).map(parseReplicaLedgerKey).filter((r): r is { bundle: string; index: number } => !!r), (r) => r.bundle);
   for (const b of desired.bundles) {
+    // Part of the cluster's view: a bundle with nothing on this node has no line here.
+    if (!everyReplica && !mineByBundle.has(b.id) && !desiredByBundle.has(b.id) && !keptByBundle.has(b.id)) continue;
     const containers = new Map<number, ObservedContainer>();
     for (const c of mineByBundle.get(b.id) ?? []) {
       if (c.replica === undefined) continue;
@@ -69,7 +78,10 @@ export function nodeStatus(desired: DesiredState, observed: ObservedState, plan:
     }
     const desiredByIndex = new Map((desiredByBundle.get(b.id) ?? []).map((r) => [r.index, r]));
     const unplacedByIndex = new Map((unplacedByBundle.get(b.id) ?? []).map((u) => [u.index, u]));
-    const indexes = [...new Set([...Array.from({ length: b.replicas }, (_, i) => i), ...containers.keys()])].sort((x, y) => x - y);
+    const indexes = everyReplica
+      ? [...new Set([...Array.from({ length: b.replicas }, (_, i) => i), ...containers.keys()])].sort((x, y) => x - y)
+      : [...new Set([...containers.keys(), ...desiredByIndex.keys(), ...(keptByBundle.get(b.id) ?? []).map((r) => r.index)])].sort((x, y) => x - y);
+    if (!indexes.length) continue;
     const rows: ReplicaStatus[] = [];
     for (const index of indexes) {
       const name = replicaName(b.id, index);
@@ -185,7 +197,7 @@ export function clusterStatus(pass: {
   /** every bundle's settings: the bundles are shown even when no node could be observed */
   bundles?: { settings: readonly BundleSettings[]; maintenance: boolean };
 }, now: number): ClusterStatus {
-  const perNode = pass.nodes.map((n) => nodeStatus(n.desired, n.observed, n.plan, now));
+  const perNode = pass.nodes.map((n) => nodeStatus(n.desired, n.observed, n.plan, now, false));
   // What the pass did, in place of what its plan said was pending.
   const outcomes = new Map<string, { kind: string; text: string }[]>();
   let done = 0, failed = 0;

@@ -272,6 +272,8 @@ function assignInstances(
   const stickiness = bundle.stickiness ?? 0;
   const score = (n: string) => scores.get(n);
   const allowedUsable = usable.filter((n) => score(n) !== undefined);
+  const allowedSet = new Set(allowedUsable);
+  const usableSet = new Set(usable);
   // Pacemaker counts usable nodes whatever their score when it computes the fair share.
   const optimal = Math.max(1, allowedUsable.length ? Math.floor(bundle.replicas / allowedUsable.length) : 0);
   const count = new Map<string, number>();
@@ -288,27 +290,28 @@ function assignInstances(
   // they can stay, not failed; then index (Array.prototype.sort is stable).
   const disallowed = (i: Instance) => (i.running && (own(i, i.running.node) ?? -1) < 0 ? 1 : 0);
   const inactive = (i: Instance) => (i.running && !disallowed(i) ? 0 : 1);
-  const stranded = (i: Instance) => (!inactive(i) && !usable.includes(i.running!.node) ? 1 : 0);
+  const stranded = (i: Instance) => (!inactive(i) && !usableSet.has(i.running!.node) ? 1 : 0);
   const failed = (i: Instance) => (!inactive(i) && i.running!.failed ? 1 : 0);
   const sorted = [...instances].sort((a, b) => disallowed(a) - disallowed(b) || inactive(a) - inactive(b) || stranded(a) - stranded(b) || failed(a) - failed(b) || a.index - b.index);
 
   // The nodes an instance may take now (can_run_instance): usable, the bundle's score there not
   // negative (stickiness does not lift a ban), fewer than replicas-per-host of the bundle.
-  const weights = (inst: Instance): Map<string, number> => {
-    const w = new Map<string, number>();
-    for (const n of allowedUsable) w.set(n, score(n)! < 0 || (count.get(n) ?? 0) >= perHost ? -INFINITY : own(inst, n)!);
-    return w;
-  };
+  // Computed per node as needed, no map per instance: a pass weighs replicas × nodes.
+  const weight = (inst: Instance, n: string): number => (score(n)! < 0 || (count.get(n) ?? 0) >= perHost ? -INFINITY : own(inst, n)!);
   // pcmk__sort_nodes: score, then fewest placed, then the node it runs on, then name.
-  const best = (inst: Instance, w: Map<string, number>): string | undefined => {
+  const best = (inst: Instance): { node: string; weight: number } | undefined => {
     let top: string | undefined;
+    let topW = 0;
+    let topL = 0;
     for (const n of allowedUsable) {
-      if (top === undefined) { top = n; continue; }
-      const d = w.get(n)! - w.get(top)!;
-      const l = (load.get(n) ?? 0) - (load.get(top) ?? 0);
-      if (d > 0 || (d === 0 && (l < 0 || (l === 0 && inst.running?.node === n && inst.running.node !== top)))) top = n;
+      const w = weight(inst, n);
+      const l = load.get(n) ?? 0;
+      if (top === undefined) { top = n; topW = w; topL = l; continue; }
+      const d = w - topW;
+      const dl = l - topL;
+      if (d > 0 || (d === 0 && (dl < 0 || (dl === 0 && inst.running?.node === n && inst.running.node !== top)))) { top = n; topW = w; topL = l; }
     }
-    return top;
+    return top === undefined ? undefined : { node: top, weight: topW };
   };
   // Pacemaker's assignment; `where` gets the final one (step 5).
   const chosenFor = new Map<number, string>();
@@ -322,21 +325,21 @@ function assignInstances(
   for (const inst of sorted) {
     if (chosenFor.size >= bundle.replicas) break;
     const r = inst.running;
-    if (!r || r.failed || !usable.includes(r.node) || (score(r.node) ?? -1) < 0 || banned(inst, r.node) || (count.get(r.node) ?? 0) >= optimal) continue;
-    const w = weights(inst);
-    const top = best(inst, w);
-    if (top !== undefined && w.get(r.node)! >= 0 && w.get(r.node)! >= w.get(top)!) assign(inst, r.node);
+    if (!r || r.failed || !usableSet.has(r.node) || (score(r.node) ?? -1) < 0 || banned(inst, r.node) || (count.get(r.node) ?? 0) >= optimal) continue;
+    const top = best(inst);
+    const here = allowedSet.has(r.node) ? weight(inst, r.node) : -INFINITY;
+    if (top !== undefined && here >= 0 && here >= top.weight) assign(inst, r.node);
   }
 
   // Step 4: everything else to the best node.
   for (const inst of sorted) {
     if (chosenFor.has(inst.index)) continue;
-    const w = weights(inst);
-    let chosen = best(inst, w);
-    if (chosen === undefined || w.get(chosen)! < 0) continue;
+    const top = best(inst);
+    if (top === undefined || top.weight < 0) continue;
+    let chosen = top.node;
     // A positive best score shared by the node the replica runs on: it stays (pcmk__primitive_assign).
     const r = inst.running;
-    if (r && w.get(chosen)! > 0 && w.get(r.node) === w.get(chosen)) chosen = r.node;
+    if (r && top.weight > 0 && allowedSet.has(r.node) && weight(inst, r.node) === top.weight) chosen = r.node;
     assign(inst, chosen);
   }
 
