@@ -279,6 +279,17 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
   const byNode = replicasByNode(model, placed.placements);
   for (const [node, o] of observed) {
     const desired = desiredStateOf(model, { node, stateDir: o.handle.deps.files.stateDir, cluster }, { placements: placed.placements, here: byNode.get(node) ?? [], unplaced: unplacedNotes });
+    // Observing read the hosts files of bundles with a container here; those of bundles placed
+    // here anew are read now (a file already right is not written again).
+    const anew = new Set(desired.replicas.map((r) => r.bundle));
+    for (const b of desired.bundles) {
+      if (!b.hostsFile || !anew.has(b.id) || b.hostsFile.path in o.state.files) continue;
+      try {
+        o.state.files[b.hostsFile.path] = await withDeadline(o.handle.deps.files.read(b.hostsFile.path), deps.observeTimeoutMs ?? 1000, 'no answer');
+      } catch {
+        // Unread: taken as missing, and written.
+      }
+    }
     const plan = computePlan(desired, o.state, now, deps.policy ?? DEFAULT_POLICY);
     hold(plan, node, where, blind, result.held);
     // What this pass may create is remembered before it is ordered: if the node stops answering
