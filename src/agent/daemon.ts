@@ -10,12 +10,11 @@
 // as a heartbeat is granted again.
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { BERTH_LABELS } from '../runtime/engine';
+import { ADDRESS_LABEL, BERTH_LABELS, isClusterId } from '../runtime/labels';
 import type { AddressTable, HostAddressSpec } from '../runtime/addresses';
 import { isBerthLabelled } from '../runtime/addresses';
 import type { ApplyEngine } from '../controller/apply';
 import type { NodeFiles } from '../controller/node-files';
-import { ADDRESS_LABEL } from '../reconcile/desired';
 import { parseAddressLabel } from '../reconcile/plan';
 import { HEARTBEAT_PATH, HeartbeatAnswer } from '../cluster/controller-server';
 import { DEFAULT_LIVENESS, Heartbeat } from '../cluster/liveness';
@@ -199,7 +198,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   let kept = false;
   try {
     const rec = JSON.parse(readTextFile(leaseFile, 'lease file', { maxBytes: 4096 })) as { until?: number; cluster?: unknown };
-    if (typeof rec.cluster === 'string' && /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(rec.cluster)) cluster = rec.cluster;
+    if (isClusterId(rec.cluster)) cluster = rec.cluster;
     if (typeof rec.until === 'number' && rec.until > now() + 100) {
       state = 'leased';
       leaseUntil = rec.until + fenceMarginMs;

@@ -3,6 +3,7 @@
 // Pure: both the server (requests) and the client (answers) check what arrives against this one
 // table, so that garbage is refused the same way on both sides.
 import type { EngineErrorKind, EngineEvent, EventFilter } from '../runtime/engine';
+import { isClusterId } from '../runtime/labels';
 
 export const RPC_PATH = '/v1/rpc';
 export const EVENTS_PATH = '/v1/events';
@@ -81,7 +82,7 @@ const containerRef: Check = (v) => (typeof v === 'string' && v.length <= 256 && 
 const absolutePath: Check = (v) => (typeof v === 'string' && v.startsWith('/') && v.length <= 4096 && !v.includes('\0') ? undefined : 'an absolute path');
 const text: Check = (v) => (typeof v === 'string' ? undefined : 'a string');
 /** A cluster id (src/store/cluster-id.ts): one safe path segment. */
-const clusterId: Check = (v) => (typeof v === 'string' && /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(v) ? undefined : 'a cluster id');
+const clusterId: Check = (v) => (isClusterId(v) ? undefined : 'a cluster id');
 const seconds: Check = (v) => (Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= 3600 ? undefined : 'a whole number of seconds from 0 to 3600');
 const stringMap: Check = (v) => (isObject(v) && Object.values(v).every((x) => typeof x === 'string') ? undefined : 'an object of strings');
 

@@ -8,7 +8,7 @@
 // Terms: a *verdict* is undefined (in scope) or the coded refusal; *own state* is the state dir
 // outside `clusters/` (agent-term.json, agent-lease.json).
 import path from 'node:path';
-import { BERTH_LABELS, NEXT_SUFFIX } from '../runtime/labels';
+import { BERTH_LABELS, CLUSTER_ID_PATTERN, NEXT_SUFFIX } from '../runtime/labels';
 import type { ContainerSpec } from '../runtime/engine';
 import { DEFAULT_HOST_ACCESS, HostAccess, PathGuard, SYSTEM_PATHS, hostAccessAsks, systemPathOf } from '../runtime/host-access';
 import { replicaName } from '../model/bundle';
@@ -134,7 +134,7 @@ function stateGuard(s: AgentScope, bindable: boolean): PathGuard {
   // The state dir as named and as it really is: a path is checked both ways too.
   const states = [...new Set([path.resolve(s.stateDir), resolved(path.resolve(s.stateDir), s)])];
   const clusters = states.map((state) => path.join(state, 'clusters'));
-  const hosts = clusters.map((c) => new RegExp(`^${escape(c)}/[A-Za-z0-9][A-Za-z0-9_.-]{0,63}/hosts/[^/]+$`));
+  const hosts = clusters.map((c) => new RegExp(`^${escape(c)}/${CLUSTER_ID_PATTERN}/hosts/[^/]+$`));
   return { protect: states, except: (p) => (bindable ? hosts.some((h) => h.test(p)) : clusters.some((c) => p.startsWith(c + '/'))) };
 }
 

@@ -4,6 +4,7 @@
 // node the same interface is served by that node's agent (src/agent/client.ts).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { writeFileAtomic } from '../cib/file-write';
+import { isClusterId } from '../runtime/labels';
 import path from 'node:path';
 import type { FailureRecord } from '../reconcile/observed';
 
@@ -21,12 +22,9 @@ export interface NodeFiles {
   writeLedger(cluster: string, ledger: Record<string, FailureRecord>): Promise<void>;
 }
 
-/** A cluster id as berth makes them (src/model/identity.ts): safe as one path segment. */
-export const CLUSTER_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-
 /** Each cluster's files on a node live apart: two berth clusters may share a node. */
 export function clusterDir(stateDir: string, cluster: string): string {
-  if (!CLUSTER_ID.test(cluster)) throw new Error(`'${cluster}' is not a cluster id`);
+  if (!isClusterId(cluster)) throw new Error(`'${cluster}' is not a cluster id`);
   return path.join(stateDir, 'clusters', cluster);
 }
 

@@ -15,6 +15,11 @@ export const BERTH_LABELS = {
   specHash: 'berth.spec-hash',
 } as const;
 
+/** A cluster id (the value of berth.cluster): one safe path segment, so that each cluster's files
+ * on a node live in a directory of their own. */
+export const CLUSTER_ID_PATTERN = '[A-Za-z0-9][A-Za-z0-9_.-]{0,63}';
+export const isClusterId = (v: unknown): v is string => typeof v === 'string' && new RegExp(`^${CLUSTER_ID_PATTERN}$`).test(v);
+
 /** The replica's host address, `ip/prefix@interface`, so that the address can be removed after
  * the container even when the CIB no longer names it. */
 export const ADDRESS_LABEL = 'berth.address';

@@ -6,16 +6,16 @@ import { createHash, randomBytes } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import type { CibStore } from './store';
+import { isClusterId } from '../runtime/labels';
 
 export const CLUSTER_ID_KEY = 'cluster-id';
-const VALID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 /** The store's cluster id, made (once, by whichever process comes first) when missing. */
 export async function storeClusterId(store: CibStore): Promise<string> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const found = await store.readKey(CLUSTER_ID_KEY);
     const id = found.text.trim();
-    if (found.revision !== null && VALID.test(id)) return id;
+    if (found.revision !== null && isClusterId(id)) return id;
     if (found.revision !== null) throw new Error(`the store ${store.url} holds a cluster id that is not one: '${id.slice(0, 80)}'`);
     const made = `c-${randomBytes(6).toString('hex')}`;
     const r = await store.compareAndSwapKey(CLUSTER_ID_KEY, null, made + '\n');
