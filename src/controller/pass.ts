@@ -131,9 +131,9 @@ export interface PassResult {
   problems: Problem[];
 }
 
-export async function readValidCib(source: Pick<CibSource, 'read' | 'where'>): Promise<{ cib?: Cib; problems: Problem[]; text?: string }> {
+export async function readValidCib(source: Pick<CibSource, 'read' | 'where'>): Promise<{ cib?: Cib; problems: Problem[] }> {
   const read = await readCibText(source);
-  return 'problems' in read ? read : { ...validCib(read.text, source.where), text: read.text };
+  return 'problems' in read ? read : validCib(read.text, source.where);
 }
 
 async function readCibText(source: Pick<CibSource, 'read' | 'where'>): Promise<{ text: string } | { problems: Problem[] }> {
@@ -354,9 +354,4 @@ function hold(plan: Plan, node: string, where: Map<string, Set<string>>, blind: 
   plan.create = keep(plan.create);
   plan.start = keep(plan.start);
   plan.addAddress = plan.addAddress.filter((a) => !withheld.has(a.replica));
-}
-
-/** The local node's part of a pass (the CLI on one node). */
-export function nodePassOf(r: PassResult, node: string): NodePass | undefined {
-  return r.nodes.find((n) => n.node === node);
 }
