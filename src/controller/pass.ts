@@ -17,7 +17,7 @@ import { schemaProblems } from '../cib/schema';
 import { BerthError, Problem, hasErrors, problem } from '../errors/registry';
 import { cibProblems } from '../validate/cib-rules';
 import { ClusterModel, readModel } from '../model/model';
-import { BundleSettings, DesiredState, desiredStateOf, replicaName, replicasByNode } from '../reconcile/desired';
+import { DesiredState, desiredStateOf, replicaName, replicasByNode } from '../reconcile/desired';
 import type { ContainerRun, ObservedState } from '../reconcile/observed';
 import { DEFAULT_POLICY, Note, Plan, PlanPolicy, computePlan, planChanges } from '../reconcile/plan';
 import type { CibNode } from '../model/nodes';
@@ -124,8 +124,6 @@ export interface PassResult {
   offline: { node: string; message: string }[];
   /** creates and starts withheld so that no replica runs twice */
   held: Note[];
-  /** the bundles' settings (for the status, also when no node could be observed) */
-  bundles?: { settings: BundleSettings[]; maintenance: boolean };
   /** the earliest time (ms) a plan would differ without any event (a failure-timeout ends) */
   recheckAt?: number;
   problems: Problem[];
@@ -192,7 +190,6 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
     }
   }
   result.model = model;
-  result.bundles = { settings: model.bundles.map((b) => b.settings), maintenance: model.properties.maintenance };
   result.problems.push(...model.problems);
 
   // 1. Observe every node that may run something and can be reached.

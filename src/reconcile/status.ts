@@ -194,8 +194,8 @@ export function clusterStatus(pass: {
   held: readonly Note[];
   unreachable: readonly { node: string; message: string; replicas?: readonly string[] }[];
   problems?: readonly { code: string; message: string }[];
-  /** every bundle's settings: the bundles are shown even when no node could be observed */
-  bundles?: { settings: readonly BundleSettings[]; maintenance: boolean };
+  /** the model the pass read: every bundle is shown even when no node could be observed */
+  model?: { bundles: readonly { settings: BundleSettings }[]; properties: { maintenance: boolean } };
 }, now: number): ClusterStatus {
   const perNode = pass.nodes.map((n) => nodeStatus(n.desired, n.observed, n.plan, now, false));
   // What the pass did, in place of what its plan said was pending.
@@ -216,11 +216,11 @@ export function clusterStatus(pass: {
   const held = groupBy(pass.held.filter((h) => h.replica), (h) => h.replica!);
   // Every node's line of each bundle (with its rows), by bundle.
   const linesOf = groupBy(perNode.flatMap((ns) => ns.bundles), (b) => b.id);
-  // The pass reads the settings whenever it has a CIB, so whenever a node was observed.
+  // The pass reads the model whenever it has a CIB, so whenever a node was observed.
   const bundles: BundleStatus[] = [];
-  for (const bs of pass.bundles?.settings ?? []) {
+  for (const { settings: bs } of pass.model?.bundles ?? []) {
     const lines = linesOf.get(bs.id) ?? [];
-    const line: BundleStatus = lines[0] ?? bundleLine(bs, pass.bundles!.maintenance, []);
+    const line: BundleStatus = lines[0] ?? bundleLine(bs, pass.model!.properties.maintenance, []);
     const rowsOf = new Map<number, ReplicaStatus[]>();
     for (let i = 0; i < line.replicas; i++) rowsOf.set(i, []);
     for (const r of lines.flatMap((l) => l.replicaStatus)) (rowsOf.get(r.index) ?? rowsOf.set(r.index, []).get(r.index)!).push(r);
