@@ -1,11 +1,11 @@
-// Observe the node: one engine listing of berth's containers, one `ip -j addr`, the files berth
-// keeps, and inspects only where a listing cannot tell enough (a container that is not running,
-// unhealthy, or restarted since it was created). Reads only: never an engine write.
+// Observe the node: one engine listing of berth's containers, one `ip -j addr`, berth's failure
+// ledger, and inspects only where a listing cannot tell enough (a container that is not running,
+// unhealthy, or restarted since it was created). Reads only: never an engine write. The hosts
+// files berth keeps are read by the pass once it knows which bundles are on the node.
 // The listing is split by owner: this cluster's containers for this node are the node's; those of
 // another cluster, or of none, are *foreign*: reported, never touched.
 import type { ContainerDetails, ContainerEngine, ObservedContainer } from '../runtime/engine';
 import type { AddressTable } from '../runtime/addresses';
-import type { DesiredState } from '../reconcile/desired';
 import type { ContainerRun, ObservedState } from '../reconcile/observed';
 import type { NodeFiles } from './node-files';
 
@@ -63,17 +63,18 @@ export function needsInspect(c: ObservedContainer, now: number): boolean {
   return up < ageSeconds - 5;
 }
 
-export async function observe(deps: ObserveDeps, desired: DesiredState, opts: ObserveOptions): Promise<ObservedState> {
+/** `node` of `cluster` as it is now. */
+export async function observe(deps: ObserveDeps, whose: { node: string; cluster: string }, opts: ObserveOptions): Promise<ObservedState> {
   const [listed, addresses] = await Promise.all([deps.engine.listContainers({}), deps.addresses.list()]);
   const containers: ObservedContainer[] = [];
   const foreign: ObservedContainer[] = [];
   for (const c of listed) {
-    if (c.cluster !== desired.cluster) foreign.push(c);
+    if (c.cluster !== whose.cluster) foreign.push(c);
     // Another node of this cluster on the same engine (test set-ups): not this node's, not foreign.
-    else if (c.node === desired.node) containers.push(c);
+    else if (c.node === whose.node) containers.push(c);
   }
   const runs: Record<string, ContainerRun> = {};
-  const ledger = await deps.files.readLedger(desired.cluster);
+  const ledger = await deps.files.readLedger(whose.cluster);
   const toInspect = containers.filter((c) => opts.inspect === 'all' || needsInspect(c, opts.now) || (ledger[c.id]?.count ?? 0) > 0);
   await Promise.all(toInspect.map(async (c) => {
     const cached = opts.inspect === 'suspects' ? opts.cache?.get(c.id) : undefined;
@@ -86,13 +87,8 @@ export async function observe(deps: ObserveDeps, desired: DesiredState, opts: Ob
     runs[c.id] = runOf(d);
     opts.cache?.set(c.id, runs[c.id]);
   }));
-  const files: Record<string, string | null> = {};
-  // Only the hosts files of bundles with a container here: one a bundle's first container needs is
-  // written anyway (the plan takes an unread file as missing).
-  const present = new Set(containers.map((c) => c.bundle));
-  for (const b of desired.bundles) if (b.hostsFile && present.has(b.id)) files[b.hostsFile.path] = await deps.files.read(b.hostsFile.path);
   // The ledger keeps only containers that still exist (and replicas kept off the node by failures).
   const ids = new Set(containers.map((c) => c.id));
   for (const id of Object.keys(ledger)) if (!ids.has(id) && !id.startsWith('replica:')) delete ledger[id];
-  return { containers, foreign, runs, addresses, ledger, files };
+  return { containers, foreign, runs, addresses, ledger, files: {} };
 }

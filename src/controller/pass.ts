@@ -215,11 +215,9 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
       return;
     }
     try {
-      // Observing needs the bundles' settings only (the hosts files berth keeps).
-      const shell = desiredStateOf(model, { node: n.name, stateDir: n.deps.files.stateDir, cluster }, { placements: new Map(), here: [] });
       const nodeCache = opts.cache && (opts.cache.get(n.name) ?? opts.cache.set(n.name, new Map()).get(n.name));
       const timeout = deps.observeTimeoutMs ?? 1000;
-      const state = await withDeadline(observe(n.deps, shell, { inspect: opts.inspect ?? 'suspects', now, ...(nodeCache ? { cache: nodeCache } : {}) }), timeout, `no answer within ${timeout} ms`);
+      const state = await withDeadline(observe(n.deps, { node: n.name, cluster }, { inspect: opts.inspect ?? 'suspects', now, ...(nodeCache ? { cache: nodeCache } : {}) }), timeout, `no answer within ${timeout} ms`);
       observed.set(n.name, { handle: n as NodeHandle & { deps: NodeDeps }, state });
       deps.memory.set(n.name, new Set(state.containers.filter((c) => c.replica !== undefined).map((c) => replicaName(c.bundle, c.replica!))));
     } catch (e) {
@@ -274,19 +272,14 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
   // 4. Per node: desired state and plan, then hold what could run twice.
   const unplacedNotes = placed.unplaced.map((u) => ({ bundle: u.bundle, index: u.index, reason: u.reason }));
   const byNode = replicasByNode(model, placed.placements);
-  for (const [node, o] of observed) {
-    const desired = desiredStateOf(model, { node, stateDir: o.handle.deps.files.stateDir, cluster }, { placements: placed.placements, here: byNode.get(node) ?? [], unplaced: unplacedNotes });
-    // Observing read the hosts files of bundles with a container here; those of bundles placed
-    // here anew are read now (a file already right is not written again).
-    const anew = new Set(desired.replicas.map((r) => r.bundle));
-    for (const b of desired.bundles) {
-      if (!b.hostsFile || !anew.has(b.id) || b.hostsFile.path in o.state.files) continue;
-      try {
-        o.state.files[b.hostsFile.path] = await withDeadline(o.handle.deps.files.read(b.hostsFile.path), deps.observeTimeoutMs ?? 1000, 'no answer');
-      } catch {
-        // Unread: taken as missing, and written.
-      }
-    }
+  const parts = [...observed].map(([node, o]) => ({
+    node, o,
+    desired: desiredStateOf(model, { node, stateDir: o.handle.deps.files.stateDir, cluster }, { placements: placed.placements, here: byNode.get(node) ?? [], unplaced: unplacedNotes }),
+  }));
+  // The hosts files of the bundles on each node (a container there, or replicas placed there),
+  // every node at once; a file already right is not written again.
+  await Promise.all(parts.map(({ o, desired }) => readHostsFiles(o.handle.deps, desired, o.state, deps.observeTimeoutMs ?? 1000)));
+  for (const { node, o, desired } of parts) {
     const plan = computePlan(desired, o.state, now, deps.policy ?? DEFAULT_POLICY);
     hold(plan, node, where, blind, result.held);
     // What this pass may create is remembered before it is ordered: if the node stops answering
@@ -320,6 +313,20 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
     else await all;
   }
   return result;
+}
+
+/** The hosts files of the bundles with a container on the node or replicas placed there; one that
+ * cannot be read is taken as missing (and written). */
+async function readHostsFiles(deps: NodeDeps, desired: DesiredState, observed: ObservedState, timeoutMs: number): Promise<void> {
+  const here = new Set([...observed.containers.map((c) => c.bundle), ...desired.replicas.map((r) => r.bundle)]);
+  for (const b of desired.bundles) {
+    if (!b.hostsFile || !here.has(b.id)) continue;
+    try {
+      observed.files[b.hostsFile.path] = await withDeadline(deps.files.read(b.hostsFile.path), timeoutMs, 'no answer');
+    } catch {
+      // Unread: taken as missing.
+    }
+  }
 }
 
 function withDeadline<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
