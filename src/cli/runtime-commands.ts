@@ -166,10 +166,14 @@ function localPart(inv: Invocation, r: PassResult, node: string, print = true): 
 }
 
 /** Which CIB and cluster the command acts on: said first, so two setups are never confused. */
+function whoseLine(r: PassResult, where: string): string {
+  const name = r.model?.properties.clusterName;
+  return `CIB ${where}, cluster ${r.cluster ?? '?'}${name ? ` (${name})` : ''}\n`;
+}
+
 function whose(inv: Invocation, r: PassResult, where: string): void {
   if (inv.flags.json) return;
-  const name = r.model?.properties.clusterName;
-  inv.io.out(`CIB ${where}, cluster ${r.cluster ?? '?'}${name ? ` (${name})` : ''}\n`);
+  inv.io.out(whoseLine(r, where));
   if (r.offline.length) inv.io.out(`The CIB's other nodes take no part here (berth on one node runs only its own): ${r.offline.map((o) => o.node).join(', ')}\n`);
 }
 
@@ -317,7 +321,7 @@ export const statusCmd: Command = (inv) =>
       const part = localPart(inv, r, node);
       if (!part) return 2;
       const s = { cluster: r.cluster, cib: pass.cib.where, ...nodeStatus(part.desired, part.observed, part.plan, pass.now()) };
-      const text = inv.flags.json ? JSON.stringify(s, null, 2) + '\n' : `CIB ${pass.cib.where}, cluster ${r.cluster}${r.model?.properties.clusterName ? ` (${r.model.properties.clusterName})` : ''}\n` + formatStatus(s);
+      const text = inv.flags.json ? JSON.stringify(s, null, 2) + '\n' : whoseLine(r, pass.cib.where) + formatStatus(s);
       if (!inv.flags.watch) {
         inv.io.out(text);
         return 0;
