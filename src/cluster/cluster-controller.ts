@@ -246,6 +246,9 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
     log: o.log,
     ...(o.resyncMs !== undefined ? { resyncMs: o.resyncMs } : {}),
     busyMs: o.busyMs ?? 500,
+    // A pass that failed is tried again soon, not after a growing pause: failover must not wait.
+    backoffMs: o.busyMs ?? 500,
+    maxBackoffMs: o.busyMs ?? 500,
     nextWake: () => (book ? book.nextChange(nodeNames, now()) : Infinity),
     pass: async () => {
       const lead = book;
