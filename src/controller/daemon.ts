@@ -38,7 +38,8 @@ export function loopOutcome(r: PassResult) {
   return {
     busy: changes || r.held.length > 0 || r.unreachable.length > 0 || r.nodes.some((n) => n.plan.waiting.length > 0),
     ...(r.recheckAt !== undefined ? { recheckAt: r.recheckAt } : {}),
-    retry: r.nodes.some((n) => n.applied?.problems.some((p) => p.code === 'ENGINE_UNREACHABLE')),
+    // An engine that does not answer, during the apply or already when observed: back off.
+    retry: r.nodes.some((n) => n.applied?.problems.some((p) => p.code === 'ENGINE_UNREACHABLE')) || (r.nodes.length === 0 && r.unreachable.some((u) => u.problem?.code === 'ENGINE_UNREACHABLE')),
   };
 }
 
