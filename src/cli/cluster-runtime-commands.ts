@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BerthError, problem } from '../errors/registry';
 import { Command, Invocation, flagString, untilStopped, valueFlags } from './invocation';
 import { lazy } from './lazy';
-import { renderProblems } from './render';
+import { paintStates, renderProblems } from './render';
 import { DEFAULT_HOST_ACCESS, HOST_ACCESS, HostAccess, parseHostAccessList } from '../runtime/host-access';
 
 export const agentHelp = `Usage: berth agent --controller URL[,URL...] [--listen HOST:PORT] [--advertise URL]
@@ -304,7 +304,7 @@ export const clusterStatusCmd: Command = async (inv) => {
   const key = authKey(values);
   if (!inv.flags.watch) {
     const { url, s } = await askControllers(urls, key);
-    inv.io.out(inv.flags.json ? JSON.stringify(s) + '\n' : formatClusterStatus(url, s));
+    inv.io.out(inv.flags.json ? JSON.stringify(s) + '\n' : paintStates(formatClusterStatus(url, s), inv.io));
     return 0;
   }
   // --watch: redraw until interrupted; a controller that stops answering (a leader being
@@ -317,7 +317,7 @@ export const clusterStatusCmd: Command = async (inv) => {
       let text: string;
       try {
         const { url, s } = await askControllers(urls, key);
-        text = inv.flags.json ? JSON.stringify(s) + '\n' : formatClusterStatus(url, s);
+        text = inv.flags.json ? JSON.stringify(s) + '\n' : paintStates(formatClusterStatus(url, s), inv.io);
       } catch (e) {
         if (!(e instanceof BerthError)) throw e;
         text = inv.flags.json ? JSON.stringify({ problems: e.problems }) + '\n' : `${e.problems.map((p) => p.message).join('\n')}\n`;

@@ -17,6 +17,10 @@ export interface Flags {
 export interface Io {
   out(text: string): void;
   err(text: string): void;
+  /** both outputs are a terminal: colour and progress drawn in place may be used */
+  isTTY?: boolean;
+  /** paint with ANSI colours (decided once from --color/--no-color, NO_COLOR and isTTY) */
+  color?: boolean;
 }
 
 export interface Invocation {

@@ -24,6 +24,9 @@ export const lazy = {
   cliCibDiffCommands: () => require('./cib-diff-commands') as typeof import('./cib-diff-commands'),
   cliClusterCommands: () => require('./cluster-commands') as typeof import('./cluster-commands'),
   cliClusterRuntimeCommands: () => require('./cluster-runtime-commands') as typeof import('./cluster-runtime-commands'),
+  cliHelp: () => require('./help') as typeof import('./help'),
+  cliHelpTexts: () => require('./help-texts') as typeof import('./help-texts'),
+  cliCompletion: () => require('./completion') as typeof import('./completion'),
   cliEditCommands: () => require('./edit-commands') as typeof import('./edit-commands'),
   cliGitopsCommands: () => require('./gitops-commands') as typeof import('./gitops-commands'),
   cliRuntimeCommands: () => require('./runtime-commands') as typeof import('./runtime-commands'),
@@ -66,6 +69,7 @@ export const lazy = {
   cib: () => require('../cib/cib') as typeof import('../cib/cib'),
   validateCibRules: () => require('../validate/cib-rules') as typeof import('../validate/cib-rules'),
   storeOpen: () => require('../store/open') as typeof import('../store/open'),
+  runtimeDockerOptions: () => require('../runtime/docker-options') as typeof import('../runtime/docker-options'),
   runtimeEngine: () => require('../runtime/engine') as typeof import('../runtime/engine'),
   runtimeAddresses: () => require('../runtime/addresses') as typeof import('../runtime/addresses'),
 };

@@ -4,7 +4,7 @@
 import { hostname } from 'node:os';
 import { BerthError, Problem, problem } from '../errors/registry';
 import { Command, Flags, Invocation, flagString, untilStopped, valueFlags as valueFlagsOf } from './invocation';
-import { renderProblems } from './render';
+import { paintStates, renderProblems } from './render';
 import { lazy } from './lazy';
 import type { CibSource, NodePass, PassDeps, PassResult } from '../controller/pass';
 
@@ -321,7 +321,7 @@ export const statusCmd: Command = (inv) =>
       const part = localPart(inv, r, node);
       if (!part) return 2;
       const s = { cluster: r.cluster, cib: pass.cib.where, ...nodeStatus(part.desired, part.observed, part.plan, pass.now()) };
-      const text = inv.flags.json ? JSON.stringify(s, null, 2) + '\n' : whoseLine(r, pass.cib.where) + formatStatus(s);
+      const text = inv.flags.json ? JSON.stringify(s, null, 2) + '\n' : paintStates(whoseLine(r, pass.cib.where) + formatStatus(s), inv.io);
       if (!inv.flags.watch) {
         inv.io.out(text);
         return 0;

@@ -492,10 +492,10 @@ export const SHORT_DOCKER_OPTIONS: Readonly<Record<string, string>> = Object.fro
 );
 // Made when first needed: localeCompare loads ICU's collation (milliseconds at every edit's start-up).
 let supportedText: string | undefined;
-const supported = () => (supportedText ??= SPECS.map((s) => (s.short ? `${s.short}/${s.long}` : s.long)).sort((a, b) => a.replace(/^-.\//, '').localeCompare(b.replace(/^-.\//, ''))).join(', '));
+export const supportedDockerOptionsText = (): string => (supportedText ??= SPECS.map((s) => (s.short ? `${s.short}/${s.long}` : s.long)).sort((a, b) => a.replace(/^-.\//, '').localeCompare(b.replace(/^-.\//, ''))).join(', '));
 
 // `docker run` options that berth sets from the bundle itself: said so, rather than just "unknown".
-const SET_BY_BERTH: Record<string, string> = {
+export const SET_BY_BERTH: Readonly<Record<string, string>> = {
   '--name': 'berth names each container after its replica',
   '-h': 'the hostname is the replica name',
   '--hostname': 'the hostname is the replica name',
@@ -537,8 +537,8 @@ export function parseDockerOptions(options: string | undefined, ctx: DockerOptio
     problems.push(problem('DOCKER_OPTION_UNSUPPORTED', {
       path,
       value: name,
-      allowed: supported(),
-      message: `'${name}' is not a supported docker option${hint ? ` (${hint})` : ''}; supported are: ${supported()}`,
+      allowed: supportedDockerOptionsText(),
+      message: `'${name}' is not a supported docker option${hint ? ` (${hint})` : ''}; supported are: ${supportedDockerOptionsText()}`,
     }));
   };
   const invalid = (option: string, value: string, bad: Invalid) => {

@@ -3,7 +3,7 @@
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgv } from '../../src/cli/main';
+import { parseArgv } from '../../src/cli/argv';
 import { applyCmd, applyHelp, controllerHelp, planCmd, planHelp, statusHelp } from '../../src/cli/runtime-commands';
 import type { Command, Io } from '../../src/cli/invocation';
 import { BerthError } from '../../src/errors/registry';
@@ -13,8 +13,8 @@ async function run(cmd: Command, argv: string[]) {
   let err = '';
   const io: Io = { out: (s) => { out += s; }, err: (s) => { err += s; } };
   try {
-    const { words, flags } = parseArgv(argv);
-    return { code: await cmd({ args: words.slice(1), flags, io }), out, err };
+    const { args, flags } = parseArgv(argv);
+    return { code: await cmd({ args, flags, io }), out, err };
   } catch (e) {
     if (e instanceof BerthError) return { code: -1, out, err, problems: e.problems };
     throw e;

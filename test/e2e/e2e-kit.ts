@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Test } from 'tap';
-import { parseArgv } from '../../src/cli/main';
+import { parseArgv } from '../../src/cli/argv';
 import type { Command, Io } from '../../src/cli/invocation';
 import { applyCmd, controllerCmd, planCmd, statusCmd } from '../../src/cli/runtime-commands';
 import { fileCibSource, localNodeDeps, singleNodePassDeps } from '../../src/controller/deps';
@@ -115,10 +115,10 @@ export function e2eNode(t: Test, name: string): E2eNode {
       let out = '';
       let err = '';
       const io: Io = { out: (s) => { out += s; }, err: (s) => { err += s; } };
-      const { words, flags } = parseArgv([...argv, `--cib=${cibFile}`, `--node=${node}`, `--state-dir=${stateDir}`]);
-      const cmd = COMMANDS[words[0]];
-      if (!cmd) throw new Error(`no runtime command ${words[0]}`);
-      const code = await cmd({ args: words.slice(1), flags, io });
+      const { path, args, flags } = parseArgv([...argv, `--cib=${cibFile}`, `--node=${node}`, `--state-dir=${stateDir}`]);
+      const cmd = COMMANDS[path[0]];
+      if (!cmd) throw new Error(`no runtime command ${path[0]}`);
+      const code = await cmd({ args, flags, io });
       return { code, out, err };
     },
     nodeDeps(extra = {}) {

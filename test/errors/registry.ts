@@ -95,7 +95,7 @@ t.test('every registered code is emitted in src/, or listed as not yet with why'
 t.test('the scan sees the forms codes are made in', async (t) => {
   // one known site per form, so a scan that stops seeing a form fails here rather than passing
   const seen = (code: string, file: string) => (emitted.get(code) ?? []).some((w) => w.startsWith(file));
-  t.ok(seen('USAGE', 'src/cli/main.ts'), 'code: in an object literal');
+  t.ok(seen('AGENT_SCOPE_REFUSED', 'src/agent/scope.ts'), 'code: in an object literal');
   t.ok(seen('GITOPS_SOURCE_UNREACHABLE', 'src/gitops/source.ts'), 'problem(CONSTANT, …)');
   t.ok(seen('AGENT_TERM_STALE', 'src/agent/server.ts'), 'new Refusal(CODE, …)');
   t.ok(seen('NOT_LEADER', 'src/agent/signed-http.ts'), 'refuse(status, e.code ?? CODE, …)');

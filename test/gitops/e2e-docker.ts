@@ -5,7 +5,7 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
-import { parseArgv } from '../../src/cli/main';
+import { parseArgv } from '../../src/cli/argv';
 import type { Io } from '../../src/cli/invocation';
 import { applyCmd } from '../../src/cli/runtime-commands';
 import { dockerTestScope, ensureDocker } from '../helpers/docker';
@@ -45,8 +45,8 @@ t.test('a commit converges on the real engine through gitops and apply', async (
   const apply = async () => {
     let out = '';
     const io: Io = { out: (s) => { out += s; }, err: (s) => { out += s; } };
-    const { words, flags } = parseArgv(['apply', '--wait', '--timeout', '60', '--store', w.store, '--node', node, '--state-dir', stateDir]);
-    const code = await applyCmd({ args: words.slice(1), flags, io });
+    const { args, flags } = parseArgv(['apply', '--wait', '--timeout', '60', '--store', w.store, '--node', node, '--state-dir', stateDir]);
+    const code = await applyCmd({ args, flags, io });
     return { code, out };
   };
   const containers = () => execFileSync('docker', ['ps', '--filter', `label=berth.node=${node}`, '--format', '{{.Names}}'], { encoding: 'utf8' }).split('\n').filter(Boolean).sort();

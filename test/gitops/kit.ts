@@ -5,13 +5,10 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Test } from 'tap';
-import { main, parseArgv } from '../../src/cli/main';
-import type { Command, Io } from '../../src/cli/invocation';
-import { gitopsDiffCmd, gitopsResumeCmd, gitopsRunCmd, gitopsStatusCmd, gitopsSuspendCmd } from '../../src/cli/gitops-commands';
+import { main } from '../../src/cli/main';
+import type { Io } from '../../src/cli/invocation';
 import { parseCib, section } from '../../src/cib/cib';
 import { XmlElement, child, elements } from '../../src/cib/xml';
-
-const GITOPS: Record<string, Command> = { run: gitopsRunCmd, status: gitopsStatusCmd, diff: gitopsDiffCmd, suspend: gitopsSuspendCmd, resume: gitopsResumeCmd };
 
 export interface Ran {
   code: number;
@@ -19,25 +16,12 @@ export interface Ran {
   err: string;
 }
 
-/** `berth ARGV...` in-process; `gitops` words go to the gitops commands (until the lead routes them). */
+/** `berth ARGV...` in-process, as the CLI runs it. */
 export async function berth(...argv: string[]): Promise<Ran> {
   let out = '';
   let err = '';
   const io: Io = { out: (s) => { out += s; }, err: (s) => { err += s; } };
-  if (argv[0] !== 'gitops') return { code: await main(argv, io), out, err };
-  try {
-    const { words, flags } = parseArgv(argv);
-    const cmd = GITOPS[words[1]];
-    if (!cmd) throw new Error(`no gitops command ${words[1]}`);
-    return { code: await cmd({ args: words.slice(2), flags, io }), out, err };
-  } catch (e) {
-    // as main() renders a BerthError
-    const { BerthError } = require('../../src/errors/registry') as typeof import('../../src/errors/registry');
-    if (!(e instanceof BerthError)) throw e;
-    const { renderProblems } = require('../../src/cli/render') as typeof import('../../src/cli/render');
-    renderProblems(e.problems, io, false);
-    return { code: e.problems.some((p) => p.code === 'USAGE') ? 2 : 1, out, err };
-  }
+  return { code: await main(argv, io), out, err };
 }
 
 export interface BundleSpec {
@@ -131,7 +115,8 @@ export function world(t: Test): World {
     store,
     cache,
     sync: (...args) => berth('gitops', 'run', '--once', '--source', repo.dir, '--store', store, '--cache-dir', cache, ...args),
-    gitops: (what, ...args) => berth('gitops', what, '--store', store, '--cache-dir', cache, ...args),
+    // only the commands that fetch take --cache-dir (an unknown flag is a usage error)
+    gitops: (what, ...args) => berth('gitops', what, '--store', store, ...(what === 'diff' || what === 'run' ? ['--cache-dir', cache] : []), ...args),
     live: (...args) => berth(...args, '--store', store),
     liveText: () => {
       try { return fs.readFileSync(path.join(store, 'cib.xml'), 'utf8'); } catch { return ''; }

@@ -1,0 +1,207 @@
+// Help texts, by the command's words (the tree in command-tree.ts says which command shows which).
+// Plain strings, no work at load; loaded only to show help.
+
+export const EXIT = `Exit codes: 0 success, 1 the command failed (every problem is printed, nothing is written),
+  2 usage error (unknown command, missing or malformed arguments).`;
+
+export const HELP = `berth — declarative cluster resource manager for containers, speaking Pacemaker's CIB
+and pcs's grammar.
+
+Usage: berth [-f FILE] COMMAND... [--force] [--json] [--help]
+
+CIB file editing (pcs grammar, see 'berth help resource bundle create'):
+  resource bundle create|update|reset   create or change a bundle
+  resource create RID AGENT ... bundle ID
+                                        create a resource (inside a bundle)
+  resource delete|enable|disable ID...  delete / start / stop resources
+  resource config [ID...] [--json]      show resources
+  resource defaults [config] | update NAME=VALUE...
+                                        meta attributes every resource inherits (stickiness, ...)
+  property set|unset|config             cluster properties (maintenance-mode, ...)
+  constraint location|colocation add|order|delete|remove|config
+                                        placement and ordering constraints
+  node add NODE [id=N] | remove NODE... | standby|unstandby [--all | NODE...]
+                                        cluster nodes in the CIB
+The live CIB (in the store: --store URL or $BERTH_STORE; default file:///var/lib/berth):
+  cluster cib [FILE]                    pull the live CIB
+  cluster cib-push FILE [diff-against=ORIG] [--config]
+                                        push a CIB, or only the changes ORIG -> FILE
+  (the editing commands above change the live CIB when -f is not given)
+Running bundles on this node (a real Docker engine; see docs/reconciler.md):
+  plan [--json]                         what would change (exit 0 converged, 1 changes pending)
+  apply [--wait]                        one pass: create, start, stop, replace, remove
+  status [--json] [--watch]             bundles, replicas, addresses, health, failures
+  controller                            the daemon: level-triggered passes on every change
+  (desired state: the live CIB, or --cib FILE; --node NAME, --state-dir DIR)
+A cluster of nodes (src/cluster/README.md):
+  authkey generate [FILE]               the shared key that signs controller <-> agent traffic
+  agent --controller URL,...            on every node: serves its engine, heartbeats, self-fences
+  controller --listen HOST:PORT         places replicas on the CIB's nodes, fails them over;
+                                        several with --store etcd://... elect a leader
+  cluster status --controller URL,... [--watch]
+                                        leader, nodes, every replica in the cluster
+GitOps (the CIB kept in git or a directory; see src/gitops/README.md):
+  gitops run --source SRC [--ref REF] [--path P] [--interval 30s] [--once] [--report-only]
+  gitops status [--json] | diff | suspend | resume
+CIB files:
+  cib validate FILE [--json]            schema and semantic checks
+  cib convert FILE --to json|xml [-o OUT]
+  cib diff ORIG NEW [--format xml|text] Pacemaker patch (format 2) from ORIG to NEW
+  cib patch ORIG PATCH [-o OUT]         apply a patch made by 'cib diff' or crm_diff
+
+Global flags:
+  -f FILE      work on this CIB file (XML or JSON; created empty when missing)
+  --store URL  the live CIB's store: file:///DIR, DIR, or etcd://HOST:PORT[,HOST:PORT...]/PREFIX
+  --force      turn forceable errors into warnings, as pcs does
+  --json       machine-readable output and errors
+  -h, --help   help for any command, e.g. 'berth resource bundle create --help'
+  --version    print the version
+
+${EXIT}
+`;
+
+export const TOPICS: Record<string, string> = {
+  'resource bundle create': `Usage: berth -f FILE resource bundle create ID container docker|podman OPT=V...
+         [network OPT=V...] [port-map OPT=V...]... [storage-map OPT=V...]...
+         [meta OPT=V...] [--disabled] [--force]
+
+Create a bundle. Sections:
+  container   image=IMAGE (required), replicas=N (default: promoted-max if > 0, else 1),
+              replicas-per-host=N (default 1), promoted-max=N (default 0; 'masters' is the
+              deprecated name), network=NET (docker network: host, none, NAME),
+              run-command=CMD, options="DOCKER RUN OPTIONS" (checked: see 'berth help options')
+  network     ip-range-start=IPv4 (replica i gets start+i), host-netmask=1..32 (default 32),
+              host-interface=IF, control-port=PORT (default 3121), add-host=true|false
+  port-map    id=ID, port=PORT or range=FIRST-LAST, internal-port=PORT (defaults to port)
+  storage-map id=ID, source-dir=PATH or source-dir-root=PATH, target-dir=PATH (required),
+              options=MOUNT_OPTIONS (rw, ro, ...)
+  meta        meta attributes: target-role, is-managed, resource-stickiness, ...
+
+Generated ids: <bundle>-port-map-<port|range>, <bundle>-storage-map, <bundle>-meta_attributes;
+a taken id gets -1, -2, ... appended.
+berth checks more than pcs: ip-range-start must be IPv4 and the replicas' range must not
+overflow; one host port may be exposed once; storage paths must be absolute without '..'.
+
+Example:
+  berth -f cib.xml resource bundle create httpd-bundle container docker image=berth-test/httpd:1 \\
+    replicas=3 network ip-range-start=127.0.1.131 host-interface=lo port-map port=80 \\
+    storage-map source-dir-root=/srv/www target-dir=/var/www/html options=rw
+
+${EXIT}
+`,
+  'resource bundle update': `Usage: berth -f FILE resource bundle update ID [container OPT=V...] [network OPT=V...]
+         [port-map add OPT=V... | port-map delete|remove ID...]...
+         [storage-map add OPT=V... | storage-map delete|remove ID...]... [meta OPT=V...] [--force]
+
+Change a bundle. OPT= (empty value) removes an option. Maps are removed before new ones are added.
+Example: berth -f cib.xml resource bundle update httpd-bundle container replicas=5 port-map add port=8080
+
+${EXIT}
+`,
+  'resource bundle reset': `Usage: berth -f FILE resource bundle reset ID [container OPT=V...] [network OPT=V...]
+         [port-map OPT=V...]... [storage-map OPT=V...]... [meta OPT=V...] [--disabled] [--force]
+
+Replace a bundle's configuration: only its id, the container image and the resource inside are
+kept, then the given sections are applied as in create.
+
+${EXIT}
+`,
+  'resource create': `Usage: berth -f FILE resource create RID CLASS:PROVIDER:TYPE [OPT=V...] [op NAME OPT=V...]...
+         [meta OPT=V...] [bundle BUNDLE_ID] [--disabled] [--force]
+
+Create a resource, inside a bundle with 'bundle ID' (a bundle holds at most one). Operations not
+given are taken from the agent's OCF metadata, as pcs does. An unknown agent, a missing required
+or an unknown parameter is an error unless --force.
+Example: berth -f cib.xml resource create httpd ocf:heartbeat:apache op monitor interval=20s bundle httpd-bundle
+
+${EXIT}
+`,
+  'resource delete': `Usage: berth -f FILE resource delete|remove ID...
+
+Delete resources. A bundle goes with the resource inside it; constraints and tag references
+naming a deleted resource are removed too.
+
+${EXIT}
+`,
+  'resource enable': `Usage: berth -f FILE resource enable ID...
+
+Let resources run: removes meta target-role (of a bundle and the resource inside it).
+
+${EXIT}
+`,
+  'resource disable': `Usage: berth -f FILE resource disable ID...
+
+Stop resources: sets meta target-role=Stopped.
+
+${EXIT}
+`,
+  'resource config': `Usage: berth -f FILE resource config [ID...] [--json]
+
+Show resources (all top-level ones without ID). --json prints {"resources": [...]}.
+
+${EXIT}
+`,
+  'resource defaults': `Usage: berth -f FILE resource defaults [config] [--json]
+       berth -f FILE resource defaults update NAME=VALUE... [--force]
+
+The meta attributes every resource inherits unless it sets its own (<rsc_defaults>), as
+'pcs resource defaults' writes them: the first meta_attributes set, created as
+rsc_defaults-meta_attributes; NAME= removes one. Without -f, the live CIB is changed.
+The values berth acts on are checked (pcs takes anything); --force takes them anyway:
+  resource-stickiness   a score (integer, INFINITY, -INFINITY): a running replica's preference
+                        for staying where it is (0 by default: replicas may move to rebalance)
+  migration-threshold   INFINITY or a whole number: failures on a node before a replica leaves it
+  failure-timeout       a duration (60s, 5min, PT1M): when failures are forgotten
+  target-role           Started, Stopped, Promoted, Unpromoted
+  is-managed            a boolean
+  priority              an integer
+'berth resource defaults NAME=VALUE...' (pcs's deprecated form) still updates them.
+
+Example:
+  berth -f cib.xml resource defaults update resource-stickiness=1
+  berth -f cib.xml resource defaults
+
+${EXIT}
+`,
+  property: `Usage: berth -f FILE property set NAME=VALUE... [--force]
+       berth -f FILE property unset NAME...
+       berth -f FILE property config [--json]
+
+Cluster properties (cib-bootstrap-options), e.g. maintenance-mode=true, stonith-enabled=false.
+Names and values are checked against Pacemaker's metadata; unknown names need --force.
+
+${EXIT}
+`,
+  constraint: `Usage: berth -f FILE constraint location RID prefers|avoids NODE[=SCORE]...
+       berth -f FILE constraint colocation add [ROLE] SRC with [ROLE] TGT [SCORE] [id=ID]
+       berth -f FILE constraint order [ACTION] A then [ACTION] B [kind=K] [symmetrical=B] [id=ID]
+       berth -f FILE constraint delete|remove ID...
+       berth -f FILE constraint config [--json]
+
+Scores are integers or INFINITY / -INFINITY (default INFINITY).
+
+${EXIT}
+`,
+  node: `Usage: berth -f FILE node add NODE [id=N]
+       berth -f FILE node remove NODE...
+       berth -f FILE node standby|unstandby [--all | NODE...]
+
+Cluster nodes listed in the CIB (<nodes>). standby/unstandby write what 'pcs node standby'
+writes (instance attribute standby=on); a node in standby gets no replicas. add writes
+<node id uname/> with the lowest free id; remove deletes the node and its status, as
+'crm_node --remove' does (constraints naming it are kept and listed in a warning).
+
+${EXIT}
+`,
+  'cib validate': `Usage: berth cib validate FILE [--json]
+
+Check a CIB (XML or JSON): JSON Schema (schemas/cib.schema.json), ids unique and well-formed,
+bundle rules, constraint references. Every problem is listed with code, path, value, allowed.
+Exit codes: 0 valid, 1 invalid, 2 usage error.
+`,
+  'cib convert': `Usage: berth cib convert FILE --to json|xml [-o OUT]
+
+Convert a CIB between XML and the JSON form (lossless both ways). Writes to stdout without -o.
+${EXIT}
+`,
+};
