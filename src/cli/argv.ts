@@ -120,6 +120,12 @@ export function parseArgv(argv: readonly string[]): ParsedArgv {
   const helpAsked = given.help === true;
   // A word under a group that runs nothing by itself is a command it does not have.
   if (rest.length && node.children && !node.run) throw unknownCommand(path, rest[0], node);
+  for (const name of Object.keys(given)) {
+    if (FLAGS[name]?.value && given[name] === '') {
+      const raw = writtenAs(argv, name);
+      throw usage(`${raw} needs a value (${FLAGS[name].value})`, { path: raw, allowed: FLAGS[name].value });
+    }
+  }
   const where = path.length ? `berth ${path.join(' ')}` : 'berth';
   const allowed = flagsOf(node);
   for (const name of Object.keys(given)) {
@@ -129,12 +135,6 @@ export function parseArgv(argv: readonly string[]): ParsedArgv {
       ? `${raw} is not a flag of '${where}'${didYouMean(suggest(name, allowed).map((n) => `--${n}`))}`
       : `unknown flag '${raw}' for '${where}'${didYouMean(suggest(name, allowed).map((n) => `--${n}`))}`;
     throw new BerthError([problem('USAGE', { path: where, value: raw, allowed: allowed.map((n) => `--${n}`).join(', '), message })]);
-  }
-  for (const name of Object.keys(given)) {
-    if (FLAGS[name].value && given[name] === '') {
-      const raw = writtenAs(argv, name);
-      throw usage(`${raw} needs a value (${FLAGS[name].value})`, { path: raw, allowed: FLAGS[name].value });
-    }
   }
   if (!node.run && !helpAsked && path.length) {
     // A group alone (`berth resource`): a usage error, its help follows.

@@ -68,9 +68,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   once: {},
   'report-only': {},
   'no-prune': {},
-  promoted: {},
-  expired: {},
-  strict: {},
+  man: {},
 };
 
 /** Flags every command takes. */
@@ -220,7 +218,7 @@ export const TREE: CommandNode = {
         patch: { summary: "apply a patch made by 'cib diff' or crm_diff", flags: ['output', 'check-version'], run: () => lazy.cliCibDiffCommands().runPatch, help: () => lazy.cliCibDiffCommands().patchHelp },
       },
     },
-    help: { summary: "help on a command: 'berth help resource bundle create'", help: helpText('help'), run: () => lazy.cliHelp().helpCmd },
+    help: { summary: "help on a command: 'berth help resource bundle create'", flags: ['man'], help: helpText('help'), run: () => lazy.cliHelp().helpCmd },
     completion: { summary: 'shell completion for bash or zsh', run: () => lazy.cliCompletion().completionCmd, help: () => lazy.cliCompletion().completionHelp },
     // What completion scripts call: the candidates for the words typed so far.
     __complete: { summary: 'internal', hidden: true, run: () => lazy.cliCompletion().completeCmd },

@@ -2,7 +2,7 @@
 // `berth __complete WORDS... CURRENT` for the candidates, which come from the command tree (commands,
 // then flags; file names where a flag takes a FILE or DIR).
 import { BerthError, problem } from '../errors/registry';
-import { FLAGS, flagsOf, walk } from './command-tree';
+import { FLAGS, FlagSpec, flagsOf, walk } from './command-tree';
 import type { Command } from './invocation';
 
 export const completionHelp = `Usage: berth completion bash|zsh
@@ -56,18 +56,22 @@ export const completionCmd: Command = ({ args, io }) => {
   return 0;
 };
 
+/** The flag a word names: `--file`, `-f`. */
+function specOf(word: string): FlagSpec | undefined {
+  const name = word.replace(/^--?/, '');
+  return word.startsWith('--') ? FLAGS[name] : Object.values(FLAGS).find((f) => f.short === name) ?? FLAGS[name];
+}
+
 /** The candidates after the typed words (the last one being completed), one per line. */
 export function candidates(typed: readonly string[]): string[] {
   const before = typed.slice(0, -1);
   const current = typed[typed.length - 1] ?? '';
   const previous = before[before.length - 1];
   // The value of a flag: files for FILE/DIR values, nothing to offer for the others.
-  if (previous?.startsWith('-')) {
-    const name = previous.replace(/^--?/, '');
-    const spec = FLAGS[name] ?? Object.values(FLAGS).find((f) => f.short === name);
-    if (spec?.value) return /FILE|DIR|OUT/.test(spec.value) ? [':files'] : [];
-  }
-  const words = before.filter((w, i) => !w.startsWith('-') && !(before[i - 1]?.startsWith('-') && FLAGS[before[i - 1].replace(/^--?/, '')]?.value));
+  const valueOf = (w: string | undefined) => (w?.startsWith('-') && !w.includes('=') ? specOf(w)?.value : undefined);
+  const value = valueOf(previous);
+  if (value) return /FILE|DIR|OUT/.test(value) ? [':files'] : [];
+  const words = before.filter((w, i) => !w.startsWith('-') && !valueOf(before[i - 1]));
   const { node, rest } = walk(words);
   const out: string[] = [];
   if (current.startsWith('-')) {

@@ -1,6 +1,15 @@
 // Help texts, by the command's words (the tree in command-tree.ts says which command shows which).
 // Plain strings, no work at load; loaded only to show help.
 
+/** The flags of every command that edits the CIB. */
+const CIB_FLAGS = `CIB flags:
+  -f FILE      edit this CIB file (XML or JSON; created empty when missing); without -f, the live CIB
+  --store URL  the live CIB's store (default $BERTH_STORE, else file:///var/lib/berth)
+  --force      turn forceable errors into warnings, as pcs does`;
+const CIB_READ_FLAGS = `CIB flags:
+  -f FILE      read this CIB file (XML or JSON); without -f, the live CIB
+  --store URL  the live CIB's store (default $BERTH_STORE, else file:///var/lib/berth)`;
+
 export const EXIT = `Exit codes: 0 success, 1 the command failed (every problem is printed, nothing is written),
   2 usage error (unknown command, missing or malformed arguments).`;
 
@@ -49,11 +58,16 @@ CIB files:
   cib diff ORIG NEW [--format xml|text] Pacemaker patch (format 2) from ORIG to NEW
   cib patch ORIG PATCH [-o OUT]         apply a patch made by 'cib diff' or crm_diff
 
-Global flags:
+Help and the shell:
+  help [COMMAND...] | COMMAND... --help  every command and group explains itself
+  completion bash|zsh                   TAB completion of commands and flags
+
+Flags (each command lists the ones it takes in its help; any other is a usage error):
   -f FILE      work on this CIB file (XML or JSON; created empty when missing)
   --store URL  the live CIB's store: file:///DIR, DIR, or etcd://HOST:PORT[,HOST:PORT...]/PREFIX
   --force      turn forceable errors into warnings, as pcs does
-  --json       machine-readable output and errors
+  --json       machine-readable output; errors as JSON (every command)
+  --color, --no-color   colour on a terminal is the default; NO_COLOR=1 turns it off too
   -h, --help   help for any command, e.g. 'berth resource bundle create --help'
   --version    print the version
 
@@ -61,7 +75,20 @@ ${EXIT}
 `;
 
 export const TOPICS: Record<string, string> = {
-  'resource bundle create': `Usage: berth -f FILE resource bundle create ID container docker|podman OPT=V...
+  help: `Usage: berth help [COMMAND...] | berth help options | berth help --man
+       berth COMMAND... --help
+
+Help on any command or group of commands: a group lists the commands under it, a command shows
+its words, flags, exit codes and examples. 'berth help options' lists the docker run options a
+bundle's options="..." may hold. --man prints the manual page, berth(1), in roff.
+
+Example:
+  berth help resource bundle create
+  berth resource --help
+
+${EXIT}
+`,
+  'resource bundle create': `Usage: berth [-f FILE] resource bundle create ID container docker|podman OPT=V...
          [network OPT=V...] [port-map OPT=V...]... [storage-map OPT=V...]...
          [meta OPT=V...] [--disabled] [--force]
 
@@ -87,26 +114,32 @@ Example:
     replicas=3 network ip-range-start=127.0.1.131 host-interface=lo port-map port=80 \\
     storage-map source-dir-root=/srv/www target-dir=/var/www/html options=rw
 
+${CIB_FLAGS}
+
 ${EXIT}
 `,
-  'resource bundle update': `Usage: berth -f FILE resource bundle update ID [container OPT=V...] [network OPT=V...]
+  'resource bundle update': `Usage: berth [-f FILE] resource bundle update ID [container OPT=V...] [network OPT=V...]
          [port-map add OPT=V... | port-map delete|remove ID...]...
          [storage-map add OPT=V... | storage-map delete|remove ID...]... [meta OPT=V...] [--force]
 
 Change a bundle. OPT= (empty value) removes an option. Maps are removed before new ones are added.
 Example: berth -f cib.xml resource bundle update httpd-bundle container replicas=5 port-map add port=8080
 
+${CIB_FLAGS}
+
 ${EXIT}
 `,
-  'resource bundle reset': `Usage: berth -f FILE resource bundle reset ID [container OPT=V...] [network OPT=V...]
+  'resource bundle reset': `Usage: berth [-f FILE] resource bundle reset ID [container OPT=V...] [network OPT=V...]
          [port-map OPT=V...]... [storage-map OPT=V...]... [meta OPT=V...] [--disabled] [--force]
 
 Replace a bundle's configuration: only its id, the container image and the resource inside are
 kept, then the given sections are applied as in create.
 
+${CIB_FLAGS}
+
 ${EXIT}
 `,
-  'resource create': `Usage: berth -f FILE resource create RID CLASS:PROVIDER:TYPE [OPT=V...] [op NAME OPT=V...]...
+  'resource create': `Usage: berth [-f FILE] resource create RID CLASS:PROVIDER:TYPE [OPT=V...] [op NAME OPT=V...]...
          [meta OPT=V...] [bundle BUNDLE_ID] [--disabled] [--force]
 
 Create a resource, inside a bundle with 'bundle ID' (a bundle holds at most one). Operations not
@@ -114,35 +147,56 @@ given are taken from the agent's OCF metadata, as pcs does. An unknown agent, a 
 or an unknown parameter is an error unless --force.
 Example: berth -f cib.xml resource create httpd ocf:heartbeat:apache op monitor interval=20s bundle httpd-bundle
 
+Flags:
+  --disabled         create it stopped (target-role=Stopped)
+  --no-default-ops   take only the monitor operations from the agent's metadata
+  --group G, --before RID, --after RID, --agent-validation
+                     pcs's; refused with a coded error (berth has no groups, and does not run
+                     the agent's validate-all)
+
+${CIB_FLAGS}
+
 ${EXIT}
 `,
-  'resource delete': `Usage: berth -f FILE resource delete|remove ID...
+  'resource delete': `Usage: berth [-f FILE] resource delete|remove ID... [--force]
 
 Delete resources. A bundle goes with the resource inside it; constraints and tag references
 naming a deleted resource are removed too.
 
+${CIB_FLAGS}
+
 ${EXIT}
 `,
-  'resource enable': `Usage: berth -f FILE resource enable ID...
+  'resource enable': `Usage: berth [-f FILE] resource enable ID... [--force]
 
 Let resources run: removes meta target-role (of a bundle and the resource inside it).
 
+${CIB_FLAGS}
+
 ${EXIT}
 `,
-  'resource disable': `Usage: berth -f FILE resource disable ID...
+  'resource disable': `Usage: berth [-f FILE] resource disable ID... [--force]
 
 Stop resources: sets meta target-role=Stopped.
 
+${CIB_FLAGS}
+
 ${EXIT}
 `,
-  'resource config': `Usage: berth -f FILE resource config [ID...] [--json]
+  'resource config': `Usage: berth [-f FILE] resource config [ID...] [--output-format text|cmd|json] [--json]
 
 Show resources (all top-level ones without ID). --json prints {"resources": [...]}.
 
+Flags:
+  --output-format text|cmd|json   pcs's forms: text (default), the pcs commands that recreate the
+                     resources, or pcs's JSON
+
+${CIB_READ_FLAGS}
+
 ${EXIT}
 `,
-  'resource defaults': `Usage: berth -f FILE resource defaults [config] [--json]
-       berth -f FILE resource defaults update NAME=VALUE... [--force]
+  'resource defaults': `Usage: berth [-f FILE] resource defaults [config] [--json]
+       berth [-f FILE] resource defaults update NAME=VALUE... [--force]
 
 The meta attributes every resource inherits unless it sets its own (<rsc_defaults>), as
 'pcs resource defaults' writes them: the first meta_attributes set, created as
@@ -161,35 +215,53 @@ Example:
   berth -f cib.xml resource defaults update resource-stickiness=1
   berth -f cib.xml resource defaults
 
+${CIB_FLAGS}
+
 ${EXIT}
 `,
-  property: `Usage: berth -f FILE property set NAME=VALUE... [--force]
-       berth -f FILE property unset NAME...
-       berth -f FILE property config [--json]
+  property: `Usage: berth [-f FILE] property set NAME=VALUE... [--force]
+       berth [-f FILE] property unset NAME...
+       berth [-f FILE] property config [--all | --defaults] [--json]
 
 Cluster properties (cib-bootstrap-options), e.g. maintenance-mode=true, stonith-enabled=false.
 Names and values are checked against Pacemaker's metadata; unknown names need --force.
 
+Flags of property config:
+  --all        every property with its value, defaults included
+  --defaults   the defaults only
+
+${CIB_FLAGS}
+
 ${EXIT}
 `,
-  constraint: `Usage: berth -f FILE constraint location RID prefers|avoids NODE[=SCORE]...
-       berth -f FILE constraint colocation add [ROLE] SRC with [ROLE] TGT [SCORE] [id=ID]
-       berth -f FILE constraint order [ACTION] A then [ACTION] B [kind=K] [symmetrical=B] [id=ID]
-       berth -f FILE constraint delete|remove ID...
-       berth -f FILE constraint config [--json]
+  constraint: `Usage: berth [-f FILE] constraint location RID prefers|avoids NODE[=SCORE]...
+       berth [-f FILE] constraint colocation add [ROLE] SRC with [ROLE] TGT [SCORE] [id=ID]
+       berth [-f FILE] constraint order [ACTION] A then [ACTION] B [kind=K] [symmetrical=B] [id=ID]
+       berth [-f FILE] constraint delete|remove ID...
+       berth [-f FILE] constraint config [--full] [--json]
 
 Scores are integers or INFINITY / -INFINITY (default INFINITY).
 
+Flags of constraint config:
+  --full       show the constraints' ids
+
+${CIB_FLAGS}
+
 ${EXIT}
 `,
-  node: `Usage: berth -f FILE node add NODE [id=N]
-       berth -f FILE node remove NODE...
-       berth -f FILE node standby|unstandby [--all | NODE...]
+  node: `Usage: berth [-f FILE] node add NODE [id=N]
+       berth [-f FILE] node remove NODE...
+       berth [-f FILE] node standby|unstandby [--all | NODE...]
 
 Cluster nodes listed in the CIB (<nodes>). standby/unstandby write what 'pcs node standby'
 writes (instance attribute standby=on); a node in standby gets no replicas. add writes
 <node id uname/> with the lowest free id; remove deletes the node and its status, as
 'crm_node --remove' does (constraints naming it are kept and listed in a warning).
+
+Flags of node standby|unstandby:
+  --all        every node of the CIB
+
+${CIB_FLAGS}
 
 ${EXIT}
 `,
@@ -201,7 +273,8 @@ Exit codes: 0 valid, 1 invalid, 2 usage error.
 `,
   'cib convert': `Usage: berth cib convert FILE --to json|xml [-o OUT]
 
-Convert a CIB between XML and the JSON form (lossless both ways). Writes to stdout without -o.
+Convert a CIB between XML and the JSON form (lossless both ways). Writes to stdout without -o
+(-o, --output OUT: to OUT, atomically).
 ${EXIT}
 `,
 };

@@ -70,7 +70,8 @@ function wrap(text: string, width: number, indent: string): string {
 }
 
 /** `berth help [WORDS...]`: help on a command or a topic; unknown words are a usage error. */
-export const helpCmd: Command = ({ args, io }) => {
+export const helpCmd: Command = ({ args, flags, io }) => {
+  if (flags.man) { io.out(lazy.cliManPage().manPage()); return 0; }
   const topic = TOPIC_TEXTS[args.join(' ')];
   if (topic) { io.out(topic()); return 0; }
   const { path, rest } = walk(args);

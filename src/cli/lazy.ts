@@ -26,6 +26,7 @@ export const lazy = {
   cliClusterRuntimeCommands: () => require('./cluster-runtime-commands') as typeof import('./cluster-runtime-commands'),
   cliHelp: () => require('./help') as typeof import('./help'),
   cliHelpTexts: () => require('./help-texts') as typeof import('./help-texts'),
+  cliManPage: () => require('./man-page') as typeof import('./man-page'),
   cliCompletion: () => require('./completion') as typeof import('./completion'),
   cliEditCommands: () => require('./edit-commands') as typeof import('./edit-commands'),
   cliGitopsCommands: () => require('./gitops-commands') as typeof import('./gitops-commands'),

@@ -2,36 +2,37 @@
 // command run, problems rendered, exit codes. Start-up is kept lean: command modules are required
 // only when their command runs.
 import { BerthError } from '../errors/registry';
-import { Flags, Io } from './invocation';
+import type { Io } from './invocation';
 import { parseArgv } from './argv';
 import { walk } from './command-tree';
 import { paintHelp, renderProblems } from './render';
 import { lazy } from './lazy';
 
-/** `--json` anywhere before `--`: errors are data even when the command line cannot be parsed. */
-function wantsJson(argv: readonly string[]): boolean {
+/** A flag anywhere before `--`, read before parsing: errors of a command line that cannot be
+ * parsed are still data with --json, and painted as asked. */
+function given(argv: readonly string[], flag: string): boolean {
   const end = argv.indexOf('--');
-  return (end >= 0 ? argv.slice(0, end) : argv).includes('--json');
+  return (end >= 0 ? argv.slice(0, end) : argv).includes(flag);
 }
 
 /** Colour: --color / --no-color, else not with NO_COLOR or TERM=dumb, else on a terminal. */
-function wantsColor(flags: Flags, io: Io): boolean {
-  if (flags['no-color']) return false;
-  if (flags.color) return true;
+function wantsColor(argv: readonly string[], io: Io): boolean {
+  if (given(argv, '--no-color')) return false;
+  if (given(argv, '--color')) return true;
   if (process.env.NO_COLOR || process.env.TERM === 'dumb') return false;
   return !!io.isTTY;
 }
 
 export async function main(argv: string[], io: Io): Promise<number> {
-  let json = wantsJson(argv);
+  let json = given(argv, '--json');
   let words: string[] = [];
+  let color: boolean | undefined;
+  Object.defineProperty(io, 'color', { get: () => (color ??= wantsColor(argv, io)), configurable: true });
   try {
     const parsed = parseArgv(argv);
     const { node, path, flags } = parsed;
     words = path;
     json = flags.json;
-    let color: boolean | undefined;
-    Object.defineProperty(io, 'color', { get: () => (color ??= wantsColor(flags, io)), configurable: true });
     if (flags.version) {
       io.out(lazy.packageJson().version + '\n');
       return 0;
