@@ -4,6 +4,7 @@
 // "version" is the triple (admin_epoch, epoch, num_updates), compared in that order.
 import { BerthError, problem } from '../errors/registry';
 import { schemaProblems } from './schema';
+import { ID_FIRST_CHAR_NOT, ID_REST_CHARS_NOT } from '../validate/id-rule';
 import { ParseOptions, XML_LIMITS, XmlElement, XmlNode, attrsOf, child, el, isElement, limitProblem, parseXml, serializeXml, walk } from './xml';
 
 export type Cib = XmlElement;
@@ -168,9 +169,8 @@ export function bumpEpoch(cib: Cib): void {
 
 // ---- ids ----
 
-// pcs (lib/pacemaker/values.py): ids are ASCII NCNames.
-export const ID_FIRST_CHAR_NOT = /[^a-zA-Z_]/;
-export const ID_REST_CHARS_NOT = /[^a-zA-Z0-9_.-]/;
+// pcs (lib/pacemaker/values.py): ids are ASCII NCNames (the rule is src/validate/id-rule.ts).
+export { ID_FIRST_CHAR_NOT, ID_REST_CHARS_NOT } from '../validate/id-rule';
 
 const NOT_ID_TAGS = new Set(['acl_target', 'role', 'obj_ref', 'resource_ref']);
 
