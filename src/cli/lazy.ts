@@ -64,7 +64,7 @@ export const lazy = {
 
   // ---- the CIB, its store, the engine ----
   cib: () => require('../cib/cib') as typeof import('../cib/cib'),
-  validateCibRules: () => require('../validate/cib-rules') as typeof import('../validate/cib-rules'),
+  validateCib: () => require('../validate/cib-check') as typeof import('../validate/cib-check'),
   storeOpen: () => require('../store/open') as typeof import('../store/open'),
   runtimeEngine: () => require('../runtime/engine') as typeof import('../runtime/engine'),
   runtimeAddresses: () => require('../runtime/addresses') as typeof import('../runtime/addresses'),

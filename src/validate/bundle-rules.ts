@@ -5,13 +5,14 @@ import { XmlElement, child, elements } from '../cib/xml';
 import { isInteger } from './options';
 import { parseDockerOptions } from '../runtime/docker-options';
 import { addHost, ipRangeStart, parseIPv4, storagePath } from './bundle-options';
+import { elementStep } from './cib-paths';
 
 export { parseIPv4 } from './bundle-options';
 
 export const CONTAINER_TAGS = ['docker', 'podman', 'rkt'] as const;
 export const RUNNABLE_CONTAINER_TAGS = new Set(['docker', 'podman']);
 
-export const bundlePath = (b: XmlElement) => `/cib/configuration/resources/bundle[@id='${b.attrs.id}']`;
+export const bundlePath = (b: XmlElement) => `/cib/configuration/resources/${elementStep(b)}`;
 
 export const formatIPv4 = (n: number) => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 
@@ -68,7 +69,7 @@ export function bundleRules(bundle: XmlElement): Problem[] {
     for (const p of ports) {
       const other = seen.get(p);
       if (other !== undefined && other !== pm.attrs.id) {
-        out.push(problem('BUNDLE_PORT_CONFLICT', { path: `${base}/network/port-mapping[@id='${pm.attrs.id}']`, value: String(p), allowed: 'each host port in one port mapping only', message: `port-map '${pm.attrs.id}' exposes port ${p}, which port-map '${other}' of bundle '${bundle.attrs.id}' already exposes` }));
+        out.push(problem('BUNDLE_PORT_CONFLICT', { path: `${base}/network/${elementStep(pm)}`, value: String(p), allowed: 'each host port in one port mapping only', message: `port-map '${pm.attrs.id}' exposes port ${p}, which port-map '${other}' of bundle '${bundle.attrs.id}' already exposes` }));
         break;
       }
       seen.set(p, pm.attrs.id);
@@ -77,7 +78,7 @@ export function bundleRules(bundle: XmlElement): Problem[] {
   const storage = child(bundle, 'storage');
   for (const sm of storage ? elements(storage, 'storage-mapping') : []) {
     for (const attr of ['source-dir', 'source-dir-root', 'target-dir']) {
-      out.push(...at(`${base}/storage/storage-mapping[@id='${sm.attrs.id}']/@${attr}`, storagePath(attr)(sm.attrs)));
+      out.push(...at(`${base}/storage/${elementStep(sm)}/@${attr}`, storagePath(attr)(sm.attrs)));
     }
   }
   const inner = elements(bundle, 'primitive');
