@@ -70,7 +70,7 @@ export function inDocumentOrder(cib: XmlElement, problems: Problem[]): Problem[]
     for (const step of parts.slice(1)) {
       if (step.startsWith('@')) return [...key, Object.keys(e.attrs).indexOf(step.slice(1)) + 1];
       const nth = /^node\(\)\[(\d+)\]$/.exec(step);
-      const index = nth ? Number(nth[1]) - 1 : e.children.findIndex((c) => isElement(c) && matches(c, step));
+      const index: number = nth ? Number(nth[1]) - 1 : e.children.findIndex((c) => isElement(c) && matches(c, step));
       if (index < 0) break;
       key.push(CHILD + index);
       const next: XmlNode | undefined = e.children[index];
