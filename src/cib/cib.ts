@@ -2,8 +2,9 @@
 //
 // Terms: "section" is a child of <configuration> (crm_config, nodes, resources, constraints, ...);
 // "version" is the triple (admin_epoch, epoch, num_updates), compared in that order.
-import { BerthError, problem } from '../errors/registry';
+import { BerthError, Problem, problem } from '../errors/registry';
 import { schemaProblems } from './schema';
+import { ID_FIRST_CHAR_NOT, ID_REST_CHARS_NOT } from '../validate/id-rule';
 import { ParseOptions, XML_LIMITS, XmlElement, XmlNode, attrsOf, child, el, isElement, limitProblem, parseXml, serializeXml, walk } from './xml';
 
 export type Cib = XmlElement;
@@ -28,12 +29,32 @@ export function emptyCib(): Cib {
  * `opts` go to parseXml (a JSON text has no use for them).
  */
 export function parseCib(text: string, source = 'input', opts: ParseOptions = {}): Cib {
-  const first = text.trimStart()[0];
-  const root = first === '{' ? fromJsonText(text, source) : parseXml(text, source, opts);
+  const root = isJsonText(text) ? fromJsonText(text, source) : parseXml(text, source, opts);
   if (root.tag !== 'cib') {
     throw new BerthError([problem('CIB_NOT_A_CIB', { path: source, value: root.tag, allowed: 'cib', message: `${source}: the root element is <${root.tag}>, a CIB has <cib>` })]);
   }
   return root;
+}
+
+const isJsonText = (text: string) => text.trimStart()[0] === '{';
+
+/**
+ * The tree of a CIB text with every problem the JSON Schema finds, for checks that report all
+ * problems at once (src/validate/cib-check.ts): a JSON text that breaks the schema still gives the
+ * tree of what can be read (malformed nodes and attribute values left out, the schema reports
+ * them). Throws only when there is no tree: bad syntax, a limit passed, a root that is no element.
+ */
+export function readCib(text: string, source = 'input', opts: ParseOptions = {}): { cib: Cib; schema: Problem[] } {
+  if (!isJsonText(text)) {
+    const cib = parseXml(text, source, opts);
+    return { cib, schema: schemaProblems(toJson(cib)) };
+  }
+  const data = parseJsonText(text, source);
+  const schema = schemaProblems(data);
+  if (!schema.length) return { cib: fromJson(data as JsonElement), schema };
+  const cib = readableTree(data);
+  if (!cib) throw new BerthError(schema);
+  return { cib, schema };
 }
 
 // ---- JSON form: the same tree, {tag, attrs, children}, {comment}, {text} ----
@@ -55,7 +76,7 @@ export function toJsonText(cib: Cib): string {
   return JSON.stringify(toJson(cib), null, 2) + '\n';
 }
 
-function fromJsonText(text: string, source: string): XmlElement {
+function parseJsonText(text: string, source: string): unknown {
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -63,10 +84,33 @@ function fromJsonText(text: string, source: string): XmlElement {
     throw new BerthError([problem('JSON_MALFORMED', { path: source, message: `${source} is not valid JSON: ${(e as Error).message}` })]);
   }
   checkJsonLimits(data, source);
+  return data;
+}
+
+function fromJsonText(text: string, source: string): XmlElement {
+  const data = parseJsonText(text, source);
   // ajv is loaded on the first check (schema.ts): only JSON input and `cib validate` need it.
-  const problems = schemaProblems(data, source);
+  const problems = schemaProblems(data);
   if (problems.length) throw new BerthError(problems);
   return fromJson(data as JsonElement);
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** What can be read of a JSON form that breaks the schema: elements, comments and texts; text attribute values. Only checked, never written. */
+function readableTree(n: unknown): XmlElement | undefined {
+  if (!isObject(n) || typeof n.tag !== 'string') return undefined;
+  const attrs = attrsOf();
+  if (isObject(n.attrs)) for (const [k, v] of Object.entries(n.attrs)) if (typeof v === 'string') attrs[k] = v;
+  const children: XmlNode[] = [];
+  for (const c of Array.isArray(n.children) ? n.children : []) {
+    const e = readableTree(c);
+    if (e) children.push(e);
+    else if (isObject(c) && typeof c.comment === 'string') children.push({ comment: c.comment });
+    else if (isObject(c) && typeof c.text === 'string') children.push({ text: c.text });
+    else children.push({ text: '' }); // keeps the positions the schema's problems name
+  }
+  return { tag: n.tag, attrs, children };
 }
 
 /**
@@ -168,9 +212,8 @@ export function bumpEpoch(cib: Cib): void {
 
 // ---- ids ----
 
-// pcs (lib/pacemaker/values.py): ids are ASCII NCNames.
-export const ID_FIRST_CHAR_NOT = /[^a-zA-Z_]/;
-export const ID_REST_CHARS_NOT = /[^a-zA-Z0-9_.-]/;
+// pcs (lib/pacemaker/values.py): ids are ASCII NCNames (the rule is src/validate/id-rule.ts).
+export { ID_FIRST_CHAR_NOT, ID_REST_CHARS_NOT } from '../validate/id-rule';
 
 const NOT_ID_TAGS = new Set(['acl_target', 'role', 'obj_ref', 'resource_ref']);
 

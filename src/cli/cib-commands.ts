@@ -1,8 +1,7 @@
 // `berth cib validate` and `berth cib convert`: whole-file commands on CIB files.
-import { formatCib, parseCib, toJson } from '../cib/cib';
+import { formatCib, parseCib } from '../cib/cib';
 import { readTextFile, writeCibFile } from '../cib/cib-file';
-import { schemaProblems } from '../cib/schema';
-import { BerthError, Problem, problem } from '../errors/registry';
+import { BerthError, problem } from '../errors/registry';
 import { Command, flagString } from './invocation';
 import { renderProblems } from './render';
 import { lazy } from './lazy';
@@ -14,15 +13,10 @@ function fileArg(args: string[], what: string): string {
 
 export const validateCmd: Command = ({ args, flags, io }) => {
   const file = fileArg(args, 'CIB file');
-  let problems: Problem[];
-  try {
-    const cib = parseCib(readTextFile(file), file);
-    const { cibProblems } = lazy.validateCibRules();
-    problems = [...schemaProblems(toJson(cib), file), ...cibProblems(cib)];
-  } catch (e) {
-    if (!(e instanceof BerthError)) throw e;
-    problems = e.problems;
-  }
+  // A file that cannot be read is the command failing, said once as every command says it (exit
+  // 1), not a finding about a CIB: no "invalid" verdict follows it.
+  const text = readTextFile(file);
+  const { problems } = lazy.validateCib().checkCibText(text, file);
   const errors = problems.filter((p) => p.severity === 'error');
   if (flags.json) {
     io.out(JSON.stringify({ file, valid: errors.length === 0, problems }, null, 2) + '\n');

@@ -68,7 +68,7 @@ export const lazy = {
 
   // ---- the CIB, its store, the engine ----
   cib: () => require('../cib/cib') as typeof import('../cib/cib'),
-  validateCibRules: () => require('../validate/cib-rules') as typeof import('../validate/cib-rules'),
+  validateCib: () => require('../validate/cib-check') as typeof import('../validate/cib-check'),
   storeOpen: () => require('../store/open') as typeof import('../store/open'),
   runtimeDockerOptions: () => require('../runtime/docker-options') as typeof import('../runtime/docker-options'),
   runtimeEngine: () => require('../runtime/engine') as typeof import('../runtime/engine'),

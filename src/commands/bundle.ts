@@ -6,18 +6,14 @@ import { appendNewNvset, arrangeFirstNvset } from '../cib/nvset';
 import { XmlElement, child, el, isElement } from '../cib/xml';
 import { BerthError, Problem, applyForce, failIfErrors, problem } from '../errors/registry';
 import { bundleRules, containerOf } from '../validate/bundle-rules';
+import {
+  CONTAINER_OPTIONS, CONTAINER_TYPES, CONTAINER_VALUES, NETWORK_OPTIONS, NETWORK_VALUES, PORT_MAP_OPTIONS, PORT_MAP_VALUES, PORT_MAP_WHOLE,
+  STORAGE_MAP_OPTIONS, STORAGE_MAP_WHOLE, containerValidators, hostNetmask,
+} from '../validate/bundle-options';
 import { IdProvider } from '../validate/ids';
 import {
-  Options, Validator, deprecated, dependsOn, isInteger, isRequiredAll, isRequiredSome, mutuallyExclusive, namesIn,
-  nonnegativeInteger, optionsToRemove, portNumber, portRange, positiveInteger, runAll, valueNotEmpty, valueRule,
+  Options, Validator, deprecated, mutuallyExclusive, namesIn, nonnegativeInteger, optionsToRemove, portNumber, positiveInteger, runAll,
 } from '../validate/options';
-
-export const CONTAINER_TYPES = ['docker', 'podman', 'rkt'];
-export const CONTAINER_OPTIONS = ['image', 'masters', 'network', 'options', 'promoted-max', 'run-command', 'replicas', 'replicas-per-host'];
-/** pcs's list plus add-host, which pcs refuses without --force and berth supports. */
-export const NETWORK_OPTIONS = ['add-host', 'control-port', 'host-interface', 'host-netmask', 'ip-range-start'];
-export const PORT_MAP_OPTIONS = ['id', 'port', 'internal-port', 'range'];
-export const STORAGE_MAP_OPTIONS = ['id', 'options', 'source-dir', 'source-dir-root', 'target-dir'];
 
 export interface BundleSections {
   container: Options;
@@ -54,21 +50,6 @@ export interface BundleReset extends BundleSections {
 
 // ---- validators ----
 
-const hostNetmask = (emptyOk: boolean) => valueRule({ name: 'host-netmask', valid: (v) => isInteger(v, 1, 32), hint: 'a number of bits of the mask (1..32)', emptyOk, forceable: true });
-
-function containerValidators(): Validator[] {
-  return [
-    namesIn(CONTAINER_OPTIONS, 'container', false),
-    isRequiredAll(['image'], 'container'),
-    valueNotEmpty('image', 'image name'),
-    nonnegativeInteger('masters'),
-    nonnegativeInteger('promoted-max'),
-    mutuallyExclusive(['masters', 'promoted-max'], 'container'),
-    positiveInteger('replicas'),
-    positiveInteger('replicas-per-host'),
-  ];
-}
-
 function validateContainerNew(type: string, opts: Options): Problem[] {
   if (!CONTAINER_TYPES.includes(type)) {
     return [problem('BUNDLE_CONTAINER_TYPE', { path: 'container type', value: type, allowed: CONTAINER_TYPES.join(', '), message: `'${type}' is not a valid container type value, use ${CONTAINER_TYPES.map((t) => `'${t}'`).join(', ')}` })];
@@ -79,7 +60,7 @@ function validateContainerNew(type: string, opts: Options): Problem[] {
 function validateContainerUpdate(container: XmlElement, opts: Options): Problem[] {
   const validators: Validator[] = [
     namesIn([...CONTAINER_OPTIONS, ...optionsToRemove(opts)], 'container', false),
-    valueNotEmpty('image', 'image name'),
+    CONTAINER_VALUES.image,
     nonnegativeInteger('masters', true),
     nonnegativeInteger('promoted-max', true),
     positiveInteger('replicas', true),
@@ -96,7 +77,7 @@ function validateContainerUpdate(container: XmlElement, opts: Options): Problem[
 }
 
 function validateNetworkNew(opts: Options): Problem[] {
-  return runAll([namesIn(NETWORK_OPTIONS, 'network', false), portNumber('control-port'), hostNetmask(false)], opts);
+  return runAll([namesIn(NETWORK_OPTIONS, 'network', false), NETWORK_VALUES['control-port'], NETWORK_VALUES['host-netmask']], opts);
 }
 
 function validateNetworkUpdate(bundle: XmlElement, opts: Options): Problem[] {
@@ -126,19 +107,7 @@ function validatePortMaps(list: Options[], ids: IdProvider): Problem[] {
   for (const o of list) {
     out.push(...namesIn(PORT_MAP_OPTIONS, 'port-map', false)(o));
     if (o.id !== undefined) out.push(...ids.validateAndBook(o.id, 'port-map id'));
-    out.push(
-      ...runAll(
-        [
-          dependsOn(['internal-port'], 'port', 'port-map'),
-          isRequiredSome(['port', 'range'], 'port-map'),
-          mutuallyExclusive(['port', 'range'], 'port-map'),
-          portNumber('port'),
-          portNumber('internal-port'),
-          portRange('range', true),
-        ],
-        o,
-      ),
-    );
+    out.push(...runAll([...PORT_MAP_WHOLE, PORT_MAP_VALUES.port, PORT_MAP_VALUES['internal-port'], PORT_MAP_VALUES.range], o));
   }
   return out;
 }
@@ -148,7 +117,7 @@ function validateStorageMaps(list: Options[], ids: IdProvider): Problem[] {
   for (const o of list) {
     out.push(...namesIn(STORAGE_MAP_OPTIONS, 'storage-map', false)(o));
     if (o.id !== undefined) out.push(...ids.validateAndBook(o.id, 'storage-map id'));
-    out.push(...runAll([isRequiredSome(['source-dir', 'source-dir-root'], 'storage-map'), mutuallyExclusive(['source-dir', 'source-dir-root'], 'storage-map'), isRequiredAll(['target-dir'], 'storage-map')], o));
+    out.push(...runAll(STORAGE_MAP_WHOLE, o));
   }
   return out;
 }

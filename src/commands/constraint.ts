@@ -14,6 +14,7 @@ import { XmlElement, canonical, cloneTree, elements, isElement, walk } from '../
 import { BerthError, Problem, applyForce, failIfErrors, problem, usage, warning } from '../errors/registry';
 import { splitOption } from './pcs-words';
 import { validateId } from '../validate/ids';
+import { invalidScore, schemaScore } from '../validate/score';
 import { EditCommand, EditFlags, EditResult, ReadCommand } from './edit';
 
 // ---- values ----
@@ -26,15 +27,6 @@ export function isScore(v: string): boolean {
   const unsigned = v[0] === '+' || v[0] === '-' ? v.slice(1) : v;
   return unsigned === SCORE_INFINITY || /^[0-9]+$/.test(unsigned);
 }
-
-/** Pacemaker's score.rng: xsd:integer or [+-]INFINITY, surrounding whitespace collapsed. */
-const schemaScore = (v: string) => {
-  const t = v.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
-  return /^[+-]?[0-9]+$/.test(t) || ['INFINITY', '+INFINITY', '-INFINITY'].includes(t);
-};
-
-const invalidScore = (score: string, path = 'score') =>
-  problem('SCORE_INVALID', { path, value: score, allowed: 'an integer, INFINITY or -INFINITY', message: `invalid score '${score}', use integer or INFINITY or -INFINITY` });
 
 /** pcs's const.PCMK_ROLES, in its order. */
 const PCMK_ROLES = ['Stopped', 'Started', 'Promoted', 'Master', 'Unpromoted', 'Slave'];

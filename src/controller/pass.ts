@@ -12,10 +12,9 @@
 // it exists on any other node, and no node that might hold it is unknown or unreachable. A move is
 // therefore two passes: the old copy is removed first, the new one created after.
 import { readFileSync } from 'node:fs';
-import { Cib, parseCib, toJson } from '../cib/cib';
-import { schemaProblems } from '../cib/schema';
+import { Cib } from '../cib/cib';
 import { BerthError, Problem, hasErrors, problem } from '../errors/registry';
-import { cibProblems } from '../validate/cib-rules';
+import { checkCibText } from '../validate/cib-check';
 import { ClusterModel, readModel } from '../model/model';
 import { DesiredState, desiredStateOf, replicaName, replicasByNode } from '../reconcile/desired';
 import type { ContainerRun, ObservedState } from '../reconcile/observed';
@@ -145,16 +144,9 @@ async function readCibText(source: Pick<CibSource, 'read' | 'where'>): Promise<{
 
 /** The CIB of a text when it is valid (the schema as `berth cib validate` checks it, and the rules). */
 function validCib(text: string, where: string): { cib?: Cib; problems: Problem[] } {
-  let cib: Cib;
-  try {
-    cib = parseCib(text, where);
-  } catch (e) {
-    if (e instanceof BerthError) return { problems: e.problems };
-    throw e;
-  }
-  // The schema (as `berth cib validate` checks it) and the semantic rules: both must pass.
-  const problems = [...schemaProblems(toJson(cib), where), ...cibProblems(cib)];
-  return hasErrors(problems) ? { problems } : { cib, problems };
+  // The schema and the semantic rules, all problems at once, as `berth cib validate` checks them: both must pass.
+  const { cib, problems } = checkCibText(text, where);
+  return hasErrors(problems) || !cib ? { problems } : { cib, problems };
 }
 
 const emptyResult = (cibProblems: Problem[]): PassResult => ({ cibProblems, usedLastGood: false, unplaced: [], nodes: [], unreachable: [], offline: [], held: [], problems: [] });

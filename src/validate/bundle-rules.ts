@@ -4,19 +4,15 @@ import { Problem, problem, warning } from '../errors/registry';
 import { XmlElement, child, elements } from '../cib/xml';
 import { isInteger } from './options';
 import { parseDockerOptions } from '../runtime/docker-options';
+import { addHost, ipRangeStart, parseIPv4, storagePath } from './bundle-options';
+import { elementStep } from './cib-paths';
+
+export { parseIPv4 } from './bundle-options';
 
 export const CONTAINER_TAGS = ['docker', 'podman', 'rkt'] as const;
 export const RUNNABLE_CONTAINER_TAGS = new Set(['docker', 'podman']);
 
-export const bundlePath = (b: XmlElement) => `/cib/configuration/resources/bundle[@id='${b.attrs.id}']`;
-
-export function parseIPv4(s: string): number | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
-  if (!m) return undefined;
-  const parts = m.slice(1).map(Number);
-  if (parts.some((p, i) => p > 255 || (m[i + 1].length > 1 && m[i + 1][0] === '0'))) return undefined;
-  return ((parts[0] << 24) >>> 0) + (parts[1] << 16) + (parts[2] << 8) + parts[3];
-}
+export const bundlePath = (b: XmlElement) => `/cib/configuration/resources/${elementStep(b)}`;
 
 export const formatIPv4 = (n: number) => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 
@@ -37,10 +33,6 @@ export function replicaCount(container: XmlElement | undefined): number {
   return 1;
 }
 
-function isUnsafePath(p: string): boolean {
-  return !p.startsWith('/') || p.split('/').includes('..');
-}
-
 export function bundleRules(bundle: XmlElement): Problem[] {
   const out: Problem[] = [];
   const base = bundlePath(bundle);
@@ -57,7 +49,7 @@ export function bundleRules(bundle: XmlElement): Problem[] {
   if (start !== undefined) {
     const addr = parseIPv4(start);
     if (addr === undefined) {
-      out.push(problem('OPTION_INVALID_VALUE', { path: `${base}/network/@ip-range-start`, value: start, allowed: 'an IPv4 address a.b.c.d', message: `'${start}' is not a valid ip-range-start value, use an IPv4 address (a.b.c.d, each part 0..255)` }));
+      out.push(...at(`${base}/network/@ip-range-start`, ipRangeStart(n)));
     } else {
       const count = replicaCount(container);
       const last = addr + count - 1;
@@ -66,10 +58,7 @@ export function bundleRules(bundle: XmlElement): Problem[] {
       }
     }
   }
-  const addHost = n['add-host'];
-  if (addHost !== undefined && !/^(true|false|yes|no|on|off|1|0)$/i.test(addHost)) {
-    out.push(problem('OPTION_INVALID_VALUE', { path: `${base}/network/@add-host`, value: addHost, allowed: 'true, false', message: `'${addHost}' is not a valid add-host value, use 'true' or 'false'` }));
-  }
+  out.push(...at(`${base}/network/@add-host`, addHost(n)));
   // Host ports exposed by the port mappings: the same host port twice on one address conflicts.
   const seen = new Map<number, string>();
   for (const pm of network ? elements(network, 'port-mapping') : []) {
@@ -80,7 +69,7 @@ export function bundleRules(bundle: XmlElement): Problem[] {
     for (const p of ports) {
       const other = seen.get(p);
       if (other !== undefined && other !== pm.attrs.id) {
-        out.push(problem('BUNDLE_PORT_CONFLICT', { path: `${base}/network/port-mapping[@id='${pm.attrs.id}']`, value: String(p), allowed: 'each host port in one port mapping only', message: `port-map '${pm.attrs.id}' exposes port ${p}, which port-map '${other}' of bundle '${bundle.attrs.id}' already exposes` }));
+        out.push(problem('BUNDLE_PORT_CONFLICT', { path: `${base}/network/${elementStep(pm)}`, value: String(p), allowed: 'each host port in one port mapping only', message: `port-map '${pm.attrs.id}' exposes port ${p}, which port-map '${other}' of bundle '${bundle.attrs.id}' already exposes` }));
         break;
       }
       seen.set(p, pm.attrs.id);
@@ -89,10 +78,7 @@ export function bundleRules(bundle: XmlElement): Problem[] {
   const storage = child(bundle, 'storage');
   for (const sm of storage ? elements(storage, 'storage-mapping') : []) {
     for (const attr of ['source-dir', 'source-dir-root', 'target-dir']) {
-      const v = sm.attrs[attr];
-      if (v !== undefined && isUnsafePath(v)) {
-        out.push(problem('BUNDLE_STORAGE_PATH', { path: `${base}/storage/storage-mapping[@id='${sm.attrs.id}']/@${attr}`, value: v, allowed: 'an absolute path without ..', message: `'${v}' is not a valid ${attr} value, use an absolute path without '..'` }));
-      }
+      out.push(...at(`${base}/storage/${elementStep(sm)}/@${attr}`, storagePath(attr)(sm.attrs)));
     }
   }
   const inner = elements(bundle, 'primitive');
@@ -112,6 +98,9 @@ export function bundleRules(bundle: XmlElement): Problem[] {
   }
   return out;
 }
+
+/** Problems of one attribute's value rule (bundle-options.ts), located in the CIB. */
+const at = (path: string, problems: Problem[]) => problems.map((p) => ({ ...p, path }));
 
 /** The docker run options string, checked by the runtime's parser (the one docker option parser). */
 function dockerOptionProblems(options: string, path: string): Problem[] {

@@ -1,11 +1,13 @@
 // Semantic checks of a whole CIB, beyond the schema: ids well-formed and unique, every bundle's
 // rules, the host access bundles ask for (against berth-host-access), references from constraints. Pure: tree in, problems out (all of them).
-import { Cib, section } from '../cib/cib';
-import { child, elements, walk } from '../cib/xml';
+import { Cib } from '../cib/cib';
+import { XmlElement, child, elements, walk } from '../cib/xml';
 import { Problem, problem } from '../errors/registry';
 import { bundleRules } from './bundle-rules';
 import { hostAccessProblems } from './host-access-rules';
-import { validateId } from './ids';
+import { idLabel } from './attribute-facts';
+import { elementStep } from './cib-paths';
+import { validateId } from './id-rule';
 
 const NOT_ID_TAGS = new Set(['acl_target', 'role', 'obj_ref', 'resource_ref']);
 
@@ -18,18 +20,23 @@ export function cibProblems(cib: Cib): Problem[] {
     if (!child(conf, s)) out.push(problem('CIB_NOT_A_CIB', { path: `/cib/configuration/${s}`, message: `the CIB has no <${s}> section` }));
   }
   const seen = new Map<string, string>();
+  const paths = new Map<XmlElement, string>();
   walk(conf, (e, parent) => {
+    const path = `${parent ? paths.get(parent) : `/${elementStep(cib)}`}/${elementStep(e)}`;
+    paths.set(e, path);
     const id = e.attrs.id;
     // Node ids are cluster-layer ids (often numbers), not XML IDs: Pacemaker's schema has them as text.
     if (e.tag === 'nodes') return false;
     if (id === undefined || NOT_ID_TAGS.has(e.tag) || (parent && parent.tag === 'status')) return;
-    const where = `${e.tag}[@id='${id}']`;
-    for (const p of validateId(id, `${e.tag} id`)) out.push({ ...p, path: where });
+    const where = `${path}/@id`;
+    // worded as the command that makes such an element words it, as the schema check does
+    for (const p of validateId(id, idLabel(e.tag))) out.push({ ...p, path: where });
     const first = seen.get(id);
     if (first) out.push(problem('ID_DUPLICATE', { path: where, value: id, message: `id '${id}' is used by ${first} and by <${e.tag}>; ids must be unique` }));
     else seen.set(id, `<${e.tag}>`);
   });
-  walk(section(cib, 'resources'), (e) => {
+  const resources = child(conf, 'resources');
+  if (resources) walk(resources, (e) => {
     if (e.tag === 'bundle') {
       out.push(...bundleRules(e));
       return false;

@@ -10,6 +10,7 @@ import { Problem, problem } from '../errors/registry';
 import { parseDockerOptions } from '../runtime/docker-options';
 import { DEFAULT_HOST_ACCESS, HOST_ACCESS, HostAccess, hostAccessAsks, parseHostAccessList, systemPathOf } from '../runtime/host-access';
 import { bundlePath, containerOf } from './bundle-rules';
+import { elementStep } from './cib-paths';
 
 export const HOST_ACCESS_PROPERTY = 'berth-host-access';
 
@@ -70,7 +71,7 @@ function bundleAsks(b: XmlElement): BundleAsk[] {
       if (v === undefined || !v.startsWith('/')) continue;
       // A root holds one directory per replica: it is their parent that must be safe.
       const source = attr === 'source-dir' ? v : `${v.replace(/\/+$/, '')}/${b.attrs.id}-0`;
-      if (systemPathOf(source)) out.push({ access: 'mount-system', path: `${base}/storage/storage-mapping[@id='${sm.attrs.id}']/@${attr}`, value: v });
+      if (systemPathOf(source)) out.push({ access: 'mount-system', path: `${base}/storage/${elementStep(sm)}/@${attr}`, value: v });
     }
   }
   return out;

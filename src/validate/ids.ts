@@ -1,22 +1,10 @@
 // Id rules and id allocation, as pcs does them (lib/pacemaker/values.py validate_id, IdProvider).
-import { Cib, ID_FIRST_CHAR_NOT, ID_REST_CHARS_NOT, idIndex } from '../cib/cib';
+import { Cib, idIndex } from '../cib/cib';
 import { Problem, problem } from '../errors/registry';
 import { XmlElement } from '../cib/xml';
+import { validateId } from './id-rule';
 
-export function validateId(id: string, description = 'id'): Problem[] {
-  if (!id) return [problem('ID_INVALID', { path: description, value: id, allowed: 'a non-empty XML id', message: `${description} cannot be empty` })];
-  const out: Problem[] = [];
-  const bad = (ch: string, first: boolean) =>
-    problem('ID_INVALID', {
-      path: description,
-      value: id,
-      allowed: 'letters, digits, _ . - (starting with a letter or _)',
-      message: `invalid ${description} '${id}', '${ch}' is not a valid ${first ? 'first ' : ''}character for a ${description}`,
-    });
-  if (ID_FIRST_CHAR_NOT.test(id[0])) out.push(bad(id[0], true));
-  for (const ch of id.slice(1)) if (ID_REST_CHARS_NOT.test(ch)) out.push(bad(ch, false));
-  return out;
-}
+export { validateId } from './id-rule';
 
 /** Books ids that a command will create and generates free ones, so one command never reuses an id. */
 export class IdProvider {

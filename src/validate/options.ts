@@ -1,7 +1,7 @@
 // Small composable option validators, after pcs's lib/validate.py: each takes the options of one
 // section and returns problems; a section's validator list is run whole so all problems surface.
 // Messages follow pcs's wording so that people who know pcs read them the same way.
-import { Problem, problem, warning } from '../errors/registry';
+import { Problem, ProblemCode, problem, warning } from '../errors/registry';
 
 export type Options = Record<string, string>;
 export type Validator = (opts: Options) => Problem[];
@@ -69,6 +69,8 @@ interface ValueRule {
   emptyOk?: boolean;
   forceable?: boolean;
   type?: string;
+  /** Default OPTION_INVALID_VALUE. */
+  code?: ProblemCode;
 }
 
 export function valueRule(r: ValueRule): Validator {
@@ -76,7 +78,7 @@ export function valueRule(r: ValueRule): Validator {
     const v = opts[r.name];
     if (v === undefined || (r.emptyOk && v === '') || r.valid(v)) return [];
     const message = `'${v}' is not a valid ${r.label ?? r.name} value, use ${r.hint}`;
-    return [problem('OPTION_INVALID_VALUE', { path: r.type ? `${r.type}.${r.name}` : r.name, value: v, allowed: r.hint, message, forceable: r.forceable })];
+    return [problem(r.code ?? 'OPTION_INVALID_VALUE', { path: r.type ? `${r.type}.${r.name}` : r.name, value: v, allowed: r.hint, message, forceable: r.forceable })];
   };
 }
 

@@ -1,0 +1,71 @@
+// What the attributes of each CIB element the JSON Schema checks may hold, as the rules the
+// command line applies: the schema check of a file (src/cib/schema.ts) words a value the schema
+// refuses with the same validator as `resource bundle create` and friends, so one fact has one
+// code and one message wherever it is found. The schema stays the contract for JSON; a test
+// holds the two in agreement (test/validate/schema-words.ts).
+import { Problem } from '../errors/registry';
+import {
+  CONTAINER_OPTIONS, CONTAINER_VALUES, NETWORK_OPTIONS, NETWORK_VALUES, PORT_MAP_OPTIONS, PORT_MAP_VALUES, PORT_MAP_WHOLE,
+  STORAGE_MAP_OPTIONS, STORAGE_MAP_VALUES, STORAGE_MAP_WHOLE, idValue,
+} from './bundle-options';
+import { Validator, isRequiredAll, valueNotEmpty, valueRule } from './options';
+import { invalidScore, schemaScore } from './score';
+
+export interface ElementFacts {
+  /** How messages name the element's options (pcs's option type: 'container', 'port-map'). */
+  type: string;
+  /** The attributes the element may have; absent: any. */
+  names?: readonly string[];
+  /** Per attribute, the rule for its value. */
+  values: Record<string, Validator>;
+  /** The element's attributes together: the required ones, one of two. */
+  whole: Validator[];
+}
+
+/** How an element's id is named in messages: the command line's words where it makes the element. */
+const ID_LABELS: Record<string, string> = {
+  bundle: 'bundle name',
+  'port-mapping': 'port-map id',
+  'storage-mapping': 'storage-map id',
+  primitive: 'resource name',
+  rsc_location: 'constraint id',
+  rsc_colocation: 'constraint id',
+  rsc_order: 'constraint id',
+  rsc_ticket: 'constraint id',
+};
+
+export const idLabel = (tag: string) => ID_LABELS[tag] ?? `${tag} id`;
+
+/** The version attributes of <cib>: not options, so a bad one breaks the document (SCHEMA_VIOLATION). */
+const version = (name: string) => valueRule({ name, valid: (v) => /^[0-9]+$/.test(v), hint: 'a non-negative integer', code: 'SCHEMA_VIOLATION' });
+
+const score: Validator = (opts) => (opts.score !== undefined && !schemaScore(opts.score) ? [invalidScore(opts.score)] : []);
+
+const container: ElementFacts = { type: 'container', names: CONTAINER_OPTIONS, values: CONTAINER_VALUES, whole: [isRequiredAll(['image'], 'container')] };
+const nvset = (tag: string): ElementFacts => ({ type: tag, values: { id: idValue(idLabel(tag)) }, whole: [] });
+
+export const ELEMENT_FACTS: Record<string, ElementFacts> = {
+  cib: { type: 'cib', values: { admin_epoch: version('admin_epoch'), epoch: version('epoch'), num_updates: version('num_updates') }, whole: [] },
+  bundle: { type: 'bundle', names: ['description', 'id'], values: { id: idValue(idLabel('bundle')) }, whole: [isRequiredAll(['id'], 'bundle')] },
+  docker: container,
+  podman: container,
+  network: { type: 'network', names: NETWORK_OPTIONS, values: NETWORK_VALUES, whole: [] },
+  'port-mapping': { type: 'port-map', names: PORT_MAP_OPTIONS, values: PORT_MAP_VALUES, whole: [isRequiredAll(['id'], 'port-map'), ...PORT_MAP_WHOLE] },
+  'storage-mapping': { type: 'storage-map', names: STORAGE_MAP_OPTIONS, values: STORAGE_MAP_VALUES, whole: [isRequiredAll(['id'], 'storage-map'), ...STORAGE_MAP_WHOLE] },
+  nvpair: { type: 'nvpair', names: ['id', 'id-ref', 'name', 'value'], values: { id: idValue(idLabel('nvpair')), name: valueNotEmpty('name', 'nvpair name') }, whole: [isRequiredAll(['id'], 'nvpair')] },
+  primitive: {
+    type: 'primitive',
+    names: ['class', 'description', 'id', 'provider', 'type'],
+    values: { id: idValue(idLabel('primitive')), class: valueNotEmpty('class', 'resource class'), type: valueNotEmpty('type', 'resource type') },
+    whole: [isRequiredAll(['id', 'class', 'type'], 'primitive')],
+  },
+  meta_attributes: nvset('meta_attributes'),
+  instance_attributes: nvset('instance_attributes'),
+  rsc_location: { type: 'rsc_location', values: { id: idValue(idLabel('rsc_location')), score }, whole: [isRequiredAll(['id'], 'rsc_location')] },
+};
+
+/** The problems of one attribute's value, by the element's rule for it (none: no rule). */
+export function attributeProblems(tag: string, name: string, value: string): Problem[] {
+  const rule = ELEMENT_FACTS[tag]?.values[name];
+  return rule ? rule({ [name]: value }) : [];
+}
