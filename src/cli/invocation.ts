@@ -17,6 +17,8 @@ export interface Flags {
 export interface Io {
   out(text: string): void;
   err(text: string): void;
+  /** stderr is a terminal: progress may be redrawn in place there (absent: not a terminal) */
+  isTTY?: boolean;
 }
 
 export interface Invocation {

@@ -158,7 +158,7 @@ function parseArgvSafe(argv: string[]): string[] {
 
 /** Run as the `berth` program: process argv in, exit code out. */
 export function cli(): void {
-  const io: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
+  const io: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s), isTTY: !!process.stderr.isTTY };
   main(process.argv.slice(2), io).then(
     (code) => { process.exitCode = code; },
     (e) => { process.stderr.write(`Error: internal error: ${e}\n`); process.exitCode = 70; },
