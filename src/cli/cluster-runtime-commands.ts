@@ -7,8 +7,9 @@ import { Command, Invocation, flagString, untilStopped, valueFlags } from './inv
 import { lazy } from './lazy';
 import { paintStates, renderProblems } from './render';
 import { DEFAULT_HOST_ACCESS, HOST_ACCESS, HostAccess, parseHostAccessList } from '../runtime/host-access';
+import { ClientConfig, ClusterClient, agentClientConfig, controllerClientConfig, controllersMissing, resolveClusterClient, writeClientConfig } from './client-config';
 
-export const agentHelp = `Usage: berth agent --controller URL[,URL...] [--listen HOST:PORT] [--advertise URL]
+export const agentHelp = `Usage: berth agent [--controller URL[,URL...]] [--listen HOST:PORT] [--advertise URL]
                    [--node NAME] [--authkey FILE] [--state-dir DIR]
                    [--allow ACCESS[,ACCESS...]] [--deny host-net] [--allow-mount DIR[,DIR...]]
 
@@ -23,13 +24,19 @@ node's replicas and removes their addresses, so that the controller (which decla
 lost after 2 s) can start them elsewhere without two copies ever running. When heartbeats are
 granted again the node rejoins empty. The timings come from the controller.
 
+Once started it writes the client config ($BERTH_CONFIG, else /etc/berth/client.json; mode
+0600, only when missing or different): the controllers and the authkey, so that 'berth cluster
+status' on this node needs neither flag (see docs/client-config.md).
+
 Flags:
-  --controller URLS  the controllers' URLs (their --listen), comma-separated
+  --controller URLS  the controllers' URLs (their --listen), comma-separated (default
+                     $BERTH_CONTROLLER, else the client config)
   --listen HOST:PORT where to serve the controller (default 0.0.0.0:7440)
   --advertise URL    the URL the controllers use to reach this agent (default from --listen;
                      required when --listen is 0.0.0.0)
   --node NAME        this node's name as in the CIB's <nodes> (default: the host name)
-  --authkey FILE     the cluster authkey (default /etc/berth/authkey)
+  --authkey FILE     the cluster authkey (default $BERTH_AUTHKEY, else the client config's, else
+                     /etc/berth/authkey)
   --state-dir DIR    berth's files on this node (default $BERTH_STATE_DIR, else /var/lib/berth/node)
   --allow ACCESS     host access created containers may ask for, comma-separated: privileged,
                      host-pid, host-ipc, host-uts, host-userns, devices, cap-add (capabilities
@@ -62,13 +69,18 @@ A replica never runs on two nodes at once: a move removes the old copy before th
 Several controllers share the live CIB in etcd (--store etcd://...): one leads, elected with an
 etcd lease (--leader-ttl, default 2 s); the others take heartbeats and take over when it stops.
 
+Once listening it adds its URL (--advertise) to the client config ($BERTH_CONFIG, else
+/etc/berth/client.json; mode 0600), written when missing, so that 'berth cluster status' on this
+machine needs no flags (see docs/client-config.md).
+
 Flags:
   --listen HOST:PORT   where agents send heartbeats
   --advertise URL      the URL agents use (default from --listen)
   --store URL          the live CIB and the election (etcd://HOST:PORT/PREFIX for several
                        controllers; default $BERTH_STORE, else file:///var/lib/berth)
   --cib FILE           the desired state from a file instead of the store
-  --authkey FILE       the cluster authkey (default /etc/berth/authkey)
+  --authkey FILE       the cluster authkey (default $BERTH_AUTHKEY, else the client config's,
+                       else /etc/berth/authkey)
   --fence-command CMD  run as 'CMD NODE' when a node has been silent for 1 s; exit 0 confirms the
                        node is off and its replicas move at once
   --interval S         resync every S seconds (default 30)
@@ -77,7 +89,7 @@ Flags:
 Exit codes: 0 stopped by a signal, 2 cannot start (flags, authkey, store, state files).
 `;
 
-export const clusterStatusHelp = `Usage: berth cluster status --controller URL[,URL...] [--authkey FILE] [--json]
+export const clusterStatusHelp = `Usage: berth cluster status [--controller URL[,URL...]] [--authkey FILE] [--json]
                            [--watch [--interval SECONDS]]
 
 Ask a controller who leads, the term, and each node's state: alive, suspect (silent for 1 s),
@@ -90,12 +102,22 @@ A follower names the leader, and is not asked for more: the leader is asked inst
 
 Flags:
   --controller URL[,URL...]  the controllers to ask, in order: the first that answers (and,
-                  when it follows, the leader it names)
+                  when it follows, the leader it names). Default: $BERTH_CONTROLLER, else the
+                  client config ($BERTH_CONFIG, else /etc/berth/client.json), which 'berth agent'
+                  and 'berth controller --listen' write on their node
+  --authkey FILE  the cluster authkey (default $BERTH_AUTHKEY, else the client config's, else
+                  /etc/berth/authkey)
   --watch         redraw every --interval seconds (default 2) until interrupted; controllers
                   that do not answer are shown so and asked again (to watch a leader hand-over)
   --json          the answer as data (one JSON object per round with --watch)
 
-Exit codes: 0 shown, 1 the controller does not answer, 2 usage error.
+Examples:
+  berth cluster status                      on a node: the controllers from the client config
+  berth cluster status --watch
+  BERTH_CONTROLLER=http://10.0.0.1:7441,http://10.0.0.2:7441 berth cluster status --json
+
+Exit codes: 0 shown, 1 the controller does not answer or the client config is invalid, 2 usage
+  error (no controller given anywhere: the error names the three ways).
 `;
 
 function hostPort(v: string, flag: string): { host: string; port: number } {
@@ -152,9 +174,36 @@ async function exit2AtStart(inv: Invocation, start: () => Promise<() => Promise<
 
 const logTo = (inv: Invocation) => (line: string) => inv.io.out(`${new Date().toISOString()} ${line}\n`);
 
-function authKey(values: Record<string, string | undefined>): Buffer {
-  const { DEFAULT_AUTHKEY_FILE, readAuthKey } = lazy.agentAuthkey();
-  return readAuthKey(values.authkey ?? DEFAULT_AUTHKEY_FILE);
+/** The controllers and the authkey: flags, then BERTH_CONTROLLER / BERTH_AUTHKEY, then the client
+ * config (src/cli/client-config.ts). */
+const clusterClient = (values: Record<string, string | undefined>): ClusterClient =>
+  resolveClusterClient({ ...(values.controller !== undefined ? { controller: values.controller } : {}), ...(values.authkey !== undefined ? { authkey: values.authkey } : {}) }, process.env);
+
+/** The controllers' URLs, or the error naming the three ways to give them. */
+function controllersOf(c: ClusterClient): string[] {
+  if (!c.controllers) throw controllersMissing(c.file);
+  return urlList(c.controllers.value, c.controllers.from === '--controller' ? '--controller' : `--controller (from ${c.controllers.from})`);
+}
+
+/** The key, or AUTHKEY_INVALID saying where its path came from when not from --authkey. */
+function authKey(c: ClusterClient): Buffer {
+  const { readAuthKey } = lazy.agentAuthkey();
+  try {
+    return readAuthKey(c.authkey.value);
+  } catch (e) {
+    if (!(e instanceof BerthError) || c.authkey.from === '--authkey') throw e;
+    throw new BerthError(e.problems.map((p) => ({ ...p, message: `${p.message} (the path is from ${c.authkey.from}; give another with --authkey FILE, BERTH_AUTHKEY or 'authkey' in ${c.file})` })));
+  }
+}
+
+/** A daemon that started writes the client config for the commands run on its node; a failure to
+ * write is a warning (the daemon runs on). */
+function noteClientConfig(log: (line: string) => void, file: string, next: (current: ClientConfig | undefined) => ClientConfig): void {
+  try {
+    if (writeClientConfig(file, next) === 'written') log(`client config ${file} written: 'berth cluster status' on this node needs no --controller or --authkey`);
+  } catch (e) {
+    log(`warning: client config ${file} not written: ${e instanceof BerthError ? e.problems.map((p) => p.message).join('; ') : (e as Error).message}`);
+  }
 }
 
 /** --allow, --deny and --allow-mount: what created containers may ask of this host. */
@@ -178,13 +227,14 @@ function hostPolicyOf(values: Record<string, string | undefined>): { allow: Read
 export const agentCmd: Command = (inv) => exit2AtStart(inv, async () => {
   const values = valueFlags(inv, ['controller', 'listen', 'advertise', 'node', 'authkey', 'state-dir', 'allow', 'deny', 'allow-mount']);
   const hostPolicy = hostPolicyOf(values);
-  const controllers = urlList(values.controller, '--controller');
+  const client = clusterClient(values);
+  const controllers = controllersOf(client);
   const listen = hostPort(values.listen ?? '0.0.0.0:7440', '--listen');
   if (values.advertise) urlList(values.advertise, '--advertise');
   if (!values.advertise && (listen.host === '0.0.0.0' || listen.host === '::')) {
     throw new BerthError([problem('USAGE', { path: '--advertise', message: `--listen ${listen.host} does not say which address controllers reach this agent at: give --advertise http://ADDRESS:${listen.port}` })]);
   }
-  const key = authKey(values);
+  const key = authKey(client);
   const { DEFAULT_STATE_DIR, nodeFiles } = lazy.controllerNodeFiles();
   const { dockerEngine } = lazy.runtimeEngine();
   const { withDockerRename } = lazy.controllerEngineWrites();
@@ -206,6 +256,7 @@ export const agentCmd: Command = (inv) => exit2AtStart(inv, async () => {
     hostPolicy,
     log,
   }), '--listen', listen);
+  noteClientConfig(log, client.file, agentClientConfig(controllers, client.authkey.value));
   return () => untilStopped(agent.done, () => { log('stopping (replicas keep running while the lease holds)'); void agent.stop(); });
 });
 
@@ -214,7 +265,8 @@ export const clusterControllerCmd: Command = (inv) => exit2AtStart(inv, async ()
   const listen = hostPort(values.listen ?? '', '--listen');
   if (values.advertise) urlList(values.advertise, '--advertise');
   const self = values.advertise?.replace(/\/$/, '') ?? `http://${listen.host === '0.0.0.0' ? hostname() : listen.host}:${listen.port}`;
-  const key = authKey(values);
+  const client = clusterClient(values);
+  const key = authKey(client);
   const { openStore } = lazy.storeOpen();
   const store = openStore(values.store ?? flagString(inv.flags, 'store'));
   const { fileCibSource, storeCibSource } = lazy.controllerDeps();
@@ -236,6 +288,7 @@ export const clusterControllerCmd: Command = (inv) => exit2AtStart(inv, async ()
     ...(ttl ? { leaderTtlSeconds: Math.ceil(ttl) } : {}),
   }), '--listen', listen);
   log(`berth controller: listening on ${c.url} (agents use ${self}), CIB from ${cib.where}`);
+  noteClientConfig(log, client.file, controllerClientConfig(self, client.authkey.value));
   return () => untilStopped(c.done, () => { log('stopping (replicas keep running)'); void c.stop().then(() => store.close()); });
 });
 
@@ -300,8 +353,9 @@ function formatClusterStatus(url: string, s: ClusterStatusAnswer): string {
 
 export const clusterStatusCmd: Command = async (inv) => {
   const values = valueFlags(inv, ['controller', 'authkey', 'interval']);
-  const urls = urlList(values.controller, '--controller');
-  const key = authKey(values);
+  const client = clusterClient(values);
+  const urls = controllersOf(client);
+  const key = authKey(client);
   if (!inv.flags.watch) {
     const { url, s } = await askControllers(urls, key);
     inv.io.out(inv.flags.json ? JSON.stringify(s) + '\n' : paintStates(formatClusterStatus(url, s), inv.io));

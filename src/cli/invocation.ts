@@ -17,9 +17,11 @@ export interface Flags {
 export interface Io {
   out(text: string): void;
   err(text: string): void;
-  /** both outputs are a terminal: colour and progress drawn in place may be used */
+  /** stderr is a terminal: progress may be redrawn in place there (absent: not a terminal) */
   isTTY?: boolean;
-  /** paint with ANSI colours (decided once from --color/--no-color, NO_COLOR and isTTY) */
+  /** stdout is a terminal (absent: taken as isTTY); colour needs both */
+  outTTY?: boolean;
+  /** paint with ANSI colours (decided once from --color/--no-color, NO_COLOR and the terminals) */
   color?: boolean;
 }
 

@@ -31,6 +31,7 @@ export const lazy = {
   cliEditCommands: () => require('./edit-commands') as typeof import('./edit-commands'),
   cliGitopsCommands: () => require('./gitops-commands') as typeof import('./gitops-commands'),
   cliRuntimeCommands: () => require('./runtime-commands') as typeof import('./runtime-commands'),
+  cliWaitProgress: () => require('./wait-progress') as typeof import('./wait-progress'),
 
   // ---- library commands ----
   commandsBundle: () => require('../commands/bundle') as typeof import('../commands/bundle'),
@@ -65,6 +66,7 @@ export const lazy = {
   controllerDaemon: () => require('../controller/daemon') as typeof import('../controller/daemon'),
   reconcilePlan: () => require('../reconcile/plan') as typeof import('../reconcile/plan'),
   reconcileSummary: () => require('../reconcile/summary') as typeof import('../reconcile/summary'),
+  reconcileProgress: () => require('../reconcile/progress') as typeof import('../reconcile/progress'),
 
   // ---- the CIB, its store, the engine ----
   cib: () => require('../cib/cib') as typeof import('../cib/cib'),

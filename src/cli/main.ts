@@ -20,7 +20,7 @@ function wantsColor(argv: readonly string[], io: Io): boolean {
   if (given(argv, '--no-color')) return false;
   if (given(argv, '--color')) return true;
   if (process.env.NO_COLOR || process.env.TERM === 'dumb') return false;
-  return !!io.isTTY;
+  return !!io.isTTY && (io.outTTY ?? true);
 }
 
 export async function main(argv: string[], io: Io): Promise<number> {
@@ -61,7 +61,12 @@ export async function main(argv: string[], io: Io): Promise<number> {
 /** Run as the `berth` program: process argv in, exit code out. isTTY is asked only when needed:
  * touching process.stdout builds the stream, milliseconds at every start-up even if unused. */
 export function cli(): void {
-  const io: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s), get isTTY() { return !!process.stdout.isTTY && !!process.stderr.isTTY; } };
+  const io: Io = {
+    out: (s) => process.stdout.write(s),
+    err: (s) => process.stderr.write(s),
+    get isTTY() { return !!process.stderr.isTTY; },
+    get outTTY() { return !!process.stdout.isTTY; },
+  };
   main(process.argv.slice(2), io).then(
     (code) => { process.exitCode = code; },
     (e) => { process.stderr.write(`Error: internal error: ${e}\n`); process.exitCode = 70; },

@@ -7,6 +7,7 @@ import { Command, Flags, Invocation, flagString, untilStopped, valueFlags as val
 import { paintStates, renderProblems } from './render';
 import { lazy } from './lazy';
 import type { CibSource, NodePass, PassDeps, PassResult } from '../controller/pass';
+import type { ProgressReporter } from './wait-progress';
 
 export const planHelp = `Usage: berth plan [--json] [--cib FILE | --store URL] [--node NAME] [--state-dir DIR]
 
@@ -44,7 +45,18 @@ Flags:
                   act), unless the engine does not answer (it may be restarting)
   --stop-timeout S seconds a container gets to stop before it is killed (default: the engine's, 10)
   --cib, --store, --node, --state-dir   as for 'berth plan'
-  --json          one JSON object per pass: the actions done and the problems
+  --json          JSON lines: one {"event":"pass"} per pass (the actions done and the problems);
+                  with --wait also {"event":"progress"} when it changes and {"event":"result"} last
+
+While --wait waits it shows how far the node is: replicas ready of those waited for, and what each
+other one waits on ("waiting for web-1: container running, health check starting"). On a terminal
+that is one line on stderr, redrawn in place; otherwise one line on stdout per change. A problem
+is printed when it appears, not again on every pass.
+
+Examples:
+  berth apply --cib cib.xml                 one pass from a CIB file
+  berth apply --wait --timeout 120          until converged, at most 2 minutes
+  berth apply --wait --json | jq -c 'select(.event=="progress")'
 
 Exit codes: 0 converged (or, without --wait, every action succeeded), 1 an action failed or a
   problem remains (all printed), 2 error (invalid CIB, no engine, bad arguments).
@@ -99,7 +111,7 @@ function cibSource(flags: Flags, values: Record<string, string | undefined>): Ci
   return storeCibSource(openStore(values.store ?? flagString(flags, 'store')));
 }
 
-interface Local {
+export interface Local {
   node: string;
   pass: PassDeps;
 }
@@ -199,115 +211,137 @@ const GIVE_UP = 3;
 const GIVE_UP_MS = 10_000;
 
 export const applyCmd: Command = (inv) => {
-  const json = inv.flags.json;
+  const json = !!inv.flags.json;
+  const { progressReporter, progressModeOf } = lazy.cliWaitProgress();
+  const progress = progressReporter({ io: inv.io, mode: progressModeOf(inv.io, json), now: () => Date.now(), ...(process.stderr.columns ? { columns: process.stderr.columns } : {}) });
+  const shown: Invocation = { ...inv, io: progress.io };
   const lines: string[] = [];
-  const log = (line: string) => (json ? lines.push(line) : inv.io.out(line + '\n'));
-  return withLocal(inv, log, async ({ node, pass: deps }, values) => {
-    const { runPass } = lazy.controllerPass();
-    const { startLoop } = lazy.controllerLoop();
-    const { planChanges, isReady } = lazy.reconcilePlan();
-    const { formatPlan } = lazy.reconcileSummary();
-    const wait = !!inv.flags.wait;
-    const deadline = Date.now() + seconds(values.timeout, 'timeout', 300) * 1000;
-    let exit = 0;
-    let failed = false;
-    let said = false;
-    // The same actions failing pass after pass, with nothing else done: a cause only a person can
-    // remove (a name taken by another container, a port in use). Given up on after GIVE_UP passes.
-    let sameFailures = 0;
-    let lastFailures = '';
-    let sameSince = 0;
-    let passNo = 0;
-    // THE loop (as the controllers run it): back-off on failures, recheckAt, a pass right after
-    // actions ran; it ends when this pass says done.
-    const loop = startLoop({
-      now: () => Date.now(),
-      log,
-      busyMs: 300,
-      backoffMs: 1000,
-      maxBackoffMs: 8000,
-      pass: async () => {
-        passNo++;
-        const r = await runPass(deps, { apply: true });
-        const bad = cibFailed(inv, r);
-        if (bad !== undefined) { exit = bad; return { busy: false, done: true }; }
-        if (!said) { whose(inv, r, deps.cib.where); said = true; }
-        const part = localPart(inv, r, node, !wait);
-        if (!part) {
-          // The engine does not answer: without --wait that is the answer; with it, it may be
-          // restarting, so it is waited for (until the deadline).
-          if (!wait) { exit = 2; return { busy: false, done: true }; }
-          if (Date.now() > deadline) {
-            inv.io.err(`Timed out waiting for node ${node}: ${r.unreachable.find((u) => u.node === node)?.message ?? 'it could not be observed'}\n`);
-            exit = 1;
-            return { busy: false, done: true };
-          }
-          return { busy: true, retry: true };
-        }
-        const { plan, applied, desired, observed } = part;
-        const problems = [...plan.problems, ...(applied?.problems ?? [])];
-        if (json) {
-          inv.io.out(JSON.stringify({ pass: passNo, actions: applied?.outcomes ?? [], log: lines.splice(0), waiting: plan.waiting, reports: plan.reports, foreign: plan.foreign, problems }) + '\n');
-        } else if (problems.length) {
-          renderProblems(problems, inv.io, false);
-        }
-        if (applied?.problems.length) failed = true;
-        const changed = planChanges(plan).length > 0;
-        const retry = (applied?.problems.length ?? 0) > 0;
-        if (!wait) {
-          if (!json) {
-            if (!changed) inv.io.out(`Nothing to do: node ${plan.node} has converged.\n`);
-            for (const n of plan.waiting) inv.io.out(`waiting: ${n.replica ?? n.bundle}: ${n.message}\n`);
-          }
-          exit = failed || plan.problems.length ? 1 : 0;
-          return { busy: false, done: true };
-        }
-        // --wait: done when a pass finds nothing to change, nothing waiting and every replica ready
-        // that can be: replicas the plan only reports on (unmanaged, held at migration-threshold,
-        // not placed) or that a problem blocks are not waited for.
-        const held = new Set<string>(plan.blocked.map((b) => b.replica));
-        for (const n of [...plan.reports, ...plan.waiting]) if (n.replica) held.add(n.replica);
-        const containers = new Map(observed.containers.map((c) => [c.name, c]));
-        const unready = desired.replicas.filter((d) => {
-          if (held.has(d.name)) return false;
-          const c = containers.get(d.name);
-          return !c || c.replica !== d.index || !isReady(c);
-        });
-        if (!changed && plan.waiting.length === 0 && unready.length === 0) {
-          if (!json) inv.io.out(passNo === 1 ? `Nothing to do: node ${plan.node} has converged.\n` : `Converged: node ${plan.node} after ${passNo} passes.\n`);
-          exit = plan.problems.length ? 1 : 0;
-          return { busy: false, done: true };
-        }
-        const failures = applied?.problems ?? [];
-        // Which replicas failed how (each try fails on a new container: its id is left out), and
-        // whether anything else was done (what a failed replica's change did first is undone).
-        const failedReplicas = new Set(failures.map((p) => p.path));
-        const key = [...new Set(failures.map((p) => `${p.code}:${p.path ?? ''}`))].sort().join('|');
-        const progress = (applied?.outcomes ?? []).some((o) => o.ok && !failedReplicas.has(o.replica));
-        // An engine that does not answer may come back (a restart): that is waited for.
-        const transient = failures.some((p) => p.code === 'ENGINE_UNREACHABLE');
-        sameFailures = key && !progress && !transient && key === lastFailures ? sameFailures + 1 : key ? 1 : 0;
-        if (sameFailures === 1) sameSince = Date.now();
-        lastFailures = key;
-        // ... and for GIVE_UP_MS at least: a cause that clears by itself (a container still being
-        // removed) has that long to.
-        if (sameFailures >= GIVE_UP && Date.now() - sameSince >= GIVE_UP_MS) {
-          inv.io.err(`Giving up: the same action${failures.length === 1 ? '' : 's'} failed in ${sameFailures} passes in a row over ${Math.round((Date.now() - sameSince) / 1000)} s and nothing else changed; remove the cause and run again.\n`);
-          exit = 1;
-          return { busy: false, done: true };
-        }
-        if (Date.now() > deadline) {
-          inv.io.err(`Timed out waiting for node ${plan.node} to converge; still pending:\n${formatPlan(plan)}${unready.length ? `not ready: ${unready.map((d) => d.name).join(', ')}\n` : ''}`);
-          exit = 1;
-          return { busy: false, done: true };
-        }
-        return { busy: true, again: changed && !retry, retry, ...(r.recheckAt !== undefined ? { recheckAt: r.recheckAt } : {}) };
-      },
-    });
-    await loop.done;
-    return exit;
-  });
+  const log = (line: string) => (json ? lines.push(line) : progress.io.out(line + '\n'));
+  return withLocal(shown, log, (local, values) => runApply(shown, local, values, { progress, lines }));
 };
+
+/**
+ * One pass, or with --wait passes until converged, on the node of `local`: what `berth apply` runs
+ * once its dependencies are made (tests hand in fake ones). `lines`: what the pass logged, for
+ * --json; `progress`: how the wait is shown.
+ */
+export async function runApply(inv: Invocation, { node, pass: deps }: Local, values: Record<string, string | undefined>, show: { progress: ProgressReporter; lines: string[] }): Promise<number> {
+  const { runPass } = lazy.controllerPass();
+  const { startLoop } = lazy.controllerLoop();
+  const { planChanges } = lazy.reconcilePlan();
+  const { waitProgress, isConverged } = lazy.reconcileProgress();
+  const { formatPlan } = lazy.reconcileSummary();
+  const { progress, lines } = show;
+  const json = !!inv.flags.json;
+  const wait = !!inv.flags.wait;
+  const deadline = Date.now() + seconds(values.timeout, 'timeout', 300) * 1000;
+  let exit = 0;
+  let failed = false;
+  let said = false;
+  let converged = false;
+  // The same actions failing pass after pass, with nothing else done: a cause only a person can
+  // remove (a name taken by another container, a port in use). Given up on after GIVE_UP passes.
+  let sameFailures = 0;
+  let lastFailures = '';
+  let sameSince = 0;
+  let passNo = 0;
+  // With --wait a problem is printed when it appears, not again every pass.
+  let shownProblems = new Set<string>();
+  // THE loop (as the controllers run it): back-off on failures, recheckAt, a pass right after
+  // actions ran; it ends when this pass says done.
+  const loop = startLoop({
+    now: () => Date.now(),
+    log: (line) => (json ? lines.push(line) : inv.io.out(line + '\n')),
+    busyMs: 300,
+    backoffMs: 1000,
+    maxBackoffMs: 8000,
+    pass: async () => {
+      passNo++;
+      const r = await runPass(deps, { apply: true });
+      const bad = cibFailed(inv, r);
+      if (bad !== undefined) { exit = bad; return { busy: false, done: true }; }
+      if (!said) { whose(inv, r, deps.cib.where); said = true; }
+      const part = localPart(inv, r, node, !wait);
+      if (!part) {
+        // The engine does not answer: without --wait that is the answer; with it, it may be
+        // restarting, so it is waited for (until the deadline).
+        if (!wait) { exit = 2; return { busy: false, done: true }; }
+        if (Date.now() > deadline) {
+          progress.finish();
+          inv.io.err(`Timed out waiting for node ${node}: ${r.unreachable.find((u) => u.node === node)?.message ?? 'it could not be observed'}\n`);
+          exit = 1;
+          return { busy: false, done: true };
+        }
+        return { busy: true, retry: true };
+      }
+      const { plan, applied, desired, observed } = part;
+      const problems = [...plan.problems, ...(applied?.problems ?? [])];
+      if (json) {
+        inv.io.out(JSON.stringify({ event: 'pass', pass: passNo, actions: applied?.outcomes ?? [], log: lines.splice(0), waiting: plan.waiting, reports: plan.reports, foreign: plan.foreign, problems }) + '\n');
+      } else if (problems.length) {
+        const key = (p: { code: string; path?: string; message: string }) => `${p.code}\u0000${p.path ?? ''}\u0000${p.message}`;
+        const fresh = wait ? problems.filter((p) => !shownProblems.has(key(p))) : problems;
+        shownProblems = new Set(problems.map(key));
+        if (fresh.length) renderProblems(fresh, inv.io, false);
+      }
+      if (applied?.problems.length) failed = true;
+      const changed = planChanges(plan).length > 0;
+      const retry = (applied?.problems.length ?? 0) > 0;
+      if (!wait) {
+        if (!json) {
+          if (!changed) inv.io.out(`Nothing to do: node ${plan.node} has converged.\n`);
+          for (const n of plan.waiting) inv.io.out(`waiting: ${n.replica ?? n.bundle}: ${n.message}\n`);
+        }
+        exit = failed || plan.problems.length ? 1 : 0;
+        return { busy: false, done: true };
+      }
+      // --wait: done when a pass finds nothing to change, nothing waiting and every replica ready
+      // that can be: replicas the plan only reports on (unmanaged, held at migration-threshold,
+      // not placed) or that a problem blocks are not waited for.
+      const now = waitProgress(desired, observed, plan);
+      progress.update(now);
+      if (isConverged(now)) {
+        progress.finish();
+        if (!json) inv.io.out(passNo === 1 ? `Nothing to do: node ${plan.node} has converged.\n` : `Converged: node ${plan.node} after ${passNo} passes.\n`);
+        exit = plan.problems.length ? 1 : 0;
+        converged = true;
+        return { busy: false, done: true };
+      }
+      const failures = applied?.problems ?? [];
+      // Which replicas failed how (each try fails on a new container: its id is left out), and
+      // whether anything else was done (what a failed replica's change did first is undone).
+      const failedReplicas = new Set(failures.map((p) => p.path));
+      const key = [...new Set(failures.map((p) => `${p.code}:${p.path ?? ''}`))].sort().join('|');
+      const progressed = (applied?.outcomes ?? []).some((o) => o.ok && !failedReplicas.has(o.replica));
+      // An engine that does not answer may come back (a restart): that is waited for.
+      const transient = failures.some((p) => p.code === 'ENGINE_UNREACHABLE');
+      sameFailures = key && !progressed && !transient && key === lastFailures ? sameFailures + 1 : key ? 1 : 0;
+      if (sameFailures === 1) sameSince = Date.now();
+      lastFailures = key;
+      // ... and for GIVE_UP_MS at least: a cause that clears by itself (a container still being
+      // removed) has that long to.
+      if (sameFailures >= GIVE_UP && Date.now() - sameSince >= GIVE_UP_MS) {
+        progress.finish();
+        inv.io.err(`Giving up: the same action${failures.length === 1 ? '' : 's'} failed in ${sameFailures} passes in a row over ${Math.round((Date.now() - sameSince) / 1000)} s and nothing else changed; remove the cause and run again.\n`);
+        exit = 1;
+        return { busy: false, done: true };
+      }
+      if (Date.now() > deadline) {
+        progress.finish();
+        inv.io.err(`Timed out waiting for node ${plan.node} to converge; still pending:\n${formatPlan(plan)}${now.notReady.length ? `not ready: ${now.notReady.join(', ')}\n` : ''}`);
+        exit = 1;
+        return { busy: false, done: true };
+      }
+      return { busy: true, again: changed && !retry, retry, ...(r.recheckAt !== undefined ? { recheckAt: r.recheckAt } : {}) };
+    },
+  });
+  try {
+    await loop.done;
+  } finally {
+    progress.finish(wait ? { node, converged, exit, passes: passNo } : undefined);
+  }
+  return exit;
+}
 
 export const statusCmd: Command = (inv) =>
   withLocal(inv, undefined, async ({ node, pass }, values) => {

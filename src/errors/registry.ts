@@ -85,6 +85,7 @@ export const PROBLEM_CODES = {
   REPLICA_UNPLACEABLE: 'a replica cannot be placed (replicas-per-host, node state, constraints)',
   // nodes, their agents and fencing
   AUTHKEY_INVALID: 'the authkey file is missing, unreadable, too short, or accessible by group or others',
+  CLIENT_CONFIG_INVALID: 'the client config ($BERTH_CONFIG, else /etc/berth/client.json: the controllers and authkey the cluster commands use by default) cannot be read or is not a config (path: the file and field)',
   AGENT_STATE_INVALID: 'a state file of the node agent (the highest term seen) cannot be read or is not a record it wrote',
   AGENT_AUTH_FAILED: 'a request to a node agent was refused: wrong authkey, stale time, replayed nonce or missing signature',
   AGENT_TERM_STALE: 'the order carries an older term than the newest the agent has seen: the sender is no longer the leader',

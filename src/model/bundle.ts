@@ -16,6 +16,7 @@ import { ADDRESS_LABEL, BERTH_LABELS, berthLabels } from '../runtime/labels';
 import type { ContainerSpec } from '../runtime/engine';
 import { ClusterProperties, isFalse, isTrue, resolveMeta } from './properties';
 import { parseScore } from './score';
+import { formatSpecRecord, specRecordOf } from './spec-record';
 
 /** The engine's restart policy for every replica (see docs/reconciler.md, "Restarts"). */
 export const RESTART_POLICY = 'unless-stopped';
@@ -172,9 +173,11 @@ function stableJson(v: unknown): string {
 
 /** The hash of everything berth asks the engine for, except the hash label itself. */
 export function specHashOf(spec: ContainerSpec): string {
-  // The cluster label is who owns the container, not what it runs.
+  // The cluster label is who owns the container, not what it runs; the spec record only restates
+  // the spec (and containers made before it existed must keep their hash).
   const labels = { ...(spec.Labels ?? {}) };
   delete labels[BERTH_LABELS.specHash];
+  delete labels[BERTH_LABELS.spec];
   delete labels[BERTH_LABELS.cluster];
   return createHash('sha256').update(stableJson({ ...spec, Labels: labels })).digest('hex').slice(0, 16);
 }
@@ -341,6 +344,7 @@ export function readBundle(b: XmlElement, defaults: XmlElement | undefined, prop
     };
     const specHash = specHashOf(spec);
     labels[BERTH_LABELS.specHash] = specHash;
+    labels[BERTH_LABELS.spec] = formatSpecRecord(specRecordOf(spec));
     return { bundle: id, index, name, node, ...(address ? { address } : {}), sourceDirs, spec, specHash, healthCheck };
   };
   return { settings, ...inner, placement: placement!, build };

@@ -12,6 +12,8 @@ import { HostAddressSpec, interfaceFor, isBerthLabelled } from '../runtime/addre
 import { ADDRESS_LABEL, BundleSettings, DesiredReplica, DesiredState, replicaName } from './desired';
 import { clearedRecord, failureState, parseReplicaLedgerKey, replicaLedgerKey, sameRecord, withRepairedFailure } from './failures';
 import type { FailureRecord, HostAddress, ObservedContainer, ObservedState } from './observed';
+import { BERTH_LABELS } from '../runtime/labels';
+import { SpecChange, formatSpecChanges, parseSpecRecord, specChanges } from '../model/spec-record';
 
 export interface PlanPolicy {
   /** replicas of one bundle replaced per pass while a spec changes (1: strictly one at a time) */
@@ -50,6 +52,9 @@ export interface RemoveAction extends ActionBase {
 }
 export interface ReplaceAction extends ActionBase {
   kind: 'replace';
+  /** the fields the new spec changes, when the old container's spec record tells (`reason` says
+   * them in words); absent: replaced for another reason, or the old spec is not known */
+  changes?: SpecChange[];
   containerId: string;
   containerName: string;
   /** the old container runs now: the new one is created before it is stopped */
@@ -288,7 +293,7 @@ function planBundle(ctx: Ctx, plan: Plan, s: BundleSettings | undefined, bundleI
 
   // What this bundle's replicas start from here on: the actions past these (one bundle at a time).
   const madeBefore = plan.create.length + plan.start.length + plan.replace.length;
-  const candidates: { d: DesiredReplica; c: ObservedContainer; why: string; address?: AddressCheck }[] = [];
+  const candidates: { d: DesiredReplica; c: ObservedContainer; why: string; changes?: SpecChange[]; address?: AddressCheck }[] = [];
   let unreadyNew: ObservedContainer | undefined;
 
   for (const d of desired.values()) {
@@ -314,8 +319,8 @@ function planBundle(ctx: Ctx, plan: Plan, s: BundleSettings | undefined, bundleI
       continue;
     }
     if (c.specHash !== d.specHash || c.name !== d.name || c.state === 'dead') {
-      const why = c.state === 'dead' ? 'the container is dead' : c.name !== d.name ? `the container is named ${c.name}` : describeChange(c, d);
-      candidates.push({ d, c, why, address: addr });
+      const change = c.state === 'dead' ? { why: 'the container is dead' } : c.name !== d.name ? { why: `the container is named ${c.name}` } : describeChange(c, d);
+      candidates.push({ d, c, ...change, address: addr });
       continue;
     }
     const run = ctx.observed.runs[c.id];
@@ -411,7 +416,7 @@ function planBundle(ctx: Ctx, plan: Plan, s: BundleSettings | undefined, bundleI
       }
       const old = addressOf(ctx, c);
       if (old && old.ip !== d.address?.ip) plan.removeAddress.push({ kind: 'remove-address', ...ref(d.bundle, d.index), address: old, reason: 'the replica has a new address' });
-      plan.replace.push({ kind: 'replace', ...ref(d.bundle, d.index), containerId: c.id, containerName: c.name, running: c.state === 'running' || c.state === 'restarting', desired: d, reason: why });
+      plan.replace.push({ kind: 'replace', ...ref(d.bundle, d.index), containerId: c.id, containerName: c.name, running: c.state === 'running' || c.state === 'restarting', desired: d, reason: why, ...(cand.changes ? { changes: cand.changes } : {}) });
       if (ctx.observed.ledger[c.id]) plan.ledger.push({ containerId: c.id, replica: d.name, record: null });
     }
   }
@@ -427,11 +432,16 @@ function planBundle(ctx: Ctx, plan: Plan, s: BundleSettings | undefined, bundleI
   }
 }
 
-/** Why an observed container differs from its desired spec, in words. */
-function describeChange(c: ObservedContainer, d: DesiredReplica): string {
-  if (c.image !== d.spec.Image) return `image ${c.image} → ${d.spec.Image}`;
-  if (!c.specHash) return 'the container has no spec hash';
-  return `spec changed (hash ${c.specHash} → ${d.specHash})`;
+/** Why an observed container differs from its desired spec: the fields, when the container's spec
+ * record (label berth.spec) tells its old spec; else the image or the hash. */
+function describeChange(c: ObservedContainer, d: DesiredReplica): { why: string; changes?: SpecChange[] } {
+  const before = parseSpecRecord(c.labels[BERTH_LABELS.spec]);
+  const after = parseSpecRecord(d.spec.Labels?.[BERTH_LABELS.spec]);
+  const changes = before && after ? specChanges(before, after) : [];
+  if (changes.length) return { why: formatSpecChanges(changes), changes };
+  if (c.image !== d.spec.Image) return { why: `image ${c.image} → ${d.spec.Image}` };
+  if (!c.specHash) return { why: 'the container has no spec hash' };
+  return { why: `spec changed (hash ${c.specHash} → ${d.specHash})` };
 }
 
 function toReports(scratch: Plan, into: Plan, bundle: string, why: string): void {

@@ -13,6 +13,8 @@ export const BERTH_LABELS = {
   replica: 'berth.replica',
   node: 'berth.node',
   specHash: 'berth.spec-hash',
+  /** a compact record of the create spec (src/model/spec-record.ts): what a replace changes */
+  spec: 'berth.spec',
 } as const;
 
 /** A cluster id (the value of berth.cluster): one safe path segment, so that each cluster's files

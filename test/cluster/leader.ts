@@ -51,7 +51,8 @@ t.test('the leader is killed: a follower leads within seconds, replicas untouche
   const start = (name: string, args: string[]) => {
     const log = path.join(dir, `${name}.log`);
     const fd = openSync(log, 'a');
-    const p = spawn(process.execPath, [berthBin, ...args], { stdio: ['ignore', fd, fd] });
+    // The client config the daemons write stays in the test's directory, not /etc/berth.
+    const p = spawn(process.execPath, [berthBin, ...args], { stdio: ['ignore', fd, fd], env: { ...process.env, BERTH_CONFIG: path.join(dir, 'client.json') } });
     procs.push(p);
     return { p, log, text: () => readFileSync(log, 'utf8') };
   };

@@ -26,7 +26,8 @@ export function startBerth(t: Test, c: TestCluster, o: { dir: string; cib: strin
   const key = path.join(o.dir, 'authkey');
   t.equal(berthSync(['authkey', 'generate', key]).code, 0, 'authkey generated');
   const log: string[] = [];
-  const controller = spawn(process.execPath, [berthBin, 'controller', '--listen', `${c.bridgeIp}:${CONTROLLER_PORT}`, '--cib', o.cib, '--store', path.join(o.dir, 'store'), '--authkey', key, ...(o.controllerArgs ?? [])]);
+  // The client config the daemons write stays in the test's directories, not /etc/berth.
+  const controller = spawn(process.execPath, [berthBin, 'controller', '--listen', `${c.bridgeIp}:${CONTROLLER_PORT}`, '--cib', o.cib, '--store', path.join(o.dir, 'store'), '--authkey', key, ...(o.controllerArgs ?? [])], { env: { ...process.env, BERTH_CONFIG: path.join(o.dir, 'client.json') } });
   controller.stdout.on('data', (d) => log.push(String(d)));
   controller.stderr.on('data', (d) => log.push(String(d)));
   t.teardown(() => { controller.kill('SIGKILL'); });
@@ -34,7 +35,7 @@ export function startBerth(t: Test, c: TestCluster, o: { dir: string; cib: strin
     key,
     controller,
     controllerLog: () => log.join(''),
-    startAgent: (n) => c.spawnOnNode(n, process.execPath, [berthBin, 'agent', '--node', n, '--listen', `${c.node(n).ip}:${AGENT_PORT}`, '--controller', `http://${c.bridgeIp}:${CONTROLLER_PORT}`, '--authkey', key, '--state-dir', path.join(c.node(n).dir, 'berth')], { log: 'agent.log' }),
+    startAgent: (n) => c.spawnOnNode(n, process.execPath, [berthBin, 'agent', '--node', n, '--listen', `${c.node(n).ip}:${AGENT_PORT}`, '--controller', `http://${c.bridgeIp}:${CONTROLLER_PORT}`, '--authkey', key, '--state-dir', path.join(c.node(n).dir, 'berth')], { log: 'agent.log', env: { BERTH_CONFIG: path.join(c.node(n).dir, 'client.json') } }),
     agentLog: (n) => readFileSync(path.join(c.node(n).dir, 'agent.log'), 'utf8'),
   };
 }
