@@ -5,7 +5,8 @@
 // Terms: a *spec record* holds the spec by the bundle's own words (image, run-command, port-map,
 // address, network, storage) plus env and every other engine option by key; env values are kept
 // as short hashes only (they may be secrets, and plans are printed in CI logs). A *spec change* is
-// one {field, key?, from?, to?}: from/to absent means the value was absent. The record is left out
+// one {field, key?, change, from?, to?}: from/to absent means the value was absent (or, for env,
+// is not told). The record is left out
 // of specHashOf, so containers made before it existed keep their hash and are not replaced.
 import { createHash } from 'node:crypto';
 import { ADDRESS_LABEL, BERTH_LABELS } from '../runtime/labels';
@@ -39,11 +40,12 @@ export interface SpecChange {
   field: SpecField;
   /** env: the variable; options: the engine option (e.g. Healthcheck, HostConfig.Memory) */
   key?: string;
-  /** absent: it was not set */
+  change: 'added' | 'removed' | 'changed';
+  /** absent: it was not set, or its values are hidden */
   from?: string;
-  /** absent: it is no longer set */
+  /** absent: it is no longer set, or its values are hidden */
   to?: string;
-  /** the values are hashes, not to be shown (env) */
+  /** the values are not told, not even their hashes (env: they may be secrets) */
   hidden?: boolean;
 }
 
@@ -129,12 +131,17 @@ const list = (xs: string[]) => (xs.length ? xs.join(', ') : undefined);
 /** What differs between an old record and a new one, field by field, in a fixed order. */
 export function specChanges(from: SpecRecord, to: SpecRecord): SpecChange[] {
   const out: SpecChange[] = [];
+  const one = (field: SpecField, key: string | undefined, a: string | undefined, b: string | undefined, hidden = false): SpecChange => ({
+    field, ...(key !== undefined ? { key } : {}),
+    change: a === undefined ? 'added' : b === undefined ? 'removed' : 'changed',
+    ...(hidden ? { hidden } : { ...(a !== undefined ? { from: a } : {}), ...(b !== undefined ? { to: b } : {}) }),
+  });
   const scalar = (field: SpecField, a: string | undefined, b: string | undefined) => {
-    if (a !== b) out.push({ field, ...(a !== undefined ? { from: a } : {}), ...(b !== undefined ? { to: b } : {}) });
+    if (a !== b) out.push(one(field, undefined, a, b));
   };
   const keyed = (field: SpecField, a: Record<string, string>, b: Record<string, string>, hidden: boolean) => {
     for (const key of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
-      if (a[key] !== b[key]) out.push({ field, key, ...(a[key] !== undefined ? { from: a[key] } : {}), ...(b[key] !== undefined ? { to: b[key] } : {}), ...(hidden ? { hidden } : {}) });
+      if (a[key] !== b[key]) out.push(one(field, key, a[key], b[key], hidden));
     }
   };
   scalar('image', from.image, to.image);
@@ -151,7 +158,7 @@ export function specChanges(from: SpecRecord, to: SpecRecord): SpecChange[] {
 /** One change in words: `image a → b`, `port-map (none) → 8080:80`, `env PASSWORD changed`. */
 export function formatSpecChange(c: SpecChange): string {
   const what = c.key ? `${c.field} ${c.key}` : c.field;
-  if (c.hidden) return `${what} ${c.from === undefined ? 'added' : c.to === undefined ? 'removed' : 'changed'}`;
+  if (c.hidden) return `${what} ${c.change}`;
   return `${what} ${c.from ?? '(none)'} → ${c.to ?? '(none)'}`;
 }
 
