@@ -78,6 +78,8 @@ async function main() {
   const { startCluster } = await loadTestHelper('cluster');
   const c = await startCluster({ nodes: ['f1', 'f2', 'f3'] });
   const dir = mkdtempSync(join(tmpdir(), 'berth-failover-bench-'));
+  // The daemons write their client config here, not to /etc/berth/client.json.
+  process.env.BERTH_CONFIG = join(dir, 'client.json');
   let oursMs, refMs, refWhat;
   try {
     const times = await ours(c, dir);

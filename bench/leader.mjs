@@ -18,6 +18,8 @@ import { berth, finalLine, median, sleep, until } from './lib.mjs';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const dir = mkdtempSync(join(tmpdir(), 'berth-leader-bench-'));
+// The daemons write their client config here, not to /etc/berth/client.json.
+process.env.BERTH_CONFIG = join(dir, 'client.json');
 const runId = `lb${process.pid}`;
 const say = (s) => console.log(s);
 const procs = new Set();

@@ -44,10 +44,10 @@ Running bundles on this node (a real Docker engine; see docs/reconciler.md):
   (desired state: the live CIB, or --cib FILE; --node NAME, --state-dir DIR)
 A cluster of nodes (src/cluster/README.md):
   authkey generate [FILE]               the shared key that signs controller <-> agent traffic
-  agent --controller URL,...            on every node: serves its engine, heartbeats, self-fences
+  agent [--controller URL,...]          on every node: serves its engine, heartbeats, self-fences
   controller --listen HOST:PORT         places replicas on the CIB's nodes, fails them over;
                                         several with --store etcd://... elect a leader
-  cluster status --controller URL,... [--watch]
+  cluster status [--controller URL,...] [--watch]
                                         leader, nodes, every replica in the cluster
 GitOps (the CIB kept in git or a directory; see src/gitops/README.md):
   gitops run --source SRC [--ref REF] [--path P] [--interval 30s] [--once] [--report-only]
