@@ -11,7 +11,8 @@
 // - *command line*: a logical line of a shell fence (`\` continuations joined), not blank and not
 //   a comment. A *berth line* is one where some command of it is `berth`.
 // - A trailing shell comment may say what the line does: `# exit N` (the exit code it must end
-//   with; default 0) and `# shows: TEXT` (its standard output must contain TEXT).
+//   with; default 0) and `# shows: TEXT` (what it prints, on standard output or error, must contain
+//   TEXT). Both may stand in one comment: `# exit 1; shows: BUNDLE_PORT_CONFLICT`.
 import { splitShellWords } from '../../src/runtime/docker-options';
 
 export const DOC_ENVIRONMENTS = ['file', 'engine', 'cluster', 'example-only'] as const;
@@ -28,7 +29,7 @@ export interface CommandLine {
   berth: boolean;
   /** `# exit N` in its comment, else 0 */
   exit: number;
-  /** `# shows: TEXT` in its comment */
+  /** `# shows: TEXT` in its comment: its output (stdout or stderr) contains TEXT */
   shows?: string;
   /** ends with `&`: a daemon started in the background (engine and cluster blocks only) */
   background: boolean;

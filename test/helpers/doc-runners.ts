@@ -91,7 +91,8 @@ function runOnce(d: DocDir, text: string, timeoutMs: number): Promise<{ code: nu
   });
 }
 
-const matches = (l: CommandLine, r: { code: number; stdout: string }) => r.code === l.exit && (l.shows === undefined || r.stdout.includes(l.shows));
+// `shows` is what the reader sees on the terminal: standard output or error (problems go to the latter).
+const matches = (l: CommandLine, r: { code: number; stdout: string; stderr: string }) => r.code === l.exit && (l.shows === undefined || r.stdout.includes(l.shows) || r.stderr.includes(l.shows));
 
 /** Runs one line; with retryMs, again every 500 ms until it ends as the document says or time is up. */
 export async function runLine(d: DocDir, l: CommandLine, retryMs = 0): Promise<LineResult> {
