@@ -165,7 +165,7 @@ export function readDocBlocks(file: string, markdown: string): { blocks: DocBloc
       pending = { environment: note[1], line: i + 1 };
       continue;
     }
-    if (/<!--\s*berth-docs/.test(raw)) {
+    if (/^<!--\s*berth-docs/.test(raw.trim())) {
       problems.push({ file, line: i + 1, message: `malformed berth-docs annotation '${raw.trim()}': write <!-- berth-docs: KIND --> alone on its line` });
       continue;
     }
