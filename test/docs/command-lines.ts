@@ -11,7 +11,9 @@ import t from 'tap';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DocBlock, readDocBlocks } from '../helpers/doc-blocks';
-import { berthCommandsOf, commandExists, docDir, documents, runFileBlock } from '../helpers/doc-runners';
+import { berthCommandsOf, clusterIdsIn, commandExists, docDir, documents, runFileBlock, runLine, runLiveBlock, StartedDaemon, stopDaemons } from '../helpers/doc-runners';
+import { fileClusterId, storeClusterId } from '../../src/store/cluster-id';
+import { openStore } from '../../src/store/open';
 import { root } from '../helpers/cli';
 
 t.test('the reader of annotations and command lines', async (t) => {
@@ -107,4 +109,35 @@ t.test('file blocks run: each line ends as the document says', async (t) => {
     }
   }
   t.ok(run >= 20, `file lines run (${run})`);
+});
+
+// The engine and cluster runners (test/e2e/docs-*.ts) need the Docker engine; their parts that do
+// not are proven here: daemons started and stopped, lines retried until they end as annotated,
+// and the cluster ids whose containers the cleanup removes.
+t.test('live blocks: daemons run in the background and are stopped; lines are retried', async (t) => {
+  const md = "<!-- berth-docs: engine -->\n```sh\nsh -c 'sleep 1; touch ready; sleep 60' &\ntest -f ready\ntest -f never   # exit 1\n```\n";
+  const { blocks, problems } = readDocBlocks('live.md', md);
+  t.same(problems, []);
+  const d = docDir(t, 'live.md');
+  const started: StartedDaemon[] = [];
+  const t0 = Date.now();
+  const results = await runLiveBlock(d, blocks[0], started, 10_000);
+  t.same(results.map((r) => [r.line.text, r.ok]), [['test -f ready', true], ['test -f never   # exit 1', true]]);
+  t.ok(Date.now() - t0 >= 900, 'the second line was tried again until the daemon made the file');
+  t.equal(started.length, 1);
+  t.equal(started[0].process.exitCode, null, 'the daemon still runs');
+  await stopDaemons(started);
+  t.equal(started[0].process.signalCode, 'SIGTERM', 'stopped with SIGTERM');
+  const failing = await runLine(d, { line: 1, text: 'false', berth: false, exit: 0, background: false }, 1200);
+  t.equal(failing.ok, false, 'a line that never ends as annotated fails once the time is up');
+});
+
+t.test('the cleanup finds the cluster ids a document made', async (t) => {
+  const d = docDir(t, 'ids.md');
+  const made = await storeClusterId(openStore(d.env.BERTH_STORE!));
+  const other = path.join(d.dir, 'other-store');
+  const otherId = await storeClusterId(openStore(other));
+  fs.writeFileSync(path.join(d.dir, 'web.xml'), '<cib/>');
+  const ids = await clusterIdsIn(d);
+  t.same([...ids].sort(), [made, otherId, fileClusterId(path.join(d.dir, 'web.xml'))].sort());
 });

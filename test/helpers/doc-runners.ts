@@ -121,26 +121,38 @@ export interface StartedDaemon {
 export function startDaemon(d: DocDir, l: CommandLine): StartedDaemon {
   const at = commentStart(l.text);
   const code = (at >= 0 ? l.text.slice(0, at) : l.text).trim().replace(/&$/, '').trim();
-  // exec: the pid is berth's own (through the wrapper's exec), so a signal reaches it.
-  const p = spawn('bash', ['-c', `exec ${code}`], { cwd: d.dir, env: d.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // exec: the pid is berth's own (through the wrapper's exec). Its own process group, so that a
+  // signal reaches whatever it started too (the controller's heartbeat process, say).
+  const p = spawn('bash', ['-c', `exec ${code}`], { cwd: d.dir, env: d.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let log = '';
   p.stdout?.on('data', (x) => (log += x));
   p.stderr?.on('data', (x) => (log += x));
   // The test process may die first: take its daemons with it.
-  const atExit = () => p.kill('SIGKILL');
+  const atExit = () => signalGroup(p, 'SIGKILL');
   process.once('exit', atExit);
   p.once('exit', () => process.removeListener('exit', atExit));
   return { line: l, process: p, log: () => log };
 }
 
-/** Stops daemons: SIGTERM, then SIGKILL after 5 s. */
+/** Signals a daemon's process group (the daemon and what it started). */
+function signalGroup(p: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    if (p.pid !== undefined) process.kill(-p.pid, signal);
+  } catch {
+    // The group is gone already.
+  }
+}
+
+/** Stops daemons and what they started: SIGTERM, then SIGKILL after 5 s. */
 export async function stopDaemons(list: readonly StartedDaemon[]): Promise<void> {
   const alive = list.map((s) => s.process).filter((p) => p.exitCode === null && p.signalCode === null);
   const exited = alive.map((p) => new Promise<void>((res) => p.once('exit', () => res())));
-  for (const p of alive) p.kill('SIGTERM');
-  const timer = setTimeout(() => { for (const p of alive) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL'); }, 5000);
+  for (const p of alive) signalGroup(p, 'SIGTERM');
+  const timer = setTimeout(() => { for (const p of alive) signalGroup(p, 'SIGKILL'); }, 5000);
   await Promise.all(exited);
   clearTimeout(timer);
+  // What the daemons started and left behind (a child that ignored SIGTERM) goes too.
+  for (const p of list.map((s) => s.process)) signalGroup(p, 'SIGKILL');
 }
 
 /**
@@ -177,7 +189,8 @@ export async function clusterIdsIn(d: DocDir): Promise<Set<string>> {
     for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
       const p = path.join(dir, e.name);
       if (e.isDirectory()) {
-        if (fs.existsSync(path.join(p, 'cib.xml'))) stores.add(p);
+        // A file store: its CIB, or only its side keys (the cluster id is one).
+        if (fs.existsSync(path.join(p, 'cib.xml')) || fs.existsSync(path.join(p, 'keys', 'cluster-id'))) stores.add(p);
         if (e.name !== '.bin') walk(p);
       } else if (/\.(xml|json)$/.test(e.name)) ids.add(fileClusterId(p));
     }
