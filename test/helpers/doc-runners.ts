@@ -13,7 +13,7 @@ import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Test } from 'tap';
-import { findRoute, parseArgv } from '../../src/cli/main';
+import { parseArgv } from '../../src/cli/argv';
 import { fileClusterId } from '../../src/store/cluster-id';
 import { openStore } from '../../src/store/open';
 import { ADDRESS_LABEL, BERTH_LABELS } from '../../src/runtime/labels';
@@ -28,17 +28,16 @@ export function documents(): string[] {
 
 /**
  * The command words of a berth argv name a command of the CLI (for example-only lines, which are
- * not run). The one place that asks the CLI: the lead swaps findRoute for the strict command tree.
+ * not run). The one place that asks the CLI: the strict command tree (src/cli/argv.ts).
  */
 export function commandExists(argv: string[]): { ok: true; path: string[] } | { ok: false; why: string } {
-  let words: string[];
   try {
-    words = parseArgv(argv).words;
+    // The strict command tree: an unknown command or flag throws, a group alone is not a command.
+    const p = parseArgv(argv);
+    return p.node.run || p.flags.help || p.flags.version ? { ok: true, path: p.path } : { ok: false, why: `'berth ${p.path.join(' ')}' is a group, not a command` };
   } catch (e) {
-    return { ok: false, why: `the flags do not parse: ${(e as Error).message}` };
+    return { ok: false, why: (e as Error).message };
   }
-  const found = findRoute(words);
-  return found ? { ok: true, path: found.route.path } : { ok: false, why: `no command 'berth ${words.join(' ')}'` };
 }
 
 /** Every berth command of a line, as argv (a line may hold several: `a; berth x && berth y`). */
