@@ -27,6 +27,7 @@ export const lazy = {
   cliEditCommands: () => require('./edit-commands') as typeof import('./edit-commands'),
   cliGitopsCommands: () => require('./gitops-commands') as typeof import('./gitops-commands'),
   cliRuntimeCommands: () => require('./runtime-commands') as typeof import('./runtime-commands'),
+  cliResourceOpsCommands: () => require('./resource-ops-commands') as typeof import('./resource-ops-commands'),
 
   // ---- library commands ----
   commandsBundle: () => require('../commands/bundle') as typeof import('../commands/bundle'),
@@ -35,6 +36,7 @@ export const lazy = {
   commandsNode: () => require('../commands/node') as typeof import('../commands/node'),
   commandsProperty: () => require('../commands/property') as typeof import('../commands/property'),
   commandsResource: () => require('../commands/resource') as typeof import('../commands/resource'),
+  commandsResourceMove: () => require('../commands/resource-move') as typeof import('../commands/resource-move'),
   commandsResourceCreate: () => require('../commands/resource-create') as typeof import('../commands/resource-create'),
   commandsRscDefaults: () => require('../commands/rsc-defaults') as typeof import('../commands/rsc-defaults'),
 
