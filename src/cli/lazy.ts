@@ -36,6 +36,7 @@ export const lazy = {
   commandsNode: () => require('../commands/node') as typeof import('../commands/node'),
   commandsProperty: () => require('../commands/property') as typeof import('../commands/property'),
   commandsResource: () => require('../commands/resource') as typeof import('../commands/resource'),
+  commandsFailures: () => require('../commands/failures') as typeof import('../commands/failures'),
   commandsResourceMove: () => require('../commands/resource-move') as typeof import('../commands/resource-move'),
   commandsResourceCreate: () => require('../commands/resource-create') as typeof import('../commands/resource-create'),
   commandsRscDefaults: () => require('../commands/rsc-defaults') as typeof import('../commands/rsc-defaults'),

@@ -62,6 +62,8 @@ const routes: Route[] = [
   { path: ['resource', 'move'], load: () => lazy.cliResourceOpsCommands().resourceMoveCmd, help: () => lazy.cliResourceOpsCommands().resourceMoveHelp },
   { path: ['resource', 'move-with-constraint'], load: () => lazy.cliResourceOpsCommands().resourceMoveWithConstraintCmd, help: () => lazy.cliResourceOpsCommands().resourceMoveWithConstraintHelp },
   { path: ['resource', 'clear'], load: () => lazy.cliResourceOpsCommands().resourceClearCmd, help: () => lazy.cliResourceOpsCommands().resourceClearHelp },
+  { path: ['resource', 'cleanup'], load: () => lazy.cliResourceOpsCommands().resourceCleanupCmd, help: () => lazy.cliResourceOpsCommands().resourceCleanupHelp },
+  { path: ['resource', 'failcount', 'show'], load: () => lazy.cliResourceOpsCommands().resourceFailcountShowCmd, help: () => lazy.cliResourceOpsCommands().resourceFailcountShowHelp },
   { path: ['resource', 'defaults'], load: () => lazy.cliEditCommands().defaultsCmd },
   { path: ['resource', 'defaults', 'config'], load: () => lazy.cliEditCommands().defaultsConfigCmd },
   { path: ['resource', 'defaults', 'update'], load: () => lazy.cliEditCommands().defaultsUpdateCmd },

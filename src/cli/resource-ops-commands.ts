@@ -1,8 +1,12 @@
 // `resource ban / move-with-constraint / move / clear` (pcs 0.11.5's words): the CIB edits of
 // src/commands/resource-move.ts, on a file (-f) or on the live CIB, with the clock read here.
+// `resource failcount show / cleanup`: this node's failure ledger (src/commands/failures.ts),
+// changed under the ledger's lock so that a running controller keeps the change.
+import { hostname } from 'node:os';
+import { parseCib } from '../cib/cib';
 import { BerthError, problem } from '../errors/registry';
 import type { EditCommand } from '../commands/edit';
-import { Command, Invocation } from './invocation';
+import { Command, Invocation, flagString } from './invocation';
 import { lazy } from './lazy';
 
 /** The flags these commands read beyond the edit flags every command has. */
@@ -88,4 +92,116 @@ Examples:
   berth resource clear web
   berth -f cib.xml resource clear web n2
   berth resource clear web --expired
+`;
+
+// ---- failcount show / cleanup: this node's ledger ----
+
+interface LedgerContext {
+  cib: ReturnType<typeof parseCib>;
+  cluster: string;
+  stateDir: string;
+  /** this node's name (--node, else the host name), as the controller on it is started */
+  node: string;
+}
+
+/** The CIB (for the cluster id and the resource ids) from --cib FILE or the store, and this node's state directory. */
+async function ledgerContext(inv: Invocation, verb: string): Promise<LedgerContext> {
+  if (inv.flags.file) {
+    throw new BerthError([problem('USAGE', {
+      path: '-f', value: String(inv.flags.file),
+      message: `Specified option '-f' is not supported in this command: berth's failures are not in the CIB but in each node's failure ledger; give the CIB the controller runs with as --cib FILE or --store URL (resource ${verb})`,
+    })]);
+  }
+  const { fileCibSource, storeCibSource } = lazy.controllerDeps();
+  const { DEFAULT_STATE_DIR } = lazy.controllerNodeFiles();
+  const cibFile = flagString(inv.flags, 'cib');
+  const source = cibFile ? fileCibSource(cibFile) : storeCibSource(lazy.storeOpen().openStore(flagString(inv.flags, 'store')));
+  try {
+    const text = await source.read();
+    return {
+      cib: parseCib(text, source.where),
+      cluster: await source.clusterId(),
+      stateDir: flagString(inv.flags, 'state-dir') ?? process.env.BERTH_STATE_DIR ?? DEFAULT_STATE_DIR,
+      node: flagString(inv.flags, 'node') ?? hostname(),
+    };
+  } finally {
+    await source.close?.();
+  }
+}
+
+/** A node other than this one: berth reads this node's ledger only (each node keeps its own). */
+function elsewhere(inv: Invocation, ctx: LedgerContext, node: string | undefined): boolean {
+  if (node === undefined || node === ctx.node) return false;
+  inv.io.err(`Note: this is node '${ctx.node}'; each node keeps its own failure ledger: run this on '${node}' (or give --node ${node} where the controller runs as ${node})\n`);
+  return true;
+}
+
+export const resourceFailcountShowCmd: Command = async (inv) => {
+  const { parseFailureWords, replicaFilter, failCounts, failcountText } = lazy.commandsFailures();
+  const req = parseFailureWords(inv.args, undefined);
+  const ctx = await ledgerContext(inv, 'failcount show');
+  const filter = req.resource !== undefined ? replicaFilter(ctx.cib, req.resource) : undefined;
+  const other = elsewhere(inv, ctx, req.node);
+  const ledger = other ? {} : lazy.controllerNodeFiles().readLedgerOf(ctx.stateDir, ctx.cluster);
+  // A resource that is no bundle's has no failures berth counts: pcs says "No failcounts" too.
+  const counts = req.resource !== undefined && !filter ? [] : failCounts([{ node: ctx.node, ledger }], filter, req.node);
+  if (inv.flags.json) inv.io.out(JSON.stringify({ cluster: ctx.cluster, node: ctx.node, failcounts: counts }, null, 2) + '\n');
+  else inv.io.out(failcountText(counts, req, inv.flags.full === true));
+  return 0;
+};
+
+export const resourceCleanupCmd: Command = async (inv) => {
+  const { parseFailureWords, requireReplicaFilter, cleanupLedger } = lazy.commandsFailures();
+  const req = parseFailureWords(inv.args, undefined);
+  const ctx = await ledgerContext(inv, 'cleanup');
+  const filter = req.resource !== undefined ? requireReplicaFilter(ctx.cib, req.resource) : undefined;
+  if (elsewhere(inv, ctx, req.node)) return 0;
+  const lines = lazy.controllerNodeFiles().updateLedgerFile(ctx.stateDir, ctx.cluster, (ledger) => {
+    const r = cleanupLedger({ node: ctx.node, ledger }, filter);
+    return { ledger: r.ledger, result: r.lines, changed: r.changed };
+  });
+  if (inv.flags.json) inv.io.out(JSON.stringify({ cluster: ctx.cluster, node: ctx.node, cleaned: lines.map((l) => l.replace(/^Cleaned up (\S+) on .*$/, '$1')) }, null, 2) + '\n');
+  else if (lines.length) inv.io.err(lines.join('\n') + '\nThe controller places these replicas again at its next pass (at the latest its resync, 30 s by default).\n');
+  else inv.io.err(`No failures to clean up${req.resource !== undefined ? ` for resource '${req.resource}'` : ''} on node '${ctx.node}'\n`);
+  return 0;
+};
+
+const LEDGER_FLAGS = `  --cib FILE | --store URL   the CIB the controller on this node runs with (it names the cluster
+                             whose ledger this is; default: the store, $BERTH_STORE)
+  --state-dir DIR            berth's files on this node (default $BERTH_STATE_DIR, else /var/lib/berth/node)
+  --node NAME                this node's name, as its controller was started (default: the host name)
+  --json                     print data`;
+
+export const resourceFailcountShowHelp = `Usage: berth resource failcount show [RESOURCE] [node=NODE] [--full] [--cib FILE | --store URL]
+                                     [--state-dir DIR] [--node NAME] [--json]
+
+Show the fail counts of this node's failure ledger as pcs 0.11.5 prints them: per replica
+(BUNDLE-N, as 'berth status' names them) and node. RESOURCE is a bundle (all its replicas), the
+resource inside one, or a replica. Each node keeps its own ledger: run it on the node you ask about.
+A replica whose count reaches migration-threshold is kept off the node until failure-timeout
+passes or 'resource cleanup' clears it.
+
+  --full                     also the time of the last failure (pcs: per operation; berth counts
+                             container failures, it has no operations)
+${LEDGER_FLAGS}
+
+Examples:
+  berth resource failcount show --cib /etc/berth/cib.xml
+  berth resource failcount show web --full
+`;
+
+export const resourceCleanupHelp = `Usage: berth resource cleanup [RESOURCE] [node=NODE] [--cib FILE | --store URL] [--state-dir DIR]
+                              [--node NAME] [--json]
+
+Forget the failures of RESOURCE's replicas (a bundle, the resource inside one, or a replica
+BUNDLE-N; all replicas without RESOURCE) on this node, as pcs's cleanup does: replicas kept off
+the node by migration-threshold may be placed there again at the controller's next pass. The
+ledger is changed under its lock and a running controller keeps the change. In a cluster each node
+keeps its own ledger (written by its agent): run this on each node concerned, with the agent's
+--state-dir.
+${LEDGER_FLAGS}
+
+Examples:
+  berth resource cleanup web --cib /etc/berth/cib.xml
+  berth resource cleanup --store etcd://10.0.0.1:2379/berth --state-dir /var/lib/berth/node
 `;
