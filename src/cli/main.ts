@@ -64,6 +64,7 @@ const routes: Route[] = [
   { path: ['resource', 'clear'], load: () => lazy.cliResourceOpsCommands().resourceClearCmd, help: () => lazy.cliResourceOpsCommands().resourceClearHelp },
   { path: ['resource', 'cleanup'], load: () => lazy.cliResourceOpsCommands().resourceCleanupCmd, help: () => lazy.cliResourceOpsCommands().resourceCleanupHelp },
   { path: ['resource', 'failcount', 'show'], load: () => lazy.cliResourceOpsCommands().resourceFailcountShowCmd, help: () => lazy.cliResourceOpsCommands().resourceFailcountShowHelp },
+  { path: ['resource', 'restart'], load: () => lazy.cliResourceOpsCommands().resourceRestartCmd, help: () => lazy.cliResourceOpsCommands().resourceRestartHelp },
   { path: ['resource', 'defaults'], load: () => lazy.cliEditCommands().defaultsCmd },
   { path: ['resource', 'defaults', 'config'], load: () => lazy.cliEditCommands().defaultsConfigCmd },
   { path: ['resource', 'defaults', 'update'], load: () => lazy.cliEditCommands().defaultsUpdateCmd },

@@ -5,8 +5,8 @@
 import { hostname } from 'node:os';
 import { parseCib } from '../cib/cib';
 import { BerthError, problem } from '../errors/registry';
-import type { EditCommand } from '../commands/edit';
-import { Command, Invocation, flagString } from './invocation';
+import type { EditCommand, EditResult } from '../commands/edit';
+import { Command, Invocation, editFlags, flagString } from './invocation';
 import { lazy } from './lazy';
 
 /** The flags these commands read beyond the edit flags every command has. */
@@ -204,4 +204,86 @@ ${LEDGER_FLAGS}
 Examples:
   berth resource cleanup web --cib /etc/berth/cib.xml
   berth resource cleanup --store etcd://10.0.0.1:2379/berth --state-dir /var/lib/berth/node
+`;
+
+// ---- restart: through the CIB, waiting on this node's engine ----
+
+function timeoutMs(inv: Invocation): number {
+  const v = flagString(inv.flags, 'timeout');
+  if (v === undefined) return 300_000;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new BerthError([problem('USAGE', { path: '--timeout', value: v, allowed: 'a number of seconds', message: `'${v}' is not a valid --timeout, use a number of seconds` })]);
+  return n * 1000;
+}
+
+export const resourceRestartCmd: Command = async (inv) => {
+  if (inv.flags.file) {
+    throw new BerthError([problem('USAGE', {
+      path: '-f', value: String(inv.flags.file),
+      message: "Specified option '-f' is not supported in this command: a restart needs the running cluster (a controller running with --cib FILE: give --cib FILE)",
+    })]);
+  }
+  const limit = timeoutMs(inv);
+  const { fileCibSource, storeCibSource, localNodeDeps, singleNodePassDeps } = lazy.controllerDeps();
+  const { DEFAULT_STATE_DIR } = lazy.controllerNodeFiles();
+  const { restartBundle, passObserver } = lazy.controllerRestart();
+  const node = flagString(inv.flags, 'node') ?? hostname();
+  const cibFile = flagString(inv.flags, 'cib');
+  const store = cibFile ? undefined : lazy.storeOpen().openStore(flagString(inv.flags, 'store'));
+  const source = cibFile ? fileCibSource(cibFile) : storeCibSource(store!);
+  const pass = singleNodePassDeps({ node, deps: localNodeDeps({ node, stateDir: flagString(inv.flags, 'state-dir') ?? process.env.BERTH_STATE_DIR ?? DEFAULT_STATE_DIR }), cib: source });
+  const edit = async (e: EditCommand) => {
+    let result: EditResult = { warnings: [] };
+    const keep: EditCommand = (ctx) => (result = e(ctx));
+    if (cibFile) lazy.cliEditCommands().runEdit({ ...inv, args: [], flags: { ...inv.flags, file: cibFile } }, keep);
+    else await lazy.commandsClusterCib().editLive(store!, keep, [], editFlags(inv.flags));
+    return result;
+  };
+  try {
+    const r = await restartBundle({
+      read: async () => {
+        const cib = parseCib(await source.read(), source.where);
+        const others = lazy.modelNodes().readNodes(cib).map((n) => n.name).filter((n) => n !== node);
+        if (others.length) {
+          throw new BerthError([problem('CLUSTER_MODE_UNSUPPORTED', {
+            path: 'nodes', value: others.join(', '),
+            message: `the CIB has other nodes (${others.join(', ')}): resource restart waits on this node's engine only so far, and cannot see replicas there; use 'resource disable', wait for 'berth cluster status', then 'resource enable'`,
+          })]);
+        }
+        return cib;
+      },
+      edit,
+      observe: passObserver(pass),
+      now: () => Date.now(),
+      sleep: (ms) => new Promise((res) => setTimeout(res, ms)),
+      log: (line) => { if (!inv.flags.json) inv.io.err(line + '\n'); },
+    }, inv.args, { timeoutMs: limit, pollMs: 500 });
+    if (inv.flags.json) inv.io.out(JSON.stringify(r) + '\n');
+    else inv.io.out(`${r.bundle} restarted: ${r.running} replica${r.running === 1 ? '' : 's'} stopped after ${(r.stoppedAfterMs / 1000).toFixed(1)} s, running again after ${(r.startedAfterMs / 1000).toFixed(1)} s\n`);
+    return 0;
+  } finally {
+    await source.close?.();
+  }
+};
+
+export const resourceRestartHelp = `Usage: berth resource restart BUNDLE [--cib FILE | --store URL] [--node NAME] [--state-dir DIR]
+                              [--timeout SECONDS] [--json]
+
+Restart every replica of BUNDLE as crm_resource --restart (which pcs 0.11.5 runs) does it, through
+the CIB: set target-role=Stopped, wait until the controller has stopped every replica, put the
+bundle's meta attributes back exactly as they were, wait until as many replicas run as before.
+Needs the running controller on this node (refused with -f). If the replicas do not stop within
+the timeout, the target-role it set is undone (the CIB is as before) and it exits 1 (WAIT_TIMEOUT).
+A target-role someone else changes meanwhile is left as they set it. So far single-node only: with
+other nodes in the CIB it is refused (CLUSTER_MODE_UNSUPPORTED).
+
+  --cib FILE | --store URL   the CIB the controller runs with (default: the store, $BERTH_STORE)
+  --node NAME                this node's name, as its controller was started (default: the host name)
+  --state-dir DIR            berth's files on this node (default $BERTH_STATE_DIR, else /var/lib/berth/node)
+  --timeout SECONDS          for the stop and the start together (default 300)
+  --json                     print the report as data
+
+Examples:
+  berth resource restart web --cib /etc/berth/cib.xml
+  berth resource restart web --store etcd://127.0.0.1:2379/berth --timeout 60
 `;

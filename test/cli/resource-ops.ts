@@ -72,7 +72,7 @@ t.test('a lifetime ends an hour after the command', async (t) => {
 });
 
 t.test('help texts', async (t) => {
-  for (const words of [['resource', 'ban'], ['resource', 'move'], ['resource', 'move-with-constraint'], ['resource', 'clear'], ['resource', 'cleanup'], ['resource', 'failcount', 'show']]) {
+  for (const words of [['resource', 'restart'], ['resource', 'ban'], ['resource', 'move'], ['resource', 'move-with-constraint'], ['resource', 'clear'], ['resource', 'cleanup'], ['resource', 'failcount', 'show']]) {
     const r = await berth([...words, '--help']);
     t.same({ code: r.code, usage: r.stdout.startsWith(`Usage: berth`) && r.stdout.includes(words.join(' ')), example: /Examples?:/.test(r.stdout) }, { code: 0, usage: true, example: true }, words.join(' '));
   }
@@ -120,4 +120,25 @@ t.test('failcount show and cleanup on this node\'s ledger', async (t) => {
     c1: { baseline: 2, extra: 0, count: 0, replica: 'B-0' },
     c2: { baseline: 0, extra: 0, count: 0, replica: 'B2-0' },
   }, 'counts forgotten; the engine restarts already seen are the new baseline');
+});
+
+t.test('restart: what is refused before any engine is asked', async (t) => {
+  const dir = t.testdir({});
+  const multi = path.join(dir, 'multi.xml');
+  fs.writeFileSync(multi, INPUT); // nodes n1 and n2
+  const single = path.join(dir, 'single.xml');
+  fs.writeFileSync(single, INPUT.replace(/<node id="2" uname="n2"\/>/, ''));
+  const table: [string, string[], number, string[]][] = [
+    ['-f is refused: a restart needs the running cluster', ['-f', multi, 'resource', 'restart', 'B'], 2, ['USAGE']],
+    ['a bad --timeout', ['resource', 'restart', 'B', '--cib', single, '--node', 'n1', '--timeout', 'soon'], 2, ['USAGE']],
+    ['other nodes in the CIB', ['resource', 'restart', 'B', '--cib', multi, '--node', 'n1'], 1, ['CLUSTER_MODE_UNSUPPORTED']],
+    ['no such resource', ['resource', 'restart', 'X', '--cib', single, '--node', 'n1'], 1, ['ID_NOT_FOUND']],
+    ['the resource inside a bundle', ['resource', 'restart', 'BR', '--cib', single, '--node', 'n1'], 1, ['ID_WRONG_KIND']],
+    ['one node only', ['resource', 'restart', 'B', 'n1', '--cib', single, '--node', 'n1'], 2, ['USAGE']],
+  ];
+  for (const [name, argv, code, problems] of table) {
+    const before = [fs.readFileSync(multi, 'utf8'), fs.readFileSync(single, 'utf8')];
+    const r = await berth([...argv, '--json']);
+    t.same({ code: r.code, problems: codes(r.stderr), unchanged: fs.readFileSync(multi, 'utf8') === before[0] && fs.readFileSync(single, 'utf8') === before[1] }, { code, problems, unchanged: true }, name);
+  }
 });
