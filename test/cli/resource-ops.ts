@@ -142,3 +142,25 @@ t.test('restart: what is refused before any engine is asked', async (t) => {
     t.same({ code: r.code, problems: codes(r.stderr), unchanged: fs.readFileSync(multi, 'utf8') === before[0] && fs.readFileSync(single, 'utf8') === before[1] }, { code, problems, unchanged: true }, name);
   }
 });
+
+t.test('on the live CIB (a file store): ban and clear by compare-and-swap; move is checked as pcs does', async (t) => {
+  const dir = t.testdir({ store: {} });
+  const S = ['--store', path.join(dir, 'store')];
+  const file = path.join(dir, 'cib.xml');
+  t.equal((await berth(['cluster', 'cib', file, ...S])).code, 0, 'pull the (empty) live CIB');
+  fs.writeFileSync(file, INPUT.replace(/epoch="\d+"/, 'epoch="100"'));
+  t.equal((await berth(['cluster', 'cib-push', file, ...S])).code, 0, 'push the resources');
+  const live = async () => (await berth(['cluster', 'cib', ...S])).stdout;
+  const table: [string[], number, string[], RegExp | null][] = [
+    [['resource', 'move', 'B', 'n1'], 1, ['ID_WRONG_KIND'], null],
+    [['resource', 'move', 'R1', 'n1'], 1, ['ID_WRONG_KIND'], null],
+    [['resource', 'ban', 'B', 'n2', 'lifetime=P1D'], 0, [], /cli-ban-B-on-n2-lifetime/],
+    [['resource', 'clear', 'B'], 0, [], null],
+  ];
+  for (const [argv, code, problems, after] of table) {
+    const before = await live();
+    const r = await berth([...argv, ...S, '--json']);
+    const now = await live();
+    t.same({ code: r.code, problems: codes(r.stderr), changed: now !== before, after: after ? after.test(now) : !/cli-ban/.test(now) }, { code, problems, changed: code === 0, after: true }, argv.join(' '));
+  }
+});
