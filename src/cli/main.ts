@@ -149,7 +149,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       renderProblems(e.problems, io, flags.json);
       if (!flags.json && e.problems.some((p) => p.code === 'USAGE')) {
         const f = findRoute(parseArgvSafe(argv));
-        const text = f && helpFor(f.route.path);
+        const text = f && (f.route.help?.() ?? helpFor(f.route.path));
         if (text) io.err('\n' + text);
       }
       return e.problems.some((p) => p.code === 'USAGE') ? 2 : 1;
