@@ -161,7 +161,7 @@ export const resourceCleanupCmd: Command = async (inv) => {
     return { ledger: r.ledger, result: r.lines, changed: r.changed };
   });
   if (inv.flags.json) inv.io.out(JSON.stringify({ cluster: ctx.cluster, node: ctx.node, cleaned: lines.map((l) => l.replace(/^Cleaned up (\S+) on .*$/, '$1')) }, null, 2) + '\n');
-  else if (lines.length) inv.io.err(lines.join('\n') + '\nThe controller places these replicas again at its next pass (at the latest its resync, 30 s by default).\n');
+  else if (lines.length) inv.io.err(lines.join('\n') + '\nA controller on this node (berth controller) passes again within a second and may place these replicas here again.\n');
   else inv.io.err(`No failures to clean up${req.resource !== undefined ? ` for resource '${req.resource}'` : ''} on node '${ctx.node}'\n`);
   return 0;
 };
@@ -195,7 +195,8 @@ export const resourceCleanupHelp = `Usage: berth resource cleanup [RESOURCE] [no
 
 Forget the failures of RESOURCE's replicas (a bundle, the resource inside one, or a replica
 BUNDLE-N; all replicas without RESOURCE) on this node, as pcs's cleanup does: replicas kept off
-the node by migration-threshold may be placed there again at the controller's next pass. The
+the node by migration-threshold may be placed there again (the controller on the node notices the
+change within a second; a cluster controller at its next pass). The
 ledger is changed under its lock and a running controller keeps the change. In a cluster each node
 keeps its own ledger (written by its agent): run this on each node concerned, with the agent's
 --state-dir.

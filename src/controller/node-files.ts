@@ -3,7 +3,7 @@
 // the failure ledger (written atomically: temp file + rename, under the file's lock, merged with
 // what `resource cleanup` changed meanwhile). Asynchronous, because on another node the same
 // interface is served by that node's agent (src/agent/client.ts).
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, unwatchFile, watchFile, writeFileSync } from 'node:fs';
 import { writeFileAtomic } from '../cib/file-write';
 import { withFileLock, withFileLockAsync } from '../cib/file-lock';
 import { mergeLedger } from '../reconcile/failures';
@@ -63,6 +63,15 @@ export function updateLedgerFile<T>(stateDir: string, cluster: string, change: (
     if (r.changed) writeLedgerFile(file, r.ledger);
     return r.result;
   });
+}
+
+/** Calls back when one cluster's ledger on this node changes (polled: it is replaced by rename). */
+export function watchLedger(stateDir: string, cluster: string, onChange: () => void, intervalMs = 1000): () => void {
+  if (!stateDir) return () => {};
+  const file = ledgerPath(stateDir, cluster);
+  const listener = () => onChange();
+  watchFile(file, { interval: intervalMs }, listener);
+  return () => unwatchFile(file, listener);
 }
 
 /** One cluster's ledger on this node, read without the lock (a whole file is always there). */

@@ -10,7 +10,7 @@ import { BerthError } from '../../src/errors/registry';
 import { FailCount, cleanupLedger, failCounts, failcountText, parseFailureWords, replicaFilter, requireReplicaFilter } from '../../src/commands/failures';
 import { cleanedLedger, mergeLedger } from '../../src/reconcile/failures';
 import type { FailureRecord } from '../../src/reconcile/observed';
-import { nodeFiles, readLedgerOf, updateLedgerFile } from '../../src/controller/node-files';
+import { nodeFiles, readLedgerOf, updateLedgerFile, watchLedger } from '../../src/controller/node-files';
 import { FAKE_CLUSTER, fakeCluster } from '../helpers/fake-nodes';
 
 const FIXTURES = path.join(__dirname, '../fixtures/resource-failcount');
@@ -147,4 +147,15 @@ t.test('a replica kept off its node by failures runs there again after cleanup',
   await n1.deps.files.writeLedger(FAKE_CLUSTER, c.ledger, ledger);
   r = await cl.pass();
   t.equal(r.placements?.get('web-0'), 'n1', 'placed on n1 again');
+});
+
+t.test('the single-node controller is told when the ledger changes (watchLedger)', async (t) => {
+  const dir = t.testdir({});
+  let calls = 0;
+  const stop = watchLedger(dir, 'c1', () => { calls++; }, 20);
+  t.teardown(stop);
+  updateLedgerFile(dir, 'c1', () => ({ ledger: { x: rec(1) }, result: undefined, changed: true }));
+  const end = Date.now() + 3000;
+  while (!calls && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  t.ok(calls > 0, 'a cleanup is noticed');
 });
