@@ -192,7 +192,7 @@ export function remoteNode(o: RemoteNodeOptions): RemoteNode {
     write: async (file, content) => { await call('files.write', [file, content], engineErrors('write file', file)); },
     ensureDir: async (dir) => { await call('files.ensureDir', [dir], engineErrors('make directory', dir)); },
     readLedger: async (c) => (await call('files.readLedger', [c], engineErrors('read ledger'))) as Record<string, FailureRecord>,
-    writeLedger: async (c, l) => { await call('files.writeLedger', [c, l], engineErrors('write ledger')); },
+    writeLedger: async (c, l, base) => { await call('files.writeLedger', base ? [c, l, base] : [c, l], engineErrors('write ledger')); },
   };
 
   async function status(): Promise<Record<string, unknown>> {

@@ -106,7 +106,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     write: (f, c) => guarded(() => o.files.write(f, c)),
     ensureDir: (d) => guarded(() => o.files.ensureDir(d)),
     readLedger: (c) => o.files.readLedger(c),
-    writeLedger: (c, l) => guarded(() => o.files.writeLedger(c, l)),
+    writeLedger: (c, l, base) => guarded(() => o.files.writeLedger(c, l, base)),
   };
 
   const saveLease = () => {

@@ -114,7 +114,9 @@ const addressSpec = fields({
   interface: (v) => (typeof v === 'string' && /^[A-Za-z0-9_.:@-]{1,15}$/.test(v) ? undefined : 'an interface name'),
 }, ['ip', 'prefix', 'interface']);
 const count = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? undefined : 'a number');
-const failureRecord = fields({ baseline: count, extra: count, count, lastFailureAt: count }, ['baseline', 'extra', 'count']);
+const replicaName: Check = (v) => (typeof v === 'string' && v.length <= 256 ? undefined : 'a replica name');
+const flag: Check = (v) => (typeof v === 'boolean' ? undefined : 'true or false');
+const failureRecord = fields({ baseline: count, extra: count, count, lastFailureAt: count, stoppedByBerth: flag, replica: replicaName }, ['baseline', 'extra', 'count']);
 const ledger: Check = (v) => {
   if (!isObject(v)) return 'an object of failure records';
   for (const [id, r] of Object.entries(v)) {
@@ -167,7 +169,8 @@ export const OPS = {
   'files.write': op(true, [absolutePath, text], 2, none),
   'files.ensureDir': op(true, [absolutePath], 1, none),
   'files.readLedger': op(false, [clusterId], 1, ledger),
-  'files.writeLedger': op(true, [clusterId, ledger], 2, none),
+  // the third argument: the ledger the second was computed from (the agent merges, see node-files.ts)
+  'files.writeLedger': op(true, [clusterId, ledger, ledger], 2, none),
   'agent.status': op(false, [], 0, anObject),
 } as const satisfies Record<string, OpSpec>;
 

@@ -136,9 +136,9 @@ function handlers(o: AgentServerOptions, incarnation: string): Record<OpName, Ha
       check(ledgerVerdict(c as string, scope()));
       return files.readLedger(c as string);
     },
-    'files.writeLedger': async ([c, l]) => {
+    'files.writeLedger': async ([c, l, base]) => {
       check(ledgerVerdict(c as string, scope()));
-      return files.writeLedger(c as string, l as Record<string, FailureRecord>);
+      return files.writeLedger(c as string, l as Record<string, FailureRecord>, (base ?? undefined) as Record<string, FailureRecord> | undefined);
     },
     'agent.status': async () => ({ node: o.node, incarnation, cluster: o.cluster?.() ?? null, stateDir, term: o.terms.highest, pid: process.pid, ...(o.status?.() ?? {}) }),
   };

@@ -131,7 +131,10 @@ export function parseArgv(argv: readonly string[]): ParsedArgv {
   for (const name of Object.keys(given)) {
     if (allowed.includes(name)) continue;
     const raw = writtenAs(argv, name);
-    const message = FLAGS[name]
+    const why = node.refuses?.[name];
+    const message = why
+      ? `${raw} is not a flag of '${where}': ${why}`
+      : FLAGS[name]
       ? `${raw} is not a flag of '${where}'${didYouMean(suggest(name, allowed).map((n) => `--${n}`))}`
       : `unknown flag '${raw}' for '${where}'${didYouMean(suggest(name, allowed).map((n) => `--${n}`))}`;
     throw new BerthError([problem('USAGE', { path: where, value: raw, allowed: allowed.map((n) => `--${n}`).join(', '), message })]);

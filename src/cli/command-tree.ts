@@ -69,6 +69,8 @@ export const FLAGS: Record<string, FlagSpec> = {
   'report-only': {},
   'no-prune': {},
   man: {},
+  promoted: {},
+  expired: {},
 };
 
 /** Flags every command takes. */
@@ -86,6 +88,8 @@ export interface CommandNode {
   children?: Record<string, CommandNode>;
   /** left out of lists, help and completion (internal, or another name for a listed command) */
   hidden?: boolean;
+  /** flags it does not take although a user may expect them, and why (said with the usage error) */
+  refuses?: Record<string, string>;
 }
 
 const edit = () => lazy.cliEditCommands();
@@ -97,6 +101,10 @@ const CIB_READ = ['file', 'store'];
 const LOCAL = ['cib', 'store', 'node', 'state-dir'];
 const GITOPS_COMMON = ['store', 'name'];
 const GITOPS_SOURCE = ['source', 'ref', 'path', 'cache-dir'];
+
+const ops = () => lazy.cliResourceOpsCommands();
+const NO_FILE_LEDGER = "berth's fail counts are kept in each node's failure ledger, not in the CIB: give the CIB the controller runs with as --cib FILE or --store URL";
+const failcountShow: CommandNode = { summary: 'show fail counts per replica and node, as pcs does', flags: ['cib', 'store', 'state-dir', 'node', 'full'], run: () => ops().resourceFailcountShowCmd, help: () => ops().resourceFailcountShowHelp, refuses: { file: NO_FILE_LEDGER } };
 
 const resourceDelete: CommandNode = { summary: 'delete resources (a bundle with the resource inside it)', flags: CIB_EDIT, run: () => edit().resourceDeleteCmd, help: helpText('resource delete') };
 
@@ -122,6 +130,13 @@ export const TREE: CommandNode = {
         enable: { summary: 'let resources run (remove target-role)', flags: CIB_EDIT, run: () => edit().resourceEnableCmd, help: helpText('resource enable') },
         disable: { summary: 'stop resources (target-role=Stopped)', flags: CIB_EDIT, run: () => edit().resourceDisableCmd, help: helpText('resource disable') },
         config: { summary: 'show resources as pcs does', flags: [...CIB_READ, 'output-format'], run: () => edit().resourceConfigCmd, help: helpText('resource config') },
+        ban: { summary: 'keep a resource off a node (cli-ban constraint)', flags: [...CIB_EDIT, 'promoted'], run: () => ops().resourceBanCmd, help: () => ops().resourceBanHelp },
+        move: { summary: 'move a resource to a node now (pcs 0.11: the constraint goes once it runs there)', flags: ['store', 'promoted'], run: () => ops().resourceMoveCmd, help: () => ops().resourceMoveHelp, refuses: { file: 'a move needs the running cluster; resource move-with-constraint writes the constraint into a file' } },
+        'move-with-constraint': { summary: 'prefer a node for a resource (cli-prefer constraint)', flags: [...CIB_EDIT, 'promoted'], run: () => ops().resourceMoveWithConstraintCmd, help: () => ops().resourceMoveWithConstraintHelp },
+        clear: { summary: 'remove the constraints of ban and move', flags: [...CIB_EDIT, 'expired', 'promoted'], run: () => ops().resourceClearCmd, help: () => ops().resourceClearHelp },
+        cleanup: { summary: 'forget failures so replicas may run where they failed', flags: ['cib', 'store', 'state-dir', 'node'], run: () => ops().resourceCleanupCmd, help: () => ops().resourceCleanupHelp, refuses: { file: NO_FILE_LEDGER } },
+        failcount: { ...failcountShow, children: { show: failcountShow } },
+        restart: { summary: "stop a bundle's replicas and start them again", flags: ['cib', 'store', 'state-dir', 'node', 'timeout'], run: () => ops().resourceRestartCmd, help: () => ops().resourceRestartHelp, refuses: { file: 'a restart needs the running cluster: give the CIB its controller runs with as --cib FILE or --store URL' } },
         defaults: {
           summary: 'meta attributes every resource inherits (rsc_defaults)',
           flags: CIB_EDIT,

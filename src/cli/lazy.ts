@@ -32,6 +32,7 @@ export const lazy = {
   cliGitopsCommands: () => require('./gitops-commands') as typeof import('./gitops-commands'),
   cliRuntimeCommands: () => require('./runtime-commands') as typeof import('./runtime-commands'),
   cliWaitProgress: () => require('./wait-progress') as typeof import('./wait-progress'),
+  cliResourceOpsCommands: () => require('./resource-ops-commands') as typeof import('./resource-ops-commands'),
 
   // ---- library commands ----
   commandsBundle: () => require('../commands/bundle') as typeof import('../commands/bundle'),
@@ -40,6 +41,8 @@ export const lazy = {
   commandsNode: () => require('../commands/node') as typeof import('../commands/node'),
   commandsProperty: () => require('../commands/property') as typeof import('../commands/property'),
   commandsResource: () => require('../commands/resource') as typeof import('../commands/resource'),
+  commandsFailures: () => require('../commands/failures') as typeof import('../commands/failures'),
+  commandsResourceMove: () => require('../commands/resource-move') as typeof import('../commands/resource-move'),
   commandsResourceCreate: () => require('../commands/resource-create') as typeof import('../commands/resource-create'),
   commandsRscDefaults: () => require('../commands/rsc-defaults') as typeof import('../commands/rsc-defaults'),
 
@@ -62,6 +65,8 @@ export const lazy = {
   agentDaemon: () => require('../agent/daemon') as typeof import('../agent/daemon'),
   reconcileStatus: () => require('../reconcile/status') as typeof import('../reconcile/status'),
   controllerLoop: () => require('../controller/loop') as typeof import('../controller/loop'),
+  controllerRestart: () => require('../controller/restart') as typeof import('../controller/restart'),
+  modelNodes: () => require('../model/nodes') as typeof import('../model/nodes'),
   controllerPass: () => require('../controller/pass') as typeof import('../controller/pass'),
   controllerDaemon: () => require('../controller/daemon') as typeof import('../controller/daemon'),
   reconcilePlan: () => require('../reconcile/plan') as typeof import('../reconcile/plan'),

@@ -372,6 +372,11 @@ export const controllerCmd: Command = (inv) => {
     const cluster = await pass.cib.clusterId();
     log(`berth controller: node ${node}, CIB from ${pass.cib.where}, cluster ${cluster}`);
     const c = startController(pass, { log, resyncMs: seconds(values.interval, 'interval', 30) * 1000 });
-    return untilStopped(c.done, () => { log('stopping (containers keep running)'); void c.stop(); });
+    // `resource cleanup` changes the failure ledger: pass at once, not at the next resync. (The
+    // controller's own ledger writes come right after a pass that acted, which is followed by
+    // another pass anyway.)
+    const { watchLedger, DEFAULT_STATE_DIR } = lazy.controllerNodeFiles();
+    const unwatch = watchLedger(values['state-dir'] ?? process.env.BERTH_STATE_DIR ?? DEFAULT_STATE_DIR, cluster, () => c.poke('the failure ledger changed (resource cleanup)'));
+    return untilStopped(c.done.finally(unwatch), () => { log('stopping (containers keep running)'); void c.stop(); });
   });
 };

@@ -531,7 +531,7 @@ function typedResource(arg: string): { type: 'resource' | 'regexp'; value: strin
 }
 
 /** Node names pcs knows: cluster nodes (berth: the CIB's <nodes>), remote and guest nodes. */
-function knownNodes(cib: Cib): Set<string> {
+export function knownNodes(cib: Cib): Set<string> {
   const names = new Set<string>();
   walk(cib, (e, p) => {
     if (e.tag === 'status') return false;

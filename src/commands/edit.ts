@@ -29,6 +29,10 @@ export interface EditFlags {
   before?: boolean;
   after?: boolean;
   agentValidation?: boolean;
+  /** --promoted: resource ban / move-with-constraint / clear act on the Promoted role */
+  promoted?: boolean;
+  /** --expired: resource clear removes only constraints whose lifetime has ended */
+  expired?: boolean;
 }
 
 export interface EditContext {

@@ -80,10 +80,11 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps, opts: ApplyOptions)
   if (plan.ledger.length) {
     const ledger = { ...opts.ledger };
     for (const u of plan.ledger) {
-      if (u.record) ledger[u.containerId] = u.record;
+      if (u.record) ledger[u.containerId] = { ...u.record, replica: u.replica };
       else delete ledger[u.containerId];
     }
-    await files.writeLedger(opts.cluster, ledger);
+    // Merged into the file as it is now: what `resource cleanup` changed meanwhile is kept.
+    await files.writeLedger(opts.cluster, ledger, opts.ledger);
     for (const u of plan.ledger) {
       const before = opts.ledger[u.containerId]?.count ?? 0;
       if (u.record && u.record.count > before) log(`failure counted: ${u.replica} has failed ${u.record.count} time${u.record.count === 1 ? '' : 's'}`);

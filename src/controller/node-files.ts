@@ -1,9 +1,12 @@
 // The files berth keeps on a node, under its state directory: the add-host hosts files (bind-mounted
 // into containers, so rewritten in place: a rename would leave containers on the old inode) and
-// the failure ledger (written atomically: temp file + rename). Asynchronous, because on another
-// node the same interface is served by that node's agent (src/agent/client.ts).
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+// the failure ledger (written atomically: temp file + rename, under the file's lock, merged with
+// what `resource cleanup` changed meanwhile). Asynchronous, because on another node the same
+// interface is served by that node's agent (src/agent/client.ts).
+import { mkdirSync, readFileSync, unwatchFile, watchFile, writeFileSync } from 'node:fs';
 import { writeFileAtomic } from '../cib/file-write';
+import { withFileLock, withFileLockAsync } from '../cib/file-lock';
+import { mergeLedger } from '../reconcile/failures';
 import { isClusterId } from '../runtime/labels';
 import path from 'node:path';
 import type { FailureRecord } from '../reconcile/observed';
@@ -19,7 +22,9 @@ export interface NodeFiles {
   ensureDir(dir: string): Promise<void>;
   /** the failure ledger of one cluster's containers on this node */
   readLedger(cluster: string): Promise<Record<string, FailureRecord>>;
-  writeLedger(cluster: string, ledger: Record<string, FailureRecord>): Promise<void>;
+  /** With `base` (the ledger `ledger` was computed from), entries changed by someone else since
+   * are kept (mergeLedger); without, the ledger is replaced. */
+  writeLedger(cluster: string, ledger: Record<string, FailureRecord>, base?: Record<string, FailureRecord>): Promise<void>;
 }
 
 /** Each cluster's files on a node live apart: two berth clusters may share a node. */
@@ -28,8 +33,52 @@ export function clusterDir(stateDir: string, cluster: string): string {
   return path.join(stateDir, 'clusters', cluster);
 }
 
+const ledgerPath = (stateDir: string, cluster: string) => path.join(clusterDir(stateDir, cluster), 'failures.json');
+
+function readLedgerFile(file: string): Record<string, FailureRecord> {
+  try {
+    const data = JSON.parse(readFileSync(file, 'utf8')) as { containers?: Record<string, FailureRecord> };
+    return data.containers ?? {};
+  } catch {
+    // A missing or unreadable ledger means no failures remembered (it is rebuilt as they happen).
+    return {};
+  }
+}
+
+function writeLedgerFile(file: string, ledger: Record<string, FailureRecord>): void {
+  // Whole or not at all (a full disk leaves the last ledger): see cib/file-write.ts.
+  writeFileAtomic(file, JSON.stringify({ version: 1, containers: ledger }, null, 1) + '\n', { what: 'failure ledger' });
+}
+
+/**
+ * Change one cluster's ledger on this node from outside the controller (`resource cleanup`):
+ * read, change and write under the file's lock, which the controller's writes take too; the
+ * controller keeps what changed here (see writeLedger's `base`). Returns what `change` returns.
+ */
+export function updateLedgerFile<T>(stateDir: string, cluster: string, change: (ledger: Record<string, FailureRecord>) => { ledger: Record<string, FailureRecord>; result: T; changed: boolean }): T {
+  const file = ledgerPath(stateDir, cluster);
+  mkdirSync(path.dirname(file), { recursive: true });
+  return withFileLock(file, () => {
+    const r = change(readLedgerFile(file));
+    if (r.changed) writeLedgerFile(file, r.ledger);
+    return r.result;
+  });
+}
+
+/** Calls back when one cluster's ledger on this node changes (polled: it is replaced by rename). */
+export function watchLedger(stateDir: string, cluster: string, onChange: () => void, intervalMs = 1000): () => void {
+  if (!stateDir) return () => {};
+  const file = ledgerPath(stateDir, cluster);
+  const listener = () => onChange();
+  watchFile(file, { interval: intervalMs }, listener);
+  return () => unwatchFile(file, listener);
+}
+
+/** One cluster's ledger on this node, read without the lock (a whole file is always there). */
+export const readLedgerOf = (stateDir: string, cluster: string) => readLedgerFile(ledgerPath(stateDir, cluster));
+
 export function nodeFiles(stateDir: string): NodeFiles {
-  const ledgerFile = (cluster: string) => path.join(clusterDir(stateDir, cluster), 'failures.json');
+  const ledgerFile = (cluster: string) => ledgerPath(stateDir, cluster);
   return {
     stateDir,
     async read(file) {
@@ -48,19 +97,12 @@ export function nodeFiles(stateDir: string): NodeFiles {
       mkdirSync(dir, { recursive: true });
     },
     async readLedger(cluster) {
-      try {
-        const data = JSON.parse(readFileSync(ledgerFile(cluster), 'utf8')) as { containers?: Record<string, FailureRecord> };
-        return data.containers ?? {};
-      } catch (e) {
-        // A missing or unreadable ledger means no failures remembered (it is rebuilt as they happen).
-        return {};
-      }
+      return readLedgerFile(ledgerFile(cluster));
     },
-    async writeLedger(cluster, ledger) {
+    async writeLedger(cluster, ledger, base) {
       const file = ledgerFile(cluster);
       mkdirSync(path.dirname(file), { recursive: true });
-      // Whole or not at all (a full disk leaves the last ledger): see cib/file-write.ts.
-      writeFileAtomic(file, JSON.stringify({ version: 1, containers: ledger }, null, 1) + '\n', { what: 'failure ledger' });
+      await withFileLockAsync(file, () => writeLedgerFile(file, base ? mergeLedger(base, ledger, readLedgerFile(file)) : ledger));
     },
   };
 }

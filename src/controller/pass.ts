@@ -21,7 +21,7 @@ import type { ContainerRun, ObservedState } from '../reconcile/observed';
 import { DEFAULT_POLICY, Note, Plan, PlanPolicy, computePlan, planChanges } from '../reconcile/plan';
 import type { CibNode } from '../model/nodes';
 import { nodeStates } from '../scheduler/nodes';
-import { ReplicaBan, RunningReplica, UnplacedReplica, placeReplicas, placementConfig } from '../scheduler/placement';
+import { ReplicaBan, RunningReplica, UnplacedReplica, nextRuleDateChange, placeReplicas, placementConfig } from '../scheduler/placement';
 import { failureBans } from '../reconcile/failures';
 import { ApplyDeps, ApplyReport, applyPlan } from './apply';
 import { ObserveDeps, observe } from './observe';
@@ -260,6 +260,9 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
   const placed = placeReplicas({ ...placementConfig(model), nodes: nodeStates(cibNodes, (name) => observed.has(name)), current, bans, now });
   result.placements = placed.placements;
   result.unplaced = placed.unplaced;
+  // A rule with a date (a ban's lifetime ends) may place replicas elsewhere then: pass again.
+  const ruleChange = nextRuleDateChange(model.constraints, now);
+  if (ruleChange !== undefined) result.recheckAt = Math.min(result.recheckAt ?? Infinity, ruleChange);
 
   // 4. Per node: desired state and plan, then hold what could run twice.
   const unplacedNotes = placed.unplaced.map((u) => ({ bundle: u.bundle, index: u.index, reason: u.reason }));

@@ -83,6 +83,9 @@ export const PROBLEM_CODES = {
   NOT_HONOURED: 'the CIB holds something berth does not act on yet (a resource inside a bundle, promoted roles, colocation or order constraints): a warning naming it',
   CONTAINER_FOREIGN: 'a berth container on this engine belongs to another cluster (or to none): it is listed and never touched',
   REPLICA_UNPLACEABLE: 'a replica cannot be placed (replicas-per-host, node state, constraints)',
+  RESOURCE_NOT_RUNNING: 'the command needs the resource running (resource restart of a stopped bundle)',
+  CLUSTER_MODE_UNSUPPORTED: 'the command works on a single node so far; with other nodes in the CIB it is refused (the message says what to do instead)',
+  WAIT_TIMEOUT: 'the cluster did not reach the state a command waits for in time (resource restart); what the command changed is undone',
   // nodes, their agents and fencing
   AUTHKEY_INVALID: 'the authkey file is missing, unreadable, too short, or accessible by group or others',
   CLIENT_CONFIG_INVALID: 'the client config ($BERTH_CONFIG, else /etc/berth/client.json: the controllers and authkey the cluster commands use by default) cannot be read or is not a config (path: the file and field)',

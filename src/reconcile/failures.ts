@@ -14,6 +14,8 @@ export interface FailureState {
 
 export const NO_FAILURES: FailureRecord = { baseline: 0, extra: 0, count: 0 };
 
+type Ledger = Record<string, FailureRecord>;
+
 export function failureState(run: ContainerRun | undefined, previous: FailureRecord | undefined, failureTimeoutMs: number, now: number): FailureState {
   const rec = previous ?? NO_FAILURES;
   let count = rec.count;
@@ -31,7 +33,7 @@ export function failureState(run: ContainerRun | undefined, previous: FailureRec
 /** The record after forgetting every failure (failure-timeout passed). */
 export function clearedRecord(run: ContainerRun | undefined, rec: FailureRecord): FailureRecord {
   const engineRestarts = run ? run.restartCount : rec.baseline + Math.max(0, rec.count - rec.extra);
-  return { baseline: engineRestarts, extra: 0, count: 0, ...(rec.stoppedByBerth ? { stoppedByBerth: true } : {}) };
+  return { baseline: engineRestarts, extra: 0, count: 0, ...(rec.stoppedByBerth ? { stoppedByBerth: true } : {}), ...(rec.replica !== undefined ? { replica: rec.replica } : {}) };
 }
 
 /** The record after berth repaired one more failure itself (started an exited container). */
@@ -88,4 +90,55 @@ export function failureBans(
     if (r) add(r.bundle, r.index, undefined, rec);
   }
   return out;
+}
+
+/** The replica a ledger entry is about: from its key (`replica:web:0`) or its record (`web-0`). */
+export function ledgerReplica(key: string, rec: FailureRecord): { bundle: string; index: number } | undefined {
+  const r = parseReplicaLedgerKey(key);
+  if (r) return r;
+  const m = rec.replica !== undefined ? /^(.+)-(\d+)$/.exec(rec.replica) : null;
+  return m ? { bundle: m[1], index: Number(m[2]) } : undefined;
+}
+
+const sameEntry = (a: FailureRecord | undefined, b: FailureRecord | undefined) =>
+  a === undefined || b === undefined ? a === b : sameRecord(a, b);
+
+/**
+ * Three-way merge of a ledger write: `mine` was computed from `base` (the ledger as read), and
+ * `current` is the file now. An entry someone else changed since `base` (resource cleanup) keeps
+ * their value; every other entry is mine. Entries absent from `base` were dropped on purpose
+ * (containers gone) unless someone else changed them too. Pure.
+ */
+export function mergeLedger(base: Ledger, mine: Ledger, current: Ledger): Ledger {
+  const out: Ledger = {};
+  for (const key of new Set([...Object.keys(mine), ...Object.keys(current)])) {
+    const theirs = key in base && !sameEntry(base[key], current[key]);
+    const v = theirs ? current[key] : mine[key];
+    if (v !== undefined) out[key] = v;
+  }
+  return out;
+}
+
+export interface CleanupFilter {
+  /** a bundle id: only its replicas */
+  bundle?: string;
+}
+
+/**
+ * Pacemaker's cleanup on one node's ledger: every matching replica's failures are forgotten (a
+ * container's count starts again from its engine restarts as last seen; a replica kept off the
+ * node by its failures may be placed there again). Pure: the new ledger and what was cleared.
+ */
+export function cleanedLedger(ledger: Ledger, filter: CleanupFilter): { ledger: Ledger; cleared: { key: string; bundle?: string; index?: number; count: number }[] } {
+  const out: Ledger = { ...ledger };
+  const cleared: { key: string; bundle?: string; index?: number; count: number }[] = [];
+  for (const [key, rec] of Object.entries(ledger)) {
+    const r = ledgerReplica(key, rec);
+    if (filter.bundle !== undefined && r?.bundle !== filter.bundle) continue;
+    if (rec.count === 0 && rec.lastFailureAt === undefined) continue;
+    if (parseReplicaLedgerKey(key)) delete out[key];
+    else out[key] = clearedRecord(undefined, rec);
+    cleared.push({ key, ...(r ? { bundle: r.bundle, index: r.index } : {}), count: rec.count });
+  }
+  return { ledger: out, cleared };
 }

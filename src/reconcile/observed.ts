@@ -41,6 +41,9 @@ export interface FailureRecord {
   /** berth stopped the container itself (target-role, migration-threshold): starting it again is
    * not the repair of a failure */
   stoppedByBerth?: boolean;
+  /** the replica the record is about (`web-0`), so that `resource cleanup web` finds it without
+   * asking the engine; records written before berth kept it have none */
+  replica?: string;
 }
 
 export interface ObservedState {

@@ -254,6 +254,29 @@ function datePasses(e: Extract<RuleExpression, { kind: 'date' }>, now: number | 
   }
 }
 
+/**
+ * The first instant after `now` at which a date expression of the constraints turns (an `lt` at its
+ * end, a `gt` just after its start, an `in_range` at its start and just after its end): placement
+ * may differ from then on without any event, so the controller passes again then (`recheckAt`).
+ */
+export function nextRuleDateChange(constraints: readonly LocationConstraint[], now: number): number | undefined {
+  let next: number | undefined;
+  const consider = (t: number | undefined) => { if (t !== undefined && t > now && (next === undefined || t < next)) next = t; };
+  const visit = (rule: LocationRule): void => {
+    for (const e of rule.expressions) {
+      if (e.kind === 'rule') visit(e.rule);
+      if (e.kind !== 'date') continue;
+      const start = e.start === undefined ? undefined : parseRuleDate(e.start);
+      const end = e.end === undefined ? undefined : parseRuleDate(e.end);
+      if (e.operation === 'lt') consider(end);
+      else if (e.operation === 'gt') consider(start === undefined ? undefined : start + 1);
+      else { consider(start); consider(end === undefined ? undefined : end + 1); }
+    }
+  };
+  for (const c of constraints) if ('rules' in c) c.rules.forEach(visit);
+  return next;
+}
+
 /** Steps 2-6 for one bundle. */
 function assignInstances(
   bundle: BundlePlacement,
