@@ -49,6 +49,9 @@ bundle, a primitive, group or clone is accepted as pcs does, with a warning that
 berth runs. Remove the constraint with 'resource clear'.
 
   --promoted   only the Promoted role (RSC must be a promotable clone)
+  -f FILE      edit this CIB file (XML or JSON); without -f, the live CIB
+  --store URL  the live CIB's store (default $BERTH_STORE, else file:///var/lib/berth)
+  --force      turn forceable errors into warnings, as pcs does
 
 Examples:
   berth resource ban web n2
@@ -62,13 +65,16 @@ a cli-ban-RSC-on-NODE go), as pcs 0.11.5 does. As in pcs, a bundle or a clone ca
 (ban it from nodes instead); the constraint stays until 'resource clear' or its lifetime ends.
 
   --promoted   only the Promoted role (RSC must be a promotable clone)
+  -f FILE      edit this CIB file (XML or JSON); without -f, the live CIB
+  --store URL  the live CIB's store (default $BERTH_STORE, else file:///var/lib/berth)
+  --force      turn forceable errors into warnings, as pcs does
 
 Examples:
   berth -f cib.xml resource move-with-constraint R1 n1
   berth -f cib.xml resource move-with-constraint R1 n1 lifetime=P1D
 `;
 
-export const resourceMoveHelp = `Usage: berth resource move RSC [NODE] [--promoted]
+export const resourceMoveHelp = `Usage: berth resource move RSC [NODE] [--promoted] [--store URL]
 
 pcs 0.11's move: needs the live cluster (refused with -f, as pcs does). As in pcs, bundles and
 clones cannot be moved; berth runs nothing else, so berth checks RSC as pcs does and refuses.
@@ -87,6 +93,9 @@ node that is not in the CIB stays (remove it with 'constraint delete ID').
 
   --expired    only constraints whose lifetime has ended
   --promoted   RSC must be a promotable clone (pcs's check; both roles are cleared)
+  -f FILE      edit this CIB file (XML or JSON); without -f, the live CIB
+  --store URL  the live CIB's store (default $BERTH_STORE, else file:///var/lib/berth)
+  --force      turn forceable errors into warnings, as pcs does
 
 Examples:
   berth resource clear web
