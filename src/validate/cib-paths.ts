@@ -37,6 +37,7 @@ function matches(e: XmlElement, step: string): boolean {
  * ties keep their order.
  */
 export function inDocumentOrder(cib: XmlElement, problems: Problem[]): Problem[] {
+  if (problems.length < 2) return problems;
   // an element's key: its child positions from the root, each above any attribute's index
   const CHILD = 1 << 20;
   const keys = new Map<XmlElement, number[]>([[cib, []]]);

@@ -9,6 +9,7 @@ import { Problem } from '../../src/errors/registry';
 import { main } from '../../src/cli/main';
 import { checkCibText } from '../../src/validate/cib-check';
 import { problemsThrown } from '../helpers/problems';
+import { prng } from '../helpers/prng';
 
 const cibXml = (resources: string, constraints = '') =>
   `<cib validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0"><configuration><crm_config/><nodes/><resources>${resources}</resources><constraints>${constraints}</constraints></configuration><status/></cib>`;
@@ -64,6 +65,20 @@ const files: { name: string; xml?: string; json?: unknown; want: Row[] }[] = [
     name: 'addresses past 255.255.255.255: a rule the schema has no word for',
     xml: cibXml(`<bundle id="web"><docker image="i" replicas="3"/><network ip-range-start="255.255.255.254"/></bundle>`),
     want: [['BUNDLE_ADDRESS_OVERFLOW', `${B}/network/@ip-range-start`, '255.255.255.254', 'a start address at most 255.255.255.253 for 3 replicas']],
+  },
+  {
+    name: 'a value the schema refuses is not judged again by a rule that assumed a good one',
+    xml: cibXml(`<bundle id="web"><docker image="i" network="host" replicas-per-host="abc"/><network control-port="3121"/><primitive id="inner" class="ocf" provider="heartbeat" type="Dummy"/></bundle>`),
+    want: [['OPTION_INVALID_VALUE', `${B}/docker/@replicas-per-host`, 'abc', 'a positive integer']],
+  },
+  {
+    name: 'a bad id used twice: its form once per element, and that it is used twice',
+    xml: cibXml(`<bundle id="web"><docker image="i"/><network control-port="3121"/><primitive id="1p" class="ocf" provider="heartbeat" type="Dummy"/></bundle><primitive id="1q" class="ocf" provider="heartbeat" type="Dummy"/><primitive id="web" class="ocf" provider="heartbeat" type="Dummy"/>`),
+    want: [
+      ['ID_INVALID', `${B}/primitive[@id='1p']/@id`, '1p', ID],
+      ['ID_INVALID', "/cib/configuration/resources/primitive[@id='1q']/@id", '1q', ID],
+      ['ID_DUPLICATE', "/cib/configuration/resources/primitive[@id='web']/@id", 'web', undefined],
+    ],
   },
   {
     name: 'a location constraint with a bad score',
@@ -169,4 +184,52 @@ t.test('cib validate on a missing file: the read error alone, exit 1', async (t)
   let out = '';
   t.equal(await main(['cib', 'validate', path.join(dir, 'ok.xml')], { out: (s) => (out += s), err: () => {} }), 0, 'a readable valid file: exit 0');
   t.equal(out, `${path.join(dir, 'ok.xml')}: valid\n`);
+});
+
+// ---- robustness: whatever a JSON form holds, every stage runs and says each thing once ----
+
+const RICH = cibXml(
+  `<bundle id="web"><docker image="i" replicas="2" options="--cap-add=NET_ADMIN"/><network ip-range-start="10.0.0.5" control-port="3121"><port-mapping id="p" port="80"/><port-mapping id="q" range="81-82"/></network>` +
+    `<storage><storage-mapping id="s" source-dir="/srv" target-dir="/d"/></storage><primitive id="inner" class="ocf" provider="heartbeat" type="Dummy"/></bundle>`,
+  `<rsc_location id="loc" rsc="web" node="n1" score="10"/>`,
+);
+const ODD: unknown[] = [3, null, true, [], {}, 'abc', '', '0', '/..', '1.2.3.4.5', ' ', { foo: 1 }, ['x'], '-1', '99999'];
+
+t.test('malformed JSON forms: problems (never a crash), each one once, every stage run', async (t) => {
+  const rnd = prng(15_2026);
+  const pick = <T>(a: T[]) => a[Math.floor(rnd() * a.length)];
+  let cases = 0;
+  const codes = new Set<string>();
+  for (let i = 0; i < 300; i++) {
+    const data = JSON.parse(asJson(RICH));
+    // a few random changes anywhere: attribute values, attribute sets, children, tags
+    const nodes: Record<string, unknown>[] = [];
+    const collect = (n: Record<string, unknown>) => {
+      nodes.push(n);
+      for (const c of (n.children as Record<string, unknown>[] | undefined) ?? []) collect(c);
+    };
+    collect(data);
+    for (let k = 0; k < 1 + Math.floor(rnd() * 4); k++) {
+      const n = pick(nodes);
+      const r = rnd();
+      const attrs = (n.attrs ?? {}) as Record<string, unknown>;
+      if (r < 0.5) {
+        const names = Object.keys(attrs);
+        attrs[names.length && rnd() < 0.8 ? pick(names) : pick(['bogus', 'id', 'replicas', 'port'])] = pick(ODD);
+        n.attrs = attrs;
+      } else if (r < 0.65) delete attrs[pick(Object.keys(attrs).concat('id'))];
+      else if (r < 0.8) n.children = [...((n.children as unknown[]) ?? []), pick(ODD)];
+      else if (r < 0.9) n.attrs = pick(ODD);
+      else n.children = pick(ODD);
+    }
+    const got = checkCibText(JSON.stringify(data), `case ${i}`);
+    const keys = got.problems.map((p) => `${p.code}|${p.path}|${p.message}`);
+    t.strictSame(keys.filter((k, j) => keys.indexOf(k) !== j), [], `case ${i}: nothing said twice`);
+    t.ok(got.problems.every((p) => typeof p.path === 'string' && !/must match|\^/.test(p.message)), `case ${i}: located, in words`);
+    for (const p of got.problems) codes.add(p.code);
+    cases++;
+  }
+  t.equal(cases, 300);
+  // the schema's words and the rules' (host access is asked by the options, a rule only) both came
+  for (const c of ['SCHEMA_VIOLATION', 'OPTION_INVALID_VALUE', 'OPTION_UNKNOWN', 'ID_INVALID', 'BUNDLE_HOST_ACCESS', 'REFERENCE_MISSING']) t.ok(codes.has(c), `${c} among ${[...codes].join(', ')}`);
 });
