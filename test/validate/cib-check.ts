@@ -5,6 +5,7 @@ import t from 'tap';
 import * as path from 'node:path';
 import { emptyCib, parseCib, toJsonText } from '../../src/cib/cib';
 import { bundleCreate, BundleCreate } from '../../src/commands/bundle';
+import { constraintLocation } from '../../src/commands/constraint';
 import { Problem } from '../../src/errors/registry';
 import { main } from '../../src/cli/main';
 import { checkCibText } from '../../src/validate/cib-check';
@@ -165,6 +166,14 @@ t.test('the same bad value: the same code and words from `resource bundle create
     t.equal(fromCli.length, 1, `${row.name}: the command line reports it once`);
     t.strictSame(fromFile, fromCli, `${row.name}: ${fromCli[0]?.message}`);
   }
+});
+
+t.test('the same bad score: the same code and words from `constraint location` and from a file', async (t) => {
+  const web = `<bundle id="web"><docker image="i"/></bundle>`;
+  const fromCli = words(problemsThrown(() => constraintLocation({ cib: parseCib(cibXml(web)), args: ['web', 'prefers', 'n1=lots'], flags: { force: false } })), 'SCORE_INVALID');
+  const fromFile = words(checkCibText(cibXml(web, `<rsc_location id="loc" rsc="web" node="n1" score="lots"/>`), 'file').problems, 'SCORE_INVALID');
+  t.equal(fromCli.length, 1, 'the command line reports it once');
+  t.strictSame(fromFile, fromCli, fromCli[0]?.message ?? '');
 });
 
 // ---- `berth cib validate` on a file it cannot read ----
