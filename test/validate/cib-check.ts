@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { emptyCib, parseCib, toJsonText } from '../../src/cib/cib';
 import { bundleCreate, BundleCreate } from '../../src/commands/bundle';
 import { constraintLocation } from '../../src/commands/constraint';
+import { readPushedCib } from '../../src/commands/cluster-cib';
 import { Problem } from '../../src/errors/registry';
 import { main } from '../../src/cli/main';
 import { checkCibText } from '../../src/validate/cib-check';
@@ -174,6 +175,17 @@ t.test('the same bad score: the same code and words from `constraint location` a
   const fromFile = words(checkCibText(cibXml(web, `<rsc_location id="loc" rsc="web" node="n1" score="lots"/>`), 'file').problems, 'SCORE_INVALID');
   t.equal(fromCli.length, 1, 'the command line reports it once');
   t.strictSame(fromFile, fromCli, fromCli[0]?.message ?? '');
+});
+
+t.test('cluster cib-push refuses a file with every problem at once, schema and rules', async (t) => {
+  const xml = files[0].xml!;
+  for (const [form, text] of [['XML', xml], ['JSON', asJson(xml)]]) {
+    const ps = problemsThrown(() => readPushedCib(text, 'push.xml'));
+    t.strictSame(rows(ps), [['SCHEMA_VIOLATION', 'push.xml', undefined, undefined], ...files[0].want], form);
+    t.equal(ps[0].message, 'push.xml is not a valid CIB; nothing was pushed');
+  }
+  t.strictSame(rows(problemsThrown(() => readPushedCib('<cib', 'push.xml'))).map((r) => r[0]), ['XML_MALFORMED'], 'a file that is no tree: its parse error alone');
+  t.strictSame(problemsThrown(() => readPushedCib(cibXml(''), 'push.xml')), [], 'a valid file is taken');
 });
 
 // ---- `berth cib validate` on a file it cannot read ----
