@@ -64,8 +64,12 @@ export const ELEMENT_FACTS: Record<string, ElementFacts> = {
   rsc_location: { type: 'rsc_location', values: { id: idValue(idLabel('rsc_location')), score }, whole: [isRequiredAll(['id'], 'rsc_location')] },
 };
 
+/** The facts of an element the schema checks (a tag such as 'constructor' is no key of the table). */
+export const factsOf = (tag: string): ElementFacts | undefined => (Object.hasOwn(ELEMENT_FACTS, tag) ? ELEMENT_FACTS[tag] : undefined);
+
 /** The problems of one attribute's value, by the element's rule for it (none: no rule). */
 export function attributeProblems(tag: string, name: string, value: string): Problem[] {
-  const rule = ELEMENT_FACTS[tag]?.values[name];
+  const values = factsOf(tag)?.values;
+  const rule = values && Object.hasOwn(values, name) ? values[name] : undefined;
   return rule ? rule({ [name]: value }) : [];
 }

@@ -214,7 +214,7 @@ const RICH = cibXml(
     `<storage><storage-mapping id="s" source-dir="/srv" target-dir="/d"/></storage><primitive id="inner" class="ocf" provider="heartbeat" type="Dummy"/></bundle>`,
   `<rsc_location id="loc" rsc="web" node="n1" score="10"/>`,
 );
-const ODD: unknown[] = [3, null, true, [], {}, 'abc', '', '0', '/..', '1.2.3.4.5', ' ', { foo: 1 }, ['x'], '-1', '99999'];
+const ODD: unknown[] = [3, null, true, [], {}, 'abc', '', '0', '/..', '1.2.3.4.5', ' ', { foo: 1 }, ['x'], '-1', '99999', { tag: 'constructor', attrs: { a: 3, toString: 'x' } }, { tag: 'hasOwnProperty', attrs: {} }];
 
 t.test('malformed JSON forms: problems (never a crash), each one once, every stage run', async (t) => {
   const rnd = prng(15_2026);
