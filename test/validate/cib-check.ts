@@ -236,12 +236,12 @@ t.test('malformed JSON forms: problems (never a crash), each one once, every sta
       const attrs = (n.attrs ?? {}) as Record<string, unknown>;
       if (r < 0.5) {
         const names = Object.keys(attrs);
-        attrs[names.length && rnd() < 0.8 ? pick(names) : pick(['bogus', 'id', 'replicas', 'port'])] = pick(ODD);
+        attrs[names.length && rnd() < 0.8 ? pick(names) : pick(['bogus', 'id', 'replicas', 'port'])] = structuredClone(pick(ODD));
         n.attrs = attrs;
       } else if (r < 0.65) delete attrs[pick(Object.keys(attrs).concat('id'))];
-      else if (r < 0.8) n.children = [...((n.children as unknown[]) ?? []), pick(ODD)];
-      else if (r < 0.9) n.attrs = pick(ODD);
-      else n.children = pick(ODD);
+      else if (r < 0.8) n.children = [...(Array.isArray(n.children) ? n.children : []), structuredClone(pick(ODD))];
+      else if (r < 0.9) n.attrs = structuredClone(pick(ODD));
+      else n.children = structuredClone(pick(ODD));
     }
     const got = checkCibText(JSON.stringify(data), `case ${i}`);
     const keys = got.problems.map((p) => `${p.code}|${p.path}|${p.message}`);
