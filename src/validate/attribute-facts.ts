@@ -2,7 +2,7 @@
 // command line applies: the schema check of a file (src/cib/schema.ts) words a value the schema
 // refuses with the same validator as `resource bundle create` and friends, so one fact has one
 // code and one message wherever it is found. The schema stays the contract for JSON; a test
-// holds the two in agreement (test/validate/schema-words.ts).
+// holds the two in agreement (test/validate/attribute-facts.ts).
 import { Problem } from '../errors/registry';
 import {
   CONTAINER_OPTIONS, CONTAINER_VALUES, NETWORK_OPTIONS, NETWORK_VALUES, PORT_MAP_OPTIONS, PORT_MAP_VALUES, PORT_MAP_WHOLE,
