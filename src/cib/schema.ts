@@ -6,7 +6,7 @@
 // validators. Only what is no option (the tree's own shape) keeps SCHEMA_VIOLATION, in plain
 // words. Locations are CIB paths (/cib/.../bundle[@id='b']/@replicas), never JSON pointers.
 import { Problem, problem } from '../errors/registry';
-import { ELEMENT_FACTS, attributeProblems } from '../validate/attribute-facts';
+import { attributeProblems, factsOf } from '../validate/attribute-facts';
 import { namesIn, runAll } from '../validate/options';
 
 type Validate = ((data: unknown) => boolean) & { errors?: AjvError[] | null };
@@ -137,8 +137,8 @@ function wordError(e: AjvError, at: Located): Problem[] {
   const el = isObj(at.node) ? at.node : undefined;
   const tag = el && typeof el.tag === 'string' ? el.tag : undefined;
   const [first, name] = at.rest;
+  const facts = tag !== undefined ? factsOf(tag) : undefined;
   if (first === 'attrs' && el && tag !== undefined) {
-    const facts = ELEMENT_FACTS[tag];
     if (name !== undefined && at.rest.length === 2) return attributeValue(e, at, el, tag, name);
     if (e.keyword === 'additionalProperties' && facts?.names && isObj(el.attrs)) {
       const names = Object.fromEntries(Object.keys(el.attrs).map((k) => [k, '']));
@@ -154,8 +154,8 @@ function wordError(e: AjvError, at: Located): Problem[] {
     }
     if (e.keyword === 'type') return [shape(at.path, `the attributes of <${tag}> are ${kind(el.attrs)}, use an object of names to text values`, el.attrs, 'an object')];
   }
-  if (e.keyword === 'required' && e.params.missingProperty === 'attrs' && el && tag !== undefined && ELEMENT_FACTS[tag]) {
-    return located(at.path, runAll(ELEMENT_FACTS[tag].whole, {}));
+  if (e.keyword === 'required' && e.params.missingProperty === 'attrs' && facts) {
+    return located(at.path, runAll(facts.whole, {}));
   }
   if (first === 'tag' && el) {
     if (e.keyword === 'const' && at.position.length === 0) {
@@ -188,7 +188,7 @@ function nodeShape(at: Located): Problem {
 function attributeValue(e: AjvError, at: Located, el: Obj, tag: string, name: string): Problem[] {
   const value = (el.attrs as Obj)[name];
   const path = `${at.path}/@${name}`;
-  const facts = ELEMENT_FACTS[tag];
+  const facts = factsOf(tag);
   // an unknown attribute is one fact, reported by the names check of its element
   if (facts?.names && !facts.names.includes(name)) return [];
   if (typeof value !== 'string') return [shape(path, `attribute '${name}' of <${tag}> is ${kind(value)}, attribute values are text`, value, 'a string')];

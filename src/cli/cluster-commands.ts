@@ -40,8 +40,8 @@ export const clusterCibPushCmd: Command = (inv) =>
     if (against !== undefined && inv.flags.config) throw new BerthError([problem('USAGE', { message: 'diff-against and --config cannot be used together' })]);
     if (against === '') throw new BerthError([problem('USAGE', { path: 'diff-against', message: 'diff-against needs a file: diff-against=ORIGINAL' })]);
     const file = files[0];
-    const cib = parseCib(readTextFile(file), file);
     const push = lazy.commandsClusterCib();
+    const cib = push.readPushedCib(readTextFile(file), file);
     let r;
     if (against !== undefined) {
       r = await push.pushDiff(store, parseCib(readTextFile(against), against), cib, file);

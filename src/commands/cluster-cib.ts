@@ -7,15 +7,29 @@ import { BerthError, Problem, problem } from '../errors/registry';
 import { diffCib, diffIsEmpty } from '../patch/diff';
 import { applyPatch } from '../patch/apply';
 import { Conflict, conflictProblems, findConflicts } from '../patch/conflicts';
-import { cibProblems } from '../validate/cib-rules';
+import { checkCib, checkCibText } from '../validate/cib-check';
 import { CibStore, StoredCib } from '../store/store';
 import { EditCommand, EditFlags, EditResult } from './edit';
 
 const MAX_ATTEMPTS = Number(process.env.BERTH_CAS_ATTEMPTS ?? 50);
 
-function refuseInvalid(cib: Cib, what: string): void {
-  const errors = cibProblems(cib).filter((p) => p.severity === 'error');
+/** Every error of a CIB to push, at once, under one line that says nothing was pushed. */
+function refuse(what: string, problems: Problem[]): void {
+  const errors = problems.filter((p) => p.severity === 'error');
   if (errors.length) throw new BerthError([problem('SCHEMA_VIOLATION', { path: what, message: `${what} is not a valid CIB; nothing was pushed` }), ...errors]);
+}
+
+const refuseInvalid = (cib: Cib, what: string) => refuse(what, checkCib(cib));
+
+/**
+ * The text of a CIB file to push as a tree, checked as `berth cib validate` checks it: a file
+ * that cannot be read says so; one with errors is refused with all of them (schema and rules).
+ */
+export function readPushedCib(text: string, source: string): Cib {
+  const { cib, problems } = checkCibText(text, source);
+  if (!cib) throw new BerthError(problems);
+  refuse(source, problems);
+  return cib;
 }
 
 const liveCib = (s: StoredCib) => parseCib(s.text, 'the live CIB');

@@ -16,7 +16,7 @@ export const PROBLEM_CODES = {
   XML_TOO_MANY_ELEMENTS: 'the document has more elements than the limit (value: the count; allowed: the limit)',
   XML_ENTITY_REFUSED: 'DOCTYPE / entity declarations are refused (entity-expansion bombs)',
   JSON_MALFORMED: 'the input is not valid JSON',
-  SCHEMA_VIOLATION: 'the CIB breaks the JSON Schema in schemas/cib.schema.json',
+  SCHEMA_VIOLATION: 'the CIB breaks the JSON Schema in schemas/cib.schema.json in its shape (a node, a name, a value that is not text) or a version attribute; a value an option rule judges is reported with the code of that rule (OPTION_INVALID_VALUE, ID_INVALID, ...)',
   CIB_NOT_A_CIB: 'the root element is not <cib> or a required section is missing',
   // ids and references
   ID_INVALID: 'an id is not a valid XML ID',

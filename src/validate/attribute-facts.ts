@@ -2,7 +2,7 @@
 // command line applies: the schema check of a file (src/cib/schema.ts) words a value the schema
 // refuses with the same validator as `resource bundle create` and friends, so one fact has one
 // code and one message wherever it is found. The schema stays the contract for JSON; a test
-// holds the two in agreement (test/validate/schema-words.ts).
+// holds the two in agreement (test/validate/attribute-facts.ts).
 import { Problem } from '../errors/registry';
 import {
   CONTAINER_OPTIONS, CONTAINER_VALUES, NETWORK_OPTIONS, NETWORK_VALUES, PORT_MAP_OPTIONS, PORT_MAP_VALUES, PORT_MAP_WHOLE,
@@ -64,8 +64,12 @@ export const ELEMENT_FACTS: Record<string, ElementFacts> = {
   rsc_location: { type: 'rsc_location', values: { id: idValue(idLabel('rsc_location')), score }, whole: [isRequiredAll(['id'], 'rsc_location')] },
 };
 
+/** The facts of an element the schema checks (a tag such as 'constructor' is no key of the table). */
+export const factsOf = (tag: string): ElementFacts | undefined => (Object.hasOwn(ELEMENT_FACTS, tag) ? ELEMENT_FACTS[tag] : undefined);
+
 /** The problems of one attribute's value, by the element's rule for it (none: no rule). */
 export function attributeProblems(tag: string, name: string, value: string): Problem[] {
-  const rule = ELEMENT_FACTS[tag]?.values[name];
+  const values = factsOf(tag)?.values;
+  const rule = values && Object.hasOwn(values, name) ? values[name] : undefined;
   return rule ? rule({ [name]: value }) : [];
 }

@@ -39,8 +39,16 @@ export function loadCheckedCib(text: string, source: string): { cib: Cib; warnin
   return { cib: r.cib!, warnings: r.problems };
 }
 
-/** A rule's problem at a place the schema already reported with that code is the same fact: said once. */
+/**
+ * What the rules say of a place the schema already reported is not said again: of an attribute
+ * whose value the schema refused, nothing (the value is not what the rule assumed; only an id's
+ * uniqueness is a fact of its own), of an element, the same code.
+ */
 function merge(cib: Cib, schema: Problem[], rules: Problem[]): Problem[] {
   const said = new Set(schema.map((p) => `${p.code}|${p.path}`));
-  return inDocumentOrder(cib, [...schema, ...rules.filter((p) => !said.has(`${p.code}|${p.path}`))]);
+  const attributes = new Set(schema.map((p) => p.path).filter((path) => path !== undefined && isAttributePath(path)));
+  const repeats = (p: Problem) => said.has(`${p.code}|${p.path}`) || (p.path !== undefined && attributes.has(p.path) && p.code !== 'ID_DUPLICATE');
+  return inDocumentOrder(cib, [...schema, ...rules.filter((p) => !repeats(p))]);
 }
+
+const isAttributePath = (path: string) => /\/@[^/']+$/.test(path);

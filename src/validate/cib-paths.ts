@@ -37,24 +37,35 @@ function matches(e: XmlElement, step: string): boolean {
  * ties keep their order.
  */
 export function inDocumentOrder(cib: XmlElement, problems: Problem[]): Problem[] {
+  if (problems.length < 2) return problems;
   // an element's key: its child positions from the root, each above any attribute's index
   const CHILD = 1 << 20;
   const keys = new Map<XmlElement, number[]>([[cib, []]]);
+  // most paths are written as elementStep writes them: found at once, not walked to
+  const paths = new Map<XmlElement, string>([[cib, `/${elementStep(cib)}`]]);
+  const byPath = new Map<string, XmlElement>();
   const stack = [cib];
   const inOrder: XmlElement[] = [];
   while (stack.length) {
     const e = stack.pop()!;
     inOrder.push(e);
+    const path = paths.get(e)!;
+    if (!byPath.has(path)) byPath.set(path, e);
     for (let i = e.children.length - 1; i >= 0; i--) {
       const c = e.children[i];
       if (isElement(c)) {
         keys.set(c, [...keys.get(e)!, CHILD + i]);
+        paths.set(c, `${path}/${elementStep(c)}`);
         stack.push(c);
       }
     }
   }
+  const attributeKey = (e: XmlElement, attribute: string | undefined) => (attribute === undefined ? keys.get(e)! : [...keys.get(e)!, Object.keys(e.attrs).indexOf(attribute) + 1]);
   const keyOf = (path: string | undefined): number[] => {
     if (!path) return [-1];
+    const at = /^(.*)\/@([^/']+)$/.exec(path);
+    const known = byPath.get(at ? at[1] : path);
+    if (known) return attributeKey(known, at?.[2]);
     const parts = steps(path);
     let e: XmlElement | undefined;
     if (parts[0] === '') {
@@ -66,13 +77,13 @@ export function inDocumentOrder(cib: XmlElement, problems: Problem[]): Problem[]
       e = inOrder.find((candidate) => matches(candidate, parts[0]));
       if (!e) return [-1];
     }
-    const key = [...keys.get(e)!];
+    let key = keys.get(e)!;
     for (const step of parts.slice(1)) {
-      if (step.startsWith('@')) return [...key, Object.keys(e.attrs).indexOf(step.slice(1)) + 1];
+      if (step.startsWith('@')) return attributeKey(e, step.slice(1));
       const nth = /^node\(\)\[(\d+)\]$/.exec(step);
       const index: number = nth ? Number(nth[1]) - 1 : e.children.findIndex((c) => isElement(c) && matches(c, step));
       if (index < 0) break;
-      key.push(CHILD + index);
+      key = [...key, CHILD + index];
       const next: XmlNode | undefined = e.children[index];
       if (!next || !isElement(next)) break;
       e = next;

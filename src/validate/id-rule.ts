@@ -16,6 +16,7 @@ export function validateId(id: string, description = 'id'): Problem[] {
       message: `invalid ${description} '${id}', '${ch}' is not a valid ${first ? 'first ' : ''}character for a ${description}`,
     });
   if (ID_FIRST_CHAR_NOT.test(id[0])) out.push(bad(id[0], true));
-  for (const ch of id.slice(1)) if (ID_REST_CHARS_NOT.test(ch)) out.push(bad(ch, false));
+  // one problem per bad character, not per occurrence: the same message twice says nothing more
+  for (const ch of new Set(id.slice(1))) if (ID_REST_CHARS_NOT.test(ch)) out.push(bad(ch, false));
   return out;
 }
