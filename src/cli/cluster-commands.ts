@@ -96,6 +96,8 @@ Push FILE to the live CIB.
                          ORIGINAL, the push is refused, the conflicts are listed and nothing is
                          written. Nothing to push: says so and exits 0.
 
+FILE is checked as 'berth cib validate' checks it, and refused with every problem at once.
+
 The workflow:
   berth cluster cib tmp.xml; cp tmp.xml tmp.xml.orig
   berth -f tmp.xml resource bundle create ...

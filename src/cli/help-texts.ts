@@ -267,9 +267,15 @@ ${EXIT}
 `,
   'cib validate': `Usage: berth cib validate FILE [--json]
 
-Check a CIB (XML or JSON): JSON Schema (schemas/cib.schema.json), ids unique and well-formed,
-bundle rules, constraint references. Every problem is listed with code, path, value, allowed.
-Exit codes: 0 valid, 1 invalid, 2 usage error.
+Check a CIB (XML or JSON): the JSON Schema (schemas/cib.schema.json), ids, bundle rules, constraint
+references. Every problem at once, in file order, worded as the command line words the same fact,
+each with its code, path, value and what is allowed.
+
+Examples:
+  berth cib validate cib.xml
+  berth cib validate cib.json --json | jq '.problems[].code'
+
+Exit codes: 0 valid, 1 invalid or the file cannot be read (that error alone), 2 usage error.
 `,
   'cib convert': `Usage: berth cib convert FILE --to json|xml [-o OUT]
 
