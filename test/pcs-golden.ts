@@ -23,7 +23,9 @@ interface Case { name: string; description: string; input: string; steps: Step[]
 const DELIBERATE: Record<string, { berth: 'refuses' | 'force-same-cib' | 'accepts'; why: string }> = {
   'bundle-create-generated-id-collisions': { berth: 'refuses', why: 'three port maps expose host port 80: berth rejects a host port exposed twice' },
   'bundle-update-all-sections': { berth: 'refuses', why: 'port-map add port=80 while port 80 is already mapped: host port exposed twice' },
-  'bundle-create-quoting': { berth: 'force-same-cib', why: "options= holds --add-host, which berth does not pass through (the network option add-host does that); forceable" },
+  'bundle-create-quoting': { berth: 'refuses', why: "options= holds --add-host, which berth does not pass through (the network option add-host does that); not forceable: no pass could run it" },
+  'bundle-create-container-options': { berth: 'refuses', why: 'options= holds --privileged: host access is refused unless the cluster property berth-host-access allows it (cib validate and every pass would refuse it too)' },
+  'bundle-update-container': { berth: 'refuses', why: 'options=--privileged: host access is refused unless the cluster property berth-host-access allows it' },
   'bundle-create-port-values-edge': { berth: 'force-same-cib', why: 'a reversed port range (9010-9000) is refused unless forced' },
   'bundle-create-error-network-add-host': { berth: 'accepts', why: 'add-host is a network option Pacemaker supports; berth accepts it (pcs 0.11.5 needs --force)' },
 };

@@ -6,6 +6,7 @@ import { appendNewNvset, arrangeFirstNvset } from '../cib/nvset';
 import { XmlElement, child, el, isElement } from '../cib/xml';
 import { BerthError, Problem, applyForce, failIfErrors, problem } from '../errors/registry';
 import { bundleRules, containerOf } from '../validate/bundle-rules';
+import { bundleHostAccessProblems } from '../validate/host-access-rules';
 import {
   CONTAINER_OPTIONS, CONTAINER_TYPES, CONTAINER_VALUES, NETWORK_OPTIONS, NETWORK_VALUES, PORT_MAP_OPTIONS, PORT_MAP_VALUES, PORT_MAP_WHOLE,
   STORAGE_MAP_OPTIONS, STORAGE_MAP_WHOLE, containerValidators, hostNetmask,
@@ -189,13 +190,13 @@ function disable(resource: XmlElement, ids: IdProvider): void {
 }
 
 /**
- * After the change the whole bundle must satisfy berth's rules (bundle-rules.ts). Only errors
- * count here: pcs's own accessibility check already ran. Unsupported docker options can be forced.
+ * After the change the whole bundle must satisfy berth's rules (bundle-rules.ts) and ask for no
+ * host access the cluster does not allow: what `cib validate` and every pass would refuse is
+ * refused here, --force or not (a forced option no pass could run would stop the whole CIB).
+ * Only errors count here: pcs's own checks already ran.
  */
-function checkBundle(bundle: XmlElement, force: boolean): Problem[] {
-  const list = bundleRules(bundle)
-    .filter((p) => p.severity === 'error')
-    .map((p) => (p.code === 'DOCKER_OPTION_UNSUPPORTED' ? { ...p, forceable: true } : p));
+function checkBundle(cib: Cib, bundle: XmlElement, force: boolean): Problem[] {
+  const list = [...bundleRules(bundle), ...bundleHostAccessProblems(cib, bundle)].filter((p) => p.severity === 'error');
   return applyForce(list, force);
 }
 
@@ -230,7 +231,7 @@ export function bundleCreate(cib: Cib, req: BundleCreate): Problem[] {
   }
   if (Object.keys(req.meta).length) appendNewNvset('meta_attributes', bundle, req.meta, ids);
   if (req.disabled) disable(bundle, ids);
-  const after = checkBundle(bundle, req.force);
+  const after = checkBundle(cib, bundle, req.force);
   failIfErrors(after);
   resources.children.push(bundle);
   return [...problems, ...after];
@@ -283,7 +284,7 @@ export function bundleUpdate(cib: Cib, req: BundleUpdate): Problem[] {
   failIfErrors(forced);
   const work = structuredClone(bundle);
   applyUpdate(work, ids, req);
-  const after = checkBundle(work, req.force);
+  const after = checkBundle(cib, work, req.force);
   failIfErrors(after);
   Object.assign(bundle, work);
   return [...forced, ...after];
@@ -329,7 +330,7 @@ export function bundleReset(cib: Cib, req: BundleReset): Problem[] {
     failIfErrors(problems);
     applyUpdate(work, ids, { container: req.container, network: req.network, portMapAdd: req.portMaps, portMapRemove: [], storageMapAdd: req.storageMaps, storageMapRemove: [], meta: req.meta });
     if (req.disabled) disable(work, ids);
-    const after = checkBundle(work, req.force);
+    const after = checkBundle(cib, work, req.force);
     failIfErrors(after);
     return [...problems, ...after];
   } catch (e) {

@@ -30,7 +30,13 @@ const ASKED_BY: Record<HostAccess, string> = {
 
 const propertyPath = `/cib/configuration/crm_config/cluster_property_set/nvpair[@name='${HOST_ACCESS_PROPERTY}']`;
 
-export function hostAccessProblems(cib: Cib): Problem[] {
+/** The host access one bundle asks for and the CIB's property does not allow (an edit's check). */
+export function bundleHostAccessProblems(cib: Cib, bundle: XmlElement): Problem[] {
+  const { allowed } = allowedAccess(cib);
+  return bundleAsks(bundle).filter((a) => !allowed.has(a.access)).map((a) => refusal(bundle, a));
+}
+
+function allowedAccess(cib: Cib): { allowed: Set<HostAccess>; problems: Problem[] } {
   const out: Problem[] = [];
   const allowed = new Set<HostAccess>(DEFAULT_HOST_ACCESS);
   const value = clusterProperty(cib, HOST_ACCESS_PROPERTY);
@@ -39,6 +45,11 @@ export function hostAccessProblems(cib: Cib): Problem[] {
     if (list.ok) for (const a of list.access) allowed.add(a);
     else out.push(problem('OPTION_INVALID_VALUE', { path: propertyPath, value, allowed: HOST_ACCESS.join(', '), message: `'${list.unknown.join(',')}' in cluster property ${HOST_ACCESS_PROPERTY} is not a kind of host access, use a comma list of ${HOST_ACCESS.join(', ')}` }));
   }
+  return { allowed, problems: out };
+}
+
+export function hostAccessProblems(cib: Cib): Problem[] {
+  const { allowed, problems: out } = allowedAccess(cib);
   const resources = child(child(cib, 'configuration') ?? cib, 'resources');
   if (!resources) return out;
   walk(resources, (e) => {

@@ -54,10 +54,15 @@ for (const c of cases) {
   });
 }
 
-t.test('unsupported docker option can be forced, like pcs forceable errors', async (t) => {
-  const r = create({ container: { image: 'x', options: '--bogus-flag' }, force: true });
-  t.equal(r.error, false);
-  t.ok(r.problems.some((p) => p.code === 'DOCKER_OPTION_UNSUPPORTED' && p.severity === 'warning'));
+t.test('an unsupported docker option or host access no pass could run is refused, --force or not', async (t) => {
+  for (const force of [false, true]) {
+    const r = create({ container: { image: 'x', options: '--bogus-flag' }, force });
+    t.equal(r.error, true, `--bogus-flag, force=${force}`);
+    t.ok(r.problems.some((p) => p.code === 'DOCKER_OPTION_UNSUPPORTED' && p.severity === 'error'));
+    const h = create({ container: { image: 'x', options: '--privileged' }, force });
+    t.equal(h.error, true, `--privileged, force=${force}`);
+    t.ok(h.problems.some((p) => p.code === 'BUNDLE_HOST_ACCESS' && p.severity === 'error'));
+  }
 });
 
 t.test('an update that would create a conflict is refused and changes nothing', async (t) => {
