@@ -252,7 +252,9 @@ export function clusterStatus(pass: {
       for (const r of chosen) {
         const did = outcomes.get(name) ?? [];
         const planned = (r.note ? r.note.split('; ') : []).filter((x) => !did.some((d) => x.startsWith(`pending ${d.kind}:`)));
-        const notes = [...new Set([...planned, ...did.map((d) => d.text), ...(held.get(name) ?? []).map((h) => h.message)])];
+        // A held replica's note is also among what waits: said once.
+        const heldNotes = (held.get(name) ?? []).map((h) => h.message).filter((m) => !(r.note ?? '').includes(m));
+        const notes = [...new Set([...planned, ...did.map((d) => d.text), ...heldNotes])];
         rows.push({ ...r, ...(notes.length ? { note: notes.join('; ') } : {}) });
       }
     }

@@ -95,6 +95,7 @@ t.test('a move: the old copy is removed first, the new one is held meanwhile and
   const web0 = planned.filter((x) => x.name === 'web-0');
   t.same(web0.map(brief), [`web-0@${from}:running`], 'the running copy is what is shown');
   t.match(web0[0].note, /pending remove/);
+  t.equal((web0[0].note?.match(/held on/g) ?? []).length, 1, `the hold is said once: ${web0[0].note}`);
   // Applied: removed in one pass, created on the other node in the next, seen by the third.
   await c.pass();
   await c.pass();
