@@ -65,6 +65,13 @@ export interface ClusterPlacementInput {
    * comparison with crm_simulate.
    */
   keepRunning?: boolean;
+  /**
+   * Policy (default true): a -INFINITY colocation keeps every replica of the dependent off every
+   * node that runs a replica of the primary. false: Pacemaker's own pairing, where each dependent
+   * replica avoids only the one primary replica it is paired with, so two can end up together
+   * (fixture colocation-minus-infinity-crowded).
+   */
+  strictAntiColocation?: boolean;
   /** replicas kept off a node (failures reached migration-threshold there), with why */
   bans?: readonly ReplicaBan[];
 }
@@ -232,7 +239,7 @@ function placeCluster(input: ClusterPlacementInput, record: boolean): ClusterPla
   }
   if (recorded) for (const st of states.values()) recorded.bundles.set(st.b.id, new Map(nodes.flatMap((n, i) => (st.scores[i] === undefined ? [] : [[n.name, st.scores[i]!] as const]))));
 
-  const ctx: Cluster = { nodes, N, indexOf, available, attrs, load, states, running, bans, unplaced, keepRunning: input.keepRunning ?? true, recorded, allocate: (st) => allocateBundle(ctx, st) };
+  const ctx: Cluster = { nodes, N, indexOf, available, attrs, load, states, running, bans, unplaced, keepRunning: input.keepRunning ?? true, strictAntiColocation: input.strictAntiColocation ?? true, recorded, allocate: (st) => allocateBundle(ctx, st) };
   for (const bundle of order) allocateBundle(ctx, states.get(bundle.id)!);
 
   const placements = new Map<string, string>();
@@ -258,6 +265,7 @@ interface Cluster {
   bans: ReadonlyMap<string, ReadonlyMap<string, string>>;
   unplaced: UnplacedReplica[];
   keepRunning: boolean;
+  strictAntiColocation: boolean;
   recorded?: AllocationScores;
   allocate: (st: BundleState) => void;
 }
@@ -569,6 +577,15 @@ const attrKey = (v: string | undefined) => (v === undefined ? '\u0000' : v.toLow
  */
 function applyThisWith(ctx: Cluster, t: Float64Array, c: Colocation, primary: BundleState): boolean {
   const { N, available, load, attrs } = ctx;
+  if (c.score <= -INFINITY && ctx.strictAntiColocation) {
+    // berth's policy: never together with any replica of the primary (on its node, or on a node
+    // with the same value of the colocation's node attribute).
+    const attr = c.nodeAttribute;
+    const taken = new Set<string>();
+    for (let i = 0; i < N; i++) if (primary.hosts[i] > 0) taken.add(attr === undefined ? String(i) : attrKey(attrs[i][attr]));
+    for (let i = 0; i < N; i++) if (!Number.isNaN(t[i]) && taken.has(attr === undefined ? String(i) : attrKey(attrs[i][attr]))) t[i] = -INFINITY;
+    return true;
+  }
   const weight = (i: number) => (available[i] ? t[i] : -INFINITY);
   let p = -1;
   for (let i = 0; i < N; i++) {

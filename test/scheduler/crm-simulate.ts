@@ -24,7 +24,7 @@ const hasCrmSimulate = spawnSync('crm_simulate', ['--version']).status === 0;
  * berth's keepRunning policy alone (asserted: without it berth matches Pacemaker). Every other
  * case must match exactly, with the policy on.
  */
-const DIFFERENCES: Record<string, { why: string; berth: Record<string, string>; policy?: true }> = {
+const DIFFERENCES: Record<string, { why: string; berth: Record<string, string>; unplaced?: string[]; policy?: 'keepRunning' | 'strictAntiColocation' }> = {
   'swap-without-stickiness': {
     why:
       'as few moves as possible. With stickiness 0 Pacemaker keeps at most replicas/nodes ' +
@@ -33,16 +33,18 @@ const DIFFERENCES: Record<string, { why: string; berth: Record<string, string>; 
       'keeps Pacemaker\'s number of replicas per node but lets every running replica keep its ' +
       'node while that node has a slot (placeReplicas step 5, policy keepRunning).',
     berth: { 'web-0': 'node1', 'web-1': 'node2', 'web-2': 'node2', 'web-3': 'node2' },
-    policy: true,
+    policy: 'keepRunning',
   },
-  'mixed-bundles-load': {
+  'colocation-minus-infinity-crowded': {
     why:
-      'balanced spread counts replicas. Pacemaker counts resources (num_resources): a replica with ' +
-      'ip-range-start is two (container + IPaddr2), one with a resource inside three (+ the remote ' +
-      'connection), so node1 running app-0 and its address looks busier than node2 running cache-0 ' +
-      'and web-1 goes to node2. In berth a replica and its address are one unit; every node holds ' +
-      'one replica, so the tie goes by node name to node1.',
-    berth: { 'app-0': 'node1', 'cache-0': 'node2', 'web-0': 'node3', 'web-1': 'node1' },
+      'never together means never together. Pacemaker pairs each replica of a bundle colocated ' +
+      'with another bundle with ONE replica of it (pcmk__bundle_apply_coloc_score, replicas with ' +
+      'replicas), so with -INFINITY db-1, paired with web-0 on node1, avoids node1 only and starts ' +
+      'on node2 beside web-1. berth keeps every db replica off every node running a web replica ' +
+      '(policy strictAntiColocation): db-1 has no node left and is reported unplaced (colocation).',
+    berth: { 'db-0': 'node3', 'web-0': 'node1', 'web-1': 'node2' },
+    unplaced: ['db-1'],
+    policy: 'strictAntiColocation',
   },
 };
 
@@ -117,9 +119,10 @@ for (const name of cases) {
     if (diff) {
       t.notSame(ours, theirs, `berth differs on purpose: ${diff.why}`);
       t.strictSame(ours, diff.berth, "berth's own placement");
+      t.strictSame(unplaced.map((u) => u.replica), diff.unplaced ?? [], "berth's unplaced replicas");
       if (diff.policy) {
-        const pacemakerOnly = placeReplicas({ ...config, nodes, current, now, keepRunning: false });
-        t.strictSame(sortedEntries(pacemakerOnly.placements), theirs, "with keepRunning=false berth makes Pacemaker's choice: the policy is the whole difference");
+        const pacemakerOnly = placeReplicas({ ...config, nodes, current, now, [diff.policy]: false });
+        t.strictSame(sortedEntries(pacemakerOnly.placements), theirs, `with ${diff.policy}=false berth makes Pacemaker's choice: the policy is the whole difference`);
       }
       summary.push(`${name}: differs (documented)`);
     } else {
@@ -154,6 +157,10 @@ t.test('unplaced reasons on the fixtures', async (t) => {
   t.strictSame(reasons('more-replicas-than-capacity'), [{ replica: 'web-3', code: 'capacity' }, { replica: 'web-4', code: 'capacity' }]);
   t.strictSame(reasons('avoids-infinity'), [{ replica: 'web-2', code: 'capacity' }]);
   t.strictSame(reasons('all-nodes-down-but-one-standby'), [{ replica: 'web-0', code: 'no-node' }, { replica: 'web-1', code: 'no-node' }]);
+  t.strictSame(reasons('colocation-infinity-more-dependents'), [{ replica: 'db-2', code: 'colocation' }], 'no web replica left to pair with');
+  t.strictSame(reasons('colocation-minus-infinity-crowded'), [{ replica: 'db-1', code: 'colocation' }], 'every node left runs web');
+  t.strictSame(reasons('colocation-primary-stopped'), [{ replica: 'db-0', code: 'colocation' }, { replica: 'db-1', code: 'colocation' }], 'web does not run');
+  t.strictSame(reasons('colocation-two-sets'), [{ replica: 'db-0', code: 'colocation' }, { replica: 'cache-0', code: 'colocation' }], 'web and api run apart');
 });
 
 t.teardown(() => {
