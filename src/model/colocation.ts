@@ -45,7 +45,7 @@ function parseBoolean(v: string | undefined): boolean | undefined {
 }
 
 /** The colocations between the given bundles, in CIB order, sets expanded as Pacemaker does. */
-export function readColocations(cib: Cib, bundles: ReadonlyMap<string, ColocatedBundle>, problems: Problem[]): Colocation[] {
+export function readColocations(cib: Cib, bundles: ReadonlyMap<string, ColocatedBundle>, problems: Problem[], opts: { keepLoops?: boolean } = {}): Colocation[] {
   const conf = child(cib, 'configuration');
   const section = conf && child(conf, 'constraints');
   const out: Colocation[] = [];
@@ -86,7 +86,40 @@ export function readColocations(cib: Cib, bundles: ReadonlyMap<string, Colocated
       problems.push(warning('NOT_HONOURED', { path, value: id, message: `colocation constraint '${id}' is not acted on for '${names}': berth places bundles only, and '${names}' is not a bundle it runs` }));
     }
   }
-  return out;
+  if (opts.keepLoops) return out;
+  const loops = colocationLoops(out);
+  for (const id of new Set(out.filter((c) => loops.has(c)).map((c) => c.constraint))) {
+    problems.push(warning('CONSTRAINT_NOT_SUPPORTED', { path: `/cib/configuration/constraints/rsc_colocation[@id='${id}']`, value: id, message: `colocation constraint '${id}' is part of a loop of colocations; placement ignores it` }));
+  }
+  return out.filter((c) => !loops.has(c));
+}
+
+/**
+ * The pairs in a loop (a with b, b with a; or longer) that holds a positive colocation: Pacemaker
+ * breaks such a loop wherever it first meets it, so a mandatory colocation in one is not kept.
+ * berth refuses them (src/validate/colocation-rules.ts).
+ */
+export function colocationLoops(pairs: readonly Colocation[]): Set<Colocation> {
+  const next = new Map<string, string[]>();
+  for (const c of pairs) (next.get(c.dependent) ?? next.set(c.dependent, []).get(c.dependent)!).push(c.primary);
+  // a pair is in a loop when its dependent can be reached again from its primary
+  const reaches = (from: string, to: string): boolean => {
+    const seen = new Set<string>();
+    const stack = [from];
+    while (stack.length) {
+      const x = stack.pop()!;
+      if (x === to) return true;
+      if (seen.has(x)) continue;
+      seen.add(x);
+      stack.push(...(next.get(x) ?? []));
+    }
+    return false;
+  };
+  const inLoop = pairs.filter((c) => reaches(c.primary, c.dependent));
+  // A loop of anti-colocations only is kept: placing one bundle first and keeping the other off
+  // it honours every pair of it.
+  const together = (a: Colocation, b: Colocation) => reaches(a.dependent, b.dependent) && reaches(b.dependent, a.dependent);
+  return new Set(inLoop.filter((c) => inLoop.some((p) => p.score > 0 && together(c, p))));
 }
 
 type AddPair = (pairId: string, dependent: string, primary: string, score: number, roles: (string | undefined)[]) => void;
