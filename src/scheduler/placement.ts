@@ -448,14 +448,28 @@ function assignInstances(ctx: Cluster, st: BundleState, instances: Instance[]): 
   // stickiness does not lift that —, replicas-per-host reached); then the colocations with the
   // bundles it must run with (placing those first), the preferences of the bundles that run with
   // it, and its address's scores. A pass weighs replicas × nodes: no map per node.
+  const buffer = new Float64Array(N);
   const table = (inst: Instance): Float64Array => {
-    const t = new Float64Array(N);
+    const t = buffer;
+    const bans = ctx.bans.get(inst.name);
+    const ri = runAt(inst);
+    const sticky = inst.running !== undefined && stickiness >= 1;
+    const theirs = st.withThis.length ? withThis(inst) : [];
+    // Without colocations the address's scores are added in the same sweep (they cannot leave
+    // no node where the container had one: both are the bundle's scores there).
+    const quick = bundle.addressed && !thisWith.length && !theirs.length;
     let open = false;
     for (let i = 0; i < N; i++) {
-      const o = own(inst, i);
-      t[i] = o === undefined ? NaN : !available[i] || scores[i]! < 0 || count[i] >= perHost ? -INFINITY : o;
-      if (available[i] && t[i] >= 0) open = true;
+      const s = scores[i];
+      if (s === undefined) { t[i] = NaN; continue; }
+      let w: number;
+      if (!available[i] || s < 0 || count[i] >= perHost || (bans !== undefined && bans.has(nodes[i].name))) w = -INFINITY;
+      else w = sticky && i === ri ? addScores(s, stickiness) : s;
+      if (w >= 0) open = true;
+      if (quick) w = addScores(!available[i] ? -INFINITY : sticky && i === ri ? addScores(s, stickiness) : s, w);
+      t[i] = w;
     }
+    if (quick && !open) for (let i = 0; i < N; i++) if (!Number.isNaN(t[i])) t[i] = -INFINITY;
     for (const c of thisWith) {
       for (let k = 0; k < inst.appended; k++) {
         const primary = ctx.states.get(c.primary)!;
@@ -464,11 +478,12 @@ function assignInstances(ctx: Cluster, st: BundleState, instances: Instance[]): 
         if (!applyThisWith(ctx, t, c, primary)) inst.stoppedBy = c;
       }
     }
-    const theirs = withThis(inst);
-    const before = theirs.filter((c) => (ctx.states.get(c.dependent)!.b.priority ?? 0) >= (bundle.priority ?? 0));
-    for (const c of before) for (let k = 0; k < inst.appended; k++) applyWithThis(ctx, t, c);
-    if (bundle.addressed) mergeAddress(ctx, t, scores, inst.running && stickiness >= 1 ? runAt(inst) : -1, stickiness);
-    for (const c of theirs) if (!before.includes(c)) for (let k = 0; k < inst.appended; k++) applyWithThis(ctx, t, c);
+    if (!quick) {
+      const before = theirs.filter((c) => (ctx.states.get(c.dependent)!.b.priority ?? 0) >= (bundle.priority ?? 0));
+      for (const c of before) for (let k = 0; k < inst.appended; k++) applyWithThis(ctx, t, c);
+      if (bundle.addressed) mergeAddress(ctx, t, scores, sticky ? ri : -1, stickiness);
+      for (const c of theirs) if (!before.includes(c)) for (let k = 0; k < inst.appended; k++) applyWithThis(ctx, t, c);
+    }
     if (open && !anyAvailable(t, available)) inst.closedBy = [...thisWith, ...theirs];
     else delete inst.closedBy;
     if (ctx.recorded) ctx.recorded.replicas.set(inst.name, new Map(nodes.flatMap((n, i) => (Number.isNaN(t[i]) ? [] : [[n.name, t[i]] as const]))));
@@ -595,14 +610,16 @@ function applyThisWith(ctx: Cluster, t: Float64Array, c: Colocation, primary: Bu
   if (p < 0) return c.score < INFINITY;
   const attr = c.nodeAttribute;
   const value = attr === undefined ? '' : attrKey(attrs[p][attr]);
-  const work = t.slice();
+  // A mandatory colocation is never undone: changed in place, no copy.
+  const mandatory = c.score <= -INFINITY || c.score >= INFINITY;
+  const work = mandatory ? t : t.slice();
   for (let i = 0; i < N; i++) {
     if (Number.isNaN(work[i])) continue;
     const match = attr === undefined ? i === p : attrKey(attrs[i][attr]) === value;
     if (match) { if (c.score < INFINITY) work[i] = addScores(c.score, work[i]); }
     else if (c.score >= INFINITY) work[i] = addScores(-c.score, work[i]);
   }
-  if (c.score <= -INFINITY || c.score >= INFINITY || anyAvailable(work, available)) t.set(work);
+  if (!mandatory && anyAvailable(work, available)) t.set(work);
   return true;
 }
 
@@ -615,14 +632,15 @@ function applyWithThis(ctx: Cluster, t: Float64Array, c: Colocation): void {
 /** The address's scores (ip-with-docker, INFINITY): the bundle's location scores and, where the
  * replica runs, stickiness, on every usable node; -INFINITY elsewhere. Undone when it leaves no node. */
 function mergeAddress(ctx: Cluster, t: Float64Array, scores: readonly (number | undefined)[], runningAt: number, stickiness: number): void {
-  const work = t.slice();
-  for (let i = 0; i < t.length; i++) {
-    if (Number.isNaN(work[i])) continue;
+  const ip = (i: number) => {
     const s = scores[i];
-    const ip = s === undefined || !ctx.available[i] ? -INFINITY : i === runningAt ? addScores(s, stickiness) : s;
-    work[i] = addScores(ip, work[i]);
-  }
-  if (anyAvailable(work, ctx.available)) t.set(work);
+    return s === undefined || !ctx.available[i] ? -INFINITY : i === runningAt ? addScores(s, stickiness) : s;
+  };
+  // first whether any node is left, then in place: no copy per replica
+  let left = false;
+  for (let i = 0; i < t.length && !left; i++) if (ctx.available[i] && !Number.isNaN(t[i]) && addScores(ip(i), t[i]) >= 0) left = true;
+  if (!left) return;
+  for (let i = 0; i < t.length; i++) if (!Number.isNaN(t[i])) t[i] = addScores(ip(i), t[i]);
 }
 
 /** factor × score as Pacemaker computes it: in single precision, rounded half away from zero,
