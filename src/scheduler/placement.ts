@@ -1,10 +1,12 @@
 // Placement: which node runs which replica, for one node or a hundred alike. Pure: the bundles'
-// demands and the location constraints (from the model), the nodes and their states, what runs
-// where and the clock are all arguments. `placeReplicas` places as Pacemaker 2.1.5 does (see
-// below) and is checked against crm_simulate.
+// demands, the location and colocation constraints (from the model), the nodes and their states,
+// what runs where and the clock are all arguments. `placeReplicas` places as Pacemaker 2.1.5 does
+// (see below) and is checked against crm_simulate; `placeReplicasWithScores` also gives the
+// allocation scores behind each choice (crm_simulate --show-scores).
 //
 // Terms: a placement is replica → node; an unplaced replica is reported with why, never forced
-// onto a node; a replica's name is `B-i`.
+// onto a node; a replica's name is `B-i`. In a colocation "D with P", D is the dependent, P the
+// primary; a replica's *table* is its score on every node at the moment its node is chosen.
 import { type BundlePlacement, replicaName } from '../model/bundle';
 import type { LocationConstraint, LocationRule, RuleExpression } from '../model/constraints';
 import type { Colocation } from '../model/colocation';
@@ -16,20 +18,31 @@ export type { AttributeOperation, LocationConstraint, LocationRule, RuleExpressi
 export type { Colocation } from '../model/colocation';
 export { INFINITY, addScores, parseScore } from '../model/score';
 
-// Pacemaker 2.1.5's assignment of bundle containers (pcmk__bundle_allocate ->
-// pcmk__assign_instances -> pcmk__primitive_assign), on berth's data, as named steps:
+// Pacemaker 2.1.5's assignment of bundle containers (pcmk__bundle_allocate -> distribute_children
+// -> allocate_instance -> pcmk__primitive_assign), on berth's data, as named steps:
 //   1. scores    each bundle's score on each node: symmetric-cluster base 0, plus every
 //                rsc_location that applies (±INFINITY saturates as Pacemaker's pcmk__add_scores)
-//   2. order     bundles by priority, then as given; a bundle's replicas: running ones first
-//                (those whose node can still take them before the others), then by index; one
-//                running where its own score is negative counts as not running and goes last
-//   3. keep      each running replica stays on its node while that node is the best it can get
-//                (stickiness counts) and holds fewer than `optimal` (replicas / usable nodes) of
-//                the bundle: as few moves as possible without piling up on one node
-//   4. place     every other replica goes to the best node: highest score (stickiness counts on
-//                the node it runs on), then fewest replicas placed there (all bundles), then the
-//                node it runs on, then node name; never beyond replicas-per-host, never where the
+//   2. order     bundles by priority, then as given; a bundle colocated with others places them
+//                first, when its first replica needs them. A bundle's replicas: running ones
+//                first (those whose node can still take them before the others; then by the
+//                colocated bundles' scores on their node), then by index; one running where its
+//                own score is negative counts as not running and goes last
+//   3. keep      each running replica stays on its node while that node is the best in its table
+//                and holds fewer than `optimal` (replicas / usable nodes) of the bundle
+//   4. place     every other replica goes to the best node of its table: highest score, then
+//                fewest resources placed there (Pacemaker's count: a replica's container, then its
+//                address and inner resource's connection once its bundle is placed), then the node
+//                it runs on, then node name; never beyond replicas-per-host, never where the
 //                bundle's score is negative (stickiness does not lift that)
+//      A replica's table: its bundle's scores, stickiness where it runs, -INFINITY where it cannot
+//      run; then each colocation with a primary (replicas with replicas: paired with the primary's
+//      replica on its best node that has one; INFINITY keeps only that node — or nodes with the
+//      same node-attribute value —, a finite score adds to it; no replica to pair with under
+//      INFINITY: the replica stays stopped); then the dependents' scores × score/INFINITY, and
+//      their own dependents', when the bundle has fewer replicas than nodes (or the score is
+//      negative); then its address's scores (Pacemaker colocates each replica's IPaddr2 with its
+//      container). Policy strictAntiColocation (default): -INFINITY keeps it off every node of
+//      the primary, not only its pair's
 //   5. relabel   (berth only) the node counts stay Pacemaker's, but running replicas keep their
 //                node whenever it still has a slot, so no two replicas swap places for nothing
 //   6. report    what could not go anywhere is unplaced, with the reason
