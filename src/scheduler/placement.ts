@@ -297,8 +297,10 @@ function allocateBundle(ctx: Cluster, st: BundleState): void {
     });
     const units = bundle.resourcesPerReplica ?? 1;
     if (!bundle.runnable) {
-      // Nothing is placed; Pacemaker still places the primaries of its colocations first.
+      // Nothing is placed (every node -INFINITY); Pacemaker still places the primaries of its
+      // colocations first.
       for (const c of st.thisWith) ctx.allocate(ctx.states.get(c.primary)!);
+      if (ctx.recorded) for (const inst of instances) ctx.recorded.replicas.set(inst.name, new Map(ctx.nodes.flatMap((n, i) => (st.scores[i] === undefined ? [] : [[n.name, -INFINITY] as const]))));
     } else if (bundle.managed === false) {
       for (const c of st.thisWith) ctx.allocate(ctx.states.get(c.primary)!);
       for (const inst of instances) {
@@ -491,6 +493,8 @@ function assignInstances(ctx: Cluster, st: BundleState, instances: Instance[]): 
         if (!applyThisWith(ctx, t, c, primary)) inst.stoppedBy = c;
       }
     }
+    // A replica stopped for want of a pair may run nowhere (pcmk__assign_resource to no node).
+    if (inst.stoppedBy) for (let i = 0; i < N; i++) if (!Number.isNaN(t[i])) t[i] = -INFINITY;
     if (!quick) {
       const before = theirs.filter((c) => (ctx.states.get(c.dependent)!.b.priority ?? 0) >= (bundle.priority ?? 0));
       for (const c of before) for (let k = 0; k < inst.appended; k++) applyWithThis(ctx, t, c);

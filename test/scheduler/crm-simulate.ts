@@ -2,7 +2,8 @@
 // crm_simulate made (test/fixtures/crm_simulate, see the README there). The input to berth comes
 // from the same files: nodes and standby from cib.xml (readNodes), online/offline as Pacemaker saw
 // the nodes, running replicas from crm_simulate's cluster_status, bundles and constraints from
-// cib.xml (readPlacementConfig). The expected placement is crm_simulate's revised_cluster_status.
+// cib.xml (readPlacementConfig). The expected placement is crm_simulate's revised_cluster_status;
+// the expected allocation scores are those scores.txt prints (pcmk__primitive_assign).
 import t from 'tap';
 import { readPlacementConfig } from '../helpers/placement-config';
 import { spawnSync } from 'node:child_process';
@@ -12,7 +13,8 @@ import { parseCib } from '../../src/cib/cib';
 import { XmlElement, child, elements, parseXml } from '../../src/cib/xml';
 import { nodeStates } from '../../src/scheduler/nodes';
 import { readNodes } from '../../src/model/nodes';
-import { RunningReplica, parseRuleDate, placeReplicas, replicaName } from '../../src/scheduler/placement';
+import { INFINITY } from '../../src/model/score';
+import { RunningReplica, parseRuleDate, placeReplicas, placeReplicasWithScores, replicaName } from '../../src/scheduler/placement';
 
 const dir = path.join(__dirname, '..', 'fixtures', 'crm_simulate');
 const cases = fs.readdirSync(dir).filter((d) => /^\d\d-/.test(d) && fs.existsSync(path.join(dir, d, 'case.json'))).sort();
@@ -48,6 +50,19 @@ const DIFFERENCES: Record<string, { why: string; berth: Record<string, string>; 
   },
 };
 
+/** Where berth's allocation scores differ from those crm_simulate printed, and why (asserted). */
+const STRICT_ANTI = 'with -INFINITY berth keeps a replica off every node of the primary (policy strictAntiColocation, see DIFFERENCES), Pacemaker off its pair\'s only';
+const SCORE_DIFFERENCES: Record<string, { why: string; berth?: Record<string, string>; policy?: 'strictAntiColocation' }> = {
+  'colocation-minus-infinity': { why: STRICT_ANTI, policy: 'strictAntiColocation' },
+  'colocation-minus-infinity-crowded': { why: STRICT_ANTI, policy: 'strictAntiColocation' },
+  'unmanaged-stays': {
+    why:
+      'an unmanaged bundle is not placed: berth keeps what runs and computes no table for its ' +
+      'replicas, where Pacemaker computes one (stickiness INFINITY) before it keeps them in place anyway',
+    berth: {},
+  },
+};
+
 interface PacemakerView {
   /** name → online, standby (member nodes only; guest nodes of bundles are not berth's nodes) */
   nodes: Map<string, { online: boolean; standby: boolean }>;
@@ -78,7 +93,7 @@ function pacemakerView(status: XmlElement): PacemakerView {
 const sortedEntries = (m: ReadonlyMap<string, string>) => Object.fromEntries([...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
 t.ok(cases.length >= 12, `${cases.length} crm_simulate cases`);
-t.ok(Object.keys(DIFFERENCES).every((name) => cases.some((c) => c.endsWith(`-${name}`))), 'every documented difference names a case');
+t.ok([...Object.keys(DIFFERENCES), ...Object.keys(SCORE_DIFFERENCES)].every((name) => cases.some((c) => c.endsWith(`-${name}`))), 'every documented difference names a case');
 
 const summary: string[] = [];
 
@@ -136,6 +151,28 @@ for (const name of cases) {
     const wanted = placeable.flatMap((b) => Array.from({ length: b.replicas }, (_, i) => replicaName(b.id, i)));
     t.strictSame(wanted.filter((r) => !placements.has(r) && !unplaced.some((u) => u.replica === r)), [], 'no replica neither placed nor reported');
     t.equal(placements.size + unplaced.length, wanted.length, 'every replica placed or reported, once');
+
+    // The allocation scores behind the choice, as crm_simulate --show-scores printed them (the
+    // last pcmk__primitive_assign line of each replica's container on each node); with berth's
+    // policies off where a difference comes from one.
+    const scoresOf = (policy: Partial<Record<'keepRunning' | 'strictAntiColocation', boolean>>) => {
+      const out: Record<string, string> = {};
+      for (const [replica, m] of placeReplicasWithScores({ ...config, nodes, current, now, ...policy }).scores.replicas) {
+        for (const [node, v] of m) out[`${replica} on ${node}`] = v >= INFINITY ? 'INFINITY' : v <= -INFINITY ? '-INFINITY' : String(v);
+      }
+      return out;
+    };
+    const ourScores = scoresOf({});
+    const theirScores: Record<string, string> = {};
+    for (const m of file('scores.txt').matchAll(/^pcmk__primitive_assign: (\S+)-docker-(\d+) allocation score on (\S+): (\S+)$/gm)) theirScores[`${m[1]}-${m[2]} on ${m[3]}`] = m[4];
+    const scoreDiff = SCORE_DIFFERENCES[info.name];
+    if (scoreDiff) {
+      t.notSame(ourScores, theirScores, `berth's scores differ: ${scoreDiff.why}`);
+      if (scoreDiff.berth) t.strictSame(ourScores, scoreDiff.berth, "berth's own scores");
+      if (scoreDiff.policy) t.strictSame(scoresOf({ [scoreDiff.policy]: false }), theirScores, `with ${scoreDiff.policy}=false, Pacemaker's scores`);
+    } else {
+      t.strictSame(ourScores, theirScores, 'the same allocation scores as crm_simulate --show-scores');
+    }
 
     // Without crm_simulate this is a reported skip, not a silent pass.
     t.test('the installed crm_simulate still prints the fixture', { skip: !hasCrmSimulate && 'crm_simulate is not installed' }, async (t) => {
