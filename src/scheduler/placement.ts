@@ -439,7 +439,9 @@ function assignInstances(ctx: Cluster, st: BundleState, instances: Instance[]): 
   // the negative ones (positive preferences of dependents do not move a bundle on every node).
   const all = bundle.replicas < usable.length;
   const thisWith = st.thisWith.filter((c) => all || c.score < 0 || c.score >= INFINITY);
-  const withThis = (inst: Instance) => st.withThis.filter((c) => (all || c.score < 0) && (c.influence || !inst.running));
+  // A dependent without influence moves a replica only while nothing of the bundle runs
+  // (appended when the replica does not run; applied when the bundle does not).
+  const withThis = (inst: Instance) => st.withThis.filter((c) => (all || c.score < 0) && (c.influence || (!inst.running && !st.running)));
   const colocated = st.thisWith.length + st.withThis.length > 0;
 
   // Step 2 (pcmk__cmp_instance): a replica running where its own score is negative (or where
