@@ -95,9 +95,9 @@ export function readColocations(cib: Cib, bundles: ReadonlyMap<string, Colocated
 }
 
 /**
- * The pairs in a loop (a with b, b with a; or longer) that holds a positive colocation: Pacemaker
- * breaks such a loop wherever it first meets it, so a mandatory colocation in one is not kept.
- * berth refuses them (src/validate/colocation-rules.ts).
+ * The pairs in a loop (a with b, b with a; or longer): Pacemaker breaks such a loop wherever it
+ * first meets it (a bundle being placed is placed again from inside), so neither side is kept as
+ * written. berth refuses them (src/validate/colocation-rules.ts).
  */
 export function colocationLoops(pairs: readonly Colocation[]): Set<Colocation> {
   const next = new Map<string, string[]>();
@@ -115,11 +115,7 @@ export function colocationLoops(pairs: readonly Colocation[]): Set<Colocation> {
     }
     return false;
   };
-  const inLoop = pairs.filter((c) => reaches(c.primary, c.dependent));
-  // A loop of anti-colocations only is kept: placing one bundle first and keeping the other off
-  // it honours every pair of it.
-  const together = (a: Colocation, b: Colocation) => reaches(a.dependent, b.dependent) && reaches(b.dependent, a.dependent);
-  return new Set(inLoop.filter((c) => inLoop.some((p) => p.score > 0 && together(c, p))));
+  return new Set(pairs.filter((c) => reaches(c.primary, c.dependent)));
 }
 
 type AddPair = (pairId: string, dependent: string, primary: string, score: number, roles: (string | undefined)[]) => void;

@@ -192,6 +192,33 @@ interface BundleState {
   best: Map<string, Map<string, number>>;
 }
 
+/** g_list_insert_sorted: before the first element not smaller, so equal ones end up in reverse order. */
+function insertSorted<T>(list: readonly T[], item: T, cmp: (a: T, b: T) => number): T[] {
+  let i = 0;
+  while (i < list.length && cmp(item, list[i]) > 0) i++;
+  return [...list.slice(0, i), item, ...list.slice(i)];
+}
+
+/** A colocation on a replica's "with this" list that is its address's (Pacemaker's ip-with-docker). */
+const ADDRESS = 'address' as const;
+type WithThis = Colocation | typeof ADDRESS;
+
+/** cmp_primary_priority / cmp_dependent_priority: the other side's priority (higher first), then a
+ * bundle before a primitive (the address), then the other side's id. */
+function cmpColocations(priorityOf: (bundle: string) => number) {
+  return {
+    thisWith: (x: Colocation, y: Colocation) => priorityOf(y.primary) - priorityOf(x.primary) || byName(x.primary, y.primary),
+    withThis: (x: Colocation, y: Colocation) => priorityOf(y.dependent) - priorityOf(x.dependent) || byName(x.dependent, y.dependent),
+    /** with the address, whose priority is its bundle's */
+    withThisOf: (owner: string) => (x: WithThis, y: WithThis): number => {
+      const pri = (c: WithThis) => (c === ADDRESS ? priorityOf(owner) : priorityOf(c.dependent));
+      if (pri(x) !== pri(y)) return pri(y) - pri(x);
+      if (x === ADDRESS || y === ADDRESS) return x === y ? 0 : x === ADDRESS ? 1 : -1;
+      return byName(x.dependent, y.dependent);
+    },
+  };
+}
+
 function placeCluster(input: ClusterPlacementInput, record: boolean): ClusterPlacementResult & { scores?: AllocationScores } {
   const nodes = [...input.nodes].sort((a, b) => byName(a.name, b.name));
   const N = nodes.length;
@@ -237,22 +264,20 @@ function placeCluster(input: ClusterPlacementInput, record: boolean): ClusterPla
       best: new Map(),
     });
   }
+  // pcmk__add_this_with / pcmk__add_with_this, in CIB order: each list kept sorted by the other
+  // side's priority, then its id (g_list_insert_sorted: equal ones in reverse order).
   const priorityOf = (id: string) => states.get(id)!.b.priority ?? 0;
+  const cmp = cmpColocations(priorityOf);
   for (const c of colocations) {
     const d = states.get(c.dependent);
     const p = states.get(c.primary);
     if (!d || !p || c.score === 0) continue;
-    d.thisWith.push(c);
-    p.withThis.push(c);
-  }
-  // pcmk__add_this_with / pcmk__add_with_this: by the other side's priority, then its id.
-  for (const st of states.values()) {
-    st.thisWith.sort((x, y) => priorityOf(y.primary) - priorityOf(x.primary) || byName(x.primary, y.primary));
-    st.withThis.sort((x, y) => priorityOf(y.dependent) - priorityOf(x.dependent) || byName(x.dependent, y.dependent));
+    d.thisWith = insertSorted(d.thisWith, c, cmp.thisWith);
+    p.withThis = insertSorted(p.withThis, c, cmp.withThis);
   }
   if (recorded) for (const st of states.values()) recorded.bundles.set(st.b.id, new Map(nodes.flatMap((n, i) => (st.scores[i] === undefined ? [] : [[n.name, st.scores[i]!] as const]))));
 
-  const ctx: Cluster = { nodes, N, indexOf, available, attrs, load, states, running, bans, unplaced, keepRunning: input.keepRunning ?? true, strictAntiColocation: input.strictAntiColocation ?? true, recorded, allocate: (st) => allocateBundle(ctx, st) };
+  const ctx: Cluster = { cmp, nodes, N, indexOf, available, attrs, load, states, running, bans, unplaced, keepRunning: input.keepRunning ?? true, strictAntiColocation: input.strictAntiColocation ?? true, recorded, allocate: (st) => allocateBundle(ctx, st) };
   for (const bundle of order) allocateBundle(ctx, states.get(bundle.id)!);
 
   const placements = new Map<string, string>();
@@ -267,6 +292,7 @@ function placeCluster(input: ClusterPlacementInput, record: boolean): ClusterPla
 
 /** What every step shares while the cluster is placed. */
 interface Cluster {
+  cmp: ReturnType<typeof cmpColocations>;
   nodes: readonly PlacementNode[];
   N: number;
   indexOf: ReadonlyMap<string, number>;
@@ -438,10 +464,24 @@ function assignInstances(ctx: Cluster, st: BundleState, instances: Instance[]): 
   // them when the bundle has fewer replicas than usable nodes, else only the mandatory ones and
   // the negative ones (positive preferences of dependents do not move a bundle on every node).
   const all = bundle.replicas < usable.length;
-  const thisWith = st.thisWith.filter((c) => all || c.score < 0 || c.score >= INFINITY);
+  const thisWithOfBundle = st.thisWith.filter((c) => all || c.score < 0 || c.score >= INFINITY);
   // A dependent without influence moves a replica only while nothing of the bundle runs
   // (appended when the replica does not run; applied when the bundle does not).
-  const withThis = (inst: Instance) => st.withThis.filter((c) => (all || c.score < 0) && (c.influence || (!inst.running && !st.running)));
+  const withThisOfBundle = (inst: Instance) => st.withThis.filter((c) => (all || c.score < 0) && (c.influence || (!inst.running && !st.running)));
+  // The replica's own lists: the bundle's, appended once per attempt, kept sorted; the address's
+  // colocation is on its "with this" list from the start.
+  const cmpWithThis = ctx.cmp.withThisOf(bundle.id);
+  const thisWithOf = (inst: Instance): Colocation[] => {
+    let list: Colocation[] = [];
+    for (let k = 0; k < inst.appended; k++) for (const c of thisWithOfBundle) list = insertSorted(list, c, ctx.cmp.thisWith);
+    return list;
+  };
+  const withThisOf = (inst: Instance): WithThis[] => {
+    let list: WithThis[] = bundle.addressed ? [ADDRESS] : [];
+    const mine = withThisOfBundle(inst);
+    for (let k = 0; k < inst.appended; k++) for (const c of mine) list = insertSorted(list, c, cmpWithThis);
+    return list;
+  };
   const colocated = st.thisWith.length + st.withThis.length > 0;
 
   // Step 2 (pcmk__cmp_instance): a replica running where its own score is negative (or where
@@ -471,7 +511,8 @@ function assignInstances(ctx: Cluster, st: BundleState, instances: Instance[]): 
     const bans = ctx.bans.get(inst.name);
     const ri = runAt(inst);
     const sticky = inst.running !== undefined && stickiness >= 1;
-    const theirs = st.withThis.length ? withThis(inst) : [];
+    const thisWith = thisWithOfBundle.length ? thisWithOf(inst) : [];
+    const theirs = st.withThis.length ? withThisOf(inst) : [];
     // Without colocations the address's scores are added in the same sweep (they cannot leave
     // no node where the container had one: both are the bundle's scores there).
     const quick = bundle.addressed && !thisWith.length && !theirs.length;
@@ -488,22 +529,21 @@ function assignInstances(ctx: Cluster, st: BundleState, instances: Instance[]): 
     }
     if (quick && !open) for (let i = 0; i < N; i++) if (!Number.isNaN(t[i])) t[i] = -INFINITY;
     for (const c of thisWith) {
-      for (let k = 0; k < inst.appended; k++) {
-        const primary = ctx.states.get(c.primary)!;
-        ctx.allocate(primary);
-        if (inst.stoppedBy || primary.state !== 'done') continue;
-        if (!applyThisWith(ctx, t, c, primary)) inst.stoppedBy = c;
-      }
+      const primary = ctx.states.get(c.primary)!;
+      ctx.allocate(primary);
+      if (inst.stoppedBy || primary.state !== 'done') continue;
+      if (!applyThisWith(ctx, t, c, primary)) inst.stoppedBy = c;
     }
     // A replica stopped for want of a pair may run nowhere (pcmk__assign_resource to no node).
     if (inst.stoppedBy) for (let i = 0; i < N; i++) if (!Number.isNaN(t[i])) t[i] = -INFINITY;
     if (!quick) {
-      const before = theirs.filter((c) => (ctx.states.get(c.dependent)!.b.priority ?? 0) >= (bundle.priority ?? 0));
-      for (const c of before) for (let k = 0; k < inst.appended; k++) applyWithThis(ctx, t, c);
-      if (bundle.addressed) mergeAddress(ctx, t, scores, sticky ? ri : -1, stickiness);
-      for (const c of theirs) if (!before.includes(c)) for (let k = 0; k < inst.appended; k++) applyWithThis(ctx, t, c);
+      for (const c of theirs) {
+        if (c === ADDRESS) mergeAddress(ctx, t, scores, sticky ? ri : -1, stickiness);
+        else applyWithThis(ctx, t, c);
+      }
+      if (!theirs.length && bundle.addressed) mergeAddress(ctx, t, scores, sticky ? ri : -1, stickiness);
     }
-    if (open && !anyAvailable(t, available)) inst.closedBy = [...thisWith, ...theirs];
+    if (open && !anyAvailable(t, available)) inst.closedBy = [...thisWith, ...theirs.filter((c): c is Colocation => c !== ADDRESS)];
     else delete inst.closedBy;
     if (ctx.recorded) ctx.recorded.replicas.set(inst.name, new Map(nodes.flatMap((n, i) => (Number.isNaN(t[i]) ? [] : [[n.name, t[i]] as const]))));
     return t;

@@ -40,7 +40,7 @@ export function colocationProblems(cib: Cib): Problem[] {
   const loops = colocationLoops(pairs);
   for (const id of new Set([...loops].map((c) => c.constraint))) {
     const inLoop = [...new Set([...loops].filter((c) => c.constraint === id).map((c) => `${c.dependent} with ${c.primary}`))].join(', ');
-    out.push(problem('CONSTRAINT_NOT_SUPPORTED', { path: `/cib/configuration/constraints/rsc_colocation[@id='${id}']`, value: id, allowed: 'colocations between bundles without a loop (a with b and b with a) unless every colocation in it is negative', message: `colocation constraint '${id}' (${inLoop}) closes a loop of colocations between bundles; Pacemaker would break it where it first meets it, so berth refuses it` }));
+    out.push(problem('CONSTRAINT_NOT_SUPPORTED', { path: `/cib/configuration/constraints/rsc_colocation[@id='${id}']`, value: id, allowed: 'colocations between bundles without a loop (a with b and b with a)', message: `colocation constraint '${id}' (${inLoop}) closes a loop of colocations between bundles; Pacemaker would break it where it first meets it, so berth refuses it` }));
   }
   return out;
 }

@@ -96,7 +96,7 @@ const CASES: Case[] = [
     placements: { 'x-0': 'a', 'y-0': 'a' },
   },
   {
-    name: 'a loop of anti-colocations is honoured',
+    name: 'a loop of anti-colocations (refused by validation) keeps them apart',
     bundles: [b('x', 1), b('y', 1)], nodes: on('a', 'b'), colocations: [co('x', 'y', -INFINITY), co('y', 'x', -INFINITY)],
     placements: { 'x-0': 'b', 'y-0': 'a' },
   },
@@ -166,7 +166,7 @@ t.test('colocation properties hold for 400 random clusters', async (t) => {
       const score = [INFINITY, -INFINITY, 100, -100][int(4)];
       colocations.push({ ...co(d, p, score), id: `c${k}`, ...(int(3) === 0 ? { nodeAttribute: 'rack' } : {}), influence: int(4) !== 0 });
     }
-    // validation refuses a loop that holds a positive colocation; such clusters never reach placement
+    // validation refuses loops of colocations; such clusters never reach placement
     const refused = colocationLoops(colocations);
     const kept = colocations.filter((c) => !refused.has(c));
     loops += refused.size;
