@@ -326,7 +326,7 @@ function allocateBundle(ctx: Cluster, st: BundleState): void {
       // Nothing is placed (every node -INFINITY); Pacemaker still places the primaries of its
       // colocations first.
       for (const c of st.thisWith) ctx.allocate(ctx.states.get(c.primary)!);
-      if (ctx.recorded) for (const inst of instances) ctx.recorded.replicas.set(inst.name, new Map(ctx.nodes.flatMap((n, i) => (st.scores[i] === undefined ? [] : [[n.name, -INFINITY] as const]))));
+      if (ctx.recorded) for (const inst of instances) ctx.recorded.replicas.set(inst.name, new Map(ctx.nodes.map((n) => [n.name, -INFINITY] as const)));
     } else if (bundle.managed === false) {
       for (const c of st.thisWith) ctx.allocate(ctx.states.get(c.primary)!);
       for (const inst of instances) {
@@ -534,8 +534,9 @@ function assignInstances(ctx: Cluster, st: BundleState, instances: Instance[]): 
       if (inst.stoppedBy || primary.state !== 'done') continue;
       if (!applyThisWith(ctx, t, c, primary)) inst.stoppedBy = c;
     }
-    // A replica stopped for want of a pair may run nowhere (pcmk__assign_resource to no node).
-    if (inst.stoppedBy) for (let i = 0; i < N; i++) if (!Number.isNaN(t[i])) t[i] = -INFINITY;
+    // A replica stopped for want of a pair may run nowhere, not even where its bundle is not
+    // allowed (pcmk__assign_resource to no node bans it from every node).
+    if (inst.stoppedBy) t.fill(-INFINITY);
     if (!quick) {
       for (const c of theirs) {
         if (c === ADDRESS) mergeAddress(ctx, t, scores, sticky ? ri : -1, stickiness);
