@@ -241,6 +241,12 @@ ${EXIT}
        berth [-f FILE] constraint config [--full] [--json]
 
 Scores are integers or INFINITY / -INFINITY (default INFINITY).
+Colocation between bundles is honoured by placement (replica with replica, as Pacemaker pairs
+instances; 'berth plan' shows where replicas go). A ROLE other than Started on a bundle, or a
+loop of colocations, is refused (CONSTRAINT_NOT_SUPPORTED). Order constraints are written and
+checked but not yet acted on: berth warns (NOT_HONOURED).
+Example:
+  berth -f cib.xml constraint colocation add db with web INFINITY node-attribute=rack
 
 Flags of constraint config:
   --full       show the constraints' ids

@@ -15,6 +15,7 @@ import { BerthError, Problem, applyForce, failIfErrors, problem, usage, warning 
 import { splitOption } from './pcs-words';
 import { validateId } from '../validate/ids';
 import { invalidScore, schemaScore } from '../validate/score';
+import { colocationProblems } from '../validate/colocation-rules';
 import { EditCommand, EditFlags, EditResult, ReadCommand } from './edit';
 
 // ---- values ----
@@ -722,6 +723,13 @@ export const constraintColocation: EditCommand = ({ cib, args, flags }) => {
   const checked = applyForce([...warnings, ...problems], flags.force);
   failIfErrors(checked);
   constraints.children.push(c);
+  // What placement cannot honour (a role other than Started on a bundle, a loop) is refused here
+  // as `cib validate` and the pass would refuse it, not written and then ignored.
+  const refused = colocationProblems(cib).filter((p) => p.path?.startsWith(`/cib/configuration/constraints/rsc_colocation[@id='${c.attrs.id}']`));
+  if (refused.length) {
+    constraints.children.pop();
+    failIfErrors(refused);
+  }
   return { warnings: checked, changed: true };
 };
 

@@ -80,6 +80,14 @@ export interface BundlePlacement {
   stickiness?: number;
   /** bundles are placed by priority, higher first, then in the order given (default 0) */
   priority?: number;
+  /** ip-range-start is set: Pacemaker gives each replica an IPaddr2 resource colocated with its
+   * container, whose location scores and stickiness count again in the container's choice */
+  addressed?: boolean;
+  /** how many resources a replica is to Pacemaker when it balances nodes: the container, its
+   * address, the remote connection of a resource inside (default 1) */
+  resourcesPerReplica?: number;
+  /** the `critical` meta attribute (default true): a colocation's default `influence` */
+  critical?: boolean;
 }
 
 export interface DesiredReplica {
@@ -231,6 +239,9 @@ export function readBundle(b: XmlElement, defaults: XmlElement | undefined, prop
     managed: unmanagedReason === undefined,
     stickiness: parseScore(meta('resource-stickiness')) ?? 0,
     priority: parseScore(meta('priority')) ?? 0,
+    addressed: child(b, 'network')?.attrs['ip-range-start'] !== undefined,
+    resourcesPerReplica: 1 + (child(b, 'network')?.attrs['ip-range-start'] !== undefined ? 1 : 0) + (primitive?.attrs.id ? 1 : 0),
+    critical: !isFalse(meta('critical')),
   } : undefined;
   if (!container || !c.image) {
     problems.push(problem('OPTION_REQUIRED', { path: where, message: `bundle '${id}' has no container image, so berth cannot run it` }));

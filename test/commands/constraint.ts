@@ -1,5 +1,5 @@
 import t from 'tap';
-import { constraintConfig, constraintLocation, constraintsJson } from '../../src/commands/constraint';
+import { constraintColocation, constraintConfig, constraintLocation, constraintsJson } from '../../src/commands/constraint';
 import { el } from '../../src/cib/xml';
 import { section } from '../../src/cib/cib';
 import type { EditFlags } from '../../src/commands/edit';
@@ -215,4 +215,16 @@ t.test('an error leaves the CIB as it was, also after partial work', async (t) =
   const before = JSON.stringify(cib);
   t.match(problemsOf(() => constraintLocation({ cib, args: ['R1', 'avoids', 'n7', 'n8=+5'], flags: flags() })), [{ code: 'SCORE_INVALID', value: '+5' }]);
   t.equal(JSON.stringify(cib), before);
+});
+
+t.test('a colocation placement cannot honour is refused, nothing written', async (t) => {
+  const cib = loadCib('inputs/constraints.xml');
+  const before = JSON.stringify(cib);
+  t.match(problemsOf(() => constraintColocation({ cib, args: ['Promoted', 'B', 'with', 'B2'], flags: flags() })), [
+    { code: 'CONSTRAINT_NOT_SUPPORTED', severity: 'error', value: 'Promoted', allowed: 'Started (or no role); berth runs no promoted roles yet', path: "/cib/configuration/constraints/rsc_colocation[@id='colocation-B-B2-INFINITY']/@rsc-role" },
+  ]);
+  t.equal(JSON.stringify(cib), before);
+  t.equal(constraintColocation({ cib, args: ['B', 'with', 'B2'], flags: flags() }).changed, true, 'without a role it is written');
+  t.match(problemsOf(() => constraintColocation({ cib, args: ['B2', 'with', 'B', '10'], flags: flags() })), [{ code: 'CONSTRAINT_NOT_SUPPORTED', value: 'colocation-B2-B-10' }], 'a loop');
+  t.equal(problemsOf(() => constraintColocation({ cib, args: ['B2', 'with', 'B', '-INFINITY'], flags: flags() })).length, 1, 'a loop, whatever the scores');
 });

@@ -33,6 +33,7 @@ t.test('typed, resolved in one place', async (t) => {
   t.strictSame(web.resource, { id: 'web-httpd', agent: { class: 'ocf', provider: 'heartbeat', type: 'apache' }, operations: [{ name: 'monitor', interval: '30s', timeout: '20s', onFail: 'restart' }] });
   t.equal(m.bundles.find((b) => b.settings.id === 'db')!.promotedMax, 1);
   t.strictSame(m.constraints.map((c) => c.id), ['l2'], 'the Started-role location constraint is placement\'s');
+  t.strictSame(m.colocations, [{ id: 'c1', constraint: 'c1', dependent: 'web', primary: 'db', score: 1000000, influence: true }], 'the colocation between two bundles is placement\'s (no warning)');
 });
 
 t.test('what berth does not act on yet is said, each once', async (t) => {
@@ -40,7 +41,6 @@ t.test('what berth does not act on yet is said, each once', async (t) => {
   t.strictSame(m.problems.map((p) => [p.code, p.severity, p.value]).sort(), [
     ['NOT_HONOURED', 'warning', '1'],
     ['NOT_HONOURED', 'warning', 'Promoted'],
-    ['NOT_HONOURED', 'warning', 'c1'],
     ['NOT_HONOURED', 'warning', 'o1'],
     ['NOT_HONOURED', 'warning', 'web-httpd'],
   ].sort());

@@ -2,7 +2,8 @@
 // crm_simulate made (test/fixtures/crm_simulate, see the README there). The input to berth comes
 // from the same files: nodes and standby from cib.xml (readNodes), online/offline as Pacemaker saw
 // the nodes, running replicas from crm_simulate's cluster_status, bundles and constraints from
-// cib.xml (readPlacementConfig). The expected placement is crm_simulate's revised_cluster_status.
+// cib.xml (readPlacementConfig). The expected placement is crm_simulate's revised_cluster_status;
+// the expected allocation scores are those scores.txt prints (pcmk__primitive_assign).
 import t from 'tap';
 import { readPlacementConfig } from '../helpers/placement-config';
 import { spawnSync } from 'node:child_process';
@@ -12,7 +13,8 @@ import { parseCib } from '../../src/cib/cib';
 import { XmlElement, child, elements, parseXml } from '../../src/cib/xml';
 import { nodeStates } from '../../src/scheduler/nodes';
 import { readNodes } from '../../src/model/nodes';
-import { RunningReplica, parseRuleDate, placeReplicas, replicaName } from '../../src/scheduler/placement';
+import { INFINITY } from '../../src/model/score';
+import { RunningReplica, parseRuleDate, placeReplicas, placeReplicasWithScores, replicaName } from '../../src/scheduler/placement';
 
 const dir = path.join(__dirname, '..', 'fixtures', 'crm_simulate');
 const cases = fs.readdirSync(dir).filter((d) => /^\d\d-/.test(d) && fs.existsSync(path.join(dir, d, 'case.json'))).sort();
@@ -24,7 +26,7 @@ const hasCrmSimulate = spawnSync('crm_simulate', ['--version']).status === 0;
  * berth's keepRunning policy alone (asserted: without it berth matches Pacemaker). Every other
  * case must match exactly, with the policy on.
  */
-const DIFFERENCES: Record<string, { why: string; berth: Record<string, string>; policy?: true }> = {
+const DIFFERENCES: Record<string, { why: string; berth: Record<string, string>; unplaced?: string[]; policy?: 'keepRunning' | 'strictAntiColocation' }> = {
   'swap-without-stickiness': {
     why:
       'as few moves as possible. With stickiness 0 Pacemaker keeps at most replicas/nodes ' +
@@ -33,16 +35,31 @@ const DIFFERENCES: Record<string, { why: string; berth: Record<string, string>; 
       'keeps Pacemaker\'s number of replicas per node but lets every running replica keep its ' +
       'node while that node has a slot (placeReplicas step 5, policy keepRunning).',
     berth: { 'web-0': 'node1', 'web-1': 'node2', 'web-2': 'node2', 'web-3': 'node2' },
-    policy: true,
+    policy: 'keepRunning',
   },
-  'mixed-bundles-load': {
+  'colocation-minus-infinity-crowded': {
     why:
-      'balanced spread counts replicas. Pacemaker counts resources (num_resources): a replica with ' +
-      'ip-range-start is two (container + IPaddr2), one with a resource inside three (+ the remote ' +
-      'connection), so node1 running app-0 and its address looks busier than node2 running cache-0 ' +
-      'and web-1 goes to node2. In berth a replica and its address are one unit; every node holds ' +
-      'one replica, so the tie goes by node name to node1.',
-    berth: { 'app-0': 'node1', 'cache-0': 'node2', 'web-0': 'node3', 'web-1': 'node1' },
+      'never together means never together. Pacemaker pairs each replica of a bundle colocated ' +
+      'with another bundle with ONE replica of it (pcmk__bundle_apply_coloc_score, replicas with ' +
+      'replicas), so with -INFINITY db-1, paired with web-0 on node1, avoids node1 only and starts ' +
+      'on node2 beside web-1. berth keeps every db replica off every node running a web replica ' +
+      '(policy strictAntiColocation): db-1 has no node left and is reported unplaced (colocation).',
+    berth: { 'db-0': 'node3', 'web-0': 'node1', 'web-1': 'node2' },
+    unplaced: ['db-1'],
+    policy: 'strictAntiColocation',
+  },
+};
+
+/** Where berth's allocation scores differ from those crm_simulate printed, and why (asserted). */
+const STRICT_ANTI = 'with -INFINITY berth keeps a replica off every node of the primary (policy strictAntiColocation, see DIFFERENCES), Pacemaker off its pair\'s only';
+const SCORE_DIFFERENCES: Record<string, { why: string; berth?: Record<string, string>; policy?: 'strictAntiColocation' }> = {
+  'colocation-minus-infinity': { why: STRICT_ANTI, policy: 'strictAntiColocation' },
+  'colocation-minus-infinity-crowded': { why: STRICT_ANTI, policy: 'strictAntiColocation' },
+  'unmanaged-stays': {
+    why:
+      'an unmanaged bundle is not placed: berth keeps what runs and computes no table for its ' +
+      'replicas, where Pacemaker computes one (stickiness INFINITY) before it keeps them in place anyway',
+    berth: {},
   },
 };
 
@@ -76,7 +93,7 @@ function pacemakerView(status: XmlElement): PacemakerView {
 const sortedEntries = (m: ReadonlyMap<string, string>) => Object.fromEntries([...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
 t.ok(cases.length >= 12, `${cases.length} crm_simulate cases`);
-t.ok(Object.keys(DIFFERENCES).every((name) => cases.some((c) => c.endsWith(`-${name}`))), 'every documented difference names a case');
+t.ok([...Object.keys(DIFFERENCES), ...Object.keys(SCORE_DIFFERENCES)].every((name) => cases.some((c) => c.endsWith(`-${name}`))), 'every documented difference names a case');
 
 const summary: string[] = [];
 
@@ -117,9 +134,10 @@ for (const name of cases) {
     if (diff) {
       t.notSame(ours, theirs, `berth differs on purpose: ${diff.why}`);
       t.strictSame(ours, diff.berth, "berth's own placement");
+      t.strictSame(unplaced.map((u) => u.replica), diff.unplaced ?? [], "berth's unplaced replicas");
       if (diff.policy) {
-        const pacemakerOnly = placeReplicas({ ...config, nodes, current, now, keepRunning: false });
-        t.strictSame(sortedEntries(pacemakerOnly.placements), theirs, "with keepRunning=false berth makes Pacemaker's choice: the policy is the whole difference");
+        const pacemakerOnly = placeReplicas({ ...config, nodes, current, now, [diff.policy]: false });
+        t.strictSame(sortedEntries(pacemakerOnly.placements), theirs, `with ${diff.policy}=false berth makes Pacemaker's choice: the policy is the whole difference`);
       }
       summary.push(`${name}: differs (documented)`);
     } else {
@@ -133,6 +151,28 @@ for (const name of cases) {
     const wanted = placeable.flatMap((b) => Array.from({ length: b.replicas }, (_, i) => replicaName(b.id, i)));
     t.strictSame(wanted.filter((r) => !placements.has(r) && !unplaced.some((u) => u.replica === r)), [], 'no replica neither placed nor reported');
     t.equal(placements.size + unplaced.length, wanted.length, 'every replica placed or reported, once');
+
+    // The allocation scores behind the choice, as crm_simulate --show-scores printed them (the
+    // last pcmk__primitive_assign line of each replica's container on each node); with berth's
+    // policies off where a difference comes from one.
+    const scoresOf = (policy: Partial<Record<'keepRunning' | 'strictAntiColocation', boolean>>) => {
+      const out: Record<string, string> = {};
+      for (const [replica, m] of placeReplicasWithScores({ ...config, nodes, current, now, ...policy }).scores.replicas) {
+        for (const [node, v] of m) out[`${replica} on ${node}`] = v >= INFINITY ? 'INFINITY' : v <= -INFINITY ? '-INFINITY' : String(v);
+      }
+      return out;
+    };
+    const ourScores = scoresOf({});
+    const theirScores: Record<string, string> = {};
+    for (const m of file('scores.txt').matchAll(/^pcmk__primitive_assign: (\S+)-docker-(\d+) allocation score on (\S+): (\S+)$/gm)) theirScores[`${m[1]}-${m[2]} on ${m[3]}`] = m[4];
+    const scoreDiff = SCORE_DIFFERENCES[info.name];
+    if (scoreDiff) {
+      t.notSame(ourScores, theirScores, `berth's scores differ: ${scoreDiff.why}`);
+      if (scoreDiff.berth) t.strictSame(ourScores, scoreDiff.berth, "berth's own scores");
+      if (scoreDiff.policy) t.strictSame(scoresOf({ [scoreDiff.policy]: false }), theirScores, `with ${scoreDiff.policy}=false, Pacemaker's scores`);
+    } else {
+      t.strictSame(ourScores, theirScores, 'the same allocation scores as crm_simulate --show-scores');
+    }
 
     // Without crm_simulate this is a reported skip, not a silent pass.
     t.test('the installed crm_simulate still prints the fixture', { skip: !hasCrmSimulate && 'crm_simulate is not installed' }, async (t) => {
@@ -154,6 +194,10 @@ t.test('unplaced reasons on the fixtures', async (t) => {
   t.strictSame(reasons('more-replicas-than-capacity'), [{ replica: 'web-3', code: 'capacity' }, { replica: 'web-4', code: 'capacity' }]);
   t.strictSame(reasons('avoids-infinity'), [{ replica: 'web-2', code: 'capacity' }]);
   t.strictSame(reasons('all-nodes-down-but-one-standby'), [{ replica: 'web-0', code: 'no-node' }, { replica: 'web-1', code: 'no-node' }]);
+  t.strictSame(reasons('colocation-infinity-more-dependents'), [{ replica: 'db-2', code: 'colocation' }], 'no web replica left to pair with');
+  t.strictSame(reasons('colocation-minus-infinity-crowded'), [{ replica: 'db-1', code: 'colocation' }], 'every node left runs web');
+  t.strictSame(reasons('colocation-primary-stopped'), [{ replica: 'db-0', code: 'colocation' }, { replica: 'db-1', code: 'colocation' }], 'web does not run');
+  t.strictSame(reasons('colocation-two-sets'), [{ replica: 'db-0', code: 'colocation' }, { replica: 'cache-0', code: 'colocation' }], 'web and api run apart');
 });
 
 t.teardown(() => {

@@ -265,9 +265,9 @@ t.test('readPlacementConfig', async (t) => {
   const c = readPlacementConfig(parseCib(CIB));
   t.equal(c.symmetric, false);
   t.strictSame(c.bundles, [
-    { id: 'web', replicas: 4, replicasPerHost: 2, runnable: true, managed: true, stickiness: 25, priority: 3 },
-    { id: 'db', replicas: 2, replicasPerHost: 1, runnable: false, managed: true, stickiness: INFINITY, priority: 0 },
-    { id: 'old', replicas: 1, replicasPerHost: 1, runnable: true, managed: false, stickiness: 25, priority: 0 },
+    { id: 'web', replicas: 4, replicasPerHost: 2, runnable: true, managed: true, stickiness: 25, priority: 3, addressed: false, resourcesPerReplica: 1, critical: true },
+    { id: 'db', replicas: 2, replicasPerHost: 1, runnable: false, managed: true, stickiness: INFINITY, priority: 0, addressed: false, resourcesPerReplica: 1, critical: true },
+    { id: 'old', replicas: 1, replicasPerHost: 1, runnable: true, managed: false, stickiness: 25, priority: 0, addressed: false, resourcesPerReplica: 1, critical: true },
   ]);
   t.strictSame(c.constraints!.map((x) => ('node' in x ? [x.id, x.bundle, x.node, x.score] : [x.id, x.bundle, x.rules.length])), [
     ['l1', 'web', 'd', INFINITY], ['l3', 'web', 'a', -5], ['l3', 'db', 'a', -5], ['l5', 'web', 1], ['l6', 'db', 'd', 3],
