@@ -35,6 +35,7 @@ export const lazy = {
   commandsNode: () => require('../commands/node') as typeof import('../commands/node'),
   commandsProperty: () => require('../commands/property') as typeof import('../commands/property'),
   commandsResource: () => require('../commands/resource') as typeof import('../commands/resource'),
+  commandsResourceConfig: () => require('../commands/resource-config') as typeof import('../commands/resource-config'),
   commandsResourceCreate: () => require('../commands/resource-create') as typeof import('../commands/resource-create'),
   commandsRscDefaults: () => require('../commands/rsc-defaults') as typeof import('../commands/rsc-defaults'),
 
