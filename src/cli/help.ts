@@ -13,7 +13,8 @@ CIB file editing (pcs grammar, see 'berth help resource bundle create'):
   resource create RID AGENT ... bundle ID
                                         create a resource (inside a bundle)
   resource delete|enable|disable ID...  delete / start / stop resources
-  resource config [ID...] [--json]      show resources
+  resource config [ID...] [--output-format text|cmd|json] [--json]
+                                        show resources as pcs does
   resource defaults [config] | update NAME=VALUE...
                                         meta attributes every resource inherits (stickiness, ...)
   property set|unset|config             cluster properties (maintenance-mode, ...)
@@ -134,9 +135,19 @@ Stop resources: sets meta target-role=Stopped.
 
 ${EXIT}
 `,
-  'resource config': `Usage: berth -f FILE resource config [ID...] [--json]
+  'resource config': `Usage: berth [-f FILE] resource config [--output-format=text|cmd|json] [ID...] [--json]
 
-Show resources (all top-level ones without ID). --json prints {"resources": [...]}.
+Show resources as pcs 0.11.5 does: primitives, then groups, clones and bundles, each with what is
+inside it. With IDs, those resources (an unknown id is an error).
+  --output-format=text   pcs's text (the default)
+  --output-format=cmd    the pcs commands that recreate the resources
+  --output-format=json   pcs's JSON (its ListCibResourcesDto: primitives, clones, groups, bundles)
+  --json                 berth's own shape, {"resources": [{"kind": ..., ...}]}; not with --output-format
+
+Examples:
+  berth -f cib.xml resource config
+  berth -f cib.xml resource config --output-format=cmd httpd-bundle
+  berth -f cib.xml resource config --output-format json web-group vip
 
 ${EXIT}
 `,

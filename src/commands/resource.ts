@@ -1,4 +1,4 @@
-// resource delete / enable / disable / config, as pcs does them for bundles, primitives, groups
+// resource delete / enable / disable (and berth's own `config --json`), as pcs does them for bundles, primitives, groups
 // and clones. Deleting a resource also removes what refers to it: constraints (and resource sets
 // that become empty), tag references.
 import { Cib, section } from '../cib/cib';

@@ -122,3 +122,56 @@ for (const c of recorded.cases) {
     }
   });
 }
+
+// ---- the command line: --output-format's two spellings, bad values, and berth's own --json ----
+
+const goldenOf = (name: string, format: string) => {
+  const c = recorded.cases.find((x) => x.name === name && x.format === format);
+  if (!c) throw new Error(`no recorded case ${name} ${format}`);
+  return fs.readFileSync(path.join(dir, c.golden), 'utf8');
+};
+
+/** The recorded case of pcs/inputs/rich.xml without ids (recorded under the first CIB with its <resources>). */
+const RICH = recorded.cases.find((c) => !c.ids.length && [c.cib, ...(c.same ?? [])].includes('pcs/inputs/rich.xml'))?.name ?? 'rich.xml is not recorded';
+
+interface FlagCase {
+  argv: string[];
+  exit: number;
+  /** the golden stdout (case name, format), or a code and value berth names on stderr */
+  out?: [string, string];
+  problem?: { code: string; value?: string; allowed?: string };
+}
+const FLAG_CASES: Record<string, FlagCase> = {
+  'value as the next word (before the ids)': { argv: ['--output-format', 'cmd', 'httpd-bundle', 'web-group', 'vip', 'ping-clone', 'web-svc'], exit: 0, out: ['select-several-unsorted', 'cmd'] },
+  'value as the next word, no ids': { argv: ['--output-format', 'json'], exit: 0, out: [RICH, 'json'] },
+  'explicit text': { argv: ['--output-format=text'], exit: 0, out: [RICH, 'text'] },
+  'unknown format': { argv: ['--output-format=xml'], exit: 1, problem: { code: 'OPTION_INVALID_VALUE', value: 'xml', allowed: 'text, cmd, json' } },
+  'no value': { argv: ['--output-format'], exit: 2, problem: { code: 'USAGE' } },
+  'with --json': { argv: ['--output-format=cmd', '--json'], exit: 1, problem: { code: 'OPTION_CONFLICT', value: 'cmd' } },
+  'unknown id': { argv: ['nope'], exit: 1, problem: { code: 'ID_NOT_FOUND', value: 'nope' } },
+};
+
+t.test('--output-format on the command line', async (t) => {
+  const rich = path.join(fixtures, 'pcs', 'inputs', 'rich.xml');
+  for (const [name, c] of Object.entries(FLAG_CASES)) {
+    const r = await run(['-f', rich, 'resource', 'config', ...c.argv]);
+    const got: FlagCase = { argv: c.argv, exit: r.code };
+    if (c.out) got.out = c.out;
+    if (c.problem) {
+      const j = await run(['-f', rich, '--json', 'resource', 'config', ...c.argv]);
+      const p = (JSON.parse(j.err).problems as { code: string; value?: string; allowed?: string }[])[0];
+      got.problem = { code: p.code, ...(c.problem.value !== undefined ? { value: p.value } : {}), ...(c.problem.allowed !== undefined ? { allowed: p.allowed } : {}) };
+      t.equal(r.out, '', `${name}: nothing on stdout`);
+    } else {
+      t.equal(r.out, goldenOf(...c.out!), `${name}: pcs's output`);
+    }
+    t.strictSame(got, c, name);
+  }
+});
+
+t.test("berth's own --json is kept: resources tagged by kind", async (t) => {
+  const r = await run(['-f', path.join(fixtures, 'pcs', 'inputs', 'bundles.xml'), 'resource', 'config', '--json']);
+  t.equal(r.code, 0);
+  const got = JSON.parse(r.out) as { resources: { kind: string; id: string; resource?: { id: string } | null }[] };
+  t.strictSame(got.resources.map((x) => [x.kind, x.id, x.resource?.id ?? null]), [['bundle', 'web', 'web-app'], ['bundle', 'db', null], ['bundle', 'bare', null], ['primitive', 'standalone', null]]);
+});
