@@ -1,5 +1,5 @@
 // `berth resource config` against the real pcs: every case recorded by
-// scripts/resource-config-fixtures.mjs (pcs 0.11.5, see test/fixtures/resource-config/README.md)
+// scripts/config-fixtures.mjs (pcs 0.11.5, see test/fixtures/resource-config/README.md)
 // is run through berth's CLI on the same CIB, and on every other CIB with the same <resources>.
 // Text and commands must be pcs's bytes; JSON must be pcs's data (and, as berth writes it the way
 // Python's json.dumps does, its bytes too). Where berth differs on purpose, DELIBERATE says how
@@ -7,30 +7,17 @@
 import t from 'tap';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { main } from '../../src/cli/main';
+import { RecordedCase, fixtures, pcsMadeCibs, recordedCases, runBerth as run } from '../helpers/config-goldens';
 
-const fixtures = path.join(__dirname, '..', 'fixtures');
-const dir = path.join(fixtures, 'resource-config');
-
-interface RecordedCase {
-  name: string;
-  cib: string;
-  argv: string[];
-  ids: string[];
-  format: 'text' | 'cmd' | 'json';
-  exit: number;
-  stderr: string;
-  golden: string;
-  same?: string[];
-}
-const recorded: { tool: string; cases: RecordedCase[] } = JSON.parse(fs.readFileSync(path.join(dir, 'cases.json'), 'utf8'));
+const recorded = recordedCases('resource');
+const dir = recorded.dir;
 
 /**
  * Cases where berth deliberately differs from pcs, by case name (every format):
  * - 'refuses': pcs warns about an id it cannot find and prints the rest; berth refuses the whole
  *   command (exit 1, nothing printed) and names the id;
- * - 'replaces': berth prints pcs's output with `pcs` replaced by `berth` (text and cmd) or the JSON
- *   value at `jsonPath` replaced.
+ * - 'replaces': berth prints pcs's output with the text `pcs` replaced by `instead` (text and cmd),
+ *   or pcs's JSON with the value at `jsonPath` replaced by `jsonValue`.
  */
 type Deliberate =
   | { berth: 'refuses'; code: string; value: string; why: string }
@@ -41,13 +28,6 @@ const DELIBERATE: Record<string, Deliberate> = {
   'pcs--007-bundle-create-network-add-host-forced--expected': { berth: 'replaces', pcs: 'add-host=1', instead: 'add-host=0', jsonPath: ['bundles', 0, 'network', 'add_host'], jsonValue: false, why: ADD_HOST_WHY },
   'resource-config--inputs--bundle': { berth: 'replaces', pcs: 'add-host=1', instead: 'add-host=0', jsonPath: ['bundles', 0, 'network', 'add_host'], jsonValue: false, why: ADD_HOST_WHY },
 };
-
-async function run(argv: string[]) {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { out: (s) => { out += s; }, err: (s) => { err += s; } });
-  return { code, out, err };
-}
 
 /** berth's argv for a recorded case: the value flag as `--output-format=X` (see the flag cases below for the other spelling). */
 const berthArgv = (file: string, c: RecordedCase) => ['-f', file, 'resource', 'config', ...(c.format === 'text' ? [] : [`--output-format=${c.format}`]), ...c.ids];
@@ -63,17 +43,9 @@ function setAt(v: unknown, at: (string | number)[], value: unknown): unknown {
 t.test('the recorded set covers every pcs-made CIB in test/fixtures', async (t) => {
   t.match(recorded.tool, /^pcs 0\.11\.5 \/ Pacemaker 2\.1\.5/);
   const covered = new Set(recorded.cases.flatMap((c) => [c.cib, ...(c.same ?? [])]));
-  const files: string[] = [];
-  const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (p.endsWith('.xml') && /^\s*(<\?xml[^>]*\?>\s*)?<cib[\s>]/.test(fs.readFileSync(p, 'utf8'))) files.push(path.relative(fixtures, p));
-    }
-  };
-  for (const s of ['pcs', 'resource-create', 'property-constraint', 'crm_simulate', 'resource-config/inputs']) walk(path.join(fixtures, s));
+  const files = pcsMadeCibs();
   t.ok(files.length > 500, `${files.length} CIBs`);
-  t.strictSame(files.filter((f) => !covered.has(f)), [], 'no CIB without a recorded case (re-run scripts/resource-config-fixtures.mjs)');
+  t.strictSame(files.filter((f) => !covered.has(f)), [], 'no CIB without a recorded case (re-run scripts/config-fixtures.mjs)');
   const names = new Set(recorded.cases.map((c) => c.name));
   t.strictSame(Object.keys(DELIBERATE).filter((n) => !names.has(n)), [], 'every deliberate difference names a case');
   for (const f of ['text', 'cmd', 'json']) t.ok(recorded.cases.filter((c) => c.format === f).length > 140, `cases in ${f}`);
