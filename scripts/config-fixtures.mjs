@@ -85,6 +85,14 @@ const RESOURCE_INPUTS = {
   ],
 };
 
+// rules inside attribute sets (pcs cannot write them): every kind of expression pcs prints, nested
+Object.assign(RESOURCE_INPUTS, {
+  rules: [
+    pcsStep('property', 'set', 'stonith-enabled=false'),
+    cibStep('--create', '-o', 'resources', '-X', '<primitive id="ru" class="ocf" provider="pacemaker" type="Dummy"><instance_attributes id="ru-ia" score="5"><rule id="ru-ia-rule" boolean-op="or" score="10"><expression id="ru-ia-e1" attribute="#uname" operation="eq" value="node one"/><date_expression id="ru-ia-d1" operation="date_spec"><date_spec id="ru-ia-ds" hours="9-17" weekdays="1-5"/></date_expression><rule id="ru-ia-r2"><date_expression id="ru-ia-d2" operation="in_range" start="2020-01-01"><duration id="ru-ia-du" years="500"/></date_expression><expression id="ru-ia-e2" attribute="pingd" operation="defined"/><date_expression id="ru-ia-d3" operation="gt" start="2001-01-01"/><expression id="ru-ia-e3" attribute="x" operation="lt" type="integer" value="5"/></rule></rule><nvpair id="ru-ia-a" name="fake" value="1"/></instance_attributes><meta_attributes id="ru-meta"><rule id="ru-meta-rule"><date_expression id="ru-meta-d" operation="in_range" start="2001-01-01" end="2999-01-01"/></rule><nvpair id="ru-meta-p" name="priority" value="3"/></meta_attributes></primitive>'),
+  ],
+});
+
 // a location rule that expired long ago (pcs hides it without --all), one in effect, one in the future
 const CONSTRAINT_INPUTS = {
   expired: [

@@ -10,11 +10,12 @@ import { BerthError, Problem, problem } from '../errors/registry';
 import { ReadCommand } from './edit';
 import { PyJson, nameValue, pythonCompare, pythonCompareTuples, pythonInt, pythonJsonDumps, shellQuote } from './pcs-text';
 import { berthResourcesJson } from './resource';
+import { RuleDto, ruleDto, ruleLines } from './pcs-rule';
 
 // ---- pcs's DTOs (snake_case: this is the JSON pcs prints) ----
 
 export interface NvpairDto { id: string; name: string; value: string }
-export interface NvsetDto { id: string; options: Record<string, string>; rule: null; nvpairs: NvpairDto[] }
+export interface NvsetDto { id: string; options: Record<string, string>; rule: RuleDto | null; nvpairs: NvpairDto[] }
 export interface AgentNameDto { standard: string; provider: string | null; type: string }
 export interface OperationDto {
   id: string; name: string; interval: string; description: string | null;
@@ -66,12 +67,11 @@ function intOf(e: XmlElement, name: string, path: string): number | null {
 function nvsetDto(set: XmlElement): NvsetDto {
   const options: Record<string, string> = {};
   for (const [k, v] of Object.entries(set.attrs)) if (k !== 'id') options[k] = v;
-  // berth does not render rules inside resource attribute sets (pcs's rule lines): none is in the
-  // recorded fixtures, and such a set is shown with its pairs only
+  const rule = child(set, 'rule');
   return {
     id: set.attrs.id ?? '',
     options,
-    rule: null,
+    rule: rule ? ruleDto(rule) : null,
     nvpairs: elements(set, 'nvpair')
       .map((p) => ({ id: p.attrs.id ?? '', name: p.attrs.name ?? '', value: p.attrs.value ?? '' }))
       .sort((a, b) => pythonCompare(a.id, b.id)),
@@ -235,11 +235,10 @@ export function selectResources(all: ResourcesDto, ids: string[]): Selection {
   const parents = parentsOf(all);
   const dto: ResourcesDto = { ...all, primitives: all.primitives.filter((p) => !isStonith(p) || parents.has(p.id)) };
   if (!ids.length) return { dto, parents };
-  const byId = new Map<string, { kind: keyof ResourcesDto; id: string }>();
-  for (const kind of ['primitives', 'bundles', 'clones', 'groups'] as const) for (const r of dto[kind]) if (!byId.has(r.id)) byId.set(r.id, { kind, id: r.id });
+  const known = new Set([...dto.primitives, ...dto.bundles, ...dto.clones, ...dto.groups].map((r) => r.id));
   const problems: Problem[] = [];
   for (const id of ids) {
-    if (byId.has(id)) continue;
+    if (known.has(id)) continue;
     const stonith = all.primitives.find((p) => p.id === id);
     problems.push(stonith
       ? problem('ID_WRONG_KIND', { path: 'resource', value: id, allowed: 'a resource (not a stonith device)', message: `'${id}' is a stonith device, not a resource` })
@@ -252,7 +251,7 @@ export function selectResources(all: ResourcesDto, ids: string[]): Selection {
   const todo = [...ids];
   while (todo.length) {
     const id = todo.pop()!;
-    if (chosen.has(id) || !byId.has(id)) continue;
+    if (chosen.has(id) || !known.has(id)) continue;
     chosen.add(id);
     todo.push(...(children.get(id) ?? []));
   }
@@ -276,7 +275,7 @@ function nvsetText(label: string, sets: NvsetDto[]): string[] {
   const options = Object.entries(s.options).sort((a, b) => pythonCompareTuples(a, b));
   if (options.length) heading.push(options.map(nameValue).join(' '));
   const pairs = s.nvpairs.map((p) => [p.name, p.value] as [string, string]).sort(pythonCompareTuples);
-  return [heading.join(' '), ...indent(pairs.map(nameValue))];
+  return [heading.join(' '), ...indent([...pairs.map(nameValue), ...(s.rule ? ruleLines(s.rule) : [])])];
 }
 
 const description = (d: string | null) => (d ? [`Description: ${d}`] : []);
