@@ -147,3 +147,13 @@ t.test("berth's own --json is kept: resources tagged by kind", async (t) => {
   const got = JSON.parse(r.out) as { resources: { kind: string; id: string; resource?: { id: string } | null }[] };
   t.strictSame(got.resources.map((x) => [x.kind, x.id, x.resource?.id ?? null]), [['bundle', 'web', 'web-app'], ['bundle', 'db', null], ['bundle', 'bare', null], ['primitive', 'standalone', null]]);
 });
+
+t.test('the live CIB (a file store) gives the same output as -f', async (t) => {
+  const store = `file://${t.testdir({})}`;
+  t.equal((await run(['cluster', 'cib-push', path.join(fixtures, 'pcs', 'inputs', 'bundles.xml'), '--store', store])).code, 0, 'pushed');
+  for (const format of ['text', 'cmd', 'json']) {
+    const r = await run(['resource', 'config', `--output-format=${format}`, 'web', '--store', store]);
+    t.equal(r.code, 0, `${format}: ${r.err}`);
+    t.equal(r.out, goldenOf('select-bundle-with-primitive', format), `${format}: pcs's output`);
+  }
+});
