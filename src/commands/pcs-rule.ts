@@ -1,7 +1,7 @@
 // A rule inside an attribute set, as pcs 0.11.5 exports it (lib/cib/rule/cib_to_dto.py with the
 // "dummy" evaluator its config commands use: every rule's in_effect is UNKNOWN, so no clock) and
 // prints it (cli/rule.py rule_expression_dto_to_lines, lib/cib/rule/cib_to_str.py RuleToStr).
-import { XmlElement, child, elements } from '../cib/xml';
+import { XmlElement, attrsOf, child, elements } from '../cib/xml';
 import { nameValue, pcsQuote, pythonCompareTuples } from './pcs-text';
 
 export interface RuleDateDto { id: string; options: Record<string, string> }
@@ -25,7 +25,7 @@ const primaryRole = (r: string) => (r === 'Master' ? 'Promoted' : r === 'Slave' 
 
 /** pcs's export_attributes(with_id=False): role values in their primary names. */
 function attributes(e: XmlElement): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out = attrsOf();
   for (const [k, v] of Object.entries(e.attrs)) if (k !== 'id') out[k] = ['role', 'rsc-role', 'with-rsc-role'].includes(k) ? primaryRole(capitalize(v)) : v;
   return out;
 }

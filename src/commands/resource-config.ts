@@ -5,7 +5,7 @@
 //   resourcesDto(cib) -> selectResources(dto, ids) -> resourcesText | resourcesCmd | resourcesJson
 // Where berth differs from pcs on purpose is said at the spot (and asserted in the golden test).
 import { Cib, section } from '../cib/cib';
-import { XmlElement, child, elements, walk } from '../cib/xml';
+import { XmlElement, attrsOf, child, elements, walk } from '../cib/xml';
 import { BerthError, Problem, problem } from '../errors/registry';
 import { ReadCommand } from './edit';
 import { PyJson, nameValue, pythonCompare, pythonCompareTuples, pythonInt, pythonJsonDumps, shellQuote } from './pcs-text';
@@ -65,7 +65,7 @@ function intOf(e: XmlElement, name: string, path: string): number | null {
 }
 
 function nvsetDto(set: XmlElement): NvsetDto {
-  const options: Record<string, string> = {};
+  const options = attrsOf(); // an attribute named __proto__ stays an attribute
   for (const [k, v] of Object.entries(set.attrs)) if (k !== 'id') options[k] = v;
   const rule = child(set, 'rule');
   return {
