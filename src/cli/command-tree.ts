@@ -173,7 +173,7 @@ export const TREE: CommandNode = {
         order: { summary: 'order actions: [ACTION] A then [ACTION] B', flags: CIB_EDIT, run: () => edit().constraintOrderCmd, help: helpText('constraint') },
         delete: { summary: 'delete constraints by id', flags: CIB_EDIT, run: () => edit().constraintDeleteCmd, help: helpText('constraint') },
         remove: { summary: 'delete constraints by id', flags: CIB_EDIT, run: () => edit().constraintDeleteCmd, help: helpText('constraint'), hidden: true },
-        config: { summary: 'show constraints', flags: [...CIB_READ, 'full'], run: () => edit().constraintConfigCmd, help: helpText('constraint') },
+        config: { summary: 'show constraints as pcs does', flags: [...CIB_READ, 'full', 'all'], run: () => edit().constraintConfigCmd, help: helpText('constraint') },
       },
     },
     node: {

@@ -148,7 +148,23 @@ export const resourceCreateCmd = edit(() => lazy.commandsResourceCreate().resour
 export const resourceDeleteCmd = edit(() => lazy.commandsResource().resourceDelete);
 export const resourceEnableCmd = edit(() => lazy.commandsResource().resourceEnable);
 export const resourceDisableCmd = edit(() => lazy.commandsResource().resourceDisable);
-export const resourceConfigCmd = read(() => lazy.commandsResource().resourceConfig);
+/**
+ * `resource config [ID...] [--output-format text|cmd|json] [--json]`. Until the argv parser knows
+ * --output-format takes a value, `--output-format cmd` arrives as `true` with `cmd` as the first word.
+ */
+export const resourceConfigCmd: Command = (inv) => {
+  const given = inv.flags['output-format'];
+  let args = inv.args;
+  let value: string | undefined;
+  if (typeof given === 'string') value = given;
+  else if (given === true) {
+    if (!args.length) throw new BerthError([problem('USAGE', { path: '--output-format', allowed: 'text, cmd, json', message: '--output-format needs a value: text, cmd or json' })]);
+    [value, ...args] = args;
+  }
+  const { outputFormat, resourceConfigIn } = lazy.commandsResourceConfig();
+  const format = value === undefined ? undefined : outputFormat(value);
+  return read(() => resourceConfigIn(format))({ ...inv, args });
+};
 export const defaultsUpdateCmd = edit(() => lazy.commandsRscDefaults().defaultsUpdate);
 export const defaultsConfigCmd = read(() => lazy.commandsRscDefaults().defaultsConfig);
 /** `resource defaults`: shows them; with NAME=VALUE... pcs's deprecated form of update. */

@@ -23,7 +23,8 @@ CIB file editing (pcs grammar, see 'berth help resource bundle create'):
   resource create RID AGENT ... bundle ID
                                         create a resource (inside a bundle)
   resource delete|enable|disable ID...  delete / start / stop resources
-  resource config [ID...] [--json]      show resources
+  resource config [ID...] [--output-format text|cmd|json] [--json]
+                                        show resources as pcs does
   resource defaults [config] | update NAME=VALUE...
                                         meta attributes every resource inherits (stickiness, ...)
   property set|unset|config             cluster properties (maintenance-mode, ...)
@@ -183,13 +184,19 @@ ${CIB_FLAGS}
 
 ${EXIT}
 `,
-  'resource config': `Usage: berth [-f FILE] resource config [ID...] [--output-format text|cmd|json] [--json]
+  'resource config': `Usage: berth [-f FILE] resource config [--output-format=text|cmd|json] [ID...] [--json]
 
-Show resources (all top-level ones without ID). --json prints {"resources": [...]}.
+Show resources as pcs 0.11.5 does: primitives, then groups, clones and bundles, each with what is
+inside it. With IDs, those resources (an unknown id is an error).
+  --output-format=text   pcs's text (the default)
+  --output-format=cmd    the pcs commands that recreate the resources
+  --output-format=json   pcs's JSON (its ListCibResourcesDto: primitives, clones, groups, bundles)
+  --json                 berth's own shape, {"resources": [{"kind": ..., ...}]}; not with --output-format
 
-Flags:
-  --output-format text|cmd|json   pcs's forms: text (default), the pcs commands that recreate the
-                     resources, or pcs's JSON
+Examples:
+  berth -f cib.xml resource config
+  berth -f cib.xml resource config --output-format=cmd httpd-bundle
+  berth -f cib.xml resource config --output-format json web-group vip
 
 ${CIB_READ_FLAGS}
 
@@ -238,7 +245,7 @@ ${EXIT}
        berth [-f FILE] constraint colocation add [ROLE] SRC with [ROLE] TGT [SCORE] [id=ID]
        berth [-f FILE] constraint order [ACTION] A then [ACTION] B [kind=K] [symmetrical=B] [id=ID]
        berth [-f FILE] constraint delete|remove ID...
-       berth [-f FILE] constraint config [--full] [--json]
+       berth [-f FILE] constraint config [--full] [--all] [--json]
 
 Scores are integers or INFINITY / -INFINITY (default INFINITY).
 Colocation between bundles is honoured by placement (replica with replica, as Pacemaker pairs
@@ -250,6 +257,7 @@ Example:
 
 Flags of constraint config:
   --full       show the constraints' ids
+  --all        pcs's: also expired rules (berth shows every rule: it has no clock here)
 
 ${CIB_FLAGS}
 

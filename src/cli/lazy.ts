@@ -43,6 +43,7 @@ export const lazy = {
   commandsResource: () => require('../commands/resource') as typeof import('../commands/resource'),
   commandsFailures: () => require('../commands/failures') as typeof import('../commands/failures'),
   commandsResourceMove: () => require('../commands/resource-move') as typeof import('../commands/resource-move'),
+  commandsResourceConfig: () => require('../commands/resource-config') as typeof import('../commands/resource-config'),
   commandsResourceCreate: () => require('../commands/resource-create') as typeof import('../commands/resource-create'),
   commandsRscDefaults: () => require('../commands/rsc-defaults') as typeof import('../commands/rsc-defaults'),
 

@@ -9,6 +9,7 @@ import { Cib, section } from '../cib/cib';
 import { XmlElement, canonical, child, el, elements, isElement, parseXml, walk } from '../cib/xml';
 import { BerthError, Problem, applyForce, failIfErrors, problem, usage } from '../errors/registry';
 import { prepareOptions } from './pcs-words';
+import { pythonInt } from './pcs-text';
 import { IdProvider } from '../validate/ids';
 import { sanitizeId } from '../cib/cib';
 import { RuleJson, isScore, ruleJson } from './constraint';
@@ -133,11 +134,6 @@ function settable(defs: readonly PropertyDefinition[]): Map<string, PropertyDefi
 const PCMK_BOOLEANS = ['true', 'on', 'yes', 'y', '1', 'false', 'off', 'no', 'n', '0'];
 export const isPcmkBoolean = (v: string) => PCMK_BOOLEANS.includes(v.toLowerCase());
 
-/** Python's int() of a string: surrounding whitespace, a sign, digits with single underscores. */
-function pythonInt(v: string): number | undefined {
-  const t = v.trim();
-  return /^[+-]?\d+(_\d+)*$/.test(t) ? Number(t.replace(/_/g, '')) : undefined;
-}
 
 /** pcs's timeout_to_seconds: a non-negative integer, or digits with s/sec/m/min/h/hr. */
 export function timeoutToSeconds(v: string): number | undefined {

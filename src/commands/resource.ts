@@ -1,11 +1,11 @@
-// resource delete / enable / disable / config, as pcs does them for bundles, primitives, groups
+// resource delete / enable / disable (and berth's own `config --json`), as pcs does them for bundles, primitives, groups
 // and clones. Deleting a resource also removes what refers to it: constraints (and resource sets
 // that become empty), tag references.
 import { Cib, section } from '../cib/cib';
 import { arrangeFirstNvset, nvpairs } from '../cib/nvset';
 import { XmlElement, child, elements, isElement, walk } from '../cib/xml';
 import { BerthError, Problem, problem } from '../errors/registry';
-import { EditCommand, ReadCommand } from './edit';
+import { EditCommand } from './edit';
 import { IdProvider } from '../validate/ids';
 import { containerOf, replicaCount } from '../validate/bundle-rules';
 
@@ -169,7 +169,7 @@ export const resourceEnable: EditCommand = ({ cib, args }) => {
   return { warnings: [] };
 };
 
-// ---- config ----
+// ---- config: berth's --json (pcs's formats are in resource-config.ts) ----
 
 export interface BundleConfig {
   id: string;
@@ -199,7 +199,7 @@ export function bundleConfig(b: XmlElement): BundleConfig {
   };
 }
 
-function primitiveConfig(p: XmlElement) {
+export function primitiveConfig(p: XmlElement) {
   const ops = child(p, 'operations');
   return {
     id: p.attrs.id,
@@ -210,42 +210,14 @@ function primitiveConfig(p: XmlElement) {
   };
 }
 
-const pairs = (o: Record<string, string>, skip: string[] = []) => Object.entries(o).filter(([k]) => !skip.includes(k)).map(([k, v]) => `${k}=${/[\s"']/.test(v) || v === '' ? JSON.stringify(v) : v}`).join(' ');
-
-function textFor(el: XmlElement, indent: string): string {
-  if (el.tag === 'bundle') {
-    const c = bundleConfig(el);
-    let s = `${indent}Bundle: ${c.id}\n`;
-    if (c.container) s += `${indent}  ${c.container.type[0].toUpperCase() + c.container.type.slice(1)}: ${pairs(c.container.options)}\n`;
-    if (c.network) s += `${indent}  Network: ${pairs(c.network)}\n`;
-    if (c.portMaps.length) s += `${indent}  Port Mapping:\n` + c.portMaps.map((p) => `${indent}    ${pairs(p, ['id'])} (${p.id})\n`).join('');
-    if (c.storageMaps.length) s += `${indent}  Storage Mapping:\n` + c.storageMaps.map((p) => `${indent}    ${pairs(p, ['id'])} (${p.id})\n`).join('');
-    if (Object.keys(c.meta).length) s += `${indent}  Meta Attributes: ${pairs(c.meta)}\n`;
-    const inner = child(el, 'primitive');
-    if (inner) s += textFor(inner, indent + '  ');
-    return s;
-  }
-  if (el.tag === 'primitive') {
-    const p = primitiveConfig(el);
-    let s = `${indent}Resource: ${p.id} (class=${el.attrs.class}${el.attrs.provider ? ` provider=${el.attrs.provider}` : ''} type=${el.attrs.type})\n`;
-    if (Object.keys(p.options).length) s += `${indent}  Attributes: ${pairs(p.options)}\n`;
-    if (Object.keys(p.meta).length) s += `${indent}  Meta Attributes: ${pairs(p.meta)}\n`;
-    if (p.operations.length) s += `${indent}  Operations:\n` + p.operations.map((o) => `${indent}    ${o.name}: ${o.id}\n${indent}      ${pairs(o, ['id', 'name'])}\n`).join('');
-    return s;
-  }
-  let s = `${indent}${el.tag[0].toUpperCase() + el.tag.slice(1)}: ${el.attrs.id}\n`;
-  const meta = nvpairs(child(el, 'meta_attributes'));
-  if (Object.keys(meta).length) s += `${indent}  Meta Attributes: ${pairs(meta)}\n`;
-  for (const c of elements(el)) if (RESOURCE_TAGS.has(c.tag)) s += textFor(c, indent + '  ');
-  return s;
-}
-
-export const resourceConfig: ReadCommand = ({ cib, args, flags }) => {
+/**
+ * berth's own `resource config --json` (older than `--output-format json`, which prints pcs's DTO):
+ * the given resources (any, stonith devices too) or the top-level ones, tagged by kind; bundles and
+ * primitives in full.
+ */
+export function berthResourcesJson(cib: Cib, ids: string[]): string {
   const resources = section(cib, 'resources');
-  const targets = args.length ? requireResources(cib, args).map((r) => r.el) : elements(resources).filter((e) => RESOURCE_TAGS.has(e.tag));
-  if (flags.json) {
-    const out = targets.map((t) => (t.tag === 'bundle' ? { kind: 'bundle', ...bundleConfig(t) } : t.tag === 'primitive' ? { kind: 'primitive', ...primitiveConfig(t) } : { kind: t.tag, id: t.attrs.id }));
-    return JSON.stringify({ resources: out }, null, 2) + '\n';
-  }
-  return targets.map((t) => textFor(t, '')).join('');
-};
+  const targets = ids.length ? requireResources(cib, ids).map((r) => r.el) : elements(resources).filter((e) => RESOURCE_TAGS.has(e.tag));
+  const out = targets.map((t) => (t.tag === 'bundle' ? { kind: 'bundle', ...bundleConfig(t) } : t.tag === 'primitive' ? { kind: 'primitive', ...primitiveConfig(t) } : { kind: t.tag, id: t.attrs.id }));
+  return JSON.stringify({ resources: out }, null, 2) + '\n';
+}
