@@ -22,6 +22,7 @@ const ESCAPE = '\u0000score:';
 const SHORT: Record<string, string> = Object.fromEntries(Object.entries(FLAGS).filter(([, f]) => f.short).map(([name, f]) => [f.short!, name]));
 const VALUE_FLAGS = Object.keys(FLAGS).filter((n) => FLAGS[n].value);
 const SWITCHES = Object.keys(FLAGS).filter((n) => !FLAGS[n].value);
+const REPEATED = Object.keys(FLAGS).filter((n) => FLAGS[n].repeat);
 
 /** How a flag was written, for messages: `--name` or `-f`. */
 function writtenAs(argv: readonly string[], name: string): string {
@@ -53,6 +54,7 @@ function tokenize(argv: readonly string[]): { words: string[]; flags: Record<str
   const parsed = yargsParser(argv.map((a) => (SCORE.test(a) ? ESCAPE + a : a)), {
     string: VALUE_FLAGS,
     boolean: SWITCHES,
+    array: REPEATED,
     alias: Object.fromEntries(Object.entries(SHORT).map(([s, n]) => [n, [s]])),
     configuration: {
       'short-option-groups': false, 'camel-case-expansion': false, 'dot-notation': false, 'parse-numbers': false,
@@ -121,7 +123,8 @@ export function parseArgv(argv: readonly string[]): ParsedArgv {
   // A word under a group that runs nothing by itself is a command it does not have.
   if (rest.length && node.children && !node.run) throw unknownCommand(path, rest[0], node);
   for (const name of Object.keys(given)) {
-    if (FLAGS[name]?.value && given[name] === '') {
+    const values = Array.isArray(given[name]) ? (given[name] as string[]) : [given[name]];
+    if (FLAGS[name]?.value && values.some((v) => v === '' || v === undefined)) {
       const raw = writtenAs(argv, name);
       throw usage(`${raw} needs a value (${FLAGS[name].value})`, { path: raw, allowed: FLAGS[name].value });
     }
@@ -144,7 +147,7 @@ export function parseArgv(argv: readonly string[]): ParsedArgv {
     throw usage(`'${where}' needs a command: ${Object.entries(node.children ?? {}).filter(([, c]) => !c.hidden).map(([n]) => n).join(', ')}`, { path: where });
   }
   const flags: Flags = { force: false, json: false, help: false };
-  for (const [k, v] of Object.entries(given)) flags[k] = v as string | boolean;
+  for (const [k, v] of Object.entries(given)) flags[k] = Array.isArray(v) ? v.map(String) : (v as string | boolean);
   return { node, path, args: [...rest, ...afterDashes], flags };
 }
 

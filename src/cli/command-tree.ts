@@ -12,6 +12,8 @@ export interface FlagSpec {
   optionalValue?: boolean;
   /** a one-letter form: `-f` */
   short?: string;
+  /** may be given several times: the values arrive as a list (`flagList`) */
+  repeat?: boolean;
 }
 
 /**
@@ -69,6 +71,12 @@ export const FLAGS: Record<string, FlagSpec> = {
   'report-only': {},
   'no-prune': {},
   man: {},
+  'node-up': { value: 'NODE', repeat: true },
+  'node-down': { value: 'NODE', repeat: true },
+  'node-fail': { value: 'NODE', repeat: true },
+  'op-fail': { value: 'RSC_OP_INTERVAL@NODE=RC', repeat: true },
+  'set-datetime': { value: 'DATETIME' },
+  'show-scores': {},
   promoted: {},
   expired: {},
 };
@@ -191,6 +199,7 @@ export const TREE: CommandNode = {
       children: {
         cib: { summary: 'pull the live CIB into a file', flags: ['store'], run: () => lazy.cliClusterCommands().clusterCibCmd, help: () => lazy.cliClusterCommands().clusterCibHelp },
         'cib-push': { summary: 'push a CIB file, or only its changes (diff-against=ORIG)', flags: ['store', 'config'], run: () => lazy.cliClusterCommands().clusterCibPushCmd, help: () => lazy.cliClusterCommands().clusterCibPushHelp },
+        simulate: { summary: 'where every replica would run after nodes or operations fail (as crm_simulate)', flags: [...CIB_READ, 'node-up', 'node-down', 'node-fail', 'op-fail', 'set-datetime', 'show-scores'], run: () => lazy.cliSimulateCommands().simulateCmd, help: () => lazy.cliSimulateCommands().simulateHelp },
         status: { summary: 'leader, nodes and every replica in the cluster', flags: ['controller', 'authkey', 'watch', 'interval'], run: () => lazy.cliClusterRuntimeCommands().clusterStatusCmd, help: () => lazy.cliClusterRuntimeCommands().clusterStatusHelp },
       },
     },

@@ -11,7 +11,7 @@ export interface Flags {
   json: boolean;
   help: boolean;
   /** every other --name / --name=value / -o VALUE flag, by name without dashes */
-  [name: string]: string | boolean | undefined;
+  [name: string]: string | string[] | boolean | undefined;
 }
 
 export interface Io {
@@ -33,13 +33,20 @@ export interface Invocation {
 
 export type Command = (inv: Invocation) => number | Promise<number>;
 
+/** A flag given several times (FlagSpec.repeat), as the list of its values (comma lists split too). */
+export function flagList(flags: Flags, name: string): string[] {
+  const v = flags[name];
+  const list = Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
+  return list.flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean);
+}
+
 export function flagString(flags: Flags, name: string): string | undefined {
   const v = flags[name];
   return typeof v === 'string' ? v : undefined;
 }
 
 /** A flag given in any form (`--name`, `--name=`, `--name=VALUE`): pcs's resource create refusals. */
-const given = (v: string | boolean | undefined): boolean => v !== undefined && v !== false;
+const given = (v: string | string[] | boolean | undefined): boolean => v !== undefined && v !== false;
 
 /**
  * The typed flags of a library command. Each is read as the commands read the argv flags before

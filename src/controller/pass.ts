@@ -21,7 +21,7 @@ import type { ContainerRun, ObservedState } from '../reconcile/observed';
 import { DEFAULT_POLICY, Note, Plan, PlanPolicy, computePlan, planChanges } from '../reconcile/plan';
 import type { CibNode } from '../model/nodes';
 import { nodeStates } from '../scheduler/nodes';
-import { ReplicaBan, RunningReplica, UnplacedReplica, nextRuleDateChange, placeReplicas, placementConfig } from '../scheduler/placement';
+import { ReplicaBan, RunningReplica, UnplacedReplica, nextRuleDateChange, placeModel } from '../scheduler/placement';
 import { failureBans } from '../reconcile/failures';
 import { ApplyDeps, ApplyReport, applyPlan } from './apply';
 import { ObserveDeps, observe } from './observe';
@@ -257,7 +257,7 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
   // adds (a single node need not be in the CIB's <nodes>).
   const cibNodes: CibNode[] = [...model.nodes];
   for (const h of handles) if (!cibNodes.some((n) => n.name === h.name)) cibNodes.push({ id: h.name, name: h.name, type: 'member', standby: false, attributes: {} });
-  const placed = placeReplicas({ ...placementConfig(model), nodes: nodeStates(cibNodes, (name) => observed.has(name)), current, bans, now });
+  const placed = placeModel(model, { nodes: nodeStates(cibNodes, (name) => observed.has(name)), current, bans, now });
   result.placements = placed.placements;
   result.unplaced = placed.unplaced;
   // A rule with a date (a ban's lifetime ends) may place replicas elsewhere then: pass again.

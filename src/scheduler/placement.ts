@@ -840,6 +840,20 @@ function unplacedReplica(ctx: Cluster, st: BundleState, inst: Instance): Unplace
 }
 
 /** What placement takes from the model: every bundle's demand, the location and colocation constraints, symmetric-cluster. */
+/** What a pass knows besides the model when it places: the nodes' states, what runs, failure bans, the clock. */
+export type PlacementState = Pick<ClusterPlacementInput, 'nodes' | 'current' | 'bans' | 'now'>;
+
+/** The placement step of a pass: the model's bundles and constraints over the nodes. The
+ * controller's pass and `berth cluster simulate` both place through here. */
+export function placeModel(model: Parameters<typeof placementConfig>[0], state: PlacementState): ClusterPlacementResult {
+  return placeReplicas({ ...placementConfig(model), ...state });
+}
+
+/** The same, with the allocation scores (`cluster simulate --show-scores`). */
+export function placeModelWithScores(model: Parameters<typeof placementConfig>[0], state: PlacementState): ClusterPlacementResult & { scores: AllocationScores } {
+  return placeReplicasWithScores({ ...placementConfig(model), ...state });
+}
+
 export function placementConfig(model: { bundles: readonly { placement?: BundlePlacement }[]; constraints: readonly LocationConstraint[]; colocations?: readonly Colocation[]; properties: { symmetric: boolean } }): Pick<ClusterPlacementInput, 'bundles' | 'constraints' | 'colocations' | 'symmetric'> {
   return {
     bundles: model.bundles.flatMap((b) => (b.placement ? [b.placement] : [])),
