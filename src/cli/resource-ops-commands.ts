@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { parseCib } from '../cib/cib';
 import { BerthError, problem } from '../errors/registry';
 import type { EditCommand, EditResult } from '../commands/edit';
+import type { CleanupAnswer, FailcountsAnswer, LedgerNode, UnreachedNode } from '../controller/failures';
 import { Command, Invocation, editFlags, flagString } from './invocation';
 import { lazy } from './lazy';
 
@@ -153,7 +154,7 @@ interface LedgerContext {
   /** this node's name (--node, else the host name), as the controller on it is started */
   node: string;
   /** this node's ledger */
-  ledgers: import('../controller/failures').LedgerNode[];
+  ledgers: LedgerNode[];
 }
 
 /** The CIB (for the cluster id and the resource ids) from --cib FILE or the store, and this node's ledger. */
@@ -180,7 +181,7 @@ function elsewhere(inv: Invocation, ctx: LedgerContext, node: string | undefined
 }
 
 /** Nodes whose ledgers could not be reached: the command fails after saying what it did elsewhere. */
-function failIfUnreached(unreachable: readonly import('../controller/failures').UnreachedNode[], verb: string): void {
+function failIfUnreached(unreachable: readonly UnreachedNode[], verb: string): void {
   if (unreachable.length) throw new BerthError([lazy.controllerFailures().unreachedProblem(unreachable, verb)]);
 }
 
@@ -194,7 +195,7 @@ export const resourceFailcountShowCmd: Command = async (inv) => {
   const target = targetOf(inv, 'failcount show', []);
   if (target.mode === 'cluster') {
     const { askTheLeader } = lazy.clusterControllerClient();
-    const { url, cluster, result } = await askTheLeader<import('../controller/failures').FailcountsAnswer>(target.urls, lazy.cliClusterRuntimeCommands().controllerPost(target.key), lazy.clusterControllerServer().FAILCOUNTS_PATH, req, clusterCallMs());
+    const { url, cluster, result } = await askTheLeader<FailcountsAnswer>(target.urls, lazy.cliClusterRuntimeCommands().controllerPost(target.key), lazy.clusterControllerServer().FAILCOUNTS_PATH, req, clusterCallMs());
     if (inv.flags.json) inv.io.out(JSON.stringify({ cluster, controller: url, failcounts: result.failcounts, unreachable: result.unreachable }, null, 2) + '\n');
     else inv.io.out(failcountText(result.failcounts, req, inv.flags.full === true));
     failIfUnreached(result.unreachable, 'resource failcount show');
@@ -216,7 +217,7 @@ export const resourceCleanupCmd: Command = async (inv) => {
   const nothing = (where: string) => `No failures to clean up${req.resource !== undefined ? ` for resource '${req.resource}'` : ''} ${where}\n`;
   if (target.mode === 'cluster') {
     const { askTheLeader } = lazy.clusterControllerClient();
-    const { url, cluster, result } = await askTheLeader<import('../controller/failures').CleanupAnswer>(target.urls, lazy.cliClusterRuntimeCommands().controllerPost(target.key), lazy.clusterControllerServer().CLEANUP_PATH, req, clusterCallMs());
+    const { url, cluster, result } = await askTheLeader<CleanupAnswer>(target.urls, lazy.cliClusterRuntimeCommands().controllerPost(target.key), lazy.clusterControllerServer().CLEANUP_PATH, req, clusterCallMs());
     if (inv.flags.json) inv.io.out(JSON.stringify({ cluster, controller: url, cleaned: result.cleaned, unreachable: result.unreachable }, null, 2) + '\n');
     else if (result.lines.length) inv.io.err(result.lines.join('\n') + `\nThe leading controller (${url}) passes again now and may place these replicas there again.\n`);
     else inv.io.err(nothing(req.node !== undefined ? `on node '${req.node}'` : 'in the cluster'));

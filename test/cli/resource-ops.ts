@@ -9,7 +9,7 @@ import { main } from '../../src/cli/main';
 import { fileClusterId } from '../../src/store/cluster-id';
 import { nodeFiles, readLedgerOf } from '../../src/controller/node-files';
 import { generateAuthKey, writeAuthKeyFile } from '../../src/agent/authkey';
-import net from 'node:net';
+import { freePort } from '../helpers/etcd';
 
 async function berth(args: string[]) {
   let stdout = '', stderr = '';
@@ -177,10 +177,7 @@ t.test('the cluster or this node: --controller, the node flags, BERTH_CONTROLLER
   const key = path.join(dir, 'authkey');
   writeAuthKeyFile(key, generateAuthKey());
   // A controller URL where nothing listens: asking the cluster fails with AGENT_UNREACHABLE.
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(s.address() as net.AddressInfo).port}`;
-  await new Promise((r) => s.close(r));
+  const url = `http://127.0.0.1:${await freePort()}`;
   const config = (name: string, text: string) => { const f = path.join(dir, name); fs.writeFileSync(f, text); return f; };
   const good = config('client.json', JSON.stringify({ controllers: [url], authkey: key }));
   const broken = config('broken.json', '{"controllers": ');

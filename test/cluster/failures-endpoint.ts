@@ -7,7 +7,6 @@
 // requests to the controller's process.
 import t, { Test } from 'tap';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { main } from '../../src/cli/main';
 import { generateAuthKey, writeAuthKeyFile } from '../../src/agent/authkey';
@@ -22,6 +21,8 @@ import { serializeXml } from '../../src/cib/xml';
 import type { FailureRecord } from '../../src/reconcile/observed';
 import { FakeNode, fakeNode } from '../helpers/fake-nodes';
 import { berthBin, ensureBuilt } from '../helpers/cli';
+import { freePort } from '../helpers/etcd';
+import { until } from '../helpers/wait';
 
 const CIB = `<cib crm_feature_set="3.16.2" validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0"><configuration><crm_config/>
 <nodes><node id="1" uname="n1"/><node id="2" uname="n2"/></nodes><resources>
@@ -40,24 +41,6 @@ async function berth(args: string[]) {
 const codes = (stderr: string): string[] => {
   try { return (JSON.parse(stderr) as { problems: { code: string }[] }).problems.map((p) => p.code); } catch { return []; }
 };
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-async function until<T>(what: string, f: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Where each replica's running container is: `web-0@n2`. */
 const running = (nodes: FakeNode[]) => nodes.flatMap((n) => [...n.containers.values()].filter((c) => c.state === 'running').map((c) => `${c.bundle}-${c.replica}@${n.name}`)).sort();
@@ -106,7 +89,7 @@ async function world(t: Test, forked: boolean) {
     t.teardown(() => agents[n.name].stop());
   }
   const C = ['--controller', url, '--authkey', keyFile];
-  await until('web-1 to run (web-0 is kept off both nodes)', () => running(nodes).length === 1 && running(nodes)[0].startsWith('web-1@'), 15_000);
+  await until('web-1 to run (web-0 is kept off both nodes)', () => (running(nodes).length === 1 && running(nodes)[0].startsWith('web-1@')) || undefined, 15_000, 50);
   return { dir, cibFile, cluster, keyFile, url, nodes, agents, stateDirs, C, log, ledger: (n: 'n1' | 'n2') => nodeFiles(stateDirs[n]).readLedger(cluster) };
 }
 
@@ -135,7 +118,7 @@ for (const forked of [false, true]) {
     }
     t.same({ n1: await w.ledger('n1'), n2: await w.ledger('n2') }, before, 'the ledgers are as they were');
     // (from the forked heartbeat process the log line comes over IPC, maybe after the answer)
-    await until('the refusal to be logged', () => /refused POST \/v1\/cleanup .*AGENT_AUTH_FAILED/.test(w.log.join('\n')), 5000);
+    await until('the refusal to be logged', () => /refused POST \/v1\/cleanup .*AGENT_AUTH_FAILED/.test(w.log.join('\n')) || undefined, 5000, 50);
     t.pass('the other key is refused by the controller, and logged');
 
     // Cleaned on n2 only: web-0 may run there again, and does at once (the next resync is a minute away).
@@ -143,7 +126,7 @@ for (const forked of [false, true]) {
     const clean = await berth(['resource', 'cleanup', 'web-0', 'node=n2', ...w.C]);
     t.same({ code: clean.code, stderr: clean.stderr.split('\n')[0] }, { code: 0, stderr: 'Cleaned up web-0 on n2' });
     t.same({ n1: await w.ledger('n1'), n2: await w.ledger('n2') }, { n1: before.n1, n2: {} }, 'n2\'s record is gone, n1\'s stays');
-    await until('web-0 to run on n2', () => running(w.nodes).includes('web-0@n2'), 5000);
+    await until('web-0 to run on n2', () => running(w.nodes).includes('web-0@n2') || undefined, 5000, 50);
     t.ok(Date.now() - t0 < 5000, `web-0 runs on n2 ${Date.now() - t0} ms after the cleanup`);
     t.match(w.log.join('\n'), /resource cleanup: Cleaned up web-0 on n2/, 'the leader says what it cleaned');
 
@@ -154,7 +137,7 @@ for (const forked of [false, true]) {
 
     // A node that is gone: the others are reached, it is named, exit 1.
     await w.agents.n2.stop();
-    await until('n2 to be lost', async () => /node n2 is lost/.test(w.log.join('\n')), 10_000);
+    await until('n2 to be lost', () => /node n2 is lost/.test(w.log.join('\n')) || undefined, 10_000, 50);
     const partial = await berth(['resource', 'failcount', 'show', ...w.C, '--json']);
     t.same({ code: partial.code, problems: codes(partial.stderr), counts: (JSON.parse(partial.stdout) as { failcounts: { node: string }[] }).failcounts.map((f) => f.node) }, { code: 1, problems: ['AGENT_UNREACHABLE'], counts: ['n1'] });
     const cleanAll = await berth(['resource', 'cleanup', ...w.C]);
@@ -167,7 +150,7 @@ for (const forked of [false, true]) {
 t.test('restart on a cluster: Stopped through the CIB, waits on the leader\'s status, the CIB ends as it was', { timeout: 90_000 }, async (t) => {
   const w = await world(t, false);
   await berth(['resource', 'cleanup', ...w.C]);
-  await until('both replicas to run', () => running(w.nodes).length === 2, 5000);
+  await until('both replicas to run', () => running(w.nodes).length === 2 || undefined, 5000, 50);
   const ids = w.nodes.flatMap((n) => [...n.containers.keys()]).sort();
   const resources = (text: string) => serializeXml(section(parseCib(text), 'resources'));
   const text = fs.readFileSync(w.cibFile, 'utf8');
