@@ -128,13 +128,13 @@ function targetOf(inv: Invocation, verb: string, clusterTakes: readonly string[]
     if (wrong.length) {
       throw new BerthError([problem('USAGE', {
         path: `--${wrong[0]}`, value: String(inv.flags[wrong[0]]), allowed: clusterTakes.length ? clusterTakes.map((f) => `--${f}`).join(', ') : 'none of --cib, --store, --state-dir, --node',
-        message: `--${wrong.join(', --')} cannot be used with --controller: resource ${verb} asks the leading controller, which reaches every node through its agent (without --controller, --${wrong[0]} acts on this node)`,
+        message: `--${wrong.join(', --')} cannot be used with --controller: with it, resource ${verb} works on the whole cluster through the leading controller, which reaches every node through its agent; --${wrong[0]} is for this node alone (without --controller)`,
       })]);
     }
     return cluster();
   }
   if (NODE_FLAGS.some(given)) return { mode: 'node' };
-  const configured = lazy.cliClusterRuntimeCommands().clusterClient({});
+  const configured = rt.clusterClient({});
   return configured.controllers ? cluster() : { mode: 'node' };
 }
 
