@@ -155,6 +155,14 @@ t.test('restart on a cluster: Stopped through the CIB, waits on the leader\'s st
   const resources = (text: string) => serializeXml(section(parseCib(text), 'resources'));
   const text = fs.readFileSync(w.cibFile, 'utf8');
 
+  // What the restart waits on: the leader's status, as `cluster status` shows it.
+  type Status = { leading: boolean; cluster: { bundles: { id: string; running: number }[] } | null };
+  const status = await until('the leader\'s status to show both running', async () => {
+    const s = JSON.parse((await berth(['cluster', 'status', ...w.C, '--json'])).stdout) as Status;
+    return s.cluster?.bundles[0]?.running === 2 ? s : undefined;
+  }, 5000, 50);
+  t.match(status, { leading: true, cluster: { bundles: [{ id: 'web', running: 2 }] } });
+
   // One node alone cannot restart a bundle of the cluster.
   const alone = await berth(['resource', 'restart', 'web', '--cib', w.cibFile, '--node', 'n1', '--json']);
   t.same({ code: alone.code, problems: codes(alone.stderr) }, { code: 1, problems: ['CLUSTER_MODE_UNSUPPORTED'] });
