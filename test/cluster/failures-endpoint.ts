@@ -7,6 +7,7 @@
 // requests to the controller's process.
 import t, { Test } from 'tap';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { main } from '../../src/cli/main';
 import { generateAuthKey, writeAuthKeyFile } from '../../src/agent/authkey';
@@ -46,7 +47,14 @@ const codes = (stderr: string): string[] => {
 const running = (nodes: FakeNode[]) => nodes.flatMap((n) => [...n.containers.values()].filter((c) => c.state === 'running').map((c) => `${c.bundle}-${c.replica}@${n.name}`)).sort();
 
 async function world(t: Test, forked: boolean) {
-  const dir = t.testdir({});
+  // One teardown, in order: the agents and the controller stop before their files go (a write
+  // under way would make the removal fail, and a teardown that fails leaves the rest running).
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-failures-'));
+  const stops: (() => Promise<void>)[] = [];
+  t.teardown(async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => {});
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
   const cibFile = path.join(dir, 'cib.xml');
   fs.writeFileSync(cibFile, CIB);
   const cluster = fileClusterId(cibFile);
@@ -57,7 +65,7 @@ async function world(t: Test, forked: boolean) {
   const env = { BERTH_CONFIG: process.env.BERTH_CONFIG, BERTH_CONTROLLER: process.env.BERTH_CONTROLLER };
   process.env.BERTH_CONFIG = path.join(dir, 'client.json');
   delete process.env.BERTH_CONTROLLER;
-  t.teardown(() => { for (const [k, v] of Object.entries(env)) { if (v === undefined) delete process.env[k]; else process.env[k] = v; } });
+  stops.push(async () => { for (const [k, v] of Object.entries(env)) { if (v === undefined) delete process.env[k]; else process.env[k] = v; } });
 
   // web-0 failed once on each node (migration-threshold=1): it is kept off both, web-1 runs.
   const stateDirs = { n1: path.join(dir, 'n1'), n2: path.join(dir, 'n2') };
@@ -75,7 +83,7 @@ async function world(t: Test, forked: boolean) {
     resyncMs: 60_000, busyMs: 50, log: (l) => log.push(l),
     ...(forked ? { heartbeatExec: berthBin } : {}),
   });
-  t.teardown(() => controller.stop());
+  stops.push(() => controller.stop());
   const nodes = ['n1', 'n2'].map(fakeNode);
   const agents: Record<string, Agent> = {};
   for (const n of nodes) {
@@ -86,7 +94,7 @@ async function world(t: Test, forked: boolean) {
       node: n.name, listen: { host: '127.0.0.1', port: 0 }, controllers: [url], key,
       stateDir: stateDirs[n.name as 'n1' | 'n2'], engine, addresses: n.deps.addresses, files: nodeFiles(stateDirs[n.name as 'n1' | 'n2']), log: () => {},
     });
-    t.teardown(() => agents[n.name].stop());
+    stops.push(() => agents[n.name].stop());
   }
   const C = ['--controller', url, '--authkey', keyFile];
   await until('web-1 to run (web-0 is kept off both nodes)', () => (running(nodes).length === 1 && running(nodes)[0].startsWith('web-1@')) || undefined, 15_000, 50);
