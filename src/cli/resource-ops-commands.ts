@@ -283,7 +283,8 @@ leading controller changes every node's ledger through its agent and passes agai
 it cannot reach (lost, not heard from) is named and the command exits 1 (AGENT_UNREACHABLE) after
 cleaning the others. On this node alone, its own ledger, changed under its lock: the controller on
 the node notices within a second. Either way a controller writing the ledger meanwhile keeps the
-cleanup. An unknown RESOURCE or node=NODE is refused and nothing changes.
+cleanup. An unknown RESOURCE (on the cluster also an unknown node=NODE) is refused and nothing
+changes.
 
 ${LEDGER_FLAGS}
 
