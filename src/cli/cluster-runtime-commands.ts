@@ -7,6 +7,7 @@ import { Command, Invocation, flagString, untilStopped, valueFlags } from './inv
 import { lazy } from './lazy';
 import { paintStates, renderProblems } from './render';
 import { DEFAULT_HOST_ACCESS, HOST_ACCESS, HostAccess, parseHostAccessList } from '../runtime/host-access';
+import type { ClusterStatusAnswer, ControllerPost } from '../cluster/controller-client';
 import { ClientConfig, ClusterClient, agentClientConfig, controllerClientConfig, controllersMissing, resolveClusterClient, writeClientConfig } from './client-config';
 
 export const agentHelp = `Usage: berth agent [--controller URL[,URL...]] [--listen HOST:PORT] [--advertise URL]
@@ -176,17 +177,17 @@ const logTo = (inv: Invocation) => (line: string) => inv.io.out(`${new Date().to
 
 /** The controllers and the authkey: flags, then BERTH_CONTROLLER / BERTH_AUTHKEY, then the client
  * config (src/cli/client-config.ts). */
-const clusterClient = (values: Record<string, string | undefined>): ClusterClient =>
+export const clusterClient = (values: Record<string, string | undefined>): ClusterClient =>
   resolveClusterClient({ ...(values.controller !== undefined ? { controller: values.controller } : {}), ...(values.authkey !== undefined ? { authkey: values.authkey } : {}) }, process.env);
 
 /** The controllers' URLs, or the error naming the three ways to give them. */
-function controllersOf(c: ClusterClient): string[] {
+export function controllersOf(c: ClusterClient): string[] {
   if (!c.controllers) throw controllersMissing(c.file);
   return urlList(c.controllers.value, c.controllers.from === '--controller' ? '--controller' : `--controller (from ${c.controllers.from})`);
 }
 
 /** The key, or AUTHKEY_INVALID saying where its path came from when not from --authkey. */
-function authKey(c: ClusterClient): Buffer {
+export function authKey(c: ClusterClient): Buffer {
   const { readAuthKey } = lazy.agentAuthkey();
   try {
     return readAuthKey(c.authkey.value);
@@ -292,49 +293,15 @@ export const clusterControllerCmd: Command = (inv) => exit2AtStart(inv, async ()
   return () => untilStopped(c.done, () => { log('stopping (replicas keep running)'); void c.stop().then(() => store.close()); });
 });
 
-type ClusterStatusAnswer = {
-  leading: boolean; term: number | null; leader: { url: string } | null; passes: number;
-  nodes?: { name: string; liveness: string; standby?: boolean; url: string | null; lostBy: string | null }[];
-  cluster: (import('../reconcile/status').ClusterStatus & { at: string }) | null;
-  clusterError?: string;
-};
-
-/**
- * The status from the first controller of `urls` that answers; when it follows, from the leader it
- * names (as crm_mon asks the DC). Throws AGENT_UNREACHABLE naming every controller tried.
- */
+/** The status from the leader, or from the first controller that answers when none leads. */
 async function askControllers(urls: string[], key: Buffer): Promise<{ url: string; s: ClusterStatusAnswer }> {
-  const { postSigned } = lazy.agentSignedHttp();
-  const { STATUS_PATH } = lazy.clusterControllerServer();
-  const failures: string[] = [];
-  const ask = async (url: string) => {
-    try {
-      return await postSigned<ClusterStatusAnswer>(url, STATUS_PATH, key, {}, 5000);
-    } catch (e) {
-      failures.push(`${url}: ${(e as Error).message}`);
-      return undefined;
-    }
-  };
-  // A follower's answer is kept until the leader it names, or another controller given, answers.
-  let follower: { url: string; s: ClusterStatusAnswer } | undefined;
-  const asked = new Set<string>();
-  for (const url of urls) {
-    if (asked.has(url)) continue;
-    asked.add(url);
-    const s = await ask(url);
-    if (!s) continue;
-    if (s.leading) return { url, s };
-    follower ??= { url, s };
-    const leader = s.leader?.url?.replace(/\/$/, '');
-    if (leader && !asked.has(leader)) {
-      asked.add(leader);
-      const l = await ask(leader);
-      if (l?.leading) return { url: leader, s: l };
-    }
-  }
-  if (follower) return follower;
-  throw new BerthError([problem('AGENT_UNREACHABLE', { path: '--controller', value: urls.join(','), message: `no controller answers: ${failures.join('; ')}` })]);
+  const { askLeader, STATUS_TIMEOUT_MS } = lazy.clusterControllerClient();
+  const { url, answer } = await askLeader<ClusterStatusAnswer>(urls, controllerPost(key), lazy.clusterControllerServer().STATUS_PATH, {}, STATUS_TIMEOUT_MS);
+  return { url, s: answer };
 }
+
+/** Signed POSTs to the controllers with the cluster's authkey. */
+export const controllerPost = (key: Buffer): ControllerPost => (url, path, body, timeoutMs) => lazy.agentSignedHttp().postSigned(url, path, key, body, timeoutMs);
 
 function formatClusterStatus(url: string, s: ClusterStatusAnswer): string {
   const out = [`controller ${url}: ${s.leading ? `leading, term ${s.term}, ${s.passes} passes` : `following ${s.leader?.url ?? '(no leader yet)'}`}`];

@@ -111,8 +111,10 @@ const GITOPS_COMMON = ['store', 'name'];
 const GITOPS_SOURCE = ['source', 'ref', 'path', 'cache-dir'];
 
 const ops = () => lazy.cliResourceOpsCommands();
-const NO_FILE_LEDGER = "berth's fail counts are kept in each node's failure ledger, not in the CIB: give the CIB the controller runs with as --cib FILE or --store URL";
-const failcountShow: CommandNode = { summary: 'show fail counts per replica and node, as pcs does', flags: ['cib', 'store', 'state-dir', 'node', 'full'], run: () => ops().resourceFailcountShowCmd, help: () => ops().resourceFailcountShowHelp, refuses: { file: NO_FILE_LEDGER } };
+const NO_FILE_LEDGER = "berth's fail counts are kept in each node's failure ledger, not in the CIB: give --controller URLS for the cluster, or the CIB this node's controller runs with as --cib FILE or --store URL";
+/** failcount show, cleanup, restart: the cluster (--controller, --authkey) or this node (the rest) */
+const LEDGER = ['controller', 'authkey', 'cib', 'store', 'state-dir', 'node'];
+const failcountShow: CommandNode = { summary: 'show fail counts per replica and node, as pcs does', flags: [...LEDGER, 'full'], run: () => ops().resourceFailcountShowCmd, help: () => ops().resourceFailcountShowHelp, refuses: { file: NO_FILE_LEDGER } };
 
 const resourceDelete: CommandNode = { summary: 'delete resources (a bundle with the resource inside it)', flags: CIB_EDIT, run: () => edit().resourceDeleteCmd, help: helpText('resource delete') };
 
@@ -142,9 +144,9 @@ export const TREE: CommandNode = {
         move: { summary: 'move a resource to a node now (pcs 0.11: the constraint goes once it runs there)', flags: ['store', 'promoted'], run: () => ops().resourceMoveCmd, help: () => ops().resourceMoveHelp, refuses: { file: 'a move needs the running cluster; resource move-with-constraint writes the constraint into a file' } },
         'move-with-constraint': { summary: 'prefer a node for a resource (cli-prefer constraint)', flags: [...CIB_EDIT, 'promoted'], run: () => ops().resourceMoveWithConstraintCmd, help: () => ops().resourceMoveWithConstraintHelp },
         clear: { summary: 'remove the constraints of ban and move', flags: [...CIB_EDIT, 'expired', 'promoted'], run: () => ops().resourceClearCmd, help: () => ops().resourceClearHelp },
-        cleanup: { summary: 'forget failures so replicas may run where they failed', flags: ['cib', 'store', 'state-dir', 'node'], run: () => ops().resourceCleanupCmd, help: () => ops().resourceCleanupHelp, refuses: { file: NO_FILE_LEDGER } },
+        cleanup: { summary: 'forget failures so replicas may run where they failed', flags: LEDGER, run: () => ops().resourceCleanupCmd, help: () => ops().resourceCleanupHelp, refuses: { file: NO_FILE_LEDGER } },
         failcount: { ...failcountShow, children: { show: failcountShow } },
-        restart: { summary: "stop a bundle's replicas and start them again", flags: ['cib', 'store', 'state-dir', 'node', 'timeout'], run: () => ops().resourceRestartCmd, help: () => ops().resourceRestartHelp, refuses: { file: 'a restart needs the running cluster: give the CIB its controller runs with as --cib FILE or --store URL' } },
+        restart: { summary: "stop a bundle's replicas and start them again", flags: [...LEDGER, 'timeout'], run: () => ops().resourceRestartCmd, help: () => ops().resourceRestartHelp, refuses: { file: 'a restart needs the running cluster: give the CIB its controller runs with as --cib FILE or --store URL' } },
         defaults: {
           summary: 'meta attributes every resource inherits (rsc_defaults)',
           flags: CIB_EDIT,

@@ -59,6 +59,7 @@ export const lazy = {
   // ---- cluster, controller, agent ----
   clusterController: () => require('../cluster/cluster-controller') as typeof import('../cluster/cluster-controller'),
   clusterControllerServer: () => require('../cluster/controller-server') as typeof import('../cluster/controller-server'),
+  clusterControllerClient: () => require('../cluster/controller-client') as typeof import('../cluster/controller-client'),
   clusterHeartbeatService: () => require('../cluster/heartbeat-service') as typeof import('../cluster/heartbeat-service'),
   agentSignedHttp: () => require('../agent/signed-http') as typeof import('../agent/signed-http'),
   controllerDeps: () => require('../controller/deps') as typeof import('../controller/deps'),
@@ -68,6 +69,7 @@ export const lazy = {
   agentDaemon: () => require('../agent/daemon') as typeof import('../agent/daemon'),
   reconcileStatus: () => require('../reconcile/status') as typeof import('../reconcile/status'),
   controllerLoop: () => require('../controller/loop') as typeof import('../controller/loop'),
+  controllerFailures: () => require('../controller/failures') as typeof import('../controller/failures'),
   controllerRestart: () => require('../controller/restart') as typeof import('../controller/restart'),
   modelNodes: () => require('../model/nodes') as typeof import('../model/nodes'),
   controllerPass: () => require('../controller/pass') as typeof import('../controller/pass'),

@@ -5,7 +5,7 @@
 // due, and each pass compares everything.
 import { Cib, parseCib } from '../cib/cib';
 import type { CibStore } from '../store/store';
-import { problem } from '../errors/registry';
+import { BerthError, problem } from '../errors/registry';
 import type { ContainerRun } from '../reconcile/observed';
 import { planChanges } from '../reconcile/plan';
 import { clusterStatus } from '../reconcile/status';
@@ -19,6 +19,8 @@ import { PassReporter } from '../controller/report';
 import { remoteNode } from '../agent/client';
 import type { HeartbeatRecords } from './heartbeat-records';
 import { startHeartbeatService } from './heartbeat-service';
+import { CLEANUP_PATH, FAILCOUNTS_PATH, FailuresBody, LeaderAnswer, parseFailuresBody } from './controller-server';
+import { LedgerNode, cibNodeNames, cleanupFailures, readFailcounts, requireKnownNode } from '../controller/failures';
 import { DEFAULT_LIVENESS, Heartbeat, LivenessBook, LivenessPolicy } from './liveness';
 import { Election, LeaderInfo, startElection } from './leader';
 import { runFenceCommand } from './fence';
@@ -293,6 +295,42 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
       return { name, liveness, ...(hb && liveness !== 'lost' ? { deps: clientFor(hb) } : {}) };
     });
   };
+
+  // `resource failcount show` / `resource cleanup` against the cluster: the leader reaches every
+  // node's ledger through its agent (writes carry its term), and a cleanup wakes a pass at once.
+  const ledgerNodes = (b: LivenessBook, names: readonly string[]): LedgerNode[] => {
+    const t = now();
+    return names.map((name) => {
+      const hb = b.heartbeat(name);
+      const liveness = b.state(name, t);
+      if (!hb || liveness === 'lost' || liveness === 'unknown') return { name, why: liveness === 'lost' ? `lost${b.lostBy(name) ? ` (by ${b.lostBy(name)})` : ''}` : 'not heard from yet' };
+      if (liveness === 'suspect') return { name, why: 'no heartbeat for a while (suspect)' };
+      return { name, files: clientFor(hb).files };
+    });
+  };
+  const answerFailures = async (path: string, req: FailuresBody): Promise<LeaderAnswer<unknown>> => {
+    const b = book;
+    const t = term;
+    if (!b || t === undefined || election.term() !== t) return { leading: false, leader: election.leader() ?? null };
+    const cluster = await o.cib.clusterId();
+    try {
+      const cib = parseCib(await o.cib.read(), o.cib.where);
+      const nodes = ledgerNodes(b, cibNodeNames(cib));
+      if (path === FAILCOUNTS_PATH) return { leading: true, cluster, problems: [], result: await readFailcounts(cib, cluster, nodes, req) };
+      if (path !== CLEANUP_PATH) throw Object.assign(new Error(`no such request: ${path}`), { code: 'AGENT_BAD_MESSAGE', status: 404 });
+      requireKnownNode(nodes, req.node);
+      const result = await cleanupFailures(cib, cluster, nodes, req);
+      if (result.cleaned.length) {
+        o.log(`resource cleanup: ${result.lines.join('; ')}`);
+        poke('resource cleanup');
+      }
+      return { leading: true, cluster, problems: [], result };
+    } catch (e) {
+      if (e instanceof BerthError) return { leading: true, cluster, problems: e.problems };
+      throw e;
+    }
+  };
+  heartbeats.setCall((path, body) => answerFailures(path, parseFailuresBody(body)));
 
   const status = () => {
     const b = book;

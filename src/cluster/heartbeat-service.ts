@@ -13,7 +13,7 @@ import { openStore } from '../store/open';
 import type { CibStore } from '../store/store';
 import { HeartbeatRecords, memoryRecords, storeRecords } from './heartbeat-records';
 import type { Heartbeat, LivenessPolicy } from './liveness';
-import { HeartbeatAnswer, startControllerServer } from './controller-server';
+import { ControllerCall, HeartbeatAnswer, startControllerServer } from './controller-server';
 
 export interface HeartbeatServiceOptions {
   host: string;
@@ -42,6 +42,9 @@ export interface HeartbeatService {
    * answer): large, so made only when asked, by the controller's process.
    */
   setClusterView(view: () => unknown): void;
+  /** Answers the requests for the leader (CONTROLLER_CALLS: failcounts, cleanup) in the
+   * controller's process, which reaches the agents. */
+  setCall(call: ControllerCall): void;
   close(): Promise<void>;
 }
 
@@ -50,14 +53,16 @@ type ToChild =
   | { type: 'leader'; url: string | null }
   | { type: 'status'; status: object }
   | { type: 'view'; id: number; view: unknown }
-  | { type: 'get'; id: number; node: string };
+  | { type: 'get'; id: number; node: string }
+  | { type: 'answer'; id: number; value?: unknown; error?: { message: string; code?: string; status?: number } };
 type FromChild =
   | { type: 'listening'; url: string }
   | { type: 'failed'; message: string }
   | { type: 'heard'; hb: Heartbeat; receivedAt: number }
   | { type: 'record'; id: number; hb: Heartbeat | null; error?: string }
   | { type: 'log'; line: string }
-  | { type: 'view-request'; id: number };
+  | { type: 'view-request'; id: number }
+  | { type: 'call'; id: number; path: string; body: unknown };
 
 const isEtcdUrl = (url: string) => url.startsWith('etcd://');
 
@@ -75,6 +80,11 @@ async function statusAnswer(membership: object, view: () => Promise<unknown> | u
 
 /** How long the heartbeat process waits for the controller's process to make the cluster view. */
 const VIEW_TIMEOUT_MS = 4000;
+/** ... and to answer a call (a cleanup reads and writes a ledger on every node, 5 s at most each). */
+export const CALL_TIMEOUT_MS = 15_000;
+
+/** A call before the controller has said how to answer it (it is starting). */
+const notReady = (): Promise<never> => Promise.reject(Object.assign(new Error('this controller is starting'), { code: 'NOT_LEADER', status: 503 }));
 
 function openRecords(storeUrl: string): { records: HeartbeatRecords; store?: CibStore } {
   if (!isEtcdUrl(storeUrl)) return { records: memoryRecords() };
@@ -83,9 +93,9 @@ function openRecords(storeUrl: string): { records: HeartbeatRecords; store?: Cib
 }
 
 /** The heartbeat endpoint itself: record, grant, report. Used by both forms of the service. */
-async function serve(o: { host: string; port: number; key: Buffer; policy: LivenessPolicy; cluster: string; records: HeartbeatRecords; leader: () => string | undefined; status: () => unknown; heard: (hb: Heartbeat, at: number) => void; log: (line: string) => void }) {
+async function serve(o: { host: string; port: number; key: Buffer; policy: LivenessPolicy; cluster: string; records: HeartbeatRecords; leader: () => string | undefined; status: () => unknown; call: ControllerCall; heard: (hb: Heartbeat, at: number) => void; log: (line: string) => void }) {
   return startControllerServer({
-    host: o.host, port: o.port, key: o.key, log: o.log, status: o.status,
+    host: o.host, port: o.port, key: o.key, log: o.log, status: o.status, call: o.call,
     onHeartbeat: async (hb, receivedAt): Promise<HeartbeatAnswer> => {
       await o.records.put(hb);
       o.heard(hb, receivedAt);
@@ -103,13 +113,15 @@ export async function startHeartbeatService(o: HeartbeatServiceOptions): Promise
     let leader: string | undefined;
     let membership: object = {};
     let view: () => unknown = () => null;
-    const server = await serve({ ...o, records, leader: () => leader, status: () => statusAnswer(membership, view), heard });
+    let call: ControllerCall | undefined;
+    const server = await serve({ ...o, records, leader: () => leader, status: () => statusAnswer(membership, view), call: (p, b) => (call ? call(p, b) : notReady()), heard });
     return {
       url: server.url, records,
       onHeard: (f) => listeners.push(f),
       setLeader: (u) => { leader = u; },
       setStatus: (m) => { membership = m; },
       setClusterView: (v) => { view = v; },
+      setCall: (c) => { call = c; },
       close: async () => { await server.close(); await store?.close(); },
     };
   }
@@ -118,6 +130,7 @@ export async function startHeartbeatService(o: HeartbeatServiceOptions): Promise
   const send = (m: ToChild) => { if (child.connected) child.send(m); };
   const pending = new Map<number, { resolve: (hb: Heartbeat | undefined) => void; reject: (e: Error) => void }>();
   let clusterView: () => unknown = () => null;
+  let controllerCall: ControllerCall | undefined;
   let nextId = 1;
   let closing = false;
   const url = await new Promise<string>((resolve, reject) => {
@@ -131,6 +144,13 @@ export async function startHeartbeatService(o: HeartbeatServiceOptions): Promise
           let v: unknown = null;
           try { v = clusterView(); } catch (e) { o.log(`cannot make the cluster view: ${(e as Error).message}`); }
           send({ type: 'view', id: m.id, view: v });
+          break;
+        }
+        case 'call': {
+          void (controllerCall ? controllerCall(m.path, m.body) : notReady()).then(
+            (value) => send({ type: 'answer', id: m.id, value }),
+            (e: Error & { code?: string; status?: number }) => send({ type: 'answer', id: m.id, error: { message: e.message, ...(e.code ? { code: e.code } : {}), ...(e.status ? { status: e.status } : {}) } }),
+          );
           break;
         }
         case 'record': {
@@ -169,6 +189,7 @@ export async function startHeartbeatService(o: HeartbeatServiceOptions): Promise
     setLeader: (u) => send({ type: 'leader', url: u ?? null }),
     setStatus: (m) => send({ type: 'status', status: m }),
     setClusterView: (v) => { clusterView = v; },
+    setCall: (c) => { controllerCall = c; },
     close: async () => {
       closing = true;
       if (child.exitCode === null && child.signalCode === null) {
@@ -201,6 +222,20 @@ export function runHeartbeatProcess(): Promise<number> {
       views.set(id, (v) => { clearTimeout(timer); resolve(v); });
       send({ type: 'view-request', id });
     });
+    // Calls passed on to the controller's process, by request id.
+    const calls = new Map<number, (a: Extract<ToChild, { type: 'answer' }>) => void>();
+    let nextCall = 1;
+    const askCall: ControllerCall = (path, body) => new Promise<unknown>((resolve, reject) => {
+      const id = nextCall++;
+      const timer = setTimeout(() => { calls.delete(id); reject(Object.assign(new Error(`the controller did not answer within ${CALL_TIMEOUT_MS} ms`), { code: 'AGENT_UNREACHABLE', status: 504 })); }, CALL_TIMEOUT_MS);
+      timer.unref();
+      calls.set(id, (a) => {
+        clearTimeout(timer);
+        if (a.error) reject(Object.assign(new Error(a.error.message), { code: a.error.code, status: a.error.status }));
+        else resolve(a.value);
+      });
+      send({ type: 'call', id, path, body });
+    });
     let records: HeartbeatRecords | undefined;
     let close: (() => Promise<void>) | undefined;
     process.on('message', (m: ToChild) => {
@@ -211,7 +246,7 @@ export function runHeartbeatProcess(): Promise<number> {
           const r = records;
           serve({
             host: m.host, port: m.port, key: Buffer.from(m.key, 'hex'), policy: m.policy, cluster: m.cluster, records: r,
-            leader: () => leader, status: () => statusAnswer(membership, askView),
+            leader: () => leader, status: () => statusAnswer(membership, askView), call: askCall,
             heard: (hb, receivedAt) => send({ type: 'heard', hb, receivedAt }),
             log: (line) => send({ type: 'log', line }),
           }).then((server) => {
@@ -229,6 +264,12 @@ export function runHeartbeatProcess(): Promise<number> {
           const done = views.get(m.id);
           views.delete(m.id);
           done?.(m.view);
+          break;
+        }
+        case 'answer': {
+          const done = calls.get(m.id);
+          calls.delete(m.id);
+          done?.(m);
           break;
         }
         case 'get':

@@ -5,7 +5,7 @@
 // interface is served by that node's agent (src/agent/client.ts).
 import { mkdirSync, readFileSync, unwatchFile, watchFile, writeFileSync } from 'node:fs';
 import { writeFileAtomic } from '../cib/file-write';
-import { withFileLock, withFileLockAsync } from '../cib/file-lock';
+import { withFileLockAsync } from '../cib/file-lock';
 import { mergeLedger } from '../reconcile/failures';
 import { isClusterId } from '../runtime/labels';
 import path from 'node:path';
@@ -48,21 +48,6 @@ function readLedgerFile(file: string): Record<string, FailureRecord> {
 function writeLedgerFile(file: string, ledger: Record<string, FailureRecord>): void {
   // Whole or not at all (a full disk leaves the last ledger): see cib/file-write.ts.
   writeFileAtomic(file, JSON.stringify({ version: 1, containers: ledger }, null, 1) + '\n', { what: 'failure ledger' });
-}
-
-/**
- * Change one cluster's ledger on this node from outside the controller (`resource cleanup`):
- * read, change and write under the file's lock, which the controller's writes take too; the
- * controller keeps what changed here (see writeLedger's `base`). Returns what `change` returns.
- */
-export function updateLedgerFile<T>(stateDir: string, cluster: string, change: (ledger: Record<string, FailureRecord>) => { ledger: Record<string, FailureRecord>; result: T; changed: boolean }): T {
-  const file = ledgerPath(stateDir, cluster);
-  mkdirSync(path.dirname(file), { recursive: true });
-  return withFileLock(file, () => {
-    const r = change(readLedgerFile(file));
-    if (r.changed) writeLedgerFile(file, r.ledger);
-    return r.result;
-  });
 }
 
 /** Calls back when one cluster's ledger on this node changes (polled: it is replaced by rename). */

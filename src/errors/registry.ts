@@ -85,7 +85,7 @@ export const PROBLEM_CODES = {
   CONTAINER_FOREIGN: 'a berth container on this engine belongs to another cluster (or to none): it is listed and never touched',
   REPLICA_UNPLACEABLE: 'a replica cannot be placed (replicas-per-host, node state, constraints)',
   RESOURCE_NOT_RUNNING: 'the command needs the resource running (resource restart of a stopped bundle)',
-  CLUSTER_MODE_UNSUPPORTED: 'the command works on a single node so far; with other nodes in the CIB it is refused (the message says what to do instead)',
+  CLUSTER_MODE_UNSUPPORTED: 'the command was asked to work on this node alone (--cib, --store, --state-dir or --node without --controller) but the CIB has other nodes it cannot see from here (resource restart); the message says to give --controller',
   WAIT_TIMEOUT: 'the cluster did not reach the state a command waits for in time (resource restart); what the command changed is undone',
   // nodes, their agents and fencing
   AUTHKEY_INVALID: 'the authkey file is missing, unreadable, too short, or accessible by group or others',
@@ -100,7 +100,7 @@ export const PROBLEM_CODES = {
   AGENT_HOST_ACCESS_DENIED: 'the agent refuses to create a container that asks for host access it was not started to allow (berth agent --allow, --allow-mount)',
   NODE_LOST: 'a node missed its lease; it is fenced and its replicas move',
   FENCE_FAILED: 'the configured fence command did not confirm the node is off',
-  NOT_LEADER: 'this controller is not the leader',
+  NOT_LEADER: 'this controller is not the leader (or, for a command asking the cluster, no controller that answers leads now)',
 } as const;
 
 export type ProblemCode = keyof typeof PROBLEM_CODES;

@@ -1,12 +1,15 @@
 // The command line of resource ban / move-with-constraint / move / clear / failcount show /
-// cleanup: argv -> exit code, problem codes, the file or ledger afterwards (untouched on errors).
-// In-process (main), on files in a test directory; no engine, no store server.
+// cleanup / restart: argv -> exit code, problem codes, the file or ledger afterwards (untouched on
+// errors), and whether the cluster or this node is asked. In-process (main), on files in a test
+// directory; no engine, no store server (the cluster itself: test/cluster/failures-endpoint.ts).
 import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
 import { main } from '../../src/cli/main';
 import { fileClusterId } from '../../src/store/cluster-id';
 import { nodeFiles, readLedgerOf } from '../../src/controller/node-files';
+import { generateAuthKey, writeAuthKeyFile } from '../../src/agent/authkey';
+import { freePort } from '../helpers/etcd';
 
 async function berth(args: string[]) {
   let stdout = '', stderr = '';
@@ -162,5 +165,53 @@ t.test('on the live CIB (a file store): ban and clear by compare-and-swap; move 
     const r = await berth([...argv, ...S, '--json']);
     const now = await live();
     t.same({ code: r.code, problems: codes(r.stderr), changed: now !== before, after: after ? after.test(now) : !/cli-ban/.test(now) }, { code, problems, changed: code === 0, after: true }, argv.join(' '));
+  }
+});
+
+t.test('the cluster or this node: --controller, the node flags, BERTH_CONTROLLER, the client config', async (t) => {
+  const dir = t.testdir({ state: {} });
+  const cib = path.join(dir, 'cib.xml');
+  fs.writeFileSync(cib, INPUT);
+  const state = path.join(dir, 'state');
+  await nodeFiles(state).writeLedger(fileClusterId(cib), { c1: { baseline: 0, extra: 0, count: 2, lastFailureAt: 1000, replica: 'B-0' } });
+  const key = path.join(dir, 'authkey');
+  writeAuthKeyFile(key, generateAuthKey());
+  // A controller URL where nothing listens: asking the cluster fails with AGENT_UNREACHABLE.
+  const url = `http://127.0.0.1:${await freePort()}`;
+  const config = (name: string, text: string) => { const f = path.join(dir, name); fs.writeFileSync(f, text); return f; };
+  const good = config('client.json', JSON.stringify({ controllers: [url], authkey: key }));
+  const broken = config('broken.json', '{"controllers": ');
+  const none = path.join(dir, 'missing.json');
+  const L = ['--cib', cib, '--state-dir', state, '--node', 'n1'];
+  const C = ['--controller', url, '--authkey', key];
+  const COUNTS = "Failcounts for resource 'B-0'\n  n1: 2\n";
+  type Env = { BERTH_CONFIG: string; BERTH_CONTROLLER?: string; BERTH_AUTHKEY?: string };
+  const cases: [string, string[], Env, number, string[], string?][] = [
+    ['the node flags: this node, even with a controller configured', ['resource', 'failcount', 'show', ...L], { BERTH_CONFIG: good, BERTH_CONTROLLER: url }, 0, [], COUNTS],
+    ['--controller: the cluster', ['resource', 'failcount', 'show', ...C], { BERTH_CONFIG: none }, 1, ['AGENT_UNREACHABLE']],
+    ['BERTH_CONTROLLER and no node flag: the cluster', ['resource', 'failcount', 'show'], { BERTH_CONFIG: none, BERTH_CONTROLLER: url, BERTH_AUTHKEY: key }, 1, ['AGENT_UNREACHABLE']],
+    ['the client config and no node flag: the cluster', ['resource', 'cleanup', 'B'], { BERTH_CONFIG: good }, 1, ['AGENT_UNREACHABLE']],
+    ['a broken client config is said, not taken as absent', ['resource', 'cleanup', 'B'], { BERTH_CONFIG: broken }, 1, ['CLIENT_CONFIG_INVALID']],
+    ['--controller with --state-dir', ['resource', 'cleanup', 'B', ...C, '--state-dir', state], { BERTH_CONFIG: none }, 2, ['USAGE']],
+    ['--controller with --node', ['resource', 'failcount', 'show', ...C, '--node', 'n1'], { BERTH_CONFIG: none }, 2, ['USAGE']],
+    ['--controller with --store', ['resource', 'cleanup', ...C, '--store', path.join(dir, 'store')], { BERTH_CONFIG: none }, 2, ['USAGE']],
+    ['--controller without an authkey anywhere', ['resource', 'cleanup', '--controller', url], { BERTH_CONFIG: none, BERTH_AUTHKEY: path.join(dir, 'no-key') }, 1, ['AUTHKEY_INVALID']],
+    ['restart with --controller and --cib: the cluster (the CIB\'s other nodes are no refusal)', ['resource', 'restart', 'B', ...C, '--cib', cib], { BERTH_CONFIG: none }, 1, ['AGENT_UNREACHABLE']],
+    ['restart with --cib alone: this node, and the CIB has another', ['resource', 'restart', 'B', '--cib', cib], { BERTH_CONFIG: good }, 1, ['CLUSTER_MODE_UNSUPPORTED']],
+    ['restart with --controller and --state-dir', ['resource', 'restart', 'B', ...C, '--cib', cib, '--state-dir', state], { BERTH_CONFIG: none }, 2, ['USAGE']],
+  ];
+  const saved = { BERTH_CONFIG: process.env.BERTH_CONFIG, BERTH_CONTROLLER: process.env.BERTH_CONTROLLER, BERTH_AUTHKEY: process.env.BERTH_AUTHKEY };
+  t.teardown(() => { for (const [k, v] of Object.entries(saved)) { if (v === undefined) delete process.env[k]; else process.env[k] = v; } });
+  const files = () => [fs.readFileSync(cib, 'utf8'), JSON.stringify(readLedgerOf(state, fileClusterId(cib)))].join('\n');
+  for (const [name, argv, env, code, problems, stdout] of cases) {
+    for (const k of Object.keys(saved)) delete process.env[k];
+    Object.assign(process.env, env);
+    const before = files();
+    const r = await berth([...argv, ...(stdout === undefined ? ['--json'] : [])]);
+    t.same(
+      { code: r.code, problems: codes(r.stderr), unchanged: files() === before, ...(stdout !== undefined ? { stdout: r.stdout } : {}) },
+      { code, problems, unchanged: true, ...(stdout !== undefined ? { stdout } : {}) },
+      name,
+    );
   }
 });

@@ -10,7 +10,8 @@ import { BerthError } from '../../src/errors/registry';
 import { FailCount, cleanupLedger, failCounts, failcountText, parseFailureWords, replicaFilter, requireReplicaFilter } from '../../src/commands/failures';
 import { cleanedLedger, mergeLedger } from '../../src/reconcile/failures';
 import type { FailureRecord } from '../../src/reconcile/observed';
-import { nodeFiles, readLedgerOf, updateLedgerFile, watchLedger } from '../../src/controller/node-files';
+import { nodeFiles, readLedgerOf, watchLedger } from '../../src/controller/node-files';
+import { cleanupFailures } from '../../src/controller/failures';
 import { FAKE_CLUSTER, fakeCluster } from '../helpers/fake-nodes';
 
 const FIXTURES = path.join(__dirname, '../fixtures/resource-failcount');
@@ -122,9 +123,10 @@ t.test('on disk: a cleanup between the controller\'s read and its write is not l
   const files = nodeFiles(dir);
   await files.writeLedger('c1', { x: rec(3, { replica: 'web-0' }), y: rec(1, { replica: 'db-0' }) });
   const seen = await files.readLedger('c1'); // the pass observes
-  // resource cleanup web runs now
-  const lines = updateLedgerFile(dir, 'c1', (ledger) => { const r = cleanupLedger({ node: 'n1', ledger }, { bundle: 'web' }); return { ledger: r.ledger, result: r.lines, changed: r.changed }; });
-  t.same(lines, ['Cleaned up web-0 on n1']);
+  // resource cleanup web runs now (as the command does on one node: this node's files)
+  const cib = parseCib('<cib crm_feature_set="3.16.2" validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0"><configuration><crm_config/><nodes/><resources><bundle id="web"><docker image="i" replicas="1"/></bundle><bundle id="db"><docker image="i" replicas="1"/></bundle></resources><constraints/></configuration><status/></cib>');
+  const r = await cleanupFailures(cib, 'c1', [{ name: 'n1', files: nodeFiles(dir) }], { resource: 'web' });
+  t.same(r, { lines: ['Cleaned up web-0 on n1'], cleaned: [{ node: 'n1', replicas: ['web-0'] }], unreachable: [] });
   // the pass writes what it computed from what it saw: x counted once more, y unchanged
   await files.writeLedger('c1', { x: rec(4, { replica: 'web-0' }), y: rec(1, { replica: 'db-0' }) }, seen);
   t.same(readLedgerOf(dir, 'c1'), { x: { baseline: 3, extra: 0, count: 0, replica: 'web-0' }, y: rec(1, { replica: 'db-0' }) }, 'the cleanup stands; the rest is the controller\'s');
@@ -154,7 +156,7 @@ t.test('the single-node controller is told when the ledger changes (watchLedger)
   let calls = 0;
   const stop = watchLedger(dir, 'c1', () => { calls++; }, 20);
   t.teardown(stop);
-  updateLedgerFile(dir, 'c1', () => ({ ledger: { x: rec(1) }, result: undefined, changed: true }));
+  await nodeFiles(dir).writeLedger('c1', { x: rec(1) });
   const end = Date.now() + 3000;
   while (!calls && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
   t.ok(calls > 0, 'a cleanup is noticed');

@@ -114,3 +114,26 @@ t.test('the undo leaves a target-role someone else set meanwhile', async (t) => 
   t.equal(r.changed, false);
   t.equal(serializeXml(live), changed, 'untouched');
 });
+
+t.test('the wait outlasts an observation that fails (a leader hand-over); one that never comes back times out and undoes', async (t) => {
+  // Scripted observations: a count, or an error (the leader does not answer).
+  const run = async (script: (number | Error)[], timeoutMs: number) => {
+    const text = cibWith('');
+    const w = world(t, text, { controller: false });
+    let i = 0;
+    const logs: string[] = [];
+    const deps: RestartDeps = {
+      ...w.deps,
+      observe: async () => { const s = script[Math.min(i++, script.length - 1)]; if (s instanceof Error) throw s; return { running: s, unknown: false }; },
+      sleep: async () => {},
+      log: (l) => logs.push(l),
+    };
+    const outcome = await restartBundle(deps, ['web'], { timeoutMs, pollMs: 1 }).then((r) => `ok ${r.running}`, (e: BerthError) => e.problems.map((p) => `${p.code}: ${p.message}`).join('; '));
+    return { outcome, edits: w.edits.length, same: resources(w.text()) === resources(text), failedLogs: logs.filter((l) => /cannot observe/.test(l)).length };
+  };
+  const gone = new Error('no controller answers');
+  t.same(await run([2, gone, gone, 0, gone, 2], 5000), { outcome: 'ok 2', edits: 2, same: true, failedLogs: 2 }, 'waited out, said once per failure spell');
+  const never = await run([2, gone], 50);
+  t.match(never, { edits: 2, same: true, failedLogs: 1 });
+  t.match(never.outcome, /^WAIT_TIMEOUT: 'web': the replicas did not all stop .*\(last observation failed: no controller answers\)$/);
+});
