@@ -55,7 +55,7 @@ step "berth gitops run --once: the first sync"
 gitops run --once --source "$repo" "${S[@]}"
 
 step "berth gitops status"
-gitops status "${S[@]}"
+gitops status --store "$work/store"
 
 if $converge; then
   step "berth apply --wait: the replicas run"

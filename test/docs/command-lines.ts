@@ -1,7 +1,7 @@
 // Every `berth ...` command line of the documentation (README.md, docs/*.md) is real. Each shell
 // fence that holds one is annotated (<!-- berth-docs: KIND --> before it) with where it runs:
 // - file: run here, in order, per document (a temp dir, -f files, a private file store);
-// - engine / cluster: run by test/e2e/docs-engine.ts and test/e2e/docs-cluster.ts (the real Docker
+// - engine / cluster: run by test/e2e/docs-live.ts (the real Docker
 //   engine; agents and a controller on loopback);
 // - example-only: placeholders (your own hosts, URLs): not run, but every berth command of them
 //   must name a command of the CLI.

@@ -54,7 +54,7 @@ t.test('S5: scale out, scale in, rolling image change', async (t) => {
   n.writeCib([web(3, 'berth-test/httpd:2')]);
   const one = await n.berth('apply');
   t.equal(one.code, 0, one.out + one.err);
-  t.match(one.out, /^replace s5web-0: image berth-test\/httpd:1 → berth-test\/httpd:2$/m);
+  t.match(one.out, /^replace s5web-0: spec changed: image berth-test\/httpd:1 → berth-test\/httpd:2$/m);
   t.match(one.out, /waiting: s5web-1: rolling update/);
   t.strictSame(dockerPs(n.node).map((c) => c.image), ['berth-test/httpd:2', 'berth-test/httpd:1', 'berth-test/httpd:1'], 'one pass replaces one replica');
   // While s5web-0's health check is still starting, the next pass waits. Its check may pass before

@@ -3,7 +3,7 @@
 // PATH as this checkout's bin/berth, a private live-CIB store (BERTH_STORE) and a private node state
 // dir (BERTH_STATE_DIR), so nothing outside the directory is read or changed.
 // - file blocks (test/docs/command-lines.ts): every line once; its exit code and `# shows:` text.
-// - engine and cluster blocks (test/e2e/docs-engine.ts, docs-cluster.ts): a line ending in `&` is a
+// - engine and cluster blocks (test/e2e/docs-live.ts): a line ending in `&` is a
 //   daemon, started in the background and stopped (SIGTERM, then SIGKILL) when the block ends; any
 //   other line is retried until it ends as annotated (replicas take time to converge), for up to
 //   60 s. Afterwards every container of the clusters the block made (the private store's cluster
@@ -54,9 +54,10 @@ export interface DocDir {
 }
 
 /** A directory for one document's blocks, with `berth` on the PATH and private store and state. */
-export function docDir(t: Test, name: string): DocDir {
+/** A directory for a document's lines: under `base` when given (the caller removes it), else the test's own. */
+export function docDir(t: Test, name: string, base?: string): DocDir {
   ensureBuilt();
-  const dir = path.join(t.testdir({}), name.replace(/[^A-Za-z0-9.-]+/g, '_'));
+  const dir = path.join(base ?? t.testdir({}), name.replace(/[^A-Za-z0-9.-]+/g, '_'));
   const bin = path.join(dir, '.bin');
   fs.mkdirSync(bin, { recursive: true });
   fs.writeFileSync(path.join(bin, 'berth'), `#!/bin/sh\nexec "${path.join(root, 'bin', 'berth')}" "$@"\n`, { mode: 0o755 });
