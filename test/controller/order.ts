@@ -90,7 +90,7 @@ t.test('without interleave every web replica waits for every db replica; with it
   const names = ['n1', 'n2'];
   for (const [interleave, wait] of [[false, /start web-\d after every db replica is started \(order o1\)$/], [true, /start web-\d after db-\d is started \(order o1, interleave\)$/]] as const) {
     const c = fakeCluster(names);
-    const k: Knobs = { replicas: { db: 2, web: 2 }, meta: { db: { 'replicas-per-host': '1' }, web: { interleave: String(interleave) } }, order: '<rsc_order id="o1" first="db" then="web"/>' };
+    const k: Knobs = { replicas: { db: 2, web: 2 }, meta: { web: { interleave: String(interleave) } }, order: '<rsc_order id="o1" first="db" then="web"/>' };
     c.setCib(cibXml(names, k, 1));
     let r = await c.pass();
     t.strictSame(actions(r), ['n1: create db-0', 'n2: create db-1'], `interleave=${interleave}: pass 1`);
