@@ -85,8 +85,8 @@ function waitFor(p: OrderPair, c: OrderCandidate, byBundle: Map<string, OrderRep
     // one of the first bundles suffices: satisfied once any replica of any of them is up
     if (p.first.some((b) => related(b).some((r) => r.up))) return undefined;
     const pendingBundles = p.first.filter((b) => related(b).some(pending));
-    if (pendingBundles.length) return hold(pendingBundles.map((bundle) => ({ bundle, action: p.firstAction })), `after one of ${pendingBundles.join(', ')} is ${past(p.firstAction)}`);
-    if (p.requiresFirst) return hold([], `after one of ${p.first.join(', ')} is started: none has a replica that can start`);
+    if (pendingBundles.length) return hold(pendingBundles.map((bundle) => ({ bundle, action: p.firstAction })), `after ${p.first.join(' or ')} is ${past(p.firstAction)}`);
+    if (p.requiresFirst) return hold([], `after ${p.first.join(' or ')} is started: none has a replica that can start`);
     return undefined;
   }
   const first = p.first[0];
