@@ -8,8 +8,11 @@
 // pcmk__multi_update_actions in pcmk_sched_clone.c / pcmk_sched_bundle.c):
 // - without interleave, the bundles are ordered as wholes: every replica of then waits for every
 //   replica of first that is to start (or stop) in this transition;
-// - with interleave (then's meta attribute; first's when then's action is stop), replica i of
-//   then waits only for the replica of first on its own node;
+// - with interleave (then's meta attribute; first's when then's action is stop) the waits are the
+//   same: Pacemaker 2.1.5 orders each replica of then after first's replica on its node AND keeps
+//   the bundles' own order (first "running" before then "start"), as its transition graph shows
+//   (test/fixtures/crm_simulate/87-order-interleave); what interleave changes is that a replica
+//   of then with no replica of first on its node cannot start (Mandatory; 88-order-interleave-no-peer);
 // - Mandatory with first-action start (runnable_left): then does not start while first has no
 //   replica that runs or can start (with interleave: none on its node);
 // - Optional and Serialize order only actions that happen in the same transition;
@@ -76,14 +79,17 @@ export function orderWaits(pairs: readonly OrderPair[], replicas: readonly Order
 function waitFor(p: OrderPair, c: OrderCandidate, byBundle: Map<string, OrderReplica[]>): OrderWait | undefined {
   const what = `${c.action} ${c.replica}`;
   const tag = `(order ${p.constraint}${p.kind === 'Mandatory' ? '' : `, ${p.kind}`}${p.interleave ? ', interleave' : ''})`;
-  // the replicas of first this one is ordered with: all of them, or those on its node
-  const related = (bundle: string): OrderReplica[] => (byBundle.get(bundle) ?? []).filter((r) => !p.interleave || (p.firstAction === 'start' ? r.placedOn === c.node : r.runningOn === c.node));
+  // Every replica of first is waited for, interleave or not: Pacemaker 2.1.5 keeps the bundles'
+  // own order (first's "running" before then's "start") beside the per-replica one. Interleave
+  // narrows what must be able to run: first's replica on then's node.
+  const related = (bundle: string): OrderReplica[] => byBundle.get(bundle) ?? [];
+  const peers = (bundle: string): OrderReplica[] => related(bundle).filter((r) => !p.interleave || (p.firstAction === 'start' ? r.placedOn === c.node : r.runningOn === c.node));
   const pending = (r: OrderReplica) => (p.firstAction === 'start' ? r.starting : r.stopping);
   const hold = (after: OrderAfter[], message: string): OrderWait => ({ ...c, constraint: p.constraint, after, message: `${what} ${message} ${tag}` });
 
   if (p.anyOf) {
     // one of the first bundles suffices: satisfied once any replica of any of them is up
-    if (p.first.some((b) => related(b).some((r) => r.up))) return undefined;
+    if (p.first.some((b) => peers(b).some((r) => r.up))) return undefined;
     const pendingBundles = p.first.filter((b) => related(b).some(pending));
     if (pendingBundles.length) return hold(pendingBundles.map((bundle) => ({ bundle, action: p.firstAction })), `after ${p.first.join(' or ')} is ${past(p.firstAction)}`);
     if (p.requiresFirst) return hold([], `after ${p.first.join(' or ')} is started: none has a replica that can start`);
@@ -94,11 +100,11 @@ function waitFor(p: OrderPair, c: OrderCandidate, byBundle: Map<string, OrderRep
   const waiting = rs.filter(pending);
   if (waiting.length) {
     const names = waiting.map((r) => r.replica);
-    const all = !p.interleave && waiting.length > 1 && waiting.length === (byBundle.get(first) ?? []).length;
+    const all = waiting.length > 1 && waiting.length === (byBundle.get(first) ?? []).length;
     const words = all ? `every ${first} replica is` : names.length === 1 ? `${names[0]} is` : `${names.join(', ')} are`;
     return hold(waiting.map((r) => ({ bundle: first, replica: r.replica, action: p.firstAction })), `after ${words} ${past(p.firstAction)}`);
   }
-  if (p.requiresFirst && !rs.some((r) => r.up)) {
+  if (p.requiresFirst && !peers(first).some((r) => r.up)) {
     const why = p.interleave ? `no ${first} replica runs or can start on ${c.node}` : `${first} has no replica that runs or can start`;
     return hold([], `after ${first} is started: ${why}`);
   }

@@ -86,9 +86,9 @@ t.test('Mandatory: web does not start while db cannot (target-role=Stopped); Opt
   }
 });
 
-t.test('without interleave every web replica waits for every db replica; with it, only its own node\'s', async (t) => {
+t.test('every web replica waits for every db replica, with interleave too (Pacemaker 2.1.5 keeps the bundles\' order)', async (t) => {
   const names = ['n1', 'n2'];
-  for (const [interleave, wait] of [[false, /start web-\d after every db replica is started \(order o1\)$/], [true, /start web-\d after db-\d is started \(order o1, interleave\)$/]] as const) {
+  for (const [interleave, wait] of [[false, /start web-\d after every db replica is started \(order o1\)$/], [true, /start web-\d after every db replica is started \(order o1, interleave\)$/]] as const) {
     const c = fakeCluster(names);
     const k: Knobs = { replicas: { db: 2, web: 2 }, meta: { web: { interleave: String(interleave) } }, order: '<rsc_order id="o1" first="db" then="web"/>' };
     c.setCib(cibXml(names, k, 1));
