@@ -115,3 +115,24 @@ t.test('db on n2 then web on n1: two passes, as a simple order and as a sequenti
     t.strictSame(actions(r), ['n1: create web-0']);
   }
 });
+
+t.test('berth plan shows the waits; plan --json carries them as data', async (t) => {
+  const { formatPlan, planJson } = await import('../../src/reconcile/summary');
+  const names = ['n1', 'n2'];
+  const c = fakeCluster(names);
+  c.setCib(cibXml(names, { on: { db: 'n1', web: 'n2' }, order: '<rsc_order id="o1" first="db" then="web"/>' }, 1));
+  const r = await c.pass(false);
+  const n2 = r.nodes.find((n) => n.node === 'n2')!.plan;
+  t.match(formatPlan(n2), /~ waiting +web-0 +start web-0 after db-0 is started \(order o1\)\n/);
+  t.strictSame((planJson(n2).waiting as unknown[])[0], { bundle: 'web', replica: 'web-0', message: 'start web-0 after db-0 is started (order o1)', order: { constraint: 'o1', action: 'start', after: [{ bundle: 'db', replica: 'db-0', action: 'start' }] } });
+  t.equal(planJson(n2).converged, true, 'nothing to do on n2 this pass');
+});
+
+t.test('the order command refuses promote on bundles; nothing is written', async (t) => {
+  const { parseCib } = await import('../../src/cib/cib');
+  const { constraintOrder } = await import('../../src/commands/constraint');
+  const cib = parseCib(cibXml(['n1'], {}, 1));
+  const before = JSON.stringify(cib);
+  t.throws(() => constraintOrder({ cib, args: ['promote', 'db', 'then', 'start', 'web'], flags: {} } as never), { problems: [{ code: 'CONSTRAINT_NOT_SUPPORTED', path: "/cib/configuration/constraints/rsc_order[@id='order-db-web-mandatory']/@first-action", value: 'promote' }] });
+  t.equal(JSON.stringify(cib), before, 'the CIB is unchanged');
+});
