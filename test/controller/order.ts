@@ -1,7 +1,9 @@
 // Order constraints through the one pass, on in-memory nodes: db and web on different nodes, web's
 // create held until db's container runs; stops in reverse; the next pass takes what waited.
 import t from 'tap';
-import { fakeCluster } from '../helpers/fake-nodes';
+import { fakeCluster, runningCopies } from '../helpers/fake-nodes';
+import { startController } from '../../src/controller/daemon';
+import { until } from '../helpers/wait';
 import type { PassResult } from '../../src/controller/pass';
 
 interface Knobs {
@@ -133,6 +135,25 @@ t.test('the order command refuses promote on bundles; nothing is written', async
   const { constraintOrder } = await import('../../src/commands/constraint');
   const cib = parseCib(cibXml(['n1'], {}, 1));
   const before = JSON.stringify(cib);
-  t.throws(() => constraintOrder({ cib, args: ['promote', 'db', 'then', 'start', 'web'], flags: {} } as never), { problems: [{ code: 'CONSTRAINT_NOT_SUPPORTED', path: "/cib/configuration/constraints/rsc_order[@id='order-db-web-mandatory']/@first-action", value: 'promote' }] });
+  let thrown: unknown;
+  try { constraintOrder({ cib, args: ['promote', 'db', 'then', 'start', 'web'], flags: {} } as never); } catch (e) { thrown = e; }
+  t.match(thrown, { problems: [{ code: 'CONSTRAINT_NOT_SUPPORTED', path: "/cib/configuration/constraints/rsc_order[@id='order-db-web-mandatory']/@first-action", value: 'promote', allowed: 'start or stop; berth runs no promoted roles yet' }] });
   t.equal(JSON.stringify(cib), before, 'the CIB is unchanged');
+});
+
+t.test('the loop runs the graph by itself: work waiting makes it pass again soon (resync 60 s)', async (t) => {
+  const names = ['n1', 'n2', 'n3'];
+  const c = fakeCluster(names);
+  c.setCib(cibXml(names, { on: { db: 'n1', web: 'n3' }, replicas: { db: 1, web: 1 }, order: `<rsc_order id="s"><resource_set id="s-1"><resource_ref id="db"/><resource_ref id="web"/></resource_set></rsc_order>` }, 1));
+  // what runs when each container is created: web-0's create must find db-0 running
+  const atCreate: [string, string[]][] = [];
+  for (const n of c.nodes) {
+    const create = n.deps.engine.create.bind(n.deps.engine);
+    n.deps.engine.create = async (spec) => { atCreate.push([spec.name, [...runningCopies(c.nodes).keys()].sort()]); return create(spec); };
+  }
+  const controller = startController(c.deps, { log: () => {}, resyncMs: 60_000, busyMs: 100 });
+  t.teardown(() => controller.stop());
+  await until('db and web run', () => runningCopies(c.nodes).size === 2, 5000);
+  t.strictSame(atCreate, [['db-0', []], ['web-0', ['db-0']]], 'db created first; web created once db-0 runs');
+  t.strictSame([...runningCopies(c.nodes)].sort(), [['db-0', ['n1']], ['web-0', ['n3']]]);
 });
