@@ -20,6 +20,8 @@
 //      crm_simulate.xml (what the test reads: node states, where each replica runs before and
 //      after), and `--run --show-scores` as scores.txt (why).
 // test/scheduler/crm-simulate.ts reads both and compares berth's placement with Pacemaker's.
+// Order cases (80 upwards) also save the transition graph (`--run --save-graph` as graph.xml):
+// test/scheduler/crm-simulate-order.ts compares the order of container starts and stops.
 //
 // pcs node cases (test/fixtures/crm_simulate/pcs-node/<NN-name>/): input.xml, the argv of
 // `pcs -f FILE node ...`, its exit code and stderr, and expected.xml (the file afterwards).
@@ -213,6 +215,23 @@ const CASES = [
   { name: 'colocation-chain-soft', description: 'cache with db 100, db with web 100, cache prefers node3=500: the preference reaches web through db', nodes: N3, pcs: [bundle('web', 1, 1), bundle('db', 1, 1, { ip: DB_IP }), bundle('cache', 1, 1, { ip: CACHE_IP }), ['constraint', 'colocation', 'add', 'cache', 'with', 'db', '100'], ['constraint', 'colocation', 'add', 'db', 'with', 'web', '100'], ['constraint', 'location', 'cache', 'prefers', 'node3=500']] },
 ];
 
+// ---- the order cases (80 upwards), with the transition graph ----
+// graph.xml (crm_simulate --run --save-graph) holds every action of the transition and what each
+// waits for (<inputs>): test/scheduler/crm-simulate-order.ts compares the order of the replicas'
+// container starts and stops in it with the passes berth takes.
+const APP_IP = '192.168.122.211';
+const ORDER_CASES = [
+  { name: 'order-start-then-start', description: 'start db then start web (Mandatory, symmetrical): web starts after db', nodes: N3, pcs: [bundle('web', 1, 1), bundle('db', 1, 1, { ip: DB_IP }), ['constraint', 'order', 'start', 'db', 'then', 'start', 'web']] },
+  { name: 'order-chain', description: 'db then app, app then web: three waves', nodes: N3, pcs: [bundle('web', 1, 1), bundle('app', 1, 1, { ip: APP_IP }), bundle('db', 1, 1, { ip: DB_IP }), ['constraint', 'order', 'db', 'then', 'app'], ['constraint', 'order', 'app', 'then', 'web']] },
+  { name: 'order-stop-reverse', description: 'db then web, both running, both disabled: web stops first, db after it (symmetrical)', nodes: N3, pcs: [bundle('web', 1, 1), bundle('db', 1, 1, { ip: DB_IP }), ['constraint', 'order', 'db', 'then', 'web'], ['resource', 'disable', 'db', 'web']], running: { 'db-0': 'node1', 'web-0': 'node2' } },
+  { name: 'order-mandatory-first-stopped', description: 'db then web (Mandatory), db disabled: web does not start', nodes: N3, pcs: [bundle('web', 1, 1), bundle('db', 1, 1, { ip: DB_IP }), ['constraint', 'order', 'db', 'then', 'web'], ['resource', 'disable', 'db']] },
+  { name: 'order-optional-first-stopped', description: 'db then web kind=Optional, db disabled: web starts', nodes: N3, pcs: [bundle('web', 1, 1), bundle('db', 1, 1, { ip: DB_IP }), ['constraint', 'order', 'db', 'then', 'web', 'kind=Optional'], ['resource', 'disable', 'db']] },
+  { name: 'order-set', description: 'an order set db app web (sequential): three waves', nodes: N3, pcs: [bundle('web', 1, 1), bundle('app', 1, 1, { ip: APP_IP }), bundle('db', 1, 1, { ip: DB_IP }), ['constraint', 'order', 'set', 'db', 'app', 'web']] },
+  { name: 'order-two-replicas-each', description: 'db (2) then web (2) over three nodes: every web replica after every db replica', nodes: N3, pcs: [bundle('web', 2, 1), bundle('db', 2, 1, { ip: DB_IP }), ['constraint', 'order', 'db', 'then', 'web']] },
+  { name: 'order-interleave', description: 'db (2) then web (2) with interleave=true on web, colocated: each web replica after the db replica on its node', nodes: N3, pcs: [bundle('web', 2, 1, { extra: ['meta', 'interleave=true'] }), bundle('db', 2, 1, { ip: DB_IP }), ['constraint', 'colocation', 'add', 'web', 'with', 'db', 'INFINITY'], ['constraint', 'order', 'db', 'then', 'web']] },
+  { name: 'order-interleave-no-peer', description: 'db (1, on node1) then web (2, one per host) with interleave=true on web: the web replica on a node without a db replica', nodes: N3, pcs: [bundle('web', 2, 1, { extra: ['meta', 'interleave=true'] }), bundle('db', 1, 1, { ip: DB_IP }), ['constraint', 'location', 'db', 'prefers', 'node1'], ['constraint', 'location', 'web', 'prefers', 'node1=10'], ['constraint', 'order', 'db', 'then', 'web']] },
+];
+
 function makeCase(c, i) {
   const dir = path.join(OUT, `${String(i + 1).padStart(2, '0')}-${c.name}`);
   const file = path.join(tmp, `${c.name}.xml`);
@@ -231,6 +250,12 @@ function makeCase(c, i) {
     const r = spawnSync('crm_simulate', args, { cwd: dir, env: ENV, encoding: 'utf8' });
     if (r.status !== 0 || r.stderr.trim()) throw new Error(`${c.name}: crm_simulate exit ${r.status}: ${r.stderr}`);
     fs.writeFileSync(path.join(dir, out), r.stdout);
+  }
+  if (c.graph) {
+    const args = ['--xml-file', 'cib.xml', '--run', '--save-graph', 'graph.xml', ...dt];
+    const r = spawnSync('crm_simulate', args, { cwd: dir, env: ENV, encoding: 'utf8' });
+    if (r.status !== 0 || r.stderr.trim()) throw new Error(`${c.name}: crm_simulate exit ${r.status}: ${r.stderr}`);
+    runs['graph.xml'] = args;
   }
   const info = {
     name: c.name,
@@ -325,4 +350,5 @@ function makePcsCase(c, i) {
 
 const wanted = (name) => !filters.length || filters.some((f) => name.includes(f));
 CASES.forEach((c, i) => wanted(c.name) && makeCase(c, i));
+ORDER_CASES.forEach((c, i) => wanted(c.name) && makeCase({ ...c, graph: true }, 79 + i));
 PCS_CASES.forEach((c, i) => wanted(c.name) && makePcsCase(c, i));

@@ -250,10 +250,16 @@ ${EXIT}
 Scores are integers or INFINITY / -INFINITY (default INFINITY).
 Colocation between bundles is honoured by placement (replica with replica, as Pacemaker pairs
 instances; 'berth plan' shows where replicas go). A ROLE other than Started on a bundle, or a
-loop of colocations, is refused (CONSTRAINT_NOT_SUPPORTED). Order constraints are written and
-checked but not yet acted on: berth warns (NOT_HONOURED).
-Example:
+loop of colocations, is refused (CONSTRAINT_NOT_SUPPORTED).
+Order between bundles is honoured by every pass, as Pacemaker 2.1.5 orders bundles: a start of
+B waits until every replica of A that is to start runs (and is healthy), stops go in reverse
+(symmetrical, the default but for kind=Serialize); kind=Optional orders only what happens in the
+same pass; 'berth plan' shows what waits ("start web-0 after db-0 is started"). ACTION is start
+or stop: promote/demote, or a loop of orders, is refused (CONSTRAINT_NOT_SUPPORTED).
+Examples:
   berth -f cib.xml constraint colocation add db with web INFINITY node-attribute=rack
+  berth -f cib.xml constraint order start db then start web
+  berth -f cib.xml constraint order db then web kind=Optional symmetrical=false
 
 Flags of constraint config:
   --full       show the constraints' ids

@@ -16,6 +16,7 @@ import { splitOption } from './pcs-words';
 import { validateId } from '../validate/ids';
 import { invalidScore, schemaScore } from '../validate/score';
 import { colocationProblems } from '../validate/colocation-rules';
+import { orderProblems } from '../validate/order-rules';
 import { EditCommand, EditFlags, EditResult, ReadCommand } from './edit';
 
 // ---- values ----
@@ -802,6 +803,13 @@ export const constraintOrder: EditCommand = ({ cib, args, flags }) => {
   const checked = applyForce(problems, flags.force);
   failIfErrors(checked);
   constraints.children.push(c);
+  // What the pass cannot honour (promote/demote on a bundle, a loop of orders) is refused here as
+  // `cib validate` and the pass would refuse it, not written and then ignored.
+  const refused = orderProblems(cib).filter((p) => p.path?.startsWith(`/cib/configuration/constraints/rsc_order[@id='${c.attrs.id}']`));
+  if (refused.length) {
+    constraints.children.pop();
+    failIfErrors(refused);
+  }
   return { warnings: checked, changed: true };
 };
 

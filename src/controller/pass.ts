@@ -1,6 +1,7 @@
 // ONE pass, for one node or a hundred alike: read the CIB once into the model → observe every node
 // that can be reached → place every replica (src/scheduler, pure) → per node: desired state and
-// plan (src/reconcile, pure) → hold what could make a second copy of a replica → apply per node.
+// plan (src/reconcile, pure) → hold what could make a second copy of a replica → hold what waits
+// for another bundle (order constraints, decided over every node) → apply per node.
 // A single node is a cluster of one: the CLI hands in one local node handle, the cluster
 // controller one handle per CIB node (through its agent); nothing below knows which.
 //
@@ -25,6 +26,7 @@ import { ReplicaBan, RunningReplica, UnplacedReplica, nextRuleDateChange, placeM
 import { failureBans } from '../reconcile/failures';
 import { ApplyDeps, ApplyReport, applyPlan } from './apply';
 import { ObserveDeps, observe } from './observe';
+import { holdForOrder } from './order-hold';
 
 /** Where the desired CIB comes from: a file (--cib) or the live store; and whose it is. */
 export interface CibSource {
@@ -274,9 +276,15 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
   // The hosts files of the bundles on each node (a container there, or replicas placed there),
   // every node at once; a file already right is not written again.
   await Promise.all(parts.map(({ o, desired }) => readHostsFiles(o.handle.deps, desired, o.state, deps.observeTimeoutMs ?? 1000)));
-  for (const { node, o, desired } of parts) {
+  const plans = parts.map(({ node, o, desired }) => {
     const plan = computePlan(desired, o.state, now, deps.policy ?? DEFAULT_POLICY);
     hold(plan, node, where, blind, result.held);
+    return { node, o, desired, plan, observed: o.state };
+  });
+  // 4b. Order constraints, over every node at once: a start or stop that waits for another
+  // bundle's is held until a later pass finds what it waits for done.
+  holdForOrder(model.orders, plans, placed.placements, model.bundles.map((b) => ({ id: b.settings.id, replicas: b.settings.replicas })));
+  for (const { node, o, desired, plan } of plans) {
     // What this pass may create is remembered before it is ordered: if the node stops answering
     // mid-way, its replicas are not started anywhere else.
     const seen = deps.memory.get(node) ?? deps.memory.set(node, new Set()).get(node)!;

@@ -52,7 +52,7 @@ export const PROBLEM_CODES = {
   PROPERTY_UNKNOWN: 'the cluster property is not known',
   PROPERTY_INVALID_VALUE: 'the cluster property value is not allowed',
   CONSTRAINT_INVALID: 'a constraint definition is invalid',
-  CONSTRAINT_NOT_SUPPORTED: 'a constraint uses a form berth does not honour yet (a colocation role other than Started, rsc-instance, a resource set by reference): refused rather than ignored',
+  CONSTRAINT_NOT_SUPPORTED: 'a constraint uses a form berth does not honour yet (a colocation role other than Started, an order action promote or demote, rsc-instance/first-instance, a resource set by reference, a loop of colocations or orders): refused rather than ignored',
   CONSTRAINT_DUPLICATE: 'an equivalent constraint already exists',
   SCORE_INVALID: 'a score is not an integer or INFINITY',
   // command line
@@ -81,7 +81,7 @@ export const PROBLEM_CODES = {
   ENGINE_UNREACHABLE: 'the Docker engine does not answer',
   ENGINE_FAILED: 'the Docker engine refused an action',
   ADDRESS_IN_USE: 'a replica address is already held by something else on this host',
-  NOT_HONOURED: 'the CIB holds something berth does not act on yet (a resource inside a bundle, promoted roles, order constraints, a colocation with a resource that is not a bundle): a warning naming it',
+  NOT_HONOURED: 'the CIB holds something berth does not act on yet (a resource inside a bundle, promoted roles, ticket constraints, a colocation or order with a resource that is not a bundle): a warning naming it',
   CONTAINER_FOREIGN: 'a berth container on this engine belongs to another cluster (or to none): it is listed and never touched',
   REPLICA_UNPLACEABLE: 'a replica cannot be placed (replicas-per-host, node state, constraints)',
   RESOURCE_NOT_RUNNING: 'the command needs the resource running (resource restart of a stopped bundle)',

@@ -1,6 +1,6 @@
 // The model: a valid CIB read ONCE into typed configuration — the cluster's properties, its
 // nodes, its bundles (settings, placement demand, how to build each replica) and the location
-// and colocation constraints. Placement, the desired state, the plan and status all take the model; none of them
+// and colocation constraints, the order constraints. Placement, the desired state, the plan and status all take the model; none of them
 // walks the XML again. Pure: files named in bundle options come in through the context.
 import type { Cib } from '../cib/cib';
 import { child, elements } from '../cib/xml';
@@ -9,6 +9,7 @@ import { CibNode, readNodes } from './nodes';
 import { BundleModel, ReadContext, readBundle } from './bundle';
 import { LocationConstraint, readLocationConstraints } from './constraints';
 import { Colocation, readColocations } from './colocation';
+import { OrderPair, readOrders } from './order';
 import { ClusterProperties, readProperties } from './properties';
 
 export interface ClusterModel {
@@ -20,6 +21,8 @@ export interface ClusterModel {
   constraints: LocationConstraint[];
   /** rsc_colocation between bundles, as pairs (sets expanded), in CIB order */
   colocations: Colocation[];
+  /** rsc_order between bundles, as "then waits for first" pairs (sets and inverses expanded) */
+  orders: OrderPair[];
   /** parts of the configuration that are not acted on as written (warnings) */
   problems: Problem[];
   /** a bundle's options read a file (--env-file, a seccomp profile): the model depends on more
@@ -41,8 +44,9 @@ export function readModel(cib: Cib, ctx: ReadContext = {}): ClusterModel {
   const constraints = readLocationConstraints(cib, ids, problems);
   const placed = new Map(bundles.flatMap((b) => (b.placement ? [[b.settings.id, b.placement] as const] : [])));
   const colocations = readColocations(cib, placed, problems);
+  const orders = readOrders(cib, new Set(bundles.map((b) => b.settings.id)), problems);
   problems.push(...notHonoured(cib, bundles));
-  return { properties, nodes: readNodes(cib), bundles, constraints, colocations, problems, readsFiles };
+  return { properties, nodes: readNodes(cib), bundles, constraints, colocations, orders, problems, readsFiles };
 }
 
 /** What the CIB holds that berth does not act on yet: said, never silently dropped. */
@@ -58,10 +62,10 @@ function notHonoured(cib: Cib, bundles: readonly BundleModel[]): Problem[] {
   }
   const section = child(child(cib, 'configuration') ?? cib, 'constraints');
   for (const c of section ? elements(section) : []) {
-    // colocations are placement's (src/model/colocation.ts says which are not acted on)
-    if (c.tag !== 'rsc_order' && c.tag !== 'rsc_ticket') continue;
-    const kind = c.tag === 'rsc_order' ? 'order' : 'ticket';
-    out.push(warning('NOT_HONOURED', { path: `/cib/configuration/constraints/${c.tag}[@id='${c.attrs.id ?? ''}']`, value: c.attrs.id ?? '', message: `${kind} constraint '${c.attrs.id ?? ''}' is not acted on yet: berth places and starts bundles without ${kind} constraints` }));
+    // colocations are placement's, orders the pass's (src/model/colocation.ts, order.ts say which
+    // are not acted on)
+    if (c.tag !== 'rsc_ticket') continue;
+    out.push(warning('NOT_HONOURED', { path: `/cib/configuration/constraints/${c.tag}[@id='${c.attrs.id ?? ''}']`, value: c.attrs.id ?? '', message: `ticket constraint '${c.attrs.id ?? ''}' is not acted on yet: berth places and starts bundles without ticket constraints` }));
   }
   return out;
 }

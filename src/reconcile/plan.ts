@@ -14,6 +14,8 @@ import { clearedRecord, failureState, parseReplicaLedgerKey, replicaLedgerKey, s
 import type { FailureRecord, HostAddress, ObservedContainer, ObservedState } from './observed';
 import { BERTH_LABELS } from '../runtime/labels';
 import { SpecChange, formatSpecChanges, parseSpecRecord, specChanges } from '../model/spec-record';
+import type { OrderAction } from '../model/order';
+import type { OrderAfter } from '../scheduler/order';
 
 export interface PlanPolicy {
   /** replicas of one bundle replaced per pass while a spec changes (1: strictly one at a time) */
@@ -88,6 +90,8 @@ export interface Note {
   /** for reports that are a known condition (REPLICA_UNPLACEABLE, ...) */
   code?: string;
   message: string;
+  /** a start or stop held by an order constraint: which, and what it waits for */
+  order?: { constraint: string; action: OrderAction; after: OrderAfter[] };
 }
 
 /** A berth container on the node's engine that is not this cluster's: listed, never touched. */

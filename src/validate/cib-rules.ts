@@ -1,11 +1,12 @@
 // Semantic checks of a whole CIB, beyond the schema: ids well-formed and unique, every bundle's
 // rules, the host access bundles ask for (against berth-host-access), references from constraints,
-// colocation forms placement does not honour yet. Pure: tree in, problems out (all of them).
+// colocation and order forms placement and the pass do not honour yet. Pure: tree in, problems out (all of them).
 import { Cib } from '../cib/cib';
 import { XmlElement, child, elements, walk } from '../cib/xml';
 import { Problem, problem } from '../errors/registry';
 import { bundleRules } from './bundle-rules';
 import { colocationProblems } from './colocation-rules';
+import { orderProblems } from './order-rules';
 import { hostAccessProblems } from './host-access-rules';
 import { idLabel } from './attribute-facts';
 import { elementStep } from './cib-paths';
@@ -47,6 +48,7 @@ export function cibProblems(cib: Cib): Problem[] {
   out.push(...hostAccessProblems(cib));
   out.push(...referenceProblems(cib, seen));
   out.push(...colocationProblems(cib));
+  out.push(...orderProblems(cib));
   return out;
 }
 

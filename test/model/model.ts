@@ -41,7 +41,7 @@ t.test('what berth does not act on yet is said, each once', async (t) => {
   t.strictSame(m.problems.map((p) => [p.code, p.severity, p.value]).sort(), [
     ['NOT_HONOURED', 'warning', '1'],
     ['NOT_HONOURED', 'warning', 'Promoted'],
-    ['NOT_HONOURED', 'warning', 'o1'],
     ['NOT_HONOURED', 'warning', 'web-httpd'],
   ].sort());
+  t.strictSame(m.orders.map((o) => [o.constraint, o.first, o.then, o.thenAction, o.inverse]), [['o1', ['db'], 'web', 'start', false], ['o1', ['web'], 'db', 'stop', true]], 'an order between bundles is acted on');
 });

@@ -48,6 +48,17 @@ const DIFFERENCES: Record<string, { why: string; berth: Record<string, string>; 
     unplaced: ['db-1'],
     policy: 'strictAntiColocation',
   },
+  // An order is the pass's, not placement's: berth places the replica and the pass holds its start
+  // (test/scheduler/crm-simulate-order.ts asserts it never starts), where Pacemaker's revised
+  // status leaves it stopped.
+  'order-mandatory-first-stopped': {
+    why: 'db is disabled and web starts after db (Mandatory): Pacemaker blocks web\'s start; berth places web-0 and the pass holds its start ("after db is started: db has no replica that runs or can start")',
+    berth: { 'web-0': 'node1' },
+  },
+  'order-interleave-no-peer': {
+    why: 'web (interleave=true) after db, and no db replica on node2: Pacemaker blocks web-1\'s start there; berth places web-1 on node2 and the pass holds its start ("no db replica runs or can start on node2")',
+    berth: { 'db-0': 'node1', 'web-0': 'node1', 'web-1': 'node2' },
+  },
 };
 
 /** Where berth's allocation scores differ from those crm_simulate printed, and why (asserted). */

@@ -1,0 +1,92 @@
+// The pass's order step: with every node's plan made, the starts and stops that wait for another
+// bundle's (src/scheduler/order.ts decides, over the whole cluster) are taken out of their node's
+// plan into its `waiting`, with the reason and what they wait for as data. The next pass takes
+// them once that is done (a pass with work waiting runs again soon).
+import type { OrderPair } from '../model/order';
+import { isReady, Note, Plan } from '../reconcile/plan';
+import type { ObservedState } from '../reconcile/observed';
+import { replicaName } from '../reconcile/desired';
+import { OrderCandidate, OrderReplica, orderWaits } from '../scheduler/order';
+
+const runs = (state: string) => state === 'running' || state === 'restarting' || state === 'paused';
+
+/** What each replica of the ordered bundles is doing, over every node, and this pass's starts and
+ * stops (before any is held for order). */
+export function orderView(parts: readonly { node: string; observed: ObservedState; plan: Plan }[], placements: ReadonlyMap<string, string>, bundles: readonly { id: string; replicas: number }[]): { replicas: OrderReplica[]; candidates: OrderCandidate[] } {
+  const starts = new Set<string>();
+  const replaced = new Set<string>();
+  const stops = new Set<string>();
+  const blocked = new Set<string>();
+  const running = new Map<string, { node: string; ready: boolean }>();
+  const candidates: OrderCandidate[] = [];
+  for (const { node, observed, plan } of parts) {
+    const state = new Map(observed.containers.map((c) => [c.id, c]));
+    for (const c of observed.containers) {
+      if (c.replica === undefined || !runs(c.state)) continue;
+      const r = replicaName(c.bundle, c.replica);
+      const was = running.get(r);
+      if (!was || (!was.ready && isReady(c))) running.set(r, { node, ready: isReady(c) });
+    }
+    for (const a of [...plan.create, ...plan.start, ...plan.replace]) {
+      starts.add(a.replica);
+      if (a.kind === 'replace') replaced.add(a.replica);
+      candidates.push({ bundle: a.bundle, replica: a.replica, node, action: 'start' });
+    }
+    for (const a of [...plan.stop, ...plan.remove]) {
+      if (a.kind === 'remove' && !runs(state.get(a.containerId)?.state ?? '')) continue;
+      stops.add(a.replica);
+      candidates.push({ bundle: a.bundle, replica: a.replica, node, action: 'stop' });
+    }
+    for (const b of plan.blocked) blocked.add(b.replica);
+  }
+  const replicas: OrderReplica[] = [];
+  for (const b of bundles) {
+    const names = new Set<string>();
+    for (let i = 0; i < b.replicas; i++) names.add(replicaName(b.id, i));
+    for (const r of [...running.keys(), ...stops]) if (r.startsWith(`${b.id}-`) && /^\d+$/.test(r.slice(b.id.length + 1))) names.add(r);
+    for (const r of names) {
+      const placedOn = placements.get(r);
+      const on = running.get(r);
+      const up = !!on && on.ready && !stops.has(r) && !replaced.has(r);
+      replicas.push({
+        bundle: b.id, replica: r,
+        ...(placedOn !== undefined ? { placedOn } : {}),
+        ...(on ? { runningOn: on.node } : {}),
+        up,
+        starting: !up && placedOn !== undefined && !blocked.has(r),
+        stopping: !!on && stops.has(r),
+      });
+    }
+  }
+  // each candidate once per node and action (a replica's create and start are one start)
+  const seen = new Set<string>();
+  return { replicas, candidates: candidates.filter((c) => { const k = `${c.node} ${c.action} ${c.replica}`; return !seen.has(k) && !!seen.add(k); }) };
+}
+
+/** Holds the starts and stops that wait for another bundle's; returns the notes added. */
+export function holdForOrder(orders: readonly OrderPair[], parts: readonly { node: string; observed: ObservedState; plan: Plan }[], placements: ReadonlyMap<string, string>, bundles: readonly { id: string; replicas: number }[]): Note[] {
+  if (!orders.length) return [];
+  const { replicas, candidates } = orderView(parts, placements, bundles);
+  const waits = orderWaits(orders, replicas, candidates);
+  const notes: Note[] = [];
+  for (const w of waits) {
+    const plan = parts.find((p) => p.node === w.node)!.plan;
+    const other = (a: { replica: string }) => a.replica !== w.replica;
+    if (w.action === 'start') {
+      plan.create = plan.create.filter(other);
+      plan.start = plan.start.filter(other);
+      plan.replace = plan.replace.filter(other);
+      plan.addAddress = plan.addAddress.filter(other);
+    } else {
+      plan.stop = plan.stop.filter(other);
+      plan.remove = plan.remove.filter(other);
+      plan.removeAddress = plan.removeAddress.filter(other);
+    }
+    // the failure ledger of a replica whose change waits is written when it is made
+    plan.ledger = plan.ledger.filter(other);
+    const note: Note = { bundle: w.bundle, replica: w.replica, message: w.message, order: { constraint: w.constraint, action: w.action, after: w.after } };
+    plan.waiting.push(note);
+    notes.push(note);
+  }
+  return notes;
+}

@@ -1,0 +1,112 @@
+// Order: which of this pass's starts and stops wait for another bundle's, decided for the whole
+// cluster at once (replicas of the two bundles may be on different nodes). Pure. The plan is a
+// graph executed across passes: every action whose waits are met goes now, in parallel; one that
+// waits is held with its reason, and the next pass (a pass runs again soon while work waits) takes
+// it once what it waits for is done.
+//
+// Pacemaker 2.1.5's rules for "first then then" between bundles (pcmk_sched_ordering.c,
+// pcmk__multi_update_actions in pcmk_sched_clone.c / pcmk_sched_bundle.c):
+// - without interleave, the bundles are ordered as wholes: every replica of then waits for every
+//   replica of first that is to start (or stop) in this transition;
+// - with interleave (then's meta attribute; first's when then's action is stop) the waits are the
+//   same: Pacemaker 2.1.5 orders each replica of then after first's replica on its node AND keeps
+//   the bundles' own order (first "running" before then "start"), as its transition graph shows
+//   (test/fixtures/crm_simulate/87-order-interleave); what interleave changes is that a replica
+//   of then with no replica of first on its node cannot start (Mandatory; 88-order-interleave-no-peer);
+// - Mandatory with first-action start (runnable_left): then does not start while first has no
+//   replica that runs or can start (with interleave: none on its node);
+// - Optional and Serialize order only actions that happen in the same transition;
+// - require-all=false between sets: then waits for any one first bundle.
+import type { OrderAction, OrderPair } from '../model/order';
+
+/** A replica as the order decisions see it, over every node. */
+export interface OrderReplica {
+  bundle: string;
+  replica: string;
+  /** the node it is placed on (to run there), if any */
+  placedOn?: string;
+  /** the node where a container of it runs, if any */
+  runningOn?: string;
+  /** a container of it runs and is ready, and nothing of this pass stops or replaces it */
+  up: boolean;
+  /** placed, not up, and nothing keeps it from starting (its start is planned or waits) */
+  starting: boolean;
+  /** its container runs and this pass stops or removes it (planned or waiting) */
+  stopping: boolean;
+}
+
+/** A start (create, start, replace) or a stop (stop, remove of a running container) of this pass. */
+export interface OrderCandidate {
+  bundle: string;
+  replica: string;
+  node: string;
+  action: OrderAction;
+}
+
+/** What a held action waits for: a replica of another bundle, or a bundle as a whole. */
+export interface OrderAfter {
+  bundle: string;
+  replica?: string;
+  action: OrderAction;
+}
+
+export interface OrderWait extends OrderCandidate {
+  /** the rsc_order it comes from */
+  constraint: string;
+  /** what it waits for; empty when it waits for something that cannot happen now (Mandatory) */
+  after: OrderAfter[];
+  /** e.g. "start web-0 after db-0 is started" */
+  message: string;
+}
+
+const past = (a: OrderAction) => (a === 'start' ? 'started' : 'stopped');
+
+/** The candidates that wait, each with the first pair (in CIB order) that holds it. */
+export function orderWaits(pairs: readonly OrderPair[], replicas: readonly OrderReplica[], candidates: readonly OrderCandidate[]): OrderWait[] {
+  const byBundle = new Map<string, OrderReplica[]>();
+  for (const r of replicas) (byBundle.get(r.bundle) ?? byBundle.set(r.bundle, []).get(r.bundle)!).push(r);
+  const out: OrderWait[] = [];
+  for (const c of candidates) {
+    for (const p of pairs) {
+      if (p.then !== c.bundle || p.thenAction !== c.action) continue;
+      const w = waitFor(p, c, byBundle);
+      if (w) { out.push(w); break; }
+    }
+  }
+  return out;
+}
+
+function waitFor(p: OrderPair, c: OrderCandidate, byBundle: Map<string, OrderReplica[]>): OrderWait | undefined {
+  const what = `${c.action} ${c.replica}`;
+  const tag = `(order ${p.constraint}${p.kind === 'Mandatory' ? '' : `, ${p.kind}`}${p.interleave ? ', interleave' : ''})`;
+  // Every replica of first is waited for, interleave or not: Pacemaker 2.1.5 keeps the bundles'
+  // own order (first's "running" before then's "start") beside the per-replica one. Interleave
+  // narrows what must be able to run: first's replica on then's node.
+  const related = (bundle: string): OrderReplica[] => byBundle.get(bundle) ?? [];
+  const peers = (bundle: string): OrderReplica[] => related(bundle).filter((r) => !p.interleave || (p.firstAction === 'start' ? r.placedOn === c.node : r.runningOn === c.node));
+  const pending = (r: OrderReplica) => (p.firstAction === 'start' ? r.starting : r.stopping);
+  const hold = (after: OrderAfter[], message: string): OrderWait => ({ ...c, constraint: p.constraint, after, message: `${what} ${message} ${tag}` });
+
+  if (p.anyOf) {
+    // one of the first bundles suffices: satisfied once any replica of any of them is up
+    if (p.first.some((b) => peers(b).some((r) => r.up))) return undefined;
+    const pendingBundles = p.first.filter((b) => related(b).some(pending));
+    if (pendingBundles.length) return hold(pendingBundles.map((bundle) => ({ bundle, action: p.firstAction })), `after ${p.first.join(' or ')} is ${past(p.firstAction)}`);
+    if (p.requiresFirst) return hold([], `after ${p.first.join(' or ')} is started: none has a replica that can start`);
+    return undefined;
+  }
+  const first = p.first[0];
+  const rs = related(first);
+  const waiting = rs.filter(pending);
+  if (waiting.length) {
+    const names = waiting.map((r) => r.replica);
+    const all = waiting.length > 1 && waiting.length === (byBundle.get(first) ?? []).length;
+    const words = all ? `every ${first} replica is` : names.length === 1 ? `${names[0]} is` : `${names.join(', ')} are`;
+    return hold(waiting.map((r) => ({ bundle: first, replica: r.replica, action: p.firstAction })), `after ${words} ${past(p.firstAction)}`);
+  }
+  if (p.requiresFirst && !peers(first).some((r) => r.up)) {
+    const why = p.interleave ? `no ${first} replica runs or can start on ${c.node}` : `${first} has no replica that runs or can start`;
+    return hold([], `after ${first} is started: ${why}`);
+  }
+  return undefined;
+}
