@@ -58,13 +58,14 @@ function tokenize(argv: readonly string[]): { words: string[]; flags: Record<str
     alias: Object.fromEntries(Object.entries(SHORT).map(([s, n]) => [n, [s]])),
     configuration: {
       'short-option-groups': false, 'camel-case-expansion': false, 'dot-notation': false, 'parse-numbers': false,
-      'parse-positional-numbers': false, 'boolean-negation': false, 'duplicate-arguments-array': false,
+      'parse-positional-numbers': false, 'boolean-negation': false, 'duplicate-arguments-array': true,
       'greedy-arrays': false, 'strip-aliased': true, 'populate--': true,
     },
   });
   const unescape = (w: string | number) => String(w).replace(ESCAPE, '');
   const flags: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(parsed)) if (k !== '_' && k !== '--') flags[k] = v;
+  // A flag given twice: a repeatable one keeps every value, any other the last (as before).
+  for (const [k, v] of Object.entries(parsed)) if (k !== '_' && k !== '--') flags[k] = Array.isArray(v) && !FLAGS[k]?.repeat ? v[v.length - 1] : v;
   // yargs-parser gives every declared switch false: keep only the flags given.
   for (const n of SWITCHES) if (flags[n] === false) delete flags[n];
   return { words: parsed._.map(unescape), flags, afterDashes: ((parsed['--'] ?? []) as (string | number)[]).map(unescape) };

@@ -50,6 +50,8 @@ A cluster of nodes (src/cluster/README.md):
                                         several with --store etcd://... elect a leader
   cluster status [--controller URL,...] [--watch]
                                         leader, nodes, every replica in the cluster
+  cluster simulate [--node-fail N] [--op-fail OP] [--show-scores]
+                                        what the cluster would do, as crm_simulate shows it
 GitOps (the CIB kept in git or a directory; see src/gitops/README.md):
   gitops run --source SRC [--ref REF] [--path P] [--interval 30s] [--once] [--report-only]
   gitops status [--json] | diff | suspend | resume

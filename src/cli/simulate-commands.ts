@@ -144,8 +144,9 @@ export function formatSimulation(s: Simulation): string {
   const width = Math.max(8, ...s.actions.map((a) => a.replica.length));
   const actionLine = (a: TransitionAction) => {
     const where = a.action === 'move' ? `( ${a.from} -> ${a.to} )` : `( ${a.node} )`;
-    const why = a.action === 'start' ? '' : `  ${a.reason}`;
-    return `  * ${ACTION_WORD[a.action].padEnd(10)} ${a.replica.padEnd(width)}  ${where}${why}`;
+    const why = a.reason ? `  ${a.reason}` : '';
+    const waits = (a.waits ?? []).map((w) => `\n      waits: ${w.message}`).join('');
+    return `  * ${ACTION_WORD[a.action].padEnd(10)} ${a.replica.padEnd(width)}  ${where}${why}${waits}`;
   };
   const parts = [
     ...s.notes.map((n) => `Note: ${n}\n\n`),

@@ -10,6 +10,7 @@ import { readClusterStatus } from '../model/status';
 import { nodeStates, NodeState } from '../scheduler/nodes';
 import { AllocationScores, ReplicaBan, RunningReplica, UnplacedReplica, placeModel, placeModelWithScores, replicaName } from '../scheduler/placement';
 import { failureBans } from '../reconcile/failures';
+import { OrderCandidate, OrderReplica, orderWaits } from '../scheduler/order';
 
 export interface OperationFailure {
   /** as given: `web-docker-0_monitor_30000@node1=7` */
@@ -31,11 +32,15 @@ export interface SimulationChanges {
   now: number;
 }
 
-export type TransitionAction =
-  | { action: 'start'; replica: string; node: string }
+/** What an action waits for (an order constraint): "start web-0 after db-0 is started". */
+export interface ActionWait { constraint: string; message: string }
+
+export type TransitionAction = (
+  | { action: 'start'; replica: string; node: string; reason?: string }
   | { action: 'stop'; replica: string; node: string; reason: string }
   | { action: 'move'; replica: string; from: string; to: string; reason: string }
-  | { action: 'recover'; replica: string; node: string; reason: string };
+  | { action: 'recover'; replica: string; node: string; reason: string }
+) & { bundle: string; waits?: ActionWait[] };
 
 export interface SimulatedNode {
   name: string;
@@ -141,21 +146,31 @@ export function simulate(cib: Cib, changes: SimulationChanges, opts: { scores?: 
   const unplacedBy = new Map(placed.unplaced.map((u) => [replicaName(u.bundle, u.index), u]));
   const gone = new Set([...changes.down, ...changes.fail]);
   const seen = new Set<string>();
+  const lostFrom = new Map<string, string>();
   for (const r of before) {
+    // On a node that goes down or fails, a replica is gone with it (as Pacemaker takes it): where
+    // it is placed now, it starts.
+    if (gone.has(r.node)) { lostFrom.set(r.replica, r.node); continue; }
     seen.add(r.replica);
     const to = placed.placements.get(r.replica);
     const failedHere = r.failed || failedOps.has(`${r.replica}@${r.node}`);
     if (to === undefined) {
-      const why = gone.has(r.node) ? `${r.node} is ${changes.fail.includes(r.node) ? 'fenced' : 'down'}; ${unplacedBy.get(r.replica)?.reason ?? 'not placed elsewhere'}` : unplacedBy.get(r.replica)?.reason ?? 'not placed';
-      actions.push({ action: 'stop', replica: r.replica, node: r.node, reason: why });
+      const why = unplacedBy.get(r.replica)?.reason ?? 'not placed';
+      actions.push({ action: 'stop', bundle: r.bundle, replica: r.replica, node: r.node, reason: why });
     } else if (to !== r.node) {
-      const why = gone.has(r.node) ? `${r.node} is ${changes.fail.includes(r.node) ? 'fenced' : 'down'}` : bans.some((b) => b.replica === r.replica && b.node === r.node) ? bans.find((b) => b.replica === r.replica && b.node === r.node)!.reason : failedHere ? 'recovering elsewhere' : 'a better place';
-      actions.push({ action: 'move', replica: r.replica, from: r.node, to, reason: why });
+      const why = bans.some((b) => b.replica === r.replica && b.node === r.node) ? bans.find((b) => b.replica === r.replica && b.node === r.node)!.reason : failedHere ? 'recovering elsewhere' : 'a better place';
+      actions.push({ action: 'move', bundle: r.bundle, replica: r.replica, from: r.node, to, reason: why });
     } else if (failedHere) {
-      actions.push({ action: 'recover', replica: r.replica, node: r.node, reason: 'its last operation failed' });
+      actions.push({ action: 'recover', bundle: r.bundle, replica: r.replica, node: r.node, reason: 'its last operation failed' });
     }
   }
-  for (const [replica, node] of placed.placements) if (!seen.has(replica)) actions.push({ action: 'start', replica, node });
+  for (const [replica, node] of placed.placements) {
+    if (seen.has(replica)) continue;
+    const bundle = model.bundles.find((b) => replica.startsWith(`${b.settings.id}-`) && /^\d+$/.test(replica.slice(b.settings.id.length + 1)))!.settings.id;
+    const lost = lostFrom.get(replica);
+    actions.push({ action: 'start', bundle, replica, node, ...(lost ? { reason: `it ran on ${lost}, which is ${changes.fail.includes(lost) ? 'fenced' : 'down'}` } : {}) });
+  }
+  addOrderWaits(model, actions, before, placed.placements);
   const order = { stop: 0, move: 1, recover: 2, start: 3 } as const;
   actions.sort((a, b) => order[a.action] - order[b.action] || byReplica(a.replica, b.replica));
 
@@ -175,6 +190,45 @@ export function simulate(cib: Cib, changes: SimulationChanges, opts: { scores?: 
     notes,
     model,
   };
+}
+
+/**
+ * The waits of order constraints, decided by the pass's own rules (src/scheduler/order.ts): a
+ * start (or a move's start) after what it waits for is started, a stop (or a move's stop) after
+ * what waits on it is stopped. Everything else of the transition goes at once.
+ */
+function addOrderWaits(model: ClusterModel, actions: TransitionAction[], before: Simulation['before'], placements: ReadonlyMap<string, string>): void {
+  if (!model.orders.length) return;
+  const starting = new Set<string>();
+  const stopping = new Set<string>();
+  const candidates: OrderCandidate[] = [];
+  for (const a of actions) {
+    if (a.action === 'start' || a.action === 'recover' || a.action === 'move') {
+      starting.add(a.replica);
+      candidates.push({ bundle: a.bundle, replica: a.replica, node: a.action === 'move' ? a.to : a.node, action: 'start' });
+    }
+    if (a.action === 'stop' || a.action === 'move' || a.action === 'recover') {
+      stopping.add(a.replica);
+      candidates.push({ bundle: a.bundle, replica: a.replica, node: a.action === 'move' ? a.from : a.node, action: 'stop' });
+    }
+  }
+  const running = new Map(before.map((r) => [r.replica, r]));
+  const replicas: OrderReplica[] = [];
+  for (const b of model.bundles) {
+    const names = new Set<string>();
+    for (let i = 0; i < b.settings.replicas; i++) names.add(replicaName(b.settings.id, i));
+    for (const r of before) if (r.bundle === b.settings.id) names.add(r.replica);
+    for (const r of names) {
+      const on = running.get(r);
+      const placedOn = placements.get(r);
+      const up = !!on && !on.failed && !stopping.has(r);
+      replicas.push({ bundle: b.settings.id, replica: r, ...(placedOn !== undefined ? { placedOn } : {}), ...(on ? { runningOn: on.node } : {}), up, starting: !up && placedOn !== undefined, stopping: !!on && stopping.has(r) });
+    }
+  }
+  for (const w of orderWaits(model.orders, replicas, candidates)) {
+    const a = actions.find((x) => x.replica === w.replica);
+    if (a) (a.waits ??= []).push({ constraint: w.constraint, message: w.message });
+  }
 }
 
 /** web-2 before web-10. */

@@ -105,7 +105,8 @@ t.test('a node that fails or goes down: the same as crm_simulate --node-fail / -
     const theirs = view(child(parseXml(r.stdout), 'revised_cluster_status')!).replicas;
     const sim = simulate(parseCib(fs.readFileSync(path.join(at, 'cib.xml'), 'utf8')), { ...NO_CHANGES, [c.flag]: [c.node], now: Date.parse('2026-01-01T00:00:00Z') });
     t.strictSame(sorted(sim.after), sorted(new Map(Object.entries(theirs))), `${c.fixture} --node-${c.flag} ${c.node}: same placement`);
-    t.ok(sim.actions.every((a) => a.action !== 'stop' || a.node !== c.node || new RegExp(`^${c.node} is (fenced|down)`).test(a.reason)), 'a replica stopped on the node that is gone says so');
+    const text = spawnSync('crm_simulate', ['--xml-file', 'cib.xml', '--simulate', `--node-${c.flag}=${c.node}`], { cwd: at, encoding: 'utf8', env: { ...process.env, TZ: 'UTC', LC_ALL: 'C.UTF-8' } }).stdout;
+    t.strictSame(ours(sim.actions), containerActions(text), `${c.fixture} --node-${c.flag} ${c.node}: same transition`);
   }
 });
 
@@ -125,13 +126,16 @@ t.test('the command: text, JSON, exit codes, bad input', async (t) => {
   const fail = await berth(['-f', cib, 'cluster', 'simulate', '--node-fail', 'node1', '--show-scores']);
   t.equal(fail.code, 1, 'actions: exit 1');
   t.match(fail.out, /Failing node node1/);
-  t.match(fail.out, /\* Move\s+web-0\s+\( node1 -> node[23] \)\s+node1 is fenced/);
+  t.match(fail.out, /\* Start\s+web-0\s+\( node[23] \)\s+it ran on node1, which is fenced/);
   t.match(fail.out, /web-0 allocation score on node1: -INFINITY/);
-  const j = await berth(['-f', cib, 'cluster', 'simulate', '--node-down=node2,node3', '--json']);
-  t.equal(j.code, 1);
-  const data = JSON.parse(j.out) as { actions: TransitionAction[]; after: Record<string, string>; nodes: { name: string; after: string }[] };
-  t.strictSame(data.nodes.filter((n) => n.after === 'offline').map((n) => n.name), ['node2', 'node3']);
+  const j = await berth(['-f', cib, 'cluster', 'simulate', '--node-down=node2', '--node-down', 'node3', '--json']);
+  t.equal(j.code, 0, 'web-1 goes with node2 and has no place left: nothing to do');
+  const data = JSON.parse(j.out) as { actions: TransitionAction[]; after: Record<string, string>; nodes: { name: string; after: string }[]; unplaced: { replica: string }[] };
+  t.strictSame(data.nodes.filter((n) => n.after === 'offline').map((n) => n.name), ['node2', 'node3'], 'a comma list and a repeated flag');
   t.ok(Object.values(data.after).every((n) => n === 'node1'), 'everything left runs on node1');
+  t.strictSame(data.unplaced.map((u) => u.replica), ['web-1']);
+  const one = JSON.parse((await berth(['-f', cib, 'cluster', 'simulate', '--node-down', 'node2', '--json'])).out) as { actions: TransitionAction[] };
+  t.strictSame(one.actions.map((a) => `${a.action} ${a.replica}`), ['start web-1'], 'node2 down: web-1 starts elsewhere, as crm_simulate says');
   const op = await berth(['-f', cib, 'cluster', 'simulate', '--op-fail', 'web-docker-0_monitor_30000@node1=7', '--json']);
   const opData = JSON.parse(op.out) as { actions: TransitionAction[] };
   t.strictSame(opData.actions.map((a) => a.action), ['recover'], 'below migration-threshold a failed monitor recovers in place');
@@ -164,5 +168,6 @@ t.test('migration-threshold: a replica that failed as often as it allows moves, 
   t.strictSame(simulate(cib, { ...NO_CHANGES, opFail: [once], now: 0 }).actions.map((a) => a.action), ['recover'], 'one failure of two: recovered in place');
   const twice = simulate(cib, { ...NO_CHANGES, opFail: [once, once], now: 0 });
   t.strictSame(twice.actions.map((a) => a.action), ['move'], 'two of two: moved');
+  t.match(twice.actions[0].action === 'move' ? twice.actions[0].reason : '', /migration-threshold=2/);
   t.match(twice.bans[0].reason, /migration-threshold=2/);
 });
