@@ -27,7 +27,7 @@ function cibXml() {
     if (b % 3 === 0) {
       for (let i = 0; i < replicas; i++) {
         const node = (b + i * 7) % NODES;
-        lrm[node].push(`<lrm_resource id="b${b}-docker-${i}" class="ocf" provider="heartbeat" type="docker"><lrm_rsc_op id="b${b}-docker-${i}_last_0" operation_key="b${b}-docker-${i}_start_0" operation="start" crm-debug-origin="bench" crm_feature_set="3.16.2" transition-key="1:1:0:bench" transition-magic="0:0;1:1:0:bench" exit-reason="" on_node="node${node + 1}" call-id="${call++}" rc-code="0" op-status="0" interval="0" last-rc-change="1700000000" exec-time="10" queue-time="0" op-digest="00000000000000000000000000000000"/></lrm_resource>`);
+        lrm[node].push(`<lrm_resource id="b${b}-docker-${i}" class="ocf" provider="heartbeat" type="docker"><lrm_rsc_op id="b${b}-docker-${i}_last_0" operation_key="b${b}-docker-${i}_start_0" operation="start" crm-debug-origin="bench" crm_feature_set="3.16.1" transition-key="1:0:0:00000000-0000-0000-0000-000000000000" transition-magic="0:0;1:0:0:00000000-0000-0000-0000-000000000000" exit-reason="" on_node="node${node + 1}" call-id="${call++}" rc-code="0" op-status="0" interval="0" last-rc-change="1700000000" exec-time="10" queue-time="0" op-digest="00000000000000000000000000000000"/></lrm_resource>`);
       }
     }
     if (b > 0 && b % 2 === 0) constraints.push(`<rsc_colocation id="c${b}" rsc="b${b}" with-rsc="b${b - 1}" score="${b % 4 === 0 ? 'INFINITY' : '100'}"/>`);
@@ -36,7 +36,7 @@ function cibXml() {
   for (let n = 1; n <= NODES; n++) {
     states.push(`<node_state id="${n}" uname="node${n}" in_ccm="true" crmd="online" join="member" expected="member" crm-debug-origin="bench"><lrm id="${n}"><lrm_resources>${lrm[n - 1].join('')}</lrm_resources></lrm></node_state>`);
   }
-  return `<cib crm_feature_set="3.16.2" validate-with="pacemaker-3.9" epoch="5" num_updates="0" admin_epoch="0" have-quorum="1" dc-uuid="1">
+  return `<cib crm_feature_set="3.16.1" validate-with="pacemaker-3.9" epoch="5" num_updates="0" admin_epoch="0" have-quorum="1" dc-uuid="1">
 <configuration><crm_config><cluster_property_set id="cib-bootstrap-options"><nvpair id="o-stonith" name="stonith-enabled" value="false"/></cluster_property_set></crm_config>
 <nodes>${nodes.join('')}</nodes><resources>${bundles.join('')}</resources><constraints>${constraints.join('')}</constraints></configuration>
 <status>${states.join('')}</status></cib>

@@ -8,6 +8,7 @@ import type { Cib } from '../cib/cib';
 import { XmlElement, child, elements } from '../cib/xml';
 import { Problem, warning } from '../errors/registry';
 import { isFalse, isTrue } from './properties';
+import { reaches } from './graph';
 import { parseScore } from './score';
 
 /** One "dependent with primary" pair (Pacemaker's pcmk__colocation_t between two bundles). */
@@ -103,19 +104,7 @@ export function colocationLoops(pairs: readonly Colocation[]): Set<Colocation> {
   const next = new Map<string, string[]>();
   for (const c of pairs) (next.get(c.dependent) ?? next.set(c.dependent, []).get(c.dependent)!).push(c.primary);
   // a pair is in a loop when its dependent can be reached again from its primary
-  const reaches = (from: string, to: string): boolean => {
-    const seen = new Set<string>();
-    const stack = [from];
-    while (stack.length) {
-      const x = stack.pop()!;
-      if (x === to) return true;
-      if (seen.has(x)) continue;
-      seen.add(x);
-      stack.push(...(next.get(x) ?? []));
-    }
-    return false;
-  };
-  return new Set(pairs.filter((c) => reaches(c.primary, c.dependent)));
+  return new Set(pairs.filter((c) => reaches(next, c.primary, c.dependent)));
 }
 
 type AddPair = (pairId: string, dependent: string, primary: string, score: number, roles: (string | undefined)[]) => void;

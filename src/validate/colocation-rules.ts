@@ -4,23 +4,18 @@
 // colocation that names a bundle, and loops of colocations between bundles. (One between resources berth does not run at all — primitives,
 // clones, groups — is only said not to be honoured, by the model.) Pure.
 import type { Cib } from '../cib/cib';
-import { child, elements, walk } from '../cib/xml';
+import { elements } from '../cib/xml';
 import { Problem, problem } from '../errors/registry';
+import { constraintsNamingBundles } from './bundle-constraints';
 import { colocationLoops, isStartedRole, readColocations } from '../model/colocation';
 
 const ROLE_ALLOWED = 'Started (or no role); berth runs no promoted roles yet';
 
 export function colocationProblems(cib: Cib): Problem[] {
   const out: Problem[] = [];
-  const conf = child(cib, 'configuration');
-  const section = conf && child(conf, 'constraints');
-  const resources = conf && child(conf, 'resources');
-  const bundles = new Set<string>();
-  if (resources) walk(resources, (e) => { if (e.tag === 'bundle' && e.attrs.id !== undefined) bundles.add(e.attrs.id); });
-  for (const c of section ? elements(section, 'rsc_colocation') : []) {
+  const { bundles, constraints } = constraintsNamingBundles(cib, 'rsc_colocation', ['rsc', 'with-rsc']);
+  for (const c of constraints) {
     const id = c.attrs.id ?? '';
-    const named = [c.attrs.rsc, c.attrs['with-rsc'], ...elements(c, 'resource_set').flatMap((s) => elements(s, 'resource_ref').map((r) => r.attrs.id))];
-    if (!named.some((r) => r !== undefined && bundles.has(r))) continue;
     const base = `/cib/configuration/constraints/rsc_colocation[@id='${id}']`;
     for (const attr of ['rsc-role', 'with-rsc-role']) {
       const role = c.attrs[attr];

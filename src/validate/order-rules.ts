@@ -5,23 +5,19 @@
 // (One between resources berth does not run at all is only said not to be honoured, by the model.)
 // Pure.
 import type { Cib } from '../cib/cib';
-import { child, elements, walk } from '../cib/xml';
+import { elements } from '../cib/xml';
 import { Problem, problem } from '../errors/registry';
+import { constraintsNamingBundles } from './bundle-constraints';
 import { ORDER_ACTIONS, OrderPair, readOrders } from '../model/order';
+import { reaches } from '../model/graph';
 
 const ACTION_ALLOWED = 'start or stop; berth runs no promoted roles yet';
 
 export function orderProblems(cib: Cib): Problem[] {
   const out: Problem[] = [];
-  const conf = child(cib, 'configuration');
-  const section = conf && child(conf, 'constraints');
-  const resources = conf && child(conf, 'resources');
-  const bundles = new Set<string>();
-  if (resources) walk(resources, (e) => { if (e.tag === 'bundle' && e.attrs.id !== undefined) bundles.add(e.attrs.id); });
-  for (const c of section ? elements(section, 'rsc_order') : []) {
+  const { bundles, constraints } = constraintsNamingBundles(cib, 'rsc_order', ['first', 'then']);
+  for (const c of constraints) {
     const id = c.attrs.id ?? '';
-    const named = [c.attrs.first, c.attrs.then, ...elements(c, 'resource_set').flatMap((s) => elements(s, 'resource_ref').map((r) => r.attrs.id))];
-    if (!named.some((r) => r !== undefined && bundles.has(r))) continue;
     const base = `/cib/configuration/constraints/rsc_order[@id='${id}']`;
     for (const attr of ['first-action', 'then-action']) {
       const a = c.attrs[attr];
@@ -52,19 +48,7 @@ export function orderLoops(pairs: readonly OrderPair[]): string[] {
   const next = new Map<string, string[]>();
   // an edge from what waits to what it waits for
   for (const p of pairs) for (const f of p.first) (next.get(key(p.then, p.thenAction)) ?? next.set(key(p.then, p.thenAction), []).get(key(p.then, p.thenAction))!).push(key(f, p.firstAction));
-  const reaches = (from: string, to: string): boolean => {
-    const seen = new Set<string>();
-    const stack = [from];
-    while (stack.length) {
-      const x = stack.pop()!;
-      if (x === to) return true;
-      if (seen.has(x)) continue;
-      seen.add(x);
-      stack.push(...(next.get(x) ?? []));
-    }
-    return false;
-  };
   const out = new Set<string>();
-  for (const p of pairs) if (p.first.some((f) => reaches(key(f, p.firstAction), key(p.then, p.thenAction)))) out.add(p.constraint);
+  for (const p of pairs) if (p.first.some((f) => reaches(next, key(f, p.firstAction), key(p.then, p.thenAction)))) out.add(p.constraint);
   return [...out];
 }
