@@ -174,8 +174,8 @@ interface Instance {
   stoppedBy?: Colocation;
   /** its node scores were open (some node >= 0) before colocations closed them */
   closedBy?: Colocation[];
-  /** nodes without the free capacity it uses: -INFINITY for it from then on (Pacemaker's
-   * __limit_utilization__ location on the container) */
+  /** at its last attempt, the nodes without the free capacity it uses (Pacemaker's
+   * __limit_utilization__ location; allocate_instance restores the scores for the next attempt) */
   overCapacity?: Set<number>;
 }
 
@@ -579,7 +579,7 @@ function assignInstances(ctx: Cluster, st: BundleState, instances: Instance[]): 
       const s = scores[i];
       if (s === undefined) { t[i] = NaN; continue; }
       let w: number;
-      if (!available[i] || s < 0 || count[i] >= perHost || (bans !== undefined && bans.has(nodes[i].name)) || inst.overCapacity?.has(i)) w = -INFINITY;
+      if (!available[i] || s < 0 || count[i] >= perHost || (bans !== undefined && bans.has(nodes[i].name))) w = -INFINITY;
       else w = sticky && i === ri ? addScores(s, stickiness) : s;
       if (w >= 0) open = true;
       if (quick) w = addScores(!available[i] ? -INFINITY : sticky && i === ri ? addScores(s, stickiness) : s, w);
@@ -876,7 +876,7 @@ export function compareCapacities(a: Utilization, b: Utilization): number {
  * placed counts its first replica when that is not placed: pcmk__bundle_add_utilization), must
  * fit; when no node that may take it fits all that, only what it uses must fit, and the node with
  * the most free capacity is returned as the preferred one (else -1). Nodes that do not fit are
- * -INFINITY for this replica from then on.
+ * -INFINITY for this attempt.
  */
 function limitUtilization(ctx: Cluster, st: BundleState, inst: Instance, t: Float64Array, thisWith: readonly Colocation[], withThis: readonly WithThis[]): number {
   const own = st.b.utilization ?? {};
@@ -906,10 +906,11 @@ function limitUtilization(ctx: Cluster, st: BundleState, inst: Instance, t: Floa
     if (mostFree < 0 || compareCapacities(ctx.remaining[i], ctx.remaining[mostFree]) < 0) mostFree = i;
   }
   const need = any ? sum : own;
+  inst.overCapacity = new Set();
   for (const i of candidates) {
     if (enough(ctx.remaining[i], need)) continue;
     t[i] = -INFINITY;
-    (inst.overCapacity ??= new Set()).add(i);
+    inst.overCapacity.add(i);
   }
   return any ? -1 : mostFree;
 }
