@@ -7,6 +7,7 @@ import { Problem, problem } from '../errors/registry';
 import { bundleRules } from './bundle-rules';
 import { colocationProblems } from './colocation-rules';
 import { hostAccessProblems } from './host-access-rules';
+import { utilizationProblems } from './utilization-rules';
 import { idLabel } from './attribute-facts';
 import { elementStep } from './cib-paths';
 import { validateId } from './id-rule';
@@ -47,6 +48,7 @@ export function cibProblems(cib: Cib): Problem[] {
   out.push(...hostAccessProblems(cib));
   out.push(...referenceProblems(cib, seen));
   out.push(...colocationProblems(cib));
+  out.push(...utilizationProblems(cib));
   return out;
 }
 
