@@ -24,7 +24,8 @@ export type { PlacementStrategy, Utilization } from '../model/utilization';
 // -> allocate_instance -> pcmk__primitive_assign), on berth's data, as named steps:
 //   1. scores    each bundle's score on each node: symmetric-cluster base 0, plus every
 //                rsc_location that applies (±INFINITY saturates as Pacemaker's pcmk__add_scores)
-//   2. order     bundles by priority, then as given; a bundle colocated with others places them
+//   2. order     bundles by priority, then as given (strategy other than default: then by their
+//                score where they run and node by node, cmp_resources); a bundle colocated with others places them
 //                first, when its first replica needs them. A bundle's replicas: running ones
 //                first (those whose node can still take them before the others; then by the
 //                colocated bundles' scores on their node), then by index; one running where its
@@ -32,10 +33,12 @@ export type { PlacementStrategy, Utilization } from '../model/utilization';
 //   3. keep      each running replica stays on its node while that node is the best in its table
 //                and holds fewer than `optimal` (replicas / usable nodes) of the bundle
 //   4. place     every other replica goes to the best node of its table: highest score, then
+//                (placement-strategy balanced) the most free capacity, then (not minimal)
 //                fewest resources placed there (Pacemaker's count: a replica's container, then its
 //                address and inner resource's connection once its bundle is placed), then the node
 //                it runs on, then node name; never beyond replicas-per-host, never where the
-//                bundle's score is negative (stickiness does not lift that)
+//                bundle's score is negative (stickiness does not lift that), never (strategy
+//                other than default) where the node lacks the free capacity the replica uses
 //      A replica's table: its bundle's scores, stickiness where it runs, -INFINITY where it cannot
 //      run; then each colocation with a primary (replicas with replicas: paired with the primary's
 //      replica on its best node that has one; INFINITY keeps only that node — or nodes with the

@@ -34,7 +34,7 @@ t.test('no node is ever given more than its capacity (600 random clusters)', asy
     });
     const current: RunningReplica[] = [];
     for (const b of bundles) for (let i = 0; i < b.replicas; i++) if (rnd(3) === 0) current.push({ bundle: b.id, index: i, node: nodes[rnd(nodes.length)].name });
-    const colocations = bundles.length > 1 && rnd(2) ? [{ constraint: 'c', dependent: 'b1', primary: 'b0', score: rnd(2) ? 1000000 : 100, influence: true }] : [];
+    const colocations = bundles.length > 1 && rnd(2) ? [{ id: 'c', constraint: 'c', dependent: 'b1', primary: 'b0', score: rnd(2) ? 1000000 : 100, influence: true }] : [];
     const input: ClusterPlacementInput = { bundles, nodes, current, colocations, strategy };
     for (const keepRunning of [true, false]) {
       const { placements } = placeReplicas({ ...input, keepRunning });
