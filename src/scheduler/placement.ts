@@ -682,8 +682,30 @@ function assignInstances(ctx: Cluster, st: BundleState, instances: Instance[]): 
     const c = inst.stoppedBy ? -1 : choose(inst, t, -1);
     if (c >= 0) assign(inst, c);
   }
-  // The addresses (and connections of a resource inside) are placed after every container.
-  if (units > 1) for (let i = 0; i < N; i++) load[i] += (units - 1) * st.hosts[i];
+  // The addresses (and connections of a resource inside) are placed after every container,
+  // replica by replica. The connection of a replica whose container has no node is still placed
+  // (Pacemaker gives it the best node by the bundle's scores: a resource more there).
+  const inner = units - 1 - (bundle.addressed ? 1 : 0) > 0;
+  if (units > 1) {
+    for (const inst of instances) {
+      const i = chosenFor.get(inst.index);
+      if (i !== undefined) { load[i] += units - 1; continue; }
+      if (!inner) continue;
+      let best = -1;
+      for (let j = 0; j < N; j++) {
+        const s = scores[j];
+        if (!available[j] || s === undefined || s < 0) continue;
+        if (best < 0) { best = j; continue; }
+        const d = s - scores[best]!;
+        if (d > 0) { best = j; continue; }
+        if (d < 0 || strategy === 'minimal') continue;
+        const dc = strategy === 'balanced' ? compareCapacities(ctx.remaining[j], ctx.remaining[best]) : 0;
+        if (dc !== 0) { if (dc < 0) best = j; continue; }
+        if (load[j] < load[best]) best = j;
+      }
+      if (best >= 0) load[best]++;
+    }
+  }
 
   // Step 5 (berth, not Pacemaker): Pacemaker's choice fixes how many replicas of the bundle each
   // node gets; which replica takes which of those slots is chosen so that every running replica
