@@ -741,8 +741,8 @@ const attrKey = (v: string | undefined) => (v === undefined ? '\u0000' : v.toLow
 
 /**
  * pcmk__bundle_apply_coloc_score for one replica of the dependent (replicas with replicas): pair
- * with the primary's replica on the replica's best node that has one (node score, then fewest
- * resources, then name), then pcmk__apply_coloc_to_weights — INFINITY: only nodes with that
+ * with the primary's replica on the replica's best node that has one (node score, then — as the
+ * placement strategy orders nodes — free capacity and fewest resources, then name), then pcmk__apply_coloc_to_weights — INFINITY: only nodes with that
  * replica's attribute value (its node by default) stay; finite: those nodes gain the score, undone
  * when it leaves no node. false: a mandatory colocation found no replica to pair with.
  */
@@ -761,7 +761,11 @@ function applyThisWith(ctx: Cluster, t: Float64Array, c: Colocation, primary: Bu
   let p = -1;
   for (let i = 0; i < N; i++) {
     if (Number.isNaN(t[i]) || primary.hosts[i] === 0) continue;
-    if (p < 0 || weight(i) > weight(p) || (weight(i) === weight(p) && load[i] < load[p])) p = i;
+    if (p < 0 || weight(i) > weight(p)) { p = i; continue; }
+    // equal weights: pcmk__sort_nodes' order for the placement strategy
+    if (weight(i) < weight(p) || ctx.strategy === 'minimal') continue;
+    const dc = ctx.strategy === 'balanced' ? compareCapacities(ctx.remaining[i], ctx.remaining[p]) : 0;
+    if (dc < 0 || (dc === 0 && load[i] < load[p])) p = i;
   }
   if (p < 0) return c.score < INFINITY;
   const attr = c.nodeAttribute;
