@@ -140,6 +140,7 @@ export const TREE: CommandNode = {
         enable: { summary: 'let resources run (remove target-role)', flags: CIB_EDIT, run: () => edit().resourceEnableCmd, help: helpText('resource enable') },
         disable: { summary: 'stop resources (target-role=Stopped)', flags: CIB_EDIT, run: () => edit().resourceDisableCmd, help: helpText('resource disable') },
         config: { summary: 'show resources as pcs does', flags: [...CIB_READ, 'output-format'], run: () => edit().resourceConfigCmd, help: helpText('resource config') },
+        utilization: { summary: 'set or show what a resource uses of a node (placement-strategy)', flags: CIB_EDIT, run: () => edit().resourceUtilizationCmd, help: helpText('resource utilization') },
         ban: { summary: 'keep a resource off a node (cli-ban constraint)', flags: [...CIB_EDIT, 'promoted'], run: () => ops().resourceBanCmd, help: () => ops().resourceBanHelp },
         move: { summary: 'move a resource to a node now (pcs 0.11: the constraint goes once it runs there)', flags: ['store', 'promoted'], run: () => ops().resourceMoveCmd, help: () => ops().resourceMoveHelp, refuses: { file: 'a move needs the running cluster; resource move-with-constraint writes the constraint into a file' } },
         'move-with-constraint': { summary: 'prefer a node for a resource (cli-prefer constraint)', flags: [...CIB_EDIT, 'promoted'], run: () => ops().resourceMoveWithConstraintCmd, help: () => ops().resourceMoveWithConstraintHelp },
@@ -194,6 +195,7 @@ export const TREE: CommandNode = {
         remove: { summary: 'remove nodes and their status', flags: CIB_EDIT, run: () => edit().nodeRemoveCmd, help: helpText('node') },
         standby: { summary: 'put nodes in standby: no replicas run there', flags: [...CIB_EDIT, 'all'], run: () => edit().nodeStandbyCmd, help: helpText('node') },
         unstandby: { summary: 'take nodes out of standby', flags: [...CIB_EDIT, 'all'], run: () => edit().nodeUnstandbyCmd, help: helpText('node') },
+        utilization: { summary: "set or show a node's capacity (placement-strategy)", flags: [...CIB_EDIT, 'name'], run: () => edit().nodeUtilizationCmd, help: helpText('node') },
       },
     },
     cluster: {

@@ -186,5 +186,9 @@ export const constraintConfigCmd = read(() => lazy.commandsConstraint().constrai
 
 export const nodeStandbyCmd = edit(() => lazy.commandsNode().nodeStandby);
 export const nodeUnstandbyCmd = edit(() => lazy.commandsNode().nodeUnstandby);
+/** pcs's: NODE NAME=VALUE... sets, [NODE] prints */
+export const nodeUtilizationCmd: Command = (inv) => (inv.args.length >= 2 ? edit(() => lazy.commandsUtilization().nodeUtilizationSet) : read(() => lazy.commandsUtilization().nodeUtilizationShow))(inv);
+/** pcs's: RESOURCE NAME=VALUE... sets, [RESOURCE] prints */
+export const resourceUtilizationCmd: Command = (inv) => (inv.args.length >= 2 ? edit(() => lazy.commandsUtilization().resourceUtilizationSet) : read(() => lazy.commandsUtilization().resourceUtilizationShow))(inv);
 export const nodeAddCmd = edit(() => lazy.commandsNode().nodeAdd);
 export const nodeRemoveCmd = edit(() => lazy.commandsNode().nodeRemove);

@@ -274,14 +274,45 @@ ${EXIT}
   node: `Usage: berth [-f FILE] node add NODE [id=N]
        berth [-f FILE] node remove NODE...
        berth [-f FILE] node standby|unstandby [--all | NODE...]
+       berth [-f FILE] node utilization NODE NAME=VALUE...
+       berth [-f FILE] node utilization [NODE] [--name NAME]
 
 Cluster nodes listed in the CIB (<nodes>). standby/unstandby write what 'pcs node standby'
 writes (instance attribute standby=on); a node in standby gets no replicas. add writes
 <node id uname/> with the lowest free id; remove deletes the node and its status, as
 'crm_node --remove' does (constraints naming it are kept and listed in a warning).
+utilization sets a node's capacity as 'pcs node utilization' writes it (<utilization> set
+nodes-ID-utilization; integer values; NAME= removes a value); with a node or none it prints the
+values as pcs does. Capacity is checked when placement-strategy is utilization, balanced or minimal.
+
+Examples:
+  berth -f cib.xml node utilization node1 cpu=8 memory=16384
+  berth -f cib.xml node utilization node1 memory=
+  berth -f cib.xml node utilization --name cpu
 
 Flags of node standby|unstandby:
   --all        every node of the CIB
+
+Flags of node utilization:
+  --name NAME  print only this value
+
+${CIB_FLAGS}
+
+${EXIT}
+`,
+  'resource utilization': `Usage: berth [-f FILE] resource utilization RESOURCE NAME=VALUE...
+       berth [-f FILE] resource utilization [RESOURCE]
+
+What a resource uses of a node's capacity, as 'pcs resource utilization' writes it (<utilization>
+set RESOURCE-utilization; integer values; NAME= removes a value); with a resource or none, the
+values as pcs prints them. RESOURCE is a primitive: give the resource inside a bundle (a bundle has
+no utilization of its own; Pacemaker moves its resource's utilization to each replica's container,
+and berth places replicas by it when placement-strategy is utilization, balanced or minimal).
+
+Examples:
+  berth -f cib.xml resource utilization web-app cpu=2 memory=512
+  berth -f cib.xml property set placement-strategy=balanced
+  berth -f cib.xml resource utilization
 
 ${CIB_FLAGS}
 

@@ -66,6 +66,7 @@ export function editFlags(flags: Flags): EditFlags {
     before: given(flags.before),
     after: given(flags.after),
     agentValidation: given(flags['agent-validation']),
+    ...(typeof flags.name === 'string' ? { name: flags.name } : {}),
   };
 }
 

@@ -41,6 +41,7 @@ export const lazy = {
   commandsClusterCib: () => require('../commands/cluster-cib') as typeof import('../commands/cluster-cib'),
   commandsConstraint: () => require('../commands/constraint') as typeof import('../commands/constraint'),
   commandsNode: () => require('../commands/node') as typeof import('../commands/node'),
+  commandsUtilization: () => require('../commands/utilization') as typeof import('../commands/utilization'),
   commandsProperty: () => require('../commands/property') as typeof import('../commands/property'),
   commandsResource: () => require('../commands/resource') as typeof import('../commands/resource'),
   commandsFailures: () => require('../commands/failures') as typeof import('../commands/failures'),

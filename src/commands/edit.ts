@@ -32,7 +32,8 @@ export interface EditFlags {
   /** --promoted: resource ban / move-with-constraint / clear act on the Promoted role */
   promoted?: boolean;
   /** --expired: resource clear removes only constraints whose lifetime has ended */
-  expired?: boolean;
+  expired?: boolean;  /** --name NAME: node utilization prints only that value */
+  name?: string;
 }
 
 export interface EditContext {

@@ -54,6 +54,7 @@ export const PROBLEM_CODES = {
   CONSTRAINT_INVALID: 'a constraint definition is invalid',
   CONSTRAINT_NOT_SUPPORTED: 'a constraint uses a form berth does not honour yet (a colocation role other than Started, an order action promote or demote, rsc-instance/first-instance, a resource set by reference, a loop of colocations or orders): refused rather than ignored',
   CONSTRAINT_DUPLICATE: 'an equivalent constraint already exists',
+  UTILIZATION_NOT_SUPPORTED: 'utilization placement cannot honour as written (a utilization set with a rule; utilization on a resource outside a bundle under a placement-strategy other than default): refused rather than ignored',
   SCORE_INVALID: 'a score is not an integer or INFINITY',
   // command line
   USAGE: 'the command line does not follow the grammar',

@@ -16,6 +16,7 @@ import { ADDRESS_LABEL, BERTH_LABELS, berthLabels } from '../runtime/labels';
 import type { ContainerSpec } from '../runtime/engine';
 import { ClusterProperties, isFalse, isTrue, resolveMeta } from './properties';
 import { parseScore } from './score';
+import { Utilization, bundleUtilization, utilizationOf } from './utilization';
 import { formatSpecRecord, specRecordOf } from './spec-record';
 
 /** The engine's restart policy for every replica (see docs/reconciler.md, "Restarts"). */
@@ -88,6 +89,9 @@ export interface BundlePlacement {
   resourcesPerReplica?: number;
   /** the `critical` meta attribute (default true): a colocation's default `influence` */
   critical?: boolean;
+  /** what each replica uses of a node's capacity: the inner primitive's utilization, which
+   * Pacemaker moves to the container (src/model/utilization.ts) */
+  utilization?: Utilization;
 }
 
 export interface DesiredReplica {
@@ -242,6 +246,7 @@ export function readBundle(b: XmlElement, defaults: XmlElement | undefined, prop
     addressed: child(b, 'network')?.attrs['ip-range-start'] !== undefined,
     resourcesPerReplica: 1 + (child(b, 'network')?.attrs['ip-range-start'] !== undefined ? 1 : 0) + (primitive?.attrs.id ? 1 : 0),
     critical: !isFalse(meta('critical')),
+    ...utilizationOf(bundleUtilization(b)),
   } : undefined;
   if (!container || !c.image) {
     problems.push(problem('OPTION_REQUIRED', { path: where, message: `bundle '${id}' has no container image, so berth cannot run it` }));

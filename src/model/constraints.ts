@@ -26,8 +26,8 @@ export interface LocationRule {
 
 /** An rsc_location for one bundle: a score on one node, or rules scored on every node they match. */
 export type LocationConstraint =
-  | { id: string; bundle: string; node: string; score: number }
-  | { id: string; bundle: string; rules: LocationRule[] };
+  | { id: string; bundle: string; node: string; score: number; exclusive?: true }
+  | { id: string; bundle: string; rules: LocationRule[]; exclusive?: true };
 
 /** The rsc_location constraints on the given bundles (a role other than Started is about
  * promotion, not about where containers run, and is left out). */
@@ -43,17 +43,20 @@ export function readLocationConstraints(cib: Cib, bundleIds: ReadonlySet<string>
     }
     const targets = locationTargets(c, bundleIds, problems);
     if (!targets.length) continue;
+    // resource-discovery=exclusive: the bundle runs only on nodes such constraints name (Pacemaker's
+    // apply_exclusive_discovery); `never` and `always` only say where to probe, and berth probes nowhere.
+    const ex = /^exclusive$/i.test(c.attrs['resource-discovery'] ?? '') ? { exclusive: true as const } : {};
     if (c.attrs.node !== undefined) {
       const score = parseScore(c.attrs.score);
       if (score === undefined) {
         problems.push(warning('SCORE_INVALID', { path: `rsc_location[@id='${id}']/@score`, value: c.attrs.score ?? '', allowed: 'an integer or [+-]INFINITY', message: `location constraint '${id}' has no valid score; placement ignores it` }));
         continue;
       }
-      for (const bundle of targets) constraints.push({ id, bundle, node: c.attrs.node, score });
+      for (const bundle of targets) constraints.push({ id, bundle, node: c.attrs.node, score, ...ex });
       continue;
     }
     const rules = elements(c, 'rule').filter((r) => r.attrs.role === undefined || /^started$/i.test(r.attrs.role)).map((r) => readRule(r, problems));
-    if (rules.length) for (const bundle of targets) constraints.push({ id, bundle, rules });
+    if (rules.length || ex.exclusive) for (const bundle of targets) constraints.push({ id, bundle, rules, ...ex });
   }
   return constraints;
 }

@@ -5,6 +5,7 @@
 import type { Cib } from '../cib/cib';
 import { XmlElement, child, elements } from '../cib/xml';
 import { isTrue } from './properties';
+import { Utilization, readUtilization, utilizationOf } from './utilization';
 
 export interface CibNode {
   /** Pacemaker's node id: the corosync node id for cluster nodes ("1", "2", ...) */
@@ -17,6 +18,8 @@ export interface CibNode {
   standby: boolean;
   /** node attributes, the transient ones (from <status>) over the permanent ones */
   attributes: Record<string, string>;
+  /** capacity (`<utilization>`), checked unless placement-strategy is `default` */
+  utilization?: Utilization;
 }
 
 function firstSetPairs(parent: XmlElement | undefined, tag: string): Record<string, string> {
@@ -47,7 +50,7 @@ export function readNodes(cib: Cib): CibNode[] {
     const state = nodeStateOf(cib, { id, name });
     const transient = firstSetPairs(state && child(state, 'transient_attributes'), 'instance_attributes');
     const attributes = { ...permanent, ...transient };
-    return { id, name, type: n.attrs.type ?? 'member', standby: isTrue(attributes.standby), attributes };
+    return { id, name, type: n.attrs.type ?? 'member', standby: isTrue(attributes.standby), attributes, ...utilizationOf(readUtilization(n)) };
   });
 }
 

@@ -13,6 +13,7 @@ export const isTrue = (v: string | undefined): boolean => v !== undefined && ['t
 export const isFalse = (v: string | undefined): boolean => v !== undefined && ['false', 'off', 'no', 'n', '0'].includes(v.trim().toLowerCase());
 
 import { clusterProperty } from '../cib/nvset';
+import { PlacementStrategy, readPlacementStrategy } from './utilization';
 
 /** The first value of `name` in any cluster_property_set of crm_config (read in src/cib). */
 export { clusterProperty };
@@ -41,6 +42,8 @@ export interface ClusterProperties {
   symmetric: boolean;
   /** cluster-name, shown in status */
   clusterName?: string;
+  /** placement-strategy (default `default`): whether utilization is checked and how nodes are ordered */
+  placementStrategy: PlacementStrategy;
 }
 
 export function readProperties(cib: Cib): ClusterProperties {
@@ -49,6 +52,7 @@ export function readProperties(cib: Cib): ClusterProperties {
     maintenance: isTrue(clusterProperty(cib, 'maintenance-mode')),
     stopAll: isTrue(clusterProperty(cib, 'stop-all-resources')),
     symmetric: !isFalse(clusterProperty(cib, 'symmetric-cluster')),
+    placementStrategy: readPlacementStrategy(clusterProperty(cib, 'placement-strategy')),
     ...(name ? { clusterName: name } : {}),
   };
 }

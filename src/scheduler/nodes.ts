@@ -5,6 +5,7 @@
 // Terms: a node's *state* for placement is `online`, `offline` (not up: heartbeats stopped, lease
 // lost, powered off) or `standby` (up, but may not run replicas).
 import type { CibNode } from '../model/nodes';
+import type { Utilization } from '../model/utilization';
 
 
 export type NodeState = 'online' | 'offline' | 'standby';
@@ -16,6 +17,8 @@ export interface PlacementNode {
   /** node attributes for location rules (#uname, #id and #kind are added by placement) */
   attributes?: Record<string, string>;
   id?: string;
+  /** capacity (`<utilization>`), checked unless placement-strategy is `default` */
+  utilization?: Utilization;
 }
 
 /** Types of node that can run containers (a `ping` node only takes part in quorum). */
@@ -32,5 +35,6 @@ export function nodeStates(nodes: readonly CibNode[], online: ReadonlySet<string
     id: n.id,
     state: !up(n.name) ? 'offline' : n.standby || !RUNS_RESOURCES.has(n.type) ? 'standby' : 'online',
     attributes: n.attributes,
+    ...(n.utilization ? { utilization: n.utilization } : {}),
   }));
 }

@@ -12,17 +12,20 @@ import type { LocationConstraint, LocationRule, RuleExpression } from '../model/
 import type { Colocation } from '../model/colocation';
 import { INFINITY, addScores, parseScore } from '../model/score';
 import type { PlacementNode } from './nodes';
+import type { PlacementStrategy, Utilization } from '../model/utilization';
 
 export type { BundlePlacement } from '../model/bundle';
 export type { AttributeOperation, LocationConstraint, LocationRule, RuleExpression } from '../model/constraints';
 export type { Colocation } from '../model/colocation';
 export { INFINITY, addScores, parseScore } from '../model/score';
+export type { PlacementStrategy, Utilization } from '../model/utilization';
 
 // Pacemaker 2.1.5's assignment of bundle containers (pcmk__bundle_allocate -> distribute_children
 // -> allocate_instance -> pcmk__primitive_assign), on berth's data, as named steps:
 //   1. scores    each bundle's score on each node: symmetric-cluster base 0, plus every
 //                rsc_location that applies (±INFINITY saturates as Pacemaker's pcmk__add_scores)
-//   2. order     bundles by priority, then as given; a bundle colocated with others places them
+//   2. order     bundles by priority, then as given (strategy other than default: then by their
+//                score where they run and node by node, cmp_resources); a bundle colocated with others places them
 //                first, when its first replica needs them. A bundle's replicas: running ones
 //                first (those whose node can still take them before the others; then by the
 //                colocated bundles' scores on their node), then by index; one running where its
@@ -30,10 +33,12 @@ export { INFINITY, addScores, parseScore } from '../model/score';
 //   3. keep      each running replica stays on its node while that node is the best in its table
 //                and holds fewer than `optimal` (replicas / usable nodes) of the bundle
 //   4. place     every other replica goes to the best node of its table: highest score, then
+//                (placement-strategy balanced) the most free capacity, then (not minimal)
 //                fewest resources placed there (Pacemaker's count: a replica's container, then its
 //                address and inner resource's connection once its bundle is placed), then the node
 //                it runs on, then node name; never beyond replicas-per-host, never where the
-//                bundle's score is negative (stickiness does not lift that)
+//                bundle's score is negative (stickiness does not lift that), never (strategy
+//                other than default) where the node lacks the free capacity the replica uses
 //      A replica's table: its bundle's scores, stickiness where it runs, -INFINITY where it cannot
 //      run; then each colocation with a primary (replicas with replicas: paired with the primary's
 //      replica on its best node that has one; INFINITY keeps only that node — or nodes with the
@@ -87,6 +92,13 @@ export interface ClusterPlacementInput {
   strictAntiColocation?: boolean;
   /** replicas kept off a node (failures reached migration-threshold there), with why */
   bans?: readonly ReplicaBan[];
+  /**
+   * placement-strategy (default `default`): `utilization`, `balanced` and `minimal` keep a replica
+   * off a node without the free capacity it uses (node `utilization` minus what is placed there);
+   * `balanced` prefers the node with more free capacity, `minimal` the first node by name (it
+   * fills few nodes), `utilization` and `default` the node with fewer resources placed.
+   */
+  strategy?: PlacementStrategy;
 }
 
 /** Pacemaker's -INFINITY for one replica on one node (its fail-count there reached migration-threshold). */
@@ -96,7 +108,7 @@ export interface ReplicaBan {
   reason: string;
 }
 
-export type UnplacedCode = 'no-node' | 'banned' | 'capacity' | 'unmanaged' | 'colocation';
+export type UnplacedCode = 'no-node' | 'banned' | 'capacity' | 'utilization' | 'unmanaged' | 'colocation';
 
 export interface UnplacedReplica {
   replica: string;
@@ -165,6 +177,9 @@ interface Instance {
   stoppedBy?: Colocation;
   /** its node scores were open (some node >= 0) before colocations closed them */
   closedBy?: Colocation[];
+  /** at its last attempt, the nodes without the free capacity it uses (Pacemaker's
+   * __limit_utilization__ location; allocate_instance restores the scores for the next attempt) */
+  overCapacity?: Set<number>;
 }
 
 const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -190,6 +205,8 @@ interface BundleState {
   withThis: Colocation[];
   /** best score among available nodes per value of a node attribute (cached per attribute) */
   best: Map<string, Map<string, number>>;
+  /** replicas assigned so far (Pacemaker's: no longer provisional) */
+  assigned: Set<number>;
 }
 
 /** g_list_insert_sorted: before the first element not smaller, so equal ones end up in reverse order. */
@@ -245,10 +262,15 @@ function placeCluster(input: ClusterPlacementInput, record: boolean): ClusterPla
   const unplaced: UnplacedReplica[] = [];
   const bans = new Map<string, Map<string, string>>();
   for (const x of input.bans ?? []) (bans.get(x.replica) ?? bans.set(x.replica, new Map()).get(x.replica)!).set(x.node, x.reason);
-  const order = input.bundles.map((b, i) => ({ b, i })).sort((x, y) => (y.b.priority ?? 0) - (x.b.priority ?? 0) || x.i - y.i).map((x) => x.b);
+  const strategy = input.strategy ?? 'default';
+  // Free capacity per node (Pacemaker's node utilization, consumed as replicas are assigned).
+  const remaining: Utilization[] = nodes.map((n) => ({ ...(n.utilization ?? {}) }));
+  // unpack_resources sorts by priority (stable); other strategies sort again (cmp_resources).
+  let order = input.bundles.map((b, i) => ({ b, i })).sort((x, y) => (y.b.priority ?? 0) - (x.b.priority ?? 0) || x.i - y.i).map((x) => x.b);
   const recorded: AllocationScores | undefined = record ? { bundles: new Map(), replicas: new Map() } : undefined;
 
   const states = new Map<string, BundleState>();
+  const ctx: Cluster = { cmp: cmpColocations(() => 0), nodes, N, indexOf, available, attrs, load, states, running, bans, unplaced, keepRunning: input.keepRunning ?? true, strictAntiColocation: input.strictAntiColocation ?? true, recorded, allocate: (st) => allocateBundle(ctx, st), strategy, remaining };
   const runningBundles = new Set([...running.keys()].map((r) => r.slice(0, r.lastIndexOf('-'))));
   for (const b of input.bundles) {
     if (states.has(b.id)) continue;
@@ -262,12 +284,14 @@ function placeCluster(input: ClusterPlacementInput, record: boolean): ClusterPla
       thisWith: [],
       withThis: [],
       best: new Map(),
+      assigned: new Set(),
     });
   }
   // pcmk__add_this_with / pcmk__add_with_this, in CIB order: each list kept sorted by the other
   // side's priority, then its id (g_list_insert_sorted: equal ones in reverse order).
   const priorityOf = (id: string) => states.get(id)!.b.priority ?? 0;
   const cmp = cmpColocations(priorityOf);
+  ctx.cmp = cmp;
   for (const c of colocations) {
     const d = states.get(c.dependent);
     const p = states.get(c.primary);
@@ -275,9 +299,9 @@ function placeCluster(input: ClusterPlacementInput, record: boolean): ClusterPla
     d.thisWith = insertSorted(d.thisWith, c, cmp.thisWith);
     p.withThis = insertSorted(p.withThis, c, cmp.withThis);
   }
+  if (strategy !== 'default') order = sortByScores(order, ctx);
   if (recorded) for (const st of states.values()) recorded.bundles.set(st.b.id, new Map(nodes.flatMap((n, i) => (st.scores[i] === undefined ? [] : [[n.name, st.scores[i]!] as const]))));
 
-  const ctx: Cluster = { cmp, nodes, N, indexOf, available, attrs, load, states, running, bans, unplaced, keepRunning: input.keepRunning ?? true, strictAntiColocation: input.strictAntiColocation ?? true, recorded, allocate: (st) => allocateBundle(ctx, st) };
   for (const bundle of order) allocateBundle(ctx, states.get(bundle.id)!);
 
   const placements = new Map<string, string>();
@@ -307,6 +331,9 @@ interface Cluster {
   strictAntiColocation: boolean;
   recorded?: AllocationScores;
   allocate: (st: BundleState) => void;
+  strategy: PlacementStrategy;
+  /** free capacity per node */
+  remaining: Utilization[];
 }
 
 /** pcmk__bundle_allocate for one bundle (steps 2-6); a colocated bundle's primaries are placed
@@ -331,7 +358,7 @@ function allocateBundle(ctx: Cluster, st: BundleState): void {
       for (const c of st.thisWith) ctx.allocate(ctx.states.get(c.primary)!);
       for (const inst of instances) {
         const i = inst.running ? ctx.indexOf.get(inst.running.node) : undefined;
-        if (inst.running && i !== undefined) { st.where.set(inst.index, inst.running.node); st.hosts[i]++; ctx.load[i] += units; }
+        if (inst.running && i !== undefined) { st.where.set(inst.index, inst.running.node); st.hosts[i]++; ctx.load[i] += units; consume(ctx.remaining[i], bundle.utilization); }
         else ctx.unplaced.push({ replica: inst.name, bundle: bundle.id, index: inst.index, code: 'unmanaged', reason: `bundle ${bundle.id} is not managed: a replica that does not run is not started` });
       }
     } else {
@@ -349,18 +376,29 @@ function bundleScores(bundle: string, nodes: readonly PlacementNode[], constrain
     if (i === undefined) return;
     scores[i] = addScores(scores[i] ?? 0, score);
   };
+  // resource-discovery=exclusive (apply_exclusive_discovery): every node no such constraint names
+  // (or whose rules it does not match) is -INFINITY for the bundle.
+  let exclusive: Set<number> | undefined;
   for (const c of constraints) {
     if (c.bundle !== bundle) continue;
-    if ('node' in c) { add(at.get(c.node), c.score); continue; }
+    if (c.exclusive) exclusive ??= new Set();
+    if ('node' in c) {
+      const i = at.get(c.node);
+      add(i, c.score);
+      if (c.exclusive && i !== undefined) exclusive!.add(i);
+      continue;
+    }
     for (const rule of c.rules) {
       nodes.forEach((n, i) => {
         const attrs = nodeAttributes(n);
         if (!rulePasses(rule, attrs, now)) return;
         const score = typeof rule.score === 'number' ? rule.score : parseScore(attrs[rule.score.attribute]) ?? 0;
         add(i, score);
+        if (c.exclusive) exclusive!.add(i);
       });
     }
   }
+  if (exclusive) for (let i = 0; i < scores.length; i++) if (scores[i] !== undefined && !exclusive.has(i)) scores[i] = -INFINITY;
   return scores;
 }
 
@@ -460,7 +498,7 @@ export function nextRuleDateChange(constraints: readonly LocationConstraint[], n
 
 /** Steps 2-6 for one bundle (distribute_children, allocate_instance, pcmk__primitive_assign). */
 function assignInstances(ctx: Cluster, st: BundleState, instances: Instance[]): void {
-  const { nodes, N, available, load } = ctx;
+  const { nodes, N, available, load, strategy } = ctx;
   const bundle = st.b;
   const scores = st.scores;
   const perHost = Math.max(1, bundle.replicasPerHost);
@@ -578,13 +616,24 @@ function assignInstances(ctx: Cluster, st: BundleState, instances: Instance[]): 
   // shared by the node it runs on: it stays. -1: nowhere (every node scores below 0).
   const choose = (inst: Instance, t: Float64Array, prefer: number): number => {
     const active = runAt(inst);
+    // pcmk__ban_insufficient_capacity, after the table is shown: without a preferred node, the
+    // node with the most free capacity is preferred when no node fits the replica and what must
+    // run with it.
+    const mostFree = ctx.strategy === 'default' ? -1 : limitUtilization(ctx, st, inst, t, thisWithOf(inst), st.withThis.length ? withThisOf(inst) : []);
+    if (prefer < 0) prefer = mostFree;
+    // compare_nodes: score; then (balanced) free capacity, (not minimal) fewer resources and the
+    // node it runs on; then name.
     let best = -1;
     for (let i = 0; i < N; i++) {
       if (!available[i] || Number.isNaN(t[i])) continue;
       if (best < 0) { best = i; continue; }
       const d = t[i] - t[best];
+      if (d > 0) { best = i; continue; }
+      if (d < 0 || strategy === 'minimal') continue;
+      const dc = strategy === 'balanced' ? compareCapacities(ctx.remaining[i], ctx.remaining[best]) : 0;
+      if (dc !== 0) { if (dc < 0) best = i; continue; }
       const dl = load[i] - load[best];
-      if (d > 0 || (d === 0 && (dl < 0 || (dl === 0 && i === active && best !== active)))) best = i;
+      if (dl < 0 || (dl === 0 && i === active && best !== active)) best = i;
     }
     if (best < 0) return -1;
     let chosen = -1;
@@ -601,9 +650,11 @@ function assignInstances(ctx: Cluster, st: BundleState, instances: Instance[]): 
   const done = new Set<number>();
   const assign = (inst: Instance, i: number) => {
     chosenFor.set(inst.index, i);
+    st.assigned.add(inst.index);
     count[i]++;
     load[i]++;
     st.hosts[i]++;
+    consume(ctx.remaining[i], bundle.utilization);
   };
 
   // Step 3: keep running replicas in place, up to the fair share per node.
@@ -631,8 +682,30 @@ function assignInstances(ctx: Cluster, st: BundleState, instances: Instance[]): 
     const c = inst.stoppedBy ? -1 : choose(inst, t, -1);
     if (c >= 0) assign(inst, c);
   }
-  // The addresses (and connections of a resource inside) are placed after every container.
-  if (units > 1) for (let i = 0; i < N; i++) load[i] += (units - 1) * st.hosts[i];
+  // The addresses (and connections of a resource inside) are placed after every container,
+  // replica by replica. The connection of a replica whose container has no node is still placed
+  // (Pacemaker gives it the best node by the bundle's scores: a resource more there).
+  const inner = units - 1 - (bundle.addressed ? 1 : 0) > 0;
+  if (units > 1) {
+    for (const inst of instances) {
+      const i = chosenFor.get(inst.index);
+      if (i !== undefined) { load[i] += units - 1; continue; }
+      if (!inner) continue;
+      let best = -1;
+      for (let j = 0; j < N; j++) {
+        const s = scores[j];
+        if (!available[j] || s === undefined || s < 0) continue;
+        if (best < 0) { best = j; continue; }
+        const d = s - scores[best]!;
+        if (d > 0) { best = j; continue; }
+        if (d < 0 || strategy === 'minimal') continue;
+        const dc = strategy === 'balanced' ? compareCapacities(ctx.remaining[j], ctx.remaining[best]) : 0;
+        if (dc !== 0) { if (dc < 0) best = j; continue; }
+        if (load[j] < load[best]) best = j;
+      }
+      if (best >= 0) load[best]++;
+    }
+  }
 
   // Step 5 (berth, not Pacemaker): Pacemaker's choice fixes how many replicas of the bundle each
   // node gets; which replica takes which of those slots is chosen so that every running replica
@@ -668,8 +741,8 @@ const attrKey = (v: string | undefined) => (v === undefined ? '\u0000' : v.toLow
 
 /**
  * pcmk__bundle_apply_coloc_score for one replica of the dependent (replicas with replicas): pair
- * with the primary's replica on the replica's best node that has one (node score, then fewest
- * resources, then name), then pcmk__apply_coloc_to_weights — INFINITY: only nodes with that
+ * with the primary's replica on the replica's best node that has one (node score, then — as the
+ * placement strategy orders nodes — free capacity and fewest resources, then name), then pcmk__apply_coloc_to_weights — INFINITY: only nodes with that
  * replica's attribute value (its node by default) stay; finite: those nodes gain the score, undone
  * when it leaves no node. false: a mandatory colocation found no replica to pair with.
  */
@@ -688,7 +761,11 @@ function applyThisWith(ctx: Cluster, t: Float64Array, c: Colocation, primary: Bu
   let p = -1;
   for (let i = 0; i < N; i++) {
     if (Number.isNaN(t[i]) || primary.hosts[i] === 0) continue;
-    if (p < 0 || weight(i) > weight(p) || (weight(i) === weight(p) && load[i] < load[p])) p = i;
+    if (p < 0 || weight(i) > weight(p)) { p = i; continue; }
+    // equal weights: pcmk__sort_nodes' order for the placement strategy
+    if (weight(i) < weight(p) || ctx.strategy === 'minimal') continue;
+    const dc = ctx.strategy === 'balanced' ? compareCapacities(ctx.remaining[i], ctx.remaining[p]) : 0;
+    if (dc < 0 || (dc === 0 && load[i] < load[p])) p = i;
   }
   if (p < 0) return c.score < INFINITY;
   const attr = c.nodeAttribute;
@@ -757,7 +834,7 @@ function bestByValue(ctx: Cluster, st: BundleState, attr: string | undefined): M
  * when no node is left; `nonnegative`: never turn a node negative. Returns `t` itself when
  * nothing changes.
  */
-function addColocated(ctx: Cluster, r: BundleState, t: Float64Array, attr: string | undefined, factor: number, active: boolean, nonnegative: boolean, merging: Set<string>): Float64Array {
+function addColocated(ctx: Cluster, r: BundleState, t: Float64Array, attr: string | undefined, factor: number, active: boolean, nonnegative: boolean, merging: Set<string>, follow: 'withThis' | 'thisWith' = 'withThis'): Float64Array {
   if (merging.has(r.b.id)) return t;
   merging.add(r.b.id);
   const work = t.slice();
@@ -775,9 +852,10 @@ function addColocated(ctx: Cluster, r: BundleState, t: Float64Array, attr: strin
   let out = work;
   if (anyAvailable(work, ctx.available)) {
     const multiplier = factor < 0 ? -1 : 1;
-    for (const c of r.withThis) {
-      if (!c.influence && r.running) continue;
-      out = addColocated(ctx, ctx.states.get(c.dependent)!, out, c.nodeAttribute, Math.fround(Math.fround(multiplier * c.score) / INFINITY), true, nonnegative, merging);
+    for (const c of follow === 'withThis' ? r.withThis : r.thisWith) {
+      if (follow === 'withThis' && !c.influence && r.running) continue;
+      const other = follow === 'withThis' ? c.dependent : c.primary;
+      out = addColocated(ctx, ctx.states.get(other)!, out, c.nodeAttribute, Math.fround(Math.fround(multiplier * c.score) / INFINITY), true, nonnegative, merging, follow);
     }
   } else if (active) {
     merging.delete(r.b.id);
@@ -798,6 +876,113 @@ function currentNodeScore(ctx: Cluster, st: BundleState, inst: Instance, at: num
     t = addColocated(ctx, ctx.states.get(c.dependent)!, t, c.nodeAttribute, Math.fround(c.score / INFINITY), false, true, new Set());
   }
   return t[at];
+}
+
+/** pcmk__consume_node_capacity: a node's free capacity less what a replica uses (a value the node
+ * does not have stays 0). */
+function consume(remaining: Utilization, used: Utilization | undefined): void {
+  if (!used) return;
+  for (const k in used) remaining[k] = k in remaining ? remaining[k] - used[k] : 0;
+}
+
+/** have_enough_capacity: every value used fits in what is free (a value the node lacks is 0). */
+function enough(remaining: Utilization, required: Utilization): boolean {
+  for (const k in required) if (required[k] > (remaining[k] ?? 0)) return false;
+  return true;
+}
+
+/** pcmk__compare_node_capacities: < 0 when `a` has more free capacity (counted value by value). */
+export function compareCapacities(a: Utilization, b: Utilization): number {
+  let result = 0;
+  for (const k in a) { const x = a[k]; const y = b[k] ?? 0; if (x > y) result--; else if (x < y) result++; }
+  for (const k in b) { if (k in a) continue; const y = b[k]; if (0 > y) result--; else if (0 < y) result++; }
+  return result;
+}
+
+/**
+ * pcmk__ban_insufficient_capacity for one replica, on its table `t` (changed in place): what it
+ * uses, plus what the bundles tied to it by INFINITY colocations still need (each bundle not yet
+ * placed counts its first replica when that is not placed: pcmk__bundle_add_utilization), must
+ * fit; when no node that may take it fits all that, only what it uses must fit, and the node with
+ * the most free capacity is returned as the preferred one (else -1). Nodes that do not fit are
+ * -INFINITY for this attempt.
+ */
+function limitUtilization(ctx: Cluster, st: BundleState, inst: Instance, t: Float64Array, thisWith: readonly Colocation[], withThis: readonly WithThis[]): number {
+  const own = st.b.utilization ?? {};
+  const sum: Utilization = { ...own };
+  const add = (u: Utilization | undefined) => { for (const k in u ?? {}) sum[k] = (sum[k] ?? 0) + u![k]; };
+  // pcmk__colocated_resources: the resources reached through INFINITY colocations, either way.
+  const reached = new Set<string>();
+  const visit = (id: string) => {
+    if (reached.has(id)) return;
+    reached.add(id);
+    const b = ctx.states.get(id)!;
+    for (const c of b.thisWith) if (c.score >= INFINITY) visit(c.primary);
+    for (const c of b.withThis) if (c.score >= INFINITY) visit(c.dependent);
+  };
+  for (const c of thisWith) if (c.score >= INFINITY) visit(c.primary);
+  for (const c of withThis) if (c !== ADDRESS && c.score >= INFINITY) visit(c.dependent);
+  for (const id of reached) {
+    const b = ctx.states.get(id)!;
+    if (b.state !== 'done' && b.b.replicas > 0 && !b.assigned.has(0)) add(b.b.utilization);
+  }
+  const candidates: number[] = [];
+  for (let i = 0; i < ctx.N; i++) if (ctx.available[i] && !Number.isNaN(t[i]) && t[i] >= 0) candidates.push(i);
+  let mostFree = -1;
+  let any = false;
+  for (const i of candidates) {
+    if (enough(ctx.remaining[i], sum)) any = true;
+    if (mostFree < 0 || compareCapacities(ctx.remaining[i], ctx.remaining[mostFree]) < 0) mostFree = i;
+  }
+  const need = any ? sum : own;
+  inst.overCapacity = new Set();
+  for (const i of candidates) {
+    if (enough(ctx.remaining[i], need)) continue;
+    t[i] = -INFINITY;
+    inst.overCapacity.add(i);
+  }
+  return any ? -1 : mostFree;
+}
+
+/** A bundle's scores with those of the bundles it runs with (pcmk__add_colocated_node_scores over
+ * "this with" colocations), as cmp_resources weighs them. */
+function thisWithScores(ctx: Cluster, st: BundleState): Float64Array {
+  let t = Float64Array.from(st.scores, (s) => (s === undefined ? NaN : s));
+  for (const c of st.thisWith) t = addColocated(ctx, ctx.states.get(c.primary)!, t, c.nodeAttribute, Math.fround(c.score / INFINITY), true, false, new Set([st.b.id]), 'thisWith');
+  return t;
+}
+
+/**
+ * pcmk__sort_resources (placement-strategy other than default): priority first; then the score on
+ * the node a bundle runs on (the first node, by name, with one of its replicas); then its scores on
+ * the nodes in order (usable nodes first; balanced: most capacity first; then by name). A stable
+ * sort, so the CIB order breaks what is left.
+ */
+function sortByScores(order: readonly BundlePlacement[], ctx: Cluster): BundlePlacement[] {
+  const { N, available } = ctx;
+  const nodeOrder = Array.from({ length: N }, (_, i) => i).sort((a, b) => {
+    if (available[a] !== available[b]) return available[a] ? -1 : 1;
+    const dc = ctx.strategy === 'balanced' ? compareCapacities(ctx.remaining[a], ctx.remaining[b]) : 0;
+    return dc || a - b;
+  });
+  const weights = new Map<string, { current: number; scores: number[] }>();
+  for (const b of order) {
+    const st = ctx.states.get(b.id)!;
+    const t = thisWithScores(ctx, st);
+    const w = (i: number) => (i < 0 || Number.isNaN(t[i]) ? -INFINITY : t[i]);
+    let cur = -1;
+    for (const [name, r] of ctx.running) if (name.slice(0, name.lastIndexOf('-')) === b.id) { const i = ctx.indexOf.get(r.node)!; if (cur < 0 || i < cur) cur = i; }
+    weights.set(b.id, { current: w(cur), scores: nodeOrder.map(w) });
+  }
+  return [...order].sort((x, y) => {
+    const d = (y.priority ?? 0) - (x.priority ?? 0);
+    if (d) return d;
+    const a = weights.get(x.id)!;
+    const b = weights.get(y.id)!;
+    if (a.current !== b.current) return b.current - a.current;
+    for (let k = 0; k < N; k++) if (a.scores[k] !== b.scores[k]) return b.scores[k] - a.scores[k];
+    return 0;
+  });
 }
 
 const scoreWord = (n: number) => (n >= INFINITY ? 'INFINITY' : n <= -INFINITY ? '-INFINITY' : String(n));
@@ -830,6 +1015,11 @@ function unplacedReplica(ctx: Cluster, st: BundleState, inst: Instance): Unplace
     const why = online.map((i) => `${nodes[i].name} ${st.scores[i] === undefined ? 'not allowed' : st.scores[i]! <= -INFINITY ? '-INFINITY' : st.scores[i]}`).join(', ');
     return { ...base, code: 'banned', reason: `location constraints ban bundle ${bundle.id} from every node that can run replicas (${why})` };
   }
+  if (inst.overCapacity?.size) {
+    const used = Object.entries(bundle.utilization ?? {}).map(([k, v]) => `${k}=${v}`).join(' ');
+    const full = [...inst.overCapacity].map((i) => nodes[i].name).join(', ');
+    return { ...base, code: 'utilization', reason: `placement-strategy=${ctx.strategy}: no node that may run replica ${inst.index} of bundle ${bundle.id} has the free capacity it uses (${used}); full: ${full}` };
+  }
   const perHost = Math.max(1, bundle.replicasPerHost);
   const names = open.map((i) => nodes[i].name);
   return {
@@ -839,7 +1029,6 @@ function unplacedReplica(ctx: Cluster, st: BundleState, inst: Instance): Unplace
   };
 }
 
-/** What placement takes from the model: every bundle's demand, the location and colocation constraints, symmetric-cluster. */
 /** What a pass knows besides the model when it places: the nodes' states, what runs, failure bans, the clock. */
 export type PlacementState = Pick<ClusterPlacementInput, 'nodes' | 'current' | 'bans' | 'now'>;
 
@@ -854,11 +1043,13 @@ export function placeModelWithScores(model: Parameters<typeof placementConfig>[0
   return placeReplicasWithScores({ ...placementConfig(model), ...state });
 }
 
-export function placementConfig(model: { bundles: readonly { placement?: BundlePlacement }[]; constraints: readonly LocationConstraint[]; colocations?: readonly Colocation[]; properties: { symmetric: boolean } }): Pick<ClusterPlacementInput, 'bundles' | 'constraints' | 'colocations' | 'symmetric'> {
+/** What placement takes from the model: every bundle's demand (utilization included), the location and colocation constraints, symmetric-cluster, placement-strategy. */
+export function placementConfig(model: { bundles: readonly { placement?: BundlePlacement }[]; constraints: readonly LocationConstraint[]; colocations?: readonly Colocation[]; properties: { symmetric: boolean; placementStrategy?: PlacementStrategy } }): Pick<ClusterPlacementInput, 'bundles' | 'constraints' | 'colocations' | 'symmetric' | 'strategy'> {
   return {
     bundles: model.bundles.flatMap((b) => (b.placement ? [b.placement] : [])),
     constraints: model.constraints,
     colocations: model.colocations ?? [],
     symmetric: model.properties.symmetric,
+    strategy: model.properties.placementStrategy ?? 'default',
   };
 }

@@ -8,6 +8,7 @@ import { bundleRules } from './bundle-rules';
 import { colocationProblems } from './colocation-rules';
 import { orderProblems } from './order-rules';
 import { hostAccessProblems } from './host-access-rules';
+import { utilizationProblems } from './utilization-rules';
 import { idLabel } from './attribute-facts';
 import { elementStep } from './cib-paths';
 import { validateId } from './id-rule';
@@ -49,6 +50,7 @@ export function cibProblems(cib: Cib): Problem[] {
   out.push(...referenceProblems(cib, seen));
   out.push(...colocationProblems(cib));
   out.push(...orderProblems(cib));
+  out.push(...utilizationProblems(cib));
   return out;
 }
 

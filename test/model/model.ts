@@ -25,7 +25,7 @@ const CIB = `<cib validate-with="pacemaker-3.9" admin_epoch="0" epoch="1" num_up
 
 t.test('typed, resolved in one place', async (t) => {
   const m = readModel(parseCib(CIB));
-  t.strictSame(m.properties, { maintenance: false, stopAll: true, symmetric: true, clusterName: 'prod' });
+  t.strictSame(m.properties, { maintenance: false, stopAll: true, symmetric: true, clusterName: 'prod', placementStrategy: 'default' });
   t.strictSame(m.nodes.map((n) => n.name), ['n1']);
   const web = m.bundles.find((b) => b.settings.id === 'web')!;
   t.match(web.settings, { role: 'Stopped', stoppedBy: 'stop-all-resources=true' });
