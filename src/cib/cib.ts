@@ -3,9 +3,12 @@
 // Terms: "section" is a child of <configuration> (crm_config, nodes, resources, constraints, ...);
 // "version" is the triple (admin_epoch, epoch, num_updates), compared in that order.
 import { BerthError, Problem, problem } from '../errors/registry';
-import { schemaProblems } from './schema';
 import { ID_FIRST_CHAR_NOT, ID_REST_CHARS_NOT } from '../validate/id-rule';
 import { ParseOptions, XML_LIMITS, XmlElement, XmlNode, attrsOf, child, el, isElement, limitProblem, parseXml, serializeXml, walk } from './xml';
+
+// The schema check (and the wording tables it uses) is loaded when first needed: only JSON input,
+// `cib validate` and the checks of a whole CIB use it, never an edit of an XML file's start-up.
+const schemaProblems = (data: unknown): Problem[] => (require('./schema') as typeof import('./schema')).schemaProblems(data);
 
 export type Cib = XmlElement;
 

@@ -1,8 +1,9 @@
 // argv → the command it names, its words and its flags, checked against the command tree: an
 // unknown command or flag, a flag without its value, a value given to a switch are usage errors
-// (exit 2) naming what was meant. Tokens are read by yargs-parser (yargs's own parser) with the
-// command's flags; pcs's grammar (NAME=VALUE words, sections, scores like -INFINITY) stays words.
-import yargsParser from 'yargs-parser';
+// (exit 2) naming what was meant. pcs's grammar (NAME=VALUE words, sections, scores like
+// -INFINITY) stays words. The tokenizer is berth's own, twenty lines over the tree's flag table:
+// yargs (10 ms per run) and yargs-parser (2.5 ms) cost more than an edit's whole budget allows
+// (bench/cli-edit, a tenth of pcs).
 import { BerthError, problem } from '../errors/registry';
 import { CommandNode, FLAGS, flagsOf, listCommands, walk } from './command-tree';
 import type { Flags } from './invocation';
@@ -18,11 +19,7 @@ export interface ParsedArgv {
 
 /** Scores (-INFINITY, -100) are words, as pcs takes them: hidden from the flag parser. */
 const SCORE = /^-(INFINITY|inf|\d+)$/i;
-const ESCAPE = '\u0000score:';
 const SHORT: Record<string, string> = Object.fromEntries(Object.entries(FLAGS).filter(([, f]) => f.short).map(([name, f]) => [f.short!, name]));
-const VALUE_FLAGS = Object.keys(FLAGS).filter((n) => FLAGS[n].value);
-const SWITCHES = Object.keys(FLAGS).filter((n) => !FLAGS[n].value);
-const REPEATED = Object.keys(FLAGS).filter((n) => FLAGS[n].repeat);
 
 /** How a flag was written, for messages: `--name` or `-f`. */
 function writtenAs(argv: readonly string[], name: string): string {
@@ -49,26 +46,27 @@ function switchWithValue(argv: readonly string[]): string | undefined {
   return undefined;
 }
 
-/** argv → words and flags by yargs-parser, with every flag berth knows (a name is a switch everywhere or takes a value everywhere). */
+/** argv → words and flags, with every flag berth knows (a name is a switch everywhere or takes a value everywhere). */
 function tokenize(argv: readonly string[]): { words: string[]; flags: Record<string, unknown>; afterDashes: string[] } {
-  const parsed = yargsParser(argv.map((a) => (SCORE.test(a) ? ESCAPE + a : a)), {
-    string: VALUE_FLAGS,
-    boolean: SWITCHES,
-    array: REPEATED,
-    alias: Object.fromEntries(Object.entries(SHORT).map(([s, n]) => [n, [s]])),
-    configuration: {
-      'short-option-groups': false, 'camel-case-expansion': false, 'dot-notation': false, 'parse-numbers': false,
-      'parse-positional-numbers': false, 'boolean-negation': false, 'duplicate-arguments-array': true,
-      'greedy-arrays': false, 'strip-aliased': true, 'populate--': true,
-    },
-  });
-  const unescape = (w: string | number) => String(w).replace(ESCAPE, '');
+  const words: string[] = [];
   const flags: Record<string, unknown> = {};
-  // A flag given twice: a repeatable one keeps every value, any other the last (as before).
-  for (const [k, v] of Object.entries(parsed)) if (k !== '_' && k !== '--') flags[k] = Array.isArray(v) && !FLAGS[k]?.repeat ? v[v.length - 1] : v;
-  // yargs-parser gives every declared switch false: keep only the flags given.
-  for (const n of SWITCHES) if (flags[n] === false) delete flags[n];
-  return { words: parsed._.map(unescape), flags, afterDashes: ((parsed['--'] ?? []) as (string | number)[]).map(unescape) };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') return { words, flags, afterDashes: argv.slice(i + 1) };
+    if (a.length < 2 || a[0] !== '-' || SCORE.test(a)) { words.push(a); continue; }
+    const long = a.startsWith('--');
+    const body = a.slice(long ? 2 : 1);
+    const eq = body.indexOf('=');
+    const given = eq >= 0 ? body.slice(0, eq) : body;
+    const name = long ? given : SHORT[given] ?? given;
+    const spec = FLAGS[name];
+    let value: string | boolean = true;
+    if (eq >= 0) value = body.slice(eq + 1);
+    else if (spec?.value) value = argv[i + 1] !== undefined && !(argv[i + 1].startsWith('-') && argv[i + 1].length > 1 && !SCORE.test(argv[i + 1])) ? argv[++i] : '';
+    if (spec?.repeat) flags[name] = [...((flags[name] as string[] | undefined) ?? []), String(value)];
+    else flags[name] = value;
+  }
+  return { words, flags, afterDashes: [] };
 }
 
 function usage(message: string, more: { path?: string; value?: string; allowed?: string } = {}): BerthError {
