@@ -2,23 +2,17 @@
 // cleanup / restart: argv -> exit code, problem codes, the file or ledger afterwards (untouched on
 // errors), and whether the cluster or this node is asked. In-process (main), on files in a test
 // directory; no engine, no store server (the cluster itself: test/cluster/failures-endpoint.ts).
+import { berthInProcess, problemCodes } from '../helpers/cli';
 import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
-import { main } from '../../src/cli/main';
 import { fileClusterId } from '../../src/store/cluster-id';
 import { nodeFiles, readLedgerOf } from '../../src/controller/node-files';
 import { generateAuthKey, writeAuthKeyFile } from '../../src/agent/authkey';
 import { freePort } from '../helpers/etcd';
 
-async function berth(args: string[]) {
-  let stdout = '', stderr = '';
-  const code = await main(args, { out: (x) => { stdout += x; }, err: (x) => { stderr += x; } });
-  return { code, stdout, stderr };
-}
-const codes = (stderr: string): string[] => {
-  try { return (JSON.parse(stderr) as { problems: { code: string }[] }).problems.map((p) => p.code); } catch { return []; }
-};
+const berth = berthInProcess;
+const codes = problemCodes;
 
 const INPUT = fs.readFileSync(path.join(__dirname, '../fixtures/resource-move/inputs/resources.xml'), 'utf8');
 

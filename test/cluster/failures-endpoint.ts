@@ -9,7 +9,6 @@ import t, { Test } from 'tap';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { main } from '../../src/cli/main';
 import { generateAuthKey, writeAuthKeyFile } from '../../src/agent/authkey';
 import { Agent, startAgent } from '../../src/agent/daemon';
 import { startClusterController } from '../../src/cluster/cluster-controller';
@@ -21,7 +20,7 @@ import { parseCib, section } from '../../src/cib/cib';
 import { serializeXml } from '../../src/cib/xml';
 import type { FailureRecord } from '../../src/reconcile/observed';
 import { FakeNode, fakeNode } from '../helpers/fake-nodes';
-import { berthBin, ensureBuilt } from '../helpers/cli';
+import { berthBin, berthInProcess, ensureBuilt, problemCodes } from '../helpers/cli';
 import { freePort } from '../helpers/etcd';
 import { until } from '../helpers/wait';
 
@@ -34,14 +33,8 @@ const CIB = `<cib crm_feature_set="3.16.2" validate-with="pacemaker-3.9" epoch="
   </resources><constraints/></configuration><status/></cib>
 `;
 
-async function berth(args: string[]) {
-  let stdout = '', stderr = '';
-  const code = await main(args, { out: (x) => { stdout += x; }, err: (x) => { stderr += x; } });
-  return { code, stdout, stderr };
-}
-const codes = (stderr: string): string[] => {
-  try { return (JSON.parse(stderr) as { problems: { code: string }[] }).problems.map((p) => p.code); } catch { return []; }
-};
+const berth = berthInProcess;
+const codes = problemCodes;
 
 /** Where each replica's running container is: `web-0@n2`. */
 const running = (nodes: FakeNode[]) => nodes.flatMap((n) => [...n.containers.values()].filter((c) => c.state === 'running').map((c) => `${c.bundle}-${c.replica}@${n.name}`)).sort();

@@ -7,7 +7,7 @@
 import t from 'tap';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RecordedCase, fixtures, pcsMadeCibs, recordedCases, runBerth as run } from '../helpers/config-goldens';
+import { RecordedCase, checkRecordedSet, fixtures, recordedCases, runBerth as run } from '../helpers/config-goldens';
 
 const recorded = recordedCases('resource');
 const dir = recorded.dir;
@@ -40,16 +40,7 @@ function setAt(v: unknown, at: (string | number)[], value: unknown): unknown {
   return copy;
 }
 
-t.test('the recorded set covers every pcs-made CIB in test/fixtures', async (t) => {
-  t.match(recorded.tool, /^pcs 0\.11\.5 \/ Pacemaker 2\.1\.5/);
-  const covered = new Set(recorded.cases.flatMap((c) => [c.cib, ...(c.same ?? [])]));
-  const files = pcsMadeCibs();
-  t.ok(files.length > 500, `${files.length} CIBs`);
-  t.strictSame(files.filter((f) => !covered.has(f)), [], 'no CIB without a recorded case (re-run scripts/config-fixtures.mjs)');
-  const names = new Set(recorded.cases.map((c) => c.name));
-  t.strictSame(Object.keys(DELIBERATE).filter((n) => !names.has(n)), [], 'every deliberate difference names a case');
-  for (const f of ['text', 'cmd', 'json']) t.ok(recorded.cases.filter((c) => c.format === f).length > 140, `cases in ${f}`);
-});
+t.test('the recorded set covers every pcs-made CIB in test/fixtures', async (t) => checkRecordedSet(t, recorded, DELIBERATE, ['text', 'cmd', 'json'], 140));
 
 for (const c of recorded.cases) {
   t.test(`${c.name} ${c.format}`, async (t) => {

@@ -29,3 +29,16 @@ export function berthAsync(args: string[]): Promise<{ code: number; stdout: stri
     p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
   });
 }
+
+/** berth in this process, as the CLI runs it: exit code and what it printed. */
+export async function berthInProcess(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { main } = require('../../src/cli/main') as typeof import('../../src/cli/main');
+  let stdout = '', stderr = '';
+  const code = await main(args, { out: (x) => { stdout += x; }, err: (x) => { stderr += x; } });
+  return { code, stdout, stderr };
+}
+
+/** The problem codes of a --json error output (none when it is not one). */
+export const problemCodes = (stderr: string): string[] => {
+  try { return (JSON.parse(stderr) as { problems: { code: string }[] }).problems.map((p) => p.code); } catch { return []; }
+};

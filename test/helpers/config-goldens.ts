@@ -2,6 +2,7 @@
 // test/fixtures/resource-config/README.md), and the CIBs it must have recorded them on.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { Test } from 'tap';
 import { main } from '../../src/cli/main';
 
 export const fixtures = path.join(__dirname, '..', 'fixtures');
@@ -48,4 +49,19 @@ export async function runBerth(argv: string[]) {
   let err = '';
   const code = await main(argv, { out: (s) => { out += s; }, err: (s) => { err += s; } });
   return { code, out, err };
+}
+
+/**
+ * The recorded set is whole: made by the pinned tools, a case for every pcs-made CIB, every
+ * deliberate difference naming a case, and more than `atLeast` cases in each output format.
+ */
+export function checkRecordedSet(t: Test, recorded: { tool: string; cases: RecordedCase[] }, deliberate: Record<string, unknown>, formats: readonly string[], atLeast: number): void {
+  t.match(recorded.tool, /^pcs 0\.11\.5 \/ Pacemaker 2\.1\.5/);
+  const covered = new Set(recorded.cases.flatMap((c) => [c.cib, ...(c.same ?? [])]));
+  const files = pcsMadeCibs();
+  t.ok(files.length > 500, `${files.length} CIBs`);
+  t.strictSame(files.filter((f) => !covered.has(f)), [], 'no CIB without a recorded case (re-run scripts/config-fixtures.mjs)');
+  const names = new Set(recorded.cases.map((c) => c.name));
+  t.strictSame(Object.keys(deliberate).filter((n) => !names.has(n)), [], 'every deliberate difference names a case');
+  for (const f of formats) t.ok(recorded.cases.filter((c) => c.format === f).length > atLeast, `cases in ${f}`);
 }
