@@ -89,7 +89,7 @@ export const simulateCmd: Command = async (inv) => {
   const result = sim.simulate(cib, {
     up: flagList(inv.flags, 'node-up'), down: flagList(inv.flags, 'node-down'), fail: flagList(inv.flags, 'node-fail'),
     opFail: opFail as import('../controller/simulate').OperationFailure[], now,
-  }, { scores: !!inv.flags['show-scores'] });
+  }, { scores: !!inv.flags['show-scores'], model });
   if (inv.flags.json) inv.io.out(JSON.stringify(simulationJson(result), null, 2) + '\n');
   else {
     if (result.problems.length) renderProblems(result.problems, inv.io, false);

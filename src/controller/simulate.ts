@@ -87,8 +87,9 @@ export function parseOperationFailure(spec: string, model: ClusterModel): Operat
   return { spec, bundle: r[1], index: Number(r[2]), operation, node, rc };
 }
 
-export function simulate(cib: Cib, changes: SimulationChanges, opts: { scores?: boolean } = {}): Simulation {
-  const model = readModel(cib);
+/** `model`: the CIB's, when the caller has read it already (to parse --op-fail). */
+export function simulate(cib: Cib, changes: SimulationChanges, opts: { scores?: boolean; model?: ClusterModel } = {}): Simulation {
+  const model = opts.model ?? readModel(cib);
   const problems: Problem[] = [...model.problems];
   const status = readClusterStatus(cib, new Set(model.bundles.map((b) => b.settings.id)));
   const names = new Set(model.nodes.map((n) => n.name));
@@ -164,9 +165,11 @@ export function simulate(cib: Cib, changes: SimulationChanges, opts: { scores?: 
       actions.push({ action: 'recover', bundle: r.bundle, replica: r.replica, node: r.node, reason: 'its last operation failed' });
     }
   }
+  const bundleOf = new Map<string, string>();
+  for (const b of model.bundles) for (let i = 0; i < b.settings.replicas; i++) bundleOf.set(replicaName(b.settings.id, i), b.settings.id);
   for (const [replica, node] of placed.placements) {
     if (seen.has(replica)) continue;
-    const bundle = model.bundles.find((b) => replica.startsWith(`${b.settings.id}-`) && /^\d+$/.test(replica.slice(b.settings.id.length + 1)))!.settings.id;
+    const bundle = bundleOf.get(replica)!;
     const lost = lostFrom.get(replica);
     actions.push({ action: 'start', bundle, replica, node, ...(lost ? { reason: `it ran on ${lost}, which is ${changes.fail.includes(lost) ? 'fenced' : 'down'}` } : {}) });
   }
@@ -225,8 +228,9 @@ function addOrderWaits(model: ClusterModel, actions: TransitionAction[], before:
       replicas.push({ bundle: b.settings.id, replica: r, ...(placedOn !== undefined ? { placedOn } : {}), ...(on ? { runningOn: on.node } : {}), up, starting: !up && placedOn !== undefined, stopping: !!on && stopping.has(r) });
     }
   }
+  const byReplica = new Map(actions.map((a) => [a.replica, a]));
   for (const w of orderWaits(model.orders, replicas, candidates)) {
-    const a = actions.find((x) => x.replica === w.replica);
+    const a = byReplica.get(w.replica);
     if (a) (a.waits ??= []).push({ constraint: w.constraint, message: w.message });
   }
 }
