@@ -11,30 +11,17 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { parseCib } from '../../src/cib/cib';
 import { XmlElement, child, elements, parseXml } from '../../src/cib/xml';
+import { pacemakerView as view } from '../helpers/crm-simulate-view';
 import { simulate, TransitionAction } from '../../src/controller/simulate';
 import { readModel } from '../../src/model/model';
 import { nodeStates } from '../../src/scheduler/nodes';
-import { parseRuleDate, placeModel, replicaName } from '../../src/scheduler/placement';
+import { parseRuleDate, placeModel } from '../../src/scheduler/placement';
 import { main } from '../../src/cli/main';
 import type { Io } from '../../src/cli/invocation';
 
 const dir = path.join(__dirname, '..', 'fixtures', 'crm_simulate');
 const cases = fs.readdirSync(dir).filter((d) => /^\d\d-/.test(d) && fs.existsSync(path.join(dir, d, 'case.json'))).sort();
 const hasCrmSimulate = spawnSync('crm_simulate', ['--version']).status === 0;
-
-/** crm_simulate's XML status: member nodes' liveness and each active container → node. */
-function view(status: XmlElement) {
-  const online = new Map<string, boolean>();
-  for (const n of elements(child(status, 'nodes')!, 'node')) if (n.attrs.type === 'member') online.set(n.attrs.name, n.attrs.online === 'true');
-  const replicas: Record<string, string> = {};
-  for (const b of elements(child(status, 'resources')!, 'bundle')) {
-    for (const r of elements(b, 'replica')) {
-      const docker = elements(r, 'resource').find((x) => x.attrs.id === `${b.attrs.id}-docker-${r.attrs.id}`);
-      if (docker?.attrs.active === 'true') replicas[replicaName(b.attrs.id, Number(r.attrs.id))] = elements(docker, 'node')[0].attrs.name;
-    }
-  }
-  return { online, replicas };
-}
 
 /** The container actions of crm_simulate's Transition Summary (Restart "due to resource definition change" is not one:
  * the fixtures' synthesized history has no op digests, see their README). */
@@ -67,13 +54,13 @@ for (const name of cases) {
     const after = view(child(result, 'revised_cluster_status')!);
     const sim = simulate(cib, { ...NO_CHANGES, now });
 
-    t.strictSame(Object.fromEntries(sim.nodes.map((n) => [n.name, n.before !== 'offline'])), Object.fromEntries(before.online), 'the node states crm_simulate read');
-    t.strictSame(Object.fromEntries(sim.before.map((r) => [r.replica, r.node]).sort(([a], [b]) => (a < b ? -1 : 1))), before.replicas, 'the running replicas crm_simulate read');
+    t.strictSame(Object.fromEntries(sim.nodes.map((n) => [n.name, n.before !== 'offline'])), Object.fromEntries([...before.nodes].map(([n, st]) => [n, st.online])), 'the node states crm_simulate read');
+    t.strictSame(Object.fromEntries(sim.before.map((r) => [r.replica, r.node]).sort(([a], [b]) => (a < b ? -1 : 1))), sorted(before.replicas), 'the running replicas crm_simulate read');
     // The placement is the scheduler's, on the same input (the pass's own step).
     const model = readModel(cib);
-    const direct = placeModel(model, { nodes: nodeStates(model.nodes, new Set([...before.online].filter(([, up]) => up).map(([n]) => n))), current: sim.before.map((r) => ({ bundle: r.bundle, index: Number(r.replica.slice(r.bundle.length + 1)), node: r.node })), now });
+    const direct = placeModel(model, { nodes: nodeStates(model.nodes, new Set([...before.nodes].filter(([, st]) => st.online).map(([n]) => n))), current: sim.before.map((r) => ({ bundle: r.bundle, index: Number(r.replica.slice(r.bundle.length + 1)), node: r.node })), now });
     t.strictSame(sorted(sim.after), sorted(direct.placements), "the controller's placement step");
-    if (JSON.stringify(sorted(sim.after)) === JSON.stringify(sorted(new Map(Object.entries(after.replicas))))) {
+    if (JSON.stringify(sorted(sim.after)) === JSON.stringify(sorted(after.replicas))) {
       t.strictSame(ours(sim.actions), containerActions(file('crm_simulate.txt')), "crm_simulate's transition");
       sameTransitions++;
     } else {
@@ -104,7 +91,7 @@ t.test('a node that fails or goes down: the same as crm_simulate --node-fail / -
     t.equal(r.status, 0, `${c.fixture}: crm_simulate ran`);
     const theirs = view(child(parseXml(r.stdout), 'revised_cluster_status')!).replicas;
     const sim = simulate(parseCib(fs.readFileSync(path.join(at, 'cib.xml'), 'utf8')), { ...NO_CHANGES, [c.flag]: [c.node], now: Date.parse('2026-01-01T00:00:00Z') });
-    t.strictSame(sorted(sim.after), sorted(new Map(Object.entries(theirs))), `${c.fixture} --node-${c.flag} ${c.node}: same placement`);
+    t.strictSame(sorted(sim.after), sorted(theirs), `${c.fixture} --node-${c.flag} ${c.node}: same placement`);
     const text = spawnSync('crm_simulate', ['--xml-file', 'cib.xml', '--simulate', `--node-${c.flag}=${c.node}`], { cwd: at, encoding: 'utf8', env: { ...process.env, TZ: 'UTC', LC_ALL: 'C.UTF-8' } }).stdout;
     t.strictSame(ours(sim.actions), containerActions(text), `${c.fixture} --node-${c.flag} ${c.node}: same transition`);
   }

@@ -10,7 +10,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseCib } from '../../src/cib/cib';
-import { XmlElement, child, elements, parseXml } from '../../src/cib/xml';
+import { child, parseXml } from '../../src/cib/xml';
+import { pacemakerView } from '../helpers/crm-simulate-view';
 import { nodeStates } from '../../src/scheduler/nodes';
 import { readNodes } from '../../src/model/nodes';
 import { INFINITY } from '../../src/model/score';
@@ -73,33 +74,6 @@ const SCORE_DIFFERENCES: Record<string, { why: string; berth?: Record<string, st
     berth: {},
   },
 };
-
-interface PacemakerView {
-  /** name → online, standby (member nodes only; guest nodes of bundles are not berth's nodes) */
-  nodes: Map<string, { online: boolean; standby: boolean }>;
-  /** replica name (B-i) → node, for every container resource that is active */
-  replicas: Map<string, string>;
-}
-
-/** One of crm_simulate's XML status sections. */
-function pacemakerView(status: XmlElement): PacemakerView {
-  const nodes = new Map<string, { online: boolean; standby: boolean }>();
-  for (const n of elements(child(status, 'nodes')!, 'node')) {
-    if (n.attrs.type !== 'member') continue;
-    nodes.set(n.attrs.name, { online: n.attrs.online === 'true', standby: n.attrs.standby === 'true' });
-  }
-  const replicas = new Map<string, string>();
-  for (const b of elements(child(status, 'resources')!, 'bundle')) {
-    for (const r of elements(b, 'replica')) {
-      const docker = elements(r, 'resource').find((x) => x.attrs.id === `${b.attrs.id}-docker-${r.attrs.id}`);
-      if (!docker || docker.attrs.active !== 'true') continue;
-      const on = elements(docker, 'node');
-      if (on.length !== 1) throw new Error(`${docker.attrs.id} runs on ${on.length} nodes`);
-      replicas.set(replicaName(b.attrs.id, Number(r.attrs.id)), on[0].attrs.name);
-    }
-  }
-  return { nodes, replicas };
-}
 
 const sortedEntries = (m: ReadonlyMap<string, string>) => Object.fromEntries([...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
