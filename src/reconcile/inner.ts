@@ -241,7 +241,8 @@ export function planInnerReplica(i: InnerReplicaInput): InnerReplicaPlan {
       out.reports.push(`${spec.id} on ${i.replica} stays stopped after ${rec.last ?? `${rec.op} failed`} (on-fail=stop) until 'berth resource cleanup ${spec.id}'`);
     }
   }
-  if (goal !== 'Stopped' && f.total >= spec.migrationThreshold) {
+  // migration-threshold unset is INFINITY, which a fatal start failure reaches (Pacemaker's scores).
+  if (goal !== 'Stopped' && f.total >= Math.min(spec.migrationThreshold, FAILCOUNT_INFINITY)) {
     goal = 'Stopped';
     out.reports.push(`${spec.id} on ${i.replica} stays stopped: ${f.total >= FAILCOUNT_INFINITY ? 'its start failed (start-failure-is-fatal)' : `${f.total} failure${f.total === 1 ? '' : 's'}`} (migration-threshold=${spec.migrationThreshold === Infinity ? 'INFINITY' : spec.migrationThreshold}${spec.failureTimeoutMs > 0 ? `, failure-timeout=${every(spec.failureTimeoutMs)}` : ''})`);
   }
