@@ -272,7 +272,7 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
   const byNode = replicasByNode(model, placed.placements);
   const parts = [...observed].map(([node, o]) => ({
     node, o,
-    desired: desiredStateOf(model, { node, stateDir: o.handle.deps.files.stateDir, cluster }, { placements: placed.placements, here: byNode.get(node) ?? [], unplaced: unplacedNotes }),
+    desired: desiredStateOf(model, { node, stateDir: o.handle.deps.files.stateDir, cluster, ...(o.handle.deps.files.remoteKey ? { remoteKey: o.handle.deps.files.remoteKey } : {}) }, { placements: placed.placements, here: byNode.get(node) ?? [], unplaced: unplacedNotes }),
   }));
   // The hosts files of the bundles on each node (a container there, or replicas placed there),
   // every node at once; a file already right is not written again.

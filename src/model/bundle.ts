@@ -303,7 +303,7 @@ export function readBundle(b: XmlElement, defaults: XmlElement | undefined, prop
   // the model while the CIB's text is the same): built and hashed once, not every pass.
   const built = new Map<string, DesiredReplica>();
   const build = (index: number, place: BuildPlace): DesiredReplica => {
-    const key = `${index}\u0000${place.node}\u0000${place.stateDir}\u0000${place.cluster}`;
+    const key = `${index}\u0000${place.node}\u0000${place.stateDir}\u0000${place.cluster}\u0000${place.remoteKey ?? ''}`;
     let d = built.get(key);
     if (!d) built.set(key, (d = buildOnce(index, place)));
     return d;
