@@ -103,6 +103,14 @@ export const PROBLEM_CODES = {
   NODE_LOST: 'a node missed its lease; it is fenced and its replicas move',
   FENCE_FAILED: 'the configured fence command did not confirm the node is off',
   NOT_LEADER: 'this controller is not the leader (or, for a command asking the cluster, no controller that answers leads now)',
+  // pacemaker-remoted, the executor inside a bundle's replica
+  REMOTE_UNREACHABLE: 'the executor (pacemaker-remoted) in a replica does not accept connections at its address and control port',
+  REMOTE_KEY_REFUSED: 'the executor ended the TLS handshake: the pre-shared key (the authkey file) is not the one it holds',
+  REMOTE_KEY_INVALID: 'the authkey for the executor is empty or longer than the 512 bytes a TLS pre-shared key may have in OpenSSL (value: its length; make one of 256 bytes, as pcs does)',
+  REMOTE_TIMEOUT: 'the executor did not finish the connection, the handshake or an answer in time',
+  REMOTE_PROTOCOL: 'the executor answered outside its protocol (another protocol version, a compressed or malformed message, a message type berth does not know)',
+  REMOTE_REFUSED: 'the executor refused a request (value: its return code, e.g. -19 for a resource it has not registered)',
+  REMOTE_DISCONNECTED: 'the connection to the executor closed while a request or an operation was waiting for its answer',
 } as const;
 
 export type ProblemCode = keyof typeof PROBLEM_CODES;
