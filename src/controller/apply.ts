@@ -10,6 +10,7 @@ import { Problem, problem } from '../errors/registry';
 import type { Action, AddressAction, CreateAction, InnerAction, Plan, ReplaceAction } from '../reconcile/plan';
 import type { InnerExecutors } from '../inner/executors';
 import { innerSteps } from '../reconcile/summary';
+import { FAILCOUNT_INFINITY } from '../reconcile/inner';
 import type { FailureRecord } from '../reconcile/observed';
 import type { NodeFiles } from './node-files';
 import { NEXT_SUFFIX } from '../runtime/labels';
@@ -91,7 +92,10 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps, opts: ApplyOptions)
     await files.writeLedger(opts.cluster, ledger, opts.ledger);
     for (const u of plan.ledger) {
       const before = opts.ledger[u.containerId]?.count ?? 0;
-      if (u.record && u.record.count > before) log(`failure counted: ${u.replica} has failed ${u.record.count} time${u.record.count === 1 ? '' : 's'}`);
+      if (u.record && u.record.count > before) {
+        if (u.record.resource) log(`failure counted: ${u.record.resource} on ${u.replica}, ${u.record.op}: fail count ${u.record.count >= FAILCOUNT_INFINITY ? 'INFINITY' : u.record.count}${u.record.last ? ` (${u.record.last})` : ''}`);
+        else log(`failure counted: ${u.replica} has failed ${u.record.count} time${u.record.count === 1 ? '' : 's'}`);
+      }
     }
   }
   // Hosts files before any container that mounts them.
@@ -219,7 +223,7 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps, opts: ApplyOptions)
         const p = problemFor(e, replica);
         problems.push(p);
         outcomes.push({ action: a.kind, replica, ok: false, error: p.message });
-        log(`FAILED ${a.kind} ${replica}: ${p.message}`);
+        log(`FAILED ${a.kind === 'inner' ? 'resource' : a.kind} ${replica}: ${p.message}`);
         // Undo the addresses this chain added: nothing is left half-made.
         for (const addr of added) await addresses.remove(addr).catch(() => {});
         return;

@@ -2,19 +2,10 @@
 // same interface for this node (the pool, in-process) and for a node behind its agent (over the
 // agent protocol), as for the engine.
 import type { InnerObserved, InnerStep, InnerWant } from '../reconcile/inner';
-import type { InnerPool } from './pool';
 
 export interface InnerExecutors {
   /** the instances of the replicas wanted now (connections made and closed to match) */
   observe(wants: InnerWant[]): Promise<Record<string, InnerObserved>>;
   /** runs one replica's steps in order; the first failure ends them */
   act(replica: string, container: string, steps: InnerStep[]): Promise<{ ok: boolean; done: string[]; error?: string }>;
-}
-
-/** The pool of this process as the pass's interface. */
-export function poolExecutors(pool: InnerPool): InnerExecutors {
-  return {
-    observe: async (wants) => pool.observe(wants),
-    act: (replica, container, steps) => pool.act(replica, container, steps),
-  };
 }

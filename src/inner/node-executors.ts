@@ -40,7 +40,11 @@ export function keyedConnect(keyPath: string, o: { timeoutMs?: number; keepalive
   };
 }
 
-export function nodeExecutors(o: { keyPath?: string; connect?: Connect; log?: (line: string) => void; patienceMs?: number } = {}): NodeExecutors {
+/** How long an observation waits for new connections to be made and probed (under the pass's
+ * 1 s deadline for observing a node). */
+export const SETTLE_MS = 600;
+
+export function nodeExecutors(o: { keyPath?: string; connect?: Connect; log?: (line: string) => void; patienceMs?: number; settleMs?: number } = {}): NodeExecutors {
   const listeners = new Set<(e: EngineEvent) => void>();
   const pool = new InnerPool({
     connect: o.connect ?? keyedConnect(o.keyPath ?? remoteKeyPath()),
@@ -52,7 +56,7 @@ export function nodeExecutors(o: { keyPath?: string; connect?: Connect; log?: (l
     },
   });
   const self: NodeExecutors = {
-    executors: { observe: async (wants) => pool.observe(wants), act: (r, c, steps) => pool.act(r, c, steps) },
+    executors: { observe: (wants) => pool.observeSettled(wants, o.settleMs ?? SETTLE_MS), act: (r, c, steps) => pool.act(r, c, steps) },
     withEvents: <E extends ContainerEngine>(engine: E): E => {
       const wrapped = Object.create(engine) as E;
       wrapped.events = (filter: EventFilter, signal: AbortSignal) => ({ [Symbol.asyncIterator]: () => merged(engine.events(filter, signal), listeners, signal) });

@@ -25,6 +25,8 @@ export interface ExecutorLink {
   registerResource(r: { id: string; class: string; provider?: string; type: string }): Promise<void>;
   exec(rscId: string, op: { action: string; intervalMs?: number; timeoutMs: number; params?: Readonly<Record<string, string>> }, onChange?: (r: LinkResult) => void): Promise<LinkResult>;
   cancel(rscId: string, action: string, intervalMs: number): Promise<void>;
+  /** the recurring operations the executor runs for the resource, whoever asked for them */
+  recurringOps(rscId?: string): Promise<{ rscId: string; action: string; intervalMs: number }[]>;
   onClose(listener: (reason: { code: string; message: string }) => void): () => void;
   onAttribute(listener: (u: { node: string; name: string; value?: string; pattern?: boolean }) => void): () => void;
   close(): void;
@@ -38,7 +40,7 @@ export interface PoolOptions {
   /** a replica's instance changed (connected, probed, an op ended, a monitor reported) */
   onChange?: (why: string) => void;
   log?: (line: string) => void;
-  /** first wait before connecting again (doubles up to 5 s) */
+  /** first wait before connecting again (doubles up to 2 s) */
   retryMs?: number;
   /** a container whose executor has not answered for this long is reported as unreachable */
   patienceMs?: number;
@@ -151,13 +153,29 @@ export class InnerPool {
     }
   }
 
+  /** As observe, after waiting (at most `ms`) for new connections to be made and probed: a
+   * one-shot command sees what runs, not "connecting". */
+  async observeSettled(wants: readonly InnerWant[], ms: number): Promise<Record<string, InnerObserved>> {
+    this.observe(wants);
+    const until = this.now() + ms;
+    const unsettled = () => wants.some((w) => {
+      const e = this.entries.get(w.replica);
+      return !!e && !e.gone && (e.connecting || e.busy === 'probe' || (!e.link && !e.problem));
+    });
+    while (ms > 0 && unsettled() && this.now() < until) await new Promise((r) => setTimeout(r, 20));
+    return this.observe(wants);
+  }
+
   close(): void {
     for (const e of this.entries.values()) this.drop(e);
   }
 
   private view(e: Entry): InnerObserved {
-    const patience = this.o.patienceMs ?? 15_000;
-    const link = e.link ? 'up' : e.problem && (e.problem.code !== 'REMOTE_UNREACHABLE' || this.now() - e.since > patience) ? 'down' : 'connecting';
+    // A container just started: its executor may not listen yet (the engine's port proxy then
+    // accepts and resets, which looks like a refused key). Within `patienceMs` any failure to
+    // connect is "connecting"; after, it is said with its reason.
+    const patience = this.o.patienceMs ?? 10_000;
+    const link = e.link ? 'up' : e.problem && this.now() - e.since > patience ? 'down' : 'connecting';
     return {
       container: e.want.container,
       link,
@@ -234,6 +252,12 @@ export class InnerPool {
         e.busy = undefined;
         if (r.status === STATUS_DONE && (r.rc === 0 || r.rc === 7 || r.rc === 8)) {
           e.state = r.rc === 0 ? 'started' : r.rc === 8 ? 'promoted' : 'stopped';
+          // A monitor another client of this executor runs (the node's controller, while a
+          // one-shot command looks): it runs, and is not asked for twice.
+          if (e.state !== 'stopped') {
+            const running = (await link.recurringOps(w.resource.id).catch(() => [])).find((op) => op.action === 'monitor' && op.intervalMs > 0);
+            if (running && e.generation === generation && !e.monitor) e.monitor = { key: `monitor_${running.intervalMs}`, action: 'monitor', intervalMs: running.intervalMs, role: e.state === 'promoted' ? 'Promoted' : 'other' };
+          }
         } else this.fail(e, { name: 'monitor', intervalMs: 0, timeoutMs: w.probe.timeoutMs, params: w.probe.params }, r);
         this.changed(e, `${w.replica}: probed (${e.state})`);
       } catch (err) {
@@ -257,7 +281,7 @@ export class InnerPool {
   private later(e: Entry): void {
     if (e.gone || e.retry) return;
     const ms = e.retryMs;
-    e.retryMs = Math.min(5000, e.retryMs * 2);
+    e.retryMs = Math.min(2000, e.retryMs * 2);
     e.retry = setTimeout(() => { e.retry = undefined; this.connect(e); }, ms);
     e.retry.unref?.();
   }

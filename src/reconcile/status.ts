@@ -7,6 +7,7 @@ import type { ObservedState } from './observed';
 import { Note, Plan, groupBy, parseAddressLabel, planChanges } from './plan';
 import type { ObservedContainer } from '../runtime/engine';
 import { FAILCOUNT_INFINITY, parseInnerLedgerKey } from './inner';
+import { innerSteps } from './summary';
 
 export interface ReplicaStatus {
   name: string;
@@ -79,7 +80,7 @@ export function nodeStatus(desired: DesiredState, observed: ObservedState, plan:
     if (l) l.push(text);
     else notes.set(replica, [text]);
   };
-  for (const a of planChanges(plan)) if ('replica' in a) note(a.replica, `pending ${a.kind}: ${a.reason}`);
+  for (const a of planChanges(plan)) if ('replica' in a) note(a.replica, `pending ${a.kind === 'inner' ? `resource ${innerSteps(a.chain.steps)}` : a.kind}: ${a.reason}`);
   for (const n of [...plan.waiting, ...plan.reports]) if (n.replica) note(n.replica, n.message);
   for (const b of plan.blocked) note(b.replica, b.message);
   const bundles: BundleStatus[] = [];
