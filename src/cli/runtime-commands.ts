@@ -116,12 +116,12 @@ export interface Local {
   pass: PassDeps;
 }
 
-function localPass(inv: Invocation, values: Record<string, string | undefined>, log?: (line: string) => void): Local {
+function localPass(inv: Invocation, values: Record<string, string | undefined>, log?: (line: string) => void, provider = false): Local {
   const { localNodeDeps, singleNodePassDeps } = lazy.controllerDeps();
   const { DEFAULT_STATE_DIR } = lazy.controllerNodeFiles();
   const stopTimeout = values['stop-timeout'];
   const node = values.node ?? hostname();
-  const deps = localNodeDeps({ node, stateDir: values['state-dir'] ?? process.env.BERTH_STATE_DIR ?? DEFAULT_STATE_DIR });
+  const deps = localNodeDeps({ node, stateDir: values['state-dir'] ?? process.env.BERTH_STATE_DIR ?? DEFAULT_STATE_DIR, provider, ...(log ? { log } : {}) });
   return {
     node,
     pass: singleNodePassDeps({
@@ -141,11 +141,15 @@ function asProblems(e: unknown): Problem[] | undefined {
   return undefined;
 }
 
-async function withLocal(inv: Invocation, log: ((line: string) => void) | undefined, f: (local: Local, values: Record<string, string | undefined>) => Promise<number>): Promise<number> {
+/** `acts`: the command runs operations of resources inside bundles (apply, controller): its
+ * connections answer the agents' attribute updates (promotion scores); plan and status only look.
+ * The connections it made are closed when it ends. */
+async function withLocal(inv: Invocation, log: ((line: string) => void) | undefined, f: (local: Local, values: Record<string, string | undefined>) => Promise<number>, acts = false): Promise<number> {
   const values = valueFlags(inv);
-  const local = localPass(inv, values, log);
+  const { closingPools } = lazy.innerOpenPools();
+  const local = localPass(inv, values, log, acts);
   try {
-    return await f(local, values);
+    return await closingPools(() => f(local, values));
   } catch (e) {
     const problems = asProblems(e);
     if (!problems) throw e;
@@ -217,7 +221,7 @@ export const applyCmd: Command = (inv) => {
   const shown: Invocation = { ...inv, io: progress.io };
   const lines: string[] = [];
   const log = (line: string) => (json ? lines.push(line) : progress.io.out(line + '\n'));
-  return withLocal(shown, log, (local, values) => runApply(shown, local, values, { progress, lines }));
+  return withLocal(shown, log, (local, values) => runApply(shown, local, values, { progress, lines }), true);
 };
 
 /**
@@ -378,5 +382,5 @@ export const controllerCmd: Command = (inv) => {
     const { watchLedger, DEFAULT_STATE_DIR } = lazy.controllerNodeFiles();
     const unwatch = watchLedger(values['state-dir'] ?? process.env.BERTH_STATE_DIR ?? DEFAULT_STATE_DIR, cluster, () => c.poke('the failure ledger changed (resource cleanup)'));
     return untilStopped(c.done.finally(unwatch), () => { log('stopping (containers keep running)'); void c.stop(); });
-  });
+  }, true);
 };

@@ -127,7 +127,7 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps, opts: ApplyOptions)
   };
 
   /** Create the replica's container and start it; a container that cannot start is not left behind. */
-  const createAndStart = async (a: Parameters<typeof createReplica>[0]) => {
+  const createAndStart = async (a: Parameters<typeof createReplica>[0]): Promise<string> => {
     const id = await createReplica(a, a.desired.name);
     try {
       await engine.start(id);
@@ -135,15 +135,25 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps, opts: ApplyOptions)
       await engine.remove(id, { force: true }).catch(() => {});
       throw e;
     }
+    return id;
   };
 
-  const replace = async (a: ReplaceAction) => {
+  const replace = async (a: ReplaceAction): Promise<void> => {
+    const id = await replaced(a);
+    // A recovery: the failures of the old container are the new one's.
+    if (a.carry) {
+      const now = await files.readLedger(opts.cluster);
+      await files.writeLedger(opts.cluster, { ...now, [id]: { ...a.carry, replica: a.replica } }, now);
+    }
+  };
+
+  /** Replaces the container; resolves to the new one's id. */
+  const replaced = async (a: ReplaceAction): Promise<string> => {
     if (!engine.rename) {
       // Without renaming, the old container must go before the new one can take the name.
       await engine.stop(a.containerId, stopTimeout);
       await engine.remove(a.containerId, { force: true });
-      await createAndStart(a);
-      return;
+      return createAndStart(a);
     }
     // The new container is made first: an image or option the engine refuses leaves the old
     // replica untouched. It takes the name once the old one is gone.
@@ -163,6 +173,7 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps, opts: ApplyOptions)
     }
     await engine.remove(a.containerId, { force: true });
     await engine.rename(id, a.desired.name);
+    return id;
   };
 
   /** A replica's resource operations, through the node's executors; fencing its guest is

@@ -19,6 +19,9 @@ export interface LocalNodeOptions {
   /** the Pacemaker key the replicas' executors use (default: PCMK_authkey_location, else
    * /etc/pacemaker/authkey) */
   remoteKey?: string;
+  /** the connections answer the agents' attribute updates (the executor sends them to the newest
+   * such connection): for what acts (controller, agent, apply), not for what only looks */
+  provider?: boolean;
   log?: (line: string) => void;
 }
 
@@ -26,7 +29,7 @@ export interface LocalNodeOptions {
  * executors in its replica containers. */
 export function localNodeDeps(o: LocalNodeOptions): NodeDeps {
   const keyPath = o.remoteKey ?? remoteKeyPath();
-  const inner = nodeExecutors({ keyPath, ...(o.log ? { log: o.log } : {}) });
+  const inner = nodeExecutors({ keyPath, provider: o.provider ?? true, ...(o.log ? { log: o.log } : {}) });
   return {
     engine: inner.withEvents(withDockerRename(dockerEngine(o.socketPath ? { socketPath: o.socketPath } : {}), o.socketPath)),
     addresses: ipAddressTable(),
@@ -50,6 +53,8 @@ export function singleNodePassDeps(o: { node: string; cib: CibSource; deps: Node
     now: o.now ?? (() => Date.now()),
     memory: new Map(),
     memo: {},
+    // This node's own engine and executors: no network between, a slow engine is waited for.
+    observeTimeoutMs: 5000,
     ...(o.stopTimeoutSeconds !== undefined ? { stopTimeoutSeconds: o.stopTimeoutSeconds } : {}),
     ...(o.log ? { log: o.log } : {}),
   };

@@ -4,13 +4,13 @@
 // (src/reconcile/inner.ts) folded into its plan.
 import { ProblemCode, PROBLEM_CODES, problem } from '../errors/registry';
 import type { ClusterModel } from '../model/model';
-import { opParams } from '../model/inner';
+import { opParams, promotionAttribute } from '../model/inner';
 import { parseAddressLabel } from '../reconcile/plan';
 import type { Plan } from '../reconcile/plan';
 import { ADDRESS_LABEL } from '../runtime/labels';
 import type { ObservedContainer } from '../runtime/engine';
 import type { ObservedState } from '../reconcile/observed';
-import { InnerBundle, InnerGoal, InnerWant, planInnerOfNode } from '../reconcile/inner';
+import { InnerBundle, InnerGoal, InnerWant, attributeLedgerKey, planInnerOfNode } from '../reconcile/inner';
 import { PromotionInstance, decidePromotion } from '../scheduler/promotion';
 
 /** The bundles that hold a resource and can be run (no problems), by id. */
@@ -64,6 +64,7 @@ interface NodePart {
 export function planInnerResources(model: ClusterModel, parts: readonly NodePart[], placements: ReadonlyMap<string, string>, o: { now: number; blind: boolean }): void {
   const bundles = innerBundles(model);
   if (!bundles.size) return;
+  rememberAttributes(bundles, parts);
   const goals = new Map<string, InnerGoal>();
   // Promotion, per promotable bundle, over the instances of every observed node.
   for (const [id, b] of bundles) {
@@ -103,5 +104,31 @@ export function planInnerResources(model: ClusterModel, parts: readonly NodePart
       p.plan.problems.push(problem(code, { path: x.replica, message: x.message }));
     }
     if (r.recheckAt !== undefined) p.plan.recheckAt = Math.min(p.plan.recheckAt ?? Infinity, r.recheckAt);
+  }
+}
+
+/**
+ * The promotion scores the agents set, kept in the node's ledger (as Pacemaker keeps transient
+ * node attributes): a score heard on a connection is recorded when it differs from the record; an
+ * instance whose connection has heard none takes the recorded one.
+ */
+function rememberAttributes(bundles: ReadonlyMap<string, InnerBundle>, parts: readonly NodePart[]): void {
+  for (const p of parts) {
+    for (const c of p.observed.containers) {
+      const b = bundles.get(c.bundle);
+      if (!b || b.spec.promotedMax <= 0 || c.replica === undefined) continue;
+      const replica = `${c.bundle}-${c.replica}`;
+      const obs = p.observed.inner?.[replica];
+      const key = attributeLedgerKey(c.id, promotionAttribute(b.spec.id));
+      const rec = p.observed.ledger[key];
+      if (!obs || obs.container !== c.id) continue;
+      if (obs.promotion === undefined) {
+        if (rec?.value !== undefined && Number.isFinite(Number(rec.value))) obs.promotion = Number(rec.value);
+        continue;
+      }
+      const value = obs.promotion === null ? undefined : String(obs.promotion);
+      if (value === rec?.value) continue;
+      p.plan.ledger.push({ containerId: key, replica, record: value === undefined ? null : { baseline: 0, extra: 0, count: 0, resource: b.spec.id, value } });
+    }
   }
 }

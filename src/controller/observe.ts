@@ -9,7 +9,7 @@ import type { AddressTable } from '../runtime/addresses';
 import type { ContainerRun, ObservedState } from '../reconcile/observed';
 import type { NodeFiles } from './node-files';
 import type { InnerExecutors } from '../inner/executors';
-import { InnerWant, parseInnerLedgerKey } from '../reconcile/inner';
+import { InnerWant, parseAttributeLedgerKey, parseInnerLedgerKey } from '../reconcile/inner';
 
 export interface ObserveDeps {
   engine: ContainerEngine;
@@ -99,7 +99,7 @@ export async function observe(deps: ObserveDeps, whose: { node: string; cluster:
   // The ledger keeps only containers that still exist (and replicas kept off the node by failures).
   const ids = new Set(containers.map((c) => c.id));
   for (const id of Object.keys(ledger)) {
-    const inner = parseInnerLedgerKey(id);
+    const inner = parseInnerLedgerKey(id) ?? parseAttributeLedgerKey(id);
     if (inner ? !ids.has(inner.container) : !ids.has(id) && !id.startsWith('replica:')) delete ledger[id];
   }
   const state: ObservedState = { containers, foreign, runs, addresses, ledger, files: {} };

@@ -26,7 +26,7 @@ export interface NodeExecutors {
 
 /** The connection to one executor, with the node's key read when it is made (a key written
  * after start-up is used; a missing one is said). */
-export function keyedConnect(keyPath: string, o: { timeoutMs?: number; keepaliveMs?: number } = {}): Connect {
+export function keyedConnect(keyPath: string, o: { timeoutMs?: number; keepaliveMs?: number; provider?: boolean } = {}): Connect {
   return async (t) => {
     let key: Buffer;
     try {
@@ -36,7 +36,7 @@ export function keyedConnect(keyPath: string, o: { timeoutMs?: number; keepalive
     }
     // Loaded when first needed: a command that runs no resource inside does not load TLS.
     const { RemoteExecutor } = require('../remote/executor') as typeof import('../remote/executor');
-    return RemoteExecutor.connect({ host: t.host, port: t.port, key, nodeName: t.nodeName, clientName: 'berth', timeoutMs: o.timeoutMs ?? 5000, keepaliveMs: o.keepaliveMs ?? 2000 });
+    return RemoteExecutor.connect({ host: t.host, port: t.port, key, nodeName: t.nodeName, clientName: 'berth', timeoutMs: o.timeoutMs ?? 5000, keepaliveMs: o.keepaliveMs ?? 2000, ipcProvider: o.provider ?? true });
   };
 }
 
@@ -44,10 +44,10 @@ export function keyedConnect(keyPath: string, o: { timeoutMs?: number; keepalive
  * 1 s deadline for observing a node). */
 export const SETTLE_MS = 600;
 
-export function nodeExecutors(o: { keyPath?: string; connect?: Connect; log?: (line: string) => void; patienceMs?: number; settleMs?: number } = {}): NodeExecutors {
+export function nodeExecutors(o: { keyPath?: string; connect?: Connect; provider?: boolean; log?: (line: string) => void; patienceMs?: number; settleMs?: number } = {}): NodeExecutors {
   const listeners = new Set<(e: EngineEvent) => void>();
   const pool = new InnerPool({
-    connect: o.connect ?? keyedConnect(o.keyPath ?? remoteKeyPath()),
+    connect: o.connect ?? keyedConnect(o.keyPath ?? remoteKeyPath(), { provider: o.provider ?? true }),
     ...(o.log ? { log: o.log } : {}),
     ...(o.patienceMs !== undefined ? { patienceMs: o.patienceMs } : {}),
     onChange: (why) => {

@@ -11,3 +11,13 @@ export function closeOpenPools(): void {
   for (const p of [...open]) p.close();
   open.clear();
 }
+
+/** Runs `f`; the pools it opened are closed when it ends (others are left open). */
+export async function closingPools<T>(f: () => Promise<T>): Promise<T> {
+  const before = new Set(open);
+  try {
+    return await f();
+  } finally {
+    for (const p of [...open]) if (!before.has(p)) p.close();
+  }
+}

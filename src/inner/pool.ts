@@ -29,6 +29,8 @@ export interface ExecutorLink {
   recurringOps(rscId?: string): Promise<{ rscId: string; action: string; intervalMs: number }[]>;
   onClose(listener: (reason: { code: string; message: string }) => void): () => void;
   onAttribute(listener: (u: { node: string; name: string; value?: string; pattern?: boolean }) => void): () => void;
+  /** every result the executor reports, whoever asked for the operation */
+  onResult(listener: (r: LinkResult) => void): () => void;
   close(): void;
 }
 
@@ -64,10 +66,11 @@ interface Entry {
   state: InnerState;
   failed?: InnerFailure;
   busy?: string;
-  monitor?: { key: string; action: string; intervalMs: number; role: 'Promoted' | 'other' };
+  monitor?: { key: string; action: string; intervalMs: number; role: 'Promoted' | 'other'; starting?: boolean };
   failures: InnerFailure[];
   seq: number;
-  promotion?: number;
+  /** undefined: not heard on this connection; null: removed */
+  promotion?: number | null;
   lastOk?: { op: string; at: number; execMs?: number };
   retry?: NodeJS.Timeout;
   retryMs: number;
@@ -156,11 +159,14 @@ export class InnerPool {
   /** As observe, after waiting (at most `ms`) for new connections to be made and probed: a
    * one-shot command sees what runs, not "connecting". */
   async observeSettled(wants: readonly InnerWant[], ms: number): Promise<Record<string, InnerObserved>> {
+    const start = this.now();
     this.observe(wants);
-    const until = this.now() + ms;
+    const until = start + ms;
+    // Only connections made by this observation are waited for: one that keeps failing does not
+    // slow every pass down.
     const unsettled = () => wants.some((w) => {
       const e = this.entries.get(w.replica);
-      return !!e && !e.gone && (e.connecting || e.busy === 'probe' || (!e.link && !e.problem));
+      return !!e && !e.gone && e.since >= start && (e.connecting || e.busy === 'probe' || (!e.link && !e.problem));
     });
     while (ms > 0 && unsettled() && this.now() < until) await new Promise((r) => setTimeout(r, 20));
     return this.observe(wants);
@@ -235,11 +241,32 @@ export class InnerPool {
           this.changed(e, `${w.replica}: executor connection closed`);
           this.later(e);
         });
+        // The recurring monitor's results, whoever started it (this pool, or another client of
+        // the executor whose monitor was found running): each change after its first result.
+        link.onResult((r) => {
+          const m = e.monitor;
+          if (e.generation !== generation || !m || m.starting || r.rscId !== w.resource.id || r.action !== m.action || r.intervalMs !== m.intervalMs) return;
+          if (r.status === STATUS_CANCELLED) {
+            // Cancelled by someone else (the client that started it went away): not running.
+            e.monitor = undefined;
+            this.changed(e, `${w.replica}: ${opLabel(m.action, m.intervalMs)} was cancelled`);
+            return;
+          }
+          if (r.status === STATUS_DONE && r.rc === expected(m.role)) {
+            if (e.state === 'failed' && e.failed?.op === m.key) {
+              e.state = m.role === 'Promoted' ? 'promoted' : 'started';
+              e.failed = undefined;
+              this.changed(e, `${w.replica}: ${opLabel(m.action, m.intervalMs)} ok again`);
+            }
+            return;
+          }
+          this.fail(e, { name: m.action, intervalMs: m.intervalMs, timeoutMs: 0, params: {} }, r);
+        });
         link.onAttribute((u) => {
           if (e.generation !== generation || u.pattern) return;
           if (u.name !== `master-${w.resource.id}`) return;
           const v = u.value === undefined || u.value === '' ? undefined : Number(u.value);
-          const next = v === undefined || !Number.isFinite(v) ? undefined : v;
+          const next = v === undefined || !Number.isFinite(v) ? null : v;
           if (next === e.promotion) return;
           e.promotion = next;
           this.changed(e, `${w.replica}: promotion score ${next ?? 'removed'}`);
@@ -314,28 +341,21 @@ export class InnerPool {
     await link.cancel(e.want.resource.id, m.action, m.intervalMs).catch(() => {});
   }
 
-  /** Runs `op` as the one recurring monitor; false when its first result is a failure. */
+  /** Runs `op` as the one recurring monitor; false when its first result is a failure. Later
+   * results come through the connection's result listener (connect). */
   private async monitor(e: Entry, link: ExecutorLink, op: WireOp): Promise<boolean> {
     const key = `${op.name}_${op.intervalMs}`;
     if (e.monitor?.key === key) return true;
     if (e.monitor) await this.cancelMonitor(e, link);
     const role: 'Promoted' | 'other' = op.params.CRM_meta_role === 'Promoted' ? 'Promoted' : 'other';
-    const generation = e.generation;
-    const mine = { key, action: op.name, intervalMs: op.intervalMs, role };
+    const mine = { key, action: op.name, intervalMs: op.intervalMs, role, starting: true };
     e.monitor = mine;
-    const onChange = (r: LinkResult) => {
-      if (e.generation !== generation || e.monitor !== mine || r.status === STATUS_CANCELLED) return;
-      if (r.status === STATUS_DONE && r.rc === expected(role)) {
-        if (e.state === 'failed' && e.failed?.op === key) {
-          e.state = role === 'Promoted' ? 'promoted' : 'started';
-          e.failed = undefined;
-          this.changed(e, `${e.want.replica}: ${opLabel(op.name, op.intervalMs)} ok again`);
-        }
-        return;
-      }
-      this.fail(e, op, r);
-    };
-    const r = await link.exec(e.want.resource.id, { action: op.name, intervalMs: op.intervalMs, timeoutMs: op.timeoutMs, params: op.params }, onChange);
+    let r: LinkResult;
+    try {
+      r = await link.exec(e.want.resource.id, { action: op.name, intervalMs: op.intervalMs, timeoutMs: op.timeoutMs, params: op.params });
+    } finally {
+      mine.starting = false;
+    }
     if (r.status !== STATUS_DONE || r.rc !== expected(role)) {
       this.fail(e, op, r);
       return false;

@@ -365,7 +365,10 @@ export function readBundle(b: XmlElement, defaults: XmlElement | undefined, prop
         ...(binds.length ? { Binds: binds } : {}),
         ...(Object.keys(bindings).length ? { PortBindings: bindings } : {}),
         ...(networkMode ? { NetworkMode: networkMode } : {}),
-        RestartPolicy: { Name: RESTART_POLICY, MaximumRetryCount: 0 },
+        // A replica that runs a resource is recovered as Pacemaker recovers its guest: a new
+        // container from the image (nothing left of the old run), made by berth, not restarted
+        // in place by the engine.
+        RestartPolicy: { Name: resource ? 'no' : RESTART_POLICY, MaximumRetryCount: 0 },
       },
     };
     const specHash = specHashOf(spec);

@@ -65,8 +65,9 @@ export interface InnerObserved {
   monitor?: string;
   /** the failures of this connection, oldest first (the last few) */
   failures: InnerFailure[];
-  /** the promotion score the agent set (crm_attribute --promotion), when it set one */
-  promotion?: number;
+  /** the promotion score the agent set (crm_attribute --promotion): null when it removed it;
+   * absent when not heard on this connection (the node's record of it then counts) */
+  promotion?: number | null;
   /** the last operation that succeeded */
   lastOk?: { op: string; at: number; execMs?: number };
 }
@@ -102,6 +103,15 @@ export type InnerGoal = 'Stopped' | 'Started' | 'Promoted' | 'Unpromoted';
 
 /** Pacemaker's INFINITY, as a fail count (start-failure-is-fatal). */
 export const FAILCOUNT_INFINITY = 1_000_000;
+
+/** The ledger key of a node attribute an instance's agent set (the promotion score), per
+ * container: kept on the node like Pacemaker's transient attributes, so that a controller that
+ * starts again, or a command that only looks, knows the scores the agents set earlier. */
+export const attributeLedgerKey = (container: string, name: string) => `attr:${container}:${name}`;
+export function parseAttributeLedgerKey(key: string): { container: string; name: string } | undefined {
+  const m = /^attr:([^:]+):(.+)$/.exec(key);
+  return m ? { container: m[1], name: m[2] } : undefined;
+}
 
 /** The ledger key of one op's failures of a replica's instance, per container. */
 export const innerLedgerKey = (container: string, op: string) => `inner:${container}:${op}`;

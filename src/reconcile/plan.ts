@@ -63,6 +63,8 @@ export interface ReplaceAction extends ActionBase {
   /** the old container runs now: the new one is created before it is stopped */
   running: boolean;
   desired: DesiredReplica;
+  /** a recovery: the old container's failure record, kept for the new one */
+  carry?: FailureRecord;
 }
 export interface AddressAction extends ActionBase {
   kind: 'add-address' | 'remove-address';
@@ -308,7 +310,7 @@ function planBundle(ctx: Ctx, plan: Plan, s: BundleSettings | undefined, bundleI
 
   // What this bundle's replicas start from here on: the actions past these (one bundle at a time).
   const madeBefore = plan.create.length + plan.start.length + plan.replace.length;
-  const candidates: { d: DesiredReplica; c: ObservedContainer; why: string; changes?: SpecChange[]; address?: AddressCheck }[] = [];
+  const candidates: { d: DesiredReplica; c: ObservedContainer; why: string; changes?: SpecChange[]; address?: AddressCheck; carry?: FailureRecord }[] = [];
   let unreadyNew: ObservedContainer | undefined;
 
   for (const d of desired.values()) {
@@ -384,7 +386,7 @@ function planBundle(ctx: Ctx, plan: Plan, s: BundleSettings | undefined, bundleI
       continue;
     }
     // created or exited: start it. An exit berth did not ask for is a failure, counted.
-    if (c.state === 'exited' && !record.stoppedByBerth && run?.finishedAt !== undefined && ctx.now - run.finishedAt < ctx.policy.exitGraceMs) {
+    if (c.state === 'exited' && !d.executor && !record.stoppedByBerth && run?.finishedAt !== undefined && ctx.now - run.finishedAt < ctx.policy.exitGraceMs) {
       plan.waiting.push({ bundle: s.id, replica: d.name, message: `exited ${ctx.now - run.finishedAt} ms ago: the engine's restart policy goes first` });
       plan.recheckAt = Math.min(plan.recheckAt ?? Infinity, run.finishedAt + ctx.policy.exitGraceMs);
       continue;
@@ -407,6 +409,12 @@ function planBundle(ctx: Ctx, plan: Plan, s: BundleSettings | undefined, bundleI
       record = { ...record, stoppedByBerth: false };
       if (f.expired) reason = 'its failures expired (failure-timeout): started again';
     }
+    if (d.executor && c.state === 'exited' && !record.stoppedByBerth) {
+      // A replica that runs a resource: its guest is recovered with a new container (its
+      // failures carried over to it), as Pacemaker recovers a bundle replica.
+      candidates.push({ d, c, why: `${reason}; its guest is recovered with a new container`, address: addr, carry: record });
+      continue;
+    }
     if (!sameRecord(prev, record)) plan.ledger.push({ containerId: c.id, replica: d.name, record });
     ensureAddress('before its container starts');
     plan.start.push({ kind: 'start', ...ref(d.bundle, d.index), containerId: c.id, reason });
@@ -421,17 +429,18 @@ function planBundle(ctx: Ctx, plan: Plan, s: BundleSettings | undefined, bundleI
       const { d, c, why } = cand;
       if (cand.address && cand.address.ok) ctx.keep.add(cand.address.spec.ip);
       const blocker = unreadyNew && isReady(c) ? unreadyNew : undefined;
-      if (budget <= 0 || blocker) {
+      // A recovery replaces a container that does not run: no rolling-update budget.
+      if (!cand.carry && (budget <= 0 || blocker)) {
         plan.waiting.push({ bundle: s.id, replica: d.name, message: blocker ? `rolling update: replaced after ${blocker.name} is ${blocker.state === 'running' ? 'healthy' : 'running'} (${why})` : `rolling update: one replica at a time (${why})` });
         continue;
       }
-      budget--;
+      if (!cand.carry) budget--;
       if (cand.address && cand.address.ok && !cand.address.present) {
         plan.addAddress.push({ kind: 'add-address', ...ref(d.bundle, d.index), address: cand.address.spec, reason: 'before its new container starts' });
       }
       const old = addressOf(ctx, c);
       if (old && old.ip !== d.address?.ip) plan.removeAddress.push({ kind: 'remove-address', ...ref(d.bundle, d.index), address: old, reason: 'the replica has a new address' });
-      plan.replace.push({ kind: 'replace', ...ref(d.bundle, d.index), containerId: c.id, containerName: c.name, running: c.state === 'running' || c.state === 'restarting', desired: d, reason: why, ...(cand.changes ? { changes: cand.changes } : {}) });
+      plan.replace.push({ kind: 'replace', ...ref(d.bundle, d.index), containerId: c.id, containerName: c.name, running: c.state === 'running' || c.state === 'restarting', desired: d, reason: why, ...(cand.changes ? { changes: cand.changes } : {}), ...(cand.carry ? { carry: cand.carry } : {}) });
       if (ctx.observed.ledger[c.id]) plan.ledger.push({ containerId: c.id, replica: d.name, record: null });
     }
   }

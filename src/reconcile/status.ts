@@ -168,7 +168,7 @@ function resourceStatus(r: NonNullable<BundleSettings['resource']>, c: ObservedC
     id: r.id, agent: r.agent, role, failcount,
     ...(lastFailure ? { lastFailure } : {}),
     ...(mine?.monitor ? { monitor: mine.monitor } : {}),
-    ...(mine?.promotion !== undefined ? { promotion: mine.promotion } : {}),
+    ...(typeof mine?.promotion === 'number' ? { promotion: mine.promotion } : {}),
   };
 }
 

@@ -36,6 +36,9 @@ export interface ConnectOptions {
   timeoutMs?: number;
   /** lrmd_clientname; the controller signs on as "crmd". */
   clientName?: string;
+  /** Sign on as the executor's IPC proxy provider (default true): the agents' attribute updates
+   * and CIB queries then come over this connection (the executor uses the newest provider). */
+  ipcProvider?: boolean;
   /** How often to poke the executor; a poke unanswered within timeoutMs closes the connection. 0: never. */
   keepaliveMs?: number;
   /** Time an operation's result may take beyond its own timeout before berth gives up (cluster-delay). */
@@ -82,6 +85,7 @@ export class RemoteExecutor {
   private readonly ops = new Map<number, RunningOp>();
   private readonly closeListeners = new Set<CloseListener>();
   private readonly attributeListeners = new Set<AttributeListener>();
+  private readonly resultListeners = new Set<ResultListener>();
   private readonly proxy: IpcProxy;
   private nextId = 0;
   private writes: Promise<void> = Promise.resolve();
@@ -97,7 +101,7 @@ export class RemoteExecutor {
 
   /** Connect, shake hands and sign on; or BerthError: unreachable, key refused, key invalid, timed out, protocol. */
   static async connect(options: ConnectOptions): Promise<RemoteExecutor> {
-    const opts: Required<ConnectOptions> = { port: DEFAULT_REMOTE_PORT, timeoutMs: 10_000, clientName: 'berth', keepaliveMs: 10_000, resultGraceMs: 60_000, ...options };
+    const opts: Required<ConnectOptions> = { port: DEFAULT_REMOTE_PORT, timeoutMs: 10_000, clientName: 'berth', ipcProvider: true, keepaliveMs: 10_000, resultGraceMs: 60_000, ...options };
     checkKey(opts.key);
     const socket = await openTls(opts);
     const ex = new RemoteExecutor(socket, opts);
@@ -126,6 +130,13 @@ export class RemoteExecutor {
   onAttribute(listener: AttributeListener): () => void {
     this.attributeListeners.add(listener);
     return () => this.attributeListeners.delete(listener);
+  }
+
+  /** Every result the executor reports on this connection, whoever asked for the operation: it
+   * tells every client of an executor the results of the recurring operations it runs. */
+  onResult(listener: ResultListener): () => void {
+    this.resultListeners.add(listener);
+    return () => this.resultListeners.delete(listener);
   }
 
   async registerResource(r: ResourceSpec): Promise<void> {
@@ -236,6 +247,7 @@ export class RemoteExecutor {
   }
 
   private result(r: OpResult): void {
+    for (const l of this.resultListeners) l(r);
     const op = this.ops.get(r.callId);
     if (!op) return;
     const last = !op.recurring || r.status === EXEC.CANCELLED || r.resourceDeleted;
@@ -257,7 +269,7 @@ export class RemoteExecutor {
   }
 
   private async signOn(): Promise<void> {
-    const reply = await new Promise<XmlElement>((settle, reject) => this.send(registerRequest(this.opts.clientName), { settle, fail: reject }, 'sign-on'));
+    const reply = await new Promise<XmlElement>((settle, reject) => this.send(registerRequest(this.opts.clientName, this.opts.ipcProvider), { settle, fail: reject }, 'sign-on'));
     const rc = replyRc(reply), version = reply.attrs.lrmd_protocol_version ?? '1.0';
     if (rc === -71) throw fail(problem('REMOTE_PROTOCOL', { path: this.where, value: version, allowed: LRMD_PROTOCOL_VERSION, message: `the executor at ${this.where} refused protocol version ${LRMD_PROTOCOL_VERSION} (it speaks ${version})` }));
     if (rc < 0) throw refused('sign-on', rc, this.where);

@@ -39,8 +39,8 @@ export function stamp(msg: XmlElement, id: number, kind: WireKind): XmlElement {
 }
 
 /** The sign-on (lrmd_handshake): berth advertises itself as the IPC proxy provider, as the controller does. */
-export function registerRequest(clientName: string): XmlElement {
-  return el('lrmd_command', { t: 'lrmd', lrmd_op: OPS.register, lrmd_clientname: clientName, lrmd_protocol_version: LRMD_PROTOCOL_VERSION, lrmd_is_ipc_provider: 'true' });
+export function registerRequest(clientName: string, ipcProvider = true): XmlElement {
+  return el('lrmd_command', { t: 'lrmd', lrmd_op: OPS.register, lrmd_clientname: clientName, lrmd_protocol_version: LRMD_PROTOCOL_VERSION, ...(ipcProvider ? { lrmd_is_ipc_provider: 'true' } : {}) });
 }
 
 /** A command after sign-on (lrmd_create_op): the token from the sign-on, the op, its data in lrmd_calldata. */

@@ -39,7 +39,7 @@ export function decidePromotion(b: { id: string; promotedMax: number; promotedNo
   // Pacemaker's score arithmetic: capped at ±INFINITY (1,000,000), -INFINITY wins.
   const INF = 1_000_000;
   const priority = (i: PromotionInstance) => {
-    const a = i.observed?.promotion ?? -1, b = i.locationScore ?? 0;
+    const a = typeof i.observed?.promotion === 'number' ? i.observed.promotion : -1, b = i.locationScore ?? 0;
     if (a <= -INF || b <= -INF) return -INF;
     return Math.max(-INF, Math.min(INF, a + b));
   };
