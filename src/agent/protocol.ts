@@ -117,7 +117,7 @@ const count = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v 
 const replicaName: Check = (v) => (typeof v === 'string' && v.length <= 256 ? undefined : 'a replica name');
 const flag: Check = (v) => (typeof v === 'boolean' ? undefined : 'true or false');
 const short = (v: unknown) => (typeof v === 'string' && v.length <= 4096 ? undefined : 'a string of at most 4096 characters');
-const failureRecord = fields({ baseline: count, extra: count, count, lastFailureAt: count, stoppedByBerth: flag, replica: replicaName, resource: short, op: short, onFail: short, last: short, seen: short, value: short }, ['baseline', 'extra', 'count']);
+const failureRecord = fields({ baseline: count, extra: count, count, lastFailureAt: count, stoppedByBerth: flag, replica: replicaName, resource: short, op: short, onFail: short, last: short, seen: short, cleaned: short, value: short }, ['baseline', 'extra', 'count']);
 // The resources inside replicas: which executors to ask (the agent checks each container is its
 // own replica and the address is the container's), and the steps to run through one.
 const port: Check = (v) => (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65535 ? undefined : 'a port number');
@@ -131,7 +131,7 @@ const innerWant = fields({
 const innerStep: Check = (v) => {
   if (!isObject(v)) return 'a step';
   if (v.kind === 'fence') return Object.keys(v).length === 1 ? undefined : 'a fence step has nothing else';
-  if (!['start', 'stop', 'promote', 'demote', 'monitor'].includes(v.kind as string)) return 'a step kind: start, stop, promote, demote, monitor, fence';
+  if (!['start', 'stop', 'promote', 'demote', 'monitor', 'probe'].includes(v.kind as string)) return 'a step kind: start, stop, promote, demote, monitor, probe, fence';
   return fields({ kind: text, op: wireOp }, ['kind', 'op'])(v);
 };
 const ledger: Check = (v) => {

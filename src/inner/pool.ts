@@ -130,6 +130,18 @@ export class InnerPool {
           if (!ok) return { ok: false, done, error: e.failed?.message };
           continue;
         }
+        if (s.kind === 'probe') {
+          const r = await this.run(e, link, s.op);
+          if (r.status === STATUS_DONE && (r.rc === 0 || r.rc === 7 || r.rc === 8)) {
+            e.state = r.rc === 0 ? 'started' : r.rc === 8 ? 'promoted' : 'stopped';
+            e.failed = undefined;
+            done.push('probe');
+            this.changed(e, `${replica}: probed (${e.state})`);
+            continue;
+          }
+          this.fail(e, s.op, r);
+          return { ok: false, done, error: e.failed?.message };
+        }
         // Recurring monitors stop before the instance changes (Pacemaker cancels them first).
         if (e.monitor) await this.cancelMonitor(e, link);
         const r = await this.run(e, link, s.op);

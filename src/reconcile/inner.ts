@@ -82,6 +82,8 @@ export interface WireOp {
 
 export type InnerStep =
   | { kind: 'start' | 'stop' | 'promote' | 'demote'; op: WireOp }
+  /** ask the agent what runs (a one-shot monitor): after `resource cleanup` of a failure */
+  | { kind: 'probe'; op: WireOp }
   /** run this recurring monitor (and no other) */
   | { kind: 'monitor'; op: WireOp }
   /** fence the guest: recover the replica's container (restart it) */
@@ -267,6 +269,13 @@ export function planInnerReplica(i: InnerReplicaInput): InnerReplicaPlan {
   const running = (g: InnerGoal) => (g === 'Promoted' ? 'Promoted' : spec.promotedMax > 0 ? 'Unpromoted' : 'Started');
   let reason = '';
   let state = o.state;
+  // The failure was cleaned up (resource cleanup) since: what runs is asked again, as Pacemaker
+  // probes a resource whose history was cleaned.
+  if (state === 'failed' && o.failed && cleanedUp(f.records.get(o.failed.op), o)) {
+    const probe = spec.monitors[0] ?? spec.start;
+    out.chain = { bundle: i.bundle, index: i.index, replica: i.replica, container: i.container, steps: [{ kind: 'probe', op: { name: 'monitor', intervalMs: 0, timeoutMs: probe.timeoutMs, params: i.params({ ...probe, name: 'monitor', intervalMs: 0, key: 'monitor_0' }) } }], before: false, reason: 'its failures were cleaned up: probed again' };
+    return out;
+  }
   if (state === 'failed') {
     const failed = o.failed;
     const op = failed ? opOfKey(spec, failed.op, failed.name) : undefined;
@@ -327,6 +336,12 @@ export function planInnerReplica(i: InnerReplicaInput): InnerReplicaPlan {
   }
   if (steps.length) out.chain = { bundle: i.bundle, index: i.index, replica: i.replica, container: i.container, steps, before: false, reason };
   return out;
+}
+
+/** Whether `resource cleanup` cleared the failure behind the observed failed state. */
+function cleanedUp(rec: FailureRecord | undefined, o: InnerObserved): boolean {
+  const m = rec?.cleaned ? /^(.*):(\d+)$/.exec(rec.cleaned) : null;
+  return !!m && !!o.failed && m[1] === o.incarnation && Number(m[2]) >= o.failed.seq;
 }
 
 /** The steps that stop an instance before its container is stopped, removed or replaced. */

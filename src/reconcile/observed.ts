@@ -53,6 +53,8 @@ export interface FailureRecord {
   onFail?: string;
   last?: string;
   seen?: string;
+  /** `resource cleanup` cleared this op's failures up to this `<connection>:<seq>` */
+  cleaned?: string;
   /** a node attribute's value (key `attr:<container>:<name>`): the promotion score an agent set */
   value?: string;
 }

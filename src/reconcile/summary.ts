@@ -8,7 +8,7 @@ import { planChanges } from './plan';
 const col = (s: string, w: number) => (s.length >= w ? s + ' ' : s + ' '.repeat(w - s.length));
 
 /** "stop, start, monitor (30s)": a replica's resource operations in the order they run. */
-export const innerSteps = (steps: readonly InnerStep[]) => steps.map((s) => (s.kind === 'fence' ? 'fence (recover the container)' : opLabel(s.op.name, s.op.intervalMs))).join(', ');
+export const innerSteps = (steps: readonly InnerStep[]) => steps.map((s) => (s.kind === 'fence' ? 'fence (recover the container)' : s.kind === 'probe' ? 'probe' : opLabel(s.op.name, s.op.intervalMs))).join(', ');
 
 function line(a: Action): string {
   switch (a.kind) {
