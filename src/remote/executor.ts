@@ -19,10 +19,11 @@ import { EXEC } from './results';
 export const MAX_PSK_BYTES = 512;
 
 /**
- * GnuTLS on the executor's side allows "NORMAL:+DHE-PSK:+PSK" (PCMK_GNUTLS_PRIORITIES); DHE-PSK
- * first, for forward secrecy, then plain PSK. TLS 1.3 is off: its PSK handshake is another one.
+ * GnuTLS on the executor's side allows "NORMAL:+DHE-PSK:+PSK" (PCMK_GNUTLS_PRIORITIES). DHE-PSK
+ * first: forward secrecy (a key that leaks later does not open recorded traffic), for ~15 ms more
+ * per connection; plain PSK after it. TLS 1.3 is off: its PSK handshake is another one.
  */
-const PSK_CIPHERS = 'PSK-AES256-GCM-SHA384:PSK-AES128-GCM-SHA256:PSK-CHACHA20-POLY1305';
+const PSK_CIPHERS = 'DHE-PSK-AES256-GCM-SHA384:DHE-PSK-AES128-GCM-SHA256:PSK-AES256-GCM-SHA384:PSK-AES128-GCM-SHA256';
 
 export interface ConnectOptions {
   host: string;
@@ -55,6 +56,8 @@ interface PendingRequest {
 
 interface RunningOp {
   recurring: boolean;
+  /** rsc, action and interval: the executor merges a second exec of a recurring op into the first. */
+  key: string;
   first?: { resolve: (r: OpResult) => void; reject: (e: BerthError) => void; timer: NodeJS.Timeout };
   onChange?: ResultListener;
 }
@@ -90,6 +93,11 @@ export class RemoteExecutor {
   private keepalive: NodeJS.Timeout | undefined;
   /** The executor's protocol version (lrmd_protocol_version of its sign-on reply). */
   peerVersion = '';
+
+  /** The TLS cipher the handshake settled on. */
+  get cipher(): string {
+    return this.socket.getCipher()?.name ?? '';
+  }
 
   private constructor(private readonly socket: tls.TLSSocket, private readonly opts: Required<ConnectOptions>) {
     this.proxy = new IpcProxy(opts.nodeName);
@@ -151,7 +159,9 @@ export class RemoteExecutor {
   /**
    * Run an operation. A one-shot operation resolves with its result. A recurring one (intervalMs
    * > 0) keeps running in the executor, which reports its first result (resolved here) and then
-   * only changes, each passed to `onChange`; the last is its cancellation (status cancelled).
+   * only changes, each passed to `onChange`; the last is its cancellation (status cancelled, also
+   * when a stop cancels it). The same recurring op again replaces it: only the new listener hears.
+   * When the connection ends, `onClose` says so; the listener hears nothing more.
    */
   exec(rscId: string, op: ExecRequest, onChange?: ResultListener): Promise<OpResult> {
     const recurring = (op.intervalMs ?? 0) > 0;
@@ -166,7 +176,10 @@ export class RemoteExecutor {
             this.ops.delete(rc);
             reject(fail(problem('REMOTE_TIMEOUT', { path: rscId, value: op.action, message: `${this.where}: no result for ${op.action} of ${rscId} (call ${rc}) within ${wait} ms` })));
           }, wait);
-          this.ops.set(rc, { recurring, first: { resolve, reject, timer }, ...(onChange ? { onChange } : {}) });
+          const key = `${rscId}\0${op.action}\0${op.intervalMs ?? 0}`;
+          // The same recurring op again: the executor keeps one, under the new call id (merge_recurring_duplicate)
+          if (recurring) for (const [id, o] of this.ops) if (o.key === key) this.ops.delete(id);
+          this.ops.set(rc, { recurring, key, first: { resolve, reject, timer }, ...(onChange ? { onChange } : {}) });
         },
         fail: reject,
       }, `${op.action} of ${rscId}`);

@@ -59,7 +59,8 @@ export async function startRemoted(dir: string): Promise<Remoted> {
     }, 10_000, 50);
   } catch (e) {
     await kill();
-    throw e;
+    const others = fs.readdirSync('/proc').filter((p) => /^[0-9]+$/.test(p) && Number(p) !== proc.pid && (() => { try { return fs.readFileSync(`/proc/${p}/comm`, 'utf8').startsWith('pacemaker-remot'); } catch { return false; } })());
+    throw new Error(`${(e as Error).message}${others.length ? `\nanother pacemaker-remoted runs on this host (pid ${others.join(', ')}): its IPC names clash` : ''}\n${log().slice(-2000)}`);
   }
   return { port, key, keyFile, logFile, proc, log, kill };
 }

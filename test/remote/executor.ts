@@ -45,7 +45,7 @@ t.test('pacemaker-remoted', async (t) => {
 
   t.test('the handshake and its failures', async (t) => {
     const ex = await RemoteExecutor.connect(opts());
-    t.equal(ex.peerVersion, '1.1', 'signed on; the executor speaks protocol 1.1');
+    t.same({ version: ex.peerVersion, cipher: ex.cipher }, { version: '1.1', cipher: 'DHE-PSK-AES256-GCM-SHA384' }, 'signed on: protocol 1.1, TLS with DHE-PSK');
     await ex.poke();
     ex.close();
 
@@ -145,6 +145,22 @@ t.test('pacemaker-remoted', async (t) => {
       ['master-db', '7'], // crm_attribute by hand
       ['master-db', null], // stop: crm_attribute --promotion -D
     ], 'every score update, in order; the stop removes it');
+  });
+
+  t.test('an executor that stops answering is noticed by the keepalive', async (t) => {
+    const ex = await RemoteExecutor.connect(opts({ keepaliveMs: 200, timeoutMs: 400 }));
+    const closed = new Promise<{ code: string; ms: number }>((resolve) => {
+      const start = Date.now();
+      ex.onClose((why) => resolve({ code: why.code, ms: Date.now() - start }));
+    });
+    process.kill(remoted.proc.pid!, 'SIGSTOP');
+    try {
+      const c = await closed;
+      t.equal(c.code, 'REMOTE_TIMEOUT', 'close event: timed out');
+      t.ok(c.ms < 1500, `within a keepalive and a timeout (${c.ms} ms)`);
+    } finally {
+      process.kill(remoted.proc.pid!, 'SIGCONT');
+    }
   });
 
   t.test('a killed executor is noticed at once', async (t) => {
