@@ -327,7 +327,12 @@ export class RemoteExecutor {
     const why = reason ?? problem('REMOTE_DISCONNECTED', { path: this.where, message: `the connection to the executor at ${this.where} was closed by berth` });
     this.closed = why;
     if (this.keepalive) clearInterval(this.keepalive);
-    this.socket.destroy();
+    if (reason) this.socket.destroy();
+    else {
+      // berth's own close: a TLS close_notify first (as gnutls_bye), then the socket, whatever comes
+      this.socket.end();
+      setTimeout(() => this.socket.destroy(), 1000).unref();
+    }
     const err = () => new BerthError([why]);
     for (const p of this.pending.values()) { clearTimeout(p.timer); p.fail(err()); }
     this.pending.clear();

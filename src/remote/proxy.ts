@@ -128,13 +128,20 @@ export class IpcProxy {
     const reply = el('cib-reply', { t: 'cib', cib_op: r.cib_op ?? '', cib_callid: r.cib_callid ?? '0', cib_clientid: r.cib_clientid ?? session, cib_callopt: r.cib_callopt ?? '0' });
     if (r.cib_op === 'cib_notify') return withRc(reply, 0);
     if (r.cib_op !== 'cib_query') return withRc(reply, EACCES);
-    const section = r.cib_section ?? '';
-    if (section.startsWith('/') && section.includes(`'${this.node.toLowerCase()}'`)) {
+    if (isNodeIdQuery(r.cib_section ?? '', this.node)) {
       reply.children.push(el('cib_calldata', {}, [el('node_state', { id: this.node, uname: this.node, remote_node: 'true' })]));
       return withRc(reply, 0);
     }
     return withRc(reply, ENXIO);
   }
+}
+
+/**
+ * The xpath of query_node_uuid (cib_attrs.c XPATH_NODE) for this node: it looks the name up,
+ * lower-cased, among nodes, remote resources, remote-node meta and remote node_states.
+ */
+function isNodeIdQuery(xpath: string, node: string): boolean {
+  return xpath.startsWith('/cib/configuration/nodes/node[translate(@uname,') && xpath.includes(`') ='${node.toLowerCase()}']`);
 }
 
 const ack = (status: number) => el('ack', { function: 'attrd_ipc_dispatch', line: '0', status: String(status) });

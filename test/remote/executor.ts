@@ -130,10 +130,13 @@ t.test('pacemaker-remoted', async (t) => {
     // crm_attribute itself, as an agent runs it: through pacemaker-remoted's IPC to berth and back
     const env = { ...process.env, OCF_RESOURCE_INSTANCE: 'db', OCF_RESKEY_CRM_meta_on_node: NODE };
     // (asynchronously: berth answers the IPC in this process while crm_attribute waits)
-    const crmAttribute = (args: string[]) => new Promise<{ status: number; stderr: string }>((resolve) =>
-      execFile('crm_attribute', args, { env, timeout: 10_000 }, (e, _out, stderr) => resolve({ status: e ? Number(e.code ?? -1) : 0, stderr })));
-    t.same(await crmAttribute(['--promotion', '-v', '7']), { status: 0, stderr: '' }, 'crm_attribute --promotion -v 7 exits 0');
-    const other = await crmAttribute(['-N', 'another-node', '-n', 'x', '-v', '1', '-l', 'reboot']);
+    const run = (tool: string, args: string[]) => new Promise<{ status: number; stderr: string }>((resolve) =>
+      execFile(tool, args, { env, timeout: 10_000 }, (e, _out, stderr) => resolve({ status: e ? Number(e.code ?? -1) : 0, stderr })));
+    t.same(await run('crm_attribute', ['--promotion', '-v', '7']), { status: 0, stderr: '' }, 'crm_attribute --promotion -v 7 exits 0');
+    t.same(await run('crm_master', ['-l', 'reboot', '-v', '3']), { status: 0, stderr: '' }, 'crm_master -l reboot -v 3 (ocf_promotion_score on older feature sets) exits 0');
+    const forever = await run('crm_master', ['-v', '4']);
+    t.same({ status: forever.status, denied: /Permission denied/.test(forever.stderr) }, { status: 4, denied: true }, `crm_master without -l reboot would write the CIB's nodes section: refused: ${forever.stderr.trim()}`);
+    const other = await run('crm_attribute', ['-N', 'another-node', '-n', 'x', '-v', '1', '-l', 'reboot']);
     t.same({ status: other.status, said: /Could not map name=another-node/.test(other.stderr) }, { status: 105, said: true }, `a node that is not this guest node is refused: ${other.stderr.trim()}`);
 
     t.same(pick(await ex.exec('db', op('stop', 0, 10_000, params))), { action: 'stop', rc: 0, rcName: 'ok', status: 'done' }, 'stopped');
@@ -143,6 +146,7 @@ t.test('pacemaker-remoted', async (t) => {
       ['master-db', '10'], // a probe (monitor, interval 0) restores the score
       ['master-db', '5'], // demote
       ['master-db', '7'], // crm_attribute by hand
+      ['master-db', '3'], // crm_master -l reboot
       ['master-db', null], // stop: crm_attribute --promotion -D
     ], 'every score update, in order; the stop removes it');
   });

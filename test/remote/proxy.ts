@@ -73,7 +73,7 @@ const steps: Step[] = [
   },
   {
     name: "query_node_uuid's xpath for the guest node (lower-cased): its node_state",
-    msg: request('s3', 2, cib(`cib_op="cib_query" cib_section="/cib/configuration/nodes/node[translate(@uname,'ABC','abc') ='web-bundle-0']|/cib/status/node_state[@remote_node='true'][translate(@id,'A','a') ='web-bundle-0']"`)),
+    msg: request('s3', 2, cib(`cib_op="cib_query" cib_section="/cib/configuration/nodes/node[translate(@uname,'ABC','abc') ='web-bundle-0']|/cib/status/node_state[@remote_node='true'][translate(@id,'ABC','abc') ='web-bundle-0']"`)),
     replies: [`<lrmd_ipc_proxy lrmd_ipc_op="response" lrmd_ipc_session="s3" lrmd_ipc_msg_id="2" lrmd_op="ipc_fwd"><lrmd_ipc_msg><cib-reply t="cib" cib_op="cib_query" cib_callid="2" cib_clientid="c1" cib_callopt="4352" cib_rc="0"><cib_calldata><node_state id="${NODE}" uname="${NODE}" remote_node="true"/></cib_calldata></cib-reply></lrmd_ipc_msg></lrmd_ipc_proxy>`],
   },
   {
@@ -82,9 +82,14 @@ const steps: Step[] = [
     replies: ['<lrmd_ipc_proxy lrmd_ipc_op="response" lrmd_ipc_session="s3" lrmd_ipc_msg_id="3" lrmd_op="ipc_fwd"><lrmd_ipc_msg><cib-reply t="cib" cib_op="cib_query" cib_callid="2" cib_clientid="c1" cib_callopt="4352" cib_rc="-6"/></lrmd_ipc_msg></lrmd_ipc_proxy>'],
   },
   {
+    name: 'another query naming the node (a permanent attribute, crm_master without -l reboot): nothing',
+    msg: request('s3', 4, cib(`cib_op="cib_query" cib_section="//cib/configuration/nodes/node[@id='web-bundle-0']//instance_attributes//nvpair[@name='master-db']"`)),
+    replies: ['<lrmd_ipc_proxy lrmd_ipc_op="response" lrmd_ipc_session="s3" lrmd_ipc_msg_id="4" lrmd_op="ipc_fwd"><lrmd_ipc_msg><cib-reply t="cib" cib_op="cib_query" cib_callid="2" cib_clientid="c1" cib_callopt="4352" cib_rc="-6"/></lrmd_ipc_msg></lrmd_ipc_proxy>'],
+  },
+  {
     name: 'a CIB write: refused (EACCES)',
-    msg: request('s3', 4, cib('cib_op="cib_modify" cib_section="status"')),
-    replies: ['<lrmd_ipc_proxy lrmd_ipc_op="response" lrmd_ipc_session="s3" lrmd_ipc_msg_id="4" lrmd_op="ipc_fwd"><lrmd_ipc_msg><cib-reply t="cib" cib_op="cib_modify" cib_callid="2" cib_clientid="c1" cib_callopt="4352" cib_rc="-13"/></lrmd_ipc_msg></lrmd_ipc_proxy>'],
+    msg: request('s3', 5, cib('cib_op="cib_modify" cib_section="status"')),
+    replies: ['<lrmd_ipc_proxy lrmd_ipc_op="response" lrmd_ipc_session="s3" lrmd_ipc_msg_id="5" lrmd_op="ipc_fwd"><lrmd_ipc_msg><cib-reply t="cib" cib_op="cib_modify" cib_callid="2" cib_clientid="c1" cib_callopt="4352" cib_rc="-13"/></lrmd_ipc_msg></lrmd_ipc_proxy>'],
   },
 ];
 
