@@ -47,6 +47,7 @@ export type CloseListener = (reason: Problem) => void;
 export type AttributeListener = (update: AttributeUpdate) => void;
 export type ResultListener = (result: OpResult) => void;
 
+
 interface PendingRequest {
   /** Runs as the reply is read, before later messages: exec registers its call id here. */
   settle: (reply: XmlElement) => void;
@@ -85,6 +86,8 @@ export class RemoteExecutor {
   private readonly ops = new Map<number, RunningOp>();
   private readonly closeListeners = new Set<CloseListener>();
   private readonly attributeListeners = new Set<AttributeListener>();
+  /** The executor said it is stopping (SIGTERM): the close that follows is named so. */
+  private stopping = false;
   private readonly proxy: IpcProxy;
   private nextId = 0;
   private writes: Promise<void> = Promise.resolve();
@@ -226,8 +229,13 @@ export class RemoteExecutor {
         this.dispatch(msg);
       }
     });
-    this.socket.on('error', (e: NodeJS.ErrnoException) => this.shut(problem('REMOTE_DISCONNECTED', { path: this.where, value: e.code ?? '', message: `the connection to the executor at ${this.where} failed: ${e.message}` })));
-    this.socket.on('close', () => this.shut(problem('REMOTE_DISCONNECTED', { path: this.where, message: `the executor at ${this.where} closed the connection` })));
+    // After a shutdown request the executor is gone: say so, whether the socket closes or a write fails
+    const lost = (how: string, value?: string) => this.shut(problem('REMOTE_DISCONNECTED', {
+      path: this.where, ...(value !== undefined ? { value } : {}),
+      message: this.stopping ? `the executor at ${this.where} stopped (it was sent SIGTERM)` : `the connection to the executor at ${this.where} ${how}`,
+    }));
+    this.socket.on('error', (e: NodeJS.ErrnoException) => lost(`failed: ${e.message}`, e.code ?? ''));
+    this.socket.on('close', () => lost('was closed by the executor'));
   }
 
   private dispatch(msg: XmlElement): void {
@@ -264,7 +272,13 @@ export class RemoteExecutor {
   }
 
   private proxied(msg: XmlElement): void {
-    const { replies, attributes } = this.proxy.handle(msg);
+    const { replies, attributes, shutdownRequested } = this.proxy.handle(msg);
+    if (shutdownRequested) {
+      // A nack: berth does not stop the resource in answer (the controller's ack would promise it).
+      // 2.1.5 exits at SIGTERM either way: closing its listener ends it (tls_server_dropped).
+      this.stopping = true;
+      replies.push({ op: 'shutdown_nack' });
+    }
     for (const r of replies) this.sendUnawaited(proxyEnvelope(r));
     for (const a of attributes) for (const l of this.attributeListeners) l(a);
   }

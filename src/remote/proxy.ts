@@ -26,10 +26,10 @@ export interface AttributeUpdate {
   task: string;
 }
 
-/** What to send back to pacemaker-remoted for one proxied session. */
+/** What to send back to pacemaker-remoted: for one proxied session, or the answer to a shutdown request. */
 export interface ProxyReply {
-  op: 'response' | 'event' | 'destroy';
-  session: string;
+  op: 'response' | 'event' | 'destroy' | 'shutdown_nack';
+  session?: string;
   msgId?: number;
   msg?: XmlElement;
 }
@@ -37,6 +37,8 @@ export interface ProxyReply {
 export interface ProxyOutcome {
   replies: ProxyReply[];
   attributes: AttributeUpdate[];
+  /** pacemaker-remoted got SIGTERM and asks whether to wait for the cluster (shutdown_req). */
+  shutdownRequested?: boolean;
 }
 
 const ENXIO = -6;
@@ -76,8 +78,10 @@ export class IpcProxy {
         if (answer) out.replies.push(wantsResponse ? { op: 'response', session, msgId, msg: answer } : { op: 'event', session, msg: answer });
         return out;
       }
+      case 'shutdown_req':
+        out.shutdownRequested = true;
+        return out;
       default:
-        // shutdown_req: the replica's executor is stopping; the reconciler sees the container stop.
         return out;
     }
   }
@@ -149,7 +153,8 @@ const withRc = (reply: XmlElement, rc: number) => ((reply.attrs.cib_rc = String(
 
 /** The envelope of one reply, as proxy_common.c writes it (lrmd_internal_proxy_send adds lrmd_op). */
 export function proxyEnvelope(r: ProxyReply): XmlElement {
-  const env = el('lrmd_ipc_proxy', { lrmd_ipc_op: r.op, lrmd_ipc_session: r.session });
+  const env = el('lrmd_ipc_proxy', { lrmd_ipc_op: r.op });
+  if (r.session !== undefined) env.attrs.lrmd_ipc_session = r.session;
   if (r.msgId !== undefined) env.attrs.lrmd_ipc_msg_id = String(r.msgId);
   if (r.msg) env.children.push(el('lrmd_ipc_msg', {}, [r.msg]));
   env.attrs.lrmd_op = 'ipc_fwd';

@@ -179,4 +179,16 @@ t.test('pacemaker-remoted', async (t) => {
     t.ok(c.ms < 2000, `within 2 s (${c.ms} ms)`);
     t.equal(await codeOf(ex.poke()), 'REMOTE_DISCONNECTED', 'a request after it is refused at once');
   });
+  // after the suite's executor is gone: a second one would clash with its IPC names
+  t.test('a stopping executor (SIGTERM, docker stop) exits at once, and berth hears why', async (t) => {
+    const own = await startRemoted(t.testdir({}));
+    t.teardown(() => own.kill());
+    const ex = await RemoteExecutor.connect(opts({ port: own.port, key: own.key, keepaliveMs: 0 }));
+    const closed = new Promise<{ code: string; message: string }>((resolve) => ex.onClose((why) => resolve({ code: why.code, message: why.message })));
+    const start = Date.now();
+    process.kill(own.proc.pid!, 'SIGTERM');
+    const c = await closed;
+    t.same(c, { code: 'REMOTE_DISCONNECTED', message: `the executor at 127.0.0.1:${own.port} stopped (it was sent SIGTERM)` }, 'close event names the stop');
+    t.ok(Date.now() - start < 2000, 'at once: 2.1.5 does not wait for the cluster to stop resources');
+  });
 });
