@@ -139,6 +139,14 @@ export class RemoteExecutor {
     return () => this.attributeListeners.delete(listener);
   }
 
+  /**
+   * Node attributes the agents set through this connection and did not remove, by node: the
+   * whole state, for a pass that reads it rather than following onAttribute.
+   */
+  nodeAttributes(): Record<string, Record<string, string>> {
+    return this.proxy.attributes();
+  }
+
   async registerResource(r: ResourceSpec): Promise<void> {
     await this.call(OPS.rscRegister, rscRegisterData(r), `register ${r.id}`, CALL_OPTIONS.dropRecurring);
   }

@@ -48,7 +48,7 @@ const EACCES = -13;
 export class IpcProxy {
   private readonly sessions = new Map<string, string>();
   /** Values agents set through this connection, answered back to attrd queries. */
-  private readonly values = new Map<string, Map<string, string>>();
+  private readonly learned = new Map<string, Map<string, string>>();
 
   /** `node`: the guest node this executor runs, as the cluster names it. */
   constructor(private readonly node: string) {}
@@ -103,7 +103,7 @@ export class IpcProxy {
     }
     if (task === 'query') {
       const node = r.attr_host && r.attr_host !== 'localhost' ? r.attr_host : this.node;
-      const value = r.attr_name !== undefined ? this.values.get(node)?.get(r.attr_name) : undefined;
+      const value = r.attr_name !== undefined ? this.learned.get(node)?.get(r.attr_name) : undefined;
       const reply = el('build_query_reply', { t: 'attrd', subt: 'query', attr_protocol: '4' });
       if (value !== undefined) {
         reply.attrs.attr_name = r.attr_name!;
@@ -114,9 +114,16 @@ export class IpcProxy {
     return ack(0); // clear-failure, refresh, peer-remove: nothing for berth to keep
   }
 
+  /** The attributes agents set through this connection and did not remove, by node. */
+  attributes(): Record<string, Record<string, string>> {
+    const out: Record<string, Record<string, string>> = {};
+    for (const [node, m] of this.learned) if (m.size) out[node] = Object.fromEntries(m);
+    return out;
+  }
+
   private remember(u: AttributeUpdate): void {
-    let m = this.values.get(u.node);
-    if (!m) this.values.set(u.node, (m = new Map()));
+    let m = this.learned.get(u.node);
+    if (!m) this.learned.set(u.node, (m = new Map()));
     if (u.value === undefined || u.value === '') m.delete(u.name);
     else m.set(u.name, u.value);
   }

@@ -100,6 +100,26 @@ t.test('pacemaker-remoted', async (t) => {
     t.equal(await ex.resourceInfo('dummy'), undefined, 'unregistered');
   });
 
+  t.test('a new connection after the last one closed: resources stay registered, recurring ops are gone', async (t) => {
+    const first = await RemoteExecutor.connect(opts());
+    const params = { state: path.join(dir, 'again.state') };
+    await first.registerResource({ id: 'again', class: 'ocf', provider: 'pacemaker', type: 'Dummy' });
+    await first.exec('again', op('start', 0, 5000, params));
+    await first.exec('again', op('monitor', 1000, 5000, params));
+    first.close();
+    // The executor drops them when its last client goes: a connection made before it saw the first
+    // one go keeps them, until that one goes too (fails by timing out if they are never dropped).
+    const second = await until('a connection that finds the monitor dropped', async () => {
+      const ex = await RemoteExecutor.connect(opts());
+      if ((await ex.recurringOps()).length === 0) return ex;
+      ex.close();
+      return undefined;
+    }, 5000, 100);
+    t.teardown(() => second.close());
+    t.same(await second.resourceInfo('again'), { id: 'again', class: 'ocf', provider: 'pacemaker', type: 'Dummy' }, 'still registered, its monitor dropped (registered with drop-recurring)');
+    t.same(pick(await second.exec('again', op('stop', 0, 5000, params))), { action: 'stop', rc: 0, rcName: 'ok', status: 'done' }, 'stopped through the new connection');
+  });
+
   t.test('an operation that outlives its timeout', async (t) => {
     const ex = await RemoteExecutor.connect(opts());
     t.teardown(() => ex.close());
@@ -122,6 +142,7 @@ t.test('pacemaker-remoted', async (t) => {
     const promote = await ex.exec('db', op('promote', 0, 10_000, params));
     t.same(pick(promote), { action: 'promote', rc: 0, rcName: 'ok', status: 'done' }, 'promoted: crm_attribute inside succeeded');
     t.same(updates.at(-1), { node: NODE, name: 'master-db', value: '10', task: 'update' }, 'the promoted score, 10');
+    t.same(ex.nodeAttributes(), { [NODE]: { 'master-db': '10' } }, 'the state: the guest node has master-db=10');
 
     t.same(pick(await ex.exec('db', op('monitor', 0, 10_000, params))), { action: 'monitor', rc: 8, rcName: 'running promoted', status: 'done' }, 'a promoted monitor: rc 8');
 
@@ -149,6 +170,7 @@ t.test('pacemaker-remoted', async (t) => {
       ['master-db', '3'], // crm_master -l reboot
       ['master-db', null], // stop: crm_attribute --promotion -D
     ], 'every score update, in order; the stop removes it');
+    t.same(ex.nodeAttributes(), {}, 'the state: no score left');
   });
 
   t.test('an executor that stops answering is noticed by the keepalive', async (t) => {
