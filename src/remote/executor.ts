@@ -47,7 +47,6 @@ export type CloseListener = (reason: Problem) => void;
 export type AttributeListener = (update: AttributeUpdate) => void;
 export type ResultListener = (result: OpResult) => void;
 
-
 interface PendingRequest {
   /** Runs as the reply is read, before later messages: exec registers its call id here. */
   settle: (reply: XmlElement) => void;
@@ -65,8 +64,12 @@ interface RunningOp {
 
 const fail = (p: Problem) => new BerthError([p]);
 
-/** Errors of a TLS handshake the server ended because the key did not match (or it had none). */
-const KEY_MISMATCH = /bad record mac|decrypt|decryption failed|unknown psk identity|handshake failure|illegal parameter/i;
+/**
+ * Errors of a TLS handshake the server ended because the key did not match (GnuTLS fails to
+ * decrypt the client's Finished and drops the connection: a reset; or it sends an alert). A
+ * handshake failure alert is not among them: that is no common cipher, a protocol matter.
+ */
+const KEY_MISMATCH = /bad record mac|decrypt error|decryption failed|unknown psk identity/i;
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL', 'ENETDOWN']);
 
 /** The key as a TLS pre-shared key, or REMOTE_KEY_INVALID. */
