@@ -157,11 +157,13 @@ t.test('pacemaker-remoted', async (t) => {
     t.same(await run('crm_master', ['-l', 'reboot', '-v', '3']), { status: 0, stderr: '' }, 'crm_master -l reboot -v 3 (ocf_promotion_score on older feature sets) exits 0');
     const forever = await run('crm_master', ['-v', '4']);
     t.same({ status: forever.status, denied: /Permission denied/.test(forever.stderr) }, { status: 4, denied: true }, `crm_master without -l reboot would write the CIB's nodes section: refused: ${forever.stderr.trim()}`);
+    t.same(await run('attrd_updater', ['-n', 'pingd', '-U', '100']), { status: 0, stderr: '' }, 'attrd_updater -n pingd -U 100 (as ocf:pacemaker:ping) exits 0');
     const other = await run('crm_attribute', ['-N', 'another-node', '-n', 'x', '-v', '1', '-l', 'reboot']);
     t.same({ status: other.status, said: /Could not map name=another-node/.test(other.stderr) }, { status: 105, said: true }, `a node that is not this guest node is refused: ${other.stderr.trim()}`);
 
     t.same(pick(await ex.exec('db', op('stop', 0, 10_000, params))), { action: 'stop', rc: 0, rcName: 'ok', status: 'done' }, 'stopped');
-    t.same(updates.map((u) => [u.name, u.value ?? null]), [
+    t.same(updates.filter((u) => u.name === 'pingd'), [{ node: NODE, name: 'pingd', value: '100', task: 'update' }], 'the ping attribute, for the guest node');
+    t.same(updates.filter((u) => u.name !== 'pingd').map((u) => [u.name, u.value ?? null]), [
       ['master-db', '5'], // start
       ['master-db', '10'], // promote
       ['master-db', '10'], // a probe (monitor, interval 0) restores the score
@@ -170,7 +172,7 @@ t.test('pacemaker-remoted', async (t) => {
       ['master-db', '3'], // crm_master -l reboot
       ['master-db', null], // stop: crm_attribute --promotion -D
     ], 'every score update, in order; the stop removes it');
-    t.same(ex.nodeAttributes(), {}, 'the state: no score left');
+    t.same(ex.nodeAttributes(), { [NODE]: { pingd: '100' } }, 'the state: no score left, the ping attribute stays');
   });
 
   t.test('an executor that stops answering is noticed by the keepalive', async (t) => {
