@@ -9,7 +9,7 @@ import { el, parseXml, serializeXmlLine, type XmlElement } from '../cib/xml';
 import { FrameDecoder, encodeFrame } from './wire';
 import {
   CALL_OPTIONS, DEFAULT_REMOTE_PORT, LRMD_PROTOCOL_VERSION, OPS, PSK_IDENTITY,
-  cancelData, command, errnoName, execData, readOpResult, readRecurringOps, readResourceInfo, registerRequest, replyRc, rscIdData, rscRegisterData, stamp,
+  actionParams, cancelData, command, errnoName, execData, readOpResult, readRecurringOps, readResourceInfo, registerRequest, replyRc, rscIdData, rscRegisterData, stamp,
   type ExecRequest, type OpResult, type RecurringOp, type ResourceSpec,
 } from './messages';
 import { IpcProxy, proxyEnvelope, type AttributeUpdate } from './proxy';
@@ -171,7 +171,8 @@ export class RemoteExecutor {
   }
 
   /**
-   * Run an operation. A one-shot operation resolves with its result. A recurring one (intervalMs
+   * Run an operation, with the CRM_meta_* parameters the cluster passes added to `op.params`
+   * (actionParams). A one-shot operation resolves with its result. A recurring one (intervalMs
    * > 0) keeps running in the executor, which reports its first result (resolved here) and then
    * only changes, each passed to `onChange`; the last is its cancellation (status cancelled, also
    * when a stop cancels it). The same recurring op again replaces it: only the new listener hears.
@@ -181,7 +182,9 @@ export class RemoteExecutor {
     const recurring = (op.intervalMs ?? 0) > 0;
     return new Promise<OpResult>((resolve, reject) => {
       const wait = op.timeoutMs + (op.startDelayMs ?? 0) + this.opts.resultGraceMs;
-      const data = execData(rscId, op);
+      const intervalMs = op.intervalMs ?? 0;
+      const params = { ...actionParams({ node: this.opts.nodeName, action: op.action, intervalMs, timeoutMs: op.timeoutMs, ...op.context }), ...op.params };
+      const data = execData(rscId, { ...op, params });
       this.send(command(this.token, OPS.rscExec, data, op.timeoutMs, CALL_OPTIONS.notifyChangesOnly), {
         settle: (reply) => {
           const rc = replyRc(reply);

@@ -72,13 +72,18 @@ export interface ExecRequest {
   intervalMs?: number;
   timeoutMs: number;
   startDelayMs?: number;
-  /** The agent's instance attributes and the CRM_meta_* the cluster adds (see actionParams). */
+  /**
+   * The agent's instance attributes. RemoteExecutor.exec adds the CRM_meta_* the cluster passes
+   * (actionParams: this node, the action, interval and timeout, and `context`); one given here wins.
+   */
   params?: Readonly<Record<string, string>>;
+  /** For actionParams: a clone's or promotable resource's counts, a bundle's attribute target. */
+  context?: ActionExtras;
   /** Carried back in every result (the controller puts its transition key here). */
   userData?: string;
 }
 
-/** lrmd_api_exec's data: the op, and its parameters as attributes of <attributes> (hash2smartfield). */
+/** lrmd_api_exec's data: the op, and its parameters (as given) as attributes of <attributes> (hash2smartfield). */
 export function execData(rscId: string, op: ExecRequest): XmlElement {
   const args = el('attributes');
   for (const [k, v] of Object.entries(op.params ?? {})) {
@@ -111,6 +116,8 @@ export interface ActionContext {
   containerAttributeTarget?: string;
   physicalHost?: string;
 }
+
+export type ActionExtras = Pick<ActionContext, 'clone' | 'containerAttributeTarget' | 'physicalHost'>;
 
 /**
  * The CRM_meta_* parameters the controller sends with an action (the scheduler's action meta in

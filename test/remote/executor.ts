@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { BerthError, type ProblemCode } from '../../src/errors/registry';
 import { RemoteExecutor, type ConnectOptions } from '../../src/remote/executor';
-import { actionParams, type ExecRequest, type OpResult } from '../../src/remote/messages';
+import type { ExecRequest, OpResult } from '../../src/remote/messages';
 import { EXEC } from '../../src/remote/results';
 import type { AttributeUpdate } from '../../src/remote/proxy';
 import { freePort, REMOTED, startRemoted, type Remoted } from '../helpers/remoted';
@@ -30,10 +30,7 @@ async function codeOf(p: Promise<unknown>): Promise<ProblemCode | string> {
   }
 }
 
-/** An operation with the CRM_meta_* the cluster passes, as the reconciler will send it. */
-function op(action: string, intervalMs: number, timeoutMs: number, params: Record<string, string>): ExecRequest {
-  return { action, intervalMs, timeoutMs, params: { ...params, ...actionParams({ node: NODE, action, intervalMs, timeoutMs }) } };
-}
+const op = (action: string, intervalMs: number, timeoutMs: number, params: Record<string, string>): ExecRequest => ({ action, intervalMs, timeoutMs, params });
 
 const pick = (r: OpResult) => ({ action: r.action, rc: r.rc, rcName: r.rcName, status: r.statusName });
 
@@ -133,16 +130,25 @@ t.test('pacemaker-remoted', async (t) => {
     t.teardown(() => ex.close());
     const updates: AttributeUpdate[] = [];
     ex.onAttribute((u) => updates.push(u));
-    const params = { state: path.join(dir, 'stateful.state') };
+    const envfile = path.join(dir, 'stateful.env');
+    const params = { state: path.join(dir, 'stateful.state'), envfile };
     await ex.registerResource({ id: 'db', class: 'ocf', provider: 'pacemaker', type: 'Stateful' });
 
     t.same(pick(await ex.exec('db', op('start', 0, 10_000, params))), { action: 'start', rc: 0, rcName: 'ok', status: 'done' }, 'started unpromoted');
     t.same(updates.map((u) => [u.node, u.name, u.value]), [[NODE, 'master-db', '5']], 'crm_attribute --promotion -v 5 reached berth');
 
-    const promote = await ex.exec('db', op('promote', 0, 10_000, params));
+    const promote = await ex.exec('db', { ...op('promote', 0, 10_000, params), context: { clone: { instance: 0, max: 3, promotedMax: 1 } } });
     t.same(pick(promote), { action: 'promote', rc: 0, rcName: 'ok', status: 'done' }, 'promoted: crm_attribute inside succeeded');
     t.same(updates.at(-1), { node: NODE, name: 'master-db', value: '10', task: 'update' }, 'the promoted score, 10');
     t.same(ex.nodeAttributes(), { [NODE]: { 'master-db': '10' } }, 'the state: the guest node has master-db=10');
+    // The agent's environment at promote (Stateful's envfile): what the cluster would have passed
+    const promoteEnv = fs.readFileSync(envfile, 'utf8').split('### promote @').at(-1)!;
+    const seen = Object.fromEntries(promoteEnv.split('\n').filter((l) => /^OCF_RESKEY_(CRM_meta_(on_node|interval|timeout|name|clone|clone_max|promoted_max|master_max)|crm_feature_set|state)=/.test(l)).map((l) => l.split('=', 2)));
+    t.same(seen, {
+      OCF_RESKEY_CRM_meta_clone: '0', OCF_RESKEY_CRM_meta_clone_max: '3', OCF_RESKEY_CRM_meta_interval: '0', OCF_RESKEY_CRM_meta_master_max: '1',
+      OCF_RESKEY_CRM_meta_name: 'promote', OCF_RESKEY_CRM_meta_on_node: NODE, OCF_RESKEY_CRM_meta_promoted_max: '1', OCF_RESKEY_CRM_meta_timeout: '10000',
+      OCF_RESKEY_crm_feature_set: '3.16.2', OCF_RESKEY_state: params.state,
+    }, 'the agent saw the CRM_meta_* a cluster passes and its own parameters');
 
     t.same(pick(await ex.exec('db', op('monitor', 0, 10_000, params))), { action: 'monitor', rc: 8, rcName: 'running promoted', status: 'done' }, 'a promoted monitor: rc 8');
 
