@@ -112,7 +112,11 @@ export interface ActionContext {
   timeoutMs: number;
   /** For a promotable or cloned resource: instance number and counts. */
   clone?: { instance: number; max: number; nodeMax?: number; promotedMax?: number; promotedNodeMax?: number; globallyUnique?: boolean; notify?: boolean };
-  /** Inside a bundle: where node attributes go (`host`: the physical node) and that node. */
+  /**
+   * On a guest node Pacemaker passes the node that runs the container (CRM_meta_physical_host) with
+   * start, stop, monitor, promote and demote, and the resource's container-attribute-target meta
+   * when set (`host`: agents' node attributes go to that node; pcmk_sched_remote.c).
+   */
   containerAttributeTarget?: string;
   physicalHost?: string;
 }
