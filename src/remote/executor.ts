@@ -33,6 +33,11 @@ export interface ConnectOptions {
   key: Buffer;
   /** The guest node the executor runs, as the cluster names it (`<bundle>-<n>`). */
   nodeName: string;
+  /**
+   * The node that runs the container: passed to agents as CRM_meta_physical_host, and the node
+   * their attributes go to when the resource has container-attribute-target=host.
+   */
+  hostNode?: string;
   /** Connect + handshake + sign-on, and each request's answer (MAX_TLS_RECV_WAIT: 10 s). */
   timeoutMs?: number;
   /** lrmd_clientname; the controller signs on as "crmd". */
@@ -42,6 +47,8 @@ export interface ConnectOptions {
   /** Time an operation's result may take beyond its own timeout before berth gives up (cluster-delay). */
   resultGraceMs?: number;
 }
+
+type Options = Required<Omit<ConnectOptions, 'hostNode'>> & Pick<ConnectOptions, 'hostNode'>;
 
 export type CloseListener = (reason: Problem) => void;
 export type AttributeListener = (update: AttributeUpdate) => void;
@@ -105,13 +112,13 @@ export class RemoteExecutor {
     return this.socket.getCipher()?.name ?? '';
   }
 
-  private constructor(private readonly socket: tls.TLSSocket, private readonly opts: Required<ConnectOptions>) {
-    this.proxy = new IpcProxy(opts.nodeName);
+  private constructor(private readonly socket: tls.TLSSocket, private readonly opts: Options) {
+    this.proxy = new IpcProxy(opts.nodeName, opts.hostNode);
   }
 
   /** Connect, shake hands and sign on; or BerthError: unreachable, key refused, key invalid, timed out, protocol. */
   static async connect(options: ConnectOptions): Promise<RemoteExecutor> {
-    const opts: Required<ConnectOptions> = { port: DEFAULT_REMOTE_PORT, timeoutMs: 10_000, clientName: 'berth', keepaliveMs: 10_000, resultGraceMs: 60_000, ...options };
+    const opts: Options = { port: DEFAULT_REMOTE_PORT, timeoutMs: 10_000, clientName: 'berth', keepaliveMs: 10_000, resultGraceMs: 60_000, ...options };
     checkKey(opts.key);
     const socket = await openTls(opts);
     const ex = new RemoteExecutor(socket, opts);
@@ -183,7 +190,8 @@ export class RemoteExecutor {
     return new Promise<OpResult>((resolve, reject) => {
       const wait = op.timeoutMs + (op.startDelayMs ?? 0) + this.opts.resultGraceMs;
       const intervalMs = op.intervalMs ?? 0;
-      const params = { ...actionParams({ node: this.opts.nodeName, action: op.action, intervalMs, timeoutMs: op.timeoutMs, ...op.context }), ...op.params };
+      const host = this.opts.hostNode !== undefined ? { physicalHost: this.opts.hostNode } : {};
+      const params = { ...actionParams({ node: this.opts.nodeName, action: op.action, intervalMs, timeoutMs: op.timeoutMs, ...host, ...op.context }), ...op.params };
       const data = execData(rscId, { ...op, params });
       this.send(command(this.token, OPS.rscExec, data, op.timeoutMs, CALL_OPTIONS.notifyChangesOnly), {
         settle: (reply) => {
@@ -375,7 +383,7 @@ function refused(what: string, rc: number, where: string): BerthError {
 }
 
 /** TCP, then TLS with the key; each failure named for what it most likely is. */
-function openTls(o: Required<ConnectOptions>): Promise<tls.TLSSocket> {
+function openTls(o: Options): Promise<tls.TLSSocket> {
   const where = `${o.host}:${o.port}`;
   return new Promise((resolve, reject) => {
     let tcpUp = false, done = false;

@@ -50,8 +50,12 @@ export class IpcProxy {
   /** Values agents set through this connection, answered back to attrd queries. */
   private readonly learned = new Map<string, Map<string, string>>();
 
-  /** `node`: the guest node this executor runs, as the cluster names it. */
-  constructor(private readonly node: string) {}
+  /**
+   * `node`: the guest node this executor runs, as the cluster names it. `hostNode`: the cluster node
+   * that runs the container, known to agents as CRM_meta_physical_host: with the resource's
+   * container-attribute-target=host, they set their attributes for it.
+   */
+  constructor(private readonly node: string, private readonly hostNode?: string) {}
 
   handle(msg: XmlElement): ProxyOutcome {
     const out: ProxyOutcome = { replies: [], attributes: [] };
@@ -131,7 +135,8 @@ export class IpcProxy {
   /**
    * The CIB manager (based), for what crm_attribute asks before it writes through attrd: the
    * sign-on, and the query mapping the node name to its id (cib_attrs.c query_node_uuid), answered
-   * with this guest node's status entry. Other queries find nothing; writes are refused.
+   * for this guest node (its status entry, a remote node) and for the host node (a cluster node,
+   * whose id berth takes to be its name). Other queries find nothing; writes are refused.
    */
   private cib(req: XmlElement, session: string): XmlElement {
     const r = req.attrs;
@@ -139,11 +144,13 @@ export class IpcProxy {
     const reply = el('cib-reply', { t: 'cib', cib_op: r.cib_op ?? '', cib_callid: r.cib_callid ?? '0', cib_clientid: r.cib_clientid ?? session, cib_callopt: r.cib_callopt ?? '0' });
     if (r.cib_op === 'cib_notify') return withRc(reply, 0);
     if (r.cib_op !== 'cib_query') return withRc(reply, EACCES);
-    if (isNodeIdQuery(r.cib_section ?? '', this.node)) {
-      reply.children.push(el('cib_calldata', {}, [el('node_state', { id: this.node, uname: this.node, remote_node: 'true' })]));
-      return withRc(reply, 0);
-    }
-    return withRc(reply, ENXIO);
+    const section = r.cib_section ?? '';
+    const found = isNodeIdQuery(section, this.node) ? el('node_state', { id: this.node, uname: this.node, remote_node: 'true' })
+      : this.hostNode !== undefined && isNodeIdQuery(section, this.hostNode) ? el('node', { id: this.hostNode, uname: this.hostNode })
+      : undefined;
+    if (!found) return withRc(reply, ENXIO);
+    reply.children.push(el('cib_calldata', {}, [found]));
+    return withRc(reply, 0);
   }
 }
 

@@ -126,7 +126,7 @@ t.test('pacemaker-remoted', async (t) => {
   });
 
   t.test('ocf:pacemaker:Stateful: promotion scores reach berth through the IPC proxy', async (t) => {
-    const ex = await RemoteExecutor.connect(opts());
+    const ex = await RemoteExecutor.connect(opts({ hostNode: 'node1' }));
     t.teardown(() => ex.close());
     const updates: AttributeUpdate[] = [];
     ex.onAttribute((u) => updates.push(u));
@@ -143,10 +143,10 @@ t.test('pacemaker-remoted', async (t) => {
     t.same(ex.nodeAttributes(), { [NODE]: { 'master-db': '10' } }, 'the state: the guest node has master-db=10');
     // The agent's environment at promote (Stateful's envfile): what the cluster would have passed
     const promoteEnv = fs.readFileSync(envfile, 'utf8').split('### promote @').at(-1)!;
-    const seen = Object.fromEntries(promoteEnv.split('\n').filter((l) => /^OCF_RESKEY_(CRM_meta_(on_node|interval|timeout|name|clone|clone_max|promoted_max|master_max)|crm_feature_set|state)=/.test(l)).map((l) => l.split('=', 2)));
+    const seen = Object.fromEntries(promoteEnv.split('\n').filter((l) => /^OCF_RESKEY_(CRM_meta_(on_node|interval|timeout|name|clone|clone_max|promoted_max|master_max|physical_host)|crm_feature_set|state)=/.test(l)).map((l) => l.split('=', 2)));
     t.same(seen, {
       OCF_RESKEY_CRM_meta_clone: '0', OCF_RESKEY_CRM_meta_clone_max: '3', OCF_RESKEY_CRM_meta_interval: '0', OCF_RESKEY_CRM_meta_master_max: '1',
-      OCF_RESKEY_CRM_meta_name: 'promote', OCF_RESKEY_CRM_meta_on_node: NODE, OCF_RESKEY_CRM_meta_promoted_max: '1', OCF_RESKEY_CRM_meta_timeout: '10000',
+      OCF_RESKEY_CRM_meta_name: 'promote', OCF_RESKEY_CRM_meta_on_node: NODE, OCF_RESKEY_CRM_meta_promoted_max: '1', OCF_RESKEY_CRM_meta_timeout: '10000', OCF_RESKEY_CRM_meta_physical_host: 'node1',
       OCF_RESKEY_crm_feature_set: '3.16.2', OCF_RESKEY_state: params.state,
     }, 'the agent saw the CRM_meta_* a cluster passes and its own parameters');
 
@@ -164,12 +164,19 @@ t.test('pacemaker-remoted', async (t) => {
     const forever = await run('crm_master', ['-v', '4']);
     t.same({ status: forever.status, denied: /Permission denied/.test(forever.stderr) }, { status: 4, denied: true }, `crm_master without -l reboot would write the CIB's nodes section: refused: ${forever.stderr.trim()}`);
     t.same(await run('attrd_updater', ['-n', 'pingd', '-U', '100']), { status: 0, stderr: '' }, 'attrd_updater -n pingd -U 100 (as ocf:pacemaker:ping) exits 0');
+    // Agents that honour container-attribute-target=host (galera, rabbitmq-cluster, redis) name the
+    // node themselves: crm_attribute -N "$(ocf_attribute_target)", the physical host
+    const onHost = await run('crm_attribute', ['-N', 'node1', '-n', 'site', '-v', 'a', '-l', 'reboot']);
+    t.same(onHost, { status: 0, stderr: '' }, 'crm_attribute -N <host node> (container-attribute-target=host): exits 0');
     const other = await run('crm_attribute', ['-N', 'another-node', '-n', 'x', '-v', '1', '-l', 'reboot']);
     t.same({ status: other.status, said: /Could not map name=another-node/.test(other.stderr) }, { status: 105, said: true }, `a node that is not this guest node is refused: ${other.stderr.trim()}`);
 
     t.same(pick(await ex.exec('db', op('stop', 0, 10_000, params))), { action: 'stop', rc: 0, rcName: 'ok', status: 'done' }, 'stopped');
-    t.same(updates.filter((u) => u.name === 'pingd'), [{ node: NODE, name: 'pingd', value: '100', task: 'update' }], 'the ping attribute, for the guest node');
-    t.same(updates.filter((u) => u.name !== 'pingd').map((u) => [u.name, u.value ?? null]), [
+    t.same(updates.filter((u) => u.name === 'pingd' || u.name === 'site'), [
+      { node: NODE, name: 'pingd', value: '100', task: 'update' },
+      { node: 'node1', name: 'site', value: 'a', task: 'update' },
+    ], 'the ping attribute for the guest node, the host-targeted one for the host');
+    t.same(updates.filter((u) => u.name === 'master-db').map((u) => [u.name, u.value ?? null]), [
       ['master-db', '5'], // start
       ['master-db', '10'], // promote
       ['master-db', '10'], // a probe (monitor, interval 0) restores the score
@@ -178,7 +185,7 @@ t.test('pacemaker-remoted', async (t) => {
       ['master-db', '3'], // crm_master -l reboot
       ['master-db', null], // stop: crm_attribute --promotion -D
     ], 'every score update, in order; the stop removes it');
-    t.same(ex.nodeAttributes(), { [NODE]: { pingd: '100' } }, 'the state: no score left, the ping attribute stays');
+    t.same(ex.nodeAttributes(), { [NODE]: { pingd: '100' }, node1: { site: 'a' } }, 'the state: no score left, the other attributes stay');
   });
 
   t.test('an executor that stops answering is noticed by the keepalive', async (t) => {

@@ -82,6 +82,11 @@ const steps: Step[] = [
     replies: ['<lrmd_ipc_proxy lrmd_ipc_op="response" lrmd_ipc_session="s3" lrmd_ipc_msg_id="3" lrmd_op="ipc_fwd"><lrmd_ipc_msg><cib-reply t="cib" cib_op="cib_query" cib_callid="2" cib_clientid="c1" cib_callopt="4352" cib_rc="-6"/></lrmd_ipc_msg></lrmd_ipc_proxy>'],
   },
   {
+    name: 'the same query for the host node (container-attribute-target=host): a cluster node',
+    msg: request('s3', 3, cib(`cib_op="cib_query" cib_section="/cib/configuration/nodes/node[translate(@uname,'ABC','abc') ='node1']|/cib/status/node_state[@remote_node='true'][translate(@id,'ABC','abc') ='node1']"`)),
+    replies: ['<lrmd_ipc_proxy lrmd_ipc_op="response" lrmd_ipc_session="s3" lrmd_ipc_msg_id="3" lrmd_op="ipc_fwd"><lrmd_ipc_msg><cib-reply t="cib" cib_op="cib_query" cib_callid="2" cib_clientid="c1" cib_callopt="4352" cib_rc="0"><cib_calldata><node id="node1" uname="node1"/></cib_calldata></cib-reply></lrmd_ipc_msg></lrmd_ipc_proxy>'],
+  },
+  {
     name: 'another query naming the node (a permanent attribute, crm_master without -l reboot): nothing',
     msg: request('s3', 4, cib(`cib_op="cib_query" cib_section="//cib/configuration/nodes/node[@id='web-bundle-0']//instance_attributes//nvpair[@name='master-db']"`)),
     replies: ['<lrmd_ipc_proxy lrmd_ipc_op="response" lrmd_ipc_session="s3" lrmd_ipc_msg_id="4" lrmd_op="ipc_fwd"><lrmd_ipc_msg><cib-reply t="cib" cib_op="cib_query" cib_callid="2" cib_clientid="c1" cib_callopt="4352" cib_rc="-6"/></lrmd_ipc_msg></lrmd_ipc_proxy>'],
@@ -94,7 +99,7 @@ const steps: Step[] = [
 ];
 
 t.test('one connection\'s proxied sessions, message by message', async (t) => {
-  const proxy = new IpcProxy(NODE);
+  const proxy = new IpcProxy(NODE, 'node1');
   for (const s of steps) {
     const out = proxy.handle(s.msg);
     t.same({ replies: out.replies.map((r) => serializeXmlLine(proxyEnvelope(r))), attributes: out.attributes }, { replies: s.replies, attributes: s.attributes ?? [] }, s.name);
