@@ -71,6 +71,9 @@ interface RunningOp {
 
 const fail = (p: Problem) => new BerthError([p]);
 
+/** The actions Pacemaker passes CRM_meta_physical_host with (pcmk__add_bundle_meta_to_xml). */
+const HOST_ACTIONS = new Set(['start', 'stop', 'monitor', 'promote', 'demote', 'notify']);
+
 /**
  * Errors of a TLS handshake the server ended because the key did not match (GnuTLS fails to
  * decrypt the client's Finished and drops the connection: a reset; or it sends an alert). A
@@ -190,7 +193,7 @@ export class RemoteExecutor {
     return new Promise<OpResult>((resolve, reject) => {
       const wait = op.timeoutMs + (op.startDelayMs ?? 0) + this.opts.resultGraceMs;
       const intervalMs = op.intervalMs ?? 0;
-      const host = this.opts.hostNode !== undefined ? { physicalHost: this.opts.hostNode } : {};
+      const host = this.opts.hostNode !== undefined && HOST_ACTIONS.has(op.action) ? { physicalHost: this.opts.hostNode } : {};
       const params = { ...actionParams({ node: this.opts.nodeName, action: op.action, intervalMs, timeoutMs: op.timeoutMs, ...host, ...op.context }), ...op.params };
       const data = execData(rscId, { ...op, params });
       this.send(command(this.token, OPS.rscExec, data, op.timeoutMs, CALL_OPTIONS.notifyChangesOnly), {
