@@ -52,6 +52,7 @@ export const PROBLEM_CODES = {
   PROPERTY_UNKNOWN: 'the cluster property is not known',
   PROPERTY_INVALID_VALUE: 'the cluster property value is not allowed',
   CONSTRAINT_INVALID: 'a constraint definition is invalid',
+  OPERATION_NOT_SUPPORTED: 'an operation of the resource inside a bundle asks for something berth does not honour yet (on-fail=standby): refused rather than ignored',
   CONSTRAINT_NOT_SUPPORTED: 'a constraint uses a form berth does not honour yet (a colocation role other than Started, an order action promote or demote, rsc-instance/first-instance, a resource set by reference, a loop of colocations or orders): refused rather than ignored',
   CONSTRAINT_DUPLICATE: 'an equivalent constraint already exists',
   UTILIZATION_NOT_SUPPORTED: 'utilization placement cannot honour as written (a utilization set with a rule; utilization on a resource outside a bundle under a placement-strategy other than default): refused rather than ignored',
