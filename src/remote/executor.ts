@@ -9,7 +9,7 @@ import { el, parseXml, serializeXmlLine, type XmlElement } from '../cib/xml';
 import { FrameDecoder, encodeFrame } from './wire';
 import {
   CALL_OPTIONS, DEFAULT_REMOTE_PORT, LRMD_PROTOCOL_VERSION, OPS, PSK_IDENTITY,
-  actionParams, cancelData, command, errnoName, execData, readOpResult, readRecurringOps, readResourceInfo, registerRequest, replyRc, rscIdData, rscRegisterData, stamp,
+  cancelData, command, errnoName, execData, readOpResult, readRecurringOps, readResourceInfo, registerRequest, replyRc, rscIdData, rscRegisterData, stamp,
   type ExecRequest, type OpResult, type RecurringOp, type ResourceSpec,
 } from './messages';
 import { IpcProxy, proxyEnvelope, type AttributeUpdate } from './proxy';
@@ -34,8 +34,8 @@ export interface ConnectOptions {
   /** The guest node the executor runs, as the cluster names it (`<bundle>-<n>`). */
   nodeName: string;
   /**
-   * The node that runs the container: passed to agents as CRM_meta_physical_host, and the node
-   * their attributes go to when the resource has container-attribute-target=host.
+   * The node that runs the container (the CRM_meta_physical_host of its operations): agents that
+   * honour container-attribute-target=host set their node attributes for it.
    */
   hostNode?: string;
   /** Connect + handshake + sign-on, and each request's answer (MAX_TLS_RECV_WAIT: 10 s). */
@@ -71,8 +71,6 @@ interface RunningOp {
 
 const fail = (p: Problem) => new BerthError([p]);
 
-/** The actions Pacemaker passes CRM_meta_physical_host with (pcmk__add_bundle_meta_to_xml). */
-const HOST_ACTIONS = new Set(['start', 'stop', 'monitor', 'promote', 'demote', 'notify']);
 
 /**
  * Errors of a TLS handshake the server ended because the key did not match (GnuTLS fails to
@@ -181,8 +179,8 @@ export class RemoteExecutor {
   }
 
   /**
-   * Run an operation, with the CRM_meta_* parameters the cluster passes added to `op.params`
-   * (actionParams). A one-shot operation resolves with its result. A recurring one (intervalMs
+   * Run an operation (its params as the caller gives them, CRM_meta_* included). A one-shot
+   * operation resolves with its result. A recurring one (intervalMs
    * > 0) keeps running in the executor, which reports its first result (resolved here) and then
    * only changes, each passed to `onChange`; the last is its cancellation (status cancelled, also
    * when a stop cancels it). The same recurring op again replaces it: only the new listener hears.
@@ -192,10 +190,7 @@ export class RemoteExecutor {
     const recurring = (op.intervalMs ?? 0) > 0;
     return new Promise<OpResult>((resolve, reject) => {
       const wait = op.timeoutMs + (op.startDelayMs ?? 0) + this.opts.resultGraceMs;
-      const intervalMs = op.intervalMs ?? 0;
-      const host = this.opts.hostNode !== undefined && HOST_ACTIONS.has(op.action) ? { physicalHost: this.opts.hostNode } : {};
-      const params = { ...actionParams({ node: this.opts.nodeName, action: op.action, intervalMs, timeoutMs: op.timeoutMs, ...host, ...op.context }), ...op.params };
-      const data = execData(rscId, { ...op, params });
+      const data = execData(rscId, op);
       this.send(command(this.token, OPS.rscExec, data, op.timeoutMs, CALL_OPTIONS.notifyChangesOnly), {
         settle: (reply) => {
           const rc = replyRc(reply);

@@ -30,7 +30,11 @@ async function codeOf(p: Promise<unknown>): Promise<ProblemCode | string> {
   }
 }
 
-const op = (action: string, intervalMs: number, timeoutMs: number, params: Record<string, string>): ExecRequest => ({ action, intervalMs, timeoutMs, params });
+/** An operation with the CRM_meta_* a cluster passes for a guest node on host node1 (src/model/inner.ts opParams makes them for berth). */
+const op = (action: string, intervalMs: number, timeoutMs: number, params: Record<string, string>, meta: Record<string, string> = {}): ExecRequest => ({
+  action, intervalMs, timeoutMs,
+  params: { ...params, crm_feature_set: '3.16.2', CRM_meta_name: action, CRM_meta_interval: String(intervalMs), CRM_meta_timeout: String(timeoutMs), CRM_meta_on_node: NODE, CRM_meta_on_node_uuid: NODE, CRM_meta_physical_host: 'node1', ...meta },
+});
 
 const pick = (r: OpResult) => ({ action: r.action, rc: r.rc, rcName: r.rcName, status: r.statusName });
 
@@ -137,18 +141,18 @@ t.test('pacemaker-remoted', async (t) => {
     t.same(pick(await ex.exec('db', op('start', 0, 10_000, params))), { action: 'start', rc: 0, rcName: 'ok', status: 'done' }, 'started unpromoted');
     t.same(updates.map((u) => [u.node, u.name, u.value]), [[NODE, 'master-db', '5']], 'crm_attribute --promotion -v 5 reached berth');
 
-    const promote = await ex.exec('db', { ...op('promote', 0, 10_000, params), context: { clone: { instance: 0, max: 3, promotedMax: 1 } } });
+    const promote = await ex.exec('db', op('promote', 0, 10_000, params, { CRM_meta_clone: '0', CRM_meta_clone_max: '3', CRM_meta_promoted_max: '1', CRM_meta_master_max: '1' }));
     t.same(pick(promote), { action: 'promote', rc: 0, rcName: 'ok', status: 'done' }, 'promoted: crm_attribute inside succeeded');
     t.same(updates.at(-1), { node: NODE, name: 'master-db', value: '10', task: 'update' }, 'the promoted score, 10');
     t.same(ex.nodeAttributes(), { [NODE]: { 'master-db': '10' } }, 'the state: the guest node has master-db=10');
-    // The agent's environment at promote (Stateful's envfile): what the cluster would have passed
+    // The agent's environment at promote (Stateful's envfile): the parameters, as the executor exports them
     const promoteEnv = fs.readFileSync(envfile, 'utf8').split('### promote @').at(-1)!;
     const seen = Object.fromEntries(promoteEnv.split('\n').filter((l) => /^OCF_RESKEY_(CRM_meta_(on_node|interval|timeout|name|clone|clone_max|promoted_max|master_max|physical_host)|crm_feature_set|state)=/.test(l)).map((l) => l.split('=', 2)));
     t.same(seen, {
       OCF_RESKEY_CRM_meta_clone: '0', OCF_RESKEY_CRM_meta_clone_max: '3', OCF_RESKEY_CRM_meta_interval: '0', OCF_RESKEY_CRM_meta_master_max: '1',
       OCF_RESKEY_CRM_meta_name: 'promote', OCF_RESKEY_CRM_meta_on_node: NODE, OCF_RESKEY_CRM_meta_promoted_max: '1', OCF_RESKEY_CRM_meta_timeout: '10000', OCF_RESKEY_CRM_meta_physical_host: 'node1',
       OCF_RESKEY_crm_feature_set: '3.16.2', OCF_RESKEY_state: params.state,
-    }, 'the agent saw the CRM_meta_* a cluster passes and its own parameters');
+    }, 'the agent saw every parameter as OCF_RESKEY_*');
 
     t.same(pick(await ex.exec('db', op('monitor', 0, 10_000, params))), { action: 'monitor', rc: 8, rcName: 'running promoted', status: 'done' }, 'a promoted monitor: rc 8');
 

@@ -2,7 +2,7 @@
 // answers them, and the names of results (src/remote/results.ts).
 import t from 'tap';
 import { parseXml, serializeXmlLine } from '../../src/cib/xml';
-import { actionParams, command, execData, readOpResult, readRecurringOps, readResourceInfo, registerRequest, stamp } from '../../src/remote/messages';
+import { command, execData, readOpResult, readRecurringOps, readResourceInfo, registerRequest, stamp } from '../../src/remote/messages';
 import { execStatusName, ocfResultName } from '../../src/remote/results';
 
 t.test('requests, byte for byte', async (t) => {
@@ -14,15 +14,6 @@ t.test('requests, byte for byte', async (t) => {
     + '<lrmd_rsc lrmd_origin="lrmd_api_exec" lrmd_rsc_id="db" lrmd_rsc_action="monitor" lrmd_rsc_userdata_str="key" lrmd_rsc_interval="10000" lrmd_timeout="20000" lrmd_rsc_start_delay="0">'
     + '<attributes state="/s"><param name="1st" value="x"/></attributes></lrmd_rsc></lrmd_calldata></lrmd_command>',
     'exec: parameters as attributes, a name starting with a digit as a param child (hash2smartfield)');
-});
-
-t.test('the CRM_meta_* of an action', async (t) => {
-  t.same(actionParams({ node: 'db-0', action: 'monitor', intervalMs: 10_000, timeoutMs: 20_000, clone: { instance: 0, max: 3, promotedMax: 1 }, containerAttributeTarget: 'host', physicalHost: 'node1' }), {
-    crm_feature_set: '3.16.2', CRM_meta_on_node: 'db-0', CRM_meta_on_node_uuid: 'db-0', CRM_meta_name: 'monitor', CRM_meta_interval: '10000', CRM_meta_timeout: '20000',
-    CRM_meta_clone: '0', CRM_meta_clone_max: '3', CRM_meta_clone_node_max: '1', CRM_meta_globally_unique: 'false', CRM_meta_notify: 'false',
-    CRM_meta_promoted_max: '1', CRM_meta_promoted_node_max: '1', CRM_meta_master_max: '1', CRM_meta_master_node_max: '1',
-    CRM_meta_container_attribute_target: 'host', CRM_meta_physical_host: 'node1',
-  });
 });
 
 t.test('answers, as pacemaker-remoted 2.1.5 sends them', async (t) => {
