@@ -202,7 +202,7 @@ t.test('pacemaker-remoted', async (t) => {
     try {
       const c = await closed;
       t.equal(c.code, 'REMOTE_TIMEOUT', 'close event: timed out');
-      t.ok(c.ms < 1500, `within a keepalive and a timeout (${c.ms} ms)`);
+      t.ok(c.ms < 3000, `within a keepalive and a timeout, 600 ms, with room for a loaded machine (${c.ms} ms)`);
     } finally {
       process.kill(remoted.proc.pid!, 'SIGCONT');
     }
