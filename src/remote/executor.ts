@@ -19,10 +19,11 @@ import { EXEC } from './results';
 export const MAX_PSK_BYTES = 512;
 
 /**
- * GnuTLS on the executor's side allows "NORMAL:+DHE-PSK:+PSK" (PCMK_GNUTLS_PRIORITIES); DHE-PSK
- * first, for forward secrecy, then plain PSK. TLS 1.3 is off: its PSK handshake is another one.
+ * GnuTLS on the executor's side allows "NORMAL:+DHE-PSK:+PSK" (PCMK_GNUTLS_PRIORITIES). DHE-PSK
+ * first: forward secrecy (a key that leaks later does not open recorded traffic), for ~15 ms more
+ * per connection; plain PSK after it. TLS 1.3 is off: its PSK handshake is another one.
  */
-const PSK_CIPHERS = 'PSK-AES256-GCM-SHA384:PSK-AES128-GCM-SHA256:PSK-CHACHA20-POLY1305';
+const PSK_CIPHERS = 'DHE-PSK-AES256-GCM-SHA384:DHE-PSK-AES128-GCM-SHA256:PSK-AES256-GCM-SHA384:PSK-AES128-GCM-SHA256';
 
 export interface ConnectOptions {
   host: string;
@@ -32,6 +33,11 @@ export interface ConnectOptions {
   key: Buffer;
   /** The guest node the executor runs, as the cluster names it (`<bundle>-<n>`). */
   nodeName: string;
+  /**
+   * The node that runs the container (the CRM_meta_physical_host of its operations): agents that
+   * honour container-attribute-target=host set their node attributes for it.
+   */
+  hostNode?: string;
   /** Connect + handshake + sign-on, and each request's answer (MAX_TLS_RECV_WAIT: 10 s). */
   timeoutMs?: number;
   /** lrmd_clientname; the controller signs on as "crmd". */
@@ -44,6 +50,8 @@ export interface ConnectOptions {
   /** Time an operation's result may take beyond its own timeout before berth gives up (cluster-delay). */
   resultGraceMs?: number;
 }
+
+type Options = Required<Omit<ConnectOptions, 'hostNode'>> & Pick<ConnectOptions, 'hostNode'>;
 
 export type CloseListener = (reason: Problem) => void;
 export type AttributeListener = (update: AttributeUpdate) => void;
@@ -58,14 +66,21 @@ interface PendingRequest {
 
 interface RunningOp {
   recurring: boolean;
+  /** rsc, action and interval: the executor merges a second exec of a recurring op into the first. */
+  key: string;
   first?: { resolve: (r: OpResult) => void; reject: (e: BerthError) => void; timer: NodeJS.Timeout };
   onChange?: ResultListener;
 }
 
 const fail = (p: Problem) => new BerthError([p]);
 
-/** Errors of a TLS handshake the server ended because the key did not match (or it had none). */
-const KEY_MISMATCH = /bad record mac|decrypt|decryption failed|unknown psk identity|handshake failure|illegal parameter/i;
+
+/**
+ * Errors of a TLS handshake the server ended because the key did not match (GnuTLS fails to
+ * decrypt the client's Finished and drops the connection: a reset; or it sends an alert). A
+ * handshake failure alert is not among them: that is no common cipher, a protocol matter.
+ */
+const KEY_MISMATCH = /bad record mac|decrypt error|decryption failed|unknown psk identity/i;
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL', 'ENETDOWN']);
 
 /** The key as a TLS pre-shared key, or REMOTE_KEY_INVALID. */
@@ -86,6 +101,8 @@ export class RemoteExecutor {
   private readonly closeListeners = new Set<CloseListener>();
   private readonly attributeListeners = new Set<AttributeListener>();
   private readonly resultListeners = new Set<ResultListener>();
+  /** The executor said it is stopping (SIGTERM): the close that follows is named so. */
+  private stopping = false;
   private readonly proxy: IpcProxy;
   private nextId = 0;
   private writes: Promise<void> = Promise.resolve();
@@ -95,13 +112,18 @@ export class RemoteExecutor {
   /** The executor's protocol version (lrmd_protocol_version of its sign-on reply). */
   peerVersion = '';
 
-  private constructor(private readonly socket: tls.TLSSocket, private readonly opts: Required<ConnectOptions>) {
-    this.proxy = new IpcProxy(opts.nodeName);
+  /** The TLS cipher the handshake settled on. */
+  get cipher(): string {
+    return this.socket.getCipher()?.name ?? '';
+  }
+
+  private constructor(private readonly socket: tls.TLSSocket, private readonly opts: Options) {
+    this.proxy = new IpcProxy(opts.nodeName, opts.hostNode);
   }
 
   /** Connect, shake hands and sign on; or BerthError: unreachable, key refused, key invalid, timed out, protocol. */
   static async connect(options: ConnectOptions): Promise<RemoteExecutor> {
-    const opts: Required<ConnectOptions> = { port: DEFAULT_REMOTE_PORT, timeoutMs: 10_000, clientName: 'berth', ipcProvider: true, keepaliveMs: 10_000, resultGraceMs: 60_000, ...options };
+    const opts: Options = { port: DEFAULT_REMOTE_PORT, timeoutMs: 10_000, clientName: 'berth', ipcProvider: true, keepaliveMs: 10_000, resultGraceMs: 60_000, ...options };
     checkKey(opts.key);
     const socket = await openTls(opts);
     const ex = new RemoteExecutor(socket, opts);
@@ -139,6 +161,14 @@ export class RemoteExecutor {
     return () => this.resultListeners.delete(listener);
   }
 
+  /**
+   * Node attributes the agents set through this connection and did not remove, by node: the
+   * whole state, for a pass that reads it rather than following onAttribute.
+   */
+  nodeAttributes(): Record<string, Record<string, string>> {
+    return this.proxy.attributes();
+  }
+
   async registerResource(r: ResourceSpec): Promise<void> {
     await this.call(OPS.rscRegister, rscRegisterData(r), `register ${r.id}`, CALL_OPTIONS.dropRecurring);
   }
@@ -160,9 +190,12 @@ export class RemoteExecutor {
   }
 
   /**
-   * Run an operation. A one-shot operation resolves with its result. A recurring one (intervalMs
+   * Run an operation (its params as the caller gives them, CRM_meta_* included). A one-shot
+   * operation resolves with its result. A recurring one (intervalMs
    * > 0) keeps running in the executor, which reports its first result (resolved here) and then
-   * only changes, each passed to `onChange`; the last is its cancellation (status cancelled).
+   * only changes, each passed to `onChange`; the last is its cancellation (status cancelled, also
+   * when a stop cancels it). The same recurring op again replaces it: only the new listener hears.
+   * When the connection ends, `onClose` says so; the listener hears nothing more.
    */
   exec(rscId: string, op: ExecRequest, onChange?: ResultListener): Promise<OpResult> {
     const recurring = (op.intervalMs ?? 0) > 0;
@@ -177,7 +210,10 @@ export class RemoteExecutor {
             this.ops.delete(rc);
             reject(fail(problem('REMOTE_TIMEOUT', { path: rscId, value: op.action, message: `${this.where}: no result for ${op.action} of ${rscId} (call ${rc}) within ${wait} ms` })));
           }, wait);
-          this.ops.set(rc, { recurring, first: { resolve, reject, timer }, ...(onChange ? { onChange } : {}) });
+          const key = `${rscId}\0${op.action}\0${op.intervalMs ?? 0}`;
+          // The same recurring op again: the executor keeps one, under the new call id (merge_recurring_duplicate)
+          if (recurring) for (const [id, o] of this.ops) if (o.key === key) this.ops.delete(id);
+          this.ops.set(rc, { recurring, key, first: { resolve, reject, timer }, ...(onChange ? { onChange } : {}) });
         },
         fail: reject,
       }, `${op.action} of ${rscId}`);
@@ -224,8 +260,13 @@ export class RemoteExecutor {
         this.dispatch(msg);
       }
     });
-    this.socket.on('error', (e: NodeJS.ErrnoException) => this.shut(problem('REMOTE_DISCONNECTED', { path: this.where, value: e.code ?? '', message: `the connection to the executor at ${this.where} failed: ${e.message}` })));
-    this.socket.on('close', () => this.shut(problem('REMOTE_DISCONNECTED', { path: this.where, message: `the executor at ${this.where} closed the connection` })));
+    // After a shutdown request the executor is gone: say so, whether the socket closes or a write fails
+    const lost = (how: string, value?: string) => this.shut(problem('REMOTE_DISCONNECTED', {
+      path: this.where, ...(value !== undefined ? { value } : {}),
+      message: this.stopping ? `the executor at ${this.where} stopped (it was sent SIGTERM)` : `the connection to the executor at ${this.where} ${how}`,
+    }));
+    this.socket.on('error', (e: NodeJS.ErrnoException) => lost(`failed: ${e.message}`, e.code ?? ''));
+    this.socket.on('close', () => lost('was closed by the executor'));
   }
 
   private dispatch(msg: XmlElement): void {
@@ -263,7 +304,13 @@ export class RemoteExecutor {
   }
 
   private proxied(msg: XmlElement): void {
-    const { replies, attributes } = this.proxy.handle(msg);
+    const { replies, attributes, shutdownRequested } = this.proxy.handle(msg);
+    if (shutdownRequested) {
+      // A nack: berth does not stop the resource in answer (the controller's ack would promise it).
+      // 2.1.5 exits at SIGTERM either way: closing its listener ends it (tls_server_dropped).
+      this.stopping = true;
+      replies.push({ op: 'shutdown_nack' });
+    }
     for (const r of replies) this.sendUnawaited(proxyEnvelope(r));
     for (const a of attributes) for (const l of this.attributeListeners) l(a);
   }
@@ -326,7 +373,12 @@ export class RemoteExecutor {
     const why = reason ?? problem('REMOTE_DISCONNECTED', { path: this.where, message: `the connection to the executor at ${this.where} was closed by berth` });
     this.closed = why;
     if (this.keepalive) clearInterval(this.keepalive);
-    this.socket.destroy();
+    if (reason) this.socket.destroy();
+    else {
+      // berth's own close: a TLS close_notify first (as gnutls_bye), then the socket, whatever comes
+      this.socket.end();
+      setTimeout(() => this.socket.destroy(), 1000).unref();
+    }
     const err = () => new BerthError([why]);
     for (const p of this.pending.values()) { clearTimeout(p.timer); p.fail(err()); }
     this.pending.clear();
@@ -341,7 +393,7 @@ function refused(what: string, rc: number, where: string): BerthError {
 }
 
 /** TCP, then TLS with the key; each failure named for what it most likely is. */
-function openTls(o: Required<ConnectOptions>): Promise<tls.TLSSocket> {
+function openTls(o: Options): Promise<tls.TLSSocket> {
   const where = `${o.host}:${o.port}`;
   return new Promise((resolve, reject) => {
     let tcpUp = false, done = false;

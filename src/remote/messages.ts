@@ -6,7 +6,7 @@ import { ocfResultName, execStatusName } from './results';
 
 /** LRMD_PROTOCOL_VERSION of 2.1.5; the server refuses below LRMD_MIN_PROTOCOL_VERSION 1.0. */
 export const LRMD_PROTOCOL_VERSION = '1.1';
-/** CRM_FEATURE_SET of 2.1.5: the controller passes it to every action as crm_feature_set. */
+/** CRM_FEATURE_SET of 2.1.5: the controller passes it to every action as the parameter crm_feature_set. */
 export const CRM_FEATURE_SET = '3.16.2';
 /** The PSK identity (DEFAULT_REMOTE_USERNAME). */
 export const PSK_IDENTITY = 'lrmd';
@@ -72,13 +72,17 @@ export interface ExecRequest {
   intervalMs?: number;
   timeoutMs: number;
   startDelayMs?: number;
-  /** The agent's instance attributes and the CRM_meta_* the cluster adds (see actionParams). */
+  /**
+   * The agent's instance attributes and the CRM_meta_* a cluster passes with them, as the caller
+   * makes them (src/model/inner.ts opParams): agents read them, and crm_attribute finds its node
+   * through CRM_meta_on_node.
+   */
   params?: Readonly<Record<string, string>>;
   /** Carried back in every result (the controller puts its transition key here). */
   userData?: string;
 }
 
-/** lrmd_api_exec's data: the op, and its parameters as attributes of <attributes> (hash2smartfield). */
+/** lrmd_api_exec's data: the op, and its parameters (as given) as attributes of <attributes> (hash2smartfield). */
 export function execData(rscId: string, op: ExecRequest): XmlElement {
   const args = el('attributes');
   for (const [k, v] of Object.entries(op.params ?? {})) {
@@ -97,54 +101,6 @@ export function execData(rscId: string, op: ExecRequest): XmlElement {
 
 export const cancelData = (rscId: string, action: string, intervalMs: number) =>
   rsc('lrmd_api_cancel', { lrmd_rsc_action: action, lrmd_rsc_id: rscId, lrmd_rsc_interval: String(intervalMs) });
-
-/** What the cluster tells an agent about itself and its clone, as CRM_meta_* parameters. */
-export interface ActionContext {
-  /** The node the agent runs on as the cluster names it (the guest node): CRM_meta_on_node. */
-  node: string;
-  action: string;
-  intervalMs: number;
-  timeoutMs: number;
-  /** For a promotable or cloned resource: instance number and counts. */
-  clone?: { instance: number; max: number; nodeMax?: number; promotedMax?: number; promotedNodeMax?: number; globallyUnique?: boolean; notify?: boolean };
-  /** Inside a bundle: where node attributes go (`host`: the physical node) and that node. */
-  containerAttributeTarget?: string;
-  physicalHost?: string;
-}
-
-/**
- * The CRM_meta_* parameters the controller sends with an action (the scheduler's action meta in
- * pcmk_graph_producer.c, crm_feature_set from controld_execd.c construct_op): agents read them,
- * and crm_attribute finds its node through CRM_meta_on_node. Both promoted-max and the older
- * master-max spellings are passed, as 2.1.5 does.
- */
-export function actionParams(c: ActionContext): Record<string, string> {
-  const p: Record<string, string> = {
-    crm_feature_set: CRM_FEATURE_SET,
-    CRM_meta_on_node: c.node,
-    CRM_meta_on_node_uuid: c.node,
-    CRM_meta_name: c.action,
-    CRM_meta_interval: String(c.intervalMs),
-    CRM_meta_timeout: String(c.timeoutMs),
-  };
-  if (c.clone) {
-    const k = c.clone;
-    Object.assign(p, {
-      CRM_meta_clone: String(k.instance),
-      CRM_meta_clone_max: String(k.max),
-      CRM_meta_clone_node_max: String(k.nodeMax ?? 1),
-      CRM_meta_globally_unique: String(k.globallyUnique ?? false),
-      CRM_meta_notify: String(k.notify ?? false),
-    });
-    if (k.promotedMax !== undefined) {
-      const nodeMax = String(k.promotedNodeMax ?? 1);
-      Object.assign(p, { CRM_meta_promoted_max: String(k.promotedMax), CRM_meta_promoted_node_max: nodeMax, CRM_meta_master_max: String(k.promotedMax), CRM_meta_master_node_max: nodeMax });
-    }
-  }
-  if (c.containerAttributeTarget !== undefined) p.CRM_meta_container_attribute_target = c.containerAttributeTarget;
-  if (c.physicalHost !== undefined) p.CRM_meta_physical_host = c.physicalHost;
-  return p;
-}
 
 /** One finished run of an operation, as the executor reports it (lrmd_notify for lrmd_rsc_exec). */
 export interface OpResult {

@@ -26,10 +26,10 @@ export interface AttributeUpdate {
   task: string;
 }
 
-/** What to send back to pacemaker-remoted for one proxied session. */
+/** What to send back to pacemaker-remoted: for one proxied session, or the answer to a shutdown request. */
 export interface ProxyReply {
-  op: 'response' | 'event' | 'destroy';
-  session: string;
+  op: 'response' | 'event' | 'destroy' | 'shutdown_nack';
+  session?: string;
   msgId?: number;
   msg?: XmlElement;
 }
@@ -37,6 +37,8 @@ export interface ProxyReply {
 export interface ProxyOutcome {
   replies: ProxyReply[];
   attributes: AttributeUpdate[];
+  /** pacemaker-remoted got SIGTERM and asks whether to wait for the cluster (shutdown_req). */
+  shutdownRequested?: boolean;
 }
 
 const ENXIO = -6;
@@ -46,10 +48,14 @@ const EACCES = -13;
 export class IpcProxy {
   private readonly sessions = new Map<string, string>();
   /** Values agents set through this connection, answered back to attrd queries. */
-  private readonly values = new Map<string, Map<string, string>>();
+  private readonly learned = new Map<string, Map<string, string>>();
 
-  /** `node`: the guest node this executor runs, as the cluster names it. */
-  constructor(private readonly node: string) {}
+  /**
+   * `node`: the guest node this executor runs, as the cluster names it. `hostNode`: the cluster node
+   * that runs the container, known to agents as CRM_meta_physical_host: with the resource's
+   * container-attribute-target=host, they set their attributes for it.
+   */
+  constructor(private readonly node: string, private readonly hostNode?: string) {}
 
   handle(msg: XmlElement): ProxyOutcome {
     const out: ProxyOutcome = { replies: [], attributes: [] };
@@ -76,8 +82,10 @@ export class IpcProxy {
         if (answer) out.replies.push(wantsResponse ? { op: 'response', session, msgId, msg: answer } : { op: 'event', session, msg: answer });
         return out;
       }
+      case 'shutdown_req':
+        out.shutdownRequested = true;
+        return out;
       default:
-        // shutdown_req: the replica's executor is stopping; the reconciler sees the container stop.
         return out;
     }
   }
@@ -99,7 +107,7 @@ export class IpcProxy {
     }
     if (task === 'query') {
       const node = r.attr_host && r.attr_host !== 'localhost' ? r.attr_host : this.node;
-      const value = r.attr_name !== undefined ? this.values.get(node)?.get(r.attr_name) : undefined;
+      const value = r.attr_name !== undefined ? this.learned.get(node)?.get(r.attr_name) : undefined;
       const reply = el('build_query_reply', { t: 'attrd', subt: 'query', attr_protocol: '4' });
       if (value !== undefined) {
         reply.attrs.attr_name = r.attr_name!;
@@ -110,9 +118,16 @@ export class IpcProxy {
     return ack(0); // clear-failure, refresh, peer-remove: nothing for berth to keep
   }
 
+  /** The attributes agents set through this connection and did not remove, by node. */
+  attributes(): Record<string, Record<string, string>> {
+    const out: Record<string, Record<string, string>> = {};
+    for (const [node, m] of this.learned) if (m.size) out[node] = Object.fromEntries(m);
+    return out;
+  }
+
   private remember(u: AttributeUpdate): void {
-    let m = this.values.get(u.node);
-    if (!m) this.values.set(u.node, (m = new Map()));
+    let m = this.learned.get(u.node);
+    if (!m) this.learned.set(u.node, (m = new Map()));
     if (u.value === undefined || u.value === '') m.delete(u.name);
     else m.set(u.name, u.value);
   }
@@ -120,7 +135,8 @@ export class IpcProxy {
   /**
    * The CIB manager (based), for what crm_attribute asks before it writes through attrd: the
    * sign-on, and the query mapping the node name to its id (cib_attrs.c query_node_uuid), answered
-   * with this guest node's status entry. Other queries find nothing; writes are refused.
+   * for this guest node (its status entry, a remote node) and for the host node (a cluster node,
+   * whose id berth takes to be its name). Other queries find nothing; writes are refused.
    */
   private cib(req: XmlElement, session: string): XmlElement {
     const r = req.attrs;
@@ -129,12 +145,21 @@ export class IpcProxy {
     if (r.cib_op === 'cib_notify') return withRc(reply, 0);
     if (r.cib_op !== 'cib_query') return withRc(reply, EACCES);
     const section = r.cib_section ?? '';
-    if (section.startsWith('/') && section.includes(`'${this.node.toLowerCase()}'`)) {
-      reply.children.push(el('cib_calldata', {}, [el('node_state', { id: this.node, uname: this.node, remote_node: 'true' })]));
-      return withRc(reply, 0);
-    }
-    return withRc(reply, ENXIO);
+    const found = isNodeIdQuery(section, this.node) ? el('node_state', { id: this.node, uname: this.node, remote_node: 'true' })
+      : this.hostNode !== undefined && isNodeIdQuery(section, this.hostNode) ? el('node', { id: this.hostNode, uname: this.hostNode })
+      : undefined;
+    if (!found) return withRc(reply, ENXIO);
+    reply.children.push(el('cib_calldata', {}, [found]));
+    return withRc(reply, 0);
   }
+}
+
+/**
+ * The xpath of query_node_uuid (cib_attrs.c XPATH_NODE) for this node: it looks the name up,
+ * lower-cased, among nodes, remote resources, remote-node meta and remote node_states.
+ */
+function isNodeIdQuery(xpath: string, node: string): boolean {
+  return xpath.startsWith('/cib/configuration/nodes/node[translate(@uname,') && xpath.includes(`') ='${node.toLowerCase()}']`);
 }
 
 const ack = (status: number) => el('ack', { function: 'attrd_ipc_dispatch', line: '0', status: String(status) });
@@ -142,7 +167,8 @@ const withRc = (reply: XmlElement, rc: number) => ((reply.attrs.cib_rc = String(
 
 /** The envelope of one reply, as proxy_common.c writes it (lrmd_internal_proxy_send adds lrmd_op). */
 export function proxyEnvelope(r: ProxyReply): XmlElement {
-  const env = el('lrmd_ipc_proxy', { lrmd_ipc_op: r.op, lrmd_ipc_session: r.session });
+  const env = el('lrmd_ipc_proxy', { lrmd_ipc_op: r.op });
+  if (r.session !== undefined) env.attrs.lrmd_ipc_session = r.session;
   if (r.msgId !== undefined) env.attrs.lrmd_ipc_msg_id = String(r.msgId);
   if (r.msg) env.children.push(el('lrmd_ipc_msg', {}, [r.msg]));
   env.attrs.lrmd_op = 'ipc_fwd';

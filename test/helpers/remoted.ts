@@ -1,7 +1,7 @@
 // A real pacemaker-remoted for a test: listening on 127.0.0.1 on a free port with the test's own
 // key and log file, in its own process group (its agents die with it), killed at teardown.
 // pacemaker-remoted also serves IPC under fixed names (lrmd, attrd, cib_rw, ...) in the host's
-// abstract socket namespace, so one runs at a time on a host: start one per test file, in turn.
+// abstract socket namespace, so one runs at a time in a network namespace: one per test file, in turn.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -29,6 +29,15 @@ export async function freePort(): Promise<number> {
   const port = (srv.address() as net.AddressInfo).port;
   await new Promise<void>((r) => srv.close(() => r()));
   return port;
+}
+
+/** A pacemaker-remoted in this network namespace (where its abstract IPC sockets live), e.g. one a crashed test left. */
+function sameNetworkRemoted(pid: string): boolean {
+  try {
+    return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('pacemaker-remot') && fs.readlinkSync(`/proc/${pid}/ns/net`) === fs.readlinkSync('/proc/self/ns/net');
+  } catch {
+    return false;
+  }
 }
 
 /** Start pacemaker-remoted in `dir` with a fresh 256-byte key; resolves once it listens. */
@@ -59,7 +68,8 @@ export async function startRemoted(dir: string): Promise<Remoted> {
     }, 10_000, 50);
   } catch (e) {
     await kill();
-    throw e;
+    const others = fs.readdirSync('/proc').filter((p) => /^[0-9]+$/.test(p) && Number(p) !== proc.pid && sameNetworkRemoted(p));
+    throw new Error(`${(e as Error).message}${others.length ? `\nanother pacemaker-remoted runs on this host (pid ${others.join(', ')}): its IPC names clash` : ''}\n${log().slice(-2000)}`);
   }
   return { port, key, keyFile, logFile, proc, log, kill };
 }

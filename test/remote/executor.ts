@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { BerthError, type ProblemCode } from '../../src/errors/registry';
 import { RemoteExecutor, type ConnectOptions } from '../../src/remote/executor';
-import { actionParams, type ExecRequest, type OpResult } from '../../src/remote/messages';
+import type { ExecRequest, OpResult } from '../../src/remote/messages';
 import { EXEC } from '../../src/remote/results';
 import type { AttributeUpdate } from '../../src/remote/proxy';
 import { freePort, REMOTED, startRemoted, type Remoted } from '../helpers/remoted';
@@ -30,10 +30,11 @@ async function codeOf(p: Promise<unknown>): Promise<ProblemCode | string> {
   }
 }
 
-/** An operation with the CRM_meta_* the cluster passes, as the reconciler will send it. */
-function op(action: string, intervalMs: number, timeoutMs: number, params: Record<string, string>): ExecRequest {
-  return { action, intervalMs, timeoutMs, params: { ...params, ...actionParams({ node: NODE, action, intervalMs, timeoutMs }) } };
-}
+/** An operation with the CRM_meta_* a cluster passes for a guest node on host node1 (src/model/inner.ts opParams makes them for berth). */
+const op = (action: string, intervalMs: number, timeoutMs: number, params: Record<string, string>, meta: Record<string, string> = {}): ExecRequest => ({
+  action, intervalMs, timeoutMs,
+  params: { ...params, crm_feature_set: '3.16.2', CRM_meta_name: action, CRM_meta_interval: String(intervalMs), CRM_meta_timeout: String(timeoutMs), CRM_meta_on_node: NODE, CRM_meta_on_node_uuid: NODE, CRM_meta_physical_host: 'node1', ...meta },
+});
 
 const pick = (r: OpResult) => ({ action: r.action, rc: r.rc, rcName: r.rcName, status: r.statusName });
 
@@ -45,7 +46,7 @@ t.test('pacemaker-remoted', async (t) => {
 
   t.test('the handshake and its failures', async (t) => {
     const ex = await RemoteExecutor.connect(opts());
-    t.equal(ex.peerVersion, '1.1', 'signed on; the executor speaks protocol 1.1');
+    t.same({ version: ex.peerVersion, cipher: ex.cipher }, { version: '1.1', cipher: 'DHE-PSK-AES256-GCM-SHA384' }, 'signed on: protocol 1.1, TLS with DHE-PSK');
     await ex.poke();
     ex.close();
 
@@ -100,6 +101,26 @@ t.test('pacemaker-remoted', async (t) => {
     t.equal(await ex.resourceInfo('dummy'), undefined, 'unregistered');
   });
 
+  t.test('a new connection after the last one closed: resources stay registered, recurring ops are gone', async (t) => {
+    const first = await RemoteExecutor.connect(opts());
+    const params = { state: path.join(dir, 'again.state') };
+    await first.registerResource({ id: 'again', class: 'ocf', provider: 'pacemaker', type: 'Dummy' });
+    await first.exec('again', op('start', 0, 5000, params));
+    await first.exec('again', op('monitor', 1000, 5000, params));
+    first.close();
+    // The executor drops them when its last client goes: a connection made before it saw the first
+    // one go keeps them, until that one goes too (fails by timing out if they are never dropped).
+    const second = await until('a connection that finds the monitor dropped', async () => {
+      const ex = await RemoteExecutor.connect(opts());
+      if ((await ex.recurringOps()).length === 0) return ex;
+      ex.close();
+      return undefined;
+    }, 5000, 100);
+    t.teardown(() => second.close());
+    t.same(await second.resourceInfo('again'), { id: 'again', class: 'ocf', provider: 'pacemaker', type: 'Dummy' }, 'still registered, its monitor dropped (registered with drop-recurring)');
+    t.same(pick(await second.exec('again', op('stop', 0, 5000, params))), { action: 'stop', rc: 0, rcName: 'ok', status: 'done' }, 'stopped through the new connection');
+  });
+
   t.test('an operation that outlives its timeout', async (t) => {
     const ex = await RemoteExecutor.connect(opts());
     t.teardown(() => ex.close());
@@ -109,19 +130,29 @@ t.test('pacemaker-remoted', async (t) => {
   });
 
   t.test('ocf:pacemaker:Stateful: promotion scores reach berth through the IPC proxy', async (t) => {
-    const ex = await RemoteExecutor.connect(opts());
+    const ex = await RemoteExecutor.connect(opts({ hostNode: 'node1' }));
     t.teardown(() => ex.close());
     const updates: AttributeUpdate[] = [];
     ex.onAttribute((u) => updates.push(u));
-    const params = { state: path.join(dir, 'stateful.state') };
+    const envfile = path.join(dir, 'stateful.env');
+    const params = { state: path.join(dir, 'stateful.state'), envfile };
     await ex.registerResource({ id: 'db', class: 'ocf', provider: 'pacemaker', type: 'Stateful' });
 
     t.same(pick(await ex.exec('db', op('start', 0, 10_000, params))), { action: 'start', rc: 0, rcName: 'ok', status: 'done' }, 'started unpromoted');
     t.same(updates.map((u) => [u.node, u.name, u.value]), [[NODE, 'master-db', '5']], 'crm_attribute --promotion -v 5 reached berth');
 
-    const promote = await ex.exec('db', op('promote', 0, 10_000, params));
+    const promote = await ex.exec('db', op('promote', 0, 10_000, params, { CRM_meta_clone: '0', CRM_meta_clone_max: '3', CRM_meta_promoted_max: '1', CRM_meta_master_max: '1' }));
     t.same(pick(promote), { action: 'promote', rc: 0, rcName: 'ok', status: 'done' }, 'promoted: crm_attribute inside succeeded');
     t.same(updates.at(-1), { node: NODE, name: 'master-db', value: '10', task: 'update' }, 'the promoted score, 10');
+    t.same(ex.nodeAttributes(), { [NODE]: { 'master-db': '10' } }, 'the state: the guest node has master-db=10');
+    // The agent's environment at promote (Stateful's envfile): the parameters, as the executor exports them
+    const promoteEnv = fs.readFileSync(envfile, 'utf8').split('### promote @').at(-1)!;
+    const seen = Object.fromEntries(promoteEnv.split('\n').filter((l) => /^OCF_RESKEY_(CRM_meta_(on_node|interval|timeout|name|clone|clone_max|promoted_max|master_max|physical_host)|crm_feature_set|state)=/.test(l)).map((l) => l.split('=', 2)));
+    t.same(seen, {
+      OCF_RESKEY_CRM_meta_clone: '0', OCF_RESKEY_CRM_meta_clone_max: '3', OCF_RESKEY_CRM_meta_interval: '0', OCF_RESKEY_CRM_meta_master_max: '1',
+      OCF_RESKEY_CRM_meta_name: 'promote', OCF_RESKEY_CRM_meta_on_node: NODE, OCF_RESKEY_CRM_meta_promoted_max: '1', OCF_RESKEY_CRM_meta_timeout: '10000', OCF_RESKEY_CRM_meta_physical_host: 'node1',
+      OCF_RESKEY_crm_feature_set: '3.16.2', OCF_RESKEY_state: params.state,
+    }, 'the agent saw every parameter as OCF_RESKEY_*');
 
     t.same(pick(await ex.exec('db', op('monitor', 0, 10_000, params))), { action: 'monitor', rc: 8, rcName: 'running promoted', status: 'done' }, 'a promoted monitor: rc 8');
 
@@ -130,21 +161,51 @@ t.test('pacemaker-remoted', async (t) => {
     // crm_attribute itself, as an agent runs it: through pacemaker-remoted's IPC to berth and back
     const env = { ...process.env, OCF_RESOURCE_INSTANCE: 'db', OCF_RESKEY_CRM_meta_on_node: NODE };
     // (asynchronously: berth answers the IPC in this process while crm_attribute waits)
-    const crmAttribute = (args: string[]) => new Promise<{ status: number; stderr: string }>((resolve) =>
-      execFile('crm_attribute', args, { env, timeout: 10_000 }, (e, _out, stderr) => resolve({ status: e ? Number(e.code ?? -1) : 0, stderr })));
-    t.same(await crmAttribute(['--promotion', '-v', '7']), { status: 0, stderr: '' }, 'crm_attribute --promotion -v 7 exits 0');
-    const other = await crmAttribute(['-N', 'another-node', '-n', 'x', '-v', '1', '-l', 'reboot']);
+    const run = (tool: string, args: string[]) => new Promise<{ status: number; stderr: string }>((resolve) =>
+      execFile(tool, args, { env, timeout: 10_000 }, (e, _out, stderr) => resolve({ status: e ? Number(e.code ?? -1) : 0, stderr })));
+    t.same(await run('crm_attribute', ['--promotion', '-v', '7']), { status: 0, stderr: '' }, 'crm_attribute --promotion -v 7 exits 0');
+    t.same(await run('crm_master', ['-l', 'reboot', '-v', '3']), { status: 0, stderr: '' }, 'crm_master -l reboot -v 3 (ocf_promotion_score on older feature sets) exits 0');
+    const forever = await run('crm_master', ['-v', '4']);
+    t.same({ status: forever.status, denied: /Permission denied/.test(forever.stderr) }, { status: 4, denied: true }, `crm_master without -l reboot would write the CIB's nodes section: refused: ${forever.stderr.trim()}`);
+    t.same(await run('attrd_updater', ['-n', 'pingd', '-U', '100']), { status: 0, stderr: '' }, 'attrd_updater -n pingd -U 100 (as ocf:pacemaker:ping) exits 0');
+    // Agents that honour container-attribute-target=host (galera, rabbitmq-cluster, redis) name the
+    // node themselves: crm_attribute -N "$(ocf_attribute_target)", the physical host
+    const onHost = await run('crm_attribute', ['-N', 'node1', '-n', 'site', '-v', 'a', '-l', 'reboot']);
+    t.same(onHost, { status: 0, stderr: '' }, 'crm_attribute -N <host node> (container-attribute-target=host): exits 0');
+    const other = await run('crm_attribute', ['-N', 'another-node', '-n', 'x', '-v', '1', '-l', 'reboot']);
     t.same({ status: other.status, said: /Could not map name=another-node/.test(other.stderr) }, { status: 105, said: true }, `a node that is not this guest node is refused: ${other.stderr.trim()}`);
 
     t.same(pick(await ex.exec('db', op('stop', 0, 10_000, params))), { action: 'stop', rc: 0, rcName: 'ok', status: 'done' }, 'stopped');
-    t.same(updates.map((u) => [u.name, u.value ?? null]), [
+    t.same(updates.filter((u) => u.name === 'pingd' || u.name === 'site'), [
+      { node: NODE, name: 'pingd', value: '100', task: 'update' },
+      { node: 'node1', name: 'site', value: 'a', task: 'update' },
+    ], 'the ping attribute for the guest node, the host-targeted one for the host');
+    t.same(updates.filter((u) => u.name === 'master-db').map((u) => [u.name, u.value ?? null]), [
       ['master-db', '5'], // start
       ['master-db', '10'], // promote
       ['master-db', '10'], // a probe (monitor, interval 0) restores the score
       ['master-db', '5'], // demote
       ['master-db', '7'], // crm_attribute by hand
+      ['master-db', '3'], // crm_master -l reboot
       ['master-db', null], // stop: crm_attribute --promotion -D
     ], 'every score update, in order; the stop removes it');
+    t.same(ex.nodeAttributes(), { [NODE]: { pingd: '100' }, node1: { site: 'a' } }, 'the state: no score left, the other attributes stay');
+  });
+
+  t.test('an executor that stops answering is noticed by the keepalive', async (t) => {
+    const ex = await RemoteExecutor.connect(opts({ keepaliveMs: 200, timeoutMs: 400 }));
+    const closed = new Promise<{ code: string; ms: number }>((resolve) => {
+      const start = Date.now();
+      ex.onClose((why) => resolve({ code: why.code, ms: Date.now() - start }));
+    });
+    process.kill(remoted.proc.pid!, 'SIGSTOP');
+    try {
+      const c = await closed;
+      t.equal(c.code, 'REMOTE_TIMEOUT', 'close event: timed out');
+      t.ok(c.ms < 3000, `within a keepalive and a timeout, 600 ms, with room for a loaded machine (${c.ms} ms)`);
+    } finally {
+      process.kill(remoted.proc.pid!, 'SIGCONT');
+    }
   });
 
   t.test('a killed executor is noticed at once', async (t) => {
@@ -158,5 +219,17 @@ t.test('pacemaker-remoted', async (t) => {
     t.equal(c.code, 'REMOTE_DISCONNECTED', 'close event: disconnected');
     t.ok(c.ms < 2000, `within 2 s (${c.ms} ms)`);
     t.equal(await codeOf(ex.poke()), 'REMOTE_DISCONNECTED', 'a request after it is refused at once');
+  });
+  // after the suite's executor is gone: a second one would clash with its IPC names
+  t.test('a stopping executor (SIGTERM, docker stop) exits at once, and berth hears why', async (t) => {
+    const own = await startRemoted(t.testdir({}));
+    t.teardown(() => own.kill());
+    const ex = await RemoteExecutor.connect(opts({ port: own.port, key: own.key, keepaliveMs: 0 }));
+    const closed = new Promise<{ code: string; message: string }>((resolve) => ex.onClose((why) => resolve({ code: why.code, message: why.message })));
+    const start = Date.now();
+    process.kill(own.proc.pid!, 'SIGTERM');
+    const c = await closed;
+    t.same(c, { code: 'REMOTE_DISCONNECTED', message: `the executor at 127.0.0.1:${own.port} stopped (it was sent SIGTERM)` }, 'close event names the stop');
+    t.ok(Date.now() - start < 2000, 'at once: 2.1.5 does not wait for the cluster to stop resources');
   });
 });
