@@ -10,6 +10,7 @@ import { XmlElement, child, elements } from '../cib/xml';
 import { isInteger } from '../validate/options';
 import { parseDurationMs, parseThreshold } from './durations';
 import { isFalse } from './properties';
+import { CRM_FEATURE_SET } from '../remote/messages';
 
 /** What to do when an operation fails (Pacemaker's `on-fail`). */
 export type OnFail = 'ignore' | 'block' | 'stop' | 'restart' | 'standby' | 'fence' | 'demote';
@@ -171,6 +172,9 @@ export function monitorFor(spec: InnerSpec, role: 'Started' | InnerRole): InnerO
  */
 export function opParams(spec: InnerSpec, op: InnerOp, o: { index: number; replica: string; replicas: number; replicasPerHost: number; host: string }): Record<string, string> {
   const out: Record<string, string> = { ...spec.params };
+  // The feature set Pacemaker 2.1.5's controller sends with every action: agents read it to choose
+  // between crm_attribute -p and crm_master.
+  out.crm_feature_set = CRM_FEATURE_SET;
   out.CRM_meta_name = op.name;
   out.CRM_meta_interval = String(op.intervalMs);
   out.CRM_meta_timeout = String(op.timeoutMs);
