@@ -20,7 +20,7 @@ import { remoteNode } from '../agent/client';
 import type { HeartbeatRecords } from './heartbeat-records';
 import { startHeartbeatService } from './heartbeat-service';
 import { CLEANUP_PATH, FAILCOUNTS_PATH, FailuresBody, LeaderAnswer, parseFailuresBody } from './controller-server';
-import { LedgerNode, cibNodeNames, cleanupFailures, readFailcounts, requireKnownNode } from '../controller/failures';
+import { CleanupAnswer, LedgerNode, cibNodeNames, cleanupFailures, readFailcounts, requireKnownNode } from '../controller/failures';
 import { DEFAULT_LIVENESS, Heartbeat, LivenessBook, LivenessPolicy } from './liveness';
 import { Election, LeaderInfo, startElection } from './leader';
 import { runFenceCommand } from './fence';
@@ -44,7 +44,29 @@ export interface ClusterControllerOptions {
   busyMs?: number;
   log: (line: string) => void;
   onPass?: (r: PassResult) => void;
+  /** the status page's address (src/ui), told by `cluster status` to `berth ui` */
+  pageUrl?: string;
+  /** after each pass and every half second: what this controller knows now (the status page) */
+  onState?: (s: ControllerState) => void;
   now?: () => number;
+}
+
+/** What the controller knows at a moment: the membership `cluster status` shows and its last pass. */
+export interface ControllerState {
+  cluster: string;
+  membership: ControllerMembership;
+  /** the last pass of this term while this controller leads */
+  pass?: { number: number; at: number; result: PassResult };
+}
+
+export interface ControllerMembership {
+  controller: LeaderInfo;
+  leading: boolean;
+  term: number | null;
+  leader: LeaderInfo | null;
+  passes: number;
+  ui: string | null;
+  nodes: { name: string; liveness: string; standby: boolean; url: string | null; lostBy: string | null }[];
 }
 
 export interface ClusterController {
@@ -54,6 +76,8 @@ export interface ClusterController {
   readonly passes: number;
   readonly url: string;
   poke(why: string): void;
+  /** `resource cleanup` over every node's ledger, as asked of the leader (/v1/cleanup) */
+  cleanup(req: FailuresBody): Promise<CleanupAnswer>;
   stop(): Promise<void>;
 }
 
@@ -61,6 +85,7 @@ export interface ClusterController {
 export async function startClusterController(o: ClusterControllerOptions): Promise<ClusterController> {
   const now = o.now ?? (() => Date.now());
   const policy = o.liveness ?? DEFAULT_LIVENESS;
+  const clusterId = await o.cib.clusterId();
   const abort = new AbortController();
   let book: LivenessBook | undefined;
   let term: number | undefined;
@@ -70,7 +95,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
 
   // ---- heartbeats: taken by every controller, in a process of their own ----
   const heartbeats = await startHeartbeatService({
-    host: o.listen.host, port: o.listen.port, key: o.key, policy, storeUrl: o.store.url, cluster: await o.cib.clusterId(), log: o.log,
+    host: o.listen.host, port: o.listen.port, key: o.key, policy, storeUrl: o.store.url, cluster: clusterId, log: o.log,
     ...(o.heartbeatExec ? { exec: o.heartbeatExec } : {}),
   });
   const records: HeartbeatRecords = heartbeats.records;
@@ -84,7 +109,12 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
   // What the heartbeat process tells agents (the leader) and `cluster status` (the membership).
   const publish = () => {
     heartbeats.setLeader(election.leader()?.url);
-    heartbeats.setStatus(status());
+    const membership = status();
+    heartbeats.setStatus(membership);
+    if (o.onState) {
+      const p = term !== undefined && lastPass && lastPass.term === term ? lastPass : undefined;
+      o.onState({ cluster: clusterId, membership, ...(p ? { pass: { number: p.number, at: p.at, result: p.result } } : {}) });
+    }
   };
   // The bundles and replicas as the last pass saw them, while this controller leads: made when
   // `cluster status` asks (a large cluster's view is megabytes), and kept until another pass ends
@@ -332,7 +362,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
   };
   heartbeats.setCall((path, body) => answerFailures(path, parseFailuresBody(body)));
 
-  const status = () => {
+  const status = (): ControllerMembership => {
     const b = book;
     const t = now();
     return {
@@ -341,6 +371,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
       term: term ?? null,
       leader: election.leader() ?? null,
       passes,
+      ui: o.pageUrl ?? null,
       nodes: b ? nodeNames.map((name) => ({ name, liveness: b.state(name, t), standby: lastPass?.standby.has(name) ?? false, url: b.heartbeat(name)?.url ?? null, lostBy: b.lostBy(name) ?? null })) : [],
     };
   };
@@ -351,6 +382,12 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
     get passes() { return passes; },
     url: heartbeats.url,
     poke,
+    cleanup: async (req) => {
+      const a = await answerFailures(CLEANUP_PATH, req);
+      if (!a.leading) throw new BerthError([problem('NOT_LEADER', { path: '--controller', value: o.self.url, message: `this controller does not lead now: the leader is ${a.leader?.url ?? '(none yet)'}` })]);
+      if (a.problems.length) throw new BerthError(a.problems);
+      return a.result as CleanupAnswer;
+    },
     stop: async () => {
       abort.abort();
       for (const ac of following.values()) ac.abort();

@@ -102,6 +102,11 @@ export const PROBLEM_CODES = {
   NODE_LOST: 'a node missed its lease; it is fenced and its replicas move',
   FENCE_FAILED: 'the configured fence command did not confirm the node is off',
   NOT_LEADER: 'this controller is not the leader (or, for a command asking the cluster, no controller that answers leads now)',
+  // the status page
+  UI_AUTH_REQUIRED: 'a request to the status page has no open session, or a login gave a wrong token or password: log in with the token in the address that berth ui prints, or the password of --ui-password-file',
+  UI_CSRF_REFUSED: 'an action posted to the status page lacks the CSRF token of its session or comes from another origin (a page of another site cannot act on the cluster)',
+  UI_ACTIONS_DISABLED: 'the status page is read-only: the controller runs without --ui-actions',
+  UI_NOT_SERVED: 'the leading controller serves no status page: start it with --ui-listen HOST:PORT',
 } as const;
 
 export type ProblemCode = keyof typeof PROBLEM_CODES;
