@@ -90,6 +90,7 @@ export const PAGE_CSS = String.raw`:root {
   }
 }
 * { box-sizing: border-box; }
+[hidden] { display: none !important; }
 html, body { margin: 0; background: var(--bg); color: var(--fg); height: 100%; }
 body { display: flex; flex-direction: column; }
 code, pre, .mono { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 12px; }
@@ -152,7 +153,8 @@ main { flex: 1; min-height: 0; display: flex; }
 .node .bar { height: 4px; background: var(--head); border-radius: 2px; overflow: hidden; }
 .node .bar i { display: block; height: 100%; background: var(--ok); }
 .list { list-style: none; margin: 0; padding: 0; max-height: 320px; overflow: auto; }
-.list li { padding: 3px 0; border-bottom: 1px solid var(--line); display: flex; gap: 8px; }
+.list li { padding: 3px 0; border-bottom: 1px solid var(--line); display: flex; gap: 8px; align-items: baseline; }
+.list li .state { flex: none; }
 .list li .t { color: var(--muted); white-space: nowrap; }
 .list li .k { min-width: 64px; }
 .detail { position: fixed; right: 0; top: 0; bottom: 0; width: 380px; background: var(--panel); border-left: 1px solid var(--line); padding: 12px; overflow: auto; box-shadow: -4px 0 16px rgba(0, 0, 0, .15); }

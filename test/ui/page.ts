@@ -68,8 +68,10 @@ async function open(t: Test, browser: Awaited<ReturnType<typeof startBrowser>>, 
   return { page, dialogs, requests };
 }
 
+/** A click in the page itself: the page redraws as data arrives, so an element found first may be gone by the click. */
+const press = async (page: Page, sel: string) => { await page.waitForSelector(sel); await page.$eval(sel, (e) => (e as HTMLElement).click()); };
 const text = (page: Page, sel: string) => page.$eval(sel, (e) => (e as HTMLElement).innerText);
-const tab = async (page: Page, view: string) => { await page.click(`.tab[data-view="${view}"]`); await new Promise((r) => setTimeout(r, 100)); };
+const tab = async (page: Page, view: string) => { await press(page, `.tab[data-view="${view}"]`); await new Promise((r) => setTimeout(r, 100)); };
 
 t.test('the page in chromium', { timeout: 120_000 }, async (t) => {
   const browser = await startBrowser(t);
@@ -104,7 +106,7 @@ t.test('the page in chromium', { timeout: 120_000 }, async (t) => {
   await t.test('hostile ids, names and messages render as text', async (t) => {
     const body = () => page.evaluate(() => document.body.innerText);
     t.ok((await body()).includes(HOSTILE_BUNDLE), 'the bundle id is shown as written');
-    await page.click(`[data-key="${HOSTILE_BUNDLE}-0@${HOSTILE_NODE.replace(/"/g, '\\"')}"]`);
+    await press(page, `[data-key="${HOSTILE_BUNDLE}-0@${HOSTILE_NODE.replace(/"/g, '\\"')}"]`);
     await page.waitForSelector('#detail:not([hidden])');
     t.ok((await text(page, '#detail')).includes(HOSTILE_WHY), 'the reason is shown as written');
     await tab(page, 'nodes');
@@ -148,10 +150,10 @@ t.test('the page in chromium', { timeout: 120_000 }, async (t) => {
 
   await t.test('standby on the page writes the CIB as the CLI does', async (t) => {
     await tab(page, 'nodes');
-    await page.click('[data-node="n2"] button[data-action="standby"]');
+    await press(page, '[data-node="n2"] button[data-action="standby"]');
     await page.waitForSelector('#confirm[open]');
     t.equal(await text(page, '#confirm-command'), `berth -f ${s.cib} node standby n2`, 'the equivalent command is shown');
-    await page.click('#confirm-ok');
+    await press(page, '#confirm-ok');
     await page.waitForSelector('#toast:not([hidden])');
     t.match(await text(page, '#toast'), `berth -f ${s.cib} node standby n2`);
     const viaCli = path.join(s.dir, 'cli.xml');
