@@ -90,7 +90,7 @@ Flags:
   --stop-timeout S     seconds a replica gets to stop before it is killed
   --ui-listen [HOST:]PORT  also serve the live status page there (HOST default 127.0.0.1: give
                        another address only behind a network you trust); 'berth ui' prints its
-                       address with the login token (derived from the authkey) — see docs/ui.md
+                       address with the login token (derived from the authkey); see docs/ui.md
   --ui-actions         let logged-in operators act from the page: node standby/unstandby,
                        resource enable/disable, resource cleanup (read-only without it)
   --ui-password-file FILE  a password that logs in too (the file's first line)

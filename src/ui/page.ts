@@ -445,7 +445,7 @@ export const PAGE_JS = String.raw`// berth's status page. Every element is built
     var f = $('failures'); clear(f);
     if (!s.failures.length && !s.problems.length) f.appendChild(el('li', { class: 'muted', text: 'no failures' }));
     s.problems.forEach(function (p) { f.appendChild(el('li', null, [badge(p.code), el('span', { text: p.message })])); });
-    s.failures.forEach(function (x) { f.appendChild(el('li', null, [el('span', { class: 't', text: time(x.at) }), badge(x.code), el('span', { text: x.message })])); });
+    s.failures.forEach(function (x) { f.appendChild(el('li', null, [el('span', { class: 't', text: time(x.at) }), badge(x.code || x.kind), el('span', { text: x.message })])); });
     var e = $('events'); clear(e);
     if (!S.events.length) e.appendChild(el('li', { class: 'muted', text: 'nothing yet' }));
     S.events.slice().reverse().forEach(function (x) { e.appendChild(el('li', null, [el('span', { class: 't', text: time(x.at) }), el('span', { class: 'k' }, [badge(x.kind)]), el('span', { text: x.text })])); });

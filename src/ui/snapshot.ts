@@ -65,7 +65,9 @@ export interface UiReplica {
 
 export interface UiPlanItem { node: string; kind: string; replica?: string; reason: string; outcome: 'pending' | 'done' | 'failed' | 'held' | 'waiting' | 'unplaced'; error?: string }
 
-export interface UiFailure { replica?: string; node?: string; code: string; message: string; at?: string }
+/** A failure in words: a replica's fail count (`failcount`), an order that failed (`action`, with
+ * the engine's code) or a replica that cannot run (`blocked`, with the plan's code). */
+export interface UiFailure { kind: 'failcount' | 'action' | 'blocked'; replica?: string; node?: string; code?: string; message: string; at?: string }
 
 export interface UiGitops { state: 'not configured' | 'in sync' | 'drift' | 'refused' | 'error' | 'suspended'; revision?: string; source?: string; at?: string; lastError?: string }
 
@@ -154,7 +156,7 @@ export function makeSnapshot(i: UiInputs): UiSnapshot {
   }
   const failures: UiFailure[] = [];
   for (const r of replicas) {
-    if (r.failures > 0) failures.push({ replica: r.name, node: r.node, code: 'REPLICA_FAILED', message: `${r.name} failed ${r.failures} time${r.failures === 1 ? '' : 's'} on ${r.node}${r.why ? `: ${r.why}` : ''}`, ...(r.lastFailureAt ? { at: r.lastFailureAt } : {}) });
+    if (r.failures > 0) failures.push({ kind: 'failcount', replica: r.name, node: r.node, message: `${r.name} failed ${r.failures} time${r.failures === 1 ? '' : 's'} on ${r.node}${r.why ? `: ${r.why}` : ''}`, ...(r.lastFailureAt ? { at: r.lastFailureAt } : {}) });
   }
   const plan: UiPlanItem[] = [];
   let planned = 0;
@@ -168,10 +170,10 @@ export function makeSnapshot(i: UiInputs): UiSnapshot {
       const replica = 'replica' in a ? a.replica : undefined;
       const o = outcome.get(`${a.kind} ${replica ?? ''}`);
       add({ node, kind: a.kind, ...(replica ? { replica } : {}), reason: a.reason, outcome: !applied ? 'pending' : o ? (o.ok ? 'done' : 'failed') : 'pending', ...(o?.error ? { error: o.error } : {}) });
-      if (o && !o.ok) failures.push({ replica, node, code: 'ACTION_FAILED', message: `${a.kind} of ${replica ?? a.bundle} on ${node} failed: ${o.error ?? 'unknown error'}` });
+      if (o && !o.ok) failures.push({ kind: 'action', ...(replica ? { replica } : {}), node, code: 'ENGINE_FAILED', message: `${a.kind} of ${replica ?? a.bundle} on ${node} failed: ${o.error ?? 'unknown error'}` });
     }
     for (const w of p.waiting) add({ node, kind: 'wait', ...(w.replica ? { replica: w.replica } : {}), reason: w.message, outcome: 'waiting' });
-    for (const b of p.blocked) failures.push({ replica: b.replica, node, code: b.code, message: b.message });
+    for (const b of p.blocked) failures.push({ kind: 'blocked', replica: b.replica, node, code: b.code, message: b.message });
   }
   for (const h of i.pass?.held ?? []) add({ node: '-', kind: 'hold', ...(h.replica ? { replica: h.replica } : {}), reason: h.message, outcome: 'held' });
   for (const u of i.pass?.unplaced ?? []) add({ node: '-', kind: 'place', replica: u.replica, reason: u.reason, outcome: 'unplaced' });
