@@ -8,7 +8,7 @@ import type { CibStore } from '../store/store';
 import { BerthError, problem } from '../errors/registry';
 import type { ContainerRun } from '../reconcile/observed';
 import { planChanges } from '../reconcile/plan';
-import { clusterStatus } from '../reconcile/status';
+import { ClusterStatus, clusterStatus } from '../reconcile/status';
 import { readNodes } from '../model/nodes';
 import { DEFAULT_STATE_DIR } from '../controller/node-files';
 import { CibSource, NodeHandle, PassResult, readValidCib, runPass } from '../controller/pass';
@@ -55,8 +55,9 @@ export interface ClusterControllerOptions {
 export interface ControllerState {
   cluster: string;
   membership: ControllerMembership;
-  /** the last pass of this term while this controller leads */
-  pass?: { number: number; at: number; result: PassResult };
+  /** the last pass of this term while this controller leads: `key` changes when it or its
+   * applies end; `status` is its view as `cluster status` shows it (made once per key, shared) */
+  pass?: { number: number; at: number; key: string; result: PassResult; status: () => ClusterStatus };
 }
 
 export interface ControllerMembership {
@@ -113,19 +114,22 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
     heartbeats.setStatus(membership);
     if (o.onState) {
       const p = term !== undefined && lastPass && lastPass.term === term ? lastPass : undefined;
-      o.onState({ cluster: clusterId, membership, ...(p ? { pass: { number: p.number, at: p.at, result: p.result } } : {}) });
+      const k = p && viewKey(p);
+      o.onState({ cluster: clusterId, membership, ...(p && k ? { pass: { number: p.number, at: p.at, key: k, result: p.result, status: () => viewOf(p, k) } } : {}) });
     }
   };
   // The bundles and replicas as the last pass saw them, while this controller leads: made when
-  // `cluster status` asks (a large cluster's view is megabytes), and kept until another pass ends
-  // or applies of the last one end after it did.
-  let view: { key: string; value: unknown } | undefined;
+  // `cluster status` (or the status page) asks (a large cluster's view is megabytes), and kept
+  // until another pass ends or applies of the last one end after it did.
+  let view: { key: string; value: ClusterStatus & { at: string; term: number } } | undefined;
+  const viewKey = (p: NonNullable<typeof lastPass>) => `${p.term}/${p.number}/${p.result.nodes.filter((n) => n.applied).length}`;
+  const viewOf = (p: NonNullable<typeof lastPass>, key: string) => {
+    if (view?.key !== key) view = { key, value: { at: new Date(p.at).toISOString(), term: p.term, ...clusterStatus(p.result, p.at) } };
+    return view.value;
+  };
   heartbeats.setClusterView(() => {
     if (term === undefined || !lastPass || lastPass.term !== term) return null;
-    const { result, at, term: t, number } = lastPass;
-    const key = `${t}/${number}/${result.nodes.filter((n) => n.applied).length}`;
-    if (view?.key !== key) view = { key, value: { at: new Date(at).toISOString(), term: t, ...clusterStatus(result, at) } };
-    return view.value;
+    return viewOf(lastPass, viewKey(lastPass));
   });
   const publisher = setInterval(publish, 500);
 

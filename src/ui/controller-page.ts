@@ -1,7 +1,6 @@
 // The status page of a cluster controller: the hub fed from the controller's state, the listener,
 // and the actions bound to the controller's CIB and its cleanup. `berth controller --ui-listen`
 // starts it before the controller (whose status then names the page) and binds it after.
-import { clusterStatus } from '../reconcile/status';
 import type { CibSource } from '../controller/pass';
 import type { CibStore } from '../store/store';
 import type { ClusterController, ControllerState } from '../cluster/cluster-controller';
@@ -54,7 +53,7 @@ export function pageInputs(s: ControllerState, gitops: GitopsState | null, now: 
       pass: {
         number: s.pass.number,
         at: s.pass.at,
-        status: clusterStatus(r, s.pass.at),
+        status: s.pass.status(),
         plans: r.nodes.map((n) => ({ node: n.node, plan: n.plan, ...(n.applied ? { applied: n.applied } : {}) })),
         held: r.held,
         unplaced: r.unplaced,
@@ -109,7 +108,7 @@ export async function startControllerPage(o: ControllerPageOptions): Promise<Con
     hub,
     onState: (s) => {
       const p = s.pass;
-      const key = `${JSON.stringify(s.membership.nodes)}|${s.membership.term}|${s.membership.leader?.url}|${p ? `${p.number}/${p.at}/${p.result.nodes.filter((n) => n.applied).length}` : '-'}|${gitops.key}`;
+      const key = `${JSON.stringify(s.membership.nodes)}|${s.membership.term}|${s.membership.leader?.url}|${p ? p.key : '-'}|${gitops.key}`;
       hub.offer(key, () => pageInputs(s, gitops.value, now()));
     },
     bind: (c) => { controller = c; },

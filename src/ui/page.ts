@@ -39,7 +39,7 @@ export const PAGE_HTML = String.raw`<!doctype html>
 </nav>
 <main id="main" hidden>
   <section id="view-overview" class="view">
-    <div class="panel"><h3>Bundles</h3><div id="bundles" class="table bundles"></div></div>
+    <div class="panel"><h3>Bundles <span id="bundle-count" class="muted"></span></h3><div id="bundles" class="vlist bundles"></div></div>
     <div class="panel grow">
       <div class="filters">
         <h3>Replicas</h3>
@@ -129,6 +129,7 @@ main { flex: 1; min-height: 0; display: flex; }
 .table .tr, .vlist .tr { display: grid; align-items: center; gap: 8px; height: 26px; padding: 0 6px; border-bottom: 1px solid var(--line); white-space: nowrap; }
 .table .tr > span, .vlist .tr > span { overflow: hidden; text-overflow: ellipsis; }
 .table .th, .vlist .th { color: var(--muted); font-weight: 600; background: var(--head); }
+.vlist.bundles { flex: none; min-height: 0; }
 .bundles .tr { grid-template-columns: minmax(120px, 1.2fr) minmax(140px, 1.5fr) 90px 80px 70px minmax(120px, 2fr) 190px; cursor: pointer; }
 .bundles .tr.sel { outline: 2px solid var(--accent); outline-offset: -2px; }
 .rep { grid-template-columns: minmax(110px, 1fr) minmax(90px, 0.8fr) minmax(80px, 0.7fr) 120px 90px 80px minmax(90px, 0.8fr) 60px minmax(160px, 2.5fr); cursor: pointer; }
@@ -352,18 +353,23 @@ export const PAGE_JS = String.raw`// berth's status page. Every element is built
     return el('button', { type: 'button', text: label, 'data-action': action.kind, onclick: function (ev) { ev.stopPropagation(); confirmAction(action, label); } });
   }
 
+  var bundleList = null;
+  function bundleRow(x) {
+    var stopped = x.targetRole === 'Stopped';
+    return el('div', { class: 'tr' + (S.f.bundle === x.id ? ' sel' : ''), 'data-bundle': x.id, onclick: function () { S.f.bundle = S.f.bundle === x.id ? '' : x.id; queue(); } }, [
+      el('span', { class: 'mono', text: x.id }), el('span', { class: 'mono muted', text: x.image }),
+      el('span', null, [badge(x.running + ' / ' + x.replicas)]), el('span', { text: x.targetRole }), el('span', { text: x.managed ? 'yes' : 'no' }),
+      el('span', { class: 'muted', text: x.note || '' }),
+      el('span', { class: 'acts' }, [actionButton(stopped ? 'enable' : 'disable', { kind: stopped ? 'enable' : 'disable', bundle: x.id }), actionButton('cleanup', { kind: 'cleanup', bundle: x.id })])
+    ]);
+  }
   function renderOverview(s) {
-    var b = $('bundles'); clear(b);
-    b.appendChild(el('div', { class: 'tr th' }, ['bundle', 'image', 'running', 'target', 'managed', 'note', S.actions ? 'actions' : ''].map(function (h) { return el('span', { text: h }); })));
-    s.bundles.forEach(function (x) {
-      var stopped = x.targetRole === 'Stopped';
-      b.appendChild(el('div', { class: 'tr' + (S.f.bundle === x.id ? ' sel' : ''), 'data-bundle': x.id, onclick: function () { S.f.bundle = S.f.bundle === x.id ? '' : x.id; queue(); } }, [
-        el('span', { class: 'mono', text: x.id }), el('span', { class: 'mono muted', text: x.image }),
-        el('span', null, [badge(x.running + ' / ' + x.replicas)]), el('span', { text: x.targetRole }), el('span', { text: x.managed ? 'yes' : 'no' }),
-        el('span', { class: 'muted', text: x.note || '' }),
-        el('span', { class: 'acts' }, [actionButton(stopped ? 'enable' : 'disable', { kind: stopped ? 'enable' : 'disable', bundle: x.id }), actionButton('cleanup', { kind: 'cleanup', bundle: x.id })])
-      ]));
-    });
+    if (!bundleList) bundleList = new VList($('bundles'), el('div', { class: 'tr th' }, ['bundle', 'image', 'running', 'target', 'managed', 'note', S.actions ? 'actions' : ''].map(function (h) { return el('span', { text: h }); })), bundleRow);
+    var q = S.f.q.toLowerCase();
+    var shown = q ? s.bundles.filter(function (x) { return (x.id + ' ' + x.image + ' ' + (x.note || '')).toLowerCase().indexOf(q) >= 0 || x.id === S.f.bundle; }) : s.bundles;
+    $('bundles').style.height = (Math.min(Math.max(shown.length, 1), 8) + 1) * ROW + 4 + 'px';
+    $('bundle-count').textContent = shown.length === s.bundles.length ? String(s.bundles.length) : shown.length + ' of ' + s.bundles.length;
+    bundleList.set(shown);
     var sel = $('f-node'), want = [''].concat(s.nodes.map(function (n) { return n.name; }));
     if (sel.options.length !== want.length || want.some(function (v, i) { return sel.options[i].value !== v; })) {
       var cur = sel.value; clear(sel);

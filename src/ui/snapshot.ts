@@ -222,6 +222,15 @@ export interface UiPatch {
 /** Replica events told one by one in one change; beyond, one line counts the rest. */
 export const EVENTS_PER_CHANGE = 20;
 
+/** Every field of a row but its key and resource (compared apart); the check below fails to compile when one is missing. */
+const ROW_FIELDS = ['name', 'bundle', 'node', 'address', 'state', 'health', 'upToDate', 'failures', 'lastFailureAt', 'why'] as const;
+const everyField: Exclude<keyof UiReplica, 'key' | 'resource' | (typeof ROW_FIELDS)[number]> extends never ? true : false = true;
+void everyField;
+function sameRow(a: UiReplica, b: UiReplica): boolean {
+  for (const f of ROW_FIELDS) if (a[f] !== b[f]) return false;
+  return a.resource === b.resource || JSON.stringify(a.resource) === JSON.stringify(b.resource);
+}
+
 export function diffSnapshots(prev: UiSnapshot, next: UiSnapshot): { patch: UiPatch; events: UiEvent[] } {
   const { replicas: _prevRows, ...prevHead } = prev;
   void _prevRows;
@@ -232,7 +241,7 @@ export function diffSnapshots(prev: UiSnapshot, next: UiSnapshot): { patch: UiPa
   for (const r of rows) {
     seen.add(r.key);
     const was = before.get(r.key);
-    if (!was || JSON.stringify(was) !== JSON.stringify(r)) upsert.push(r);
+    if (!was || !sameRow(was, r)) upsert.push(r);
   }
   const remove = prev.replicas.filter((r) => !seen.has(r.key)).map((r) => r.key);
   const at = next.at;

@@ -7,6 +7,7 @@ import { EVENTS_PER_CHANGE, UiSnapshot, diffSnapshots, makeSnapshot } from '../.
 import { Sessions, uiToken, SESSION_IDLE_MS } from '../../src/ui/auth';
 import type { ControllerState } from '../../src/cluster/cluster-controller';
 import type { PassResult } from '../../src/controller/pass';
+import { clusterStatus } from '../../src/reconcile/status';
 import { fakeCluster, wipe } from '../helpers/fake-nodes';
 
 const NAMES = ['n1', 'n2', 'n3'];
@@ -23,7 +24,7 @@ function state(r: PassResult, n: number, live: Liveness = {}, term = 1): Control
       controller: { id: 'c1', url: 'http://10.0.0.1:7441' }, leading: true, term, leader: { id: 'c1', url: 'http://10.0.0.1:7441' }, passes: n, ui: null,
       nodes: NAMES.map((name) => ({ name, liveness: live[name]?.liveness ?? 'alive', standby: false, url: null, lostBy: live[name]?.lostBy ?? null })),
     },
-    pass: { number: n, at: 1_000_000 + n, result: r },
+    pass: { number: n, at: 1_000_000 + n, key: String(n), result: r, status: () => clusterStatus(r, 1_000_000 + n) },
   };
 }
 const snap = (s: ControllerState) => makeSnapshot(pageInputs(s, null, 2_000_000));
