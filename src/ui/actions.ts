@@ -2,7 +2,8 @@
 // controller's CibSource.edit: the file under its lock, or the store by compare-and-swap), the same
 // cleanup of every node's ledger as `berth resource cleanup --controller`, refused with the same
 // coded problems. The page shows the command line before it is confirmed.
-import { BerthError, problem } from '../errors/registry';
+import { BerthError, Problem, problem } from '../errors/registry';
+import { UnreachedNode, unreachedProblem } from '../controller/failures';
 import type { EditCommand, EditFlags, EditResult } from '../commands/edit';
 import { nodeStandby, nodeUnstandby } from '../commands/node';
 import { resourceDisable, resourceEnable } from '../commands/resource';
@@ -20,11 +21,19 @@ export interface ActionDeps {
   /** the controllers, as `--controller URL` of a cleanup */
   controller: string;
   edit(edit: EditCommand, args: string[], flags: EditFlags): Promise<EditResult>;
-  /** `resource cleanup` over every node's ledger (the controller's own); its lines */
-  cleanup(req: { resource?: string; node?: string }): Promise<{ lines: string[] }>;
+  /** `resource cleanup` over every node's ledger (the controller's own): what it did, and the nodes it could not reach */
+  cleanup(req: { resource?: string; node?: string }): Promise<{ lines: string[]; unreachable: readonly UnreachedNode[] }>;
 }
 
 export interface ActionResult { command: string; notes: string[]; warnings: { code: string; message: string }[] }
+
+/** A refusal after part of the work was done (a cleanup that did not reach every node, as the CLI
+ * fails then): the problems, and what was done (`notes`). */
+export class ActionPartlyDone extends BerthError {
+  constructor(problems: Problem[], readonly notes: string[]) {
+    super(problems);
+  }
+}
 
 const bad = (path: string, value: unknown, message: string) => new BerthError([problem('USAGE', { path, value: typeof value === 'string' ? value.slice(0, 80) : JSON.stringify(value ?? null).slice(0, 80), message })]);
 
@@ -71,6 +80,7 @@ export async function runAction(a: UiAction, d: ActionDeps): Promise<ActionResul
   const command = commandLine(a, d);
   if (a.kind === 'cleanup') {
     const r = await d.cleanup({ ...(a.bundle ? { resource: a.bundle } : {}), ...(a.node ? { node: a.node } : {}) });
+    if (r.unreachable.length) throw new ActionPartlyDone([unreachedProblem(r.unreachable, 'resource cleanup')], r.lines);
     return { command, notes: r.lines, warnings: [] };
   }
   const [edit, target] = 'node' in a ? [a.kind === 'standby' ? nodeStandby : nodeUnstandby, a.node] : [a.kind === 'enable' ? resourceEnable : resourceDisable, a.bundle];

@@ -495,7 +495,7 @@ export const PAGE_JS = String.raw`// berth's status page. Every element is built
     if (!a) return;
     post('/action', a).then(function (r) {
       if (r.status === 200) toast([{ code: 'done', message: r.body.command }].concat(r.body.notes.map(function (n) { return { code: 'note', message: n }; })), false);
-      else toast(r.body.problems, true);
+      else toast(r.body.problems.concat((r.body.notes || []).map(function (n) { return { code: 'done', message: n }; })), true);
     });
   });
   function toast(items, bad) {

@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import { isIP } from 'node:net';
 import { BerthError, Problem, problem } from '../errors/registry';
 import { CSRF_HEADER, Session, Sessions, clearedCookie, sessionCookie } from './auth';
-import { ActionDeps, UiAction, commandLine, parseAction, runAction } from './actions';
+import { ActionDeps, ActionPartlyDone, UiAction, commandLine, parseAction, runAction } from './actions';
 import type { UiHub } from './hub';
 import { PAGE_CSS, PAGE_HTML, PAGE_JS } from './page';
 
@@ -45,7 +45,7 @@ function send(res: http.ServerResponse, status: number, type: string, body: stri
   res.end(body);
 }
 const json = (res: http.ServerResponse, status: number, v: unknown, extra: Record<string, string> = {}) => send(res, status, 'application/json; charset=utf-8', JSON.stringify(v), extra);
-const refuse = (res: http.ServerResponse, status: number, problems: Problem[]) => json(res, status, { problems });
+const refuse = (res: http.ServerResponse, status: number, problems: Problem[], notes?: string[]) => json(res, status, { problems, ...(notes?.length ? { notes } : {}) });
 
 async function readJson(req: http.IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
@@ -125,7 +125,7 @@ export async function startUiServer(o: UiServerOptions): Promise<UiServer> {
     } catch (e) {
       if (!(e instanceof BerthError)) throw e;
       o.hub.note('refusal', `from the status page: ${command} refused: ${e.problems.map((p) => `[${p.code}] ${p.message}`).join('; ')}`);
-      refuse(res, 409, e.problems);
+      refuse(res, 409, e.problems, e instanceof ActionPartlyDone ? e.notes : undefined);
     }
   };
 

@@ -3,7 +3,8 @@
 // (test/helpers/cluster.ts), `berth agent` on each, and `berth controller --ui-listen ...
 // --ui-actions` in the root namespace; the page opened in chromium at the address `berth ui`
 // prints. Proven: the page shows the replicas as they run; a node powered off shows lost and its
-// replicas running on the other node, without a reload; standby done on the page changes the CIB
+// replicas running on the other node, without a reload; cleanup done on the page goes through the
+// leader's cleanup and is refused with the CLI's problems; standby done on the page changes the CIB
 // the controller runs with, and the page shows the node in standby; an image name that is hostile
 // HTML (valid in a CIB) renders as text. Screenshots of the main views, light and dark, go to
 // docs/ui/ (committed; the README shows one).
@@ -88,6 +89,22 @@ t.test('the status page on a real cluster', { timeout: 300_000 }, async (t) => {
   for (const n of names) for (const k of await c.berthContainers(n)) if (k.state === 'running' && k.labels['berth.bundle'] === 'web') engines.set(k.name, n);
   t.same(running.map((r) => `${r.name} ${r.node}`).sort(), [...engines].map(([r, n]) => `${r} ${n}`).sort(), 'each replica on the node whose engine runs it');
   t.ok((await page.evaluate(() => document.body.innerText)).includes(HOSTILE_IMAGE), 'the hostile image name is shown as text');
+
+  // ---- cleanup from the page: the leader's cleanup of every node's ledger, refused as the CLI is ----
+  const controllerUrl = `http://${c.bridgeIp}:${CONTROLLER_PORT}`;
+  await press(page, '[data-bundle="web"] button[data-action="cleanup"]');
+  await page.waitForSelector('#confirm[open]');
+  t.equal(await page.$eval('#confirm-command', (e) => e.textContent), `berth resource cleanup web --controller ${controllerUrl}`);
+  await press(page, '#confirm-ok');
+  await page.waitForFunction(() => /berth resource cleanup web/.test(document.querySelector('#toast')?.textContent ?? ''), { timeout: 15_000 });
+  const refused = await page.evaluate(async () => {
+    const csrf = (await (await fetch('/session')).json()).csrf;
+    const x = await fetch('/action', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Berth-CSRF': csrf }, body: JSON.stringify({ kind: 'cleanup', bundle: 'nope' }) });
+    return { status: x.status, body: await x.json() };
+  });
+  const cli = await berthAsync(['resource', 'cleanup', 'nope', '--controller', controllerUrl, '--authkey', berth.key, '--json']);
+  t.equal(cli.code, 1);
+  t.same([refused.status, refused.body.problems], [409, JSON.parse(cli.stderr).problems], 'a cleanup of an unknown bundle: the problems of `berth resource cleanup nope --controller ...`');
 
   // ---- power-off ----
   const load = (n: string) => running.filter((r) => r.node === n).length;

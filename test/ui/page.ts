@@ -46,7 +46,10 @@ async function serve(t: Test, actions: boolean) {
   const source = fileCibSource(cib);
   const server = await startUiServer({
     host: '127.0.0.1', port: 0, hub, sessions: new Sessions([uiToken(key)]), actions, log: () => {}, pingMs: 500,
-    deps: { cibFlag: `-f ${cib}`, controller: 'http://127.0.0.1:7441', edit: source.edit!, cleanup: async (req) => { cleanups.push(req); return { lines: ['cleaned'] }; } },
+    deps: { cibFlag: `-f ${cib}`, controller: 'http://127.0.0.1:7441', edit: source.edit!, cleanup: async (req) => {
+      cleanups.push(req);
+      return req.node === 'n1' ? { lines: ['Cleaned up web-1 on n2'], unreachable: [{ node: 'n1', message: 'lost' }] } : { lines: ['Cleaned up web-0 on n1'], unreachable: [] };
+    } },
   });
   t.teardown(() => server.close());
   let n = 0;
@@ -162,6 +165,21 @@ t.test('the page in chromium', { timeout: 120_000 }, async (t) => {
     t.equal(fs.readFileSync(s.cib, 'utf8'), fs.readFileSync(viaCli, 'utf8'), 'the CIB is byte for byte what `berth -f FILE node standby n2` writes');
     t.match(fs.readFileSync(s.cib, 'utf8'), /name="standby" value="on"/);
     await tab(page, 'overview');
+  });
+
+  await t.test('cleanup goes to the controller\'s cleanup; a node it did not reach fails the action, as the CLI fails', async (t) => {
+    await press(page, '[data-bundle="web"] button[data-action="cleanup"]');
+    await page.waitForSelector('#confirm[open]');
+    t.equal(await text(page, '#confirm-command'), 'berth resource cleanup web --controller http://127.0.0.1:7441');
+    await press(page, '#confirm-ok');
+    await page.waitForFunction(() => /Cleaned up web-0 on n1/.test(document.querySelector('#toast')?.textContent ?? ''));
+    t.same(s.cleanups.at(-1), { resource: 'web' }, 'the cleanup asked for');
+    const r = await page.evaluate(async () => {
+      const csrf = (await (await fetch('/session')).json()).csrf;
+      const x = await fetch('/action', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Berth-CSRF': csrf }, body: JSON.stringify({ kind: 'cleanup', node: 'n1' }) });
+      return { status: x.status, body: await x.json() };
+    });
+    t.same([r.status, r.body.problems.map((p: { code: string }) => p.code), r.body.notes], [409, ['AGENT_UNREACHABLE'], ['Cleaned up web-1 on n2']], 'refused, saying what was done');
   });
 
   await t.test('refused with the coded problems of the CLI', async (t) => {
