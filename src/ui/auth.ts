@@ -20,18 +20,28 @@ const same = (a: string, b: string) => timingSafeEqual(digest(a), digest(b));
 
 export interface Session { id: string; csrf: string; lastUsed: number }
 
+/** Failed logins allowed in a minute, from anywhere; beyond, every login waits (a password of 8
+ * characters must not be guessable at the speed of the network). */
+export const FAILED_LOGINS_PER_MINUTE = 10;
+
 export class Sessions {
   private readonly byId = new Map<string, Session>();
+  private failures: number[] = [];
 
   /** secrets: the token, and the password when a password file is given */
   constructor(private readonly secrets: readonly string[], private readonly now: () => number = Date.now) {}
 
-  /** A new session when `secret` is one of the secrets. */
-  login(secret: string): Session | undefined {
-    if (typeof secret !== 'string' || !secret || secret.length > 1024) return undefined;
+  /** A new session when `secret` is one of the secrets; 'throttled' after too many failures. */
+  login(secret: string): Session | 'throttled' | undefined {
+    const t = this.now();
+    this.failures = this.failures.filter((f) => t - f < 60_000);
+    if (this.failures.length >= FAILED_LOGINS_PER_MINUTE) return 'throttled';
     let ok = false;
-    for (const s of this.secrets) if (same(secret, s)) ok = true;
-    if (!ok) return undefined;
+    if (typeof secret === 'string' && secret && secret.length <= 1024) for (const s of this.secrets) if (same(secret, s)) ok = true;
+    if (!ok) {
+      this.failures.push(t);
+      return undefined;
+    }
     this.expire();
     const session = { id: randomBytes(32).toString('base64url'), csrf: randomBytes(24).toString('base64url'), lastUsed: this.now() };
     this.byId.set(session.id, session);

@@ -8,7 +8,7 @@ import http from 'node:http';
 import { hostname } from 'node:os';
 import { isIP } from 'node:net';
 import { BerthError, Problem, problem } from '../errors/registry';
-import { CSRF_HEADER, Session, Sessions, clearedCookie, sessionCookie } from './auth';
+import { CSRF_HEADER, FAILED_LOGINS_PER_MINUTE, Session, Sessions, clearedCookie, sessionCookie } from './auth';
 import { ActionDeps, ActionPartlyDone, UiAction, commandLine, parseAction, runAction } from './actions';
 import type { UiHub } from './hub';
 import { PAGE_CSS, PAGE_HTML, PAGE_JS } from './page';
@@ -152,7 +152,8 @@ export async function startUiServer(o: UiServerOptions): Promise<UiServer> {
         if (e instanceof BerthError) return refuse(res, 400, e.problems);
         throw e;
       }
-      const session = typeof secret === 'string' ? o.sessions.login(secret) : undefined;
+      const session = o.sessions.login(typeof secret === 'string' ? secret : '');
+      if (session === 'throttled') return refuse(res, 429, [problem('UI_AUTH_REQUIRED', { path: 'login', message: `more than ${FAILED_LOGINS_PER_MINUTE} failed logins in a minute: wait a minute and try again` })]);
       if (!session) {
         // A wrong guess costs the guesser time.
         await new Promise((r) => setTimeout(r, 300));
@@ -172,7 +173,7 @@ export async function startUiServer(o: UiServerOptions): Promise<UiServer> {
   const server = http.createServer({ requestTimeout: 0, headersTimeout: 10_000, maxHeaderSize: 16 * 1024 }, (req, res) => {
     handle(req, res).catch((e) => {
       o.log(`status page: ${req.method} ${req.url}: ${(e as Error).message}`);
-      if (!res.headersSent) refuse(res, 500, [problem('USAGE', { message: 'internal error of the status page' })]);
+      if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'internal error of the status page (the controller logged it)\n');
       else res.destroy();
     });
   });

@@ -4,7 +4,7 @@
 import t from 'tap';
 import { pageInputs } from '../../src/ui/controller-page';
 import { EVENTS_PER_CHANGE, UiSnapshot, diffSnapshots, makeSnapshot } from '../../src/ui/snapshot';
-import { Sessions, uiToken, SESSION_IDLE_MS } from '../../src/ui/auth';
+import { FAILED_LOGINS_PER_MINUTE, Session, Sessions, uiToken, SESSION_IDLE_MS } from '../../src/ui/auth';
 import type { ControllerState } from '../../src/cluster/cluster-controller';
 import type { PassResult } from '../../src/controller/pass';
 import { clusterStatus } from '../../src/reconcile/status';
@@ -106,8 +106,8 @@ t.test('sessions: the token of the authkey or the password; CSRF per session', a
   const s = new Sessions([uiToken(key), 'a long password'], () => now);
   t.equal(s.login('nope'), undefined, 'a wrong secret opens nothing');
   t.equal(s.login(''), undefined);
-  const a = s.login(uiToken(key))!;
-  const b = s.login('a long password')!;
+  const a = s.login(uiToken(key)) as Session;
+  const b = s.login('a long password') as Session;
   t.ok(a && b && a.id !== b.id && a.csrf !== b.csrf, 'each login its own session and CSRF token');
   t.equal(s.of(`other=1; berth_ui=${a.id}`)?.id, a.id, 'found by its cookie');
   t.ok(s.csrfOk(a, a.csrf));
@@ -115,4 +115,9 @@ t.test('sessions: the token of the authkey or the password; CSRF per session', a
   t.notOk(s.csrfOk(a, undefined));
   now += SESSION_IDLE_MS + 1;
   t.equal(s.of(`berth_ui=${a.id}`), undefined, 'an idle session ends');
+  for (let i = 0; i < FAILED_LOGINS_PER_MINUTE; i++) t.equal(s.login(`guess ${i}`), undefined);
+  t.equal(s.login('guess'), 'throttled', `after ${FAILED_LOGINS_PER_MINUTE} failures in a minute, every login waits`);
+  t.equal(s.login(uiToken(key)), 'throttled', 'even the right one');
+  now += 60_001;
+  t.type(s.login(uiToken(key)), 'object', 'a minute later it logs in');
 });
