@@ -2,7 +2,10 @@
 // as the controller feeds it), what changes between two snapshots (the patch and the timeline), and
 // the session rules. The browser side is test/ui/page.ts; a real cluster test/ui/cluster-page.ts.
 import t from 'tap';
-import { pageInputs } from '../../src/ui/controller-page';
+import path from 'node:path';
+import { pageInputs, startControllerPage } from '../../src/ui/controller-page';
+import { openStore } from '../../src/store/open';
+import { stateKey, updateState, withResult } from '../../src/gitops/state';
 import { EVENTS_PER_CHANGE, UiSnapshot, diffSnapshots, makeSnapshot } from '../../src/ui/snapshot';
 import { FAILED_LOGINS_PER_MINUTE, Session, Sessions, uiToken, SESSION_IDLE_MS } from '../../src/ui/auth';
 import type { ControllerState } from '../../src/cluster/cluster-controller';
@@ -120,4 +123,31 @@ t.test('sessions: the token of the authkey or the password; CSRF per session', a
   t.equal(s.login(uiToken(key)), 'throttled', 'even the right one');
   now += 60_001;
   t.type(s.login(uiToken(key)), 'object', 'a minute later it logs in');
+});
+
+t.test('GitOps on the page: the record in the store, read by the page of the controller', async (t) => {
+  const dir = t.testdir({});
+  const store = openStore(path.join(dir, 'store'));
+  t.teardown(() => store.close());
+  const page = await startControllerPage({
+    listen: { host: '127.0.0.1', port: 0 }, key: Buffer.alloc(32, 1), actions: false, self: 'http://127.0.0.1:7441', log: () => {}, store, gitopsEveryMs: 50,
+    cib: { where: 'test', read: async () => '', clusterId: async () => 'fake-cluster' },
+  });
+  t.teardown(() => page.close());
+  const c = fakeCluster(NAMES);
+  c.setCib(cibXml(2));
+  const r = await c.pass();
+  let n = 0;
+  const gitopsNow = async () => { await new Promise((res) => setTimeout(res, 150)); page.onState(state(r, ++n)); return page.hub.snapshot()!.gitops; };
+  t.same(await gitopsNow(), { state: 'not configured' }, 'no record: not configured');
+  const key = stateKey();
+  const at = '2026-12-06T08:00:00.000Z';
+  await updateState(store, key, (s) => withResult({ ...s, source: { kind: 'dir', dir: '/srv/cib' }, applied: { revision: 'abc123', at, cib: '<cib/>', owned: [], settings: {} as never } }, { revision: 'abc123', at, result: 'applied', message: 'applied' }));
+  t.same(await gitopsNow(), { state: 'in sync', revision: 'abc123', source: '/srv/cib', at });
+  await updateState(store, key, (s) => withResult(s, { revision: 'def456', at, result: 'refused', message: 'bundle web: <b>refused</b>' }));
+  t.match(await gitopsNow(), { state: 'refused', revision: 'abc123', lastError: 'bundle web: <b>refused</b>' }, 'a refused revision, with its message');
+  await updateState(store, key, (s) => withResult({ ...s, drift: { at, items: [{ path: 'x' } as never], repaired: false } }, { at, result: 'unchanged', message: '' }));
+  t.match(await gitopsNow(), { state: 'drift' });
+  await updateState(store, key, (s) => ({ ...s, suspended: { at } }));
+  t.match(await gitopsNow(), { state: 'suspended' });
 });
