@@ -358,7 +358,7 @@ export const PAGE_JS = String.raw`// berth's status page. Every element is built
     var stopped = x.targetRole === 'Stopped';
     return el('div', { class: 'tr' + (S.f.bundle === x.id ? ' sel' : ''), 'data-bundle': x.id, onclick: function () { S.f.bundle = S.f.bundle === x.id ? '' : x.id; queue(); } }, [
       el('span', { class: 'mono', text: x.id }), el('span', { class: 'mono muted', text: x.image }),
-      el('span', null, [badge(x.running + ' / ' + x.replicas)]), el('span', { text: x.targetRole }), el('span', { text: x.managed ? 'yes' : 'no' }),
+      el('span', null, [el('span', { class: 'state ' + (x.running >= x.replicas ? 's-running' : x.targetRole === 'Stopped' ? 's-none' : 's-pending'), text: x.running + ' / ' + x.replicas })]), el('span', { text: x.targetRole }), el('span', { text: x.managed ? 'yes' : 'no' }),
       el('span', { class: 'muted', text: x.note || '' }),
       el('span', { class: 'acts' }, [actionButton(stopped ? 'enable' : 'disable', { kind: stopped ? 'enable' : 'disable', bundle: x.id }), actionButton('cleanup', { kind: 'cleanup', bundle: x.id })])
     ]);
@@ -451,7 +451,7 @@ export const PAGE_JS = String.raw`// berth's status page. Every element is built
     var f = $('failures'); clear(f);
     if (!s.failures.length && !s.problems.length) f.appendChild(el('li', { class: 'muted', text: 'no failures' }));
     s.problems.forEach(function (p) { f.appendChild(el('li', null, [badge(p.code), el('span', { text: p.message })])); });
-    s.failures.forEach(function (x) { f.appendChild(el('li', null, [el('span', { class: 't', text: time(x.at) }), badge(x.code || x.kind), el('span', { text: x.message })])); });
+    s.failures.forEach(function (x) { f.appendChild(el('li', null, [el('span', { class: 't', text: x.at ? time(x.at) : '' }), badge(x.code || x.kind), el('span', { text: x.message })])); });
     var e = $('events'); clear(e);
     if (!S.events.length) e.appendChild(el('li', { class: 'muted', text: 'nothing yet' }));
     S.events.slice().reverse().forEach(function (x) { e.appendChild(el('li', null, [el('span', { class: 't', text: time(x.at) }), el('span', { class: 'k' }, [badge(x.kind)]), el('span', { text: x.text })])); });
