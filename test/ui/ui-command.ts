@@ -36,6 +36,9 @@ t.test('flags of the page are refused without --ui-listen, and a short password'
     t.same(problemCodes(r.stderr), ['USAGE']);
     t.match(JSON.parse(r.stderr).problems[0].message, says);
   }
+  const local = await berthAsync(['controller', '--cib', path.join(dir, 'cib.xml'), '--ui-listen', '1', '--json']);
+  t.same([local.code, problemCodes(local.stderr)], [2, ['USAGE']], 'the controller of one node has no page');
+  t.match(JSON.parse(local.stderr).problems[0].message, /give --listen HOST:PORT too/);
 });
 
 t.test('berth ui: the page of the controller, with its token; UI_NOT_SERVED without one', { timeout: 60_000 }, async (t) => {
