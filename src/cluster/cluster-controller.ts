@@ -115,7 +115,12 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
     if (o.onState) {
       const p = term !== undefined && lastPass && lastPass.term === term ? lastPass : undefined;
       const k = p && viewKey(p);
-      o.onState({ cluster: clusterId, membership, ...(p && k ? { pass: { number: p.number, at: p.at, key: k, result: p.result, status: () => viewOf(p, k) } } : {}) });
+      // What watches the controller never stops it.
+      try {
+        o.onState({ cluster: clusterId, membership, ...(p && k ? { pass: { number: p.number, at: p.at, key: k, result: p.result, status: () => viewOf(p, k) } } : {}) });
+      } catch (e) {
+        o.log(`status page: ${(e as Error).stack ?? (e as Error).message}`);
+      }
     }
   };
   // The bundles and replicas as the last pass saw them, while this controller leads: made when
