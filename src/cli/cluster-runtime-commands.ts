@@ -268,24 +268,27 @@ export const agentCmd: Command = (inv) => exit2AtStart(inv, async () => {
     throw new BerthError([problem('USAGE', { path: '--advertise', message: `--listen ${listen.host} does not say which address controllers reach this agent at: give --advertise http://ADDRESS:${listen.port}` })]);
   }
   const key = authKey(client);
-  const { DEFAULT_STATE_DIR, nodeFiles } = lazy.controllerNodeFiles();
-  const { dockerEngine } = lazy.runtimeEngine();
-  const { withDockerRename } = lazy.controllerEngineWrites();
-  const { ipAddressTable } = lazy.runtimeAddresses();
+  const { DEFAULT_STATE_DIR } = lazy.controllerNodeFiles();
+  const { localNodeDeps } = lazy.controllerDeps();
   const { startAgent } = lazy.agentDaemon();
   const stateDir = values['state-dir'] ?? process.env.BERTH_STATE_DIR ?? DEFAULT_STATE_DIR;
   const socket = process.env.DOCKER_HOST?.startsWith('unix://') ? process.env.DOCKER_HOST.slice('unix://'.length) : undefined;
   const log = logTo(inv);
+  const node = values.node ?? hostname();
+  // This node's engine (its events with the executors' changes), addresses, files and the
+  // executors in its replica containers: the same as a single node's.
+  const deps = localNodeDeps({ node, stateDir, ...(socket ? { socketPath: socket } : {}), log });
   const agent = await listening(() => startAgent({
-    node: values.node ?? hostname(),
+    node,
     listen,
     ...(values.advertise ? { advertise: values.advertise.replace(/\/$/, '') } : {}),
     controllers,
     key,
     stateDir,
-    engine: withDockerRename(dockerEngine(socket ? { socketPath: socket } : {}), socket),
-    addresses: ipAddressTable(),
-    files: nodeFiles(stateDir),
+    engine: deps.engine,
+    addresses: deps.addresses,
+    files: deps.files,
+    ...(deps.inner ? { inner: deps.inner } : {}),
     hostPolicy,
     log,
   }), '--listen', listen);

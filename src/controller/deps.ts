@@ -10,6 +10,7 @@ import { editLive } from '../commands/cluster-cib';
 import { fileClusterId, storeClusterId } from '../store/cluster-id';
 import { withDockerRename } from './engine-writes';
 import { nodeFiles } from './node-files';
+import { nodeExecutors, remoteKeyPath } from '../inner/node-executors';
 import type { CibSource, NodeDeps, NodeHandle, PassDeps } from './pass';
 
 export interface LocalNodeOptions {
@@ -17,14 +18,22 @@ export interface LocalNodeOptions {
   stateDir: string;
   /** default: DOCKER_HOST or /var/run/docker.sock */
   socketPath?: string;
+  /** the Pacemaker key the replicas' executors use (default: PCMK_authkey_location, else
+   * /etc/pacemaker/authkey) */
+  remoteKey?: string;
+  log?: (line: string) => void;
 }
 
-/** This machine's engine, addresses and files. */
+/** This machine's engine (its events with the executors' changes), addresses, files and the
+ * executors in its replica containers. */
 export function localNodeDeps(o: LocalNodeOptions): NodeDeps {
+  const keyPath = o.remoteKey ?? remoteKeyPath();
+  const inner = nodeExecutors({ keyPath, ...(o.log ? { log: o.log } : {}) });
   return {
-    engine: withDockerRename(dockerEngine(o.socketPath ? { socketPath: o.socketPath } : {}), o.socketPath),
+    engine: inner.withEvents(withDockerRename(dockerEngine(o.socketPath ? { socketPath: o.socketPath } : {}), o.socketPath)),
     addresses: ipAddressTable(),
-    files: nodeFiles(o.stateDir),
+    files: nodeFiles(o.stateDir, keyPath),
+    inner: inner.executors,
   };
 }
 

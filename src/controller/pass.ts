@@ -28,6 +28,7 @@ import { failureBans } from '../reconcile/failures';
 import { ApplyDeps, ApplyReport, applyPlan } from './apply';
 import { ObserveDeps, observe } from './observe';
 import { holdForOrder } from './order-hold';
+import { innerWantsOf, planInnerResources } from './inner-step';
 
 /** Where the desired CIB comes from: a file (--cib) or the live store; and whose it is. */
 export interface CibSource {
@@ -215,7 +216,7 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
     try {
       const nodeCache = opts.cache && (opts.cache.get(n.name) ?? opts.cache.set(n.name, new Map()).get(n.name));
       const timeout = deps.observeTimeoutMs ?? 1000;
-      const state = await withDeadline(observe(n.deps, { node: n.name, cluster }, { inspect: opts.inspect ?? 'suspects', now, ...(nodeCache ? { cache: nodeCache } : {}) }), timeout, `no answer within ${timeout} ms`);
+      const state = await withDeadline(observe(n.deps, { node: n.name, cluster }, { inspect: opts.inspect ?? 'suspects', now, innerWants: innerWantsOf(model!, n.name), ...(nodeCache ? { cache: nodeCache } : {}) }), timeout, `no answer within ${timeout} ms`);
       observed.set(n.name, { handle: n as NodeHandle & { deps: NodeDeps }, state });
       deps.memory.set(n.name, new Set(state.containers.filter((c) => c.replica !== undefined).map((c) => replicaName(c.bundle, c.replica!))));
     } catch (e) {
@@ -275,7 +276,7 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
   const byNode = replicasByNode(model, placed.placements);
   const parts = [...observed].map(([node, o]) => ({
     node, o,
-    desired: desiredStateOf(model, { node, stateDir: o.handle.deps.files.stateDir, cluster }, { placements: placed.placements, here: byNode.get(node) ?? [], unplaced: unplacedNotes }),
+    desired: desiredStateOf(model, { node, stateDir: o.handle.deps.files.stateDir, cluster, ...(o.handle.deps.files.remoteKey ? { remoteKey: o.handle.deps.files.remoteKey } : {}) }, { placements: placed.placements, here: byNode.get(node) ?? [], unplaced: unplacedNotes }),
   }));
   // The hosts files of the bundles on each node (a container there, or replicas placed there),
   // every node at once; a file already right is not written again.
@@ -288,6 +289,8 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
   // 4b. Order constraints, over every node at once: a start or stop that waits for another
   // bundle's is held until a later pass finds what it waits for done.
   holdForOrder(model.orders, plans, placed.placements, model.bundles.map((b) => ({ id: b.settings.id, replicas: b.settings.replicas })));
+  // 4c. The resources inside bundles: promotion over every node, then each node's operations.
+  planInnerResources(model, plans, placed.placements, { now, blind: result.unreachable.length > 0 });
   for (const { node, o, desired, plan } of plans) {
     // What this pass may create is remembered before it is ordered: if the node stops answering
     // mid-way, its replicas are not started anywhere else.

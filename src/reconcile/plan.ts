@@ -16,6 +16,7 @@ import { BERTH_LABELS } from '../runtime/labels';
 import { SpecChange, formatSpecChanges, parseSpecRecord, specChanges } from '../model/spec-record';
 import type { OrderAction } from '../model/order';
 import type { OrderAfter } from '../scheduler/order';
+import type { InnerChain } from './inner';
 
 export interface PlanPolicy {
   /** replicas of one bundle replaced per pass while a spec changes (1: strictly one at a time) */
@@ -75,7 +76,13 @@ export interface WriteFileAction {
   reason: string;
 }
 
-export type Action = CreateAction | StartAction | StopAction | RemoveAction | ReplaceAction | AddressAction | WriteFileAction;
+/** Operations of the resource inside one replica, run by its executor (src/reconcile/inner.ts). */
+export interface InnerAction extends ActionBase {
+  kind: 'inner';
+  chain: InnerChain;
+}
+
+export type Action = CreateAction | StartAction | StopAction | RemoveAction | ReplaceAction | AddressAction | WriteFileAction | InnerAction;
 
 export interface LedgerUpdate {
   containerId: string;
@@ -116,6 +123,8 @@ export interface Plan {
   addAddress: AddressAction[];
   removeAddress: AddressAction[];
   writeFile: WriteFileAction[];
+  /** operations of the resources inside replicas (a stop before its container's actions) */
+  inner: InnerAction[];
   /** berth's failure ledger: not an engine write */
   ledger: LedgerUpdate[];
   /** changes held back this pass (rolling update waits for readiness) */
@@ -133,12 +142,14 @@ export interface Plan {
 }
 
 export const emptyPlan = (node: string): Plan => ({
-  node, create: [], start: [], stop: [], remove: [], replace: [], addAddress: [], removeAddress: [], writeFile: [], ledger: [], waiting: [], reports: [], problems: [], blocked: [], foreign: [],
+  node, create: [], start: [], stop: [], remove: [], replace: [], addAddress: [], removeAddress: [], writeFile: [], inner: [], ledger: [], waiting: [], reports: [], problems: [], blocked: [], foreign: [],
 });
 
 /** The changes a plan makes to the node (ledger updates are berth's own bookkeeping). */
 export function planChanges(p: Plan): Action[] {
-  return [...p.writeFile, ...p.stop, ...p.remove, ...p.replace, ...p.addAddress, ...p.create, ...p.start, ...p.removeAddress];
+  const before = p.inner.filter((a) => a.chain.before);
+  const after = before.length ? p.inner.filter((a) => !a.chain.before) : p.inner;
+  return [...p.writeFile, ...before, ...p.stop, ...p.remove, ...p.replace, ...p.addAddress, ...p.create, ...p.start, ...p.removeAddress, ...after];
 }
 
 const formatDuration = (ms: number) => (ms % 60_000 === 0 && ms >= 60_000 ? `${ms / 60_000}min` : `${Math.round(ms / 1000)}s`);
