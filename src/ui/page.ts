@@ -140,10 +140,11 @@ main { flex: 1; min-height: 0; display: flex; }
 .vinner { position: relative; }
 .vinner .tr { position: absolute; left: 0; right: 0; }
 .state { display: inline-block; padding: 0 6px; border-radius: 8px; font-size: 12px; line-height: 17px; background: var(--head); }
-.s-running, .s-online, .s-healthy, .s-done, .s-in-sync { background: var(--ok-bg); color: var(--ok); }
-.s-lost, .s-fenced, .s-exited, .s-dead, .s-failed, .s-unhealthy, .s-refused, .s-error { background: var(--bad-bg); color: var(--bad); }
+.s-running, .s-online, .s-healthy, .s-done, .s-in-sync, .s-started, .s-promoted { background: var(--ok-bg); color: var(--ok); }
+.s-lost, .s-fenced, .s-exited, .s-dead, .s-failed, .s-unhealthy, .s-refused, .s-error, .s-failed-promoted, .s-failed-unpromoted, .s-failed-started { background: var(--bad-bg); color: var(--bad); }
 .s-standby, .s-suspect, .s-unknown, .s-created, .s-paused, .s-restarting, .s-pending, .s-held, .s-waiting, .s-drift, .s-suspended, .s-unplaced { background: var(--warn-bg); color: var(--warn); }
-.s-none, .s-not-configured { color: var(--muted); }
+.s-none, .s-not-configured, .s-stopped { color: var(--muted); }
+.s-unpromoted { background: var(--info-bg); color: var(--info); }
 .filters { display: flex; gap: 10px; align-items: center; flex-wrap: wrap; margin-bottom: 6px; }
 .filters h3 { margin: 0; }
 .filters input[type=search] { min-width: 260px; }
@@ -388,11 +389,11 @@ export const PAGE_JS = String.raw`// berth's status page. Every element is built
     if (f.node && r.node !== f.node) return false;
     if (f.state === 'running' && r.state !== 'running') return false;
     if (f.state === 'not-running' && r.state === 'running') return false;
-    if (f.state === 'failed' && !(r.failures > 0)) return false;
+    if (f.state === 'failed' && !(r.failures > 0 || (r.resource && r.resource.failcount > 0))) return false;
     if (f.state === 'unknown' && r.state !== 'unknown') return false;
     if (f.q) {
       var q = f.q.toLowerCase();
-      var hay = (r.name + ' ' + r.node + ' ' + (r.address || '') + ' ' + r.state + ' ' + (r.why || '')).toLowerCase();
+      var hay = (r.name + ' ' + r.node + ' ' + (r.address || '') + ' ' + r.state + ' ' + (r.why || '') + (r.resource ? ' ' + r.resource.id + ' ' + r.resource.role : '')).toLowerCase();
       if (hay.indexOf(q) < 0) return false;
     }
     return true;
@@ -418,11 +419,11 @@ export const PAGE_JS = String.raw`// berth's status page. Every element is built
   var REP_COLS = ['replica', 'bundle', 'node', 'address', 'state', 'health', 'resource / role', 'fails', 'why'];
   function repHeader() { return el('div', { class: 'tr th rep' }, REP_COLS.map(function (h) { return el('span', { text: h }); })); }
   function repRow(r) {
-    var res = r.resource ? r.resource.id + (r.resource.role ? ' (' + r.resource.role + ')' : '') : '—';
+    var res = r.resource ? el('span', null, [el('span', { class: 'mono', text: r.resource.id + ' ' }), badge(r.resource.role)]) : el('span', { class: 'muted', text: '—' });
     return el('div', { class: 'tr rep', 'data-key': r.key, onclick: function () { S.detail = r.key; renderDetail(); } }, [
       el('span', { class: 'mono', text: r.name }), el('span', { class: 'mono', text: r.bundle }), el('span', { text: r.node }),
       el('span', { class: 'mono', text: r.address || '' }), el('span', null, [badge(r.state)]), el('span', null, [r.health ? badge(r.health) : '']),
-      el('span', { class: 'muted', text: res }), el('span', { text: r.failures || '' }), el('span', { class: 'muted', text: r.why || '' })
+      res, el('span', { text: (r.failures || '') + (r.resource && r.resource.failcount ? (r.failures ? ' + ' : '') + r.resource.failcount : '') }), el('span', { class: 'muted', text: r.why || '' })
     ]);
   }
   var repList = new VList($('replicas'), repHeader(), repRow);
@@ -469,10 +470,12 @@ export const PAGE_JS = String.raw`// berth's status page. Every element is built
     if (!r) { d.hidden = true; S.detail = null; return; }
     d.hidden = false;
     function row(k, v) { return [el('dt', { text: k }), el('dd', null, [v])]; }
-    var res = r.resource ? r.resource.id + (r.resource.agent ? ' ' + r.resource.agent : '') : 'none yet (resources inside bundles come later)';
+    var x = r.resource;
+    var inner = x ? [].concat(row('resource', x.id + ' (' + x.agent + ')'), row('role', badge(x.role)), row('fail count', String(x.failcount)),
+      row('last failure', x.lastFailure || '-'), row('monitor', x.monitor || '-'), row('promotion score', x.promotion === undefined ? '-' : String(x.promotion))) : row('resource', 'none (the bundle runs no resource inside)');
     var items = [].concat(row('replica', r.name), row('bundle', r.bundle), row('node', r.node), row('address', r.address || '-'), row('state', badge(r.state)),
-      row('health', r.health || '-'), row('spec', r.upToDate ? 'up to date' : 'older than the CIB asks'), row('resource', res), row('role', r.resource && r.resource.role ? r.resource.role : '-'),
-      row('failures', String(r.failures) + (r.lastFailureAt ? ' (last ' + time(r.lastFailureAt) + ')' : '')), row('why', r.why || (r.state === 'running' ? 'running' : '-')));
+      row('health', r.health || '-'), row('spec', r.upToDate ? 'up to date' : 'older than the CIB asks'),
+      row('failures', String(r.failures) + (r.lastFailureAt ? ' (last ' + time(r.lastFailureAt) + ')' : '')), row('why', r.why || (r.state === 'running' ? 'running' : '-')), inner);
     d.appendChild(el('div', { class: 'buttons' }, [el('button', { type: 'button', text: 'close', onclick: function () { S.detail = null; d.hidden = true; } })]));
     d.appendChild(el('h3', { class: 'mono', text: r.name }));
     d.appendChild(el('dl', null, items));

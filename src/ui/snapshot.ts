@@ -2,7 +2,7 @@
 // changed between two of them: the patch a page applies and the events of the timeline.
 // Inputs: the membership (`cluster status`'s nodes, leader, term), the last pass (its bundles and
 // replicas as `clusterStatus` tells them, and its plans), and the GitOps record of the store.
-import type { ClusterStatus, ReplicaStatus } from '../reconcile/status';
+import type { ClusterStatus, ReplicaStatus, ResourceStatus } from '../reconcile/status';
 import type { Plan } from '../reconcile/plan';
 import { planChanges } from '../reconcile/plan';
 import type { GitopsState } from '../gitops/state';
@@ -39,7 +39,7 @@ export type UiNodeState = 'online' | 'standby' | 'lost' | 'fenced' | 'suspect' |
 
 export interface UiNode { name: string; state: UiNodeState; url: string | null; replicas: number; running: number }
 
-export interface UiBundle { id: string; image: string; replicas: number; running: number; targetRole: string; managed: boolean; note?: string }
+export interface UiBundle { id: string; image: string; replicas: number; running: number; targetRole: string; managed: boolean; note?: string; resource?: { id: string; agent: string; promotable: boolean } }
 
 export interface UiReplica {
   /** NAME@NODE: a replica shows on two nodes while it moves */
@@ -56,18 +56,17 @@ export interface UiReplica {
   lastFailureAt?: string;
   /** why it is not running, or what the plan does about it */
   why?: string;
-  /**
-   * The resource inside the bundle and its role (Promoted, Unpromoted, Started). Not filled yet:
-   * resources inside bundles and promotion are being built; the page shows the column when set.
-   */
-  resource?: { id: string; agent?: string; role?: string };
+  /** the resource inside the bundle, as its executor reports it (`berth status`'s ResourceStatus):
+   * its role in crm_mon's words (Started, Promoted, Unpromoted, Stopped, FAILED ..., unknown) */
+  resource?: ResourceStatus;
 }
 
 export interface UiPlanItem { node: string; kind: string; replica?: string; reason: string; outcome: 'pending' | 'done' | 'failed' | 'held' | 'waiting' | 'unplaced'; error?: string }
 
-/** A failure in words: a replica's fail count (`failcount`), an order that failed (`action`, with
- * the engine's code) or a replica that cannot run (`blocked`, with the plan's code). */
-export interface UiFailure { kind: 'failcount' | 'action' | 'blocked'; replica?: string; node?: string; code?: string; message: string; at?: string }
+/** A failure in words: a replica's fail count (`failcount`), the last failed operation of the
+ * resource inside (`resource`), an order that failed (`action`, with the engine's code) or a
+ * replica that cannot run (`blocked`, with the plan's code). */
+export interface UiFailure { kind: 'failcount' | 'resource' | 'action' | 'blocked'; replica?: string; node?: string; code?: string; message: string; at?: string }
 
 export interface UiGitops { state: 'not configured' | 'in sync' | 'drift' | 'refused' | 'error' | 'suspended'; revision?: string; source?: string; at?: string; lastError?: string }
 
@@ -118,6 +117,7 @@ function replicaRow(bundle: string, r: ReplicaStatus): UiReplica {
     failures: r.failures,
     ...(r.lastFailureAt ? { lastFailureAt: r.lastFailureAt } : {}),
     ...(r.note ? { why: r.note } : {}),
+    ...(r.resource ? { resource: r.resource } : {}),
   };
 }
 
@@ -143,7 +143,7 @@ export function makeSnapshot(i: UiInputs): UiSnapshot {
   const replicas: UiReplica[] = [];
   const bundles: UiBundle[] = [];
   for (const b of i.pass?.status.bundles ?? []) {
-    bundles.push({ id: b.id, image: b.image, replicas: b.replicas, running: b.running, targetRole: b.role, managed: b.managed, ...(b.note ? { note: b.note } : {}) });
+    bundles.push({ id: b.id, image: b.image, replicas: b.replicas, running: b.running, targetRole: b.role, managed: b.managed, ...(b.note ? { note: b.note } : {}), ...(b.resource ? { resource: b.resource } : {}) });
     for (const r of b.replicaStatus) {
       const row = replicaRow(b.id, r);
       replicas.push(row);
@@ -156,6 +156,7 @@ export function makeSnapshot(i: UiInputs): UiSnapshot {
   }
   const failures: UiFailure[] = [];
   for (const r of replicas) {
+    if (r.resource?.lastFailure) failures.push({ kind: 'resource', replica: r.name, node: r.node, message: `${r.resource.id} in ${r.name} on ${r.node}: ${r.resource.lastFailure}${r.resource.failcount ? ` (fail count ${r.resource.failcount})` : ''}` });
     if (r.failures > 0) failures.push({ kind: 'failcount', replica: r.name, node: r.node, message: `${r.name} failed ${r.failures} time${r.failures === 1 ? '' : 's'} on ${r.node}${r.why ? `: ${r.why}` : ''}`, ...(r.lastFailureAt ? { at: r.lastFailureAt } : {}) });
   }
   const plan: UiPlanItem[] = [];
@@ -224,11 +225,16 @@ export const EVENTS_PER_CHANGE = 20;
 
 /** Every field of a row but its key and resource (compared apart); the check below fails to compile when one is missing. */
 const ROW_FIELDS = ['name', 'bundle', 'node', 'address', 'state', 'health', 'upToDate', 'failures', 'lastFailureAt', 'why'] as const;
+const RESOURCE_FIELDS = ['id', 'agent', 'role', 'failcount', 'lastFailure', 'monitor', 'promotion'] as const;
+const everyResourceField: Exclude<keyof ResourceStatus, (typeof RESOURCE_FIELDS)[number]> extends never ? true : false = true;
+void everyResourceField;
 const everyField: Exclude<keyof UiReplica, 'key' | 'resource' | (typeof ROW_FIELDS)[number]> extends never ? true : false = true;
 void everyField;
 function sameRow(a: UiReplica, b: UiReplica): boolean {
   for (const f of ROW_FIELDS) if (a[f] !== b[f]) return false;
-  return a.resource === b.resource || JSON.stringify(a.resource) === JSON.stringify(b.resource);
+  if (!a.resource || !b.resource) return a.resource === b.resource;
+  for (const f of RESOURCE_FIELDS) if (a.resource[f] !== b.resource[f]) return false;
+  return true;
 }
 
 export function diffSnapshots(prev: UiSnapshot, next: UiSnapshot): { patch: UiPatch; events: UiEvent[] } {
@@ -287,6 +293,7 @@ export function diffSnapshots(prev: UiSnapshot, next: UiSnapshot): { patch: UiPa
   }
   for (const r of upsert) {
     const old = before.get(r.key);
+    if (old?.resource && r.resource && old.resource.role !== r.resource.role) lines.push(['replica', `${r.resource.id} in ${r.name} on ${r.node}: ${old.resource.role} -> ${r.resource.role}`]);
     if (old && r.failures > old.failures) lines.push(['replica', `${r.name} failed on ${r.node} (${r.failures} failure${r.failures === 1 ? '' : 's'})`]);
   }
   for (const [kind, text] of lines.slice(0, EVENTS_PER_CHANGE)) say(kind, text);

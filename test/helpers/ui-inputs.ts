@@ -1,10 +1,10 @@
 // Status-page inputs written by hand (src/ui/snapshot.ts UiInputs), for tests of the page that need
 // what no CIB may hold: hostile bundle ids, node names and messages.
 import type { MembershipNode, UiInputs } from '../../src/ui/snapshot';
-import type { BundleStatus, ReplicaStatus } from '../../src/reconcile/status';
+import type { BundleStatus, ReplicaStatus, ResourceStatus } from '../../src/reconcile/status';
 import { emptyPlan } from '../../src/reconcile/plan';
 
-export interface RowSpec { bundle: string; index: number; node: string; state?: string; why?: string; failures?: number; address?: string }
+export interface RowSpec { bundle: string; index: number; node: string; state?: string; why?: string; failures?: number; address?: string; resource?: ResourceStatus }
 
 export interface InputSpec {
   nodes: MembershipNode[];
@@ -25,6 +25,7 @@ export function handInputs(s: InputSpec, controller = 'http://127.0.0.1:7441'): 
       ...(r.address ? { address: r.address } : {}),
       ...(r.state ? { container: { id: `id-${r.bundle}-${r.index}`, name: `${r.bundle}-${r.index}`, image: 'berth-test/httpd:1', state: r.state, health: 'none', status: r.state } } : {}),
       ...(r.why ? { note: r.why } : {}),
+      ...(r.resource ? { resource: r.resource } : {}),
     };
     (byBundle.get(r.bundle) ?? byBundle.set(r.bundle, []).get(r.bundle)!).push(row);
   }

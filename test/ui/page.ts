@@ -24,6 +24,7 @@ const HOSTILE_BUNDLE = '<img src=x onerror=alert(1)>';
 const HOSTILE_NODE = '"><script>alert(2)</script>';
 const HOSTILE_WHY = '<b>bold</b><img src=y onerror=alert(3)>';
 const HOSTILE_PROBLEM = '<svg onload=alert(4)>';
+const HOSTILE_FAILURE = 'monitor failed: <iframe src=javascript:alert(5)>';
 
 const CIB = `<cib crm_feature_set="3.16.2" validate-with="pacemaker-3.9" epoch="5" num_updates="0" admin_epoch="0"><configuration><crm_config/><nodes><node id="1" uname="n1"/><node id="2" uname="n2"/></nodes><resources><bundle id="web"><docker image="berth-test/httpd:1" replicas="2"/></bundle></resources><constraints/></configuration><status/></cib>\n`;
 
@@ -31,7 +32,7 @@ const SPEC: InputSpec = {
   nodes: [alive('n1'), alive('n2'), alive(HOSTILE_NODE)],
   rows: [
     { bundle: 'web', index: 0, node: 'n1', state: 'running', address: '10.0.0.100' },
-    { bundle: 'web', index: 1, node: 'n2', state: 'running', address: '10.0.0.101' },
+    { bundle: 'web', index: 1, node: 'n2', state: 'running', address: '10.0.0.101', resource: { id: 'db', agent: 'ocf:pacemaker:Stateful', role: 'Promoted', failcount: 1, lastFailure: HOSTILE_FAILURE, promotion: 10 } },
     { bundle: HOSTILE_BUNDLE, index: 0, node: HOSTILE_NODE, state: 'exited', failures: 2, why: HOSTILE_WHY },
   ],
   problems: [{ code: 'ADDRESS_IN_USE', message: HOSTILE_PROBLEM }],
@@ -74,6 +75,11 @@ async function open(t: Test, browser: Awaited<ReturnType<typeof startBrowser>>, 
 /** A click in the page itself: the page redraws as data arrives, so an element found first may be gone by the click. */
 const press = async (page: Page, sel: string) => { await page.waitForSelector(sel); await page.$eval(sel, (e) => (e as HTMLElement).click()); };
 const text = (page: Page, sel: string) => page.$eval(sel, (e) => (e as HTMLElement).innerText);
+/** The replica count the page shows once it has drawn (it draws at the next animation frame). */
+const count = async (page: Page, want: string) => {
+  await page.waitForFunction((w) => document.querySelector('#f-count')?.textContent === w, { timeout: 3000 }, want).catch(() => {});
+  return text(page, '#f-count');
+};
 const tab = async (page: Page, view: string) => { await press(page, `.tab[data-view="${view}"]`); await new Promise((r) => setTimeout(r, 100)); };
 
 t.test('the page in chromium', { timeout: 120_000 }, async (t) => {
@@ -98,7 +104,7 @@ t.test('the page in chromium', { timeout: 120_000 }, async (t) => {
 
   await t.test('logged in with the token; the token leaves the address', async (t) => {
     t.equal(page.url(), s.server.url, 'the fragment with the token is removed');
-    t.equal(await text(page, '#f-count'), '3 of 3', 'every replica row');
+    t.equal(await count(page, '3 of 3'), '3 of 3', 'every replica row');
     t.match(await text(page, '#cluster'), 'test-cluster');
     t.equal(await text(page, '#mode'), 'actions enabled');
     const cookies = await page.cookies();
@@ -123,6 +129,22 @@ t.test('the page in chromium', { timeout: 120_000 }, async (t) => {
     t.same(requests.filter((u) => !u.startsWith(s.server.url)), [], 'every request goes to the page\'s own server');
   });
 
+  await t.test('the resource inside a replica: its role, fail count and last failure', async (t) => {
+    t.match(await text(page, '[data-key="web-1@n2"]'), /db\s+Promoted/, 'the role in the row');
+    await press(page, '[data-key="web-1@n2"]');
+    const detail = await text(page, '#detail');
+    t.match(detail, /ocf:pacemaker:Stateful/);
+    t.match(detail, /promotion score\s+10/);
+    t.ok(detail.includes(HOSTILE_FAILURE), 'the last failure, as text');
+    await tab(page, 'activity');
+    t.ok((await text(page, '#failures')).includes(`db in web-1 on n2: ${HOSTILE_FAILURE} (fail count 1)`), 'and among the failures');
+    t.equal(await page.evaluate(() => document.querySelectorAll('iframe').length), 0);
+    await tab(page, 'overview');
+    await page.select('#f-state', 'failed');
+    t.equal(await count(page, '2 of 3'), '2 of 3', 'a failed resource counts as failed');
+    await page.select('#f-state', '');
+  });
+
   await t.test('a change shows without a reload', async (t) => {
     await page.evaluate(() => { (window as unknown as { mark: number }).mark = 1; });
     const t0 = Date.now();
@@ -140,14 +162,14 @@ t.test('the page in chromium', { timeout: 120_000 }, async (t) => {
 
   await t.test('filters and search', async (t) => {
     await page.select('#f-node', 'n2');
-    t.equal(await text(page, '#f-count'), '2 of 3');
+    t.equal(await count(page, '2 of 3'), '2 of 3');
     await page.select('#f-node', '');
     await page.select('#f-state', 'failed');
-    t.equal(await text(page, '#f-count'), '1 of 3');
+    t.equal(await count(page, '2 of 3'), '2 of 3', 'the exited replica and the one whose resource failed');
     await page.select('#f-state', '');
     await page.type('#f-q', '10.0.0.101');
     await new Promise((r) => setTimeout(r, 100));
-    t.equal(await text(page, '#f-count'), '1 of 3');
+    t.equal(await count(page, '1 of 3'), '1 of 3');
     await page.$eval('#f-q', (e) => { (e as HTMLInputElement).value = ''; e.dispatchEvent(new Event('input')); });
   });
 

@@ -12,6 +12,7 @@ import type { ControllerState } from '../../src/cluster/cluster-controller';
 import type { PassResult } from '../../src/controller/pass';
 import { clusterStatus } from '../../src/reconcile/status';
 import { fakeCluster, wipe } from '../helpers/fake-nodes';
+import { alive, handInputs } from '../helpers/ui-inputs';
 
 const NAMES = ['n1', 'n2', 'n3'];
 function cibXml(replicas: number, epoch = 1): string {
@@ -150,4 +151,17 @@ t.test('GitOps on the page: the record in the store, read by the page of the con
   t.match(await gitopsNow(), { state: 'drift' });
   await updateState(store, key, (s) => ({ ...s, suspended: { at } }));
   t.match(await gitopsNow(), { state: 'suspended' });
+});
+
+t.test('the resource inside: its role change is told, its failure listed', async (t) => {
+  const res = (role: string, lastFailure?: string) => ({ id: 'db', agent: 'ocf:pacemaker:Stateful', role, failcount: lastFailure ? 1 : 0, ...(lastFailure ? { lastFailure } : {}) });
+  const spec = (role: string, lastFailure?: string) => ({ nodes: [alive('n1')], rows: [{ bundle: 'db', index: 0, node: 'n1', state: 'running', resource: res(role, lastFailure) }] });
+  const a = makeSnapshot(handInputs(spec('Unpromoted')));
+  const b = makeSnapshot(handInputs(spec('Promoted')));
+  t.same(b.replicas[0].resource, res('Promoted'), 'the row carries the resource as status tells it');
+  const d = diffSnapshots(a, b);
+  t.same(d.patch.upsert.map((r) => r.key), ['db-0@n1'], 'the row is sent again');
+  t.same(d.events.map((e) => e.text), ['db in db-0 on n1: Unpromoted -> Promoted']);
+  const c = makeSnapshot(handInputs(spec('FAILED Promoted', 'monitor (10s) returned 7 (not running)')));
+  t.same(c.failures.map((f) => [f.kind, f.message]), [['resource', 'db in db-0 on n1: monitor (10s) returned 7 (not running) (fail count 1)']]);
 });
