@@ -140,7 +140,8 @@ t.test('the status page on a real cluster', { timeout: 300_000 }, async (t) => {
   await page.waitForSelector('#confirm[open]');
   t.equal(await page.$eval('#confirm-command', (e) => e.textContent), `berth -f ${cib} node standby ${other}`, 'the command it is the same as');
   await press(page, '#confirm-ok');
-  await page.waitForSelector('#toast:not([hidden])');
+  await page.waitForFunction((cmd) => new RegExp(`done\\s*${cmd}`).test(document.querySelector('#toast')?.textContent ?? ''), { timeout: 10_000 }, `berth -f ${cib} node standby ${other}`)
+    .catch(async () => t.fail(`the page says: ${await page.$eval('#toast', (e) => e.textContent)}`));
   t.match(fs.readFileSync(cib, 'utf8'), new RegExp(`<node id="\\d+" uname="${other}">\\s*<instance_attributes id="nodes-\\d+">\\s*<nvpair id="nodes-\\d+-standby" name="standby" value="on"/>`), 'the CIB the controller runs with has the node in standby');
   await until(`the page shows ${other} in standby`, async () => (/standby/.test(await page.$eval(`[data-node="${other}"] .name`, (e) => (e as HTMLElement).innerText)) ? true : undefined), 15_000, 100);
   t.pass(`${other} shown in standby`);
