@@ -50,6 +50,8 @@ A cluster of nodes (src/cluster/README.md):
                                         several with --store etcd://... elect a leader
   cluster status [--controller URL,...] [--watch]
                                         leader, nodes, every replica in the cluster
+  ui [--controller URL,...] [--open]    the address of the leader's live status page
+                                        (controller --ui-listen; docs/ui.md)
   cluster simulate [--node-fail N] [--op-fail OP] [--show-scores]
                                         what the cluster would do, as crm_simulate shows it
 GitOps (the CIB kept in git or a directory; see src/gitops/README.md):

@@ -60,6 +60,8 @@ export const lazy = {
   // ---- cluster, controller, agent ----
   clusterController: () => require('../cluster/cluster-controller') as typeof import('../cluster/cluster-controller'),
   clusterControllerServer: () => require('../cluster/controller-server') as typeof import('../cluster/controller-server'),
+  uiControllerPage: () => require('../ui/controller-page') as typeof import('../ui/controller-page'),
+  uiAuth: () => require('../ui/auth') as typeof import('../ui/auth'),
   clusterControllerClient: () => require('../cluster/controller-client') as typeof import('../cluster/controller-client'),
   clusterHeartbeatService: () => require('../cluster/heartbeat-service') as typeof import('../cluster/heartbeat-service'),
   agentSignedHttp: () => require('../agent/signed-http') as typeof import('../agent/signed-http'),

@@ -370,6 +370,9 @@ export const statusCmd: Command = (inv) =>
   });
 
 export const controllerCmd: Command = (inv) => {
+  // The status page is a cluster controller's (src/ui): without --listen there is none.
+  const ui = ['ui-listen', 'ui-actions', 'ui-password-file'].find((f) => inv.flags[f] !== undefined);
+  if (ui) throw new BerthError([problem('USAGE', { path: `--${ui}`, message: `--${ui} is about the status page of a cluster controller: give --listen HOST:PORT too` })]);
   const log = (line: string) => inv.io.out(`${new Date().toISOString()} ${line}\n`);
   return withLocal(inv, log, async ({ node, pass }, values) => {
     const { startController } = lazy.controllerDaemon();

@@ -5,6 +5,8 @@ import { readTextFile } from '../cib/cib-file';
 import { dockerEngine } from '../runtime/engine';
 import { ipAddressTable } from '../runtime/addresses';
 import type { CibStore } from '../store/store';
+import { editCibFile } from '../commands/cib-file-edit';
+import { editLive } from '../commands/cluster-cib';
 import { fileClusterId, storeClusterId } from '../store/cluster-id';
 import { withDockerRename } from './engine-writes';
 import { nodeFiles } from './node-files';
@@ -67,6 +69,7 @@ export function fileCibSource(file: string, pollMs = 500): CibSource {
     where: file,
     read: async () => readTextFile(file),
     clusterId: async () => fileClusterId(file),
+    edit: async (edit, args, flags) => editCibFile(file, edit, args, { ...flags, file }),
     watch: (onChange) => {
       const fs = require('node:fs') as typeof import('node:fs');
       const listener = () => onChange();
@@ -84,6 +87,7 @@ export function storeCibSource(store: CibStore): CibSource {
     read: async () => (await store.read()).text,
     clusterId: () => (id ??= storeClusterId(store).catch((e) => { id = undefined; throw e; })),
     watch: (onChange) => store.watch(() => onChange()),
+    edit: (edit, args, flags) => editLive(store, edit, args, flags),
     close: () => store.close(),
   };
 }

@@ -12,6 +12,7 @@
 // The safety rule lives here: a replica is created or started on a node only when no container of
 // it exists on any other node, and no node that might hold it is unknown or unreachable. A move is
 // therefore two passes: the old copy is removed first, the new one created after.
+import type { EditCommand, EditFlags, EditResult } from '../commands/edit';
 import { readFileSync } from 'node:fs';
 import { Cib } from '../cib/cib';
 import { BerthError, Problem, hasErrors, problem } from '../errors/registry';
@@ -37,6 +38,9 @@ export interface CibSource {
   clusterId(): Promise<string>;
   /** Calls back after each change; returns a stop function. */
   watch?(onChange: () => void): () => void;
+  /** Runs a library edit on this CIB as the CLI would on it (the file under its lock, the store by
+   * compare-and-swap): the status page's actions. */
+  edit?(edit: EditCommand, args: string[], flags: EditFlags): Promise<EditResult>;
   close?(): Promise<void>;
 }
 

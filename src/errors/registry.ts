@@ -111,6 +111,11 @@ export const PROBLEM_CODES = {
   REMOTE_PROTOCOL: 'the executor answered outside its protocol (another protocol version, a compressed or malformed message, a message type berth does not know)',
   REMOTE_REFUSED: 'the executor refused a request (value: its return code, e.g. -19 for a resource it has not registered)',
   REMOTE_DISCONNECTED: 'the connection to the executor closed while a request or an operation was waiting for its answer',
+  // the status page
+  UI_AUTH_REQUIRED: 'a request to the status page has no open session, or a login gave a wrong token or password: log in with the token in the address that berth ui prints, or the password of --ui-password-file',
+  UI_CSRF_REFUSED: 'an action posted to the status page lacks the CSRF token of its session or comes from another origin (a page of another site cannot act on the cluster)',
+  UI_ACTIONS_DISABLED: 'the status page is read-only: the controller runs without --ui-actions',
+  UI_NOT_SERVED: 'the leading controller serves no status page: start it with --ui-listen HOST:PORT',
 } as const;
 
 export type ProblemCode = keyof typeof PROBLEM_CODES;
