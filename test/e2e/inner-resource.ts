@@ -118,30 +118,35 @@ t.test('a resource inside a bundle: served, monitored, recovered, held at migrat
   const roles = async () => (await status()).bundles.find((b) => b.id === 'db')?.replicaStatus.map((r) => r.resource?.role ?? '-') ?? [];
   // The agent's own word, sampled in every container every 100 ms: Stateful keeps its role in a
   // state file, read on the host through the container's root (/proc/PID/root: any storage driver).
-  const pids = new Map<number, number>();
+  // A process id is checked to be the container's own (its cgroup names the container): ids are
+  // reused.
+  const pids = new Map<number, { pid: number; id: string }>();
   const pidOf = (i: number) => {
     if (!pids.has(i)) {
       try {
-        pids.set(i, Number(execFileSync('docker', ['inspect', '-f', '{{.State.Pid}}', `db-${i}`], { encoding: 'utf8' }).trim()));
+        const [pid, id] = execFileSync('docker', ['inspect', '-f', '{{.State.Pid}} {{.Id}}', `db-${i}`], { encoding: 'utf8' }).trim().split(' ');
+        if (Number(pid) > 0) pids.set(i, { pid: Number(pid), id });
       } catch {
-        return 0;
+        return undefined;
       }
     }
-    return pids.get(i)!;
+    return pids.get(i);
   };
   const sampler = setInterval(() => {
+    const fs = require('node:fs') as typeof import('node:fs');
     let promotedNow = 0;
     for (const i of [0, 1, 2]) {
-      const pid = pidOf(i);
-      if (!pid) continue;
+      const p = pidOf(i);
+      if (!p) continue;
       try {
-        if (require('node:fs').readFileSync(`/proc/${pid}/root/run/Stateful-db-state.state`, 'utf8').trim() === 'Promoted') promotedNow++;
+        const state = fs.readFileSync(`/proc/${p.pid}/root/run/Stateful-db-state.state`, 'utf8').trim();
+        if (!fs.readFileSync(`/proc/${p.pid}/cgroup`, 'utf8').includes(p.id)) { pids.delete(i); continue; }
+        if (state === 'Promoted') promotedNow++;
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || !require('node:fs').existsSync(`/proc/${pid}`)) pids.delete(i);
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || !fs.existsSync(`/proc/${p.pid}`)) pids.delete(i);
       }
     }
     samples++;
-    if (promotedNow > maxPromoted) t.comment(`sample ${samples}: ${promotedNow} promoted (${[...pids].map(([i, p]) => `db-${i}:${p}`).join(' ')})`);
     maxPromoted = Math.max(maxPromoted, promotedNow);
   }, 100);
   t.teardown(() => clearInterval(sampler));
