@@ -44,6 +44,8 @@ export interface RemoteNodeOptions {
   /** the agent's state dir; default: what the last status() said, else DEFAULT_STATE_DIR. The
    * agent refuses hosts-file paths outside its own, so a wrong one is loud. */
   stateDir?: string;
+  /** the node's Pacemaker key, as its agent told in its heartbeat */
+  remoteKey?: string;
   /** an events stream silent this long (no event, no heartbeat) is given up as unreachable */
   eventsIdleMs?: number;
 }
@@ -195,7 +197,7 @@ export function remoteNode(o: RemoteNodeOptions): RemoteNode {
       return o.stateDir ?? learnedStateDir ?? DEFAULT_STATE_DIR;
     },
     get remoteKey() {
-      return learnedRemoteKey;
+      return o.remoteKey ?? learnedRemoteKey;
     },
     read: async (file) => ((await call('files.read', [file], engineErrors('read file', file))) as string | undefined) ?? null,
     write: async (file, content) => { await call('files.write', [file, content], engineErrors('write file', file)); },

@@ -105,6 +105,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   };
   const files: NodeFiles = {
     stateDir: o.files.stateDir,
+    ...(o.files.remoteKey ? { remoteKey: o.files.remoteKey } : {}),
     read: (f) => o.files.read(f),
     write: (f, c) => guarded(() => o.files.write(f, c)),
     ensureDir: (d) => guarded(() => o.files.ensureDir(d)),
@@ -225,7 +226,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   const url = o.advertise ?? server.url;
 
   const beat = async () => {
-    const hb: Heartbeat = { node: o.node, url, seq: ++seq, incarnation, stateDir: o.stateDir };
+    const hb: Heartbeat = { node: o.node, url, seq: ++seq, incarnation, stateDir: o.stateDir, ...(o.files.remoteKey ? { remoteKey: o.files.remoteKey } : {}) };
     const sentAt = now();
     const timeout = Math.max(200, Math.min(1000, leaseMs / 2));
     const ask = (c: string) => postSigned<HeartbeatAnswer>(c, HEARTBEAT_PATH, o.key, hb, timeout);

@@ -147,7 +147,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
     const c = clients.get(hb.node);
     if (c && c.key === k) return c.handle;
     c?.handle.close();
-    const handle = remoteNode({ url: hb.url, key: o.key, term: () => (term !== undefined && election.term() === term ? term : 0), node: hb.node, incarnation: hb.incarnation, stateDir: hb.stateDir ?? DEFAULT_STATE_DIR, timeoutMs: 10_000 });
+    const handle = remoteNode({ url: hb.url, key: o.key, term: () => (term !== undefined && election.term() === term ? term : 0), node: hb.node, incarnation: hb.incarnation, stateDir: hb.stateDir ?? DEFAULT_STATE_DIR, ...(hb.remoteKey ? { remoteKey: hb.remoteKey } : {}), timeoutMs: 10_000 });
     clients.set(hb.node, { key: k, handle });
     return handle;
   };

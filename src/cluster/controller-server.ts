@@ -76,7 +76,8 @@ export function parseHeartbeat(v: unknown): Heartbeat {
   if (typeof o.seq !== 'number' || !Number.isSafeInteger(o.seq) || o.seq < 0) throw bad('seq must be a non-negative integer');
   if (typeof o.incarnation !== 'string' || !INCARNATION.test(o.incarnation)) throw bad('incarnation must be hex');
   if (o.stateDir !== undefined && (typeof o.stateDir !== 'string' || !o.stateDir.startsWith('/'))) throw bad('stateDir must be an absolute path');
-  return { node: o.node, url: o.url, seq: o.seq, incarnation: o.incarnation, ...(o.stateDir ? { stateDir: o.stateDir } : {}) };
+  if (o.remoteKey !== undefined && (typeof o.remoteKey !== 'string' || !o.remoteKey.startsWith('/') || o.remoteKey.length > 4096)) throw bad('remoteKey must be an absolute path');
+  return { node: o.node, url: o.url, seq: o.seq, incarnation: o.incarnation, ...(o.stateDir ? { stateDir: o.stateDir } : {}), ...(o.remoteKey ? { remoteKey: o.remoteKey } : {}) };
 }
 
 export async function startControllerServer(o: ControllerServerOptions): Promise<{ url: string; close(): Promise<void> }> {

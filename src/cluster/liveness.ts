@@ -30,6 +30,8 @@ export interface Heartbeat {
   incarnation: string;
   /** the agent's state dir (where hosts files live on that node) */
   stateDir?: string;
+  /** the node's Pacemaker key (replicas that run pacemaker-remoted mount it) */
+  remoteKey?: string;
 }
 
 export type Liveness = 'alive' | 'suspect' | 'lost' | 'unknown';

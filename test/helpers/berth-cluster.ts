@@ -22,7 +22,7 @@ export interface BerthOnCluster {
   agentLog(node: string): string;
 }
 
-export function startBerth(t: Test, c: TestCluster, o: { dir: string; cib: string; controllerArgs?: string[] }): BerthOnCluster {
+export function startBerth(t: Test, c: TestCluster, o: { dir: string; cib: string; controllerArgs?: string[]; agentEnv?: Record<string, string> }): BerthOnCluster {
   const key = path.join(o.dir, 'authkey');
   t.equal(berthSync(['authkey', 'generate', key]).code, 0, 'authkey generated');
   const log: string[] = [];
@@ -35,7 +35,7 @@ export function startBerth(t: Test, c: TestCluster, o: { dir: string; cib: strin
     key,
     controller,
     controllerLog: () => log.join(''),
-    startAgent: (n) => c.spawnOnNode(n, process.execPath, [berthBin, 'agent', '--node', n, '--listen', `${c.node(n).ip}:${AGENT_PORT}`, '--controller', `http://${c.bridgeIp}:${CONTROLLER_PORT}`, '--authkey', key, '--state-dir', path.join(c.node(n).dir, 'berth')], { log: 'agent.log', env: { BERTH_CONFIG: path.join(c.node(n).dir, 'client.json') } }),
+    startAgent: (n) => c.spawnOnNode(n, process.execPath, [berthBin, 'agent', '--node', n, '--listen', `${c.node(n).ip}:${AGENT_PORT}`, '--controller', `http://${c.bridgeIp}:${CONTROLLER_PORT}`, '--authkey', key, '--state-dir', path.join(c.node(n).dir, 'berth')], { log: 'agent.log', env: { BERTH_CONFIG: path.join(c.node(n).dir, 'client.json'), ...(o.agentEnv ?? {}) } }),
     agentLog: (n) => readFileSync(path.join(c.node(n).dir, 'agent.log'), 'utf8'),
   };
 }

@@ -103,6 +103,9 @@ export interface ClusterOptions {
   nodes: string[];
   /** destroy at this test's teardown */
   t?: Test;
+  /** images of the main engine loaded into every node's engine besides the test images
+   * (e.g. berth-test/pcmk:1 for bundles that hold a resource) */
+  images?: string[];
 }
 
 const RUN_ROOT = '/run/berth-test';
@@ -579,7 +582,7 @@ export function sweepStaleClusters(): void {
   const orphan = (id: string) => /^[a-z0-9]+$/.test(id) && !ids.has(id);
   for (const f of fs.readdirSync(RUN_ROOT)) {
     const p = path.join(RUN_ROOT, f);
-    const tar = /^images-(\d+)\.tar$/.exec(f);
+    const tar = /^images-(\d+)(?:-\d+)?\.tar$/.exec(f);
     if (tar && processStartTime(Number(tar[1])) === undefined) fs.rmSync(p, { force: true });
     if (f.startsWith('subnet-')) {
       let owner = '';
@@ -673,14 +676,18 @@ function mainEngineFlags(): MainEngineFlags {
   return mainFlags;
 }
 
-let imagesTar: string | undefined;
-/** `docker save` of the test images from the main engine, once per process. */
-function savedImages(): string {
-  if (imagesTar && fs.existsSync(imagesTar)) return imagesTar;
-  const file = path.join(RUN_ROOT, `images-${process.pid}.tar`);
-  run('docker', ['save', '-o', file, ...IMAGES]);
+const imagesTars = new Map<string, string>();
+/** `docker save` of the test images (and the extra ones a cluster asks for) from the main engine,
+ * once per process and set of images. */
+function savedImages(extra: readonly string[] = []): string {
+  const images = [...IMAGES, ...extra];
+  const key = images.join(' ');
+  const known = imagesTars.get(key);
+  if (known && fs.existsSync(known)) return known;
+  const file = path.join(RUN_ROOT, `images-${process.pid}-${imagesTars.size}.tar`);
+  run('docker', ['save', '-o', file, ...images]);
   process.once('exit', () => fs.rmSync(file, { force: true }));
-  imagesTar = file;
+  imagesTars.set(key, file);
   return file;
 }
 
@@ -823,7 +830,7 @@ export async function startCluster(opts: ClusterOptions): Promise<TestCluster> {
     const tStart = Date.now();
     await Promise.all(nodes.map((n) => startEngine(n.name)));
     const tEngines = Date.now();
-    const tar = savedImages();
+    const tar = savedImages(opts.images);
     const loads = await Promise.all(nodes.map((n) => runAsync('docker', ['-H', n.dockerHost, 'load', '-i', tar], ENGINE_ENV)));
     loads.forEach((r, i) => { if (r.code !== 0) throw new Error(`docker load on ${nodes[i].name}: ${r.stderr}`); });
     if (process.env.BERTH_CLUSTER_VERBOSE) {
