@@ -18,7 +18,7 @@ function parseHeartbeat(text: string): Heartbeat | undefined {
   try {
     const v = JSON.parse(text) as Partial<Heartbeat>;
     if (typeof v.node !== 'string' || typeof v.url !== 'string' || typeof v.seq !== 'number' || typeof v.incarnation !== 'string') return undefined;
-    return { node: v.node, url: v.url, seq: v.seq, incarnation: v.incarnation, ...(typeof v.stateDir === 'string' ? { stateDir: v.stateDir } : {}) };
+    return { node: v.node, url: v.url, seq: v.seq, incarnation: v.incarnation, ...(typeof v.stateDir === 'string' ? { stateDir: v.stateDir } : {}), ...(typeof v.remoteKey === 'string' ? { remoteKey: v.remoteKey } : {}) };
   } catch {
     return undefined;
   }
