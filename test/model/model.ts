@@ -42,6 +42,7 @@ t.test('what berth does not act on yet is said, each once', async (t) => {
     ['NOT_HONOURED', 'warning', '1'],
     ['NOT_HONOURED', 'warning', 'Promoted'],
     ['NOT_HONOURED', 'warning', 'web-httpd'],
+    ['NOT_HONOURED', 'warning', 'web-r'],
   ].sort());
   t.strictSame(m.orders.map((o) => [o.constraint, o.first, o.then, o.thenAction, o.inverse]), [['o1', ['db'], 'web', 'start', false], ['o1', ['web'], 'db', 'stop', true]], 'an order between bundles is acted on');
 });
