@@ -82,7 +82,7 @@ export const PROBLEM_CODES = {
   ENGINE_UNREACHABLE: 'the Docker engine does not answer',
   ENGINE_FAILED: 'the Docker engine refused an action',
   ADDRESS_IN_USE: 'a replica address is already held by something else on this host',
-  NOT_HONOURED: 'the CIB holds something berth does not act on yet (a resource inside a bundle, promoted roles, ticket constraints, a colocation or order with a resource that is not a bundle): a warning naming it',
+  NOT_HONOURED: 'the CIB holds something berth keeps and writes back but does not act on (a resource inside a bundle, a resource that is not a bundle, promoted roles, ticket constraints, a colocation or order with a resource that is not a bundle, an attribute set with a rule, ACLs, alerts, fencing levels): a warning naming it',
   CONTAINER_FOREIGN: 'a berth container on this engine belongs to another cluster (or to none): it is listed and never touched',
   REPLICA_UNPLACEABLE: 'a replica cannot be placed (replicas-per-host, node state, constraints)',
   RESOURCE_NOT_RUNNING: 'the command needs the resource running (resource restart of a stopped bundle)',
