@@ -186,6 +186,7 @@ function whoseLine(r: PassResult, where: string): string {
 function whose(inv: Invocation, r: PassResult, where: string): void {
   if (inv.flags.json) return;
   inv.io.out(whoseLine(r, where));
+  if (r.recorded.length) inv.io.out(`The CIB's other nodes are as its status section records them (berth on one node runs only its own): ${r.recorded.map((o) => `${o.node} (${o.replicas.length ? o.replicas.join(', ') : 'nothing'})`).join(', ')}\n`);
   if (r.offline.length) inv.io.out(`The CIB's other nodes take no part here (berth on one node runs only its own): ${r.offline.map((o) => o.node).join(', ')}\n`);
 }
 

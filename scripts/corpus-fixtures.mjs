@@ -1,0 +1,199 @@
+#!/usr/bin/env node
+// Builds the corpus of CIBs that Pacemaker accepts, with the REAL tools, for test/cib/corpus.ts
+// (berth loads each, round-trips it XML -> JSON -> XML, and says what it does not act on) and
+// test/controller/plan-from-status.ts (a running cluster's CIB planned on each of its nodes).
+// Tests never run the tools; they read what this script wrote to test/fixtures/corpus/:
+//
+//   <case>/cib.xml          `cibadmin --empty`, then the steps in CASES below (cibadmin with
+//                           CIB_file, pcs -f, crm_attribute with CIB_file), then
+//                           `cibadmin --upgrade --force` where the case starts from an older schema
+//   <case>/running.xml      where the case has nodes: `crm_simulate --simulate --save-output` of
+//                           cib.xml, i.e. the CIB of the cluster once Pacemaker started everything,
+//                           with the status section Pacemaker writes (lrm_rsc_op history)
+//   <case>/running.sim.xml  `crm_simulate --xml-file running.xml --simulate --output-as=xml`: where
+//                           each replica runs, and that nothing moves (an empty transition)
+//   <case>/case.json        what the case covers, the steps, the tool versions, crm_verify's
+//                           verdict on cib.xml (and running.xml)
+//
+// Re-run from the repository root on a host with pcs 0.11.5 / Pacemaker 2.1.5 (Debian 12):
+//   node scripts/corpus-fixtures.mjs [FILTER]
+// It refuses to run with other versions and stops when a step fails or crm_verify refuses a case.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+const out = path.join(root, 'test', 'fixtures', 'corpus');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-corpus-'));
+
+function run(cmd, args, env = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C.UTF-8', ...env } });
+  if (r.error) throw r.error;
+  return { exit: r.status, stdout: r.stdout, stderr: r.stderr.replaceAll(tmp, '<TMP>') };
+}
+
+const pcsVersion = run('pcs', ['--version']).stdout.trim();
+const pacemaker = run('crm_verify', ['--version']).stdout.split('\n')[0].trim();
+if (pcsVersion !== '0.11.5' || !pacemaker.includes('2.1.5')) {
+  console.error(`pcs 0.11.5 and Pacemaker 2.1.5 are needed, found pcs '${pcsVersion}', '${pacemaker}'`);
+  process.exit(1);
+}
+const TOOLS = { pcs: pcsVersion, pacemaker, cibadmin: run('cibadmin', ['--version']).stdout.split('\n')[0].trim() };
+
+const cib = (...argv) => ({ cibadmin: argv });
+const create = (section, xml) => cib('--create', '-o', section, '-X', xml);
+const pcs = (...argv) => ({ pcs: argv });
+const attr = (...argv) => ({ crm_attribute: argv });
+const property = (name, value) => create('crm_config', `<cluster_property_set id="p-${name}"><nvpair id="p-${name}-v" name="${name}" value="${value}"/></cluster_property_set>`);
+const nodes = (...names) => names.map((n, i) => create('nodes', `<node id="${i + 1}" uname="${n}"/>`));
+// node_state as the controller writes it when members join (crm_simulate reads members from it)
+const members = (...names) => names.map((n, i) => create('status', `<node_state id="${i + 1}" uname="${n}" in_ccm="true" crmd="online" join="member" expected="member"/>`));
+const noStonith = property('stonith-enabled', 'false');
+
+/** name → { about, steps, upgradeFrom? (an older schema the empty CIB starts from) } */
+const CASES = {
+  'templates': {
+    about: 'resource templates: a primitive and the resource inside a bundle defined from a <template> (no class/type of their own), operations merged',
+    steps: [
+      noStonith,
+      create('resources', '<template id="apache-t" class="ocf" provider="heartbeat" type="apache"><instance_attributes id="apache-t-ia"><nvpair id="apache-t-ia-conf" name="configfile" value="/etc/apache2/apache2.conf"/></instance_attributes><operations><op id="apache-t-mon" name="monitor" interval="30s" timeout="20s"/><op id="apache-t-start" name="start" interval="0s" timeout="40s"/></operations></template>'),
+      create('resources', '<primitive id="site" template="apache-t"><operations><op id="site-mon" name="monitor" interval="30s" timeout="9s"/></operations></primitive>'),
+      pcs('resource', 'bundle', 'create', 'web', 'container', 'docker', 'image=berth-test/httpd:1', 'replicas=2', 'network', 'control-port=3121'),
+      cib('--modify', '-X', '<bundle id="web"><primitive id="web-httpd" template="apache-t"/></bundle>'),
+    ],
+  },
+  'id-refs': {
+    about: 'references: nvpair id-ref (with and without a name of its own), meta_attributes / instance_attributes id-ref, rule id-ref, resource_set id-ref',
+    steps: [
+      noStonith,
+      ...nodes('node1', 'node2'),
+      cib('--create', '-o', 'configuration', '-X', '<rsc_defaults><meta_attributes id="shared"><nvpair id="shared-stick" name="resource-stickiness" value="7"/><nvpair id="shared-prio" name="priority" value="2"/></meta_attributes></rsc_defaults>'),
+      pcs('resource', 'bundle', 'create', 'a', 'container', 'docker', 'image=berth-test/httpd:1', 'replicas=1'),
+      pcs('resource', 'bundle', 'create', 'b', 'container', 'docker', 'image=berth-test/httpd:1', 'replicas=1'),
+      cib('--modify', '-X', '<bundle id="a"><meta_attributes id="a-meta"><nvpair id-ref="shared-stick"/><nvpair id-ref="shared-prio" name="priority"/></meta_attributes></bundle>'),
+      cib('--modify', '-X', '<bundle id="b"><meta_attributes id-ref="a-meta"/></bundle>'),
+      create('constraints', '<rsc_location id="loc-a" rsc="a"><rule id="prefer-node2" score="50"><expression id="prefer-node2-e" attribute="#uname" operation="eq" value="node2"/></rule></rsc_location>'),
+      create('constraints', '<rsc_location id="loc-b" rsc="b"><rule id-ref="prefer-node2"/></rsc_location>'),
+      create('constraints', '<rsc_colocation id="col" score="INFINITY"><resource_set id="ab"><resource_ref id="a"/><resource_ref id="b"/></resource_set></rsc_colocation>'),
+      create('constraints', '<rsc_order id="ord"><resource_set id-ref="ab"/></rsc_order>'),
+    ],
+  },
+  'clone-status': {
+    about: "the status section as Pacemaker's attribute manager and controller write it: clone instance ids with ':' (fail counts of pingd:0), transient attributes set with crm_attribute, a clone and its history",
+    steps: [
+      noStonith,
+      ...nodes('node1', 'node2'),
+      ...members('node1', 'node2'),
+      create('resources', '<clone id="pingd-clone"><primitive id="pingd" class="ocf" provider="pacemaker" type="ping"><instance_attributes id="pingd-ia"><nvpair id="pingd-ia-host" name="host_list" value="127.0.0.1"/></instance_attributes></primitive></clone>'),
+      attr('--node', 'node1', '--lifetime', 'reboot', '--name', 'pingd', '--update', '1000'),
+      attr('--node', 'node1', '--lifetime', 'forever', '--name', 'rack', '--update', 'r1'),
+      cib('--modify', '-X', '<node_state id="1"><transient_attributes id="1"><instance_attributes id="status-1"><nvpair id="status-1-fail-count-pingd:0.monitor_30000" name="fail-count-pingd:0#monitor_30000" value="1"/><nvpair id="status-1-last-failure-pingd:0.monitor_30000" name="last-failure-pingd:0#monitor_30000" value="1700000000"/></instance_attributes></transient_attributes><lrm id="1"><lrm_resources><lrm_resource id="pingd:0" class="ocf" provider="pacemaker" type="ping"><lrm_rsc_op id="pingd:0_last_0" operation_key="pingd:0_start_0" operation="start" crm-debug-origin="do_update_resource" crm_feature_set="3.16.1" transition-key="1:0:0:00000000-0000-0000-0000-000000000000" transition-magic="0:0;1:0:0:00000000-0000-0000-0000-000000000000" exit-reason="" on_node="node1" call-id="6" rc-code="0" op-status="0" interval="0" last-rc-change="1700000000" exec-time="20" queue-time="0" op-digest="00000000000000000000000000000000"/></lrm_resource></lrm_resources></lrm></node_state>'),
+    ],
+  },
+  'rules': {
+    about: 'rules and expressions where the schema allows them: meta_attributes of a bundle and rsc_defaults with rules, a cluster_property_set with a rule, op_defaults, location rules with date expressions, node attributes, boolean-op',
+    steps: [
+      noStonith,
+      ...nodes('node1', 'node2'),
+      create('crm_config', '<cluster_property_set id="night" score="10"><rule id="night-r" score="0"><date_expression id="night-d" operation="date_spec"><date_spec id="night-ds" hours="0-6"/></date_expression></rule><nvpair id="night-m" name="maintenance-mode" value="false"/></cluster_property_set>'),
+      cib('--create', '-o', 'configuration', '-X', '<rsc_defaults><meta_attributes id="def-rule"><rule id="def-rule-r" score="0" boolean-op="or"><expression id="def-rule-e" attribute="#uname" operation="eq" value="node1"/><date_expression id="def-rule-d" operation="lt" end="2030-01-01"/></rule><nvpair id="def-rule-stick" name="resource-stickiness" value="100"/></meta_attributes></rsc_defaults>'),
+      cib('--create', '-o', 'configuration', '-X', '<op_defaults><meta_attributes id="op-def"><nvpair id="op-def-timeout" name="timeout" value="40s"/></meta_attributes></op_defaults>'),
+      pcs('resource', 'bundle', 'create', 'web', 'container', 'docker', 'image=berth-test/httpd:1', 'replicas=2'),
+      cib('--modify', '-X', '<bundle id="web"><meta_attributes id="web-weekdays"><rule id="web-weekdays-r" score="0"><date_expression id="web-weekdays-d" operation="date_spec"><date_spec id="web-weekdays-ds" weekdays="1-5"/></date_expression></rule><nvpair id="web-weekdays-prio" name="priority" value="5"/></meta_attributes></bundle>'),
+      create('constraints', '<rsc_location id="web-until" rsc="web"><rule id="web-until-r" score="INFINITY" boolean-op="and"><expression id="web-until-e" attribute="#uname" operation="ne" value="node2"/><date_expression id="web-until-d" operation="in_range" start="2020-01-01" end="2099-01-01"/></rule></rsc_location>'),
+    ],
+  },
+  'kept-sections': {
+    about: 'what berth keeps and writes back but does not act on: a resource that is no bundle, a group, a tag, ACLs, alerts, fencing levels, a ticket constraint, utilization, a description',
+    steps: [
+      noStonith,
+      ...nodes('node1', 'node2'),
+      create('resources', '<group id="g" description="two dummies"><primitive id="d1" class="ocf" provider="pacemaker" type="Dummy"/><primitive id="d2" class="ocf" provider="pacemaker" type="Dummy"/></group>'),
+      create('resources', '<primitive id="fence1" class="stonith" type="fence_dummy"/>'),
+      cib('--create', '-o', 'configuration', '-X', '<tags><tag id="tagged"><obj_ref id="d1"/><obj_ref id="d2"/></tag></tags>'),
+      cib('--create', '-o', 'configuration', '-X', '<acls><acl_role id="ro"><acl_permission id="ro-read" kind="read" xpath="/cib"/></acl_role><acl_target id="alice"><role id="ro"/></acl_target></acls>'),
+      cib('--create', '-o', 'configuration', '-X', '<alerts><alert id="mail" path="/usr/share/pacemaker/alerts/alert_smtp.sh.sample"><recipient id="mail-to" value="ops@example.invalid"/></alert></alerts>'),
+      cib('--create', '-o', 'configuration', '-X', '<fencing-topology><fencing-level id="fl1" target="node1" index="1" devices="fence1"/></fencing-topology>'),
+      create('constraints', '<rsc_ticket id="tk" rsc="g" ticket="t1"/>'),
+      pcs('resource', 'bundle', 'create', 'web', 'container', 'podman', 'image=berth-test/httpd:1', 'replicas=2', 'meta', 'description=x'),
+    ],
+  },
+  'openstack-bundles': {
+    about: 'bundles as OpenStack deploys them: three controllers, podman and docker, network=host with control-port, run-command kolla_start, --ipc=host (allowed by berth-host-access), --log-driver=k8s-file, --user=root, storage options rw,z and ro,Z, a resource inside, resource-stickiness INFINITY',
+    steps: [
+      noStonith,
+      property('berth-host-access', 'host-ipc'),
+      ...nodes('controller-0', 'controller-1', 'controller-2'),
+      ...members('controller-0', 'controller-1', 'controller-2'),
+      cib('--create', '-o', 'configuration', '-X', '<rsc_defaults><meta_attributes id="rsc-options"><nvpair id="rsc-options-stick" name="resource-stickiness" value="INFINITY"/></meta_attributes></rsc_defaults>'),
+      create('resources', '<bundle id="haproxy-bundle"><podman image="berth-test/httpd:1" replicas="3" network="host" options="--ipc=host --log-driver=k8s-file --user=root -e KOLLA_CONFIG_STRATEGY=COPY_ALWAYS" run-command="/bin/bash /usr/local/bin/kolla_start"/><network control-port="3121"/><storage><storage-mapping id="haproxy-cfg" source-dir="/var/lib/kolla/config_files/haproxy.json" target-dir="/var/lib/kolla/config_files/config.json" options="ro,Z"/><storage-mapping id="haproxy-log" source-dir="/var/log/containers/haproxy" target-dir="/var/log/haproxy" options="rw,z"/></storage></bundle>'),
+      create('resources', '<bundle id="galera-bundle"><docker image="berth-test/httpd:1" replicas="3" replicas-per-host="1" network="host" options="--user=root --log-driver=k8s-file" run-command="/bin/bash /usr/local/bin/kolla_start"/><network control-port="3123"/><storage><storage-mapping id="galera-data" source-dir="/var/lib/mysql" target-dir="/var/lib/mysql" options="rw,z"/></storage><primitive id="galera" class="ocf" provider="heartbeat" type="Dummy"><operations><op id="galera-mon" name="monitor" interval="20s" timeout="30s"/></operations></primitive></bundle>'),
+    ],
+    running: true,
+  },
+  'three-nodes-addressed': {
+    about: 'a docker bundle with addresses on three nodes, one replica per node, port mapping, and a location preference',
+    steps: [
+      noStonith,
+      ...nodes('node1', 'node2', 'node3'),
+      ...members('node1', 'node2', 'node3'),
+      pcs('resource', 'bundle', 'create', 'web', 'container', 'docker', 'image=berth-test/httpd:1', 'replicas=3', 'network', 'ip-range-start=192.168.122.131', 'port-map', 'port=80', 'storage-map', 'source-dir-root=/srv/web', 'target-dir=/srv', 'options=rw,z'),
+      pcs('resource', 'bundle', 'create', 'db', 'container', 'docker', 'image=berth-test/httpd:1', 'replicas=2'),
+      pcs('constraint', 'location', 'db', 'prefers', 'node3=100'),
+    ],
+    running: true,
+  },
+  'old-schema': {
+    about: 'a CIB written for pacemaker-2.10 with the syntax of its time (a master resource, role Master, masters= in a bundle), upgraded with cibadmin --upgrade --force',
+    upgradeFrom: 'pacemaker-2.10',
+    steps: [
+      noStonith,
+      ...nodes('node1', 'node2'),
+      create('resources', '<master id="ms"><meta_attributes id="ms-meta"><nvpair id="ms-meta-notify" name="notify" value="true"/></meta_attributes><primitive id="stateful" class="ocf" provider="pacemaker" type="Stateful"/></master>'),
+      create('resources', '<bundle id="legacy"><docker image="berth-test/httpd:1" masters="1" replicas="2"/></bundle>'),
+      create('constraints', '<rsc_location id="ms-loc" rsc="ms" role="Master" node="node1" score="10"/>'),
+    ],
+  },
+};
+
+function buildCase(name, c) {
+  const dir = path.join(out, name);
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(tmp, `${name}.xml`);
+  let xml = run('cibadmin', ['--empty']).stdout;
+  if (c.upgradeFrom) xml = xml.replace(/validate-with="[^"]*"/, `validate-with="${c.upgradeFrom}"`);
+  fs.writeFileSync(file, xml);
+  const env = { CIB_file: file };
+  for (const s of c.steps) {
+    const r = s.pcs ? run('pcs', ['-f', file, ...s.pcs]) : s.crm_attribute ? run('crm_attribute', s.crm_attribute, env) : run('cibadmin', s.cibadmin, env);
+    if (r.exit !== 0) throw new Error(`${name}: ${JSON.stringify(s)} failed (${r.exit}): ${r.stderr}`);
+  }
+  if (c.upgradeFrom) {
+    const r = run('cibadmin', ['--upgrade', '--force'], env);
+    if (r.exit !== 0) throw new Error(`${name}: cibadmin --upgrade failed: ${r.stderr}`);
+  }
+  const verify = run('crm_verify', ['--xml-file', file]);
+  if (verify.exit !== 0) throw new Error(`${name}: crm_verify refuses it: ${verify.stderr}`);
+  fs.copyFileSync(file, path.join(dir, 'cib.xml'));
+  const record = { about: c.about, tools: TOOLS, steps: c.steps, ...(c.upgradeFrom ? { upgradedFrom: c.upgradeFrom } : {}), crm_verify: { exit: verify.exit, stderr: verify.stderr } };
+  if (c.running) {
+    const running = path.join(tmp, `${name}.running.xml`);
+    const sim = run('crm_simulate', ['--xml-file', file, '--simulate', '--save-output', running]);
+    if (sim.exit !== 0) throw new Error(`${name}: crm_simulate failed: ${sim.stderr}`);
+    const again = run('crm_simulate', ['--xml-file', running, '--simulate', '--output-as=xml']);
+    if (again.exit !== 0) throw new Error(`${name}: crm_simulate of the running CIB failed: ${again.stderr}`);
+    const verifyRunning = run('crm_verify', ['--xml-file', running]);
+    if (verifyRunning.exit !== 0) throw new Error(`${name}: crm_verify refuses the running CIB: ${verifyRunning.stderr}`);
+    fs.copyFileSync(running, path.join(dir, 'running.xml'));
+    fs.writeFileSync(path.join(dir, 'running.sim.xml'), again.stdout);
+    record.running = { made: 'crm_simulate --xml-file cib.xml --simulate --save-output running.xml', simulated: 'crm_simulate --xml-file running.xml --simulate --output-as=xml > running.sim.xml', crm_verify: { exit: verifyRunning.exit, stderr: verifyRunning.stderr } };
+  }
+  fs.writeFileSync(path.join(dir, 'case.json'), JSON.stringify(record, null, 2) + '\n');
+  console.log(`${name}: ok`);
+}
+
+const filter = process.argv[2];
+for (const [name, c] of Object.entries(CASES)) if (!filter || name.includes(filter)) buildCase(name, c);
+fs.rmSync(tmp, { recursive: true, force: true });
