@@ -4,12 +4,12 @@
 // test/controller/plan-from-status.ts (a running cluster's CIB planned on each of its nodes).
 // Tests never run the tools; they read what this script wrote to test/fixtures/corpus/:
 //
-//   <case>/cib.xml          `cibadmin --empty`, then the steps in CASES below (cibadmin with
+//   <case>/cib.xml          `cibadmin --empty` (with have-quorum="1" where the case runs), then the steps in CASES below (cibadmin with
 //                           CIB_file, pcs -f, crm_attribute with CIB_file), then
 //                           `cibadmin --upgrade --force` where the case starts from an older schema
-//   <case>/running.xml      where the case has nodes: `crm_simulate --simulate --save-output` of
-//                           cib.xml, i.e. the CIB of the cluster once Pacemaker started everything,
-//                           with the status section Pacemaker writes (lrm_rsc_op history)
+//   <case>/running.xml      where the case has nodes: cib.xml after `crm_simulate --in-place` until
+//                           a transition has nothing to do, i.e. the CIB of the cluster once
+//                           Pacemaker started everything, with the status section it writes
 //   <case>/running.sim.xml  `crm_simulate --xml-file running.xml --simulate --output-as=xml`: where
 //                           each replica runs, and that nothing moves (an empty transition)
 //   <case>/case.json        what the case covers, the steps, the tool versions, crm_verify's
@@ -164,6 +164,8 @@ function buildCase(name, c) {
   const file = path.join(tmp, `${name}.xml`);
   let xml = run('cibadmin', ['--empty']).stdout;
   if (c.upgradeFrom) xml = xml.replace(/validate-with="[^"]*"/, `validate-with="${c.upgradeFrom}"`);
+  // a running cluster has quorum (the controller writes have-quorum; crm_simulate blocks without it)
+  if (c.running) xml = xml.replace('<cib ', '<cib have-quorum="1" ');
   fs.writeFileSync(file, xml);
   const env = { CIB_file: file };
   for (const s of c.steps) {
@@ -179,16 +181,27 @@ function buildCase(name, c) {
   fs.copyFileSync(file, path.join(dir, 'cib.xml'));
   const record = { about: c.about, tools: TOOLS, steps: c.steps, ...(c.upgradeFrom ? { upgradedFrom: c.upgradeFrom } : {}), crm_verify: { exit: verify.exit, stderr: verify.stderr } };
   if (c.running) {
+    // --in-place stores each transition's results back, as the cluster would record them: repeated
+    // until a transition has nothing to do (probes first, then starts and monitors)
     const running = path.join(tmp, `${name}.running.xml`);
-    const sim = run('crm_simulate', ['--xml-file', file, '--simulate', '--save-output', running]);
-    if (sim.exit !== 0) throw new Error(`${name}: crm_simulate failed: ${sim.stderr}`);
+    fs.copyFileSync(file, running);
+    let transitions = 0;
+    for (;;) {
+      const check = run('crm_simulate', ['--xml-file', running, '--simulate']);
+      if (check.exit !== 0) throw new Error(`${name}: crm_simulate failed: ${check.stderr}`);
+      const summary = check.stdout.slice(check.stdout.indexOf('Transition Summary:'), check.stdout.indexOf('Revised Cluster Status:'));
+      if (!/\* (Resource action|Pseudo action|Cluster action)|\* (Start|Stop|Move|Restart|Recover|Promote|Demote|Migrate)\b/.test(summary)) break;
+      if (++transitions > 5) throw new Error(`${name}: still acting after 5 transitions`);
+      const sim = run('crm_simulate', ['--xml-file', running, '--in-place']);
+      if (sim.exit !== 0) throw new Error(`${name}: crm_simulate --in-place failed: ${sim.stderr}`);
+    }
     const again = run('crm_simulate', ['--xml-file', running, '--simulate', '--output-as=xml']);
     if (again.exit !== 0) throw new Error(`${name}: crm_simulate of the running CIB failed: ${again.stderr}`);
     const verifyRunning = run('crm_verify', ['--xml-file', running]);
     if (verifyRunning.exit !== 0) throw new Error(`${name}: crm_verify refuses the running CIB: ${verifyRunning.stderr}`);
     fs.copyFileSync(running, path.join(dir, 'running.xml'));
     fs.writeFileSync(path.join(dir, 'running.sim.xml'), again.stdout);
-    record.running = { made: 'crm_simulate --xml-file cib.xml --simulate --save-output running.xml', simulated: 'crm_simulate --xml-file running.xml --simulate --output-as=xml > running.sim.xml', crm_verify: { exit: verifyRunning.exit, stderr: verifyRunning.stderr } };
+    record.running = { made: `a copy of cib.xml, then crm_simulate --xml-file running.xml --in-place, ${transitions} times, until a transition has nothing to do`, simulated: 'crm_simulate --xml-file running.xml --simulate --output-as=xml > running.sim.xml', crm_verify: { exit: verifyRunning.exit, stderr: verifyRunning.stderr } };
   }
   fs.writeFileSync(path.join(dir, 'case.json'), JSON.stringify(record, null, 2) + '\n');
   console.log(`${name}: ok`);

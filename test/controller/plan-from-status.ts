@@ -1,0 +1,52 @@
+// A running Pacemaker cluster's CIB (`cibadmin --query`, with its status section) planned on one
+// of its nodes: the CIB's own nodes and the status section's record of where each replica runs
+// are used, as Pacemaker uses them — every node's pass places every replica where crm_simulate
+// says it runs, nothing moves, and the node is to run only its own replicas. The CIBs are
+// the corpus's running clusters (crm_simulate --save-output, test/fixtures/corpus).
+import t from 'tap';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseXml } from '../../src/cib/xml';
+import { singleNodePassDeps } from '../../src/controller/deps';
+import { runPass } from '../../src/controller/pass';
+import { fakeNode } from '../helpers/fake-nodes';
+import { pacemakerView } from '../helpers/crm-simulate-view';
+
+const DIR = path.join(__dirname, '..', 'fixtures', 'corpus');
+const running = fs.readdirSync(DIR).filter((d) => fs.existsSync(path.join(DIR, d, 'running.xml'))).sort();
+
+t.test('the corpus has running clusters of three nodes', async (t) => {
+  t.strictSame(running, ['openstack-bundles', 'three-nodes-addressed']);
+});
+
+for (const c of running) {
+  t.test(`${c}: planned on each node, Pacemaker's placement and no moves`, async (t) => {
+    const text = fs.readFileSync(path.join(DIR, c, 'running.xml'), 'utf8');
+    const sim = parseXml(fs.readFileSync(path.join(DIR, c, 'running.sim.xml'), 'utf8'));
+    const before = pacemakerView(sim.children.find((n) => 'tag' in n && n.tag === 'cluster_status') as never);
+    const after = pacemakerView(sim.children.find((n) => 'tag' in n && n.tag === 'revised_cluster_status') as never);
+    t.strictSame([...after.replicas].sort(), [...before.replicas].sort(), 'crm_simulate: nothing moves in the running cluster');
+    t.ok(before.replicas.size >= 3, `${before.replicas.size} replicas run`);
+    for (const node of before.nodes.keys()) {
+      const self = fakeNode(node);
+      const r = await runPass(singleNodePassDeps({ node, deps: self.deps, cib: { where: c, read: async () => text, clusterId: async () => 'corpus' }, now: () => Date.parse('2026-12-06T00:00:00Z') }), { apply: false });
+      t.strictSame(r.cibProblems.filter((p) => p.severity === 'error'), [], `${node}: the CIB is valid`);
+      t.strictSame([...(r.placements ?? new Map())].sort(), [...before.replicas].sort(), `${node}: every replica where Pacemaker runs it`);
+      t.strictSame(r.unplaced, [], `${node}: none unplaceable`);
+      t.strictSame(r.offline, [], `${node}: no node counted lost`);
+      t.strictSame(r.recorded.map((x) => x.node), [...before.nodes.keys()].filter((n) => n !== node).sort(), `${node}: the others as the status section records them`);
+      const mine = [...before.replicas].filter(([, n]) => n === node).map(([replica]) => replica).sort();
+      const part = r.nodes.find((n) => n.node === node)!;
+      t.strictSame(part.desired.replicas.map((d) => d.name).sort(), mine, `${node}: it is to run its own replicas only`);
+      t.strictSame([...part.plan.create, ...part.plan.replace].filter((a) => !mine.includes(a.replica)), [], `${node}: its plan creates nothing of the others'`);
+    }
+  });
+}
+
+t.test('without a status section, the other nodes take no part (berth on one node runs its own)', async (t) => {
+  const text = fs.readFileSync(path.join(DIR, 'three-nodes-addressed', 'cib.xml'), 'utf8').replace(/<status>[\s\S]*<\/status>/, '<status/>');
+  const self = fakeNode('node1');
+  const r = await runPass(singleNodePassDeps({ node: 'node1', deps: self.deps, cib: { where: 'x', read: async () => text, clusterId: async () => 'corpus' } }), { apply: false });
+  t.strictSame(r.recorded, []);
+  t.strictSame(r.offline.map((o) => o.node), ['node2', 'node3']);
+});
