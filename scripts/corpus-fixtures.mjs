@@ -14,6 +14,7 @@
 //                           each replica runs, and that nothing moves (an empty transition)
 //   <case>/case.json        what the case covers, the steps, the tool versions, crm_verify's
 //                           verdict on cib.xml (and running.xml)
+//   refused/<case>/         the same for CIBs Pacemaker accepts and berth refuses with a code
 //
 // Re-run from the repository root on a host with pcs 0.11.5 / Pacemaker 2.1.5 (Debian 12):
 //   node scripts/corpus-fixtures.mjs [FILTER]
@@ -158,8 +159,25 @@ const CASES = {
   },
 };
 
-function buildCase(name, c) {
-  const dir = path.join(out, name);
+// CIBs Pacemaker accepts and berth refuses, each with the code it refuses it with and why: what
+// berth cannot run as written is refused rather than ignored (the "accepted means honoured" rule).
+// Written to test/fixtures/corpus/refused/<case>/ like the cases above; test/cib/corpus.ts holds
+// the codes.
+const bundleWith = (inner, container = '<docker image="berth-test/httpd:1" replicas="2"/>') => create('resources', `<bundle id="b">${container}${inner}</bundle>`);
+const REFUSED = {
+  'netmask-zero': { about: 'host-netmask=0: berth adds each replica address with a prefix of 1 to 32', steps: [noStonith, bundleWith('<network ip-range-start="10.0.0.1" host-netmask="0"/>')] },
+  'ipv6-range': { about: 'an IPv6 ip-range-start: berth gives replicas IPv4 addresses only', steps: [noStonith, bundleWith('<network ip-range-start="fd00::1"/>')] },
+  'relative-storage': { about: 'a relative source-dir: berth binds absolute host paths only', steps: [noStonith, bundleWith('<storage><storage-mapping id="s" source-dir="data" target-dir="/d"/></storage>')] },
+  'same-host-port': { about: 'two port mappings of one host port: the second container could not start', steps: [noStonith, bundleWith('<network ip-range-start="10.0.0.1"><port-mapping id="p1" port="80"/><port-mapping id="p2" port="80"/></network>')] },
+  'zero-replicas': { about: 'replicas=0', steps: [noStonith, create('resources', '<bundle id="b"><docker image="berth-test/httpd:1" replicas="0"/></bundle>')] },
+  'unsupported-docker-option': { about: 'a docker run option berth does not parse (--cpuset-cpus): it cannot say what the container would be', steps: [noStonith, create('resources', '<bundle id="b"><docker image="berth-test/httpd:1" options="--cpuset-cpus=0"/></bundle>')] },
+  'host-pid-not-allowed': { about: '--pid=host without berth-host-access allowing host-pid', steps: [noStonith, create('resources', '<bundle id="b"><docker image="berth-test/httpd:1" options="--pid=host"/></bundle>')] },
+  'promoted-colocation': { about: 'a colocation with a promoted role: berth runs no promoted roles', steps: [noStonith, bundleWith(''), create('resources', '<bundle id="c"><docker image="berth-test/httpd:1"/></bundle>'), create('constraints', '<rsc_colocation id="cc" rsc="b" with-rsc="c" score="INFINITY" rsc-role="Promoted"/>')] },
+  'non-ascii-id': { about: "an id with a letter outside ASCII: berth's ids follow pcs's rule", steps: [noStonith, create('resources', '<bundle id="café"><docker image="berth-test/httpd:1"/></bundle>')] },
+};
+
+function buildCase(name, c, under = out) {
+  const dir = path.join(under, name);
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(tmp, `${name}.xml`);
   let xml = run('cibadmin', ['--empty']).stdout;
@@ -185,23 +203,29 @@ function buildCase(name, c) {
     // until a transition has nothing to do (probes first, then starts and monitors)
     const running = path.join(tmp, `${name}.running.xml`);
     fs.copyFileSync(file, running);
+    // a fixed clock, so that the operation history (last-rc-change) is the same on every run
+    const clock = ['--set-datetime', '2026-12-01T00:00:00Z'];
     let transitions = 0;
     for (;;) {
-      const check = run('crm_simulate', ['--xml-file', running, '--simulate']);
+      const check = run('crm_simulate', ['--xml-file', running, '--simulate', ...clock]);
       if (check.exit !== 0) throw new Error(`${name}: crm_simulate failed: ${check.stderr}`);
       const summary = check.stdout.slice(check.stdout.indexOf('Transition Summary:'), check.stdout.indexOf('Revised Cluster Status:'));
       if (!/\* (Resource action|Pseudo action|Cluster action)|\* (Start|Stop|Move|Restart|Recover|Promote|Demote|Migrate)\b/.test(summary)) break;
       if (++transitions > 5) throw new Error(`${name}: still acting after 5 transitions`);
-      const sim = run('crm_simulate', ['--xml-file', running, '--in-place']);
+      const sim = run('crm_simulate', ['--xml-file', running, '--in-place', ...clock]);
       if (sim.exit !== 0) throw new Error(`${name}: crm_simulate --in-place failed: ${sim.stderr}`);
     }
-    const again = run('crm_simulate', ['--xml-file', running, '--simulate', '--output-as=xml']);
+    // crm_simulate stamps each operation with the real time (--set-datetime does not reach
+    // last-rc-change): set to the fixed clock, so that a re-run writes the same fixture
+    const fixed = String(Date.parse('2026-12-01T00:00:00Z') / 1000);
+    fs.writeFileSync(running, fs.readFileSync(running, 'utf8').replace(/last-rc-change="\d+"/g, `last-rc-change="${fixed}"`));
+    const again = run('crm_simulate', ['--xml-file', running, '--simulate', '--output-as=xml', ...clock]);
     if (again.exit !== 0) throw new Error(`${name}: crm_simulate of the running CIB failed: ${again.stderr}`);
     const verifyRunning = run('crm_verify', ['--xml-file', running]);
     if (verifyRunning.exit !== 0) throw new Error(`${name}: crm_verify refuses the running CIB: ${verifyRunning.stderr}`);
     fs.copyFileSync(running, path.join(dir, 'running.xml'));
-    fs.writeFileSync(path.join(dir, 'running.sim.xml'), again.stdout);
-    record.running = { made: `a copy of cib.xml, then crm_simulate --xml-file running.xml --in-place, ${transitions} times, until a transition has nothing to do`, simulated: 'crm_simulate --xml-file running.xml --simulate --output-as=xml > running.sim.xml', crm_verify: { exit: verifyRunning.exit, stderr: verifyRunning.stderr } };
+    fs.writeFileSync(path.join(dir, 'running.sim.xml'), again.stdout.replaceAll(tmp, '/tmp/TMPDIR'));
+    record.running = { made: `a copy of cib.xml, then crm_simulate --xml-file running.xml --in-place --set-datetime 2026-12-01T00:00:00Z, ${transitions} times, until a transition has nothing to do`, simulated: 'crm_simulate --xml-file running.xml --simulate --output-as=xml --set-datetime 2026-12-01T00:00:00Z > running.sim.xml', crm_verify: { exit: verifyRunning.exit, stderr: verifyRunning.stderr } };
   }
   fs.writeFileSync(path.join(dir, 'case.json'), JSON.stringify(record, null, 2) + '\n');
   console.log(`${name}: ok`);
@@ -209,4 +233,5 @@ function buildCase(name, c) {
 
 const filter = process.argv[2];
 for (const [name, c] of Object.entries(CASES)) if (!filter || name.includes(filter)) buildCase(name, c);
+for (const [name, c] of Object.entries(REFUSED)) if (!filter || name.includes(filter)) buildCase(name, c, path.join(out, 'refused'));
 fs.rmSync(tmp, { recursive: true, force: true });

@@ -12,7 +12,36 @@ import { readModel } from '../../src/model/model';
 import { checkCibText } from '../../src/validate/cib-check';
 
 const DIR = path.join(__dirname, '..', 'fixtures', 'corpus');
-const cases = fs.readdirSync(DIR).filter((d) => fs.statSync(path.join(DIR, d)).isDirectory()).sort();
+const cases = fs.readdirSync(DIR).filter((d) => d !== 'refused' && fs.statSync(path.join(DIR, d)).isDirectory()).sort();
+const REFUSED_DIR = path.join(DIR, 'refused');
+const refusedCases = fs.readdirSync(REFUSED_DIR).sort();
+
+/**
+ * CIBs Pacemaker accepts and berth refuses: what berth cannot run as written is refused with a
+ * code, never ignored. Each with the codes of its errors and why; asserted both ways (crm_verify
+ * accepts, berth refuses with exactly these), so that neither side drifts silently.
+ */
+const REFUSED: Record<string, { codes: string[]; why: string }> = {
+  'host-pid-not-allowed': { codes: ['BUNDLE_HOST_ACCESS'], why: "the host's PID namespace is host access: the cluster property berth-host-access must allow host-pid" },
+  'ipv6-range': { codes: ['OPTION_INVALID_VALUE'], why: 'berth gives replicas IPv4 addresses only' },
+  'netmask-zero': { codes: ['OPTION_INVALID_VALUE'], why: 'a replica address is added with a prefix of 1 to 32' },
+  'non-ascii-id': { codes: ['ID_INVALID'], why: "ids follow pcs's rule (ASCII letters, digits, _ . -), which XML's allows more than" },
+  'promoted-colocation': { codes: ['CONSTRAINT_NOT_SUPPORTED'], why: 'berth runs no promoted roles' },
+  'relative-storage': { codes: ['BUNDLE_STORAGE_PATH'], why: 'a bind of a relative host path depends on where the engine runs' },
+  'same-host-port': { codes: ['BUNDLE_PORT_CONFLICT'], why: 'the second mapping of one host port could not be published' },
+  'unsupported-docker-option': { codes: ['DOCKER_OPTION_UNSUPPORTED'], why: 'berth runs only the docker options it parses' },
+  'zero-replicas': { codes: ['OPTION_INVALID_VALUE'], why: 'a bundle has at least one replica' },
+};
+
+t.test('what Pacemaker accepts and berth refuses: each with its code and why', async (t) => {
+  t.strictSame(refusedCases, Object.keys(REFUSED).sort());
+  for (const c of refusedCases) {
+    const record = JSON.parse(fs.readFileSync(path.join(REFUSED_DIR, c, 'case.json'), 'utf8'));
+    t.equal(record.crm_verify.exit, 0, `${c}: crm_verify accepts it`);
+    const { problems } = checkCibText(fs.readFileSync(path.join(REFUSED_DIR, c, 'cib.xml'), 'utf8'), 'cib.xml');
+    t.strictSame(problems.filter((p) => p.severity === 'error').map((p) => p.code), REFUSED[c].codes, `${c}: ${REFUSED[c].why}`);
+  }
+});
 
 /** Per case, what the model warns it does not act on (code and value), in the model's order. */
 const NOT_ACTED_ON: Record<string, [string, string][]> = {
