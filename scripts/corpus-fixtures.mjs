@@ -4,7 +4,7 @@
 // test/controller/plan-from-status.ts (a running cluster's CIB planned on each of its nodes).
 // Tests never run the tools; they read what this script wrote to test/fixtures/corpus/:
 //
-//   <case>/cib.xml          `cibadmin --empty` (with have-quorum="1" where the case runs), then the steps in CASES below (cibadmin with
+//   <case>/cib.xml          `cibadmin --empty` (with have-quorum="1" where the case runs or asks), then the steps in CASES below (cibadmin with
 //                           CIB_file, pcs -f, crm_attribute with CIB_file), then
 //                           `cibadmin --upgrade --force` where the case starts from an older schema
 //   <case>/running.xml      where the case has nodes: cib.xml after `crm_simulate --in-place` until
@@ -15,11 +15,13 @@
 //   <case>/case.json        what the case covers, the steps, the tool versions, crm_verify's
 //                           verdict on cib.xml (and running.xml)
 //   refused/<case>/         the same for CIBs Pacemaker accepts and berth refuses with a code
+//   schema-names.json       the elements and attributes of Pacemaker's schema (its RNG files)
 //
 // Re-run from the repository root on a host with pcs 0.11.5 / Pacemaker 2.1.5 (Debian 12):
 //   node scripts/corpus-fixtures.mjs [FILTER]
 // It refuses to run with other versions and stops when a step fails or crm_verify refuses a case.
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -157,6 +159,38 @@ const CASES = {
       create('constraints', '<rsc_location id="ms-loc" rsc="ms" role="Master" node="node1" score="10"/>'),
     ],
   },
+  'schema-sweep': {
+    about: "every element and attribute of Pacemaker's schema (pacemaker-3.9, the one cibadmin --empty writes) that the other cases leave out, in forms berth accepts: descriptions, every op attribute, operations by id-ref, utilization, clone/master/template, every bundle and network attribute, rkt, rsc_pattern, resource-discovery, score-attribute, value-source, lifetime, every date_spec field, duration, rsc_expression, op_expression, set attributes, ticket loss-policy, acl_group and ACL permissions, alert selections, fencing levels by pattern and attribute",
+    quorum: true, // with a fencing device, crm_verify warns of no quorum
+    steps: [
+      noStonith,
+      cib('--create', '-o', 'nodes', '-X', '<node id="1" uname="sw-n" type="member" description="a node"/>'),
+      create('resources', '<primitive id="sw-st" class="stonith" type="fence_dummy"/>'),
+      create('resources', '<primitive id="sw-p" class="ocf" provider="pacemaker" type="Dummy" description="a primitive"><operations id="sw-ops"><op id="sw-p-mon" name="monitor" interval="10s" description="watch" enabled="true" on-fail="restart" record-pending="true" role="Started" start-delay="0s" timeout="20s"/><op id="sw-p-mon2" name="monitor" interval="1h" interval-origin="02:00"/></operations><utilization id="sw-p-u"><nvpair id="sw-p-u-cpu" name="cpu" value="1"/></utilization></primitive>'),
+      create('resources', '<primitive id="sw-p2" class="ocf" provider="pacemaker" type="Dummy"><operations id-ref="sw-ops"/></primitive>'),
+      create('resources', '<clone id="sw-clone" description="a clone"><primitive id="sw-c" class="ocf" provider="pacemaker" type="Dummy"/></clone>'),
+      create('resources', '<master id="sw-ms" description="a promotable clone, as older CIBs write it"><primitive id="sw-m" class="ocf" provider="pacemaker" type="Stateful"/></master>'),
+      create('resources', '<template id="sw-t" class="ocf" provider="pacemaker" type="Dummy" description="a template"/>'),
+      create('resources', '<bundle id="sw-b" description="a bundle"><docker image="berth-test/httpd:1" replicas="2" promoted-max="0" replicas-per-host="2"/><network ip-range-start="192.168.122.200" host-interface="eth0" host-netmask="24" add-host="true"><port-mapping id="sw-pm1" port="8080" internal-port="80"/><port-mapping id="sw-pm2" range="9000-9001"/></network></bundle>'),
+      create('resources', '<bundle id="sw-pod"><podman image="berth-test/httpd:1" replicas="2" replicas-per-host="2" masters="0"/></bundle>'),
+      create('resources', '<bundle id="sw-pod2"><podman image="berth-test/httpd:1" promoted-max="0"/></bundle>'),
+      create('resources', '<bundle id="sw-rkt"><rkt image="berth-test/httpd:1" replicas="1" replicas-per-host="1" masters="0" network="bridge" options="--user=root" run-command="/bin/true"/></bundle>'),
+      create('resources', '<bundle id="sw-rkt2"><rkt image="berth-test/httpd:1" promoted-max="0"/></bundle>'),
+      create('constraints', '<rsc_colocation id="sw-col" rsc="sw-b" with-rsc="sw-pod" score="100" rsc-role="Started" with-rsc-role="Started" node-attribute="#uname" influence="true"/>'),
+      create('constraints', '<rsc_order id="sw-ord" first="sw-pod" then="sw-b" first-action="start" then-action="start" kind="Optional" symmetrical="false" require-all="true"/>'),
+      create('constraints', '<rsc_order id="sw-ord-set" kind="Optional"><resource_set id="sw-set1" sequential="true" require-all="true" action="start" ordering="group" kind="Optional"><resource_ref id="sw-pod"/></resource_set><resource_set id="sw-set2" role="Started"><resource_ref id="sw-b"/></resource_set></rsc_order>'),
+      create('constraints', '<rsc_location id="sw-pat" rsc-pattern="sw-p.*" node="sw-n" score="-10" resource-discovery="always"/>'),
+      create('constraints', '<rsc_location id="sw-sa" rsc="sw-b"><rule id="sw-sa-r" score-attribute="prio"><expression id="sw-sa-e" attribute="prio" operation="defined" value-source="literal"/></rule></rsc_location>'),
+      create('constraints', '<rsc_location id="sw-life" rsc="sw-pod" node="sw-n" score="1"><lifetime><rule id="sw-life-r" score="0"><date_expression id="sw-life-d" operation="lt" end="2099-01-01"/></rule></lifetime></rsc_location>'),
+      create('constraints', '<rsc_location id="sw-ds" rsc="sw-p"><rule id="sw-ds-r" score="5" boolean-op="or"><date_expression id="sw-ds-d" operation="date_spec"><date_spec id="sw-ds-s" hours="0-23" minutes="0-59" seconds="0-59" monthdays="1-31" weekdays="1-7" yeardays="1-366" months="1-12" weeks="1-53" years="2020-2099" weekyears="2020-2099" moon="0-7" yearsdays="1-366"/></date_expression><date_expression id="sw-ds-in" operation="in_range" start="2020-01-01"><duration id="sw-ds-du" years="100" months="1" weeks="1" days="1" hours="1" minutes="1" seconds="1"/></date_expression></rule></rsc_location>'),
+      create('constraints', '<rsc_ticket id="sw-tk" rsc="sw-b" rsc-role="Started" ticket="tk1" loss-policy="stop"/>'),
+      cib('--create', '-o', 'configuration', '-X', '<rsc_defaults><meta_attributes id="sw-rd"><rule id="sw-rd-r" score="0"><rsc_expression id="sw-rd-e" class="ocf" provider="pacemaker" type="Dummy"/></rule><nvpair id="sw-rd-1" name="migration-threshold" value="3"/></meta_attributes></rsc_defaults>'),
+      cib('--create', '-o', 'configuration', '-X', '<op_defaults><meta_attributes id="sw-od"><rule id="sw-od-r" score="0"><op_expression id="sw-od-e" name="monitor" interval="10s"/></rule><nvpair id="sw-od-1" name="timeout" value="30s"/></meta_attributes></op_defaults>'),
+      cib('--create', '-o', 'configuration', '-X', '<acls><acl_role id="sw-r" description="a role"><acl_permission id="sw-r-1" kind="write" object-type="primitive" attribute="target-role" description="d"/><acl_permission id="sw-r-2" kind="deny" reference="sw-b"/></acl_role><acl_target id="sw-t1" name="bob"><role id="sw-r"/></acl_target><acl_group id="sw-g" name="admins"><role id="sw-r"/></acl_group></acls>'),
+      cib('--create', '-o', 'configuration', '-X', '<alerts><alert id="sw-al" path="/bin/true" description="an alert"><select><select_attributes><attribute id="sw-al-a" name="standby"/></select_attributes><select_fencing/><select_nodes/><select_resources/></select><meta_attributes id="sw-al-m"><nvpair id="sw-al-m1" name="timeout" value="10s"/></meta_attributes><recipient id="sw-al-r" value="/tmp/alerts" description="a recipient"/></alert></alerts>'),
+      cib('--create', '-o', 'configuration', '-X', '<fencing-topology><fencing-level id="sw-fl1" target-pattern="sw-.*" index="1" devices="sw-st"/><fencing-level id="sw-fl2" target-attribute="rack" target-value="r1" index="2" devices="sw-st"/></fencing-topology>'),
+    ],
+  },
 };
 
 // CIBs Pacemaker accepts and berth refuses, each with the code it refuses it with and why: what
@@ -176,6 +210,14 @@ const REFUSED = {
   'non-ascii-id': { about: "an id with a letter outside ASCII: berth's ids follow pcs's rule", steps: [noStonith, create('resources', '<bundle id="café"><docker image="berth-test/httpd:1"/></bundle>')] },
 };
 
+/** crm_verify's verdict: accepted when it finds no error (a warning, such as a deprecated form,
+ * makes it exit 78 with "Warnings found": Pacemaker loads and runs such a CIB). */
+function verdict(file) {
+  const r = run('crm_verify', ['--xml-file', file, '-V', '-V']);
+  const stderr = r.stderr.replaceAll(file, path.basename(file));
+  return { exit: r.exit, accepted: r.exit === 0 || (/Warnings found/.test(stderr) && !/\berror:|Errors found/.test(stderr)), stderr };
+}
+
 function buildCase(name, c, under = out) {
   const dir = path.join(under, name);
   fs.mkdirSync(dir, { recursive: true });
@@ -183,7 +225,7 @@ function buildCase(name, c, under = out) {
   let xml = run('cibadmin', ['--empty']).stdout;
   if (c.upgradeFrom) xml = xml.replace(/validate-with="[^"]*"/, `validate-with="${c.upgradeFrom}"`);
   // a running cluster has quorum (the controller writes have-quorum; crm_simulate blocks without it)
-  if (c.running) xml = xml.replace('<cib ', '<cib have-quorum="1" ');
+  if (c.running || c.quorum) xml = xml.replace('<cib ', '<cib have-quorum="1" ');
   fs.writeFileSync(file, xml);
   const env = { CIB_file: file };
   for (const s of c.steps) {
@@ -194,10 +236,10 @@ function buildCase(name, c, under = out) {
     const r = run('cibadmin', ['--upgrade', '--force'], env);
     if (r.exit !== 0) throw new Error(`${name}: cibadmin --upgrade failed: ${r.stderr}`);
   }
-  const verify = run('crm_verify', ['--xml-file', file]);
-  if (verify.exit !== 0) throw new Error(`${name}: crm_verify refuses it: ${verify.stderr}`);
+  const verify = verdict(file);
+  if (!verify.accepted) throw new Error(`${name}: crm_verify refuses it: ${verify.stderr}`);
   fs.copyFileSync(file, path.join(dir, 'cib.xml'));
-  const record = { about: c.about, tools: TOOLS, steps: c.steps, ...(c.upgradeFrom ? { upgradedFrom: c.upgradeFrom } : {}), crm_verify: { exit: verify.exit, stderr: verify.stderr } };
+  const record = { about: c.about, tools: TOOLS, steps: c.steps, ...(c.upgradeFrom ? { upgradedFrom: c.upgradeFrom } : {}), crm_verify: verify };
   if (c.running) {
     // --in-place stores each transition's results back, as the cluster would record them: repeated
     // until a transition has nothing to do (probes first, then starts and monitors)
@@ -221,17 +263,54 @@ function buildCase(name, c, under = out) {
     fs.writeFileSync(running, fs.readFileSync(running, 'utf8').replace(/last-rc-change="\d+"/g, `last-rc-change="${fixed}"`));
     const again = run('crm_simulate', ['--xml-file', running, '--simulate', '--output-as=xml', ...clock]);
     if (again.exit !== 0) throw new Error(`${name}: crm_simulate of the running CIB failed: ${again.stderr}`);
-    const verifyRunning = run('crm_verify', ['--xml-file', running]);
-    if (verifyRunning.exit !== 0) throw new Error(`${name}: crm_verify refuses the running CIB: ${verifyRunning.stderr}`);
+    const verifyRunning = verdict(running);
+    if (!verifyRunning.accepted) throw new Error(`${name}: crm_verify refuses the running CIB: ${verifyRunning.stderr}`);
     fs.copyFileSync(running, path.join(dir, 'running.xml'));
     fs.writeFileSync(path.join(dir, 'running.sim.xml'), again.stdout.replaceAll(tmp, '/tmp/TMPDIR'));
-    record.running = { made: `a copy of cib.xml, then crm_simulate --xml-file running.xml --in-place --set-datetime 2026-12-01T00:00:00Z, ${transitions} times, until a transition has nothing to do`, simulated: 'crm_simulate --xml-file running.xml --simulate --output-as=xml --set-datetime 2026-12-01T00:00:00Z > running.sim.xml', crm_verify: { exit: verifyRunning.exit, stderr: verifyRunning.stderr } };
+    record.running = { made: `a copy of cib.xml, then crm_simulate --xml-file running.xml --in-place --set-datetime 2026-12-01T00:00:00Z, ${transitions} times, until a transition has nothing to do`, simulated: 'crm_simulate --xml-file running.xml --simulate --output-as=xml --set-datetime 2026-12-01T00:00:00Z > running.sim.xml', crm_verify: verifyRunning };
   }
   fs.writeFileSync(path.join(dir, 'case.json'), JSON.stringify(record, null, 2) + '\n');
   console.log(`${name}: ok`);
 }
 
+// The elements and attributes of the schema `cibadmin --empty` validates with, read from
+// Pacemaker's own RNG files (following externalRef and include), for the coverage test.
+function schemaNames() {
+  const { XMLParser } = createRequire(import.meta.url)('fast-xml-parser');
+  const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', preserveOrder: true });
+  const dir = '/usr/share/pacemaker';
+  const version = /validate-with="([^"]+)"/.exec(run('cibadmin', ['--empty']).stdout)[1];
+  const elements = {};
+  const seen = new Set();
+  const load = (file) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    walk(parser.parse(fs.readFileSync(path.join(dir, file), 'utf8')), undefined);
+  };
+  const walk = (nodes, current) => {
+    for (const n of nodes) {
+      const tag = Object.keys(n).find((k) => k !== ':@');
+      if (!tag || tag === '#text') continue;
+      const name = n[':@']?.['@name'];
+      if ((tag === 'externalRef' || tag === 'include') && n[':@']?.['@href']) load(n[':@']['@href']);
+      if (tag === 'element' && name) {
+        elements[name] ??= [];
+        walk(n[tag], name);
+      } else if (tag === 'attribute' && name && current) {
+        if (!elements[current].includes(name)) elements[current].push(name);
+        walk(n[tag], current);
+      } else {
+        walk(n[tag], current);
+      }
+    }
+  };
+  load(`${version}.rng`);
+  for (const k of Object.keys(elements)) elements[k].sort();
+  return { schema: version, files: [...seen].sort(), elements: Object.fromEntries(Object.entries(elements).sort(([a], [b]) => (a < b ? -1 : 1))) };
+}
+
 const filter = process.argv[2];
+if (!filter) fs.writeFileSync(path.join(out, 'schema-names.json'), JSON.stringify({ made: "Pacemaker's RNG files in /usr/share/pacemaker", tools: TOOLS, ...schemaNames() }, null, 2) + '\n');
 for (const [name, c] of Object.entries(CASES)) if (!filter || name.includes(filter)) buildCase(name, c);
 for (const [name, c] of Object.entries(REFUSED)) if (!filter || name.includes(filter)) buildCase(name, c, path.join(out, 'refused'));
 fs.rmSync(tmp, { recursive: true, force: true });

@@ -68,6 +68,8 @@ function notHonoured(cib: Cib, bundles: readonly BundleModel[]): Problem[] {
   out.push(...outsideBundles(conf));
   const section = child(conf, 'constraints');
   for (const c of section ? elements(section) : []) {
+    // deprecated in Pacemaker 2.1.5 and not evaluated by berth: the constraint holds at all times
+    if (child(c, 'lifetime')) out.push(warning('NOT_HONOURED', { path: `/cib/configuration/constraints/${c.tag}[@id='${c.attrs.id ?? ''}']/lifetime`, value: c.attrs.id ?? '', message: `the <lifetime> of constraint '${c.attrs.id ?? ''}' (deprecated since Pacemaker 2.0) is not evaluated: berth applies the constraint at all times; put its rules in the constraint instead` }));
     // colocations are placement's, orders the pass's (src/model/colocation.ts, order.ts say which
     // are not acted on)
     if (c.tag !== 'rsc_ticket') continue;
