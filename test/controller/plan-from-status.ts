@@ -1,12 +1,15 @@
 // A running Pacemaker cluster's CIB (`cibadmin --query`, with its status section) planned on one
 // of its nodes: the CIB's own nodes and the status section's record of where each replica runs
 // are used, as Pacemaker uses them — every node's pass places every replica where crm_simulate
-// says it runs, nothing moves, and the node is to run only its own replicas. The CIBs are
-// the corpus's running clusters (crm_simulate --save-output, test/fixtures/corpus).
+// says it runs, nothing moves, and the node is to run only its own replicas; `cluster simulate`
+// has nothing to do. The CIBs are the corpus's running clusters (made by crm_simulate --in-place,
+// test/fixtures/corpus).
 import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseXml } from '../../src/cib/xml';
+import { parseCib } from '../../src/cib/cib';
+import { child, parseXml } from '../../src/cib/xml';
+import { simulate } from '../../src/controller/simulate';
 import { singleNodePassDeps } from '../../src/controller/deps';
 import { runPass } from '../../src/controller/pass';
 import { fakeNode } from '../helpers/fake-nodes';
@@ -22,11 +25,13 @@ t.test('the corpus has running clusters of three nodes', async (t) => {
 for (const c of running) {
   t.test(`${c}: planned on each node, Pacemaker's placement and no moves`, async (t) => {
     const text = fs.readFileSync(path.join(DIR, c, 'running.xml'), 'utf8');
-    const sim = parseXml(fs.readFileSync(path.join(DIR, c, 'running.sim.xml'), 'utf8'));
-    const before = pacemakerView(sim.children.find((n) => 'tag' in n && n.tag === 'cluster_status') as never);
-    const after = pacemakerView(sim.children.find((n) => 'tag' in n && n.tag === 'revised_cluster_status') as never);
+    const recorded = parseXml(fs.readFileSync(path.join(DIR, c, 'running.sim.xml'), 'utf8'));
+    const before = pacemakerView(child(recorded, 'cluster_status')!);
+    const after = pacemakerView(child(recorded, 'revised_cluster_status')!);
     t.strictSame([...after.replicas].sort(), [...before.replicas].sort(), 'crm_simulate: nothing moves in the running cluster');
     t.ok(before.replicas.size >= 3, `${before.replicas.size} replicas run`);
+    const sim = simulate(parseCib(text, c), { up: [], down: [], fail: [], opFail: [], now: Date.parse('2026-12-06T00:00:00Z') });
+    t.strictSame([sim.actions, [...sim.after].sort()], [[], [...before.replicas].sort()], 'berth cluster simulate: nothing to do, every replica where it runs');
     for (const node of before.nodes.keys()) {
       const self = fakeNode(node);
       const r = await runPass(singleNodePassDeps({ node, deps: self.deps, cib: { where: c, read: async () => text, clusterId: async () => 'corpus' }, now: () => Date.parse('2026-12-06T00:00:00Z') }), { apply: false });
