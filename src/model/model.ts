@@ -81,7 +81,8 @@ function notHonoured(cib: Cib, bundles: readonly BundleModel[]): Problem[] {
 const RESOURCE_KINDS: Record<string, string> = { primitive: 'resource', group: 'group', clone: 'clone', master: 'promotable clone' };
 
 /** The parts of a configuration berth keeps and writes back but does not act on: resources that
- * are no bundle, attribute sets with rules, ACLs, alerts and fencing levels. */
+ * are no bundle, attribute sets with rules (cluster properties, a bundle's meta attributes,
+ * resource defaults), ACLs, alerts and fencing levels. */
 function outsideBundles(conf: XmlElement): Problem[] {
   const out: Problem[] = [];
   const say = (path: string, value: string, message: string) => out.push(warning('NOT_HONOURED', { path, value, message }));
@@ -94,6 +95,10 @@ function outsideBundles(conf: XmlElement): Problem[] {
     if (r.tag === 'bundle') {
       for (const set of elements(r, 'meta_attributes')) if (child(set, 'rule')) say(`${path}/meta_attributes[@id='${set.attrs.id ?? ''}']`, set.attrs.id ?? '', `meta attributes '${set.attrs.id ?? ''}' of bundle '${id}' have a rule: berth does not evaluate rules in attribute sets, so the set is not used`);
     }
+  }
+  const crm = child(conf, 'crm_config');
+  for (const set of crm ? elements(crm, 'cluster_property_set') : []) {
+    if (child(set, 'rule')) say(`/cib/configuration/crm_config/cluster_property_set[@id='${set.attrs.id ?? ''}']`, set.attrs.id ?? '', `cluster properties '${set.attrs.id ?? ''}' have a rule: berth does not evaluate rules in attribute sets, so the set is not used`);
   }
   const defaults = child(conf, 'rsc_defaults');
   for (const set of defaults ? elements(defaults, 'meta_attributes') : []) {
