@@ -20,22 +20,18 @@
 // Re-run from the repository root on a host with pcs 0.11.5 / Pacemaker 2.1.5 (Debian 12):
 //   node scripts/corpus-fixtures.mjs [FILTER]
 // It refuses to run with other versions and stops when a step fails or crm_verify refuses a case.
-import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { toolRunner } from './tool-run.mjs';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const out = path.join(root, 'test', 'fixtures', 'corpus');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-corpus-'));
 
-function run(cmd, args, env = {}) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C.UTF-8', ...env } });
-  if (r.error) throw r.error;
-  return { exit: r.status, stdout: r.stdout, stderr: r.stderr.replaceAll(tmp, '<TMP>') };
-}
+const run = toolRunner(tmp);
 
 const pcsVersion = run('pcs', ['--version']).stdout.trim();
 const pacemaker = run('crm_verify', ['--version']).stdout.split('\n')[0].trim();

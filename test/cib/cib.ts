@@ -33,6 +33,24 @@ t.test('XML -> JSON -> XML is lossless and the JSON passes the schema', async (t
   }
 });
 
+t.test('the JSON form is read exactly as permissively as the XML form', async (t) => {
+  const xml = '<cib epoch="x" admin_epoch="0" num_updates="0"><configuration><resources><bundle id="b"><docker image="i" replicas="0"/></bundle></resources></configuration></cib>';
+  const fromXml = parseCib(xml, 'in.xml');
+  const json = toJsonText(fromXml);
+  t.equal(canonical(parseCib(json, 'in.json')), canonical(fromXml), 'a value the rules refuse (replicas="0", epoch="x") is read, as XML reads it; the checks report it');
+  t.strictSame(schemaProblems(JSON.parse(json)).map((p) => p.code), ['SCHEMA_VIOLATION', 'OPTION_INVALID_VALUE'], 'and cib validate reports both, as for the XML');
+  const notATree = [
+    { tag: 'cib', attrs: { epoch: 1 } },
+    { tag: 'cib', children: [{ node: 'x' }] },
+    { tag: 'cib', children: [{ tag: 'x y' }] },
+    { tag: 'cib', children: [{ comment: 'a -- b' }] },
+    { tag: 'cib', extra: true },
+  ];
+  for (const data of notATree) {
+    t.throws(() => parseCib(JSON.stringify(data), 'in.json'), { problems: [{ code: 'SCHEMA_VIOLATION' }] }, `no tree, refused as malformed XML is: ${JSON.stringify(data)}`);
+  }
+});
+
 t.test('schema reports every problem at once, with CIB paths', async (t) => {
   const cib = toJson(parseCib(richText));
   const bundle = JSON.parse(JSON.stringify(cib));
