@@ -144,6 +144,21 @@ const CASES = {
     ],
     running: true,
   },
+  'three-nodes-after-failover': {
+    about: 'the cluster of three-nodes-addressed after node1 failed and came back: its replicas moved to the other nodes and stay there (Pacemaker keeps clone and bundle instances where they run), so where they run is not where a fresh cluster would put them',
+    steps: [
+      noStonith,
+      ...nodes('node1', 'node2', 'node3'),
+      ...members('node1', 'node2', 'node3'),
+      pcs('resource', 'bundle', 'create', 'web', 'container', 'docker', 'image=berth-test/httpd:1', 'replicas=2', 'network', 'ip-range-start=192.168.122.131', 'port-map', 'port=80'),
+      pcs('resource', 'bundle', 'create', 'db', 'container', 'docker', 'image=berth-test/httpd:1', 'replicas=1'),
+      cib('--create', '-o', 'configuration', '-X', '<rsc_defaults><meta_attributes id="stick"><nvpair id="stick-v" name="resource-stickiness" value="100"/></meta_attributes></rsc_defaults>'),
+    ],
+    running: true,
+    // node1 fails and is fenced (the DC then erases its resource history, as cibadmin does here),
+    // and comes back
+    history: [['--node-fail', 'node1'], cib('--delete', '--xpath', "//node_state[@uname='node1']/lrm"), ['--node-up', 'node1']],
+  },
   'old-schema': {
     about: 'a CIB written for pacemaker-2.10 with the syntax of its time (a master resource, role Master, masters= in a bundle), upgraded with cibadmin --upgrade --force',
     upgradeFrom: 'pacemaker-2.10',
@@ -244,14 +259,25 @@ function buildCase(name, c, under = out) {
     // a fixed clock, so that the operation history (last-rc-change) is the same on every run
     const clock = ['--set-datetime', '2026-12-01T00:00:00Z'];
     let transitions = 0;
-    for (;;) {
-      const check = run('crm_simulate', ['--xml-file', running, '--simulate', ...clock]);
-      if (check.exit !== 0) throw new Error(`${name}: crm_simulate failed: ${check.stderr}`);
-      const summary = check.stdout.slice(check.stdout.indexOf('Transition Summary:'), check.stdout.indexOf('Revised Cluster Status:'));
-      if (!/\* (Resource action|Pseudo action|Cluster action)|\* (Start|Stop|Move|Restart|Recover|Promote|Demote|Migrate)\b/.test(summary)) break;
-      if (++transitions > 5) throw new Error(`${name}: still acting after 5 transitions`);
-      const sim = run('crm_simulate', ['--xml-file', running, '--in-place', ...clock]);
-      if (sim.exit !== 0) throw new Error(`${name}: crm_simulate --in-place failed: ${sim.stderr}`);
+    const settle = () => {
+      for (;;) {
+        const check = run('crm_simulate', ['--xml-file', running, '--simulate', ...clock]);
+        if (check.exit !== 0) throw new Error(`${name}: crm_simulate failed: ${check.stderr}`);
+        const summary = check.stdout.slice(check.stdout.indexOf('Transition Summary:'), check.stdout.indexOf('Revised Cluster Status:'));
+        if (!/\* (Resource action|Pseudo action|Cluster action)|\* (Start|Stop|Move|Restart|Recover|Promote|Demote|Migrate)\b/.test(summary)) return;
+        if (++transitions > 10) throw new Error(`${name}: still acting after 10 transitions`);
+        const sim = run('crm_simulate', ['--xml-file', running, '--in-place', ...clock]);
+        if (sim.exit !== 0) throw new Error(`${name}: crm_simulate --in-place failed: ${sim.stderr}`);
+      }
+    };
+    settle();
+    // a history, so that where replicas run is not where a fresh cluster would put them: each
+    // event simulated in place (a node leaves, comes back), then settled again
+    for (const event of c.history ?? []) {
+      const r = event.cibadmin ? run('cibadmin', event.cibadmin, { CIB_file: running }) : run('crm_simulate', ['--xml-file', running, '--in-place', ...clock, ...event]);
+      if (r.exit !== 0) throw new Error(`${name}: ${JSON.stringify(event)} failed: ${r.stderr}`);
+      if (!event.cibadmin) transitions++;
+      settle();
     }
     // crm_simulate stamps each operation with the real time (--set-datetime does not reach
     // last-rc-change): set to the fixed clock, so that a re-run writes the same fixture
@@ -263,7 +289,7 @@ function buildCase(name, c, under = out) {
     if (!verifyRunning.accepted) throw new Error(`${name}: crm_verify refuses the running CIB: ${verifyRunning.stderr}`);
     fs.copyFileSync(running, path.join(dir, 'running.xml'));
     fs.writeFileSync(path.join(dir, 'running.sim.xml'), again.stdout.replaceAll(tmp, '/tmp/TMPDIR'));
-    record.running = { made: `a copy of cib.xml, then crm_simulate --xml-file running.xml --in-place --set-datetime 2026-12-01T00:00:00Z, ${transitions} times, until a transition has nothing to do`, simulated: 'crm_simulate --xml-file running.xml --simulate --output-as=xml --set-datetime 2026-12-01T00:00:00Z > running.sim.xml', crm_verify: verifyRunning };
+    record.running = { made: `a copy of cib.xml, then crm_simulate --xml-file running.xml --in-place --set-datetime 2026-12-01T00:00:00Z until a transition has nothing to do${c.history ? `, with these events in between: ${c.history.map((e) => (e.cibadmin ? `cibadmin ${e.cibadmin.join(' ')}` : `crm_simulate ${e.join(' ')}`)).join('; ')}` : ''} (${transitions} transitions)`, simulated: 'crm_simulate --xml-file running.xml --simulate --output-as=xml --set-datetime 2026-12-01T00:00:00Z > running.sim.xml', crm_verify: verifyRunning };
   }
   fs.writeFileSync(path.join(dir, 'case.json'), JSON.stringify(record, null, 2) + '\n');
   console.log(`${name}: ok`);

@@ -250,15 +250,15 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
       current.push({ bundle: c.bundle, index: c.replica, node, failed: c.state !== 'running' && c.state !== 'restarting' });
     }
   }
-  // What the status section records where this berth cannot look (a node it does not run), and on
-  // an observed node for a replica with no berth container there yet (Pacemaker's own container
-  // runs it): placement keeps them where they are, as Pacemaker would.
+  // What the status section records where this berth cannot look (a node it does not run): there
+  // the replica runs, so it is not started here too. On an observed node, for a replica with no
+  // berth container anywhere yet (Pacemaker's own container runs it): placement keeps it where it
+  // is, as Pacemaker would, but nothing waits for that record to go (it may be stale).
   const recorded = new Set(result.recorded.map((r) => r.node));
   for (const r of status.replicas) {
     const name = replicaName(r.bundle, r.index);
-    if (!recorded.has(r.node) && !(observed.has(r.node) && !where.has(name))) continue;
-    if (where.get(name)?.has(r.node)) continue;
-    mark(name, r.node);
+    if (recorded.has(r.node)) mark(name, r.node);
+    else if (!observed.has(r.node) || where.has(name)) continue;
     current.push({ bundle: r.bundle, index: r.index, node: r.node, failed: r.failed });
   }
   const blind: string[] = [];

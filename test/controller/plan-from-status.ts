@@ -12,14 +12,15 @@ import { child, parseXml } from '../../src/cib/xml';
 import { simulate } from '../../src/controller/simulate';
 import { singleNodePassDeps } from '../../src/controller/deps';
 import { runPass } from '../../src/controller/pass';
-import { fakeNode } from '../helpers/fake-nodes';
+import { fakeCluster, fakeNode, runningCopies } from '../helpers/fake-nodes';
+import { planChanges } from '../../src/reconcile/plan';
 import { pacemakerView } from '../helpers/crm-simulate-view';
 
 const DIR = path.join(__dirname, '..', 'fixtures', 'corpus');
 const running = fs.readdirSync(DIR).filter((d) => fs.existsSync(path.join(DIR, d, 'running.xml'))).sort();
 
 t.test('the corpus has running clusters of three nodes', async (t) => {
-  t.strictSame(running, ['openstack-bundles', 'three-nodes-addressed']);
+  t.strictSame(running, ['openstack-bundles', 'three-nodes-addressed', 'three-nodes-after-failover']);
 });
 
 for (const c of running) {
@@ -47,6 +48,32 @@ for (const c of running) {
     }
   });
 }
+
+t.test('a cluster of berth nodes taking over a running cluster starts each replica where Pacemaker runs it', async (t) => {
+  // after a fail-over: not where a fresh cluster would put them (web-0 on node1)
+  const text = fs.readFileSync(path.join(DIR, 'three-nodes-after-failover', 'running.xml'), 'utf8');
+  const recorded = pacemakerView(child(parseXml(fs.readFileSync(path.join(DIR, 'three-nodes-after-failover', 'running.sim.xml'), 'utf8')), 'cluster_status')!);
+  t.equal(recorded.replicas.get('web-0'), 'node3', 'Pacemaker runs web-0 on node3 since node1 failed');
+  const c = fakeCluster(['node1', 'node2', 'node3']);
+  // the fake nodes have no interface for 192.168.122.x: the addresses are on loopback's network here
+  for (const n of c.nodes) n.addresses.push({ ip: '192.168.122.1', prefix: 24, interface: 'eth1', label: 'eth1' });
+  c.setCib(text);
+  const first = await c.pass();
+  t.strictSame([...(first.placements ?? new Map())].sort(), [...recorded.replicas].sort(), 'placed where the status section says they run');
+  const running = runningCopies(c.nodes);
+  t.strictSame([...running].map(([r, ns]) => [r, ns]).sort(), [...recorded.replicas].map(([r, n]) => [r, [n]]).sort(), 'each started once, there');
+  const second = await c.pass();
+  t.strictSame(second.nodes.map((n) => planChanges(n.plan).length), [0, 0, 0], 'then nothing to do');
+});
+
+t.test('the same CIB without its status section is placed afresh: the record is what keeps replicas where they run', async (t) => {
+  const text = fs.readFileSync(path.join(DIR, 'three-nodes-after-failover', 'running.xml'), 'utf8').replace(/<status>[\s\S]*<\/status>/, '<status/>');
+  const c = fakeCluster(['node1', 'node2', 'node3']);
+  for (const n of c.nodes) n.addresses.push({ ip: '192.168.122.1', prefix: 24, interface: 'eth1', label: 'eth1' });
+  c.setCib(text);
+  const r = await c.pass(false);
+  t.equal(r.placements?.get('web-0'), 'node1');
+});
 
 t.test('without a status section, the other nodes take no part (berth on one node runs its own)', async (t) => {
   const text = fs.readFileSync(path.join(DIR, 'three-nodes-addressed', 'cib.xml'), 'utf8').replace(/<status>[\s\S]*<\/status>/, '<status/>');
