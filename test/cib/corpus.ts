@@ -10,6 +10,7 @@ import { formatCib, fromJson, parseCib, toJson } from '../../src/cib/cib';
 import { XmlElement, canonical, elements, serializeXml } from '../../src/cib/xml';
 import { readModel } from '../../src/model/model';
 import { checkCibText } from '../../src/validate/cib-check';
+import { validateCibText } from '../../src/commands/cib-validate';
 
 const DIR = path.join(__dirname, '..', 'fixtures', 'corpus');
 const cases = fs.readdirSync(DIR).filter((d) => d !== 'refused' && fs.statSync(path.join(DIR, d)).isDirectory()).sort();
@@ -92,9 +93,12 @@ for (const { c, f, file } of files) {
 }
 
 for (const c of cases) {
-  t.test(`${c}: what berth does not act on is said`, async (t) => {
-    const m = readModel(parseCib(fs.readFileSync(path.join(DIR, c, 'cib.xml'), 'utf8')));
+  t.test(`${c}: what berth does not act on is said, by the model and by cib validate`, async (t) => {
+    const text = fs.readFileSync(path.join(DIR, c, 'cib.xml'), 'utf8');
+    const m = readModel(parseCib(text));
     t.strictSame(m.problems.filter((p) => p.code === 'NOT_HONOURED').map((p) => [p.code, p.value]).sort(), [...NOT_ACTED_ON[c]].sort());
+    const validated = validateCibText(text, 'cib.xml');
+    t.strictSame(validated.filter((p) => p.code === 'NOT_HONOURED').map((p) => [p.code, p.value, p.severity]).sort(), NOT_ACTED_ON[c].map(([code, value]) => [code, value, 'warning']).sort());
   });
 }
 
