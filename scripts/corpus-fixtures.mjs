@@ -217,7 +217,7 @@ const REFUSED = {
   'zero-replicas': { about: 'replicas=0', steps: [noStonith, create('resources', '<bundle id="b"><docker image="berth-test/httpd:1" replicas="0"/></bundle>')] },
   'unsupported-docker-option': { about: 'a docker run option berth does not parse (--cpuset-cpus): it cannot say what the container would be', steps: [noStonith, create('resources', '<bundle id="b"><docker image="berth-test/httpd:1" options="--cpuset-cpus=0"/></bundle>')] },
   'host-pid-not-allowed': { about: '--pid=host without berth-host-access allowing host-pid', steps: [noStonith, create('resources', '<bundle id="b"><docker image="berth-test/httpd:1" options="--pid=host"/></bundle>')] },
-  'promoted-colocation': { about: 'a colocation with a promoted role: berth runs no promoted roles', steps: [noStonith, bundleWith(''), create('resources', '<bundle id="c"><docker image="berth-test/httpd:1"/></bundle>'), create('constraints', '<rsc_colocation id="cc" rsc="b" with-rsc="c" score="INFINITY" rsc-role="Promoted"/>')] },
+  'promoted-colocation': { about: 'a colocation with a promoted role: berth places bundles by their Started role only', steps: [noStonith, bundleWith(''), create('resources', '<bundle id="c"><docker image="berth-test/httpd:1"/></bundle>'), create('constraints', '<rsc_colocation id="cc" rsc="b" with-rsc="c" score="INFINITY" rsc-role="Promoted"/>')] },
   'non-ascii-id': { about: "an id with a letter outside ASCII: berth's ids follow pcs's rule", steps: [noStonith, create('resources', '<bundle id="café"><docker image="berth-test/httpd:1"/></bundle>')] },
 };
 

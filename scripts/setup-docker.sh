@@ -6,7 +6,7 @@
 #      to /var/log/berth-dockerd.log), with --storage-driver=vfs when overlay2 is not usable and
 #      --iptables=false only when the daemon cannot start with iptables;
 #   4. waits (60 s at most) for `docker version` to answer, then builds the test images
-#      (scripts/make-test-image.sh).
+#      (scripts/make-test-image.sh, and scripts/make-pcmk-image.sh for resources inside bundles).
 # It writes /run/berth/dockerd-started (the pid) only when it started dockerd itself, so that
 # `scripts/setup-docker.sh --stop-if-started`, run once at the end of a test run, leaves the
 # machine as it was found. Idempotent, quiet unless something fails (BERTH_SETUP_VERBOSE=1 prints
@@ -174,4 +174,8 @@ install_missing
 start_engine
 say "building test images"
 run bash "$here/make-test-image.sh" || fail "scripts/make-test-image.sh failed"
+# The image for bundles that hold a resource (pacemaker-remoted, apache, Stateful): made from
+# Debian's packages with debootstrap once (about 80 s), kept under /var/cache/berth.
+say "pacemaker test image"
+run bash "$here/make-pcmk-image.sh" || fail "scripts/make-pcmk-image.sh failed"
 say "done"

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Install what berth and its tests need on a fresh Debian 12 machine: Debian packages (pcs and
 # Pacemaker's CLI tools as references, OCF agents, Docker engine, etcd, busybox for test images, nftables and
-# iputils-arping for the namespaced test cluster)
+# iputils-arping for the namespaced test cluster, chromium for the status page's browser tests)
 # and the npm dependencies; then build. Idempotent and quiet when everything is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pair in pcs:pcs crm_verify:pacemaker-cli-utils crm_diff:pacemaker-cli-utils dockerd:docker.io etcd:etcd-server etcdctl:etcd-client busybox:busybox-static ip:iproute2 git:git flock:util-linux nsenter:util-linux /usr/bin/time:time nft:nftables iptables:iptables arping:iputils-arping; do
+for pair in pcs:pcs crm_verify:pacemaker-cli-utils crm_diff:pacemaker-cli-utils dockerd:docker.io etcd:etcd-server etcdctl:etcd-client busybox:busybox-static ip:iproute2 git:git flock:util-linux nsenter:util-linux /usr/bin/time:time nft:nftables iptables:iptables arping:iputils-arping pacemaker-remoted:pacemaker-remote chromium:chromium; do
   cmd=${pair%%:*}; pkg=${pair#*:}
   command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
 done

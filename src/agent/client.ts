@@ -14,6 +14,8 @@ import { ContainerDetails, EngineError, EngineEvent, EventFilter, ObservedContai
 import type { FailureRecord, HostAddress } from '../reconcile/observed';
 import { INCARNATION, Target, verifyEventLine, verifyResponse } from './auth';
 import { Exchange, ExchangeError, exchangeSigned, readAnswer, signedPost } from './signed-http';
+import type { InnerExecutors } from '../inner/executors';
+import type { InnerObserved } from '../reconcile/inner';
 import { AgentCode, EVENTS_PATH, LIMITS, OpName, RPC_PATH, WireError, eventPayload, parseEventLine, parseRpcAnswer } from './protocol';
 
 /** The agent refused the order itself: a stale term, a fenced node, a failed authentication or a
@@ -50,6 +52,8 @@ export interface RemoteNode {
   engine: ApplyEngine;
   addresses: AddressTable;
   files: NodeFiles;
+  /** the executors in the node's replica containers (the agent connects to them) */
+  inner: InnerExecutors;
   /** the agent's agent.status: node, incarnation, stateDir, term, pid and what the agent adds */
   status(): Promise<Record<string, unknown>>;
   /** Closes the idle keep-alive connections. */
@@ -96,6 +100,7 @@ export function remoteNode(o: RemoteNodeOptions): RemoteNode {
   const timeoutMs = o.timeoutMs ?? 30_000;
   const where = `the agent of node ${o.node} at ${o.url}`;
   let learnedStateDir: string | undefined;
+  let learnedRemoteKey: string | undefined;
   /** the incarnation requests are signed for: the given one, else the one learned */
   let incarnation = o.incarnation;
   let learning: Promise<unknown> | undefined;
@@ -142,6 +147,7 @@ export function remoteNode(o: RemoteNodeOptions): RemoteNode {
   function take(result: unknown): Record<string, unknown> {
     const s = result as Record<string, unknown>;
     if (typeof s.stateDir === 'string') learnedStateDir = s.stateDir;
+    if (typeof s.remoteKey === 'string') learnedRemoteKey = s.remoteKey;
     if (!o.incarnation && typeof s.incarnation === 'string' && INCARNATION.test(s.incarnation)) incarnation = s.incarnation;
     return s;
   }
@@ -188,11 +194,21 @@ export function remoteNode(o: RemoteNodeOptions): RemoteNode {
     get stateDir() {
       return o.stateDir ?? learnedStateDir ?? DEFAULT_STATE_DIR;
     },
+    get remoteKey() {
+      return learnedRemoteKey;
+    },
     read: async (file) => ((await call('files.read', [file], engineErrors('read file', file))) as string | undefined) ?? null,
     write: async (file, content) => { await call('files.write', [file, content], engineErrors('write file', file)); },
     ensureDir: async (dir) => { await call('files.ensureDir', [dir], engineErrors('make directory', dir)); },
     readLedger: async (c) => (await call('files.readLedger', [c], engineErrors('read ledger'))) as Record<string, FailureRecord>,
     writeLedger: async (c, l, base) => { await call('files.writeLedger', base ? [c, l, base] : [c, l], engineErrors('write ledger')); },
+  };
+
+  // The executors in the node's replica containers, through the agent. An operation may take its
+  // timeout: the request waits for the steps' timeouts added up.
+  const inner: InnerExecutors = {
+    observe: async (wants) => (await call('inner.observe', [wants], engineErrors('observe executors'))) as Record<string, InnerObserved>,
+    act: async (replica, container, steps) => (await call('inner.act', [replica, container, steps], engineErrors('resource operations', replica), steps.reduce((ms, st) => ms + (st.kind === 'fence' ? 0 : st.op.timeoutMs + 5000), 0))) as { ok: boolean; done: string[]; error?: string },
   };
 
   async function status(): Promise<Record<string, unknown>> {
@@ -265,5 +281,5 @@ export function remoteNode(o: RemoteNodeOptions): RemoteNode {
     }
   }
 
-  return { engine, addresses, files, status, close: () => pool.destroy() };
+  return { engine, addresses, files, inner, status, close: () => pool.destroy() };
 }

@@ -8,6 +8,7 @@
 // their addresses, as a watchdog would. Only after the lease has ended on the controller's side
 // do the replicas start elsewhere, so two copies never run. A fenced agent rejoins empty as soon
 // as a heartbeat is granted again.
+import type { InnerExecutors } from '../inner/executors';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { ADDRESS_LABEL, BERTH_LABELS, isClusterId } from '../runtime/labels';
@@ -36,6 +37,8 @@ export interface AgentOptions {
   engine: ApplyEngine;
   addresses: AddressTable;
   files: NodeFiles;
+  /** the executors in this node's replica containers */
+  inner?: InnerExecutors;
   /** the host access created containers may ask for (default DEFAULT_HOST_POLICY: host network only) */
   hostPolicy?: HostPolicy;
   log: (line: string) => void;
@@ -212,6 +215,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   if (!kept) await sweep('joining empty');
   const server = await startAgentServer({
     node: o.node, incarnation, host: o.listen.host, port: o.listen.port, key: o.key, engine, addresses, files, terms, log: o.log,
+    ...(o.inner ? { inner: o.inner } : {}),
     cluster: () => cluster,
     ...(o.hostPolicy ? { hostPolicy: o.hostPolicy } : {}),
     // The server asks only for write operations (protocol.ts OPS).

@@ -116,7 +116,24 @@ const addressSpec = fields({
 const count = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? undefined : 'a number');
 const replicaName: Check = (v) => (typeof v === 'string' && v.length <= 256 ? undefined : 'a replica name');
 const flag: Check = (v) => (typeof v === 'boolean' ? undefined : 'true or false');
-const failureRecord = fields({ baseline: count, extra: count, count, lastFailureAt: count, stoppedByBerth: flag, replica: replicaName }, ['baseline', 'extra', 'count']);
+const short = (v: unknown) => (typeof v === 'string' && v.length <= 4096 ? undefined : 'a string of at most 4096 characters');
+const failureRecord = fields({ baseline: count, extra: count, count, lastFailureAt: count, stoppedByBerth: flag, replica: replicaName, resource: short, op: short, onFail: short, last: short, seen: short, cleaned: short, value: short }, ['baseline', 'extra', 'count']);
+// The resources inside replicas: which executors to ask (the agent checks each container is its
+// own replica and the address is the container's), and the steps to run through one.
+const port: Check = (v) => (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65535 ? undefined : 'a port number');
+const wireOp = fields({ name: string(64), intervalMs: count, timeoutMs: count, params: stringMap }, ['name', 'intervalMs', 'timeoutMs', 'params']);
+const innerWant = fields({
+  replica: replicaName, bundle: string(256), index: count, container: containerRef,
+  target: fields({ host: (v) => (typeof v === 'string' && /^\d{1,3}(\.\d{1,3}){3}$/.test(v) ? undefined : 'an IPv4 address'), port }, ['host', 'port']),
+  resource: fields({ id: string(256), class: string(64), provider: string(256), type: string(256) }, ['id', 'class', 'type']),
+  probe: fields({ timeoutMs: count, params: stringMap }, ['timeoutMs', 'params']),
+}, ['replica', 'bundle', 'index', 'container', 'target', 'resource', 'probe']);
+const innerStep: Check = (v) => {
+  if (!isObject(v)) return 'a step';
+  if (v.kind === 'fence') return Object.keys(v).length === 1 ? undefined : 'a fence step has nothing else';
+  if (!['start', 'stop', 'promote', 'demote', 'monitor', 'probe'].includes(v.kind as string)) return 'a step kind: start, stop, promote, demote, monitor, probe, fence';
+  return fields({ kind: text, op: wireOp }, ['kind', 'op'])(v);
+};
 const ledger: Check = (v) => {
   if (!isObject(v)) return 'an object of failure records';
   for (const [id, r] of Object.entries(v)) {
@@ -171,6 +188,8 @@ export const OPS = {
   'files.readLedger': op(false, [clusterId], 1, ledger),
   // the third argument: the ledger the second was computed from (the agent merges, see node-files.ts)
   'files.writeLedger': op(true, [clusterId, ledger, ledger], 2, none),
+  'inner.observe': op(false, [listOf(innerWant)], 1, anObject),
+  'inner.act': op(true, [replicaName, containerRef, listOf(innerStep)], 3, anObject),
   'agent.status': op(false, [], 0, anObject),
 } as const satisfies Record<string, OpSpec>;
 

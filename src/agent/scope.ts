@@ -30,6 +30,9 @@ export interface AgentScope {
   /** the cluster the agent serves; undefined before a grant named one (then nothing is in scope) */
   cluster: string | undefined;
   stateDir: string;
+  /** the node's Pacemaker key: the one file outside the state dir berth binds into replicas (those
+   * that run pacemaker-remoted), read-only */
+  remoteKey?: string;
   policy: HostPolicy;
   /** the real path of `p` (symbolic links of the part that exists resolved); default: `p` */
   resolve?: (p: string) => string;
@@ -129,13 +132,16 @@ export function directoryVerdict(dir: string, s: AgentScope): ScopeVerdict {
 }
 
 /** The agent's state dir is protected but for its clusters' files: with `bindable`, only the
- * hosts files berth binds into replicas; otherwise everything under clusters/. */
+ * files berth binds into replicas; otherwise everything under clusters/. */
 function stateGuard(s: AgentScope, bindable: boolean): PathGuard {
   // The state dir as named and as it really is: a path is checked both ways too.
   const states = [...new Set([path.resolve(s.stateDir), resolved(path.resolve(s.stateDir), s)])];
   const clusters = states.map((state) => path.join(state, 'clusters'));
-  const hosts = clusters.map((c) => new RegExp(`^${escape(c)}/${CLUSTER_ID_PATTERN}/hosts/[^/]+$`));
-  return { protect: states, except: (p) => (bindable ? hosts.some((h) => h.test(p)) : clusters.some((c) => p.startsWith(c + '/'))) };
+  // What berth binds into replicas: the hosts files, the log directories of replicas that run
+  // pacemaker-remoted, and the node's Pacemaker key.
+  const hosts = clusters.map((c) => new RegExp(`^${escape(c)}/${CLUSTER_ID_PATTERN}/(hosts|logs)/[^/]+$`));
+  const key = s.remoteKey ? path.resolve(s.remoteKey) : undefined;
+  return { protect: states, except: (p) => (bindable ? hosts.some((h) => h.test(p)) || (key !== undefined && (p === key || p === resolved(key, s))) : clusters.some((c) => p.startsWith(c + '/'))) };
 }
 
 const escape = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -16,6 +16,10 @@ import type { NodeFiles } from '../controller/node-files';
 import { AddressError, AddressTable, HostAddressSpec } from '../runtime/addresses';
 import { ContainerSpec, EngineError, EventFilter } from '../runtime/engine';
 import type { FailureRecord } from '../reconcile/observed';
+import type { InnerExecutors } from '../inner/executors';
+import type { InnerStep, InnerWant } from '../reconcile/inner';
+import { parseAddressLabel } from '../reconcile/plan';
+import { ADDRESS_LABEL } from '../runtime/labels';
 import { AUTH_HEADERS, RequestVerifier, signEventLine, signResponse } from './auth';
 import {
   AGENT_HTTP_STATUS, AgentCode, EVENTS_PATH, EventPayload, LIMITS, OpName, RPC_PATH, RpcAnswer, WireError, isWriteOp, parseEventsRequest, parseRpcRequest,
@@ -34,6 +38,8 @@ export interface AgentServerOptions {
   engine: ApplyEngine;
   addresses: AddressTable;
   files: NodeFiles;
+  /** the executors in this node's replica containers */
+  inner?: InnerExecutors;
   terms: TermGuard;
   /** the cluster this agent serves (named by the heartbeat grants): only its replicas and node
    * files are in the orders' scope (scope.ts); without it, none */
@@ -90,7 +96,7 @@ function toWireError(e: unknown, op: string): WireError {
 function handlers(o: AgentServerOptions, incarnation: string): Record<OpName, Handler> {
   const { engine, addresses, files } = o;
   const stateDir = path.resolve(files.stateDir);
-  const scope = (): AgentScope => ({ node: o.node, cluster: o.cluster?.(), stateDir, policy: o.hostPolicy ?? DEFAULT_HOST_POLICY, resolve: realPath });
+  const scope = (): AgentScope => ({ node: o.node, cluster: o.cluster?.(), stateDir, ...(files.remoteKey ? { remoteKey: files.remoteKey } : {}), policy: o.hostPolicy ?? DEFAULT_HOST_POLICY, resolve: realPath });
   const check = (v: ScopeVerdict) => {
     if (v) throw new Refusal(v.code, v.message);
   };
@@ -123,6 +129,27 @@ function handlers(o: AgentServerOptions, incarnation: string): Record<OpName, Ha
       if (d) check(renameVerdict(`container ${d.name}`, d.labels, name as string));
       return engine.rename(d?.id ?? (id as string), name as string);
     },
+    'inner.observe': async ([wants]) => {
+      if (!o.inner) throw new Error(`agent ${o.node} runs no executors for resources inside bundles`);
+      const list = wants as InnerWant[];
+      // Only this node's replicas of this cluster, reached at the container's own address or on
+      // the node's loopback.
+      for (const w of list) {
+        const d = await replica(w.container);
+        if (!d) continue;
+        const ip = parseAddressLabel(d.labels[ADDRESS_LABEL])?.ip;
+        if (w.target.host !== '127.0.0.1' && w.target.host !== ip) throw new Refusal('AGENT_SCOPE_REFUSED', `${w.replica}: ${w.target.host} is not the address of container ${d.name}`);
+      }
+      const mine = [];
+      for (const w of list) if (await replica(w.container)) mine.push(w);
+      return o.inner.observe(mine);
+    },
+    'inner.act': async ([r, id, steps]) => {
+      if (!o.inner) throw new Error(`agent ${o.node} runs no executors for resources inside bundles`);
+      const d = await replica(id);
+      if (!d) throw new Refusal('AGENT_SCOPE_REFUSED', `${r as string}: no container ${id as string} of this node's replicas`);
+      return o.inner.act(r as string, d.id, steps as InnerStep[]);
+    },
     'addresses.list': () => addresses.list(),
     'addresses.add': ([a]) => addresses.add(a as HostAddressSpec),
     'addresses.remove': ([a]) => addresses.remove(a as HostAddressSpec),
@@ -140,7 +167,7 @@ function handlers(o: AgentServerOptions, incarnation: string): Record<OpName, Ha
       check(ledgerVerdict(c as string, scope()));
       return files.writeLedger(c as string, l as Record<string, FailureRecord>, (base ?? undefined) as Record<string, FailureRecord> | undefined);
     },
-    'agent.status': async () => ({ node: o.node, incarnation, cluster: o.cluster?.() ?? null, stateDir, term: o.terms.highest, pid: process.pid, ...(o.status?.() ?? {}) }),
+    'agent.status': async () => ({ node: o.node, incarnation, cluster: o.cluster?.() ?? null, stateDir, ...(files.remoteKey ? { remoteKey: files.remoteKey } : {}), term: o.terms.highest, pid: process.pid, ...(o.status?.() ?? {}) }),
   };
 }
 

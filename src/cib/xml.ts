@@ -537,6 +537,20 @@ export function serializeXml(root: XmlElement): string {
   return write(root, 0, '');
 }
 
+/**
+ * Serialize on one line with no whitespace between elements, as libxml2's unformatted dump
+ * (Pacemaker's wire messages) writes it: `<a x="1"><b/></a>`.
+ */
+export function serializeXmlLine(n: XmlNode): string {
+  if (!isElement(n)) return 'comment' in n ? `<!--${n.comment}-->` : escText(n.text);
+  let s = `<${n.tag}`;
+  for (const k in n.attrs) s += ` ${k}="${escAttr(n.attrs[k])}"`;
+  if (n.children.length === 0) return s + '/>';
+  s += '>';
+  for (const c of n.children) s += serializeXmlLine(c);
+  return s + `</${n.tag}>`;
+}
+
 // The pieces every element repeats, made once: the indentation of each depth and ` name="` of
 // each attribute name (a serialisation otherwise makes several small strings per attribute).
 const INDENTS: string[] = [''];

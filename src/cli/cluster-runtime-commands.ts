@@ -1,5 +1,6 @@
 // `berth agent`, `berth controller --listen` (a controller of a cluster) and `berth cluster
 // status`: flags → dependencies → one library call (src/agent/daemon.ts, src/cluster) → output.
+import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BerthError, problem } from '../errors/registry';
@@ -60,6 +61,7 @@ Exit codes: 0 stopped by a signal (replicas keep running while the lease holds),
 export const clusterControllerHelp = `Usage: berth controller --listen HOST:PORT [--advertise URL] [--store URL | --cib FILE]
                         [--authkey FILE] [--fence-command CMD] [--interval SECONDS]
                         [--stop-timeout SECONDS] [--leader-ttl SECONDS]
+                        [--ui-listen [HOST:]PORT [--ui-actions] [--ui-password-file FILE]]
 
 With --listen, the controller runs a cluster: every node runs 'berth agent', and the controller
 places the replicas on the CIB's nodes (<nodes>, 'berth node add'), drives each node through its
@@ -86,8 +88,38 @@ Flags:
                        node is off and its replicas move at once
   --interval S         resync every S seconds (default 30)
   --stop-timeout S     seconds a replica gets to stop before it is killed
+  --ui-listen [HOST:]PORT  also serve the live status page there (HOST default 127.0.0.1: give
+                       another address only behind a network you trust); 'berth ui' prints its
+                       address with the login token (derived from the authkey); see docs/ui.md
+  --ui-actions         let logged-in operators act from the page: node standby/unstandby,
+                       resource enable/disable, resource cleanup (read-only without it)
+  --ui-password-file FILE  a password that logs in too (the file's first line)
 
 Exit codes: 0 stopped by a signal, 2 cannot start (flags, authkey, store, state files).
+`;
+
+export const uiHelp = `Usage: berth ui [--controller URL[,URL...]] [--authkey FILE] [--open] [--json]
+
+Print the address of the live status page of the leading controller ('berth controller
+--listen ... --ui-listen [HOST:]PORT'), with the login token in the address's fragment (after
+'#', which the browser does not send; the page logs in with it and removes it). The token is
+derived from the cluster authkey: whoever can read the authkey can open the page. The
+controllers are asked in order and the leader they name is followed, as 'cluster status' does.
+
+The page shows the cluster live: nodes, bundles and replicas, failures, recent events and the
+plan of the last pass; with --ui-actions, standby/unstandby, enable/disable and cleanup, each
+the same as the berth command it shows. See docs/ui.md.
+
+Flags:
+  --controller URL[,URL...]  the controllers to ask (default $BERTH_CONTROLLER, else the client
+                  config)
+  --authkey FILE  the cluster authkey (default $BERTH_AUTHKEY, else the client config's, else
+                  /etc/berth/authkey)
+  --open          also open the address with xdg-open (when there is one)
+  --json          {"url", "controller", "leading"} (the url with its token)
+
+Exit codes: 0 printed, 1 no controller answers or the leader serves no page (UI_NOT_SERVED),
+  2 usage error.
 `;
 
 export const clusterStatusHelp = `Usage: berth cluster status [--controller URL[,URL...]] [--authkey FILE] [--json]
@@ -236,24 +268,27 @@ export const agentCmd: Command = (inv) => exit2AtStart(inv, async () => {
     throw new BerthError([problem('USAGE', { path: '--advertise', message: `--listen ${listen.host} does not say which address controllers reach this agent at: give --advertise http://ADDRESS:${listen.port}` })]);
   }
   const key = authKey(client);
-  const { DEFAULT_STATE_DIR, nodeFiles } = lazy.controllerNodeFiles();
-  const { dockerEngine } = lazy.runtimeEngine();
-  const { withDockerRename } = lazy.controllerEngineWrites();
-  const { ipAddressTable } = lazy.runtimeAddresses();
+  const { DEFAULT_STATE_DIR } = lazy.controllerNodeFiles();
+  const { localNodeDeps } = lazy.controllerDeps();
   const { startAgent } = lazy.agentDaemon();
   const stateDir = values['state-dir'] ?? process.env.BERTH_STATE_DIR ?? DEFAULT_STATE_DIR;
   const socket = process.env.DOCKER_HOST?.startsWith('unix://') ? process.env.DOCKER_HOST.slice('unix://'.length) : undefined;
   const log = logTo(inv);
+  const node = values.node ?? hostname();
+  // This node's engine (its events with the executors' changes), addresses, files and the
+  // executors in its replica containers: the same as a single node's.
+  const deps = localNodeDeps({ node, stateDir, ...(socket ? { socketPath: socket } : {}), log });
   const agent = await listening(() => startAgent({
-    node: values.node ?? hostname(),
+    node,
     listen,
     ...(values.advertise ? { advertise: values.advertise.replace(/\/$/, '') } : {}),
     controllers,
     key,
     stateDir,
-    engine: withDockerRename(dockerEngine(socket ? { socketPath: socket } : {}), socket),
-    addresses: ipAddressTable(),
-    files: nodeFiles(stateDir),
+    engine: deps.engine,
+    addresses: deps.addresses,
+    files: deps.files,
+    ...(deps.inner ? { inner: deps.inner } : {}),
     hostPolicy,
     log,
   }), '--listen', listen);
@@ -261,8 +296,26 @@ export const agentCmd: Command = (inv) => exit2AtStart(inv, async () => {
   return () => untilStopped(agent.done, () => { log('stopping (replicas keep running while the lease holds)'); void agent.stop(); });
 });
 
+/** --ui-listen: HOST:PORT, or PORT alone on the loopback address. */
+function uiListenOf(v: string): { host: string; port: number } {
+  return /^\d{1,5}$/.test(v) ? hostPort(`127.0.0.1:${v}`, '--ui-listen') : hostPort(v, '--ui-listen');
+}
+
+/** The first line of --ui-password-file. */
+function uiPassword(file: string): string {
+  const { readTextFile } = lazy.cibFile();
+  const first = readTextFile(file, 'password file').split('\n')[0].trim();
+  if (first.length < 8) throw new BerthError([problem('USAGE', { path: '--ui-password-file', value: file, allowed: 'a first line of at least 8 characters', message: `the password in ${file} is shorter than 8 characters` })]);
+  return first;
+}
+
 export const clusterControllerCmd: Command = (inv) => exit2AtStart(inv, async () => {
-  const values = valueFlags(inv, ['listen', 'advertise', 'store', 'cib', 'authkey', 'fence-command', 'interval', 'stop-timeout', 'leader-ttl', 'node', 'state-dir']);
+  const values = valueFlags(inv, ['listen', 'advertise', 'store', 'cib', 'authkey', 'fence-command', 'interval', 'stop-timeout', 'leader-ttl', 'node', 'state-dir', 'ui-listen', 'ui-password-file']);
+  const uiListen = values['ui-listen'] !== undefined ? uiListenOf(values['ui-listen']) : undefined;
+  if (!uiListen && (inv.flags['ui-actions'] || values['ui-password-file'] !== undefined)) {
+    throw new BerthError([problem('USAGE', { path: inv.flags['ui-actions'] ? '--ui-actions' : '--ui-password-file', message: `${inv.flags['ui-actions'] ? '--ui-actions' : '--ui-password-file'} is about the status page: give --ui-listen [HOST:]PORT too` })]);
+  }
+  const password = values['ui-password-file'] !== undefined ? uiPassword(values['ui-password-file']) : undefined;
   const listen = hostPort(values.listen ?? '', '--listen');
   if (values.advertise) urlList(values.advertise, '--advertise');
   const self = values.advertise?.replace(/\/$/, '') ?? `http://${listen.host === '0.0.0.0' ? hostname() : listen.host}:${listen.port}`;
@@ -278,6 +331,10 @@ export const clusterControllerCmd: Command = (inv) => exit2AtStart(inv, async ()
   const interval = seconds(values.interval, 'interval');
   const stopTimeout = seconds(values['stop-timeout'], 'stop-timeout');
   const ttl = seconds(values['leader-ttl'], 'leader-ttl');
+  const page = uiListen ? await listening(() => lazy.uiControllerPage().startControllerPage({
+    listen: uiListen, key, actions: inv.flags['ui-actions'] === true, cib, store, self, log,
+    ...(password ? { password } : {}),
+  }), '--ui-listen', uiListen) : undefined;
   const c = await listening(() => startClusterController({
     store, cib, key, listen, log,
     self: { id: `${hostname()}-${process.pid}`, url: self },
@@ -287,10 +344,13 @@ export const clusterControllerCmd: Command = (inv) => exit2AtStart(inv, async ()
     ...(interval ? { resyncMs: interval * 1000 } : {}),
     ...(stopTimeout !== undefined ? { stopTimeoutSeconds: stopTimeout } : {}),
     ...(ttl ? { leaderTtlSeconds: Math.ceil(ttl) } : {}),
+    ...(page ? { pageUrl: page.url, onState: page.onState } : {}),
   }), '--listen', listen);
+  page?.bind(c);
   log(`berth controller: listening on ${c.url} (agents use ${self}), CIB from ${cib.where}`);
+  if (page) log(`status page on ${page.url} (${inv.flags['ui-actions'] ? 'actions enabled' : 'read-only'}; 'berth ui' prints the address with its token)`);
   noteClientConfig(log, client.file, controllerClientConfig(self, client.authkey.value));
-  return () => untilStopped(c.done, () => { log('stopping (replicas keep running)'); void c.stop().then(() => store.close()); });
+  return () => untilStopped(c.done, () => { log('stopping (replicas keep running)'); void c.stop().then(() => page?.close()).then(() => store.close()); });
 });
 
 /** The status from the leader, or from the first controller that answers when none leads. */
@@ -348,4 +408,25 @@ export const clusterStatusCmd: Command = async (inv) => {
     }
   })();
   return untilStopped(loop, () => stopped.abort());
+};
+
+/** `berth ui`: the leader's page address, with the token in its fragment. */
+export const uiCmd: Command = async (inv) => {
+  const values = valueFlags(inv, ['controller', 'authkey']);
+  const client = clusterClient(values);
+  const urls = controllersOf(client);
+  const key = authKey(client);
+  const { url, s } = await askControllers(urls, key);
+  if (!s.ui) {
+    throw new BerthError([problem('UI_NOT_SERVED', { path: '--controller', value: url, message: `${url}${s.leading ? '' : ` (it does not lead; the leader is ${s.leader?.url ?? 'not known yet'})`} serves no status page: start the controller with --ui-listen [HOST:]PORT` })]);
+  }
+  const address = `${s.ui}#token=${lazy.uiAuth().uiToken(key)}`;
+  inv.io.out(inv.flags.json ? JSON.stringify({ url: address, controller: url, leading: s.leading }) + '\n' : `${address}\n`);
+  if (!s.leading) inv.io.err(`warning: ${url} does not lead now (no leader answered): its page shows what it knows\n`);
+  if (inv.flags.open) {
+    const child = spawn('xdg-open', [address], { stdio: 'ignore', detached: true });
+    child.on('error', () => inv.io.err('xdg-open is not available: open the address yourself\n'));
+    child.unref();
+  }
+  return 0;
 };

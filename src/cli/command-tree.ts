@@ -58,6 +58,10 @@ export const FLAGS: Record<string, FlagSpec> = {
   authkey: { value: 'FILE' },
   'fence-command': { value: 'CMD' },
   'leader-ttl': { value: 'SECONDS' },
+  'ui-listen': { value: 'HOST:PORT' },
+  'ui-actions': {},
+  'ui-password-file': { value: 'FILE' },
+  open: {},
   controller: { value: 'URLS' },
   allow: { value: 'ACCESS' },
   deny: { value: 'ACCESS' },
@@ -212,11 +216,12 @@ export const TREE: CommandNode = {
     status: { summary: "this node's bundles and replicas", flags: [...LOCAL, 'watch', 'interval'], run: () => lazy.cliRuntimeCommands().statusCmd, help: () => lazy.cliRuntimeCommands().statusHelp },
     controller: {
       summary: 'the reconciler daemon (with --listen: of a cluster of agents)',
-      flags: [...LOCAL, 'interval', 'stop-timeout', 'listen', 'advertise', 'authkey', 'fence-command', 'leader-ttl'],
+      flags: [...LOCAL, 'interval', 'stop-timeout', 'listen', 'advertise', 'authkey', 'fence-command', 'leader-ttl', 'ui-listen', 'ui-actions', 'ui-password-file'],
       // With --listen it controls a cluster of agents; without, this node's engine alone.
       run: () => (inv) => (inv.flags.listen !== undefined ? lazy.cliClusterRuntimeCommands().clusterControllerCmd(inv) : lazy.cliRuntimeCommands().controllerCmd(inv)),
       help: () => `${lazy.cliRuntimeCommands().controllerHelp}\n${lazy.cliClusterRuntimeCommands().clusterControllerHelp}`,
     },
+    ui: { summary: "the address of the leader's live status page (controller --ui-listen)", flags: ['controller', 'authkey', 'open'], run: () => lazy.cliClusterRuntimeCommands().uiCmd, help: () => lazy.cliClusterRuntimeCommands().uiHelp },
     // The heartbeat process that `berth controller --listen` forks.
     'controller-heartbeats': { summary: 'internal', hidden: true, run: () => () => lazy.clusterHeartbeatService().runHeartbeatProcess() },
     agent: { summary: "on every node of a cluster: serves its engine to the controller", flags: ['controller', 'listen', 'advertise', 'node', 'authkey', 'state-dir', 'allow', 'deny', 'allow-mount'], run: () => lazy.cliClusterRuntimeCommands().agentCmd, help: () => lazy.cliClusterRuntimeCommands().agentHelp },

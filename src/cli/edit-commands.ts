@@ -1,9 +1,8 @@
 // CLI wiring of the commands that edit a CIB: parse the pcs grammar, then run the library
 // command inside one load -> lock -> edit -> write transaction (file now, live store later).
-import * as fs from 'node:fs';
-import { Cib, bumpEpoch, emptyCib, formatCib, parseCib } from '../cib/cib';
-import { readTextFile, withFileLock, writeCibFile } from '../cib/cib-file';
-import { serializeXml } from '../cib/xml';
+import { parseCib } from '../cib/cib';
+import { readTextFile } from '../cib/cib-file';
+import { editCibFile } from '../commands/cib-file-edit';
 import { BerthError, problem, usage } from '../errors/registry';
 import { EditCommand, EditContext, ReadCommand } from '../commands/edit';
 import { groupByKeywords, prepareOptions } from '../commands/pcs-words';
@@ -17,24 +16,11 @@ function requireFile(flags: Flags): string {
   throw new BerthError([problem('USAGE', { path: '-f', message: 'no CIB file given: use -f FILE (the live CIB is reached with `berth cluster cib` / `cib-push`)' })]);
 }
 
-/** Load -> edit -> bump epoch -> atomic write, all under the file's lock. Nothing is written on error. */
+/** Load -> edit -> bump epoch -> atomic write, all under the file's lock (commands/cib-file-edit.ts). */
 export function runEdit(inv: Invocation, edit: EditCommand): number {
   const file = requireFile(inv.flags);
-  return withFileLock(file, () => {
-    const exists = fs.existsSync(file);
-    const text = exists ? readTextFile(file) : undefined;
-    const cib: Cib = text === undefined ? emptyCib() : parseCib(text, file);
-    const format = text !== undefined && text.trimStart()[0] === '{' ? 'json' : 'xml';
-    const before = serializeXml(cib);
-    const result = edit({ cib, args: inv.args, flags: editFlags(inv.flags) });
-    reportEdit(result, inv.io);
-    // A command that changed nothing writes nothing and bumps nothing (as pcs).
-    if (result.changed !== false && (text === undefined || serializeXml(cib) !== before)) {
-      bumpEpoch(cib);
-      writeCibFile(file, formatCib(cib, format));
-    }
-    return 0;
-  });
+  reportEdit(editCibFile(file, edit, inv.args, editFlags(inv.flags)), inv.io);
+  return 0;
 }
 
 export function runRead(inv: Invocation, read: ReadCommand): number {

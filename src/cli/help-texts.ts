@@ -50,6 +50,8 @@ A cluster of nodes (src/cluster/README.md):
                                         several with --store etcd://... elect a leader
   cluster status [--controller URL,...] [--watch]
                                         leader, nodes, every replica in the cluster
+  ui [--controller URL,...] [--open]    the address of the leader's live status page
+                                        (controller --ui-listen; docs/ui.md)
   cluster simulate [--node-fail N] [--op-fail OP] [--show-scores]
                                         what the cluster would do, as crm_simulate shows it
 GitOps (the CIB kept in git or a directory; see src/gitops/README.md):
@@ -324,7 +326,7 @@ Check a CIB (XML or JSON): the JSON Schema (schemas/cib.schema.json), ids, bundl
 references. Every problem at once, in file order, worded as the command line words the same fact,
 each with its code, path, value and what is allowed. A valid CIB also gets a warning (NOT_HONOURED)
 for each part berth keeps and writes back but does not act on: resources that are no bundle,
-promoted roles, attribute sets with rules, ACLs, alerts, fencing levels (see docs/migration.md).
+ticket constraints, attribute sets with rules, ACLs, alerts, fencing levels (docs/migration.md).
 
 Examples:
   berth cib validate cib.xml

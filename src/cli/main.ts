@@ -1,6 +1,7 @@
 // berth's command line: argv checked against the command tree (command-tree.ts, argv.ts), the
 // command run, problems rendered, exit codes. Start-up is kept lean: command modules are required
 // only when their command runs.
+import { closeOpenPools } from '../inner/open-pools';
 import { BerthError } from '../errors/registry';
 import type { Io } from './invocation';
 import { parseArgv } from './argv';
@@ -68,8 +69,8 @@ export function cli(): void {
     get outTTY() { return !!process.stdout.isTTY; },
   };
   main(process.argv.slice(2), io).then(
-    (code) => { process.exitCode = code; },
-    (e) => { process.stderr.write(`Error: internal error: ${e}\n`); process.exitCode = 70; },
+    (code) => { process.exitCode = code; closeOpenPools(); },
+    (e) => { process.stderr.write(`Error: internal error: ${e}\n`); process.exitCode = 70; closeOpenPools(); },
   );
 }
 

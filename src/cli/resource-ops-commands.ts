@@ -323,7 +323,7 @@ export const resourceRestartCmd: Command = async (inv) => {
   // The one difference between a node and a cluster: where "the replicas running now" come from.
   const observe = target.mode === 'cluster'
     ? lazy.clusterControllerClient().leaderObserver(target.urls, lazy.cliClusterRuntimeCommands().controllerPost(target.key), lazy.clusterControllerServer().STATUS_PATH)
-    : passObserver(singleNodePassDeps({ node, deps: localNodeDeps({ node, stateDir: flagString(inv.flags, 'state-dir') ?? process.env.BERTH_STATE_DIR ?? DEFAULT_STATE_DIR }), cib: source }));
+    : passObserver(singleNodePassDeps({ node, deps: localNodeDeps({ node, stateDir: flagString(inv.flags, 'state-dir') ?? process.env.BERTH_STATE_DIR ?? DEFAULT_STATE_DIR, provider: false }), cib: source }));
   const edit = async (e: EditCommand) => {
     let result: EditResult = { warnings: [] };
     const keep: EditCommand = (ctx) => (result = e(ctx));

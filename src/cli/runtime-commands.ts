@@ -121,12 +121,12 @@ export interface Local {
   pass: PassDeps;
 }
 
-function localPass(inv: Invocation, values: Record<string, string | undefined>, log?: (line: string) => void): Local {
+function localPass(inv: Invocation, values: Record<string, string | undefined>, log?: (line: string) => void, provider = false): Local {
   const { localNodeDeps, singleNodePassDeps } = lazy.controllerDeps();
   const { DEFAULT_STATE_DIR } = lazy.controllerNodeFiles();
   const stopTimeout = values['stop-timeout'];
   const node = values.node ?? hostname();
-  const deps = localNodeDeps({ node, stateDir: values['state-dir'] ?? process.env.BERTH_STATE_DIR ?? DEFAULT_STATE_DIR });
+  const deps = localNodeDeps({ node, stateDir: values['state-dir'] ?? process.env.BERTH_STATE_DIR ?? DEFAULT_STATE_DIR, provider, ...(log ? { log } : {}) });
   return {
     node,
     pass: singleNodePassDeps({
@@ -146,11 +146,15 @@ function asProblems(e: unknown): Problem[] | undefined {
   return undefined;
 }
 
-async function withLocal(inv: Invocation, log: ((line: string) => void) | undefined, f: (local: Local, values: Record<string, string | undefined>) => Promise<number>): Promise<number> {
+/** `acts`: the command runs operations of resources inside bundles (apply, controller): its
+ * connections answer the agents' attribute updates (promotion scores); plan and status only look.
+ * The connections it made are closed when it ends. */
+async function withLocal(inv: Invocation, log: ((line: string) => void) | undefined, f: (local: Local, values: Record<string, string | undefined>) => Promise<number>, acts = false): Promise<number> {
   const values = valueFlags(inv);
-  const local = localPass(inv, values, log);
+  const { closingPools } = lazy.innerOpenPools();
+  const local = localPass(inv, values, log, acts);
   try {
-    return await f(local, values);
+    return await closingPools(() => f(local, values));
   } catch (e) {
     const problems = asProblems(e);
     if (!problems) throw e;
@@ -223,7 +227,7 @@ export const applyCmd: Command = (inv) => {
   const shown: Invocation = { ...inv, io: progress.io };
   const lines: string[] = [];
   const log = (line: string) => (json ? lines.push(line) : progress.io.out(line + '\n'));
-  return withLocal(shown, log, (local, values) => runApply(shown, local, values, { progress, lines }));
+  return withLocal(shown, log, (local, values) => runApply(shown, local, values, { progress, lines }), true);
 };
 
 /**
@@ -372,6 +376,9 @@ export const statusCmd: Command = (inv) =>
   });
 
 export const controllerCmd: Command = (inv) => {
+  // The status page is a cluster controller's (src/ui): without --listen there is none.
+  const ui = ['ui-listen', 'ui-actions', 'ui-password-file'].find((f) => inv.flags[f] !== undefined);
+  if (ui) throw new BerthError([problem('USAGE', { path: `--${ui}`, message: `--${ui} is about the status page of a cluster controller: give --listen HOST:PORT too` })]);
   const log = (line: string) => inv.io.out(`${new Date().toISOString()} ${line}\n`);
   return withLocal(inv, log, async ({ node, pass }, values) => {
     const { startController } = lazy.controllerDaemon();
@@ -384,5 +391,5 @@ export const controllerCmd: Command = (inv) => {
     const { watchLedger, DEFAULT_STATE_DIR } = lazy.controllerNodeFiles();
     const unwatch = watchLedger(values['state-dir'] ?? process.env.BERTH_STATE_DIR ?? DEFAULT_STATE_DIR, cluster, () => c.poke('the failure ledger changed (resource cleanup)'));
     return untilStopped(c.done.finally(unwatch), () => { log('stopping (containers keep running)'); void c.stop(); });
-  });
+  }, true);
 };

@@ -8,7 +8,7 @@ import type { CibStore } from '../store/store';
 import { BerthError, problem } from '../errors/registry';
 import type { ContainerRun } from '../reconcile/observed';
 import { planChanges } from '../reconcile/plan';
-import { clusterStatus } from '../reconcile/status';
+import { ClusterStatus, clusterStatus } from '../reconcile/status';
 import { readNodes } from '../model/nodes';
 import { DEFAULT_STATE_DIR } from '../controller/node-files';
 import { CibSource, NodeHandle, PassResult, readValidCib, runPass } from '../controller/pass';
@@ -20,7 +20,7 @@ import { remoteNode } from '../agent/client';
 import type { HeartbeatRecords } from './heartbeat-records';
 import { startHeartbeatService } from './heartbeat-service';
 import { CLEANUP_PATH, FAILCOUNTS_PATH, FailuresBody, LeaderAnswer, parseFailuresBody } from './controller-server';
-import { LedgerNode, cibNodeNames, cleanupFailures, readFailcounts, requireKnownNode } from '../controller/failures';
+import { CleanupAnswer, LedgerNode, cibNodeNames, cleanupFailures, readFailcounts, requireKnownNode } from '../controller/failures';
 import { DEFAULT_LIVENESS, Heartbeat, LivenessBook, LivenessPolicy } from './liveness';
 import { Election, LeaderInfo, startElection } from './leader';
 import { runFenceCommand } from './fence';
@@ -44,7 +44,30 @@ export interface ClusterControllerOptions {
   busyMs?: number;
   log: (line: string) => void;
   onPass?: (r: PassResult) => void;
+  /** the status page's address (src/ui), told by `cluster status` to `berth ui` */
+  pageUrl?: string;
+  /** after each pass and every half second: what this controller knows now (the status page) */
+  onState?: (s: ControllerState) => void;
   now?: () => number;
+}
+
+/** What the controller knows at a moment: the membership `cluster status` shows and its last pass. */
+export interface ControllerState {
+  cluster: string;
+  membership: ControllerMembership;
+  /** the last pass of this term while this controller leads: `key` changes when it or its
+   * applies end; `status` is its view as `cluster status` shows it (made once per key, shared) */
+  pass?: { number: number; at: number; key: string; result: PassResult; status: () => ClusterStatus };
+}
+
+export interface ControllerMembership {
+  controller: LeaderInfo;
+  leading: boolean;
+  term: number | null;
+  leader: LeaderInfo | null;
+  passes: number;
+  ui: string | null;
+  nodes: { name: string; liveness: string; standby: boolean; url: string | null; lostBy: string | null }[];
 }
 
 export interface ClusterController {
@@ -54,6 +77,8 @@ export interface ClusterController {
   readonly passes: number;
   readonly url: string;
   poke(why: string): void;
+  /** `resource cleanup` over every node's ledger, as asked of the leader (/v1/cleanup) */
+  cleanup(req: FailuresBody): Promise<CleanupAnswer>;
   stop(): Promise<void>;
 }
 
@@ -61,6 +86,7 @@ export interface ClusterController {
 export async function startClusterController(o: ClusterControllerOptions): Promise<ClusterController> {
   const now = o.now ?? (() => Date.now());
   const policy = o.liveness ?? DEFAULT_LIVENESS;
+  const clusterId = await o.cib.clusterId();
   const abort = new AbortController();
   let book: LivenessBook | undefined;
   let term: number | undefined;
@@ -70,7 +96,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
 
   // ---- heartbeats: taken by every controller, in a process of their own ----
   const heartbeats = await startHeartbeatService({
-    host: o.listen.host, port: o.listen.port, key: o.key, policy, storeUrl: o.store.url, cluster: await o.cib.clusterId(), log: o.log,
+    host: o.listen.host, port: o.listen.port, key: o.key, policy, storeUrl: o.store.url, cluster: clusterId, log: o.log,
     ...(o.heartbeatExec ? { exec: o.heartbeatExec } : {}),
   });
   const records: HeartbeatRecords = heartbeats.records;
@@ -84,18 +110,31 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
   // What the heartbeat process tells agents (the leader) and `cluster status` (the membership).
   const publish = () => {
     heartbeats.setLeader(election.leader()?.url);
-    heartbeats.setStatus(status());
+    const membership = status();
+    heartbeats.setStatus(membership);
+    if (o.onState) {
+      const p = term !== undefined && lastPass && lastPass.term === term ? lastPass : undefined;
+      const k = p && viewKey(p);
+      // What watches the controller never stops it.
+      try {
+        o.onState({ cluster: clusterId, membership, ...(p && k ? { pass: { number: p.number, at: p.at, key: k, result: p.result, status: () => viewOf(p, k) } } : {}) });
+      } catch (e) {
+        o.log(`status page: ${(e as Error).stack ?? (e as Error).message}`);
+      }
+    }
   };
   // The bundles and replicas as the last pass saw them, while this controller leads: made when
-  // `cluster status` asks (a large cluster's view is megabytes), and kept until another pass ends
-  // or applies of the last one end after it did.
-  let view: { key: string; value: unknown } | undefined;
+  // `cluster status` (or the status page) asks (a large cluster's view is megabytes), and kept
+  // until another pass ends or applies of the last one end after it did.
+  let view: { key: string; value: ClusterStatus & { at: string; term: number } } | undefined;
+  const viewKey = (p: NonNullable<typeof lastPass>) => `${p.term}/${p.number}/${p.result.nodes.filter((n) => n.applied).length}`;
+  const viewOf = (p: NonNullable<typeof lastPass>, key: string) => {
+    if (view?.key !== key) view = { key, value: { at: new Date(p.at).toISOString(), term: p.term, ...clusterStatus(p.result, p.at) } };
+    return view.value;
+  };
   heartbeats.setClusterView(() => {
     if (term === undefined || !lastPass || lastPass.term !== term) return null;
-    const { result, at, term: t, number } = lastPass;
-    const key = `${t}/${number}/${result.nodes.filter((n) => n.applied).length}`;
-    if (view?.key !== key) view = { key, value: { at: new Date(at).toISOString(), term: t, ...clusterStatus(result, at) } };
-    return view.value;
+    return viewOf(lastPass, viewKey(lastPass));
   });
   const publisher = setInterval(publish, 500);
 
@@ -332,7 +371,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
   };
   heartbeats.setCall((path, body) => answerFailures(path, parseFailuresBody(body)));
 
-  const status = () => {
+  const status = (): ControllerMembership => {
     const b = book;
     const t = now();
     return {
@@ -341,6 +380,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
       term: term ?? null,
       leader: election.leader() ?? null,
       passes,
+      ui: o.pageUrl ?? null,
       nodes: b ? nodeNames.map((name) => ({ name, liveness: b.state(name, t), standby: lastPass?.standby.has(name) ?? false, url: b.heartbeat(name)?.url ?? null, lostBy: b.lostBy(name) ?? null })) : [],
     };
   };
@@ -351,6 +391,12 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
     get passes() { return passes; },
     url: heartbeats.url,
     poke,
+    cleanup: async (req) => {
+      const a = await answerFailures(CLEANUP_PATH, req);
+      if (!a.leading) throw new BerthError([problem('NOT_LEADER', { path: '--controller', value: o.self.url, message: `this controller does not lead now: the leader is ${a.leader?.url ?? '(none yet)'}` })]);
+      if (a.problems.length) throw new BerthError(a.problems);
+      return a.result as CleanupAnswer;
+    },
     stop: async () => {
       abort.abort();
       for (const ac of following.values()) ac.abort();

@@ -19,6 +19,8 @@ export interface ClusterStatusAnswer {
   term: number | null;
   leader: { url: string } | null;
   passes: number;
+  /** the status page of this controller (--ui-listen), when it serves one */
+  ui?: string | null;
   nodes?: { name: string; liveness: string; standby?: boolean; url: string | null; lostBy: string | null }[];
   cluster: (ClusterStatus & { at: string }) | null;
   clusterError?: string;

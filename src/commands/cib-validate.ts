@@ -1,6 +1,6 @@
 // `berth cib validate`: every problem of a CIB (src/validate/cib-check.ts) and, when nothing stops
 // it from running, what berth keeps and writes back but does not act on (the model's NOT_HONOURED
-// warnings: resources that are no bundle, promoted roles, rule sets, ACLs, ...), so that taking a
+// warnings: resources that are no bundle, tickets, rule sets, ACLs, ...), so that taking a
 // Pacemaker cluster's CIB over shows both before anything runs. A read: nothing is changed.
 import { Problem, hasErrors } from '../errors/registry';
 import { readModel } from '../model/model';

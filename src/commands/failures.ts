@@ -6,6 +6,7 @@ import type { Cib } from '../cib/cib';
 import { BerthError, problem, usage } from '../errors/registry';
 import type { FailureRecord } from '../reconcile/observed';
 import { CleanupFilter, cleanedLedger, ledgerReplica } from '../reconcile/failures';
+import { FAILCOUNT_INFINITY, parseInnerLedgerKey } from '../reconcile/inner';
 import { findResource } from './resource';
 
 export interface FailuresRequest {
@@ -28,7 +29,7 @@ export function parseFailureWords(args: string[], nodeFlag: string | undefined):
       if (node !== undefined && node !== v) throw new BerthError([problem('OPTION_CONFLICT', { path: 'node', value: v, message: `two different nodes given: '${node}' and '${v}'` })]);
       node = v;
     } else if (k === 'operation' || k === 'interval') {
-      throw new BerthError([problem('OPTION_UNKNOWN', { path: k, value: v, allowed: 'node', message: `berth counts a replica's container failures, not failures of agent operations: '${k}' cannot be used` })]);
+      throw new BerthError([problem('OPTION_UNKNOWN', { path: k, value: v, allowed: 'node', message: `'${k}' is not supported yet: berth shows and cleans up all operations of a resource together (--full lists them per operation)` })]);
     } else {
       throw new BerthError([problem('OPTION_UNKNOWN', { path: k, value: v, allowed: 'node', message: `Unknown option '${k}'` })]);
     }
@@ -37,12 +38,12 @@ export function parseFailureWords(args: string[], nodeFlag: string | undefined):
 }
 
 /** Which replicas a resource id names: a bundle's, or one replica. Missing: undefined. */
-export interface ReplicaFilter { bundle: string; index?: number }
+export interface ReplicaFilter { bundle: string; index?: number; /** the resource inside was named: only its failures */ inner?: string }
 
 export function replicaFilter(cib: Cib, resource: string): ReplicaFilter | undefined {
   const found = findResource(cib, resource);
   if (found?.el.tag === 'bundle') return { bundle: resource };
-  if (found?.parent.tag === 'bundle') return { bundle: found.parent.attrs.id };
+  if (found?.parent.tag === 'bundle') return { bundle: found.parent.attrs.id, inner: resource };
   const m = /^(.+)-(\d+)$/.exec(resource);
   if (!found && m && findResource(cib, m[1])?.el.tag === 'bundle') return { bundle: m[1], index: Number(m[2]) };
   return undefined;
@@ -60,11 +61,14 @@ export function requireReplicaFilter(cib: Cib, resource: string): ReplicaFilter 
 export interface NodeLedger { node: string; ledger: Record<string, FailureRecord> }
 
 export interface FailCount {
-  /** the replica (`web-0`), as `berth status` names it */
+  /** the replica (`web-0`), as `berth status` names it; for a resource inside, its id */
   resource: string;
+  /** the node; for a resource inside, its guest node (the replica), as Pacemaker counts it */
   node: string;
   count: number;
   lastFailureAt?: number;
+  /** a resource inside: the operation and interval (`monitor_30000`) */
+  op?: string;
 }
 
 const matches = (f: ReplicaFilter | undefined, r: { bundle: string; index: number } | undefined) =>
@@ -78,7 +82,10 @@ export function failCounts(ledgers: readonly NodeLedger[], filter: ReplicaFilter
     for (const [key, rec] of Object.entries(l.ledger)) {
       const r = ledgerReplica(key, rec);
       if (rec.count <= 0 || !matches(filter, r)) continue;
-      out.push({ resource: r ? `${r.bundle}-${r.index}` : key, node: l.node, count: rec.count, ...(rec.lastFailureAt !== undefined ? { lastFailureAt: rec.lastFailureAt } : {}) });
+      const inner = parseInnerLedgerKey(key);
+      const at = rec.lastFailureAt !== undefined ? { lastFailureAt: rec.lastFailureAt } : {};
+      if (inner) out.push({ resource: rec.resource ?? key, node: rec.replica ?? l.node, count: rec.count, op: inner.op, ...at });
+      else if (!filter?.inner) out.push({ resource: r ? `${r.bundle}-${r.index}` : key, node: l.node, count: rec.count, ...at });
     }
   }
   return out;
@@ -103,9 +110,18 @@ export function failcountText(counts: readonly FailCount[], req: FailuresRequest
     for (const node of [...new Set(mine.map((c) => c.node))].sort()) {
       const here = mine.filter((c) => c.node === node);
       const count = here.reduce((k, c) => k + c.count, 0);
-      if (!full) { lines.push(`  ${node}: ${count}`); continue; }
-      const last = Math.max(...here.map((c) => c.lastFailureAt ?? 0));
-      lines.push(`  ${node}:`, `    container failures: ${count}${last ? ` (last ${new Date(last).toISOString()})` : ''}`);
+      if (!full) { lines.push(`  ${node}: ${Math.min(count, FAILCOUNT_INFINITY) >= FAILCOUNT_INFINITY ? 'INFINITY' : count}`); continue; }
+      lines.push(`  ${node}:`);
+      // pcs: one line per operation and interval; a container's failures are berth's own line.
+      for (const c of here.filter((x) => x.op).sort((a, b) => (a.op! < b.op! ? -1 : 1))) {
+        const m = /^(.*)_(\d+)$/.exec(c.op!);
+        lines.push(`    ${m ? `${m[1]} ${m[2]}ms` : c.op}: ${c.count >= FAILCOUNT_INFINITY ? 'INFINITY' : c.count}`);
+      }
+      const containers = here.filter((x) => !x.op);
+      if (containers.length) {
+        const last = Math.max(...containers.map((c) => c.lastFailureAt ?? 0));
+        lines.push(`    container failures: ${containers.reduce((k, c) => k + c.count, 0)}${last ? ` (last ${new Date(last).toISOString()})` : ''}`);
+      }
     }
   }
   return lines.join('\n') + '\n';
@@ -116,12 +132,18 @@ export function cleanupLedger(l: NodeLedger, filter: ReplicaFilter | undefined):
   const byBundle: CleanupFilter = filter ? { bundle: filter.bundle } : {};
   const onlyIndex = filter?.index;
   const all = cleanedLedger(l.ledger, byBundle);
-  const cleared = all.cleared.filter((c) => onlyIndex === undefined || c.index === onlyIndex);
+  // Naming the resource inside cleans up its failures only (the containers' are the bundle's).
+  const cleared = all.cleared.filter((c) => (onlyIndex === undefined || c.index === onlyIndex) && (!filter?.inner || parseInnerLedgerKey(c.key) !== undefined));
   const ledger = { ...l.ledger };
   for (const c of cleared) {
     if (all.ledger[c.key] === undefined) delete ledger[c.key];
     else ledger[c.key] = all.ledger[c.key];
   }
-  const names = [...new Set(cleared.map((c) => (c.bundle !== undefined ? `${c.bundle}-${c.index}` : c.key)))].sort();
-  return { ledger, lines: names.map((n) => `Cleaned up ${n} on ${l.node}`), changed: cleared.length > 0 };
+  // crm_resource's words: a replica on its node; a resource inside on its guest node.
+  const names = [...new Set(cleared.map((c) => {
+    const rec = l.ledger[c.key];
+    if (parseInnerLedgerKey(c.key) && rec?.resource) return `${rec.resource} on ${rec.replica ?? l.node}`;
+    return `${c.bundle !== undefined ? `${c.bundle}-${c.index}` : c.key} on ${l.node}`;
+  }))].sort();
+  return { ledger, lines: names.map((n) => `Cleaned up ${n}`), changed: cleared.length > 0 };
 }

@@ -7,7 +7,10 @@ import type { ContainerEngine } from '../runtime/engine';
 import { EngineError } from '../runtime/engine';
 import { AddressError, AddressTable, HostAddressSpec } from '../runtime/addresses';
 import { Problem, problem } from '../errors/registry';
-import type { Action, AddressAction, CreateAction, Plan, ReplaceAction } from '../reconcile/plan';
+import type { Action, AddressAction, CreateAction, InnerAction, Plan, ReplaceAction } from '../reconcile/plan';
+import type { InnerExecutors } from '../inner/executors';
+import { innerSteps } from '../reconcile/summary';
+import { FAILCOUNT_INFINITY } from '../reconcile/inner';
 import type { FailureRecord } from '../reconcile/observed';
 import type { NodeFiles } from './node-files';
 import { NEXT_SUFFIX } from '../runtime/labels';
@@ -21,6 +24,8 @@ export interface ApplyDeps {
   engine: ApplyEngine;
   addresses: AddressTable;
   files: NodeFiles;
+  /** the executors in replica containers (bundles that hold a resource) */
+  inner?: InnerExecutors;
   /** one line per action, as it completes or fails */
   log?: (line: string) => void;
 }
@@ -87,7 +92,10 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps, opts: ApplyOptions)
     await files.writeLedger(opts.cluster, ledger, opts.ledger);
     for (const u of plan.ledger) {
       const before = opts.ledger[u.containerId]?.count ?? 0;
-      if (u.record && u.record.count > before) log(`failure counted: ${u.replica} has failed ${u.record.count} time${u.record.count === 1 ? '' : 's'}`);
+      if (u.record && u.record.count > before) {
+        if (u.record.resource) log(`failure counted: ${u.record.resource} on ${u.replica}, ${u.record.op}: fail count ${u.record.count >= FAILCOUNT_INFINITY ? 'INFINITY' : u.record.count}${u.record.last ? ` (${u.record.last})` : ''}`);
+        else log(`failure counted: ${u.replica} has failed ${u.record.count} time${u.record.count === 1 ? '' : 's'}`);
+      }
     }
   }
   // Hosts files before any container that mounts them.
@@ -103,13 +111,15 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps, opts: ApplyOptions)
   }
 
   const chains = new Map<string, Action[]>();
-  for (const a of [...plan.stop, ...plan.remove, ...plan.addAddress, ...plan.replace, ...plan.create, ...plan.start, ...plan.removeAddress]) {
+  for (const a of [...plan.inner, ...plan.stop, ...plan.remove, ...plan.addAddress, ...plan.replace, ...plan.create, ...plan.start, ...plan.removeAddress]) {
     const key = `${a.bundle}\u0000${a.index}`;
     const c = chains.get(key);
     if (c) c.push(a);
     else chains.set(key, [a]);
   }
-  for (const c of chains.values()) c.sort((a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind));
+  // A resource's stop runs before its container's actions; its other operations after them.
+  const rank = (a: Action) => (a.kind === 'inner' ? (a.chain.before ? -1 : ORDER.length) : ORDER.indexOf(a.kind));
+  for (const c of chains.values()) c.sort((a, b) => rank(a) - rank(b));
 
   const createReplica = async (a: CreateAction | ReplaceAction, name: string): Promise<string> => {
     for (const dir of a.desired.sourceDirs) await files.ensureDir(dir);
@@ -117,7 +127,7 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps, opts: ApplyOptions)
   };
 
   /** Create the replica's container and start it; a container that cannot start is not left behind. */
-  const createAndStart = async (a: Parameters<typeof createReplica>[0]) => {
+  const createAndStart = async (a: Parameters<typeof createReplica>[0]): Promise<string> => {
     const id = await createReplica(a, a.desired.name);
     try {
       await engine.start(id);
@@ -125,15 +135,25 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps, opts: ApplyOptions)
       await engine.remove(id, { force: true }).catch(() => {});
       throw e;
     }
+    return id;
   };
 
-  const replace = async (a: ReplaceAction) => {
+  const replace = async (a: ReplaceAction): Promise<void> => {
+    const id = await replaced(a);
+    // A recovery: the failures of the old container are the new one's.
+    if (a.carry) {
+      const now = await files.readLedger(opts.cluster);
+      await files.writeLedger(opts.cluster, { ...now, [id]: { ...a.carry, replica: a.replica } }, now);
+    }
+  };
+
+  /** Replaces the container; resolves to the new one's id. */
+  const replaced = async (a: ReplaceAction): Promise<string> => {
     if (!engine.rename) {
       // Without renaming, the old container must go before the new one can take the name.
       await engine.stop(a.containerId, stopTimeout);
       await engine.remove(a.containerId, { force: true });
-      await createAndStart(a);
-      return;
+      return createAndStart(a);
     }
     // The new container is made first: an image or option the engine refuses leaves the old
     // replica untouched. It takes the name once the old one is gone.
@@ -153,6 +173,22 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps, opts: ApplyOptions)
     }
     await engine.remove(a.containerId, { force: true });
     await engine.rename(id, a.desired.name);
+    return id;
+  };
+
+  /** A replica's resource operations, through the node's executors; fencing its guest is
+   * recovering its container. A stop before the container stops is best effort: the container
+   * stops anyway (and with it everything in it). */
+  const runInner = async (a: InnerAction) => {
+    const steps = a.chain.steps;
+    if (steps.some((s) => s.kind === 'fence')) {
+      await engine.stop(a.chain.container, stopTimeout);
+      await engine.start(a.chain.container);
+      return;
+    }
+    if (!deps.inner) throw new Error('this node has no executors for resources inside bundles');
+    const r = await deps.inner.act(a.replica, a.chain.container, steps);
+    if (!r.ok && !a.chain.before) throw new Error(`${innerSteps(steps)}: ${r.error ?? 'failed'}${r.done.length ? ` (done: ${r.done.join(', ')})` : ''}`);
   };
 
   const runChain = async (chain: Action[]) => {
@@ -188,14 +224,17 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps, opts: ApplyOptions)
             break;
           case 'write-file':
             break;
+          case 'inner':
+            await runInner(a);
+            break;
         }
         outcomes.push({ action: a.kind, replica, ok: true });
-        log(`${a.kind} ${replica}${a.kind === 'add-address' || a.kind === 'remove-address' ? ` ${a.address.ip}/${a.address.prefix} on ${a.address.interface}` : ''}: ${a.reason}`);
+        log(`${a.kind === 'inner' ? 'resource' : a.kind} ${replica}${a.kind === 'add-address' || a.kind === 'remove-address' ? ` ${a.address.ip}/${a.address.prefix} on ${a.address.interface}` : a.kind === 'inner' ? ` ${innerSteps(a.chain.steps)}` : ''}: ${a.reason}`);
       } catch (e) {
         const p = problemFor(e, replica);
         problems.push(p);
         outcomes.push({ action: a.kind, replica, ok: false, error: p.message });
-        log(`FAILED ${a.kind} ${replica}: ${p.message}`);
+        log(`FAILED ${a.kind === 'inner' ? 'resource' : a.kind} ${replica}: ${p.message}`);
         // Undo the addresses this chain added: nothing is left half-made.
         for (const addr of added) await addresses.remove(addr).catch(() => {});
         return;

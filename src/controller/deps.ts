@@ -5,9 +5,12 @@ import { readTextFile } from '../cib/cib-file';
 import { dockerEngine } from '../runtime/engine';
 import { ipAddressTable } from '../runtime/addresses';
 import type { CibStore } from '../store/store';
+import { editCibFile } from '../commands/cib-file-edit';
+import { editLive } from '../commands/cluster-cib';
 import { fileClusterId, storeClusterId } from '../store/cluster-id';
 import { withDockerRename } from './engine-writes';
 import { nodeFiles } from './node-files';
+import { nodeExecutors, remoteKeyPath } from '../inner/node-executors';
 import type { CibSource, NodeDeps, NodeHandle, PassDeps } from './pass';
 
 export interface LocalNodeOptions {
@@ -15,14 +18,25 @@ export interface LocalNodeOptions {
   stateDir: string;
   /** default: DOCKER_HOST or /var/run/docker.sock */
   socketPath?: string;
+  /** the Pacemaker key the replicas' executors use (default: PCMK_authkey_location, else
+   * /etc/pacemaker/authkey) */
+  remoteKey?: string;
+  /** the connections answer the agents' attribute updates (the executor sends them to the newest
+   * such connection): for what acts (controller, agent, apply), not for what only looks */
+  provider?: boolean;
+  log?: (line: string) => void;
 }
 
-/** This machine's engine, addresses and files. */
+/** This machine's engine (its events with the executors' changes), addresses, files and the
+ * executors in its replica containers. */
 export function localNodeDeps(o: LocalNodeOptions): NodeDeps {
+  const keyPath = o.remoteKey ?? remoteKeyPath();
+  const inner = nodeExecutors({ keyPath, provider: o.provider ?? true, ...(o.log ? { log: o.log } : {}) });
   return {
-    engine: withDockerRename(dockerEngine(o.socketPath ? { socketPath: o.socketPath } : {}), o.socketPath),
+    engine: inner.withEvents(withDockerRename(dockerEngine(o.socketPath ? { socketPath: o.socketPath } : {}), o.socketPath)),
     addresses: ipAddressTable(),
-    files: nodeFiles(o.stateDir),
+    files: nodeFiles(o.stateDir, keyPath),
+    inner: inner.executors,
   };
 }
 
@@ -42,6 +56,8 @@ export function singleNodePassDeps(o: { node: string; cib: CibSource; deps: Node
     now: o.now ?? (() => Date.now()),
     memory: new Map(),
     memo: {},
+    // This node's own engine and executors: no network between, a slow engine is waited for.
+    observeTimeoutMs: 5000,
     ...(o.stopTimeoutSeconds !== undefined ? { stopTimeoutSeconds: o.stopTimeoutSeconds } : {}),
     ...(o.log ? { log: o.log } : {}),
   };
@@ -54,6 +70,7 @@ export function fileCibSource(file: string, pollMs = 500): CibSource {
     where: file,
     read: async () => readTextFile(file),
     clusterId: async () => fileClusterId(file),
+    edit: async (edit, args, flags) => editCibFile(file, edit, args, { ...flags, file }),
     watch: (onChange) => {
       const fs = require('node:fs') as typeof import('node:fs');
       const listener = () => onChange();
@@ -71,6 +88,7 @@ export function storeCibSource(store: CibStore): CibSource {
     read: async () => (await store.read()).text,
     clusterId: () => (id ??= storeClusterId(store).catch((e) => { id = undefined; throw e; })),
     watch: (onChange) => store.watch(() => onChange()),
+    edit: (edit, args, flags) => editLive(store, edit, args, flags),
     close: () => store.close(),
   };
 }

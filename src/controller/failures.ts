@@ -28,8 +28,8 @@ export interface FailcountsAnswer {
 export interface CleanupAnswer {
   /** crm_resource's lines: `Cleaned up web-0 on n1`, node by node */
   lines: string[];
-  /** the replicas cleaned, by node */
-  cleaned: { node: string; replicas: string[] }[];
+  /** the replicas cleaned, by node, and crm_resource's lines for them */
+  cleaned: { node: string; replicas: string[]; lines: string[] }[];
   unreachable: UnreachedNode[];
 }
 
@@ -94,14 +94,14 @@ export async function cleanupFailures(cib: Cib, cluster: string, nodes: readonly
     if (!r.changed) return;
     try {
       await withDeadline(byNode.get(l.node)!.files!.writeLedger(cluster, r.ledger, l.ledger), timeoutMs);
-      cleaned.push({ node: l.node, replicas: r.lines.map((x) => x.replace(/^Cleaned up (\S+) on .*$/, '$1')) });
+      cleaned.push({ node: l.node, replicas: r.lines.map((x) => x.replace(/^Cleaned up (\S+) on .*$/, '$1')), lines: r.lines });
     } catch (e) {
       unreachable.push({ node: l.node, message: `its ledger cannot be written: ${(e as Error).message}` });
     }
   }));
   cleaned.sort((a, b) => (a.node < b.node ? -1 : 1));
   unreachable.sort((a, b) => (a.node < b.node ? -1 : 1));
-  for (const c of cleaned) lines.push(...c.replicas.map((x) => `Cleaned up ${x} on ${c.node}`));
+  for (const c of cleaned) lines.push(...c.lines);
   return { lines, cleaned, unreachable };
 }
 

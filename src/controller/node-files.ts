@@ -15,6 +15,9 @@ export const DEFAULT_STATE_DIR = '/var/lib/berth/node';
 
 export interface NodeFiles {
   readonly stateDir: string;
+  /** the node's Pacemaker key, mounted into replicas that run pacemaker-remoted (default
+   * /etc/pacemaker/authkey) */
+  readonly remoteKey?: string;
   /** null when missing */
   read(file: string): Promise<string | null>;
   /** In place (same inode), creating the directory and the file when missing. */
@@ -62,10 +65,11 @@ export function watchLedger(stateDir: string, cluster: string, onChange: () => v
 /** One cluster's ledger on this node, read without the lock (a whole file is always there). */
 export const readLedgerOf = (stateDir: string, cluster: string) => readLedgerFile(ledgerPath(stateDir, cluster));
 
-export function nodeFiles(stateDir: string): NodeFiles {
+export function nodeFiles(stateDir: string, remoteKey?: string): NodeFiles {
   const ledgerFile = (cluster: string) => ledgerPath(stateDir, cluster);
   return {
     stateDir,
+    ...(remoteKey ? { remoteKey } : {}),
     async read(file) {
       try {
         return readFileSync(file, 'utf8');

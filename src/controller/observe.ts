@@ -8,11 +8,15 @@ import type { ContainerDetails, ContainerEngine, ObservedContainer } from '../ru
 import type { AddressTable } from '../runtime/addresses';
 import type { ContainerRun, ObservedState } from '../reconcile/observed';
 import type { NodeFiles } from './node-files';
+import type { InnerExecutors } from '../inner/executors';
+import { InnerWant, parseAttributeLedgerKey, parseInnerLedgerKey } from '../reconcile/inner';
 
 export interface ObserveDeps {
   engine: ContainerEngine;
   addresses: AddressTable;
   files: NodeFiles;
+  /** the executors in replica containers (bundles that hold a resource) */
+  inner?: InnerExecutors;
 }
 
 export interface ObserveOptions {
@@ -22,6 +26,9 @@ export interface ObserveOptions {
    * next engine event, so a steady container is not inspected again */
   cache?: Map<string, ContainerRun>;
   now: number;
+  /** the replicas whose executors to ask, from the containers found (the model knows which
+   * bundles hold a resource) */
+  innerWants?: (containers: readonly ObservedContainer[]) => InnerWant[];
 }
 
 const parseTime = (t: string | undefined) => {
@@ -63,6 +70,8 @@ export function needsInspect(c: ObservedContainer, now: number): boolean {
   return up < ageSeconds - 5;
 }
 
+const asked = new WeakSet<InnerExecutors>();
+
 /** `node` of `cluster` as it is now. */
 export async function observe(deps: ObserveDeps, whose: { node: string; cluster: string }, opts: ObserveOptions): Promise<ObservedState> {
   const [listed, addresses] = await Promise.all([deps.engine.listContainers({}), deps.addresses.list()]);
@@ -89,6 +98,18 @@ export async function observe(deps: ObserveDeps, whose: { node: string; cluster:
   }));
   // The ledger keeps only containers that still exist (and replicas kept off the node by failures).
   const ids = new Set(containers.map((c) => c.id));
-  for (const id of Object.keys(ledger)) if (!ids.has(id) && !id.startsWith('replica:')) delete ledger[id];
-  return { containers, foreign, runs, addresses, ledger, files: {} };
+  for (const id of Object.keys(ledger)) {
+    const inner = parseInnerLedgerKey(id) ?? parseAttributeLedgerKey(id);
+    if (inner ? !ids.has(inner.container) : !ids.has(id) && !id.startsWith('replica:')) delete ledger[id];
+  }
+  const state: ObservedState = { containers, foreign, runs, addresses, ledger, files: {} };
+  // The executors are asked every pass once they were asked anything (so that connections to
+  // containers gone are closed).
+  const wants = opts.innerWants?.(containers) ?? [];
+  if (deps.inner && (wants.length || asked.has(deps.inner))) {
+    if (wants.length) asked.add(deps.inner);
+    else asked.delete(deps.inner);
+    state.inner = await deps.inner.observe(wants);
+  }
+  return state;
 }

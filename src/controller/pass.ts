@@ -12,6 +12,7 @@
 // The safety rule lives here: a replica is created or started on a node only when no container of
 // it exists on any other node, and no node that might hold it is unknown or unreachable. A move is
 // therefore two passes: the old copy is removed first, the new one created after.
+import type { EditCommand, EditFlags, EditResult } from '../commands/edit';
 import { readFileSync } from 'node:fs';
 import { Cib } from '../cib/cib';
 import { BerthError, Problem, hasErrors, problem } from '../errors/registry';
@@ -27,6 +28,7 @@ import { failureBans } from '../reconcile/failures';
 import { ApplyDeps, ApplyReport, applyPlan } from './apply';
 import { ObserveDeps, observe } from './observe';
 import { holdForOrder } from './order-hold';
+import { innerWantsOf, planInnerResources } from './inner-step';
 import { readClusterStatus } from '../model/status';
 
 /** Where the desired CIB comes from: a file (--cib) or the live store; and whose it is. */
@@ -37,6 +39,9 @@ export interface CibSource {
   clusterId(): Promise<string>;
   /** Calls back after each change; returns a stop function. */
   watch?(onChange: () => void): () => void;
+  /** Runs a library edit on this CIB as the CLI would on it (the file under its lock, the store by
+   * compare-and-swap): the status page's actions. */
+  edit?(edit: EditCommand, args: string[], flags: EditFlags): Promise<EditResult>;
   close?(): Promise<void>;
 }
 
@@ -226,7 +231,7 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
     try {
       const nodeCache = opts.cache && (opts.cache.get(n.name) ?? opts.cache.set(n.name, new Map()).get(n.name));
       const timeout = deps.observeTimeoutMs ?? 1000;
-      const state = await withDeadline(observe(n.deps, { node: n.name, cluster }, { inspect: opts.inspect ?? 'suspects', now, ...(nodeCache ? { cache: nodeCache } : {}) }), timeout, `no answer within ${timeout} ms`);
+      const state = await withDeadline(observe(n.deps, { node: n.name, cluster }, { inspect: opts.inspect ?? 'suspects', now, innerWants: innerWantsOf(model!, n.name), ...(nodeCache ? { cache: nodeCache } : {}) }), timeout, `no answer within ${timeout} ms`);
       observed.set(n.name, { handle: n as NodeHandle & { deps: NodeDeps }, state });
       deps.memory.set(n.name, new Set(state.containers.filter((c) => c.replica !== undefined).map((c) => replicaName(c.bundle, c.replica!))));
     } catch (e) {
@@ -298,7 +303,7 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
   const byNode = replicasByNode(model, placed.placements);
   const parts = [...observed].map(([node, o]) => ({
     node, o,
-    desired: desiredStateOf(model, { node, stateDir: o.handle.deps.files.stateDir, cluster }, { placements: placed.placements, here: byNode.get(node) ?? [], unplaced: unplacedNotes }),
+    desired: desiredStateOf(model, { node, stateDir: o.handle.deps.files.stateDir, cluster, ...(o.handle.deps.files.remoteKey ? { remoteKey: o.handle.deps.files.remoteKey } : {}) }, { placements: placed.placements, here: byNode.get(node) ?? [], unplaced: unplacedNotes }),
   }));
   // The hosts files of the bundles on each node (a container there, or replicas placed there),
   // every node at once; a file already right is not written again.
@@ -311,6 +316,8 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
   // 4b. Order constraints, over every node at once: a start or stop that waits for another
   // bundle's is held until a later pass finds what it waits for done.
   holdForOrder(model.orders, plans, placed.placements, model.bundles.map((b) => ({ id: b.settings.id, replicas: b.settings.replicas })));
+  // 4c. The resources inside bundles: promotion over every node, then each node's operations.
+  planInnerResources(model, plans, placed.placements, { now, blind: result.unreachable.length > 0 });
   for (const { node, o, desired, plan } of plans) {
     // What this pass may create is remembered before it is ordered: if the node stops answering
     // mid-way, its replicas are not started anywhere else.

@@ -52,6 +52,7 @@ export const PROBLEM_CODES = {
   PROPERTY_UNKNOWN: 'the cluster property is not known',
   PROPERTY_INVALID_VALUE: 'the cluster property value is not allowed',
   CONSTRAINT_INVALID: 'a constraint definition is invalid',
+  OPERATION_NOT_SUPPORTED: 'an operation of the resource inside a bundle asks for something berth does not honour yet (on-fail=standby): refused rather than ignored',
   CONSTRAINT_NOT_SUPPORTED: 'a constraint uses a form berth does not honour yet (a colocation role other than Started, an order action promote or demote, rsc-instance/first-instance, a resource set by reference, a loop of colocations or orders): refused rather than ignored',
   CONSTRAINT_DUPLICATE: 'an equivalent constraint already exists',
   UTILIZATION_NOT_SUPPORTED: 'utilization placement cannot honour as written (a utilization set with a rule; utilization on a resource outside a bundle under a placement-strategy other than default): refused rather than ignored',
@@ -82,7 +83,7 @@ export const PROBLEM_CODES = {
   ENGINE_UNREACHABLE: 'the Docker engine does not answer',
   ENGINE_FAILED: 'the Docker engine refused an action',
   ADDRESS_IN_USE: 'a replica address is already held by something else on this host',
-  NOT_HONOURED: 'the CIB holds something berth keeps and writes back but does not act on (a resource inside a bundle, a resource that is not a bundle, promoted roles, ticket constraints, a colocation or order with a resource that is not a bundle, an attribute set with a rule, ACLs, alerts, fencing levels): a warning naming it',
+  NOT_HONOURED: 'the CIB holds something berth keeps and writes back but does not act on (a resource that is not a bundle, a role=Promoted location on a bundle with nothing to promote, ticket constraints, a colocation or order with a resource that is not a bundle, an attribute set with a rule, a constraint lifetime, ACLs, alerts, fencing levels): a warning naming it',
   CONTAINER_FOREIGN: 'a berth container on this engine belongs to another cluster (or to none): it is listed and never touched',
   REPLICA_UNPLACEABLE: 'a replica cannot be placed (replicas-per-host, node state, constraints)',
   RESOURCE_NOT_RUNNING: 'the command needs the resource running (resource restart of a stopped bundle)',
@@ -102,6 +103,19 @@ export const PROBLEM_CODES = {
   NODE_LOST: 'a node missed its lease; it is fenced and its replicas move',
   FENCE_FAILED: 'the configured fence command did not confirm the node is off',
   NOT_LEADER: 'this controller is not the leader (or, for a command asking the cluster, no controller that answers leads now)',
+  // pacemaker-remoted, the executor inside a bundle's replica
+  REMOTE_UNREACHABLE: 'the executor (pacemaker-remoted) in a replica does not accept connections at its address and control port',
+  REMOTE_KEY_REFUSED: 'the executor ended the TLS handshake: the pre-shared key (the authkey file) is not the one it holds',
+  REMOTE_KEY_INVALID: 'the authkey for the executor is empty or longer than the 512 bytes a TLS pre-shared key may have in OpenSSL (value: its length; make one of 256 bytes, as pcs does)',
+  REMOTE_TIMEOUT: 'the executor did not finish the connection, the handshake or an answer in time',
+  REMOTE_PROTOCOL: 'the executor answered outside its protocol (another protocol version, a compressed or malformed message, a message type berth does not know)',
+  REMOTE_REFUSED: 'the executor refused a request (value: its return code, e.g. -19 for a resource it has not registered)',
+  REMOTE_DISCONNECTED: 'the connection to the executor closed while a request or an operation was waiting for its answer',
+  // the status page
+  UI_AUTH_REQUIRED: 'a request to the status page has no open session, or a login gave a wrong token or password: log in with the token in the address that berth ui prints, or the password of --ui-password-file',
+  UI_CSRF_REFUSED: 'an action posted to the status page lacks the CSRF token of its session or comes from another origin (a page of another site cannot act on the cluster)',
+  UI_ACTIONS_DISABLED: 'the status page is read-only: the controller runs without --ui-actions',
+  UI_NOT_SERVED: 'the leading controller serves no status page: start it with --ui-listen HOST:PORT',
 } as const;
 
 export type ProblemCode = keyof typeof PROBLEM_CODES;

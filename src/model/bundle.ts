@@ -18,6 +18,10 @@ import { ClusterProperties, isFalse, isTrue, resolveMeta } from './properties';
 import { parseScore } from './score';
 import { Utilization, bundleUtilization, utilizationOf } from './utilization';
 import { formatSpecRecord, specRecordOf } from './spec-record';
+import { parseDurationMs, parseThreshold } from './durations';
+import { InnerSpec, REMOTE_COMMAND, REMOTE_KEY_PATH, readInner } from './inner';
+
+export { parseDurationMs };
 
 /** The engine's restart policy for every replica (see docs/reconciler.md, "Restarts"). */
 export const RESTART_POLICY = 'unless-stopped';
@@ -32,6 +36,9 @@ export interface BuildPlace {
   node: string;
   stateDir: string;
   cluster: string;
+  /** the node's Pacemaker authkey, mounted into replicas that run pacemaker-remoted (default
+   * /etc/pacemaker/authkey, as on a Pacemaker node) */
+  remoteKey?: string;
 }
 
 export interface ReplicaAddress {
@@ -65,6 +72,8 @@ export interface BundleSettings {
   hostsFile?: { path: string; content: string };
   /** why the bundle's desired state cannot be built; such a bundle is left exactly as it is */
   problems: Problem[];
+  /** the resource inside, when there is one: its id, agent and whether it is promotable */
+  resource?: { id: string; agent: string; promotable: boolean };
 }
 
 /** What placement needs of a bundle. */
@@ -107,20 +116,15 @@ export interface DesiredReplica {
   specHash: string;
   /** the spec defines a health check: "ready" then means healthy, not only running */
   healthCheck: boolean;
-}
-
-/** The resource inside a bundle (a primitive), as the CIB gives it. */
-export interface InnerResource {
-  id: string;
-  /** class:provider:type, e.g. ocf:heartbeat:apache */
-  agent: { class: string; provider?: string; type: string };
-  operations: { name: string; interval: string; timeout?: string; role?: string; onFail?: string }[];
+  /** where the node side reaches the replica's executor (pacemaker-remoted), when the bundle
+   * holds a resource */
+  executor?: { host: string; port: number };
 }
 
 export interface BundleModel {
   settings: BundleSettings;
-  /** the resource inside, when the bundle holds one */
-  resource?: InnerResource;
+  /** the resource inside, when the bundle holds one (src/model/inner.ts) */
+  resource?: InnerSpec;
   /** promoted-max (masters): replicas that run the resource in the promoted role */
   promotedMax: number;
   /** undefined: the bundle has no container element (nothing to place) */
@@ -132,29 +136,10 @@ export interface BundleModel {
 export const replicaName = (bundle: string, index: number) => `${bundle}-${index}`;
 
 /** The add-host hosts file of a bundle on a node: under the node's state dir, per cluster. */
+/** A replica's log directory on its node (mounted at /var/log when it runs pacemaker-remoted). */
+export const replicaLogDir = (stateDir: string, cluster: string, replica: string) => `${stateDir.replace(/\/+$/, '')}/clusters/${cluster}/logs/${replica}`;
+
 export const hostsFilePath = (stateDir: string, cluster: string, bundle: string) => `${stateDir.replace(/\/+$/, '')}/clusters/${cluster}/hosts/${bundle}`;
-
-/** Pacemaker's durations: a number of seconds, or with a unit (ms, s, m/min, h), or ISO 8601 PTnHnMnS. */
-export function parseDurationMs(v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const s = v.trim();
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|msec|s|sec|m|min|h|hr)?$/i.exec(s);
-  if (m) {
-    const unit = (m[2] ?? 's').toLowerCase();
-    const f = unit === 'ms' || unit === 'msec' ? 1 : unit === 's' || unit === 'sec' ? 1000 : unit === 'm' || unit === 'min' ? 60_000 : 3_600_000;
-    return Math.round(Number(m[1]) * f);
-  }
-  const iso = /^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?$/i.exec(s);
-  if (iso && (iso[1] || iso[2] || iso[3])) return (Number(iso[1] ?? 0) * 3600 + Number(iso[2] ?? 0) * 60 + Number(iso[3] ?? 0)) * 1000;
-  return undefined;
-}
-
-function parseThreshold(v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  if (/^\+?INFINITY$/i.test(v.trim())) return Infinity;
-  if (isInteger(v.trim(), 0)) return Number(v.trim()) === 0 ? Infinity : Number(v.trim());
-  return undefined;
-}
 
 /** JSON with sorted keys: the same spec always hashes the same. */
 function stableJson(v: unknown): string {
@@ -195,7 +180,7 @@ export function specHashOf(spec: ContainerSpec): string {
 }
 
 /** One bundle element, read with the cluster's properties and rsc_defaults. */
-export function readBundle(b: XmlElement, defaults: XmlElement | undefined, props: ClusterProperties, ctx: ReadContext): BundleModel {
+export function readBundle(b: XmlElement, defaults: XmlElement | undefined, props: ClusterProperties, ctx: ReadContext, opDefaults?: XmlElement): BundleModel {
   const id = b.attrs.id;
   const where = `/cib/configuration/resources/bundle[@id='${id}']`;
   const problems: Problem[] = [];
@@ -233,8 +218,9 @@ export function readBundle(b: XmlElement, defaults: XmlElement | undefined, prop
   const pm = c['promoted-max'] ?? c.masters;
   const inner = {
     promotedMax: pm !== undefined && isInteger(pm, 0) ? Number(pm) : 0,
-    ...(primitive?.attrs.id ? { resource: innerResource(primitive) } : {}),
+    ...(primitive?.attrs.id ? { resource: readInner(b, primitive, { ...(defaults ? { rscDefaults: defaults } : {}), ...(opDefaults ? { opDefaults } : {}), stonithEnabled: props.stonithEnabled, startFailureIsFatal: props.startFailureIsFatal }) } : {}),
   };
+  if (inner.resource) settings.resource = { id: inner.resource.id, agent: inner.resource.agentName, promotable: inner.promotedMax > 0 };
   const placement: BundlePlacement | undefined = container ? {
     id,
     replicas,
@@ -248,13 +234,20 @@ export function readBundle(b: XmlElement, defaults: XmlElement | undefined, prop
     critical: !isFalse(meta('critical')),
     ...utilizationOf(bundleUtilization(b)),
   } : undefined;
+  // Pacemaker does not run a bundle whose resource it cannot reach (lib/pengine/bundle.c).
+  const net = child(b, 'network');
+  if (primitive?.attrs.id && !net?.attrs['control-port'] && !net?.attrs['ip-range-start']) {
+    problems.push(problem('BUNDLE_NOT_ACCESSIBLE', { path: `${where}/network`, value: primitive.attrs.id, message: `bundle '${id}' is not run: its resource '${primitive.attrs.id}' cannot be reached without control-port or ip-range-start (as in Pacemaker)` }));
+  }
   if (!container || !c.image) {
     problems.push(problem('OPTION_REQUIRED', { path: where, message: `bundle '${id}' has no container image, so berth cannot run it` }));
     return { settings, ...inner, ...(placement ? { placement } : {}) };
   }
   const parsed = parseDockerOptions(c.options, { readFile: ctx.readFile, lookupEnv: ctx.lookupEnv, path: `${where}/${container.tag}/@options` });
   problems.push(...parsed.problems);
-  let command: string[] | undefined;
+  const resource = inner.resource;
+  // A bundle holding a resource runs Pacemaker's executor unless run-command says otherwise.
+  let command: string[] | undefined = resource ? [REMOTE_COMMAND] : undefined;
   if (c['run-command']) {
     const words = splitShellWords(c['run-command']);
     if (words.ok) command = words.words;
@@ -311,12 +304,12 @@ export function readBundle(b: XmlElement, defaults: XmlElement | undefined, prop
   // the model while the CIB's text is the same): built and hashed once, not every pass.
   const built = new Map<string, DesiredReplica>();
   const build = (index: number, place: BuildPlace): DesiredReplica => {
-    const key = `${index}\u0000${place.node}\u0000${place.stateDir}\u0000${place.cluster}`;
+    const key = `${index}\u0000${place.node}\u0000${place.stateDir}\u0000${place.cluster}\u0000${place.remoteKey ?? ''}`;
     let d = built.get(key);
     if (!d) built.set(key, (d = buildOnce(index, place)));
     return d;
   };
-  const buildOnce = (index: number, { node, stateDir, cluster }: BuildPlace): DesiredReplica => {
+  const buildOnce = (index: number, { node, stateDir, cluster, remoteKey }: BuildPlace): DesiredReplica => {
     const name = replicaName(id, index);
     const address: ReplicaAddress | undefined = start !== undefined ? { ip: formatIPv4(start + index), prefix, ...(iface ? { interface: iface } : {}) } : undefined;
     const binds: string[] = [];
@@ -328,6 +321,15 @@ export function readBundle(b: XmlElement, defaults: XmlElement | undefined, prop
       binds.push(`${source}:${m.target}${m.options ? `:${m.options}` : ''}`);
     }
     if (settings.hostsFile) binds.push(`${hostsFilePath(stateDir, cluster, id)}:/etc/hosts:ro`);
+    // Pacemaker's mounts for the executor: the key at the same path inside, and a log directory
+    // per replica at /var/log (under berth's state dir, per cluster, instead of
+    // /var/log/pacemaker/bundles: berth touches only its own cluster's files).
+    if (resource) {
+      binds.push(`${remoteKey ?? REMOTE_KEY_PATH}:${REMOTE_KEY_PATH}:ro`);
+      const logs = replicaLogDir(stateDir, cluster, name);
+      sourceDirs.push(logs);
+      binds.push(`${logs}:/var/log`);
+    }
     const exposed: Record<string, Record<string, never>> = {};
     const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
     if (publishes) {
@@ -336,7 +338,14 @@ export function readBundle(b: XmlElement, defaults: XmlElement | undefined, prop
         exposed[key] = {};
         (bindings[key] ??= []).push({ HostIp: address?.ip ?? '', HostPort: String(p.port) });
       }
+      // The control-port is mapped too: on the replica's address, else on the node's loopback
+      // only (berth's node side is the executor's one client).
+      if (resource && !bindings[`${resource.controlPort}/tcp`]) {
+        exposed[`${resource.controlPort}/tcp`] = {};
+        bindings[`${resource.controlPort}/tcp`] = [{ HostIp: address?.ip ?? '127.0.0.1', HostPort: String(resource.controlPort) }];
+      }
     }
+    const env = resource ? ['PCMK_stderr=1', `PCMK_remote_port=${resource.controlPort}`, ...(fragment.Env ?? [])] : fragment.Env;
     const labels: Record<string, string> = {
       ...(fragment.Labels ?? {}),
       ...berthLabels({ cluster, bundle: id, replica: index, node, specHash: '' }),
@@ -345,6 +354,7 @@ export function readBundle(b: XmlElement, defaults: XmlElement | undefined, prop
     else delete labels[ADDRESS_LABEL];
     const spec: ContainerSpec = {
       ...fragment,
+      ...(env ? { Env: env } : {}),
       name,
       Image: c.image,
       ...(networkMode === 'host' ? {} : { Hostname: fragment.Hostname ?? name }),
@@ -356,28 +366,19 @@ export function readBundle(b: XmlElement, defaults: XmlElement | undefined, prop
         ...(binds.length ? { Binds: binds } : {}),
         ...(Object.keys(bindings).length ? { PortBindings: bindings } : {}),
         ...(networkMode ? { NetworkMode: networkMode } : {}),
-        RestartPolicy: { Name: RESTART_POLICY, MaximumRetryCount: 0 },
+        // A replica that runs a resource is recovered as Pacemaker recovers its guest: a new
+        // container from the image (nothing left of the old run), made by berth, not restarted
+        // in place by the engine.
+        RestartPolicy: { Name: resource ? 'no' : RESTART_POLICY, MaximumRetryCount: 0 },
       },
     };
     const specHash = specHashOf(spec);
     labels[BERTH_LABELS.specHash] = specHash;
     labels[BERTH_LABELS.spec] = formatSpecRecord(specRecordOf(spec));
-    return { bundle: id, index, name, node, ...(address ? { address } : {}), sourceDirs, spec, specHash, healthCheck };
+    const executor = resource ? { host: publishes ? address?.ip ?? '127.0.0.1' : '127.0.0.1', port: resource.controlPort } : undefined;
+    return { bundle: id, index, name, node, ...(address ? { address } : {}), sourceDirs, spec, specHash, healthCheck, ...(executor ? { executor } : {}) };
   };
   return { settings, ...inner, placement: placement!, build };
 }
 
 
-function innerResource(p: XmlElement): InnerResource {
-  const ops = child(p, 'operations');
-  return {
-    id: p.attrs.id,
-    agent: { class: p.attrs.class ?? '', ...(p.attrs.provider ? { provider: p.attrs.provider } : {}), type: p.attrs.type ?? '' },
-    operations: (ops ? elements(ops, 'op') : []).map((o) => ({
-      name: o.attrs.name ?? '', interval: o.attrs.interval ?? '0',
-      ...(o.attrs.timeout !== undefined ? { timeout: o.attrs.timeout } : {}),
-      ...(o.attrs.role !== undefined ? { role: o.attrs.role } : {}),
-      ...(o.attrs['on-fail'] !== undefined ? { onFail: o.attrs['on-fail'] } : {}),
-    })),
-  };
-}

@@ -31,12 +31,13 @@ export type LocationConstraint =
 
 /** The rsc_location constraints on the given bundles (a role other than Started is about
  * promotion, not about where containers run, and is left out). */
-export function readLocationConstraints(cib: Cib, bundleIds: ReadonlySet<string>, problems: Problem[]): LocationConstraint[] {
+export function readLocationConstraints(cib: Cib, bundleIds: ReadonlySet<string>, problems: Problem[], promotable: ReadonlySet<string> = new Set()): LocationConstraint[] {
   const conf = child(cib, 'configuration');
   const constraints: LocationConstraint[] = [];
   const section = conf && child(conf, 'constraints');
   for (const c of section ? elements(section, 'rsc_location') : []) {
     const id = c.attrs.id ?? '';
+    if (promotedLocation(c, promotable)) continue; // promotion's (readPromotedLocations)
     if (c.attrs.role !== undefined && !/^started$/i.test(c.attrs.role)) {
       problems.push(warning('NOT_HONOURED', { path: `/cib/configuration/constraints/rsc_location[@id='${id}']/@role`, value: c.attrs.role, message: `location constraint '${id}' for role ${c.attrs.role} is not acted on yet: berth runs no promoted roles` }));
       continue;
@@ -108,4 +109,26 @@ function readRule(r: XmlElement, problems: Problem[]): LocationRule {
   }
   const score = r.attrs['score-attribute'] !== undefined ? { attribute: r.attrs['score-attribute'] } : parseScore(r.attrs.score) ?? 0;
   return { id, score, booleanOp: r.attrs['boolean-op'] === 'or' ? 'or' : 'and', expressions };
+}
+
+/** A score for promoting a bundle's instances on one node: rsc_location role=Promoted with a node
+ * and a score, on a promotable bundle (Pacemaker adds it to the instances' promotion priority). */
+export interface PromotedLocation { id: string; bundle: string; node: string; score: number }
+
+function promotedLocation(c: XmlElement, promotable: ReadonlySet<string>): PromotedLocation | undefined {
+  if (!/^(promoted|master)$/i.test(c.attrs.role ?? '') || c.attrs.node === undefined || c.attrs.rsc === undefined || !promotable.has(c.attrs.rsc)) return undefined;
+  const score = parseScore(c.attrs.score);
+  return score === undefined ? undefined : { id: c.attrs.id ?? '', bundle: c.attrs.rsc, node: c.attrs.node, score };
+}
+
+/** The role=Promoted location scores of promotable bundles (those with a node and a score). */
+export function readPromotedLocations(cib: Cib, promotable: ReadonlySet<string>): PromotedLocation[] {
+  const conf = child(cib, 'configuration');
+  const section = conf && child(conf, 'constraints');
+  const out: PromotedLocation[] = [];
+  for (const c of section ? elements(section, 'rsc_location') : []) {
+    const p = promotedLocation(c, promotable);
+    if (p) out.push(p);
+  }
+  return out;
 }

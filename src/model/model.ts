@@ -8,7 +8,7 @@ import { resolveReferences } from '../cib/references';
 import { Problem, warning } from '../errors/registry';
 import { CibNode, readNodes } from './nodes';
 import { BundleModel, ReadContext, readBundle } from './bundle';
-import { LocationConstraint, readLocationConstraints } from './constraints';
+import { LocationConstraint, PromotedLocation, readLocationConstraints, readPromotedLocations } from './constraints';
 import { Colocation, readColocations } from './colocation';
 import { OrderPair, readOrders } from './order';
 import { ClusterProperties, readProperties } from './properties';
@@ -20,6 +20,8 @@ export interface ClusterModel {
   /** in CIB order */
   bundles: BundleModel[];
   constraints: LocationConstraint[];
+  /** rsc_location role=Promoted scores: promotion priority on a node */
+  promotedLocations: PromotedLocation[];
   /** rsc_colocation between bundles, as pairs (sets expanded), in CIB order */
   colocations: Colocation[];
   /** rsc_order between bundles, as "then waits for first" pairs (sets and inverses expanded) */
@@ -38,32 +40,27 @@ export function readModel(written: Cib, ctx: ReadContext = {}): ClusterModel {
   const conf = child(cib, 'configuration');
   const resources = conf && child(conf, 'resources');
   const defaults = conf && child(conf, 'rsc_defaults');
+  const opDefaults = conf && child(conf, 'op_defaults');
   const properties = readProperties(cib);
   let readsFiles = false;
   const read = ctx.readFile;
   const counted: ReadContext = { ...ctx, ...(read ? { readFile: (path: string) => { readsFiles = true; return read(path); } } : {}) };
-  const bundles = (resources ? elements(resources, 'bundle') : []).filter((b) => b.attrs.id !== undefined).map((b) => readBundle(b, defaults, properties, counted));
+  const bundles = (resources ? elements(resources, 'bundle') : []).filter((b) => b.attrs.id !== undefined).map((b) => readBundle(b, defaults, properties, counted, opDefaults));
   const problems: Problem[] = [];
   const ids = new Set(bundles.filter((b) => b.placement).map((b) => b.settings.id));
-  const constraints = readLocationConstraints(cib, ids, problems);
+  const promotable = new Set(bundles.filter((b) => b.resource && b.promotedMax > 0).map((b) => b.settings.id));
+  const constraints = readLocationConstraints(cib, ids, problems, promotable);
+  const promotedLocations = readPromotedLocations(cib, promotable);
   const placed = new Map(bundles.flatMap((b) => (b.placement ? [[b.settings.id, b.placement] as const] : [])));
   const colocations = readColocations(cib, placed, problems);
   const orders = readOrders(cib, new Set(bundles.map((b) => b.settings.id)), problems);
-  problems.push(...notHonoured(cib, bundles));
-  return { properties, nodes: readNodes(cib), bundles, constraints, colocations, orders, problems, readsFiles };
+  problems.push(...notHonoured(cib));
+  return { properties, nodes: readNodes(cib), bundles, constraints, promotedLocations, colocations, orders, problems, readsFiles };
 }
 
 /** What the CIB holds that berth does not act on yet: said, never silently dropped. */
-function notHonoured(cib: Cib, bundles: readonly BundleModel[]): Problem[] {
+function notHonoured(cib: Cib): Problem[] {
   const out: Problem[] = [];
-  for (const b of bundles) {
-    const where = `/cib/configuration/resources/bundle[@id='${b.settings.id}']`;
-    if (b.resource) {
-      const a = b.resource.agent;
-      out.push(warning('NOT_HONOURED', { path: `${where}/primitive[@id='${b.resource.id}']`, value: b.resource.id, message: `resource '${b.resource.id}' (${a.class}${a.provider ? `:${a.provider}` : ''}:${a.type}) inside bundle '${b.settings.id}' is not run yet: berth runs the bundle's containers only, with no agent operations inside them` }));
-    }
-    if (b.promotedMax > 0) out.push(warning('NOT_HONOURED', { path: `${where}/@promoted-max`, value: String(b.promotedMax), message: `bundle '${b.settings.id}': promoted-max=${b.promotedMax} is not acted on yet: no replica is promoted` }));
-  }
   const conf = child(cib, 'configuration') ?? cib;
   out.push(...outsideBundles(conf));
   const section = child(conf, 'constraints');

@@ -45,6 +45,11 @@ export interface ClusterProperties {
   clusterName?: string;
   /** placement-strategy (default `default`): whether utilization is checked and how nodes are ordered */
   placementStrategy: PlacementStrategy;
+  /** stonith-enabled (default true): a failed stop of a resource inside a bundle then fences its
+   * guest node, which berth does by recovering the replica's container */
+  stonithEnabled: boolean;
+  /** start-failure-is-fatal (default true) */
+  startFailureIsFatal: boolean;
 }
 
 export function readProperties(cib: Cib): ClusterProperties {
@@ -54,6 +59,8 @@ export function readProperties(cib: Cib): ClusterProperties {
     stopAll: isTrue(clusterProperty(cib, 'stop-all-resources')),
     symmetric: !isFalse(clusterProperty(cib, 'symmetric-cluster')),
     placementStrategy: readPlacementStrategy(clusterProperty(cib, 'placement-strategy')),
+    stonithEnabled: !isFalse(clusterProperty(cib, 'stonith-enabled')),
+    startFailureIsFatal: !isFalse(clusterProperty(cib, 'start-failure-is-fatal')),
     ...(name ? { clusterName: name } : {}),
   };
 }

@@ -31,6 +31,8 @@ export interface NodePlace {
   node: string;
   stateDir: string;
   cluster: string;
+  /** the node's Pacemaker key (replicas that run pacemaker-remoted mount it) */
+  remoteKey?: string;
 }
 
 /** The replicas placed on each node, in bundle order then index: one walk over the placement for
@@ -51,7 +53,7 @@ export function replicasByNode(model: ClusterModel, placements: ReadonlyMap<stri
 const settingsByPlace = new WeakMap<ClusterModel, Map<string, BundleSettings[]>>();
 function settingsAt(model: ClusterModel, place: NodePlace): BundleSettings[] {
   const byPlace = settingsByPlace.get(model) ?? settingsByPlace.set(model, new Map()).get(model)!;
-  const key = `${place.stateDir}\u0000${place.cluster}`;
+  const key = `${place.stateDir}\u0000${place.cluster}`; // hosts files depend on these only
   let out = byPlace.get(key);
   if (!out) {
     out = model.bundles.map(({ settings: s }) => (s.hostsFile ? { ...s, hostsFile: { path: hostsFilePath(place.stateDir, place.cluster, s.id), content: s.hostsFile.content } } : s));

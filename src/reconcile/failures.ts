@@ -137,6 +137,9 @@ export function cleanedLedger(ledger: Ledger, filter: CleanupFilter): { ledger: 
     if (filter.bundle !== undefined && r?.bundle !== filter.bundle) continue;
     if (rec.count === 0 && rec.lastFailureAt === undefined) continue;
     if (parseReplicaLedgerKey(key)) delete out[key];
+    // A resource's failures: forgotten, but the last one seen stays known (not counted again) and
+    // marked cleaned (the resource is probed again).
+    else if (rec.resource !== undefined && rec.op !== undefined) out[key] = { baseline: 0, extra: 0, count: 0, resource: rec.resource, op: rec.op, ...(rec.replica !== undefined ? { replica: rec.replica } : {}), ...(rec.seen !== undefined ? { seen: rec.seen, cleaned: rec.seen } : {}) };
     else out[key] = clearedRecord(undefined, rec);
     cleared.push({ key, ...(r ? { bundle: r.bundle, index: r.index } : {}), count: rec.count });
   }

@@ -4,6 +4,7 @@
 import type { ObservedContainer } from '../runtime/engine';
 
 export type { ObservedContainer };
+import type { InnerObserved } from './inner';
 
 /** One IPv4 address on a host interface (`ip -j addr`). */
 export interface HostAddress {
@@ -44,6 +45,18 @@ export interface FailureRecord {
   /** the replica the record is about (`web-0`), so that `resource cleanup web` finds it without
    * asking the engine; records written before berth kept it have none */
   replica?: string;
+  /** failures of the resource inside (key `inner:<container>:<op key>`): the resource, the op
+   * key (monitor_30000), its on-fail when it failed, the last failure in words, and the last
+   * failure counted (`<connection>:<seq>`, so that none is counted twice) */
+  resource?: string;
+  op?: string;
+  onFail?: string;
+  last?: string;
+  seen?: string;
+  /** `resource cleanup` cleared this op's failures up to this `<connection>:<seq>` */
+  cleaned?: string;
+  /** a node attribute's value (key `attr:<container>:<name>`): the promotion score an agent set */
+  value?: string;
 }
 
 export interface ObservedState {
@@ -59,4 +72,6 @@ export interface ObservedState {
   ledger: Record<string, FailureRecord>;
   /** content of the files berth keeps (hosts files), by path; null: missing */
   files: Record<string, string | null>;
+  /** the instances of the resources inside, by replica, as the node's executors know them */
+  inner?: Record<string, InnerObserved>;
 }

@@ -16,6 +16,7 @@ import { BERTH_LABELS } from '../runtime/labels';
 import { SpecChange, formatSpecChanges, parseSpecRecord, specChanges } from '../model/spec-record';
 import type { OrderAction } from '../model/order';
 import type { OrderAfter } from '../scheduler/order';
+import type { InnerChain } from './inner';
 
 export interface PlanPolicy {
   /** replicas of one bundle replaced per pass while a spec changes (1: strictly one at a time) */
@@ -62,6 +63,8 @@ export interface ReplaceAction extends ActionBase {
   /** the old container runs now: the new one is created before it is stopped */
   running: boolean;
   desired: DesiredReplica;
+  /** a recovery: the old container's failure record, kept for the new one */
+  carry?: FailureRecord;
 }
 export interface AddressAction extends ActionBase {
   kind: 'add-address' | 'remove-address';
@@ -75,7 +78,13 @@ export interface WriteFileAction {
   reason: string;
 }
 
-export type Action = CreateAction | StartAction | StopAction | RemoveAction | ReplaceAction | AddressAction | WriteFileAction;
+/** Operations of the resource inside one replica, run by its executor (src/reconcile/inner.ts). */
+export interface InnerAction extends ActionBase {
+  kind: 'inner';
+  chain: InnerChain;
+}
+
+export type Action = CreateAction | StartAction | StopAction | RemoveAction | ReplaceAction | AddressAction | WriteFileAction | InnerAction;
 
 export interface LedgerUpdate {
   containerId: string;
@@ -116,6 +125,8 @@ export interface Plan {
   addAddress: AddressAction[];
   removeAddress: AddressAction[];
   writeFile: WriteFileAction[];
+  /** operations of the resources inside replicas (a stop before its container's actions) */
+  inner: InnerAction[];
   /** berth's failure ledger: not an engine write */
   ledger: LedgerUpdate[];
   /** changes held back this pass (rolling update waits for readiness) */
@@ -133,12 +144,14 @@ export interface Plan {
 }
 
 export const emptyPlan = (node: string): Plan => ({
-  node, create: [], start: [], stop: [], remove: [], replace: [], addAddress: [], removeAddress: [], writeFile: [], ledger: [], waiting: [], reports: [], problems: [], blocked: [], foreign: [],
+  node, create: [], start: [], stop: [], remove: [], replace: [], addAddress: [], removeAddress: [], writeFile: [], inner: [], ledger: [], waiting: [], reports: [], problems: [], blocked: [], foreign: [],
 });
 
 /** The changes a plan makes to the node (ledger updates are berth's own bookkeeping). */
 export function planChanges(p: Plan): Action[] {
-  return [...p.writeFile, ...p.stop, ...p.remove, ...p.replace, ...p.addAddress, ...p.create, ...p.start, ...p.removeAddress];
+  const before = p.inner.filter((a) => a.chain.before);
+  const after = before.length ? p.inner.filter((a) => !a.chain.before) : p.inner;
+  return [...p.writeFile, ...before, ...p.stop, ...p.remove, ...p.replace, ...p.addAddress, ...p.create, ...p.start, ...p.removeAddress, ...after];
 }
 
 const formatDuration = (ms: number) => (ms % 60_000 === 0 && ms >= 60_000 ? `${ms / 60_000}min` : `${Math.round(ms / 1000)}s`);
@@ -297,7 +310,7 @@ function planBundle(ctx: Ctx, plan: Plan, s: BundleSettings | undefined, bundleI
 
   // What this bundle's replicas start from here on: the actions past these (one bundle at a time).
   const madeBefore = plan.create.length + plan.start.length + plan.replace.length;
-  const candidates: { d: DesiredReplica; c: ObservedContainer; why: string; changes?: SpecChange[]; address?: AddressCheck }[] = [];
+  const candidates: { d: DesiredReplica; c: ObservedContainer; why: string; changes?: SpecChange[]; address?: AddressCheck; carry?: FailureRecord }[] = [];
   let unreadyNew: ObservedContainer | undefined;
 
   for (const d of desired.values()) {
@@ -373,7 +386,7 @@ function planBundle(ctx: Ctx, plan: Plan, s: BundleSettings | undefined, bundleI
       continue;
     }
     // created or exited: start it. An exit berth did not ask for is a failure, counted.
-    if (c.state === 'exited' && !record.stoppedByBerth && run?.finishedAt !== undefined && ctx.now - run.finishedAt < ctx.policy.exitGraceMs) {
+    if (c.state === 'exited' && !d.executor && !record.stoppedByBerth && run?.finishedAt !== undefined && ctx.now - run.finishedAt < ctx.policy.exitGraceMs) {
       plan.waiting.push({ bundle: s.id, replica: d.name, message: `exited ${ctx.now - run.finishedAt} ms ago: the engine's restart policy goes first` });
       plan.recheckAt = Math.min(plan.recheckAt ?? Infinity, run.finishedAt + ctx.policy.exitGraceMs);
       continue;
@@ -396,6 +409,12 @@ function planBundle(ctx: Ctx, plan: Plan, s: BundleSettings | undefined, bundleI
       record = { ...record, stoppedByBerth: false };
       if (f.expired) reason = 'its failures expired (failure-timeout): started again';
     }
+    if (d.executor && c.state === 'exited' && !record.stoppedByBerth) {
+      // A replica that runs a resource: its guest is recovered with a new container (its
+      // failures carried over to it), as Pacemaker recovers a bundle replica.
+      candidates.push({ d, c, why: `${reason}; its guest is recovered with a new container`, address: addr, carry: record });
+      continue;
+    }
     if (!sameRecord(prev, record)) plan.ledger.push({ containerId: c.id, replica: d.name, record });
     ensureAddress('before its container starts');
     plan.start.push({ kind: 'start', ...ref(d.bundle, d.index), containerId: c.id, reason });
@@ -410,17 +429,18 @@ function planBundle(ctx: Ctx, plan: Plan, s: BundleSettings | undefined, bundleI
       const { d, c, why } = cand;
       if (cand.address && cand.address.ok) ctx.keep.add(cand.address.spec.ip);
       const blocker = unreadyNew && isReady(c) ? unreadyNew : undefined;
-      if (budget <= 0 || blocker) {
+      // A recovery replaces a container that does not run: no rolling-update budget.
+      if (!cand.carry && (budget <= 0 || blocker)) {
         plan.waiting.push({ bundle: s.id, replica: d.name, message: blocker ? `rolling update: replaced after ${blocker.name} is ${blocker.state === 'running' ? 'healthy' : 'running'} (${why})` : `rolling update: one replica at a time (${why})` });
         continue;
       }
-      budget--;
+      if (!cand.carry) budget--;
       if (cand.address && cand.address.ok && !cand.address.present) {
         plan.addAddress.push({ kind: 'add-address', ...ref(d.bundle, d.index), address: cand.address.spec, reason: 'before its new container starts' });
       }
       const old = addressOf(ctx, c);
       if (old && old.ip !== d.address?.ip) plan.removeAddress.push({ kind: 'remove-address', ...ref(d.bundle, d.index), address: old, reason: 'the replica has a new address' });
-      plan.replace.push({ kind: 'replace', ...ref(d.bundle, d.index), containerId: c.id, containerName: c.name, running: c.state === 'running' || c.state === 'restarting', desired: d, reason: why, ...(cand.changes ? { changes: cand.changes } : {}) });
+      plan.replace.push({ kind: 'replace', ...ref(d.bundle, d.index), containerId: c.id, containerName: c.name, running: c.state === 'running' || c.state === 'restarting', desired: d, reason: why, ...(cand.changes ? { changes: cand.changes } : {}), ...(cand.carry ? { carry: cand.carry } : {}) });
       if (ctx.observed.ledger[c.id]) plan.ledger.push({ containerId: c.id, replica: d.name, record: null });
     }
   }

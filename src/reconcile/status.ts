@@ -6,6 +6,8 @@ import { failureState, parseReplicaLedgerKey, replicaLedgerKey } from './failure
 import type { ObservedState } from './observed';
 import { Note, Plan, groupBy, parseAddressLabel, planChanges } from './plan';
 import type { ObservedContainer } from '../runtime/engine';
+import { FAILCOUNT_INFINITY, parseInnerLedgerKey } from './inner';
+import { innerSteps } from './summary';
 
 export interface ReplicaStatus {
   name: string;
@@ -22,6 +24,24 @@ export interface ReplicaStatus {
   note?: string;
   /** on a node that could not be observed: whether its container runs is not known */
   unknown?: boolean;
+  /** the resource inside, as its executor reports it */
+  resource?: ResourceStatus;
+}
+
+/** The resource inside a replica: crm_mon's role words. */
+export interface ResourceStatus {
+  id: string;
+  agent: string;
+  /** Started, Promoted, Unpromoted, Stopped, FAILED, FAILED Promoted, or unknown (not probed yet,
+   * or its executor not reached) */
+  role: string;
+  failcount: number;
+  /** the last failed operation in words, while its failure counts */
+  lastFailure?: string;
+  /** the recurring monitor running (op key) */
+  monitor?: string;
+  /** the promotion score the agent set */
+  promotion?: number;
 }
 
 export interface BundleStatus {
@@ -32,6 +52,8 @@ export interface BundleStatus {
   role: string;
   managed: boolean;
   note?: string;
+  /** the resource inside, when there is one */
+  resource?: { id: string; agent: string; promotable: boolean };
   replicaStatus: ReplicaStatus[];
 }
 
@@ -58,7 +80,7 @@ export function nodeStatus(desired: DesiredState, observed: ObservedState, plan:
     if (l) l.push(text);
     else notes.set(replica, [text]);
   };
-  for (const a of planChanges(plan)) if ('replica' in a) note(a.replica, `pending ${a.kind}: ${a.reason}`);
+  for (const a of planChanges(plan)) if ('replica' in a) note(a.replica, `pending ${a.kind === 'inner' ? `resource ${innerSteps(a.chain.steps)}` : a.kind}: ${a.reason}`);
   for (const n of [...plan.waiting, ...plan.reports]) if (n.replica) note(n.replica, n.message);
   for (const b of plan.blocked) note(b.replica, b.message);
   const bundles: BundleStatus[] = [];
@@ -106,6 +128,7 @@ export function nodeStatus(desired: DesiredState, observed: ObservedState, plan:
         failures: f && !f.expired ? f.count : 0,
         ...(f?.lastFailureAt !== undefined && !f.expired ? { lastFailureAt: new Date(f.lastFailureAt).toISOString() } : {}),
         ...(why.length ? { note: why.join('; ') } : {}),
+        ...(b.resource ? { resource: resourceStatus(b.resource, c, observed) } : {}),
       });
     }
     bundles.push(bundleLine(b, desired.maintenance, rows));
@@ -120,6 +143,35 @@ export function nodeStatus(desired: DesiredState, observed: ObservedState, plan:
   };
 }
 
+/** The resource inside one replica: its role from the executor, its fail count from the ledger. */
+function resourceStatus(r: NonNullable<BundleSettings['resource']>, c: ObservedContainer | undefined, observed: ObservedState): ResourceStatus {
+  const o = c ? observed.inner?.[replicaName(c.bundle, c.replica ?? -1)] : undefined;
+  const mine = o && c && o.container === c.id ? o : undefined;
+  let failcount = 0;
+  let last: { at: number; text: string } | undefined;
+  if (c) {
+    for (const [key, rec] of Object.entries(observed.ledger)) {
+      const k = parseInnerLedgerKey(key);
+      if (!k || k.container !== c.id || rec.count <= 0) continue;
+      failcount = Math.min(FAILCOUNT_INFINITY, failcount + rec.count);
+      if (rec.last && (!last || (rec.lastFailureAt ?? 0) > last.at)) last = { at: rec.lastFailureAt ?? 0, text: rec.last };
+    }
+  }
+  const role = !c || c.state !== 'running' ? 'Stopped'
+    : !mine || mine.link !== 'up' ? 'unknown'
+    : mine.state === 'started' ? (r.promotable ? 'Unpromoted' : 'Started')
+    : mine.state === 'promoted' ? 'Promoted'
+    : mine.state === 'stopped' ? 'Stopped'
+    : mine.state === 'failed' ? (mine.failed?.rc === 9 ? 'FAILED Promoted' : 'FAILED') : 'unknown';
+  const lastFailure = mine?.state === 'failed' && mine.failed ? mine.failed.message : last?.text;
+  return {
+    id: r.id, agent: r.agent, role, failcount,
+    ...(lastFailure ? { lastFailure } : {}),
+    ...(mine?.monitor ? { monitor: mine.monitor } : {}),
+    ...(typeof mine?.promotion === 'number' ? { promotion: mine.promotion } : {}),
+  };
+}
+
 /** A bundle's line of the status: its settings, and the running count of `rows`. */
 function bundleLine(b: BundleSettings, maintenance: boolean, rows: ReplicaStatus[]): BundleStatus {
   return {
@@ -129,6 +181,7 @@ function bundleLine(b: BundleSettings, maintenance: boolean, rows: ReplicaStatus
     running: rows.filter((r) => r.container?.state === 'running' && r.index < b.replicas).length,
     role: b.role,
     managed: b.managed && !maintenance,
+    ...(b.resource ? { resource: b.resource } : {}),
     ...(b.unmanagedReason || maintenance ? { note: `unmanaged (${maintenance ? 'cluster maintenance-mode' : b.unmanagedReason}): observed only` } : b.problems.length ? { note: b.problems.map((p) => p.message).join('; ') } : {}),
     replicaStatus: rows,
   };
@@ -151,10 +204,16 @@ export function formatBundles(bundles: BundleStatus[]): string[] {
   for (const b of bundles) {
     out.push('');
     out.push(`Bundle ${b.id}: ${b.running} of ${b.replicas} running, image ${b.image}${b.role === 'Stopped' ? ', target-role=Stopped' : ''}${b.note ? ` — ${b.note}` : ''}`);
+    if (b.resource) out.push(`  Container bundle set: ${b.id} [${b.image}]: resource ${b.resource.id} (${b.resource.agent})${b.resource.promotable ? ', promotable' : ''}`);
     out.push('  ' + pad('REPLICA', 22) + pad('NODE', 14) + pad('ADDRESS', 16) + pad('STATE', 11) + pad('HEALTH', 10) + pad('FAILURES', 9) + 'NOTE');
     for (const r of b.replicaStatus) {
       const state = r.container ? r.container.state + (r.upToDate || !r.container ? '' : '*') : r.unknown ? 'unknown' : 'missing';
       out.push('  ' + pad(r.name, 22) + pad(r.node, 14) + pad(r.address ?? '-', 16) + pad(state, 11) + pad(r.container ? r.container.health : '-', 10) + pad(String(r.failures), 9) + (r.note ?? ''));
+      if (r.resource) {
+        const x = r.resource;
+        out.push('    ' + `${x.id} (${x.agent}): ${x.role}${r.node !== '-' && x.role !== 'Stopped' && x.role !== 'unknown' ? ` ${r.node}` : ''}${x.failcount ? `, fail count ${x.failcount >= FAILCOUNT_INFINITY ? 'INFINITY' : x.failcount}` : ''}${x.promotion !== undefined ? `, promotion score ${x.promotion}` : ''}`);
+        if (x.lastFailure) out.push('      ' + `last failure: ${x.lastFailure}`);
+      }
     }
   }
   if (bundles.some((b) => b.replicaStatus.some((r) => r.container && !r.upToDate && r.node !== '-'))) out.push('', '* the container runs an older spec than the CIB asks for');

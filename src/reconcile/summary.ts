@@ -1,10 +1,14 @@
 // A plan as people read it, like Pacemaker's "Transition Summary" (crm_simulate): one line per
 // action with the replica and the reason, then what waits, what is only reported, and problems.
 // Deterministic, so golden tests compare it as text.
+import { InnerStep, opLabel } from './inner';
 import type { Action, Plan } from './plan';
 import { planChanges } from './plan';
 
 const col = (s: string, w: number) => (s.length >= w ? s + ' ' : s + ' '.repeat(w - s.length));
+
+/** "stop, start, monitor (30s)": a replica's resource operations in the order they run. */
+export const innerSteps = (steps: readonly InnerStep[]) => steps.map((s) => (s.kind === 'fence' ? 'fence (recover the container)' : s.kind === 'probe' ? 'probe' : opLabel(s.op.name, s.op.intervalMs))).join(', ');
 
 function line(a: Action): string {
   switch (a.kind) {
@@ -17,6 +21,8 @@ function line(a: Action): string {
       return `  * ${col('create', 15)}${col(a.replica, 18)}image ${a.desired.spec.Image}: ${a.reason}`;
     case 'replace':
       return `  * ${col('replace', 15)}${col(a.replica, 18)}image ${a.desired.spec.Image}: ${a.reason}`;
+    case 'inner':
+      return `  * ${col('resource', 15)}${col(a.replica, 18)}${innerSteps(a.chain.steps)}: ${a.reason}`;
     default:
       return `  * ${col(a.kind, 15)}${col(a.replica, 18)}${a.reason}`;
   }
@@ -58,6 +64,7 @@ export function planJson(plan: Plan): Record<string, unknown> {
     addAddress: plan.addAddress,
     removeAddress: plan.removeAddress,
     writeFile: plan.writeFile.map(slim),
+    inner: plan.inner,
     waiting: plan.waiting,
     reports: plan.reports,
     problems: plan.problems,

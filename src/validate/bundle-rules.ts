@@ -98,6 +98,12 @@ export function bundleRules(bundle: XmlElement): Problem[] {
     if (!n['control-port'] && !n['ip-range-start']) {
       out.push(warning('BUNDLE_NOT_ACCESSIBLE', { path: `${base}/network`, value: inner[0].attrs.id, message: `Resource '${inner[0].attrs.id}' will not be accessible by the cluster inside bundle '${bundle.attrs.id}', at least one of bundle options 'control-port' or 'ip-range-start' has to be specified` }));
     }
+    const ops = child(inner[0], 'operations');
+    for (const op of ops ? elements(ops, 'op') : []) {
+      if ((op.attrs['on-fail'] ?? '').trim().toLowerCase() === 'standby') {
+        out.push(problem('OPERATION_NOT_SUPPORTED', { path: `${base}/primitive[@id='${inner[0].attrs.id}']/operations/op[@id='${op.attrs.id ?? ''}']/@on-fail`, value: 'standby', allowed: 'ignore, block, stop, restart, fence, demote', message: `operation '${op.attrs.id ?? op.attrs.name}' of resource '${inner[0].attrs.id}': on-fail=standby is not supported yet (berth would have to put the whole node in standby while the failure lasts)` }));
+      }
+    }
     if (container && networkMode === 'host') {
       const rph = container.attrs['replicas-per-host'];
       if (rph !== undefined && rph !== '1') {

@@ -39,11 +39,14 @@ t.test('the model reads what references name; the CIB is not changed', async (t)
   const db = m.bundles.find((b) => b.settings.id === 'db')!;
   t.equal(web.placement?.stickiness, 7, 'an nvpair by id-ref');
   t.equal(db.placement?.stickiness, 7, 'a meta_attributes set by id-ref');
-  t.strictSame(web.resource, {
+  t.match(web.resource, {
     id: 'web-httpd',
-    agent: { class: 'ocf', provider: 'heartbeat', type: 'apache' },
-    operations: [{ name: 'monitor', interval: '30s', timeout: '9s' }, { name: 'start', interval: '0s', timeout: '40s' }],
-  }, 'a primitive from a template: its agent, its own operation over the template\'s of the same name and interval, the others added');
+    agentName: 'ocf:heartbeat:apache',
+    params: { configfile: '/etc/a.conf' },
+    start: { timeoutMs: 40000 },
+    monitors: [{ name: 'monitor', intervalMs: 30000, timeoutMs: 9000 }],
+  }, 'a primitive from a template: its agent and attributes, its own operation over the template\'s of the same name and interval, the others added');
+  t.equal(web.resource?.monitors.length, 1, 'one monitor: the primitive\'s own, not the template\'s too');
   t.strictSame(m.constraints.map((c) => c.id), ['l1', 'l2'], 'a rule by id-ref places as the rule');
   t.strictSame(m.orders.map((o) => [o.first, o.then]), [[['web'], 'db'], [['db'], 'web']], 'a resource set by id-ref orders as the set');
   t.notOk(m.problems.some((p) => p.code === 'CONSTRAINT_NOT_SUPPORTED'), 'nothing refused for being by reference');

@@ -86,13 +86,17 @@ t.test('failcount show and cleanup on this node\'s ledger', async (t) => {
     c1: { baseline: 0, extra: 0, count: 2, lastFailureAt: 1000, replica: 'B-0' }, // two engine restarts
     'replica:B:1': { baseline: 0, extra: 0, count: 3, lastFailureAt: 2000 },
     c2: { baseline: 0, extra: 1, count: 1, lastFailureAt: 3000, replica: 'B2-0' }, // one start by berth
+    // a failed monitor of the resource inside B, in replica B-0's container (guest node B-0)
+    'inner:c1:monitor_30000': { baseline: 0, extra: 1, count: 1, lastFailureAt: 4000, replica: 'B-0', resource: 'BR', op: 'monitor_30000', onFail: 'restart', seen: 'x:1' },
   });
   const ledgerText = () => fs.readFileSync(path.join(state, 'clusters', cluster, 'failures.json'), 'utf8');
   interface Case { argv: string[]; code: number; stdout?: string; problems?: string[]; unchanged?: boolean }
   const steps: Case[] = [
-    { argv: ['resource', 'failcount', 'show', ...L], code: 0, stdout: "Failcounts for resource 'B-0'\n  n1: 2\nFailcounts for resource 'B-1'\n  n1: 3\nFailcounts for resource 'B2-0'\n  n1: 1\n", unchanged: true },
-    { argv: ['resource', 'failcount', 'show', 'B', ...L], code: 0, stdout: "Failcounts for resource 'B-0'\n  n1: 2\nFailcounts for resource 'B-1'\n  n1: 3\n", unchanged: true },
-    { argv: ['resource', 'failcount', 'show', 'BR', 'node=n1', ...L], code: 0, stdout: "Failcounts for resource 'B-0' on node 'n1'\n  n1: 2\nFailcounts for resource 'B-1' on node 'n1'\n  n1: 3\n", unchanged: true },
+    { argv: ['resource', 'failcount', 'show', ...L], code: 0, stdout: "Failcounts for resource 'B-0'\n  n1: 2\nFailcounts for resource 'B-1'\n  n1: 3\nFailcounts for resource 'B2-0'\n  n1: 1\nFailcounts for resource 'BR'\n  B-0: 1\n", unchanged: true },
+    { argv: ['resource', 'failcount', 'show', 'B', ...L], code: 0, stdout: "Failcounts for resource 'B-0'\n  n1: 2\nFailcounts for resource 'B-1'\n  n1: 3\nFailcounts for resource 'BR'\n  B-0: 1\n", unchanged: true },
+    // The resource inside: its operations' failures, on its guest node (as Pacemaker counts them).
+    { argv: ['resource', 'failcount', 'show', 'BR', ...L, '--full'], code: 0, stdout: "Failcounts for resource 'BR'\n  B-0:\n    monitor 30000ms: 1\n", unchanged: true },
+    { argv: ['resource', 'failcount', 'show', 'BR', 'node=n1', ...L], code: 0, stdout: "Failcounts for resource 'BR' on node 'n1'\n  B-0: 1\n", unchanged: true },
     { argv: ['resource', 'failcount', 'show', 'R1', ...L], code: 0, stdout: "No failcounts for resource 'R1'\n", unchanged: true },
     { argv: ['resource', 'failcount', 'show', 'B', 'node=n2', ...L], code: 0, stdout: "No failcounts for resource 'B' on node 'n2'\n", unchanged: true },
     { argv: ['resource', 'failcount', 'show', 'B', 'operation=start', ...L, '--json'], code: 1, problems: ['OPTION_UNKNOWN'], unchanged: true },
@@ -101,6 +105,8 @@ t.test('failcount show and cleanup on this node\'s ledger', async (t) => {
     { argv: ['resource', 'cleanup', 'R1', ...L, '--json'], code: 1, problems: ['ID_WRONG_KIND'], unchanged: true },
     { argv: ['-f', cib, 'resource', 'cleanup', '--json'], code: 2, problems: ['USAGE'], unchanged: true },
     { argv: ['resource', 'cleanup', 'B-1', ...L], code: 0, unchanged: false },
+    { argv: ['resource', 'failcount', 'show', ...L], code: 0, stdout: "Failcounts for resource 'B-0'\n  n1: 2\nFailcounts for resource 'B2-0'\n  n1: 1\nFailcounts for resource 'BR'\n  B-0: 1\n", unchanged: true },
+    { argv: ['resource', 'cleanup', 'BR', ...L], code: 0, unchanged: false },
     { argv: ['resource', 'failcount', 'show', ...L], code: 0, stdout: "Failcounts for resource 'B-0'\n  n1: 2\nFailcounts for resource 'B2-0'\n  n1: 1\n", unchanged: true },
     { argv: ['resource', 'cleanup', 'B', ...L], code: 0, unchanged: false },
     { argv: ['resource', 'cleanup', 'B', ...L], code: 0, unchanged: true },
@@ -116,6 +122,8 @@ t.test('failcount show and cleanup on this node\'s ledger', async (t) => {
   t.same(readLedgerOf(state, cluster), {
     c1: { baseline: 2, extra: 0, count: 0, replica: 'B-0' },
     c2: { baseline: 0, extra: 0, count: 0, replica: 'B2-0' },
+    // forgotten, the failure already seen still known (not counted again) and marked cleaned up
+    'inner:c1:monitor_30000': { baseline: 0, extra: 0, count: 0, resource: 'BR', op: 'monitor_30000', replica: 'B-0', seen: 'x:1', cleaned: 'x:1' },
   }, 'counts forgotten; the engine restarts already seen are the new baseline');
 });
 

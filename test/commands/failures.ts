@@ -71,7 +71,7 @@ t.test('resource ids: a bundle, the resource inside, a replica', async (t) => {
     <bundle id="web"><docker image="i" replicas="2"/><network control-port="3121"/><primitive id="httpd" class="ocf" provider="heartbeat" type="apache"/></bundle>
     <primitive id="R1" class="ocf" provider="pacemaker" type="Dummy"/></resources><constraints/></configuration><status/></cib>`);
   t.same(replicaFilter(cib, 'web'), { bundle: 'web' });
-  t.same(replicaFilter(cib, 'httpd'), { bundle: 'web' });
+  t.same(replicaFilter(cib, 'httpd'), { bundle: 'web', inner: 'httpd' });
   t.same(replicaFilter(cib, 'web-1'), { bundle: 'web', index: 1 });
   t.equal(replicaFilter(cib, 'R1'), undefined);
   const code = (id: string) => { try { requireReplicaFilter(cib, id); return 'ok'; } catch (e) { return (e as BerthError).problems[0].code; } };
@@ -126,7 +126,7 @@ t.test('on disk: a cleanup between the controller\'s read and its write is not l
   // resource cleanup web runs now (as the command does on one node: this node's files)
   const cib = parseCib('<cib crm_feature_set="3.16.2" validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0"><configuration><crm_config/><nodes/><resources><bundle id="web"><docker image="i" replicas="1"/></bundle><bundle id="db"><docker image="i" replicas="1"/></bundle></resources><constraints/></configuration><status/></cib>');
   const r = await cleanupFailures(cib, 'c1', [{ name: 'n1', files: nodeFiles(dir) }], { resource: 'web' });
-  t.same(r, { lines: ['Cleaned up web-0 on n1'], cleaned: [{ node: 'n1', replicas: ['web-0'] }], unreachable: [] });
+  t.same(r, { lines: ['Cleaned up web-0 on n1'], cleaned: [{ node: 'n1', replicas: ['web-0'], lines: ['Cleaned up web-0 on n1'] }], unreachable: [] });
   // the pass writes what it computed from what it saw: x counted once more, y unchanged
   await files.writeLedger('c1', { x: rec(4, { replica: 'web-0' }), y: rec(1, { replica: 'db-0' }) }, seen);
   t.same(readLedgerOf(dir, 'c1'), { x: { baseline: 3, extra: 0, count: 0, replica: 'web-0' }, y: rec(1, { replica: 'db-0' }) }, 'the cleanup stands; the rest is the controller\'s');

@@ -1,0 +1,74 @@
+// Which replicas of a promotable bundle (promoted-max > 0) run their resource promoted, as
+// Pacemaker chooses (lib/pacemaker/pcmk_sched_promotable.c): each instance that runs, is not
+// failed and is reachable has a priority — the promotion score its agent set (crm_attribute
+// --promotion), -1 without one, plus the rsc_location role=Promoted scores of its host node;
+// sorted by priority, ties to the instance already
+// promoted, then by replica number; the first promoted-max with priority ≥ 0 are promoted, at
+// most promoted-node-max per host node. Pure.
+//
+// The safety rule (never more promoted than promoted-max, at any instant): an instance is
+// promoted only when the promoted ones that must be demoted are demoted already and nothing that
+// may be promoted is out of sight (a node that cannot be observed); otherwise it waits a pass.
+import type { InnerGoal, InnerObserved } from '../reconcile/inner';
+
+export interface PromotionInstance {
+  replica: string;
+  index: number;
+  /** the host node */
+  node: string;
+  observed?: InnerObserved;
+  /** rsc_location role=Promoted scores for the instance's host node */
+  locationScore?: number;
+}
+
+export interface PromotionDecision {
+  goals: Map<string, InnerGoal>;
+  /** promotions withheld this pass, with why */
+  waiting: { replica: string; message: string }[];
+  /** "Promoted 1 instances of a possible 1", as Pacemaker logs it */
+  summary: string;
+}
+
+export function decidePromotion(b: { id: string; promotedMax: number; promotedNodeMax: number }, instances: readonly PromotionInstance[], o: { blind: boolean }): PromotionDecision {
+  const goals = new Map<string, InnerGoal>();
+  const waiting: PromotionDecision['waiting'] = [];
+  const usable = (i: PromotionInstance) => {
+    const s = i.observed;
+    return !!s && s.link === 'up' && (s.state === 'started' || s.state === 'promoted');
+  };
+  // Pacemaker's score arithmetic: capped at ±INFINITY (1,000,000), -INFINITY wins.
+  const INF = 1_000_000;
+  const priority = (i: PromotionInstance) => {
+    const a = typeof i.observed?.promotion === 'number' ? i.observed.promotion : -1, b = i.locationScore ?? 0;
+    if (a <= -INF || b <= -INF) return -INF;
+    return Math.max(-INF, Math.min(INF, a + b));
+  };
+  const ranked = instances.filter(usable).sort((a, b) => priority(b) - priority(a) || Number(b.observed!.state === 'promoted') - Number(a.observed!.state === 'promoted') || a.index - b.index);
+  const chosen = new Set<string>();
+  const perNode = new Map<string, number>();
+  for (const i of ranked) {
+    if (chosen.size >= b.promotedMax) break;
+    if (priority(i) < 0) continue;
+    const n = perNode.get(i.node) ?? 0;
+    if (n >= b.promotedNodeMax) continue;
+    perNode.set(i.node, n + 1);
+    chosen.add(i.replica);
+  }
+  // Promoted now and staying promoted, and promoted now but to be demoted (or failed in place).
+  const promotedNow = instances.filter((i) => i.observed?.state === 'promoted' || (i.observed?.state === 'failed' && i.observed.failed?.rc === 9));
+  const staying = promotedNow.filter((i) => chosen.has(i.replica)).length;
+  const leaving = promotedNow.length - staying;
+  let room = b.promotedMax - staying;
+  for (const i of instances) goals.set(i.replica, 'Unpromoted');
+  for (const i of ranked) {
+    if (!chosen.has(i.replica)) continue;
+    if (i.observed!.state === 'promoted') { goals.set(i.replica, 'Promoted'); continue; }
+    if (leaving > 0) { waiting.push({ replica: i.replica, message: `${i.replica} is promoted once ${leaving} promoted instance${leaving === 1 ? ' is' : 's are'} demoted (promoted-max=${b.promotedMax})` }); continue; }
+    if (o.blind) { waiting.push({ replica: i.replica, message: `${i.replica} is promoted once every node that may run a promoted instance of ${b.id} is observed or lost` }); continue; }
+    if (room <= 0) continue;
+    room--;
+    goals.set(i.replica, 'Promoted');
+  }
+  const promoted = [...goals.values()].filter((g) => g === 'Promoted').length;
+  return { goals, waiting, summary: `Promoted ${promoted} instance${promoted === 1 ? '' : 's'} of a possible ${Math.min(b.promotedMax, instances.length)}` };
+}
