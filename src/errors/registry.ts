@@ -39,7 +39,7 @@ export const PROBLEM_CODES = {
   BUNDLE_HAS_RESOURCE: 'a bundle may contain at most one resource',
   BUNDLE_NOT_ACCESSIBLE: 'the resource inside cannot be reached: set control-port or ip-range-start',
   BUNDLE_HOST_NETWORK: 'a bundle on the host network with a resource inside needs replicas-per-host=1',
-  BUNDLE_HOST_ACCESS: 'a bundle asks for host access (privileged, devices, a dangerous capability, unconfined, a bind of a system directory) that the cluster property berth-host-access does not allow',
+  BUNDLE_HOST_ACCESS: 'a bundle asks for host access (privileged, devices, a dangerous capability, unconfined, a bind of a system directory, the host PID, IPC, UTS or user namespace) that the cluster property berth-host-access does not allow',
   BUNDLE_UNSUPPORTED_CONTAINER: 'the bundle uses a container type berth does not support',
   BUNDLE_CONTAINER_TYPE: 'the container type is not one of the supported types',
   DOCKER_OPTION_UNSUPPORTED: 'a docker run option in options= is not supported',
