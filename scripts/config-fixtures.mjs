@@ -16,21 +16,17 @@
 // deterministic (constraint rules are judged expired against today's date by pcs: the recorded
 // ones are far in the past or future). It refuses to run without pcs 0.11.5, and stops when an
 // extra input cannot be built.
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { toolRunner } from './tool-run.mjs';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const fixtures = path.join(root, 'test', 'fixtures');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-rc-'));
 
-function run(cmd, args, env = {}) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C.UTF-8', ...env } });
-  if (r.error) throw r.error;
-  return { exit: r.status, stdout: r.stdout, stderr: r.stderr.replaceAll(tmp, '<TMP>') };
-}
+const run = toolRunner(tmp);
 
 const version = run('pcs', ['--version']).stdout.trim();
 if (version !== '0.11.5') {

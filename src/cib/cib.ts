@@ -94,24 +94,44 @@ function fromJsonText(text: string, source: string): XmlElement {
   const data = parseJsonText(text, source);
   // ajv is loaded on the first check (schema.ts): only JSON input and `cib validate` need it.
   const problems = schemaProblems(data);
-  if (problems.length) throw new BerthError(problems);
-  return fromJson(data as JsonElement);
+  if (!problems.length) return fromJson(data as JsonElement);
+  // The JSON form is exactly as permissive as the XML form: a value an option rule refuses
+  // (replicas="0") is read here as XML reads it, and left to the checks that judge a CIB (`cib
+  // validate`, an edit's, a pass's). Only a JSON form that is no tree — a node that is no element,
+  // comment or text, a name that is no XML name, a value that is not text — is refused, as
+  // malformed XML is.
+  const lost = { dropped: false };
+  const tree = readableTree(data, lost);
+  if (!tree || lost.dropped || problems.some(breaksTree)) throw new BerthError(problems);
+  return tree;
 }
+
+/** A problem of the tree's shape (SCHEMA_VIOLATION, CIB_NOT_A_CIB), not of a value an option rule
+ * judges; text in a version attribute is a value too (XML reads any text there; one that is not
+ * text is dropped by readableTree, which says so). */
+const breaksTree = (p: Problem) => p.code === 'CIB_NOT_A_CIB' || (p.code === 'SCHEMA_VIOLATION' && !/^\/cib\/@(admin_epoch|epoch|num_updates)$/.test(p.path ?? ''));
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-/** What can be read of a JSON form that breaks the schema: elements, comments and texts; text attribute values. Only checked, never written. */
-function readableTree(n: unknown): XmlElement | undefined {
+/** What can be read of a JSON form that breaks the schema: elements, comments and texts; text
+ * attribute values. `lost.dropped` says whether anything else was left out: only a tree that lost
+ * nothing is ever written (fromJsonText). */
+function readableTree(n: unknown, lost: { dropped: boolean } = { dropped: false }): XmlElement | undefined {
   if (!isObject(n) || typeof n.tag !== 'string') return undefined;
   const attrs = attrsOf();
-  if (isObject(n.attrs)) for (const [k, v] of Object.entries(n.attrs)) if (typeof v === 'string') attrs[k] = v;
+  if (isObject(n.attrs)) for (const [k, v] of Object.entries(n.attrs)) if (typeof v === 'string') attrs[k] = v; else lost.dropped = true;
+  else if (n.attrs !== undefined) lost.dropped = true;
+  if (n.children !== undefined && !Array.isArray(n.children)) lost.dropped = true;
   const children: XmlNode[] = [];
   for (const c of Array.isArray(n.children) ? n.children : []) {
-    const e = readableTree(c);
+    const e = readableTree(c, lost);
     if (e) children.push(e);
     else if (isObject(c) && typeof c.comment === 'string') children.push({ comment: c.comment });
     else if (isObject(c) && typeof c.text === 'string') children.push({ text: c.text });
-    else children.push({ text: '' }); // keeps the positions the schema's problems name
+    else {
+      lost.dropped = true;
+      children.push({ text: '' }); // keeps the positions the schema's problems name
+    }
   }
   return { tag: n.tag, attrs, children };
 }

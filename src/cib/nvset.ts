@@ -54,10 +54,12 @@ export function metaValue(resource: XmlElement, name: string): string | undefine
   return undefined;
 }
 
-/** The first value of `name` in any cluster_property_set of crm_config (Pacemaker's reading). */
+/** The first value of `name` in any cluster_property_set of crm_config (Pacemaker's reading); a
+ * set with a rule is not evaluated by berth and not read (the model warns it NOT_HONOURED). */
 export function clusterProperty(cib: XmlElement, name: string): string | undefined {
   const crm = child(child(cib, 'configuration') ?? cib, 'crm_config');
   for (const set of crm ? elements(crm, 'cluster_property_set') : []) {
+    if (child(set, 'rule')) continue;
     for (const p of elements(set, 'nvpair')) if (p.attrs.name === name) return p.attrs.value ?? '';
   }
   return undefined;

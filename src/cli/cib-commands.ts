@@ -16,7 +16,7 @@ export const validateCmd: Command = ({ args, flags, io }) => {
   // A file that cannot be read is the command failing, said once as every command says it (exit
   // 1), not a finding about a CIB: no "invalid" verdict follows it.
   const text = readTextFile(file);
-  const { problems } = lazy.validateCib().checkCibText(text, file);
+  const problems = lazy.commandsCibValidate().validateCibText(text, file);
   const errors = problems.filter((p) => p.severity === 'error');
   if (flags.json) {
     io.out(JSON.stringify({ file, valid: errors.length === 0, problems }, null, 2) + '\n');

@@ -324,7 +324,9 @@ ${EXIT}
 
 Check a CIB (XML or JSON): the JSON Schema (schemas/cib.schema.json), ids, bundle rules, constraint
 references. Every problem at once, in file order, worded as the command line words the same fact,
-each with its code, path, value and what is allowed.
+each with its code, path, value and what is allowed. A valid CIB also gets a warning (NOT_HONOURED)
+for each part berth keeps and writes back but does not act on: resources that are no bundle,
+ticket constraints, attribute sets with rules, ACLs, alerts, fencing levels (docs/migration.md).
 
 Examples:
   berth cib validate cib.xml

@@ -85,6 +85,7 @@ export const lazy = {
   // ---- the CIB, its store, the engine ----
   cib: () => require('../cib/cib') as typeof import('../cib/cib'),
   validateCib: () => require('../validate/cib-check') as typeof import('../validate/cib-check'),
+  commandsCibValidate: () => require('../commands/cib-validate') as typeof import('../commands/cib-validate'),
   cibFile: () => require('../cib/cib-file') as typeof import('../cib/cib-file'),
   modelModel: () => require('../model/model') as typeof import('../model/model'),
   schedulerPlacement: () => require('../scheduler/placement') as typeof import('../scheduler/placement'),

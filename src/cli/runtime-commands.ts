@@ -17,6 +17,11 @@ waits (a rolling update waits for the replica before it to be ready), what is on
 (unmanaged bundles, unplaceable replicas, failure counts) and problems (an address held by
 something else, ...). Nothing is changed: the engine is only read.
 
+The CIB's other nodes take no part (berth on one node runs its own), unless the CIB holds
+Pacemaker's status section (a running cluster's 'cibadmin --query'): then they are as it records
+them, online or not and what runs there, so replicas stay where Pacemaker runs them (see
+docs/migration.md).
+
 Flags:
   --cib FILE      the desired state from this CIB file (XML or JSON) instead of the live CIB
   --store URL     the live CIB's store (default $BERTH_STORE, else file:///var/lib/berth)
@@ -190,6 +195,7 @@ function whoseLine(r: PassResult, where: string): string {
 function whose(inv: Invocation, r: PassResult, where: string): void {
   if (inv.flags.json) return;
   inv.io.out(whoseLine(r, where));
+  if (r.recorded.length) inv.io.out(`The CIB's other nodes are as its status section records them (berth on one node runs only its own): ${r.recorded.map((o) => `${o.node} (${o.replicas.length ? o.replicas.join(', ') : 'nothing'})`).join(', ')}\n`);
   if (r.offline.length) inv.io.out(`The CIB's other nodes take no part here (berth on one node runs only its own): ${r.offline.map((o) => o.node).join(', ')}\n`);
 }
 

@@ -41,10 +41,11 @@ export function localNodeDeps(o: LocalNodeOptions): NodeDeps {
 }
 
 /** A cluster of one: this node, always up; the CIB's other nodes take no part (no agent runs them
- * from here), so their replicas are placed on this node as far as it has room. */
+ * from here), so their replicas are placed on this node as far as it has room — unless the CIB
+ * carries Pacemaker's status section, which then says which of them are up and what runs there. */
 export function singleNode(node: string, deps: NodeDeps): PassDeps['nodes'] {
   const self: NodeHandle = { name: node, liveness: 'alive', deps };
-  return (names) => [self, ...names.filter((n) => n !== node).map((name): NodeHandle => ({ name, liveness: 'lost', note: `not this node (${node}): berth on one node runs only its own` }))];
+  return (names) => [self, ...names.filter((n) => n !== node).map((name): NodeHandle => ({ name, liveness: 'lost', elsewhere: true, note: `not this node (${node}): berth on one node runs only its own` }))];
 }
 
 /** The pass's dependencies for one node. */

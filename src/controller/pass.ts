@@ -29,6 +29,7 @@ import { ApplyDeps, ApplyReport, applyPlan } from './apply';
 import { ObserveDeps, observe } from './observe';
 import { holdForOrder } from './order-hold';
 import { innerWantsOf, planInnerResources } from './inner-step';
+import { readClusterStatus } from '../model/status';
 
 /** Where the desired CIB comes from: a file (--cib) or the live store; and whose it is. */
 export interface CibSource {
@@ -56,6 +57,10 @@ export interface NodeHandle {
   deps?: NodeDeps;
   /** why a node is lost or has no deps, in words (e.g. "not this node: berth runs it alone") */
   note?: string;
+  /** a node this berth does not run (a single node's pass): when the CIB holds Pacemaker's status
+   * section, whether it is up and what runs there are taken from that record, as crm_simulate
+   * takes them, instead of counting it lost */
+  elsewhere?: true;
 }
 
 export interface PassDeps {
@@ -128,6 +133,9 @@ export interface PassResult {
   unreachable: { node: string; message: string; replicas?: string[]; problem?: Problem }[];
   /** nodes that take no part: lost, or not run by this berth (a single node), with why */
   offline: { node: string; message: string }[];
+  /** nodes this berth does not run whose state comes from the CIB's status section (Pacemaker's
+   * record): online there, with the replicas it says run there */
+  recorded: { node: string; replicas: string[] }[];
   /** creates and starts withheld so that no replica runs twice */
   held: Note[];
   /** the earliest time (ms) a plan would differ without any event (a failure-timeout ends) */
@@ -156,7 +164,7 @@ function validCib(text: string, where: string): { cib?: Cib; problems: Problem[]
   return hasErrors(problems) || !cib ? { problems } : { cib, problems };
 }
 
-const emptyResult = (cibProblems: Problem[]): PassResult => ({ cibProblems, usedLastGood: false, unplaced: [], nodes: [], unreachable: [], offline: [], held: [], problems: [] });
+const emptyResult = (cibProblems: Problem[]): PassResult => ({ cibProblems, usedLastGood: false, unplaced: [], nodes: [], unreachable: [], offline: [], recorded: [], held: [], problems: [] });
 
 export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassResult> {
   // 0. The CIB, checked and read once into the model: everything below takes the model.
@@ -191,10 +199,17 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
   result.model = model;
   result.problems.push(...model.problems);
 
-  // 1. Observe every node that may run something and can be reached.
+  // 1. Observe every node that may run something and can be reached. A node this berth does not
+  // run is, when the CIB carries Pacemaker's status section, as that section records it.
   const handles = deps.nodes(model.nodes.map((n) => n.name));
   const observed = new Map<string, { handle: NodeHandle & { deps: NodeDeps }; state: ObservedState }>();
+  const status = readClusterStatus(cib, new Set(model.bundles.map((b) => b.settings.id)));
+  const recordedOnline = new Set(status.nodes.filter((n) => n.online).map((n) => n.name));
   await Promise.all(handles.map(async (n) => {
+    if (n.elsewhere && recordedOnline.has(n.name)) {
+      result.recorded.push({ node: n.name, replicas: status.replicas.filter((r) => r.node === n.name).map((r) => replicaName(r.bundle, r.index)).sort() });
+      return;
+    }
     if (n.liveness === 'lost') {
       deps.memory.delete(n.name);
       result.offline.push({ node: n.name, message: n.note ?? 'lost' });
@@ -227,6 +242,7 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
   }));
   result.unreachable.sort((a, b) => (a.node < b.node ? -1 : 1));
   result.offline.sort((a, b) => (a.node < b.node ? -1 : 1));
+  result.recorded.sort((a, b) => (a.node < b.node ? -1 : 1));
 
   // 2. Where each replica has a container now; what unreachable nodes may hold.
   const where = new Map<string, Set<string>>();
@@ -238,6 +254,17 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
       mark(replicaName(c.bundle, c.replica), node);
       current.push({ bundle: c.bundle, index: c.replica, node, failed: c.state !== 'running' && c.state !== 'restarting' });
     }
+  }
+  // What the status section records where this berth cannot look (a node it does not run): there
+  // the replica runs, so it is not started here too. On an observed node, for a replica with no
+  // berth container anywhere yet (Pacemaker's own container runs it): placement keeps it where it
+  // is, as Pacemaker would, but nothing waits for that record to go (it may be stale).
+  const recorded = new Set(result.recorded.map((r) => r.node));
+  for (const r of status.replicas) {
+    const name = replicaName(r.bundle, r.index);
+    if (recorded.has(r.node)) mark(name, r.node);
+    else if (!observed.has(r.node) || where.has(name)) continue;
+    current.push({ bundle: r.bundle, index: r.index, node: r.node, failed: r.failed });
   }
   const blind: string[] = [];
   for (const u of result.unreachable) {
@@ -264,7 +291,7 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
   // adds (a single node need not be in the CIB's <nodes>).
   const cibNodes: CibNode[] = [...model.nodes];
   for (const h of handles) if (!cibNodes.some((n) => n.name === h.name)) cibNodes.push({ id: h.name, name: h.name, type: 'member', standby: false, attributes: {} });
-  const placed = placeModel(model, { nodes: nodeStates(cibNodes, (name) => observed.has(name)), current, bans, now });
+  const placed = placeModel(model, { nodes: nodeStates(cibNodes, (name) => observed.has(name) || recorded.has(name)), current, bans, now });
   result.placements = placed.placements;
   result.unplaced = placed.unplaced;
   // A rule with a date (a ban's lifetime ends) may place replicas elsewhere then: pass again.

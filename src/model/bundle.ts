@@ -266,7 +266,8 @@ export function readBundle(b: XmlElement, defaults: XmlElement | undefined, prop
   const prefix = n['host-netmask'] !== undefined && isInteger(n['host-netmask'], 1, 32) ? Number(n['host-netmask']) : 32;
   const iface = n['host-interface'] || undefined;
   const addHost = start !== undefined && !isFalse(n['add-host']);
-  const networkMode = c.network || undefined;
+  // the container's network= attribute, or the same said in its options (--net=host)
+  const networkMode = c.network || parsed.create.HostConfig?.NetworkMode || undefined;
   const publishes = networkMode !== 'host' && networkMode !== 'none' && !(networkMode ?? '').startsWith('container:');
 
   const ports: { port: number; internal: number }[] = [];
@@ -356,7 +357,7 @@ export function readBundle(b: XmlElement, defaults: XmlElement | undefined, prop
       ...(env ? { Env: env } : {}),
       name,
       Image: c.image,
-      ...(networkMode === 'host' ? {} : { Hostname: name }),
+      ...(networkMode === 'host' ? {} : { Hostname: fragment.Hostname ?? name }),
       Labels: labels,
       ...(command ? { Cmd: command } : {}),
       ...(Object.keys(exposed).length ? { ExposedPorts: exposed } : {}),

@@ -1,6 +1,7 @@
 // Cluster properties and meta attributes, resolved in one place as Pacemaker resolves them.
 //
-// Properties: the first cluster_property_set of crm_config that names a property wins. Meta
+// Properties: the first cluster_property_set of crm_config that names a property wins (a set with
+// a rule is not read: berth does not evaluate it, and the model says so). Meta
 // attributes: a resource's own meta_attributes (first rule-less set naming it), else
 // rsc_defaults' (the same way). Sets with rules are not evaluated here (rules on meta sets are
 // reported by the model as not honoured).

@@ -153,6 +153,13 @@ interface Acc {
   devices: DeviceMapping[];
   securityOpt: string[];
   init?: boolean;
+  /** --ipc, --pid, --uts, --userns: the container's own namespace or the host's */
+  ipcMode?: string;
+  pidMode?: string;
+  utsMode?: string;
+  usernsMode?: string;
+  networkMode?: string;
+  hostname?: string;
 }
 
 /** A value the option does not accept: `allowed` says what it does; `reason` adds why, if known. */
@@ -280,6 +287,24 @@ function securityOpt(v: string, ctx: DockerOptionsContext): string | Invalid {
   }
 }
 
+/** A namespace option (--ipc, --pid, --uts, --userns): the values the engine takes that stay within
+ * berth's own containers; `host` is host access (src/runtime/host-access.ts), judged against the
+ * CIB's berth-host-access and the agents' --allow. Another container's namespace (`container:NAME`)
+ * is refused: berth names and replaces its containers itself, so the name would not hold. */
+function namespace(values: readonly string[], set: (acc: Acc, v: string) => void): Apply {
+  const allowed = values.join(', ');
+  return (v, acc) => {
+    if (v.startsWith('container:')) return { allowed, reason: "another container's namespace is not supported: berth replaces containers and their names" };
+    if (!values.includes(v)) return { allowed };
+    set(acc, v);
+    return undefined;
+  };
+}
+
+/** Log drivers of podman that the Docker engine lacks, and the engine's driver that does the same
+ * (podman's Docker API takes json-file for its k8s-file too): one CIB runs on either engine. */
+const LOG_DRIVER_EQUIVALENT: Readonly<Record<string, string>> = { 'k8s-file': 'json-file' };
+
 const SPECS: OptionSpec[] = [
   { long: '--cap-add', apply: capability('capAdd') },
   { long: '--cap-drop', apply: capability('capDrop') },
@@ -359,7 +384,17 @@ const SPECS: OptionSpec[] = [
   },
   { long: '--health-start-period', apply: health('startPeriod') },
   { long: '--health-timeout', apply: health('timeout') },
+  {
+    long: '--hostname',
+    short: '-h',
+    apply: (v, acc) => {
+      if (!/^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*$/.test(v) || v.length > 253) return { allowed: 'a host name: letters, digits and -, in dot-separated labels of up to 63 characters' };
+      acc.hostname = v;
+      return undefined;
+    },
+  },
   { long: '--init', flag: true, apply: flag((acc, on) => { acc.init = on; }) },
+  { long: '--ipc', apply: namespace(['host', 'private', 'shareable', 'none'], (acc, v) => { acc.ipcMode = v; }) },
   {
     long: '--label',
     short: '-l',
@@ -375,7 +410,7 @@ const SPECS: OptionSpec[] = [
     long: '--log-driver',
     apply: (v, acc) => {
       if (!/^[A-Za-z0-9][\w.:/-]*$/.test(v)) return { allowed: 'a logging driver name such as json-file, local, journald, syslog or none' };
-      acc.logDriver = v;
+      acc.logDriver = LOG_DRIVER_EQUIVALENT[v] ?? v;
       return undefined;
     },
   },
@@ -398,7 +433,18 @@ const SPECS: OptionSpec[] = [
       return undefined;
     },
   },
+  {
+    long: '--network',
+    apply: (v, acc) => {
+      // the same as the container's network= attribute (Pacemaker passes both to the engine)
+      if (v.startsWith('container:')) return { allowed: 'host, bridge, none or a network name', reason: "another container's network is not supported: berth replaces containers and their names" };
+      if (!/^[A-Za-z0-9][\w.-]*$/.test(v)) return { allowed: 'host, bridge, none or a network name' };
+      acc.networkMode = v;
+      return undefined;
+    },
+  },
   { long: '--no-healthcheck', flag: true, apply: flag((acc, on) => { acc.health.none = on || undefined; }) },
+  { long: '--pid', apply: namespace(['host'], (acc, v) => { acc.pidMode = v; }) },
   { long: '--privileged', flag: true, apply: flag((acc, on) => { acc.privileged = on; }) },
   { long: '--read-only', flag: true, apply: flag((acc, on) => { acc.readOnly = on; }) },
   {
@@ -458,6 +504,8 @@ const SPECS: OptionSpec[] = [
       return undefined;
     },
   },
+  { long: '--userns', apply: namespace(['host'], (acc, v) => { acc.usernsMode = v; }) },
+  { long: '--uts', apply: namespace(['host'], (acc, v) => { acc.utsMode = v; }) },
   {
     long: '--user',
     short: '-u',
@@ -483,6 +531,8 @@ for (const s of SPECS) {
   BY_NAME.set(s.long, s);
   if (s.short) BY_NAME.set(s.short, s);
 }
+// docker's older spelling, as Pacemaker-era bundles write it
+BY_NAME.set('--net', BY_NAME.get('--network')!);
 
 /** The supported options, long names, sorted. */
 export const SUPPORTED_DOCKER_OPTIONS: readonly string[] = SPECS.map((s) => s.long).sort();
@@ -497,8 +547,6 @@ export const supportedDockerOptionsText = (): string => (supportedText ??= SPECS
 // `docker run` options that berth sets from the bundle itself: said so, rather than just "unknown".
 export const SET_BY_BERTH: Readonly<Record<string, string>> = {
   '--name': 'berth names each container after its replica',
-  '-h': 'the hostname is the replica name',
-  '--hostname': 'the hostname is the replica name',
   '-p': 'use port-map',
   '--publish': 'use port-map',
   '-P': 'use port-map',
@@ -507,8 +555,6 @@ export const SET_BY_BERTH: Readonly<Record<string, string>> = {
   '-v': 'use storage-map',
   '--volume': 'use storage-map',
   '--mount': 'use storage-map',
-  '--network': 'use the container option network=',
-  '--net': 'use the container option network=',
   '--ip': 'use the network option ip-range-start=',
   '--add-host': 'the network option add-host= lists the replicas',
   '--entrypoint': 'use the container option run-command=',
@@ -640,6 +686,12 @@ function toCreateOptions(acc: Acc): DockerCreateFragment {
   if (acc.devices.length) host.Devices = acc.devices;
   if (acc.securityOpt.length) host.SecurityOpt = acc.securityOpt;
   if (acc.init !== undefined) host.Init = acc.init;
+  if (acc.ipcMode !== undefined) host.IpcMode = acc.ipcMode;
+  if (acc.pidMode !== undefined) host.PidMode = acc.pidMode;
+  if (acc.utsMode !== undefined) host.UTSMode = acc.utsMode;
+  if (acc.usernsMode !== undefined) host.UsernsMode = acc.usernsMode;
+  if (acc.networkMode !== undefined) host.NetworkMode = acc.networkMode;
+  if (acc.hostname !== undefined) create.Hostname = acc.hostname;
   if (Object.keys(host).length) create.HostConfig = host;
   return create;
 }

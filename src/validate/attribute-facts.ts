@@ -8,7 +8,7 @@ import {
   CONTAINER_OPTIONS, CONTAINER_VALUES, NETWORK_OPTIONS, NETWORK_VALUES, PORT_MAP_OPTIONS, PORT_MAP_VALUES, PORT_MAP_WHOLE,
   STORAGE_MAP_OPTIONS, STORAGE_MAP_VALUES, STORAGE_MAP_WHOLE, idValue,
 } from './bundle-options';
-import { Validator, isRequiredAll, valueNotEmpty, valueRule } from './options';
+import { Validator, isRequiredAll, isRequiredSome, mutuallyExclusive, valueNotEmpty, valueRule } from './options';
 import { invalidScore, schemaScore } from './score';
 
 export interface ElementFacts {
@@ -41,6 +41,13 @@ const version = (name: string) => valueRule({ name, valid: (v) => /^[0-9]+$/.tes
 
 const score: Validator = (opts) => (opts.score !== undefined && !schemaScore(opts.score) ? [invalidScore(opts.score)] : []);
 
+/** A primitive names its agent (class and type, provider optional) or a template, not both. */
+const agentOrTemplate: Validator = (opts) => {
+  if (!('template' in opts)) return isRequiredAll(['class', 'type'], 'primitive')(opts);
+  const own = ['class', 'provider', 'type'].filter((n) => n in opts);
+  return own.length ? mutuallyExclusive(['template', own[0]], 'primitive')(opts) : [];
+};
+
 const container: ElementFacts = { type: 'container', names: CONTAINER_OPTIONS, values: CONTAINER_VALUES, whole: [isRequiredAll(['image'], 'container')] };
 const nvset = (tag: string): ElementFacts => ({ type: tag, values: { id: idValue(idLabel(tag)) }, whole: [] });
 
@@ -52,12 +59,19 @@ export const ELEMENT_FACTS: Record<string, ElementFacts> = {
   network: { type: 'network', names: NETWORK_OPTIONS, values: NETWORK_VALUES, whole: [] },
   'port-mapping': { type: 'port-map', names: PORT_MAP_OPTIONS, values: PORT_MAP_VALUES, whole: [isRequiredAll(['id'], 'port-map'), ...PORT_MAP_WHOLE] },
   'storage-mapping': { type: 'storage-map', names: STORAGE_MAP_OPTIONS, values: STORAGE_MAP_VALUES, whole: [isRequiredAll(['id'], 'storage-map'), ...STORAGE_MAP_WHOLE] },
-  nvpair: { type: 'nvpair', names: ['id', 'id-ref', 'name', 'value'], values: { id: idValue(idLabel('nvpair')), name: valueNotEmpty('name', 'nvpair name') }, whole: [isRequiredAll(['id'], 'nvpair')] },
+  // its own pair, or a reference to another (Pacemaker's nvset schema: id-ref with an optional name)
+  nvpair: {
+    type: 'nvpair',
+    names: ['id', 'id-ref', 'name', 'value'],
+    values: { id: idValue(idLabel('nvpair')), name: valueNotEmpty('name', 'nvpair name') },
+    whole: [isRequiredSome(['id', 'id-ref'], 'nvpair'), mutuallyExclusive(['id', 'id-ref'], 'nvpair')],
+  },
+  // its own agent (class, provider, type), or a <template>'s
   primitive: {
     type: 'primitive',
-    names: ['class', 'description', 'id', 'provider', 'type'],
+    names: ['class', 'description', 'id', 'provider', 'template', 'type'],
     values: { id: idValue(idLabel('primitive')), class: valueNotEmpty('class', 'resource class'), type: valueNotEmpty('type', 'resource type') },
-    whole: [isRequiredAll(['id', 'class', 'type'], 'primitive')],
+    whole: [isRequiredAll(['id'], 'primitive'), agentOrTemplate],
   },
   meta_attributes: nvset('meta_attributes'),
   instance_attributes: nvset('instance_attributes'),

@@ -42,7 +42,16 @@ export function bundleRules(bundle: XmlElement): Problem[] {
   } else if (!RUNNABLE_CONTAINER_TAGS.has(container.tag)) {
     out.push(warning('BUNDLE_UNSUPPORTED_CONTAINER', { path: `${base}/${container.tag}`, value: container.tag, allowed: 'docker, podman', message: `bundle '${bundle.attrs.id}' uses container type '${container.tag}': it is kept in the CIB, but berth runs only 'docker' and 'podman' bundles` }));
   }
-  if (container?.attrs.options) out.push(...dockerOptionProblems(container.attrs.options, `${base}/${container.tag}/@options`));
+  const optionsPath = `${base}/${container?.tag}/@options`;
+  const parsed = container?.attrs.options ? parseDockerOptions(container.attrs.options, { readFile: () => '', path: optionsPath }) : undefined;
+  if (parsed) out.push(...parsed.problems);
+  // the network said twice (network= and --net in options): the engine takes one
+  const optionNetwork = parsed?.create.HostConfig?.NetworkMode;
+  const attrNetwork = container?.attrs.network || undefined;
+  if (optionNetwork !== undefined && attrNetwork !== undefined && optionNetwork !== attrNetwork) {
+    out.push(problem('OPTION_CONFLICT', { path: optionsPath, value: `--network=${optionNetwork}`, allowed: `network=${attrNetwork} or nothing in options`, message: `bundle '${bundle.attrs.id}': docker option --network=${optionNetwork} conflicts with container option network=${attrNetwork}; say the network once` }));
+  }
+  const networkMode = attrNetwork ?? optionNetwork;
   const network = child(bundle, 'network');
   const n = network?.attrs ?? {};
   const start = n['ip-range-start'];
@@ -95,7 +104,7 @@ export function bundleRules(bundle: XmlElement): Problem[] {
         out.push(problem('OPERATION_NOT_SUPPORTED', { path: `${base}/primitive[@id='${inner[0].attrs.id}']/operations/op[@id='${op.attrs.id ?? ''}']/@on-fail`, value: 'standby', allowed: 'ignore, block, stop, restart, fence, demote', message: `operation '${op.attrs.id ?? op.attrs.name}' of resource '${inner[0].attrs.id}': on-fail=standby is not supported yet (berth would have to put the whole node in standby while the failure lasts)` }));
       }
     }
-    if (container?.attrs.network === 'host') {
+    if (container && networkMode === 'host') {
       const rph = container.attrs['replicas-per-host'];
       if (rph !== undefined && rph !== '1') {
         out.push(problem('BUNDLE_HOST_NETWORK', { path: `${base}/${container.tag}/@replicas-per-host`, value: rph, allowed: '1', message: `bundle '${bundle.attrs.id}' runs on the host network with a resource inside, so replicas-per-host must be 1, not '${rph}'` }));
@@ -108,7 +117,3 @@ export function bundleRules(bundle: XmlElement): Problem[] {
 /** Problems of one attribute's value rule (bundle-options.ts), located in the CIB. */
 const at = (path: string, problems: Problem[]) => problems.map((p) => ({ ...p, path }));
 
-/** The docker run options string, checked by the runtime's parser (the one docker option parser). */
-function dockerOptionProblems(options: string, path: string): Problem[] {
-  return parseDockerOptions(options, { readFile: () => '', path }).problems;
-}

@@ -12,6 +12,7 @@ import { utilizationProblems } from './utilization-rules';
 import { idLabel } from './attribute-facts';
 import { elementStep } from './cib-paths';
 import { validateId } from './id-rule';
+import { references, resolveReferences } from '../cib/references';
 
 const NOT_ID_TAGS = new Set(['acl_target', 'role', 'obj_ref', 'resource_ref']);
 
@@ -48,9 +49,26 @@ export function cibProblems(cib: Cib): Problem[] {
   });
   out.push(...hostAccessProblems(cib));
   out.push(...referenceProblems(cib, seen));
-  out.push(...colocationProblems(cib));
-  out.push(...orderProblems(cib));
-  out.push(...utilizationProblems(cib));
+  out.push(...idRefProblems(cib));
+  // constraints and utilization are judged as Pacemaker reads them: sets, rules and pairs by
+  // reference stand for what they name, a primitive from a template has the template's agent
+  const resolved = resolveReferences(cib);
+  out.push(...colocationProblems(resolved));
+  out.push(...orderProblems(resolved));
+  out.push(...utilizationProblems(resolved));
+  return out;
+}
+
+/** An id-ref or a template that names nothing, or an element of another kind. */
+function idRefProblems(cib: Cib): Problem[] {
+  const out: Problem[] = [];
+  for (const r of references(cib)) {
+    if (r.to) continue;
+    const path = `${r.path}/@${r.attribute}`;
+    const wanted = r.attribute === 'template' ? 'a <template>' : `a <${r.from.tag}>`;
+    if (r.wrongKind) out.push(problem('ID_WRONG_KIND', { path, value: r.id, allowed: `the id of ${wanted}`, message: `<${r.from.tag}> refers by ${r.attribute} to '${r.id}', which is a <${r.wrongKind}>, not ${wanted}` }));
+    else out.push(problem('REFERENCE_MISSING', { path, value: r.id, allowed: `the id of ${wanted}`, message: `<${r.from.tag}> refers by ${r.attribute} to '${r.id}', which does not exist` }));
+  }
   return out;
 }
 

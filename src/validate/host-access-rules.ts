@@ -14,18 +14,19 @@ import { elementStep } from './cib-paths';
 
 export const HOST_ACCESS_PROPERTY = 'berth-host-access';
 
-/** The docker option (or CIB attribute) through which a bundle asks for each access. */
+/** The docker option (or CIB attribute) through which a bundle asks for each access; the
+ * message says it with the value asked for (`--ipc=host`, `--device=/dev/fuse`). */
 const ASKED_BY: Record<HostAccess, string> = {
   privileged: '--privileged',
-  'host-pid': '--pid=host',
-  'host-ipc': '--ipc=host',
-  'host-uts': '--uts=host',
-  'host-userns': '--userns=host',
+  'host-pid': '--pid',
+  'host-ipc': '--ipc',
+  'host-uts': '--uts',
+  'host-userns': '--userns',
   devices: '--device',
   'cap-add': '--cap-add',
   unconfined: '--security-opt',
   'mount-system': 'storage-mapping source-dir',
-  'host-net': 'network=host',
+  'host-net': 'network',
 };
 
 const propertyPath = `/cib/configuration/crm_config/cluster_property_set/nvpair[@name='${HOST_ACCESS_PROPERTY}']`;
@@ -93,6 +94,6 @@ function refusal(b: XmlElement, a: BundleAsk): Problem {
     path: a.path,
     value: a.value,
     allowed: `cluster property ${HOST_ACCESS_PROPERTY} including '${a.access}'`,
-    message: `bundle '${b.attrs.id}' asks for host access '${a.access}' (${ASKED_BY[a.access]} ${a.value}); berth refuses it unless the cluster property ${HOST_ACCESS_PROPERTY} allows it, e.g. 'berth property set ${HOST_ACCESS_PROPERTY}=${a.access} --force', and the agents run with --allow ${a.access}`,
+    message: `bundle '${b.attrs.id}' asks for host access '${a.access}' (${ASKED_BY[a.access]}=${a.value}); berth refuses it unless the cluster property ${HOST_ACCESS_PROPERTY} allows it, e.g. 'berth property set ${HOST_ACCESS_PROPERTY}=${a.access} --force', and the agents run with --allow ${a.access}`,
   });
 }

@@ -7,6 +7,7 @@ import { canonical, serializeXml } from '../../src/cib/xml';
 import { schemaProblems } from '../../src/cib/schema';
 import { toJson } from '../../src/cib/cib';
 import { berthSync } from '../helpers/cli';
+import type { BerthError } from '../../src/errors/registry';
 
 const fixtures = path.join(__dirname, '..', 'fixtures');
 const richText = fs.readFileSync(path.join(fixtures, 'cib', 'rich.xml'), 'utf8');
@@ -31,6 +32,30 @@ t.test('XML -> JSON -> XML is lossless and the JSON passes the schema', async (t
     t.equal(canonical(back), canonical(cib));
     t.equal(serializeXml(back), serializeXml(cib), 'byte-identical XML after the round trip');
   }
+});
+
+t.test('the JSON form is read exactly as permissively as the XML form', async (t) => {
+  const xml = '<cib epoch="x" admin_epoch="0" num_updates="0"><configuration><resources><bundle id="b"><docker image="i" replicas="0"/></bundle></resources></configuration></cib>';
+  const fromXml = parseCib(xml, 'in.xml');
+  const json = toJsonText(fromXml);
+  t.equal(canonical(parseCib(json, 'in.json')), canonical(fromXml), 'a value the rules refuse (replicas="0", epoch="x") is read, as XML reads it; the checks report it');
+  t.strictSame(schemaProblems(JSON.parse(json)).map((p) => p.code), ['SCHEMA_VIOLATION', 'OPTION_INVALID_VALUE'], 'and cib validate reports both, as for the XML');
+  const notATree = [
+    { tag: 'cib', attrs: { epoch: 1 } },
+    { tag: 'cib', children: [{ node: 'x' }] },
+    { tag: 'cib', children: [{ tag: 'x y' }] },
+    { tag: 'cib', children: [{ comment: 'a -- b' }] },
+    { tag: 'cib', extra: true },
+  ];
+  const refusedWith = (text: string): string[] => {
+    try {
+      parseCib(text, 'in.json');
+      return [];
+    } catch (e) {
+      return (e as BerthError).problems.map((p) => p.code);
+    }
+  };
+  for (const data of notATree) t.strictSame(refusedWith(JSON.stringify(data)), ['SCHEMA_VIOLATION'], `no tree, refused as malformed XML is: ${JSON.stringify(data)}`);
 });
 
 t.test('schema reports every problem at once, with CIB paths', async (t) => {

@@ -20,7 +20,7 @@ export function pacemakerView(status: XmlElement): PacemakerView {
   const replicas = new Map<string, string>();
   for (const b of elements(child(status, 'resources')!, 'bundle')) {
     for (const r of elements(b, 'replica')) {
-      const docker = elements(r, 'resource').find((x) => x.attrs.id === `${b.attrs.id}-docker-${r.attrs.id}`);
+      const docker = elements(r, 'resource').find((x) => x.attrs.id === `${b.attrs.id}-docker-${r.attrs.id}` || x.attrs.id === `${b.attrs.id}-podman-${r.attrs.id}`);
       if (!docker || docker.attrs.active !== 'true') continue;
       const on = elements(docker, 'node');
       if (on.length !== 1) throw new Error(`${docker.attrs.id} runs on ${on.length} nodes`);

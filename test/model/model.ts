@@ -41,7 +41,16 @@ t.test('what berth does not act on yet is said, each once', async (t) => {
   const m = readModel(parseCib(CIB));
   t.strictSame(m.problems.map((p) => [p.code, p.severity, p.value]).sort(), [
     ['NOT_HONOURED', 'warning', 'Promoted'],
-  ].sort(), 'a role=Promoted location on a bundle that runs no promotable resource');
+    ['NOT_HONOURED', 'warning', 'web-r'],
+  ].sort(), 'a role=Promoted location on a bundle that runs no promotable resource; a meta set with a rule');
   t.strictSame(m.promotedLocations, [], 'db holds no resource: nothing to promote');
   t.strictSame(m.orders.map((o) => [o.constraint, o.first, o.then, o.thenAction, o.inverse]), [['o1', ['db'], 'web', 'start', false], ['o1', ['web'], 'db', 'stop', true]], 'an order between bundles is acted on');
+});
+
+t.test('a set of cluster properties with a rule is not read, and said', async (t) => {
+  const m = readModel(parseCib(`<cib validate-with="pacemaker-3.9" admin_epoch="0" epoch="1" num_updates="0"><configuration>
+<crm_config><cluster_property_set id="night"><rule id="night-r" score="0"><date_expression id="night-d" operation="lt" end="2000-01-01"/></rule><nvpair id="night-m" name="maintenance-mode" value="true"/></cluster_property_set></crm_config>
+<nodes/><resources/><constraints/></configuration><status/></cib>`));
+  t.equal(m.properties.maintenance, false, 'its maintenance-mode=true does not hold at all times');
+  t.strictSame(m.problems.map((p) => [p.code, p.path]), [['NOT_HONOURED', "/cib/configuration/crm_config/cluster_property_set[@id='night']"]]);
 });

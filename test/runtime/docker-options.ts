@@ -83,6 +83,14 @@ const valid: [string | undefined, object][] = [
   // quoting: single quotes literal, double quotes with escapes, backslashes outside quotes
   [`-e 'A=it'"'"'s $HOME' -e "B=say \\"hi\\" \\\\ \\$x \\n" -e C=a\\ b -e D="x"'y'z -e ''E=1`, { Env: ['A=it\'s $HOME', 'B=say "hi" \\ $x \\n', 'C=a b', 'D=xyz', 'E=1'] }],
   ['--log-driver=json-file -m 256m -e A=1', { Env: ['A=1'], HostConfig: { LogConfig: { Type: 'json-file', Config: {} }, Memory: 256 * MiB } }],
+  // what real (OpenStack) bundles ask for: podman's k8s-file is the engine's json-file
+  ['--log-driver=k8s-file --user=root', { User: 'root', HostConfig: { LogConfig: { Type: 'json-file', Config: {} } } }],
+  ['--ipc=host --pid host --uts=host --userns=host', { HostConfig: { IpcMode: 'host', PidMode: 'host', UTSMode: 'host', UsernsMode: 'host' } }],
+  ['--ipc private', { HostConfig: { IpcMode: 'private' } }],
+  ['--ipc=shareable --ipc none', { HostConfig: { IpcMode: 'none' } }],
+  ['--net=host', { HostConfig: { NetworkMode: 'host' } }],
+  ['--network bridge', { HostConfig: { NetworkMode: 'bridge' } }],
+  ['--hostname db-0.example -h db', { Hostname: 'db' }],
 ];
 
 t.test('valid options become create options', async (t) => {
@@ -99,11 +107,11 @@ t.test('every supported option, long and short, has a valid case', async (t) => 
   t.strictSame(
     [...SUPPORTED_DOCKER_OPTIONS].sort(),
     ['--cap-add', '--cap-drop', '--cpus', '--device', '--dns', '--env', '--env-file', '--health-cmd', '--health-interval',
-      '--health-retries', '--health-start-period', '--health-timeout', '--init', '--label', '--log-driver', '--log-opt',
-      '--memory', '--no-healthcheck', '--privileged', '--read-only', '--security-opt', '--shm-size', '--sysctl',
-      '--tmpfs', '--ulimit', '--user', '--workdir'],
+      '--health-retries', '--health-start-period', '--health-timeout', '--hostname', '--init', '--ipc', '--label', '--log-driver', '--log-opt',
+      '--memory', '--network', '--no-healthcheck', '--pid', '--privileged', '--read-only', '--security-opt', '--shm-size', '--sysctl',
+      '--tmpfs', '--ulimit', '--user', '--userns', '--uts', '--workdir'],
   );
-  t.strictSame(SHORT_DOCKER_OPTIONS, { '-e': '--env', '-l': '--label', '-m': '--memory', '-u': '--user', '-w': '--workdir' });
+  t.strictSame(SHORT_DOCKER_OPTIONS, { '-e': '--env', '-h': '--hostname', '-l': '--label', '-m': '--memory', '-u': '--user', '-w': '--workdir' });
 });
 
 interface Expected { code: 'DOCKER_OPTION_UNSUPPORTED' | 'DOCKER_OPTION_INVALID'; value: string | undefined; option?: string; allowed?: RegExp }
@@ -112,7 +120,13 @@ interface Expected { code: 'DOCKER_OPTION_UNSUPPORTED' | 'DOCKER_OPTION_INVALID'
 const invalid: [string, Expected[]][] = [
   ['--publish 80:80 -e A=1', [{ code: 'DOCKER_OPTION_UNSUPPORTED', value: '--publish', option: 'port-map' }]],
   ['-p 80:80', [{ code: 'DOCKER_OPTION_UNSUPPORTED', value: '-p' }]],
-  ['--network=host', [{ code: 'DOCKER_OPTION_UNSUPPORTED', value: '--network', option: 'network=' }]],
+  ['--ip=10.0.0.1', [{ code: 'DOCKER_OPTION_UNSUPPORTED', value: '--ip', option: 'ip-range-start=' }]],
+  ['--network=container:db', [{ code: 'DOCKER_OPTION_INVALID', value: 'container:db', option: 'berth replaces containers', allowed: /host, bridge/ }]],
+  ['--net "a b"', [{ code: 'DOCKER_OPTION_INVALID', value: 'a b', option: '--network' }]],
+  ['--ipc=container:db', [{ code: 'DOCKER_OPTION_INVALID', value: 'container:db', option: 'berth replaces containers', allowed: /host, private, shareable, none/ }]],
+  ['--pid=private', [{ code: 'DOCKER_OPTION_INVALID', value: 'private', option: '--pid', allowed: /^host$/ }]],
+  ['--uts=container:x --userns=private', [{ code: 'DOCKER_OPTION_INVALID', value: 'container:x', option: '--uts' }, { code: 'DOCKER_OPTION_INVALID', value: 'private', option: '--userns' }]],
+  ['--hostname -bad', [{ code: 'DOCKER_OPTION_INVALID', value: '-bad', option: '--hostname', allowed: /host name/ }]],
   ['-it --frobnicate', [{ code: 'DOCKER_OPTION_UNSUPPORTED', value: '-i' }, { code: 'DOCKER_OPTION_UNSUPPORTED', value: '--frobnicate' }]],
   ['httpd', [{ code: 'DOCKER_OPTION_INVALID', value: 'httpd', allowed: /options only/ }]],
   ['-e A=1 --', [{ code: 'DOCKER_OPTION_INVALID', value: '--' }]],
@@ -194,7 +208,7 @@ t.test('bad options give problems with code, value, what is allowed, and the opt
 
 t.test('the unsupported-option problem lists every supported option once', async (t) => {
   const [p] = parse('--mount type=bind').problems;
-  t.equal(p.allowed, '--cap-add, --cap-drop, --cpus, --device, --dns, -e/--env, --env-file, --health-cmd, --health-interval, --health-retries, --health-start-period, --health-timeout, --init, -l/--label, --log-driver, --log-opt, -m/--memory, --no-healthcheck, --privileged, --read-only, --security-opt, --shm-size, --sysctl, --tmpfs, --ulimit, -u/--user, -w/--workdir');
+  t.equal(p.allowed, '--cap-add, --cap-drop, --cpus, --device, --dns, -e/--env, --env-file, --health-cmd, --health-interval, --health-retries, --health-start-period, --health-timeout, -h/--hostname, --init, --ipc, -l/--label, --log-driver, --log-opt, -m/--memory, --network, --no-healthcheck, --pid, --privileged, --read-only, --security-opt, --shm-size, --sysctl, --tmpfs, --ulimit, -u/--user, --userns, --uts, -w/--workdir');
   t.match(p.message, 'use storage-map');
 });
 

@@ -260,8 +260,9 @@ t.test('readNodes and nodeStates', async (t) => {
 });
 
 // db has promoted-max but no resource inside: nothing is promoted, so its role=Promoted location
-// is not acted on (and said); promoted-max alone changes nothing (Pacemaker too).
-const NOT_HONOURED_PATHS = ["/cib/configuration/constraints/rsc_location[@id='l4']/@role"];
+// is not acted on (and said); promoted-max alone changes nothing (Pacemaker too). The primitive p
+// is no bundle: not run, and said.
+const NOT_HONOURED_PATHS = ["/cib/configuration/constraints/rsc_location[@id='l4']/@role", "/cib/configuration/resources/primitive[@id='p']"];
 
 t.test('readPlacementConfig', async (t) => {
   const c = readPlacementConfig(parseCib(CIB));
@@ -275,7 +276,7 @@ t.test('readPlacementConfig', async (t) => {
     ['l1', 'web', 'd', INFINITY], ['l3', 'web', 'a', -5], ['l3', 'db', 'a', -5], ['l5', 'web', 1], ['l6', 'db', 'd', 3],
   ], 'constraints on bundles only (by id, pattern or resource set); Promoted-role ones skipped; invalid scores reported');
   t.strictSame(c.problems.filter((p) => p.code !== 'NOT_HONOURED').map((p) => [p.code, p.severity, p.value]), [['CONSTRAINT_INVALID', 'warning', 'l5-d'], ['SCORE_INVALID', 'warning', 'lots']]);
-  // What placement does not act on is said: the Promoted-role constraint of a bundle with nothing to promote.
+  // What placement does not act on is said: the Promoted-role constraint of a bundle with nothing to promote, the primitive that is no bundle.
   t.strictSame(c.problems.filter((p) => p.code === 'NOT_HONOURED').map((p) => p.path).sort(), NOT_HONOURED_PATHS);
 });
 
