@@ -22,7 +22,7 @@ interface Case { name: string; description: string; input: string; steps: Step[]
  * - 'accepts': pcs refused; berth accepts (the result is checked by the case's own test elsewhere).
  */
 const DELIBERATE: Record<string, { berth: 'refuses' | 'force-same-cib' | 'accepts'; why: string; /** the step it applies to (default: the last) */ step?: number }> = {
-  'constraint-order': { berth: 'refuses', step: 5, why: 'order promote b (a bundle): berth runs no promoted roles yet and refuses promote/demote in an order naming a bundle (CONSTRAINT_NOT_SUPPORTED), as cib validate and every pass would' },
+  'constraint-order': { berth: 'refuses', step: 5, why: 'order promote b (a bundle): berth does not order promote/demote yet and refuses them in an order naming a bundle (CONSTRAINT_NOT_SUPPORTED), as cib validate and every pass would' },
   'bundle-create-generated-id-collisions': { berth: 'refuses', why: 'three port maps expose host port 80: berth rejects a host port exposed twice' },
   'bundle-update-all-sections': { berth: 'refuses', why: 'port-map add port=80 while port 80 is already mapped: host port exposed twice' },
   'bundle-create-quoting': { berth: 'refuses', why: "options= holds --add-host, which berth does not pass through (the network option add-host does that); not forceable: no pass could run it" },

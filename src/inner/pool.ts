@@ -42,7 +42,7 @@ export interface PoolOptions {
   /** a replica's instance changed (connected, probed, an op ended, a monitor reported) */
   onChange?: (why: string) => void;
   log?: (line: string) => void;
-  /** first wait before connecting again (doubles up to 2 s) */
+  /** first wait before connecting again (doubles up to 1 s) */
   retryMs?: number;
   /** a container whose executor has not answered for this long is reported as unreachable */
   patienceMs?: number;
@@ -320,7 +320,7 @@ export class InnerPool {
   private later(e: Entry): void {
     if (e.gone || e.retry) return;
     const ms = e.retryMs;
-    e.retryMs = Math.min(2000, e.retryMs * 2);
+    e.retryMs = Math.min(1000, e.retryMs * 2);
     e.retry = setTimeout(() => { e.retry = undefined; this.connect(e); }, ms);
     e.retry.unref?.();
   }

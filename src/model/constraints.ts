@@ -39,7 +39,7 @@ export function readLocationConstraints(cib: Cib, bundleIds: ReadonlySet<string>
     const id = c.attrs.id ?? '';
     if (promotedLocation(c, promotable)) continue; // promotion's (readPromotedLocations)
     if (c.attrs.role !== undefined && !/^started$/i.test(c.attrs.role)) {
-      problems.push(warning('NOT_HONOURED', { path: `/cib/configuration/constraints/rsc_location[@id='${id}']/@role`, value: c.attrs.role, message: `location constraint '${id}' for role ${c.attrs.role} is not acted on yet: berth runs no promoted roles` }));
+      problems.push(warning('NOT_HONOURED', { path: `/cib/configuration/constraints/rsc_location[@id='${id}']/@role`, value: c.attrs.role, message: `location constraint '${id}' for role ${c.attrs.role} is not acted on: only a role=Promoted location with a node and a score, on a bundle whose resource is promotable, is` }));
       continue;
     }
     const targets = locationTargets(c, bundleIds, problems);

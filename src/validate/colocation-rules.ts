@@ -1,5 +1,5 @@
 // Colocation forms berth's placement does not honour yet, refused when the CIB is validated so that
-// nothing is silently dropped: roles other than Started (berth runs no promoted roles yet), the
+// nothing is silently dropped: roles other than Started (berth does not order or colocate by role yet), the
 // deprecated rsc-instance/with-rsc-instance, resource sets by reference (id-ref), in every
 // colocation that names a bundle, and loops of colocations between bundles. (One between resources berth does not run at all — primitives,
 // clones, groups — is only said not to be honoured, by the model.) Pure.
@@ -9,7 +9,7 @@ import { Problem, problem } from '../errors/registry';
 import { constraintsNamingBundles } from './bundle-constraints';
 import { colocationLoops, isStartedRole, readColocations } from '../model/colocation';
 
-const ROLE_ALLOWED = 'Started (or no role); berth runs no promoted roles yet';
+const ROLE_ALLOWED = 'Started (or no role); berth does not colocate by role yet';
 
 export function colocationProblems(cib: Cib): Problem[] {
   const out: Problem[] = [];

@@ -1,5 +1,5 @@
 // Order forms the pass does not honour yet, refused when the CIB is validated so that nothing is
-// silently dropped: the actions promote and demote (berth runs no promoted roles yet), the
+// silently dropped: the actions promote and demote (berth does not order or colocate by role yet), the
 // deprecated first-instance/then-instance, resource sets by reference (id-ref), in every order that
 // names a bundle; and loops of orders between bundles (each would wait for the other for ever).
 // (One between resources berth does not run at all is only said not to be honoured, by the model.)
@@ -11,7 +11,7 @@ import { constraintsNamingBundles } from './bundle-constraints';
 import { ORDER_ACTIONS, OrderPair, readOrders } from '../model/order';
 import { reaches } from '../model/graph';
 
-const ACTION_ALLOWED = 'start or stop; berth runs no promoted roles yet';
+const ACTION_ALLOWED = 'start or stop; berth does not order promote or demote yet';
 
 export function orderProblems(cib: Cib): Problem[] {
   const out: Problem[] = [];

@@ -221,7 +221,7 @@ t.test('a colocation placement cannot honour is refused, nothing written', async
   const cib = loadCib('inputs/constraints.xml');
   const before = JSON.stringify(cib);
   t.match(problemsOf(() => constraintColocation({ cib, args: ['Promoted', 'B', 'with', 'B2'], flags: flags() })), [
-    { code: 'CONSTRAINT_NOT_SUPPORTED', severity: 'error', value: 'Promoted', allowed: 'Started (or no role); berth runs no promoted roles yet', path: "/cib/configuration/constraints/rsc_colocation[@id='colocation-B-B2-INFINITY']/@rsc-role" },
+    { code: 'CONSTRAINT_NOT_SUPPORTED', severity: 'error', value: 'Promoted', allowed: 'Started (or no role); berth does not colocate by role yet', path: "/cib/configuration/constraints/rsc_colocation[@id='colocation-B-B2-INFINITY']/@rsc-role" },
   ]);
   t.equal(JSON.stringify(cib), before);
   t.equal(constraintColocation({ cib, args: ['B', 'with', 'B2'], flags: flags() }).changed, true, 'without a role it is written');

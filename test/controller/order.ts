@@ -137,7 +137,7 @@ t.test('the order command refuses promote on bundles; nothing is written', async
   const before = JSON.stringify(cib);
   let thrown: unknown;
   try { constraintOrder({ cib, args: ['promote', 'db', 'then', 'start', 'web'], flags: {} } as never); } catch (e) { thrown = e; }
-  t.match(thrown, { problems: [{ code: 'CONSTRAINT_NOT_SUPPORTED', path: "/cib/configuration/constraints/rsc_order[@id='order-db-web-mandatory']/@first-action", value: 'promote', allowed: 'start or stop; berth runs no promoted roles yet' }] });
+  t.match(thrown, { problems: [{ code: 'CONSTRAINT_NOT_SUPPORTED', path: "/cib/configuration/constraints/rsc_order[@id='order-db-web-mandatory']/@first-action", value: 'promote', allowed: 'start or stop; berth does not order promote or demote yet' }] });
   t.equal(JSON.stringify(cib), before, 'the CIB is unchanged');
 });
 

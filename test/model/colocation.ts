@@ -54,7 +54,7 @@ t.test('a colocation with something that is not a bundle is said, never dropped 
 
 t.test('roles, instances and sets by reference are refused at validation, naming field, value and what is allowed', async (t) => {
   const refused = (xml: string) => cibProblems(cib(xml)).filter((p) => p.code === 'CONSTRAINT_NOT_SUPPORTED').map((p) => [p.severity, p.path, p.value, p.allowed]);
-  const ROLE = 'Started (or no role); berth runs no promoted roles yet';
+  const ROLE = 'Started (or no role); berth does not colocate by role yet';
   const base = "/cib/configuration/constraints/rsc_colocation[@id='c']";
   t.strictSame(refused('<rsc_colocation id="c" rsc="b" with-rsc="a" score="INFINITY" rsc-role="Promoted"/>'), [['error', `${base}/@rsc-role`, 'Promoted', ROLE]]);
   t.strictSame(refused('<rsc_colocation id="c" rsc="b" with-rsc="a" score="INFINITY" with-rsc-role="Unpromoted"/>'), [['error', `${base}/@with-rsc-role`, 'Unpromoted', ROLE]]);

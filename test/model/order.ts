@@ -61,7 +61,7 @@ t.test('an order with something that is not a bundle is said, never dropped sile
 
 t.test('promote/demote, instances, sets by reference and loops are refused at validation', async (t) => {
   const refused = (xml: string) => cibProblems(cib(xml)).filter((p) => p.code === 'CONSTRAINT_NOT_SUPPORTED').map((p) => [p.severity, p.path, p.value, p.allowed]);
-  const ACTION = 'start or stop; berth runs no promoted roles yet';
+  const ACTION = 'start or stop; berth does not order promote or demote yet';
   const base = "/cib/configuration/constraints/rsc_order[@id='o']";
   t.strictSame(refused('<rsc_order id="o" first="a" then="b" first-action="promote"/>'), [['error', `${base}/@first-action`, 'promote', ACTION]]);
   t.strictSame(refused('<rsc_order id="o" first="a" then="b" then-action="demote"/>'), [['error', `${base}/@then-action`, 'demote', ACTION]]);
