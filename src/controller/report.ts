@@ -1,11 +1,11 @@
 // What a controller logs after each pass, the same for one node and for a cluster: each fact once,
 // when it changes (an invalid CIB, problems, held replicas, unreachable nodes, foreign containers,
-// placement moves), never again on every pass.
+// placement moves, what waits for another bundle), never again on every pass.
 import { problemsKey } from '../errors/registry';
 import type { PassResult } from './pass';
 
 export class PassReporter {
-  private reported = { cib: '', problems: '', held: '', unreachable: '', foreign: '' };
+  private reported = { cib: '', problems: '', held: '', unreachable: '', foreign: '', order: '' };
   private lastPlacements = new Map<string, string>();
 
   constructor(private readonly log: (line: string) => void, private readonly where: string) {}
@@ -39,6 +39,10 @@ export class PassReporter {
     const foreign = r.nodes.flatMap((n) => n.plan.foreign.map((f) => `${n.node}: [${f.code}] ${f.message}`));
     const fKey = foreign.join('|');
     if (fKey !== this.reported.foreign) for (const f of foreign) log(f);
-    this.reported = { cib: cibKey, problems: pKey, held: heldKey, unreachable: uKey, foreign: fKey };
+    // What waits for another bundle (order constraints): said when it changes.
+    const order = r.nodes.flatMap((n) => n.plan.waiting.filter((w) => w.order).map((w) => `${r.nodes.length > 1 ? `${n.node}: ` : ''}waiting: ${w.message}`));
+    const oKey = order.join('|');
+    if (oKey !== this.reported.order) for (const o of order) log(o);
+    this.reported = { cib: cibKey, problems: pKey, held: heldKey, unreachable: uKey, foreign: fKey, order: oKey };
   }
 }
