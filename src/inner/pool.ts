@@ -6,19 +6,10 @@
 // calls `onChange`, which wakes a pass. The decisions are the planner's (src/reconcile/inner.ts).
 import type { InnerFailure, InnerObserved, InnerState, InnerStep, InnerWant, WireOp } from '../reconcile/inner';
 import { opLabel } from '../reconcile/inner';
+import type { OpResult } from '../remote/messages';
 
-/** An operation's result as the executor reports it. */
-export interface LinkResult {
-  rscId: string;
-  action: string;
-  intervalMs: number;
-  rc: number;
-  rcName: string;
-  status: number;
-  statusName: string;
-  exitReason?: string;
-  execMs: number;
-}
+/** An operation's result as the executor reports it (what the pool reads of src/remote's). */
+export type LinkResult = Pick<OpResult, 'rscId' | 'action' | 'intervalMs' | 'rc' | 'rcName' | 'status' | 'statusName' | 'exitReason' | 'execMs'>;
 
 /** What the pool needs of a connection to pacemaker-remoted (src/remote/executor.ts). */
 export interface ExecutorLink {
