@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pair in pcs:pcs crm_verify:pacemaker-cli-utils crm_diff:pacemaker-cli-utils dockerd:docker.io etcd:etcd-server etcdctl:etcd-client busybox:busybox-static ip:iproute2 git:git flock:util-linux nsenter:util-linux /usr/bin/time:time nft:nftables iptables:iptables arping:iputils-arping pacemaker-remoted:pacemaker-remote chromium:chromium; do
+for pair in pcs:pcs crm_verify:pacemaker-cli-utils crm_diff:pacemaker-cli-utils dockerd:docker.io etcd:etcd-server etcdctl:etcd-client busybox:busybox-static ip:iproute2 git:git flock:util-linux nsenter:util-linux /usr/bin/time:time nft:nftables iptables:iptables arping:iputils-arping pacemakerd:pacemaker chromium:chromium; do
   cmd=${pair%%:*}; pkg=${pair#*:}
   command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
 done
@@ -17,6 +17,18 @@ if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null
   apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+# The real pacemaker-remoted for the executor client's tests (test/remote), unpacked beside the
+# system: the pacemaker-remote package conflicts with pacemaker (whose agents, ocf:pacemaker:remote
+# among them, the CLI's tests read), so it is not installed. Its libraries come with pacemaker.
+REMOTED_DIR=/opt/berth-pacemaker-remote
+if [ ! -x "$REMOTED_DIR/usr/sbin/pacemaker-remoted" ]; then
+  echo "setup: unpacking pacemaker-remote into $REMOTED_DIR" >&2
+  debs=$(mktemp -d)
+  (cd "$debs" && chmod 0777 . && apt-get download -qq pacemaker-remote >/dev/null 2>&1) || { apt-get update -qq >/dev/null; (cd "$debs" && apt-get download -qq pacemaker-remote >/dev/null); }
+  dpkg -x "$debs"/pacemaker-remote_*.deb "$REMOTED_DIR"
+  rm -rf "$debs"
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

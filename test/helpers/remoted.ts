@@ -9,7 +9,8 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { until } from './wait';
 
-export const REMOTED = '/usr/sbin/pacemaker-remoted';
+// Unpacked by scripts/setup.sh (the package conflicts with pacemaker); a system one if installed.
+export const REMOTED = require('node:fs').existsSync('/opt/berth-pacemaker-remote/usr/sbin/pacemaker-remoted') ? '/opt/berth-pacemaker-remote/usr/sbin/pacemaker-remoted' : '/usr/sbin/pacemaker-remoted';
 
 export interface Remoted {
   port: number;
