@@ -33,63 +33,16 @@
 // Deterministic: nothing depends on the clock or on the temp path.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ENV, baseCib, ipv4Add, pcsOn, recordedTools, tempDir, toolRunner } from './crm-simulate-cib.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const OUT = path.resolve(HERE, '..', 'test', 'fixtures', 'crm_simulate_promotion');
 const filters = process.argv.slice(2);
-const ENV = { ...process.env, LC_ALL: 'C.UTF-8', LANG: 'C.UTF-8', TZ: 'UTC' };
-delete ENV.CIB_file;
-delete ENV.CIB_shadow;
-
-function run(cmd, args, env = ENV) {
-  const r = spawnSync(cmd, args, { env, encoding: 'utf8', timeout: 120_000, maxBuffer: 64 << 20 });
-  if (r.error) {
-    console.error(`crm-simulate-promotion-fixtures: cannot run '${cmd}': ${r.error.code === 'ENOENT' ? 'not on PATH' : r.error.message}`);
-    process.exit(2);
-  }
-  return r;
-}
-
-const version = (cmd, args) => (run(cmd, args).stdout.split('\n')[0] || '').trim();
-const TOOLS = {
-  crm_simulate: version('crm_simulate', ['--version']),
-  crm_resource: version('crm_resource', ['--version']),
-  pcs: version('pcs', ['--version']),
-};
-if (!/Pacemaker 2\.1\.5/.test(TOOLS.crm_simulate) || !/Pacemaker 2\.1\.5/.test(TOOLS.crm_resource) || TOOLS.pcs !== '0.11.5') {
-  console.error(`crm-simulate-promotion-fixtures: these fixtures are recorded with Pacemaker 2.1.5 and pcs 0.11.5; found '${TOOLS.crm_simulate}', '${TOOLS.crm_resource}', pcs '${TOOLS.pcs}'`);
-  process.exit(2);
-}
-
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-crm-simulate-promotion-'));
-process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
-
-// ---- building a CIB ----
-
-function baseCib(nodes) {
-  let xml = run('cibadmin', ['--empty']).stdout;
-  const nodeXml = Object.keys(nodes).map((n, i) => `      <node id="${i + 1}" uname="${n}"/>`).join('\n');
-  xml = xml.replace('<nodes/>', `<nodes>\n${nodeXml}\n    </nodes>`);
-  xml = xml.replace('<crm_config/>', `<crm_config>
-      <cluster_property_set id="cib-bootstrap-options">
-        <nvpair id="cib-bootstrap-options-stonith-enabled" name="stonith-enabled" value="false"/>
-      </cluster_property_set>
-    </crm_config>`);
-  return xml.replace('<cib ', '<cib have-quorum="1" ');
-}
-
-function pcs(file, argv) {
-  const r = run('pcs', ['-f', file, ...argv]);
-  if (r.status !== 0) throw new Error(`pcs ${argv.join(' ')} failed: ${r.stderr}`);
-}
-
-function ipv4Add(start, n) {
-  const v = start.split('.').reduce((a, p) => a * 256 + Number(p), 0) + n;
-  return [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join('.');
-}
+const run = toolRunner('crm-simulate-promotion-fixtures');
+const TOOLS = recordedTools('crm-simulate-promotion-fixtures', run, ['crm_simulate', 'crm_resource']);
+const tmp = tempDir('berth-crm-simulate-promotion-');
 
 const BUNDLE = 'db';
 const RSC = 'db-state';
@@ -203,8 +156,8 @@ const CASES = [
 function makeCase(c, i) {
   const dir = path.join(OUT, `${String(i + 1).padStart(2, '0')}-${c.name}`);
   const file = path.join(tmp, `${c.name}.xml`);
-  fs.writeFileSync(file, baseCib(c.nodes));
-  for (const argv of c.pcs) pcs(file, argv);
+  fs.writeFileSync(file, baseCib(run, c.nodes));
+  for (const argv of c.pcs) pcsOn(run, file, argv);
   const config = fs.readFileSync(file, 'utf8');
   // First the history without digests (crm_resource --digests needs it), then with them.
   fs.writeFileSync(file, statusXml(config, c));

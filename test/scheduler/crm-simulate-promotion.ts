@@ -7,6 +7,7 @@
 // instances and each replica's actions with Pacemaker's one transition. A difference is a table
 // entry with its reason, asserted both ways.
 import t from 'tap';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseCib } from '../../src/cib/cib';
@@ -20,6 +21,7 @@ import { GuestInstance, pacemakerPromotion, readGuestInstances } from '../helper
 
 const dir = path.join(__dirname, '..', 'fixtures', 'crm_simulate_promotion');
 const cases = fs.readdirSync(dir).filter((d) => /^\d\d-/.test(d)).sort();
+const hasCrmSimulate = spawnSync('crm_simulate', ['--version']).status === 0;
 
 /** What Pacemaker promotes in each case (read from its output; written here so a fixture made
  * again cannot change it silently). */
@@ -168,5 +170,10 @@ for (const d of cases) {
     // What Pacemaker does to one replica in one transition, berth does in one pass (one chain).
     const split = Object.keys(berth.steps).filter((r) => new Set(berth.actions.filter((a) => a.replica === r).map((a) => a.pass)).size > 1).sort();
     t.strictSame(split, diff?.split ?? [], 'each replica\'s steps in one pass');
+    t.test('the installed crm_simulate still prints the fixture', { skip: !hasCrmSimulate && 'crm_simulate is not installed' }, async (t) => {
+      const cmd = (JSON.parse(file('case.json')) as { crm_simulate: Record<string, string[]> }).crm_simulate['crm_simulate.xml'];
+      const r = spawnSync(cmd[0], cmd.slice(1), { cwd: path.join(dir, d), encoding: 'utf8', env: { ...process.env, TZ: 'UTC', LC_ALL: 'C.UTF-8' } });
+      t.equal(r.stdout, file('crm_simulate.xml'));
+    });
   });
 }
