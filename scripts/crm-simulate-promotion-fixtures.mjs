@@ -15,7 +15,7 @@
 //      ocf:pacemaker:Stateful bundle db`, constraints (a role=Promoted location needs `--force`:
 //      pcs 0.11.5 only knows role on rules, and a node location with role is what berth reads);
 //   2. <status>, written here as Pacemaker's own cts/scheduler bundle cases have it: a node_state
-//      per host node (online or cleanly down) whose lrm holds the started container
+//      per host node (online, cleanly down, or lost uncleanly) whose lrm holds the started container
 //      `db-docker-i`, its address `db-ip-A` (with ip-range-start) and its connection `db-i`
 //      (ocf:pacemaker:remote, container=db-docker-i); a node_state remote_node="true" per guest
 //      node `db-i` with the inner instance's history (start rc 0: Unpromoted; promote rc 0:
@@ -73,11 +73,12 @@ function statusXml(xml, c, digest) {
     `          <lrm_resource id="${id}" class="${cls}" provider="${provider}" type="${type}"${extra}>\n${ops.map((o) => `            ${op(id, node, o, digest)}`).join('\n')}\n          </lrm_resource>`;
   const hosts = names.map((n, i) => {
     const id = i + 1;
-    const online = c.nodes[n] !== 'offline';
-    const attrs = online ? 'in_ccm="true" crmd="online" join="member" expected="member"' : 'in_ccm="false" crmd="offline" join="down" expected="down"';
+    // online; offline: cleanly down (its resources stopped with it); lost: gone while a member
+    // (unclean: Pacemaker would fence it, and without stonith takes its resources as stopped)
+    const attrs = { online: 'in_ccm="true" crmd="online" join="member" expected="member"', offline: 'in_ccm="false" crmd="offline" join="down" expected="down"', lost: 'in_ccm="false" crmd="offline" join="member" expected="member"' }[c.nodes[n]];
     const rscs = [];
     for (const [index, r] of Object.entries(c.replicas)) {
-      if (r.host !== n || !online) continue;
+      if (r.host !== n || c.nodes[n] === 'offline') continue;
       if (ip) rscs.push(lrmResource(`${BUNDLE}-ip-${ipv4Add(ip, Number(index))}`, 'ocf', 'heartbeat', 'IPaddr2', [{ id: `${BUNDLE}-ip-${ipv4Add(ip, Number(index))}_last_0`, name: 'start', call: 1 }], n));
       rscs.push(lrmResource(`${BUNDLE}-docker-${index}`, 'ocf', 'heartbeat', 'docker', [{ id: `${BUNDLE}-docker-${index}_last_0`, name: 'start', call: 1 }], n));
       rscs.push(lrmResource(`${BUNDLE}-${index}`, 'ocf', 'pacemaker', 'remote', [{ id: `${BUNDLE}-${index}_last_0`, name: 'start', call: 1 }], n, ` container="${BUNDLE}-docker-${index}"`));
@@ -151,6 +152,7 @@ const CASES = [
   { name: 'stopped-instance-highest', description: 'db-0\'s instance is stopped in its running container with score 10 kept; db-1 5, db-2 none', nodes: N3, pcs: [bundle(3, 1), stateful], replicas: three(['Stopped', 10], ['Unpromoted', 5], ['Unpromoted']) },
   { name: 'location-guest-node', description: 'scores 5, 10, 1 and a role=Promoted location of db on the guest node db-0 score 20: Pacemaker matches a promoted location against the instance\'s (guest) node', nodes: N3, pcs: [bundle(3, 1), stateful, promotedLocation('db-0', '20')], replicas: three(['Unpromoted', 5], ['Unpromoted', 10], ['Unpromoted', 1]) },
   { name: 'location-guest-minus-infinity', description: 'scores 5, 10, 1 and a role=Promoted location of db on the guest node db-1 -INFINITY', nodes: N3, pcs: [bundle(3, 1), stateful, promotedLocation('db-1', '-INFINITY')], replicas: three(['Unpromoted', 5], ['Unpromoted', 10], ['Unpromoted', 1]) },
+  { name: 'promoted-host-lost', description: 'db-0 Promoted (score 10) on node1, which is lost uncleanly with its containers still in its history (stonith-enabled=false); db-1 5, db-2 3', nodes: { ...N3, node1: 'lost' }, pcs: [bundle(3, 1), stateful], replicas: three(['Promoted', 10], ['Unpromoted', 5], ['Unpromoted', 3]) },
 ];
 
 function makeCase(c, i) {

@@ -35,6 +35,7 @@ const PACEMAKER: Record<string, string[]> = {
   'location-adds': ['db-1'],
   'location-minus-infinity': ['db-1'],
   'promoted-host-offline': ['db-1'],
+  'promoted-host-lost': ['db-1'],
   'failed-promoted': ['db-0'],
   'target-role-unpromoted': [],
   'stopped-bundle': [],
