@@ -30,63 +30,21 @@
 // Deterministic: nothing depends on the clock or on the temp path.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ENV, baseCib as emptyCib, ipv4Add, pcsOn, recordedTools, tempDir, toolRunner } from './crm-simulate-cib.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const OUT = path.resolve(HERE, '..', 'test', 'fixtures', 'crm_simulate');
 const filters = process.argv.slice(2);
-const ENV = { ...process.env, LC_ALL: 'C.UTF-8', LANG: 'C.UTF-8', TZ: 'UTC' };
-delete ENV.CIB_file;
-delete ENV.CIB_shadow;
-
-function run(cmd, args) {
-  const r = spawnSync(cmd, args, { env: ENV, encoding: 'utf8', timeout: 120_000, maxBuffer: 64 << 20 });
-  if (r.error) {
-    console.error(`crm-simulate-fixtures: cannot run '${cmd}': ${r.error.code === 'ENOENT' ? 'not on PATH' : r.error.message}`);
-    process.exit(2);
-  }
-  return r;
-}
-
-const version = (cmd, args) => (run(cmd, args).stdout.split('\n')[0] || '').trim();
-const TOOLS = {
-  crm_simulate: version('crm_simulate', ['--version']),
-  pcs: version('pcs', ['--version']),
-};
-if (!/Pacemaker 2\.1\.5/.test(TOOLS.crm_simulate) || TOOLS.pcs !== '0.11.5') {
-  console.error(`crm-simulate-fixtures: these fixtures are recorded with Pacemaker 2.1.5 and pcs 0.11.5; found '${TOOLS.crm_simulate}', pcs '${TOOLS.pcs}'`);
-  process.exit(2);
-}
-
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-crm-simulate-'));
-process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
+const run = toolRunner('crm-simulate-fixtures');
+const TOOLS = recordedTools('crm-simulate-fixtures', run, ['crm_simulate']);
+const tmp = tempDir('berth-crm-simulate-');
 
 // ---- building a CIB ----
 
-function baseCib(nodes) {
-  let xml = run('cibadmin', ['--empty']).stdout;
-  const nodeXml = Object.keys(nodes).map((n, i) => `      <node id="${i + 1}" uname="${n}"/>`).join('\n');
-  xml = xml.replace('<nodes/>', `<nodes>\n${nodeXml}\n    </nodes>`);
-  xml = xml.replace('<crm_config/>', `<crm_config>
-      <cluster_property_set id="cib-bootstrap-options">
-        <nvpair id="cib-bootstrap-options-stonith-enabled" name="stonith-enabled" value="false"/>
-      </cluster_property_set>
-    </crm_config>`);
-  // Quorum as a running cluster of these nodes has it; crm_simulate reads it from here.
-  return xml.replace('<cib ', '<cib have-quorum="1" ');
-}
-
-function pcs(file, argv) {
-  const r = run('pcs', ['-f', file, ...argv]);
-  if (r.status !== 0) throw new Error(`pcs ${argv.join(' ')} failed: ${r.stderr}`);
-}
-
-function ipv4Add(start, n) {
-  const v = start.split('.').reduce((a, p) => a * 256 + Number(p), 0) + n;
-  return [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join('.');
-}
+const baseCib = (nodes) => emptyCib(run, nodes);
+const pcs = (file, argv) => pcsOn(run, file, argv);
 
 const op = (rsc, node) =>
   `<lrm_rsc_op id="${rsc}_last_0" operation_key="${rsc}_start_0" operation="start" crm-debug-origin="berth-fixture" crm_feature_set="3.16.1" transition-key="1:0:0:00000000-0000-0000-0000-000000000000" transition-magic="0:0;1:0:0:00000000-0000-0000-0000-000000000000" exit-reason="" on_node="${node}" call-id="1" rc-code="0" op-status="0" interval="0" last-rc-change="1700000000" exec-time="0" queue-time="0"/>`;

@@ -3,7 +3,8 @@
 // failed and is reachable has a priority — the promotion score its agent set (crm_attribute
 // --promotion), -1 without one, plus the rsc_location role=Promoted scores of its host node;
 // sorted by priority, ties to the instance already
-// promoted, then by replica number; the first promoted-max with priority ≥ 0 are promoted, at
+// promoted, then by replica number (a failed promoted instance, recovered in place, counts as
+// running and as promoted); the first promoted-max with priority ≥ 0 are promoted, at
 // most promoted-node-max per host node. Pure.
 //
 // The safety rule (never more promoted than promoted-max, at any instant): an instance is
@@ -32,9 +33,13 @@ export interface PromotionDecision {
 export function decidePromotion(b: { id: string; promotedMax: number; promotedNodeMax: number }, instances: readonly PromotionInstance[], o: { blind: boolean }): PromotionDecision {
   const goals = new Map<string, InnerGoal>();
   const waiting: PromotionDecision['waiting'] = [];
+  // A failed promoted instance (rc 9) is recovered in place (demote, stop, start) and may be
+  // promoted again in the same chain, as Pacemaker does (cts: its promotion score still counts).
+  const failedPromoted = (i: PromotionInstance) => i.observed?.state === 'failed' && i.observed.failed?.rc === 9;
+  const promotedRole = (i: PromotionInstance) => i.observed?.state === 'promoted' || failedPromoted(i);
   const usable = (i: PromotionInstance) => {
     const s = i.observed;
-    return !!s && s.link === 'up' && (s.state === 'started' || s.state === 'promoted');
+    return !!s && s.link === 'up' && (s.state === 'started' || s.state === 'promoted' || failedPromoted(i));
   };
   // Pacemaker's score arithmetic: capped at ±INFINITY (1,000,000), -INFINITY wins.
   const INF = 1_000_000;
@@ -43,7 +48,7 @@ export function decidePromotion(b: { id: string; promotedMax: number; promotedNo
     if (a <= -INF || b <= -INF) return -INF;
     return Math.max(-INF, Math.min(INF, a + b));
   };
-  const ranked = instances.filter(usable).sort((a, b) => priority(b) - priority(a) || Number(b.observed!.state === 'promoted') - Number(a.observed!.state === 'promoted') || a.index - b.index);
+  const ranked = instances.filter(usable).sort((a, b) => priority(b) - priority(a) || Number(promotedRole(b)) - Number(promotedRole(a)) || a.index - b.index);
   const chosen = new Set<string>();
   const perNode = new Map<string, number>();
   for (const i of ranked) {
@@ -55,14 +60,14 @@ export function decidePromotion(b: { id: string; promotedMax: number; promotedNo
     chosen.add(i.replica);
   }
   // Promoted now and staying promoted, and promoted now but to be demoted (or failed in place).
-  const promotedNow = instances.filter((i) => i.observed?.state === 'promoted' || (i.observed?.state === 'failed' && i.observed.failed?.rc === 9));
+  const promotedNow = instances.filter(promotedRole);
   const staying = promotedNow.filter((i) => chosen.has(i.replica)).length;
   const leaving = promotedNow.length - staying;
   let room = b.promotedMax - staying;
   for (const i of instances) goals.set(i.replica, 'Unpromoted');
   for (const i of ranked) {
     if (!chosen.has(i.replica)) continue;
-    if (i.observed!.state === 'promoted') { goals.set(i.replica, 'Promoted'); continue; }
+    if (promotedRole(i)) { goals.set(i.replica, 'Promoted'); continue; }
     if (leaving > 0) { waiting.push({ replica: i.replica, message: `${i.replica} is promoted once ${leaving} promoted instance${leaving === 1 ? ' is' : 's are'} demoted (promoted-max=${b.promotedMax})` }); continue; }
     if (o.blind) { waiting.push({ replica: i.replica, message: `${i.replica} is promoted once every node that may run a promoted instance of ${b.id} is observed or lost` }); continue; }
     if (room <= 0) continue;

@@ -41,6 +41,10 @@ t.test('never more promoted than promoted-max at any instant', async (t) => {
   const f = decidePromotion(B, [inst(0, 'n1', failed), inst(1, 'n2', obs('started', 10))], { blind: false });
   t.strictSame(promoted(f), []);
   t.match(f.waiting, [{ replica: 'db-1' }]);
+  // Still the best, it stays promoted: recovered in place (demote, stop, start, promote), as Pacemaker does.
+  const again = decidePromotion(B, [inst(0, 'n1', { ...failed, promotion: 10 }), inst(1, 'n2', obs('started', 5))], { blind: false });
+  t.strictSame(promoted(again), ['db-0']);
+  t.strictSame(again.waiting, []);
   // A node out of sight may run a promoted instance: nothing new is promoted.
   const blind = decidePromotion(B, [inst(1, 'n2', obs('started', 10))], { blind: true });
   t.strictSame(promoted(blind), []);
