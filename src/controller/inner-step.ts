@@ -77,7 +77,7 @@ export function planInnerResources(model: ClusterModel, parts: readonly NodePart
         const replica = `${id}-${c.replica}`;
         if (placements.get(replica) !== p.node) continue;
         const obs = p.observed.inner?.[replica];
-        const locationScore = model.promotedLocations.filter((l) => l.bundle === id && l.node === p.node).reduce((sum, l) => sum + l.score, 0);
+        const locationScore = promotedLocationScore(model, id, replica);
         instances.push({ replica, index: c.replica, node: p.node, locationScore, ...(obs && obs.container === c.id ? { observed: obs } : {}) });
         planOf.set(replica, p.plan);
       }
@@ -131,4 +131,10 @@ function rememberAttributes(bundles: ReadonlyMap<string, InnerBundle>, parts: re
       p.plan.ledger.push({ containerId: key, replica, record: value === undefined ? null : { baseline: 0, extra: 0, count: 0, resource: b.spec.id, value } });
     }
   }
+}
+
+/** The rsc_location role=Promoted scores of one instance: those naming its guest node (the
+ * replica), as Pacemaker applies them to a bundle's promotable instances. */
+export function promotedLocationScore(model: Pick<ClusterModel, 'promotedLocations'>, bundle: string, replica: string): number {
+  return model.promotedLocations.filter((l) => l.bundle === bundle && l.node === replica).reduce((sum, l) => sum + l.score, 0);
 }

@@ -111,7 +111,6 @@ export function readInner(bundle: XmlElement, primitive: XmlElement, ctx: InnerC
   const network = child(bundle, 'network');
   const port = network?.attrs['control-port'];
   const pm = c['promoted-max'] ?? c.masters;
-  const pnm = c['promoted-node-max'];
 
   const defined = (child(primitive, 'operations') ? elements(child(primitive, 'operations')!, 'op') : [])
     .filter((o) => !isFalse(o.attrs.enabled));
@@ -149,7 +148,9 @@ export function readInner(bundle: XmlElement, primitive: XmlElement, ctx: InnerC
     monitors,
     controlPort: port !== undefined && isInteger(port, 1, 65535) ? Number(port) : DEFAULT_REMOTE_PORT,
     promotedMax: pm !== undefined && isInteger(pm, 0) ? Number(pm) : 0,
-    promotedNodeMax: pnm !== undefined && isInteger(pnm, 1) ? Number(pnm) : 1,
+    // Per guest node, which holds one instance (Pacemaker has no such attribute on a bundle's
+    // container; the clone's default, 1, is what its agents are told).
+    promotedNodeMax: 1,
     migrationThreshold: parseThreshold(meta('migration-threshold')) ?? Infinity,
     failureTimeoutMs: parseDurationMs(meta('failure-timeout')) ?? 0,
     startFailureIsFatal: sfif !== undefined ? !isFalse(sfif) : ctx.startFailureIsFatal,

@@ -1,11 +1,13 @@
 // Which replicas of a promotable bundle (promoted-max > 0) run their resource promoted, as
 // Pacemaker chooses (lib/pacemaker/pcmk_sched_promotable.c): each instance that runs, is not
 // failed and is reachable has a priority — the promotion score its agent set (crm_attribute
-// --promotion), -1 without one, plus the rsc_location role=Promoted scores of its host node;
-// sorted by priority, ties to the instance already
-// promoted, then by replica number (a failed promoted instance, recovered in place, counts as
-// running and as promoted); the first promoted-max with priority ≥ 0 are promoted, at
-// most promoted-node-max per host node. Pure.
+// --promotion), -1 without one, plus the rsc_location role=Promoted scores of its guest node (the
+// replica, B-i: Pacemaker runs each instance on its replica's guest node, and a location naming a
+// host node adds nothing to it); sorted by priority, ties to the instance already promoted, then
+// by replica number (a failed promoted instance, recovered in place, counts as running and as
+// promoted); the first promoted-max with priority ≥ 0 are promoted, at most promoted-node-max per
+// guest node — which holds one instance, so in a bundle it never limits how many run promoted on
+// one host (Pacemaker 2.1.5: crm_simulate cases in test/fixtures/crm_simulate_promotion). Pure.
 //
 // The safety rule (never more promoted than promoted-max, at any instant): an instance is
 // promoted only when the promoted ones that must be demoted are demoted already and nothing that
@@ -18,7 +20,7 @@ export interface PromotionInstance {
   /** the host node */
   node: string;
   observed?: InnerObserved;
-  /** rsc_location role=Promoted scores for the instance's host node */
+  /** rsc_location role=Promoted scores for the instance's guest node (its replica's name) */
   locationScore?: number;
 }
 
@@ -54,9 +56,10 @@ export function decidePromotion(b: { id: string; promotedMax: number; promotedNo
   for (const i of ranked) {
     if (chosen.size >= b.promotedMax) break;
     if (priority(i) < 0) continue;
-    const n = perNode.get(i.node) ?? 0;
+    // promoted-node-max counts per guest node: the replica.
+    const n = perNode.get(i.replica) ?? 0;
     if (n >= b.promotedNodeMax) continue;
-    perNode.set(i.node, n + 1);
+    perNode.set(i.replica, n + 1);
     chosen.add(i.replica);
   }
   // Promoted now and staying promoted, and promoted now but to be demoted (or failed in place).

@@ -6,6 +6,7 @@
 // left to do (each pass: decide, plan every replica, apply its steps) and compares the promoted
 // instances and each replica's actions with Pacemaker's one transition. A difference is a table
 // entry with its reason, asserted both ways.
+import { promotedLocationScore } from '../../src/controller/inner-step';
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -45,22 +46,9 @@ const PACEMAKER: Record<string, string[]> = {
   'location-guest-minus-infinity': ['db-0'],
 };
 
-const GUEST_NODE =
-  'Pacemaker 2.1.5 places a bundle\'s promotable instances on the replicas\' guest nodes (db-0, ' +
-  'db-1, ...) and applies role=Promoted locations and promoted-node-max to that node, one ' +
-  'instance each: a location naming a host node adds nothing, one naming a guest node does, and ' +
-  'promoted-node-max never limits how many run promoted on one host. berth has no guest nodes: ' +
-  'it applies both to the host node, which is what a location or promoted-node-max on a bundle ' +
-  'is written for (docs/inner-resources.md, Differences from Pacemaker).';
-
 /** Where berth decides differently on purpose: why, and berth's own result (promoted, steps per
  * replica, replicas whose steps take more than one pass). */
 const DIFFERENCES: Record<string, { why: string; promoted: string[]; steps: Record<string, string[]>; split?: string[] }> = {
-  'promoted-node-max': { why: GUEST_NODE, promoted: ['db-0', 'db-3'], steps: { 'db-0': ['promote'], 'db-3': ['promote'] } },
-  'location-adds': { why: GUEST_NODE, promoted: ['db-0'], steps: { 'db-0': ['promote'] } },
-  'location-minus-infinity': { why: GUEST_NODE, promoted: ['db-0'], steps: { 'db-0': ['promote'] } },
-  'location-guest-node': { why: GUEST_NODE, promoted: ['db-1'], steps: { 'db-1': ['promote'] } },
-  'location-guest-minus-infinity': { why: GUEST_NODE, promoted: ['db-1'], steps: { 'db-1': ['promote'] } },
   'stopped-instance-highest': {
     why:
       'berth promotes only an instance its executor reports running: Pacemaker starts db-0 and ' +
@@ -89,7 +77,7 @@ function apply(o: InnerObserved, s: InnerStep): InnerObserved {
 interface BerthRun { promoted: string[]; steps: Record<string, string[]>; actions: { replica: string; op: string; pass: number }[] }
 
 /** berth's passes from the observed instances until nothing is left to do. */
-function runBerth(spec: InnerSpec, bundle: { id: string; runnable: boolean }, found: GuestInstance[], locationScore: (host: string) => number): BerthRun {
+function runBerth(spec: InnerSpec, bundle: { id: string; runnable: boolean }, found: GuestInstance[], locationScore: (replica: string) => number): BerthRun {
   const params = () => ({});
   // A host node that is down is not observed; its replicas are not placed there again.
   const live = found.filter((g) => g.hostOnline);
@@ -112,7 +100,7 @@ function runBerth(spec: InnerSpec, bundle: { id: string; runnable: boolean }, fo
     return run;
   }
   for (let pass = 0; pass < 6; pass++) {
-    const instances: PromotionInstance[] = live.map((g) => ({ replica: g.replica, index: g.index, node: g.host, observed: observed.get(g.replica)!, locationScore: locationScore(g.host) }));
+    const instances: PromotionInstance[] = live.map((g) => ({ replica: g.replica, index: g.index, node: g.host, observed: observed.get(g.replica)!, locationScore: locationScore(g.replica) }));
     const d = decidePromotion({ id: bundle.id, promotedMax: spec.promotedMax, promotedNodeMax: spec.promotedNodeMax }, instances, { blind: false });
     let acted = false;
     for (const g of live) {
@@ -154,7 +142,7 @@ for (const d of cases) {
     const found = readGuestInstances(cib, info.bundle, info.resource);
     t.ok(found.length > 0, 'the status shows running replicas');
     // The pass adds every role=Promoted location of the bundle on the instance's host node.
-    const locationScore = (host: string) => model.promotedLocations.filter((l) => l.bundle === info.bundle && l.node === host).reduce((s, l) => s + l.score, 0);
+    const locationScore = (replica: string) => promotedLocationScore(model, info.bundle, replica);
     const berth = runBerth(b.resource!, { id: info.bundle, runnable: b.placement!.runnable }, found, locationScore);
 
     const diff = DIFFERENCES[name];
