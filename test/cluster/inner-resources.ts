@@ -1,5 +1,6 @@
-// Promoted roles on a real cluster: three namespaced nodes with their own engines, `berth agent`
-// on each, one `berth controller`; bundle db runs Pacemaker's ocf:pacemaker:Stateful through the
+// Resources inside bundles on a real cluster: three namespaced nodes with their own engines,
+// `berth agent` on each, one `berth controller`. Bundle web runs ocf:heartbeat:apache through the
+// real pacemaker-remoted in each replica: its pages answer on the replicas' addresses. Bundle db runs Pacemaker's ocf:pacemaker:Stateful through the
 // real pacemaker-remoted in each replica (berth-test/pcmk:1), promoted-max=1 over 3 replicas, one
 // per node. Exactly one is Promoted (the agents' own crm_attribute --promotion scores, through
 // the executors' IPC proxy to the node's agent); the promoted replica's node is powered off →
@@ -28,11 +29,16 @@ function cibXml(nodes: string[], subnet: string): string {
 <network ip-range-start="${subnet}.100" host-interface="eth0" host-netmask="24" control-port="3121"/>
 <primitive id="db-state" class="ocf" provider="pacemaker" type="Stateful"><operations>
 <op id="db-m1" name="monitor" interval="2s" role="Promoted"/><op id="db-m2" name="monitor" interval="3s" role="Unpromoted"/>
+</operations></primitive></bundle>
+<bundle id="web"><docker image="${IMAGE}" replicas="2" replicas-per-host="1"/>
+<network ip-range-start="${subnet}.110" host-interface="eth0" host-netmask="24" control-port="3121"><port-mapping id="web-port" port="80"/></network>
+<primitive id="web-httpd" class="ocf" provider="heartbeat" type="apache"><operations>
+<op id="web-m" name="monitor" interval="5s" timeout="20s"/><op id="web-start" name="start" interval="0s" timeout="40s"/><op id="web-stop" name="stop" interval="0s" timeout="60s"/>
 </operations></primitive></bundle></resources>
 <constraints/><rsc_defaults><meta_attributes id="rsc_defaults-meta_attributes"><nvpair id="rsc_defaults-meta_attributes-resource-stickiness" name="resource-stickiness" value="1"/></meta_attributes></rsc_defaults></configuration><status/></cib>\n`;
 }
 
-t.test('promoted-max=1 on three nodes: one Promoted; its node powered off, another is promoted, never two', { timeout: 300_000 }, async (t) => {
+t.test('apache served from inside web; promoted-max=1 on three nodes: one Promoted; its node powered off, another is promoted, never two', { timeout: 300_000 }, async (t) => {
   ensureBuilt();
   const names = ['n1', 'n2', 'n3'];
   const c = await startCluster({ nodes: names, t, images: [IMAGE] });
@@ -92,6 +98,13 @@ t.test('promoted-max=1 on three nodes: one Promoted; its node powered off, anoth
     const r = await berthAsync(statusArgs.filter((a) => a !== '--json'));
     throw new Error(`${(e as Error).message}\n${r.stdout}${r.stderr}\ncontroller: ${berth.controllerLog().slice(-3000)}\nagent n1: ${berth.agentLog('n1').slice(-3000)}`);
   });
+  // apache inside web's two replicas: Started, and serving on the replicas' addresses.
+  const webRows = async () => ((await berthAsync(statusArgs).then((r) => (r.code === 0 ? JSON.parse(r.stdout) : undefined)))?.cluster?.bundles ?? []).find((b: { id: string }) => b.id === 'web')?.replicaStatus ?? [];
+  await until('apache started in both web replicas', async () => ((await webRows()) as Row[]).filter((r) => r.resource?.role === 'Started').length === 2 ? true : undefined, 60_000, 300);
+  for (const i of [0, 1]) {
+    const page = await until(`web-${i} answers`, async () => (await c.httpGet(`${c.subnet}.${110 + i}`, 80, 1000))?.body, 30_000, 200);
+    t.match(page, /berth-test\/pcmk:1/, `apache in web-${i} serves its page on ${c.subnet}.${110 + i}`);
+  }
   const victim = promotedRows(first)[0].node;
   const was = promotedRows(first)[0].name;
   t.pass(`${was} is promoted on ${victim}`);
