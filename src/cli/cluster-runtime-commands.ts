@@ -270,6 +270,7 @@ export const agentCmd: Command = (inv) => exit2AtStart(inv, async () => {
   const key = authKey(client);
   const { DEFAULT_STATE_DIR } = lazy.controllerNodeFiles();
   const { localNodeDeps } = lazy.controllerDeps();
+  const { SETTLE_MS } = lazy.innerNodeExecutors();
   const { startAgent } = lazy.agentDaemon();
   const stateDir = values['state-dir'] ?? process.env.BERTH_STATE_DIR ?? DEFAULT_STATE_DIR;
   const socket = process.env.DOCKER_HOST?.startsWith('unix://') ? process.env.DOCKER_HOST.slice('unix://'.length) : undefined;
@@ -277,7 +278,7 @@ export const agentCmd: Command = (inv) => exit2AtStart(inv, async () => {
   const node = values.node ?? hostname();
   // This node's engine (its events with the executors' changes), addresses, files and the
   // executors in its replica containers: the same as a single node's.
-  const deps = localNodeDeps({ node, stateDir, ...(socket ? { socketPath: socket } : {}), log });
+  const deps = localNodeDeps({ node, stateDir, ...(socket ? { socketPath: socket } : {}), settleMs: SETTLE_MS, log });
   const agent = await listening(() => startAgent({
     node,
     listen,

@@ -69,6 +69,7 @@ export const lazy = {
   controllerEngineWrites: () => require('../controller/engine-writes') as typeof import('../controller/engine-writes'),
   controllerNodeFiles: () => require('../controller/node-files') as typeof import('../controller/node-files'),
   innerOpenPools: () => require('../inner/open-pools') as typeof import('../inner/open-pools'),
+  innerNodeExecutors: () => require('../inner/node-executors') as typeof import('../inner/node-executors'),
   agentAuthkey: () => require('../agent/authkey') as typeof import('../agent/authkey'),
   agentDaemon: () => require('../agent/daemon') as typeof import('../agent/daemon'),
   reconcileStatus: () => require('../reconcile/status') as typeof import('../reconcile/status'),

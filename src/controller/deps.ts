@@ -24,6 +24,10 @@ export interface LocalNodeOptions {
   /** the connections answer the agents' attribute updates (the executor sends them to the newest
    * such connection): for what acts (controller, agent, apply), not for what only looks */
   provider?: boolean;
+  /** how long an observation waits for new executor connections to be made and probed (default
+   * 2500 ms: this node's own pass waits up to 5 s for its observation; an agent, answering a
+   * controller's 1 s deadline, waits less) */
+  settleMs?: number;
   log?: (line: string) => void;
 }
 
@@ -31,7 +35,7 @@ export interface LocalNodeOptions {
  * executors in its replica containers. */
 export function localNodeDeps(o: LocalNodeOptions): NodeDeps {
   const keyPath = o.remoteKey ?? remoteKeyPath();
-  const inner = nodeExecutors({ keyPath, provider: o.provider ?? true, ...(o.log ? { log: o.log } : {}) });
+  const inner = nodeExecutors({ keyPath, provider: o.provider ?? true, settleMs: o.settleMs ?? 2500, ...(o.log ? { log: o.log } : {}) });
   return {
     engine: inner.withEvents(withDockerRename(dockerEngine(o.socketPath ? { socketPath: o.socketPath } : {}), o.socketPath)),
     addresses: ipAddressTable(),

@@ -40,8 +40,8 @@ export function keyedConnect(keyPath: string, o: { timeoutMs?: number; keepalive
   };
 }
 
-/** How long an observation waits for new connections to be made and probed (under the pass's
- * 1 s deadline for observing a node). */
+/** How long an agent's observation waits for new connections to be made and probed (under the
+ * cluster controller's 1 s deadline for observing a node). */
 export const SETTLE_MS = 600;
 
 export function nodeExecutors(o: { keyPath?: string; connect?: Connect; provider?: boolean; log?: (line: string) => void; patienceMs?: number; settleMs?: number } = {}): NodeExecutors {

@@ -310,8 +310,10 @@ export class InnerPool {
 
   private later(e: Entry): void {
     if (e.gone || e.retry) return;
-    const ms = e.retryMs;
-    e.retryMs = Math.min(1000, e.retryMs * 2);
+    // A container just started: its executor listens within a second or two, so it is tried
+    // often at first; one that keeps failing less and less often (up to once a second).
+    const ms = this.now() - e.since < 5000 ? 100 : e.retryMs;
+    if (this.now() - e.since >= 5000) e.retryMs = Math.min(1000, e.retryMs * 2);
     e.retry = setTimeout(() => { e.retry = undefined; this.connect(e); }, ms);
     e.retry.unref?.();
   }
