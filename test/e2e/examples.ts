@@ -53,3 +53,13 @@ t.test('examples/cluster: placement, cluster status, a standby move', { timeout:
   const back = afterStandby.slice(afterStandby.indexOf('berth node unstandby'), afterStandby.indexOf('controller log:'));
   t.same(where(back), where(inStandby), 'the moved replicas stay');
 });
+
+t.test('examples/pcmk-apache: apache inside the bundle through pacemaker-remoted, served, then stopped before its containers', { timeout: 300_000 }, async (t) => {
+  const r = await runExample('pcmk-apache/run.sh');
+  t.equal(r.code, 0, r.out);
+  t.match(r.out, /web-httpd \(ocf:heartbeat:apache\): Started example/);
+  t.match(r.out, /http:\/\/127\.0\.1\.236\/ -> <html><body><h1>berth-test\/pcmk:1<\/h1>/);
+  t.match(r.out, /http:\/\/127\.0\.1\.237\/ -> <html>/);
+  t.match(r.out, /resource web-bundle-0 stop: before its container stops/);
+  t.match(r.out, /remove web-bundle-0: bundle web-bundle is no longer in the CIB/);
+});
