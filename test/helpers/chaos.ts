@@ -190,16 +190,22 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
       return out;
     };
     let lastMisplaced: string[] = [];
+    let lastStatus: Status | undefined;
     const converged = async (): Promise<Status | undefined> => until('the cluster converged with every node alive', async () => {
       const s = await status();
       if (!s?.leading || !s.cluster?.converged) return undefined;
       if (s.nodes.some((n) => n.liveness !== 'alive')) return undefined;
       lastMisplaced = await misplaced(s);
+      lastStatus = s;
+      if (lastMisplaced.length) return undefined;
       // every controller answers and names the same leader
       const leaders = await Promise.all(urls.map(async (u) => (await status([u]))?.controller?.url ?? '(no answer)'));
       if (new Set(leaders).size !== 1) lastMisplaced.push(`the controllers disagree on the leader: ${urls.map((u, i) => `${u} → ${leaders[i]}`).join(', ')}`);
       return lastMisplaced.length ? undefined : s;
-    }, RECOVERY_BUDGET_MS, 250).catch((e: Error) => {
+    }, RECOVERY_BUDGET_MS, 1000).catch(async (e: Error) => {
+      // What the engines hold and what the leader said, kept with the logs.
+      const held = await Promise.all(NODES.map(async (n) => `== ${n}\n${(await c.docker(n, ['ps', '-a', '--format', '{{.Names}} {{.State}} {{.Status}}'])).stdout}`));
+      writeFileSync(path.join(dir, 'engines.txt'), `${held.join('')}\n== last status\n${JSON.stringify(lastStatus, null, 1)}\n`);
       fail(`no recovery within ${RECOVERY_BUDGET_MS} ms: ${e.message}${lastMisplaced.length ? `; still: ${lastMisplaced.join('; ')}` : ''}`);
       return undefined;
     });
@@ -250,7 +256,7 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
     // ---- the audits after each recovery ----
     const logs = () => [...CONTROLLER_PORTS.map((_, i) => [`controller${i}`, readFileSync(logOf(`controller${i}`), 'utf8')]),
       ...NODES.map((n) => [`agent ${n}`, readFileSync(path.join(c.node(n).dir, 'agent.log'), 'utf8')])] as [string, string][];
-    logFiles = () => [...CONTROLLER_PORTS.map((_, i) => [`controller${i}.log`, logOf(`controller${i}`)]), ...NODES.map((n) => [`agent-${n}.log`, path.join(c.node(n).dir, 'agent.log')])] as [string, string][];
+    logFiles = () => [['engines.txt', path.join(dir, 'engines.txt')], ...CONTROLLER_PORTS.map((_, i) => [`controller${i}.log`, logOf(`controller${i}`)]), ...NODES.map((n) => [`agent-${n}.log`, path.join(c.node(n).dir, 'agent.log')])] as [string, string][];
     const reported = new Set<string>();
     const audit = async () => {
       // the live CIB is the last acknowledged write
