@@ -365,14 +365,12 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
   } finally {
     for (const p of [...procs]) p.kill('SIGKILL');
     const keep = path.join(tmpdir(), `berth-chaos-logs-${o.seed}-${process.pid}`);
-    if (findings.length) {
-      mkdirSync(keep, { recursive: true });
-      for (const [name, file] of logFiles()) try { copyFileSync(file, path.join(keep, name)); } catch { /* not started */ }
-    }
+    mkdirSync(keep, { recursive: true });
+    for (const [name, file] of logFiles()) try { copyFileSync(file, path.join(keep, name)); } catch { /* not started, or no finding wrote it */ }
     const problems = await td.run();
     for (const p of problems) fail(`teardown: ${p}`);
     if (clusterId) for (const left of clusterTraces(clusterId)) fail(`leaked after the run: ${left}`);
-    if (findings.length) o.say(`logs kept in ${keep}`);
+    o.say(`logs kept in ${keep}`);
     rmSync(dir, { recursive: true, force: true });
   }
   const byFault = new Map<string, number[]>();
