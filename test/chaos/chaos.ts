@@ -13,7 +13,8 @@ t.test(`chaos run: seed ${SEED}, ${MINUTES} min, no finding`, { timeout: (MINUTE
   t.ok(MINUTES > 0, `BERTH_CHAOS_MINUTES=${MINUTES} is a positive number`);
   let out = '';
   const code = await new Promise<number | null>((resolve) => {
-    const p = spawn('bash', [path.join(root, 'scripts', 'chaos.sh'), '--seed', String(SEED), '--minutes', String(MINUTES)], { cwd: root });
+    // scripts/chaos.mjs, not chaos.sh: the suite has built dist/ already (chaos.sh builds it again).
+    const p = spawn(process.execPath, [path.join(root, 'scripts', 'chaos.mjs'), '--seed', String(SEED), '--minutes', String(MINUTES)], { cwd: root });
     p.stdout.on('data', (d) => {
       out += d;
       for (const l of String(d).split('\n')) if (l) t.comment(l);
