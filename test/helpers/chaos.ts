@@ -265,15 +265,13 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
     logFiles = () => [['engines.txt', path.join(dir, 'engines.txt')], ...CONTROLLER_PORTS.map((_, i) => [`controller${i}.log`, logOf(`controller${i}`)]), ...NODES.map((n) => [`agent-${n}.log`, path.join(c.node(n).dir, 'agent.log')])] as [string, string][];
     const reported = new Set<string>();
     const audit = async () => {
-      // the live CIB is the last acknowledged write
-      await pauseWriter();
+      // the live CIB is the last acknowledged write (the writer is paused: see below)
       const live = await berthAsync(['--store', store, 'cluster', 'cib']);
       if (live.code !== 0) fail(`berth cluster cib failed: ${live.stderr.trim()}`);
       else if (unsure.includes(configurationOf(live.stdout))) {
         lastAcked = configurationOf(live.stdout);
         unsure = [];
       } else if (configurationOf(live.stdout) !== lastAcked) fail(`the live CIB's configuration is not the last acknowledged write:\nlive:  ${configurationOf(live.stdout)}\nacked: ${lastAcked}`);
-      paused = false;
       // logs free of internal errors
       for (const [who, text] of logs()) {
         const m = INTERNAL_ERROR.exec(text);
@@ -349,7 +347,9 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
     };
 
     o.say(`${at()} setup: cluster ${c.id} (${NODES.join(', ')}), etcd ${etcd.endpoint} (one member), controllers ${urls.join(', ')}`);
+    await pauseWriter();
     if (await converged()) await audit();
+    paused = false;
     o.say(`${at()} converged; faults until ${o.minutes} min`);
     const end = t0 + o.minutes * 60_000;
     let n = 0;
@@ -357,6 +357,9 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
       const f = pick(FAULTS);
       const f0 = Date.now();
       const what = await inject(f);
+      // The writer runs while the fault is in force and between faults; it pauses while the
+      // cluster recovers and is audited, so that "converged" is not a moving target.
+      await pauseWriter();
       if (!(await converged())) {
         o.say(`${at()} fault ${n + 1} ${f}: ${what}; NOT recovered`);
         break;
@@ -366,13 +369,14 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
       faultLines.push({ fault: f, ms });
       o.say(`${at()} fault ${n} ${f}: ${what}; recovered in ${ms} ms`);
       await audit();
-      await sleep(500 + rng() * 1500);
+      paused = false;
+      await sleep(2000 + rng() * 3000);
     }
     writing = false;
     await writer;
+    if (!findings.length && (await converged())) await audit();
     sampling = false;
     await sampler;
-    if (!findings.length && (await converged())) await audit();
     o.say(`${at()} ${samples} samples, ${writes} writes acknowledged, ${refusedWrites} refused`);
     // Stopped daemons, then the cluster: nothing of it may be left.
     for (const p of procs) p.kill('SIGKILL');
