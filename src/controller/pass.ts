@@ -203,6 +203,8 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
   // run is, when the CIB carries Pacemaker's status section, as that section records it.
   const handles = deps.nodes(model.nodes.map((n) => n.name));
   const observed = new Map<string, { handle: NodeHandle & { deps: NodeDeps }; state: ObservedState }>();
+  /** alive and heard, still carrying out an earlier pass's orders: not observed this pass */
+  const busy = new Set<string>();
   const status = readClusterStatus(cib, new Set(model.bundles.map((b) => b.settings.id)));
   const recordedOnline = new Set(status.nodes.filter((n) => n.online).map((n) => n.name));
   await Promise.all(handles.map(async (n) => {
@@ -220,6 +222,7 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
       return;
     }
     if (deps.inflight?.has(n.name)) {
+      busy.add(n.name);
       result.unreachable.push({ node: n.name, message: 'still carrying out the orders of an earlier pass' });
       return;
     }
@@ -274,6 +277,16 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
       u.replicas = [...seen].sort();
     } else blind.push(u.node);
   }
+  // A busy node keeps its place, with what it was last seen running or ordered to create:
+  // otherwise placement moves its replicas away (held) and back on the next pass, and a replica
+  // placed away in a pass that observes the node is removed there and made again.
+  const bundleIds = model.bundles.map((b) => b.settings.id);
+  for (const node of busy) {
+    for (const r of deps.memory.get(node) ?? []) {
+      const bundle = bundleIds.find((id) => r.startsWith(`${id}-`) && /^\d+$/.test(r.slice(id.length + 1)));
+      if (bundle !== undefined) current.push({ bundle, index: Number(r.slice(bundle.length + 1)), node, failed: false });
+    }
+  }
 
   // Failures at migration-threshold keep a replica off its node (Pacemaker's -INFINITY for it
   // there), until failure-timeout.
@@ -291,7 +304,7 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
   // adds (a single node need not be in the CIB's <nodes>).
   const cibNodes: CibNode[] = [...model.nodes];
   for (const h of handles) if (!cibNodes.some((n) => n.name === h.name)) cibNodes.push({ id: h.name, name: h.name, type: 'member', standby: false, attributes: {} });
-  const placed = placeModel(model, { nodes: nodeStates(cibNodes, (name) => observed.has(name) || recorded.has(name)), current, bans, now });
+  const placed = placeModel(model, { nodes: nodeStates(cibNodes, (name) => observed.has(name) || recorded.has(name) || busy.has(name)), current, bans, now });
   result.placements = placed.placements;
   result.unplaced = placed.unplaced;
   // A rule with a date (a ban's lifetime ends) may place replicas elsewhere then: pass again.

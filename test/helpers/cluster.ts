@@ -75,6 +75,9 @@ export interface TestCluster {
   /** The node runs but no frame reaches it or leaves it (its link stays up). */
   partition(name: string): Promise<void>;
   heal(name: string): Promise<void>;
+  /** Stops the node's dockerd with SIGTERM (it stops its containers, as a `systemctl restart
+   * docker` without live-restore does) and starts it again; resolves when the engine answers. */
+  restartEngine(name: string): Promise<void>;
   /** A process inside the node's netns and cgroup (power-off kills it), in its own session, env
    * DOCKER_HOST=<node's engine>, stdout and stderr appended to a log file in the node's dir. */
   spawnOnNode(name: string, command: string, args: string[], opts?: SpawnOnNodeOptions): ChildProcess;
@@ -877,6 +880,21 @@ export async function startCluster(opts: ClusterOptions): Promise<TestCluster> {
         const veth = recOf(byName(name).name).veth;
         const listed = run('nft', ['list', 'set', 'bridge', rec.nftTable, 'partitioned']);
         if (listed.includes(`"${veth}"`)) run('nft', ['delete', 'element', 'bridge', rec.nftTable, 'partitioned', `{ ${veth} }`]);
+      },
+
+      async restartEngine(name) {
+        byName(name);
+        if (!on.get(name)) throw new Error(`node ${name} is powered off`);
+        const pidfile = path.join(nodeRunDir(id, name), 'docker.pid');
+        const pid = Number(fs.readFileSync(pidfile, 'utf8').trim());
+        on.set(name, false);
+        process.kill(pid, 'SIGTERM');
+        const deadline = Date.now() + ENGINE_START_MS;
+        while (fs.existsSync(`/proc/${pid}`)) {
+          if (Date.now() > deadline) throw new Error(`dockerd of ${name} (pid ${pid}) did not stop within ${ENGINE_START_MS} ms`);
+          await sleep(50);
+        }
+        await startEngine(name);
       },
 
       spawnOnNode(name, command, args, o = {}) {
