@@ -40,6 +40,10 @@ export interface PoolOptions {
 }
 
 const STATUS_DONE = 0;
+
+/** What a probe (a one-shot monitor) says runs: undefined when it failed. */
+const probed = (r: LinkResult): InnerState | undefined =>
+  r.status !== STATUS_DONE ? undefined : r.rc === 0 ? 'started' : r.rc === 8 ? 'promoted' : r.rc === 7 ? 'stopped' : undefined;
 const STATUS_CANCELLED = 1;
 const KEEP_FAILURES = 20;
 
@@ -123,8 +127,9 @@ export class InnerPool {
         }
         if (s.kind === 'probe') {
           const r = await this.run(e, link, s.op);
-          if (r.status === STATUS_DONE && (r.rc === 0 || r.rc === 7 || r.rc === 8)) {
-            e.state = r.rc === 0 ? 'started' : r.rc === 8 ? 'promoted' : 'stopped';
+          const state = probed(r);
+          if (state) {
+            e.state = state;
             e.failed = undefined;
             done.push('probe');
             this.changed(e, `${replica}: probed (${e.state})`);
@@ -280,8 +285,9 @@ export class InnerPool {
         const r = await this.run(e, link, { name: 'monitor', intervalMs: 0, timeoutMs: w.probe.timeoutMs, params: w.probe.params });
         if (e.generation !== generation) return;
         e.busy = undefined;
-        if (r.status === STATUS_DONE && (r.rc === 0 || r.rc === 7 || r.rc === 8)) {
-          e.state = r.rc === 0 ? 'started' : r.rc === 8 ? 'promoted' : 'stopped';
+        const state = probed(r);
+        if (state) {
+          e.state = state;
           // A monitor another client of this executor runs (the node's controller, while a
           // one-shot command looks): it runs, and is not asked for twice.
           if (e.state !== 'stopped') {

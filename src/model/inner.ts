@@ -9,7 +9,7 @@
 import { XmlElement, child, elements } from '../cib/xml';
 import { isInteger } from '../validate/options';
 import { parseDurationMs, parseThreshold } from './durations';
-import { isFalse } from './properties';
+import { isFalse, setValues } from './properties';
 import { CRM_FEATURE_SET } from '../remote/messages';
 
 /** What to do when an operation fails (Pacemaker's `on-fail`). */
@@ -42,7 +42,7 @@ export interface InnerSpec {
   agent: { class: string; provider?: string; type: string };
   /** class:provider:type, as status shows it */
   agentName: string;
-  /** the primitive's instance attributes (first rule-less set) */
+  /** the primitive's instance attributes (rule-less sets, the first naming a value wins) */
   params: Record<string, string>;
   start: InnerOp;
   stop: InnerOp;
@@ -63,17 +63,6 @@ export interface InnerSpec {
   startFailureIsFatal: boolean;
   /** the primitive's own target-role: Stopped stops the resource (the containers stay) */
   targetRole?: 'Stopped' | 'Started' | 'Promoted' | 'Unpromoted';
-}
-
-/** The first rule-less set of `tag` directly under `e`, as name → value. */
-function firstSet(e: XmlElement | undefined, tag: string): Record<string, string> {
-  for (const set of e ? elements(e, tag) : []) {
-    if (child(set, 'rule')) continue;
-    const out: Record<string, string> = {};
-    for (const p of elements(set, 'nvpair')) if (p.attrs.name !== undefined) out[p.attrs.name] = p.attrs.value ?? '';
-    return out;
-  }
-  return {};
 }
 
 const roleOf = (v: string | undefined): InnerRole | undefined =>
@@ -100,11 +89,11 @@ export interface InnerContext {
  * bundle (its children inherit them, as in Pacemaker), then rsc_defaults.
  */
 export function readInner(bundle: XmlElement, primitive: XmlElement, ctx: InnerContext): InnerSpec {
-  const pMeta = firstSet(primitive, 'meta_attributes');
-  const bMeta = firstSet(bundle, 'meta_attributes');
-  const dMeta = firstSet(ctx.rscDefaults, 'meta_attributes');
+  const pMeta = setValues(primitive, 'meta_attributes');
+  const bMeta = setValues(bundle, 'meta_attributes');
+  const dMeta = setValues(ctx.rscDefaults, 'meta_attributes');
   const meta = (name: string): string | undefined => pMeta[name] ?? bMeta[name] ?? dMeta[name];
-  const opDefaults = firstSet(ctx.opDefaults, 'meta_attributes');
+  const opDefaults = setValues(ctx.opDefaults, 'meta_attributes');
   const defaultTimeout = parseDurationMs(opDefaults.timeout) ?? DEFAULT_OP_TIMEOUT_MS;
   const container = elements(bundle).find((e) => e.tag === 'docker' || e.tag === 'podman' || e.tag === 'rkt');
   const c = container?.attrs ?? {};
@@ -140,7 +129,7 @@ export function readInner(bundle: XmlElement, primitive: XmlElement, ctx: InnerC
     id: primitive.attrs.id,
     agent: a,
     agentName: `${a.class}${a.provider ? `:${a.provider}` : ''}:${a.type}`,
-    params: firstSet(primitive, 'instance_attributes'),
+    params: setValues(primitive, 'instance_attributes'),
     start: oneShot('start'),
     stop: oneShot('stop'),
     promote: oneShot('promote'),

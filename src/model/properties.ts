@@ -28,6 +28,17 @@ function firstValue(e: XmlElement | undefined, tag: string, name: string): strin
   return undefined;
 }
 
+/** Every name of the rule-less sets of `tag` under `e`, each with the value of the first set that
+ * names it (what firstValue gives name by name). */
+export function setValues(e: XmlElement | undefined, tag: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const set of e ? elements(e, tag) : []) {
+    if (child(set, 'rule')) continue;
+    for (const p of elements(set, 'nvpair')) if (p.attrs.name !== undefined && !(p.attrs.name in out)) out[p.attrs.name] = p.attrs.value ?? '';
+  }
+  return out;
+}
+
 /** A resource's meta attribute: its own, else the rsc_defaults'. */
 export function resolveMeta(resource: XmlElement, defaults: XmlElement | undefined, name: string): string | undefined {
   return firstValue(resource, 'meta_attributes', name) ?? firstValue(defaults, 'meta_attributes', name);
