@@ -86,14 +86,16 @@ export function planInnerResources(model: ClusterModel, parts: readonly NodePart
     for (const [r, g] of d.goals) goals.set(r, b.spec.targetRole === 'Unpromoted' && g === 'Promoted' ? 'Unpromoted' : g);
     for (const w of d.waiting) planOf.get(w.replica)?.waiting.push({ bundle: id, replica: w.replica, message: w.message });
   }
+  // The replicas placed on each node, and the bundles managed: once for every node.
+  const placedOn = new Map<string, Set<string>>();
+  for (const [replica, node] of placements) (placedOn.get(node) ?? placedOn.set(node, new Set()).get(node)!).add(replica);
+  const managed = new Map([...bundles].filter(([, b]) => b.managed));
   for (const p of parts) {
     const touched = new Map<string, string>();
     for (const a of p.plan.stop) touched.set(a.containerId, 'stops');
     for (const a of p.plan.remove) touched.set(a.containerId, 'is removed');
     for (const a of p.plan.replace) touched.set(a.containerId, 'is replaced');
-    const placed = new Set<string>();
-    for (const [replica, node] of placements) if (node === p.node) placed.add(replica);
-    const managed = new Map([...bundles].filter(([, b]) => b.managed));
+    const placed = placedOn.get(p.node) ?? new Set<string>();
     const r = planInnerOfNode({ node: p.node, bundles: managed, containers: p.observed.containers, touched, placed, observed: p.observed.inner, ledger: p.observed.ledger, goals, now: o.now });
     for (const c of r.chains) p.plan.inner.push({ kind: 'inner', bundle: c.bundle, index: c.index, replica: c.replica, reason: c.reason, chain: c });
     for (const u of r.ledger) p.plan.ledger.push({ containerId: u.key, replica: u.replica, record: u.record });
