@@ -87,7 +87,7 @@ export async function loadTestHelper(name) {
   const { rmSync } = await import('node:fs');
   const out = join(root, 'test', 'helpers', `.${name}.bench-${process.pid}.cjs`);
   try {
-    await build({ entryPoints: [join(root, 'test', 'helpers', `${name}.ts`)], bundle: true, platform: 'node', format: 'cjs', outfile: out, external: ['tap', 'dockerode'], logLevel: 'error' });
+    await build({ entryPoints: [join(root, 'test', 'helpers', `${name}.ts`)], bundle: true, platform: 'node', format: 'cjs', outfile: out, external: ['tap', 'dockerode', 'esbuild'], logLevel: 'error' });
     const { createRequire } = await import('node:module');
     return createRequire(import.meta.url)(out);
   } finally {

@@ -66,6 +66,8 @@ export interface ControllerMembership {
   term: number | null;
   leader: LeaderInfo | null;
   passes: number;
+  /** how long the last pass of this term took, ms (null before the first) */
+  lastPassMs: number | null;
   ui: string | null;
   nodes: { name: string; liveness: string; standby: boolean; url: string | null; lostBy: string | null }[];
 }
@@ -91,6 +93,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
   let book: LivenessBook | undefined;
   let term: number | undefined;
   let passes = 0;
+  let lastPassMs: number | null = null;
   // The loop is made below; wake-ups before it exists are not lost (the first pass is due anyway).
   let poke = (why: string) => { void why; };
 
@@ -247,6 +250,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
     memory.clear();
     cache.clear();
     lastPass = undefined;
+    lastPassMs = null;
     book = b;
     term = t;
     ledSince = now();
@@ -266,6 +270,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
         term = undefined;
         book = undefined;
         lastPass = undefined;
+        lastPassMs = null;
         for (const ac of following.values()) ac.abort();
         following.clear();
         poke('');
@@ -295,6 +300,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
       const lead = book;
       const t = term;
       if (!lead || t === undefined || election.term() !== t) return { busy: false };
+      const started = now();
       await settleLiveness(lead);
       let handles: NodeHandle[] = [];
       const r = await runPass({
@@ -307,6 +313,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
         ...(o.stopTimeoutSeconds !== undefined ? { stopTimeoutSeconds: o.stopTimeoutSeconds } : {}),
       }, { apply: true, ...(lastGood ? { lastGood } : {}), cache });
       passes++;
+      lastPassMs = now() - started;
       if (r.cib && !r.cibProblems.some((p) => p.severity === 'error')) lastGood = r.cib;
       // Orders still under way on a node: a pass follows as soon as they end.
       for (const [node, p] of inflight) void p.then(() => poke(`orders done on ${node}`));
@@ -380,6 +387,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
       term: term ?? null,
       leader: election.leader() ?? null,
       passes,
+      lastPassMs,
       ui: o.pageUrl ?? null,
       nodes: b ? nodeNames.map((name) => ({ name, liveness: b.state(name, t), standby: lastPass?.standby.has(name) ?? false, url: b.heartbeat(name)?.url ?? null, lostBy: b.lostBy(name) ?? null })) : [],
     };

@@ -19,6 +19,8 @@ export interface ClusterStatusAnswer {
   term: number | null;
   leader: { url: string } | null;
   passes: number;
+  /** how long its last pass took, ms (null before the first of its term) */
+  lastPassMs?: number | null;
   /** the status page of this controller (--ui-listen), when it serves one */
   ui?: string | null;
   nodes?: { name: string; liveness: string; standby?: boolean; url: string | null; lostBy: string | null }[];

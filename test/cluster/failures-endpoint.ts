@@ -77,7 +77,7 @@ async function world(t: Test, forked: boolean) {
     ...(forked ? { heartbeatExec: berthBin } : {}),
   });
   stops.push(() => controller.stop());
-  const nodes = ['n1', 'n2'].map(fakeNode);
+  const nodes = ['n1', 'n2'].map((n) => fakeNode(n));
   const agents: Record<string, Agent> = {};
   for (const n of nodes) {
     // Engine events: none, but the stream stays open (as Docker's does) until the follower stops.

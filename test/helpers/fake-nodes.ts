@@ -1,10 +1,12 @@
 // In-memory nodes for unit tests of the cluster pass: each has an engine that records its
-// containers (with berth's labels, as the real engine lists them), an address table and files.
-// The real thing is proven end to end on per-namespace engines (test/cluster/*.ts).
+// containers (with berth's labels, as the real engine lists them) and reports their changes as
+// engine events, an address table and files. The real thing is proven end to end on
+// per-namespace engines (test/cluster/*.ts); the many-node rig (sim-agents.ts) serves these
+// nodes through real agents.
 import type { ApplyEngine } from '../../src/controller/apply';
 import type { NodeFiles } from '../../src/controller/node-files';
 import type { AddressTable } from '../../src/runtime/addresses';
-import { BERTH_LABELS, ContainerSpec, ObservedContainer } from '../../src/runtime/engine';
+import { BERTH_LABELS, ContainerSpec, EngineEvent, EventFilter, ObservedContainer } from '../../src/runtime/engine';
 import type { FailureRecord, HostAddress } from '../../src/reconcile/observed';
 import { NodeHandle, PassDeps, PassResult, runPass } from '../../src/controller/pass';
 
@@ -22,9 +24,44 @@ export interface FakeNode {
 
 let ids = 0;
 
-export function fakeNode(name: string): FakeNode {
+/** Container events as the engine streams them: each subscriber gets those its label filter
+ * matches, from when it subscribed until its signal aborts. */
+function eventHub() {
+  const subscribers = new Set<{ filter: EventFilter; push: (e: EngineEvent) => void }>();
+  const matches = (f: EventFilter, e: EngineEvent) => Object.entries(f.labels ?? {}).every(([k, v]) => (v === '' ? k in e.attributes : e.attributes[k] === v));
+  return {
+    emit: (action: string, c: ObservedContainer) => {
+      if (!subscribers.size) return;
+      const e: EngineEvent = { action, id: c.id, name: c.name, attributes: { ...c.labels, name: c.name, image: c.image }, ...(c.bundle !== undefined ? { bundle: c.bundle } : {}), ...(Number.isFinite(c.replica) ? { replica: c.replica } : {}), time: Date.now() };
+      for (const s of subscribers) if (matches(s.filter, e)) s.push(e);
+    },
+    stream: (filter: EventFilter, signal: AbortSignal): AsyncIterable<EngineEvent> => ({
+      [Symbol.asyncIterator]: async function* () {
+        const queue: EngineEvent[] = [];
+        let wake: (() => void) | undefined;
+        const sub = { filter, push: (e: EngineEvent) => { queue.push(e); wake?.(); } };
+        const onAbort = () => wake?.();
+        subscribers.add(sub);
+        signal.addEventListener('abort', onAbort);
+        try {
+          while (!signal.aborted) {
+            if (!queue.length) await new Promise<void>((r) => { wake = r; });
+            wake = undefined;
+            while (queue.length && !signal.aborted) yield queue.shift()!;
+          }
+        } finally {
+          subscribers.delete(sub);
+          signal.removeEventListener('abort', onAbort);
+        }
+      },
+    }),
+  };
+}
+
+export function fakeNode(name: string, o: { stateDir?: string } = {}): FakeNode {
   const node: FakeNode = { name, containers: new Map(), addresses: [{ ip: '10.0.0.1', prefix: 24, interface: 'eth0', label: 'eth0' }], unreachable: false, deps: undefined as never };
   const check = () => { if (node.unreachable) throw new Error(`node ${name} does not answer`); };
+  const hub = eventHub();
   const files = new Map<string, string>();
   const ledgers = new Map<string, Record<string, FailureRecord>>();
   const engine: ApplyEngine = {
@@ -35,17 +72,19 @@ export function fakeNode(name: string): FakeNode {
       check();
       const id = `c${++ids}`;
       const labels = spec.Labels ?? {};
-      node.containers.set(id, {
+      const c: ObservedContainer = {
         id, name: spec.name, image: spec.Image, state: 'created', health: 'none', status: 'Created', labels,
         bundle: labels[BERTH_LABELS.bundle], replica: Number(labels[BERTH_LABELS.replica]), node: labels[BERTH_LABELS.node], specHash: labels[BERTH_LABELS.specHash], cluster: labels[BERTH_LABELS.cluster], created: Math.floor(Date.now() / 1000),
-      });
+      };
+      node.containers.set(id, c);
+      hub.emit('create', c);
       return id;
     },
-    start: async (id) => { check(); const c = node.containers.get(id); if (c) { c.state = 'running'; c.status = 'Up Less than a second'; } },
-    stop: async (id) => { check(); const c = node.containers.get(id); if (c) { c.state = 'exited'; c.status = 'Exited (0) 1 second ago'; } },
-    remove: async (id) => { check(); node.containers.delete(id); },
-    rename: async (id, newName) => { check(); const c = node.containers.get(id); if (c) c.name = newName; },
-    events: () => ({ [Symbol.asyncIterator]: async function* () {} }),
+    start: async (id) => { check(); const c = node.containers.get(id); if (c) { c.state = 'running'; c.status = 'Up Less than a second'; hub.emit('start', c); } },
+    stop: async (id) => { check(); const c = node.containers.get(id); if (c) { c.state = 'exited'; c.status = 'Exited (0) 1 second ago'; hub.emit('die', c); } },
+    remove: async (id) => { check(); const c = node.containers.get(id); node.containers.delete(id); if (c) hub.emit('destroy', c); },
+    rename: async (id, newName) => { check(); const c = node.containers.get(id); if (c) { c.name = newName; hub.emit('rename', c); } },
+    events: (filter, signal) => hub.stream(filter, signal),
   };
   const addresses: AddressTable = {
     list: async () => { check(); return node.addresses.map((a) => ({ ...a })); },
@@ -53,7 +92,7 @@ export function fakeNode(name: string): FakeNode {
     remove: async (a) => { check(); node.addresses = node.addresses.filter((x) => !(x.ip === a.ip && x.interface === a.interface)); },
   };
   const nodeFiles: NodeFiles = {
-    stateDir: `/state/${name}`,
+    stateDir: o.stateDir ?? `/state/${name}`,
     read: async (f) => { check(); return files.get(f) ?? null; },
     write: async (f, c) => { check(); files.set(f, c); },
     ensureDir: async () => check(),
@@ -92,7 +131,7 @@ export type FakeState = 'alive' | 'suspect' | 'unreachable' | 'lost' | 'unknown'
 
 /** In-memory nodes and the cluster pass over them, with the CIB as text. */
 export function fakeCluster(names: string[], clock: () => number = () => Date.now()) {
-  const nodes = names.map(fakeNode);
+  const nodes = names.map((n) => fakeNode(n));
   const state = new Map<string, FakeState>(names.map((n) => [n, 'alive']));
   const memory = new Map<string, Set<string>>();
   let text = '';

@@ -25,7 +25,7 @@ function state(r: PassResult, n: number, live: Liveness = {}, term = 1): Control
   return {
     cluster: 'fake-cluster',
     membership: {
-      controller: { id: 'c1', url: 'http://10.0.0.1:7441' }, leading: true, term, leader: { id: 'c1', url: 'http://10.0.0.1:7441' }, passes: n, ui: null,
+      controller: { id: 'c1', url: 'http://10.0.0.1:7441' }, leading: true, term, leader: { id: 'c1', url: 'http://10.0.0.1:7441' }, passes: n, lastPassMs: 5, ui: null,
       nodes: NAMES.map((name) => ({ name, liveness: live[name]?.liveness ?? 'alive', standby: false, url: null, lostBy: live[name]?.lostBy ?? null })),
     },
     pass: { number: n, at: 1_000_000 + n, key: String(n), result: r, status: () => clusterStatus(r, 1_000_000 + n) },
