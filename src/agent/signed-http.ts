@@ -113,14 +113,17 @@ export class SignedHttpError extends Error {
   }
 }
 
-/** POST `body` as JSON to `url` + `path`, signed; the answer must be signed, JSON and small. */
-export async function postSigned<T>(url: string, path: string, key: Buffer, body: unknown, timeoutMs: number, agent?: http.Agent): Promise<T> {
+/** POST `body` as JSON to `url` + `path`, signed; the answer must be signed, JSON and no larger
+ * than `maxAnswerBytes` (default MAX_SMALL_BODY: a heartbeat's grant; a controller's answer about
+ * the whole cluster is larger). */
+export async function postSigned<T>(url: string, path: string, key: Buffer, body: unknown, timeoutMs: number, o: { agent?: http.Agent; maxAnswerBytes?: number } = {}): Promise<T> {
+  const limit = o.maxAnswerBytes ?? MAX_SMALL_BODY;
   let a: Exchange;
   try {
-    a = await exchangeSigned({ url, path, key, body: Buffer.from(JSON.stringify(body)), timeoutMs, maxAnswerBytes: MAX_SMALL_BODY, ...(agent ? { agent } : {}) });
+    a = await exchangeSigned({ url, path, key, body: Buffer.from(JSON.stringify(body)), timeoutMs, maxAnswerBytes: limit, ...(o.agent ? { agent: o.agent } : {}) });
   } catch (e) {
     const x = e as ExchangeError;
-    throw x.kind === 'too-large' ? new SignedHttpError('bad-answer', `the answer from ${url} is larger than ${MAX_SMALL_BODY} bytes`) : new SignedHttpError('unreachable', `${url}: ${x.message}`);
+    throw x.kind === 'too-large' ? new SignedHttpError('bad-answer', `the answer from ${url} is larger than ${limit} bytes`) : new SignedHttpError('unreachable', `${url}: ${x.message}`);
   }
   const v = verifyResponse(key, a.nonce, a.status, a.headers as HeaderBag, a.body);
   if (!v.ok) throw new SignedHttpError('bad-answer', `the answer from ${url} is refused: ${v.message}`, a.status);

@@ -362,7 +362,7 @@ async function askControllers(urls: string[], key: Buffer): Promise<{ url: strin
 }
 
 /** Signed POSTs to the controllers with the cluster's authkey. */
-export const controllerPost = (key: Buffer): ControllerPost => (url, path, body, timeoutMs) => lazy.agentSignedHttp().postSigned(url, path, key, body, timeoutMs);
+export const controllerPost = (key: Buffer): ControllerPost => (url, path, body, timeoutMs) => lazy.agentSignedHttp().postSigned(url, path, key, body, timeoutMs, { maxAnswerBytes: lazy.clusterControllerClient().CONTROLLER_ANSWER_BYTES });
 
 function formatClusterStatus(url: string, s: ClusterStatusAnswer): string {
   const out = [`controller ${url}: ${s.leading ? `leading, term ${s.term}, ${s.passes} passes` : `following ${s.leader?.url ?? '(no leader yet)'}`}`];

@@ -6,6 +6,12 @@ import { BerthError, problem } from '../errors/registry';
 import type { ClusterStatus } from '../reconcile/status';
 import type { ReplicaCount } from '../controller/restart';
 import type { FollowerAnswer, LeaderAnswer } from './controller-server';
+import { LIMITS } from '../agent/protocol';
+
+/** The largest answer taken from a controller: its answers are about the whole cluster (`cluster
+ * status` of 10,000 replicas is megabytes), so as large as an agent's answer may be, not the
+ * 64 KiB of a heartbeat's grant. */
+export const CONTROLLER_ANSWER_BYTES = LIMITS.answerBytes;
 
 /** A signed JSON POST to a controller (src/agent/signed-http.ts postSigned, with the authkey). */
 export type ControllerPost = <T>(url: string, path: string, body: unknown, timeoutMs: number) => Promise<T>;
