@@ -6,7 +6,7 @@
 import type { ApplyEngine } from '../../src/controller/apply';
 import type { NodeFiles } from '../../src/controller/node-files';
 import type { AddressTable } from '../../src/runtime/addresses';
-import { BERTH_LABELS, ContainerSpec, EngineEvent, EventFilter, ObservedContainer } from '../../src/runtime/engine';
+import { BERTH_LABELS, ContainerDetails, ContainerSpec, EngineEvent, EventFilter, ObservedContainer } from '../../src/runtime/engine';
 import type { FailureRecord, HostAddress } from '../../src/reconcile/observed';
 import { NodeHandle, PassDeps, PassResult, runPass } from '../../src/controller/pass';
 
@@ -58,16 +58,51 @@ function eventHub() {
   };
 }
 
-export function fakeNode(name: string, o: { stateDir?: string } = {}): FakeNode {
+/** Docker's "Up ..." of a container started `ms` ago (go-units HumanDuration). */
+function upFor(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  if (s < 1) return 'Up Less than a second';
+  if (s < 60) return `Up ${s} seconds`;
+  const m = Math.floor(s / 60);
+  if (m === 1) return 'Up About a minute';
+  if (m < 60) return `Up ${m} minutes`;
+  const h = Math.round(m / 60);
+  return h === 1 ? 'Up About an hour' : `Up ${h} hours`;
+}
+
+/**
+ * `stateDir`: where the node's files say they are (default /state/NAME). `docker`: behave as
+ * Docker does where a pass can tell (the many-node rig): inspect answers with the container's
+ * details, and a listing's "Up ..." grows with the time since the start (else a container looks
+ * restarted and is inspected on every pass).
+ */
+export function fakeNode(name: string, o: { stateDir?: string; docker?: boolean } = {}): FakeNode {
   const node: FakeNode = { name, containers: new Map(), addresses: [{ ip: '10.0.0.1', prefix: 24, interface: 'eth0', label: 'eth0' }], unreachable: false, deps: undefined as never };
   const check = () => { if (node.unreachable) throw new Error(`node ${name} does not answer`); };
   const hub = eventHub();
+  const startedAt = new Map<string, number>();
+  const find = (ref: string) => node.containers.get(ref) ?? [...node.containers.values()].find((c) => c.name === ref);
+  const listed = (c: ObservedContainer): ObservedContainer => ({ ...c, ...(o.docker && c.state === 'running' ? { status: upFor(Date.now() - (startedAt.get(c.id) ?? 0)) } : {}) });
+  const details = (c: ObservedContainer): ContainerDetails => {
+    const started = startedAt.get(c.id);
+    const running = c.state === 'running';
+    const state = { Status: c.state, Running: running, Pid: running ? 1 : 0, ExitCode: 0, OOMKilled: false, ...(started ? { StartedAt: new Date(started).toISOString() } : {}) };
+    return {
+      ...listed(c), imageId: `sha256:${c.image}`, running, pid: state.Pid, exitCode: 0, oomKilled: false, restartCount: 0,
+      ...(started ? { startedAt: new Date(started).toISOString() } : {}),
+      raw: { Id: c.id, Name: `/${c.name}`, RestartCount: 0, State: state, Config: { Image: c.image, Labels: c.labels } } as unknown as ContainerDetails['raw'],
+    };
+  };
   const files = new Map<string, string>();
   const ledgers = new Map<string, Record<string, FailureRecord>>();
   const engine: ApplyEngine = {
     ping: async () => check(),
-    listContainers: async () => { check(); return [...node.containers.values()].map((c) => ({ ...c })); },
-    inspect: async () => { check(); return undefined; },
+    listContainers: async () => { check(); return [...node.containers.values()].map(listed); },
+    inspect: async (ref) => {
+      check();
+      const c = o.docker ? find(ref) : undefined;
+      return c && details(c);
+    },
     create: async (spec: ContainerSpec) => {
       check();
       const id = `c${++ids}`;
@@ -80,9 +115,9 @@ export function fakeNode(name: string, o: { stateDir?: string } = {}): FakeNode 
       hub.emit('create', c);
       return id;
     },
-    start: async (id) => { check(); const c = node.containers.get(id); if (c) { c.state = 'running'; c.status = 'Up Less than a second'; hub.emit('start', c); } },
+    start: async (id) => { check(); const c = node.containers.get(id); if (c) { c.state = 'running'; c.status = 'Up Less than a second'; startedAt.set(id, Date.now()); hub.emit('start', c); } },
     stop: async (id) => { check(); const c = node.containers.get(id); if (c) { c.state = 'exited'; c.status = 'Exited (0) 1 second ago'; hub.emit('die', c); } },
-    remove: async (id) => { check(); const c = node.containers.get(id); node.containers.delete(id); if (c) hub.emit('destroy', c); },
+    remove: async (id) => { check(); const c = node.containers.get(id); node.containers.delete(id); startedAt.delete(id); if (c) hub.emit('destroy', c); },
     rename: async (id, newName) => { check(); const c = node.containers.get(id); if (c) { c.name = newName; hub.emit('rename', c); } },
     events: (filter, signal) => hub.stream(filter, signal),
   };

@@ -43,7 +43,7 @@ async function serveNodes(c: SimAgentsConfig, key: Buffer, log: (line: string) =
   for (const name of c.nodes) {
     const stateDir = path.join(c.dir, name);
     mkdirSync(stateDir, { recursive: true });
-    const node = fakeNode(name, { stateDir });
+    const node = fakeNode(name, { stateDir, docker: true });
     const agent = await startAgent({
       node: name, listen: { host: '127.0.0.1', port: 0 }, controllers: c.controllers, key, stateDir,
       engine: node.deps.engine, addresses: node.deps.addresses, files: node.deps.files, log: (l) => log(`${name}: ${l}`),
@@ -116,7 +116,7 @@ export interface SimAgents {
  * Starts the rig as a child process (its agents log to `logFile`) and waits until every agent
  * serves. The agents then join the cluster as real agents do: by their heartbeats.
  */
-export async function startSimAgents(c: SimAgentsConfig & { logFile: string }): Promise<SimAgents> {
+export async function startSimAgents(c: SimAgentsConfig & { logFile: string; nodeArgs?: string[] }): Promise<SimAgents> {
   const { build } = await import('esbuild');
   const { openSync } = await import('node:fs');
   const out = path.join(c.dir, 'sim-agents.cjs');
@@ -124,8 +124,8 @@ export async function startSimAgents(c: SimAgentsConfig & { logFile: string }): 
     stdin: { contents: `require(${JSON.stringify(path.join(__dirname, 'sim-agents.ts'))}).runSimAgentsProcess();`, resolveDir: __dirname, loader: 'js' },
     bundle: true, platform: 'node', format: 'cjs', outfile: out, external: ['tap', 'dockerode', 'esbuild'], logLevel: 'error',
   });
-  const { logFile, ...config } = c;
-  const p = spawn(process.execPath, [out, JSON.stringify(config)], { stdio: ['pipe', 'pipe', openSync(logFile, 'a')] });
+  const { logFile, nodeArgs, ...config } = c;
+  const p = spawn(process.execPath, [...(nodeArgs ?? []), out, JSON.stringify(config)], { stdio: ['pipe', 'pipe', openSync(logFile, 'a')] });
   const lines = createInterface({ input: p.stdout! });
   const waiting: ((v: Record<string, unknown>) => void)[] = [];
   let failed: Error | undefined;

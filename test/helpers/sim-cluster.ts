@@ -5,9 +5,11 @@
 // bench/scale.mjs. Every process started here is stopped by stop().
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { SimAgents, startSimAgents } from './sim-agents';
+import { freePort } from './etcd';
+
+export { freePort };
 
 export const berthBin = path.join(__dirname, '..', '..', 'bin', 'berth');
 
@@ -21,6 +23,8 @@ export interface SimClusterOptions {
   controllers?: number;
   /** more flags for every controller (e.g. --interval 2) */
   controllerArgs?: string[];
+  /** node's own flags for the controllers and the rig (e.g. --cpu-prof) */
+  nodeArgs?: string[];
 }
 
 export interface SimCluster {
@@ -47,17 +51,6 @@ export interface ClusterStatusJson {
   cluster: { converged: boolean; at: string } | null;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
-
 export async function startSimCluster(o: SimClusterOptions): Promise<SimCluster> {
   mkdirSync(o.dir, { recursive: true });
   const env = { ...process.env, BERTH_CONFIG: path.join(o.dir, 'client.json') };
@@ -74,14 +67,15 @@ export async function startSimCluster(o: SimClusterOptions): Promise<SimCluster>
   for (let i = 0; i < n; i++) ports.push(await freePort());
   const urls = ports.map((p) => `http://127.0.0.1:${p}`);
   const logs = ports.map((_, i) => path.join(o.dir, `controller-${i}.log`));
-  const controllers: (ChildProcess | undefined)[] = ports.map((port, i) => spawn(process.execPath, [berthBin, 'controller', '--listen', `127.0.0.1:${port}`, '--store', o.store, '--authkey', key, ...(o.controllerArgs ?? [])], { env, stdio: ['ignore', openSync(logs[i], 'a'), openSync(logs[i], 'a')] }));
+  const controllers: (ChildProcess | undefined)[] = ports.map((port, i) => spawn(process.execPath, [...(o.nodeArgs ?? []), berthBin, 'controller', '--listen', `127.0.0.1:${port}`, '--store', o.store, '--authkey', key, ...(o.controllerArgs ?? [])], { env, stdio: ['ignore', openSync(logs[i], 'a'), openSync(logs[i], 'a')] }));
   let agents: SimAgents | undefined;
   const stop = async () => {
     await agents?.stop();
-    for (const c of controllers) c?.kill('SIGKILL');
+    // SIGTERM when profiling, so that node writes the profile
+    for (const c of controllers) c?.kill(o.nodeArgs?.length ? 'SIGTERM' : 'SIGKILL');
   };
   try {
-    agents = await startSimAgents({ nodes: o.nodes, controllers: urls, authkey: key, dir: path.join(o.dir, 'nodes'), logFile: path.join(o.dir, 'agents.log') });
+    agents = await startSimAgents({ nodes: o.nodes, controllers: urls, authkey: key, dir: path.join(o.dir, 'nodes'), logFile: path.join(o.dir, 'agents.log'), ...(o.nodeArgs ? { nodeArgs: o.nodeArgs } : {}) });
   } catch (e) {
     await stop();
     throw e;
