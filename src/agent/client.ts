@@ -200,6 +200,11 @@ export function remoteNode(o: RemoteNodeOptions): RemoteNode {
       return o.remoteKey ?? learnedRemoteKey;
     },
     read: async (file) => ((await call('files.read', [file], engineErrors('read file', file))) as string | undefined) ?? null,
+    readMany: async (list) => {
+      const texts = (await call('files.readMany', [list], engineErrors('read files', `${list.length} files`))) as (string | null)[];
+      if (texts.length !== list.length) throw engineErrors('read files').refused(`AGENT_BAD_MESSAGE: ${where} answered ${texts.length} files for ${list.length}; refused`);
+      return texts;
+    },
     write: async (file, content) => { await call('files.write', [file, content], engineErrors('write file', file)); },
     ensureDir: async (dir) => { await call('files.ensureDir', [dir], engineErrors('make directory', dir)); },
     readLedger: async (c) => (await call('files.readLedger', [c], engineErrors('read ledger'))) as Record<string, FailureRecord>,

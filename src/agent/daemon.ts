@@ -107,6 +107,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     stateDir: o.files.stateDir,
     ...(o.files.remoteKey ? { remoteKey: o.files.remoteKey } : {}),
     read: (f) => o.files.read(f),
+    readMany: (fs) => o.files.readMany(fs),
     write: (f, c) => guarded(() => o.files.write(f, c)),
     ensureDir: (d) => guarded(() => o.files.ensureDir(d)),
     readLedger: (c) => o.files.readLedger(c),

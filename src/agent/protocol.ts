@@ -183,6 +183,7 @@ export const OPS = {
   'addresses.add': op(true, [addressSpec], 1, none),
   'addresses.remove': op(true, [addressSpec], 1, none),
   'files.read': op(false, [absolutePath], 1, optionalText),
+  'files.readMany': op(false, [listOf(absolutePath)], 1, listOf(optionalText)),
   'files.write': op(true, [absolutePath, text], 2, none),
   'files.ensureDir': op(true, [absolutePath], 1, none),
   'files.readLedger': op(false, [clusterId], 1, ledger),

@@ -154,6 +154,7 @@ function handlers(o: AgentServerOptions, incarnation: string): Record<OpName, Ha
     'addresses.add': ([a]) => addresses.add(a as HostAddressSpec),
     'addresses.remove': ([a]) => addresses.remove(a as HostAddressSpec),
     'files.read': async ([p]) => files.read(file(p)),
+    'files.readMany': async ([ps]) => files.readMany((ps as string[]).map(file)),
     'files.write': async ([p, content]) => files.write(file(p), content as string),
     'files.ensureDir': async ([p]) => {
       check(directoryVerdict(p as string, scope()));

@@ -20,6 +20,8 @@ export interface NodeFiles {
   readonly remoteKey?: string;
   /** null when missing */
   read(file: string): Promise<string | null>;
+  /** several files in one go (one round trip to a node's agent), each as read() gives it */
+  readMany(files: readonly string[]): Promise<(string | null)[]>;
   /** In place (same inode), creating the directory and the file when missing. */
   write(file: string, content: string): Promise<void>;
   ensureDir(dir: string): Promise<void>;
@@ -77,6 +79,9 @@ export function nodeFiles(stateDir: string, remoteKey?: string): NodeFiles {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
         throw e;
       }
+    },
+    readMany(files) {
+      return Promise.all(files.map((f) => this.read(f)));
     },
     async write(file, content) {
       mkdirSync(path.dirname(file), { recursive: true });

@@ -366,14 +366,18 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
 }
 
 /** The hosts files of the bundles with a container on the node or replicas placed there; one that
- * cannot be read is taken as missing (and written). Read all at once: one after the other, a node
- * with 100 bundles waited for 100 round trips to its agent in every pass. */
+ * cannot be read is taken as missing (and written). All in one request: one after the other, a
+ * node with 100 bundles cost its agent 100 round trips in every pass. */
 async function readHostsFiles(deps: NodeDeps, desired: DesiredState, observed: ObservedState, timeoutMs: number): Promise<void> {
   const here = new Set([...observed.containers.map((c) => c.bundle), ...desired.replicas.map((r) => r.bundle)]);
   const paths = desired.bundles.flatMap((b) => (b.hostsFile && here.has(b.id) ? [b.hostsFile.path] : []));
-  const read = await Promise.all(paths.map((p) => withDeadline(deps.files.read(p), timeoutMs, 'no answer').catch(() => undefined)));
-  // Unread: taken as missing.
-  paths.forEach((p, i) => { const text = read[i]; if (text !== undefined) observed.files[p] = text; });
+  if (!paths.length) return;
+  try {
+    const read = await withDeadline(deps.files.readMany(paths), timeoutMs, 'no answer');
+    paths.forEach((p, i) => { observed.files[p] = read[i]; });
+  } catch {
+    // Unread: taken as missing.
+  }
 }
 
 function withDeadline<T>(p: Promise<T>, ms: number, message: string): Promise<T> {

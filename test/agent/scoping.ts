@@ -106,6 +106,7 @@ const rows: Row[] = [
   { name: 'write the fencing record', op: (r) => r.files.write(termFile, '{"highest":0}\n'), code: 'AGENT_SCOPE_REFUSED' },
   { name: 'write the lease record', op: (r) => r.files.write(leaseFile, '{"until":99999999999999}\n'), code: 'AGENT_SCOPE_REFUSED' },
   { name: 'read the fencing record', op: (r) => r.files.read(termFile), code: 'AGENT_SCOPE_REFUSED' },
+  { name: 'read the fencing record among hosts files', op: (r) => r.files.readMany([path.join(hostsDir, 'web'), termFile]), code: 'AGENT_SCOPE_REFUSED' },
   { name: 'write through a link in the hosts dir to the fencing record', op: (r) => r.files.write(path.join(hostsDir, 'link-to-term'), '{"highest":0}\n'), code: 'AGENT_SCOPE_REFUSED' },
   { name: "write another cluster's hosts file", op: (r) => r.files.write(path.join(stateDir, 'clusters', `${cluster}-b`, 'hosts', 'web'), 'x'), code: 'AGENT_SCOPE_REFUSED', paths: [path.join(stateDir, 'clusters', `${cluster}-b`)] },
   { name: 'write /etc', op: (r) => r.files.write(`/etc/berth-${scope.runId}`, 'x'), code: 'AGENT_SCOPE_REFUSED', paths: [`/etc/berth-${scope.runId}`] },

@@ -185,6 +185,7 @@ t.test('addresses, files and status through the agent', async (t) => {
   await remote.files.write(hosts, '127.0.0.1 web-0\n');
   t.equal(readFileSync(hosts, 'utf8'), '127.0.0.1 web-0\n');
   t.equal(await remote.files.read(hosts), '127.0.0.1 web-0\n');
+  t.strictSame(await remote.files.readMany([hosts, `${hosts}-missing`, hosts]), ['127.0.0.1 web-0\n', null, '127.0.0.1 web-0\n'], 'several files in one request, in order, a missing one null');
   t.match(await failure(remote.files.write('/etc/passwd', 'x')), { name: 'AgentRefusal', code: 'AGENT_SCOPE_REFUSED', message: /not one of berth's node files/ });
   t.match(await failure(remote.files.read(path.join(stateDir, 'clusters', cluster, '..', '..', '..', 'agent', 'term.json'))), { code: 'AGENT_SCOPE_REFUSED' }, "'..' does not leave the cluster's files");
   await remote.files.ensureDir(path.join(dir, 'storage', 'web-0'));

@@ -43,7 +43,7 @@ function fakes(fail: { create?: string[]; start?: string[] } = {}) {
   };
   const written = new Map<string, string>();
   const files: NodeFiles = {
-    stateDir: '/state', read: async (f) => written.get(f) ?? null, write: async (f, c) => { written.set(f, c); }, ensureDir: async () => {},
+    stateDir: '/state', read: async (f) => written.get(f) ?? null, readMany: async (fs) => fs.map((f) => written.get(f) ?? null), write: async (f, c) => { written.set(f, c); }, ensureDir: async () => {},
     readLedger: async () => ({}), writeLedger: async () => {},
   };
   return { engine, addresses, files, calls, containers, held };

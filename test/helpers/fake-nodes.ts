@@ -129,6 +129,7 @@ export function fakeNode(name: string, o: { stateDir?: string; docker?: boolean 
   const nodeFiles: NodeFiles = {
     stateDir: o.stateDir ?? `/state/${name}`,
     read: async (f) => { check(); return files.get(f) ?? null; },
+    readMany: async (fs) => { check(); return fs.map((f) => files.get(f) ?? null); },
     write: async (f, c) => { check(); files.set(f, c); },
     ensureDir: async () => check(),
     readLedger: async (cluster) => { check(); return { ...(ledgers.get(cluster) ?? {}) }; },
