@@ -21,7 +21,7 @@
 // published placement rates (C1M: 3,750/s, C2M: 1,500/s; not measured here). Ends with:
 // scale: ours_pps=X ref_pps=3750 ratio=Z (through the real controllers, at the largest size).
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { finalLine, loadTestHelper, median, sleep, until } from './lib.mjs';
@@ -44,7 +44,9 @@ function cibXml(nodes, bundles, { epoch = 1, stickiness = false } = {}) {
 // ---- 1. through the real controllers ----
 
 const procs = new Set();
-const dir = mkdtempSync(join(tmpdir(), 'berth-scale-bench-'));
+// In memory when the machine has /dev/shm: the agents' lease and term files (written with every
+// granted heartbeat) and etcd's data; the disk is shared with whatever else runs here.
+const dir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'berth-scale-bench-'));
 
 async function startEtcd(sim) {
   const [client, peer] = [await sim.freePort(), await sim.freePort()];
@@ -98,7 +100,9 @@ async function realSize(sim, etcd, nodesN) {
     const push = c.berth(['--store', store, 'cluster', 'cib-push', cib]);
     if (push.code !== 0) throw new Error(`cib-push: ${push.stderr}`);
     let counts;
-    await until(`${replicas} replicas running`, async () => { counts = await c.agents.counts(); return counts.running >= replicas; }, 300_000, 100);
+    let lagMs = 0;
+    const countNow = async () => { const k = await c.agents.counts(); lagMs = Math.max(lagMs, k.lagMs); return k; };
+    await until(`${replicas} replicas running`, async () => { counts = await countNow(); return counts.running >= replicas; }, 300_000, 100);
     const converge = now() - t0;
     if (counts.copies !== 1 || counts.running !== replicas) throw new Error(`converged with ${counts.running} running, ${counts.copies} copies of one replica`);
     const pps = replicas / (converge / 1000);
@@ -148,7 +152,7 @@ async function realSize(sim, etcd, nodesN) {
     const tlHr = now();
     await c.agents.lose(victim);
     let twice = 0;
-    await until(`${victim}'s replicas elsewhere`, async () => { const k = await c.agents.counts(); twice = Math.max(twice, k.copies); return k.running >= replicas; }, 60_000, 50);
+    await until(`${victim}'s replicas elsewhere`, async () => { const k = await countNow(); twice = Math.max(twice, k.copies); return k.running >= replicas; }, 60_000, 50);
     const lostMs = now() - tlHr;
     if (twice > 1) throw new Error('a replica ran twice after the node was lost');
     const declared = loggedAt(c.controllerLog(li).slice(logOff), new RegExp(`\\[NODE_LOST\\] node ${victim} is lost`));
@@ -163,15 +167,17 @@ async function realSize(sim, etcd, nodesN) {
     const firstDone = await until('the new leader\'s first pass', () => loggedAt(c.controllerLog(other).slice(otherOff), /first pass as leader/), 60_000, 100);
     const firstLine = c.controllerLog(other).slice(otherOff).split('\n').find((l) => /first pass as leader/.test(l)) ?? '';
     const handOverMs = firstDone - tk;
-    const after = await c.agents.counts();
-    if (after.running !== replicas || after.copies !== 1) throw new Error(`after the hand-over: ${after.running} running, ${after.copies} copies of one replica`);
+    const after = await countNow();
+    const fences = (c.agentsLog().match(/fencing this node/g) ?? []).length;
+    if (after.running !== replicas || after.copies !== 1) throw new Error(`after the hand-over: ${after.running} running, ${after.copies} copies of one replica (${fences} agents fenced themselves; the rig's event loop was held up ${lagMs} ms at most)`);
 
     say(`${String(nodesN).padStart(3)} nodes, ${String(bundles).padStart(4)} bundles, ${String(replicas).padStart(5)} replicas: `
       + `converge ${converge.toFixed(0)} ms (${pps.toFixed(0)} placements/s); no-op pass ${noopMs.toFixed(0)} ms (converged, the leader used ${(cpuShare * 100).toFixed(0)}% of a core: ${idlePasses} passes in 6 s, ~${cpuPerPass.toFixed(0)} ms CPU each with the heartbeats); `
       + `cluster status --json ${statusMs.toFixed(0)} ms; cib-push diff-against ${diffPush.ms.toFixed(0)} ms; `
       + `leader RSS ${mem.rss.toFixed(0)} MiB (peak ${mem.hwm.toFixed(0)}), its heartbeat process ${hbMem.rss.toFixed(0)} MiB; `
       + `node lost (${lostReplicas} replicas): declared lost after ${declaredMs.toFixed(0)} ms, its replicas running elsewhere after ${lostMs.toFixed(0)} ms; `
-      + `leader killed: the other's first pass done after ${handOverMs} ms (${/done (\d+ ms)/.exec(firstLine)?.[1] ?? '?'} after taking the lead)`);
+      + `leader killed: the other's first pass done after ${handOverMs} ms (${/done (\d+ ms)/.exec(firstLine)?.[1] ?? '?'} after taking the lead); `
+      + `the rig: its event loop held up ${lagMs} ms at most, ${fences} agent${fences === 1 ? '' : 's'} fenced itself`);
     return { pps, noopMs, cpuPerPass, lostMs, declaredMs, handOverMs, statusMs, pushMs: diffPush.ms, rss: mem.hwm };
   } finally {
     await c.stop();

@@ -1,16 +1,19 @@
 // Many nodes on one machine, honestly: one process serves N simulated nodes, each through a real
 // `berth agent` (src/agent/daemon.ts: the signed protocol, incarnations, the term guard, scope
 // checks, heartbeats to the controllers, its lease and self-fence, its term and lease files on
-// disk) on its own loopback port. What is simulated is below the agent: each node's engine,
-// addresses and berth's node files are kept in memory (fake-nodes.ts; containers carry berth's
-// labels, and every change is an engine event, so passes are woken as Docker's events wake them).
-// Nothing runs in a container.
+// disk) on its own loopback port. What is simulated is below the agent: each node's engine and
+// addresses are kept in memory (fake-nodes.ts; containers carry berth's labels, and every change
+// is an engine event, so passes are woken as Docker's events wake them). Nothing runs in a
+// container. berth's node files (hosts files, failure ledgers) are real files in the node's
+// state dir (src/controller/node-files.ts), as on a real node.
 //
 // The rig runs as a child process (startSimAgents bundles this file with esbuild and starts it),
 // so that the agents do not share an event loop with the test or the bench. It is driven by lines
 // on its stdin, each answered by one JSON line on its stdout:
 //   counts        -> { running: replicas running on live nodes, copies: the most copies of one
-//                      replica over live nodes, perNode: { node: running } }
+//                      replica over live nodes, perNode: { node: running }, lagMs: the longest
+//                      the rig's event loop was held up since the last counts (a rig too busy
+//                      to send heartbeats on time makes its agents fence themselves) }
 //   lose NODE     -> the node is powered off: its agent stops answering and sending heartbeats,
 //                    its containers and berth's addresses are gone -> { lost: NODE }
 //   quit          -> every agent stopped -> { quit: true }
@@ -18,7 +21,9 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Agent, startAgent } from '../../src/agent/daemon';
+import { nodeFiles } from '../../src/controller/node-files';
 import { FakeNode, fakeNode, wipe } from './fake-nodes';
 
 export interface SimAgentsConfig {
@@ -34,6 +39,7 @@ export interface SimCounts {
   running: number;
   copies: number;
   perNode: Record<string, number>;
+  lagMs: number;
 }
 
 /** In the rig's process: an agent per node over its in-memory engine. */
@@ -46,12 +52,12 @@ async function serveNodes(c: SimAgentsConfig, key: Buffer, log: (line: string) =
     const node = fakeNode(name, { stateDir, docker: true });
     const agent = await startAgent({
       node: name, listen: { host: '127.0.0.1', port: 0 }, controllers: c.controllers, key, stateDir,
-      engine: node.deps.engine, addresses: node.deps.addresses, files: node.deps.files, log: (l) => log(`${name}: ${l}`),
+      engine: node.deps.engine, addresses: node.deps.addresses, files: nodeFiles(stateDir), log: (l) => log(`${name}: ${l}`),
     });
     nodes.set(name, { node, agent });
   }
   return {
-    counts: (): SimCounts => {
+    counts: (): Omit<SimCounts, 'lagMs'> => {
       const perNode: Record<string, number> = {};
       const copies = new Map<string, number>();
       let running = 0;
@@ -89,11 +95,16 @@ export async function runSimAgentsProcess(): Promise<void> {
   const quiet = /joining empty|heartbeat: granted again|a heartbeat is granted/;
   const rig = await serveNodes(c, readFileSync(c.authkey), (l) => { if (!quiet.test(l)) process.stderr.write(`${new Date().toISOString()} ${l}\n`); });
   const say = (v: unknown) => process.stdout.write(JSON.stringify(v) + '\n');
+  const lag = monitorEventLoopDelay({ resolution: 20 });
+  lag.enable();
   say({ ready: c.nodes.length });
   for await (const line of createInterface({ input: process.stdin })) {
     const [cmd, arg] = line.trim().split(/\s+/);
     try {
-      if (cmd === 'counts') say(rig.counts());
+      if (cmd === 'counts') {
+        say({ ...rig.counts(), lagMs: Math.round(lag.max / 1e6) });
+        lag.reset();
+      }
       else if (cmd === 'lose') { rig.lose(arg); say({ lost: arg }); }
       else if (cmd === 'quit') { await rig.stop(); say({ quit: true }); break; }
       else say({ error: `unknown command: ${line}` });

@@ -34,6 +34,8 @@ export interface SimCluster {
   /** the controller processes (undefined once killed) */
   controllers: (ChildProcess | undefined)[];
   controllerLog(i: number): string;
+  /** what the agents logged */
+  agentsLog(): string;
   /** `berth ARGS` against this cluster's store and controllers (env: the client config) */
   berth(args: string[]): { code: number; stdout: string; stderr: string; ms: number };
   /** `berth cluster status --json`, parsed */
@@ -84,6 +86,7 @@ export async function startSimCluster(o: SimClusterOptions): Promise<SimCluster>
   return {
     agents, key, urls, controllers,
     controllerLog: (i) => readFileSync(logs[i], 'utf8'),
+    agentsLog: () => readFileSync(path.join(o.dir, 'agents.log'), 'utf8'),
     berth: run,
     status: () => {
       const r = run(['cluster', 'status', '--json', ...controllerArgs]);
