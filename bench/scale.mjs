@@ -3,7 +3,7 @@
 //
 // 1. Through the real controllers. Two `berth controller --listen` processes (bin/berth) on one
 //    real etcd (loopback, started here), and the many-node rig (test/helpers/sim-agents.ts): one
-//    process serving every node through a real `berth agent` each (signed protocol, term guard,
+//    process per 25 nodes, serving each through a real `berth agent` (signed protocol, term guard,
 //    scope checks, heartbeats, leases) on its own loopback port, over an engine stand-in that keeps
 //    containers, addresses and files in memory and emits engine events. Real: controllers, etcd,
 //    election, heartbeats, the agent protocol, placement, planning, the CLI. Simulated: the engines
@@ -238,7 +238,7 @@ async function main() {
   await until('etcd', () => spawnSync(sim.berthBin, ['--store', `etcd://${etcd}/probe`, 'cluster', 'cib'], { encoding: 'utf8', env: { ...process.env, BERTH_CONFIG: join(dir, 'client.json') } }).status === 0, 30_000, 200);
   const { loadavg, cpus } = await import('node:os');
   say(`machine: ${cpus().length} cores, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} at the start`);
-  say('through the real controllers (2 on etcd; every node a real agent over an in-memory engine, all agents in one process):');
+  say('through the real controllers (2 on etcd; every node a real agent over an in-memory engine, 25 agents to a process):');
   let last;
   for (const n of SIZES) last = await realSize(sim, etcd, n);
   say(`goals at ${SIZES[SIZES.length - 1]} nodes: no-op pass ${last.noopMs.toFixed(0)} ms (<= 1000), node lost -> placed ${last.lostMs.toFixed(0)} ms from the power-off (<= 3000; ${(last.lostMs - last.declaredMs).toFixed(0)} ms after it was declared lost), leader memory ${last.rss.toFixed(0)} MiB (<= 1024)`);

@@ -7,13 +7,16 @@
 // container. berth's node files (hosts files, failure ledgers) are real files in the node's
 // state dir (src/controller/node-files.ts), as on a real node.
 //
-// The rig runs as a child process (startSimAgents bundles this file with esbuild and starts it),
-// so that the agents do not share an event loop with the test or the bench. It is driven by lines
-// on its stdin, each answered by one JSON line on its stdout:
-//   counts        -> { running: replicas running on live nodes, copies: the most copies of one
+// The rig runs as child processes (startSimAgents bundles this file with esbuild and starts one
+// per `perProcess` nodes), so that the agents do not share an event loop with the test or the
+// bench, nor all with each other (an order burst to one node delays the heartbeats of every node
+// in its process). Each is driven by lines on its stdin, each answered by one JSON line on its
+// stdout:
+//   counts [all]  -> { running: replicas running on live nodes, copies: the most copies of one
 //                      replica over live nodes, perNode: { node: running }, lagMs: the longest
 //                      the rig's event loop was held up since the last counts (a rig too busy
-//                      to send heartbeats on time makes its agents fence themselves) }
+//                      to send heartbeats on time makes its agents fence themselves); with
+//                      `all`, names: every running replica (once per copy) }
 //   lose NODE     -> the node is powered off: its agent stops answering and sending heartbeats,
 //                    its containers and berth's addresses are gone -> { lost: NODE }
 //   quit          -> every agent stopped -> { quit: true }
@@ -40,6 +43,7 @@ export interface SimCounts {
   copies: number;
   perNode: Record<string, number>;
   lagMs: number;
+  names?: string[];
 }
 
 /** In the rig's process: an agent per node over its in-memory engine. */
@@ -57,9 +61,10 @@ async function serveNodes(c: SimAgentsConfig, key: Buffer, log: (line: string) =
     nodes.set(name, { node, agent });
   }
   return {
-    counts: (): Omit<SimCounts, 'lagMs'> => {
+    counts: (all: boolean): Omit<SimCounts, 'lagMs'> => {
       const perNode: Record<string, number> = {};
       const copies = new Map<string, number>();
+      const names: string[] = [];
       let running = 0;
       for (const [name, { node }] of nodes) {
         if (lost.has(name)) continue;
@@ -69,11 +74,12 @@ async function serveNodes(c: SimAgentsConfig, key: Buffer, log: (line: string) =
           k++;
           const r = `${x.bundle}-${x.replica}`;
           copies.set(r, (copies.get(r) ?? 0) + 1);
+          if (all) names.push(r);
         }
         perNode[name] = k;
         running += k;
       }
-      return { running, copies: Math.max(0, ...copies.values()), perNode };
+      return { running, copies: Math.max(0, ...copies.values()), perNode, ...(all ? { names } : {}) };
     },
     lose: (name: string) => {
       const n = nodes.get(name);
@@ -102,7 +108,7 @@ export async function runSimAgentsProcess(): Promise<void> {
     const [cmd, arg] = line.trim().split(/\s+/);
     try {
       if (cmd === 'counts') {
-        say({ ...rig.counts(), lagMs: Math.round(lag.max / 1e6) });
+        say({ ...rig.counts(arg === 'all'), lagMs: Math.round(lag.max / 1e6) });
         lag.reset();
       }
       else if (cmd === 'lose') { rig.lose(arg); say({ lost: arg }); }
@@ -116,18 +122,15 @@ export async function runSimAgentsProcess(): Promise<void> {
 }
 
 export interface SimAgents {
-  process: ChildProcess;
+  processes: ChildProcess[];
   counts(): Promise<SimCounts>;
   lose(node: string): Promise<void>;
   /** stops every agent and the process */
   stop(): Promise<void>;
 }
 
-/**
- * Starts the rig as a child process (its agents log to `logFile`) and waits until every agent
- * serves. The agents then join the cluster as real agents do: by their heartbeats.
- */
-export async function startSimAgents(c: SimAgentsConfig & { logFile: string; nodeArgs?: string[] }): Promise<SimAgents> {
+/** One process of the rig (its agents log to `logFile`), once every agent serves. */
+async function startSimProcess(c: SimAgentsConfig & { logFile: string; nodeArgs?: string[] }): Promise<SimAgents & { ask(line: string): Promise<Record<string, unknown>> }> {
   const { build } = await import('esbuild');
   const { openSync } = await import('node:fs');
   const out = path.join(c.dir, 'sim-agents.cjs');
@@ -156,7 +159,8 @@ export async function startSimAgents(c: SimAgentsConfig & { logFile: string; nod
   const ready = await next();
   if (typeof ready.error === 'string') throw new Error(ready.error);
   return {
-    process: p,
+    processes: [p],
+    ask,
     counts: async () => (await ask('counts')) as unknown as SimCounts,
     lose: async (node) => { await ask(`lose ${node}`); },
     stop: async () => {
@@ -167,5 +171,44 @@ export async function startSimAgents(c: SimAgentsConfig & { logFile: string; nod
       await gone;
       clearTimeout(t);
     },
+  };
+}
+
+/**
+ * Starts the rig: one process per `perProcess` nodes (default 25), each logging to
+ * `logFile`.K, and waits until every agent serves. The agents then join the cluster as real
+ * agents do: by their heartbeats. `counts()` adds the processes up; a replica running in two of
+ * them counts as two copies.
+ */
+export async function startSimAgents(c: SimAgentsConfig & { logFile: string; nodeArgs?: string[]; perProcess?: number }): Promise<SimAgents> {
+  const { perProcess: per = 25, ...rest } = c;
+  const groups: Awaited<ReturnType<typeof startSimProcess>>[] = [];
+  try {
+    for (let i = 0; i * per < c.nodes.length; i++) groups.push(await startSimProcess({ ...rest, nodes: c.nodes.slice(i * per, (i + 1) * per), logFile: `${c.logFile}.${i}` }));
+  } catch (e) {
+    await Promise.all(groups.map((g) => g.stop()));
+    throw e;
+  }
+  const owner = (node: string) => groups[Math.floor(c.nodes.indexOf(node) / per)];
+  return {
+    processes: groups.flatMap((g) => g.processes),
+    counts: async () => {
+      if (groups.length === 1) return groups[0].counts();
+      const parts = (await Promise.all(groups.map((g) => g.ask('counts all')))) as unknown as SimCounts[];
+      const copies = new Map<string, number>();
+      for (const n of parts.flatMap((x) => x.names ?? [])) copies.set(n, (copies.get(n) ?? 0) + 1);
+      return {
+        running: parts.reduce((k, x) => k + x.running, 0),
+        copies: Math.max(0, ...copies.values()),
+        perNode: Object.assign({}, ...parts.map((x) => x.perNode)) as Record<string, number>,
+        lagMs: Math.max(...parts.map((x) => x.lagMs)),
+      };
+    },
+    lose: async (node) => {
+      const g = owner(node);
+      if (!g) throw new Error(`no node ${node}`);
+      await g.lose(node);
+    },
+    stop: async () => { await Promise.all(groups.map((g) => g.stop())); },
   };
 }

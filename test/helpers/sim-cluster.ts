@@ -4,7 +4,7 @@
 // in-memory engines) joining them by heartbeats. For test/cluster/sim-agents.ts and
 // bench/scale.mjs. Every process started here is stopped by stop().
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, openSync, readFileSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { SimAgents, startSimAgents } from './sim-agents';
 import { freePort } from './etcd';
@@ -86,7 +86,7 @@ export async function startSimCluster(o: SimClusterOptions): Promise<SimCluster>
   return {
     agents, key, urls, controllers,
     controllerLog: (i) => readFileSync(logs[i], 'utf8'),
-    agentsLog: () => readFileSync(path.join(o.dir, 'agents.log'), 'utf8'),
+    agentsLog: () => readdirSync(o.dir).filter((f) => f.startsWith('agents.log.')).map((f) => readFileSync(path.join(o.dir, f), 'utf8')).join(''),
     berth: run,
     status: () => {
       const r = run(['cluster', 'status', '--json', ...controllerArgs]);
