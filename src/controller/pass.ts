@@ -280,11 +280,15 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
   // A busy node keeps its place, with what it was last seen running or ordered to create:
   // otherwise placement moves its replicas away (held) and back on the next pass, and a replica
   // placed away in a pass that observes the node is removed there and made again.
-  const bundleIds = model.bundles.map((b) => b.settings.id);
+  // A replica's name is its bundle's id, '-', its index: split at the last '-' (a search of every
+  // bundle for every replica remembered made this bundles x replicas: 1 s a pass at 10,000).
+  const bundleIds = new Set(model.bundles.map((b) => b.settings.id));
   for (const node of busy) {
     for (const r of deps.memory.get(node) ?? []) {
-      const bundle = bundleIds.find((id) => r.startsWith(`${id}-`) && /^\d+$/.test(r.slice(id.length + 1)));
-      if (bundle !== undefined) current.push({ bundle, index: Number(r.slice(bundle.length + 1)), node, failed: false });
+      const dash = r.lastIndexOf('-');
+      const bundle = r.slice(0, dash);
+      const index = r.slice(dash + 1);
+      if (dash > 0 && /^\d+$/.test(index) && bundleIds.has(bundle)) current.push({ bundle, index: Number(index), node, failed: false });
     }
   }
 

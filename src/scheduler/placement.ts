@@ -965,14 +965,20 @@ function sortByScores(order: readonly BundlePlacement[], ctx: Cluster): BundlePl
     const dc = ctx.strategy === 'balanced' ? compareCapacities(ctx.remaining[a], ctx.remaining[b]) : 0;
     return dc || a - b;
   });
+  // The first node (by index) running one of each bundle's replicas, in one walk of them all.
+  const firstNode = new Map<string, number>();
+  for (const [name, r] of ctx.running) {
+    const id = name.slice(0, name.lastIndexOf('-'));
+    const i = ctx.indexOf.get(r.node)!;
+    const had = firstNode.get(id);
+    if (had === undefined || i < had) firstNode.set(id, i);
+  }
   const weights = new Map<string, { current: number; scores: number[] }>();
   for (const b of order) {
     const st = ctx.states.get(b.id)!;
     const t = thisWithScores(ctx, st);
     const w = (i: number) => (i < 0 || Number.isNaN(t[i]) ? -INFINITY : t[i]);
-    let cur = -1;
-    for (const [name, r] of ctx.running) if (name.slice(0, name.lastIndexOf('-')) === b.id) { const i = ctx.indexOf.get(r.node)!; if (cur < 0 || i < cur) cur = i; }
-    weights.set(b.id, { current: w(cur), scores: nodeOrder.map(w) });
+    weights.set(b.id, { current: w(firstNode.get(b.id) ?? -1), scores: nodeOrder.map(w) });
   }
   return [...order].sort((x, y) => {
     const d = (y.priority ?? 0) - (x.priority ?? 0);
