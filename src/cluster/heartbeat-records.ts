@@ -3,7 +3,7 @@
 // that another controller granted (an agent that cannot reach the leader but reaches a follower is
 // alive). With etcd it is a side key per node, read linearizably; with the file store there is one
 // controller, and the record is its memory.
-import type { CibStore } from '../store/store';
+import type { CibStore, StoredCib } from '../store/store';
 import type { Heartbeat } from './liveness';
 
 export interface HeartbeatRecords {
@@ -36,14 +36,26 @@ export function memoryRecords(): HeartbeatRecords {
 }
 
 export function storeRecords(store: CibStore): HeartbeatRecords {
+  // Each record as this process last wrote or saw it: the next heartbeat of the node is one
+  // compare-and-swap on that revision, not a read and then a swap (every heartbeat of every node
+  // passes here: two etcd requests each made etcd the bottleneck at 100 nodes). A record another
+  // controller changed fails the swap, whose answer is the record as it is now.
+  const seen = new Map<string, StoredCib>();
   return {
     put: async (hb) => {
+      const key = recordKey(hb.node);
+      let cur = seen.get(key) ?? (await store.readKey(key));
       for (let attempt = 0; attempt < 5; attempt++) {
-        const cur = await store.readKey(recordKey(hb.node));
         const old = cur.revision !== null ? parseHeartbeat(cur.text) : undefined;
         if (old && old.incarnation === hb.incarnation && old.seq >= hb.seq) return;
-        const r = await store.compareAndSwapKey(recordKey(hb.node), cur.revision, JSON.stringify(hb));
-        if (r.ok) return;
+        const text = JSON.stringify(hb);
+        const r = await store.compareAndSwapKey(key, cur.revision, text);
+        if (r.ok) {
+          seen.set(key, { text, revision: r.revision });
+          return;
+        }
+        cur = r.current;
+        seen.set(key, cur);
       }
       throw new Error(`the heartbeat record of node ${hb.node} keeps changing under us`);
     },
