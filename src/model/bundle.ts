@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { XmlElement, child, elements } from '../cib/xml';
 import { Problem, problem } from '../errors/registry';
-import { containerOf, formatIPv4, parseIPv4, replicaCount } from '../validate/bundle-rules';
+import { containerOf, countAtLeastOne, formatIPv4, parseIPv4, replicaCount } from '../validate/bundle-rules';
 import { isInteger } from '../validate/options';
 import { parseDockerOptions, splitShellWords } from '../runtime/docker-options';
 import { ADDRESS_LABEL, BERTH_LABELS, berthLabels } from '../runtime/labels';
@@ -189,7 +189,7 @@ export function readBundle(b: XmlElement, defaults: XmlElement | undefined, prop
   const c = container?.attrs ?? {};
   const replicas = replicaCount(container);
   const rph = c['replicas-per-host'];
-  const replicasPerHost = rph !== undefined && isInteger(rph, 1) ? Number(rph) : 1;
+  const replicasPerHost = rph !== undefined && isInteger(rph) ? countAtLeastOne(rph) : 1;
   // Stopped: the bundle's own target-role, or the cluster's stop-all-resources (Pacemaker stops
   // every resource then, wherever it runs; nothing moves).
   const stoppedBy = /^stopped$/i.test((meta('target-role') ?? '').trim()) ? 'target-role=Stopped' : props.stopAll ? 'stop-all-resources=true' : undefined;
