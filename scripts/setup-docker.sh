@@ -6,7 +6,8 @@
 #      to /var/log/berth-dockerd.log), with --storage-driver=vfs when overlay2 is not usable and
 #      --iptables=false only when the daemon cannot start with iptables;
 #   4. waits (60 s at most) for `docker version` to answer, then builds the test images
-#      (scripts/make-test-image.sh, and scripts/make-pcmk-image.sh for resources inside bundles).
+#      (scripts/make-test-image.sh, and scripts/make-pcmk-image.sh for resources inside bundles);
+#   5. makes podman's Docker API available too (scripts/setup-podman.sh).
 # It writes /run/berth/dockerd-started (the pid) only when it started dockerd itself, so that
 # `scripts/setup-docker.sh --stop-if-started`, run once at the end of a test run, leaves the
 # machine as it was found. Idempotent, quiet unless something fails (BERTH_SETUP_VERBOSE=1 prints
@@ -164,7 +165,7 @@ exec 9>"$LOCK"
 flock -w 900 9 || fail "timed out waiting for $LOCK"
 
 case "${1:-}" in
-  --stop-if-started) stop_if_started; exit 0 ;;
+  --stop-if-started) bash "$here/setup-podman.sh" --stop-if-started || true; stop_if_started; exit 0 ;;
   '') ;;
   *) fail "usage: $0 [--stop-if-started]" ;;
 esac
@@ -178,4 +179,7 @@ run bash "$here/make-test-image.sh" || fail "scripts/make-test-image.sh failed"
 # Debian's packages with debootstrap once (about 80 s), kept under /var/cache/berth.
 say "pacemaker test image"
 run bash "$here/make-pcmk-image.sh" || fail "scripts/make-pcmk-image.sh failed"
+# podman's Docker API for `<podman>` bundles, with its own copy of the test images.
+say "podman"
+run bash "$here/setup-podman.sh" || fail "scripts/setup-podman.sh failed"
 say "done"
