@@ -102,7 +102,8 @@ export async function observe(deps: ObserveDeps, whose: { node: string; cluster:
     const inner = parseInnerLedgerKey(id) ?? parseAttributeLedgerKey(id);
     if (inner ? !ids.has(inner.container) : !ids.has(id) && !id.startsWith('replica:')) delete ledger[id];
   }
-  const state: ObservedState = { containers, foreign, runs, addresses, ledger, files: {} };
+  const engines = deps.engine.kinds?.();
+  const state: ObservedState = { containers, foreign, runs, addresses, ledger, files: {}, ...(engines ? { engines } : {}) };
   // The executors are asked every pass once they were asked anything (so that connections to
   // containers gone are closed).
   const wants = opts.innerWants?.(containers) ?? [];
