@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes podman's Docker-compatible API available for berth's end-to-end tests (`<podman>` bundles
 # run on it: docs/bundles.md, "Which engine"), on a fresh Debian machine too:
-#   1. installs podman when missing (apt-get update once first);
+#   1. installs podman and catatonit (its `--init`) when missing (apt-get update once first);
 #   2. writes /etc/containers/containers.conf.d/berth-test-ulimits.conf: as root, podman raises
 #      each container's nofile and nproc limits above what a confined host allows ("error setting
 #      rlimit type 7: operation not permitted"); the drop-in asks for the host's own hard limits;
@@ -60,6 +60,8 @@ stop_if_started() {
 install_missing() {
   local need=()
   command -v podman >/dev/null || need+=(podman)
+  # podman's init for `--init` (every e2e bundle asks for it)
+  [ -x /usr/libexec/podman/catatonit ] || [ -x /usr/bin/catatonit ] || need+=(catatonit)
   command -v curl >/dev/null || need+=(curl)
   ((${#need[@]})) || return 0
   say "installing ${need[*]}"

@@ -33,6 +33,8 @@ export interface BundleSpec {
   port?: number | null;
   meta?: Record<string, string>;
   network?: string;
+  /** the container element (default docker) */
+  container?: 'docker' | 'podman';
 }
 
 export interface E2eNode {
@@ -63,7 +65,7 @@ export function bundleXml(b: BundleSpec, baseOptions: string): string {
   const options = `${baseOptions}${b.options ? ' ' + b.options : ''}`.replace(/"/g, '&quot;');
   const port = b.port === null ? '' : `<port-mapping id="${b.id}-port-map" port="${b.port ?? 80}"/>`;
   return `<bundle id="${b.id}">
-      <docker image="${b.image ?? 'berth-test/httpd:1'}" replicas="${b.replicas}" replicas-per-host="${b.replicas}" options="${options}"${b.network ? ` network="${b.network}"` : ''}/>
+      <${b.container ?? 'docker'} image="${b.image ?? 'berth-test/httpd:1'}" replicas="${b.replicas}" replicas-per-host="${b.replicas}" options="${options}"${b.network ? ` network="${b.network}"` : ''}/>
       ${b.start ? `<network ip-range-start="${b.start}" host-netmask="32" host-interface="lo">${port}</network>` : ''}
       ${b.storageRoot ? `<storage><storage-mapping id="${b.id}-storage-map" source-dir-root="${b.storageRoot}" target-dir="${b.storageTarget ?? '/var/www/html'}" options="rw"/></storage>` : ''}
       ${meta ? `<meta_attributes id="${b.id}-meta_attributes">${meta}</meta_attributes>` : ''}
