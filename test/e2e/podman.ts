@@ -8,6 +8,8 @@
 import t from 'tap';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { request } from 'node:http';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { BundleSpec, dockerPs, e2eNode, getPage, loAddresses, until } from './e2e-kit';
 import { dockerEngine, EngineEvent } from '../../src/runtime/engine';
 import { PODMAN_SOCKET } from '../../src/runtime/node-engines';
@@ -24,9 +26,9 @@ function podmanPs(node: string): { id: string; name: string; state: string }[] {
 
 /** A page of a replica on podman: from 127.0.0.1, the one loopback source netavark's port
  * forwarding masquerades (docs/bundles.md, "Which engine"). */
-function podmanPage(ip: string): Promise<string> {
+function podmanPage(ip: string, page = '/'): Promise<string> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: ip, port: 80, path: '/', localAddress: '127.0.0.1', timeout: 2000 }, (res) => {
+    const req = request({ host: ip, port: 80, path: page, localAddress: '127.0.0.1', timeout: 2000 }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => { body += c; });
@@ -56,7 +58,8 @@ t.test('<podman> bundles run on podman, <docker> bundles on Docker', async (t) =
 
   const ips = n.addresses('127.0.1.171', 3);
   n.addresses('127.0.1.176', 1);
-  const web = (replicas: number): BundleSpec => ({ id: 'pdweb', container: 'podman', replicas, start: '127.0.1.171' });
+  const data = path.join(n.dir, 'data');
+  const web = (replicas: number, image = 'berth-test/httpd:1'): BundleSpec => ({ id: 'pdweb', container: 'podman', replicas, image, start: '127.0.1.171', storageRoot: data, storageTarget: '/var/www/html/data' });
   const dock: BundleSpec = { id: 'pddock', replicas: 1, start: '127.0.1.176' };
 
   n.writeCib([web(2), dock]);
@@ -67,6 +70,9 @@ t.test('<podman> bundles run on podman, <docker> bundles on Docker', async (t) =
   t.strictSame(dockerPs(n.node).map((c) => c.name), ['pddock-0'], 'docker ps has only the <docker> replica');
   for (const ip of ips.slice(0, 2)) t.match(await podmanPage(ip), /berth-test\/httpd:1/, `podman replica serves on ${ip}:80`);
   t.match(await getPage('http://127.0.1.176/'), /berth-test\/httpd:1/);
+  // storage-map: each replica's own host directory, bound on podman as on Docker
+  writeFileSync(path.join(data, 'pdweb-1', 'id.html'), 'replica one\n');
+  t.equal(await podmanPage('127.0.1.172', '/data/id.html'), 'replica one\n', 'the replica serves its own data directory');
 
   const status = await n.berth('status', '--json');
   t.equal(status.code, 0, status.err);
@@ -111,6 +117,14 @@ t.test('<podman> bundles run on podman, <docker> bundles on Docker', async (t) =
   t.equal((await n.berth('apply', '--wait')).code, 0);
   t.strictSame(podmanPs(n.node).map((c) => c.name), ['pdweb-0']);
   t.notOk(ips.slice(1).some((ip) => loAddresses().includes(ip)), 'the addresses of the removed replicas are gone');
+
+  // A changed spec replaces the replica on podman: made beside it, the old removed, then renamed.
+  n.writeCib([web(1, 'berth-test/httpd:2'), dock]);
+  const roll = await n.berth('apply', '--wait');
+  t.equal(roll.code, 0, roll.out + roll.err);
+  t.match(roll.out, /^replace pdweb-0: spec changed: image berth-test\/httpd:1 → berth-test\/httpd:2$/m);
+  t.strictSame(podmanPs(n.node).map((c) => [c.name, c.state]), [['pdweb-0', 'running']], 'renamed to the replica name on podman');
+  t.match(await podmanPage('127.0.1.171'), /berth-test\/httpd:2/);
 
   // Removal leaves nothing in podman; the <docker> bundle stays.
   n.writeCib([dock]);
