@@ -28,34 +28,16 @@ DROPIN=/etc/containers/containers.conf.d/berth-test-ulimits.conf
 IMAGES=(berth-test/httpd:1 berth-test/httpd:2)
 WAIT=${BERTH_PODMAN_WAIT:-30}
 
-out=$(mktemp /tmp/berth-setup-podman.XXXXXX)
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SETUP_NAME=setup-podman
+. "$here/setup-common.sh"
 trap 'rm -f "$out"' EXIT
-t0=$(date +%s%N)
-
-say() { [ -z "${BERTH_SETUP_VERBOSE:-}" ] || echo "setup-podman: +$(( ($(date +%s%N) - t0) / 1000000 ))ms $*" >&2; }
-fail() {
-  echo "setup-podman: $*" >&2
-  if [ -s "$out" ]; then echo "--- last output:" >&2; tail -n 40 "$out" >&2; fi
-  exit 1
-}
-run() { "$@" >>"$out" 2>&1; }
 
 # The API answers: /_ping says OK.
 service_answers() { [ "$(timeout 5 curl -s --unix-socket "$SOCK" http://d/_ping 2>/dev/null)" = OK ]; }
-is_podman() { [ -n "${1:-}" ] && [ "$(cat "/proc/$1/comm" 2>/dev/null)" = podman ]; }
+is_podman() { is_program "${1:-}" podman; }
 
-stop_if_started() {
-  [ -f "$MARKER" ] || return 0
-  local pid; pid=$(cat "$MARKER")
-  if is_podman "$pid"; then
-    say "stopping podman system service $pid"
-    kill -TERM "$pid"
-    local deadline=$((SECONDS + 30))
-    while is_podman "$pid" && ((SECONDS < deadline)); do sleep 0.2; done
-    if is_podman "$pid"; then kill -KILL "$pid"; fi
-  fi
-  rm -f "$MARKER"
-}
+stop_if_started() { stop_started podman "$MARKER" 30; }
 
 install_missing() {
   local need=()
@@ -63,11 +45,7 @@ install_missing() {
   # podman's init for `--init` (every e2e bundle asks for it)
   [ -x /usr/libexec/podman/catatonit ] || [ -x /usr/bin/catatonit ] || need+=(catatonit)
   command -v curl >/dev/null || need+=(curl)
-  ((${#need[@]})) || return 0
-  say "installing ${need[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  run apt-get -o DPkg::Lock::Timeout=300 update || fail "apt-get update failed"
-  run apt-get -o DPkg::Lock::Timeout=300 install -y "${need[@]}" || fail "apt-get install ${need[*]} failed"
+  apt_install ${need[@]+"${need[@]}"}
 }
 
 write_ulimits() {

@@ -150,14 +150,19 @@ t.test('rename on an engine without it is an EngineError', async (t) => {
 
 const event = (id: string): EngineEvent => ({ action: 'start', id, attributes: {}, time: 0 });
 
-t.test('events: both engines in one stream, which ends when either ends', async (t) => {
-  const { docker, podman, engine } = setup();
-  const ac = new AbortController();
+/** Follows the node's events, then each fake emits one (d1, p1); `done` when the stream ends. */
+async function followAndEmit(engine: ContainerEngine, docker: Fake, podman: Fake) {
   const seen: string[] = [];
-  const done = (async () => { for await (const e of engine.events({}, ac.signal)) seen.push(e.id); })();
+  const done = (async () => { for await (const e of engine.events({}, new AbortController().signal)) seen.push(e.id); })();
   await new Promise((r) => setTimeout(r, 20));
   docker.emit(event('d1'));
   podman.emit(event('p1'));
+  return { seen, done };
+}
+
+t.test('events: both engines in one stream, which ends when either ends', async (t) => {
+  const { docker, podman, engine } = setup();
+  const { seen, done } = await followAndEmit(engine, docker, podman);
   await new Promise((r) => setTimeout(r, 20));
   podman.endEvents();
   await done;
@@ -166,12 +171,7 @@ t.test('events: both engines in one stream, which ends when either ends', async 
 
 t.test('events: podman absent, Docker only; the stream ends when podman appears', async (t) => {
   const { docker, podman, state, engine } = setup(false);
-  const ac = new AbortController();
-  const seen: string[] = [];
-  const done = (async () => { for await (const e of engine.events({}, ac.signal)) seen.push(e.id); })();
-  await new Promise((r) => setTimeout(r, 20));
-  docker.emit(event('d1'));
-  podman.emit(event('p1'));
+  const { seen, done } = await followAndEmit(engine, docker, podman);
   state.present = true;
   const started = Date.now();
   await done;
