@@ -16,6 +16,7 @@ export type { ReplicaIdentity } from './labels';
 
 /** The engines a node may have: the Docker engine, and podman through its Docker-compatible API. */
 export type EngineKind = 'docker' | 'podman';
+export const ENGINE_KIND_NAMES: readonly string[] = ['docker', 'podman'] satisfies EngineKind[];
 
 export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 /** `none`: the container has no health check. */
@@ -124,7 +125,7 @@ export interface ContainerEngine {
   /** Renames a container (a replace creates the new one beside the old, then takes its name). */
   rename?(idOrName: string, newName: string): Promise<void>;
   /** The engines behind this one, as of now (nodeEngines); absent: one engine of unknown kind. */
-  kinds?(): EngineKind[];
+  kinds?(): Promise<EngineKind[]>;
 }
 
 export interface DockerEngineOptions {

@@ -59,7 +59,7 @@ export function nodeEngines(o: NodeEnginesOptions): ContainerEngine {
 
   return {
     ping: () => o.docker.ping(),
-    kinds,
+    kinds: async () => kinds(),
 
     listContainers: async (filter) => {
       const lists = await Promise.all(kinds().map(async (k) => (await engines[k]!.listContainers(filter)).map((c) => ({ ...c, engine: k }))));

@@ -14,6 +14,7 @@ import { BundleSpec, dockerPs, e2eNode, getPage, loAddresses, until } from './e2
 import { dockerEngine, EngineEvent } from '../../src/runtime/engine';
 import { PODMAN_SOCKET } from '../../src/runtime/node-engines';
 import { BERTH_LABELS } from '../../src/runtime/labels';
+import { pidAlive } from '../../src/cib/cib-file';
 
 /** berth's containers of this node on podman, from the podman CLI (not through berth). */
 function podmanPs(node: string): { id: string; name: string; state: string }[] {
@@ -43,8 +44,19 @@ function podmanPage(ip: string, page = '/'): Promise<string> {
 interface StatusJson { bundles: { id: string; replicaStatus: { name: string; note?: string; container?: { engine?: string; state: string } }[] }[] }
 const engines = (s: StatusJson, bundle: string) => s.bundles.find((b) => b.id === bundle)!.replicaStatus.map((r) => [r.name, r.container?.engine ?? null]);
 
+/** Removes from podman what test processes that are gone left there (their run ids carry their pid). */
+function sweepStalePodman(): void {
+  const out = execFileSync('podman', ['ps', '-a', '--filter', 'label=berth.test', '--format', '{{.ID}} {{index .Labels "berth.test"}}'], { encoding: 'utf8' });
+  const stale = out.split('\n').map((l) => l.split(' ')).filter(([id, runId]) => {
+    const pid = /^(\d+)-/.exec(runId ?? '')?.[1];
+    return id && pid && !pidAlive(Number(pid));
+  }).map(([id]) => id);
+  if (stale.length) spawnSync('podman', ['rm', '-f', '-v', ...stale]);
+}
+
 t.test('<podman> bundles run on podman, <docker> bundles on Docker', async (t) => {
   const n = e2eNode(t, 'podman'); // runs scripts/setup-docker.sh, which makes podman's API available
+  sweepStalePodman();
   const saved = process.env.BERTH_PODMAN_SOCKET;
   delete process.env.BERTH_PODMAN_SOCKET;
   t.teardown(() => {
@@ -56,11 +68,11 @@ t.test('<podman> bundles run on podman, <docker> bundles on Docker', async (t) =
   });
   await dockerEngine({ kind: 'podman', socketPath: PODMAN_SOCKET }).ping(); // fails the test when podman's API does not answer
 
-  const ips = n.addresses('127.0.1.171', 3);
-  n.addresses('127.0.1.176', 1);
+  const ips = n.addresses('127.0.1.111', 3);
+  n.addresses('127.0.1.116', 1);
   const data = path.join(n.dir, 'data');
-  const web = (replicas: number, image = 'berth-test/httpd:1'): BundleSpec => ({ id: 'pdweb', container: 'podman', replicas, image, start: '127.0.1.171', storageRoot: data, storageTarget: '/var/www/html/data' });
-  const dock: BundleSpec = { id: 'pddock', replicas: 1, start: '127.0.1.176' };
+  const web = (replicas: number, image = 'berth-test/httpd:1'): BundleSpec => ({ id: 'pdweb', container: 'podman', replicas, image, start: '127.0.1.111', storageRoot: data, storageTarget: '/var/www/html/data' });
+  const dock: BundleSpec = { id: 'pddock', replicas: 1, start: '127.0.1.116' };
 
   n.writeCib([web(2), dock]);
   const up = await n.berth('apply', '--wait');
@@ -69,10 +81,10 @@ t.test('<podman> bundles run on podman, <docker> bundles on Docker', async (t) =
   t.strictSame(onPodman.map((c) => [c.name, c.state]), [['pdweb-0', 'running'], ['pdweb-1', 'running']], 'podman ps has the <podman> replicas');
   t.strictSame(dockerPs(n.node).map((c) => c.name), ['pddock-0'], 'docker ps has only the <docker> replica');
   for (const ip of ips.slice(0, 2)) t.match(await podmanPage(ip), /berth-test\/httpd:1/, `podman replica serves on ${ip}:80`);
-  t.match(await getPage('http://127.0.1.176/'), /berth-test\/httpd:1/);
+  t.match(await getPage('http://127.0.1.116/'), /berth-test\/httpd:1/);
   // storage-map: each replica's own host directory, bound on podman as on Docker
   writeFileSync(path.join(data, 'pdweb-1', 'id.html'), 'replica one\n');
-  t.equal(await podmanPage('127.0.1.172', '/data/id.html'), 'replica one\n', 'the replica serves its own data directory');
+  t.equal(await podmanPage('127.0.1.112', '/data/id.html'), 'replica one\n', 'the replica serves its own data directory');
 
   const status = await n.berth('status', '--json');
   t.equal(status.code, 0, status.err);
@@ -112,7 +124,7 @@ t.test('<podman> bundles run on podman, <docker> bundles on Docker', async (t) =
   n.writeCib([web(3), dock]);
   t.equal((await n.berth('apply', '--wait')).code, 0);
   t.strictSame(podmanPs(n.node).map((c) => c.name), ['pdweb-0', 'pdweb-1', 'pdweb-2']);
-  t.match(await podmanPage('127.0.1.173'), /berth-test\/httpd:1/);
+  t.match(await podmanPage('127.0.1.113'), /berth-test\/httpd:1/);
   n.writeCib([web(1), dock]);
   t.equal((await n.berth('apply', '--wait')).code, 0);
   t.strictSame(podmanPs(n.node).map((c) => c.name), ['pdweb-0']);
@@ -124,7 +136,7 @@ t.test('<podman> bundles run on podman, <docker> bundles on Docker', async (t) =
   t.equal(roll.code, 0, roll.out + roll.err);
   t.match(roll.out, /^replace pdweb-0: spec changed: image berth-test\/httpd:1 → berth-test\/httpd:2$/m);
   t.strictSame(podmanPs(n.node).map((c) => [c.name, c.state]), [['pdweb-0', 'running']], 'renamed to the replica name on podman');
-  t.match(await podmanPage('127.0.1.171'), /berth-test\/httpd:2/);
+  t.match(await podmanPage('127.0.1.111'), /berth-test\/httpd:2/);
 
   // Removal leaves nothing in podman; the <docker> bundle stays.
   n.writeCib([dock]);
@@ -143,7 +155,7 @@ t.test('<podman> bundles run on podman, <docker> bundles on Docker', async (t) =
   t.strictSame(engines(offStatus, 'pdweb'), [['pdweb-0', 'docker']]);
   t.match(offStatus.bundles.find((b) => b.id === 'pdweb')!.replicaStatus[0].note, /podman bundle on the Docker engine \(no podman on this node\)/);
   t.match((await n.berth('status')).out, /pdweb-0 .* docker .*podman bundle on the Docker engine \(no podman on this node\)/);
-  t.match(await getPage('http://127.0.1.171/'), /berth-test\/httpd:1/);
+  t.match(await getPage('http://127.0.1.111/'), /berth-test\/httpd:1/);
 
   // Podman back: the replica on Docker stays there (same spec); nothing flips.
   delete process.env.BERTH_PODMAN_SOCKET;

@@ -93,9 +93,9 @@ t.test('creates: a <podman> bundle on podman when it is present, else on Docker;
   t.equal(await engine.create(spec('p-1', 'podman')), 'd2');
   t.same(docker.calls, ['create d-0', 'create p-1']);
   t.same(podman.calls, ['create p-0']);
-  t.same(engine.kinds!(), ['docker']);
+  t.same(await engine.kinds!(), ['docker']);
   state.present = true;
-  t.same(engine.kinds!(), ['docker', 'podman']);
+  t.same(await engine.kinds!(), ['docker', 'podman']);
 });
 
 t.test('listings cover both engines, each container tagged with its engine; podman absent: Docker only', async (t) => {
