@@ -25,7 +25,7 @@ MARKER=$MARKER_DIR/podman-started
 CHECKED=$MARKER_DIR/podman-runs # a container started on podman once since boot
 LOCK=/run/lock/berth-podman-setup.lock
 DROPIN=/etc/containers/containers.conf.d/berth-test-ulimits.conf
-IMAGES=(berth-test/httpd:1 berth-test/httpd:2)
+IMAGES=(berth-test/httpd:1 berth-test/httpd:2 berth-test/pcmk:1)
 WAIT=${BERTH_PODMAN_WAIT:-30}
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

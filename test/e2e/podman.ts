@@ -4,13 +4,17 @@
 // beside a `<docker>` bundle on Docker; status names each replica's engine; drift is repaired on
 // podman, and the engine's events say so; scale out and in; removal leaves nothing in podman. With
 // podman turned off (BERTH_PODMAN_SOCKET=off) the `<podman>` bundle runs on Docker, and status says
-// so. Everything made, on either engine, is removed at teardown even when the test fails.
+// so. A resource inside a `<podman>` bundle runs in its replica on podman (pacemaker-remoted, its
+// key and log binds). Everything made, on either engine, is removed at teardown even when the test
+// fails.
 import t from 'tap';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { request } from 'node:http';
 import { writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { BundleSpec, dockerPs, e2eNode, getPage, loAddresses, until } from './e2e-kit';
+import { BundleSpec, cibXml, dockerPs, e2eNode, getPage, loAddresses, until } from './e2e-kit';
+import { closeOpenPools } from '../../src/inner/open-pools';
 import { dockerEngine, EngineEvent } from '../../src/runtime/engine';
 import { PODMAN_SOCKET } from '../../src/runtime/node-engines';
 import { BERTH_LABELS } from '../../src/runtime/labels';
@@ -165,5 +169,47 @@ t.test('<podman> bundles run on podman, <docker> bundles on Docker', async (t) =
   n.writeCib([]);
   t.equal((await n.berth('apply', '--wait')).code, 0);
   t.strictSame(dockerPs(n.node), []);
+  t.strictSame(podmanPs(n.node), []);
+});
+
+t.test('a resource inside a <podman> bundle: pacemaker-remoted in the replica on podman, its key and log binds, apache started', { timeout: 180_000 }, async (t) => {
+  const n = e2eNode(t, 'podinner');
+  const key = path.join(n.dir, 'pacemaker-authkey');
+  writeFileSync(key, randomBytes(256), { mode: 0o400 });
+  const before = process.env.PCMK_authkey_location;
+  process.env.PCMK_authkey_location = key;
+  t.teardown(() => {
+    if (before === undefined) delete process.env.PCMK_authkey_location;
+    else process.env.PCMK_authkey_location = before;
+    closeOpenPools();
+    const ids = execFileSync('podman', ['ps', '-aq', '--filter', `label=berth.test=${n.scope.runId}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    if (ids.length) spawnSync('podman', ['rm', '-f', '-v', ...ids]);
+  });
+  n.addresses('127.0.1.118', 1);
+  const bundle = `<bundle id="pdin">
+    <podman image="berth-test/pcmk:1" replicas="1" replicas-per-host="1" options="-l berth.test=${n.scope.runId}"/>
+    <network ip-range-start="127.0.1.118" host-netmask="32" host-interface="lo" control-port="3121"><port-mapping id="pdin-port" port="80"/></network>
+    <primitive id="pdin-httpd" class="ocf" provider="heartbeat" type="apache">
+      <operations><op id="pdin-mon" name="monitor" interval="2s" timeout="20s"/><op id="pdin-start" name="start" interval="0s" timeout="40s"/><op id="pdin-stop" name="stop" interval="0s" timeout="60s"/></operations>
+    </primitive>
+  </bundle>`;
+  writeFileSync(n.cibFile, cibXml([bundle], { 'stonith-enabled': 'false' }));
+
+  const applied = await n.berth('apply', '--wait');
+  t.equal(applied.code, 0, applied.out + applied.err);
+  t.strictSame(podmanPs(n.node).map((c) => [c.name, c.state]), [['pdin-0', 'running']], 'the replica runs on podman');
+  t.strictSame(dockerPs(n.node), [], 'nothing on Docker');
+  t.match(await podmanPage('127.0.1.118'), /berth-test\/pcmk:1/, 'apache, started by the executor, answers');
+  const ps = execFileSync('podman', ['exec', 'pdin-0', 'ps', '-eo', 'comm'], { encoding: 'utf8' });
+  t.match(ps, /pacemaker-remot/, 'the replica runs the real pacemaker-remoted');
+  const mounts = execFileSync('podman', ['inspect', '-f', '{{range .Mounts}}{{.Destination}} {{end}}', 'pdin-0'], { encoding: 'utf8' });
+  t.match(mounts, /\/etc\/pacemaker\/authkey/, 'the key is bound');
+  t.match(mounts, /\/var\/log/, 'and the replica log directory');
+  const s = JSON.parse((await n.berth('status', '--json')).out) as { bundles: { replicaStatus: { container?: { engine?: string }; resource?: { role: string } }[] }[] };
+  t.equal(s.bundles[0].replicaStatus[0].container?.engine, 'podman');
+  t.equal(s.bundles[0].replicaStatus[0].resource?.role, 'Started');
+
+  writeFileSync(n.cibFile, cibXml([], { 'stonith-enabled': 'false' }));
+  t.equal((await n.berth('apply', '--wait')).code, 0);
   t.strictSame(podmanPs(n.node), []);
 });
