@@ -331,17 +331,22 @@ export function dockerEngine(options: DockerEngineOptions = {}): ContainerEngine
 
 async function* followEvents(docker: () => Dockerode, filter: EventFilter, signal: AbortSignal, kind?: EngineKind): AsyncGenerator<EngineEvent> {
   if (signal.aborted) return;
-  const query: { filters: Record<string, string[]>; since?: number } = {
+  const query: { filters: Record<string, string[]>; since?: number; abortSignal: AbortSignal } = {
     filters: { type: ['container'], label: labelFilter(filter.labels) },
+    // An abort while the request is under way ends it too (nodeEngines aborts one engine's stream
+    // when the other's fails, often before this answers).
+    abortSignal: signal,
   };
   if (filter.since !== undefined) query.since = Math.floor(filter.since / 1000);
   let stream: NodeJS.ReadableStream & { destroy?: () => void };
   try {
     stream = await docker().getEvents(query);
   } catch (e) {
+    if (signal.aborted) return;
     throw toEngineError(e, 'events', undefined, kind);
   }
   const end = () => stream.destroy?.();
+  if (signal.aborted) return end();
   signal.addEventListener('abort', end, { once: true });
   let pending = '';
   try {
