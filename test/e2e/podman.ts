@@ -11,10 +11,8 @@ import t from 'tap';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { request } from 'node:http';
 import { writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { BundleSpec, cibXml, dockerPs, e2eNode, getPage, loAddresses, until } from './e2e-kit';
-import { closeOpenPools } from '../../src/inner/open-pools';
+import { BundleSpec, cibXml, dockerPs, e2eNode, getPage, loAddresses, until, useTestAuthkey } from './e2e-kit';
 import { dockerEngine, EngineEvent } from '../../src/runtime/engine';
 import { PODMAN_SOCKET } from '../../src/runtime/node-engines';
 import { BERTH_LABELS } from '../../src/runtime/labels';
@@ -174,14 +172,8 @@ t.test('<podman> bundles run on podman, <docker> bundles on Docker', async (t) =
 
 t.test('a resource inside a <podman> bundle: pacemaker-remoted in the replica on podman, its key and log binds, apache started', { timeout: 180_000 }, async (t) => {
   const n = e2eNode(t, 'podinner');
-  const key = path.join(n.dir, 'pacemaker-authkey');
-  writeFileSync(key, randomBytes(256), { mode: 0o400 });
-  const before = process.env.PCMK_authkey_location;
-  process.env.PCMK_authkey_location = key;
+  useTestAuthkey(n);
   t.teardown(() => {
-    if (before === undefined) delete process.env.PCMK_authkey_location;
-    else process.env.PCMK_authkey_location = before;
-    closeOpenPools();
     const ids = execFileSync('podman', ['ps', '-aq', '--filter', `label=berth.test=${n.scope.runId}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
     if (ids.length) spawnSync('podman', ['rm', '-f', '-v', ...ids]);
   });
