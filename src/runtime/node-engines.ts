@@ -63,7 +63,10 @@ export function nodeEngines(o: NodeEnginesOptions): ContainerEngine {
 
     listContainers: async (filter) => {
       const lists = await Promise.all(kinds().map(async (k) => (await engines[k]!.listContainers(filter)).map((c) => ({ ...c, engine: k }))));
-      const all = lists.flat();
+      // One container listed by both (BERTH_PODMAN_SOCKET naming Docker's socket) is one
+      // container, not a second copy of its replica to remove.
+      const seen = new Set<string>();
+      const all = lists.flat().filter((c) => !seen.has(c.id) && !!seen.add(c.id));
       for (const c of all) note(c.engine, c.id, c.name);
       return all;
     },

@@ -108,6 +108,13 @@ t.test('listings cover both engines, each container tagged with its engine; podm
   t.same((await engine.listContainers({})).map((c) => [c.name, c.engine]), [['d-0', 'docker']]);
 });
 
+t.test('podman set to the Docker socket: each container listed once, on Docker', async (t) => {
+  const docker = fake('d');
+  const engine = nodeEngines({ docker, podman: { engine: docker, present: () => true } });
+  await docker.create(spec('d-0'));
+  t.same((await engine.listContainers({})).map((c) => [c.name, c.engine]), [['d-0', 'docker']]);
+});
+
 t.test('every other call goes to the engine that holds the container', async (t) => {
   const { docker, podman, engine } = setup();
   const p = await engine.create(spec('p-0', 'podman'));
