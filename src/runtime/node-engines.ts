@@ -62,11 +62,21 @@ export function nodeEngines(o: NodeEnginesOptions): ContainerEngine {
     kinds: async () => kinds(),
 
     listContainers: async (filter) => {
+      // podman's socket gone while berth's replicas ran on it: its containers go on running
+      // without the API service, so taking them for gone would start a second copy of each on
+      // Docker. The listing fails (the pass changes nothing) until podman is back, or a restart of
+      // this process with BERTH_PODMAN_SOCKET=off says the operator stopped them.
+      if (!present() && [...held.values()].includes('podman')) {
+        throw new EngineError('unreachable', 'list containers', undefined, "podman's API socket is gone while replicas of this node ran on podman: start podman's service again (podman system service, or podman.socket), or stop those containers (podman stop) and restart berth with BERTH_PODMAN_SOCKET=off");
+      }
       const lists = await Promise.all(kinds().map(async (k) => (await engines[k]!.listContainers(filter)).map((c) => ({ ...c, engine: k }))));
       // One container listed by both (BERTH_PODMAN_SOCKET naming Docker's socket) is one
       // container, not a second copy of its replica to remove.
       const seen = new Set<string>();
       const all = lists.flat().filter((c) => !seen.has(c.id) && !!seen.add(c.id));
+      // what podman holds is what it lists now (a container removed behind berth's back no longer
+      // counts as held there)
+      if (present()) for (const [ref, k] of held) if (k === 'podman') held.delete(ref);
       for (const c of all) note(c.engine, c.id, c.name);
       return all;
     },

@@ -99,13 +99,25 @@ t.test('creates: a <podman> bundle on podman when it is present, else on Docker;
 });
 
 t.test('listings cover both engines, each container tagged with its engine; podman absent: Docker only', async (t) => {
-  const { state, engine } = setup();
+  const { podman, state, engine } = setup();
   await engine.create(spec('p-0', 'podman'));
   await engine.create(spec('d-0'));
   const listed = await engine.listContainers({});
   t.same(listed.map((c) => [c.name, c.engine]).sort(), [['d-0', 'docker'], ['p-0', 'podman']]);
+  // podman's socket goes while p-0 runs there: not taken for gone (a second copy on Docker)
+  state.present = false;
+  await t.rejects(engine.listContainers({}), { name: 'EngineError', kind: 'unreachable', message: /podman's API socket is gone/ });
+  state.present = true;
+  t.same((await engine.listContainers({})).length, 2, 'podman back: listed again');
+  // p-0 removed behind berth's back: podman holds nothing of this node any more
+  podman.containers.clear();
+  await engine.listContainers({});
   state.present = false;
   t.same((await engine.listContainers({})).map((c) => [c.name, c.engine]), [['d-0', 'docker']]);
+  // a process that never saw podman hold a replica: Docker only
+  const fresh = setup(false);
+  await fresh.docker.create(spec('d-1'));
+  t.same((await fresh.engine.listContainers({})).map((c) => [c.name, c.engine]), [['d-1', 'docker']]);
 });
 
 t.test('podman set to the Docker socket: each container listed once, on Docker', async (t) => {
