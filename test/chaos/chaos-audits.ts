@@ -1,7 +1,7 @@
 // The chaos run's audits of needless moves and stale orders (test/helpers/chaos-audits.ts), each
 // shown to find what it looks for and to let pass what is explained.
 import t from 'tap';
-import { Excuse, MoveRecord, needlessMoves, recordSample, staleOrders, staleRefusals } from '../helpers/chaos-audits';
+import { Excuse, lateRefusals, MoveRecord, needlessMoves, recordSample, staleOrders, staleRefusals } from '../helpers/chaos-audits';
 
 /** The samples as [at, replica → node | nodes]. */
 function record(samples: [number, Record<string, string | string[]>][]): MoveRecord {
@@ -70,4 +70,19 @@ t.test('stale-term refusals are counted from the agents logs', async (t) => {
     '2026-01-01T00:00:01.000Z agent n1: refused 10.0.0.1:5 POST /v1/rpc: AGENT_TERM_STALE (engine.create): term 5 is older than term 9',
     '2026-01-01T00:00:01.000Z agent n2: refused 10.0.0.1:5 POST /v1/rpc: AGENT_AUTH_FAILED (wrong-incarnation): x\n2026-01-01T00:00:02.000Z agent n2: refused 10.0.0.1:6 POST /v1/events: AGENT_TERM_STALE: term 5 is older than term 9',
   ]), 2);
+});
+
+t.test('late refusals: a stale term refused long after the last change of leader', async (t) => {
+  const controllers = [
+    { name: 'controller0', text: ['=== 2026-01-01T00:00:00.000Z start', '2026-01-01T00:00:01.000Z leading with term 5 (etcd lease 1, TTL 2 s)', '2026-01-01T00:01:00.000Z no longer leading (term 5): lease lost'].join('\n') },
+    { name: 'controller1', text: ['=== 2026-01-01T00:00:00.000Z start', '2026-01-01T00:01:02.000Z leading with term 9 (etcd lease 2, TTL 2 s)'].join('\n') },
+  ];
+  const refusal = (at: string) => `${at} agent n1: refused 10.0.0.1:5 POST /v1/events: AGENT_TERM_STALE: term 0 is older than term 9`;
+  const cases = [
+    { at: '2026-01-01T00:01:05.000Z', late: false, why: 'just after the change' },
+    { at: '2026-01-01T00:01:16.000Z', late: false, why: 'within the grace of 15 s after the new leader' },
+    { at: '2026-01-01T00:01:30.000Z', late: true, why: 'a deposed controller still sending' },
+  ];
+  const got = cases.map((k) => ({ ...k, late: lateRefusals([refusal(k.at)], controllers, 15_000).length === 1 }));
+  t.strictSame(got, cases);
 });

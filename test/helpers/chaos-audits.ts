@@ -5,8 +5,9 @@
 //   with nothing on A or B (a fault, a standby change) nor on its bundle (a change of replicas,
 //   image or constraints) to explain it: placement flipped it away and back.
 // - stale orders: from the controllers' logs, an order carried out on a node after that node's
-//   agent had already carried out one of a newer term (the agent must refuse it: AGENT_TERM_STALE),
-//   and the agents' refusals counted.
+//   agent had already carried out one of a newer term (the agent must refuse it: AGENT_TERM_STALE);
+//   the agents' refusals counted, and any long after the last change of leader (a deposed
+//   controller that goes on sending).
 //
 // Terms: a *span* is one stretch of samples in which a replica runs on one node; an *excuse* is a
 // time window in which a move is expected (nodes it touched, or a bundle it changed).
@@ -90,5 +91,24 @@ export function staleOrders(logs: readonly ControllerLog[], answerMs: number): S
   return out;
 }
 
+/** The agents' refusals of a stale term (lines of their logs). */
+const refusalLines = (agentLogs: readonly string[]) => agentLogs.flatMap((text) => text.split('\n').filter((l) => /: AGENT_TERM_STALE\b/.test(l)));
+
 /** The agents' refusals of a stale term, counted from their logs. */
-export const staleRefusals = (agentLogs: readonly string[]): number => agentLogs.reduce((k, text) => k + (text.match(/: AGENT_TERM_STALE\b/g)?.length ?? 0), 0);
+export const staleRefusals = (agentLogs: readonly string[]): number => refusalLines(agentLogs).length;
+
+/**
+ * Refusals of a stale term more than `graceMs` after the last change of leader (a controller
+ * starting, leading or stepping down): each is a request a deposed controller should not have
+ * sent any more (what it sent while it led is answered or timed out within the order timeout).
+ */
+export function lateRefusals(agentLogs: readonly string[], controllerLogs: readonly ControllerLog[], graceMs: number): string[] {
+  const changes = controllerLogs.flatMap((log) => log.text.split('\n')
+    .map((l) => /^(?:=== )?(\S+) (?:start$|leading with term|no longer leading)/.exec(l)?.[1])
+    .filter((at): at is string => at !== undefined).map((at) => Date.parse(at)));
+  return refusalLines(agentLogs).filter((l) => {
+    const at = Date.parse(l.slice(0, l.indexOf(' ')));
+    const last = Math.max(-Infinity, ...changes.filter((c) => c <= at));
+    return at - last > graceMs;
+  });
+}

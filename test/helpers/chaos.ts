@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Test } from 'tap';
 import { berthAsync, berthBin, berthSync, ensureBuilt } from './cli';
-import { Excuse, MoveRecord, needlessMoves, recordSample, staleOrders, staleRefusals } from './chaos-audits';
+import { Excuse, lateRefusals, MoveRecord, needlessMoves, recordSample, staleOrders, staleRefusals } from './chaos-audits';
 import { clusterTraces, startCluster } from './cluster';
 import { startEtcd, TestEtcd } from './etcd';
 import { prng } from './prng';
@@ -339,13 +339,18 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
         reported.add(k);
         fail(`needless move: ${m.replica} left ${m.away} at ${new Date(m.left).toISOString()} for ${m.to} and was back on ${m.away} at ${new Date(m.back).toISOString()}, with no fault on either node nor a change of its bundle`);
       }
-      // no order of a deposed leader carried out (the agents refuse a stale term)
-      for (const o of staleOrders(CONTROLLER_PORTS.map((_, i) => ({ name: `controller${i}`, text: readFileSync(logOf(`controller${i}`), 'utf8') })), ORDER_ANSWER_MS)) {
+      // no order of a deposed leader carried out (the agents refuse a stale term), and none sent
+      // long after the lead changed
+      const controllerLogs = CONTROLLER_PORTS.map((_, i) => ({ name: `controller${i}`, text: readFileSync(logOf(`controller${i}`), 'utf8') }));
+      for (const o of staleOrders(controllerLogs, ORDER_ANSWER_MS)) {
         const k = `stale ${o.controller} ${o.line}`;
         if (reported.has(k)) continue;
         reported.add(k);
         fail(`an order of a stale term was carried out: ${o.controller} (term ${o.term < 0 ? 'none: not leading' : o.term}) "${o.line}" after ${o.newer.controller} (term ${o.newer.term}) "${o.newer.line}"`);
       }
+      const late = lateRefusals(NODES.map((n) => readFileSync(path.join(c.node(n).dir, 'agent.log'), 'utf8')), controllerLogs, ORDER_ANSWER_MS + 5000).filter((l) => !reported.has(l));
+      for (const l of late) reported.add(l);
+      if (late.length) fail(`${late.length} requests of a stale term refused by the agents more than ${(ORDER_ANSWER_MS + 5000) / 1000} s after the last change of leader (a deposed controller still sending), e.g. ${late[0]}`);
       // logs free of internal errors
       for (const [who, text] of logs()) {
         const m = INTERNAL_ERROR.exec(text);
