@@ -244,6 +244,11 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
     } catch (e) {
       o.log(`cannot read the node records: ${(e as Error).message}`);
     }
+    // The lead may have ended while the records were read (a lease granted just before it ran
+    // out, on a slow machine): taking it now would report this controller leading in a term it
+    // no longer holds, beside the real leader (found by the chaos run: two controllers naming
+    // themselves).
+    if (election.term() !== t) return;
     memory.clear();
     cache.clear();
     lastPass = undefined;
