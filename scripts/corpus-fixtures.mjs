@@ -159,6 +159,18 @@ const CASES = {
     // and comes back
     history: [['--node-fail', 'node1'], cib('--delete', '--xpath', "//node_state[@uname='node1']/lrm"), ['--node-up', 'node1']],
   },
+  'counts-below-one': {
+    about: 'replicas and replicas-per-host below 1, which Pacemaker reads as 1 (replicas="0" even beside promoted-max="2"): one replica each, one per node',
+    steps: [
+      noStonith,
+      ...nodes('node1', 'node2', 'node3'),
+      ...members('node1', 'node2', 'node3'),
+      create('resources', '<bundle id="zero"><docker image="berth-test/httpd:1" replicas="0"/></bundle>'),
+      create('resources', '<bundle id="negative"><docker image="berth-test/httpd:1" replicas="-2" promoted-max="2"/></bundle>'),
+      create('resources', '<bundle id="per-host"><docker image="berth-test/httpd:1" replicas="3" replicas-per-host="0"/></bundle>'),
+    ],
+    running: true,
+  },
   'old-schema': {
     about: 'a CIB written for pacemaker-2.10 with the syntax of its time (a master resource, role Master, masters= in a bundle), upgraded with cibadmin --upgrade --force',
     upgradeFrom: 'pacemaker-2.10',
@@ -214,7 +226,6 @@ const REFUSED = {
   'ipv6-range': { about: 'an IPv6 ip-range-start: berth gives replicas IPv4 addresses only', steps: [noStonith, bundleWith('<network ip-range-start="fd00::1"/>')] },
   'relative-storage': { about: 'a relative source-dir: berth binds absolute host paths only', steps: [noStonith, bundleWith('<storage><storage-mapping id="s" source-dir="data" target-dir="/d"/></storage>')] },
   'same-host-port': { about: 'two port mappings of one host port: the second container could not start', steps: [noStonith, bundleWith('<network ip-range-start="10.0.0.1"><port-mapping id="p1" port="80"/><port-mapping id="p2" port="80"/></network>')] },
-  'zero-replicas': { about: 'replicas=0', steps: [noStonith, create('resources', '<bundle id="b"><docker image="berth-test/httpd:1" replicas="0"/></bundle>')] },
   'unsupported-docker-option': { about: 'a docker run option berth does not parse (--cpuset-cpus): it cannot say what the container would be', steps: [noStonith, create('resources', '<bundle id="b"><docker image="berth-test/httpd:1" options="--cpuset-cpus=0"/></bundle>')] },
   'host-pid-not-allowed': { about: '--pid=host without berth-host-access allowing host-pid', steps: [noStonith, create('resources', '<bundle id="b"><docker image="berth-test/httpd:1" options="--pid=host"/></bundle>')] },
   'promoted-colocation': { about: 'a colocation with a promoted role: berth places bundles by their Started role only', steps: [noStonith, bundleWith(''), create('resources', '<bundle id="c"><docker image="berth-test/httpd:1"/></bundle>'), create('constraints', '<rsc_colocation id="cc" rsc="b" with-rsc="c" score="INFINITY" rsc-role="Promoted"/>')] },

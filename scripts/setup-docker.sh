@@ -6,7 +6,8 @@
 #      to /var/log/berth-dockerd.log), with --storage-driver=vfs when overlay2 is not usable and
 #      --iptables=false only when the daemon cannot start with iptables;
 #   4. waits (60 s at most) for `docker version` to answer, then builds the test images
-#      (scripts/make-test-image.sh, and scripts/make-pcmk-image.sh for resources inside bundles).
+#      (scripts/make-test-image.sh, and scripts/make-pcmk-image.sh for resources inside bundles);
+#   5. makes podman's Docker API available too (scripts/setup-podman.sh).
 # It writes /run/berth/dockerd-started (the pid) only when it started dockerd itself, so that
 # `scripts/setup-docker.sh --stop-if-started`, run once at the end of a test run, leaves the
 # machine as it was found. Idempotent, quiet unless something fails (BERTH_SETUP_VERBOSE=1 prints
@@ -25,46 +26,22 @@ LOCK=/run/lock/berth-docker-setup.lock
 WAIT=${BERTH_DOCKER_WAIT:-60}
 DATA_ROOT=/var/lib/docker
 
-out=$(mktemp /tmp/berth-setup-docker.XXXXXX)
+SETUP_NAME=setup-docker
+. "$here/setup-common.sh"
 attempt=$out.dockerd # the daemon's log lines of the last failed start
 trap 'rm -f "$out" "$attempt"' EXIT
-t0=$(date +%s%N)
-
-say() { [ -z "${BERTH_SETUP_VERBOSE:-}" ] || echo "setup-docker: +$(( ($(date +%s%N) - t0) / 1000000 ))ms $*" >&2; }
-fail() {
-  echo "setup-docker: $*" >&2
-  if [ -s "$out" ]; then echo "--- last output:" >&2; tail -n 40 "$out" >&2; fi
-  exit 1
-}
-# Quiet: a step's output is kept and shown only when something fails.
-run() { "$@" >>"$out" 2>&1; }
 
 engine_answers() { timeout 10 docker -H "unix://$SOCK" version --format '{{.Server.Version}}' >/dev/null 2>&1; }
-is_dockerd() { [ -n "${1:-}" ] && [ "$(cat "/proc/$1/comm" 2>/dev/null)" = dockerd ]; }
+is_dockerd() { is_program "${1:-}" dockerd; }
 
-stop_if_started() {
-  [ -f "$MARKER" ] || return 0
-  local pid; pid=$(cat "$MARKER")
-  if is_dockerd "$pid"; then
-    say "stopping dockerd $pid"
-    kill -TERM "$pid"
-    local deadline=$((SECONDS + 60))
-    while is_dockerd "$pid" && ((SECONDS < deadline)); do sleep 0.2; done
-    if is_dockerd "$pid"; then kill -KILL "$pid"; sleep 0.5; fi
-  fi
-  rm -f "$MARKER"
-}
+stop_if_started() { stop_started dockerd "$MARKER" 60; }
 
 install_missing() {
   local need=()
   { command -v dockerd && command -v docker && command -v containerd && command -v runc; } >/dev/null || need+=(docker.io)
   dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'install ok installed' || need+=(busybox-static)
   command -v ip >/dev/null || need+=(iproute2)
-  ((${#need[@]})) || return 0
-  say "installing ${need[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  run apt-get -o DPkg::Lock::Timeout=300 update || fail "apt-get update failed"
-  run apt-get -o DPkg::Lock::Timeout=300 install -y "${need[@]}" || fail "apt-get install ${need[*]} failed"
+  apt_install ${need[@]+"${need[@]}"}
 }
 
 mount_cgroups() {
@@ -164,7 +141,7 @@ exec 9>"$LOCK"
 flock -w 900 9 || fail "timed out waiting for $LOCK"
 
 case "${1:-}" in
-  --stop-if-started) stop_if_started; exit 0 ;;
+  --stop-if-started) bash "$here/setup-podman.sh" --stop-if-started || true; stop_if_started; exit 0 ;;
   '') ;;
   *) fail "usage: $0 [--stop-if-started]" ;;
 esac
@@ -178,4 +155,7 @@ run bash "$here/make-test-image.sh" || fail "scripts/make-test-image.sh failed"
 # Debian's packages with debootstrap once (about 80 s), kept under /var/cache/berth.
 say "pacemaker test image"
 run bash "$here/make-pcmk-image.sh" || fail "scripts/make-pcmk-image.sh failed"
+# podman's Docker API for `<podman>` bundles, with its own copy of the test images.
+say "podman"
+run bash "$here/setup-podman.sh" || fail "scripts/setup-podman.sh failed"
 say "done"

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pair in pcs:pcs crm_verify:pacemaker-cli-utils crm_diff:pacemaker-cli-utils dockerd:docker.io etcd:etcd-server etcdctl:etcd-client busybox:busybox-static ip:iproute2 git:git flock:util-linux nsenter:util-linux /usr/bin/time:time nft:nftables iptables:iptables arping:iputils-arping pacemakerd:pacemaker chromium:chromium; do
+for pair in pcs:pcs crm_verify:pacemaker-cli-utils crm_diff:pacemaker-cli-utils dockerd:docker.io etcd:etcd-server etcdctl:etcd-client busybox:busybox-static ip:iproute2 git:git flock:util-linux nsenter:util-linux /usr/bin/time:time nft:nftables iptables:iptables arping:iputils-arping pacemakerd:pacemaker chromium:chromium faketime:faketime; do
   cmd=${pair%%:*}; pkg=${pair#*:}
   command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
 done

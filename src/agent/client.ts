@@ -10,7 +10,7 @@ import http from 'node:http';
 import type { ApplyEngine } from '../controller/apply';
 import { DEFAULT_STATE_DIR, NodeFiles } from '../controller/node-files';
 import { AddressError, AddressTable } from '../runtime/addresses';
-import { ContainerDetails, EngineError, EngineEvent, EventFilter, ObservedContainer } from '../runtime/engine';
+import { ContainerDetails, EngineError, EngineEvent, EngineKind, EventFilter, ObservedContainer } from '../runtime/engine';
 import type { FailureRecord, HostAddress } from '../reconcile/observed';
 import { INCARNATION, Target, verifyEventLine, verifyResponse } from './auth';
 import { Exchange, ExchangeError, exchangeSigned, readAnswer, signedPost } from './signed-http';
@@ -182,6 +182,7 @@ export function remoteNode(o: RemoteNodeOptions): RemoteNode {
     stop: async (id, t) => { await call('engine.stop', [id, t], engineErrors('stop', id), (t ?? 10) * 1000); },
     remove: async (id, opts) => { await call('engine.remove', [id, opts], engineErrors('remove', id)); },
     rename: async (id, name) => { await call('engine.rename', [id, name], engineErrors('rename', id)); },
+    kinds: async () => (await call('engine.kinds', [], engineErrors('kinds'))) as EngineKind[],
     events: (filter, signal) => ({ [Symbol.asyncIterator]: () => followEvents(filter, signal) }),
   };
 

@@ -96,6 +96,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     stop: (id, t) => guarded(() => o.engine.stop(id, t)),
     remove: (id, opts) => guarded(() => o.engine.remove(id, opts)),
     events: (f, s) => o.engine.events(f, s),
+    ...(o.engine.kinds ? { kinds: () => o.engine.kinds!() } : {}),
     ...(o.engine.rename ? { rename: (id: string, name: string) => guarded(() => o.engine.rename!(id, name)) } : {}),
   };
   const addresses: AddressTable = {

@@ -3,6 +3,7 @@
 // Pure: both the server (requests) and the client (answers) check what arrives against this one
 // table, so that garbage is refused the same way on both sides.
 import type { EngineErrorKind, EngineEvent, EventFilter } from '../runtime/engine';
+import { ENGINE_KIND_NAMES } from '../runtime/engine';
 import { isClusterId } from '../runtime/labels';
 
 export const RPC_PATH = '/v1/rpc';
@@ -153,6 +154,7 @@ const listOf = (c: Check): Check => (v) => {
   }
   return undefined;
 };
+const engineKind: Check = (v) => (ENGINE_KIND_NAMES.includes(v as string) ? undefined : `one of ${ENGINE_KIND_NAMES.join(', ')}`);
 const observed: Check = (v) => (isObject(v) && typeof v.id === 'string' && typeof v.name === 'string' && typeof v.state === 'string' && isObject(v.labels) ? undefined : 'a container');
 const details: Check = (v) => (v === undefined || v === null ? undefined : observed(v) ?? (isObject((v as Record<string, unknown>).raw) ? undefined : 'container details with raw'));
 const hostAddress: Check = (v) => (isObject(v) && typeof v.ip === 'string' && typeof v.prefix === 'number' && typeof v.interface === 'string' && typeof v.label === 'string' ? undefined : 'a host address');
@@ -179,6 +181,7 @@ export const OPS = {
   'engine.stop': op(true, [containerRef, seconds], 1, none),
   'engine.remove': op(true, [containerRef, removeOptions], 1, none),
   'engine.rename': op(true, [containerRef, containerRef], 2, none),
+  'engine.kinds': op(false, [], 0, listOf(engineKind)),
   'addresses.list': op(false, [], 0, listOf(hostAddress)),
   'addresses.add': op(true, [addressSpec], 1, none),
   'addresses.remove': op(true, [addressSpec], 1, none),

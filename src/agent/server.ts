@@ -114,6 +114,7 @@ function handlers(o: AgentServerOptions, incarnation: string): Record<OpName, Ha
   };
   return {
     'engine.ping': () => engine.ping(),
+    'engine.kinds': async () => (engine.kinds ? engine.kinds() : ['docker']),
     'engine.listContainers': ([filter]) => engine.listContainers(filter as { labels?: Record<string, string> } | undefined),
     'engine.inspect': ([id]) => replica(id),
     'engine.create': async ([spec]) => {

@@ -15,7 +15,8 @@ export const agentHelp = `Usage: berth agent [--controller URL[,URL...]] [--list
                    [--node NAME] [--authkey FILE] [--state-dir DIR]
                    [--allow ACCESS[,ACCESS...]] [--deny host-net] [--allow-mount DIR[,DIR...]]
 
-Run the node agent: it serves this node's Docker engine ($DOCKER_HOST or /var/run/docker.sock),
+Run the node agent: it serves this node's Docker engine ($DOCKER_HOST or /var/run/docker.sock)
+and podman's API for <podman> bundles ($BERTH_PODMAN_SOCKET, else /run/podman/podman.sock),
 its addresses and berth's files on it to the leading controller over HTTP, every request and
 answer signed with the cluster authkey ('berth authkey generate'). Orders from a leader older
 than the newest one seen are refused (fencing by term).

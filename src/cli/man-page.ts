@@ -34,6 +34,7 @@ export function manPage(): string {
     '.SH ENVIRONMENT',
     '.TP\n.B BERTH_STORE\nthe live CIB\'s store when \\fB\\-\\-store\\fR is not given (default file:///var/lib/berth)',
     '.TP\n.B BERTH_STATE_DIR\nberth\'s files on a node when \\fB\\-\\-state\\-dir\\fR is not given (default /var/lib/berth/node)',
+    '.TP\n.B BERTH_PODMAN_SOCKET\npodman\'s API socket, where a node runs \\fB<podman>\\fR bundles (default /run/podman/podman.sock, used while it exists); \\fBoff\\fR: run them on the Docker engine',
     '.TP\n.B NO_COLOR\nwhen set and not empty, no colour (as with \\fB\\-\\-no\\-color\\fR)',
     '.SH EXIT STATUS',
     '0 success; 1 the command failed (every problem is printed, nothing is written); 2 usage error (unknown command or flag, missing or malformed arguments); 70 internal error. Commands that say otherwise in their help (plan, cib diff, gitops diff) follow what they say.',

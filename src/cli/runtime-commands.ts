@@ -70,9 +70,10 @@ Exit codes: 0 converged (or, without --wait, every action succeeded), 1 an actio
 export const statusHelp = `Usage: berth status [--json] [--watch [--interval SECONDS]] [--cib FILE | --store URL]
                     [--node NAME] [--state-dir DIR]
 
-Each bundle and each of its replicas on this node: node, address, container state, health,
-failure count, and why a replica is not running (or what is pending for it). '*' after a state:
-the container runs an older spec than the CIB asks for. Nothing is changed.
+Each bundle and each of its replicas on this node: node, address, container state, health, the
+engine that runs it (docker or podman), failure count, and why a replica is not running (or what
+is pending for it). '*' after a state: the container runs an older spec than the CIB asks for.
+Nothing is changed.
 
 Flags:
   --watch         redraw every --interval seconds (default 2) until interrupted

@@ -247,6 +247,11 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
     } catch (e) {
       o.log(`cannot read the node records: ${(e as Error).message}`);
     }
+    // The lead may have ended while the records were read (a lease granted just before it ran
+    // out, on a slow machine): taking it now would report this controller leading in a term it
+    // no longer holds, beside the real leader (found by the chaos run: two controllers naming
+    // themselves).
+    if (election.term() !== t) return;
     memory.clear();
     cache.clear();
     lastPass = undefined;
@@ -317,7 +322,11 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
       if (r.cib && !r.cibProblems.some((p) => p.severity === 'error')) lastGood = r.cib;
       // Orders still under way on a node: a pass follows as soon as they end.
       for (const [node, p] of inflight) void p.then(() => poke(`orders done on ${node}`));
-      syncFollowers(handles);
+      // The engine events of the nodes are followed only while still leading in this pass's term:
+      // a pass that ends after the lead was lost (a store that stopped answering) opened streams
+      // again with no term, and every agent refused them once a second until the next lead (the
+      // chaos run counted them).
+      if (term === t && election.term() === t) syncFollowers(handles);
       reporter.report(r);
       // Only while still leading in the term the pass ran in (the lead may change mid-pass).
       if (term === t) lastPass = { number: passes, result: r, at: now(), term: t, standby: new Set(r.model?.nodes.filter((n) => n.standby).map((n) => n.name) ?? []) };

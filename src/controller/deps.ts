@@ -3,12 +3,12 @@
 // berth's files) and the CIB sources (a file, or the live store).
 import { readTextFile } from '../cib/cib-file';
 import { dockerEngine } from '../runtime/engine';
+import { nodeEngines, podmanSocketOf, socketExists } from '../runtime/node-engines';
 import { ipAddressTable } from '../runtime/addresses';
 import type { CibStore } from '../store/store';
 import { editCibFile } from '../commands/cib-file-edit';
 import { editLive } from '../commands/cluster-cib';
 import { fileClusterId, storeClusterId } from '../store/cluster-id';
-import { withDockerRename } from './engine-writes';
 import { nodeFiles } from './node-files';
 import { nodeExecutors, remoteKeyPath } from '../inner/node-executors';
 import type { CibSource, NodeDeps, NodeHandle, PassDeps } from './pass';
@@ -18,6 +18,9 @@ export interface LocalNodeOptions {
   stateDir: string;
   /** default: DOCKER_HOST or /var/run/docker.sock */
   socketPath?: string;
+  /** podman's API socket for `<podman>` bundles: a path, or `off` (default: BERTH_PODMAN_SOCKET,
+   * else /run/podman/podman.sock, used while it exists) */
+  podmanSocket?: string;
   /** the Pacemaker key the replicas' executors use (default: PCMK_authkey_location, else
    * /etc/pacemaker/authkey) */
   remoteKey?: string;
@@ -31,13 +34,15 @@ export interface LocalNodeOptions {
   log?: (line: string) => void;
 }
 
-/** This machine's engine (its events with the executors' changes), addresses, files and the
- * executors in its replica containers. */
+/** This machine's engines (Docker, and podman when it is there; their events with the executors'
+ * changes), addresses, files and the executors in its replica containers. */
 export function localNodeDeps(o: LocalNodeOptions): NodeDeps {
   const keyPath = o.remoteKey ?? remoteKeyPath();
   const inner = nodeExecutors({ keyPath, provider: o.provider ?? true, settleMs: o.settleMs ?? 2500, ...(o.log ? { log: o.log } : {}) });
+  const podman = podmanSocketOf(o.podmanSocket ?? process.env.BERTH_PODMAN_SOCKET);
+  const docker = dockerEngine({ kind: 'docker', ...(o.socketPath ? { socketPath: o.socketPath } : {}) });
   return {
-    engine: inner.withEvents(withDockerRename(dockerEngine(o.socketPath ? { socketPath: o.socketPath } : {}), o.socketPath)),
+    engine: inner.withEvents(nodeEngines({ docker, ...(podman ? { podman: { engine: dockerEngine({ kind: 'podman', socketPath: podman }), present: socketExists(podman) } } : {}) })),
     addresses: ipAddressTable(),
     files: nodeFiles(o.stateDir, keyPath),
     inner: inner.executors,

@@ -74,7 +74,9 @@ const asked = new WeakSet<InnerExecutors>();
 
 /** `node` of `cluster` as it is now. */
 export async function observe(deps: ObserveDeps, whose: { node: string; cluster: string }, opts: ObserveOptions): Promise<ObservedState> {
-  const [listed, addresses] = await Promise.all([deps.engine.listContainers({}), deps.addresses.list()]);
+  // Which engines the node has only words the status (an agent older than the question has no
+  // answer): its failure is not the observation's.
+  const [listed, addresses, engines] = await Promise.all([deps.engine.listContainers({}), deps.addresses.list(), deps.engine.kinds?.().catch(() => undefined)]);
   const containers: ObservedContainer[] = [];
   const foreign: ObservedContainer[] = [];
   for (const c of listed) {
@@ -102,7 +104,7 @@ export async function observe(deps: ObserveDeps, whose: { node: string; cluster:
     const inner = parseInnerLedgerKey(id) ?? parseAttributeLedgerKey(id);
     if (inner ? !ids.has(inner.container) : !ids.has(id) && !id.startsWith('replica:')) delete ledger[id];
   }
-  const state: ObservedState = { containers, foreign, runs, addresses, ledger, files: {} };
+  const state: ObservedState = { containers, foreign, runs, addresses, ledger, files: {}, ...(engines ? { engines } : {}) };
   // The executors are asked every pass once they were asked anything (so that connections to
   // containers gone are closed).
   const wants = opts.innerWants?.(containers) ?? [];

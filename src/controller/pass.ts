@@ -255,7 +255,10 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
     for (const c of o.state.containers) {
       if (c.replica === undefined) continue;
       mark(replicaName(c.bundle, c.replica), node);
-      current.push({ bundle: c.bundle, index: c.replica, node, failed: c.state !== 'running' && c.state !== 'restarting' });
+      // A container created and not started yet (its start is still to come: the agent restarted
+      // or the order timed out in between) has not failed: counted failed, it was not kept in
+      // place and could swap nodes with a replica not placed yet.
+      current.push({ bundle: c.bundle, index: c.replica, node, failed: c.state !== 'running' && c.state !== 'restarting' && c.state !== 'created' });
     }
   }
   // What the status section records where this berth cannot look (a node it does not run): there

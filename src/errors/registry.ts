@@ -40,6 +40,7 @@ export const PROBLEM_CODES = {
   BUNDLE_NOT_ACCESSIBLE: 'the resource inside cannot be reached: set control-port or ip-range-start',
   BUNDLE_HOST_NETWORK: 'a bundle on the host network with a resource inside needs replicas-per-host=1',
   BUNDLE_HOST_ACCESS: 'a bundle asks for host access (privileged, devices, a dangerous capability, unconfined, a bind of a system directory, the host PID, IPC, UTS or user namespace) that the cluster property berth-host-access does not allow',
+  BUNDLE_COUNT_READ_AS_ONE: 'replicas or replicas-per-host in the CIB is below 1: it is read as 1, as Pacemaker reads it',
   BUNDLE_UNSUPPORTED_CONTAINER: 'the bundle uses a container type berth does not support',
   BUNDLE_CONTAINER_TYPE: 'the container type is not one of the supported types',
   DOCKER_OPTION_UNSUPPORTED: 'a docker run option in options= is not supported',

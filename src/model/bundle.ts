@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { XmlElement, child, elements } from '../cib/xml';
 import { Problem, problem } from '../errors/registry';
-import { containerOf, formatIPv4, parseIPv4, replicaCount } from '../validate/bundle-rules';
+import { containerOf, countAtLeastOne, formatIPv4, parseIPv4, replicaCount } from '../validate/bundle-rules';
 import { isInteger } from '../validate/options';
 import { parseDockerOptions, splitShellWords } from '../runtime/docker-options';
 import { ADDRESS_LABEL, BERTH_LABELS, berthLabels } from '../runtime/labels';
@@ -53,6 +53,8 @@ export type Role = 'Started' | 'Stopped';
 export interface BundleSettings {
   id: string;
   image: string;
+  /** the container element: `podman` runs on the node's podman when it has one, else on Docker */
+  container?: 'docker' | 'podman';
   replicas: number;
   replicasPerHost: number;
   /** Stopped (target-role=Stopped or stop-all-resources) stops every replica where it is */
@@ -189,7 +191,7 @@ export function readBundle(b: XmlElement, defaults: XmlElement | undefined, prop
   const c = container?.attrs ?? {};
   const replicas = replicaCount(container);
   const rph = c['replicas-per-host'];
-  const replicasPerHost = rph !== undefined && isInteger(rph, 1) ? Number(rph) : 1;
+  const replicasPerHost = rph !== undefined && isInteger(rph) ? countAtLeastOne(rph) : 1;
   // Stopped: the bundle's own target-role, or the cluster's stop-all-resources (Pacemaker stops
   // every resource then, wherever it runs; nothing moves).
   const stoppedBy = /^stopped$/i.test((meta('target-role') ?? '').trim()) ? 'target-role=Stopped' : props.stopAll ? 'stop-all-resources=true' : undefined;
@@ -204,6 +206,7 @@ export function readBundle(b: XmlElement, defaults: XmlElement | undefined, prop
   const settings: BundleSettings = {
     id,
     image: c.image ?? '',
+    ...(container?.tag === 'docker' || container?.tag === 'podman' ? { container: container.tag } : {}),
     replicas,
     replicasPerHost,
     role,
@@ -352,6 +355,9 @@ export function readBundle(b: XmlElement, defaults: XmlElement | undefined, prop
     };
     if (address) labels[ADDRESS_LABEL] = `${address.ip}/${address.prefix}@${address.interface ?? ''}`;
     else delete labels[ADDRESS_LABEL];
+    // Which engine the replica asks for is part of its spec; which engine holds it is not (a
+    // replica stays where it runs while its spec is the same: docs/bundles.md, "Which engine").
+    if (settings.container === 'podman') labels[BERTH_LABELS.container] = 'podman';
     const spec: ContainerSpec = {
       ...fragment,
       ...(env ? { Env: env } : {}),

@@ -1,7 +1,7 @@
 // What a pass sees on the node, as plain data: berth's containers (one engine listing), what
 // inspects told about some of them, the host's IPv4 addresses, berth's failure ledger and the
 // hosts files it keeps. The shell (src/controller/observe.ts) fills it; the planner only reads it.
-import type { ObservedContainer } from '../runtime/engine';
+import type { EngineKind, ObservedContainer } from '../runtime/engine';
 
 export type { ObservedContainer };
 import type { InnerObserved } from './inner';
@@ -74,4 +74,6 @@ export interface ObservedState {
   files: Record<string, string | null>;
   /** the instances of the resources inside, by replica, as the node's executors know them */
   inner?: Record<string, InnerObserved>;
+  /** the engines the node has (Docker, and podman when present); absent: not known */
+  engines?: EngineKind[];
 }

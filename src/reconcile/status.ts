@@ -5,7 +5,7 @@ import { ADDRESS_LABEL, BundleSettings, DesiredState, replicaName } from './desi
 import { failureState, parseReplicaLedgerKey, replicaLedgerKey } from './failures';
 import type { ObservedState } from './observed';
 import { Note, Plan, groupBy, parseAddressLabel, planChanges } from './plan';
-import type { ObservedContainer } from '../runtime/engine';
+import type { EngineKind, ObservedContainer } from '../runtime/engine';
 import { FAILCOUNT_INFINITY, parseInnerLedgerKey } from './inner';
 import { innerSteps } from './summary';
 
@@ -15,7 +15,7 @@ export interface ReplicaStatus {
   node: string;
   address?: string;
   /** absent: no container */
-  container?: { id: string; name: string; image: string; state: string; health: string; status: string };
+  container?: { id: string; name: string; image: string; state: string; health: string; status: string; engine?: EngineKind };
   /** the container runs the desired spec */
   upToDate: boolean;
   failures: number;
@@ -118,12 +118,13 @@ export function nodeStatus(desired: DesiredState, observed: ObservedState, plan:
       if (b.role === 'Stopped' && !why.length) why.push('target-role=Stopped');
       if (unplaced && !why.length) why.push(`not placed: ${unplaced.reason}`);
       if (!c && !why.length && !d) why.push('not on this node');
+      if (b.container === 'podman' && c?.engine === 'docker') why.push(podmanOnDocker(observed.engines));
       rows.push({
         name,
         index,
         node: c ? desired.node : d ? d.node : '-',
         ...(address ? { address } : {}),
-        ...(c ? { container: { id: c.id.slice(0, 12), name: c.name, image: c.image, state: c.state, health: c.health, status: c.status } } : {}),
+        ...(c ? { container: { id: c.id.slice(0, 12), name: c.name, image: c.image, state: c.state, health: c.health, status: c.status, ...(c.engine ? { engine: c.engine } : {}) } } : {}),
         upToDate: !!(c && d && c.specHash === d.specHash),
         failures: f && !f.expired ? f.count : 0,
         ...(f?.lastFailureAt !== undefined && !f.expired ? { lastFailureAt: new Date(f.lastFailureAt).toISOString() } : {}),
@@ -141,6 +142,14 @@ export function nodeStatus(desired: DesiredState, observed: ObservedState, plan:
     problems: plan.problems.map((p) => ({ code: p.code, message: p.message })),
     foreign: plan.foreign.map((f) => ({ code: f.code, name: f.name, cluster: f.cluster ?? null, bundle: f.bundle, message: f.message })),
   };
+}
+
+/** Why a `<podman>` bundle's replica runs on the Docker engine, as far as the node says. */
+function podmanOnDocker(engines: readonly EngineKind[] | undefined): string {
+  if (!engines) return 'podman bundle on the Docker engine';
+  return engines.includes('podman')
+    ? 'podman bundle on the Docker engine (made before podman was on this node: it moves to podman when it is next replaced)'
+    : 'podman bundle on the Docker engine (no podman on this node)';
 }
 
 /** The resource inside one replica: its role from the executor, its fail count from the ledger. */
@@ -205,10 +214,10 @@ export function formatBundles(bundles: BundleStatus[]): string[] {
     out.push('');
     out.push(`Bundle ${b.id}: ${b.running} of ${b.replicas} running, image ${b.image}${b.role === 'Stopped' ? ', target-role=Stopped' : ''}${b.note ? ` — ${b.note}` : ''}`);
     if (b.resource) out.push(`  Container bundle set: ${b.id} [${b.image}]: resource ${b.resource.id} (${b.resource.agent})${b.resource.promotable ? ', promotable' : ''}`);
-    out.push('  ' + pad('REPLICA', 22) + pad('NODE', 14) + pad('ADDRESS', 16) + pad('STATE', 11) + pad('HEALTH', 10) + pad('FAILURES', 9) + 'NOTE');
+    out.push('  ' + pad('REPLICA', 22) + pad('NODE', 14) + pad('ADDRESS', 16) + pad('STATE', 11) + pad('HEALTH', 10) + pad('ENGINE', 8) + pad('FAILURES', 9) + 'NOTE');
     for (const r of b.replicaStatus) {
       const state = r.container ? r.container.state + (r.upToDate || !r.container ? '' : '*') : r.unknown ? 'unknown' : 'missing';
-      out.push('  ' + pad(r.name, 22) + pad(r.node, 14) + pad(r.address ?? '-', 16) + pad(state, 11) + pad(r.container ? r.container.health : '-', 10) + pad(String(r.failures), 9) + (r.note ?? ''));
+      out.push('  ' + pad(r.name, 22) + pad(r.node, 14) + pad(r.address ?? '-', 16) + pad(state, 11) + pad(r.container ? r.container.health : '-', 10) + pad(r.container?.engine ?? '-', 8) + pad(String(r.failures), 9) + (r.note ?? ''));
       if (r.resource) {
         const x = r.resource;
         out.push('    ' + `${x.id} (${x.agent}): ${x.role}${r.node !== '-' && x.role !== 'Stopped' && x.role !== 'unknown' ? ` ${r.node}` : ''}${x.failcount ? `, fail count ${x.failcount >= FAILCOUNT_INFINITY ? 'INFINITY' : x.failcount}` : ''}${x.promotion !== undefined ? `, promotion score ${x.promotion}` : ''}`);

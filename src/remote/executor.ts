@@ -392,6 +392,8 @@ function refused(what: string, rc: number, where: string): BerthError {
   return fail(problem('REMOTE_REFUSED', { path: where, value: String(rc), message: `the executor at ${where} refused ${what}: ${errnoName(rc)} (${rc})` }));
 }
 
+const LOOPBACK = /^127\.\d+\.\d+\.\d+$/;
+
 /** TCP, then TLS with the key; each failure named for what it most likely is. */
 function openTls(o: Options): Promise<tls.TLSSocket> {
   const where = `${o.host}:${o.port}`;
@@ -399,6 +401,9 @@ function openTls(o: Options): Promise<tls.TLSSocket> {
     let tcpUp = false, done = false;
     const socket = tls.connect({
       host: o.host, port: o.port, maxVersion: 'TLSv1.2', ciphers: PSK_CIPHERS,
+      // From 127.0.0.1 to a replica's loopback address (else the kernel picks that address as
+      // the source): podman's port forwarding answers loopback clients from 127.0.0.1 only.
+      ...(LOOPBACK.test(o.host) ? { localAddress: '127.0.0.1' } : {}),
       pskCallback: () => ({ psk: o.key, identity: PSK_IDENTITY }),
       checkServerIdentity: () => undefined,
     });

@@ -14,6 +14,10 @@ import { BERTH_LABELS } from './labels';
 export { ADDRESS_LABEL, BERTH_LABELS, berthLabels } from './labels';
 export type { ReplicaIdentity } from './labels';
 
+/** The engines a node may have: the Docker engine, and podman through its Docker-compatible API. */
+export type EngineKind = 'docker' | 'podman';
+export const ENGINE_KIND_NAMES: readonly string[] = ['docker', 'podman'] satisfies EngineKind[];
+
 export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 /** `none`: the container has no health check. */
 export type ContainerHealth = 'none' | 'starting' | 'healthy' | 'unhealthy';
@@ -38,6 +42,8 @@ export interface ObservedContainer {
   cluster?: string;
   /** creation time, Unix seconds */
   created: number;
+  /** the engine that holds it, when the engine says (dockerEngine's `kind`) */
+  engine?: EngineKind;
 }
 
 export interface ContainerDetails extends ObservedContainer {
@@ -116,11 +122,17 @@ export interface ContainerEngine {
   /** Container events for berth's containers until the signal aborts. The iteration also ends
    * when the engine closes the stream (it restarted): resync, then follow again. */
   events(filter: EventFilter, signal: AbortSignal): AsyncIterable<EngineEvent>;
+  /** Renames a container (a replace creates the new one beside the old, then takes its name). */
+  rename?(idOrName: string, newName: string): Promise<void>;
+  /** The engines behind this one, as of now (nodeEngines); absent: one engine of unknown kind. */
+  kinds?(): Promise<EngineKind[]>;
 }
 
 export interface DockerEngineOptions {
   /** default: dockerode's, i.e. DOCKER_HOST or /var/run/docker.sock */
   socketPath?: string;
+  /** what answers on the socket: tagged on what it lists and inspects, and named in its errors */
+  kind?: EngineKind;
 }
 
 const STATES: readonly string[] = ['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead'];
@@ -151,7 +163,7 @@ function identity(labels: Record<string, string>) {
   };
 }
 
-function fromListing(c: ContainerInfo): ObservedContainer {
+function fromListing(c: ContainerInfo, engine?: EngineKind): ObservedContainer {
   const labels = c.Labels ?? {};
   return {
     id: c.Id,
@@ -163,10 +175,11 @@ function fromListing(c: ContainerInfo): ObservedContainer {
     labels,
     ...identity(labels),
     created: c.Created,
+    ...(engine ? { engine } : {}),
   };
 }
 
-function fromInspect(i: ContainerInspectInfo): ContainerDetails {
+function fromInspect(i: ContainerInspectInfo, engine?: EngineKind): ContainerDetails {
   const labels = i.Config?.Labels ?? {};
   const time = (t: string | undefined) => (t && !t.startsWith('0001-') ? t : undefined);
   return {
@@ -189,6 +202,7 @@ function fromInspect(i: ContainerInspectInfo): ContainerDetails {
     finishedAt: time(i.State.FinishedAt),
     error: i.State.Error || undefined,
     raw: i,
+    ...(engine ? { engine } : {}),
   };
 }
 
@@ -199,12 +213,12 @@ interface DockerodeError {
   message?: string;
 }
 
-function toEngineError(e: unknown, operation: string, target?: string): EngineError {
+function toEngineError(e: unknown, operation: string, target?: string, engine: EngineKind = 'docker'): EngineError {
   if (e instanceof EngineError) return e;
   const d = (typeof e === 'object' && e !== null ? e : { message: String(e) }) as DockerodeError;
   const message = d.json?.message ?? d.message ?? String(e);
   if (d.code === 'ENOENT' || d.code === 'ECONNREFUSED' || d.code === 'EACCES' || d.code === 'ECONNRESET') {
-    return new EngineError('unreachable', operation, target, `no Docker engine answers (${d.code}): ${message}`);
+    return new EngineError('unreachable', operation, target, `no ${engine === 'podman' ? 'podman API' : 'Docker engine'} answers (${d.code}): ${message}`);
   }
   const kind: EngineErrorKind = d.statusCode === 404 ? 'not-found' : d.statusCode === 409 ? 'conflict' : 'failed';
   return new EngineError(kind, operation, target, message, d.statusCode);
@@ -255,7 +269,7 @@ export function dockerEngine(options: DockerEngineOptions = {}): ContainerEngine
     try {
       return await f();
     } catch (e) {
-      throw toEngineError(e, operation, target);
+      throw toEngineError(e, operation, target, options.kind);
     }
   };
 
@@ -265,13 +279,13 @@ export function dockerEngine(options: DockerEngineOptions = {}): ContainerEngine
     listContainers: (filter) =>
       call('list containers', undefined, async () => {
         const list = await docker().listContainers({ all: true, filters: { label: labelFilter(filter?.labels) } });
-        return list.map(fromListing);
+        return list.map((c) => fromListing(c, options.kind));
       }),
 
     inspect: (idOrName) =>
       call('inspect', idOrName, async () => {
         try {
-          return fromInspect(await docker().getContainer(idOrName).inspect());
+          return fromInspect(await docker().getContainer(idOrName).inspect(), options.kind);
         } catch (e) {
           if (statusOf(e) === 404) return undefined;
           throw e;
@@ -307,25 +321,32 @@ export function dockerEngine(options: DockerEngineOptions = {}): ContainerEngine
         }
       }),
 
+    rename: (idOrName, newName) => call('rename', idOrName, async () => { await docker().getContainer(idOrName).rename({ name: newName }); }),
+
     events: (filter, signal) => ({
-      [Symbol.asyncIterator]: () => followEvents(docker, filter, signal),
+      [Symbol.asyncIterator]: () => followEvents(docker, filter, signal, options.kind),
     }),
   };
 }
 
-async function* followEvents(docker: () => Dockerode, filter: EventFilter, signal: AbortSignal): AsyncGenerator<EngineEvent> {
+async function* followEvents(docker: () => Dockerode, filter: EventFilter, signal: AbortSignal, kind?: EngineKind): AsyncGenerator<EngineEvent> {
   if (signal.aborted) return;
-  const query: { filters: Record<string, string[]>; since?: number } = {
+  const query: { filters: Record<string, string[]>; since?: number; abortSignal: AbortSignal } = {
     filters: { type: ['container'], label: labelFilter(filter.labels) },
+    // An abort while the request is under way ends it too (nodeEngines aborts one engine's stream
+    // when the other's fails, often before this answers).
+    abortSignal: signal,
   };
   if (filter.since !== undefined) query.since = Math.floor(filter.since / 1000);
   let stream: NodeJS.ReadableStream & { destroy?: () => void };
   try {
     stream = await docker().getEvents(query);
   } catch (e) {
-    throw toEngineError(e, 'events');
+    if (signal.aborted) return;
+    throw toEngineError(e, 'events', undefined, kind);
   }
   const end = () => stream.destroy?.();
+  if (signal.aborted) return end();
   signal.addEventListener('abort', end, { once: true });
   let pending = '';
   try {
@@ -339,7 +360,7 @@ async function* followEvents(docker: () => Dockerode, filter: EventFilter, signa
       }
     }
   } catch (e) {
-    if (!signal.aborted) throw toEngineError(e, 'events');
+    if (!signal.aborted) throw toEngineError(e, 'events', undefined, kind);
   } finally {
     signal.removeEventListener('abort', end);
     end();

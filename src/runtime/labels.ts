@@ -15,6 +15,9 @@ export const BERTH_LABELS = {
   specHash: 'berth.spec-hash',
   /** a compact record of the create spec (src/model/spec-record.ts): what a replace changes */
   spec: 'berth.spec',
+  /** `podman` on the containers of a `<podman>` bundle: the node creates them on podman when it
+   * has it (src/runtime/node-engines.ts); absent on a `<docker>` bundle's */
+  container: 'berth.container',
 } as const;
 
 /** A cluster id (the value of berth.cluster): one safe path segment, so that each cluster's files

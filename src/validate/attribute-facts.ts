@@ -48,7 +48,16 @@ const agentOrTemplate: Validator = (opts) => {
   return own.length ? mutuallyExclusive(['template', own[0]], 'primitive')(opts) : [];
 };
 
-const container: ElementFacts = { type: 'container', names: CONTAINER_OPTIONS, values: CONTAINER_VALUES, whole: [isRequiredAll(['image'], 'container')] };
+/** A count in a CIB is any integer, as Pacemaker's schema has it (xsd:integer): one below 1 is read
+ * as 1, as Pacemaker reads it, and bundle-rules.ts says so. The command line keeps pcs's positive
+ * rule (CONTAINER_VALUES) for what it writes. */
+const count = (name: string) => valueRule({ name, valid: (v) => /^\s*[+-]?[0-9]+\s*$/.test(v), hint: 'a positive integer' });
+const container: ElementFacts = {
+  type: 'container',
+  names: CONTAINER_OPTIONS,
+  values: { ...CONTAINER_VALUES, replicas: count('replicas'), 'replicas-per-host': count('replicas-per-host') },
+  whole: [isRequiredAll(['image'], 'container')],
+};
 const nvset = (tag: string): ElementFacts => ({ type: tag, values: { id: idValue(idLabel(tag)) }, whole: [] });
 
 export const ELEMENT_FACTS: Record<string, ElementFacts> = {

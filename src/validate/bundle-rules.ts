@@ -24,10 +24,14 @@ export function containerOf(bundle: XmlElement): XmlElement | undefined {
   return undefined;
 }
 
-/** Number of replicas as Pacemaker computes it: replicas, else promoted-max (or masters) if > 0, else 1. */
+/** A count Pacemaker reads with a minimum of 1 (replicas, replicas-per-host): below 1 is 1. */
+export const countAtLeastOne = (v: string): number => Math.max(1, Number(v.trim()));
+
+/** Number of replicas as Pacemaker computes it: replicas (at least 1), else promoted-max (or
+ * masters) if > 0, else 1. */
 export function replicaCount(container: XmlElement | undefined): number {
   const a = container?.attrs ?? {};
-  if (a.replicas !== undefined && isInteger(a.replicas, 1)) return Number(a.replicas);
+  if (a.replicas !== undefined && isInteger(a.replicas)) return countAtLeastOne(a.replicas);
   const pm = a['promoted-max'] ?? a.masters;
   if (pm !== undefined && isInteger(pm, 1)) return Number(pm);
   return 1;
@@ -41,6 +45,12 @@ export function bundleRules(bundle: XmlElement): Problem[] {
     out.push(problem('OPTION_REQUIRED', { path: base, message: `bundle '${bundle.attrs.id}' has no container element, use one of 'docker', 'podman'` }));
   } else if (!RUNNABLE_CONTAINER_TAGS.has(container.tag)) {
     out.push(warning('BUNDLE_UNSUPPORTED_CONTAINER', { path: `${base}/${container.tag}`, value: container.tag, allowed: 'docker, podman', message: `bundle '${bundle.attrs.id}' uses container type '${container.tag}': it is kept in the CIB, but berth runs only 'docker' and 'podman' bundles` }));
+  }
+  for (const name of ['replicas', 'replicas-per-host']) {
+    const v = container?.attrs[name];
+    if (v !== undefined && isInteger(v) && Number(v.trim()) < 1) {
+      out.push(warning('BUNDLE_COUNT_READ_AS_ONE', { path: `${base}/${container!.tag}/@${name}`, value: v, allowed: 'a positive integer', message: `bundle '${bundle.attrs.id}': ${name}='${v}' is read as 1, as Pacemaker reads a count below 1` }));
+    }
   }
   const optionsPath = `${base}/${container?.tag}/@options`;
   const parsed = container?.attrs.options ? parseDockerOptions(container.attrs.options, { readFile: () => '', path: optionsPath }) : undefined;

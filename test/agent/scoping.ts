@@ -12,7 +12,6 @@ import { generateAuthKey, writeAuthKeyFile } from '../../src/agent/authkey';
 import { AgentServer, startAgentServer } from '../../src/agent/server';
 import { TermGuard } from '../../src/agent/term-guard';
 import { DEFAULT_HOST_POLICY, HostPolicy } from '../../src/agent/scope';
-import { withDockerRename } from '../../src/controller/engine-writes';
 import { nodeFiles } from '../../src/controller/node-files';
 import type { AddressTable } from '../../src/runtime/addresses';
 import { ContainerSpec, dockerEngine } from '../../src/runtime/engine';
@@ -49,7 +48,7 @@ const spec = (over: Partial<ContainerSpec> = {}, host: ContainerSpec['HostConfig
 
 async function agent(policy: HostPolicy = DEFAULT_HOST_POLICY): Promise<{ server: AgentServer; remote: RemoteNode }> {
   const server = await startAgentServer({
-    node, host: '127.0.0.1', port: 0, key, engine: withDockerRename(local), addresses, files: nodeFiles(stateDir),
+    node, host: '127.0.0.1', port: 0, key, engine: local, addresses, files: nodeFiles(stateDir),
     terms: new TermGuard(termFile), cluster: () => cluster, hostPolicy: policy, log: () => {},
   });
   const remote = remoteNode({ url: server.url, key, term: () => 1, node });

@@ -14,7 +14,6 @@ import { generateAuthKey } from '../../src/agent/authkey';
 import { AgentServer, startAgentServer } from '../../src/agent/server';
 import { TermGuard } from '../../src/agent/term-guard';
 import { EVENTS_PATH, RPC_PATH } from '../../src/agent/protocol';
-import { withDockerRename } from '../../src/controller/engine-writes';
 import { nodeFiles } from '../../src/controller/node-files';
 import { AddressError, AddressTable, HostAddressSpec } from '../../src/runtime/addresses';
 import { ContainerSpec, EngineEvent, dockerEngine } from '../../src/runtime/engine';
@@ -110,7 +109,7 @@ t.before(async () => {
     host: '127.0.0.1',
     port: 0,
     key,
-    engine: withDockerRename(local),
+    engine: local,
     addresses: addresses.table,
     files: nodeFiles(stateDir),
     terms: new TermGuard(termFile),
@@ -256,7 +255,7 @@ async function capturingProxy(t: Test, target: string): Promise<{ url: string; c
 
 t.test('a captured order is refused by another node, and by the same agent after a restart', async (t) => {
   const agentOf = (name: string, port = 0) => startAgentServer({
-    node: name, host: '127.0.0.1', port, key, engine: withDockerRename(local), addresses: addresses.table, files: nodeFiles(stateDir),
+    node: name, host: '127.0.0.1', port, key, engine: local, addresses: addresses.table, files: nodeFiles(stateDir),
     terms: new TermGuard(), cluster: () => cluster, log: (l) => logs.push(l),
   });
   const first = await agentOf(node);
@@ -491,7 +490,7 @@ t.test('an agent that is not there, or does not answer, is unreachable', async (
 
 t.test('the events stream sends signed heartbeats that the client skips', async (t) => {
   const beating = await startAgentServer({
-    node, host: '127.0.0.1', port: 0, key, engine: withDockerRename(local), addresses: addresses.table, files: nodeFiles(stateDir),
+    node, host: '127.0.0.1', port: 0, key, engine: local, addresses: addresses.table, files: nodeFiles(stateDir),
     terms: new TermGuard(), log: () => {}, heartbeatMs: 100,
   });
   t.teardown(() => beating.close());
@@ -507,7 +506,7 @@ t.test('the events stream sends signed heartbeats that the client skips', async 
 
 t.test('close() ends the event streams', async (t) => {
   const closing = await startAgentServer({
-    node, host: '127.0.0.1', port: 0, key, engine: withDockerRename(local), addresses: addresses.table, files: nodeFiles(stateDir),
+    node, host: '127.0.0.1', port: 0, key, engine: local, addresses: addresses.table, files: nodeFiles(stateDir),
     terms: new TermGuard(), log: () => {},
   });
   const client = remoteNode({ url: closing.url, key, term: () => term, node });

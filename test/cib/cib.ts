@@ -35,10 +35,10 @@ t.test('XML -> JSON -> XML is lossless and the JSON passes the schema', async (t
 });
 
 t.test('the JSON form is read exactly as permissively as the XML form', async (t) => {
-  const xml = '<cib epoch="x" admin_epoch="0" num_updates="0"><configuration><resources><bundle id="b"><docker image="i" replicas="0"/></bundle></resources></configuration></cib>';
+  const xml = '<cib epoch="x" admin_epoch="0" num_updates="0"><configuration><resources><bundle id="b"><docker image="i" replicas="two"/></bundle></resources></configuration></cib>';
   const fromXml = parseCib(xml, 'in.xml');
   const json = toJsonText(fromXml);
-  t.equal(canonical(parseCib(json, 'in.json')), canonical(fromXml), 'a value the rules refuse (replicas="0", epoch="x") is read, as XML reads it; the checks report it');
+  t.equal(canonical(parseCib(json, 'in.json')), canonical(fromXml), 'a value the rules refuse (replicas="two", epoch="x") is read, as XML reads it; the checks report it');
   t.strictSame(schemaProblems(JSON.parse(json)).map((p) => p.code), ['SCHEMA_VIOLATION', 'OPTION_INVALID_VALUE'], 'and cib validate reports both, as for the XML');
   const notATree = [
     { tag: 'cib', attrs: { epoch: 1 } },
@@ -64,7 +64,7 @@ t.test('schema reports every problem at once, with CIB paths', async (t) => {
   const resources = bundle.children[0].children.find((c: { tag: string }) => c.tag === 'resources');
   const b = resources.children.find((c: { tag: string }) => c.tag === 'bundle');
   const docker = b.children.find((c: { tag: string }) => c.tag === 'docker');
-  docker.attrs.replicas = '-1';
+  docker.attrs.replicas = '1.5';
   docker.attrs.bogus = 'x';
   const network = b.children.find((c: { tag: string }) => c.tag === 'network');
   network.attrs['ip-range-start'] = '300.1.1.1';
@@ -73,10 +73,10 @@ t.test('schema reports every problem at once, with CIB paths', async (t) => {
   // in document order, worded as `resource bundle create` words the same values
   t.strictSame(problems.map((p) => [p.code, p.path, p.value, p.allowed]), [
     ['OPTION_UNKNOWN', `${b0}/docker`, 'bogus', 'image, masters, network, options, promoted-max, replicas, replicas-per-host, run-command'],
-    ['OPTION_INVALID_VALUE', `${b0}/docker/@replicas`, '-1', 'a positive integer'],
+    ['OPTION_INVALID_VALUE', `${b0}/docker/@replicas`, '1.5', 'a positive integer'],
     ['OPTION_INVALID_VALUE', `${b0}/network/@ip-range-start`, '300.1.1.1', 'an IPv4 address (a.b.c.d, each part 0..255)'],
   ]);
-  t.equal(problems[1].message, "'-1' is not a valid replicas value, use a positive integer");
+  t.equal(problems[1].message, "'1.5' is not a valid replicas value, use a positive integer");
 });
 
 t.test('versions: a configuration change bumps epoch and resets num_updates', async (t) => {
@@ -107,7 +107,7 @@ t.test('cib convert and cib validate', async (t) => {
 
 t.test('cib validate lists every problem with code, path, value, allowed', async (t) => {
   const bad = richText
-    .replace('<docker image="pcmktest:http" replicas="3"', '<docker image="pcmktest:http" replicas="0"')
+    .replace('<docker image="pcmktest:http" replicas="3"', '<docker image="pcmktest:http" replicas="two"')
     .replace('ip-range-start="192.168.122.131"', 'ip-range-start="255.255.255.254"')
     .replace('<primitive id="vip"', '<primitive id="1vip"')
     .replace('</network>', '<port-mapping id="dup-port" port="80"/></network>')
@@ -122,7 +122,7 @@ t.test('cib validate lists every problem with code, path, value, allowed', async
   // every stage at once, each fact once, in document order
   t.strictSame(out.problems.map((p: { code: string; path: string; value: string }) => [p.code, p.path, p.value]), [
     ['ID_INVALID', "/cib/configuration/resources/primitive[@id='1vip']/@id", '1vip'],
-    ['OPTION_INVALID_VALUE', `${b0}/docker/@replicas`, '0'],
+    ['OPTION_INVALID_VALUE', `${b0}/docker/@replicas`, 'two'],
     ['BUNDLE_PORT_CONFLICT', `${b0}/network/port-mapping[@id='dup-port']`, '80'],
     ['BUNDLE_STORAGE_PATH', `${b0}/storage/storage-mapping[@id='httpd-root']/@target-dir`, '/var/../etc'],
     ['REFERENCE_MISSING', `${c0}/rsc_location[@id='location-vip-node1-50']/@rsc`, 'vip'],

@@ -31,7 +31,6 @@ const REFUSED: Record<string, { codes: string[]; why: string }> = {
   'relative-storage': { codes: ['BUNDLE_STORAGE_PATH'], why: 'a bind of a relative host path depends on where the engine runs' },
   'same-host-port': { codes: ['BUNDLE_PORT_CONFLICT'], why: 'the second mapping of one host port could not be published' },
   'unsupported-docker-option': { codes: ['DOCKER_OPTION_UNSUPPORTED'], why: 'berth runs only the docker options it parses' },
-  'zero-replicas': { codes: ['OPTION_INVALID_VALUE'], why: 'a bundle has at least one replica' },
 };
 
 t.test('what Pacemaker accepts and berth refuses: each with its code and why', async (t) => {
@@ -47,6 +46,7 @@ t.test('what Pacemaker accepts and berth refuses: each with its code and why', a
 /** Per case, what the model warns it does not act on (code and value), in the model's order. */
 const NOT_ACTED_ON: Record<string, [string, string][]> = {
   'clone-status': [['NOT_HONOURED', 'pingd-clone']],
+  'counts-below-one': [],
   'id-refs': [],
   'kept-sections': [['NOT_HONOURED', 'g'], ['NOT_HONOURED', 'fence1'], ['NOT_HONOURED', 'acls'], ['NOT_HONOURED', 'alerts'], ['NOT_HONOURED', 'fencing-topology'], ['NOT_HONOURED', 'tk']],
   'old-schema': [['NOT_HONOURED', 'ms'], ['NOT_HONOURED', 'Master']],
@@ -101,6 +101,20 @@ for (const c of cases) {
     t.strictSame(validated.filter((p) => p.code === 'NOT_HONOURED').map((p) => [p.code, p.value, p.severity]).sort(), NOT_ACTED_ON[c].map(([code, value]) => [code, value, 'warning']).sort());
   });
 }
+
+t.test('counts below 1 are read as 1, as Pacemaker reads them, and said so', async (t) => {
+  const text = fs.readFileSync(path.join(DIR, 'counts-below-one', 'cib.xml'), 'utf8');
+  const m = readModel(parseCib(text));
+  t.strictSame(m.bundles.map((b) => [b.settings.id, b.settings.replicas, b.settings.replicasPerHost]), [['zero', 1, 1], ['negative', 1, 1], ['per-host', 3, 1]]);
+  t.strictSame(
+    validateCibText(text, 'cib.xml').filter((p) => p.code === 'BUNDLE_COUNT_READ_AS_ONE').map((p) => [p.value, p.path, p.severity]),
+    [
+      ['0', "/cib/configuration/resources/bundle[@id='zero']/docker/@replicas", 'warning'],
+      ['-2', "/cib/configuration/resources/bundle[@id='negative']/docker/@replicas", 'warning'],
+      ['0', "/cib/configuration/resources/bundle[@id='per-host']/docker/@replicas-per-host", 'warning'],
+    ],
+  );
+});
 
 /**
  * Elements and attributes of Pacemaker's schema (its RNG files, read by the generator into

@@ -4,7 +4,8 @@
 import t from 'tap';
 import type { PassResult } from '../../src/controller/pass';
 import { clusterStatus, formatBundles, ReplicaStatus } from '../../src/reconcile/status';
-import { fakeCluster, wipe } from '../helpers/fake-nodes';
+import { fakeCluster, fakeNode, wipe } from '../helpers/fake-nodes';
+import { nodeEngines } from '../../src/runtime/node-engines';
 
 function cibXml(nodes: string[], replicas: number, perHost: number): string {
   const nodeXml = nodes.map((n, i) => `<node id="${i + 1}" uname="${n}"/>`).join('');
@@ -124,4 +125,28 @@ t.test('a bundle\'s problem is said once, not once per node', async (t) => {
   t.ok(messages.length > 0, `problems: ${messages.join(' | ')}`);
   t.match(messages.join('\n'), /berth-test\.env/, 'the bundle\'s problem');
   t.equal(new Set(messages).size, messages.length, 'no problem repeated');
+});
+
+t.test('each replica names its engine; a <podman> bundle on a node without podman says it runs on Docker', async (t) => {
+  const names = ['n1', 'n2'];
+  const c = fakeCluster(names);
+  // Each node: its fake engine as Docker, a second fake as podman, present on n1 only.
+  const podmans = names.map((name) => fakeNode(`${name}-podman`));
+  c.nodes.forEach((n, i) => { n.deps.engine = nodeEngines({ docker: n.deps.engine, podman: { engine: podmans[i].deps.engine, present: () => n.name === 'n1' } }); });
+  c.setCib(cibXml(names, 2, 1).replace(/<docker /, '<podman ').replace('</resources>', '<bundle id="app"><docker image="berth-test/httpd:1" replicas="2" replicas-per-host="1"/></bundle></resources>'));
+  await c.pass();
+  const s = clusterStatus(await c.pass(), Date.now());
+  const rowsOf = (id: string) => s.bundles.find((b) => b.id === id)!.replicaStatus;
+  t.same(rowsOf('web').map((r) => [r.node, r.container?.engine]).sort(), [['n1', 'podman'], ['n2', 'docker']]);
+  t.same(rowsOf('app').map((r) => r.container?.engine), ['docker', 'docker'], '<docker> bundles on Docker everywhere');
+  t.equal(podmans[0].containers.size, 1, 'the <podman> replica of n1 is on its podman');
+  t.equal(podmans[1].containers.size, 0);
+  t.match(rowsOf('web').find((r) => r.node === 'n2')!.note, /^podman bundle on the Docker engine \(no podman on this node\)$/);
+  t.notOk(rowsOf('web').find((r) => r.node === 'n1')!.note);
+  t.notOk(rowsOf('app').some((r) => r.note));
+  t.equal(s.converged, true);
+  const text = formatBundles(s.bundles).join('\n');
+  t.match(text, /REPLICA\s+NODE\s+ADDRESS\s+STATE\s+HEALTH\s+ENGINE\s+FAILURES\s+NOTE/);
+  t.match(text, /web-\d\s+n2\s+\S+\s+running\s+none\s+docker\s+0\s+podman bundle on the Docker engine \(no podman on this node\)/);
+  t.match(text, /web-\d\s+n1\s+\S+\s+running\s+none\s+podman\s+0\s*$/m);
 });

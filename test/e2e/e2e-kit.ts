@@ -4,12 +4,14 @@
 // scope's berth.test label through the bundle's options, every address berth may add is
 // registered with the scope: both are removed at teardown even when the test fails.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Test } from 'tap';
 import { parseArgv } from '../../src/cli/argv';
 import type { Command, Io } from '../../src/cli/invocation';
 import { applyCmd, controllerCmd, planCmd, statusCmd } from '../../src/cli/runtime-commands';
 import { fileCibSource, localNodeDeps, singleNodePassDeps } from '../../src/controller/deps';
+import { closeOpenPools } from '../../src/inner/open-pools';
 import type { NodeDeps, PassDeps } from '../../src/controller/pass';
 import { DockerTestScope, dockerTestScope, ensureDocker } from '../helpers/docker';
 
@@ -33,6 +35,8 @@ export interface BundleSpec {
   port?: number | null;
   meta?: Record<string, string>;
   network?: string;
+  /** the container element (default docker) */
+  container?: 'docker' | 'podman';
 }
 
 export interface E2eNode {
@@ -63,7 +67,7 @@ export function bundleXml(b: BundleSpec, baseOptions: string): string {
   const options = `${baseOptions}${b.options ? ' ' + b.options : ''}`.replace(/"/g, '&quot;');
   const port = b.port === null ? '' : `<port-mapping id="${b.id}-port-map" port="${b.port ?? 80}"/>`;
   return `<bundle id="${b.id}">
-      <docker image="${b.image ?? 'berth-test/httpd:1'}" replicas="${b.replicas}" replicas-per-host="${b.replicas}" options="${options}"${b.network ? ` network="${b.network}"` : ''}/>
+      <${b.container ?? 'docker'} image="${b.image ?? 'berth-test/httpd:1'}" replicas="${b.replicas}" replicas-per-host="${b.replicas}" options="${options}"${b.network ? ` network="${b.network}"` : ''}/>
       ${b.start ? `<network ip-range-start="${b.start}" host-netmask="32" host-interface="lo">${port}</network>` : ''}
       ${b.storageRoot ? `<storage><storage-mapping id="${b.id}-storage-map" source-dir-root="${b.storageRoot}" target-dir="${b.storageTarget ?? '/var/www/html'}" options="rw"/></storage>` : ''}
       ${meta ? `<meta_attributes id="${b.id}-meta_attributes">${meta}</meta_attributes>` : ''}
@@ -149,6 +153,22 @@ export function dockerPs(node: string): { id: string; name: string; image: strin
     const [id, name, image, state] = l.split('\t');
     return { id, name, image, state };
   }).sort((x, y) => x.name.localeCompare(y.name));
+}
+
+/** A fresh Pacemaker authkey in the node's directory as PCMK_authkey_location (the replicas of a
+ * bundle that holds a resource mount it); the variable restored and the executor connections
+ * closed at teardown. Resolves to the key's path. */
+export function useTestAuthkey(n: E2eNode): string {
+  const key = path.join(n.dir, 'pacemaker-authkey');
+  writeFileSync(key, randomBytes(256), { mode: 0o400 });
+  const before = process.env.PCMK_authkey_location;
+  process.env.PCMK_authkey_location = key;
+  n.t.teardown(() => {
+    if (before === undefined) delete process.env.PCMK_authkey_location;
+    else process.env.PCMK_authkey_location = before;
+    closeOpenPools();
+  });
+  return key;
 }
 
 export function loAddresses(): string[] {

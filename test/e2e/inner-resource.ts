@@ -9,12 +9,9 @@
 // container is killed.
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { startController } from '../../src/controller/daemon';
-import { closeOpenPools } from '../../src/inner/open-pools';
-import { cibXml, dockerPs, e2eNode, getPage, until } from './e2e-kit';
+import { cibXml, dockerPs, e2eNode, getPage, until, useTestAuthkey } from './e2e-kit';
 
 const IMAGE = 'berth-test/pcmk:1';
 
@@ -36,15 +33,7 @@ interface StatusJson { bundles: { id: string; replicaStatus: { name: string; con
 
 t.test('a resource inside a bundle: served, monitored, recovered, held at migration-threshold, promoted', { timeout: 240_000 }, async (t) => {
   const n = e2eNode(t, 'inner');
-  const key = path.join(n.dir, 'pacemaker-authkey');
-  writeFileSync(key, randomBytes(256), { mode: 0o400 });
-  const before = process.env.PCMK_authkey_location;
-  process.env.PCMK_authkey_location = key;
-  t.teardown(() => {
-    if (before === undefined) delete process.env.PCMK_authkey_location;
-    else process.env.PCMK_authkey_location = before;
-    closeOpenPools();
-  });
+  useTestAuthkey(n);
   const ips = n.addresses('127.0.1.171', 2);
   n.addresses('127.0.1.181', 3);
   const write = (bundles: string[]) => {

@@ -1,19 +1,21 @@
 // The chaos run (issue 17), in the spirit of Pacemaker's CTS: a real namespaced cluster
 // (cluster.ts: three nodes, each a netns with its own dockerd), two `berth controller`s sharing
-// the live CIB in a real etcd (one member), a `berth agent` per node, a few bundles (addresses,
+// the live CIB in a real etcd of three members, a `berth agent` per node, a few bundles (addresses,
 // storage), a writer pushing CIB changes with diff-against throughout, and faults chosen at random
 // from a printed seed. After each fault and its recovery the audits run; any finding fails the run.
+// The audits over what was recorded (needless moves, stale orders) are in chaos-audits.ts.
 //
 // Terms: a *fault* is one injected failure and its repair (the node powered on again, the killed
 // daemon started again, as systemd would); *recovery* is the time from the fault's start until the
 // leader reports the cluster converged with every node alive; an *audit* is a check that fails
 // the run (see AUDITS in docs/chaos.md). Entry: scripts/chaos.sh → scripts/chaos.mjs → main().
-import { ChildProcess, spawn } from 'node:child_process';
-import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { ChildProcess, spawnSync } from 'node:child_process';
+import { appendFileSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Test } from 'tap';
 import { berthAsync, berthBin, berthSync, ensureBuilt } from './cli';
+import { Excuse, lateRefusals, MoveRecord, needlessMoves, recordSample, staleOrders, staleRefusals } from './chaos-audits';
 import { clusterTraces, startCluster } from './cluster';
 import { startEtcd, TestEtcd } from './etcd';
 import { prng } from './prng';
@@ -26,6 +28,23 @@ const SAMPLE_MS = 75;
 /** a fault's recovery must end within this */
 const RECOVERY_BUDGET_MS = 60_000;
 const INTERNAL_ERROR = /internal error|exit(?:ed)? (?:code )?70\b|^\s+at .+:\d+:\d+\)?$/im;
+/** a replica away from a node and back within this, unexplained, is a needless move */
+const FLIP_WINDOW_MS = 60_000;
+/** how long after a write or a fault's recovery a move is still its doing */
+const EXCUSE_MS = 20_000;
+/** the controller's order timeout (cluster-controller.ts): an order answered later is FAILED */
+const ORDER_ANSWER_MS = 10_000;
+const ETCD_MEMBERS = 3;
+const IMAGES = ['berth-test/httpd:1', 'berth-test/httpd:2'];
+/** libfaketime (Debian faketime): preloaded into every agent, so that one node's clock can step */
+const LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1';
+
+/** Installs faketime when libfaketime is missing (Debian); throws with apt's output when it cannot. */
+function ensureFaketime(): void {
+  if (existsSync(LIBFAKETIME)) return;
+  const r = spawnSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime'], { encoding: 'utf8', timeout: 10 * 60 * 1000 });
+  if (r.status !== 0 || !existsSync(LIBFAKETIME)) throw new Error(`libfaketime is not installed and apt-get install faketime failed:\n${r.stderr}${r.stdout}`);
+}
 
 export interface ChaosOptions {
   seed: number;
@@ -34,8 +53,10 @@ export interface ChaosOptions {
   say(line: string): void;
 }
 
-type Fault = 'agent-kill' | 'leader-kill' | 'follower-kill' | 'container-kill' | 'process-kill' | 'power-off' | 'partition' | 'dockerd-restart' | 'etcd-kill';
-const FAULTS: Fault[] = ['agent-kill', 'leader-kill', 'follower-kill', 'container-kill', 'process-kill', 'power-off', 'partition', 'dockerd-restart', 'etcd-kill'];
+type Fault = 'agent-kill' | 'leader-kill' | 'follower-kill' | 'container-kill' | 'process-kill' | 'power-off' | 'partition' | 'dockerd-restart' | 'etcd-kill' | 'etcd-member-kill' | 'controller-partition' | 'clock-step' | 'corrupt-term-file';
+const FAULTS: Fault[] = ['agent-kill', 'leader-kill', 'follower-kill', 'container-kill', 'process-kill', 'power-off', 'partition', 'dockerd-restart', 'etcd-kill', 'etcd-member-kill', 'controller-partition', 'clock-step', 'corrupt-term-file'];
+/** what a fault disturbs, for the needless-move audit: one node (the one it picked), or all */
+const NODE_FAULTS = new Set<Fault>(['agent-kill', 'container-kill', 'process-kill', 'power-off', 'partition', 'dockerd-restart', 'clock-step']);
 
 interface Row { name: string; node: string; address?: string; container?: { state: string } }
 interface Status {
@@ -108,7 +129,9 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
   try {
     const c = await startCluster({ nodes: NODES, t: td.t });
     clusterId = c.id;
-    const etcd: TestEtcd = await startEtcd(td.t);
+    // Three members; on loopback a leader is elected again within a second (etcd's default
+    // election timeout of 1 s makes it ~1.5 s, near the agents' 1.4 s self-fence).
+    const etcd: TestEtcd = await startEtcd(td.t, { members: ETCD_MEMBERS, heartbeatMs: 50, electionTimeoutMs: 500 });
     const store = etcd.storeUrl('/chaos');
     const key = path.join(dir, 'authkey');
     if (berthSync(['authkey', 'generate', key]).code !== 0) throw new Error('berth authkey generate failed');
@@ -128,17 +151,24 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
     const logOf = (name: string) => path.join(dir, `${name}.log`);
     const controllers: (ChildProcess | undefined)[] = [];
     const startController = (i: number) => {
-      const fd = openSync(logOf(`controller${i}`), 'a');
       appendFileSync(logOf(`controller${i}`), `=== ${new Date().toISOString()} start\n`);
-      const p = spawn(process.execPath, [berthBin, 'controller', '--listen', `${c.bridgeIp}:${CONTROLLER_PORTS[i]}`, '--store', store, '--authkey', key], { stdio: ['ignore', fd, fd] });
+      // In a cgroup of its own, so that a controller-partition can cut it off alone.
+      const p = c.spawnOnHost(`ctl${i}`, process.execPath, [berthBin, 'controller', '--listen', `${c.bridgeIp}:${CONTROLLER_PORTS[i]}`, '--store', store, '--authkey', key], { log: logOf(`controller${i}`) });
       procs.add(p);
       p.on('exit', () => procs.delete(p));
       controllers[i] = p;
     };
     const agents = new Map<string, ChildProcess>();
+    // Each agent's wall clock is the host's plus the offset in its node's file ("+0"; a
+    // clock-step writes another); its monotonic clock is the host's.
+    ensureFaketime();
+    const clockFile = (n: string) => path.join(c.node(n).dir, 'faketime');
+    for (const n of NODES) writeFileSync(clockFile(n), '+0\n');
+    const clockEnv = (n: string) => ({ LD_PRELOAD: LIBFAKETIME, FAKETIME_TIMESTAMP_FILE: clockFile(n), FAKETIME_CACHE_DURATION: '1', FAKETIME_DONT_FAKE_MONOTONIC: '1' });
+    const agentArgs = (n: string, port: number, stateDir: string) => [berthBin, 'agent', '--node', n, '--listen', `${c.node(n).ip}:${port}`, '--controller', urls.join(','), '--authkey', key, '--state-dir', stateDir];
     const startAgent = (n: string) => {
-      const p = c.spawnOnNode(n, process.execPath, [berthBin, 'agent', '--node', n, '--listen', `${c.node(n).ip}:${AGENT_PORT}`, '--controller', urls.join(','), '--authkey', key, '--state-dir', path.join(c.node(n).dir, 'berth')],
-        { log: 'agent.log', env: { BERTH_CONFIG: path.join(c.node(n).dir, 'client.json') } });
+      const p = c.spawnOnNode(n, process.execPath, agentArgs(n, AGENT_PORT, path.join(c.node(n).dir, 'berth')),
+        { log: 'agent.log', env: { BERTH_CONFIG: path.join(c.node(n).dir, 'client.json'), ...clockEnv(n) } });
       procs.add(p);
       p.on('exit', () => procs.delete(p));
       agents.set(n, p);
@@ -154,6 +184,9 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
     // ---- the sampler: never two running copies of one replica on any sample ----
     let sampling = true;
     let samples = 0;
+    /** where each replica ran, stretch by stretch, and what explains a move (needless moves) */
+    const moves: MoveRecord = new Map();
+    const excuses: Excuse[] = [];
     const runningWhere = async () => {
       const out = new Map<string, string[]>();
       await Promise.all(c.nodes.map(async (n) => {
@@ -165,7 +198,9 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
     };
     const sampler = (async () => {
       while (sampling) {
-        for (const [replica, on] of await runningWhere()) if (on.length > 1) fail(`${replica} runs on ${on.join(' and ')} at once`);
+        const where = await runningWhere();
+        for (const [replica, on] of where) if (on.length > 1) fail(`${replica} runs on ${on.join(' and ')} at once`);
+        recordSample(moves, Date.now(), where);
         samples++;
         await sleep(SAMPLE_MS);
       }
@@ -210,7 +245,7 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
       return undefined;
     });
 
-    // ---- the writer: scale and standby through cib-push diff-against, all the time ----
+    // ---- the writer: scale, standby, image and constraints through cib-push diff-against ----
     let writing = true;
     let writerBusy: Promise<void> = Promise.resolve();
     let paused = false;
@@ -228,14 +263,39 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
       copyFileSync(orig, next);
       const current = readFileSync(orig, 'utf8');
       const inStandby = NODES.filter((n) => new RegExp(`<node id="\\d+" uname="${n}"[^/]*>\\s*<instance_attributes[^>]*>\\s*<nvpair[^>]*name="standby" value="on"`).test(current));
+      const constraints = [...current.matchAll(/<rsc_(?:location|colocation)\b[^>]*\sid="([^"]+)"/g)].map((m) => m[1]);
       const r = writerRng();
-      const edit = r < 0.35 ? ['resource', 'bundle', 'update', 'web', 'container', `replicas=${3 + Math.floor(writerRng() * 3)}`]
-        : r < 0.6 ? ['resource', 'bundle', 'update', 'api', 'container', `replicas=${1 + Math.floor(writerRng() * 3)}`]
-          : inStandby.length ? ['node', 'unstandby', ...inStandby]
-            : ['node', 'standby', pick(NODES, writerRng)];
+      let edit: string[];
+      /** what the change may move: nodes (standby) or bundles */
+      let touches: Pick<Excuse, 'nodes' | 'bundle'>[];
+      if (r < 0.25) {
+        edit = ['resource', 'bundle', 'update', 'web', 'container', `replicas=${3 + Math.floor(writerRng() * 3)}`];
+        touches = [{ bundle: 'web' }];
+      } else if (r < 0.45) {
+        edit = ['resource', 'bundle', 'update', 'api', 'container', `replicas=${1 + Math.floor(writerRng() * 3)}`];
+        touches = [{ bundle: 'api' }];
+      } else if (r < 0.65) {
+        edit = inStandby.length ? ['node', 'unstandby', ...inStandby] : ['node', 'standby', pick(NODES, writerRng)];
+        touches = [{ nodes: inStandby.length ? inStandby : [edit[2]] }];
+      } else if (r < 0.85) {
+        // A location or a colocation added, or (one at a time) removed: both bundles may move.
+        edit = constraints.length ? ['constraint', 'delete', ...constraints]
+          : writerRng() < 0.5 ? ['constraint', 'location', 'api', 'prefers', `${pick(NODES, writerRng)}=50`]
+            : ['constraint', 'colocation', 'add', 'api', 'with', 'web', '100'];
+        touches = [{ bundle: 'web' }, { bundle: 'api' }];
+      } else {
+        // The other test image: every replica of the bundle is replaced, in place.
+        const b = pick(['web', 'api'], writerRng);
+        const now = new RegExp(`<bundle id="${b}"[^>]*>\\s*<docker [^>]*image="([^"]+)"`).exec(current)?.[1];
+        edit = ['resource', 'bundle', 'update', b, 'container', `image=${IMAGES.find((i) => i !== now)}`];
+        touches = [{ bundle: b }];
+      }
       const e = await berthAsync(['-f', next, ...edit]);
       if (e.code !== 0) { fail(`writer: berth -f ${edit.join(' ')} failed: ${e.stderr.trim()}`); return; }
       const p = await berthAsync(['--store', store, 'cluster', 'cib-push', next, `diff-against=${orig}`]);
+      // A push that failed may still have landed (see below): its change explains moves as well.
+      const t1 = Date.now();
+      for (const x of touches) excuses.push({ from: t1 - 2000, to: t1 + EXCUSE_MS, why: edit.join(' '), ...x });
       if (p.code === 0) {
         lastAcked = configurationOf(readFileSync(next, 'utf8'));
         unsure = [];
@@ -272,6 +332,25 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
         lastAcked = configurationOf(live.stdout);
         unsure = [];
       } else if (configurationOf(live.stdout) !== lastAcked) fail(`the live CIB's configuration is not the last acknowledged write:\nlive:  ${configurationOf(live.stdout)}\nacked: ${lastAcked}`);
+      // no replica placed away and back for nothing
+      for (const m of needlessMoves(moves, excuses, FLIP_WINDOW_MS)) {
+        const k = `move ${m.replica} ${m.left}`;
+        if (reported.has(k)) continue;
+        reported.add(k);
+        fail(`needless move: ${m.replica} left ${m.away} at ${new Date(m.left).toISOString()} for ${m.to} and was back on ${m.away} at ${new Date(m.back).toISOString()}, with no fault on either node nor a change of its bundle`);
+      }
+      // no order of a deposed leader carried out (the agents refuse a stale term), and none sent
+      // long after the lead changed
+      const controllerLogs = CONTROLLER_PORTS.map((_, i) => ({ name: `controller${i}`, text: readFileSync(logOf(`controller${i}`), 'utf8') }));
+      for (const o of staleOrders(controllerLogs, ORDER_ANSWER_MS)) {
+        const k = `stale ${o.controller} ${o.line}`;
+        if (reported.has(k)) continue;
+        reported.add(k);
+        fail(`an order of a stale term was carried out: ${o.controller} (term ${o.term < 0 ? 'none: not leading' : o.term}) "${o.line}" after ${o.newer.controller} (term ${o.newer.term}) "${o.newer.line}"`);
+      }
+      const late = lateRefusals(NODES.map((n) => readFileSync(path.join(c.node(n).dir, 'agent.log'), 'utf8')), controllerLogs, ORDER_ANSWER_MS + 5000).filter((l) => !reported.has(l));
+      for (const l of late) reported.add(l);
+      if (late.length) fail(`${late.length} requests of a stale term refused by the agents more than ${(ORDER_ANSWER_MS + 5000) / 1000} s after the last change of leader (a deposed controller still sending), e.g. ${late[0]}`);
       // logs free of internal errors
       for (const [who, text] of logs()) {
         const m = INTERNAL_ERROR.exec(text);
@@ -287,8 +366,11 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
       const s = await until('a leader', async () => ((await status())?.leading ? await status() : undefined), 20_000, 250);
       return urls.indexOf(s.controller?.url?.replace(/\/$/, '') ?? '');
     };
-    const inject = async (f: Fault): Promise<string> => {
-      const node = pick(NODES);
+    /** ms from `from` until `f` holds (polled), or undefined after `timeoutMs` */
+    const within = (what: string, from: number, f: () => Promise<unknown>, timeoutMs: number) => until(what, async () => ((await f()) ? true : undefined), timeoutMs, 100).then(() => Date.now() - from, () => undefined);
+    const etcdPorts = etcd.endpoints.map((e) => Number(e.split(':')[1]));
+    let writesDuringMemberKill = 0;
+    const inject = async (f: Fault, node: string): Promise<string> => {
       switch (f) {
         case 'agent-kill': {
           agents.get(node)?.kill('SIGKILL');
@@ -337,16 +419,87 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
           return `dockerd restart on ${node}`;
         }
         case 'etcd-kill': {
-          // The only member: the live CIB and the election are gone for a while.
+          // Every member: the live CIB and the election are gone for a while.
           await etcd.kill();
           await sleep(2000 + rng() * 3000);
           await etcd.restart();
-          return 'SIGKILL of etcd (the one member), started again on its data after 2-5 s';
+          return `SIGKILL of every etcd member (${ETCD_MEMBERS}), started again on their data after 2-5 s`;
+        }
+        case 'etcd-member-kill': {
+          // One member of three, the leading one or another: the two left elect a leader and
+          // the cluster goes on (the live CIB reads, a controller leads, writes are acknowledged).
+          const [coin, other, hold] = [rng(), rng(), rng()];
+          const led = await etcd.leader();
+          const rest = [...Array(ETCD_MEMBERS).keys()].filter((i) => i !== led);
+          const i = led >= 0 && coin < 0.5 ? led : rest[Math.floor(other * rest.length)];
+          const k0 = Date.now();
+          const writes0 = writes;
+          await etcd.killMember(i);
+          const etcdLed = await within('an etcd leader', k0, async () => (await etcd.leader()) >= 0, 10_000);
+          const read = await within('the live CIB read', k0, async () => (await berthAsync(['--store', store, 'cluster', 'cib'])).code === 0, 10_000);
+          const ctlLed = await within('a controller leading', k0, async () => (await status())?.leading, 15_000);
+          if (etcdLed === undefined) fail(`etcd member ${i} of ${ETCD_MEMBERS} killed: the two left elected no leader within 10 s`);
+          if (read === undefined) fail(`etcd member ${i} of ${ETCD_MEMBERS} killed: the live CIB could not be read within 10 s`);
+          if (ctlLed === undefined) fail(`etcd member ${i} of ${ETCD_MEMBERS} killed: no controller led within 15 s`);
+          await sleep(Math.max(0, 2000 + hold * 3000 - (Date.now() - k0)));
+          writesDuringMemberKill += writes - writes0;
+          await etcd.restartMember(i);
+          return `SIGKILL of etcd member ${i} of ${ETCD_MEMBERS} (${i === led ? 'the leader' : 'a follower'}): etcd led again after ${etcdLed} ms, the CIB read after ${read} ms, a controller led after ${ctlLed} ms, ${writes - writes0} writes acknowledged; started again`;
+        }
+        case 'clock-step': {
+          // The node's wall clock (its agent's) jumps 30-120 s ahead or back, and back after 5-9 s.
+          const [sign, size, hold] = [rng(), rng(), rng()];
+          const step = `${sign < 0.5 ? '-' : '+'}${30 + Math.floor(size * 91)}s`;
+          writeFileSync(clockFile(node), `${step}\n`);
+          await sleep(5000 + hold * 4000);
+          writeFileSync(clockFile(node), '+0\n');
+          return `the clock of ${node}'s agent stepped ${step}, back after 5-9 s`;
+        }
+        case 'corrupt-term-file': {
+          // A second agent on a copy of the node's state directory whose fencing record
+          // (agent-term.json) is garbage: it must refuse to start (exit 2, AGENT_STATE_INVALID)
+          // before it touches anything on the node (with the copied lease it would sweep the
+          // node's replicas otherwise: the other audits would see them gone).
+          const kinds: [string, string | Buffer][] = [['empty', ''], ['not JSON', '{"highest": 7'], ['not a term', '{"highest": "7"}\n'], ['negative', '{"highest": -1}\n'], ['binary', Buffer.from([0, 159, 146, 150, 255, 10])]];
+          const [kind, text] = pick(kinds);
+          const copy = path.join(c.node(node).dir, 'berth-corrupt');
+          rmSync(copy, { recursive: true, force: true });
+          cpSync(path.join(c.node(node).dir, 'berth'), copy, { recursive: true });
+          writeFileSync(path.join(copy, 'agent-term.json'), text);
+          const log = path.join(c.node(node).dir, 'agent-corrupt.log');
+          const from = existsSync(log) ? readFileSync(log, 'utf8').length : 0;
+          const p = c.spawnOnNode(node, process.execPath, agentArgs(node, AGENT_PORT + 1, copy), { log: 'agent-corrupt.log', env: { BERTH_CONFIG: path.join(dir, `corrupt-${node}.json`) } });
+          procs.add(p);
+          const code = await new Promise<number | string | null>((resolve) => {
+            const timer = setTimeout(() => { p.kill('SIGKILL'); resolve('still running after 20 s'); }, 20_000);
+            p.on('exit', (k, sig) => { clearTimeout(timer); procs.delete(p); resolve(k ?? sig); });
+          });
+          const said = readFileSync(log, 'utf8').slice(from);
+          if (code !== 2 || !said.includes('AGENT_STATE_INVALID')) fail(`an agent on ${node} with a corrupt agent-term.json (${kind}) did not refuse to start with AGENT_STATE_INVALID and exit 2: exit ${code}: ${said.trim().slice(0, 500)}`);
+          rmSync(copy, { recursive: true, force: true });
+          return `a second agent on ${node} with a corrupt agent-term.json (${kind}): exit ${code}, AGENT_STATE_INVALID`;
+        }
+        case 'controller-partition': {
+          // A controller runs on but is cut off: from etcd only (it answers agents, but holds no
+          // lease), or from everything. The other one leads (takes over, or keeps the lead); the
+          // cut one acts no more (its orders carry a stale term: the stale-order audit).
+          const [coin, etcdOnlyCoin, hold] = [rng(), rng(), rng()];
+          const li = await leaderIndex();
+          if (li < 0) throw new Error('no controller URL leads');
+          const cut = coin < 0.5 ? li : 1 - li;
+          const etcdOnly = etcdOnlyCoin < 0.5;
+          const k0 = Date.now();
+          await c.cutOff(`ctl${cut}`, etcdOnly ? etcdPorts : undefined);
+          const took = await within('the other controller leading', k0, async () => (await status([urls[1 - cut]]))?.leading, 15_000);
+          if (took === undefined) fail(`controller ${urls[cut]} cut off${etcdOnly ? ' from etcd' : ''}: the other did not lead within 15 s`);
+          await sleep(Math.max(0, 5000 + hold * 4000 - (Date.now() - k0)));
+          await c.reconnect(`ctl${cut}`);
+          return `${etcdOnly ? 'etcd' : 'everything'} cut off from the ${cut === li ? 'leading' : 'following'} controller ${urls[cut]} for ${((Date.now() - k0) / 1000).toFixed(1)} s (the other led after ${took} ms), reconnected`;
         }
       }
     };
 
-    o.say(`${at()} setup: cluster ${c.id} (${NODES.join(', ')}), etcd ${etcd.endpoint} (one member), controllers ${urls.join(', ')}`);
+    o.say(`${at()} setup: cluster ${c.id} (${NODES.join(', ')}), etcd ${etcd.endpoints.join(', ')} (${ETCD_MEMBERS} members), controllers ${urls.join(', ')}`);
     await pauseWriter();
     if (await converged()) await audit();
     paused = false;
@@ -355,12 +508,18 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
     let n = 0;
     while (Date.now() < end && findings.length === 0) {
       const f = pick(FAULTS);
+      const node = pick(NODES);
       const f0 = Date.now();
-      const what = await inject(f);
+      const what = await inject(f, node);
       // The writer runs while the fault is in force and between faults; it pauses while the
       // cluster recovers and is audited, so that "converged" is not a moving target.
       await pauseWriter();
-      if (!(await converged())) {
+      const ok = await converged();
+      // Moves while a fault is in force and a while after are its doing: on its node, or on
+      // every node when all of etcd was away (every agent fences itself).
+      if (NODE_FAULTS.has(f)) excuses.push({ from: f0, to: Date.now() + EXCUSE_MS, why: f, nodes: [node] });
+      if (f === 'etcd-kill') excuses.push({ from: f0, to: Date.now() + EXCUSE_MS, why: f });
+      if (!ok) {
         o.say(`${at()} fault ${n + 1} ${f}: ${what}; NOT recovered`);
         break;
       }
@@ -377,7 +536,7 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
     if (!findings.length && (await converged())) await audit();
     sampling = false;
     await sampler;
-    o.say(`${at()} ${samples} samples, ${writes} writes acknowledged, ${refusedWrites} refused`);
+    o.say(`${at()} ${samples} samples, ${writes} writes acknowledged (${writesDuringMemberKill} with an etcd member down), ${refusedWrites} refused; ${staleRefusals(NODES.map((n) => readFileSync(path.join(c.node(n).dir, 'agent.log'), 'utf8')))} orders of a stale term refused by the agents`);
     // Stopped daemons, then the cluster: nothing of it may be left.
     for (const p of procs) p.kill('SIGKILL');
   } catch (e) {
@@ -395,6 +554,9 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
   }
   const byFault = new Map<string, number[]>();
   for (const l of faultLines) byFault.set(l.fault, [...(byFault.get(l.fault) ?? []), l.ms]);
+  const sorted = faultLines.map((l) => l.ms).sort((a, b) => a - b);
+  const quantile = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+  if (sorted.length) o.say(`recovery: median ${quantile(0.5)} ms, p90 ${quantile(0.9)} ms, max ${sorted[sorted.length - 1]} ms`);
   o.say(`summary: ${faultLines.length} faults in ${((Date.now() - t0) / 60_000).toFixed(1)} min; ${[...byFault].map(([f, ms]) => `${f} ×${ms.length} (max ${Math.max(...ms)} ms)`).join(', ') || 'none'}; ${findings.length} finding${findings.length === 1 ? '' : 's'}`);
   if (findings.length) o.say(`FAILED; replay with: scripts/chaos.sh --seed ${o.seed} --minutes ${o.minutes}`);
   else o.say('PASSED');

@@ -81,6 +81,13 @@ export interface TestCluster {
   /** A process inside the node's netns and cgroup (power-off kills it), in its own session, env
    * DOCKER_HOST=<node's engine>, stdout and stderr appended to a log file in the node's dir. */
   spawnOnNode(name: string, command: string, args: string[], opts?: SpawnOnNodeOptions): ChildProcess;
+  /** A process of the root namespace (a controller, which runs on the host) in a cgroup of the
+   * cluster's own, `label` ([a-z0-9]{1,10}), so that cutOff can take it off the network. */
+  spawnOnHost(label: string, command: string, args: string[], opts: { log: string; env?: Record<string, string> }): ChildProcess;
+  /** Every packet the host process `label` sends is dropped (an iptables OUTPUT rule on its
+   * cgroup), or only those to 127.0.0.1 on `ports` (etcd): it runs, but cannot be heard. */
+  cutOff(label: string, ports?: number[]): Promise<void>;
+  reconnect(label: string): Promise<void>;
   /** A short command in the node's netns (not in its cgroup), e.g. `ip addr add`. */
   exec(name: string, command: string, args: string[]): Promise<CommandResult>;
   /** The docker CLI against the node's engine. */
@@ -341,6 +348,37 @@ function pidsInNetns(ns: string): number[] {
   return found;
 }
 
+/** the cgroup of a host process of the cluster (spawnOnHost), under the cluster's */
+const hostCgroupRel = (id: string, label: string) => path.join(CGROUP_TOP, id, `host-${label}`);
+const hostCutComment = (id: string) => `berth-test-${id}`;
+
+/** The iptables OUTPUT rule (without the chain) that drops what a host process sends. */
+function hostCutRule(id: string, label: string, ports?: number[]): string[] {
+  const only = ports?.length ? ['-d', '127.0.0.1', '-p', 'tcp', '-m', 'multiport', '--dports', ports.join(',')] : [];
+  return ['-m', 'cgroup', '--path', hostCgroupRel(id, label), ...only, '-m', 'comment', '--comment', hostCutComment(id), '-j', 'DROP'];
+}
+
+/** Kills what runs in the cluster's host-process cgroups (cgroup.kill: the whole subtree). */
+function killHostProcesses(id: string): void {
+  const { v2 } = cgroupMounts();
+  const top = v2 && path.join(v2, CGROUP_TOP, id);
+  if (!top || !fs.existsSync(top)) return;
+  for (const d of fs.readdirSync(top)) {
+    if (!d.startsWith('host-')) continue;
+    const cg = path.join(top, d);
+    fs.writeFileSync(path.join(cg, 'cgroup.kill'), '1');
+    waitSync(() => cgroupEvents(cg).populated === 0, 10_000);
+  }
+}
+
+/** Deletes the cluster's OUTPUT rules (of one host process, or all). */
+function removeHostCuts(id: string, label?: string): void {
+  const cuts = () => run('iptables', ['-S', 'OUTPUT']).split('\n').filter((l) => l.startsWith('-A ')).map((l) => l.slice(3).split(' ').map((w) => w.replace(/^"(.*)"$/, '$1')))
+    .filter((w) => w.includes(hostCutComment(id)) && (label === undefined || w[w.indexOf('--path') + 1] === hostCgroupRel(id, label)));
+  for (const rule of cuts()) run('iptables', ['-D', ...rule]);
+  if (cuts().length) throw new Error(`iptables OUTPUT rules of ${label ?? 'the host processes'} of cluster ${id} are still there`);
+}
+
 function nodePids(id: string, node: NodeRecord): number[] {
   return [...new Set([...cgroupPids(nodeCgroupRel(id, node.name)), ...pidsInNetns(node.ns)])].sort((a, b) => a - b);
 }
@@ -531,6 +569,8 @@ function teardown(rec: ClusterRecord): string[] {
     const r = tryRun('nft', ['delete', 'table', 'bridge', rec.nftTable]);
     if (r.status !== 0) problems.push(`nft delete table bridge ${rec.nftTable}: ${r.stderr.trim()}`);
   }
+  attempt('iptables OUTPUT rules of host processes', () => removeHostCuts(rec.id));
+  attempt('kill host processes', () => killHostProcesses(rec.id));
   problems.push(...removeCgroups(path.join(CGROUP_TOP, rec.id)));
   for (const mnt of cgroupMounts().all) {
     try {
@@ -876,6 +916,27 @@ export async function startCluster(opts: ClusterOptions): Promise<TestCluster> {
         run('nft', ['add', 'element', 'bridge', rec.nftTable, 'partitioned', `{ ${recOf(byName(name).name).veth} }`]);
       },
 
+      spawnOnHost(label, command, args, opts) {
+        if (!/^[a-z0-9]{1,10}$/.test(label)) throw new Error(`host process label '${label}' is not [a-z0-9]{1,10}`);
+        const cg = path.join(cgroupMounts().v2 as string, hostCgroupRel(id, label));
+        fs.mkdirSync(cg, { recursive: true });
+        const out = fs.openSync(opts.log, 'a');
+        try {
+          // The shell joins the cgroup, then becomes the command: one pid.
+          return spawn('sh', ['-c', 'echo $$ > "$1" && shift && exec "$@"', 'sh', path.join(cg, 'cgroup.procs'), command, ...args], { stdio: ['ignore', out, out], env: { ...process.env, ...(opts.env ?? {}) } });
+        } finally {
+          fs.closeSync(out);
+        }
+      },
+
+      async cutOff(label, ports) {
+        run('iptables', ['-I', 'OUTPUT', ...hostCutRule(id, label, ports)]);
+      },
+
+      async reconnect(label) {
+        removeHostCuts(id, label);
+      },
+
       async heal(name) {
         const veth = recOf(byName(name).name).veth;
         const listed = run('nft', ['list', 'set', 'bridge', rec.nftTable, 'partitioned']);
@@ -992,6 +1053,7 @@ export function clusterTraces(id: string): string[] {
   for (const l of links) if (l.ifname === `bb${id}` || l.ifname.startsWith(`bv${id}-`)) found.push(`link ${l.ifname}`);
   for (const mnt of cgroupMounts().all) if (fs.existsSync(path.join(mnt, CGROUP_TOP, id))) found.push(`cgroup ${path.join(mnt, CGROUP_TOP, id)}`);
   if (run('iptables', ['-S', 'FORWARD']).includes(`berth-test-${id}`)) found.push(`iptables FORWARD rule berth-test-${id}`);
+  if (run('iptables', ['-S', 'OUTPUT']).includes(hostCutComment(id))) found.push(`iptables OUTPUT rule ${hostCutComment(id)}`);
   if (tryRun('nft', ['list', 'table', 'bridge', `berth_${id}`]).status === 0) found.push(`nft table bridge berth_${id}`);
   for (const claim of fs.existsSync(RUN_ROOT) ? fs.readdirSync(RUN_ROOT) : []) {
     try {

@@ -1,5 +1,5 @@
 // For store tests that need real processes: a real etcd (Debian etcd-server) on free loopback
-// ports with its own data directory, stopped and removed at t.teardown (and at process exit, if
+// ports with its own data directory (one member, or a cluster of several: `startEtcd(t, {members: 3})`), stopped and removed at t.teardown (and at process exit, if
 // the test process dies first); the store code bundled into one file that `node -e` child
 // processes can require (they are the "other process" that writes, or the writer killed -9); and
 // private temp directories.
@@ -33,13 +33,20 @@ export function freePort(): Promise<number> {
 }
 
 export interface TestEtcd {
-  /** host:port of the client URL, as an etcd:// store URL wants it */
+  /** host:port of the first member's client URL, as an etcd:// store URL wants it */
   endpoint: string;
-  /** etcd://endpoint/prefix */
+  /** host:port of every member's client URL */
+  endpoints: string[];
+  /** etcd://every endpoint/prefix */
   storeUrl(prefix: string): string;
-  /** kill -9 (for "etcd died" tests); restart() brings it back on the same ports and data */
+  /** kill -9 of every member (for "etcd died" tests); restart() brings them back on the same ports and data */
   kill(): Promise<void>;
   restart(): Promise<void>;
+  /** kill -9 of one member (index into endpoints), and starting it again on its data */
+  killMember(i: number): Promise<void>;
+  restartMember(i: number): Promise<void>;
+  /** the index of the member that leads now, by asking each that answers; -1 when none says */
+  leader(): Promise<number>;
   /** kill it and remove its data directory; idempotent, also run at t.teardown */
   stop(): Promise<void>;
 }
@@ -73,41 +80,61 @@ function ownTempDir(kind: string): string {
 
 const exitOf = (p: ChildProcess) => new Promise<void>((r) => (p.exitCode !== null || p.signalCode !== null ? r() : p.once('exit', () => r())));
 
-/** Starts a one-member etcd on 127.0.0.1 and waits until /health says true. */
-export async function startEtcd(t: Test): Promise<TestEtcd> {
+/** One etcd process of the cluster: its ports, data, log and the process while it runs. */
+interface Member { name: string; clientPort: number; peerPort: number; dir: string; log: string; proc?: ChildProcess }
+
+/**
+ * Starts an etcd cluster of `members` members (default one) on 127.0.0.1, each with its own data
+ * directory, and waits until every member's /health says true (a leader is elected). Raft's
+ * heartbeat interval and election timeout are etcd's defaults unless given.
+ */
+export async function startEtcd(t: Test, o: { members?: number; heartbeatMs?: number; electionTimeoutMs?: number } = {}): Promise<TestEtcd> {
   ensureEtcdInstalled();
   const dir = ownTempDir('etcd');
-  const log = path.join(dir, 'etcd.log');
-  let proc: ChildProcess | undefined;
-  let clientPort = 0;
-  let peerPort = 0;
+  const members: Member[] = Array.from({ length: o.members ?? 1 }, (_, i) => ({ name: i === 0 ? 'berth-test' : `berth-test-${i}`, clientPort: 0, peerPort: 0, dir: path.join(dir, i === 0 ? 'data' : `data-${i}`), log: path.join(dir, i === 0 ? 'etcd.log' : `etcd-${i}.log`) }));
+  const peerUrl = (m: Member) => `http://127.0.0.1:${m.peerPort}`;
+  const clientUrl = (m: Member) => `http://127.0.0.1:${m.clientPort}`;
 
-  const launch = async () => {
-    const client = `http://127.0.0.1:${clientPort}`;
-    const peer = `http://127.0.0.1:${peerPort}`;
-    const out = fs.openSync(log, 'a');
-    proc = spawn('etcd', [
-      '--name', 'berth-test',
-      '--data-dir', path.join(dir, 'data'),
-      '--listen-client-urls', client, '--advertise-client-urls', client,
-      '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
-      '--initial-cluster', `berth-test=${peer}`, '--initial-cluster-state', 'new',
+  const launch = async (m: Member) => {
+    const out = fs.openSync(m.log, 'a');
+    const proc = spawn('etcd', [
+      '--name', m.name,
+      '--data-dir', m.dir,
+      '--listen-client-urls', clientUrl(m), '--advertise-client-urls', clientUrl(m),
+      '--listen-peer-urls', peerUrl(m), '--initial-advertise-peer-urls', peerUrl(m),
+      '--initial-cluster', members.map((x) => `${x.name}=${peerUrl(x)}`).join(','), '--initial-cluster-state', 'new',
       // A CIB of 5,000 bundles is about 2 MB; etcd's default request limit is 1.5 MiB.
       '--max-request-bytes', String(16 * 1024 * 1024),
       '--auto-compaction-mode', 'revision', '--auto-compaction-retention', '1000',
       '--log-level', 'warn',
+      // On loopback a shorter election than etcd's default (100 ms / 1 s) may be asked for.
+      ...(o.heartbeatMs ? ['--heartbeat-interval', String(o.heartbeatMs)] : []),
+      ...(o.electionTimeoutMs ? ['--election-timeout', String(o.electionTimeoutMs)] : []),
     ], { stdio: ['ignore', out, out] });
+    m.proc = proc;
     fs.closeSync(out);
     // If this test process dies without its teardown (killed, timed out), etcd must not outlive it.
     // (etcd is recognised by its data directory in /proc/PID/cmdline, never by a pid alone.)
-    const isOurs = `grep -qF -- '${dir}' /proc/${proc.pid}/cmdline 2>/dev/null`;
+    const isOurs = `grep -qF -- '${m.dir}' /proc/${proc.pid}/cmdline 2>/dev/null`;
     spawn('sh', ['-c', `while kill -0 ${process.pid} 2>/dev/null && ${isOurs}; do sleep 1; done; ${isOurs} && kill -9 ${proc.pid}; true`], { stdio: 'ignore', detached: true }).unref();
-    await healthy(client, proc, log);
+  };
+  const killMember = async (m: Member) => {
+    const p = m.proc;
+    if (p && p.exitCode === null && p.signalCode === null) {
+      try { process.kill(p.pid as number, 'SIGKILL'); } catch { /* gone */ }
+    }
+    if (p) await exitOf(p);
   };
   const killNow = () => {
-    if (proc && proc.exitCode === null && proc.signalCode === null) {
-      try { process.kill(proc.pid as number, 'SIGKILL'); } catch { /* gone */ }
+    for (const m of members) {
+      const p = m.proc;
+      if (p && p.exitCode === null && p.signalCode === null) try { process.kill(p.pid as number, 'SIGKILL'); } catch { /* gone */ }
     }
+  };
+  // Every member at once: a member of several waits for the others before it answers healthy.
+  const launchAll = async (which: Member[]) => {
+    for (const m of which) await launch(m);
+    await Promise.all(which.map((m) => healthy(clientUrl(m), m.proc!, m.log)));
   };
   const onExit = () => { killNow(); fs.rmSync(dir, { recursive: true, force: true }); };
   process.once('exit', onExit);
@@ -116,8 +143,7 @@ export async function startEtcd(t: Test): Promise<TestEtcd> {
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    killNow();
-    if (proc) await exitOf(proc);
+    await Promise.all(members.map(killMember));
     fs.rmSync(dir, { recursive: true, force: true });
     process.removeListener('exit', onExit);
   };
@@ -125,31 +151,48 @@ export async function startEtcd(t: Test): Promise<TestEtcd> {
 
   // Another process may take a port between our pick and etcd's bind: pick again.
   for (let attempt = 1; ; attempt++) {
-    clientPort = await freePort();
-    peerPort = await freePort();
+    for (const m of members) {
+      m.clientPort = await freePort();
+      m.peerPort = await freePort();
+    }
     try {
-      await launch();
+      await launchAll(members);
       break;
     } catch (e) {
-      killNow();
-      if (proc) await exitOf(proc);
-      fs.rmSync(path.join(dir, 'data'), { recursive: true, force: true });
+      await Promise.all(members.map(killMember));
+      for (const m of members) fs.rmSync(m.dir, { recursive: true, force: true });
       if (attempt === 3) throw e;
     }
   }
 
-  const endpoint = `127.0.0.1:${clientPort}`;
+  const endpoints = members.map((m) => `127.0.0.1:${m.clientPort}`);
   return {
-    endpoint,
-    storeUrl: (prefix) => `etcd://${endpoint}/${prefix.replace(/^\//, '')}`,
+    endpoint: endpoints[0],
+    endpoints,
+    storeUrl: (prefix) => `etcd://${endpoints.join(',')}/${prefix.replace(/^\//, '')}`,
     async kill() {
-      killNow();
-      if (proc) await exitOf(proc);
+      await Promise.all(members.map(killMember));
     },
     async restart() {
-      killNow();
-      if (proc) await exitOf(proc);
-      await launch();
+      await Promise.all(members.map(killMember));
+      await launchAll(members);
+    },
+    killMember: (i) => killMember(members[i]),
+    async restartMember(i) {
+      await killMember(members[i]);
+      await launchAll([members[i]]);
+    },
+    async leader() {
+      const answers = await Promise.all(members.map(async (m) => {
+        try {
+          const r = await fetch(`${clientUrl(m)}/v3/maintenance/status`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(1000) });
+          return (await r.json()) as { header?: { member_id?: string }; leader?: string };
+        } catch {
+          return undefined;
+        }
+      }));
+      const leaderId = answers.find((a) => a?.leader && a.leader !== '0')?.leader;
+      return answers.findIndex((a) => a?.header?.member_id !== undefined && a.header.member_id === leaderId);
     },
     stop,
   };

@@ -221,3 +221,31 @@ t.test('openStore gives an etcd store for etcd:// URLs', async (t) => {
   t.equal((s as EtcdStore).cibKey, '/opened/here/cib');
   t.same(await s.read(), { text: EMPTY_CIB_XML, revision: null });
 });
+
+t.test('three members: with the leading member killed the store goes on (writes acknowledged, a leader re-elected); with two gone it refuses', async (t) => {
+  const three = await startEtcd(t, { members: 3 });
+  t.equal(three.endpoints.length, 3);
+  const s = store(t, three.storeUrl('three'), 5000);
+  const first = await s.compareAndSwap(null, epoch(2));
+  t.ok(first.ok, 'a write with all three up');
+  const led = await three.leader();
+  t.ok(led >= 0, `member ${led} leads`);
+  await three.killMember(led);
+  const killed = Date.now();
+  // The other two elect a leader among them (etcd's election timeout: 1 s by default); then a
+  // write is acknowledged through the same store URL (the dead endpoint is skipped).
+  let next = -1;
+  while (Date.now() - killed < 10_000 && (next = await three.leader()) < 0) await new Promise((r) => setTimeout(r, 100));
+  t.ok(next >= 0 && next !== led, `member ${next} leads ${Date.now() - killed} ms after the kill`);
+  const second = await s.compareAndSwap(first.ok ? first.revision : null, epoch(3));
+  t.ok(second.ok, 'a write with the leading member dead is acknowledged');
+  t.same((await s.read()).text, epoch(3), 'and read back');
+  await three.restartMember(led);
+  const third = await s.compareAndSwap(second.ok ? second.revision : null, epoch(4));
+  t.ok(third.ok, 'the member is back: writes go on');
+  // Without a majority (two of three dead) nothing is acknowledged.
+  const others = [0, 1, 2].filter((i) => i !== led);
+  for (const i of others) await three.killMember(i);
+  t.same(await codesOf(s.compareAndSwap(third.ok ? third.revision : null, epoch(5))), ['STORE_UNREACHABLE'], 'no quorum: refused');
+  for (const i of others) await three.restartMember(i);
+});

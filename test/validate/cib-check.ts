@@ -135,7 +135,7 @@ const request = (b: Partial<BundleCreate>): BundleCreate => ({ id: 'web', contai
 
 const same: { name: string; code: string; cli: Partial<BundleCreate>; file: string }[] = [
   { name: 'replicas', code: 'OPTION_INVALID_VALUE', cli: { container: { image: 'i', replicas: 'abc' } }, file: `<bundle id="web"><docker image="i" replicas="abc"/></bundle>` },
-  { name: 'replicas-per-host', code: 'OPTION_INVALID_VALUE', cli: { container: { image: 'i', 'replicas-per-host': '0' } }, file: `<bundle id="web"><docker image="i" replicas-per-host="0"/></bundle>` },
+  { name: 'replicas-per-host', code: 'OPTION_INVALID_VALUE', cli: { container: { image: 'i', 'replicas-per-host': '1.5' } }, file: `<bundle id="web"><docker image="i" replicas-per-host="1.5"/></bundle>` },
   { name: 'promoted-max', code: 'OPTION_INVALID_VALUE', cli: { container: { image: 'i', 'promoted-max': '-1' } }, file: `<bundle id="web"><docker image="i" promoted-max="-1"/></bundle>` },
   { name: 'masters', code: 'OPTION_INVALID_VALUE', cli: { container: { image: 'i', masters: 'x' } }, file: `<bundle id="web"><docker image="i" masters="x"/></bundle>` },
   { name: 'an empty image', code: 'OPTION_INVALID_VALUE', cli: { container: { image: '' } }, file: `<bundle id="web"><docker image=""/></bundle>` },
@@ -159,6 +159,15 @@ const same: { name: string; code: string; cli: Partial<BundleCreate>; file: stri
 ];
 
 const words = (ps: Problem[], code: string) => ps.filter((p) => p.code === code && p.severity === 'error').map((p) => ({ code: p.code, message: p.message, value: p.value, allowed: p.allowed }));
+
+t.test('a count below 1: the command line refuses it as pcs does; a file may hold it (Pacemaker reads it as 1)', async (t) => {
+  for (const name of ['replicas', 'replicas-per-host']) {
+    const fromCli = words(problemsThrown(() => bundleCreate(emptyCib(), request({ container: { image: 'i', [name]: '0' } }))), 'OPTION_INVALID_VALUE');
+    t.strictSame(fromCli.map((p) => [p.value, p.allowed]), [['0', 'a positive integer']], `${name}=0 from the command line`);
+    const fromFile = checkCibText(cibXml(`<bundle id="web"><docker image="i" ${name}="0"/></bundle>`), 'file').problems;
+    t.strictSame(fromFile.map((p) => [p.code, p.severity, p.value]), [['BUNDLE_COUNT_READ_AS_ONE', 'warning', '0']], `${name}="0" in a file`);
+  }
+});
 
 t.test('the same bad value: the same code and words from `resource bundle create` and from a file', async (t) => {
   for (const row of same) {
