@@ -207,6 +207,7 @@ const TWO_EACH = [bundle('web', 2, 1), bundle('db', 2, 1, { ip: DB_IP })];
 const TWO_EACH_INTERLEAVED = [bundle('web', 2, 1, { extra: ['meta', 'interleave=true'] }), bundle('db', 2, 1, { ip: DB_IP }), ['constraint', 'colocation', 'add', 'web', 'with', 'db', 'INFINITY']];
 /** the clock of the converging and injecting runs: the history they write is the same every time */
 const CONVERGE_AT = '2026-01-01 00:00:00Z';
+const AT = Date.parse('2026-01-01T00:00:00Z') / 1000;
 const ORDER_CASES = [
   { name: 'order-start-then-start', description: 'start db then start web (Mandatory, symmetrical): web starts after db', nodes: N3, pcs: [bundle('web', 1, 1), bundle('db', 1, 1, { ip: DB_IP }), ['constraint', 'order', 'start', 'db', 'then', 'start', 'web']] },
   { name: 'order-chain', description: 'db then app, app then web: three waves', nodes: N3, pcs: [bundle('web', 1, 1), bundle('app', 1, 1, { ip: APP_IP }), bundle('db', 1, 1, { ip: DB_IP }), ['constraint', 'order', 'db', 'then', 'app'], ['constraint', 'order', 'app', 'then', 'web']] },
@@ -240,7 +241,8 @@ function makeCase(c, i) {
   fs.writeFileSync(file, baseCib(c.nodes));
   let cib;
   if (c.converge) {
-    ({ cib, running: c.running } = convergedCib(c, file));
+    fs.mkdirSync(dir, { recursive: true });
+    ({ cib, running: c.running } = convergedCib(c, file, dir));
   } else {
     for (const argv of c.pcs) pcs(file, argv);
     cib = statusXml(fs.readFileSync(file, 'utf8'), c);
@@ -284,14 +286,20 @@ function makeCase(c, i) {
 /** The cluster converged by crm_simulate on the `converge` configuration, then changed with `pcs`
  * and, with `inject`, the event injected (crm_simulate --save-output without --simulate writes
  * the injected history and schedules nothing). Returns the CIB and where each replica ran. */
-function convergedCib(c, file) {
+function convergedCib(c, file, dir) {
   for (const argv of c.converge) pcs(file, argv);
   fs.writeFileSync(file, statusXml(fs.readFileSync(file, 'utf8'), { nodes: c.nodes }));
   const simulate = (args) => {
     const r = spawnSync('crm_simulate', ['--xml-file', file, ...args, '--save-output', file, '--set-datetime', CONVERGE_AT, '--quiet'], { env: ENV, encoding: 'utf8' });
     if (r.status !== 0 || r.stderr.trim()) throw new Error(`${c.name}: crm_simulate ${args.join(' ')} exit ${r.status}: ${r.stderr}`);
+    // the history's times are the clock's, not --set-datetime's: fixed to CONVERGE_AT (no
+    // failure-timeout here, so they decide nothing)
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(/last-rc-change="\d+"/g, `last-rc-change="${AT}"`).replace(/(name="last-failure-[^"]*" value=")\d+"/g, `$1${AT}"`));
   };
   simulate(['--simulate']);
+  // before.xml: the converged cluster before the change, whose configuration the order test
+  // converges berth's in-memory nodes with
+  fs.copyFileSync(file, path.join(dir, 'before.xml'));
   const shown = spawnSync('crm_simulate', ['--xml-file', file], { env: ENV, encoding: 'utf8' }).stdout;
   const running = Object.fromEntries([...shown.matchAll(/\* (\S+)-docker-(\d+) .*\sStarted (\S+)$/gm)].map((m) => [`${m[1]}-${m[2]}`, m[3]]));
   for (const argv of c.pcs) pcs(file, argv);

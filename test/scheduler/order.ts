@@ -4,8 +4,8 @@ import t from 'tap';
 import type { OrderPair } from '../../src/model/order';
 import { OrderCandidate, OrderReplica, orderWaits } from '../../src/scheduler/order';
 
-const pair = (over: Partial<OrderPair> = {}): OrderPair => ({ id: 'o', constraint: 'o', first: ['db'], anyOf: false, firstAction: 'start', then: 'web', thenAction: 'start', kind: 'Mandatory', requiresFirst: true, inverse: false, interleave: false, ...over });
-const inverse = (over: Partial<OrderPair> = {}) => pair({ first: ['web'], firstAction: 'stop', then: 'db', thenAction: 'stop', requiresFirst: false, inverse: true, ...over });
+const pair = (over: Partial<OrderPair> = {}): OrderPair => ({ id: 'o', constraint: 'o', first: ['db'], anyOf: false, firstAction: 'start', then: 'web', thenAction: 'start', kind: 'Mandatory', requiresFirst: true, inverse: false, impliesThen: true, interleave: false, ...over });
+const inverse = (over: Partial<OrderPair> = {}) => pair({ first: ['web'], firstAction: 'stop', then: 'db', thenAction: 'stop', requiresFirst: false, inverse: true, impliesThen: false, ...over });
 /** a replica: up (running, ready), starting (placed, to start), stopping, or down; on a node */
 const rep = (replica: string, state: 'up' | 'starting' | 'stopping' | 'down', node = 'n1'): OrderReplica => ({
   bundle: replica.replace(/-\d+$/, ''), replica,
