@@ -71,11 +71,13 @@ export function orderView(parts: readonly { node: string; observed: ObservedStat
   return { replicas, candidates: candidates.filter((c) => { const k = `${c.node} ${c.action} ${c.replica}`; return !seen.has(k) && !!seen.add(k); }), inPlace };
 }
 
-/** Holds the starts and stops that wait for another bundle's; returns the notes added. */
-export function holdForOrder(orders: readonly OrderPair[], parts: readonly { node: string; observed: ObservedState; plan: Plan }[], placements: ReadonlyMap<string, string>, bundles: readonly { id: string; replicas: number }[]): Note[] {
+/** Stops what the cascade stops or restarts, and holds the starts and stops that wait for another
+ * bundle's; returns the notes added. `seen`: replicas that may run on a node that cannot be
+ * observed (`unseen`), or a node not known at all (`blind`): no cascade for what is not seen. */
+export function holdForOrder(orders: readonly OrderPair[], parts: readonly { node: string; observed: ObservedState; plan: Plan }[], placements: ReadonlyMap<string, string>, bundles: readonly { id: string; replicas: number }[], seen: { unseen?: ReadonlySet<string>; blind?: boolean } = {}): Note[] {
   if (!orders.length) return [];
   // The cascade first: its stops are this pass's stops, which the waits below order.
-  const cascade = orderCascade(orders, orderView(parts, placements, bundles).replicas);
+  const cascade = orderCascade(orders, orderView(parts, placements, bundles).replicas, seen);
   const notes: Note[] = [];
   for (const k of cascade) {
     const part = parts.find((p) => p.node === k.node);

@@ -104,9 +104,13 @@ const groupByBundle = (replicas: readonly OrderReplica[]): Map<string, OrderRepl
  * once (the first pair in CIB order that asks). Down a chain too (db restarts → app restarts →
  * web restarts): a replica stopped here is taken as stopping and, still placed, starting again.
  */
-export function orderCascade(pairs: readonly OrderPair[], replicas: readonly OrderReplica[]): OrderCascade[] {
+export function orderCascade(pairs: readonly OrderPair[], replicas: readonly OrderReplica[], seen: { unseen?: ReadonlySet<string>; blind?: boolean } = {}): OrderCascade[] {
   const out: OrderCascade[] = [];
-  let view = replicas.map((r) => ({ ...r }));
+  // A node that cannot be observed may still run what it ran: nothing is stopped or restarted for
+  // a first replica that may run there (it may not have stopped at all), nor while some node is
+  // not known at all.
+  if (seen.blind) return out;
+  let view = replicas.map((r) => (seen.unseen?.has(r.replica) && !r.up ? { ...r, up: true, starting: false } : { ...r }));
   for (let changed = true; changed;) {
     changed = false;
     const byBundle = groupByBundle(view);
