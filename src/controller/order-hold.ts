@@ -19,6 +19,8 @@ export function orderView(parts: readonly { node: string; observed: ObservedStat
   const starts = new Set<string>();
   const inPlace = new Set<string>();
   const exists = new Set<string>();
+  /** a failure counted in this pass for a container that runs: the engine restarted it */
+  const failedNow = new Set<string>();
   const replaced = new Set<string>();
   const stops = new Set<string>();
   const blocked = new Set<string>();
@@ -26,6 +28,7 @@ export function orderView(parts: readonly { node: string; observed: ObservedStat
   const candidates: OrderCandidate[] = [];
   for (const { node, observed, plan } of parts) {
     const state = new Map(observed.containers.map((c) => [c.id, c]));
+    for (const u of plan.ledger) if (u.record && u.record.count > (observed.ledger[u.containerId]?.count ?? 0) && runs(state.get(u.containerId)?.state ?? '')) failedNow.add(u.replica);
     for (const c of observed.containers) {
       if (c.replica !== undefined) exists.add(replicaName(c.bundle, c.replica));
       if (c.replica === undefined || !runs(c.state)) continue;
@@ -63,6 +66,7 @@ export function orderView(parts: readonly { node: string; observed: ObservedStat
         starting: !up && placedOn !== undefined && !blocked.has(r),
         stopping: !!on && stops.has(r),
         ...(exists.has(r) ? { exists: true } : {}),
+        ...(up && failedNow.has(r) ? { restarted: true } : {}),
       });
     }
   }

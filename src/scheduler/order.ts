@@ -23,7 +23,8 @@
 //   disabled, banned, its node lost with no place to go; with interleave: none on its node) —
 //   before first's replicas stop (the inverse order holds their stops);
 // - it restarts when a replica of first is to start while it runs (recovered, moved, its node
-//   lost, a new replica): without interleave every running then replica, with interleave only the
+//   lost, a new replica) or was restarted by the engine's restart policy since the last pass (a
+//   failure counted now): without interleave every running then replica, with interleave only the
 //   one on the node where first's replica starts. Stop now, start once first is up again; a start
 //   of first whose container is there (recovered in place) waits for those stops, as Pacemaker's
 //   stop of first does;
@@ -47,6 +48,9 @@ export interface OrderReplica {
   stopping: boolean;
   /** a container of it is there, running or not (a start of it is a restart, a recovery) */
   exists?: boolean;
+  /** up, but the engine restarted it since the last pass (its restart policy: a failure counted
+   * in this pass) — a recovery Pacemaker would have made */
+  restarted?: boolean;
 }
 
 /** A start (create, start, replace) or a stop (stop, remove of a running container) of this pass. */
@@ -78,7 +82,7 @@ export interface OrderCascade {
   because: OrderAfter[];
   /** e.g. "db-0 restarts (order o1, Mandatory)" */
   why: string;
-  /** e.g. "restart web-0: db-0 restarts (order o1, Mandatory)" */
+  /** the stop's reason: "restarts because db-0 restarts (order o1, Mandatory)", or the why */
   message: string;
 }
 
@@ -123,16 +127,17 @@ export function orderCascade(pairs: readonly OrderPair[], replicas: readonly Ord
         const tag = `(order ${p.constraint}, Mandatory${p.interleave ? ', interleave' : ''})`;
         const near = (f: OrderReplica, on: string | undefined) => !p.interleave || on === node;
         const canRun = firsts.some((f) => (f.up && near(f, f.runningOn)) || (f.starting && near(f, f.placedOn)));
-        const restarting = firsts.filter((f) => f.starting && near(f, f.placedOn));
+        const restarting = firsts.filter((f) => (f.starting && near(f, f.placedOn)) || (f.up && f.restarted && near(f, f.runningOn)));
         let cascade: OrderCascade | undefined;
         if (!canRun) {
           const why = p.interleave ? `no ${p.first[0]} replica runs or can start on ${node}` : `${p.first[0]} has no replica that runs or can start`;
-          cascade = { bundle: r.bundle, replica: r.replica, node, action: 'stop', constraint: p.constraint, because: [], why: `${why} ${tag}`, message: `stop ${r.replica}: ${why} ${tag}` };
+          cascade = { bundle: r.bundle, replica: r.replica, node, action: 'stop', constraint: p.constraint, because: [], why: `${why} ${tag}`, message: `${why} ${tag}` };
         } else if (restarting.length) {
           const names = restarting.map((f) => f.replica);
           const again = restarting.every((f) => f.exists || f.runningOn !== undefined);
-          const words = `${names.join(', ')} ${again ? 're' : ''}start${names.length === 1 ? 's' : ''}`;
-          cascade = { bundle: r.bundle, replica: r.replica, node, action: 'restart', constraint: p.constraint, because: names.map((replica) => ({ bundle: p.first[0], replica, action: 'start' as const })), why: `${words} ${tag}`, message: `restart ${r.replica}: ${words} ${tag}` };
+          const byEngine = restarting.every((f) => f.up);
+          const words = `${names.join(', ')} ${byEngine ? `${names.length === 1 ? 'was' : 'were'} restarted by the engine` : `${again ? 're' : ''}start${names.length === 1 ? 's' : ''}`}`;
+          cascade = { bundle: r.bundle, replica: r.replica, node, action: 'restart', constraint: p.constraint, because: names.map((replica) => ({ bundle: p.first[0], replica, action: 'start' as const })), why: `${words} ${tag}`, message: `restarts because ${words} ${tag}` };
         }
         if (!cascade) continue;
         out.push(cascade);

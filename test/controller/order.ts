@@ -173,7 +173,7 @@ t.test('db\'s container fails: web stops, db starts again, web starts; then noth
   let r = await c.pass();
   t.strictSame(actions(r), ['n2: stop web-0'], 'pass 1: web stops first');
   const stop = r.nodes.find((n) => n.node === 'n2')!.plan.stop[0];
-  t.equal(stop.reason, 'restart web-0: db-0 restarts (order o1, Mandatory)');
+  t.equal(stop.reason, 'restarts because db-0 restarts (order o1, Mandatory)');
   t.strictSame(stop.order, { constraint: 'o1', restart: true, because: [{ bundle: 'db', replica: 'db-0', action: 'start' }] }, 'the cascade as data');
   t.strictSame(waits(r), [
     'n1: start db-0 after web-0 is stopped: it restarts with it (order o1, Mandatory)',
@@ -200,7 +200,7 @@ t.test('db disabled: web stops before db, then stays stopped (held) while db can
   c.setCib(cibXml(names, { ...base, meta: { db: { 'target-role': 'Stopped' } } }, 2));
   let r = await c.pass();
   t.strictSame(actions(r), ['n2: stop web-0']);
-  t.match(formatPlan(r.nodes.find((n) => n.node === 'n2')!.plan), /\* stop +web-0 +stop web-0: db has no replica that runs or can start \(order o1, Mandatory\)\n/);
+  t.match(formatPlan(r.nodes.find((n) => n.node === 'n2')!.plan), /\* stop +web-0 +db has no replica that runs or can start \(order o1, Mandatory\)\n/);
   t.strictSame(waits(r), ['n1: stop db-0 after web-0 is stopped (order o1)']);
   r = await c.pass();
   t.strictSame(actions(r), ['n1: stop db-0']);

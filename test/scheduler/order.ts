@@ -65,6 +65,7 @@ const CASCADES: CascadeCase[] = [
   { name: 'db disabled (stopping): web stops', pairs: [pair(), inverse()], replicas: [rep('db-0', 'stopping'), rep('web-0', 'up', 'n2')], cascade: ['stop web-0 on n2: db has no replica that runs or can start (order o, Mandatory)'] },
   { name: 'db gone, nowhere to go: web stops', pairs: [pair()], replicas: [rep('db-0', 'down'), rep('web-0', 'up', 'n2')], cascade: ['stop web-0 on n2: db has no replica that runs or can start (order o, Mandatory)'] },
   { name: 'db-0 recovered in place: web restarts', pairs: [pair()], replicas: [recovering('db-0'), rep('web-0', 'up', 'n2')], cascade: ['restart web-0 on n2: db-0 restarts (order o, Mandatory) because start db-0'] },
+  { name: 'the engine restarted db-0 since the last pass (a failure counted now): web restarts, after nothing', pairs: [pair()], replicas: [{ ...rep('db-0', 'up'), restarted: true }, rep('web-0', 'up', 'n2')], cascade: ['restart web-0 on n2: db-0 was restarted by the engine (order o, Mandatory) because start db-0'] },
   { name: 'a new db replica starts: web restarts (Pacemaker: db_start_0 implies web_start_0)', pairs: [pair()], replicas: [rep('db-0', 'up'), rep('db-1', 'starting', 'n3'), rep('web-0', 'up', 'n2')], cascade: ['restart web-0 on n2: db-1 starts (order o, Mandatory) because start db-1'] },
   { name: 'without interleave: every web replica restarts', pairs: [pair()], replicas: [rep('db-0', 'up', 'n1'), recovering('db-1', 'n2'), rep('web-0', 'up', 'n1'), rep('web-1', 'up', 'n2')],
     cascade: ['restart web-0 on n1: db-1 restarts (order o, Mandatory) because start db-1', 'restart web-1 on n2: db-1 restarts (order o, Mandatory) because start db-1'] },
@@ -96,5 +97,5 @@ t.test('a recovered first waits for the then replicas it restarts to stop; a cre
     { bundle: 'db', replica: 'db-0', node: 'n1', action: 'start', constraint: 'o', after: [{ bundle: 'web', replica: 'web-0', action: 'stop' }], message: 'start db-0 after web-0 is stopped: it restarts with it (order o, Mandatory)' },
   ]);
   t.strictSame(orderWaits([pair()], replicas, [start('db-0')], cascade, new Set()), [], 'a new container (moved, node lost): no stop of it to wait behind');
-  t.equal(cascade[0].message, 'restart web-0: db-0 restarts (order o, Mandatory)');
+  t.equal(cascade[0].message, 'restarts because db-0 restarts (order o, Mandatory)', 'the stop\'s reason');
 });
