@@ -94,9 +94,13 @@ t.test('colocation web with db INFINITY and order start db then start web, throu
   t.ok(samples > 10, `${samples} samples`);
   t.equal(apart, 0, 'never a web replica without a db replica beside it');
 
-  // The cascade of the Mandatory order. db disabled (pcs resource disable): web's containers stop
-  // before db's — the engines' own FinishedAt.
+  // The cascade of the Mandatory order, without the colocation (with it, web is no longer placed
+  // once db stops, and its containers are removed). db disabled (pcs resource disable): web's
+  // containers stop before db's — the engines' own FinishedAt.
   const inspect = (x: { node: string; id: string }, field: string) => Date.parse(execFileSync('docker', ['-H', c.node(x.node).dockerHost, 'inspect', '-f', `{{.State.${field}}}`, x.id], { encoding: 'utf8' }).trim());
+  edit('constraint', 'delete', 'colocation-web-db-INFINITY');
+  await new Promise((res) => setTimeout(res, 3000));
+  t.strictSame((await running(c)).map((x) => x.id).sort(), after.map((x) => x.id).sort(), 'without the colocation the same containers run');
   edit('resource', 'disable', 'db');
   await until('neither db nor web runs', async () => ((await running(c)).length === 0 ? true : undefined), 60_000, 200);
   const dbStops = after.filter((x) => x.bundle === 'db').map((x) => inspect(x, 'FinishedAt'));
