@@ -18,7 +18,7 @@
 // - Optional and Serialize order only actions that happen in the same transition;
 // - require-all=false between sets: then waits for any one first bundle.
 // The cascade (orderCascade), for a Mandatory symmetrical start-then-start order (Pacemaker's
-// pe_order_implies_then and the inverse's pe_order_implies_first; test/fixtures/crm_simulate/89-98):
+// pe_order_implies_then and the inverse's pe_order_implies_first; test/fixtures/crm_simulate/89-99):
 // - a then replica that runs stops when first has no replica that runs or can start (first
 //   disabled, banned, its node lost with no place to go; with interleave: none on its node) —
 //   before first's replicas stop (the inverse order holds their stops);

@@ -44,7 +44,7 @@ const NO_CHANGES = { up: [], down: [], fail: [], opFail: [] };
 /** Transitions berth makes differently on purpose, with the same placement: why, and berth's own
  * (asserted both ways). */
 const TRANSITION_DIFFERENCES: Record<string, { why: string; berth: string[] }> = {
-  '98-order-stop-then-stop': { why: 'a stop-then-stop order cascades nothing in berth (Pacemaker restarts web because db stops; see test/scheduler/crm-simulate-order.ts)', berth: ['stop db-0 node2'] },
+  '99-order-stop-then-stop': { why: 'a stop-then-stop order cascades nothing in berth (Pacemaker restarts web because db stops; see test/scheduler/crm-simulate-order.ts)', berth: ['stop db-0 node2'] },
 };
 
 t.ok(cases.length >= 40, `${cases.length} crm_simulate cases`);
