@@ -202,6 +202,12 @@ const CASES = [
 // waits for (<inputs>): test/scheduler/crm-simulate-order.ts compares the order of the replicas'
 // container starts and stops in it with the passes berth takes.
 const APP_IP = '192.168.122.211';
+const ONE_EACH = [bundle('web', 1, 1), bundle('db', 1, 1, { ip: DB_IP })];
+const TWO_EACH = [bundle('web', 2, 1), bundle('db', 2, 1, { ip: DB_IP })];
+const TWO_EACH_INTERLEAVED = [bundle('web', 2, 1, { extra: ['meta', 'interleave=true'] }), bundle('db', 2, 1, { ip: DB_IP }), ['constraint', 'colocation', 'add', 'web', 'with', 'db', 'INFINITY']];
+/** the clock of the converging and injecting runs: the history they write is the same every time */
+const CONVERGE_AT = '2026-01-01 00:00:00Z';
+const AT = Date.parse('2026-01-01T00:00:00Z') / 1000;
 const ORDER_CASES = [
   { name: 'order-start-then-start', description: 'start db then start web (Mandatory, symmetrical): web starts after db', nodes: N3, pcs: [bundle('web', 1, 1), bundle('db', 1, 1, { ip: DB_IP }), ['constraint', 'order', 'start', 'db', 'then', 'start', 'web']] },
   { name: 'order-chain', description: 'db then app, app then web: three waves', nodes: N3, pcs: [bundle('web', 1, 1), bundle('app', 1, 1, { ip: APP_IP }), bundle('db', 1, 1, { ip: DB_IP }), ['constraint', 'order', 'db', 'then', 'app'], ['constraint', 'order', 'app', 'then', 'web']] },
@@ -212,14 +218,36 @@ const ORDER_CASES = [
   { name: 'order-two-replicas-each', description: 'db (2) then web (2) over three nodes: every web replica after every db replica', nodes: N3, pcs: [bundle('web', 2, 1), bundle('db', 2, 1, { ip: DB_IP }), ['constraint', 'order', 'db', 'then', 'web']] },
   { name: 'order-interleave', description: 'db (2) then web (2) with interleave=true on web, colocated: each web replica after the db replica on its node', nodes: N3, pcs: [bundle('web', 2, 1, { extra: ['meta', 'interleave=true'] }), bundle('db', 2, 1, { ip: DB_IP }), ['constraint', 'colocation', 'add', 'web', 'with', 'db', 'INFINITY'], ['constraint', 'order', 'db', 'then', 'web']] },
   { name: 'order-interleave-no-peer', description: 'db (1, on node1) then web (2, one per host) with interleave=true on web: the web replica on a node without a db replica', nodes: N3, pcs: [bundle('web', 2, 1, { extra: ['meta', 'interleave=true'] }), bundle('db', 1, 1, { ip: DB_IP }), ['constraint', 'location', 'db', 'prefers', 'node1'], ['constraint', 'location', 'web', 'prefers', 'node1=10'], ['constraint', 'order', 'db', 'then', 'web']] },
+  // What a Mandatory order does to a then that runs when first stops or restarts (89 upwards): the
+  // cluster is first converged by crm_simulate itself (`converge`: every start simulated, so the
+  // history carries Pacemaker's own op-digests and nothing restarts "due to resource definition
+  // change"), then changed (`pcs`), then the event injected (`inject`: crm_simulate --op-inject /
+  // --node-fail, saved with --save-output) into cib.xml.
+  { name: 'order-first-disabled-stops-then', description: 'db then web, both running; db disabled: web stops first, then db', nodes: N3, converge: [...ONE_EACH, ['constraint', 'order', 'db', 'then', 'web']], pcs: [['resource', 'disable', 'db']] },
+  { name: 'order-first-recovered-restarts-then', description: 'db then web, both running; db-0 fails on node2 and is recovered in place: web stops, db stops and starts, web starts', nodes: N3, converge: [...ONE_EACH, ['constraint', 'order', 'db', 'then', 'web']], pcs: [], inject: ['--op-inject', 'db-docker-0_monitor_60000@node2=7'] },
+  { name: 'order-interleave-restarts-peer-only', description: 'db (2) then web (2, interleave=true), colocated; db-1 fails: only web-1, on its node, restarts', nodes: N3, converge: [...TWO_EACH_INTERLEAVED, ['constraint', 'order', 'db', 'then', 'web']], pcs: [], inject: ['--op-inject', 'db-docker-1_monitor_60000@node2=7'] },
+  { name: 'order-restarts-every-then', description: 'db (2) then web (2), no interleave; db-1 fails: every web replica restarts', nodes: N3, converge: [...TWO_EACH, ['constraint', 'order', 'db', 'then', 'web']], pcs: [], inject: ['--op-inject', 'db-docker-1_monitor_60000@node1=7'] },
+  { name: 'order-symmetrical-false-no-cascade', description: 'db then web symmetrical=false, both running; db disabled: web keeps running', nodes: N3, converge: [...ONE_EACH, ['constraint', 'order', 'db', 'then', 'web', 'symmetrical=false']], pcs: [['resource', 'disable', 'db']] },
+  { name: 'order-optional-no-cascade', description: 'db then web kind=Optional, both running; db-0 fails and is recovered: web keeps running', nodes: N3, converge: [...ONE_EACH, ['constraint', 'order', 'db', 'then', 'web', 'kind=Optional']], pcs: [], inject: ['--op-inject', 'db-docker-0_monitor_60000@node2=7'] },
+  { name: 'order-first-node-lost', description: 'db then web; db\'s node2 fails: db starts on node3 and web restarts after it', nodes: N3, converge: [...ONE_EACH, ['constraint', 'order', 'db', 'then', 'web']], pcs: [], inject: ['--node-fail', 'node2'] },
+  { name: 'order-first-node-lost-nowhere', description: 'db then web, db may run on node2 only; node2 fails: web stops (db cannot run)', nodes: N3, converge: [...ONE_EACH, ['constraint', 'location', 'db', 'prefers', 'node2'], ['constraint', 'location', 'db', 'avoids', 'node1', 'node3'], ['constraint', 'order', 'db', 'then', 'web']], pcs: [], inject: ['--node-fail', 'node2'] },
+  { name: 'order-first-moves-restarts-then', description: 'db then web; db banned from node2: db moves to node3, web stops before and starts after', nodes: N3, converge: [...ONE_EACH, ['constraint', 'order', 'db', 'then', 'web']], pcs: [['constraint', 'location', 'db', 'avoids', 'node2']] },
+  { name: 'order-interleave-peer-moves-away', description: 'db (2) then web (2, interleave=true), both on node1 and node2; db banned from node2: db-1 moves to node3, web-1 (no db replica left on node2) stops, web-0 stays', nodes: N3, converge: [bundle('web', 2, 1, { extra: ['meta', 'interleave=true'] }), bundle('db', 2, 1, { ip: DB_IP }), ['constraint', 'location', 'db', 'prefers', 'node1', 'node2'], ['constraint', 'location', 'web', 'prefers', 'node1', 'node2'], ['constraint', 'order', 'db', 'then', 'web']], pcs: [['constraint', 'location', 'db', 'avoids', 'node2']] },
+  { name: 'order-stop-then-stop', description: 'stop db then stop web, both running; db disabled: web stops after db and starts again', nodes: N3, converge: [...ONE_EACH, ['constraint', 'order', 'stop', 'db', 'then', 'stop', 'web']], pcs: [['resource', 'disable', 'db']] },
 ];
 
 function makeCase(c, i) {
   const dir = path.join(OUT, `${String(i + 1).padStart(2, '0')}-${c.name}`);
   const file = path.join(tmp, `${c.name}.xml`);
   fs.writeFileSync(file, baseCib(c.nodes));
-  for (const argv of c.pcs) pcs(file, argv);
-  const cib = statusXml(fs.readFileSync(file, 'utf8'), c);
+  let cib;
+  if (c.converge) {
+    fs.mkdirSync(dir, { recursive: true });
+    ({ cib, running: c.running } = convergedCib(c, file, dir));
+  } else {
+    for (const argv of c.pcs) pcs(file, argv);
+    cib = statusXml(fs.readFileSync(file, 'utf8'), c);
+  }
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'cib.xml'), cib);
   const dt = c.now ? ['--set-datetime', c.now] : [];
@@ -243,7 +271,9 @@ function makeCase(c, i) {
     name: c.name,
     description: c.description,
     tools: { crm_simulate: TOOLS.crm_simulate, pcs: TOOLS.pcs },
+    ...(c.converge ? { converge: c.converge.map((a) => ['pcs', '-f', 'cib.xml', ...a].join(' ')), convergedBy: ['crm_simulate', '--xml-file', 'cib.xml', '--simulate', '--save-output', 'cib.xml', '--set-datetime', CONVERGE_AT] } : {}),
     pcs: c.pcs.map((a) => ['pcs', '-f', 'cib.xml', ...a].join(' ')),
+    ...(c.inject ? { inject: ['crm_simulate', '--xml-file', 'cib.xml', ...c.inject, '--save-output', 'cib.xml', '--set-datetime', CONVERGE_AT] } : {}),
     nodes: c.nodes,
     ...(c.transient ? { transient: c.transient } : {}),
     ...(c.running ? { running: c.running } : {}),
@@ -252,6 +282,30 @@ function makeCase(c, i) {
   };
   fs.writeFileSync(path.join(dir, 'case.json'), JSON.stringify(info, null, 2) + '\n');
   console.log(`${path.basename(dir)}`);
+}
+
+/** The cluster converged by crm_simulate on the `converge` configuration, then changed with `pcs`
+ * and, with `inject`, the event injected (crm_simulate --save-output without --simulate writes
+ * the injected history and schedules nothing). Returns the CIB and where each replica ran. */
+function convergedCib(c, file, dir) {
+  for (const argv of c.converge) pcs(file, argv);
+  fs.writeFileSync(file, statusXml(fs.readFileSync(file, 'utf8'), { nodes: c.nodes }));
+  const simulate = (args) => {
+    const r = spawnSync('crm_simulate', ['--xml-file', file, ...args, '--save-output', file, '--set-datetime', CONVERGE_AT, '--quiet'], { env: ENV, encoding: 'utf8' });
+    if (r.status !== 0 || r.stderr.trim()) throw new Error(`${c.name}: crm_simulate ${args.join(' ')} exit ${r.status}: ${r.stderr}`);
+    // the history's times are the clock's, not --set-datetime's: fixed to CONVERGE_AT (no
+    // failure-timeout here, so they decide nothing)
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(/last-rc-change="\d+"/g, `last-rc-change="${AT}"`).replace(/(name="last-failure-[^"]*" value=")\d+"/g, `$1${AT}"`));
+  };
+  simulate(['--simulate']);
+  // before.xml: the converged cluster before the change, whose configuration the order test
+  // converges berth's in-memory nodes with
+  fs.copyFileSync(file, path.join(dir, 'before.xml'));
+  const shown = spawnSync('crm_simulate', ['--xml-file', file], { env: ENV, encoding: 'utf8' }).stdout;
+  const running = Object.fromEntries([...shown.matchAll(/\* (\S+)-docker-(\d+) .*\sStarted (\S+)$/gm)].map((m) => [`${m[1]}-${m[2]}`, m[3]]));
+  for (const argv of c.pcs) pcs(file, argv);
+  if (c.inject) simulate(c.inject);
+  return { cib: fs.readFileSync(file, 'utf8'), running };
 }
 
 // ---- the pcs node cases ----

@@ -258,7 +258,10 @@ loop of colocations, is refused (CONSTRAINT_NOT_SUPPORTED).
 Order between bundles is honoured by every pass, as Pacemaker 2.1.5 orders bundles: a start of
 B waits until every replica of A that is to start runs (and is healthy), stops go in reverse
 (symmetrical, the default but for kind=Serialize); kind=Optional orders only what happens in the
-same pass; 'berth plan' shows what waits ("start web-0 after db-0 is started"). ACTION is start
+same pass; 'berth plan' shows what waits ("start web-0 after db-0 is started"). A Mandatory
+symmetrical order also stops B's running replicas before A's when A can no longer run, and
+restarts them when a replica of A is recovered, moved or started (with interleave=true on B,
+only B's replica on that node). ACTION is start
 or stop: promote/demote, or a loop of orders, is refused (CONSTRAINT_NOT_SUPPORTED).
 Examples:
   berth -f cib.xml constraint colocation add db with web INFINITY node-attribute=rack

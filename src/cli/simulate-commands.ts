@@ -14,7 +14,7 @@ export const simulateHelp = `Usage: berth cluster simulate [-f FILE | --store UR
 
 What the cluster would do, as crm_simulate shows it: the cluster as the CIB describes it (its
 nodes; node states and running replicas from its <status> section, as Pacemaker records them),
-the changes asked for, the transition (Start, Stop, Move, Recover of each replica) and the cluster
+the changes asked for, the transition (Start, Stop, Move, Recover, Restart of each replica) and the cluster
 after it. It places with the controller's own placement step and counts failures as the
 controller does, so its answer is the controller's. Nothing is changed.
 
@@ -136,7 +136,7 @@ function replicaList(s: Simulation, where: Map<string, { node: string; failed: b
   return out.join('\n') + '\n';
 }
 
-const ACTION_WORD: Record<TransitionAction['action'], string> = { start: 'Start', stop: 'Stop', move: 'Move', recover: 'Recover' };
+const ACTION_WORD: Record<TransitionAction['action'], string> = { start: 'Start', stop: 'Stop', move: 'Move', recover: 'Recover', restart: 'Restart' };
 
 export function formatSimulation(s: Simulation): string {
   const before = new Map(s.before.map((r) => [r.replica, { node: r.node, failed: r.failed }]));

@@ -335,7 +335,8 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
   });
   // 4b. Order constraints, over every node at once: a start or stop that waits for another
   // bundle's is held until a later pass finds what it waits for done.
-  holdForOrder(model.orders, plans, placed.placements, model.bundles.map((b) => ({ id: b.settings.id, replicas: b.settings.replicas })));
+  const unseen = new Set(result.unreachable.flatMap((u) => u.replicas ?? []));
+  holdForOrder(model.orders, plans, placed.placements, model.bundles.map((b) => ({ id: b.settings.id, replicas: b.settings.replicas })), { unseen, blind: blind.length > 0 });
   // 4c. The resources inside bundles: promotion over every node, then each node's operations.
   planInnerResources(model, plans, placed.placements, { now, blind: result.unreachable.length > 0 });
   for (const { node, o, desired, plan } of plans) {

@@ -10,7 +10,7 @@ import { readClusterStatus } from '../model/status';
 import { nodeStates, NodeState } from '../scheduler/nodes';
 import { AllocationScores, ReplicaBan, RunningReplica, UnplacedReplica, placeModel, placeModelWithScores, replicaName } from '../scheduler/placement';
 import { failureBans } from '../reconcile/failures';
-import { OrderCandidate, OrderReplica, orderWaits } from '../scheduler/order';
+import { OrderCandidate, OrderReplica, orderCascade, orderWaits } from '../scheduler/order';
 
 export interface OperationFailure {
   /** as given: `web-docker-0_monitor_30000@node1=7` */
@@ -40,6 +40,8 @@ export type TransitionAction = (
   | { action: 'stop'; replica: string; node: string; reason: string }
   | { action: 'move'; replica: string; from: string; to: string; reason: string }
   | { action: 'recover'; replica: string; node: string; reason: string }
+  /** stopped and started again where it runs: an order's first (re)starts */
+  | { action: 'restart'; replica: string; node: string; reason: string }
 ) & { bundle: string; waits?: ActionWait[] };
 
 export interface SimulatedNode {
@@ -57,7 +59,7 @@ export interface Simulation {
   /** what the changes did, in words, in the order given */
   modifications: string[];
   actions: TransitionAction[];
-  /** replica → node after the transition */
+  /** replica → node after the transition (placed, less what an order stops: its first cannot run) */
   after: Map<string, string>;
   unplaced: UnplacedReplica[];
   bans: ReplicaBan[];
@@ -173,8 +175,9 @@ export function simulate(cib: Cib, changes: SimulationChanges, opts: { scores?: 
     const lost = lostFrom.get(replica);
     actions.push({ action: 'start', bundle, replica, node, ...(lost ? { reason: `it ran on ${lost}, which is ${changes.fail.includes(lost) ? 'fenced' : 'down'}` } : {}) });
   }
-  addOrderWaits(model, actions, before, placed.placements);
-  const order = { stop: 0, move: 1, recover: 2, start: 3 } as const;
+  const after = new Map(placed.placements);
+  addOrders(model, actions, before, after);
+  const order = { stop: 0, move: 1, recover: 2, restart: 3, start: 4 } as const;
   actions.sort((a, b) => order[a.action] - order[b.action] || byReplica(a.replica, b.replica));
 
   const stateOf = (list: ReturnType<typeof nodeStates>) => new Map(list.map((n) => [n.name, n.state]));
@@ -185,7 +188,7 @@ export function simulate(cib: Cib, changes: SimulationChanges, opts: { scores?: 
     before,
     modifications,
     actions,
-    after: placed.placements,
+    after,
     unplaced: placed.unplaced,
     bans,
     ...('scores' in placed ? { scores: (placed as { scores: AllocationScores }).scores } : {}),
@@ -196,21 +199,40 @@ export function simulate(cib: Cib, changes: SimulationChanges, opts: { scores?: 
 }
 
 /**
- * The waits of order constraints, decided by the pass's own rules (src/scheduler/order.ts): a
- * start (or a move's start) after what it waits for is started, a stop (or a move's stop) after
- * what waits on it is stopped. Everything else of the transition goes at once.
+ * Order constraints, decided by the pass's own rules (src/scheduler/order.ts): first the cascade
+ * (a then replica that runs restarts when first (re)starts, stops when first cannot run: it leaves
+ * `after`), then the waits — a start (or a move's start) after what it waits for is started, a
+ * stop (or a move's stop) after what waits on it is stopped. Everything else goes at once.
  */
-function addOrderWaits(model: ClusterModel, actions: TransitionAction[], before: Simulation['before'], placements: ReadonlyMap<string, string>): void {
+function addOrders(model: ClusterModel, actions: TransitionAction[], before: Simulation['before'], after: Map<string, string>): void {
   if (!model.orders.length) return;
+  const view = () => orderView(model, actions, before, after);
+  const cascade = orderCascade(model.orders, view().replicas);
+  for (const k of cascade) {
+    if (actions.some((a) => a.replica === k.replica)) continue;
+    actions.push({ action: k.action, bundle: k.bundle, replica: k.replica, node: k.node, reason: k.why });
+    if (k.action === 'stop') after.delete(k.replica);
+  }
+  const { replicas, candidates } = view();
+  const inPlace = new Set(actions.filter((a) => a.action === 'recover').map((a) => a.replica));
+  const byReplica = new Map(actions.map((a) => [a.replica, a]));
+  for (const w of orderWaits(model.orders, replicas, candidates, cascade, inPlace)) {
+    const a = byReplica.get(w.replica);
+    if (a) (a.waits ??= []).push({ constraint: w.constraint, message: w.message });
+  }
+}
+
+/** What each replica of the transition is doing, as the order decisions see it, and its starts and stops. */
+function orderView(model: ClusterModel, actions: readonly TransitionAction[], before: Simulation['before'], placements: ReadonlyMap<string, string>): { replicas: OrderReplica[]; candidates: OrderCandidate[] } {
   const starting = new Set<string>();
   const stopping = new Set<string>();
   const candidates: OrderCandidate[] = [];
   for (const a of actions) {
-    if (a.action === 'start' || a.action === 'recover' || a.action === 'move') {
+    if (a.action === 'start' || a.action === 'recover' || a.action === 'move' || a.action === 'restart') {
       starting.add(a.replica);
       candidates.push({ bundle: a.bundle, replica: a.replica, node: a.action === 'move' ? a.to : a.node, action: 'start' });
     }
-    if (a.action === 'stop' || a.action === 'move' || a.action === 'recover') {
+    if (a.action === 'stop' || a.action === 'move' || a.action === 'recover' || a.action === 'restart') {
       stopping.add(a.replica);
       candidates.push({ bundle: a.bundle, replica: a.replica, node: a.action === 'move' ? a.from : a.node, action: 'stop' });
     }
@@ -225,14 +247,10 @@ function addOrderWaits(model: ClusterModel, actions: TransitionAction[], before:
       const on = running.get(r);
       const placedOn = placements.get(r);
       const up = !!on && !on.failed && !stopping.has(r);
-      replicas.push({ bundle: b.settings.id, replica: r, ...(placedOn !== undefined ? { placedOn } : {}), ...(on ? { runningOn: on.node } : {}), up, starting: !up && placedOn !== undefined, stopping: !!on && stopping.has(r) });
+      replicas.push({ bundle: b.settings.id, replica: r, ...(placedOn !== undefined ? { placedOn } : {}), ...(on ? { runningOn: on.node, exists: true } : {}), up, starting: !up && placedOn !== undefined, stopping: !!on && stopping.has(r) });
     }
   }
-  const byReplica = new Map(actions.map((a) => [a.replica, a]));
-  for (const w of orderWaits(model.orders, replicas, candidates)) {
-    const a = byReplica.get(w.replica);
-    if (a) (a.waits ??= []).push({ constraint: w.constraint, message: w.message });
-  }
+  return { replicas, candidates };
 }
 
 /** web-2 before web-10. */

@@ -30,6 +30,10 @@ export interface OrderPair {
   requiresFirst: boolean;
   /** the reverse of a symmetrical constraint (stops in reverse order) */
   inverse: boolean;
+  /** a Mandatory symmetrical order (Pacemaker's pe_order_implies_then, with the inverse's
+   * pe_order_implies_first): a then replica that runs stops when first stops, and restarts when
+   * first (re)starts — decided by src/scheduler/order.ts `orderCascade` */
+  impliesThen: boolean;
   /** replica i of then waits only for first's replica on its own node (Pacemaker's interleave:
    * then's meta attribute, first's when then's action is stop) */
   interleave: boolean;
@@ -79,14 +83,14 @@ export function readOrders(cib: Cib, bundles: ReadonlySet<string>, problems: Pro
     const symmetric = symmetricOf(c, kind);
     const others = new Set<string>();
     let refused = false;
-    const add = (pairId: string, first: string[], anyOf: boolean, fa: string, then: string, ta: string, k: OrderKind, requiresFirst: boolean, inverse: boolean) => {
+    const add = (pairId: string, first: string[], anyOf: boolean, fa: string, then: string, ta: string, k: OrderKind, requiresFirst: boolean, inverse: boolean, impliesThen = false) => {
       if (!ORDER_ACTIONS.includes(fa) || !ORDER_ACTIONS.includes(ta)) { refused = true; return; }
       for (const r of [...first, then]) if (!bundles.has(r)) others.add(r);
       const firsts = first.filter((f) => bundles.has(f));
       if (!firsts.length || !bundles.has(then)) return;
       const thenAction = ta as OrderAction;
       const interleave = (thenAction === 'stop' ? firsts.every((f) => interleaveOf.get(f)) : interleaveOf.get(then)) ?? false;
-      out.push({ id: pairId, constraint: id, first: firsts, anyOf, firstAction: fa as OrderAction, then, thenAction, kind: k, requiresFirst, inverse, interleave });
+      out.push({ id: pairId, constraint: id, first: firsts, anyOf, firstAction: fa as OrderAction, then, thenAction, kind: k, requiresFirst, inverse, impliesThen, interleave });
     };
     // ordering_flags_for_kind: runnable_left for a Mandatory symmetric order whose first action is
     // start; an asymmetrical Mandatory one blocks then's start as well while first cannot start.
@@ -101,7 +105,7 @@ export function readOrders(cib: Cib, bundles: ReadonlySet<string>, problems: Pro
         const ta = actionOf(c.attrs['then-action'], fa);
         // require-all and clone-min apply to clones only (get_minimum_first_instances): a bundle
         // is not a clone, so a simple order always waits for every replica.
-        add(id, [first], false, fa, then, ta, kind, requires(kind, fa, false), false);
+        add(id, [first], false, fa, then, ta, kind, requires(kind, fa, false), false, kind === 'Mandatory' && symmetric);
         if (symmetric && ORDER_ACTIONS.includes(fa) && ORDER_ACTIONS.includes(ta)) add(id, [then], false, invert(ta as OrderAction), first, invert(fa as OrderAction), kind, false, true);
       }
     } else if (!refused) {
@@ -110,7 +114,7 @@ export function readOrders(cib: Cib, bundles: ReadonlySet<string>, problems: Pro
         if (set.attrs['id-ref'] !== undefined) { refused = true; break; }
         withinSet(set, kind, c.attrs.symmetrical, add, requires);
         if (last) {
-          betweenSets(id, last, set, kind, false, add, requires);
+          betweenSets(id, last, set, kind, false, add, requires, symmetric);
           if (symmetric) betweenSets(id, set, last, kind, true, add, requires);
         }
         last = set;
@@ -125,7 +129,7 @@ export function readOrders(cib: Cib, bundles: ReadonlySet<string>, problems: Pro
   return out;
 }
 
-type AddPair = (pairId: string, first: string[], anyOf: boolean, fa: string, then: string, ta: string, kind: OrderKind, requiresFirst: boolean, inverse: boolean) => void;
+type AddPair = (pairId: string, first: string[], anyOf: boolean, fa: string, then: string, ta: string, kind: OrderKind, requiresFirst: boolean, inverse: boolean, impliesThen?: boolean) => void;
 type Requires = (k: OrderKind, fa: string, inverse: boolean) => boolean;
 
 const refs = (set: XmlElement): string[] => elements(set, 'resource_ref').map((r) => r.attrs.id ?? '').filter((x) => x !== '');
@@ -144,7 +148,7 @@ function withinSet(set: XmlElement, parentKind: OrderKind, parentSymmetrical: st
   if (kind === 'Serialize') {
     for (let i = 0; i < members.length; i++) for (let j = i + 1; j < members.length; j++) add(setId, [members[i]], false, action, members[j], action, kind, false, false);
   } else if (sequential) {
-    for (let i = 1; i < members.length; i++) add(setId, [members[i - 1]], false, action, members[i], action, kind, requires(kind, action, false), false);
+    for (let i = 1; i < members.length; i++) add(setId, [members[i - 1]], false, action, members[i], action, kind, requires(kind, action, false), false, kind === 'Mandatory' && symmetric);
   }
   if (!symmetric || !sequential || !ORDER_ACTIONS.includes(action)) return;
   const inv = invert(action as OrderAction);
@@ -153,7 +157,7 @@ function withinSet(set: XmlElement, parentKind: OrderKind, parentSymmetrical: st
 
 /** order_rsc_sets: set1 before set2 (the last member of a set marked sequential="true", else
  * every member; require-all=false on set1: any one of it), or the inverse. */
-function betweenSets(id: string, set1: XmlElement, set2: XmlElement, kind: OrderKind, inverse: boolean, add: AddPair, requires: Requires): void {
+function betweenSets(id: string, set1: XmlElement, set2: XmlElement, kind: OrderKind, inverse: boolean, add: AddPair, requires: Requires, symmetric = false): void {
   let a1 = actionOf(set1.attrs.action, 'start');
   let a2 = actionOf(set2.attrs.action, 'start');
   if (inverse) {
@@ -166,8 +170,9 @@ function betweenSets(id: string, set1: XmlElement, set2: XmlElement, kind: Order
   const m1 = refs(set1);
   const m2 = refs(set2);
   const req = requires(kind, a1, inverse);
+  const implies = !inverse && kind === 'Mandatory' && symmetric;
   if (!requireAll) {
-    for (const r2 of m2) add(id, m1, true, a1, r2, a2, kind, req, inverse);
+    for (const r2 of m2) add(id, m1, true, a1, r2, a2, kind, req, inverse, implies);
     return;
   }
   // pcmk__xe_attr_is_true: only an explicit sequential="true" picks one member
@@ -177,5 +182,5 @@ function betweenSets(id: string, set1: XmlElement, set2: XmlElement, kind: Order
   const r2 = seq2 ? (inverse ? m2[m2.length - 1] : m2[0]) : undefined;
   const firsts = r1 !== undefined ? [r1] : m1;
   const thens = r2 !== undefined ? [r2] : m2;
-  for (const x of firsts) for (const y of thens) add(id, [x], false, a1, y, a2, kind, req, inverse);
+  for (const x of firsts) for (const y of thens) add(id, [x], false, a1, y, a2, kind, req, inverse, implies);
 }

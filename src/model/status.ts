@@ -41,7 +41,9 @@ function stateOf(ops: XmlElement[]): 'active' | 'failed' | 'stopped' {
   const rc = Number(newest.attrs['rc-code'] ?? '0');
   const op = newest.attrs.operation ?? '';
   if (op === 'stop') return rc === 0 ? 'stopped' : 'failed';
-  if (op === 'monitor' && rc === 7) return 'stopped';
+  // "not running": from a probe (interval 0) it is stopped; from a recurring monitor of a resource
+  // that ran, it failed (Pacemaker shows it FAILED and recovers it)
+  if (op === 'monitor' && rc === 7) return Number(newest.attrs.interval ?? '0') > 0 ? 'failed' : 'stopped';
   if (!ACTIVE_OPS.has(op)) return 'stopped';
   return rc === 0 || rc === 8 ? 'active' : 'failed';
 }

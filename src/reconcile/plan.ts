@@ -47,6 +47,9 @@ export interface StartAction extends ActionBase {
 export interface StopAction extends ActionBase {
   kind: 'stop';
   containerId: string;
+  /** a stop an order constraint asks for (src/scheduler/order.ts orderCascade): first stops
+   * (`restart` false) or (re)starts (`restart` true: the replica starts again once first is up) */
+  order?: { constraint: string; restart: boolean; because: OrderAfter[] };
 }
 export interface RemoveAction extends ActionBase {
   kind: 'remove';
@@ -248,6 +251,24 @@ function stopContainer(ctx: Ctx, plan: Plan, c: ObservedContainer, reason: strin
   }
   const a = addressOf(ctx, c);
   if (a) plan.removeAddress.push({ kind: 'remove-address', ...ref(c.bundle, index), address: a, reason: 'its replica is stopped' });
+}
+
+/**
+ * A stop decided over the whole cluster rather than by the node's own plan: an order's cascade (a
+ * then replica stops or restarts because of first). Only the container stops — its address stays,
+ * as Pacemaker stops only the container; the replica, still placed, is started by a later pass —
+ * and the ledger says berth stopped it, so the exit is no failure. False: no running container, or
+ * the plan stops or removes it already.
+ */
+export function stopForOrder(plan: Plan, observed: ObservedState, replica: string, reason: string, order: NonNullable<StopAction['order']>): boolean {
+  const c = observed.containers.find((x) => x.replica !== undefined && replicaName(x.bundle, x.replica) === replica && (x.state === 'running' || x.state === 'restarting' || x.state === 'paused'));
+  if (!c || plan.stop.some((a) => a.containerId === c.id) || plan.remove.some((a) => a.containerId === c.id)) return false;
+  plan.stop.push({ kind: 'stop', ...ref(c.bundle, c.replica!), containerId: c.id, reason, order });
+  const planned = plan.ledger.find((l) => l.containerId === c.id)?.record;
+  const rec = { ...(planned ?? observed.ledger[c.id] ?? { baseline: 0, extra: 0, count: 0 }), stoppedByBerth: true };
+  plan.ledger = plan.ledger.filter((l) => l.containerId !== c.id);
+  plan.ledger.push({ containerId: c.id, replica, record: rec });
+  return true;
 }
 
 /** The container that is the replica (named after it, else the newest); the others are extras. */

@@ -5,7 +5,9 @@
 //   - web's containers start only after db's run: every web container's start time (the engine's
 //     own record) is later than every db container's;
 //   - every running web replica is beside a running db replica, in every sample (50 ms) taken
-//     while the node of one of them is powered off and both move.
+//     while the node of one of them is powered off and both move;
+//   - db disabled: every web container stops before every db container (the engines' FinishedAt);
+//   - a db container killed: berth starts it again and every web replica restarts after it.
 import t from 'tap';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -91,4 +93,35 @@ t.test('colocation web with db INFINITY and order start db then start web, throu
   await sampler;
   t.ok(samples > 10, `${samples} samples`);
   t.equal(apart, 0, 'never a web replica without a db replica beside it');
+
+  // The cascade of the Mandatory order, without the colocation (with it, web is no longer placed
+  // once db stops, and its containers are removed). db disabled (pcs resource disable): web's
+  // containers stop before db's — the engines' own FinishedAt.
+  const inspect = (x: { node: string; id: string }, field: string) => Date.parse(execFileSync('docker', ['-H', c.node(x.node).dockerHost, 'inspect', '-f', `{{.State.${field}}}`, x.id], { encoding: 'utf8' }).trim());
+  edit('constraint', 'delete', 'colocation-web-db-INFINITY');
+  await new Promise((res) => setTimeout(res, 3000));
+  t.strictSame((await running(c)).map((x) => x.id).sort(), after.map((x) => x.id).sort(), 'without the colocation the same containers run');
+  edit('resource', 'disable', 'db');
+  await until('neither db nor web runs', async () => ((await running(c)).length === 0 ? true : undefined), 60_000, 200);
+  const dbStops = after.filter((x) => x.bundle === 'db').map((x) => inspect(x, 'FinishedAt'));
+  const webStops = after.filter((x) => x.bundle === 'web').map((x) => inspect(x, 'FinishedAt'));
+  t.ok(Math.max(...webStops) < Math.min(...dbStops), `every web container stopped (${webStops.map((s) => new Date(s).toISOString()).join(', ')}) before every db container (${dbStops.map((s) => new Date(s).toISOString()).join(', ')})`);
+  t.match(berth.controllerLog(), /stop web-\d: db has no replica that runs or can start \(order order-db-web-mandatory, Mandatory\)/, 'the controller said why web stopped');
+
+  // db back; then one db container killed: berth starts it again and restarts every web replica
+  // (no interleave) after it is up.
+  edit('resource', 'enable', 'db');
+  const again = await until('db and web run again', settled, 90_000, 200);
+  const victimDb = again.find((x) => x.bundle === 'db')!;
+  const webBefore = new Map(again.filter((x) => x.bundle === 'web').map((x) => [x.id, inspect(x, 'StartedAt')]));
+  execFileSync('docker', ['-H', c.node(victimDb.node).dockerHost, 'kill', victimDb.id]);
+  const recovered = await until('db recovered and every web replica started again after it', async () => {
+    const r = await settled();
+    if (!r) return undefined;
+    const dbUp = inspect(r.find((x) => x.name === victimDb.name)!, 'StartedAt');
+    const webs = r.filter((x) => x.bundle === 'web');
+    return webs.every((w) => inspect(w, 'StartedAt') > (webBefore.get(w.id) ?? 0)) && dbUp > 0 ? { r, dbUp, webs } : undefined;
+  }, 90_000, 200);
+  for (const w of recovered.webs) t.ok(inspect(w, 'StartedAt') > recovered.dbUp, `${w.name} started again after ${victimDb.name} was up`);
+  t.match(berth.controllerLog(), /stop web-\d: restarts because db-\d (restarts|was restarted by the engine) \(order order-db-web-mandatory, Mandatory\)/, 'the controller said why web restarted');
 });

@@ -157,3 +157,82 @@ t.test('the loop runs the graph by itself: work waiting makes it pass again soon
   t.strictSame(atCreate, [['db-0', []], ['web-0', ['db-0']]], 'db created first; web created once db-0 runs');
   t.strictSame([...runningCopies(c.nodes)].sort(), [['db-0', ['n1']], ['web-0', ['n3']]]);
 });
+
+// The cascade through the one pass: a Mandatory order stops web when db cannot run and restarts
+// it when db restarts (test/fixtures/crm_simulate/89-98 hold the same against Pacemaker).
+const converged = async (c: ReturnType<typeof fakeCluster>) => { for (let i = 0; i < 4; i++) await c.pass(); };
+
+t.test('db\'s container fails: web stops, db starts again, web starts; then nothing more (no loop, no failure counted for web)', async (t) => {
+  const names = ['n1', 'n2'];
+  const c = fakeCluster(names);
+  const base: Knobs = { on: { db: 'n1', web: 'n2' }, order: '<rsc_order id="o1" first="db" then="web"/>' };
+  c.setCib(cibXml(names, base, 1));
+  await converged(c);
+  t.strictSame(running(c), ['n1: db-0', 'n2: web-0']);
+  for (const x of c.node('n1').containers.values()) { x.state = 'exited'; x.status = 'Exited (1)'; }
+  let r = await c.pass();
+  t.strictSame(actions(r), ['n2: stop web-0'], 'pass 1: web stops first');
+  const stop = r.nodes.find((n) => n.node === 'n2')!.plan.stop[0];
+  t.equal(stop.reason, 'restarts because db-0 restarts (order o1, Mandatory)');
+  t.strictSame(stop.order, { constraint: 'o1', restart: true, because: [{ bundle: 'db', replica: 'db-0', action: 'start' }] }, 'the cascade as data');
+  t.strictSame(waits(r), [
+    'n1: start db-0 after web-0 is stopped: it restarts with it (order o1, Mandatory)',
+    'n2: start web-0 after db-0 is started and web-0 is stopped: it restarts (order o1, Mandatory)',
+  ]);
+  r = await c.pass();
+  t.strictSame(actions(r), ['n1: start db-0'], 'pass 2: db starts');
+  t.strictSame(waits(r), ['n2: start web-0 after db-0 is started (order o1)']);
+  r = await c.pass();
+  t.strictSame(actions(r), ['n2: start web-0'], 'pass 3: web starts after db');
+  t.match(r.nodes.find((n) => n.node === 'n2')!.plan.start[0].reason, /^the container is stopped$/, 'berth stopped web: its exit is no failure');
+  r = await c.pass();
+  t.strictSame(actions(r), [], 'converged: the restarted web does not cascade again');
+  t.strictSame(running(c), ['n1: db-0', 'n2: web-0']);
+});
+
+t.test('db disabled: web stops before db, then stays stopped (held) while db cannot run', async (t) => {
+  const { formatPlan } = await import('../../src/reconcile/summary');
+  const names = ['n1', 'n2'];
+  const c = fakeCluster(names);
+  const base: Knobs = { on: { db: 'n1', web: 'n2' }, order: '<rsc_order id="o1" first="db" then="web"/>' };
+  c.setCib(cibXml(names, base, 1));
+  await converged(c);
+  c.setCib(cibXml(names, { ...base, meta: { db: { 'target-role': 'Stopped' } } }, 2));
+  let r = await c.pass();
+  t.strictSame(actions(r), ['n2: stop web-0']);
+  t.match(formatPlan(r.nodes.find((n) => n.node === 'n2')!.plan), /\* stop +web-0 +db has no replica that runs or can start \(order o1, Mandatory\)\n/);
+  t.strictSame(waits(r), ['n1: stop db-0 after web-0 is stopped (order o1)']);
+  r = await c.pass();
+  t.strictSame(actions(r), ['n1: stop db-0']);
+  for (let i = 0; i < 2; i++) {
+    r = await c.pass();
+    t.strictSame(actions(r), [], 'nothing more');
+    t.strictSame(waits(r), ['n2: start web-0 after db is started: db has no replica that runs or can start (order o1)']);
+  }
+  t.strictSame(running(c), []);
+});
+
+t.test('symmetrical=false and Optional: web keeps running while db stops', async (t) => {
+  const names = ['n1', 'n2'];
+  for (const extra of ['symmetrical="false"', 'kind="Optional"']) {
+    const c = fakeCluster(names);
+    const base: Knobs = { on: { db: 'n1', web: 'n2' }, order: `<rsc_order id="o1" first="db" then="web" ${extra}/>` };
+    c.setCib(cibXml(names, base, 1));
+    await converged(c);
+    c.setCib(cibXml(names, { ...base, meta: { db: { 'target-role': 'Stopped' } } }, 2));
+    const r = await c.pass();
+    t.strictSame(actions(r), ['n1: stop db-0'], extra);
+  }
+});
+
+t.test('db\'s node cannot be observed (suspect): web is not restarted for what may still run there', async (t) => {
+  const names = ['n1', 'n2', 'n3'];
+  const c = fakeCluster(names);
+  const base: Knobs = { order: '<rsc_order id="o1" first="db" then="web"/>' };
+  c.setCib(cibXml(names, base, 1));
+  await converged(c);
+  const dbNode = c.nodes.find((n) => [...n.containers.values()].some((x) => x.bundle === 'db'))!.name;
+  c.state.set(dbNode, 'suspect');
+  const r = await c.pass();
+  t.strictSame(actions(r).filter((a) => a.includes('web')), [], 'web keeps running');
+});

@@ -24,11 +24,13 @@ const cases = fs.readdirSync(dir).filter((d) => /^\d\d-/.test(d) && fs.existsSyn
 const hasCrmSimulate = spawnSync('crm_simulate', ['--version']).status === 0;
 
 /** The container actions of crm_simulate's Transition Summary (Restart "due to resource definition change" is not one:
- * the fixtures' synthesized history has no op digests, see their README). */
+ * the fixtures' synthesized history has no op digests, see their README; a Restart an order asks
+ * for is). */
 function containerActions(text: string): string[] {
   const out: string[] = [];
   const summary = text.slice(text.indexOf('Transition Summary:'), text.indexOf('Executing Cluster Transition:') >= 0 ? text.indexOf('Executing Cluster Transition:') : undefined);
-  for (const m of summary.matchAll(/^\s+\* (Start|Stop|Move|Recover)\s+(\S+)-docker-(\d+)\s+\(\s*(\S+)(?:\s+->\s+(\S+))?\s*\)/gm)) {
+  for (const m of summary.matchAll(/^\s+\* (Start|Stop|Move|Recover|Restart)\s+(\S+)-docker-(\d+)\s+\(\s*(\S+)(?:\s+->\s+(\S+))?\s*\)(.*)$/gm)) {
+    if (m[6].includes('due to resource definition change')) continue;
     const replica = `${m[2]}-${m[3]}`;
     out.push(m[1] === 'Move' ? `move ${replica} ${m[4]}->${m[5]}` : `${m[1].toLowerCase()} ${replica} ${m[4]}`);
   }
@@ -38,6 +40,12 @@ function containerActions(text: string): string[] {
 const ours = (actions: TransitionAction[]) => actions.map((a) => (a.action === 'move' ? `move ${a.replica} ${a.from}->${a.to}` : `${a.action} ${a.replica} ${a.node}`)).sort();
 const sorted = (m: ReadonlyMap<string, string>) => Object.fromEntries([...m].sort(([a], [b]) => (a < b ? -1 : 1)));
 const NO_CHANGES = { up: [], down: [], fail: [], opFail: [] };
+
+/** Transitions berth makes differently on purpose, with the same placement: why, and berth's own
+ * (asserted both ways). */
+const TRANSITION_DIFFERENCES: Record<string, { why: string; berth: string[] }> = {
+  '99-order-stop-then-stop': { why: 'a stop-then-stop order cascades nothing in berth (Pacemaker restarts web because db stops; see test/scheduler/crm-simulate-order.ts)', berth: ['stop db-0 node2'] },
+};
 
 t.ok(cases.length >= 40, `${cases.length} crm_simulate cases`);
 let sameTransitions = 0;
@@ -59,10 +67,18 @@ for (const name of cases) {
     // The placement is the scheduler's, on the same input (the pass's own step).
     const model = readModel(cib);
     const direct = placeModel(model, { nodes: nodeStates(model.nodes, new Set([...before.nodes].filter(([, st]) => st.online).map(([n]) => n))), current: sim.before.map((r) => ({ bundle: r.bundle, index: Number(r.replica.slice(r.bundle.length + 1)), node: r.node })), now });
-    t.strictSame(sorted(sim.after), sorted(direct.placements), "the controller's placement step");
+    // ... less the replicas an order stops because their first cannot run (the pass holds them)
+    const orderStops = new Set(sim.actions.filter((a) => a.action === 'stop' && / \(order \S+, Mandatory/.test(a.reason)).map((a) => a.replica));
+    t.strictSame(sorted(sim.after), sorted(new Map([...direct.placements].filter(([r]) => !orderStops.has(r)))), "the controller's placement step");
     if (JSON.stringify(sorted(sim.after)) === JSON.stringify(sorted(after.replicas))) {
-      t.strictSame(ours(sim.actions), containerActions(file('crm_simulate.txt')), "crm_simulate's transition");
-      sameTransitions++;
+      const diff = TRANSITION_DIFFERENCES[name];
+      if (diff) {
+        t.notSame(ours(sim.actions), containerActions(file('crm_simulate.txt')), `differs on purpose: ${diff.why}`);
+        t.strictSame(ours(sim.actions), diff.berth, "berth's own transition");
+      } else {
+        t.strictSame(ours(sim.actions), containerActions(file('crm_simulate.txt')), "crm_simulate's transition");
+        sameTransitions++;
+      }
     } else {
       differentPlacements++;
       t.comment('placement differs on purpose (test/scheduler/crm-simulate.ts documents why): the transition is not compared');

@@ -75,3 +75,17 @@ t.test('promote/demote, instances, sets by reference and loops are refused at va
   const m = readModel(cib('<rsc_order id="o" first="a" then="b" first-action="promote"/>'));
   t.strictSame([m.orders, constraintProblems(m).map((p) => [p.code, p.severity, p.value])], [[], [['CONSTRAINT_NOT_SUPPORTED', 'warning', 'o']]]);
 });
+
+t.test('impliesThen: a Mandatory symmetrical pair, never its inverse (the cascade reads it)', async (t) => {
+  const implies = (xml: string) => readModel(cib(xml)).orders.map((o) => `${o.firstAction} ${o.first.join('|')} then ${o.thenAction} ${o.then}: ${o.impliesThen}`);
+  const IMPLIES: { name: string; xml: string; pairs: string[] }[] = [
+    { name: 'Mandatory, symmetrical (the default)', xml: '<rsc_order id="o" first="a" then="b"/>', pairs: ['start a then start b: true', 'stop b then stop a: false'] },
+    { name: 'symmetrical=false', xml: '<rsc_order id="o" first="a" then="b" symmetrical="false"/>', pairs: ['start a then start b: false'] },
+    { name: 'Optional', xml: '<rsc_order id="o" first="a" then="b" kind="Optional"/>', pairs: ['start a then start b: false', 'stop b then stop a: false'] },
+    { name: 'Serialize', xml: '<rsc_order id="o" first="a" then="b" kind="Serialize"/>', pairs: ['start a then start b: false'] },
+    { name: 'a sequential set', xml: `<rsc_order id="o">${set('s', ['a', 'b'])}</rsc_order>`, pairs: ['start a then start b: true', 'stop b then stop a: false'] },
+    { name: 'between two sets', xml: `<rsc_order id="o">${set('s1', ['a'])}${set('s2', ['b'])}</rsc_order>`, pairs: ['start a then start b: true', 'stop b then stop a: false'] },
+    { name: 'between two sets, symmetrical=false', xml: `<rsc_order id="o" symmetrical="false">${set('s1', ['a'])}${set('s2', ['b'])}</rsc_order>`, pairs: ['start a then start b: false'] },
+  ];
+  for (const c of IMPLIES) t.strictSame(implies(c.xml), c.pairs, c.name);
+});

@@ -56,6 +56,19 @@ const DIFFERENCES: Record<string, { why: string; berth: Record<string, string>; 
     why: 'db is disabled and web starts after db (Mandatory): Pacemaker blocks web\'s start; berth places web-0 and the pass holds its start ("after db is started: db has no replica that runs or can start")',
     berth: { 'web-0': 'node1' },
   },
+  'order-first-disabled-stops-then': {
+    why: 'db is disabled while web runs (Mandatory, symmetrical): Pacemaker stops web and leaves it stopped; berth keeps web-0 placed where it runs and the pass stops it ("web-0 stops: db stops (order …)") and holds its start while db has no replica that runs or can start',
+    berth: { 'web-0': 'node1' },
+  },
+  'order-first-node-lost-nowhere': {
+    why: 'db can run on node2 only and node2 failed: Pacemaker stops web; berth keeps web-0 placed where it runs and the pass stops it and holds its start while db has no replica that runs or can start',
+    berth: { 'web-0': 'node1' },
+    unplaced: ['db-0'],
+  },
+  'order-interleave-peer-moves-away': {
+    why: 'db-1 moves from node2 to node3 and web (interleave=true) has no db replica left on node2: Pacemaker stops web-1 and leaves it stopped; berth keeps web-1 placed where it runs and the pass stops it and holds its start ("no db replica runs or can start on node2")',
+    berth: { 'db-0': 'node1', 'db-1': 'node3', 'web-0': 'node1', 'web-1': 'node2' },
+  },
   'order-interleave-no-peer': {
     why: 'web (interleave=true) after db, and no db replica on node2: Pacemaker blocks web-1\'s start there; berth places web-1 on node2 and the pass holds its start ("no db replica runs or can start on node2")',
     berth: { 'db-0': 'node1', 'web-0': 'node1', 'web-1': 'node2' },
