@@ -35,6 +35,8 @@ export interface FenceGuardOptions extends Omit<FenceSweepOptions, 'cluster' | '
   /** how often the lease record is read (default 20 ms) */
   pollMs?: number;
   boot?: string;
+  /** where SIGTERM and SIGINT come from (default: this process) */
+  signals?: Pick<NodeJS.EventEmitter, 'on'>;
 }
 
 /** Runs the guard until it has fenced the node or a newer agent start took over; resolves 0. */
@@ -65,8 +67,9 @@ export async function runFenceGuard(o: FenceGuardOptions): Promise<number> {
   };
   o.input.on('end', () => gone('the agent is gone'));
   o.input.on('error', () => gone('the agent is gone'));
-  process.on('SIGTERM', () => gone('stopped (SIGTERM): the agent is taken to be gone'));
-  process.on('SIGINT', () => gone('stopped (SIGINT): the agent is taken to be gone'));
+  const signals = o.signals ?? process;
+  signals.on('SIGTERM', () => gone('stopped (SIGTERM): the agent is taken to be gone'));
+  signals.on('SIGINT', () => gone('stopped (SIGINT): the agent is taken to be gone'));
   await named;
   for (;;) {
     const record = read();
