@@ -7,7 +7,9 @@
 // heartbeat fences itself: it refuses every write, kills and removes its replicas and removes
 // their addresses, as a watchdog would. Only after the lease has ended on the controller's side
 // do the replicas start elsewhere, so two copies never run. A fenced agent rejoins empty as soon
-// as a heartbeat is granted again.
+// as a heartbeat is granted again. An agent that dies cannot fence: its fence guard
+// (fence-guard.ts) does it for it. The lease is counted on the monotonic clock (a step of the
+// wall clock moves nothing) and recorded in it for the next start and the guard (lease-record.ts).
 import type { InnerExecutors } from '../inner/executors';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -22,7 +24,8 @@ import { TermGuard } from './term-guard';
 import type { HostPolicy } from './scope';
 import { fenceSweep } from './fence-sweep';
 import { startFenceGuard } from './fence-guard';
-import { LEASE_FILE, bootId, monotonicMs, readLeaseRecord, writeLeaseRecord } from './lease-record';
+import { LEASE_FILE, bootId, readLeaseRecord, writeLeaseRecord } from './lease-record';
+import { monotonicMs } from '../cluster/monotonic-clock';
 
 export interface AgentOptions {
   node: string;

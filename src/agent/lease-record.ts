@@ -8,9 +8,7 @@ import { readFileSync } from 'node:fs';
 import { readTextFile } from '../cib/cib-file';
 import { writeFileAtomic } from '../cib/file-write';
 import { isClusterId } from '../runtime/labels';
-
-/** Milliseconds on CLOCK_MONOTONIC: the same in every process of this boot, never stepped. */
-export const monotonicMs = (): number => Number(process.hrtime.bigint() / 1_000_000n);
+import { monotonicMs } from '../cluster/monotonic-clock';
 
 /** This boot's id: a monotonic time from another boot means nothing. */
 export function bootId(): string {

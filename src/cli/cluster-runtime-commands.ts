@@ -286,7 +286,7 @@ export const agentFenceGuardCmd: Command = async (inv) => {
   const { DEFAULT_STATE_DIR } = lazy.controllerNodeFiles();
   const { localEngines } = lazy.controllerDeps();
   const { ipAddressTable } = lazy.runtimeAddresses();
-  const { monotonicMs } = lazy.agentLeaseRecord();
+  const { monotonicMs } = lazy.clusterMonotonicClock();
   const socket = process.env.DOCKER_HOST?.startsWith('unix://') ? process.env.DOCKER_HOST.slice('unix://'.length) : undefined;
   return lazy.agentFenceGuard().runFenceGuard({
     node: values.node ?? hostname(),

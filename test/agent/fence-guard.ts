@@ -8,7 +8,8 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { EventEmitter } from 'node:events';
 import { GuardStep, guardStep, runFenceGuard } from '../../src/agent/fence-guard';
-import { LEASE_FILE, LeaseRecord, bootId, monotonicMs, readLeaseRecord, writeLeaseRecord } from '../../src/agent/lease-record';
+import { LEASE_FILE, LeaseRecord, bootId, readLeaseRecord, writeLeaseRecord } from '../../src/agent/lease-record';
+import { monotonicMs } from '../../src/cluster/monotonic-clock';
 import { fakeNode } from '../helpers/fake-nodes';
 
 const rec = (incarnation: string, until: number): LeaseRecord => ({ until, boot: 'b', incarnation, cluster: 'c1' });
