@@ -280,6 +280,9 @@ Flags:
 Exit codes: 0 fenced, or taken over by a newer agent start.
 `;
 
+/** The engine socket DOCKER_HOST names (unix://PATH), for the agent and its guard alike. */
+const dockerSocketFromEnv = (): string | undefined => (process.env.DOCKER_HOST?.startsWith('unix://') ? process.env.DOCKER_HOST.slice('unix://'.length) : undefined);
+
 /** \`berth agent-fence-guard\`: the agent's fence guard (src/agent/fence-guard.ts). */
 export const agentFenceGuardCmd: Command = async (inv) => {
   const values = valueFlags(inv, ['node', 'state-dir']);
@@ -287,7 +290,7 @@ export const agentFenceGuardCmd: Command = async (inv) => {
   const { localEngines } = lazy.controllerDeps();
   const { ipAddressTable } = lazy.runtimeAddresses();
   const { monotonicMs } = lazy.clusterMonotonicClock();
-  const socket = process.env.DOCKER_HOST?.startsWith('unix://') ? process.env.DOCKER_HOST.slice('unix://'.length) : undefined;
+  const socket = dockerSocketFromEnv();
   return lazy.agentFenceGuard().runFenceGuard({
     node: values.node ?? hostname(),
     stateDir: values['state-dir'] ?? process.env.BERTH_STATE_DIR ?? DEFAULT_STATE_DIR,
@@ -315,7 +318,7 @@ export const agentCmd: Command = (inv) => exit2AtStart(inv, async () => {
   const { SETTLE_MS } = lazy.innerNodeExecutors();
   const { startAgent } = lazy.agentDaemon();
   const stateDir = values['state-dir'] ?? process.env.BERTH_STATE_DIR ?? DEFAULT_STATE_DIR;
-  const socket = process.env.DOCKER_HOST?.startsWith('unix://') ? process.env.DOCKER_HOST.slice('unix://'.length) : undefined;
+  const socket = dockerSocketFromEnv();
   const log = logTo(inv);
   const node = values.node ?? hostname();
   // This node's engine (its events with the executors' changes), addresses, files and the
