@@ -61,7 +61,8 @@ Orders are scoped: only containers labelled for this node and this agent's clust
 replicas, only berth's node files of that cluster, never the agent's own state (agent-term.json,
 agent-lease.json). Anything else is refused (AGENT_SCOPE_REFUSED, AGENT_HOST_ACCESS_DENIED).
 
-Exit codes: 0 stopped by a signal (replicas keep running while the lease holds), 2 cannot start
+Exit codes: 0 stopped by a signal (replicas keep running while the lease holds: started again
+within it, the agent keeps them; otherwise its fence guard kills them), 2 cannot start
 (flags, authkey, state files, engine).
 `;
 
@@ -340,7 +341,7 @@ export const agentCmd: Command = (inv) => exit2AtStart(inv, async () => {
     ...(process.argv[1] ? { guardExec: process.argv[1] } : {}),
   }), '--listen', listen);
   noteClientConfig(log, client.file, agentClientConfig(controllers, client.authkey.value));
-  return () => untilStopped(agent.done, () => { log('stopping (replicas keep running while the lease holds)'); void agent.stop(); });
+  return () => untilStopped(agent.done, () => { log('stopping (replicas keep running while the lease holds; then the fence guard kills them unless the agent is started again)'); void agent.stop(); });
 });
 
 /** --ui-listen: HOST:PORT, or PORT alone on the loopback address. */
