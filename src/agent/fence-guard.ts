@@ -39,7 +39,10 @@ export interface FenceGuardOptions extends Omit<FenceSweepOptions, 'cluster' | '
   signals?: Pick<NodeJS.EventEmitter, 'on'>;
 }
 
-/** Runs the guard until it has fenced the node or a newer agent start took over; resolves 0. */
+const RETRIES = 300;
+
+/** Runs the guard until it has fenced the node or a newer agent start took over (0), or its
+ * engine failed every try for 30 s (1). */
 export async function runFenceGuard(o: FenceGuardOptions): Promise<number> {
   const file = path.join(o.stateDir, LEASE_FILE);
   const read = () => readLeaseRecord(file, o.boot);
@@ -80,7 +83,18 @@ export async function runFenceGuard(o: FenceGuardOptions): Promise<number> {
       return 0;
     }
     if (step === 'fence') {
-      await fenceSweep({ ...o, cluster: record?.cluster }, 'fence guard (the agent died holding a lease)');
+      // As the agent's self-fence: an engine that fails is asked again, here for up to 30 s (an
+      // engine that stays down has stopped its containers with it).
+      for (let tries = 1; ; tries++) {
+        try {
+          await fenceSweep({ ...o, cluster: record?.cluster }, 'fence guard (the agent died holding a lease)');
+          break;
+        } catch (e) {
+          if (tries === 1 || tries >= RETRIES) o.log(`fence guard: the fence failed: ${(e as Error).message}; ${tries < RETRIES ? 'retrying every 100 ms for 30 s' : 'giving up'}`);
+          if (tries >= RETRIES) { o.input.destroy(); return 1; }
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
       o.input.destroy();
       return 0;
     }

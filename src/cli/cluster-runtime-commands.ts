@@ -278,7 +278,8 @@ Flags:
   --node NAME        the agent's node name
   --state-dir DIR    the agent's state dir
 
-Exit codes: 0 fenced, or taken over by a newer agent start.
+Exit codes: 0 fenced, or taken over by a newer agent start; 1 the engine failed every try to
+fence for 30 s.
 `;
 
 /** The engine socket DOCKER_HOST names (unix://PATH), for the agent and its guard alike. */

@@ -39,7 +39,7 @@ t.test('lease record: another boot holds no lease', async (t) => {
   t.same(readLeaseRecord(file, 'another-boot'), { until: 0, boot: 'another-boot', incarnation: 'a1', cluster: 'c1' }, 'another boot: until 0');
 });
 
-async function guardWorld(t: { teardown: (f: () => void) => void }, untilIn: number) {
+async function guardWorld(t: { teardown: (f: () => void) => void }, untilIn: number, failingLists = 0) {
   const dir = mkdtempSync(path.join(tmpdir(), 'berth-guard-unit-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const file = path.join(dir, LEASE_FILE);
@@ -54,8 +54,10 @@ async function guardWorld(t: { teardown: (f: () => void) => void }, untilIn: num
   const log: string[] = [];
   const running = () => [...node.containers.values()].filter((c) => c.state === 'running').map((c) => c.name).sort();
   // Filtered by labels, as the engine filters them (the in-memory engine lists everything).
-  const engine = { ...node.deps.engine, listContainers: async (f: { labels?: Record<string, string> }) => (await node.deps.engine.listContainers(f)).filter((c) => Object.entries(f.labels ?? {}).every(([k, v]) => c.labels[k] === v)) };
-  const done = runFenceGuard({ node: 'n1', stateDir: dir, engine, addresses: node.deps.addresses, input, log: (l) => log.push(l), now: monotonicMs, pollMs: 5, signals: new EventEmitter() });
+  let fails = failingLists;
+  const engine = { ...node.deps.engine, listContainers: async (f: { labels?: Record<string, string> }) => { if (fails > 0) { fails--; throw new Error('engine down'); } return node.deps.engine.listContainers(f); } };
+  const filtered = { ...engine, listContainers: async (f: { labels?: Record<string, string> }) => (await engine.listContainers(f)).filter((c) => Object.entries(f.labels ?? {}).every(([k, v]) => c.labels[k] === v)) };
+  const done = runFenceGuard({ node: 'n1', stateDir: dir, engine: filtered, addresses: node.deps.addresses, input, log: (l) => log.push(l), now: monotonicMs, pollMs: 5, signals: new EventEmitter() });
   input.write('mine\n');
   return { file, input, log, running, done };
 }
@@ -82,4 +84,12 @@ t.test('a newer start records itself: the guard exits and touches nothing', asyn
   await new Promise((r) => setTimeout(r, 400));
   t.same(w.running(), ['web-0-c1', 'web-0-c2'], 'nothing killed');
   t.match(w.log.join('\n'), /agent start newer holds the node now: this guard exits/);
+});
+
+t.test('an engine that fails at the fence moment is asked again', async (t) => {
+  const w = await guardWorld(t, 0, 2);
+  w.input.end();
+  t.equal(await w.done, 0, 'the guard exits 0');
+  t.same(w.running(), ['web-0-c2'], "its cluster's replica killed on the third try");
+  t.match(w.log.join('\n'), /the fence failed: engine down; retrying/);
 });
