@@ -7,24 +7,25 @@
 // heartbeat fences itself: it refuses every write, kills and removes its replicas and removes
 // their addresses, as a watchdog would. Only after the lease has ended on the controller's side
 // do the replicas start elsewhere, so two copies never run. A fenced agent rejoins empty as soon
-// as a heartbeat is granted again.
+// as a heartbeat is granted again. An agent that dies cannot fence: its fence guard
+// (fence-guard.ts) does it for it. The lease is counted on the monotonic clock (a step of the
+// wall clock moves nothing) and recorded in it for the next start and the guard (lease-record.ts).
 import type { InnerExecutors } from '../inner/executors';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { ADDRESS_LABEL, BERTH_LABELS, isClusterId } from '../runtime/labels';
-import type { AddressTable, HostAddressSpec } from '../runtime/addresses';
-import { isBerthLabelled } from '../runtime/addresses';
+import type { AddressTable } from '../runtime/addresses';
 import type { ApplyEngine } from '../controller/apply';
 import type { NodeFiles } from '../controller/node-files';
-import { parseAddressLabel } from '../reconcile/plan';
 import { HEARTBEAT_PATH, HeartbeatAnswer } from '../cluster/controller-server';
 import { DEFAULT_LIVENESS, Heartbeat } from '../cluster/liveness';
 import { postSigned } from './signed-http';
 import { startAgentServer } from './server';
 import { TermGuard } from './term-guard';
 import type { HostPolicy } from './scope';
-import { readTextFile } from '../cib/cib-file';
-import { writeFileAtomic } from '../cib/file-write';
+import { fenceSweep } from './fence-sweep';
+import { startFenceGuard } from './fence-guard';
+import { LEASE_FILE, bootId, readLeaseRecord, writeLeaseRecord } from './lease-record';
+import { monotonicMs } from '../cluster/monotonic-clock';
 
 export interface AgentOptions {
   node: string;
@@ -42,7 +43,12 @@ export interface AgentOptions {
   /** the host access created containers may ask for (default DEFAULT_HOST_POLICY: host network only) */
   hostPolicy?: HostPolicy;
   log: (line: string) => void;
+  /** the clock every lease and deadline is counted on (default monotonicMs: a wall-clock step
+   * changes nothing); the lease file is written in it */
   now?: () => number;
+  /** the berth executable that runs the fence guard (fence-guard.ts); without it, no guard (tests
+   * that run agents in their own process) */
+  guardExec?: string;
 }
 
 export type LeaseState = 'unleased' | 'leased' | 'fencing' | 'fenced';
@@ -55,9 +61,10 @@ export interface Agent {
 }
 
 export async function startAgent(o: AgentOptions): Promise<Agent> {
-  const now = o.now ?? (() => Date.now());
-  const leaseFile = path.join(o.stateDir, 'agent-lease.json');
+  const now = o.now ?? monotonicMs;
+  const leaseFile = path.join(o.stateDir, LEASE_FILE);
   const incarnation = randomBytes(8).toString('hex');
+  const boot = bootId();
   let state: LeaseState = 'unleased';
   let leaseUntil = 0;
   let leaseMs = DEFAULT_LIVENESS.leaseMs;
@@ -117,60 +124,14 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
 
   const saveLease = () => {
     try {
-      // Written with every granted heartbeat: no fsync that would hold up the event loop. A record
-      // lost to a power cut only makes the restarted agent start empty, which is always safe.
-      writeFileAtomic(leaseFile, JSON.stringify({ until: state === 'leased' ? leaseUntil - fenceMarginMs : 0, ...(cluster ? { cluster } : {}) }) + '\n', { dirMode: 0o755, what: 'lease file', durable: false });
+      writeLeaseRecord(leaseFile, { until: state === 'leased' ? leaseUntil - fenceMarginMs : 0, boot, incarnation, ...(cluster ? { cluster } : {}) });
     } catch (e) {
       o.log(`cannot record the lease in ${leaseFile}: ${(e as Error).message}`);
     }
   };
 
-  /** This cluster's containers of this node; those of other clusters (or none) are not touched. */
-  const ours = async () => (cluster === undefined ? [] : o.engine.listContainers({ labels: { [BERTH_LABELS.node]: o.node, [BERTH_LABELS.cluster]: cluster } }));
-  /** Addresses other clusters' containers on this engine claim: never removed by this agent. */
-  const othersAddresses = async () => {
-    const out = new Set<string>();
-    for (const c of await o.engine.listContainers({})) if (c.cluster !== cluster) { const a = parseAddressLabel(c.labels[ADDRESS_LABEL]); if (a) out.add(a.ip); }
-    return out;
-  };
-
   /** Kill every replica of this node, remove their addresses, then remove the containers. */
-  const sweep = async (why: string) => {
-    const t0 = now();
-    const addressesOf = new Map<string, HostAddressSpec>();
-    let killed = 0;
-    if (cluster === undefined) o.log(`${why}: no cluster has granted this agent a lease yet, so none of the node's containers is known to be its own: nothing is killed`);
-    const killAll = async () => {
-      const containers = await ours();
-      await Promise.all(containers.map(async (c) => {
-        const a = parseAddressLabel(c.labels[ADDRESS_LABEL]);
-        if (a?.interface) addressesOf.set(`${a.ip}/${a.prefix}@${a.interface}`, { ip: a.ip, prefix: a.prefix, interface: a.interface });
-        if (c.state !== 'running' && c.state !== 'restarting' && c.state !== 'paused') return;
-        killed++;
-        await o.engine.stop(c.id, 0).catch((e) => o.log(`${why}: cannot kill ${c.name}: ${(e as Error).message}`));
-      }));
-      return containers;
-    };
-    // At once, without waiting for the orders under way (a graceful stop may take its timeout):
-    // writes are refused from now on. Then again once those orders have ended, in case one of
-    // them started something after the first sweep.
-    const dropAddresses = async () => {
-      const others = await othersAddresses();
-      for (const a of (await o.addresses.list()).filter(isBerthLabelled)) if (!others.has(a.ip) && cluster !== undefined) addressesOf.set(`${a.ip}/${a.prefix}@${a.interface}`, { ip: a.ip, prefix: a.prefix, interface: a.interface });
-      for (const [k, a] of addressesOf) await o.addresses.remove(a).catch((e) => o.log(`${why}: cannot remove address ${k}: ${(e as Error).message}`));
-    };
-    await killAll();
-    await dropAddresses();
-    const killedMs = now() - t0;
-    if (inflight > 0) {
-      for (let waited = 0; inflight > 0 && waited < 15_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
-      await killAll();
-      await dropAddresses();
-    }
-    const containers = await ours();
-    await Promise.all(containers.map((c) => o.engine.remove(c.id, { force: true }).catch((e) => o.log(`${why}: cannot remove ${c.name}: ${(e as Error).message}`))));
-    o.log(`${why}: killed ${killed} replica${killed === 1 ? '' : 's'} and removed ${addressesOf.size} address${addressesOf.size === 1 ? '' : 'es'} in ${killedMs} ms; ${containers.length} container${containers.length === 1 ? '' : 's'} removed after ${now() - t0} ms`);
-  };
+  const sweep = (why: string) => fenceSweep({ node: o.node, cluster, engine: o.engine, addresses: o.addresses, log: o.log, now, inflight: () => inflight }, why);
 
   const fence = async () => {
     if (state !== 'leased') return;
@@ -201,20 +162,21 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   // At start: a lease recorded by this node's previous agent that still holds is kept (an agent
   // restart does not disturb its replicas); otherwise the node may have been declared lost, so
   // whatever the engine restarted is removed and the node joins empty.
+  // The record's clock is CLOCK_MONOTONIC of this boot; one of another boot holds nothing.
   let kept = false;
-  try {
-    const rec = JSON.parse(readTextFile(leaseFile, 'lease file', { maxBytes: 4096 })) as { until?: number; cluster?: unknown };
-    if (isClusterId(rec.cluster)) cluster = rec.cluster;
-    if (typeof rec.until === 'number' && rec.until > now() + 100) {
-      state = 'leased';
-      leaseUntil = rec.until + fenceMarginMs;
-      kept = true;
-      armFence();
-      o.log(`the lease recorded before this start still holds for ${rec.until - now()} ms: keeping this node's replicas`);
-    }
-  } catch {
-    // no record: a first start
+  const rec = readLeaseRecord(leaseFile, boot);
+  if (rec?.cluster) cluster = rec.cluster;
+  if (rec && rec.until > now() + 100) {
+    state = 'leased';
+    leaseUntil = rec.until + fenceMarginMs;
+    kept = true;
+    armFence();
+    o.log(`the lease recorded before this start still holds for ${rec.until - now()} ms: keeping this node's replicas`);
   }
+  // This start's guard first, then the record naming this start: the previous start's guard sees
+  // it and exits, and the node is never without a guard.
+  if (o.guardExec) startFenceGuard({ exec: o.guardExec, node: o.node, stateDir: o.stateDir, incarnation, log: o.log });
+  saveLease();
   if (!kept) await sweep('joining empty');
   const server = await startAgentServer({
     node: o.node, incarnation, host: o.listen.host, port: o.listen.port, key: o.key, engine, addresses, files, terms, log: o.log,

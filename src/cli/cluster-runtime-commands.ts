@@ -27,6 +27,12 @@ node's replicas and removes their addresses, so that the controller (which decla
 lost after 2 s) can start them elsewhere without two copies ever running. When heartbeats are
 granted again the node rejoins empty. The timings come from the controller.
 
+Each start leaves a fence guard beside it ('berth agent-fence-guard', a process of its own that
+the agent's death does not end): when the agent dies holding a lease (killed, crashed, stopped),
+the guard fences the node at the moment the agent would have, unless a new agent start takes the
+lease over first (an agent restarted within its lease keeps its replicas). Leases are counted on
+the monotonic clock: a step of the wall clock does not move them.
+
 Once started it writes the client config ($BERTH_CONFIG, else /etc/berth/client.json; mode
 0600, only when missing or different): the controllers and the authkey, so that 'berth cluster
 status' on this node needs neither flag (see docs/client-config.md).
@@ -55,7 +61,8 @@ Orders are scoped: only containers labelled for this node and this agent's clust
 replicas, only berth's node files of that cluster, never the agent's own state (agent-term.json,
 agent-lease.json). Anything else is refused (AGENT_SCOPE_REFUSED, AGENT_HOST_ACCESS_DENIED).
 
-Exit codes: 0 stopped by a signal (replicas keep running while the lease holds), 2 cannot start
+Exit codes: 0 stopped by a signal (replicas keep running while the lease holds: started again
+within it, the agent keeps them; otherwise its fence guard kills them), 2 cannot start
 (flags, authkey, state files, engine).
 `;
 
@@ -258,6 +265,45 @@ function hostPolicyOf(values: Record<string, string | undefined>): { allow: Read
   return { allow, mounts };
 }
 
+export const agentFenceGuardHelp = `Usage: berth agent-fence-guard --node NAME --state-dir DIR
+
+Internal: 'berth agent' starts it, its stdin a pipe from the agent that names the agent's start.
+When that pipe ends (the agent is gone) or on SIGTERM, it waits for the moment the agent would
+have fenced itself (the lease recorded in DIR/agent-lease.json) and then kills this node's
+replicas of the agent's cluster (on every engine: Docker, podman) and removes their addresses,
+as the agent's self-fence does, and exits. It exits without touching anything when a newer agent
+start records itself in DIR/agent-lease.json.
+
+Flags:
+  --node NAME        the agent's node name
+  --state-dir DIR    the agent's state dir
+
+Exit codes: 0 fenced, or taken over by a newer agent start; 1 the engine failed every try to
+fence for 30 s.
+`;
+
+/** The engine socket DOCKER_HOST names (unix://PATH), for the agent and its guard alike. */
+const dockerSocketFromEnv = (): string | undefined => (process.env.DOCKER_HOST?.startsWith('unix://') ? process.env.DOCKER_HOST.slice('unix://'.length) : undefined);
+
+/** \`berth agent-fence-guard\`: the agent's fence guard (src/agent/fence-guard.ts). */
+export const agentFenceGuardCmd: Command = async (inv) => {
+  const values = valueFlags(inv, ['node', 'state-dir']);
+  const { DEFAULT_STATE_DIR } = lazy.controllerNodeFiles();
+  const { localEngines } = lazy.controllerDeps();
+  const { ipAddressTable } = lazy.runtimeAddresses();
+  const { monotonicMs } = lazy.clusterMonotonicClock();
+  const socket = dockerSocketFromEnv();
+  return lazy.agentFenceGuard().runFenceGuard({
+    node: values.node ?? hostname(),
+    stateDir: values['state-dir'] ?? process.env.BERTH_STATE_DIR ?? DEFAULT_STATE_DIR,
+    engine: localEngines(socket ? { socketPath: socket } : {}),
+    addresses: ipAddressTable(),
+    input: process.stdin,
+    log: logTo(inv),
+    now: monotonicMs,
+  });
+};
+
 export const agentCmd: Command = (inv) => exit2AtStart(inv, async () => {
   const values = valueFlags(inv, ['controller', 'listen', 'advertise', 'node', 'authkey', 'state-dir', 'allow', 'deny', 'allow-mount']);
   const hostPolicy = hostPolicyOf(values);
@@ -274,7 +320,7 @@ export const agentCmd: Command = (inv) => exit2AtStart(inv, async () => {
   const { SETTLE_MS } = lazy.innerNodeExecutors();
   const { startAgent } = lazy.agentDaemon();
   const stateDir = values['state-dir'] ?? process.env.BERTH_STATE_DIR ?? DEFAULT_STATE_DIR;
-  const socket = process.env.DOCKER_HOST?.startsWith('unix://') ? process.env.DOCKER_HOST.slice('unix://'.length) : undefined;
+  const socket = dockerSocketFromEnv();
   const log = logTo(inv);
   const node = values.node ?? hostname();
   // This node's engine (its events with the executors' changes), addresses, files and the
@@ -293,9 +339,10 @@ export const agentCmd: Command = (inv) => exit2AtStart(inv, async () => {
     ...(deps.inner ? { inner: deps.inner } : {}),
     hostPolicy,
     log,
+    ...(process.argv[1] ? { guardExec: process.argv[1] } : {}),
   }), '--listen', listen);
   noteClientConfig(log, client.file, agentClientConfig(controllers, client.authkey.value));
-  return () => untilStopped(agent.done, () => { log('stopping (replicas keep running while the lease holds)'); void agent.stop(); });
+  return () => untilStopped(agent.done, () => { log('stopping (replicas keep running while the lease holds; then the fence guard kills them unless the agent is started again)'); void agent.stop(); });
 });
 
 /** --ui-listen: HOST:PORT, or PORT alone on the loopback address. */

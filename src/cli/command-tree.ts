@@ -224,6 +224,7 @@ export const TREE: CommandNode = {
     ui: { summary: "the address of the leader's live status page (controller --ui-listen)", flags: ['controller', 'authkey', 'open'], run: () => lazy.cliClusterRuntimeCommands().uiCmd, help: () => lazy.cliClusterRuntimeCommands().uiHelp },
     // The heartbeat process that `berth controller --listen` forks.
     'controller-heartbeats': { summary: 'internal', hidden: true, run: () => () => lazy.clusterHeartbeatService().runHeartbeatProcess() },
+    'agent-fence-guard': { summary: "internal: fences the node when its agent dies holding a lease", hidden: true, flags: ['node', 'state-dir'], run: () => lazy.cliClusterRuntimeCommands().agentFenceGuardCmd, help: () => lazy.cliClusterRuntimeCommands().agentFenceGuardHelp },
     agent: { summary: "on every node of a cluster: serves its engine to the controller", flags: ['controller', 'listen', 'advertise', 'node', 'authkey', 'state-dir', 'allow', 'deny', 'allow-mount'], run: () => lazy.cliClusterRuntimeCommands().agentCmd, help: () => lazy.cliClusterRuntimeCommands().agentHelp },
     authkey: {
       summary: 'the key that signs controller <-> agent traffic',

@@ -24,6 +24,7 @@ import { CleanupAnswer, LedgerNode, cibNodeNames, cleanupFailures, readFailcount
 import { DEFAULT_LIVENESS, Heartbeat, LivenessBook, LivenessPolicy } from './liveness';
 import { Election, LeaderInfo, startElection } from './leader';
 import { runFenceCommand } from './fence';
+import { monotonicMs } from './monotonic-clock';
 
 export interface ClusterControllerOptions {
   store: CibStore;
@@ -48,6 +49,8 @@ export interface ClusterControllerOptions {
   pageUrl?: string;
   /** after each pass and every half second: what this controller knows now (the status page) */
   onState?: (s: ControllerState) => void;
+  /** a test's clock for everything (default: monotonicMs for liveness and deadlines, the wall
+   * clock for the pass and for display) */
   now?: () => number;
 }
 
@@ -86,7 +89,10 @@ export interface ClusterController {
 
 
 export async function startClusterController(o: ClusterControllerOptions): Promise<ClusterController> {
-  const now = o.now ?? (() => Date.now());
+  // Liveness, leases and the loop's deadlines on the monotonic clock; the pass (CIB times: rule
+  // dates, failure-timeout) and what is shown on the wall clock. A test's clock drives both.
+  const now = o.now ?? monotonicMs;
+  const wallNow = o.now ?? (() => Date.now());
   const policy = o.liveness ?? DEFAULT_LIVENESS;
   const clusterId = await o.cib.clusterId();
   const abort = new AbortController();
@@ -309,7 +315,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
       await settleLiveness(lead);
       let handles: NodeHandle[] = [];
       const r = await runPass({
-        cib: o.cib, now, memory, log: o.log, inflight, memo,
+        cib: o.cib, now: wallNow, memory, log: o.log, inflight, memo,
         nodes: (names) => {
           nodeNames = [...names];
           handles = handlesFor(lead);
@@ -329,7 +335,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
       if (term === t && election.term() === t) syncFollowers(handles);
       reporter.report(r);
       // Only while still leading in the term the pass ran in (the lead may change mid-pass).
-      if (term === t) lastPass = { number: passes, result: r, at: now(), term: t, standby: new Set(r.model?.nodes.filter((n) => n.standby).map((n) => n.name) ?? []) };
+      if (term === t) lastPass = { number: passes, result: r, at: wallNow(), term: t, standby: new Set(r.model?.nodes.filter((n) => n.standby).map((n) => n.name) ?? []) };
       publish();
       if (firstPass) {
         firstPass = false;

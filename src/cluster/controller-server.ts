@@ -8,6 +8,7 @@ import type { Heartbeat } from './liveness';
 import { signedHandler } from '../agent/signed-http';
 import { INCARNATION } from '../agent/auth';
 import type { Problem } from '../errors/registry';
+import { monotonicMs } from './monotonic-clock';
 
 export const HEARTBEAT_PATH = '/v1/heartbeat';
 export const STATUS_PATH = '/v1/status';
@@ -86,7 +87,7 @@ export async function startControllerServer(o: ControllerServerOptions): Promise
     log: o.log,
     routes: {
       [HEARTBEAT_PATH]: async (body) => {
-        const receivedAt = Date.now();
+        const receivedAt = monotonicMs();
         return o.onHeartbeat(parseHeartbeat(body), receivedAt);
       },
       [STATUS_PATH]: async () => o.status(),

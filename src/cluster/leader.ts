@@ -5,6 +5,7 @@
 // at once, with a term one higher than the last one recorded in the store.
 import type { CibStore } from '../store/store';
 import type { EtcdStore } from '../store/etcd-store';
+import { monotonicMs } from './monotonic-clock';
 
 export const LEADER_KEY = 'cluster/leader';
 export const TERM_KEY = 'cluster/term';
@@ -32,6 +33,7 @@ export interface ElectionOptions {
   log: (line: string) => void;
   /** called when this process starts or stops leading */
   onChange: (term: number | undefined) => void;
+  /** the clock the leader lease is counted on (default monotonicMs) */
   now?: () => number;
 }
 
@@ -86,7 +88,7 @@ function soleLeader(store: CibStore, o: ElectionOptions): Election {
 }
 
 function etcdElection(store: EtcdStore, o: ElectionOptions): Election {
-  const now = o.now ?? (() => Date.now());
+  const now = o.now ?? monotonicMs;
   const ttl = o.ttlSeconds ?? 2;
   const pollMs = o.pollMs ?? 200;
   const abort = new AbortController();

@@ -3,6 +3,7 @@
 // berth's files) and the CIB sources (a file, or the live store).
 import { readTextFile } from '../cib/cib-file';
 import { dockerEngine } from '../runtime/engine';
+import type { ContainerEngine } from '../runtime/engine';
 import { nodeEngines, podmanSocketOf, socketExists } from '../runtime/node-engines';
 import { ipAddressTable } from '../runtime/addresses';
 import type { CibStore } from '../store/store';
@@ -34,15 +35,20 @@ export interface LocalNodeOptions {
   log?: (line: string) => void;
 }
 
+/** This machine's engines as one: Docker, and podman when it is there (src/runtime/node-engines.ts). */
+export function localEngines(o: Pick<LocalNodeOptions, 'socketPath' | 'podmanSocket'> = {}): ContainerEngine {
+  const podman = podmanSocketOf(o.podmanSocket ?? process.env.BERTH_PODMAN_SOCKET);
+  const docker = dockerEngine({ kind: 'docker', ...(o.socketPath ? { socketPath: o.socketPath } : {}) });
+  return nodeEngines({ docker, ...(podman ? { podman: { engine: dockerEngine({ kind: 'podman', socketPath: podman }), present: socketExists(podman) } } : {}) });
+}
+
 /** This machine's engines (Docker, and podman when it is there; their events with the executors'
  * changes), addresses, files and the executors in its replica containers. */
 export function localNodeDeps(o: LocalNodeOptions): NodeDeps {
   const keyPath = o.remoteKey ?? remoteKeyPath();
   const inner = nodeExecutors({ keyPath, provider: o.provider ?? true, settleMs: o.settleMs ?? 2500, ...(o.log ? { log: o.log } : {}) });
-  const podman = podmanSocketOf(o.podmanSocket ?? process.env.BERTH_PODMAN_SOCKET);
-  const docker = dockerEngine({ kind: 'docker', ...(o.socketPath ? { socketPath: o.socketPath } : {}) });
   return {
-    engine: inner.withEvents(nodeEngines({ docker, ...(podman ? { podman: { engine: dockerEngine({ kind: 'podman', socketPath: podman }), present: socketExists(podman) } } : {}) })),
+    engine: inner.withEvents(localEngines(o)),
     addresses: ipAddressTable(),
     files: nodeFiles(o.stateDir, keyPath),
     inner: inner.executors,
