@@ -11,6 +11,7 @@
 //                makes one pass, not one each, and a large cluster's passes never fill the loop.
 //                A converged cluster's first event still starts a pass at once.
 import { performance } from 'node:perf_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
 import { PassTrigger } from './pass-trigger';
 
 export interface LoopOutcome {
@@ -55,13 +56,6 @@ export interface Loop {
   readonly signal: AbortSignal;
 }
 
-/** Waits `ms`; wake-ups do not end it (they only make a pass due), the abort does. */
-const pause = (ms: number, signal: AbortSignal) => new Promise<void>((resolve) => {
-  const done = () => { clearTimeout(timer); signal.removeEventListener('abort', done); resolve(); };
-  const timer = setTimeout(done, ms);
-  signal.addEventListener('abort', done, { once: true });
-});
-
 export function startLoop(o: LoopOptions): Loop {
   const abort = new AbortController();
   const trigger = new PassTrigger(abort.signal, o.log);
@@ -87,7 +81,8 @@ export function startLoop(o: LoopOptions): Loop {
         await trigger.sleep(Math.max(0, until));
       }
       const spacing = spacedUntil - performance.now();
-      if (spacing > 0 && !backoff) await pause(spacing, abort.signal);
+      // Wake-ups meanwhile only make the pass due; the abort ends the wait.
+      if (spacing > 0 && !backoff) await delay(spacing, undefined, { signal: abort.signal }).catch(() => {});
       if (abort.signal.aborted) break;
       trigger.take();
       if (o.now() >= settleAt) settleAt = Infinity;
