@@ -53,12 +53,12 @@ t.test('a single event on a converged loop starts a pass within a few ms', async
   t.ok(delay < 20, `it started ${delay.toFixed(1)} ms after the event`);
 });
 
-t.test('while busy, events after the spacing pause do not add passes beyond one', async (t) => {
+t.test('while busy, events after a pass wait out the spacing and make one pass', async (t) => {
   const r = rig(100, () => ({ busy: true }));
   t.teardown(() => r.loop.stop());
   t.ok(await until(() => r.starts.length === 1 && !r.inPass()), 'the first pass ended');
   // Events during the spacing pause: one pass after it, not before.
-  for (let i = 0; i < 20; i++) { r.loop.event(`event ${i}`); await sleep(2); }
+  for (let i = 0; i < 20; i++) r.loop.event(`event ${i}`);
   t.ok(await until(() => r.starts.length === 2), 'a second pass runs');
   const gap = r.starts[1]! - r.starts[0]!;
   t.ok(gap >= 190, `${Math.round(gap)} ms between the starts`);
