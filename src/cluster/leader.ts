@@ -49,30 +49,29 @@ export interface LeaseKeeper {
   keep(id: string, ttlSeconds: number, renewed: (validUntil: number) => void, ended: (why: string) => void): () => void;
 }
 
-/** The keep-alive loop itself, on `store` (the heartbeat process runs it on its own store). */
+/** The keep-alives themselves, on `store` (the heartbeat process runs them on its own store).
+ * Sent every quarter of the TTL whether or not the last one was answered: a slow etcd answer
+ * (a second, on a loaded machine) does not delay the next keep-alive, and each answer counts from
+ * its own send time. */
 export function inProcessKeeper(store: Pick<EtcdStore, 'keepAlive'>, now: () => number = () => Date.now()): LeaseKeeper {
   return {
     keep: (id, ttlSeconds, renewed, ended) => {
-      const abort = new AbortController();
-      void (async () => {
-        let validUntil = now() + ttlSeconds * 1000;
-        while (!abort.signal.aborted) {
-          await sleep(Math.max(100, (ttlSeconds * 1000) / 3), abort.signal);
-          if (abort.signal.aborted) break;
-          const t = now();
-          try {
-            const left = await store.keepAlive(id);
-            if (abort.signal.aborted) break;
-            if (left <= 0) { ended('the leader lease expired in etcd'); break; }
-            validUntil = t + left * 1000;
-            renewed(validUntil);
-          } catch (e) {
-            if (abort.signal.aborted) break;
-            if (now() >= validUntil) { ended(`etcd does not answer: ${(e as Error).message}`); break; }
-          }
+      let validUntil = now() + ttlSeconds * 1000;
+      let over = false;
+      const end = (why: string) => { if (!over) { over = true; clearInterval(timer); ended(why); } };
+      const send = async () => {
+        const t = now();
+        try {
+          const left = await store.keepAlive(id);
+          if (over) return;
+          if (left <= 0) { end('the leader lease expired in etcd'); return; }
+          if (t + left * 1000 > validUntil) { validUntil = t + left * 1000; renewed(validUntil); }
+        } catch (e) {
+          if (!over && now() >= validUntil) end(`etcd does not answer: ${(e as Error).message}`);
         }
-      })();
-      return () => abort.abort();
+      };
+      const timer = setInterval(() => { void send(); }, Math.max(100, (ttlSeconds * 1000) / 4));
+      return () => { over = true; clearInterval(timer); };
     },
   };
 }

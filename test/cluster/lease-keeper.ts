@@ -7,7 +7,7 @@ import { startEtcd } from '../helpers/etcd';
 import { berthBin, ensureBuilt } from '../helpers/cli';
 import { openStore } from '../../src/store/open';
 import type { EtcdStore } from '../../src/store/etcd-store';
-import { LeaseKeeper, startElection } from '../../src/cluster/leader';
+import { LeaseKeeper, inProcessKeeper, startElection } from '../../src/cluster/leader';
 import { startHeartbeatService } from '../../src/cluster/heartbeat-service';
 import { DEFAULT_LIVENESS } from '../../src/cluster/liveness';
 
@@ -80,4 +80,20 @@ t.test('leadership ends at the last renewal\'s time; renewals extend it; an ende
   end!('the leader lease expired in etcd');
   t.equal(election.term(), undefined, 'an ended lease ends the lead at once');
   t.same(changes.slice(2, 4), [42, undefined], 'it steps down');
+});
+
+t.test('keep-alives answered late (900 ms on a 2 s lease) keep the lease without a gap: they do not wait for each other', async (t) => {
+  const store = { keepAlive: () => new Promise<number>((r) => setTimeout(() => r(2), 900)) };
+  let validUntil = Date.now() + 2000;
+  let endedWhy: string | undefined;
+  const stop = inProcessKeeper(store).keep('L1', 2, (until) => { validUntil = until; }, (why) => { endedWhy = why; });
+  t.teardown(stop);
+  let worst = Infinity;
+  const end = Date.now() + 5000;
+  while (Date.now() < end) {
+    worst = Math.min(worst, validUntil - Date.now());
+    await sleep(20);
+  }
+  t.equal(endedWhy, undefined, 'the keeper never gave up');
+  t.ok(worst > 0, `the lease always held (closest: ${worst} ms left)`);
 });
