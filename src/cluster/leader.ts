@@ -76,6 +76,9 @@ export function inProcessKeeper(store: Pick<EtcdStore, 'keepAlive'>, now: () => 
   };
 }
 
+/** how long a leader whose lease ran out while its loop was held looks for a renewal waiting to be read */
+const LATE_RENEWAL_MS = 300;
+
 const isEtcd = (s: CibStore): s is EtcdStore => typeof (s as Partial<EtcdStore>).campaign === 'function';
 
 export function startElection(store: CibStore, o: ElectionOptions): Election {
@@ -150,12 +153,15 @@ function etcdElection(store: EtcdStore, o: ElectionOptions): Election {
   /** Leadership ends by the clock, even if a keep-alive call hangs. */
   const armStepDown = () => {
     if (stepDownTimer) clearTimeout(stepDownTimer);
-    // When the timer comes late (the loop was held), a renewal may be waiting to be read: the
-    // check phase comes after the poll phase that reads it. term() meanwhile says no.
-    stepDownTimer = setTimeout(() => setImmediate(() => {
-      if (now() >= validUntil) stepDown('the leader lease ran out before it could be renewed');
-      else if (term !== undefined) armStepDown();
-    }), Math.max(0, validUntil - now()));
+    // When the timer comes late (the loop was held), renewals may be waiting to be read behind
+    // other messages (a held loop reads a backlog a chunk per turn): look again for up to
+    // LATE_RENEWAL_MS before stepping down. term() says no meanwhile, by the clock.
+    const check = (giveUpAt: number) => {
+      if (now() < validUntil) { if (term !== undefined) armStepDown(); return; }
+      if (now() >= giveUpAt) stepDown('the leader lease ran out before it could be renewed');
+      else stepDownTimer = setTimeout(() => check(giveUpAt), 10);
+    };
+    stepDownTimer = setTimeout(() => check(now() + LATE_RENEWAL_MS), Math.max(0, validUntil - now()));
   };
 
   const keeper = o.keeper ?? inProcessKeeper(store, now);
