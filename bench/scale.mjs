@@ -22,7 +22,7 @@
 // scale: ours_pps=X ref_pps=3750 ratio=Z (through the real controllers, at the largest size).
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { finalLine, loadTestHelper, median, sleep, until } from './lib.mjs';
 
@@ -115,6 +115,8 @@ async function realSize(sim, etcd, nodesN) {
     const converge = now() - t0;
     if (counts.copies !== 1 || counts.running !== replicas) throw new Error(`converged with ${counts.running} running, ${counts.copies} copies of one replica`);
     const pps = replicas / (converge / 1000);
+    // Said at once: a later step that fails must not hide it.
+    say(`  ${nodesN} nodes: converged from empty in ${converge.toFixed(0)} ms (${pps.toFixed(0)} placements/s), load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 
     // No-op passes: the leader's own figure for three passes that found nothing to do (resync
     // every 2 s). Then the leader's CPU while converged, over 6 s without a status request (load

@@ -275,6 +275,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
   const election: Election = startElection(o.store, {
     self: o.self,
     ...(o.leaderTtlSeconds ? { ttlSeconds: o.leaderTtlSeconds } : {}),
+    ...(heartbeats.leaseKeeper ? { keeper: heartbeats.leaseKeeper } : {}),
     log: o.log,
     onChange: (t) => {
       if (t === undefined) {

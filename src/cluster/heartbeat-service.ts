@@ -8,12 +8,19 @@
 // Safety does not depend on how fast the controller reads those messages: before it declares a
 // node lost it asks the heartbeat process (or etcd) for the node's latest record, and that answer
 // comes after every message sent before it on the same channel.
+//
+// The leader's etcd keep-alives are sent from here too (`leaseKeeper`), for the same reason: a
+// pass that holds the controller's loop for seconds would send them late and the controller would
+// step down. Each renewal travels back with the time the lease holds until, counted from its send
+// time in this process; the controller stops leading then unless a later one reached it.
 import { ChildProcess, fork } from 'node:child_process';
 import { openStore } from '../store/open';
 import type { CibStore } from '../store/store';
 import { HeartbeatRecords, memoryRecords, storeRecords } from './heartbeat-records';
 import type { Heartbeat, LivenessPolicy } from './liveness';
 import { ControllerCall, HeartbeatAnswer, startControllerServer } from './controller-server';
+import { LeaseKeeper, inProcessKeeper } from './leader';
+import type { EtcdStore } from '../store/etcd-store';
 
 export interface HeartbeatServiceOptions {
   host: string;
@@ -45,6 +52,8 @@ export interface HeartbeatService {
   /** Answers the requests for the leader (CONTROLLER_CALLS: failcounts, cleanup) in the
    * controller's process, which reaches the agents. */
   setCall(call: ControllerCall): void;
+  /** sends the leader's keep-alives from the heartbeat process (only when it is forked) */
+  leaseKeeper?: LeaseKeeper;
   close(): Promise<void>;
 }
 
@@ -54,7 +63,9 @@ type ToChild =
   | { type: 'status'; status: object }
   | { type: 'view'; id: number; view: unknown }
   | { type: 'get'; id: number; node: string }
-  | { type: 'answer'; id: number; value?: unknown; error?: { message: string; code?: string; status?: number } };
+  | { type: 'answer'; id: number; value?: unknown; error?: { message: string; code?: string; status?: number } }
+  | { type: 'keep'; leaseId: string; ttlSeconds: number }
+  | { type: 'unkeep'; leaseId: string };
 type FromChild =
   | { type: 'listening'; url: string }
   | { type: 'failed'; message: string }
@@ -62,7 +73,9 @@ type FromChild =
   | { type: 'record'; id: number; hb: Heartbeat | null; error?: string }
   | { type: 'log'; line: string }
   | { type: 'view-request'; id: number }
-  | { type: 'call'; id: number; path: string; body: unknown };
+  | { type: 'call'; id: number; path: string; body: unknown }
+  | { type: 'lease'; leaseId: string; validUntil: number }
+  | { type: 'lease-ended'; leaseId: string; why: string };
 
 const isEtcdUrl = (url: string) => url.startsWith('etcd://');
 
@@ -131,6 +144,7 @@ export async function startHeartbeatService(o: HeartbeatServiceOptions): Promise
   const pending = new Map<number, { resolve: (hb: Heartbeat | undefined) => void; reject: (e: Error) => void }>();
   let clusterView: () => unknown = () => null;
   let controllerCall: ControllerCall | undefined;
+  const leases = new Map<string, { renewed: (validUntil: number) => void; ended: (why: string) => void }>();
   let nextId = 1;
   let closing = false;
   const url = await new Promise<string>((resolve, reject) => {
@@ -151,6 +165,13 @@ export async function startHeartbeatService(o: HeartbeatServiceOptions): Promise
             (value) => send({ type: 'answer', id: m.id, value }),
             (e: Error & { code?: string; status?: number }) => send({ type: 'answer', id: m.id, error: { message: e.message, ...(e.code ? { code: e.code } : {}), ...(e.status ? { status: e.status } : {}) } }),
           );
+          break;
+        }
+        case 'lease': leases.get(m.leaseId)?.renewed(m.validUntil); break;
+        case 'lease-ended': {
+          const l = leases.get(m.leaseId);
+          leases.delete(m.leaseId);
+          l?.ended(m.why);
           break;
         }
         case 'record': {
@@ -190,6 +211,13 @@ export async function startHeartbeatService(o: HeartbeatServiceOptions): Promise
     setStatus: (m) => send({ type: 'status', status: m }),
     setClusterView: (v) => { clusterView = v; },
     setCall: (c) => { controllerCall = c; },
+    leaseKeeper: {
+      keep: (leaseId, ttlSeconds, renewed, ended) => {
+        leases.set(leaseId, { renewed, ended });
+        send({ type: 'keep', leaseId, ttlSeconds });
+        return () => { if (leases.delete(leaseId)) send({ type: 'unkeep', leaseId }); };
+      },
+    },
     close: async () => {
       closing = true;
       if (child.exitCode === null && child.signalCode === null) {
@@ -237,12 +265,15 @@ export function runHeartbeatProcess(): Promise<number> {
       send({ type: 'call', id, path, body });
     });
     let records: HeartbeatRecords | undefined;
+    let keeper: LeaseKeeper | undefined;
+    const keeping = new Map<string, () => void>();
     let close: (() => Promise<void>) | undefined;
     process.on('message', (m: ToChild) => {
       switch (m.type) {
         case 'start': {
           const opened = openRecords(m.storeUrl);
           records = opened.records;
+          if (opened.store) keeper = inProcessKeeper(opened.store as EtcdStore);
           const r = records;
           serve({
             host: m.host, port: m.port, key: Buffer.from(m.key, 'hex'), policy: m.policy, cluster: m.cluster, records: r,
@@ -258,6 +289,16 @@ export function runHeartbeatProcess(): Promise<number> {
           });
           break;
         }
+        case 'keep': {
+          if (!keeper) { send({ type: 'lease-ended', leaseId: m.leaseId, why: 'the heartbeat process has no etcd store' }); break; }
+          const leaseId = m.leaseId;
+          keeping.get(leaseId)?.();
+          keeping.set(leaseId, keeper.keep(leaseId, m.ttlSeconds,
+            (validUntil) => send({ type: 'lease', leaseId, validUntil }),
+            (why) => { keeping.delete(leaseId); send({ type: 'lease-ended', leaseId, why }); }));
+          break;
+        }
+        case 'unkeep': keeping.get(m.leaseId)?.(); keeping.delete(m.leaseId); break;
         case 'leader': leader = m.url ?? undefined; break;
         case 'status': membership = m.status; break;
         case 'view': {
@@ -282,6 +323,8 @@ export function runHeartbeatProcess(): Promise<number> {
     const end = () => {
       if (ending) return;
       ending = true;
+      for (const stop of keeping.values()) stop();
+      keeping.clear();
       void (close?.() ?? Promise.resolve()).finally(() => {
         // The IPC channel would keep this process alive.
         if (process.connected) process.disconnect();

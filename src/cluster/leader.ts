@@ -3,6 +3,10 @@
 // check). The leader counts its lease from when it *sent* each keep-alive, so it stops leading
 // before etcd lets anyone else take over. With a file store there is one controller: it leads
 // at once, with a term one higher than the last one recorded in the store.
+// The keep-alives are sent by a lease keeper: in this process, or in the controller's heartbeat
+// process (heartbeat-service.ts), whose event loop no pass holds up. Either way each renewal
+// says until when the lease holds, counted from its send time, and this process stops leading
+// then unless a later renewal has reached it.
 import type { CibStore } from '../store/store';
 import type { EtcdStore } from '../store/etcd-store';
 import { monotonicMs } from './monotonic-clock';
@@ -35,7 +39,47 @@ export interface ElectionOptions {
   onChange: (term: number | undefined) => void;
   /** the clock the leader lease is counted on (default monotonicMs) */
   now?: () => number;
+  /** who sends the keep-alives (default: this process, inProcessKeeper) */
+  keeper?: LeaseKeeper;
 }
+
+/** Keeps an etcd lease alive: keep-alives at a third of its TTL, each answer reported as the
+ * time until which the lease holds, counted from that keep-alive's send time. */
+export interface LeaseKeeper {
+  /** Starts keeping lease `id`; `ended` once it cannot (expired in etcd, or etcd silent past the
+   * lease). Returns what stops it. */
+  keep(id: string, ttlSeconds: number, renewed: (validUntil: number) => void, ended: (why: string) => void): () => void;
+}
+
+/** The keep-alives themselves, on `store` (the heartbeat process runs them on its own store).
+ * Sent every quarter of the TTL whether or not the last one was answered: a slow etcd answer
+ * (a second, on a loaded machine) does not delay the next keep-alive, and each answer counts from
+ * its own send time. */
+export function inProcessKeeper(store: Pick<EtcdStore, 'keepAlive'>, now: () => number = monotonicMs): LeaseKeeper {
+  return {
+    keep: (id, ttlSeconds, renewed, ended) => {
+      let validUntil = now() + ttlSeconds * 1000;
+      let over = false;
+      const end = (why: string) => { if (!over) { over = true; clearInterval(timer); ended(why); } };
+      const send = async () => {
+        const t = now();
+        try {
+          const left = await store.keepAlive(id);
+          if (over) return;
+          if (left <= 0) { end('the leader lease expired in etcd'); return; }
+          if (t + left * 1000 > validUntil) { validUntil = t + left * 1000; renewed(validUntil); }
+        } catch (e) {
+          if (!over && now() >= validUntil) end(`etcd does not answer: ${(e as Error).message}`);
+        }
+      };
+      const timer = setInterval(() => { void send(); }, Math.max(100, (ttlSeconds * 1000) / 4));
+      return () => { over = true; clearInterval(timer); };
+    },
+  };
+}
+
+/** how long a leader whose lease ran out while its loop was held looks for a renewal waiting to be read */
+const LATE_RENEWAL_MS = 300;
 
 const isEtcd = (s: CibStore): s is EtcdStore => typeof (s as Partial<EtcdStore>).campaign === 'function';
 
@@ -105,33 +149,38 @@ function etcdElection(store: EtcdStore, o: ElectionOptions): Election {
     o.log(`no longer leading (term ${term}): ${why}`);
     term = undefined;
     leader = undefined;
+    endLead?.();
     o.onChange(undefined);
   };
   /** Leadership ends by the clock, even if a keep-alive call hangs. */
   const armStepDown = () => {
     if (stepDownTimer) clearTimeout(stepDownTimer);
-    stepDownTimer = setTimeout(() => stepDown('the leader lease ran out before it could be renewed'), Math.max(0, validUntil - now()));
+    // When the timer comes late (the loop was held), renewals may be waiting to be read behind
+    // other messages (a held loop reads a backlog a chunk per turn): look again for up to
+    // LATE_RENEWAL_MS before stepping down. term() says no meanwhile, by the clock.
+    const check = (giveUpAt: number) => {
+      if (now() < validUntil) { if (term !== undefined) armStepDown(); return; }
+      if (now() >= giveUpAt) stepDown('the leader lease ran out before it could be renewed');
+      else stepDownTimer = setTimeout(() => check(giveUpAt), 10);
+    };
+    stepDownTimer = setTimeout(() => check(now() + LATE_RENEWAL_MS), Math.max(0, validUntil - now()));
   };
 
-  const lead = async (id: string, sentAt: number, ttlGranted: number) => {
-    // Keep-alives at a third of the TTL; validity is counted from each keep-alive's send time.
+  const keeper = o.keeper ?? inProcessKeeper(store, now);
+  let endLead: (() => void) | undefined;
+  /** Leads until stepped down; validity is counted from each keep-alive's send time. */
+  const lead = (id: string, sentAt: number, ttlGranted: number) => new Promise<void>((resolve) => {
     validUntil = sentAt + ttlGranted * 1000;
     armStepDown();
-    while (!abort.signal.aborted && term !== undefined) {
-      await sleep(Math.max(100, (ttlGranted * 1000) / 3), abort.signal);
-      if (abort.signal.aborted || term === undefined) break;
-      const t = now();
-      try {
-        const left = await store.keepAlive(id);
-        if (left <= 0) { stepDown('the leader lease expired in etcd'); break; }
-        if (term === undefined) break;
-        validUntil = t + left * 1000;
-        armStepDown();
-      } catch (e) {
-        if (now() >= validUntil) { stepDown(`etcd does not answer: ${(e as Error).message}`); break; }
-      }
-    }
-  };
+    let stopKeeping = () => {};
+    endLead = () => { endLead = undefined; stopKeeping(); resolve(); };
+    stopKeeping = keeper.keep(id, ttlGranted, (until) => {
+      if (term === undefined || leaseId !== id) return;
+      validUntil = Math.max(validUntil, until);
+      armStepDown();
+    }, (why) => { if (leaseId === id) stepDown(why); });
+    if (term === undefined || abort.signal.aborted) endLead();
+  });
 
   void (async () => {
     while (!abort.signal.aborted) {

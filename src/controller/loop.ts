@@ -6,6 +6,12 @@
 //   - settling:  a second pass `settleMs` after an engine event (a listing can lag the event)
 //   - busy:      work left (a rolling update, a container starting): look again after `busyMs`
 //   - back-off:  a pass that failed, or could not reach an engine, retries after a doubling pause
+//   - spacing:   while orders are under way (a pass said busy or again), the next pass starts no
+//                sooner than the last one's own duration after it ended: a burst of engine events
+//                makes one pass, not one each, and a large cluster's passes never fill the loop.
+//                A converged cluster's first event still starts a pass at once.
+import { performance } from 'node:perf_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
 import { PassTrigger } from './pass-trigger';
 
 export interface LoopOutcome {
@@ -63,6 +69,8 @@ export function startLoop(o: LoopOptions): Loop {
   let busy = false;
   let recheckAt = Infinity;
   let settleAt = Infinity;
+  /** while orders are under way: no pass before then (performance.now(): real time, whatever `now` is) */
+  let spacedUntil = 0;
 
   const run = async () => {
     while (!abort.signal.aborted) {
@@ -72,12 +80,18 @@ export function startLoop(o: LoopOptions): Loop {
         if (busy && !backoff) until = Math.min(until, busyMs);
         await trigger.sleep(Math.max(0, until));
       }
+      const spacing = spacedUntil - performance.now();
+      // Wake-ups meanwhile only make the pass due; the abort ends the wait.
+      if (spacing > 0 && !backoff) await delay(spacing, undefined, { signal: abort.signal }).catch(() => {});
       if (abort.signal.aborted) break;
       trigger.take();
       if (o.now() >= settleAt) settleAt = Infinity;
+      const startedAt = performance.now();
       try {
         const r = await o.pass();
         passes++;
+        const endedAt = performance.now();
+        spacedUntil = r.busy || r.again ? endedAt + (endedAt - startedAt) : 0;
         busy = r.busy;
         recheckAt = r.recheckAt !== undefined ? r.recheckAt + 50 : Infinity;
         backoff = r.retry ? grow(backoff) : 0;
