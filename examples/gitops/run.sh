@@ -75,8 +75,8 @@ if $converge; then
   echo "http://127.0.1.222/ -> $(curl -s --max-time 2 http://127.0.1.222/ | head -c 60)"
 fi
 
-step "a broken commit (replicas=-1) is refused; the live CIB keeps 3 replicas"
-sed -i 's/replicas="3"/replicas="-1"/' "$repo/cib.xml"
+step "a broken commit (replicas=two) is refused; the live CIB keeps 3 replicas"
+sed -i 's/replicas="3"/replicas="two"/' "$repo/cib.xml"
 git -C "$repo" commit -qam "oops"
 gitops run --once --source "$repo" "${S[@]}" || echo "(exit $?: refused)"
 berth cluster cib --store "$work/store" | grep -o 'replicas="[0-9-]*"' | head -1

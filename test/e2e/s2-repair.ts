@@ -82,7 +82,7 @@ t.test('S2: killed replicas come back, failures counted, migration-threshold and
   step('invalid');
   // An invalid CIB under the running controller: reported, not applied, the replicas untouched.
   const before = dockerPs(n.node).map((c) => c.id);
-  writeFileSync(n.cibFile, readFileSync(n.cibFile, 'utf8').replace('replicas="2"', 'replicas="-1"'));
+  writeFileSync(n.cibFile, readFileSync(n.cibFile, 'utf8').replace('replicas="2"', 'replicas="two"'));
   await until('the invalid CIB reported', () => log.some((l) => /is invalid and is not applied; the last good CIB stays in force/.test(l)), 10_000);
   controller.poke('test');
   await new Promise((r) => setTimeout(r, 1500));

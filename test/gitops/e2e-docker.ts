@@ -69,7 +69,7 @@ t.test('a commit converges on the real engine through gitops and apply', async (
   t.ok(await answers(ips.map((ip) => `http://${ip}/`)), 'the third replica answers too');
 
   // a broken commit: refused, and the containers keep running
-  w.repo.commit({ 'cib.xml': cibXml([web(0)]) }, 'oops: 0 replicas');
+  w.repo.commit({ 'cib.xml': cibXml([web(1.5)]) }, 'oops: 1.5 replicas');
   r = await w.sync();
   t.equal(r.code, 1);
   a = await apply();

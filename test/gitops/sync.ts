@@ -77,7 +77,7 @@ t.test('a revision that breaks validation is refused and the cluster keeps what 
   const live = w.liveText();
 
   const cases: [string, Record<string, string | null>][] = [
-    ['replicas=-1', { 'cib.xml': cibXml([web(-1)]) }],
+    ['replicas=1.5', { 'cib.xml': cibXml([web(1.5)]) }],
     ['an address range that overflows', { 'cib.xml': cibXml([web(3, { start: '255.255.255.254' })]) }],
     ['malformed XML', { 'cib.xml': '<cib><configuration>' }],
     ['a JSON CIB that breaks the schema', { 'cib.xml': null, 'cib.json': JSON.stringify({ tag: 'cib', attrs: { epoch: 'x' }, children: [{ tag: 'configuration', children: [] }] }) }],
@@ -381,7 +381,7 @@ t.test('the daemon: a commit lands within an interval; a manual edit is repaired
   await until('the commit lands', () => w.replicas('web') === '2');
   t.equal((await w.live('resource', 'bundle', 'update', 'web', 'container', 'replicas=9', 'replicas-per-host=9')).code, 0);
   await until('the manual change is repaired', () => w.replicas('web') === '2');
-  w.repo.commit({ 'cib.xml': cibXml([web(-2)]) }, 'broken');
+  w.repo.commit({ 'cib.xml': cibXml([web(2.5)]) }, 'broken');
   await until('the bad revision is reported', () => lines.some((l) => /is refused/.test(l)));
   await new Promise((r) => setTimeout(r, 700));
   t.equal(lines.filter((l) => /is refused/.test(l)).length, 1, 'once, not every interval');
