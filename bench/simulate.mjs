@@ -77,5 +77,5 @@ for (let i = 0; i < RUNS; i++) {
   }
 }
 console.log(`berth cluster simulate: median ${median(ours).toFixed(0)} ms (min ${Math.min(...ours).toFixed(0)})`);
-console.log(`crm_simulate --simulate: median ${refStopped ? 'more than ' : ''} ${median(ref).toFixed(0)} ms (min ${Math.min(...ref).toFixed(0)})`);
+console.log(`crm_simulate --simulate: median ${refStopped ? 'more than ' : ''}${median(ref).toFixed(0)} ms (min ${Math.min(...ref).toFixed(0)})`);
 finalLine('simulate', 'ms', median(ours), median(ref));
