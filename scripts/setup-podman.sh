@@ -82,7 +82,10 @@ start_service() {
   mkdir -p "$(dirname "$SOCK")" "$MARKER_DIR" "$(dirname "$LOG")"
   rm -f "$SOCK"
   echo "=== $(date -Is) scripts/setup-podman.sh starts: podman system service --time=0 unix://$SOCK" >>"$LOG"
-  setsid podman system service --time=0 "unix://$SOCK" </dev/null >>"$LOG" 2>&1 8>&- 9>&- &
+  # from /: conmon inherits the service's working directory, and every container start fails
+  # ("Failed to get working directory", "write child: broken pipe") once that directory is gone
+  # (a checkout removed while the service runs on)
+  (cd / && exec setsid podman system service --time=0 "unix://$SOCK" </dev/null >>"$LOG" 2>&1 8>&- 9>&-) &
   local pid=$!
   echo "$pid" >"$MARKER.tmp" && mv "$MARKER.tmp" "$MARKER"
   local deadline=$((SECONDS + WAIT))
