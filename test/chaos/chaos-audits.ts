@@ -86,3 +86,11 @@ t.test('late refusals: a stale term refused long after the last change of leader
   const got = cases.map((k) => ({ ...k, late: lateRefusals([refusal(k.at)], controllers, 15_000).length === 1 }));
   t.strictSame(got, cases);
 });
+
+t.test('late refusals: a fault that may depose the leader counts as a change from its start (the lease lapses before the log says so)', async (t) => {
+  const controllers = [{ name: 'controller0', text: ['=== 2026-01-01T00:00:00.000Z start', '2026-01-01T00:00:01.000Z leading with term 5 (etcd lease 1, TTL 2 s)'].join('\n') }];
+  const refusal = `2026-01-01T00:01:00.500Z agent n1: refused 10.0.0.1:5 POST /v1/rpc: AGENT_TERM_STALE (engine.start): term 0 is older than term 9`;
+  t.equal(lateRefusals([refusal], controllers, 15_000).length, 1, 'without the fault: late');
+  t.equal(lateRefusals([refusal], controllers, 15_000, [Date.parse('2026-01-01T00:01:00.000Z')]).length, 0, 'half a second after a controller partition began: not late');
+  t.equal(lateRefusals([refusal], controllers, 15_000, [Date.parse('2026-01-01T00:00:30.000Z')]).length, 1, '30 s after it: late');
+});

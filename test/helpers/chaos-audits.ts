@@ -99,13 +99,15 @@ export const staleRefusals = (agentLogs: readonly string[]): number => refusalLi
 
 /**
  * Refusals of a stale term more than `graceMs` after the last change of leader (a controller
- * starting, leading or stepping down): each is a request a deposed controller should not have
+ * starting, leading or stepping down, or a fault that may depose the leader beginning): each is a request a deposed controller should not have
  * sent any more (what it sent while it led is answered or timed out within the order timeout).
  */
-export function lateRefusals(agentLogs: readonly string[], controllerLogs: readonly ControllerLog[], graceMs: number): string[] {
-  const changes = controllerLogs.flatMap((log) => log.text.split('\n')
+export function lateRefusals(agentLogs: readonly string[], controllerLogs: readonly ControllerLog[], graceMs: number, leadFaults: readonly number[] = []): string[] {
+  // the logged changes, and the start of each fault that may depose the leader (its lease lapses
+  // a moment before it logs "no longer leading")
+  const changes = [...leadFaults, ...controllerLogs.flatMap((log) => log.text.split('\n')
     .map((l) => /^(?:=== )?(\S+) (?:start$|leading with term|no longer leading)/.exec(l)?.[1])
-    .filter((at): at is string => at !== undefined).map((at) => Date.parse(at)));
+    .filter((at): at is string => at !== undefined).map((at) => Date.parse(at)))];
   return refusalLines(agentLogs).filter((l) => {
     const at = Date.parse(l.slice(0, l.indexOf(' ')));
     const last = Math.max(-Infinity, ...changes.filter((c) => c <= at));

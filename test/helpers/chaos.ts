@@ -57,6 +57,10 @@ type Fault = 'agent-kill' | 'leader-kill' | 'follower-kill' | 'container-kill' |
 const FAULTS: Fault[] = ['agent-kill', 'leader-kill', 'follower-kill', 'container-kill', 'process-kill', 'power-off', 'partition', 'dockerd-restart', 'etcd-kill', 'etcd-member-kill', 'controller-partition', 'clock-step', 'corrupt-term-file'];
 /** what a fault disturbs, for the needless-move audit: one node (the one it picked), or all */
 const NODE_FAULTS = new Set<Fault>(['agent-kill', 'container-kill', 'process-kill', 'power-off', 'partition', 'dockerd-restart', 'clock-step']);
+/** Faults that may depose the leader: its lease lapses (and its in-flight orders go out with no
+ * term, refused) a moment before it logs "no longer leading", so each counts as a change of
+ * leader from its start for the late-refusal audit. */
+const LEAD_FAULTS = new Set<Fault>(['leader-kill', 'follower-kill', 'controller-partition', 'etcd-kill', 'etcd-member-kill']);
 
 interface Row { name: string; node: string; address?: string; container?: { state: string } }
 interface Status {
@@ -187,6 +191,7 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
     /** where each replica ran, stretch by stretch, and what explains a move (needless moves) */
     const moves: MoveRecord = new Map();
     const excuses: Excuse[] = [];
+    const leadFaults: number[] = [];
     const runningWhere = async () => {
       const out = new Map<string, string[]>();
       await Promise.all(c.nodes.map(async (n) => {
@@ -348,7 +353,7 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
         reported.add(k);
         fail(`an order of a stale term was carried out: ${o.controller} (term ${o.term < 0 ? 'none: not leading' : o.term}) "${o.line}" after ${o.newer.controller} (term ${o.newer.term}) "${o.newer.line}"`);
       }
-      const late = lateRefusals(NODES.map((n) => readFileSync(path.join(c.node(n).dir, 'agent.log'), 'utf8')), controllerLogs, ORDER_ANSWER_MS + 5000).filter((l) => !reported.has(l));
+      const late = lateRefusals(NODES.map((n) => readFileSync(path.join(c.node(n).dir, 'agent.log'), 'utf8')), controllerLogs, ORDER_ANSWER_MS + 5000, leadFaults).filter((l) => !reported.has(l));
       for (const l of late) reported.add(l);
       if (late.length) fail(`${late.length} requests of a stale term refused by the agents more than ${(ORDER_ANSWER_MS + 5000) / 1000} s after the last change of leader (a deposed controller still sending), e.g. ${late[0]}`);
       // logs free of internal errors
@@ -510,6 +515,7 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
       const f = pick(FAULTS);
       const node = pick(NODES);
       const f0 = Date.now();
+      if (LEAD_FAULTS.has(f)) leadFaults.push(f0);
       const what = await inject(f, node);
       // The writer runs while the fault is in force and between faults; it pauses while the
       // cluster recovers and is audited, so that "converged" is not a moving target.
