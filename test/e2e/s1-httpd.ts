@@ -3,11 +3,27 @@
 // <dir>/httpd-bundle-<i>/; docker ps shows three containers named after the replicas; berth status
 // shows each replica, its node, its address. A second pass changes nothing: zero engine writes.
 import t from 'tap';
-import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, writeFileSync, existsSync, readdirSync, rmSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { pidAlive } from '../../src/cib/cib-file';
 import path from 'node:path';
 import { recordingEngine } from '../../src/controller/engine-writes';
 import { runPass } from '../../src/controller/pass';
 import { dockerPs, e2eNode, getPage, loAddresses } from './e2e-kit';
+
+const exampleEnv = (dir: string) => ({ ...process.env, BERTH_EXAMPLE_DIR: path.join(dir, 'example'), BERTH_STATE_DIR: path.join(dir, 'state'), BERTH_STORE: path.join(dir, 'store') });
+const upIn = (dir: string, ...args: string[]) => spawnSync('bash', [path.join(__dirname, '..', '..', 'examples', 's1-httpd', 'up.sh'), ...args], { env: exampleEnv(dir), encoding: 'utf8' });
+
+// A run of this file that was killed (the example's directory names its pid) left the example's
+// cluster up: its containers hold S1's names and addresses. Take it down the way a user would,
+// with its own CIB and state, before either test starts.
+for (const old of readdirSync(tmpdir())) {
+  const pid = /^berth-s1-example-(\d+)-/.exec(old)?.[1];
+  if (!pid || pidAlive(Number(pid))) continue;
+  upIn(path.join(tmpdir(), old), 'down');
+  rmSync(path.join(tmpdir(), old), { recursive: true, force: true });
+}
 
 t.test('S1: three pages from three addresses, each from its own directory', async (t) => {
   const n = e2eNode(t, 's1');
@@ -71,13 +87,10 @@ t.test('S1: three pages from three addresses, each from its own directory', asyn
 // The example users run (examples/s1-httpd/up.sh): after the test above, as it takes the same
 // names and addresses. Up, the three pages and `berth status`; a second run does nothing; down.
 t.test('examples/s1-httpd/up.sh: up, again (nothing to do), down', { timeout: 240_000 }, async (t) => {
-  const { mkdtempSync, rmSync } = require('node:fs') as typeof import('node:fs');
-  const { tmpdir } = require('node:os') as typeof import('node:os');
-  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
-  const dir = mkdtempSync(path.join(tmpdir(), 'berth-s1-example-'));
-  const env = { ...process.env, BERTH_EXAMPLE_DIR: path.join(dir, 'example'), BERTH_STATE_DIR: path.join(dir, 'state'), BERTH_STORE: path.join(dir, 'store') };
+  const dir = mkdtempSync(path.join(tmpdir(), `berth-s1-example-${process.pid}-`));
+  const env = exampleEnv(dir);
   const berthHere = (...args: string[]) => spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'bin', 'berth'), ...args], { env, encoding: 'utf8' });
-  const up = (...args: string[]) => spawnSync('bash', [path.join(__dirname, '..', '..', 'examples', 's1-httpd', 'up.sh'), ...args], { env, encoding: 'utf8' });
+  const up = (...args: string[]) => upIn(dir, ...args);
   t.teardown(() => { up('down'); rmSync(dir, { recursive: true, force: true }); });
   const first = up();
   t.equal(first.status, 0, first.stdout + first.stderr);
