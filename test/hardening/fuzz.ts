@@ -1,4 +1,4 @@
-// Generated XML, JSON and command lines, each case within 2 s: the outcome is a CIB or coded
+// Generated XML, JSON and command lines, each case within 2 s of CPU time: the outcome is a CIB or coded
 // problems (never another exception, never a stack overflow), and a CIB that loads survives every
 // tree walk: serialise and parse back, JSON and back, clone, diff and patch. Trees at the depth
 // limit go through every recursive walk. The counts of cases are printed as comments.
@@ -16,6 +16,9 @@ import { BerthError, PROBLEM_CODES } from '../../src/errors/registry';
 import { prng } from '../helpers/prng';
 
 const CASE_MS = 2000;
+/** CPU milliseconds this process has used: a case's cost, not how long it waited for a core on a
+ * loaded machine (the limit guards against blow-ups on hostile input, not for speed). */
+const cpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
 
 
 // Tags the schema has no rules for (it checks only the configuration it knows).
@@ -83,10 +86,10 @@ t.test('generated XML: coded problems or a CIB that survives every walk, each wi
   let slowest = 0;
   for (let i = 0; i < N; i++) {
     const text = randomXml(rnd);
-    const t0 = performance.now();
+    const t0 = cpuMs();
     const r = load(text, `case ${i}`);
     const checks = r.ok ? roundTrips(r.cib, `case ${i}`) : [];
-    const ms = performance.now() - t0;
+    const ms = cpuMs() - t0;
     assertAll(t, checks);
     if (r.ok) seen.loaded++;
     else {
@@ -94,12 +97,12 @@ t.test('generated XML: coded problems or a CIB that survives every walk, each wi
       for (const c of r.codes) codes.add(c);
     }
     slowest = Math.max(slowest, ms);
-    t.ok(ms < CASE_MS, `case ${i} in ${ms.toFixed(0)} ms`);
+    t.ok(ms < CASE_MS, `case ${i} in ${ms.toFixed(0)} CPU ms`);
   }
   t.ok([...codes].every((c) => c in PROBLEM_CODES), `only registered codes: ${[...codes].join(', ')}`);
   t.ok(seen.loaded > N / 10 && seen.refused > N / 10, `both outcomes (${JSON.stringify(seen)})`);
   t.ok(codes.has('XML_TOO_DEEP') && codes.has('XML_TOO_MANY_ATTRIBUTES') && codes.has('XML_MALFORMED'), 'the limits were reached');
-  t.comment(`XML fuzz: ${N} cases (${seen.loaded} loaded, ${seen.refused} refused), slowest ${slowest.toFixed(0)} ms`);
+  t.comment(`XML fuzz: ${N} cases (${seen.loaded} loaded, ${seen.refused} refused), slowest ${slowest.toFixed(0)} CPU ms`);
 });
 
 t.test('generated JSON: the same, through the JSON form', async (t) => {
@@ -116,17 +119,17 @@ t.test('generated JSON: the same, through the JSON form', async (t) => {
     if (x.ok && op === 1) text = text.replace('"attrs": {', `"attrs": {${Array.from({ length: XML_LIMITS.attributes + 1 }, (_, k) => `"a${k}":"v"`).join(',')},`);
     if (x.ok && op === 2) text = text.replace('"children": [', '"children": [' + '['.repeat(300) + ']'.repeat(300) + ',');
     if (x.ok && op === 3) text = text.replace('"tag": "cib"', '"tag": 5');
-    const t0 = performance.now();
+    const t0 = cpuMs();
     const r = load(text, `json case ${i}`);
     const checks = r.ok ? roundTrips(r.cib, `json case ${i}`) : [];
-    const ms = performance.now() - t0;
+    const ms = cpuMs() - t0;
     assertAll(t, checks);
     if (r.ok) seen.loaded++;
     else {
       seen.refused++;
       t.ok(r.codes.every((c) => c in PROBLEM_CODES), `json case ${i}: registered codes`);
     }
-    t.ok(ms < CASE_MS, `json case ${i} in ${ms.toFixed(0)} ms`);
+    t.ok(ms < CASE_MS, `json case ${i} in ${ms.toFixed(0)} CPU ms`);
   }
   t.ok(seen.loaded > N / 10 && seen.refused > N / 10, `both outcomes (${JSON.stringify(seen)})`);
   t.comment(`JSON fuzz: ${N} cases (${seen.loaded} loaded, ${seen.refused} refused)`);
@@ -144,12 +147,12 @@ t.test('generated command lines against generated files: exit 0, 1 or 2, never 7
     fs.writeFileSync(file, rnd() < 0.5 ? EMPTY_CIB_XML : randomXml(rnd));
     const before = fs.readFileSync(file);
     const argv = Array.from({ length: Math.floor(rnd() * 8) }, () => WORDS[Math.floor(rnd() * WORDS.length)]);
-    const t0 = performance.now();
+    const t0 = cpuMs();
     const code = await main(['-f', file, ...argv], { out: () => {}, err: () => {} });
-    const ms = performance.now() - t0;
+    const ms = cpuMs() - t0;
     exits[code] = (exits[code] ?? 0) + 1;
     t.ok(code === 0 || code === 1 || code === 2, `argv case ${i}: exit ${code} for ${JSON.stringify(argv).slice(0, 200)}`);
-    t.ok(ms < CASE_MS, `argv case ${i} in ${ms.toFixed(0)} ms`);
+    t.ok(ms < CASE_MS, `argv case ${i} in ${ms.toFixed(0)} CPU ms`);
     if (code !== 0) t.same(fs.readFileSync(file), before, `argv case ${i}: the file untouched on error`);
   }
   t.ok((exits[0] ?? 0) > 0 && (exits[1] ?? 0) > 0, `exits: ${JSON.stringify(exits)}`);
@@ -181,7 +184,7 @@ t.test('the element limit', async (t) => {
   const codes = (f: () => unknown) => { try { f(); return ['ok']; } catch (e) { return (e as BerthError).problems.map((p) => p.code); } };
   t.same(codes(() => parseXml(doc(1000), 'n', { limits: { elements: 1000 } })), ['ok'], 'at the limit');
   t.same(codes(() => parseXml(doc(1001), 'n', { limits: { elements: 1000 } })), ['XML_TOO_MANY_ELEMENTS'], 'one more');
-  const t0 = performance.now();
+  const t0 = cpuMs();
   t.same(codes(() => parseXml(doc(XML_LIMITS.elements + 1), 'n')), ['XML_TOO_MANY_ELEMENTS'], `the default limit, ${XML_LIMITS.elements}`);
-  t.ok(performance.now() - t0 < 5 * CASE_MS, 'refused in linear time');
+  t.ok(cpuMs() - t0 < 5 * CASE_MS, 'refused in linear time');
 });
