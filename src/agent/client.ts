@@ -185,8 +185,10 @@ export function remoteNode(o: RemoteNodeOptions): RemoteNode {
         bytes += size;
         group.push(queue.shift()!);
       }
+      // Whatever goes wrong (the term read as the batch is made throws once the lead is lost)
+      // fails this group's orders, never the queue: later orders must still go.
       if (group.length === 1 || !batches) await Promise.all(group.map((q) => single(q.op, q.args, q.errors).then(q.resolve, q.reject)));
-      else await sendBatch(group);
+      else await sendBatch(group).catch((e: unknown) => { for (const q of group) q.reject(e); });
     }
     sending = false;
   }

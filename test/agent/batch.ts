@@ -129,3 +129,16 @@ t.test('a batch naming an order that is not batched, or none, is refused as not 
   t.strictSame(await send({ term: 1, orders: Array.from({ length: LIMITS.batchOrders + 1 }, (_, i) => ({ op: 'engine.start', args: [`web-${i}`] })) }), { status: 400, code: 'AGENT_BAD_MESSAGE' }, 'too many orders');
   t.equal(r.node.containers.size, 0);
 });
+
+t.test('a batch that cannot be made (the term throws: the lead is lost) fails its orders, and later orders still go', async (t) => {
+  let leading = true;
+  const r = await rig(t, { term: () => { if (!leading) throw new Error('not leading'); return 1; } });
+  await r.remote.engine.create(spec('n1', 0));
+  leading = false;
+  const lost = await Promise.all([1, 2].map((i) => failure(r.remote.engine.create(spec('n1', i)))));
+  t.strictSame(lost.map((e) => (e as Error).message), ['not leading', 'not leading']);
+  leading = true;
+  const ids = await Promise.all([3, 4].map((i) => r.remote.engine.create(spec('n1', i))));
+  t.equal(ids.length, 2, 'the next orders are carried out');
+  t.strictSame([...r.node.containers.values()].map((c) => c.name).sort(), ['web-0', 'web-3', 'web-4']);
+});
