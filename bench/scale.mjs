@@ -29,6 +29,8 @@ import { finalLine, loadTestHelper, median, sleep, until } from './lib.mjs';
 const SIZES = (process.env.SIZES ?? '10,30,100').split(',').map(Number);
 // The controllers' --leader-ttl (default: theirs, 2 s); see docs/scale.md.
 const LEADER_TTL = process.env.LEADER_TTL;
+// The controllers' --heartbeat-interval (default: theirs, 0.3 s); see docs/cluster.md.
+const HEARTBEAT_INTERVAL = process.env.HEARTBEAT_INTERVAL;
 // Node's flags for the controllers, their heartbeat processes and the rig, e.g.
 // NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' (NODE_OPTIONS may not carry --cpu-prof).
 const NODE_ARGS = process.env.NODE_ARGS?.split(' ').filter(Boolean);
@@ -96,7 +98,7 @@ async function realSize(sim, etcd, nodesN) {
   const sdir = join(dir, `n${nodesN}`);
   mkdirSync(sdir, { recursive: true });
   const store = `etcd://${etcd}/scale${nodesN}`;
-  const c = await sim.startSimCluster({ nodes: names, dir: sdir, store, controllers: 2, controllerArgs: ['--interval', '2', ...(LEADER_TTL ? ['--leader-ttl', LEADER_TTL] : [])], ...(NODE_ARGS ? { nodeArgs: NODE_ARGS } : {}) });
+  const c = await sim.startSimCluster({ nodes: names, dir: sdir, store, controllers: 2, controllerArgs: ['--interval', '2', ...(LEADER_TTL ? ['--leader-ttl', LEADER_TTL] : []), ...(HEARTBEAT_INTERVAL ? ['--heartbeat-interval', HEARTBEAT_INTERVAL] : [])], ...(NODE_ARGS ? { nodeArgs: NODE_ARGS } : {}) });
   let lagMs = 0;
   // What went wrong, when something did: the leader changes and the agents that fenced themselves.
   const troubled = (e) => {
@@ -265,7 +267,7 @@ async function main() {
   await until('etcd', () => spawnSync(sim.berthBin, ['--store', `etcd://${etcd}/probe`, 'cluster', 'cib'], { encoding: 'utf8', env: { ...process.env, BERTH_CONFIG: join(dir, 'client.json') } }).status === 0, 30_000, 200);
   const { loadavg, cpus } = await import('node:os');
   say(`machine: ${cpus().length} cores, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} at the start`);
-  say(`through the real controllers (2 on etcd${LEADER_TTL ? `, --leader-ttl ${LEADER_TTL}` : ''}; every node a real agent over an in-memory engine, 25 agents to a process):`);
+  say(`through the real controllers (2 on etcd${LEADER_TTL ? `, --leader-ttl ${LEADER_TTL}` : ''}${HEARTBEAT_INTERVAL ? `, --heartbeat-interval ${HEARTBEAT_INTERVAL}` : ''}; every node a real agent over an in-memory engine, 25 agents to a process):`);
   let last;
   let lastSize;
   for (const n of SIZES) {

@@ -19,18 +19,25 @@ function parseHeartbeat(text: string): Heartbeat | undefined {
   try {
     const v = JSON.parse(text) as Partial<Heartbeat>;
     if (typeof v.node !== 'string' || typeof v.url !== 'string' || typeof v.seq !== 'number' || typeof v.incarnation !== 'string') return undefined;
-    return { node: v.node, url: v.url, seq: v.seq, incarnation: v.incarnation, ...(typeof v.stateDir === 'string' ? { stateDir: v.stateDir } : {}), ...(typeof v.remoteKey === 'string' ? { remoteKey: v.remoteKey } : {}) };
+    return {
+      node: v.node, url: v.url, seq: v.seq, incarnation: v.incarnation, ...(typeof v.stateDir === 'string' ? { stateDir: v.stateDir } : {}), ...(typeof v.remoteKey === 'string' ? { remoteKey: v.remoteKey } : {}),
+      ...(typeof v.leaseMs === 'number' && Number.isFinite(v.leaseMs) && v.leaseMs > 0 ? { leaseMs: v.leaseMs } : {}),
+    };
   } catch {
     return undefined;
   }
 }
 
+/** The record `old` says as much as `hb`: the same agent process, as new a heartbeat or newer,
+ * and as long a lease granted (a longer lease must be recorded before it is granted). */
+const covers = (old: Heartbeat | undefined, hb: Heartbeat) =>
+  old !== undefined && old.incarnation === hb.incarnation && (old.seq > hb.seq || (old.seq === hb.seq && (old.leaseMs ?? 0) >= (hb.leaseMs ?? 0)));
+
 export function memoryRecords(): HeartbeatRecords {
   const m = new Map<string, Heartbeat>();
   return {
     put: async (hb) => {
-      const cur = m.get(hb.node);
-      if (!cur || cur.incarnation !== hb.incarnation || hb.seq > cur.seq) m.set(hb.node, hb);
+      if (!covers(m.get(hb.node), hb)) m.set(hb.node, hb);
     },
     get: async (node) => m.get(node),
   };
@@ -47,10 +54,7 @@ export const MAX_GROUP = 64;
 
 interface Waiting { hb: Heartbeat; done: () => void; failed: (e: Error) => void }
 
-const isRecorded = (cur: StoredCib | undefined, hb: Heartbeat) => {
-  const old = cur && cur.revision !== null ? parseHeartbeat(cur.text) : undefined;
-  return old !== undefined && old.incarnation === hb.incarnation && old.seq >= hb.seq;
-};
+const isRecorded = (cur: StoredCib | undefined, hb: Heartbeat) => covers(cur && cur.revision !== null ? parseHeartbeat(cur.text) : undefined, hb);
 
 export function storeRecords(store: RecordStore): HeartbeatRecords {
   // A group commit: the heartbeats that arrive while one transaction is under way are recorded

@@ -109,7 +109,8 @@ async function serve(o: { host: string; port: number; key: Buffer; policy: Liven
   return startControllerServer({
     host: o.host, port: o.port, key: o.key, log: o.log, status: o.status, call: o.call,
     onHeartbeat: async (hb, receivedAt): Promise<HeartbeatAnswer> => {
-      await o.records.put(hb);
+      // with the lease it is granted: a leader with a shorter one honours it (liveness.ts)
+      await o.records.put({ ...hb, leaseMs: o.policy.leaseMs });
       o.heard(hb, receivedAt);
       const leader = o.leader();
       return { granted: true, leaseMs: o.policy.leaseMs, heartbeatMs: o.policy.heartbeatMs, fenceMarginMs: o.policy.fenceMarginMs, cluster: o.cluster, ...(leader ? { leader } : {}) };

@@ -124,3 +124,16 @@ t.test("another controller's write to one node of a group: the group is written 
   t.equal(s.seq('n0'), 2);
   t.equal(s.seq('n2'), 8);
 });
+
+t.test('the same heartbeat granted a longer lease by another controller is recorded again with it; a shorter one is not', async (t) => {
+  const s = keyStore();
+  const a = storeRecords(s.store);
+  const b = storeRecords(s.store);
+  await a.put({ ...hb(1), leaseMs: 2000 });
+  await b.put({ ...hb(1), leaseMs: 6667 });
+  t.equal((await a.get('n1'))?.leaseMs, 6667, 'the longer lease is recorded before it is granted');
+  const txns = s.calls.txn;
+  await a.put({ ...hb(1), leaseMs: 2000 });
+  t.equal(s.calls.txn, txns, 'a shorter one: what a recorded itself covers it, nothing is written');
+  t.equal((await b.get('n1'))?.leaseMs, 6667, 'the longer stays');
+});
