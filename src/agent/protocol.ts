@@ -225,6 +225,16 @@ function parseJson(body: Buffer): Parsed<unknown> {
 
 const termProblem = (v: unknown) => (Number.isSafeInteger(v) && (v as number) >= 0 ? undefined : 'term: a whole number ≥ 0');
 
+/** A request body: a JSON object (`shape` names its fields for the message) with a term. */
+function termed(body: Buffer, shape: string): Parsed<{ v: Record<string, unknown>; term: number }> {
+  const json = parseJson(body);
+  if (!json.ok) return json;
+  const v = json.value;
+  if (!isObject(v)) return { ok: false, message: `not an object ${shape}` };
+  const bad = termProblem(v.term);
+  return bad ? { ok: false, message: bad } : { ok: true, value: { v, term: v.term as number } };
+}
+
 /** One order {op, args}, or what is wrong with it. */
 function parseOrder(v: Record<string, unknown>): Parsed<Order> {
   if (typeof v.op !== 'string' || !Object.hasOwn(OPS, v.op)) return { ok: false, message: `op: ${JSON.stringify(String(v.op).slice(0, 64))} is not one of ${Object.keys(OPS).join(', ')}` };
@@ -244,25 +254,18 @@ function parseOrder(v: Record<string, unknown>): Parsed<Order> {
 
 /** A request body to an RPC request, or what is wrong with it. */
 export function parseRpcRequest(body: Buffer): Parsed<RpcRequest> {
-  const json = parseJson(body);
-  if (!json.ok) return json;
-  const v = json.value;
-  if (!isObject(v)) return { ok: false, message: 'not an object {term, op, args}' };
-  const bad = termProblem(v.term);
-  if (bad) return { ok: false, message: bad };
-  const order = parseOrder(v);
-  return order.ok ? { ok: true, value: { term: v.term as number, ...order.value } } : order;
+  const r = termed(body, '{term, op, args}');
+  if (!r.ok) return r;
+  const order = parseOrder(r.value.v);
+  return order.ok ? { ok: true, value: { term: r.value.term, ...order.value } } : order;
 }
 
 /** A batch request body {term, orders: [{op, args}...]}, or what is wrong with it: every order is
  * checked as a single request's is, and only BATCH_OPS may be batched. */
 export function parseBatchRequest(body: Buffer): Parsed<BatchRequest> {
-  const json = parseJson(body);
-  if (!json.ok) return json;
-  const v = json.value;
-  if (!isObject(v)) return { ok: false, message: 'not an object {term, orders}' };
-  const bad = termProblem(v.term);
-  if (bad) return { ok: false, message: bad };
+  const r = termed(body, '{term, orders}');
+  if (!r.ok) return r;
+  const { v, term } = r.value;
   if (!Array.isArray(v.orders) || v.orders.length === 0 || v.orders.length > LIMITS.batchOrders) return { ok: false, message: `orders: a list of 1 to ${LIMITS.batchOrders} orders` };
   const orders: Order[] = [];
   for (const [i, x] of v.orders.entries()) {
@@ -272,21 +275,20 @@ export function parseBatchRequest(body: Buffer): Parsed<BatchRequest> {
     if (!BATCH_OPS.includes(order.value.op)) return { ok: false, message: `orders[${i}]: ${order.value.op} is not batched (${BATCH_OPS.join(', ')})` };
     orders.push(order.value);
   }
-  return { ok: true, value: { term: v.term as number, orders } };
+  return { ok: true, value: { term, orders } };
 }
 
 export function parseEventsRequest(body: Buffer): Parsed<EventsRequest> {
-  const json = parseJson(body);
-  if (!json.ok) return json;
-  const v = json.value;
-  if (!isObject(v)) return { ok: false, message: 'not an object {term, filter}' };
-  const bad = termProblem(v.term) ?? eventFilter(v.filter);
+  const r = termed(body, '{term, filter}');
+  if (!r.ok) return r;
+  const { v, term } = r.value;
+  const bad = eventFilter(v.filter);
   if (bad) return { ok: false, message: bad };
   const f = v.filter as Record<string, unknown>;
   const filter: EventFilter = {};
   if (f.labels) filter.labels = f.labels as Record<string, string>;
   if (typeof f.since === 'number') filter.since = f.since;
-  return { ok: true, value: { term: v.term as number, filter } };
+  return { ok: true, value: { term, filter } };
 }
 
 const ENGINE_KINDS: readonly string[] = ['not-found', 'conflict', 'unreachable', 'failed'];
