@@ -288,16 +288,20 @@ export async function startAgentServer(o: AgentServerOptions): Promise<AgentServ
       const { term, orders } = parsed.value;
       const stale = staleTerm(term);
       if (stale) return refuse(req, res, stale, 'batch', nonce);
-      // Each order is checked (term, lease, scope) and carried out as if it came alone, all at
-      // once as concurrent single requests would be, and answered in its own place.
-      const answers = await Promise.all(orders.map(async ({ op, args }) => {
-        const r = await carryOut(term, op, args);
-        if ('refusal' in r) {
+      // Each order is checked (term, lease, scope) and carried out as if it came alone, and
+      // concurrently, as single requests would be; one turn of the event loop between the starts,
+      // so that what the orders do without waiting (scope checks, files written) does not hold up
+      // this agent's heartbeats and the controller's other requests for the whole batch.
+      const pending: Promise<RpcAnswer>[] = [];
+      for (const { op, args } of orders) {
+        pending.push(carryOut(term, op, args).then((r) => {
+          if (!('refusal' in r)) return r.answer;
           o.log(`agent ${o.node}: refused ${peers.get(req)} ${op} in a batch: ${r.refusal.code}: ${r.refusal.message}`);
           return { ok: false, error: { type: 'agent', code: r.refusal.code, message: r.refusal.message } } satisfies RpcAnswer;
-        }
-        return r.answer;
-      }));
+        }));
+        await new Promise((r) => setImmediate(r));
+      }
+      const answers = await Promise.all(pending);
       return answer(res, nonce, { ok: true, answers }, 'batch');
     }
     const parsed = parseRpcRequest(read.body);
