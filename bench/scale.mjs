@@ -11,7 +11,8 @@
 //    every replica runs; placements per second), a no-op pass (the leader's own duration of its
 //    last pass, `lastPassMs` in `cluster status --json`, resync every 2 s), `berth cluster status
 //    --json` and `berth cluster cib-push FILE diff-against=ORIG` of one change (wall time of the
-//    command), the leader's memory (VmRSS and VmHWM of it and of its heartbeat process), a node
+//    command), the CPU of the leader and of its heartbeat process and etcd's writes per second
+//    while converged (HEARTBEAT_INTERVAL=1: the controllers' --heartbeat-interval), the leader's memory (VmRSS and VmHWM of it and of its heartbeat process), a node
 //    powered off (until its replicas run elsewhere; the lease alone is 2 s), the leader killed
 //    (SIGKILL, until the other's first pass as leader is done).
 // 2. In one process (test/helpers/scale-kit.ts): the pass over in-memory nodes, without agents,
