@@ -11,7 +11,8 @@
 //    every replica runs; placements per second), a no-op pass (the leader's own duration of its
 //    last pass, `lastPassMs` in `cluster status --json`, resync every 2 s), `berth cluster status
 //    --json` and `berth cluster cib-push FILE diff-against=ORIG` of one change (wall time of the
-//    command), the leader's memory (VmRSS and VmHWM of it and of its heartbeat process), a node
+//    command), the CPU of the leader and of its heartbeat process and etcd's writes per second
+//    while converged (HEARTBEAT_INTERVAL=1: the controllers' --heartbeat-interval), the leader's memory (VmRSS and VmHWM of it and of its heartbeat process), a node
 //    powered off (until its replicas run elsewhere; the lease alone is 2 s), the leader killed
 //    (SIGKILL, until the other's first pass as leader is done).
 // 2. In one process (test/helpers/scale-kit.ts): the pass over in-memory nodes, without agents,
@@ -29,6 +30,11 @@ import { finalLine, loadTestHelper, median, sleep, until } from './lib.mjs';
 const SIZES = (process.env.SIZES ?? '10,30,100').split(',').map(Number);
 // The controllers' --leader-ttl (default: theirs, 2 s); see docs/scale.md.
 const LEADER_TTL = process.env.LEADER_TTL;
+// The controllers' --heartbeat-interval (default: theirs, 0.3 s); see docs/cluster.md.
+const HEARTBEAT_INTERVAL = process.env.HEARTBEAT_INTERVAL;
+// Node's flags for the controllers, their heartbeat processes and the rig, e.g.
+// NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' (NODE_OPTIONS may not carry --cpu-prof).
+const NODE_ARGS = process.env.NODE_ARGS?.split(' ').filter(Boolean);
 const PER_BUNDLE = 10;
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 const say = (s) => console.log(s);
@@ -67,6 +73,11 @@ function memoryOf(pid) {
   const kb = (k) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(s)?.[1] ?? NaN);
   return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
 }
+/** Writes etcd has committed so far (raft proposals: a transaction is one, however many keys it writes). */
+async function etcdWrites(etcd) {
+  const text = await (await fetch(`http://${etcd}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+  return Number(/^etcd_server_proposals_committed_total (\S+)$/m.exec(text)?.[1] ?? NaN);
+}
 /** CPU time (user + system) a process has used, ms (clock ticks of 10 ms). */
 function cpuMs(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -88,7 +99,7 @@ async function realSize(sim, etcd, nodesN) {
   const sdir = join(dir, `n${nodesN}`);
   mkdirSync(sdir, { recursive: true });
   const store = `etcd://${etcd}/scale${nodesN}`;
-  const c = await sim.startSimCluster({ nodes: names, dir: sdir, store, controllers: 2, controllerArgs: ['--interval', '2', ...(LEADER_TTL ? ['--leader-ttl', LEADER_TTL] : [])] });
+  const c = await sim.startSimCluster({ nodes: names, dir: sdir, store, controllers: 2, controllerArgs: ['--interval', '2', ...(LEADER_TTL ? ['--leader-ttl', LEADER_TTL] : []), ...(HEARTBEAT_INTERVAL ? ['--heartbeat-interval', HEARTBEAT_INTERVAL] : [])], ...(NODE_ARGS ? { nodeArgs: NODE_ARGS } : {}) });
   let lagMs = 0;
   // What went wrong, when something did: the leader changes and the agents that fenced themselves.
   const troubled = (e) => {
@@ -130,10 +141,16 @@ async function realSize(sim, etcd, nodesN) {
     const noopMs = median([...noop.values()]);
     const s1 = c.status();
     const leaderPid = c.controllers[c.urls.indexOf(s1.controller.url)].pid;
+    const hbPid0 = childrenOf(leaderPid)[0];
     const cpu0 = cpuMs(leaderPid);
+    const hbCpu0 = cpuMs(hbPid0);
+    const writes0 = await etcdWrites(etcd);
     const w0 = now();
     await sleep(6000);
     const cpuShare = (cpuMs(leaderPid) - cpu0) / (now() - w0);
+    // The heartbeat process's CPU and etcd's writes while converged: taking every heartbeat.
+    const hbCpuShare = (cpuMs(hbPid0) - hbCpu0) / (now() - w0);
+    const writesPerS = ((await etcdWrites(etcd)) - writes0) / ((now() - w0) / 1000);
     const idlePasses = c.status().passes - s1.passes;
     const cpuPerPass = ((cpuMs(leaderPid) - cpu0) / Math.max(1, idlePasses));
 
@@ -183,7 +200,7 @@ async function realSize(sim, etcd, nodesN) {
     if (after.running !== replicas || after.copies !== 1) throw new Error(`after the hand-over: ${after.running} running, ${after.copies} copies of one replica`);
 
     say(`${String(nodesN).padStart(3)} nodes, ${String(bundles).padStart(4)} bundles, ${String(replicas).padStart(5)} replicas: `
-      + `converge ${converge.toFixed(0)} ms (${pps.toFixed(0)} placements/s); no-op pass ${noopMs.toFixed(0)} ms (converged, the leader used ${(cpuShare * 100).toFixed(0)}% of a core: ${idlePasses} passes in 6 s, ~${cpuPerPass.toFixed(0)} ms CPU each with the heartbeats); `
+      + `converge ${converge.toFixed(0)} ms (${pps.toFixed(0)} placements/s); no-op pass ${noopMs.toFixed(0)} ms (converged, the leader used ${(cpuShare * 100).toFixed(0)}% of a core: ${idlePasses} passes in 6 s, ~${cpuPerPass.toFixed(0)} ms CPU each with the heartbeats; its heartbeat process ${(hbCpuShare * 100).toFixed(0)}% of a core, etcd ${writesPerS.toFixed(0)} writes/s); `
       + `cluster status --json ${statusMs.toFixed(0)} ms; cib-push diff-against ${diffPush.ms.toFixed(0)} ms; `
       + `leader RSS ${mem.rss.toFixed(0)} MiB (peak ${mem.hwm.toFixed(0)}), its heartbeat process ${hbMem.rss.toFixed(0)} MiB; `
       + `node lost (${lostReplicas} replicas): declared lost after ${declaredMs.toFixed(0)} ms, its replicas running elsewhere after ${lostMs.toFixed(0)} ms; `
@@ -251,7 +268,7 @@ async function main() {
   await until('etcd', () => spawnSync(sim.berthBin, ['--store', `etcd://${etcd}/probe`, 'cluster', 'cib'], { encoding: 'utf8', env: { ...process.env, BERTH_CONFIG: join(dir, 'client.json') } }).status === 0, 30_000, 200);
   const { loadavg, cpus } = await import('node:os');
   say(`machine: ${cpus().length} cores, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} at the start`);
-  say(`through the real controllers (2 on etcd${LEADER_TTL ? `, --leader-ttl ${LEADER_TTL}` : ''}; every node a real agent over an in-memory engine, 25 agents to a process):`);
+  say(`through the real controllers (2 on etcd${LEADER_TTL ? `, --leader-ttl ${LEADER_TTL}` : ''}${HEARTBEAT_INTERVAL ? `, --heartbeat-interval ${HEARTBEAT_INTERVAL}` : ''}; every node a real agent over an in-memory engine, 25 agents to a process):`);
   let last;
   let lastSize;
   for (const n of SIZES) {

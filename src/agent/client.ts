@@ -16,7 +16,7 @@ import { INCARNATION, Target, verifyEventLine, verifyResponse } from './auth';
 import { Exchange, ExchangeError, exchangeSigned, readAnswer, signedPost } from './signed-http';
 import type { InnerExecutors } from '../inner/executors';
 import type { InnerObserved } from '../reconcile/inner';
-import { AgentCode, EVENTS_PATH, LIMITS, OpName, RPC_PATH, WireError, eventPayload, parseEventLine, parseRpcAnswer } from './protocol';
+import { AgentCode, BATCH_OPS, BATCH_PATH, EVENTS_PATH, LIMITS, OpName, RPC_PATH, WireError, eventPayload, parseBatchAnswer, parseEventLine, parseRpcAnswer } from './protocol';
 
 /** The agent refused the order itself: a stale term, a fenced node, a failed authentication or a
  * message it could not take. */
@@ -154,8 +154,92 @@ export function remoteNode(o: RemoteNodeOptions): RemoteNode {
     return s;
   }
 
+  // Batching: the quick writes (BATCH_OPS) that a pass sends this node while a batch is under way
+  // go together in the next, one signed request (each order is still checked by the agent on its
+  // own and answered in its own place). A pass's replicas move in step (addresses, then creates,
+  // then starts), so a node gets a handful of requests a pass instead of several per replica. An
+  // agent without the batch endpoint (404) gets each order alone from then on.
+  interface Queued { op: OpName; args: unknown[]; errors: ErrorFamily; resolve: (v: unknown) => void; reject: (e: unknown) => void }
+  let queue: Queued[] = [];
+  let sending = false;
+  let batches = true;
+
+  function enqueue(op: OpName, args: unknown[], errors: ErrorFamily): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      queue.push({ op, args, errors, resolve, reject });
+      if (!sending) {
+        sending = true;
+        // the orders of this turn of the event loop join the first batch
+        setImmediate(() => void drain());
+      }
+    });
+  }
+
+  async function drain(): Promise<void> {
+    while (queue.length) {
+      const group: Queued[] = [];
+      let bytes = 0;
+      while (queue.length && group.length < LIMITS.batchOrders) {
+        const size = JSON.stringify(queue[0].args).length + 64;
+        if (group.length && bytes + size > LIMITS.requestBytes / 2) break;
+        bytes += size;
+        group.push(queue.shift()!);
+      }
+      // Whatever goes wrong (the term read as the batch is made throws once the lead is lost)
+      // fails this group's orders, never the queue: later orders must still go.
+      if (group.length === 1 || !batches) await Promise.all(group.map((q) => single(q.op, q.args, q.errors).then(q.resolve, q.reject)));
+      else await sendBatch(group).catch((e: unknown) => { for (const q of group) q.reject(e); });
+    }
+    sending = false;
+  }
+
+  async function sendBatch(group: Queued[]): Promise<void> {
+    const fail = (e: (q: Queued) => Error) => { for (const q of group) q.reject(e(q)); };
+    try {
+      await learn(group[0].errors);
+    } catch (e) {
+      return fail(() => e as Error);
+    }
+    const ops = group.map((q) => q.op);
+    const body = Buffer.from(JSON.stringify({ term: o.term(), orders: group.map((q) => ({ op: q.op, args: q.args })) }));
+    let a: Exchange;
+    try {
+      a = await exchange(BATCH_PATH, body, timeoutMs);
+    } catch (e) {
+      if (e instanceof NoAnswer) return fail((q) => q.errors.unreachable(`AGENT_UNREACHABLE: ${where} does not answer: ${(e as Error).message}`));
+      return fail((q) => q.errors.refused(`AGENT_BAD_MESSAGE: ${where} answered ${(e as Error).message}; refused`));
+    }
+    if (a.status === 404) {
+      // An agent from before batches: each order alone (a forged 404 only costs requests).
+      batches = false;
+      await Promise.all(group.map((q) => single(q.op, q.args, q.errors).then(q.resolve, q.reject)));
+      return;
+    }
+    const signed = verifyResponse(o.key, a.nonce, a.status, a.headers, a.body);
+    const parsed = parseBatchAnswer(a.body, ops);
+    if (!signed.ok) {
+      if (a.status === 401 && parsed.ok && !parsed.value.ok && parsed.value.error.type === 'agent' && parsed.value.error.code === 'AGENT_AUTH_FAILED') {
+        if (!o.incarnation) incarnation = undefined;
+        return fail(() => new AgentRefusal('AGENT_AUTH_FAILED', `${parsed.value.ok ? '' : parsed.value.error.message} (is the authkey the same on both nodes?)`, o.node));
+      }
+      return fail((q) => q.errors.refused(`AGENT_BAD_MESSAGE: ${where} answered ${signed.message} (HTTP ${a.status}); refused`));
+    }
+    if (!parsed.ok) return fail((q) => q.errors.refused(`AGENT_BAD_MESSAGE: ${where} answered a batch that is not the protocol: ${parsed.message}; refused`));
+    const v = parsed.value;
+    if (!v.ok) {
+      // the whole batch refused (a stale term, say)
+      if (v.error.type === 'agent' && v.error.code === 'AGENT_AUTH_FAILED' && !o.incarnation) incarnation = undefined;
+      return fail(() => recreate(v.error, o.node));
+    }
+    v.answers.forEach((x, i) => (x.ok ? group[i].resolve(x.result) : group[i].reject(recreate(x.error, o.node))));
+  }
+
   async function call(op: OpName, args: unknown[], errors: ErrorFamily, extraMs = 0): Promise<unknown> {
     while (args.length && args[args.length - 1] === undefined) args.pop();
+    return BATCH_OPS.includes(op) && extraMs === 0 ? enqueue(op, args, errors) : single(op, args, errors, extraMs);
+  }
+
+  async function single(op: OpName, args: unknown[], errors: ErrorFamily, extraMs = 0): Promise<unknown> {
     if (op !== 'agent.status') await learn(errors);
     const body = Buffer.from(JSON.stringify({ term: o.term(), op, args }));
     if (body.length > LIMITS.requestBytes) {

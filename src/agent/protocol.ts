@@ -8,6 +8,8 @@ import { isClusterId } from '../runtime/labels';
 
 export const RPC_PATH = '/v1/rpc';
 export const EVENTS_PATH = '/v1/events';
+/** Several orders in one signed request (the quick writes of one pass to one node): BATCH_OPS. */
+export const BATCH_PATH = '/v1/batch';
 
 const MiB = 1024 * 1024;
 
@@ -24,6 +26,8 @@ export const LIMITS = {
   requestTimeoutMs: 10_000,
   /** the events stream sends a signed heartbeat this often, so that a silent peer is noticed */
   heartbeatMs: 15_000,
+  /** the most orders in one batch request */
+  batchOrders: 64,
 } as const;
 
 /** Refusals by the agent itself (as opposed to failures of the engine or the host it drives). */
@@ -199,6 +203,14 @@ export const OPS = {
 
 export type OpName = keyof typeof OPS;
 
+/** The orders a batch may carry: writes that take no longer than the engine's own call (a stop,
+ * which waits for its timeout, and the resources' operations go alone, so as not to hold up the
+ * others' answers). */
+export const BATCH_OPS: readonly OpName[] = ['engine.create', 'engine.start', 'engine.remove', 'engine.rename', 'addresses.add', 'addresses.remove', 'files.write', 'files.ensureDir'];
+
+export interface Order { op: OpName; args: unknown[] }
+export interface BatchRequest { term: number; orders: Order[] }
+
 export const isWriteOp = (name: OpName): boolean => OPS[name].write;
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
@@ -213,14 +225,18 @@ function parseJson(body: Buffer): Parsed<unknown> {
 
 const termProblem = (v: unknown) => (Number.isSafeInteger(v) && (v as number) >= 0 ? undefined : 'term: a whole number ≥ 0');
 
-/** A request body to an RPC request, or what is wrong with it. */
-export function parseRpcRequest(body: Buffer): Parsed<RpcRequest> {
+/** A request body: a JSON object (`shape` names its fields for the message) with a term. */
+function termed(body: Buffer, shape: string): Parsed<{ v: Record<string, unknown>; term: number }> {
   const json = parseJson(body);
   if (!json.ok) return json;
   const v = json.value;
-  if (!isObject(v)) return { ok: false, message: 'not an object {term, op, args}' };
+  if (!isObject(v)) return { ok: false, message: `not an object ${shape}` };
   const bad = termProblem(v.term);
-  if (bad) return { ok: false, message: bad };
+  return bad ? { ok: false, message: bad } : { ok: true, value: { v, term: v.term as number } };
+}
+
+/** One order {op, args}, or what is wrong with it. */
+function parseOrder(v: Record<string, unknown>): Parsed<Order> {
   if (typeof v.op !== 'string' || !Object.hasOwn(OPS, v.op)) return { ok: false, message: `op: ${JSON.stringify(String(v.op).slice(0, 64))} is not one of ${Object.keys(OPS).join(', ')}` };
   const name = v.op as OpName;
   const spec: OpSpec = OPS[name];
@@ -233,21 +249,46 @@ export function parseRpcRequest(body: Buffer): Parsed<RpcRequest> {
     const wrong = spec.args[i](a);
     if (wrong) return { ok: false, message: `${name} argument ${i + 1}: ${wrong}` };
   }
-  return { ok: true, value: { term: v.term as number, op: name, args: v.args.map((a) => (a === null ? undefined : a)) } };
+  return { ok: true, value: { op: name, args: v.args.map((a) => (a === null ? undefined : a)) } };
+}
+
+/** A request body to an RPC request, or what is wrong with it. */
+export function parseRpcRequest(body: Buffer): Parsed<RpcRequest> {
+  const r = termed(body, '{term, op, args}');
+  if (!r.ok) return r;
+  const order = parseOrder(r.value.v);
+  return order.ok ? { ok: true, value: { term: r.value.term, ...order.value } } : order;
+}
+
+/** A batch request body {term, orders: [{op, args}...]}, or what is wrong with it: every order is
+ * checked as a single request's is, and only BATCH_OPS may be batched. */
+export function parseBatchRequest(body: Buffer): Parsed<BatchRequest> {
+  const r = termed(body, '{term, orders}');
+  if (!r.ok) return r;
+  const { v, term } = r.value;
+  if (!Array.isArray(v.orders) || v.orders.length === 0 || v.orders.length > LIMITS.batchOrders) return { ok: false, message: `orders: a list of 1 to ${LIMITS.batchOrders} orders` };
+  const orders: Order[] = [];
+  for (const [i, x] of v.orders.entries()) {
+    if (!isObject(x)) return { ok: false, message: `orders[${i}]: not an object {op, args}` };
+    const order = parseOrder(x);
+    if (!order.ok) return { ok: false, message: `orders[${i}]: ${order.message}` };
+    if (!BATCH_OPS.includes(order.value.op)) return { ok: false, message: `orders[${i}]: ${order.value.op} is not batched (${BATCH_OPS.join(', ')})` };
+    orders.push(order.value);
+  }
+  return { ok: true, value: { term, orders } };
 }
 
 export function parseEventsRequest(body: Buffer): Parsed<EventsRequest> {
-  const json = parseJson(body);
-  if (!json.ok) return json;
-  const v = json.value;
-  if (!isObject(v)) return { ok: false, message: 'not an object {term, filter}' };
-  const bad = termProblem(v.term) ?? eventFilter(v.filter);
+  const r = termed(body, '{term, filter}');
+  if (!r.ok) return r;
+  const { v, term } = r.value;
+  const bad = eventFilter(v.filter);
   if (bad) return { ok: false, message: bad };
   const f = v.filter as Record<string, unknown>;
   const filter: EventFilter = {};
   if (f.labels) filter.labels = f.labels as Record<string, string>;
   if (typeof f.since === 'number') filter.since = f.since;
-  return { ok: true, value: { term: v.term as number, filter } };
+  return { ok: true, value: { term, filter } };
 }
 
 const ENGINE_KINDS: readonly string[] = ['not-found', 'conflict', 'unreachable', 'failed'];
@@ -272,8 +313,10 @@ function wireError(v: unknown): string | undefined {
 /** An RPC answer body, or what is wrong with it: the envelope and, for `op`, the result's shape. */
 export function parseRpcAnswer(body: Buffer, name: OpName | undefined): Parsed<RpcAnswer> {
   const json = parseJson(body);
-  if (!json.ok) return json;
-  const v = json.value;
+  return json.ok ? answerOf(json.value, name) : json;
+}
+
+function answerOf(v: unknown, name: OpName | undefined): Parsed<RpcAnswer> {
   if (!isObject(v) || typeof v.ok !== 'boolean') return { ok: false, message: 'not an object {ok, ...}' };
   if (!v.ok) {
     const bad = wireError(v.error);
@@ -284,6 +327,27 @@ export function parseRpcAnswer(body: Buffer, name: OpName | undefined): Parsed<R
     if (bad) return { ok: false, message: `result of ${name}: ${bad}` };
   }
   return { ok: true, value: { ok: true, result: v.result === null ? undefined : v.result } };
+}
+
+/** A batch's answer {ok: true, answers: [...]}, one answer per order of `ops` (each checked as
+ * parseRpcAnswer checks a single one), or a refusal of the whole batch {ok: false, error}. */
+export function parseBatchAnswer(body: Buffer, ops: readonly OpName[]): Parsed<{ ok: true; answers: RpcAnswer[] } | { ok: false; error: WireError }> {
+  const json = parseJson(body);
+  if (!json.ok) return json;
+  const v = json.value;
+  if (isObject(v) && v.ok === false) {
+    const whole = answerOf(v, undefined);
+    return whole.ok && !whole.value.ok ? { ok: true, value: whole.value } : { ok: false, message: whole.ok ? 'a refusal without its error' : whole.message };
+  }
+  if (!isObject(v) || v.ok !== true) return { ok: false, message: 'not an object {ok, ...}' };
+  if (!Array.isArray(v.answers) || v.answers.length !== ops.length) return { ok: false, message: `answers: a list of ${ops.length}` };
+  const answers: RpcAnswer[] = [];
+  for (const [i, a] of v.answers.entries()) {
+    const one = answerOf(a, ops[i]);
+    if (!one.ok) return { ok: false, message: `answers[${i}]: ${one.message}` };
+    answers.push(one.value);
+  }
+  return { ok: true, value: { ok: true, answers } };
 }
 
 const event: Check = (v) => (isObject(v) && typeof v.action === 'string' && typeof v.id === 'string' && isObject(v.attributes) && typeof v.time === 'number' ? undefined : 'an engine event');

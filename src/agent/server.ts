@@ -22,7 +22,7 @@ import { parseAddressLabel } from '../reconcile/plan';
 import { ADDRESS_LABEL } from '../runtime/labels';
 import { AUTH_HEADERS, RequestVerifier, signEventLine, signResponse } from './auth';
 import {
-  AGENT_HTTP_STATUS, AgentCode, EVENTS_PATH, EventPayload, LIMITS, OpName, RPC_PATH, RpcAnswer, WireError, isWriteOp, parseEventsRequest, parseRpcRequest,
+  AGENT_HTTP_STATUS, AgentCode, BATCH_PATH, EVENTS_PATH, EventPayload, LIMITS, OpName, RPC_PATH, RpcAnswer, WireError, isWriteOp, parseBatchRequest, parseEventsRequest, parseRpcRequest,
 } from './protocol';
 import type { TermGuard } from './term-guard';
 import { AgentScope, DEFAULT_HOST_POLICY, HostPolicy, ScopeVerdict, containerVerdict, createVerdict, directoryVerdict, fileVerdict, ledgerVerdict, renameVerdict } from './scope';
@@ -246,7 +246,7 @@ export async function startAgentServer(o: AgentServerOptions): Promise<AgentServ
     if (unread) req.resume();
   };
 
-  const answer = (res: http.ServerResponse, nonce: string, a: RpcAnswer, op: string) => {
+  const answer = (res: http.ServerResponse, nonce: string, a: RpcAnswer | { ok: true; answers: RpcAnswer[] }, op: string) => {
     let body = json(a);
     if (body.length > LIMITS.answerBytes) {
       body = json({ ok: false, error: { type: 'error', operation: op, message: `the answer is ${body.length} bytes, more than the limit of ${LIMITS.answerBytes}` } } satisfies RpcAnswer);
@@ -256,8 +256,8 @@ export async function startAgentServer(o: AgentServerOptions): Promise<AgentServ
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = req.url ?? '';
-    if (req.method !== 'POST' || (url !== RPC_PATH && url !== EVENTS_PATH)) {
-      return refuse(req, res, new Refusal('AGENT_BAD_MESSAGE', `no such endpoint: ${req.method} ${url.slice(0, 200)} (POST ${RPC_PATH} or ${EVENTS_PATH})`, 404), '');
+    if (req.method !== 'POST' || (url !== RPC_PATH && url !== EVENTS_PATH && url !== BATCH_PATH)) {
+      return refuse(req, res, new Refusal('AGENT_BAD_MESSAGE', `no such endpoint: ${req.method} ${url.slice(0, 200)} (POST ${RPC_PATH}, ${BATCH_PATH} or ${EVENTS_PATH})`, 404), '');
     }
     // Counted here rather than with server.maxHeadersCount, which answers 400 without a trace.
     if (req.rawHeaders.length / 2 > LIMITS.headerCount) {
@@ -281,22 +281,51 @@ export async function startAgentServer(o: AgentServerOptions): Promise<AgentServ
       if (stale) return refuse(req, res, stale, '', nonce);
       return streamEvents(req, res, nonce, parsed.value.filter);
     }
+    if (url === BATCH_PATH) {
+      if (unbound) return refuse(req, res, unboundRefusal('a batch'), 'no-incarnation', nonce);
+      const parsed = parseBatchRequest(read.body);
+      if (!parsed.ok) return refuse(req, res, new Refusal('AGENT_BAD_MESSAGE', parsed.message), '', nonce);
+      const { term, orders } = parsed.value;
+      const stale = staleTerm(term);
+      if (stale) return refuse(req, res, stale, 'batch', nonce);
+      // Each order is checked (term, lease, scope) and carried out as if it came alone, and
+      // concurrently, as single requests would be; one turn of the event loop between the starts,
+      // so that what the orders do without waiting (scope checks, files written) does not hold up
+      // this agent's heartbeats and the controller's other requests for the whole batch.
+      const pending: Promise<RpcAnswer>[] = [];
+      for (const { op, args } of orders) {
+        pending.push(carryOut(term, op, args).then((r) => {
+          if (!('refusal' in r)) return r.answer;
+          o.log(`agent ${o.node}: refused ${peers.get(req)} ${op} in a batch: ${r.refusal.code}: ${r.refusal.message}`);
+          return { ok: false, error: { type: 'agent', code: r.refusal.code, message: r.refusal.message } } satisfies RpcAnswer;
+        }));
+        await new Promise((r) => setImmediate(r));
+      }
+      const answers = await Promise.all(pending);
+      return answer(res, nonce, { ok: true, answers }, 'batch');
+    }
     const parsed = parseRpcRequest(read.body);
     if (!parsed.ok) return refuse(req, res, new Refusal('AGENT_BAD_MESSAGE', parsed.message), '', nonce);
     const { term, op, args } = parsed.value;
     if (unbound && op !== 'agent.status') return refuse(req, res, unboundRefusal(op), 'no-incarnation', nonce);
+    const r = await carryOut(term, op, args);
+    if ('refusal' in r) return refuse(req, res, r.refusal, op, nonce);
+    answer(res, nonce, r.answer, op);
+  }
+
+  /** One order after its signature: the term, the lease (for writes), then the operation with
+   * its scope checks. A refusal is answered with its code's status; a failure is an answer. */
+  async function carryOut(term: number, op: OpName, args: unknown[]): Promise<{ refusal: Refusal } | { answer: RpcAnswer }> {
     const stale = staleTerm(term);
-    if (stale) return refuse(req, res, stale, op, nonce);
+    if (stale) return { refusal: stale };
     const fenced = isWriteOp(op) ? o.gate?.(op) : undefined;
-    if (fenced) return refuse(req, res, new Refusal('AGENT_FENCED', `${op} refused: ${fenced}`), op, nonce);
-    let a: RpcAnswer;
+    if (fenced) return { refusal: new Refusal('AGENT_FENCED', `${op} refused: ${fenced}`) };
     try {
-      a = { ok: true, result: await ops[op](args) };
+      return { answer: { ok: true, result: await ops[op](args) } };
     } catch (e) {
-      if (e instanceof Refusal) return refuse(req, res, e, op, nonce);
-      a = { ok: false, error: toWireError(e, op) };
+      if (e instanceof Refusal) return { refusal: e };
+      return { answer: { ok: false, error: toWireError(e, op) } };
     }
-    answer(res, nonce, a, op);
   }
 
   function staleTerm(term: number): Refusal | undefined {

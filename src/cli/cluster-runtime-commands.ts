@@ -9,6 +9,7 @@ import { lazy } from './lazy';
 import { paintStates, renderProblems } from './render';
 import { DEFAULT_HOST_ACCESS, HOST_ACCESS, HostAccess, parseHostAccessList } from '../runtime/host-access';
 import type { ClusterStatusAnswer, ControllerPost } from '../cluster/controller-client';
+import { HEARTBEAT_RANGE_MS, LivenessPolicy, livenessFor } from '../cluster/liveness';
 import { ClientConfig, ClusterClient, agentClientConfig, controllerClientConfig, controllersMissing, resolveClusterClient, writeClientConfig } from './client-config';
 
 export const agentHelp = `Usage: berth agent [--controller URL[,URL...]] [--listen HOST:PORT] [--advertise URL]
@@ -69,12 +70,13 @@ within it, the agent keeps them; otherwise its fence guard kills them), 2 cannot
 export const clusterControllerHelp = `Usage: berth controller --listen HOST:PORT [--advertise URL] [--store URL | --cib FILE]
                         [--authkey FILE] [--fence-command CMD] [--interval SECONDS]
                         [--stop-timeout SECONDS] [--leader-ttl SECONDS]
+                        [--heartbeat-interval SECONDS]
                         [--ui-listen [HOST:]PORT [--ui-actions] [--ui-password-file FILE]]
 
 With --listen, the controller runs a cluster: every node runs 'berth agent', and the controller
 places the replicas on the CIB's nodes (<nodes>, 'berth node add'), drives each node through its
 agent, takes the agents' heartbeats, declares a node lost 2 s after its last one (its agent has
-fenced itself by then) and starts its replicas elsewhere, with the same name, address and data.
+fenced itself by then; 6.7 heartbeats with --heartbeat-interval) and starts its replicas elsewhere, with the same name, address and data.
 A replica never runs on two nodes at once: a move removes the old copy before the new one starts.
 
 Several controllers share the live CIB in etcd (--store etcd://...): one leads, elected with an
@@ -96,6 +98,13 @@ Flags:
                        node is off and its replicas move at once
   --interval S         resync every S seconds (default 30)
   --stop-timeout S     seconds a replica gets to stop before it is killed
+  --leader-ttl S       the leader's etcd lease (default 2)
+  --heartbeat-interval S  how often agents send heartbeats (default 0.3, from 0.1 to 10); the
+                       lease (6.7 heartbeats: 2 s at 0.3), the self-fence (2 heartbeats before
+                       it ends) and --fence-command's silence (3.3 heartbeats) scale with it.
+                       A longer interval for clusters of about 100 nodes and more (1 s: a node
+                       is declared lost 6.7 s after its last heartbeat). Give every controller
+                       the same value
   --ui-listen [HOST:]PORT  also serve the live status page there (HOST default 127.0.0.1: give
                        another address only behind a network you trust); 'berth ui' prints its
                        address with the login token (derived from the authkey); see docs/ui.md
@@ -182,6 +191,18 @@ function seconds(v: string | undefined, name: string): number | undefined {
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0) throw new BerthError([problem('USAGE', { path: `--${name}`, value: v, allowed: 'a positive number of seconds', message: `'${v}' is not a valid --${name}, use a positive number of seconds` })]);
   return n;
+}
+
+/** --heartbeat-interval: the liveness policy for heartbeats that often (liveness.ts livenessFor). */
+function heartbeatInterval(v: string | undefined): LivenessPolicy | undefined {
+  const s = seconds(v, 'heartbeat-interval');
+  if (s === undefined) return undefined;
+  const ms = Math.round(s * 1000);
+  if (ms < HEARTBEAT_RANGE_MS.min || ms > HEARTBEAT_RANGE_MS.max) {
+    const allowed = `${HEARTBEAT_RANGE_MS.min / 1000} to ${HEARTBEAT_RANGE_MS.max / 1000} seconds`;
+    throw new BerthError([problem('USAGE', { path: '--heartbeat-interval', value: v, allowed, message: `'${v}' is not a valid --heartbeat-interval, use ${allowed}` })]);
+  }
+  return livenessFor(ms);
 }
 
 /** A daemon that cannot listen is a start error (exit 2) that names the address, not a crash. */
@@ -359,7 +380,8 @@ function uiPassword(file: string): string {
 }
 
 export const clusterControllerCmd: Command = (inv) => exit2AtStart(inv, async () => {
-  const values = valueFlags(inv, ['listen', 'advertise', 'store', 'cib', 'authkey', 'fence-command', 'interval', 'stop-timeout', 'leader-ttl', 'node', 'state-dir', 'ui-listen', 'ui-password-file']);
+  const values = valueFlags(inv, ['listen', 'advertise', 'store', 'cib', 'authkey', 'fence-command', 'interval', 'stop-timeout', 'leader-ttl', 'heartbeat-interval', 'node', 'state-dir', 'ui-listen', 'ui-password-file']);
+  const heartbeat = heartbeatInterval(values['heartbeat-interval']);
   const uiListen = values['ui-listen'] !== undefined ? uiListenOf(values['ui-listen']) : undefined;
   if (!uiListen && (inv.flags['ui-actions'] || values['ui-password-file'] !== undefined)) {
     throw new BerthError([problem('USAGE', { path: inv.flags['ui-actions'] ? '--ui-actions' : '--ui-password-file', message: `${inv.flags['ui-actions'] ? '--ui-actions' : '--ui-password-file'} is about the status page: give --ui-listen [HOST:]PORT too` })]);
@@ -393,6 +415,7 @@ export const clusterControllerCmd: Command = (inv) => exit2AtStart(inv, async ()
     ...(interval ? { resyncMs: interval * 1000 } : {}),
     ...(stopTimeout !== undefined ? { stopTimeoutSeconds: stopTimeout } : {}),
     ...(ttl ? { leaderTtlSeconds: Math.ceil(ttl) } : {}),
+    ...(heartbeat ? { liveness: heartbeat } : {}),
     ...(page ? { pageUrl: page.url, onState: page.onState } : {}),
   }), '--listen', listen);
   page?.bind(c);

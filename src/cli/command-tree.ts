@@ -58,6 +58,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   authkey: { value: 'FILE' },
   'fence-command': { value: 'CMD' },
   'leader-ttl': { value: 'SECONDS' },
+  'heartbeat-interval': { value: 'SECONDS' },
   'ui-listen': { value: 'HOST:PORT' },
   'ui-actions': {},
   'ui-password-file': { value: 'FILE' },
@@ -216,7 +217,7 @@ export const TREE: CommandNode = {
     status: { summary: "this node's bundles and replicas", flags: [...LOCAL, 'watch', 'interval'], run: () => lazy.cliRuntimeCommands().statusCmd, help: () => lazy.cliRuntimeCommands().statusHelp },
     controller: {
       summary: 'the reconciler daemon (with --listen: of a cluster of agents)',
-      flags: [...LOCAL, 'interval', 'stop-timeout', 'listen', 'advertise', 'authkey', 'fence-command', 'leader-ttl', 'ui-listen', 'ui-actions', 'ui-password-file'],
+      flags: [...LOCAL, 'interval', 'stop-timeout', 'listen', 'advertise', 'authkey', 'fence-command', 'leader-ttl', 'heartbeat-interval', 'ui-listen', 'ui-actions', 'ui-password-file'],
       // With --listen it controls a cluster of agents; without, this node's engine alone.
       run: () => (inv) => (inv.flags.listen !== undefined ? lazy.cliClusterRuntimeCommands().clusterControllerCmd(inv) : lazy.cliRuntimeCommands().controllerCmd(inv)),
       help: () => `${lazy.cliRuntimeCommands().controllerHelp}\n${lazy.cliClusterRuntimeCommands().clusterControllerHelp}`,

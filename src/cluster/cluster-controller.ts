@@ -184,15 +184,14 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
     const t = now();
     for (const name of b.expired(nodeNames, t)) {
       const rec = await records.get(name).catch(() => undefined);
-      const seen = b.heartbeat(name);
-      if (rec && seen && (rec.incarnation !== seen.incarnation || rec.seq > seen.seq)) {
-        b.heard(rec, now());
-        continue;
-      }
+      // A newer heartbeat another controller granted, or the same one granted a longer lease
+      // there (a controller with a longer --heartbeat-interval): the node is not lost yet.
+      if (rec) b.heard(rec, now());
+      if (!b.expired([name], t).length) continue;
       b.declareLost(name, t, 'lease');
       memory.delete(name);
       cache.delete(name);
-      logLost(name, `no heartbeat for ${policy.leaseMs} ms; its lease has ended, so it has fenced itself and its replicas start elsewhere`);
+      logLost(name, `no heartbeat for ${b.leaseMs(name)} ms; its lease has ended, so it has fenced itself and its replicas start elsewhere`);
     }
     fenceSuspects(b);
   };

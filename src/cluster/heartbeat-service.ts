@@ -15,7 +15,6 @@
 // time in this process; the controller stops leading then unless a later one reached it.
 import { ChildProcess, fork } from 'node:child_process';
 import { openStore } from '../store/open';
-import type { CibStore } from '../store/store';
 import { HeartbeatRecords, memoryRecords, storeRecords } from './heartbeat-records';
 import type { Heartbeat, LivenessPolicy } from './liveness';
 import { ControllerCall, HeartbeatAnswer, startControllerServer } from './controller-server';
@@ -99,9 +98,9 @@ export const CALL_TIMEOUT_MS = 15_000;
 /** A call before the controller has said how to answer it (it is starting). */
 const notReady = (): Promise<never> => Promise.reject(Object.assign(new Error('this controller is starting'), { code: 'NOT_LEADER', status: 503 }));
 
-function openRecords(storeUrl: string): { records: HeartbeatRecords; store?: CibStore } {
+function openRecords(storeUrl: string): { records: HeartbeatRecords; store?: EtcdStore } {
   if (!isEtcdUrl(storeUrl)) return { records: memoryRecords() };
-  const store = openStore(storeUrl);
+  const store = openStore(storeUrl) as EtcdStore;
   return { records: storeRecords(store), store };
 }
 
@@ -110,7 +109,8 @@ async function serve(o: { host: string; port: number; key: Buffer; policy: Liven
   return startControllerServer({
     host: o.host, port: o.port, key: o.key, log: o.log, status: o.status, call: o.call,
     onHeartbeat: async (hb, receivedAt): Promise<HeartbeatAnswer> => {
-      await o.records.put(hb);
+      // with the lease it is granted: a leader with a shorter one honours it (liveness.ts)
+      await o.records.put({ ...hb, leaseMs: o.policy.leaseMs });
       o.heard(hb, receivedAt);
       const leader = o.leader();
       return { granted: true, leaseMs: o.policy.leaseMs, heartbeatMs: o.policy.heartbeatMs, fenceMarginMs: o.policy.fenceMarginMs, cluster: o.cluster, ...(leader ? { leader } : {}) };
@@ -273,7 +273,7 @@ export function runHeartbeatProcess(): Promise<number> {
         case 'start': {
           const opened = openRecords(m.storeUrl);
           records = opened.records;
-          if (opened.store) keeper = inProcessKeeper(opened.store as EtcdStore);
+          if (opened.store) keeper = inProcessKeeper(opened.store);
           const r = records;
           serve({
             host: m.host, port: m.port, key: Buffer.from(m.key, 'hex'), policy: m.policy, cluster: m.cluster, records: r,

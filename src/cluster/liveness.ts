@@ -19,6 +19,22 @@ export interface LivenessPolicy {
  * 1.4 s of silence, and is fenced by a configured command after 1 s. */
 export const DEFAULT_LIVENESS: LivenessPolicy = { leaseMs: 2000, heartbeatMs: 300, fenceMarginMs: 600, suspectMs: 1000 };
 
+/** The heartbeat intervals `berth controller --heartbeat-interval` takes, ms. */
+export const HEARTBEAT_RANGE_MS = { min: 100, max: 10_000 } as const;
+
+/** The policy for heartbeats every `heartbeatMs`: the lease, the fence margin and suspicion
+ * scale with it as the defaults stand to 300 ms (a lease of 6.7 heartbeats, fencing 2 heartbeats
+ * before its end), so a large cluster with fewer heartbeats keeps the same margins in heartbeats. */
+export function livenessFor(heartbeatMs: number): LivenessPolicy {
+  const scale = heartbeatMs / DEFAULT_LIVENESS.heartbeatMs;
+  return {
+    heartbeatMs,
+    leaseMs: Math.round(DEFAULT_LIVENESS.leaseMs * scale),
+    fenceMarginMs: Math.round(DEFAULT_LIVENESS.fenceMarginMs * scale),
+    suspectMs: Math.round(DEFAULT_LIVENESS.suspectMs * scale),
+  };
+}
+
 /** A heartbeat as the agent sends it and the shared record keeps it. */
 export interface Heartbeat {
   node: string;
@@ -32,12 +48,17 @@ export interface Heartbeat {
   stateDir?: string;
   /** the node's Pacemaker key (replicas that run pacemaker-remoted mount it) */
   remoteKey?: string;
+  /** in the shared record only: the lease the controller that recorded it granted (controllers
+   * with different heartbeat intervals grant different leases; the leader honours the longer) */
+  leaseMs?: number;
 }
 
 export type Liveness = 'alive' | 'suspect' | 'lost' | 'unknown';
 
 interface Entry {
   hb?: Heartbeat;
+  /** the lease this heartbeat holds: this controller's, or a longer one another granted */
+  leaseMs?: number;
   /** when this controller last received or confirmed a newer heartbeat */
   lastSeen?: number;
   lostAt?: number;
@@ -58,10 +79,23 @@ export class LivenessBook {
    * node was lost and comes back. */
   heard(hb: Heartbeat, at: number): boolean {
     const e = this.entries.get(hb.node) ?? {};
-    if (!newer(hb, e.hb)) return false;
+    if (!newer(hb, e.hb)) {
+      // The same heartbeat, recorded by a controller that granted a longer lease: it holds longer.
+      if (e.hb && e.lostAt === undefined && (hb.leaseMs ?? 0) > this.leaseOf(e)) e.leaseMs = hb.leaseMs;
+      return false;
+    }
     const back = e.lostAt !== undefined;
-    this.entries.set(hb.node, { hb, lastSeen: at });
+    this.entries.set(hb.node, { hb, lastSeen: at, ...((hb.leaseMs ?? 0) > this.policy.leaseMs ? { leaseMs: hb.leaseMs } : {}) });
     return back;
+  }
+
+  /** The lease `node`'s last heartbeat holds. */
+  leaseMs(node: string): number {
+    return this.leaseOf(this.entries.get(node) ?? {});
+  }
+
+  private leaseOf(e: Entry): number {
+    return Math.max(this.policy.leaseMs, e.leaseMs ?? 0);
   }
 
   heartbeat(node: string): Heartbeat | undefined {
@@ -82,7 +116,7 @@ export class LivenessBook {
   expired(names: readonly string[], now: number): string[] {
     return names.filter((n) => {
       const e = this.entries.get(n);
-      return e?.lastSeen !== undefined && e.lostAt === undefined && now - e.lastSeen > this.policy.leaseMs;
+      return e?.lastSeen !== undefined && e.lostAt === undefined && now - e.lastSeen > this.leaseOf(e);
     });
   }
 
@@ -106,7 +140,7 @@ export class LivenessBook {
         continue;
       }
       // An ended lease not yet declared is due now.
-      const expiry = e.lastSeen + this.policy.leaseMs + 1;
+      const expiry = e.lastSeen + this.leaseOf(e) + 1;
       if (expiry <= now) return now;
       for (const t of [e.lastSeen + this.policy.suspectMs, expiry]) if (t > now) next = Math.min(next, t);
     }

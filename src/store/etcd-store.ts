@@ -33,6 +33,11 @@ interface Kv {
 
 type TxnResult = { succeeded: true; revision: string } | { succeeded: false; kv: Kv | null };
 
+/** One key's write in `compareAndSwapKeys`. */
+export interface KeyWrite { key: string; expected: string | null; text: string }
+/** All written at `revision`, or none: then every key as it is now, in the order asked. */
+export type KeysCasResult = { ok: true; revision: string } | { ok: false; current: StoredCib[] };
+
 /** An answer that is not what the protocol says; the next endpoint is tried. */
 class NotTheProtocol extends Error {}
 
@@ -272,6 +277,36 @@ export class EtcdStore implements CibStore {
 
   async compareAndSwapKey(key: string, expected: string | null, text: string): Promise<CasResult> {
     return this.casKey(this.keyName(key), expected, text);
+  }
+
+  /**
+   * Several side keys in one transaction: each written if its revision is still the expected one,
+   * all or none (etcd allows 128 operations of each kind in a transaction by default:
+   * `--max-txn-ops`). A group commit: many small records for the price of one request.
+   */
+  async compareAndSwapKeys(writes: readonly KeyWrite[]): Promise<KeysCasResult> {
+    const keys = writes.map((w) => this.keyName(w.key));
+    const ranges = async () => Promise.all(keys.map(async (k) => { const kv = await this.range(k); return kv ? this.decodeText(kv, k) : { text: '', revision: null }; }));
+    // Not an etcd revision (e.g. one from another store): it cannot be the current one.
+    if (writes.some((w) => w.expected !== null && !REVISION.test(w.expected))) return { ok: false, current: await ranges() };
+    const compare = writes.map((w, i) => (w.expected === null
+      ? { key: b64(keys[i]), target: 'CREATE', result: 'EQUAL', create_revision: '0' }
+      : { key: b64(keys[i]), target: 'MOD', result: 'EQUAL', mod_revision: w.expected }));
+    const success = writes.map((w, i) => ({ request_put: { key: b64(keys[i]), value: b64(w.text) } }));
+    const failure = keys.map((k) => ({ request_range: { key: b64(k) } }));
+    const { value } = await this.call('/v3/kv/txn', { compare, success, failure }, (r): { revision: string } | { kvs: (Kv | null)[] } => {
+      const revision = revisionOf(field(r, 'header'), 'revision');
+      const succeeded = r.succeeded ?? false;
+      if (typeof succeeded !== 'boolean') throw new NotTheProtocol("'succeeded' is not a boolean");
+      if (succeeded) return { revision };
+      const responses = r.responses;
+      if (!Array.isArray(responses) || responses.length !== keys.length) throw new NotTheProtocol('a failed txn without its range answers');
+      return { kvs: responses.map((x) => { if (!isObject(x)) throw new NotTheProtocol('a range answer is not an object'); return decodeRange(field(x, 'response_range')); }) };
+    });
+    // An earlier attempt that got no answer may have been applied: then what is stored is ours,
+    // and the caller sees it in `current` (its records compare equal to what it wrote).
+    if ('revision' in value) return { ok: true, revision: value.revision };
+    return { ok: false, current: value.kvs.map((kv, i) => (kv ? this.decodeText(kv, keys[i]) : { text: '', revision: null })) };
   }
 
   async close(): Promise<void> {

@@ -50,6 +50,8 @@ const CASES: Case[] = [
   { argv: ['cluster', 'status', '--wat'], code: 2, problem: 'USAGE', says: /did you mean '--watch'\?/ },
   { argv: ['help', 'resource', 'bundel'], code: 2, problem: 'USAGE', says: /did you mean 'bundle'\?/ },
   { argv: ['completion', 'fish'], code: 2, problem: 'USAGE', says: /no completion for 'fish'/ },
+  { argv: ['controller', '--listen', '127.0.0.1:0', '--heartbeat-interval', '0.05'], code: 2, problem: 'USAGE', says: /'0.05' is not a valid --heartbeat-interval, use 0.1 to 10 seconds/ },
+  { argv: ['controller', '--listen', '127.0.0.1:0', '--heartbeat-interval', 'often'], code: 2, problem: 'USAGE', says: /'often' is not a valid --heartbeat-interval/ },
   { argv: ['-f', '/tmp', 'resource', 'config'], code: 1, problem: 'FILE_NOT_REGULAR', says: /is a directory/ },
 ];
 

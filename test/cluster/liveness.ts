@@ -1,7 +1,7 @@
 // The leader's view of who is alive: leases from the last heartbeat received, unknown nodes until
 // a lease has passed since it started leading, suspicion, and when the next change is due.
 import t from 'tap';
-import { DEFAULT_LIVENESS, LivenessBook } from '../../src/cluster/liveness';
+import { DEFAULT_LIVENESS, LivenessBook, livenessFor } from '../../src/cluster/liveness';
 
 const P = DEFAULT_LIVENESS;
 const hb = (node: string, seq: number, incarnation = 'aaaaaaaa') => ({ node, url: `http://${node}:7440`, seq, incarnation });
@@ -47,4 +47,32 @@ t.test('nextChange names the next suspicion or expiry', async (t) => {
   t.equal(b.nextChange(['n1', 'n2'], 300 + P.suspectMs), 101 + P.leaseMs);
   b.declareLost('n1', 101 + P.leaseMs, 'lease');
   t.equal(b.nextChange(['n1', 'n2'], 101 + P.leaseMs), 301 + P.leaseMs, 'a lost node has no next change');
+});
+
+t.test('--heartbeat-interval: the lease, the fence margin and suspicion scale with the interval', async (t) => {
+  t.strictSame(livenessFor(300), DEFAULT_LIVENESS, 'the default interval gives the default policy');
+  t.strictSame(livenessFor(1000), { heartbeatMs: 1000, leaseMs: 6667, fenceMarginMs: 2000, suspectMs: 3333 });
+  const P1 = livenessFor(1000);
+  const b = new LivenessBook(P1, 0);
+  // heartbeats every second, each received 900-1100 ms after the last: never lost
+  let at = 0;
+  for (let seq = 1; seq <= 20; seq++) {
+    at += seq % 2 ? 900 : 1100;
+    t.same(b.expired(['n1'], at), [], `not expired before heartbeat ${seq}`);
+    b.heard(hb('n1', seq), at);
+  }
+  t.same(b.expired(['n1'], at + P1.leaseMs), [], 'silent for the lease: not yet');
+  t.same(b.expired(['n1'], at + P1.leaseMs + 1), ['n1'], 'then its lease has ended');
+});
+
+t.test('a heartbeat recorded with a longer lease (granted by a controller with a longer interval) holds that long', async (t) => {
+  const b = new LivenessBook(P, 0);
+  b.heard(hb('n1', 1), 100);
+  t.equal(b.heard({ ...hb('n1', 1), leaseMs: 6667 }, 150), false, 'the same heartbeat: nothing new');
+  t.same(b.expired(['n1'], 101 + P.leaseMs), [], 'its lease is the longer one');
+  t.equal(b.leaseMs('n1'), 6667);
+  t.same(b.expired(['n1'], 101 + 6667), ['n1'], 'ended after the longer lease');
+  t.equal(b.nextChange(['n1'], 101 + P.leaseMs), 101 + 6667);
+  b.heard({ ...hb('n1', 2), leaseMs: 1000 }, 7000);
+  t.equal(b.leaseMs('n1'), P.leaseMs, "a shorter lease than this controller's own counts as its own");
 });

@@ -203,6 +203,24 @@ t.test('leases: grant, campaign, keep alive, revoke', async (t) => {
   await s.revoke(theirs);
 });
 
+t.test('several keys swapped in one transaction: all or none, and a refusal carries every key as it is', async (t) => {
+  const s = store(t, etcd.storeUrl('group'));
+  const first = await s.compareAndSwapKeys([{ key: 'a', expected: null, text: 'a1' }, { key: 'b', expected: null, text: 'b1' }]);
+  if (!first.ok) throw new Error('the first group commit failed');
+  t.same([await s.readKey('a'), await s.readKey('b')], [{ text: 'a1', revision: first.revision }, { text: 'b1', revision: first.revision }], 'both written at one revision');
+  const other = await s.compareAndSwapKey('b', first.revision, 'b2');
+  if (!other.ok) throw new Error('the single swap failed');
+  const stale = await s.compareAndSwapKeys([{ key: 'a', expected: first.revision, text: 'a3' }, { key: 'b', expected: first.revision, text: 'b3' }, { key: 'c', expected: null, text: 'c3' }]);
+  t.same(stale, { ok: false, current: [{ text: 'a1', revision: first.revision }, { text: 'b2', revision: other.revision }, { text: '', revision: null }] }, 'one stale revision refuses the whole group, with each key as it is now');
+  t.same(await s.readKey('a'), { text: 'a1', revision: first.revision }, 'nothing of the refused group was written');
+  t.same(await s.readKey('c'), { text: '', revision: null });
+  const again = await s.compareAndSwapKeys([{ key: 'a', expected: first.revision, text: 'a3' }, { key: 'b', expected: other.revision, text: 'b3' }]);
+  t.ok(again.ok, 'on the revisions it was told, the group is written');
+  const many = await s.compareAndSwapKeys(Array.from({ length: 64 }, (_, i) => ({ key: `k${i}`, expected: null, text: String(i) })));
+  t.ok(many.ok, '64 keys in one transaction (within etcd\'s default --max-txn-ops of 128)');
+  t.same(await s.readKey('k63'), { text: '63', revision: many.ok ? many.revision : '' });
+});
+
 t.test('a lease that is not kept alive expires and frees the key', async (t) => {
   const s = store(t, etcd.storeUrl('expiry'));
   const lease = await s.grantLease(1);
