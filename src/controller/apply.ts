@@ -159,12 +159,27 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps, opts: ApplyOptions)
     // replica untouched. It takes the name once the old one is gone.
     const temp = a.desired.name + NEXT_SUFFIX;
     const id = await createReplica(a, temp);
-    try {
-      if (a.running) await engine.stop(a.containerId, stopTimeout);
+    if (!a.running) {
+      // The old container does not run: there is nothing to fall back to, and it goes before the
+      // new one starts. A stopped container can still hold what the new one needs: after an
+      // engine restart, Docker keeps the published ports of a container that was running then
+      // allocated to it until it is removed ("port is already allocated" on the new one).
+      await engine.remove(a.containerId, { force: true });
       try {
         await engine.start(id);
       } catch (e) {
-        if (a.running) await engine.start(a.containerId).catch(() => {});
+        await engine.remove(id, { force: true }).catch(() => {});
+        throw e;
+      }
+      await engine.rename(id, a.desired.name);
+      return id;
+    }
+    try {
+      await engine.stop(a.containerId, stopTimeout);
+      try {
+        await engine.start(id);
+      } catch (e) {
+        await engine.start(a.containerId).catch(() => {});
         throw e;
       }
     } catch (e) {

@@ -87,6 +87,33 @@ t.test('replace: the new container is made before the old one stops; a failure l
   t.strictSame([...noStart.containers.values()], [{ name: 'httpd-bundle-0', running: true }], 'the old replica runs again, the new one is gone');
 });
 
+t.test('replace of a stopped replica: the old container is removed before the new one starts (it may hold its ports)', async (t) => {
+  const desired = desiredOf(cib(bundle({ replicas: 1, image: 'berth-test/httpd:2' })));
+  const observed = observedOf(desired, [{ replica: 'httpd-bundle-0', spec: 'berth-test/httpd:1', id: 'old', state: 'exited' }]);
+  const plan = computePlan(desired, observed, T0);
+  t.match(plan.replace, [{ containerId: 'old', running: false }]);
+
+  // An engine that, like Docker after a restart, refuses to start a container whose port a
+  // stopped container of the same address still holds.
+  const f = fakes();
+  f.containers.set('old', { name: 'httpd-bundle-0', running: false });
+  const start = f.engine.start;
+  f.engine.start = async (id) => {
+    if (f.containers.has('old') && id !== 'old') throw new EngineError('failed', 'start', id, 'Bind for 127.0.1.131:80 failed: port is already allocated');
+    return start(id);
+  };
+  t.strictSame((await applyPlan(plan, f, { ledger: {}, cluster: 'c-test' })).problems, []);
+  t.strictSame(f.calls, ['add 127.0.1.131', 'create httpd-bundle-0.next', 'remove httpd-bundle-0', 'start httpd-bundle-0.next', 'rename httpd-bundle-0.next httpd-bundle-0']);
+  t.strictSame([...f.containers.values()], [{ name: 'httpd-bundle-0', running: true }]);
+
+  // The new one does not start: no container is left for the replica (the next pass creates it).
+  const noStart = fakes({ start: ['httpd-bundle-0.next'] });
+  noStart.containers.set('old', { name: 'httpd-bundle-0', running: false });
+  t.match((await applyPlan(plan, noStart, { ledger: {}, cluster: 'c-test' })).problems, [{ code: 'ENGINE_FAILED' }]);
+  t.strictSame(noStart.calls, ['add 127.0.1.131', 'create httpd-bundle-0.next', 'remove httpd-bundle-0', 'start httpd-bundle-0.next', 'remove httpd-bundle-0.next', 'del 127.0.1.131']);
+  t.strictSame([...noStart.containers.values()], []);
+});
+
 t.test('scale in: stop before remove, then the address; the data directories are not touched', async (t) => {
   const desired = desiredOf(cib(bundle({ replicas: 1 })));
   const observed = observedOf(desired, [{ replica: 'httpd-bundle-0' }, { replica: 'httpd-bundle-1', spec: 'old', id: 'c1', address: '127.0.1.132/32@lo' }]);
