@@ -10,6 +10,7 @@
 // leader reports the cluster converged with every node alive; an *audit* is a check that fails
 // the run (see AUDITS in docs/chaos.md). Entry: scripts/chaos.sh → scripts/chaos.mjs → main().
 import { ChildProcess, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { appendFileSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -36,6 +37,11 @@ const EXCUSE_MS = 20_000;
 const ORDER_ANSWER_MS = 10_000;
 const ETCD_MEMBERS = 3;
 const IMAGES = ['berth-test/httpd:1', 'berth-test/httpd:2'];
+/** bundle db: ocf:pacemaker:Stateful through pacemaker-remoted (test/cluster/inner-resources.ts) */
+const PCMK_IMAGE = 'berth-test/pcmk:1';
+const DB_PROMOTED_MAX = 1;
+/** where the Stateful agent keeps each replica's role, inside its container */
+const DB_STATE_FILE = '/run/Stateful-db-state.state';
 /** libfaketime (Debian faketime): preloaded into every agent, so that one node's clock can step */
 const LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1';
 
@@ -62,7 +68,7 @@ const NODE_FAULTS = new Set<Fault>(['agent-kill', 'container-kill', 'process-kil
  * leader from its start for the late-refusal audit. */
 const LEAD_FAULTS = new Set<Fault>(['leader-kill', 'follower-kill', 'controller-partition', 'etcd-kill', 'etcd-member-kill']);
 
-interface Row { name: string; node: string; address?: string; container?: { state: string } }
+interface Row { name: string; node: string; address?: string; container?: { state: string }; resource?: { role: string } }
 interface Status {
   leading: boolean;
   term: number | null;
@@ -79,7 +85,12 @@ function cibXml(subnet: string, dataRoot: string): string {
 <network ip-range-start="${subnet}.100" host-interface="eth0" host-netmask="24"><port-mapping id="web-port" port="80"/></network>
 <storage><storage-mapping id="web-data" source-dir-root="${dataRoot}" target-dir="/var/www/html" options="rw"/></storage></bundle>
 <bundle id="api"><docker image="berth-test/httpd:1" replicas="2" replicas-per-host="1"/>
-<network ip-range-start="${subnet}.150" host-interface="eth0" host-netmask="24"><port-mapping id="api-port" port="80"/></network></bundle></resources>
+<network ip-range-start="${subnet}.150" host-interface="eth0" host-netmask="24"><port-mapping id="api-port" port="80"/></network></bundle>
+<bundle id="db"><docker image="${PCMK_IMAGE}" replicas="3" replicas-per-host="1" promoted-max="${DB_PROMOTED_MAX}"/>
+<network ip-range-start="${subnet}.200" host-interface="eth0" host-netmask="24" control-port="3121"/>
+<primitive id="db-state" class="ocf" provider="pacemaker" type="Stateful"><operations>
+<op id="db-m1" name="monitor" interval="2s" role="Promoted"/><op id="db-m2" name="monitor" interval="3s" role="Unpromoted"/>
+</operations></primitive></bundle></resources>
 <constraints/><rsc_defaults><meta_attributes id="rsc_defaults-meta_attributes"><nvpair id="rsc_defaults-meta_attributes-resource-stickiness" name="resource-stickiness" value="1"/></meta_attributes></rsc_defaults></configuration><status/></cib>\n`;
 }
 
@@ -131,14 +142,19 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
   /** the daemons' logs by file name, read when a finding keeps them */
   let logFiles: () => [string, string][] = () => [];
   try {
-    const c = await startCluster({ nodes: NODES, t: td.t });
+    const tSetup = Date.now();
+    const c = await startCluster({ nodes: NODES, t: td.t, images: [PCMK_IMAGE] });
     clusterId = c.id;
+    const clusterMs = Date.now() - tSetup;
     // Three members; on loopback a leader is elected again within a second (etcd's default
     // election timeout of 1 s makes it ~1.5 s, near the agents' 1.4 s self-fence).
     const etcd: TestEtcd = await startEtcd(td.t, { members: ETCD_MEMBERS, heartbeatMs: 50, electionTimeoutMs: 500 });
     const store = etcd.storeUrl('/chaos');
     const key = path.join(dir, 'authkey');
     if (berthSync(['authkey', 'generate', key]).code !== 0) throw new Error('berth authkey generate failed');
+    // pacemaker-remoted's key for db's connections (the agents pass it on: docs/inner-resources.md)
+    const pcmkKey = path.join(dir, 'pacemaker-authkey');
+    writeFileSync(pcmkKey, randomBytes(256), { mode: 0o400 });
     const dataRoot = path.join(dir, 'data');
     for (let i = 0; i < 8; i++) {
       mkdirSync(path.join(dataRoot, `web-${i}`), { recursive: true });
@@ -172,7 +188,7 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
     const agentArgs = (n: string, port: number, stateDir: string) => [berthBin, 'agent', '--node', n, '--listen', `${c.node(n).ip}:${port}`, '--controller', urls.join(','), '--authkey', key, '--state-dir', stateDir];
     const startAgent = (n: string) => {
       const p = c.spawnOnNode(n, process.execPath, agentArgs(n, AGENT_PORT, path.join(c.node(n).dir, 'berth')),
-        { log: 'agent.log', env: { BERTH_CONFIG: path.join(c.node(n).dir, 'client.json'), ...clockEnv(n) } });
+        { log: 'agent.log', env: { BERTH_CONFIG: path.join(c.node(n).dir, 'client.json'), PCMK_authkey_location: pcmkKey, ...clockEnv(n) } });
       procs.add(p);
       p.on('exit', () => procs.delete(p));
       agents.set(n, p);
@@ -192,19 +208,47 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
     const moves: MoveRecord = new Map();
     const excuses: Excuse[] = [];
     const leadFaults: number[] = [];
-    const runningWhere = async () => {
+    /** every node's berth containers, listed at once */
+    type Listing = { node: string; containers: Awaited<ReturnType<typeof c.berthContainers>> }[];
+    const listing = async (): Promise<Listing> => Promise.all(c.nodes.map(async (n) => ({ node: n.name, containers: await c.berthContainers(n.name).catch(() => []) })));
+    const runningWhere = async (l?: Listing) => {
       const out = new Map<string, string[]>();
-      await Promise.all(c.nodes.map(async (n) => {
-        for (const k of await c.berthContainers(n.name).catch(() => [])) {
-          if (k.state === 'running') out.set(k.name, [...(out.get(k.name) ?? []), n.name]);
+      for (const { node, containers } of l ?? await listing()) {
+        for (const k of containers) if (k.state === 'running') out.set(k.name, [...(out.get(k.name) ?? []), node]);
+      }
+      return out;
+    };
+    /** each running db container's role, read from its own state file through its main process's
+     * root (checked to be that container's process: pids are reused); pids kept by container id */
+    const dbPids = new Map<string, number>();
+    const dbRoles = async (l?: Listing) => {
+      const out: { name: string; node: string; role: string }[] = [];
+      await Promise.all((l ?? await listing()).map(async (n) => {
+        for (const k of n.containers) {
+          if (k.state !== 'running' || k.labels['berth.bundle'] !== 'db') continue;
+          const mine = (pid: number) => { try { return readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(k.id.slice(0, 12)); } catch { return false; } };
+          let pid = dbPids.get(k.id) ?? 0;
+          if (!pid || !mine(pid)) {
+            pid = Number((await c.docker(n.node, ['inspect', '-f', '{{.State.Pid}}', k.id])).stdout.trim());
+            if (!(pid > 0)) continue;
+            dbPids.set(k.id, pid);
+          }
+          let role = '';
+          try { role = readFileSync(`/proc/${pid}/root${DB_STATE_FILE}`, 'utf8').trim(); } catch { /* not started yet, or gone */ }
+          if (mine(pid)) out.push({ name: k.name, node: n.node, role });
         }
       }));
       return out;
     };
+    let dbSamples = 0;
     const sampler = (async () => {
       while (sampling) {
-        const where = await runningWhere();
+        const l = await listing();
+        const [where, roles] = [await runningWhere(l), await dbRoles(l)];
         for (const [replica, on] of where) if (on.length > 1) fail(`${replica} runs on ${on.join(' and ')} at once`);
+        const promoted = roles.filter((r) => r.role === 'Promoted');
+        if (promoted.length > DB_PROMOTED_MAX) fail(`${promoted.length} replicas of db Promoted at once (promoted-max ${DB_PROMOTED_MAX}): ${promoted.map((r) => `${r.name} on ${r.node}`).join(', ')}`);
+        if (roles.length) dbSamples++;
         recordSample(moves, Date.now(), where);
         samples++;
         await sleep(SAMPLE_MS);
@@ -229,13 +273,30 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
       }
       return out;
     };
+    /** db's roles, unless settled: every running replica Promoted or Unpromoted, exactly
+     * promoted-max Promoted, and each replica's own state file saying the same */
+    const dbUnsettled = async (s: Status): Promise<string[]> => {
+      const rows = (s.cluster?.bundles ?? []).find((b) => b.id === 'db')?.replicaStatus.filter((r) => r.container?.state === 'running') ?? [];
+      const files = await dbRoles();
+      const out: string[] = [];
+      const promoted = rows.filter((r) => r.resource?.role === 'Promoted');
+      if (rows.length && promoted.length !== DB_PROMOTED_MAX) out.push(`db: ${promoted.length} Promoted (promoted-max ${DB_PROMOTED_MAX}) of ${rows.length} running`);
+      for (const r of rows) {
+        const role = r.resource?.role ?? '(none)';
+        if (role !== 'Promoted' && role !== 'Unpromoted') out.push(`${r.name}: role ${role}`);
+        const file = files.find((f) => f.name === r.name && f.node === r.node)?.role;
+        if ((file === 'Promoted') !== (role === 'Promoted')) out.push(`${r.name}: the leader says ${role}, its state file says ${file || '(nothing)'}`);
+      }
+      for (const f of files) if (f.role === 'Promoted' && !rows.some((r) => r.name === f.name && r.node === f.node)) out.push(`${f.name} on ${f.node} is Promoted by its state file, the leader does not place it there`);
+      return out;
+    };
     let lastMisplaced: string[] = [];
     let lastStatus: Status | undefined;
     const converged = async (): Promise<Status | undefined> => until('the cluster converged with every node alive', async () => {
       const s = await status();
       if (!s?.leading || !s.cluster?.converged) return undefined;
       if (s.nodes.some((n) => n.liveness !== 'alive')) return undefined;
-      lastMisplaced = await misplaced(s);
+      lastMisplaced = [...await misplaced(s), ...await dbUnsettled(s)];
       lastStatus = s;
       if (lastMisplaced.length) return undefined;
       // every controller answers and names the same leader
@@ -504,11 +565,11 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
       }
     };
 
-    o.say(`${at()} setup: cluster ${c.id} (${NODES.join(', ')}), etcd ${etcd.endpoints.join(', ')} (${ETCD_MEMBERS} members), controllers ${urls.join(', ')}`);
+    o.say(`${at()} setup: cluster ${c.id} (${NODES.join(', ')}, ${PCMK_IMAGE} loaded: ${clusterMs} ms), etcd ${etcd.endpoints.join(', ')} (${ETCD_MEMBERS} members), controllers ${urls.join(', ')}`);
     await pauseWriter();
     if (await converged()) await audit();
     paused = false;
-    o.say(`${at()} converged; faults until ${o.minutes} min`);
+    o.say(`${at()} converged (db: one Promoted); faults until ${o.minutes} min`);
     const end = t0 + o.minutes * 60_000;
     let n = 0;
     while (Date.now() < end && findings.length === 0) {
@@ -542,7 +603,7 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
     if (!findings.length && (await converged())) await audit();
     sampling = false;
     await sampler;
-    o.say(`${at()} ${samples} samples, ${writes} writes acknowledged (${writesDuringMemberKill} with an etcd member down), ${refusedWrites} refused; ${staleRefusals(NODES.map((n) => readFileSync(path.join(c.node(n).dir, 'agent.log'), 'utf8')))} orders of a stale term refused by the agents`);
+    o.say(`${at()} ${samples} samples (${dbSamples} with db's roles), ${writes} writes acknowledged (${writesDuringMemberKill} with an etcd member down), ${refusedWrites} refused; ${staleRefusals(NODES.map((n) => readFileSync(path.join(c.node(n).dir, 'agent.log'), 'utf8')))} orders of a stale term refused by the agents`);
     // Stopped daemons, then the cluster: nothing of it may be left.
     for (const p of procs) p.kill('SIGKILL');
   } catch (e) {
