@@ -285,7 +285,14 @@ export async function startAgentServer(o: AgentServerOptions): Promise<AgentServ
     if (!parsed.ok) return refuse(req, res, new Refusal('AGENT_BAD_MESSAGE', parsed.message), '', nonce);
     const { term, op, args } = parsed.value;
     if (unbound && op !== 'agent.status') return refuse(req, res, unboundRefusal(op), 'no-incarnation', nonce);
-    const stale = staleTerm(term);
+    let stale: Refusal | undefined;
+    try {
+      stale = staleTerm(term);
+    } catch (e) {
+      // A newer term that cannot be recorded (a full disk): the request is not carried out, and
+      // fails as an operation does (FILE_WRITE_FAILED in the message), not as a broken connection.
+      return answer(res, nonce, { ok: false, error: toWireError(e, op) }, op);
+    }
     if (stale) return refuse(req, res, stale, op, nonce);
     const fenced = isWriteOp(op) ? o.gate?.(op) : undefined;
     if (fenced) return refuse(req, res, new Refusal('AGENT_FENCED', `${op} refused: ${fenced}`), op, nonce);

@@ -18,7 +18,7 @@ import type { Test } from 'tap';
 import { berthAsync, berthBin, berthSync, ensureBuilt } from './cli';
 import { Excuse, lateRefusals, MoveRecord, needlessMoves, recordSample, staleOrders, staleRefusals } from './chaos-audits';
 import { clusterTraces, startCluster } from './cluster';
-import { startEtcd, TestEtcd } from './etcd';
+import { etcdGet, etcdPut, startEtcd, TestEtcd } from './etcd';
 import { prng } from './prng';
 import { sleep, until } from './wait';
 
@@ -59,8 +59,20 @@ export interface ChaosOptions {
   say(line: string): void;
 }
 
-type Fault = 'agent-kill' | 'leader-kill' | 'follower-kill' | 'container-kill' | 'process-kill' | 'power-off' | 'partition' | 'dockerd-restart' | 'etcd-kill' | 'etcd-member-kill' | 'controller-partition' | 'clock-step' | 'corrupt-term-file';
-const FAULTS: Fault[] = ['agent-kill', 'leader-kill', 'follower-kill', 'container-kill', 'process-kill', 'power-off', 'partition', 'dockerd-restart', 'etcd-kill', 'etcd-member-kill', 'controller-partition', 'clock-step', 'corrupt-term-file'];
+type Fault = 'agent-kill' | 'leader-kill' | 'follower-kill' | 'container-kill' | 'process-kill' | 'power-off' | 'partition' | 'dockerd-restart' | 'etcd-kill' | 'etcd-member-kill' | 'controller-partition' | 'clock-step' | 'corrupt-term-file' | 'disk-full' | 'corrupt-store';
+const FAULTS: Fault[] = ['agent-kill', 'leader-kill', 'follower-kill', 'container-kill', 'process-kill', 'power-off', 'partition', 'dockerd-restart', 'etcd-kill', 'etcd-member-kill', 'controller-partition', 'clock-step', 'corrupt-term-file', 'disk-full', 'corrupt-store'];
+/** each agent's state directory is a tmpfs of this size (the disk-full fault fills it) */
+const STATE_DIR_SIZE = '16m';
+
+/** The faults to draw from: all, or those BERTH_CHAOS_FAULTS names (comma-separated; for forcing
+ * one fault in a test run); an unknown name throws. */
+export function faultList(env = process.env.BERTH_CHAOS_FAULTS): Fault[] {
+  if (!env) return FAULTS;
+  const named = env.split(',').map((f) => f.trim()).filter(Boolean);
+  const unknown = named.filter((f) => !FAULTS.includes(f as Fault));
+  if (unknown.length || !named.length) throw new Error(`BERTH_CHAOS_FAULTS: unknown fault ${unknown.join(', ') || '(none named)'}; known: ${FAULTS.join(', ')}`);
+  return named as Fault[];
+}
 /** what a fault disturbs, for the needless-move audit: one node (the one it picked), or all */
 const NODE_FAULTS = new Set<Fault>(['agent-kill', 'container-kill', 'process-kill', 'power-off', 'partition', 'dockerd-restart', 'clock-step']);
 /** Faults that may depose the leader: its lease lapses (and its in-flight orders go out with no
@@ -119,6 +131,7 @@ function teardowns(): { t: Test; run(): Promise<string[]> } {
 
 export async function runChaos(o: ChaosOptions): Promise<boolean> {
   ensureBuilt();
+  const faults = faultList();
   // The faults' draws and the writer's are apart, so that the writer's timing cannot change the
   // sequence of faults a seed gives.
   const rng = prng(o.seed);
@@ -150,6 +163,8 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
     // election timeout of 1 s makes it ~1.5 s, near the agents' 1.4 s self-fence).
     const etcd: TestEtcd = await startEtcd(td.t, { members: ETCD_MEMBERS, heartbeatMs: 50, electionTimeoutMs: 500 });
     const store = etcd.storeUrl('/chaos');
+    /** the live CIB's etcd key (src/store/etcd-store.ts: <prefix>/cib) */
+    const cibKey = '/chaos/cib';
     const key = path.join(dir, 'authkey');
     if (berthSync(['authkey', 'generate', key]).code !== 0) throw new Error('berth authkey generate failed');
     // pacemaker-remoted's key for db's connections (the agents pass it on: docs/inner-resources.md)
@@ -184,15 +199,23 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
     ensureFaketime();
     const clockFile = (n: string) => path.join(c.node(n).dir, 'faketime');
     for (const n of NODES) writeFileSync(clockFile(n), '+0\n');
+    const stateDir = (n: string) => path.join(c.node(n).dir, 'berth');
     const clockEnv = (n: string) => ({ LD_PRELOAD: LIBFAKETIME, FAKETIME_TIMESTAMP_FILE: clockFile(n), FAKETIME_CACHE_DURATION: '1', FAKETIME_DONT_FAKE_MONOTONIC: '1' });
     const agentArgs = (n: string, port: number, stateDir: string) => [berthBin, 'agent', '--node', n, '--listen', `${c.node(n).ip}:${port}`, '--controller', urls.join(','), '--authkey', key, '--state-dir', stateDir];
     const startAgent = (n: string) => {
-      const p = c.spawnOnNode(n, process.execPath, agentArgs(n, AGENT_PORT, path.join(c.node(n).dir, 'berth')),
+      const p = c.spawnOnNode(n, process.execPath, agentArgs(n, AGENT_PORT, stateDir(n)),
         { log: 'agent.log', env: { BERTH_CONFIG: path.join(c.node(n).dir, 'client.json'), PCMK_authkey_location: pcmkKey, ...clockEnv(n) } });
       procs.add(p);
       p.on('exit', () => procs.delete(p));
       agents.set(n, p);
     };
+    // Each agent's state directory on a small disk of its own (a tmpfs under the node's data
+    // directory: it outlives a power-off as a disk would; the cluster's teardown unmounts it).
+    for (const n of NODES) {
+      mkdirSync(stateDir(n), { recursive: true });
+      const m = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${STATE_DIR_SIZE},mode=0755`, `berth-state-${n}`, stateDir(n)], { encoding: 'utf8' });
+      if (m.status !== 0) throw new Error(`mount of a tmpfs on ${stateDir(n)}: ${m.stderr}`);
+    }
     CONTROLLER_PORTS.forEach((_, i) => startController(i));
     NODES.forEach(startAgent);
 
@@ -317,6 +340,9 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
     let paused = false;
     let writes = 0;
     let refusedWrites = 0;
+    /** while the corrupt-store fault is in force: since when (0: not), and the writer's refusals */
+    let corruptSince = 0;
+    let corruptRefused = 0;
     /** writes since the last acknowledged one that failed without saying whether they landed */
     let unsure: string[] = [];
     const writerDir = path.join(dir, 'writer');
@@ -325,6 +351,21 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
       const orig = path.join(writerDir, 'orig.xml');
       const next = path.join(writerDir, 'next.xml');
       const got = await berthAsync(['--store', store, 'cluster', 'cib', orig]);
+      const corrupt = corruptSince > 0;
+      if (corrupt) {
+        if (got.code === 0) fail('writer: berth cluster cib read a corrupt store and exited 0');
+        else if (!got.stderr.includes('STORE_CORRUPT')) fail(`writer: berth cluster cib on a corrupt store failed without STORE_CORRUPT: ${got.stderr.trim()}`);
+        else corruptRefused++;
+        // and a push of a change made on the copy saved before: refused with the same code
+        const saved = path.join(dir, 'good-cib.xml');
+        copyFileSync(saved, next);
+        if ((await berthAsync(['-f', next, 'resource', 'bundle', 'update', 'web', 'container', `replicas=${3 + Math.floor(writerRng() * 3)}`])).code !== 0) return;
+        const p = await berthAsync(['--store', store, 'cluster', 'cib-push', next, `diff-against=${saved}`]);
+        if (p.code === 0) fail('writer: a push onto a corrupt store exited 0');
+        else if (!p.stderr.includes('STORE_CORRUPT')) fail(`writer: a push onto a corrupt store failed without STORE_CORRUPT: ${p.stderr.trim()}`);
+        else corruptRefused++;
+        return;
+      }
       if (got.code !== 0) { refusedWrites++; return; }
       copyFileSync(orig, next);
       const current = readFileSync(orig, 'utf8');
@@ -530,7 +571,7 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
           const [kind, text] = pick(kinds);
           const copy = path.join(c.node(node).dir, 'berth-corrupt');
           rmSync(copy, { recursive: true, force: true });
-          cpSync(path.join(c.node(node).dir, 'berth'), copy, { recursive: true });
+          cpSync(stateDir(node), copy, { recursive: true });
           writeFileSync(path.join(copy, 'agent-term.json'), text);
           const log = path.join(c.node(node).dir, 'agent-corrupt.log');
           const from = existsSync(log) ? readFileSync(log, 'utf8').length : 0;
@@ -544,6 +585,71 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
           if (code !== 2 || !said.includes('AGENT_STATE_INVALID')) fail(`an agent on ${node} with a corrupt agent-term.json (${kind}) did not refuse to start with AGENT_STATE_INVALID and exit 2: exit ${code}: ${said.trim().slice(0, 500)}`);
           rmSync(copy, { recursive: true, force: true });
           return `a second agent on ${node} with a corrupt agent-term.json (${kind}): exit ${code}, AGENT_STATE_INVALID`;
+        }
+        case 'disk-full': {
+          // The node's agent state directory fills up (a file written until ENOSPC), freed after
+          // 5-9 s. Nothing of the node may stop or move for it, and its agent must stay up.
+          const hold = rng();
+          const before = new Map((await c.berthContainers(node)).filter((k) => k.state === 'running').map((k) => [k.name, k.id]));
+          const filler = path.join(stateDir(node), 'filler');
+          const f0 = Date.now();
+          const dd = spawnSync('dd', ['if=/dev/zero', `of=${filler}`, 'bs=64k'], { encoding: 'utf8' });
+          if (!/No space left on device/.test(dd.stderr)) fail(`disk-full on ${node}: dd did not end with ENOSPC: ${dd.stderr.trim()}`);
+          await sleep(Math.max(0, 5000 + hold * 4000 - (Date.now() - f0)));
+          rmSync(filler, { force: true });
+          const agent = agents.get(node);
+          if (agent && (agent.exitCode !== null || agent.signalCode !== null)) {
+            const said = readFileSync(path.join(c.node(node).dir, 'agent.log'), 'utf8').split('\n').slice(-5).join('\n');
+            fail(`disk-full on ${node}: the agent exited (${agent.exitCode ?? agent.signalCode}): ${said}`);
+            startAgent(node);
+          }
+          // the node's replicas: still the same containers, running, unless a write changed
+          // their bundle or the node meanwhile
+          const after = new Map((await c.berthContainers(node)).filter((k) => k.state === 'running').map((k) => [k.name, k.id]));
+          const excused = (name: string) => excuses.some((e) => e.to >= f0 && e.from <= Date.now() && (e.nodes?.includes(node) || (e.bundle && name.startsWith(`${e.bundle}-`))));
+          for (const [name, id] of before) if (after.get(name) !== id && !excused(name)) fail(`disk-full on ${node}: ${name} ${after.has(name) ? 'was replaced' : 'stopped'} while the state directory was full`);
+          return `the agent state directory of ${node} full (${STATE_DIR_SIZE}) for ${((Date.now() - f0) / 1000).toFixed(1)} s, freed`;
+        }
+        case 'corrupt-store': {
+          // Garbage in the live CIB's etcd key, written past berth. Controllers must go on with
+          // the last good CIB (nothing stops or moves) and say STORE_CORRUPT; the writer's reads
+          // and pushes are refused with it; nothing overwrites it. Then the operator's repair:
+          // `cluster cib-push GOOD --force` puts the CIB saved before back.
+          const [kindDraw, hold] = [rng(), rng()];
+          await pauseWriter();
+          const good = path.join(dir, 'good-cib.xml');
+          const saved = await berthAsync(['--store', store, 'cluster', 'cib', good]);
+          if (saved.code !== 0) throw new Error(`corrupt-store: berth cluster cib failed: ${saved.stderr}`);
+          const text = readFileSync(good, 'utf8');
+          const kinds: [string, string | Buffer][] = [['truncated XML', text.slice(0, Math.floor(text.length / 2))], ['binary', Buffer.from([0, 159, 146, 150, 255, 10, 60])], ['empty', ''], ['not a CIB', '<html><body>hello</body></html>\n']];
+          const [kind, garbage] = kinds[Math.floor(kindDraw * kinds.length)];
+          const before = await listing();
+          const logsFrom = CONTROLLER_PORTS.map((_, i) => readFileSync(logOf(`controller${i}`), 'utf8').length);
+          const k0 = Date.now();
+          await etcdPut(etcd.endpoints[0], cibKey, garbage);
+          corruptSince = k0;
+          paused = false;
+          await sleep(5000 + hold * 4000);
+          await pauseWriter();
+          corruptSince = 0;
+          // the controllers said so, with the code, and left every replica where it was
+          const said = CONTROLLER_PORTS.filter((_, i) => readFileSync(logOf(`controller${i}`), 'utf8').slice(logsFrom[i]).includes('STORE_CORRUPT'));
+          if (!said.length) fail(`corrupt-store (${kind}): no controller log says STORE_CORRUPT`);
+          const st = await berthAsync(['cluster', 'status', '--controller', urls.join(','), '--authkey', key]);
+          if (!st.stdout.includes('STORE_CORRUPT')) fail(`corrupt-store (${kind}): berth cluster status does not say STORE_CORRUPT: ${st.stdout.slice(0, 400)}${st.stderr.slice(0, 400)}`);
+          const after = await listing();
+          for (const { node: n, containers } of before) {
+            for (const k of containers.filter((x) => x.state === 'running')) {
+              const now = after.find((a) => a.node === n)?.containers.find((x) => x.id === k.id);
+              if (now?.state !== 'running') fail(`corrupt-store (${kind}): ${k.name} on ${n} ${now ? now.state : 'removed'} while the store was corrupt`);
+            }
+          }
+          const still = await etcdGet(etcd.endpoints[0], cibKey);
+          if (!still?.equals(Buffer.from(garbage))) fail(`corrupt-store (${kind}): the corrupt value was overwritten before the repair`);
+          // the repair an operator does: push the CIB saved before, over the corrupt value
+          const repair = await berthAsync(['--store', store, 'cluster', 'cib-push', good, '--force']);
+          if (repair.code !== 0) fail(`corrupt-store (${kind}): berth cluster cib-push ${good} --force failed: ${repair.stderr.trim()}`);
+          return `${kind} written into the live CIB's key for ${((Date.now() - k0) / 1000).toFixed(1)} s (${corruptRefused} writer requests refused with STORE_CORRUPT), the CIB saved before pushed back with cib-push --force`;
         }
         case 'controller-partition': {
           // A controller runs on but is cut off: from etcd only (it answers agents, but holds no
@@ -573,7 +679,7 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
     const end = t0 + o.minutes * 60_000;
     let n = 0;
     while (Date.now() < end && findings.length === 0) {
-      const f = pick(FAULTS);
+      const f = pick(faults);
       const node = pick(NODES);
       const f0 = Date.now();
       if (LEAD_FAULTS.has(f)) leadFaults.push(f0);
