@@ -468,6 +468,21 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
       }
     };
 
+    /** The containers running in `before` that no longer run in `after` (stopped, removed or
+     * replaced), unless a write since `from` (or shortly before: its orders may still be under
+     * way) changed their bundle or their node: each a sentence. */
+    const stoppedSince = (before: Listing, after: Listing, from: number): string[] => {
+      const out: string[] = [];
+      for (const { node: n, containers } of before) {
+        for (const k of containers.filter((x) => x.state === 'running')) {
+          const now = after.find((a) => a.node === n)?.containers.find((x) => x.id === k.id);
+          const excused = excuses.some((e) => e.to >= from && e.from <= Date.now() && (e.nodes?.includes(n) || (e.bundle !== undefined && k.name.startsWith(`${e.bundle}-`))));
+          if (now?.state !== 'running' && !excused) out.push(`${k.name} on ${n} ${now ? now.state : 'removed'}`);
+        }
+      }
+      return out;
+    };
+
     // ---- faults ----
     const leaderIndex = async () => {
       const s = await until('a leader', async () => ((await status())?.leading ? await status() : undefined), 20_000, 250);
@@ -590,7 +605,7 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
           // The node's agent state directory fills up (a file written until ENOSPC), freed after
           // 5-9 s. Nothing of the node may stop or move for it, and its agent must stay up.
           const hold = rng();
-          const before = new Map((await c.berthContainers(node)).filter((k) => k.state === 'running').map((k) => [k.name, k.id]));
+          const before = await c.berthContainers(node);
           const filler = path.join(stateDir(node), 'filler');
           const f0 = Date.now();
           const dd = spawnSync('dd', ['if=/dev/zero', `of=${filler}`, 'bs=64k'], { encoding: 'utf8' });
@@ -603,11 +618,8 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
             fail(`disk-full on ${node}: the agent exited (${agent.exitCode ?? agent.signalCode}): ${said}`);
             startAgent(node);
           }
-          // the node's replicas: still the same containers, running, unless a write changed
-          // their bundle or the node meanwhile
-          const after = new Map((await c.berthContainers(node)).filter((k) => k.state === 'running').map((k) => [k.name, k.id]));
-          const excused = (name: string) => excuses.some((e) => e.to >= f0 && e.from <= Date.now() && (e.nodes?.includes(node) || (e.bundle && name.startsWith(`${e.bundle}-`))));
-          for (const [name, id] of before) if (after.get(name) !== id && !excused(name)) fail(`disk-full on ${node}: ${name} ${after.has(name) ? 'was replaced' : 'stopped'} while the state directory was full`);
+          // the node's replicas: still the same containers, running
+          for (const l of stoppedSince([{ node, containers: before }], await listing(), f0)) fail(`disk-full on ${node}: ${l} while the state directory was full`);
           return `the agent state directory of ${node} full (${STATE_DIR_SIZE}) for ${((Date.now() - f0) / 1000).toFixed(1)} s, freed`;
         }
         case 'corrupt-store': {
@@ -637,13 +649,7 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
           if (!said.length) fail(`corrupt-store (${kind}): no controller log says STORE_CORRUPT`);
           const st = await berthAsync(['cluster', 'status', '--controller', urls.join(','), '--authkey', key]);
           if (!st.stdout.includes('STORE_CORRUPT')) fail(`corrupt-store (${kind}): berth cluster status does not say STORE_CORRUPT: ${st.stdout.slice(0, 400)}${st.stderr.slice(0, 400)}`);
-          const after = await listing();
-          for (const { node: n, containers } of before) {
-            for (const k of containers.filter((x) => x.state === 'running')) {
-              const now = after.find((a) => a.node === n)?.containers.find((x) => x.id === k.id);
-              if (now?.state !== 'running') fail(`corrupt-store (${kind}): ${k.name} on ${n} ${now ? now.state : 'removed'} while the store was corrupt`);
-            }
-          }
+          for (const l of stoppedSince(before, await listing(), k0)) fail(`corrupt-store (${kind}): ${l} while the store was corrupt`);
           const still = await etcdGet(etcd.endpoints[0], cibKey);
           if (!still?.equals(Buffer.from(garbage))) fail(`corrupt-store (${kind}): the corrupt value was overwritten before the repair`);
           // the repair an operator does: push the CIB saved before, over the corrupt value
