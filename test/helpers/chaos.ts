@@ -20,6 +20,7 @@ import { Excuse, lateRefusals, MoveRecord, needlessMoves, recordSample, staleOrd
 import { clusterTraces, startCluster } from './cluster';
 import { etcdGet, etcdPut, startEtcd, TestEtcd } from './etcd';
 import { prng } from './prng';
+import { pidOfContainer, statefulRole } from './stateful-role';
 import { sleep, until } from './wait';
 
 const NODES = ['n1', 'n2', 'n3'];
@@ -40,8 +41,8 @@ const IMAGES = ['berth-test/httpd:1', 'berth-test/httpd:2'];
 /** bundle db: ocf:pacemaker:Stateful through pacemaker-remoted (test/cluster/inner-resources.ts) */
 const PCMK_IMAGE = 'berth-test/pcmk:1';
 const DB_PROMOTED_MAX = 1;
-/** where the Stateful agent keeps each replica's role, inside its container */
-const DB_STATE_FILE = '/run/Stateful-db-state.state';
+/** db's resource inside: its Stateful agent keeps each replica's role in a file of its own */
+const DB_RESOURCE = 'db-state';
 /** libfaketime (Debian faketime): preloaded into every agent, so that one node's clock can step */
 const LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1';
 
@@ -100,7 +101,7 @@ function cibXml(subnet: string, dataRoot: string): string {
 <network ip-range-start="${subnet}.150" host-interface="eth0" host-netmask="24"><port-mapping id="api-port" port="80"/></network></bundle>
 <bundle id="db"><docker image="${PCMK_IMAGE}" replicas="3" replicas-per-host="1" promoted-max="${DB_PROMOTED_MAX}"/>
 <network ip-range-start="${subnet}.200" host-interface="eth0" host-netmask="24" control-port="3121"/>
-<primitive id="db-state" class="ocf" provider="pacemaker" type="Stateful"><operations>
+<primitive id="${DB_RESOURCE}" class="ocf" provider="pacemaker" type="Stateful"><operations>
 <op id="db-m1" name="monitor" interval="2s" role="Promoted"/><op id="db-m2" name="monitor" interval="3s" role="Unpromoted"/>
 </operations></primitive></bundle></resources>
 <constraints/><rsc_defaults><meta_attributes id="rsc_defaults-meta_attributes"><nvpair id="rsc_defaults-meta_attributes-resource-stickiness" name="resource-stickiness" value="1"/></meta_attributes></rsc_defaults></configuration><status/></cib>\n`;
@@ -249,16 +250,14 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
       await Promise.all((l ?? await listing()).map(async (n) => {
         for (const k of n.containers) {
           if (k.state !== 'running' || k.labels['berth.bundle'] !== 'db') continue;
-          const mine = (pid: number) => { try { return readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(k.id.slice(0, 12)); } catch { return false; } };
           let pid = dbPids.get(k.id) ?? 0;
-          if (!pid || !mine(pid)) {
+          if (!pid || !pidOfContainer(pid, k.id)) {
             pid = Number((await c.docker(n.node, ['inspect', '-f', '{{.State.Pid}}', k.id])).stdout.trim());
             if (!(pid > 0)) continue;
             dbPids.set(k.id, pid);
           }
-          let role = '';
-          try { role = readFileSync(`/proc/${pid}/root${DB_STATE_FILE}`, 'utf8').trim(); } catch { /* not started yet, or gone */ }
-          if (mine(pid)) out.push({ name: k.name, node: n.node, role });
+          const role = statefulRole(pid, k.id, DB_RESOURCE);
+          if (role !== undefined) out.push({ name: k.name, node: n.node, role });
         }
       }));
       return out;
