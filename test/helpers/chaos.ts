@@ -637,6 +637,7 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
           const before = await listing();
           const logsFrom = CONTROLLER_PORTS.map((_, i) => readFileSync(logOf(`controller${i}`), 'utf8').length);
           const k0 = Date.now();
+          const refused0 = corruptRefused;
           await etcdPut(etcd.endpoints[0], cibKey, garbage);
           corruptSince = k0;
           paused = false;
@@ -654,7 +655,7 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
           // the repair an operator does: push the CIB saved before, over the corrupt value
           const repair = await berthAsync(['--store', store, 'cluster', 'cib-push', good, '--force']);
           if (repair.code !== 0) fail(`corrupt-store (${kind}): berth cluster cib-push ${good} --force failed: ${repair.stderr.trim()}`);
-          return `${kind} written into the live CIB's key for ${((Date.now() - k0) / 1000).toFixed(1)} s (${corruptRefused} writer requests refused with STORE_CORRUPT), the CIB saved before pushed back with cib-push --force`;
+          return `${kind} written into the live CIB's key for ${((Date.now() - k0) / 1000).toFixed(1)} s (${corruptRefused - refused0} writer requests refused with STORE_CORRUPT), the CIB saved before pushed back with cib-push --force`;
         }
         case 'controller-partition': {
           // A controller runs on but is cut off: from etcd only (it answers agents, but holds no
