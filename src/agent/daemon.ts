@@ -122,11 +122,19 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     writeLedger: (c, l, base) => guarded(() => o.files.writeLedger(c, l, base)),
   };
 
+  // A record that cannot be written (a full disk) is said once, and again when it can be: it is
+  // written with every heartbeat, and a line each time would fill the log of a node already short
+  // of space. Meanwhile a start after this one finds an older lease (it joins empty: safe).
+  let leaseUnrecorded = '';
   const saveLease = () => {
     try {
       writeLeaseRecord(leaseFile, { until: state === 'leased' ? leaseUntil - fenceMarginMs : 0, boot, incarnation, ...(cluster ? { cluster } : {}) });
+      if (leaseUnrecorded) o.log(`the lease is recorded in ${leaseFile} again`);
+      leaseUnrecorded = '';
     } catch (e) {
-      o.log(`cannot record the lease in ${leaseFile}: ${(e as Error).message}`);
+      const why = (e as Error).message;
+      if (why !== leaseUnrecorded) o.log(`cannot record the lease in ${leaseFile}: ${why}; the node keeps its lease and its replicas, a restart of this agent would join empty`);
+      leaseUnrecorded = why;
     }
   };
 

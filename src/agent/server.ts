@@ -277,8 +277,9 @@ export async function startAgentServer(o: AgentServerOptions): Promise<AgentServ
       if (unbound) return refuse(req, res, unboundRefusal('an events request'), 'no-incarnation', nonce);
       const parsed = parseEventsRequest(read.body);
       if (!parsed.ok) return refuse(req, res, new Refusal('AGENT_BAD_MESSAGE', parsed.message), '', nonce);
-      const stale = staleTerm(parsed.value.term);
-      if (stale) return refuse(req, res, stale, '', nonce);
+      const v = termVerdict(parsed.value.term, 'events');
+      if ('error' in v) return answer(res, nonce, { ok: false, error: v.error }, 'events');
+      if (v.stale) return refuse(req, res, v.stale, '', nonce);
       return streamEvents(req, res, nonce, parsed.value.filter);
     }
     if (url === BATCH_PATH) {
@@ -286,8 +287,9 @@ export async function startAgentServer(o: AgentServerOptions): Promise<AgentServ
       const parsed = parseBatchRequest(read.body);
       if (!parsed.ok) return refuse(req, res, new Refusal('AGENT_BAD_MESSAGE', parsed.message), '', nonce);
       const { term, orders } = parsed.value;
-      const stale = staleTerm(term);
-      if (stale) return refuse(req, res, stale, 'batch', nonce);
+      const v = termVerdict(term, 'batch');
+      if ('error' in v) return answer(res, nonce, { ok: false, error: v.error }, 'batch');
+      if (v.stale) return refuse(req, res, v.stale, 'batch', nonce);
       // Each order is checked (term, lease, scope) and carried out as if it came alone, and
       // concurrently, as single requests would be; one turn of the event loop between the starts,
       // so that what the orders do without waiting (scope checks, files written) does not hold up
@@ -316,8 +318,9 @@ export async function startAgentServer(o: AgentServerOptions): Promise<AgentServ
   /** One order after its signature: the term, the lease (for writes), then the operation with
    * its scope checks. A refusal is answered with its code's status; a failure is an answer. */
   async function carryOut(term: number, op: OpName, args: unknown[]): Promise<{ refusal: Refusal } | { answer: RpcAnswer }> {
-    const stale = staleTerm(term);
-    if (stale) return { refusal: stale };
+    const v = termVerdict(term, op);
+    if ('error' in v) return { answer: { ok: false, error: v.error } };
+    if (v.stale) return { refusal: v.stale };
     const fenced = isWriteOp(op) ? o.gate?.(op) : undefined;
     if (fenced) return { refusal: new Refusal('AGENT_FENCED', `${op} refused: ${fenced}`) };
     try {
@@ -325,6 +328,17 @@ export async function startAgentServer(o: AgentServerOptions): Promise<AgentServ
     } catch (e) {
       if (e instanceof Refusal) return { refusal: e };
       return { answer: { ok: false, error: toWireError(e, op) } };
+    }
+  }
+
+  /** The term checked (and a newer one recorded). A newer term that cannot be recorded (a full
+   * disk) is an error: the request is not carried out, and fails as an operation does
+   * (FILE_WRITE_FAILED in the message), not as a broken connection. */
+  function termVerdict(term: number, op: string): { stale?: Refusal } | { error: WireError } {
+    try {
+      return { stale: staleTerm(term) };
+    } catch (e) {
+      return { error: toWireError(e, op) };
     }
   }
 

@@ -38,6 +38,7 @@ export const clusterCibPushCmd: Command = (inv) =>
     const against = inv.args.find((a) => a.startsWith('diff-against='))?.slice('diff-against='.length);
     if (files.length !== 1) throw new BerthError([problem('USAGE', { message: `expected exactly one FILE to push, got ${files.length}` })]);
     if (against !== undefined && inv.flags.config) throw new BerthError([problem('USAGE', { message: 'diff-against and --config cannot be used together' })]);
+    if (inv.flags.force && (against !== undefined || inv.flags.config)) throw new BerthError([problem('USAGE', { message: '--force (the repair of a corrupt store) pushes a whole CIB: not with diff-against or --config' })]);
     if (against === '') throw new BerthError([problem('USAGE', { path: 'diff-against', message: 'diff-against needs a file: diff-against=ORIGINAL' })]);
     const file = files[0];
     const push = lazy.commandsClusterCib();
@@ -52,7 +53,8 @@ export const clusterCibPushCmd: Command = (inv) =>
     } else if (inv.flags.config) {
       r = await push.pushConfig(store, cib, file);
     } else {
-      r = await push.pushWhole(store, cib, file);
+      r = await push.pushWhole(store, cib, file, { repairCorrupt: inv.flags.force === true });
+      if (r.replacedCorrupt) inv.io.err(`The corrupt live CIB in ${store.url} was replaced by ${file}\n`);
     }
     if (inv.flags.json) inv.io.out(JSON.stringify({ pushed: true, version: r.version, attempts: r.attempts }) + '\n');
     else inv.io.err(`CIB updated (version ${r.version})\n`);
@@ -85,7 +87,7 @@ etcd://HOST:PORT[,HOST:PORT...]/PREFIX.
 Exit codes: 0 success, 1 the store cannot be read, 2 usage error.
 `;
 
-export const clusterCibPushHelp = `Usage: berth cluster cib-push FILE [diff-against=ORIGINAL] [--config] [--store URL] [--json]
+export const clusterCibPushHelp = `Usage: berth cluster cib-push FILE [diff-against=ORIGINAL] [--config] [--force] [--store URL] [--json]
 
 Push FILE to the live CIB.
   (default)              replace the whole CIB; refused unless FILE's version (admin_epoch, epoch,
@@ -95,6 +97,10 @@ Push FILE to the live CIB.
                          checked against the live CIB: if what it touches changed there since
                          ORIGINAL, the push is refused, the conflicts are listed and nothing is
                          written. Nothing to push: says so and exits 0.
+  --force                the repair of a corrupt store (STORE_CORRUPT: it holds something that
+                         is not a CIB): FILE, whole, takes the place of what is there (no version
+                         to compare with). A store holding a valid CIB is pushed to as without
+                         --force; not with diff-against or --config (nothing to apply them to).
 
 FILE is checked as 'berth cib validate' checks it, and refused with every problem at once.
 

@@ -207,7 +207,7 @@ export const TREE: CommandNode = {
       summary: 'the live CIB and the cluster',
       children: {
         cib: { summary: 'pull the live CIB into a file', flags: ['store'], run: () => lazy.cliClusterCommands().clusterCibCmd, help: () => lazy.cliClusterCommands().clusterCibHelp },
-        'cib-push': { summary: 'push a CIB file, or only its changes (diff-against=ORIG)', flags: ['store', 'config'], run: () => lazy.cliClusterCommands().clusterCibPushCmd, help: () => lazy.cliClusterCommands().clusterCibPushHelp },
+        'cib-push': { summary: 'push a CIB file, or only its changes (diff-against=ORIG)', flags: ['store', 'config', 'force'], run: () => lazy.cliClusterCommands().clusterCibPushCmd, help: () => lazy.cliClusterCommands().clusterCibPushHelp },
         simulate: { summary: 'where every replica would run after nodes or operations fail (as crm_simulate)', flags: [...CIB_READ, 'node-up', 'node-down', 'node-fail', 'op-fail', 'set-datetime', 'show-scores'], run: () => lazy.cliSimulateCommands().simulateCmd, help: () => lazy.cliSimulateCommands().simulateHelp },
         status: { summary: 'leader, nodes and every replica in the cluster', flags: ['controller', 'authkey', 'watch', 'interval'], run: () => lazy.cliClusterRuntimeCommands().clusterStatusCmd, help: () => lazy.cliClusterRuntimeCommands().clusterStatusHelp },
       },

@@ -8,7 +8,7 @@ import { diffCib, diffIsEmpty } from '../patch/diff';
 import { applyPatch } from '../patch/apply';
 import { Conflict, conflictProblems, findConflicts } from '../patch/conflicts';
 import { checkCib, checkCibText } from '../validate/cib-check';
-import { CibStore, StoredCib } from '../store/store';
+import { CibStore, StoredCib, isStoreCorrupt } from '../store/store';
 import { EditCommand, EditFlags, EditResult } from './edit';
 
 const MAX_ATTEMPTS = Number(process.env.BERTH_CAS_ATTEMPTS ?? 50);
@@ -55,9 +55,25 @@ async function casLoop(store: CibStore, compute: (live: Cib, stored: StoredCib) 
   throw new BerthError([problem('STORE_CONFLICT', { path: store.url, message: `the live CIB kept changing during the push; gave up after ${MAX_ATTEMPTS} attempts` })]);
 }
 
-/** Whole-CIB replace: refused unless the pushed CIB is newer than the live one. */
-export async function pushWhole(store: CibStore, file: Cib, source: string): Promise<PushResult> {
+/** Whole-CIB replace: refused unless the pushed CIB is newer than the live one. With
+ * `repairCorrupt`, a store that holds something that is not a CIB (STORE_CORRUPT) has it
+ * replaced by the file (there is no version to compare with); a valid one is pushed to as usual. */
+export async function pushWhole(store: CibStore, file: Cib, source: string, opts: { repairCorrupt?: boolean } = {}): Promise<PushResult & { replacedCorrupt?: boolean }> {
   refuseInvalid(file, source);
+  if (opts.repairCorrupt) {
+    try {
+      return await pushNewer(store, file, source);
+    } catch (e) {
+      if (!isStoreCorrupt(e)) throw e;
+    }
+    const r = await store.replaceCorrupt(serializeXml(file));
+    if (r.ok) return { pushed: true, version: formatVersion(versionOf(file)), attempts: 1, replacedCorrupt: true };
+    // repaired (or written) by someone else meanwhile: an ordinary push from here
+  }
+  return pushNewer(store, file, source);
+}
+
+function pushNewer(store: CibStore, file: Cib, source: string): Promise<PushResult> {
   return casLoop(store, (live) => {
     const lv = versionOf(live);
     const fv = versionOf(file);

@@ -75,8 +75,13 @@ export function planInnerResources(model: ClusterModel, parts: readonly NodePart
       for (const c of p.observed.containers) {
         if (c.bundle !== id || c.replica === undefined) continue;
         const replica = `${id}-${c.replica}`;
-        if (placements.get(replica) !== p.node) continue;
         const obs = p.observed.inner?.[replica];
+        if (placements.get(replica) !== p.node) {
+          // A copy being stopped where the replica is no longer placed: while it runs promoted,
+          // nothing else is promoted in its stead (its demote comes first, as in Pacemaker).
+          if (obs && obs.container === c.id) instances.push({ replica, index: c.replica, node: p.node, observed: obs, leaving: true });
+          continue;
+        }
         const locationScore = promotedLocationScore(model, id, replica);
         instances.push({ replica, index: c.replica, node: p.node, locationScore, ...(obs && obs.container === c.id ? { observed: obs } : {}) });
         planOf.set(replica, p.plan);

@@ -69,7 +69,7 @@ export const PROBLEM_CODES = {
   PATCH_CONFLICT: 'a pushed change touches something that changed in the live CIB since the base it was made on',
   STORE_URL_INVALID: 'the store URL is not one of the supported forms',
   STORE_UNREACHABLE: 'the store (directory or etcd) cannot be reached',
-  STORE_CORRUPT: 'the store holds something that is not a valid CIB; it is reported, never overwritten',
+  STORE_CORRUPT: 'the store holds something that is not a valid CIB; it is reported, never overwritten but by `cluster cib-push FILE --force`',
   STORE_BAD_RESPONSE: 'the store answered something that is not its protocol',
   STORE_REFUSED: 'the store refused the write',
   STORE_KEY_INVALID: 'a side key name is not allowed',

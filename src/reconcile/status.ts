@@ -241,7 +241,8 @@ export interface NodePassView {
 
 export interface ClusterStatus {
   bundles: BundleStatus[];
-  /** every observed node has nothing left to do, nothing is held and every node was observed */
+  /** every observed node has nothing left to do, nothing is held, every node was observed and
+   * the CIB could be read */
   converged: boolean;
   /** the pass's orders that were carried out, and those that failed (the next pass observes them) */
   done: number;
@@ -262,6 +263,9 @@ export function clusterStatus(pass: {
   held: readonly Note[];
   unreachable: readonly { node: string; message: string; replicas?: readonly string[] }[];
   problems?: readonly { code: string; message: string }[];
+  /** what is wrong with the CIB the pass read (STORE_CORRUPT, STORE_UNREACHABLE): its errors are
+   * shown, and the cluster is not converged on a desired state it cannot read */
+  cibProblems?: readonly { code: string; message: string; severity?: string }[];
   /** the model the pass read: every bundle is shown even when no node could be observed */
   model?: { bundles: readonly { settings: BundleSettings }[]; properties: { maintenance: boolean } };
 }, now: number): ClusterStatus {
@@ -331,10 +335,11 @@ export function clusterStatus(pass: {
   }
   // A bundle's problems are in every node's plan: each is said once.
   const problems = new Map<string, { code: string; message: string }>();
-  for (const p of [...(pass.problems ?? []), ...perNode.flatMap((n) => n.problems)]) problems.set(`${p.code}\u0000${p.message}`, { code: p.code, message: p.message });
+  const cibErrors = (pass.cibProblems ?? []).filter((p) => p.severity === 'error');
+  for (const p of [...cibErrors, ...(pass.problems ?? []), ...perNode.flatMap((n) => n.problems)]) problems.set(`${p.code}\u0000${p.message}`, { code: p.code, message: p.message });
   return {
     bundles,
-    converged: perNode.length > 0 && perNode.every((n) => n.converged) && pass.held.length === 0 && pass.unreachable.length === 0,
+    converged: perNode.length > 0 && perNode.every((n) => n.converged) && pass.held.length === 0 && pass.unreachable.length === 0 && cibErrors.length === 0,
     done,
     failed,
     problems: [...problems.values()],

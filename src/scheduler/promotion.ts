@@ -22,6 +22,9 @@ export interface PromotionInstance {
   observed?: InnerObserved;
   /** rsc_location role=Promoted scores for the instance's guest node (its replica's name) */
   locationScore?: number;
+  /** a copy on a node the replica is no longer placed on (standby, a move): it is stopped there,
+   * never chosen and given no goal, but while it runs promoted it counts against promoted-max */
+  leaving?: boolean;
 }
 
 export interface PromotionDecision {
@@ -41,7 +44,7 @@ export function decidePromotion(b: { id: string; promotedMax: number; promotedNo
   const promotedRole = (i: PromotionInstance) => i.observed?.state === 'promoted' || failedPromoted(i);
   const usable = (i: PromotionInstance) => {
     const s = i.observed;
-    return !!s && s.link === 'up' && (s.state === 'started' || s.state === 'promoted' || failedPromoted(i));
+    return !i.leaving && !!s && s.link === 'up' && (s.state === 'started' || s.state === 'promoted' || failedPromoted(i));
   };
   // Pacemaker's score arithmetic: capped at ±INFINITY (1,000,000), -INFINITY wins.
   const INF = 1_000_000;
@@ -67,7 +70,7 @@ export function decidePromotion(b: { id: string; promotedMax: number; promotedNo
   const staying = promotedNow.filter((i) => chosen.has(i.replica)).length;
   const leaving = promotedNow.length - staying;
   let room = b.promotedMax - staying;
-  for (const i of instances) goals.set(i.replica, 'Unpromoted');
+  for (const i of instances) if (!i.leaving) goals.set(i.replica, 'Unpromoted');
   for (const i of ranked) {
     if (!chosen.has(i.replica)) continue;
     if (promotedRole(i)) { goals.set(i.replica, 'Promoted'); continue; }
@@ -78,5 +81,5 @@ export function decidePromotion(b: { id: string; promotedMax: number; promotedNo
     goals.set(i.replica, 'Promoted');
   }
   const promoted = [...goals.values()].filter((g) => g === 'Promoted').length;
-  return { goals, waiting, summary: `Promoted ${promoted} instance${promoted === 1 ? '' : 's'} of a possible ${Math.min(b.promotedMax, instances.length)}` };
+  return { goals, waiting, summary: `Promoted ${promoted} instance${promoted === 1 ? '' : 's'} of a possible ${Math.min(b.promotedMax, instances.filter((i) => !i.leaving).length)}` };
 }

@@ -9,7 +9,7 @@
 import * as http from 'node:http';
 import { maxCibBytes, decodeUtf8 } from '../cib/cib-file';
 import { BerthError, problem } from '../errors/registry';
-import { CasResult, CibStore, StoredCib } from './store';
+import { CasResult, CibStore, StoredCib, isStoreCorrupt } from './store';
 import {
   CheckedRevisions, STORE_BAD_RESPONSE, STORE_REFUSED, checkCibToWrite, checkStoreKey, cibProblems,
   corruptStore, emptyStoredCib,
@@ -139,6 +139,25 @@ export class EtcdStore implements CibStore {
     }
     const current = result.kv ? this.checkedCib(result.kv) : emptyStoredCib();
     // An earlier attempt that got no answer may have been applied: then what is stored is ours.
+    if (ambiguous && current.revision !== null && current.text === text) return { ok: true, revision: current.revision };
+    return { ok: false, current };
+  }
+
+  async replaceCorrupt(text: string): Promise<CasResult> {
+    checkCibToWrite(text, this.url, this.checkedTexts);
+    const kv = await this.range(this.cibKey);
+    if (!kv) return { ok: false, current: emptyStoredCib() };
+    try {
+      return { ok: false, current: this.checkedCib(kv) };
+    } catch (e) {
+      if (!isStoreCorrupt(e)) throw e;
+    }
+    const { result, ambiguous } = await this.txnPut(this.cibKey, kv.modRevision, text);
+    if (result.succeeded) {
+      this.checked.add(result.revision);
+      return { ok: true, revision: result.revision };
+    }
+    const current = result.kv ? this.checkedCib(result.kv) : emptyStoredCib();
     if (ambiguous && current.revision !== null && current.text === text) return { ok: true, revision: current.revision };
     return { ok: false, current };
   }

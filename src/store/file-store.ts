@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { EMPTY_CIB_XML, parseCib } from '../cib/cib';
 import { maxCibBytes, readTextFile, withFileLockAsync, writeFileAtomic } from '../cib/cib-file';
 import { BerthError, Problem, ProblemCode, problem } from '../errors/registry';
-import { CasResult, CibStore, StoredCib } from './store';
+import { CasResult, CibStore, StoredCib, isStoreCorrupt } from './store';
 
 // ---- the store's problem codes that the registry does not have yet ----
 // (STORE_URL_INVALID, STORE_UNREACHABLE, STORE_CORRUPT and STORE_CONFLICT are in the registry.)
@@ -70,7 +70,7 @@ export function checkCibToWrite(text: string, url: string, checked: CheckedRevis
 export function corruptStore(where: string, value: string, why: Problem[]): BerthError {
   const first = why[0]?.message ?? 'unknown problem';
   return new BerthError([
-    problem('STORE_CORRUPT', { path: where, value, message: `${where} does not hold a valid CIB (${first}); berth will not overwrite it: repair or remove it` }),
+    problem('STORE_CORRUPT', { path: where, value, message: `${where} does not hold a valid CIB (${first}); berth will not overwrite it: repair it, or put a valid CIB in its place with 'berth cluster cib-push FILE --force'` }),
     ...why,
   ]);
 }
@@ -152,6 +152,20 @@ export class FileStore implements CibStore {
       if (current.revision !== expected) return { ok: false, current };
       // `text` was parsed by checkCibToWrite; the writer compares what it reads back with it byte for byte.
       if (current.text !== text || current.revision === null) writeFileAtomic(this.file, text, { what: 'CIB file' });
+      return { ok: true, revision };
+    });
+  }
+
+  async replaceCorrupt(text: string): Promise<CasResult> {
+    const revision = checkCibToWrite(text, this.url, this.checked);
+    this.makeDir(this.dir);
+    return withFileLockAsync(this.file, () => {
+      try {
+        return { ok: false, current: this.readCib() };
+      } catch (e) {
+        if (!isStoreCorrupt(e)) throw e;
+      }
+      writeFileAtomic(this.file, text, { what: 'CIB file' });
       return { ok: true, revision };
     });
   }

@@ -7,6 +7,11 @@
 // an etcd mod_revision); the CIB's own version (admin_epoch, epoch, num_updates) lives inside the
 // text and is checked by the callers (cluster cib-push), not by the store.
 
+import { BerthError } from '../errors/registry';
+
+/** Whether `e` is the STORE_CORRUPT a read of a store throws. */
+export const isStoreCorrupt = (e: unknown): boolean => e instanceof BerthError && e.problems[0]?.code === 'STORE_CORRUPT';
+
 export interface StoredCib {
   /** the CIB text as stored (XML); the empty CIB when the store has never been written */
   text: string;
@@ -22,6 +27,10 @@ export interface CibStore {
   read(): Promise<StoredCib>;
   /** Write `text` if the stored revision is still `expected` (null: nothing stored yet). */
   compareAndSwap(expected: string | null, text: string): Promise<CasResult>;
+  /** The repair of STORE_CORRUPT: write `text` (a valid CIB) in place of a stored value that is
+   * not one, by compare-and-swap on that value's revision. A store holding a valid CIB (or
+   * nothing), or one that changed meanwhile, is left alone: `{ok: false, current}`. */
+  replaceCorrupt(text: string): Promise<CasResult>;
   /** Call `onChange` after every change (also changes by other processes); returns a stop function. */
   watch(onChange: (cib: StoredCib) => void): () => void;
   /** Small side records (gitops state, leases...) under the same store, also CAS-guarded. */

@@ -6,7 +6,7 @@
 import t, { Test } from 'tap';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { RemoteNode, remoteNode } from '../../src/agent/client';
 import { signEventLine, signRequest, signResponse, verifyResponse } from '../../src/agent/auth';
@@ -315,6 +315,29 @@ t.test('an order of an older term is refused, and the newest term survives a res
   t.equal(new TermGuard(termFile).highest, 10, 'a restarted agent reads the newest term back');
   const stream = deposed.engine.events({}, new AbortController().signal)[Symbol.asyncIterator]();
   t.match(await failure(stream.next()), { code: 'AGENT_TERM_STALE' }, 'the events stream too');
+});
+
+t.test('a newer term that cannot be recorded (a full disk): the order fails as an operation, nothing is done, the server goes on', async (t) => {
+  // A term file whose directory becomes a regular file: every write of it fails (ENOTDIR), as on a full disk.
+  const blocked = path.join(dir, 'not-a-dir');
+  mkdirSync(blocked);
+  const terms = new TermGuard(path.join(blocked, 'term.json'));
+  rmSync(blocked, { recursive: true });
+  writeFileSync(blocked, '');
+  logs.length = 0;
+  const unwritable = await startAgentServer({
+    node, host: '127.0.0.1', port: 0, key, engine: local, addresses: addresses.table, files: nodeFiles(stateDir),
+    terms, cluster: () => cluster, log: (l) => logs.push(l),
+  });
+  const client = remoteNode({ url: unwritable.url, key, term: () => 5, node });
+  t.teardown(async () => { client.close(); await unwritable.close(); });
+  t.match(await failure(client.engine.create(spec('unrecorded'))), { message: /FILE_WRITE_FAILED|cannot write term file/ }, 'the create fails, saying why');
+  t.equal(await local.inspect(`${node}-unrecorded-0`), undefined, 'nothing created');
+  t.notMatch(logs.join('\n'), /error serving|\n\s+at /, 'no stack trace, no broken request in the log');
+  rmSync(blocked);
+  mkdirSync(blocked);
+  t.ok(Array.isArray(await client.engine.listContainers()), 'once the term can be recorded, the same agent takes orders');
+  t.strictSame(JSON.parse(readFileSync(path.join(blocked, 'term.json'), 'utf8')), { highest: 5 }, 'and records the term first');
 });
 
 t.test('a fenced agent refuses writes and still serves reads', async (t) => {

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { berthAsync, berthBin } from '../helpers/cli';
 import { main } from '../../src/cli/main';
-import { startEtcd } from '../helpers/etcd';
+import { etcdGet, etcdPut, startEtcd } from '../helpers/etcd';
 import { parseCib, section } from '../../src/cib/cib';
 import { elements } from '../../src/cib/xml';
 
@@ -93,14 +93,49 @@ async function suite(t: Test, storeUrl: string) {
   return after;
 }
 
+/** A corrupt store (garbage planted past berth): refused by every read and push, left as it is,
+ * until `cluster cib-push FILE --force` puts a valid CIB in its place. */
+async function repair(t: Test, storeUrl: string, plant: (b: Buffer) => Promise<void>, raw: () => Promise<Buffer | null>) {
+  const dir = t.testdir({});
+  const S = ['--store', storeUrl];
+  const good = path.join(dir, 'good.xml');
+  await berth(['cluster', 'cib', good, ...S]);
+  t.equal((await berth(['-f', good, 'resource', 'bundle', 'create', 'kept', 'container', 'docker', 'image=img:1'])).code, 0);
+  t.equal((await berth(['cluster', 'cib-push', good, ...S])).code, 0, 'a good CIB pushed');
+  for (const garbage of [Buffer.from('<cib><configuration><resources>'), Buffer.from([0, 159, 146, 150, 255])]) {
+    await plant(garbage);
+    const read = await berth(['cluster', 'cib', ...S, '--json']);
+    t.equal(read.code, 1, 'the live CIB cannot be read');
+    t.match(read.stdout + read.stderr, /STORE_CORRUPT/);
+    const plain = await berth(['cluster', 'cib-push', good, ...S]);
+    t.equal(plain.code, 1, 'a push without --force is refused');
+    t.match(plain.stderr, /cib-push FILE --force' \[STORE_CORRUPT\]/, 'with the code, and the repair named');
+    t.match(await berth(['cluster', 'cib-push', good, `diff-against=${good}`, '--force', ...S]), { code: 2, stderr: /not with diff-against/ }, '--force with diff-against is a usage error');
+    t.match(await berth(['cluster', 'cib-push', good, '--config', '--force', ...S]), { code: 2 }, '--force with --config too');
+    t.same(await raw(), garbage, 'the corrupt value is left as it was');
+    const fixed = await berth(['cluster', 'cib-push', good, '--force', ...S]);
+    t.equal(fixed.code, 0, `cib-push --force repairs: ${fixed.stderr}`);
+    t.match(fixed.stderr, /corrupt live CIB .* was replaced by/);
+    t.equal((await berth(['cluster', 'cib', ...S])).stdout, fs.readFileSync(good, 'utf8'), 'the live CIB is the file pushed');
+  }
+  const again = await berth(['cluster', 'cib-push', good, '--force', ...S]);
+  t.equal(again.code, 1, 'on a valid store --force replaces nothing: the version must still be newer');
+  t.match(again.stderr, /not newer/);
+}
+
 t.test('file store', async (t) => {
   const dir = t.testdir({});
   await suite(t, path.join(dir, 'store'));
+  const store = path.join(dir, 'repaired');
+  await t.test('a corrupt store repaired with cib-push --force', (t) => repair(t, store,
+    async (b) => fs.writeFileSync(path.join(store, 'cib.xml'), b), async () => fs.readFileSync(path.join(store, 'cib.xml'))));
 });
 
 t.test('etcd store', async (t) => {
   const etcd = await startEtcd(t);
   await suite(t, etcd.storeUrl('/berth-test'));
+  await t.test('a corrupt store repaired with cib-push --force', (t) => repair(t, etcd.storeUrl('/repaired'),
+    (b) => etcdPut(etcd.endpoint, '/repaired/cib', b), () => etcdGet(etcd.endpoint, '/repaired/cib')));
 });
 
 t.test('kill -9 during pushes never leaves a torn CIB (file store)', async (t) => {

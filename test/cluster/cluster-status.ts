@@ -116,6 +116,17 @@ t.test('no node can be observed: the bundles are still shown, each replica unkno
   t.same(s.bundles[0].replicaStatus.map(brief), before.map((x) => `${x.name}@${x.node}:unknown`), 'each replica unknown on the node it ran on');
 });
 
+t.test('a CIB that cannot be read (a corrupt store): its code is shown, and the cluster is not converged', async (t) => {
+  const { c } = await settled(['n1', 'n2'], 2, 1);
+  const r = await c.pass();
+  t.equal(clusterStatus(r, Date.now()).converged, true, 'converged before');
+  const corrupt = { code: 'STORE_CORRUPT', message: "etcd key '/x/cib' does not hold a valid CIB", severity: 'error' as const, path: '/x/cib' };
+  const s = clusterStatus({ ...r, cibProblems: [corrupt] }, Date.now());
+  t.equal(s.converged, false, 'not converged on a CIB it cannot read');
+  t.match(s.problems, [{ code: 'STORE_CORRUPT' }], 'the code is among the problems');
+  t.equal(s.bundles[0].running, 2, 'the replicas still run (the last good CIB stays in force)');
+});
+
 t.test('a bundle\'s problem is said once, not once per node', async (t) => {
   const c = fakeCluster(['n1', 'n2', 'n3']);
   // An env file that is not there: the bundle's desired state cannot be built, on any node.

@@ -9,7 +9,7 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -17,6 +17,7 @@ import { berthAsync, ensureBuilt } from '../helpers/cli';
 import { CONTROLLER_PORT, startBerth } from '../helpers/berth-cluster';
 import { until } from '../helpers/wait';
 import { startCluster } from '../helpers/cluster';
+import { statefulRole } from '../helpers/stateful-role';
 
 const IMAGE = 'berth-test/pcmk:1';
 
@@ -76,9 +77,8 @@ t.test('apache served from inside web; promoted-max=1 on three nodes: one Promot
         for (const k of await c.berthContainers(n.name).catch(() => [])) {
           if (k.state !== 'running' || k.labels['berth.bundle'] !== 'db') continue;
           try {
-            const pid = execFileSync('docker', ['-H', n.dockerHost, 'inspect', '-f', '{{.State.Pid}}', k.id], { encoding: 'utf8' }).trim();
-            const state = readFileSync(`/proc/${pid}/root/run/Stateful-db-state.state`, 'utf8').trim();
-            if (readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(k.id.slice(0, 12)) && state === 'Promoted') now++;
+            const pid = Number(execFileSync('docker', ['-H', n.dockerHost, 'inspect', '-f', '{{.State.Pid}}', k.id], { encoding: 'utf8' }).trim());
+            if (statefulRole(pid, k.id, 'db-state') === 'Promoted') now++;
           } catch {
             // not started yet, or gone with its node
           }

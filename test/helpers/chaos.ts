@@ -10,6 +10,7 @@
 // leader reports the cluster converged with every node alive; an *audit* is a check that fails
 // the run (see AUDITS in docs/chaos.md). Entry: scripts/chaos.sh → scripts/chaos.mjs → main().
 import { ChildProcess, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { appendFileSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,8 +18,9 @@ import type { Test } from 'tap';
 import { berthAsync, berthBin, berthSync, ensureBuilt } from './cli';
 import { Excuse, lateRefusals, MoveRecord, needlessMoves, recordSample, staleOrders, staleRefusals } from './chaos-audits';
 import { clusterTraces, startCluster } from './cluster';
-import { startEtcd, TestEtcd } from './etcd';
+import { etcdGet, etcdPut, startEtcd, TestEtcd } from './etcd';
 import { prng } from './prng';
+import { pidOfContainer, statefulRole } from './stateful-role';
 import { sleep, until } from './wait';
 
 const NODES = ['n1', 'n2', 'n3'];
@@ -36,6 +38,11 @@ const EXCUSE_MS = 20_000;
 const ORDER_ANSWER_MS = 10_000;
 const ETCD_MEMBERS = 3;
 const IMAGES = ['berth-test/httpd:1', 'berth-test/httpd:2'];
+/** bundle db: ocf:pacemaker:Stateful through pacemaker-remoted (test/cluster/inner-resources.ts) */
+const PCMK_IMAGE = 'berth-test/pcmk:1';
+const DB_PROMOTED_MAX = 1;
+/** db's resource inside: its Stateful agent keeps each replica's role in a file of its own */
+const DB_RESOURCE = 'db-state';
 /** libfaketime (Debian faketime): preloaded into every agent, so that one node's clock can step */
 const LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1';
 
@@ -53,8 +60,20 @@ export interface ChaosOptions {
   say(line: string): void;
 }
 
-type Fault = 'agent-kill' | 'leader-kill' | 'follower-kill' | 'container-kill' | 'process-kill' | 'power-off' | 'partition' | 'dockerd-restart' | 'etcd-kill' | 'etcd-member-kill' | 'controller-partition' | 'clock-step' | 'corrupt-term-file';
-const FAULTS: Fault[] = ['agent-kill', 'leader-kill', 'follower-kill', 'container-kill', 'process-kill', 'power-off', 'partition', 'dockerd-restart', 'etcd-kill', 'etcd-member-kill', 'controller-partition', 'clock-step', 'corrupt-term-file'];
+type Fault = 'agent-kill' | 'leader-kill' | 'follower-kill' | 'container-kill' | 'process-kill' | 'power-off' | 'partition' | 'dockerd-restart' | 'etcd-kill' | 'etcd-member-kill' | 'controller-partition' | 'clock-step' | 'corrupt-term-file' | 'disk-full' | 'corrupt-store';
+const FAULTS: Fault[] = ['agent-kill', 'leader-kill', 'follower-kill', 'container-kill', 'process-kill', 'power-off', 'partition', 'dockerd-restart', 'etcd-kill', 'etcd-member-kill', 'controller-partition', 'clock-step', 'corrupt-term-file', 'disk-full', 'corrupt-store'];
+/** each agent's state directory is a tmpfs of this size (the disk-full fault fills it) */
+const STATE_DIR_SIZE = '16m';
+
+/** The faults to draw from: all, or those BERTH_CHAOS_FAULTS names (comma-separated; for forcing
+ * one fault in a test run); an unknown name throws. */
+export function faultList(env = process.env.BERTH_CHAOS_FAULTS): Fault[] {
+  if (!env) return FAULTS;
+  const named = env.split(',').map((f) => f.trim()).filter(Boolean);
+  const unknown = named.filter((f) => !FAULTS.includes(f as Fault));
+  if (unknown.length || !named.length) throw new Error(`BERTH_CHAOS_FAULTS: unknown fault ${unknown.join(', ') || '(none named)'}; known: ${FAULTS.join(', ')}`);
+  return named as Fault[];
+}
 /** what a fault disturbs, for the needless-move audit: one node (the one it picked), or all */
 const NODE_FAULTS = new Set<Fault>(['agent-kill', 'container-kill', 'process-kill', 'power-off', 'partition', 'dockerd-restart', 'clock-step']);
 /** Faults that may depose the leader: its lease lapses (and its in-flight orders go out with no
@@ -62,7 +81,7 @@ const NODE_FAULTS = new Set<Fault>(['agent-kill', 'container-kill', 'process-kil
  * leader from its start for the late-refusal audit. */
 const LEAD_FAULTS = new Set<Fault>(['leader-kill', 'follower-kill', 'controller-partition', 'etcd-kill', 'etcd-member-kill']);
 
-interface Row { name: string; node: string; address?: string; container?: { state: string } }
+interface Row { name: string; node: string; address?: string; container?: { state: string }; resource?: { role: string } }
 interface Status {
   leading: boolean;
   term: number | null;
@@ -79,7 +98,12 @@ function cibXml(subnet: string, dataRoot: string): string {
 <network ip-range-start="${subnet}.100" host-interface="eth0" host-netmask="24"><port-mapping id="web-port" port="80"/></network>
 <storage><storage-mapping id="web-data" source-dir-root="${dataRoot}" target-dir="/var/www/html" options="rw"/></storage></bundle>
 <bundle id="api"><docker image="berth-test/httpd:1" replicas="2" replicas-per-host="1"/>
-<network ip-range-start="${subnet}.150" host-interface="eth0" host-netmask="24"><port-mapping id="api-port" port="80"/></network></bundle></resources>
+<network ip-range-start="${subnet}.150" host-interface="eth0" host-netmask="24"><port-mapping id="api-port" port="80"/></network></bundle>
+<bundle id="db"><docker image="${PCMK_IMAGE}" replicas="3" replicas-per-host="1" promoted-max="${DB_PROMOTED_MAX}"/>
+<network ip-range-start="${subnet}.200" host-interface="eth0" host-netmask="24" control-port="3121"/>
+<primitive id="${DB_RESOURCE}" class="ocf" provider="pacemaker" type="Stateful"><operations>
+<op id="db-m1" name="monitor" interval="2s" role="Promoted"/><op id="db-m2" name="monitor" interval="3s" role="Unpromoted"/>
+</operations></primitive></bundle></resources>
 <constraints/><rsc_defaults><meta_attributes id="rsc_defaults-meta_attributes"><nvpair id="rsc_defaults-meta_attributes-resource-stickiness" name="resource-stickiness" value="1"/></meta_attributes></rsc_defaults></configuration><status/></cib>\n`;
 }
 
@@ -108,6 +132,7 @@ function teardowns(): { t: Test; run(): Promise<string[]> } {
 
 export async function runChaos(o: ChaosOptions): Promise<boolean> {
   ensureBuilt();
+  const faults = faultList();
   // The faults' draws and the writer's are apart, so that the writer's timing cannot change the
   // sequence of faults a seed gives.
   const rng = prng(o.seed);
@@ -131,14 +156,21 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
   /** the daemons' logs by file name, read when a finding keeps them */
   let logFiles: () => [string, string][] = () => [];
   try {
-    const c = await startCluster({ nodes: NODES, t: td.t });
+    const tSetup = Date.now();
+    const c = await startCluster({ nodes: NODES, t: td.t, images: [PCMK_IMAGE] });
     clusterId = c.id;
+    const clusterMs = Date.now() - tSetup;
     // Three members; on loopback a leader is elected again within a second (etcd's default
     // election timeout of 1 s makes it ~1.5 s, near the agents' 1.4 s self-fence).
     const etcd: TestEtcd = await startEtcd(td.t, { members: ETCD_MEMBERS, heartbeatMs: 50, electionTimeoutMs: 500 });
     const store = etcd.storeUrl('/chaos');
+    /** the live CIB's etcd key (src/store/etcd-store.ts: <prefix>/cib) */
+    const cibKey = '/chaos/cib';
     const key = path.join(dir, 'authkey');
     if (berthSync(['authkey', 'generate', key]).code !== 0) throw new Error('berth authkey generate failed');
+    // pacemaker-remoted's key for db's connections (the agents pass it on: docs/inner-resources.md)
+    const pcmkKey = path.join(dir, 'pacemaker-authkey');
+    writeFileSync(pcmkKey, randomBytes(256), { mode: 0o400 });
     const dataRoot = path.join(dir, 'data');
     for (let i = 0; i < 8; i++) {
       mkdirSync(path.join(dataRoot, `web-${i}`), { recursive: true });
@@ -168,15 +200,23 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
     ensureFaketime();
     const clockFile = (n: string) => path.join(c.node(n).dir, 'faketime');
     for (const n of NODES) writeFileSync(clockFile(n), '+0\n');
+    const stateDir = (n: string) => path.join(c.node(n).dir, 'berth');
     const clockEnv = (n: string) => ({ LD_PRELOAD: LIBFAKETIME, FAKETIME_TIMESTAMP_FILE: clockFile(n), FAKETIME_CACHE_DURATION: '1', FAKETIME_DONT_FAKE_MONOTONIC: '1' });
     const agentArgs = (n: string, port: number, stateDir: string) => [berthBin, 'agent', '--node', n, '--listen', `${c.node(n).ip}:${port}`, '--controller', urls.join(','), '--authkey', key, '--state-dir', stateDir];
     const startAgent = (n: string) => {
-      const p = c.spawnOnNode(n, process.execPath, agentArgs(n, AGENT_PORT, path.join(c.node(n).dir, 'berth')),
-        { log: 'agent.log', env: { BERTH_CONFIG: path.join(c.node(n).dir, 'client.json'), ...clockEnv(n) } });
+      const p = c.spawnOnNode(n, process.execPath, agentArgs(n, AGENT_PORT, stateDir(n)),
+        { log: 'agent.log', env: { BERTH_CONFIG: path.join(c.node(n).dir, 'client.json'), PCMK_authkey_location: pcmkKey, ...clockEnv(n) } });
       procs.add(p);
       p.on('exit', () => procs.delete(p));
       agents.set(n, p);
     };
+    // Each agent's state directory on a small disk of its own (a tmpfs under the node's data
+    // directory: it outlives a power-off as a disk would; the cluster's teardown unmounts it).
+    for (const n of NODES) {
+      mkdirSync(stateDir(n), { recursive: true });
+      const m = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${STATE_DIR_SIZE},mode=0755`, `berth-state-${n}`, stateDir(n)], { encoding: 'utf8' });
+      if (m.status !== 0) throw new Error(`mount of a tmpfs on ${stateDir(n)}: ${m.stderr}`);
+    }
     CONTROLLER_PORTS.forEach((_, i) => startController(i));
     NODES.forEach(startAgent);
 
@@ -192,19 +232,45 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
     const moves: MoveRecord = new Map();
     const excuses: Excuse[] = [];
     const leadFaults: number[] = [];
-    const runningWhere = async () => {
+    /** every node's berth containers, listed at once */
+    type Listing = { node: string; containers: Awaited<ReturnType<typeof c.berthContainers>> }[];
+    const listing = async (): Promise<Listing> => Promise.all(c.nodes.map(async (n) => ({ node: n.name, containers: await c.berthContainers(n.name).catch(() => []) })));
+    const runningWhere = async (l?: Listing) => {
       const out = new Map<string, string[]>();
-      await Promise.all(c.nodes.map(async (n) => {
-        for (const k of await c.berthContainers(n.name).catch(() => [])) {
-          if (k.state === 'running') out.set(k.name, [...(out.get(k.name) ?? []), n.name]);
+      for (const { node, containers } of l ?? await listing()) {
+        for (const k of containers) if (k.state === 'running') out.set(k.name, [...(out.get(k.name) ?? []), node]);
+      }
+      return out;
+    };
+    /** each running db container's role, read from its own state file through its main process's
+     * root (checked to be that container's process: pids are reused); pids kept by container id */
+    const dbPids = new Map<string, number>();
+    const dbRoles = async (l?: Listing) => {
+      const out: { name: string; node: string; role: string }[] = [];
+      await Promise.all((l ?? await listing()).map(async (n) => {
+        for (const k of n.containers) {
+          if (k.state !== 'running' || k.labels['berth.bundle'] !== 'db') continue;
+          let pid = dbPids.get(k.id) ?? 0;
+          if (!pid || !pidOfContainer(pid, k.id)) {
+            pid = Number((await c.docker(n.node, ['inspect', '-f', '{{.State.Pid}}', k.id])).stdout.trim());
+            if (!(pid > 0)) continue;
+            dbPids.set(k.id, pid);
+          }
+          const role = statefulRole(pid, k.id, DB_RESOURCE);
+          if (role !== undefined) out.push({ name: k.name, node: n.node, role });
         }
       }));
       return out;
     };
+    let dbSamples = 0;
     const sampler = (async () => {
       while (sampling) {
-        const where = await runningWhere();
+        const l = await listing();
+        const [where, roles] = [await runningWhere(l), await dbRoles(l)];
         for (const [replica, on] of where) if (on.length > 1) fail(`${replica} runs on ${on.join(' and ')} at once`);
+        const promoted = roles.filter((r) => r.role === 'Promoted');
+        if (promoted.length > DB_PROMOTED_MAX) fail(`${promoted.length} replicas of db Promoted at once (promoted-max ${DB_PROMOTED_MAX}): ${promoted.map((r) => `${r.name} on ${r.node}`).join(', ')}`);
+        if (roles.length) dbSamples++;
         recordSample(moves, Date.now(), where);
         samples++;
         await sleep(SAMPLE_MS);
@@ -229,13 +295,30 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
       }
       return out;
     };
+    /** db's roles, unless settled: every running replica Promoted or Unpromoted, exactly
+     * promoted-max Promoted, and each replica's own state file saying the same */
+    const dbUnsettled = async (s: Status): Promise<string[]> => {
+      const rows = (s.cluster?.bundles ?? []).find((b) => b.id === 'db')?.replicaStatus.filter((r) => r.container?.state === 'running') ?? [];
+      const files = await dbRoles();
+      const out: string[] = [];
+      const promoted = rows.filter((r) => r.resource?.role === 'Promoted');
+      if (rows.length && promoted.length !== DB_PROMOTED_MAX) out.push(`db: ${promoted.length} Promoted (promoted-max ${DB_PROMOTED_MAX}) of ${rows.length} running`);
+      for (const r of rows) {
+        const role = r.resource?.role ?? '(none)';
+        if (role !== 'Promoted' && role !== 'Unpromoted') out.push(`${r.name}: role ${role}`);
+        const file = files.find((f) => f.name === r.name && f.node === r.node)?.role;
+        if ((file === 'Promoted') !== (role === 'Promoted')) out.push(`${r.name}: the leader says ${role}, its state file says ${file || '(nothing)'}`);
+      }
+      for (const f of files) if (f.role === 'Promoted' && !rows.some((r) => r.name === f.name && r.node === f.node)) out.push(`${f.name} on ${f.node} is Promoted by its state file, the leader does not place it there`);
+      return out;
+    };
     let lastMisplaced: string[] = [];
     let lastStatus: Status | undefined;
     const converged = async (): Promise<Status | undefined> => until('the cluster converged with every node alive', async () => {
       const s = await status();
       if (!s?.leading || !s.cluster?.converged) return undefined;
       if (s.nodes.some((n) => n.liveness !== 'alive')) return undefined;
-      lastMisplaced = await misplaced(s);
+      lastMisplaced = [...await misplaced(s), ...await dbUnsettled(s)];
       lastStatus = s;
       if (lastMisplaced.length) return undefined;
       // every controller answers and names the same leader
@@ -256,6 +339,9 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
     let paused = false;
     let writes = 0;
     let refusedWrites = 0;
+    /** while the corrupt-store fault is in force: since when (0: not), and the writer's refusals */
+    let corruptSince = 0;
+    let corruptRefused = 0;
     /** writes since the last acknowledged one that failed without saying whether they landed */
     let unsure: string[] = [];
     const writerDir = path.join(dir, 'writer');
@@ -264,6 +350,21 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
       const orig = path.join(writerDir, 'orig.xml');
       const next = path.join(writerDir, 'next.xml');
       const got = await berthAsync(['--store', store, 'cluster', 'cib', orig]);
+      const corrupt = corruptSince > 0;
+      if (corrupt) {
+        if (got.code === 0) fail('writer: berth cluster cib read a corrupt store and exited 0');
+        else if (!got.stderr.includes('STORE_CORRUPT')) fail(`writer: berth cluster cib on a corrupt store failed without STORE_CORRUPT: ${got.stderr.trim()}`);
+        else corruptRefused++;
+        // and a push of a change made on the copy saved before: refused with the same code
+        const saved = path.join(dir, 'good-cib.xml');
+        copyFileSync(saved, next);
+        if ((await berthAsync(['-f', next, 'resource', 'bundle', 'update', 'web', 'container', `replicas=${3 + Math.floor(writerRng() * 3)}`])).code !== 0) return;
+        const p = await berthAsync(['--store', store, 'cluster', 'cib-push', next, `diff-against=${saved}`]);
+        if (p.code === 0) fail('writer: a push onto a corrupt store exited 0');
+        else if (!p.stderr.includes('STORE_CORRUPT')) fail(`writer: a push onto a corrupt store failed without STORE_CORRUPT: ${p.stderr.trim()}`);
+        else corruptRefused++;
+        return;
+      }
       if (got.code !== 0) { refusedWrites++; return; }
       copyFileSync(orig, next);
       const current = readFileSync(orig, 'utf8');
@@ -364,6 +465,21 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
           fail(`${who} log: ${text.slice(Math.max(0, m.index - 200), m.index + 300)}`);
         }
       }
+    };
+
+    /** The containers running in `before` that no longer run in `after` (stopped, removed or
+     * replaced), unless a write since `from` (or shortly before: its orders may still be under
+     * way) changed their bundle or their node: each a sentence. */
+    const stoppedSince = (before: Listing, after: Listing, from: number): string[] => {
+      const out: string[] = [];
+      for (const { node: n, containers } of before) {
+        for (const k of containers.filter((x) => x.state === 'running')) {
+          const now = after.find((a) => a.node === n)?.containers.find((x) => x.id === k.id);
+          const excused = excuses.some((e) => e.to >= from && e.from <= Date.now() && (e.nodes?.includes(n) || (e.bundle !== undefined && k.name.startsWith(`${e.bundle}-`))));
+          if (now?.state !== 'running' && !excused) out.push(`${k.name} on ${n} ${now ? now.state : 'removed'}`);
+        }
+      }
+      return out;
     };
 
     // ---- faults ----
@@ -469,7 +585,7 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
           const [kind, text] = pick(kinds);
           const copy = path.join(c.node(node).dir, 'berth-corrupt');
           rmSync(copy, { recursive: true, force: true });
-          cpSync(path.join(c.node(node).dir, 'berth'), copy, { recursive: true });
+          cpSync(stateDir(node), copy, { recursive: true });
           writeFileSync(path.join(copy, 'agent-term.json'), text);
           const log = path.join(c.node(node).dir, 'agent-corrupt.log');
           const from = existsSync(log) ? readFileSync(log, 'utf8').length : 0;
@@ -483,6 +599,63 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
           if (code !== 2 || !said.includes('AGENT_STATE_INVALID')) fail(`an agent on ${node} with a corrupt agent-term.json (${kind}) did not refuse to start with AGENT_STATE_INVALID and exit 2: exit ${code}: ${said.trim().slice(0, 500)}`);
           rmSync(copy, { recursive: true, force: true });
           return `a second agent on ${node} with a corrupt agent-term.json (${kind}): exit ${code}, AGENT_STATE_INVALID`;
+        }
+        case 'disk-full': {
+          // The node's agent state directory fills up (a file written until ENOSPC), freed after
+          // 5-9 s. Nothing of the node may stop or move for it, and its agent must stay up.
+          const hold = rng();
+          const before = await c.berthContainers(node);
+          const filler = path.join(stateDir(node), 'filler');
+          const f0 = Date.now();
+          const dd = spawnSync('dd', ['if=/dev/zero', `of=${filler}`, 'bs=64k'], { encoding: 'utf8' });
+          if (!/No space left on device/.test(dd.stderr)) fail(`disk-full on ${node}: dd did not end with ENOSPC: ${dd.stderr.trim()}`);
+          await sleep(Math.max(0, 5000 + hold * 4000 - (Date.now() - f0)));
+          rmSync(filler, { force: true });
+          const agent = agents.get(node);
+          if (agent && (agent.exitCode !== null || agent.signalCode !== null)) {
+            const said = readFileSync(path.join(c.node(node).dir, 'agent.log'), 'utf8').split('\n').slice(-5).join('\n');
+            fail(`disk-full on ${node}: the agent exited (${agent.exitCode ?? agent.signalCode}): ${said}`);
+            startAgent(node);
+          }
+          // the node's replicas: still the same containers, running
+          for (const l of stoppedSince([{ node, containers: before }], await listing(), f0)) fail(`disk-full on ${node}: ${l} while the state directory was full`);
+          return `the agent state directory of ${node} full (${STATE_DIR_SIZE}) for ${((Date.now() - f0) / 1000).toFixed(1)} s, freed`;
+        }
+        case 'corrupt-store': {
+          // Garbage in the live CIB's etcd key, written past berth. Controllers must go on with
+          // the last good CIB (nothing stops or moves) and say STORE_CORRUPT; the writer's reads
+          // and pushes are refused with it; nothing overwrites it. Then the operator's repair:
+          // `cluster cib-push GOOD --force` puts the CIB saved before back.
+          const [kindDraw, hold] = [rng(), rng()];
+          await pauseWriter();
+          const good = path.join(dir, 'good-cib.xml');
+          const saved = await berthAsync(['--store', store, 'cluster', 'cib', good]);
+          if (saved.code !== 0) throw new Error(`corrupt-store: berth cluster cib failed: ${saved.stderr}`);
+          const text = readFileSync(good, 'utf8');
+          const kinds: [string, string | Buffer][] = [['truncated XML', text.slice(0, Math.floor(text.length / 2))], ['binary', Buffer.from([0, 159, 146, 150, 255, 10, 60])], ['empty', ''], ['not a CIB', '<html><body>hello</body></html>\n']];
+          const [kind, garbage] = kinds[Math.floor(kindDraw * kinds.length)];
+          const before = await listing();
+          const logsFrom = CONTROLLER_PORTS.map((_, i) => readFileSync(logOf(`controller${i}`), 'utf8').length);
+          const k0 = Date.now();
+          const refused0 = corruptRefused;
+          await etcdPut(etcd.endpoints[0], cibKey, garbage);
+          corruptSince = k0;
+          paused = false;
+          await sleep(5000 + hold * 4000);
+          await pauseWriter();
+          corruptSince = 0;
+          // the controllers said so, with the code, and left every replica where it was
+          const said = CONTROLLER_PORTS.filter((_, i) => readFileSync(logOf(`controller${i}`), 'utf8').slice(logsFrom[i]).includes('STORE_CORRUPT'));
+          if (!said.length) fail(`corrupt-store (${kind}): no controller log says STORE_CORRUPT`);
+          const st = await berthAsync(['cluster', 'status', '--controller', urls.join(','), '--authkey', key]);
+          if (!st.stdout.includes('STORE_CORRUPT')) fail(`corrupt-store (${kind}): berth cluster status does not say STORE_CORRUPT: ${st.stdout.slice(0, 400)}${st.stderr.slice(0, 400)}`);
+          for (const l of stoppedSince(before, await listing(), k0)) fail(`corrupt-store (${kind}): ${l} while the store was corrupt`);
+          const still = await etcdGet(etcd.endpoints[0], cibKey);
+          if (!still?.equals(Buffer.from(garbage))) fail(`corrupt-store (${kind}): the corrupt value was overwritten before the repair`);
+          // the repair an operator does: push the CIB saved before, over the corrupt value
+          const repair = await berthAsync(['--store', store, 'cluster', 'cib-push', good, '--force']);
+          if (repair.code !== 0) fail(`corrupt-store (${kind}): berth cluster cib-push ${good} --force failed: ${repair.stderr.trim()}`);
+          return `${kind} written into the live CIB's key for ${((Date.now() - k0) / 1000).toFixed(1)} s (${corruptRefused - refused0} writer requests refused with STORE_CORRUPT), the CIB saved before pushed back with cib-push --force`;
         }
         case 'controller-partition': {
           // A controller runs on but is cut off: from etcd only (it answers agents, but holds no
@@ -504,15 +677,15 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
       }
     };
 
-    o.say(`${at()} setup: cluster ${c.id} (${NODES.join(', ')}), etcd ${etcd.endpoints.join(', ')} (${ETCD_MEMBERS} members), controllers ${urls.join(', ')}`);
+    o.say(`${at()} setup: cluster ${c.id} (${NODES.join(', ')}, ${PCMK_IMAGE} loaded: ${clusterMs} ms), etcd ${etcd.endpoints.join(', ')} (${ETCD_MEMBERS} members), controllers ${urls.join(', ')}`);
     await pauseWriter();
     if (await converged()) await audit();
     paused = false;
-    o.say(`${at()} converged; faults until ${o.minutes} min`);
+    o.say(`${at()} converged (db: one Promoted); faults until ${o.minutes} min`);
     const end = t0 + o.minutes * 60_000;
     let n = 0;
     while (Date.now() < end && findings.length === 0) {
-      const f = pick(FAULTS);
+      const f = pick(faults);
       const node = pick(NODES);
       const f0 = Date.now();
       if (LEAD_FAULTS.has(f)) leadFaults.push(f0);
@@ -542,7 +715,7 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
     if (!findings.length && (await converged())) await audit();
     sampling = false;
     await sampler;
-    o.say(`${at()} ${samples} samples, ${writes} writes acknowledged (${writesDuringMemberKill} with an etcd member down), ${refusedWrites} refused; ${staleRefusals(NODES.map((n) => readFileSync(path.join(c.node(n).dir, 'agent.log'), 'utf8')))} orders of a stale term refused by the agents`);
+    o.say(`${at()} ${samples} samples (${dbSamples} with db's roles), ${writes} writes acknowledged (${writesDuringMemberKill} with an etcd member down), ${refusedWrites} refused; ${staleRefusals(NODES.map((n) => readFileSync(path.join(c.node(n).dir, 'agent.log'), 'utf8')))} orders of a stale term refused by the agents`);
     // Stopped daemons, then the cluster: nothing of it may be left.
     for (const p of procs) p.kill('SIGKILL');
   } catch (e) {

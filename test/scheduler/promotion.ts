@@ -49,4 +49,13 @@ t.test('never more promoted than promoted-max at any instant', async (t) => {
   t.strictSame(promoted(blind), []);
   t.match(blind.waiting, [{ replica: 'db-1', message: /once every node/ }]);
   t.strictSame(promoted(decidePromotion(B, [inst(1, 'n2', obs('started', 10))], { blind: false })), ['db-1'], 'the promoted one lost with its node: another is promoted');
+  // A promoted copy on a node it is no longer placed on (the node put in standby): it is stopped
+  // there (demote first), and nothing is promoted in its stead until it is (chaos run, seed 6).
+  const leaving = { ...inst(1, 'n2', obs('promoted', 10)), leaving: true };
+  const away = decidePromotion(B, [inst(0, 'n1', obs('started', 5)), leaving, inst(2, 'n3', obs('started', 5))], { blind: false });
+  t.strictSame(promoted(away), [], 'no promotion while the leaving copy runs promoted');
+  t.match(away.waiting, [{ replica: 'db-0', message: /once 1 promoted instance is demoted/ }]);
+  t.notOk(away.goals.has('db-1'), 'the leaving copy gets no goal (its stop demotes it)');
+  const gone = decidePromotion(B, [inst(0, 'n1', obs('started', 5)), { ...leaving, observed: obs('started', 10) }, inst(2, 'n3', obs('started', 5))], { blind: false });
+  t.strictSame(promoted(gone), ['db-0'], 'once demoted, another is promoted; the leaving copy is never chosen');
 });

@@ -216,6 +216,23 @@ const cases: Case[] = [
     }
   }],
 
+  ['replaceCorrupt puts a valid CIB in place of a corrupt value, and touches nothing else', async (t, place) => {
+    const store = opened(t, place);
+    t.match(await store.replaceCorrupt(EMPTY_CIB_XML), { ok: false }, 'an empty store: nothing to repair');
+    t.equal(await place.raw(), null, 'nothing written');
+    const first = await store.compareAndSwap(null, withBundle(EMPTY_CIB_XML, 'a'));
+    t.ok(first.ok);
+    t.match(await store.replaceCorrupt(withBundle(EMPTY_CIB_XML, 'b')), { ok: false, current: { revision: first.ok ? first.revision : '' } }, 'a valid CIB is not replaced');
+    t.same(bundleIds((await store.read()).text), ['a']);
+    await place.plant(Buffer.from('<cib><configuration>'));
+    t.same(await codesOf(store.replaceCorrupt('<cib><oops')), ['XML_MALFORMED'], 'what replaces it must be a CIB');
+    const fixed = await store.replaceCorrupt(withBundle(EMPTY_CIB_XML, 'c'));
+    t.ok(fixed.ok, 'a corrupt value is replaced');
+    const now = await store.read();
+    t.same(bundleIds(now.text), ['c']);
+    t.equal(now.revision, fixed.ok ? fixed.revision : '', 'with the revision it answered');
+  }],
+
   ['text that is not a CIB is never stored', async (t, place) => {
     const store = opened(t, place);
     t.same(await codesOf(store.compareAndSwap(null, '<cib><oops')), ['XML_MALFORMED']);
