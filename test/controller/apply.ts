@@ -106,12 +106,20 @@ t.test('replace of a stopped replica: the old container is removed before the ne
   t.strictSame(f.calls, ['add 127.0.1.131', 'create httpd-bundle-0.next', 'remove httpd-bundle-0', 'start httpd-bundle-0.next', 'rename httpd-bundle-0.next httpd-bundle-0']);
   t.strictSame([...f.containers.values()], [{ name: 'httpd-bundle-0', running: true }]);
 
-  // The new one does not start: no container is left for the replica (the next pass creates it).
+  // The new one does not start: no container is left for the replica (the next pass creates it),
+  // and no address: the replica's, held from before, goes too (the replica may be placed elsewhere
+  // next, and its address must not stay on this host).
+  const desiredHeld = desiredOf(cib(bundle({ replicas: 1, image: 'berth-test/httpd:2' })));
+  const heldPlan = computePlan(desiredHeld, observedOf(desiredHeld, [{ replica: 'httpd-bundle-0', spec: 'berth-test/httpd:1', id: 'old', state: 'exited' }], { addresses: [{ ip: '127.0.1.131', prefix: 32, interface: 'lo', label: 'lo:berth' }] }), T0);
+  t.strictSame(heldPlan.addAddress, [], 'the address is on the host already');
   const noStart = fakes({ start: ['httpd-bundle-0.next'] });
   noStart.containers.set('old', { name: 'httpd-bundle-0', running: false });
-  t.match((await applyPlan(plan, noStart, { ledger: {}, cluster: 'c-test' })).problems, [{ code: 'ENGINE_FAILED' }]);
-  t.strictSame(noStart.calls, ['add 127.0.1.131', 'create httpd-bundle-0.next', 'remove httpd-bundle-0', 'start httpd-bundle-0.next', 'remove httpd-bundle-0.next', 'del 127.0.1.131']);
+  noStart.held.add('127.0.1.131');
+  noStart.addresses.list = async () => [...noStart.held].map((ip) => ({ ip, prefix: 32, interface: 'lo', label: 'lo:berth' }));
+  t.match((await applyPlan(heldPlan, noStart, { ledger: {}, cluster: 'c-test' })).problems, [{ code: 'ENGINE_FAILED' }]);
+  t.strictSame(noStart.calls, ['create httpd-bundle-0.next', 'remove httpd-bundle-0', 'start httpd-bundle-0.next', 'remove httpd-bundle-0.next', 'del 127.0.1.131']);
   t.strictSame([...noStart.containers.values()], []);
+  t.strictSame([...noStart.held], [], 'no address is left on the host');
 });
 
 t.test('scale in: stop before remove, then the address; the data directories are not touched', async (t) => {
