@@ -11,7 +11,7 @@
 // full pass. test/controller/pass-reuse.ts: for random changes, the same plans as a full pass.
 import type { Cib } from '../cib/cib';
 import type { ClusterModel } from '../model/model';
-import type { ObservedState } from '../reconcile/observed';
+import type { ObservedContainer, ObservedState } from '../reconcile/observed';
 import { planChanges } from '../reconcile/plan';
 import type { NodePass, PassResult } from './pass';
 
@@ -29,8 +29,13 @@ export interface ConvergedPass {
   recheckAt?: number;
 }
 
-/** The fingerprint of a node's observed state: its text as data (a few ms for 10,000 containers). */
-export const observedKey = (s: ObservedState): string => JSON.stringify(s);
+/** The fingerprint of a node's observed state: its text as data. A container's `status` ("Up 5
+ * seconds") is left out: it changes as time passes, placement and planning never read it (the
+ * observation reads it to choose what to inspect, and what inspects said is in `runs`), and the
+ * pass's result carries the state as observed now. */
+export const observedKey = (s: ObservedState): string => JSON.stringify({ ...s, containers: s.containers.map(withoutStatus), foreign: s.foreign.map(withoutStatus) });
+
+const withoutStatus = ({ status, ...c }: ObservedContainer): Omit<ObservedContainer, 'status'> => (void status, c);
 
 export const offlineKey = (r: Pick<PassResult, 'offline'>): string => r.offline.map((o) => o.node).join('\n');
 

@@ -403,7 +403,8 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
  * node with 100 bundles cost its agent 100 round trips in every pass. */
 async function readHostsFiles(deps: NodeDeps, desired: DesiredState, observed: ObservedState, timeoutMs: number): Promise<void> {
   const here = new Set([...observed.containers.map((c) => c.bundle), ...desired.replicas.map((r) => r.bundle)]);
-  const paths = desired.bundles.flatMap((b) => (b.hostsFile && here.has(b.id) ? [b.hostsFile.path] : []));
+  // Those read already in this pass (to check a kept answer, pass-reuse.ts) are not asked again.
+  const paths = desired.bundles.flatMap((b) => (b.hostsFile && here.has(b.id) && !(b.hostsFile.path in observed.files) ? [b.hostsFile.path] : []));
   if (!paths.length) return;
   try {
     const read = await withDeadline(deps.files.readMany(paths), timeoutMs, 'no answer');

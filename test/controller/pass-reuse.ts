@@ -1,6 +1,6 @@
 // A converged pass's answer reused (src/controller/pass-reuse.ts) is the answer a full pass gives:
 // random sequences of changes (the CIB, containers removed or exited by hand, nodes lost, silent
-// or back, time passing a failure-timeout, nothing at all) over in-memory nodes; after each, a full
+// or back, time passing a failure-timeout, listings' "Up ..." growing, nothing at all) over in-memory nodes; after each, a full
 // pass (no memo) and a pass with the memo give the same placements and plans, and the pass with
 // the memo applies. The memo must be used often, else this proves nothing.
 import t from 'tap';
@@ -58,10 +58,15 @@ for (const seed of [1, 2, 3, 4, 5, 6]) {
     let reused = 0;
     let steps = 0;
     for (let step = 0; step < 120; step++) {
-      const what = rnd.pick(['nothing', 'nothing', 'nothing', 'cib', 'remove', 'exit', 'node', 'time'] as const);
+      const what = rnd.pick(['nothing', 'nothing', 'age', 'cib', 'remove', 'exit', 'node', 'time'] as const);
       const node = c.node(rnd.pick(names));
       const containers = [...node.containers.keys()];
       if (what === 'nothing') clock += 500;
+      else if (what === 'age') {
+        // Docker's "Up ..." grows with time: not a change to the answer.
+        for (const x of node.containers.values()) if (x.state === 'running') x.status = `Up ${1 + rnd.int(59)} seconds`;
+        clock += 1000;
+      }
       else if (what === 'cib') {
         knobs = { web: 1 + rnd.int(6), db: rnd.int(4), perHost: 1 + rnd.int(2), failures: rnd.next() < 0.5, ...(rnd.next() < 0.3 ? { standby: rnd.pick(names) } : {}), ...(rnd.next() < 0.3 ? { ban: rnd.pick(names) } : {}) };
         c.setCib(cibXml(names, knobs, ++epoch));
@@ -83,7 +88,7 @@ for (const seed of [1, 2, 3, 4, 5, 6]) {
         clock += 200;
       }
     }
-    t.ok(reused >= 30, `the memo was used in ${reused} of ${steps} passes`);
+    t.ok(reused >= 25, `the memo was used in ${reused} of ${steps} passes`);
   });
 }
 
@@ -95,9 +100,11 @@ t.test('a change on one node after converging: a full pass again, and its answer
   for (let i = 0; i < 5; i++) await runPass({ ...c.deps, memo }, { apply: true });
   const kept = memo.converged;
   t.ok(kept, 'converged: the answer is kept');
-  const again = await runPass({ ...c.deps, memo }, { apply: false });
-  t.equal(again.placements, kept!.placements, 'nothing changed: reused');
   const n = c.node('n2');
+  for (const x of n.containers.values()) x.status = 'Up 42 seconds';
+  const again = await runPass({ ...c.deps, memo }, { apply: false });
+  t.equal(again.placements, kept!.placements, 'only "Up ..." changed: reused');
+  t.equal(again.nodes.find((x) => x.node === 'n2')!.observed.containers[0]!.status, 'Up 42 seconds', 'with the listing as observed now');
   n.containers.delete([...n.containers.keys()][0]!);
   const after = await runPass({ ...c.deps, memo }, { apply: false });
   t.not(after.placements, kept!.placements, 'a container gone: placed again');
