@@ -29,11 +29,16 @@ export interface ConvergedPass {
   recheckAt?: number;
 }
 
-/** The fingerprint of a node's observed state: its text as data. A container's `status` ("Up 5
+/** The fingerprint of a node's observed state and of where its agent keeps berth's files: as text. A container's `status` ("Up 5
  * seconds") is left out: it changes as time passes, placement and planning never read it (the
  * observation reads it to choose what to inspect, and what inspects said is in `runs`), and the
  * pass's result carries the state as observed now. */
-export const observedKey = (s: ObservedState): string => JSON.stringify({ ...s, containers: s.containers.map(withoutStatus), foreign: s.foreign.map(withoutStatus) });
+export const observedKey = (s: ObservedState, node: NodePlace): string =>
+  JSON.stringify({ ...s, containers: s.containers.map(withoutStatus), foreign: s.foreign.map(withoutStatus), stateDir: node.stateDir, remoteKey: node.remoteKey ?? null });
+
+/** What the node's desired state takes from its agent besides the observation (an agent started
+ * again with another state dir writes its hosts files elsewhere). */
+export interface NodePlace { stateDir: string; remoteKey?: string }
 
 const withoutStatus = ({ status, ...c }: ObservedContainer): Omit<ObservedContainer, 'status'> => (void status, c);
 

@@ -258,7 +258,7 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
   const others = result.unreachable.length + result.recorded.length + busy.size;
   if (mayHold(kept, { model, cib, cluster, offline, nodes: [...observed.keys()], at: now, others })) {
     await Promise.all(kept.nodes.map((np) => { const o = observed.get(np.node)!; return readHostsFiles(o.handle.deps, np.desired, o.state, timeoutMs); }));
-    if (sameObserved(kept, new Map([...observed].map(([n, o]) => [n, observedKey(o.state)])))) {
+    if (sameObserved(kept, new Map([...observed].map(([n, o]) => [n, observedKey(o.state, o.handle.deps.files)])))) {
       memo!.converged = kept;
       result.placements = kept.placements;
       result.unplaced = kept.unplaced;
@@ -374,7 +374,7 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
   result.held.sort((a, b) => (a.message < b.message ? -1 : a.message > b.message ? 1 : 0));
   // Planning reads the observed states and never writes them: their keys now are what was observed.
   if (memo && reusable(result, model, busy.size)) {
-    memo.converged = { model, cib, cluster, offline, observed: new Map(parts.map(({ node, o }) => [node, observedKey(o.state)])), nodes: result.nodes, placements: placed.placements, unplaced: placed.unplaced, ...(result.recheckAt !== undefined ? { recheckAt: result.recheckAt } : {}) };
+    memo.converged = { model, cib, cluster, offline, observed: new Map(parts.map(({ node, o }) => [node, observedKey(o.state, o.handle.deps.files)])), nodes: result.nodes, placements: placed.placements, unplaced: placed.unplaced, ...(result.recheckAt !== undefined ? { recheckAt: result.recheckAt } : {}) };
   }
 
   // 5. Apply, every node at once.
