@@ -102,6 +102,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
   let lastPassMs: number | null = null;
   // The loop is made below; wake-ups before it exists are not lost (the first pass is due anyway).
   let poke = (why: string) => { void why; };
+  let urgent = (why: string) => { void why; };
 
   // ---- heartbeats: taken by every controller, in a process of their own ----
   const heartbeats = await startHeartbeatService({
@@ -179,7 +180,12 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
     o.log(`[${p.code}] ${p.message}`);
   };
 
-  /** Settles suspicions: an ended lease is checked against the shared record, then declared. */
+  /** Settles suspicions: an ended lease is checked against the shared record, then declared, and
+   * a pass is due at once. Run by the lease watch (every 100 ms, apart from the passes: a pass
+   * over a large cluster takes seconds, and the node's replicas wait for the declaration) and at
+   * the start of each pass; one at a time. */
+  let settling: Promise<void> | undefined;
+  const settle = (b: LivenessBook): Promise<void> => (settling ??= settleLiveness(b).finally(() => { settling = undefined; }));
   const settleLiveness = async (b: LivenessBook) => {
     const t = now();
     for (const name of b.expired(nodeNames, t)) {
@@ -187,11 +193,12 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
       // A newer heartbeat another controller granted, or the same one granted a longer lease
       // there (a controller with a longer --heartbeat-interval): the node is not lost yet.
       if (rec) b.heard(rec, now());
-      if (!b.expired([name], t).length) continue;
+      if (!b.expired([name], t).length || book !== b) continue;
       b.declareLost(name, t, 'lease');
       memory.delete(name);
       cache.delete(name);
       logLost(name, `no heartbeat for ${b.leaseMs(name)} ms; its lease has ended, so it has fenced itself and its replicas start elsewhere`);
+      urgent(`node ${name} lost`);
     }
     fenceSuspects(b);
   };
@@ -292,7 +299,13 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
     now,
   });
 
-  const fenceWatch = o.fenceCommand ? setInterval(() => { if (book && term !== undefined) fenceSuspects(book); }, 100) : undefined;
+  // Leases that end are declared, and suspects fenced, apart from the passes.
+  const leaseWatch = setInterval(() => {
+    const b = book;
+    if (!b || term === undefined) return;
+    if (b.expired(nodeNames, now()).length) void settle(b).catch((e: Error) => o.log(`lease watch: ${e.message}`));
+    else fenceSuspects(b);
+  }, 100);
   const stopWatch = o.cib.watch?.(() => poke('CIB changed'));
   // A follower warms up what a first pass needs (the schema validator is compiled on first use),
   // so that taking over is not slowed by it.
@@ -312,7 +325,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
       const t = term;
       if (!lead || t === undefined || election.term() !== t) return { busy: false };
       const started = now();
-      await settleLiveness(lead);
+      await settle(lead);
       let handles: NodeHandle[] = [];
       const r = await runPass({
         cib: o.cib, now: wallNow, memory, log: o.log, inflight, memo,
@@ -347,6 +360,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
     },
   });
   poke = (why: string) => loop.poke(why);
+  urgent = (why: string) => loop.urgent(why);
 
   const handlesFor = (b: LivenessBook): NodeHandle[] => {
     const t = now();
@@ -426,7 +440,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
       await loop.stop();
       stopWatch?.();
       clearInterval(publisher);
-      if (fenceWatch) clearInterval(fenceWatch);
+      clearInterval(leaseWatch);
       await election.stop();
       await heartbeats.close();
       await o.cib.close?.();

@@ -10,6 +10,8 @@
 //                sooner than the last one's own duration after it ended: a burst of engine events
 //                makes one pass, not one each, and a large cluster's passes never fill the loop.
 //                A converged cluster's first event still starts a pass at once.
+//   - urgent:    a wake-up that skips the spacing (a node declared lost: its replicas are to be
+//                placed elsewhere now, not after another pass's length).
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { PassTrigger } from './pass-trigger';
@@ -51,6 +53,8 @@ export interface Loop {
   poke(why: string): void;
   /** an engine event: a pass now, and another once the engine's listing has caught up */
   event(why: string): void;
+  /** a pass now, without waiting out the spacing of a busy loop */
+  urgent(why: string): void;
   stop(): Promise<void>;
   readonly passes: number;
   readonly signal: AbortSignal;
@@ -71,6 +75,10 @@ export function startLoop(o: LoopOptions): Loop {
   let settleAt = Infinity;
   /** while orders are under way: no pass before then (performance.now(): real time, whatever `now` is) */
   let spacedUntil = 0;
+  /** ends the spacing pause under way (an urgent wake-up) */
+  let spacingWait: AbortController | undefined;
+  /** an urgent wake-up came since the last pass started: the next pass is not spaced */
+  let urgentWake = false;
 
   const run = async () => {
     while (!abort.signal.aborted) {
@@ -82,16 +90,21 @@ export function startLoop(o: LoopOptions): Loop {
       }
       const spacing = spacedUntil - performance.now();
       // Wake-ups meanwhile only make the pass due; the abort ends the wait.
-      if (spacing > 0 && !backoff) await delay(spacing, undefined, { signal: abort.signal }).catch(() => {});
+      if (spacing > 0 && !backoff) {
+        spacingWait = new AbortController();
+        await delay(spacing, undefined, { signal: AbortSignal.any([abort.signal, spacingWait.signal]) }).catch(() => {});
+        spacingWait = undefined;
+      }
       if (abort.signal.aborted) break;
       trigger.take();
+      urgentWake = false;
       if (o.now() >= settleAt) settleAt = Infinity;
       const startedAt = performance.now();
       try {
         const r = await o.pass();
         passes++;
         const endedAt = performance.now();
-        spacedUntil = r.busy || r.again ? endedAt + (endedAt - startedAt) : 0;
+        spacedUntil = (r.busy || r.again) && !urgentWake ? endedAt + (endedAt - startedAt) : 0;
         busy = r.busy;
         recheckAt = r.recheckAt !== undefined ? r.recheckAt + 50 : Infinity;
         backoff = r.retry ? grow(backoff) : 0;
@@ -109,6 +122,12 @@ export function startLoop(o: LoopOptions): Loop {
     poke: (why) => trigger.poke(why),
     event: (why) => {
       settleAt = o.now() + settleMs;
+      trigger.poke(why);
+    },
+    urgent: (why) => {
+      urgentWake = true;
+      spacedUntil = 0;
+      spacingWait?.abort();
       trigger.poke(why);
     },
     get passes() { return passes; },

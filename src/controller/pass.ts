@@ -30,6 +30,7 @@ import { ObserveDeps, observe } from './observe';
 import { holdForOrder } from './order-hold';
 import { innerWantsOf, planInnerResources } from './inner-step';
 import { readClusterStatus } from '../model/status';
+import { ConvergedPass, mayHold, observedKey, offlineKey, reusable, sameObserved } from './pass-reuse';
 
 /** Where the desired CIB comes from: a file (--cib) or the live store; and whose it is. */
 export interface CibSource {
@@ -96,6 +97,8 @@ export interface PassMemo {
   cib?: Cib;
   problems?: Problem[];
   model?: ClusterModel;
+  /** the last pass's answer when it was converged (pass-reuse.ts): reused while nothing changed */
+  converged?: ConvergedPass;
 }
 
 export interface PassOptions {
@@ -247,6 +250,24 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
   result.offline.sort((a, b) => (a.node < b.node ? -1 : 1));
   result.recorded.sort((a, b) => (a.node < b.node ? -1 : 1));
 
+  // 1b. Converged and nothing changed since: the last pass's placement and plans (pass-reuse.ts).
+  const kept = memo?.converged;
+  if (memo) memo.converged = undefined;
+  const timeoutMs = deps.observeTimeoutMs ?? 1000;
+  const offline = offlineKey(result);
+  const others = result.unreachable.length + result.recorded.length + busy.size;
+  if (mayHold(kept, { model, cib, cluster, offline, nodes: [...observed.keys()], at: now, others })) {
+    await Promise.all(kept.nodes.map((np) => { const o = observed.get(np.node)!; return readHostsFiles(o.handle.deps, np.desired, o.state, timeoutMs); }));
+    if (sameObserved(kept, new Map([...observed].map(([n, o]) => [n, observedKey(o.state, o.handle.deps.files)])))) {
+      memo!.converged = kept;
+      result.placements = kept.placements;
+      result.unplaced = kept.unplaced;
+      result.nodes = kept.nodes.map((np) => ({ node: np.node, desired: np.desired, observed: observed.get(np.node)!.state, plan: np.plan }));
+      if (kept.recheckAt !== undefined) result.recheckAt = kept.recheckAt;
+      return result;
+    }
+  }
+
   // 2. Where each replica has a container now; what unreachable nodes may hold.
   const where = new Map<string, Set<string>>();
   const mark = (replica: string, node: string) => (where.get(replica) ?? where.set(replica, new Set()).get(replica)!).add(node);
@@ -327,7 +348,7 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
   }));
   // The hosts files of the bundles on each node (a container there, or replicas placed there),
   // every node at once; a file already right is not written again.
-  await Promise.all(parts.map(({ o, desired }) => readHostsFiles(o.handle.deps, desired, o.state, deps.observeTimeoutMs ?? 1000)));
+  await Promise.all(parts.map(({ o, desired }) => readHostsFiles(o.handle.deps, desired, o.state, timeoutMs)));
   const plans = parts.map(({ node, o, desired }) => {
     const plan = computePlan(desired, o.state, now, deps.policy ?? DEFAULT_POLICY);
     hold(plan, node, where, blind, result.held);
@@ -351,6 +372,10 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
   // In a fixed order, whichever node answered first: the controller logs what is held only when
   // it changes.
   result.held.sort((a, b) => (a.message < b.message ? -1 : a.message > b.message ? 1 : 0));
+  // Planning reads the observed states and never writes them: their keys now are what was observed.
+  if (memo && reusable(result, model, busy.size)) {
+    memo.converged = { model, cib, cluster, offline, observed: new Map(parts.map(({ node, o }) => [node, observedKey(o.state, o.handle.deps.files)])), nodes: result.nodes, placements: placed.placements, unplaced: placed.unplaced, ...(result.recheckAt !== undefined ? { recheckAt: result.recheckAt } : {}) };
+  }
 
   // 5. Apply, every node at once.
   if (opts.apply) {
@@ -378,7 +403,8 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
  * node with 100 bundles cost its agent 100 round trips in every pass. */
 async function readHostsFiles(deps: NodeDeps, desired: DesiredState, observed: ObservedState, timeoutMs: number): Promise<void> {
   const here = new Set([...observed.containers.map((c) => c.bundle), ...desired.replicas.map((r) => r.bundle)]);
-  const paths = desired.bundles.flatMap((b) => (b.hostsFile && here.has(b.id) ? [b.hostsFile.path] : []));
+  // Those read already in this pass (to check a kept answer, pass-reuse.ts) are not asked again.
+  const paths = desired.bundles.flatMap((b) => (b.hostsFile && here.has(b.id) && !(b.hostsFile.path in observed.files) ? [b.hostsFile.path] : []));
   if (!paths.length) return;
   try {
     const read = await withDeadline(deps.files.readMany(paths), timeoutMs, 'no answer');

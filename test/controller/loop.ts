@@ -65,3 +65,24 @@ t.test('while busy, events after a pass wait out the spacing and make one pass',
   await sleep(300);
   t.equal(r.starts.length, 2, 'one pass for all of them');
 });
+
+t.test('an urgent wake-up (a node lost) skips the spacing, during a busy pass or its pause', async (t) => {
+  const r = rig(200, () => ({ busy: true }));
+  t.teardown(() => r.loop.stop());
+  t.ok(await until(() => r.inPass()), 'the first pass runs');
+  r.loop.event('an event');
+  r.loop.urgent('node n1 lost');
+  t.ok(await until(() => r.starts.length === 2), 'a second pass runs');
+  const gap = r.starts[1]! - r.starts[0]!;
+  t.ok(gap < 300, `the second pass started ${Math.round(gap)} ms after the first: right after it (200 ms), not spaced by another 200`);
+  // Now in the third pass's spacing pause: an urgent wake-up ends it.
+  t.ok(await until(() => r.starts.length === 2 && !r.inPass()), 'the second pass ended');
+  r.loop.event('another event');
+  await sleep(50);
+  t.equal(r.starts.length, 2, 'an event waits out the spacing');
+  const at = performance.now();
+  r.loop.urgent('node n2 lost');
+  t.ok(await until(() => r.starts.length === 3), 'a third pass runs');
+  const delay = r.starts[2]! - at;
+  t.ok(delay < 30, `it started ${delay.toFixed(1)} ms after the urgent wake-up, mid-pause`);
+});
