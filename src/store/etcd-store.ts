@@ -132,6 +132,11 @@ export class EtcdStore implements CibStore {
       const current = await this.read();
       if (current.revision !== expected) return { ok: false, current };
     }
+    return this.putCib(expected, text);
+  }
+
+  /** The CIB key swapped to `text` if it is at revision `expected` (null: absent). */
+  private async putCib(expected: string | null, text: string): Promise<CasResult> {
     const { result, ambiguous } = await this.txnPut(this.cibKey, expected, text);
     if (result.succeeded) {
       this.checked.add(result.revision);
@@ -152,14 +157,7 @@ export class EtcdStore implements CibStore {
     } catch (e) {
       if (!isStoreCorrupt(e)) throw e;
     }
-    const { result, ambiguous } = await this.txnPut(this.cibKey, kv.modRevision, text);
-    if (result.succeeded) {
-      this.checked.add(result.revision);
-      return { ok: true, revision: result.revision };
-    }
-    const current = result.kv ? this.checkedCib(result.kv) : emptyStoredCib();
-    if (ambiguous && current.revision !== null && current.text === text) return { ok: true, revision: current.revision };
-    return { ok: false, current };
+    return this.putCib(kv.modRevision, text);
   }
 
   /** `onError` hears of content that cannot be delivered (not a valid CIB) and of answers that
