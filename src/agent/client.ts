@@ -16,7 +16,7 @@ import { INCARNATION, Target, verifyEventLine, verifyResponse } from './auth';
 import { Exchange, ExchangeError, exchangeSigned, readAnswer, signedPost } from './signed-http';
 import type { InnerExecutors } from '../inner/executors';
 import type { InnerObserved } from '../reconcile/inner';
-import { AgentCode, BATCH_OPS, BATCH_PATH, EVENTS_PATH, LIMITS, OpName, RPC_PATH, WireError, eventPayload, parseBatchAnswer, parseEventLine, parseRpcAnswer } from './protocol';
+import { AgentCode, BATCH_OPS, BATCH_PATH, EVENTS_PATH, LIMITS, OpName, Parsed, RPC_PATH, RpcAnswer, WireError, eventPayload, parseBatchAnswer, parseEventLine, parseRpcAnswer } from './protocol';
 
 /** The agent refused the order itself: a stale term, a fenced node, a failed authentication or a
  * message it could not take. */
@@ -120,8 +120,12 @@ export function remoteNode(o: RemoteNodeOptions): RemoteNode {
 
   /** An answer's verdict: the result, or the error to throw. `op` checks the result's shape. */
   function judge(a: Exchange, op: OpName | undefined): unknown {
+    return checked(a, parseRpcAnswer(a.body, op)).result;
+  }
+
+  /** A signed answer's successful value (an order's, or a batch's), or the error it stands for. */
+  function checked<V extends { ok: true } | { ok: false; error: WireError }>(a: Exchange, parsed: Parsed<V>): Extract<V, { ok: true }> {
     const signed = verifyResponse(o.key, a.nonce, a.status, a.headers, a.body);
-    const parsed = parseRpcAnswer(a.body, op);
     if (!signed.ok) {
       // The agent cannot sign a refusal for a client whose key it does not share: an unsigned
       // authentication refusal is believed (it can only make us fail, never succeed).
@@ -135,8 +139,9 @@ export function remoteNode(o: RemoteNodeOptions): RemoteNode {
     const v = parsed.value;
     if (!v.ok) throw recreate(v.error, o.node);
     if (a.status !== 200) throw new BadAnswer(`HTTP ${a.status} with a successful answer`);
-    return v.result;
+    return v as Extract<V, { ok: true }>;
   }
+
 
   /** Learns the agent's incarnation (once for concurrent callers) unless it is known. */
   async function learn(errors: ErrorFamily): Promise<void> {
@@ -215,23 +220,16 @@ export function remoteNode(o: RemoteNodeOptions): RemoteNode {
       await Promise.all(group.map((q) => single(q.op, q.args, q.errors).then(q.resolve, q.reject)));
       return;
     }
-    const signed = verifyResponse(o.key, a.nonce, a.status, a.headers, a.body);
-    const parsed = parseBatchAnswer(a.body, ops);
-    if (!signed.ok) {
-      if (a.status === 401 && parsed.ok && !parsed.value.ok && parsed.value.error.type === 'agent' && parsed.value.error.code === 'AGENT_AUTH_FAILED') {
-        if (!o.incarnation) incarnation = undefined;
-        return fail(() => new AgentRefusal('AGENT_AUTH_FAILED', `${parsed.value.ok ? '' : parsed.value.error.message} (is the authkey the same on both nodes?)`, o.node));
-      }
-      return fail((q) => q.errors.refused(`AGENT_BAD_MESSAGE: ${where} answered ${signed.message} (HTTP ${a.status}); refused`));
+    let answers: RpcAnswer[];
+    try {
+      answers = checked(a, parseBatchAnswer(a.body, ops)).answers;
+    } catch (e) {
+      // As an order alone fails (single), for each order of the batch.
+      if (e instanceof BadAnswer) return fail((q) => q.errors.refused(`AGENT_BAD_MESSAGE: ${where} answered ${e.message}; refused`));
+      if (e instanceof AgentRefusal && e.code === 'AGENT_AUTH_FAILED' && !o.incarnation) incarnation = undefined;
+      return fail(() => e as Error);
     }
-    if (!parsed.ok) return fail((q) => q.errors.refused(`AGENT_BAD_MESSAGE: ${where} answered a batch that is not the protocol: ${parsed.message}; refused`));
-    const v = parsed.value;
-    if (!v.ok) {
-      // the whole batch refused (a stale term, say)
-      if (v.error.type === 'agent' && v.error.code === 'AGENT_AUTH_FAILED' && !o.incarnation) incarnation = undefined;
-      return fail(() => recreate(v.error, o.node));
-    }
-    v.answers.forEach((x, i) => (x.ok ? group[i].resolve(x.result) : group[i].reject(recreate(x.error, o.node))));
+    answers.forEach((x, i) => (x.ok ? group[i].resolve(x.result) : group[i].reject(recreate(x.error, o.node))));
   }
 
   async function call(op: OpName, args: unknown[], errors: ErrorFamily, extraMs = 0): Promise<unknown> {
