@@ -43,8 +43,17 @@ export function runOf(d: ContainerDetails): ContainerRun {
     ...(parseTime(d.startedAt) !== undefined ? { startedAt: parseTime(d.startedAt) } : {}),
     ...(parseTime(d.finishedAt) !== undefined ? { finishedAt: parseTime(d.finishedAt) } : {}),
     ...(d.oomKilled ? { oomKilled: true } : {}),
+    running: d.running,
+    ...(d.error ? { error: d.error } : {}),
+    ...(stuckInRemoval(d) && mergedDir(d) ? { rootfs: mergedDir(d) } : {}),
   };
 }
+
+const stuckInRemoval = (c: ObservedContainer) => c.state === 'removing' || c.state === 'dead';
+const mergedDir = (d: ContainerDetails): string | undefined => {
+  const v = (d.raw?.GraphDriver?.Data as Record<string, unknown> | undefined)?.MergedDir;
+  return typeof v === 'string' ? v : undefined;
+};
 
 /** The most a Docker "Up ..." status can mean, in seconds (go-units HumanDuration, rounded up). */
 export function maxUptimeSeconds(status: string): number | undefined {
@@ -88,7 +97,8 @@ export async function observe(deps: ObserveDeps, whose: { node: string; cluster:
   const ledger = await deps.files.readLedger(whose.cluster);
   const toInspect = containers.filter((c) => opts.inspect === 'all' || needsInspect(c, opts.now) || (ledger[c.id]?.count ?? 0) > 0);
   await Promise.all(toInspect.map(async (c) => {
-    const cached = opts.inspect === 'suspects' ? opts.cache?.get(c.id) : undefined;
+    // A container stuck in removal is inspected each pass: its engine error is what status says.
+    const cached = opts.inspect === 'suspects' && !stuckInRemoval(c) ? opts.cache?.get(c.id) : undefined;
     if (cached) {
       runs[c.id] = cached;
       return;

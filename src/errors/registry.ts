@@ -86,6 +86,7 @@ export const PROBLEM_CODES = {
   ADDRESS_IN_USE: 'a replica address is already held by something else on this host',
   NOT_HONOURED: 'the CIB holds something berth keeps and writes back but does not act on (a resource that is not a bundle, a role=Promoted location on a bundle with nothing to promote, ticket constraints, a colocation or order with a resource that is not a bundle, an attribute set with a rule, a constraint lifetime, ACLs, alerts, fencing levels): a warning naming it',
   CONTAINER_FOREIGN: 'a berth container on this engine belongs to another cluster (or to none): it is listed and never touched',
+  CONTAINER_NOT_REMOVABLE: 'a replica\'s container is stuck in removal (Docker lists it removing or dead: typically "failed to remove root filesystem ... device or resource busy", its filesystem held by a mount elsewhere); it does not run, its replica runs as <name>.next meanwhile, berth retries the removal with a back-off (value: the container id; the message names the engine\'s error and how to find the mount that holds it)',
   REPLICA_UNPLACEABLE: 'a replica cannot be placed (replicas-per-host, node state, constraints)',
   RESOURCE_NOT_RUNNING: 'the command needs the resource running (resource restart of a stopped bundle)',
   CLUSTER_MODE_UNSUPPORTED: 'the command was asked to work on this node alone (--cib, --store, --state-dir or --node without --controller) but the CIB has other nodes it cannot see from here (resource restart); the message says to give --controller',
