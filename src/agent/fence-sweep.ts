@@ -72,6 +72,8 @@ export async function fenceSweep(o: FenceSweepOptions, why: string): Promise<voi
     await dropAddresses();
   }
   const containers = await ours();
-  await Promise.all(containers.map((c) => o.engine.remove(c.id, { force: true }).catch((e) => notRemoved(c.id, c.name, e))));
-  o.log(`${why}: killed ${killed} replica${killed === 1 ? '' : 's'} and removed ${addressesOf.size} address${addressesOf.size === 1 ? '' : 'es'} in ${killedMs} ms; ${containers.length} container${containers.length === 1 ? '' : 's'} removed after ${o.now() - t0} ms`);
+  let stuck = 0;
+  await Promise.all(containers.map((c) => o.engine.remove(c.id, { force: true }).catch((e) => { stuck++; return notRemoved(c.id, c.name, e); })));
+  const removed = containers.length - stuck;
+  o.log(`${why}: killed ${killed} replica${killed === 1 ? '' : 's'} and removed ${addressesOf.size} address${addressesOf.size === 1 ? '' : 'es'} in ${killedMs} ms; ${removed} container${removed === 1 ? '' : 's'} removed after ${o.now() - t0} ms${stuck ? `, ${stuck} could not be (above)` : ''}`);
 }

@@ -6,7 +6,7 @@
 import type { ContainerEngine } from '../runtime/engine';
 import { EngineError } from '../runtime/engine';
 import { AddressError, AddressTable, HostAddressSpec, isBerthLabelled } from '../runtime/addresses';
-import { Problem, problem } from '../errors/registry';
+import { Problem, problem, warning } from '../errors/registry';
 import type { Action, AddressAction, CreateAction, InnerAction, Plan, ReplaceAction } from '../reconcile/plan';
 import type { InnerExecutors } from '../inner/executors';
 import { innerSteps } from '../reconcile/summary';
@@ -180,7 +180,7 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps, opts: ApplyOptions)
           await engine.remove(id, { force: true }).catch(() => {});
           throw stuck;
         }
-        problems.push(problem('CONTAINER_NOT_REMOVABLE', { path: a.replica, value: a.containerId.slice(0, 12), allowed: 'a container the engine can remove', message: `replica ${a.replica}: the old container ${a.containerName} (${a.containerId.slice(0, 12)}) cannot be removed, and it does not run: the replica runs as ${temp} meanwhile; berth retries the removal (${(stuck as Error).message ?? String(stuck)})` }));
+        problems.push(warning('CONTAINER_NOT_REMOVABLE', { path: a.replica, value: a.containerId.slice(0, 12), allowed: 'a container the engine can remove', message: `replica ${a.replica}: the old container ${a.containerName} (${a.containerId.slice(0, 12)}) cannot be removed, and it does not run: the replica runs as ${temp} meanwhile; berth retries the removal (${(stuck as Error).message ?? String(stuck)})` }));
       }
       try {
         await engine.start(id);

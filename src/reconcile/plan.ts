@@ -9,7 +9,7 @@
 // and held at migration-threshold, and changed ones replaced one at a time (rolling). A container
 // stuck in removal (see removeStuck) does not hold its replica back: the replica runs as
 // `<name>.next` meanwhile, the removal is retried with a back-off, and the name comes back after.
-import { Problem, problem } from '../errors/registry';
+import { Problem, problem, warning } from '../errors/registry';
 import { HostAddressSpec, interfaceFor, isBerthLabelled } from '../runtime/address-rules';
 import { ADDRESS_LABEL, BundleSettings, DesiredReplica, DesiredState, replicaName } from './desired';
 import { clearedRecord, failureState, parseReplicaLedgerKey, replicaLedgerKey, sameRecord, withRepairedFailure } from './failures';
@@ -288,11 +288,11 @@ function stuckProblem(ctx: Ctx, c: ObservedContainer, stillHere: string, next?: 
   const run = ctx.observed.runs[c.id];
   const attempts = ctx.observed.ledger[c.id]?.removal?.attempts ?? 0;
   const holder = run?.rootfs ? `grep ${run.rootfs.split('/').slice(-2, -1)[0] || run.rootfs} /proc/*/mountinfo` : `grep ${c.id.slice(0, 12)} /proc/*/mountinfo`;
-  return problem('CONTAINER_NOT_REMOVABLE', {
+  return warning('CONTAINER_NOT_REMOVABLE', {
     path: replicaName(c.bundle, c.replica ?? -1), value: c.id.slice(0, 12), allowed: 'a container the engine can remove',
     message: `container ${c.name} (${c.id.slice(0, 12)}) is ${c.state === 'removing' ? 'stuck in removal' : 'dead'} and does not run: ${run?.error ? `the engine says: ${run.error}` : 'the engine has not removed it'}; ${stillHere}; `
       + `${attempts ? `${attempts} removal${attempts === 1 ? '' : 's'} failed, ` : ''}berth retries${next !== undefined && Number.isFinite(next) ? ` at ${new Date(next).toISOString()}` : ''}. `
-      + `Its filesystem is usually held by a mount elsewhere (another mount namespace, a bind mount): find it with \`${holder}\`, end that process or unmount it, then \`docker rm -f ${c.id.slice(0, 12)}\``,
+      + `A second mount of its filesystem usually holds it (a bind mount of its layer directory, a mount an engine restart left): find it with \`${holder}\`, unmount it or end the process whose namespace holds it; berth removes it at its next try (or now: \`docker rm -f ${c.id.slice(0, 12)}\`)`,
   });
 }
 
