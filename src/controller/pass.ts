@@ -20,7 +20,7 @@ import { checkCibText } from '../validate/cib-check';
 import { ClusterModel, readModel } from '../model/model';
 import { DesiredState, desiredStateOf, replicaName, replicasByNode } from '../reconcile/desired';
 import type { ContainerRun, ObservedState } from '../reconcile/observed';
-import { DEFAULT_POLICY, Note, Plan, PlanPolicy, computePlan, planChanges } from '../reconcile/plan';
+import { DEFAULT_POLICY, Note, Plan, PlanPolicy, computePlan, isStuck, planChanges } from '../reconcile/plan';
 import type { CibNode } from '../model/nodes';
 import { nodeStates } from '../scheduler/nodes';
 import { ReplicaBan, RunningReplica, UnplacedReplica, nextRuleDateChange, placeModel } from '../scheduler/placement';
@@ -274,7 +274,8 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
   const current: RunningReplica[] = [];
   for (const [node, o] of observed) {
     for (const c of o.state.containers) {
-      if (c.replica === undefined) continue;
+      // A container stuck in removal runs nothing and cannot be started: no copy of its replica.
+      if (c.replica === undefined || isStuck(c, o.state.runs[c.id])) continue;
       mark(replicaName(c.bundle, c.replica), node);
       // A container created and not started yet (its start is still to come: the agent restarted
       // or the order timed out in between) has not failed: counted failed, it was not kept in

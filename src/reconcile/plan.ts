@@ -308,6 +308,9 @@ function removeStuck(ctx: Ctx, plan: Plan, c: ObservedContainer, reason: string,
   const index = c.replica ?? -1;
   const due = removalDueAt(ctx.observed.ledger[c.id], ctx.policy);
   const stillHere = rename ? `replica ${replicaName(c.bundle, index)} runs as ${rename.name} meanwhile` : reason;
+  // It runs nothing: its address goes now, unless a replica keeps it (its `.next`, say).
+  const a = addressOf(ctx, c);
+  if (a) plan.removeAddress.push({ kind: 'remove-address', ...ref(c.bundle, index), address: a, reason: `its container does not run (${c.state})` });
   if (due > ctx.now) {
     plan.recheckAt = Math.min(plan.recheckAt ?? Infinity, due);
     plan.problems.push(stuckProblem(ctx, c, stillHere, due));
@@ -448,8 +451,8 @@ function planBundle(ctx: Ctx, plan: Plan, s: BundleSettings | undefined, bundleI
       continue;
     }
     if (isStuck(c, ctx.observed.runs[c.id])) {
-      // It runs nowhere and cannot be started: the replica gets a new container now (a recovery,
-      // outside the rolling update), and the old one is removed when the engine can.
+      // It runs nowhere and cannot be started: the replica gets a new container (before the
+      // replacements of replicas that run), and the old one is removed when the engine can.
       const due = removalDueAt(ctx.observed.ledger[c.id], ctx.policy);
       if (ctx.observed.ledger[c.id]?.removal || ctx.observed.runs[c.id]?.error) plan.problems.push(stuckProblem(ctx, c, `replica ${d.name} gets a new container (${d.name}${NEXT_SUFFIX})`, due > ctx.now ? due : undefined));
       candidates.push({ d, c, why: `container ${c.name} is ${c.state === 'removing' ? 'stuck in removal' : 'dead'}: it cannot run again`, address: addr, stuck: true });
@@ -550,8 +553,9 @@ function planBundle(ctx: Ctx, plan: Plan, s: BundleSettings | undefined, bundleI
       const { d, c, why } = cand;
       if (cand.address && cand.address.ok) ctx.keep.add(cand.address.spec.ip);
       const blocker = unreadyNew && isReady(c) ? unreadyNew : undefined;
-      // A recovery replaces a container that does not run: no rolling-update budget.
-      const recovery = !!cand.carry || !!cand.stuck;
+      // A recovery replaces a container that does not run: no rolling-update budget. (A stuck
+      // container is replaced within it, first: it does not run either, so it is no loss.)
+      const recovery = !!cand.carry;
       if (!recovery && (budget <= 0 || blocker)) {
         plan.waiting.push({ bundle: s.id, replica: d.name, message: blocker ? `rolling update: replaced after ${blocker.name} is ${blocker.state === 'running' ? 'healthy' : 'running'} (${why})` : `rolling update: one replica at a time (${why})` });
         continue;
