@@ -10,6 +10,7 @@ import type { ContainerRun, ObservedState } from '../reconcile/observed';
 import type { NodeFiles } from './node-files';
 import type { InnerExecutors } from '../inner/executors';
 import { InnerWant, parseAttributeLedgerKey, parseInnerLedgerKey } from '../reconcile/inner';
+import { isStuck } from '../reconcile/plan';
 
 export interface ObserveDeps {
   engine: ContainerEngine;
@@ -45,11 +46,10 @@ export function runOf(d: ContainerDetails): ContainerRun {
     ...(d.oomKilled ? { oomKilled: true } : {}),
     running: d.running,
     ...(d.error ? { error: d.error } : {}),
-    ...(stuckInRemoval(d) && mergedDir(d) ? { rootfs: mergedDir(d) } : {}),
+    ...(isStuck(d, d) && mergedDir(d) ? { rootfs: mergedDir(d) } : {}),
   };
 }
 
-const stuckInRemoval = (c: ObservedContainer) => c.state === 'removing' || c.state === 'dead';
 const mergedDir = (d: ContainerDetails): string | undefined => {
   const v = (d.raw?.GraphDriver?.Data as Record<string, unknown> | undefined)?.MergedDir;
   return typeof v === 'string' ? v : undefined;
@@ -98,7 +98,7 @@ export async function observe(deps: ObserveDeps, whose: { node: string; cluster:
   const toInspect = containers.filter((c) => opts.inspect === 'all' || needsInspect(c, opts.now) || (ledger[c.id]?.count ?? 0) > 0);
   await Promise.all(toInspect.map(async (c) => {
     // A container stuck in removal is inspected each pass: its engine error is what status says.
-    const cached = opts.inspect === 'suspects' && !stuckInRemoval(c) ? opts.cache?.get(c.id) : undefined;
+    const cached = opts.inspect === 'suspects' && !isStuck(c) ? opts.cache?.get(c.id) : undefined;
     if (cached) {
       runs[c.id] = cached;
       return;

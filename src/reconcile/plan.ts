@@ -192,7 +192,7 @@ export const isReady = (c: ObservedContainer) => c.state === 'running' && (c.hea
  * run (Docker names a running container `running` before it looks at the removal flag; an inspect
  * that says it runs overrides the listing), so it holds no replica: the replica may run beside it.
  */
-export const isStuck = (c: ObservedContainer, run?: ContainerRun): boolean => (c.state === 'removing' || c.state === 'dead') && run?.running !== true;
+export const isStuck = (c: ObservedContainer, run?: Pick<ContainerRun, 'running'>): boolean => (c.state === 'removing' || c.state === 'dead') && run?.running !== true;
 
 interface Ctx {
   desired: DesiredState;
