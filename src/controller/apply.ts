@@ -176,7 +176,7 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps, opts: ApplyOptions)
         // The engine cannot remove it (a container stuck in removal). If it does not run, the
         // replica runs without it, as `<name>.next`; a later pass retries the removal.
         const old = await engine.inspect(a.containerId).catch(() => undefined);
-        if (!old || old.running || !(old.state === 'dead' || old.state === 'removing' || old.state === 'exited' || old.state === 'created')) {
+        if (!old || old.running) {
           await engine.remove(id, { force: true }).catch(() => {});
           throw stuck;
         }
