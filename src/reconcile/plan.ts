@@ -6,7 +6,8 @@
 // The steps, per bundle (see planBundle): bundles gone from the CIB are removed; unmanaged ones
 // are only reported; stopped ones are stopped; for the others, replicas no longer placed here are
 // removed (highest index first), missing ones created, stopped ones started, failed ones counted
-// and held at migration-threshold, and changed ones replaced one at a time (rolling).
+// and held at migration-threshold, and changed ones replaced one at a time (rolling). Last, the
+// node's addresses of this cluster that nothing holds or needs are swept (sweepAddresses).
 import { Problem, problem } from '../errors/registry';
 import { HostAddressSpec, interfaceFor, isBerthLabelled } from '../runtime/address-rules';
 import { parseIPv4 } from '../validate/bundle-rules';
