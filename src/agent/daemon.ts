@@ -209,7 +209,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   const url = o.advertise ?? server.url;
 
   const beat = async () => {
-    const hb: Heartbeat = { node: o.node, url, seq: ++seq, incarnation, stateDir: o.stateDir, ...(o.files.remoteKey ? { remoteKey: o.files.remoteKey } : {}) };
+    const hb: Heartbeat = { node: o.node, url, seq: ++seq, incarnation, stateDir: o.stateDir, ...(o.files.remoteKey ? { remoteKey: o.files.remoteKey } : {}), ...(leaseUnrecorded ? { leaseUnrecorded: leaseUnrecorded.slice(0, 1024) } : {}) };
     const sentAt = now();
     const timeout = Math.max(200, Math.min(1000, leaseMs / 2));
     const ask = (c: string) => postSigned<HeartbeatAnswer>(c, HEARTBEAT_PATH, o.key, hb, timeout);
