@@ -55,18 +55,25 @@ async function replica(node: ReturnType<typeof fakeNode>, name: string): Promise
   await node.deps.engine.start(id);
 }
 
-t.test('restarted on a full state directory within the lease: the replicas are kept', { timeout: 60_000 }, async (t) => {
+/** A node on a small disk, a controller that grants its heartbeats while `grant(true)`, and agent
+ * starts on them, each logging into the list it is given. */
+async function rig(t: Test) {
   const dir = smallDisk(t);
   const key = randomBytes(256);
   let granting = true;
   const controller = await controllerStub(t, key, () => granting);
   const node = fakeNode('n1');
-  await replica(node, 'web-0');
-  await replica(node, 'web-1');
-  const start = async (log: string[]) => startAgent({
+  const start = (log: string[]) => startAgent({
     node: 'n1', listen: { host: '127.0.0.1', port: 0 }, controllers: [controller], key, stateDir: dir,
     engine: node.deps.engine, addresses: node.deps.addresses, files: nodeFiles(dir), log: (l) => log.push(l),
   });
+  return { dir, node, start, grant: (on: boolean) => { granting = on; } };
+}
+
+t.test('restarted on a full state directory within the lease: the replicas are kept', { timeout: 60_000 }, async (t) => {
+  const { dir, node, start, grant } = await rig(t);
+  await replica(node, 'web-0');
+  await replica(node, 'web-1');
   const firstLog: string[] = [];
   const first = await start(firstLog);
   await until('the first start holds a lease', () => (first.state() === 'leased' ? true : undefined), 5000, 10);
@@ -94,26 +101,18 @@ t.test('restarted on a full state directory within the lease: the replicas are k
   t.ok(readLeaseRecord(recordFile)!.until > monotonicMs(), 'and its lease, on the full disk');
 
   // No grant any more: the lease ends and the node fences itself, as always.
-  granting = false;
+  grant(false);
   await until('the node fences itself', () => (second.state() === 'fenced' ? true : undefined), 5000, 10);
   t.strictSame([...node.containers.values()], [], 'the replicas are gone at the lease\'s end');
   t.equal(readLeaseRecord(recordFile)!.until, 0, 'the record says no lease');
 });
 
 t.test('restarted after the recorded lease ended: the replicas are stopped, and the log says why', { timeout: 60_000 }, async (t) => {
-  const dir = smallDisk(t);
-  const key = randomBytes(256);
-  let granting = true;
-  const controller = await controllerStub(t, key, () => granting);
-  const node = fakeNode('n1');
-  const start = async (log: string[]) => startAgent({
-    node: 'n1', listen: { host: '127.0.0.1', port: 0 }, controllers: [controller], key, stateDir: dir,
-    engine: node.deps.engine, addresses: node.deps.addresses, files: nodeFiles(dir), log: (l) => log.push(l),
-  });
+  const { dir, node, start, grant } = await rig(t);
   const first = await start([]);
   await until('the first start holds a lease', () => (first.state() === 'leased' ? true : undefined), 5000, 10);
   fill(t, dir);
-  granting = false;
+  grant(false);
   await first.stop(); // recorded as it stops: the lease it held
   await replica(node, 'web-0'); // still running when the agent comes back (no guard in this test)
   await sleep(LEASE.leaseMs + 200);
