@@ -10,7 +10,7 @@
 // once made, is overwritten in place, which takes no new block on any filesystem — as sbd writes
 // its fixed slot on a disk. A reader may see a write half done: each record carries a digest of
 // its own text, and one whose digest does not match is read again, then holds no lease.
-import { closeSync, fstatSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { readTextFile } from '../cib/cib-file';
 import { writeFileAtomic } from '../cib/file-write';
@@ -60,7 +60,7 @@ export function writeLeaseRecord(file: string, r: LeaseRecord): void {
   if (buf.length > LEASE_RECORD_BYTES) throw new Error(`lease record of ${buf.length} bytes, more than ${LEASE_RECORD_BYTES}`);
   let fd: number | undefined;
   try {
-    fd = openSync(file, 'r+');
+    fd = openSync(file, constants.O_RDWR | constants.O_NOFOLLOW); // a link is replaced whole, as before
   } catch {
     fd = undefined; // not there yet (or not a file): made whole below
   }
