@@ -10,8 +10,9 @@
 // controllers) goes on with it and reports; others stop here.
 //
 // The safety rule lives here: a replica is created or started on a node only when no container of
-// it exists on any other node, and no node that might hold it is unknown or unreachable. A move is
-// therefore two passes: the old copy is removed first, the new one created after.
+// it exists on any other node, no other node's plan is sweeping its address (left there with no
+// container), and no node that might hold it is unknown or unreachable. A move is therefore two
+// passes: the old copy (or address) is removed first, the new one created after.
 import type { EditCommand, EditFlags, EditResult } from '../commands/edit';
 import { readFileSync } from 'node:fs';
 import { Cib } from '../cib/cib';
