@@ -5,7 +5,7 @@
 // the other replicas go on.
 import type { ContainerEngine } from '../runtime/engine';
 import { EngineError } from '../runtime/engine';
-import { AddressError, AddressTable, HostAddressSpec, isBerthLabelled } from '../runtime/addresses';
+import { AddressError, AddressTable, HostAddressSpec } from '../runtime/addresses';
 import { Problem, problem, warning } from '../errors/registry';
 import type { Action, AddressAction, CreateAction, InnerAction, Plan, ReplaceAction } from '../reconcile/plan';
 import type { InnerExecutors } from '../inner/executors';
@@ -147,12 +147,6 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps, opts: ApplyOptions)
     }
   };
 
-  /** Removes berth's address `ip` from this host, if it is there. */
-  const dropAddress = async (ip: string | undefined) => {
-    if (!ip) return;
-    for (const h of await addresses.list()) if (h.ip === ip && isBerthLabelled(h)) await addresses.remove({ ip: h.ip, prefix: h.prefix, interface: h.interface });
-  };
-
   /** Replaces the container; resolves to the new one's id. */
   const replaced = async (a: ReplaceAction): Promise<string> => {
     if (!engine.rename) {
@@ -185,10 +179,9 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps, opts: ApplyOptions)
       try {
         await engine.start(id);
       } catch (e) {
+        // No container holds the replica's address now: the next pass's plan removes it unless the
+        // replica is placed here again (src/reconcile/plan.ts sweepAddresses).
         await engine.remove(id, { force: true }).catch(() => {});
-        // No container holds the replica's address now: it goes too (nothing half-made; a later
-        // pass adds it again where the replica is placed, here or on another node).
-        await dropAddress(a.desired.address?.ip).catch(() => {});
         throw e;
       }
       if (stuck === undefined && temp !== a.desired.name) await engine.rename(id, a.desired.name);

@@ -9,8 +9,10 @@
 // and held at migration-threshold, and changed ones replaced one at a time (rolling). A container
 // stuck in removal (see removeStuck) does not hold its replica back: the replica runs as
 // `<name>.next` meanwhile, the removal is retried with a back-off, and the name comes back after.
+// Last, the node's addresses of this cluster that nothing holds or needs are swept (sweepAddresses).
 import { Problem, problem, warning } from '../errors/registry';
 import { HostAddressSpec, interfaceFor, isBerthLabelled } from '../runtime/address-rules';
+import { parseIPv4 } from '../validate/bundle-rules';
 import { ADDRESS_LABEL, BundleSettings, DesiredReplica, DesiredState, replicaName } from './desired';
 import { clearedRecord, failureState, parseReplicaLedgerKey, replicaLedgerKey, sameRecord, withRepairedFailure } from './failures';
 import type { ContainerRun, FailureRecord, HostAddress, ObservedContainer, ObservedState } from './observed';
@@ -88,6 +90,9 @@ export interface RenameAction extends ActionBase {
 export interface AddressAction extends ActionBase {
   kind: 'add-address' | 'remove-address';
   address: HostAddressSpec;
+  /** a remove-address of an address of this cluster that nothing on the node holds or needs (left
+   * by a create that never finished): the pass starts the replica elsewhere only once it is gone */
+  sweep?: true;
 }
 export interface WriteFileAction {
   kind: 'write-file';
@@ -604,6 +609,36 @@ function toReports(scratch: Plan, into: Plan, bundle: string, why: string): void
   if (!planChanges(scratch).length && !scratch.problems.length) into.reports.push({ bundle, message: `${why}: observed only` });
 }
 
+/**
+ * Addresses of this cluster that nothing holds: berth's label on them, in the range of one of the
+ * CIB's bundles (ip-range-start + index < replicas) on the interface berth would put it on, no
+ * container on the node claims it (this cluster's or another's) and no replica placed here needs
+ * it. A controller that died between adding an address and creating its container leaves one,
+ * and so does a create or start that failed past its chain's undo. Another cluster's addresses
+ * are never in this cluster's ranges (two clusters cannot both run an address on one host); an
+ * address without berth's label is never berth's to remove.
+ */
+function sweepAddresses(ctx: Ctx, plan: Plan, settings: ReadonlyMap<string, BundleSettings>): void {
+  const candidates = ctx.observed.addresses.filter((a) => isBerthLabelled(a) && !ctx.claimed.has(a.ip) && !ctx.claimedByOthers.has(a.ip) && !ctx.keep.has(a.ip));
+  if (!candidates.length) return;
+  const needed = new Set(ctx.desired.replicas.map((r) => r.address?.ip));
+  for (const a of candidates) {
+    if (needed.has(a.ip)) continue;
+    const n = parseIPv4(a.ip);
+    if (n === undefined) continue;
+    for (const s of settings.values()) {
+      const r = s.addressRange;
+      if (!r || n < r.start || n >= r.start + s.replicas) continue;
+      if (a.interface !== (r.interface ?? interfaceFor(a.ip, ctx.observed.addresses))) continue;
+      const action: AddressAction = { kind: 'remove-address', ...ref(s.id, n - r.start), address: { ip: a.ip, prefix: a.prefix, interface: a.interface }, reason: 'nothing on this node holds it or needs it: left by a create that did not finish', sweep: true };
+      const unmanaged = ctx.desired.maintenance ? 'cluster maintenance-mode' : !s.managed ? s.unmanagedReason ?? 'unmanaged' : s.problems.length ? 'its desired state cannot be built' : undefined;
+      if (unmanaged) plan.reports.push({ bundle: s.id, replica: action.replica, message: `${unmanaged}: would remove-address ${a.ip}/${a.prefix} (${action.reason})` });
+      else plan.removeAddress.push(action);
+      break;
+    }
+  }
+}
+
 /** The plan that takes the observed node to the desired state. */
 export function computePlan(desired: DesiredState, observed: ObservedState, now: number, policy: PlanPolicy = DEFAULT_POLICY): Plan {
   const plan = emptyPlan(desired.node);
@@ -667,6 +702,7 @@ export function computePlan(desired: DesiredState, observed: ObservedState, now:
     }
     if (s.failureTimeoutMs > 0 && f.lastFailureAt !== undefined) plan.recheckAt = Math.min(plan.recheckAt ?? Infinity, f.lastFailureAt + s.failureTimeoutMs);
   }
+  sweepAddresses(ctx, plan, settings);
   // An address some replica keeps (a replace at the same address, another bundle) stays.
   const removing = new Set<string>();
   plan.removeAddress = plan.removeAddress.filter((a) => !ctx.keep.has(a.address.ip) && !removing.has(a.address.ip) && !!removing.add(a.address.ip));

@@ -113,9 +113,9 @@ t.test('replace of a stopped replica: the old container is removed before the ne
   t.strictSame(f.calls, ['add 127.0.1.131', 'create httpd-bundle-0.next', 'remove httpd-bundle-0', 'start httpd-bundle-0.next', 'rename httpd-bundle-0.next httpd-bundle-0']);
   t.strictSame([...f.containers.values()], [{ name: 'httpd-bundle-0', running: true }]);
 
-  // The new one does not start: no container is left for the replica (the next pass creates it),
-  // and no address: the replica's, held from before, goes too (the replica may be placed elsewhere
-  // next, and its address must not stay on this host).
+  // The new one does not start: no container is left for the replica (the next pass creates it).
+  // Its address, held from before, stays for that pass: kept if the replica is placed here again,
+  // swept (and the replica held elsewhere until it is gone) if not.
   const desiredHeld = desiredOf(cib(bundle({ replicas: 1, image: 'berth-test/httpd:2' })));
   const heldPlan = computePlan(desiredHeld, observedOf(desiredHeld, [{ replica: 'httpd-bundle-0', spec: 'berth-test/httpd:1', id: 'old', state: 'exited' }], { addresses: [{ ip: '127.0.1.131', prefix: 32, interface: 'lo', label: 'lo:berth' }] }), T0);
   t.strictSame(heldPlan.addAddress, [], 'the address is on the host already');
@@ -124,8 +124,14 @@ t.test('replace of a stopped replica: the old container is removed before the ne
   noStart.held.add('127.0.1.131');
   noStart.addresses.list = async () => [...noStart.held].map((ip) => ({ ip, prefix: 32, interface: 'lo', label: 'lo:berth' }));
   t.match((await applyPlan(heldPlan, noStart, { ledger: {}, cluster: 'c-test' })).problems, [{ code: 'ENGINE_FAILED' }]);
-  t.strictSame(noStart.calls, ['create httpd-bundle-0.next', 'remove httpd-bundle-0', 'start httpd-bundle-0.next', 'remove httpd-bundle-0.next', 'del 127.0.1.131']);
+  t.strictSame(noStart.calls, ['create httpd-bundle-0.next', 'remove httpd-bundle-0', 'start httpd-bundle-0.next', 'remove httpd-bundle-0.next']);
   t.strictSame([...noStart.containers.values()], []);
+  const leftover = { addresses: [{ ip: '127.0.1.131', prefix: 32, interface: 'lo', label: 'lo:berth' }] };
+  t.match(computePlan(desiredHeld, observedOf(desiredHeld, [], leftover), T0), { create: [{ replica: 'httpd-bundle-0' }], addAddress: [], removeAddress: [] }, 'placed here again: the address is kept for the new container');
+  const elsewhere = desiredOf(cib(bundle({ replicas: 1, image: 'berth-test/httpd:2' })), 'node1', ['node1', 'node2'], [{ bundle: 'httpd-bundle', index: 0, node: 'node2' }]);
+  const sweep = computePlan(elsewhere, observedOf(elsewhere, [], leftover), T0);
+  t.match(sweep, { create: [], removeAddress: [{ replica: 'httpd-bundle-0', address: { ip: '127.0.1.131' }, sweep: true }] }, 'placed elsewhere: the next pass removes it');
+  t.strictSame((await applyPlan(sweep, noStart, { ledger: {}, cluster: 'c-test' })).problems, []);
   t.strictSame([...noStart.held], [], 'no address is left on the host');
 });
 
