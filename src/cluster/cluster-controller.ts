@@ -178,6 +178,23 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
   const logLost = (name: string, why: string) => {
     const p = problem('NODE_LOST', { path: name, message: `node ${name} is lost: ${why}` });
     o.log(`[${p.code}] ${p.message}`);
+    const replicas = [...(lastPass?.result.placements ?? [])].filter(([, n]) => n === name).map(([r]) => r);
+    if (replicas.length) awaitingPlace.set(name, { at: now(), replicas });
+  };
+  /** nodes declared lost whose replicas no pass has placed elsewhere yet: when, and which */
+  const awaitingPlace = new Map<string, { at: number; replicas: string[] }>();
+  /** Says when the first pass that started after a node was declared lost placed its replicas and
+   * sent its orders (the goal "node lost -> replicas placed" is measured by this line). */
+  const reportPlaced = (r: PassResult, passNumber: number, startedAt: number) => {
+    for (const [name, a] of awaitingPlace) {
+      if (startedAt < a.at || !r.placements || !r.offline.some((x) => x.node === name)) continue;
+      awaitingPlace.delete(name);
+      const placed = a.replicas.filter((x) => { const to = r.placements!.get(x); return to !== undefined && to !== name; }).length;
+      const t = r.timings;
+      const sent = t ? startedAt + (t.ordersSent ?? t.ended) - a.at : NaN;
+      const steps = t ? `model ${t.model}, observed ${t.observed}${t.kept !== undefined ? `, kept answer checked ${t.kept}` : ''}${t.placed !== undefined ? `, placed ${t.placed}` : ''}${t.planned !== undefined ? `, planned ${t.planned}` : ''}${t.ordersSent !== undefined ? `, orders sent ${t.ordersSent}` : ''}, ended ${t.ended} ms` : '';
+      o.log(`node ${name}'s replicas placed: ${placed} of ${a.replicas.length} elsewhere by pass ${passNumber}, its orders sent ${sent} ms after the declaration (the pass started ${startedAt - a.at} ms after it; ${steps})`);
+    }
   };
 
   /** Settles suspicions: an ended lease is checked against the shared record, then declared, and
@@ -266,6 +283,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
     if (election.term() !== t) return;
     memory.clear();
     cache.clear();
+    awaitingPlace.clear();
     lastPass = undefined;
     lastPassMs = null;
     book = b;
@@ -326,6 +344,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
       if (!lead || t === undefined || election.term() !== t) return { busy: false };
       const started = now();
       await settle(lead);
+      const passStarted = now();
       let handles: NodeHandle[] = [];
       const r = await runPass({
         cib: o.cib, now: wallNow, memory, log: o.log, inflight, memo,
@@ -347,6 +366,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
       // chaos run counted them).
       if (term === t && election.term() === t) syncFollowers(handles);
       reporter.report(r);
+      if (term === t) reportPlaced(r, passes, passStarted);
       // Only while still leading in the term the pass ran in (the lead may change mid-pass).
       if (term === t) lastPass = { number: passes, result: r, at: wallNow(), term: t, standby: new Set(r.model?.nodes.filter((n) => n.standby).map((n) => n.name) ?? []) };
       publish();

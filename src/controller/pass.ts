@@ -14,6 +14,7 @@
 // therefore two passes: the old copy is removed first, the new one created after.
 import type { EditCommand, EditFlags, EditResult } from '../commands/edit';
 import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { Cib } from '../cib/cib';
 import { BerthError, Problem, hasErrors, problem } from '../errors/registry';
 import { checkCibText } from '../validate/cib-check';
@@ -144,6 +145,25 @@ export interface PassResult {
   /** the earliest time (ms) a plan would differ without any event (a failure-timeout ends) */
   recheckAt?: number;
   problems: Problem[];
+  /** how long each step took, ms from the pass's start (a measurement only: nothing decides by it) */
+  timings?: PassTimings;
+}
+
+/** The end of each step of a pass, ms after it started (real time, whatever `now` says). */
+export interface PassTimings {
+  /** the CIB read (and, when it changed, checked and read into the model) */
+  model: number;
+  /** every node observed */
+  observed: number;
+  /** the kept answer checked (the hosts files read): given again, or not */
+  kept?: number;
+  placed?: number;
+  /** every node's plan made (hosts files read), holds and orders decided */
+  planned?: number;
+  /** every node's orders sent (the first request of each apply under way) */
+  ordersSent?: number;
+  /** the pass ended (waited for the applies up to `applyWaitMs`) */
+  ended: number;
 }
 
 export async function readValidCib(source: Pick<CibSource, 'read' | 'where'>): Promise<{ cib?: Cib; problems: Problem[] }> {
@@ -170,6 +190,16 @@ function validCib(text: string, where: string): { cib?: Cib; problems: Problem[]
 const emptyResult = (cibProblems: Problem[]): PassResult => ({ cibProblems, usedLastGood: false, unplaced: [], nodes: [], unreachable: [], offline: [], recorded: [], held: [], problems: [] });
 
 export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassResult> {
+  const started = performance.now();
+  const timings: PassTimings = { model: 0, observed: 0, ended: 0 };
+  const stamp = (step: Exclude<keyof PassTimings, 'ended'>) => { timings[step] = Math.round(performance.now() - started); };
+  const result = await passSteps(deps, opts, stamp);
+  timings.ended = Math.round(performance.now() - started);
+  result.timings = timings;
+  return result;
+}
+
+async function passSteps(deps: PassDeps, opts: PassOptions, step: (name: Exclude<keyof PassTimings, 'ended'>) => void): Promise<PassResult> {
   // 0. The CIB, checked and read once into the model: everything below takes the model.
   const memo = deps.memo;
   const text = await readCibText(deps.cib);
@@ -201,6 +231,7 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
   }
   result.model = model;
   result.problems.push(...model.problems);
+  step('model');
 
   // 1. Observe every node that may run something and can be reached. A node this berth does not
   // run is, when the CIB carries Pacemaker's status section, as that section records it.
@@ -249,6 +280,7 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
   result.unreachable.sort((a, b) => (a.node < b.node ? -1 : 1));
   result.offline.sort((a, b) => (a.node < b.node ? -1 : 1));
   result.recorded.sort((a, b) => (a.node < b.node ? -1 : 1));
+  step('observed');
 
   // 1b. Converged and nothing changed since: the last pass's placement and plans (pass-reuse.ts).
   const kept = memo?.converged;
@@ -264,8 +296,10 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
       result.unplaced = kept.unplaced;
       result.nodes = kept.nodes.map((np) => ({ node: np.node, desired: np.desired, observed: observed.get(np.node)!.state, plan: np.plan }));
       if (kept.recheckAt !== undefined) result.recheckAt = kept.recheckAt;
+      step('kept');
       return result;
     }
+    step('kept');
   }
 
   // 2. Where each replica has a container now; what unreachable nodes may hold.
@@ -338,6 +372,7 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
   // A rule with a date (a ban's lifetime ends) may place replicas elsewhere then: pass again.
   const ruleChange = nextRuleDateChange(model.constraints, now);
   if (ruleChange !== undefined) result.recheckAt = Math.min(result.recheckAt ?? Infinity, ruleChange);
+  step('placed');
 
   // 4. Per node: desired state and plan, then hold what could run twice.
   const unplacedNotes = placed.unplaced.map((u) => ({ bundle: u.bundle, index: u.index, reason: u.reason }));
@@ -377,6 +412,8 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
     memo.converged = { model, cib, cluster, offline, observed: new Map(parts.map(({ node, o }) => [node, observedKey(o.state, o.handle.deps.files)])), nodes: result.nodes, placements: placed.placements, unplaced: placed.unplaced, ...(result.recheckAt !== undefined ? { recheckAt: result.recheckAt } : {}) };
   }
 
+  step('planned');
+
   // 5. Apply, every node at once.
   if (opts.apply) {
     const applies = result.nodes.filter((np) => planChanges(np.plan).length > 0 || np.plan.ledger.length > 0).map((np) => {
@@ -391,6 +428,7 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
       deps.inflight?.set(np.node, p);
       return p;
     });
+    step('ordersSent');
     const all = Promise.all(applies).then(() => {});
     if (deps.inflight) await Promise.race([all, new Promise<void>((r) => setTimeout(r, deps.applyWaitMs ?? 1500).unref())]);
     else await all;

@@ -68,13 +68,18 @@ export interface FailureBan {
 
 /** The bans of one node from what was observed there: containers and replica records whose
  * failures reached the bundle's migration-threshold and have not expired. */
+type BanSettings = { id: string; migrationThreshold: number; failureTimeoutMs: number };
+/** The settings by id, made once per list (a pass asks for every node with the same list). */
+const byIdOf = new WeakMap<readonly BanSettings[], Map<string, BanSettings>>();
+
 export function failureBans(
-  settings: readonly { id: string; migrationThreshold: number; failureTimeoutMs: number }[],
+  settings: readonly BanSettings[],
   node: string,
   observed: { containers: readonly { id: string; bundle: string; replica?: number }[]; runs: Record<string, ContainerRun>; ledger: Record<string, FailureRecord> },
   now: number,
 ): FailureBan[] {
-  const byId = new Map(settings.map((s) => [s.id, s]));
+  let byId = byIdOf.get(settings);
+  if (!byId) byIdOf.set(settings, (byId = new Map(settings.map((s) => [s.id, s]))));
   const out: FailureBan[] = [];
   const add = (bundle: string, index: number, run: ContainerRun | undefined, rec: FailureRecord | undefined) => {
     const s = byId.get(bundle);

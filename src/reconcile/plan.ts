@@ -497,6 +497,15 @@ function toReports(scratch: Plan, into: Plan, bundle: string, why: string): void
   if (!planChanges(scratch).length && !scratch.problems.length) into.reports.push({ bundle, message: `${why}: observed only` });
 }
 
+/** The bundles' settings by id, made once per list (the nodes that share a state dir share it:
+ * desired.ts), not once per node. */
+const byIdOf = new WeakMap<readonly BundleSettings[], ReadonlyMap<string, BundleSettings>>();
+function settingsById(bundles: readonly BundleSettings[]): ReadonlyMap<string, BundleSettings> {
+  let m = byIdOf.get(bundles);
+  if (!m) byIdOf.set(bundles, (m = new Map(bundles.map((b) => [b.id, b]))));
+  return m;
+}
+
 /** The plan that takes the observed node to the desired state. */
 export function computePlan(desired: DesiredState, observed: ObservedState, now: number, policy: PlanPolicy = DEFAULT_POLICY): Plan {
   const plan = emptyPlan(desired.node);
@@ -524,11 +533,15 @@ export function computePlan(desired: DesiredState, observed: ObservedState, now:
   };
   for (const u of desired.unplaced) (ctx.unplacedByBundle.get(u.bundle) ?? ctx.unplacedByBundle.set(u.bundle, new Map()).get(u.bundle)!).set(u.index, u.reason);
   const byBundle = groupBy(mine, (c) => c.bundle);
-  const settings = new Map(desired.bundles.map((b) => [b.id, b]));
+  const settings = settingsById(desired.bundles);
   const ids = [...desired.bundles.map((b) => b.id), ...[...byBundle.keys()].filter((id) => !settings.has(id)).sort()];
   for (const id of ids) {
     const s = settings.get(id);
     const containers = byBundle.get(id) ?? [];
+    // A bundle with nothing on this node, nothing to place here, nothing unplaced to report and
+    // nothing to say about itself plans nothing here: skipped, else each node's plan walked every
+    // bundle of the cluster (nodes x bundles: at 100 nodes a third of a pass's planning).
+    if (s && !containers.length && !s.problems.length && s.managed && !desired.maintenance && !ctx.replicasByBundle.has(id) && !ctx.unplacedByBundle.has(id)) continue;
     if (s && s.problems.length) {
       plan.problems.push(...s.problems);
       plan.reports.push({ bundle: id, message: `left as it is: its desired state cannot be built (${s.problems.length} problem${s.problems.length === 1 ? '' : 's'})` });
