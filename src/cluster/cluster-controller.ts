@@ -11,7 +11,7 @@ import { planChanges } from '../reconcile/plan';
 import { ClusterStatus, clusterStatus } from '../reconcile/status';
 import { readNodes } from '../model/nodes';
 import { DEFAULT_STATE_DIR } from '../controller/node-files';
-import { CibSource, NodeHandle, PassResult, readValidCib, runPass } from '../controller/pass';
+import { CibSource, NodeHandle, PassMemo, PassResult, readValidCib, runPass } from '../controller/pass';
 import { loopOutcome } from '../controller/daemon';
 import { followEvents } from '../controller/follow';
 import { startLoop } from '../controller/loop';
@@ -163,7 +163,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
   };
   const memory = new Map<string, Set<string>>();
   const inflight = new Map<string, Promise<void>>();
-  const memo = {};
+  const memo: PassMemo = {};
   const cache = new Map<string, Map<string, ContainerRun>>();
   const fencing = new Set<string>();
   const fenceTried = new Map<string, number>();
@@ -245,11 +245,16 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
 
   // Engine events of every reachable node wake a pass.
   const following = new Map<string, AbortController>();
+  /** engine events received by each follow (node|agent start), the stream's ends counted too: a
+   * pass gives a node's last observation again only while none came since (pass.ts) */
+  const eventsSeen = new Map<string, number>();
   const follow = (name: string, handle: ReturnType<typeof remoteNode>, key: string) => {
     const ac = new AbortController();
-    following.set(`${name}|${key}`, ac);
+    const k = `${name}|${key}`;
+    following.set(k, ac);
+    eventsSeen.set(k, 0);
     const nodeCache = cache.get(name) ?? cache.set(name, new Map()).get(name)!;
-    followEvents(name, handle, { signal: AbortSignal.any([ac.signal, abort.signal]), cache: nodeCache, onEvent: (why) => poke(why) });
+    followEvents(name, handle, { signal: AbortSignal.any([ac.signal, abort.signal]), cache: nodeCache, onEvent: (why) => { eventsSeen.set(k, (eventsSeen.get(k) ?? 0) + 1); poke(why); } });
   };
   const syncFollowers = (handles: NodeHandle[]) => {
     const want = new Set<string>();
@@ -260,7 +265,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
       want.add(k);
       if (!following.has(k)) follow(h.name, c.handle, c.key);
     }
-    for (const [k, ac] of following) if (!want.has(k)) { ac.abort(); following.delete(k); }
+    for (const [k, ac] of following) if (!want.has(k)) { ac.abort(); following.delete(k); eventsSeen.delete(k); }
   };
 
   const onLeading = async (t: number) => {
@@ -284,6 +289,8 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
     memory.clear();
     cache.clear();
     awaitingPlace.clear();
+    // Event counts start again with the new follows: no observation of another term is given again.
+    memo.observations = undefined;
     lastPass = undefined;
     lastPassMs = null;
     book = b;
@@ -309,6 +316,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
         lastPassMs = null;
         for (const ac of following.values()) ac.abort();
         following.clear();
+        eventsSeen.clear();
         poke('');
         return;
       }
@@ -387,7 +395,10 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
     return nodeNames.map((name) => {
       const hb = b.heartbeat(name);
       const liveness = b.state(name, t);
-      return { name, liveness, ...(hb && liveness !== 'lost' ? { deps: clientFor(hb) } : {}) };
+      if (!hb || liveness === 'lost') return { name, liveness };
+      const deps = clientFor(hb);
+      const events = eventsSeen.get(`${name}|${clients.get(name)?.key}`);
+      return { name, liveness, deps, ...(events !== undefined ? { events } : {}) };
     });
   };
 

@@ -27,7 +27,7 @@ import { nodeStates } from '../scheduler/nodes';
 import { ReplicaBan, RunningReplica, UnplacedReplica, nextRuleDateChange, placeModel } from '../scheduler/placement';
 import { failureBans } from '../reconcile/failures';
 import { ApplyDeps, ApplyReport, applyPlan } from './apply';
-import { ObserveDeps, observe } from './observe';
+import { ObserveDeps, Observation, observe } from './observe';
 import { holdForOrder } from './order-hold';
 import { innerWantsOf, planInnerResources } from './inner-step';
 import { readClusterStatus } from '../model/status';
@@ -63,6 +63,9 @@ export interface NodeHandle {
    * section, whether it is up and what runs there are taken from that record, as crm_simulate
    * takes them, instead of counting it lost */
   elsewhere?: true;
+  /** how many engine events of the node its caller has received (while it follows them): an
+   * observation is given again, when the node proves nothing changed, only while none came since */
+  events?: number;
 }
 
 export interface PassDeps {
@@ -100,6 +103,8 @@ export interface PassMemo {
   model?: ClusterModel;
   /** the last pass's answer when it was converged (pass-reuse.ts): reused while nothing changed */
   converged?: ConvergedPass;
+  /** each node's last observation with its digest, and the node's engine events counted then */
+  observations?: Map<string, { deps: NodeDeps; events: number; seen: Observation & { digest: string } }>;
 }
 
 export interface PassOptions {
@@ -239,6 +244,8 @@ async function passSteps(deps: PassDeps, opts: PassOptions, step: (name: Exclude
   const observed = new Map<string, { handle: NodeHandle & { deps: NodeDeps }; state: ObservedState }>();
   /** alive and heard, still carrying out an earlier pass's orders: not observed this pass */
   const busy = new Set<string>();
+  /** nodes whose observation holds every hosts file of the cluster there (a snapshot) */
+  const complete = new Set<string>();
   const status = readClusterStatus(cib, new Set(model.bundles.map((b) => b.settings.id)));
   const recordedOnline = new Set(status.nodes.filter((n) => n.online).map((n) => n.name));
   await Promise.all(handles.map(async (n) => {
@@ -268,7 +275,16 @@ async function passSteps(deps: PassDeps, opts: PassOptions, step: (name: Exclude
     try {
       const nodeCache = opts.cache && (opts.cache.get(n.name) ?? opts.cache.set(n.name, new Map()).get(n.name));
       const timeout = deps.observeTimeoutMs ?? 1000;
-      const state = await withDeadline(observe(n.deps, { node: n.name, cluster }, { inspect: opts.inspect ?? 'suspects', now, innerWants: innerWantsOf(model!, n.name), ...(nodeCache ? { cache: nodeCache } : {}) }), timeout, `no answer within ${timeout} ms`);
+      // The last observation may be given again only while no engine event of the node came since
+      // (what an inspect said is not in the node's digest), by the same agent start.
+      const last = memo?.observations?.get(n.name);
+      const previous = last && n.events !== undefined && last.events === n.events && last.deps === n.deps ? last.seen : undefined;
+      const seen = await withDeadline(observe(n.deps, { node: n.name, cluster }, { inspect: opts.inspect ?? 'suspects', now, innerWants: innerWantsOf(model!, n.name), ...(nodeCache ? { cache: nodeCache } : {}), ...(previous ? { previous } : {}) }), timeout, `no answer within ${timeout} ms`);
+      const state = seen.state;
+      if (seen.hostsComplete) complete.add(n.name);
+      if (memo && seen.digest !== undefined && n.events !== undefined) {
+        (memo.observations ??= new Map()).set(n.name, { deps: n.deps, events: n.events, seen: { ...seen, digest: seen.digest, state: { ...state, files: { ...state.files } } } });
+      } else memo?.observations?.delete(n.name);
       observed.set(n.name, { handle: n as NodeHandle & { deps: NodeDeps }, state });
       deps.memory.set(n.name, new Set(state.containers.filter((c) => c.replica !== undefined).map((c) => replicaName(c.bundle, c.replica!))));
     } catch (e) {
@@ -277,6 +293,11 @@ async function passSteps(deps: PassDeps, opts: PassOptions, step: (name: Exclude
       result.unreachable.push({ node: n.name, message: err?.message ?? String(e), problem: problem(code, { path: n.name, message: `node ${n.name} cannot be observed: ${err?.message ?? String(e)}` }) });
     }
   }));
+  // In the nodes' order, whichever answered first: placement takes what runs where in this order
+  // (a tie between nodes went to the one whose observation came back first).
+  const answered = new Map(observed);
+  observed.clear();
+  for (const h of handles) { const o = answered.get(h.name); if (o) observed.set(h.name, o); }
   result.unreachable.sort((a, b) => (a.node < b.node ? -1 : 1));
   result.offline.sort((a, b) => (a.node < b.node ? -1 : 1));
   result.recorded.sort((a, b) => (a.node < b.node ? -1 : 1));
@@ -289,7 +310,7 @@ async function passSteps(deps: PassDeps, opts: PassOptions, step: (name: Exclude
   const offline = offlineKey(result);
   const others = result.unreachable.length + result.recorded.length + busy.size;
   if (mayHold(kept, { model, cib, cluster, offline, nodes: [...observed.keys()], at: now, others })) {
-    await Promise.all(kept.nodes.map((np) => { const o = observed.get(np.node)!; return readHostsFiles(o.handle.deps, np.desired, o.state, timeoutMs); }));
+    await Promise.all(kept.nodes.map((np) => { const o = observed.get(np.node)!; return readHostsFiles(o.handle.deps, np.desired, o.state, timeoutMs, complete.has(np.node)); }));
     if (sameObserved(kept, new Map([...observed].map(([n, o]) => [n, observedKey(o.state, o.handle.deps.files)])))) {
       memo!.converged = kept;
       result.placements = kept.placements;
@@ -383,7 +404,7 @@ async function passSteps(deps: PassDeps, opts: PassOptions, step: (name: Exclude
   }));
   // The hosts files of the bundles on each node (a container there, or replicas placed there),
   // every node at once; a file already right is not written again.
-  await Promise.all(parts.map(({ o, desired }) => readHostsFiles(o.handle.deps, desired, o.state, timeoutMs)));
+  await Promise.all(parts.map(({ node, o, desired }) => readHostsFiles(o.handle.deps, desired, o.state, timeoutMs, complete.has(node))));
   const plans = parts.map(({ node, o, desired }) => {
     const plan = computePlan(desired, o.state, now, deps.policy ?? DEFAULT_POLICY);
     hold(plan, node, where, blind, result.held);
@@ -439,11 +460,16 @@ async function passSteps(deps: PassDeps, opts: PassOptions, step: (name: Exclude
 /** The hosts files of the bundles with a container on the node or replicas placed there; one that
  * cannot be read is taken as missing (and written). All in one request: one after the other, a
  * node with 100 bundles cost its agent 100 round trips in every pass. */
-async function readHostsFiles(deps: NodeDeps, desired: DesiredState, observed: ObservedState, timeoutMs: number): Promise<void> {
+async function readHostsFiles(deps: NodeDeps, desired: DesiredState, observed: ObservedState, timeoutMs: number, complete: boolean): Promise<void> {
   const here = new Set([...observed.containers.map((c) => c.bundle), ...desired.replicas.map((r) => r.bundle)]);
   // Those read already in this pass (to check a kept answer, pass-reuse.ts) are not asked again.
   const paths = desired.bundles.flatMap((b) => (b.hostsFile && here.has(b.id) && !(b.hostsFile.path in observed.files) ? [b.hostsFile.path] : []));
   if (!paths.length) return;
+  // The observation holds every hosts file there is (a snapshot): the others are missing.
+  if (complete) {
+    for (const p of paths) observed.files[p] = null;
+    return;
+  }
   try {
     const read = await withDeadline(deps.files.readMany(paths), timeoutMs, 'no answer');
     paths.forEach((p, i) => { observed.files[p] = read[i]; });
