@@ -193,7 +193,8 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
       const t = r.timings;
       const sent = t ? startedAt + (t.ordersSent ?? t.ended) - a.at : NaN;
       const steps = t ? `model ${t.model}, observed ${t.observed}${t.kept !== undefined ? `, kept answer checked ${t.kept}` : ''}${t.placed !== undefined ? `, placed ${t.placed}` : ''}${t.planned !== undefined ? `, planned ${t.planned}` : ''}${t.ordersSent !== undefined ? `, orders sent ${t.ordersSent}` : ''}, ended ${t.ended} ms` : '';
-      o.log(`node ${name}'s replicas placed: ${placed} of ${a.replicas.length} elsewhere by pass ${passNumber}, its orders sent ${sent} ms after the declaration (the pass started ${startedAt - a.at} ms after it; ${steps})`);
+      const seen = `${r.nodes.length} node${r.nodes.length === 1 ? '' : 's'} observed, ${r.unchanged ?? 0} of them unchanged since their last observation`;
+      o.log(`node ${name}'s replicas placed: ${placed} of ${a.replicas.length} elsewhere by pass ${passNumber}, its orders sent ${sent} ms after the declaration (the pass started ${startedAt - a.at} ms after it; ${steps}; ${seen})`);
     }
   };
 

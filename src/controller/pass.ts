@@ -152,6 +152,8 @@ export interface PassResult {
   problems: Problem[];
   /** how long each step took, ms from the pass's start (a measurement only: nothing decides by it) */
   timings?: PassTimings;
+  /** nodes whose last observation was given again (the node proved it unchanged: node-snapshot.ts) */
+  unchanged?: number;
 }
 
 /** The end of each step of a pass, ms after it started (real time, whatever `now` says). */
@@ -282,6 +284,7 @@ async function passSteps(deps: PassDeps, opts: PassOptions, step: (name: Exclude
       const seen = await withDeadline(observe(n.deps, { node: n.name, cluster }, { inspect: opts.inspect ?? 'suspects', now, innerWants: innerWantsOf(model!, n.name), ...(nodeCache ? { cache: nodeCache } : {}), ...(previous ? { previous } : {}) }), timeout, `no answer within ${timeout} ms`);
       const state = seen.state;
       if (seen.hostsComplete) complete.add(n.name);
+      if (seen.unchanged) result.unchanged = (result.unchanged ?? 0) + 1;
       if (memo && seen.digest !== undefined && n.events !== undefined) {
         (memo.observations ??= new Map()).set(n.name, { deps: n.deps, events: n.events, seen: { ...seen, digest: seen.digest, state: { ...state, files: { ...state.files } } } });
       } else memo?.observations?.delete(n.name);
