@@ -175,11 +175,16 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
   let lastPass: { number: number; result: PassResult; at: number; term: number; standby: ReadonlySet<string> } | undefined;
   let firstPass = false;
 
-  const logLost = (name: string, why: string) => {
+  /** Says a node is lost, and forgets what it ran (its replicas may start elsewhere now). */
+  const declared = (name: string, why: string) => {
     const p = problem('NODE_LOST', { path: name, message: `node ${name} is lost: ${why}` });
     o.log(`[${p.code}] ${p.message}`);
-    const replicas = [...(lastPass?.result.placements ?? [])].filter(([, n]) => n === name).map(([r]) => r);
+    // What it was last seen running or ordered to create (a pass that found it silent may have
+    // placed those elsewhere already, held).
+    const replicas = [...(memory.get(name) ?? [])];
     if (replicas.length) awaitingPlace.set(name, { at: now(), replicas });
+    memory.delete(name);
+    cache.delete(name);
   };
   /** nodes declared lost whose replicas no pass has placed elsewhere yet: when, and which */
   const awaitingPlace = new Map<string, { at: number; replicas: string[] }>();
@@ -213,9 +218,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
       if (rec) b.heard(rec, now());
       if (!b.expired([name], t).length || book !== b) continue;
       b.declareLost(name, t, 'lease');
-      memory.delete(name);
-      cache.delete(name);
-      logLost(name, `no heartbeat for ${b.leaseMs(name)} ms; its lease has ended, so it has fenced itself and its replicas start elsewhere`);
+      declared(name, `no heartbeat for ${b.leaseMs(name)} ms; its lease has ended, so it has fenced itself and its replicas start elsewhere`);
       urgent(`node ${name} lost`);
     }
     fenceSuspects(b);
@@ -234,9 +237,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
           fencing.delete(name);
           if (ok && book === b && b.state(name, now()) === 'suspect') {
             b.declareLost(name, now(), 'fence-command');
-            memory.delete(name);
-            cache.delete(name);
-            logLost(name, 'the fence command confirmed it is off; its replicas start elsewhere');
+            declared(name, 'the fence command confirmed it is off; its replicas start elsewhere');
             poke(`node ${name} fenced`);
           }
         });

@@ -47,6 +47,8 @@ export interface ObserveOptions {
   /** the last observation of this node (with its digest), given again when the node proves
    * nothing changed since; the caller gives it only when no engine event of the node came since */
   previous?: Observation & { digest: string };
+  /** where a snapshot that failed is said (once per node handle) */
+  log?: (line: string) => void;
 }
 
 const parseTime = (t: string | undefined) => {
@@ -91,9 +93,14 @@ export function needsInspect(c: ObservedContainer, now: number): boolean {
 const asked = new WeakSet<InnerExecutors>();
 
 /** What a node reads for an observation: in one snapshot when it can, else one request each. */
-async function readNode(deps: ObserveDeps, cluster: string, known: string | undefined): Promise<SnapshotAnswer | { snapshot: Omit<NodeSnapshot, 'hosts'> & { hosts?: undefined } }> {
-  // An agent from before snapshots (or one that failed it) is asked the old way.
-  const answer = deps.snapshot ? await deps.snapshot(cluster, known).catch(() => undefined) : undefined;
+const snapshotFailed = new WeakSet<ObserveDeps>();
+
+async function readNode(deps: ObserveDeps, cluster: string, known: string | undefined, log: ((line: string) => void) | undefined): Promise<SnapshotAnswer | { snapshot: Omit<NodeSnapshot, 'hosts'> & { hosts?: undefined } }> {
+  // An agent from before snapshots (or one that failed it) is asked the old way; said once.
+  const answer = deps.snapshot ? await deps.snapshot(cluster, known).catch((e: Error) => {
+    if (!snapshotFailed.has(deps)) log?.(`a snapshot failed (${e.message}): observed without one`);
+    snapshotFailed.add(deps);
+  }) : undefined;
   if (answer) return answer;
   // Which engines the node has only words the status (an agent older than the question has no
   // answer): its failure is not the observation's.
@@ -104,7 +111,7 @@ async function readNode(deps: ObserveDeps, cluster: string, known: string | unde
 /** `node` of `cluster` as it is now. */
 export async function observe(deps: ObserveDeps, whose: { node: string; cluster: string }, opts: ObserveOptions): Promise<Observation> {
   const previous = opts.inspect === 'suspects' ? opts.previous : undefined;
-  const read = await readNode(deps, whose.cluster, previous?.digest);
+  const read = await readNode(deps, whose.cluster, previous?.digest, opts.log);
   const digest = 'digest' in read ? read.digest : undefined;
   if ('unchanged' in read && previous) {
     // As observed last time (copies: a pass adds the hosts files it reads to its state).

@@ -281,7 +281,7 @@ async function passSteps(deps: PassDeps, opts: PassOptions, step: (name: Exclude
       // (what an inspect said is not in the node's digest), by the same agent start.
       const last = memo?.observations?.get(n.name);
       const previous = last && n.events !== undefined && last.events === n.events && last.deps === n.deps ? last.seen : undefined;
-      const seen = await withDeadline(observe(n.deps, { node: n.name, cluster }, { inspect: opts.inspect ?? 'suspects', now, innerWants: innerWantsOf(model!, n.name), ...(nodeCache ? { cache: nodeCache } : {}), ...(previous ? { previous } : {}) }), timeout, `no answer within ${timeout} ms`);
+      const seen = await withDeadline(observe(n.deps, { node: n.name, cluster }, { inspect: opts.inspect ?? 'suspects', now, innerWants: innerWantsOf(model!, n.name), ...(nodeCache ? { cache: nodeCache } : {}), ...(previous ? { previous } : {}), log: (line) => log(`${n.name}: ${line}`) }), timeout, `no answer within ${timeout} ms`);
       const state = seen.state;
       if (seen.hostsComplete) complete.add(n.name);
       if (seen.unchanged) result.unchanged = (result.unchanged ?? 0) + 1;
