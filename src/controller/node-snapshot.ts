@@ -6,7 +6,9 @@
 // over 100 quiet nodes then moves 100 digests, not 100 listings and a second round for the hosts
 // files. A listing's "Up ..." text is left out of the digest (it changes as time passes); in its
 // place, whether the listing alone would have a container inspected (`needsInspect` on the agent's
-// clock), since that is what an observation takes from it. What an inspect said is not in the
+// clock), since that is what an observation takes from it. Of a container, only what the engine
+// changes after it is made (name, state, health) goes in beside its id: the digest is made for every
+// observation on the node's agent, and a listing's labels are most of its bytes. What an inspect said is not in the
 // digest: the caller also needs that no engine event of the node came since (pass.ts).
 import { createHash } from 'node:crypto';
 import type { EngineKind, ObservedContainer } from '../runtime/engine';
@@ -39,7 +41,9 @@ export async function takeSnapshot(deps: Pick<ObserveDeps, 'engine' | 'addresses
   return digest === known ? { digest, unchanged: true } : { digest, snapshot };
 }
 
+/** A container's id stands for what the engine never changes once it is made (its labels, spec
+ * hash, image, created time): only what can change is written out. */
 export function snapshotDigest(s: NodeSnapshot, now: number): string {
-  const containers = s.containers.map(({ status, ...c }) => ({ ...c, inspect: needsInspect({ ...c, status }, now) }));
+  const containers = s.containers.map((c) => `${c.id} ${c.name} ${c.state} ${c.health} ${needsInspect(c, now)}`);
   return createHash('sha256').update(JSON.stringify({ ...s, containers })).digest('base64url');
 }
