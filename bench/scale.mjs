@@ -13,7 +13,7 @@
 //    --json` and `berth cluster cib-push FILE diff-against=ORIG` of one change (wall time of the
 //    command), the CPU of the leader and of its heartbeat process and etcd's writes per second
 //    while converged (HEARTBEAT_INTERVAL=1: the controllers' --heartbeat-interval), the leader's memory (VmRSS and VmHWM of it and of its heartbeat process), a node
-//    powered off (until its replicas run elsewhere; the lease alone is 2 s), the leader killed
+//    powered off (declared lost; its replicas placed, as the leader logs it: the pass that put them elsewhere sent its orders, with that pass's steps; running elsewhere; the lease alone is 2 s), the leader killed
 //    (SIGKILL, until the other's first pass as leader is done).
 // 2. In one process (test/helpers/scale-kit.ts): the pass over in-memory nodes, without agents,
 //    HTTP or etcd: berth's own work alone. IN_PROCESS=0 skips it.

@@ -10,7 +10,7 @@
 import { Problem, problem } from '../errors/registry';
 import { HostAddressSpec, interfaceFor, isBerthLabelled } from '../runtime/address-rules';
 import { ADDRESS_LABEL, BundleSettings, DesiredReplica, DesiredState, replicaName } from './desired';
-import { clearedRecord, failureState, parseReplicaLedgerKey, replicaLedgerKey, sameRecord, withRepairedFailure } from './failures';
+import { clearedRecord, failureState, parseReplicaLedgerKey, replicaLedgerKey, sameRecord, settingsById, withRepairedFailure } from './failures';
 import type { FailureRecord, HostAddress, ObservedContainer, ObservedState } from './observed';
 import { BERTH_LABELS } from '../runtime/labels';
 import { SpecChange, formatSpecChanges, parseSpecRecord, specChanges } from '../model/spec-record';
@@ -495,15 +495,6 @@ function toReports(scratch: Plan, into: Plan, bundle: string, why: string): void
   for (const n of [...scratch.waiting, ...scratch.reports]) into.reports.push({ ...n, message: `${why}: ${n.message}` });
   for (const p of scratch.problems) into.reports.push({ bundle, message: `${why}: ${p.message}` });
   if (!planChanges(scratch).length && !scratch.problems.length) into.reports.push({ bundle, message: `${why}: observed only` });
-}
-
-/** The bundles' settings by id, made once per list (the nodes that share a state dir share it:
- * desired.ts), not once per node. */
-const byIdOf = new WeakMap<readonly BundleSettings[], ReadonlyMap<string, BundleSettings>>();
-function settingsById(bundles: readonly BundleSettings[]): ReadonlyMap<string, BundleSettings> {
-  let m = byIdOf.get(bundles);
-  if (!m) byIdOf.set(bundles, (m = new Map(bundles.map((b) => [b.id, b]))));
-  return m;
 }
 
 /** The plan that takes the observed node to the desired state. */
