@@ -24,7 +24,7 @@ import { TermGuard } from './term-guard';
 import type { HostPolicy } from './scope';
 import { fenceSweep } from './fence-sweep';
 import { startFenceGuard } from './fence-guard';
-import { LEASE_FILE, bootId, readLeaseRecord, writeLeaseRecord } from './lease-record';
+import { LEASE_FILE, LeaseRecord, bootId, readLeaseRecord, writeLeaseRecord } from './lease-record';
 import { monotonicMs } from '../cluster/monotonic-clock';
 
 export interface AgentOptions {
@@ -58,6 +58,14 @@ export interface Agent {
   state(): LeaseState;
   done: Promise<void>;
   stop(): Promise<void>;
+}
+
+/** Why a start does not keep the lease recorded before it, for the operator: the replicas the node
+ * runs are stopped (the cluster may have placed them elsewhere), and what to look at. */
+export function joinEmptyReason(rec: LeaseRecord | undefined, file: string, now: number): string {
+  if (!rec) return `no lease record in ${file} (a first start, or the record was lost or unreadable): the node's replicas are stopped, the controller places them again`;
+  if (rec.until <= 0) return `the record in ${file} holds no lease (the node rebooted, or the agent before was fenced or never leased): the node's replicas are stopped, the controller places them again`;
+  return `the lease recorded in ${file} ended ${now - rec.until} ms ago: the cluster may have placed this node's replicas elsewhere, so they are stopped here (fencing); the controller places them again`;
 }
 
 export async function startAgent(o: AgentOptions): Promise<Agent> {
@@ -123,9 +131,10 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     writeLedger: (c, l, base) => guarded(() => o.files.writeLedger(c, l, base)),
   };
 
-  // A record that cannot be written (a full disk) is said once, and again when it can be: it is
-  // written with every heartbeat, and a line each time would fill the log of a node already short
-  // of space. Meanwhile a start after this one finds an older lease (it joins empty: safe).
+  // A record that cannot be written is said once, and again when it can be: it is written with
+  // every heartbeat, and a line each time would fill the log of a node short of space. A full disk
+  // alone does not stop it (the record is rewritten in place: lease-record.ts). Meanwhile a start
+  // after this one finds an older lease (it joins empty: safe).
   let leaseUnrecorded = '';
   const saveLease = () => {
     try {
@@ -134,7 +143,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
       leaseUnrecorded = '';
     } catch (e) {
       const why = (e as Error).message;
-      if (why !== leaseUnrecorded) o.log(`cannot record the lease in ${leaseFile}: ${why}; the node keeps its lease and its replicas, a restart of this agent would join empty`);
+      if (why !== leaseUnrecorded) o.log(`cannot record the lease in ${leaseFile}: ${why}; the node keeps its lease and its replicas, but a restart of this agent would find an older lease and join empty (stop them), and its fence guard would fence at that older lease's end: make ${leaseFile} writable (an existing record is rewritten in place, so a full disk alone does not cause this)`);
       leaseUnrecorded = why;
     }
   };
@@ -181,6 +190,8 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     kept = true;
     armFence();
     o.log(`the lease recorded before this start still holds for ${rec.until - now()} ms: keeping this node's replicas`);
+  } else {
+    o.log(`joining empty: ${joinEmptyReason(rec, leaseFile, now())}`);
   }
   // This start's guard first, then the record naming this start: the previous start's guard sees
   // it and exits, and the node is never without a guard.
@@ -199,7 +210,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   const url = o.advertise ?? server.url;
 
   const beat = async () => {
-    const hb: Heartbeat = { node: o.node, url, seq: ++seq, incarnation, stateDir: o.stateDir, ...(o.files.remoteKey ? { remoteKey: o.files.remoteKey } : {}) };
+    const hb: Heartbeat = { node: o.node, url, seq: ++seq, incarnation, stateDir: o.stateDir, ...(o.files.remoteKey ? { remoteKey: o.files.remoteKey } : {}), ...(leaseUnrecorded ? { leaseUnrecorded: leaseUnrecorded.slice(0, 1024) } : {}) };
     const sentAt = now();
     const timeout = Math.max(200, Math.min(1000, leaseMs / 2));
     const ask = (c: string) => postSigned<HeartbeatAnswer>(c, HEARTBEAT_PATH, o.key, hb, timeout);

@@ -12,7 +12,7 @@ export interface FenceSweepOptions {
   node: string;
   /** the cluster whose replicas are this node's; undefined: none is known, nothing is killed */
   cluster: string | undefined;
-  engine: Pick<ContainerEngine, 'listContainers' | 'stop' | 'remove'>;
+  engine: Pick<ContainerEngine, 'listContainers' | 'stop' | 'remove' | 'inspect'>;
   addresses: Pick<AddressTable, 'list' | 'remove'>;
   log: (line: string) => void;
   now: () => number;
@@ -49,6 +49,16 @@ export async function fenceSweep(o: FenceSweepOptions, why: string): Promise<voi
     for (const a of (await o.addresses.list()).filter(isBerthLabelled)) if (!others.has(a.ip) && cluster !== undefined) addressesOf.set(`${a.ip}/${a.prefix}@${a.interface}`, { ip: a.ip, prefix: a.prefix, interface: a.interface });
     for (const [k, a] of addressesOf) await o.addresses.remove(a).catch((e) => o.log(`${why}: cannot remove address ${k}: ${(e as Error).message}`));
   };
+  /** A container the engine cannot remove (stuck in removal: its filesystem held by a mount
+   * elsewhere) must at least not run: it is killed again if it does. The node's plan reports it
+   * (CONTAINER_NOT_REMOVABLE) and retries the removal once the node serves again. */
+  const notRemoved = async (id: string, name: string, e: unknown) => {
+    const d = await o.engine.inspect(id).catch(() => undefined);
+    if (d?.running) await o.engine.stop(id, 0).catch(() => {});
+    const after = d?.running ? await o.engine.inspect(id).catch(() => undefined) : d;
+    const state = !after ? 'its state is not known' : after.running ? 'it STILL RUNS' : `it does not run (${after.state})`;
+    o.log(`${why}: cannot remove ${name}: ${(e as Error).message}; ${state}`);
+  };
   // At once, without waiting for the orders under way (a graceful stop may take its timeout):
   // writes are refused from now on. Then again once those orders have ended, in case one of
   // them started something after the first sweep.
@@ -62,6 +72,8 @@ export async function fenceSweep(o: FenceSweepOptions, why: string): Promise<voi
     await dropAddresses();
   }
   const containers = await ours();
-  await Promise.all(containers.map((c) => o.engine.remove(c.id, { force: true }).catch((e) => o.log(`${why}: cannot remove ${c.name}: ${(e as Error).message}`))));
-  o.log(`${why}: killed ${killed} replica${killed === 1 ? '' : 's'} and removed ${addressesOf.size} address${addressesOf.size === 1 ? '' : 'es'} in ${killedMs} ms; ${containers.length} container${containers.length === 1 ? '' : 's'} removed after ${o.now() - t0} ms`);
+  let stuck = 0;
+  await Promise.all(containers.map((c) => o.engine.remove(c.id, { force: true }).catch((e) => { stuck++; return notRemoved(c.id, c.name, e); })));
+  const removed = containers.length - stuck;
+  o.log(`${why}: killed ${killed} replica${killed === 1 ? '' : 's'} and removed ${addressesOf.size} address${addressesOf.size === 1 ? '' : 'es'} in ${killedMs} ms; ${removed} container${removed === 1 ? '' : 's'} removed after ${o.now() - t0} ms${stuck ? `, ${stuck} could not be (above)` : ''}`);
 }

@@ -435,9 +435,12 @@ async function askControllers(urls: string[], key: Buffer): Promise<{ url: strin
 /** Signed POSTs to the controllers with the cluster's authkey. */
 export const controllerPost = (key: Buffer): ControllerPost => (url, path, body, timeoutMs) => lazy.agentSignedHttp().postSigned(url, path, key, body, timeoutMs, { maxAnswerBytes: lazy.clusterControllerClient().CONTROLLER_ANSWER_BYTES });
 
-function formatClusterStatus(url: string, s: ClusterStatusAnswer): string {
+export function formatClusterStatus(url: string, s: ClusterStatusAnswer): string {
   const out = [`controller ${url}: ${s.leading ? `leading, term ${s.term}, ${s.passes} passes` : `following ${s.leader?.url ?? '(no leader yet)'}`}`];
-  for (const n of s.nodes ?? []) out.push(`  ${n.name.padEnd(16)} ${(n.liveness + (n.standby ? ', standby' : '')).padEnd(17)} ${n.url ?? '-'}${n.lostBy ? ` (lost by ${n.lostBy})` : ''}`);
+  for (const n of s.nodes ?? []) {
+    out.push(`  ${n.name.padEnd(16)} ${(n.liveness + (n.standby ? ', standby' : '')).padEnd(17)} ${n.url ?? '-'}${n.lostBy ? ` (lost by ${n.lostBy})` : ''}`);
+    if (n.leaseUnrecorded) out.push(`    its agent cannot record its lease (${n.leaseUnrecorded}): it keeps its replicas, but a restart of it would stop them; make its state directory writable`);
+  }
   if (!s.leading) out.push('  (node states are known by the leader: ask it)');
   if (s.leading && s.cluster) {
     const { formatBundles } = lazy.reconcileStatus();

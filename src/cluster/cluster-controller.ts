@@ -72,7 +72,7 @@ export interface ControllerMembership {
   /** how long the last pass of this term took, ms (null before the first) */
   lastPassMs: number | null;
   ui: string | null;
-  nodes: { name: string; liveness: string; standby: boolean; url: string | null; lostBy: string | null }[];
+  nodes: { name: string; liveness: string; standby: boolean; url: string | null; lostBy: string | null; leaseUnrecorded?: string }[];
 }
 
 export interface ClusterController {
@@ -451,7 +451,10 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
       passes,
       lastPassMs,
       ui: o.pageUrl ?? null,
-      nodes: b ? nodeNames.map((name) => ({ name, liveness: b.state(name, t), standby: lastPass?.standby.has(name) ?? false, url: b.heartbeat(name)?.url ?? null, lostBy: b.lostBy(name) ?? null })) : [],
+      nodes: b ? nodeNames.map((name) => {
+        const hb = b.heartbeat(name);
+        return { name, liveness: b.state(name, t), standby: lastPass?.standby.has(name) ?? false, url: hb?.url ?? null, lostBy: b.lostBy(name) ?? null, ...(hb?.leaseUnrecorded ? { leaseUnrecorded: hb.leaseUnrecorded } : {}) };
+      }) : [],
     };
   };
 

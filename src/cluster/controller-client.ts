@@ -29,7 +29,7 @@ export interface ClusterStatusAnswer {
   lastPassMs?: number | null;
   /** the status page of this controller (--ui-listen), when it serves one */
   ui?: string | null;
-  nodes?: { name: string; liveness: string; standby?: boolean; url: string | null; lostBy: string | null }[];
+  nodes?: { name: string; liveness: string; standby?: boolean; url: string | null; lostBy: string | null; leaseUnrecorded?: string }[];
   cluster: (ClusterStatus & { at: string }) | null;
   clusterError?: string;
 }

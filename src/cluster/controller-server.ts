@@ -78,7 +78,8 @@ export function parseHeartbeat(v: unknown): Heartbeat {
   if (typeof o.incarnation !== 'string' || !INCARNATION.test(o.incarnation)) throw bad('incarnation must be hex');
   if (o.stateDir !== undefined && (typeof o.stateDir !== 'string' || !o.stateDir.startsWith('/'))) throw bad('stateDir must be an absolute path');
   if (o.remoteKey !== undefined && (typeof o.remoteKey !== 'string' || !o.remoteKey.startsWith('/') || o.remoteKey.length > 4096)) throw bad('remoteKey must be an absolute path');
-  return { node: o.node, url: o.url, seq: o.seq, incarnation: o.incarnation, ...(o.stateDir ? { stateDir: o.stateDir } : {}), ...(o.remoteKey ? { remoteKey: o.remoteKey } : {}) };
+  if (o.leaseUnrecorded !== undefined && (typeof o.leaseUnrecorded !== 'string' || o.leaseUnrecorded.length > 1024)) throw bad('leaseUnrecorded must be a text of at most 1024 characters');
+  return { node: o.node, url: o.url, seq: o.seq, incarnation: o.incarnation, ...(o.stateDir ? { stateDir: o.stateDir } : {}), ...(o.remoteKey ? { remoteKey: o.remoteKey } : {}), ...(o.leaseUnrecorded ? { leaseUnrecorded: o.leaseUnrecorded } : {}) };
 }
 
 export async function startControllerServer(o: ControllerServerOptions): Promise<{ url: string; close(): Promise<void> }> {

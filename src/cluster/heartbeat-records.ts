@@ -21,6 +21,7 @@ function parseHeartbeat(text: string): Heartbeat | undefined {
     if (typeof v.node !== 'string' || typeof v.url !== 'string' || typeof v.seq !== 'number' || typeof v.incarnation !== 'string') return undefined;
     return {
       node: v.node, url: v.url, seq: v.seq, incarnation: v.incarnation, ...(typeof v.stateDir === 'string' ? { stateDir: v.stateDir } : {}), ...(typeof v.remoteKey === 'string' ? { remoteKey: v.remoteKey } : {}),
+      ...(typeof v.leaseUnrecorded === 'string' ? { leaseUnrecorded: v.leaseUnrecorded } : {}),
       ...(typeof v.leaseMs === 'number' && Number.isFinite(v.leaseMs) && v.leaseMs > 0 ? { leaseMs: v.leaseMs } : {}),
     };
   } catch {

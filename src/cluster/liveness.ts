@@ -48,6 +48,9 @@ export interface Heartbeat {
   stateDir?: string;
   /** the node's Pacemaker key (replicas that run pacemaker-remoted mount it) */
   remoteKey?: string;
+  /** why the agent cannot record its lease (src/agent/lease-record.ts), while it cannot: a
+   * restart of it would stop the node's replicas; `cluster status` says so */
+  leaseUnrecorded?: string;
   /** in the shared record only: the lease the controller that recorded it granted (controllers
    * with different heartbeat intervals grant different leases; the leader honours the longer) */
   leaseMs?: number;

@@ -1,12 +1,12 @@
-// Apply a plan, mechanically. Each replica's actions run in a fixed order (stop, remove,
+// Apply a plan, mechanically. Each replica's actions run in a fixed order (stop, remove, rename,
 // add-address, replace, create, start, remove-address) as one chain; chains of different replicas
 // run concurrently. An error ends only its own chain, after undoing what that chain made (nothing
 // half-made: a created container that does not start is removed, an address added for it too);
 // the other replicas go on.
 import type { ContainerEngine } from '../runtime/engine';
 import { EngineError } from '../runtime/engine';
-import { AddressError, AddressTable, HostAddressSpec, isBerthLabelled } from '../runtime/addresses';
-import { Problem, problem } from '../errors/registry';
+import { AddressError, AddressTable, HostAddressSpec } from '../runtime/addresses';
+import { Problem, problem, warning } from '../errors/registry';
 import type { Action, AddressAction, CreateAction, InnerAction, Plan, ReplaceAction } from '../reconcile/plan';
 import type { InnerExecutors } from '../inner/executors';
 import { innerSteps } from '../reconcile/summary';
@@ -72,7 +72,7 @@ async function pool<T>(items: T[], limit: number, f: (x: T) => Promise<void>): P
   await Promise.all(workers);
 }
 
-const ORDER: Action['kind'][] = ['stop', 'remove', 'add-address', 'replace', 'create', 'start', 'remove-address'];
+const ORDER: Action['kind'][] = ['stop', 'remove', 'rename', 'add-address', 'replace', 'create', 'start', 'remove-address'];
 
 export async function applyPlan(plan: Plan, deps: ApplyDeps, opts: ApplyOptions): Promise<ApplyReport> {
   const outcomes: Outcome[] = [];
@@ -111,7 +111,7 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps, opts: ApplyOptions)
   }
 
   const chains = new Map<string, Action[]>();
-  for (const a of [...plan.inner, ...plan.stop, ...plan.remove, ...plan.addAddress, ...plan.replace, ...plan.create, ...plan.start, ...plan.removeAddress]) {
+  for (const a of [...plan.inner, ...plan.stop, ...plan.remove, ...plan.rename, ...plan.addAddress, ...plan.replace, ...plan.create, ...plan.start, ...plan.removeAddress]) {
     const key = `${a.bundle}\u0000${a.index}`;
     const c = chains.get(key);
     if (c) c.push(a);
@@ -147,12 +147,6 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps, opts: ApplyOptions)
     }
   };
 
-  /** Removes berth's address `ip` from this host, if it is there. */
-  const dropAddress = async (ip: string | undefined) => {
-    if (!ip) return;
-    for (const h of await addresses.list()) if (h.ip === ip && isBerthLabelled(h)) await addresses.remove({ ip: h.ip, prefix: h.prefix, interface: h.interface });
-  };
-
   /** Replaces the container; resolves to the new one's id. */
   const replaced = async (a: ReplaceAction): Promise<string> => {
     if (!engine.rename) {
@@ -162,25 +156,35 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps, opts: ApplyOptions)
       return createAndStart(a);
     }
     // The new container is made first: an image or option the engine refuses leaves the old
-    // replica untouched. It takes the name once the old one is gone.
-    const temp = a.desired.name + NEXT_SUFFIX;
+    // replica untouched. It takes the name once the old one is gone. (The old one may be the
+    // `.next` of an earlier replace, still waiting for the name a stuck container holds.)
+    const temp = a.containerName === a.desired.name + NEXT_SUFFIX ? a.desired.name : a.desired.name + NEXT_SUFFIX;
     const id = await createReplica(a, temp);
     if (!a.running) {
       // The old container does not run: there is nothing to fall back to, and it goes before the
       // new one starts. A stopped container can still hold what the new one needs: after an
       // engine restart, Docker keeps the published ports of a container that was running then
       // allocated to it until it is removed ("port is already allocated" on the new one).
-      await engine.remove(a.containerId, { force: true });
+      const stuck = await engine.remove(a.containerId, { force: true }).then(() => undefined, (e: unknown) => e);
+      if (stuck !== undefined) {
+        // The engine cannot remove it (a container stuck in removal). If it does not run, the
+        // replica runs without it, as `<name>.next`; a later pass retries the removal.
+        const old = await engine.inspect(a.containerId).catch(() => undefined);
+        if (!old || old.running) {
+          await engine.remove(id, { force: true }).catch(() => {});
+          throw stuck;
+        }
+        problems.push(warning('CONTAINER_NOT_REMOVABLE', { path: a.replica, value: a.containerId.slice(0, 12), allowed: 'a container the engine can remove', message: `replica ${a.replica}: the old container ${a.containerName} (${a.containerId.slice(0, 12)}) cannot be removed, and it does not run: the replica runs as ${temp} meanwhile; berth retries the removal (${(stuck as Error).message ?? String(stuck)})` }));
+      }
       try {
         await engine.start(id);
       } catch (e) {
+        // No container holds the replica's address now: the next pass's plan removes it unless the
+        // replica is placed here again (src/reconcile/plan.ts sweepAddresses).
         await engine.remove(id, { force: true }).catch(() => {});
-        // No container holds the replica's address now: it goes too (nothing half-made; a later
-        // pass adds it again where the replica is placed, here or on another node).
-        await dropAddress(a.desired.address?.ip).catch(() => {});
         throw e;
       }
-      await engine.rename(id, a.desired.name);
+      if (stuck === undefined && temp !== a.desired.name) await engine.rename(id, a.desired.name);
       return id;
     }
     try {
@@ -196,7 +200,7 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps, opts: ApplyOptions)
       throw e;
     }
     await engine.remove(a.containerId, { force: true });
-    await engine.rename(id, a.desired.name);
+    if (temp !== a.desired.name) await engine.rename(id, a.desired.name);
     return id;
   };
 
@@ -226,8 +230,12 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps, opts: ApplyOptions)
             break;
           case 'remove':
             // Gracefully first: scale-in lets the replica finish what it serves.
-            await engine.stop(a.containerId, stopTimeout);
+            if (!a.stuck) await engine.stop(a.containerId, stopTimeout);
             await engine.remove(a.containerId, { force: true });
+            break;
+          case 'rename':
+            if (!engine.rename) throw new Error("this node's engine cannot rename containers");
+            await engine.rename(a.containerId, a.to);
             break;
           case 'add-address':
             await addresses.add(a.address);

@@ -5,7 +5,7 @@
 import { ProblemCode, PROBLEM_CODES, problem } from '../errors/registry';
 import type { ClusterModel } from '../model/model';
 import { opParams, promotionAttribute } from '../model/inner';
-import { parseAddressLabel } from '../reconcile/plan';
+import { isStuck, parseAddressLabel } from '../reconcile/plan';
 import type { Plan } from '../reconcile/plan';
 import { ADDRESS_LABEL } from '../runtime/labels';
 import type { ObservedContainer } from '../runtime/engine';
@@ -73,7 +73,8 @@ export function planInnerResources(model: ClusterModel, parts: readonly NodePart
     const planOf = new Map<string, Plan>();
     for (const p of parts) {
       for (const c of p.observed.containers) {
-        if (c.bundle !== id || c.replica === undefined) continue;
+        // A container stuck in removal runs nothing: no instance (its replica may run beside it).
+        if (c.bundle !== id || c.replica === undefined || isStuck(c, p.observed.runs[c.id])) continue;
         const replica = `${id}-${c.replica}`;
         const obs = p.observed.inner?.[replica];
         if (placements.get(replica) !== p.node) {

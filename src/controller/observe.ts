@@ -11,6 +11,7 @@ import type { NodeFiles } from './node-files';
 import type { InnerExecutors } from '../inner/executors';
 import { InnerWant, parseAttributeLedgerKey, parseInnerLedgerKey } from '../reconcile/inner';
 import type { NodeSnapshot, SnapshotAnswer } from './node-snapshot';
+import { isStuck } from '../reconcile/plan';
 
 export interface ObserveDeps {
   engine: ContainerEngine;
@@ -63,8 +64,16 @@ export function runOf(d: ContainerDetails): ContainerRun {
     ...(parseTime(d.startedAt) !== undefined ? { startedAt: parseTime(d.startedAt) } : {}),
     ...(parseTime(d.finishedAt) !== undefined ? { finishedAt: parseTime(d.finishedAt) } : {}),
     ...(d.oomKilled ? { oomKilled: true } : {}),
+    running: d.running,
+    ...(d.error ? { error: d.error } : {}),
+    ...(isStuck(d, d) && mergedDir(d) ? { rootfs: mergedDir(d) } : {}),
   };
 }
+
+const mergedDir = (d: ContainerDetails): string | undefined => {
+  const v = (d.raw?.GraphDriver?.Data as Record<string, unknown> | undefined)?.MergedDir;
+  return typeof v === 'string' ? v : undefined;
+};
 
 /** The most a Docker "Up ..." status can mean, in seconds (go-units HumanDuration, rounded up). */
 export function maxUptimeSeconds(status: string): number | undefined {
@@ -110,7 +119,8 @@ async function readNode(deps: ObserveDeps, cluster: string, known: string | unde
 
 /** `node` of `cluster` as it is now. */
 export async function observe(deps: ObserveDeps, whose: { node: string; cluster: string }, opts: ObserveOptions): Promise<Observation> {
-  const previous = opts.inspect === 'suspects' ? opts.previous : undefined;
+  // Not given again while a container is stuck in removal: it is inspected every pass.
+  const previous = opts.inspect === 'suspects' && !opts.previous?.state.containers.some((c) => isStuck(c)) ? opts.previous : undefined;
   const read = await readNode(deps, whose.cluster, previous?.digest, opts.log);
   const digest = 'digest' in read ? read.digest : undefined;
   if ('unchanged' in read && previous) {
@@ -133,7 +143,8 @@ export async function observe(deps: ObserveDeps, whose: { node: string; cluster:
   const runs: Record<string, ContainerRun> = {};
   const toInspect = containers.filter((c) => opts.inspect === 'all' || needsInspect(c, opts.now) || (ledger[c.id]?.count ?? 0) > 0);
   await Promise.all(toInspect.map(async (c) => {
-    const cached = opts.inspect === 'suspects' ? opts.cache?.get(c.id) : undefined;
+    // A container stuck in removal is inspected each pass: its engine error is what status says.
+    const cached = opts.inspect === 'suspects' && !isStuck(c) ? opts.cache?.get(c.id) : undefined;
     if (cached) {
       runs[c.id] = cached;
       return;

@@ -10,8 +10,9 @@
 // controllers) goes on with it and reports; others stop here.
 //
 // The safety rule lives here: a replica is created or started on a node only when no container of
-// it exists on any other node, and no node that might hold it is unknown or unreachable. A move is
-// therefore two passes: the old copy is removed first, the new one created after.
+// it exists on any other node, no other node's plan is sweeping its address (left there with no
+// container), and no node that might hold it is unknown or unreachable. A move is therefore two
+// passes: the old copy (or address) is removed first, the new one created after.
 import type { EditCommand, EditFlags, EditResult } from '../commands/edit';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -21,7 +22,7 @@ import { checkCibText } from '../validate/cib-check';
 import { ClusterModel, readModel } from '../model/model';
 import { DesiredState, desiredStateOf, replicaName, replicasByNode } from '../reconcile/desired';
 import type { ContainerRun, ObservedState } from '../reconcile/observed';
-import { DEFAULT_POLICY, Note, Plan, PlanPolicy, computePlan, planChanges } from '../reconcile/plan';
+import { DEFAULT_POLICY, Note, Plan, PlanPolicy, computePlan, isStuck, planChanges } from '../reconcile/plan';
 import type { CibNode } from '../model/nodes';
 import { nodeStates } from '../scheduler/nodes';
 import { ReplicaBan, RunningReplica, UnplacedReplica, nextRuleDateChange, placeModel } from '../scheduler/placement';
@@ -332,7 +333,8 @@ async function passSteps(deps: PassDeps, opts: PassOptions, step: (name: Exclude
   const current: RunningReplica[] = [];
   for (const [node, o] of observed) {
     for (const c of o.state.containers) {
-      if (c.replica === undefined) continue;
+      // A container stuck in removal runs nothing and cannot be started: no copy of its replica.
+      if (c.replica === undefined || isStuck(c, o.state.runs[c.id])) continue;
       mark(replicaName(c.bundle, c.replica), node);
       // A container created and not started yet (its start is still to come: the agent restarted
       // or the order timed out in between) has not failed: counted failed, it was not kept in
@@ -408,11 +410,12 @@ async function passSteps(deps: PassDeps, opts: PassOptions, step: (name: Exclude
   // The hosts files of the bundles on each node (a container there, or replicas placed there),
   // every node at once; a file already right is not written again.
   await Promise.all(parts.map(({ node, o, desired }) => readHostsFiles(o.handle.deps, desired, o.state, timeoutMs, complete.has(node))));
-  const plans = parts.map(({ node, o, desired }) => {
-    const plan = computePlan(desired, o.state, now, deps.policy ?? DEFAULT_POLICY);
-    hold(plan, node, where, blind, result.held);
-    return { node, o, desired, plan, observed: o.state };
-  });
+  const plans = parts.map(({ node, o, desired }) => ({ node, o, desired, plan: computePlan(desired, o.state, now, deps.policy ?? DEFAULT_POLICY), observed: o.state }));
+  // An address swept from a node (nothing holds it there) is a copy until it is gone: the replica
+  // starts elsewhere in a later pass, never beside its own address.
+  const sweeping = new Map<string, Set<string>>();
+  for (const { node, plan } of plans) for (const a of plan.removeAddress) if (a.sweep) (sweeping.get(a.replica) ?? sweeping.set(a.replica, new Set()).get(a.replica)!).add(node);
+  for (const { node, plan } of plans) hold(plan, node, where, sweeping, blind, result.held);
   // 4b. Order constraints, over every node at once: a start or stop that waits for another
   // bundle's is held until a later pass finds what it waits for done.
   const unseen = new Set(result.unreachable.flatMap((u) => u.replicas ?? []));
@@ -487,11 +490,13 @@ function withDeadline<T>(p: Promise<T>, ms: number, message: string): Promise<T>
 }
 
 /** Drops the creates and starts (and their addresses) of replicas that have, or may have, a copy
- * on another node; they wait for a later pass. */
-function hold(plan: Plan, node: string, where: Map<string, Set<string>>, blind: readonly string[], held: Note[]): void {
+ * on another node, or whose address is being swept from another node; they wait for a later pass. */
+function hold(plan: Plan, node: string, where: Map<string, Set<string>>, sweeping: Map<string, Set<string>>, blind: readonly string[], held: Note[]): void {
   const reasonFor = (replica: string): string | undefined => {
     const others = [...(where.get(replica) ?? [])].filter((n) => n !== node);
     if (others.length) return `a copy exists on ${others.sort().join(', ')}; it starts here once that is gone`;
+    const addressed = [...(sweeping.get(replica) ?? [])].filter((n) => n !== node);
+    if (addressed.length) return `its address is still on ${addressed.sort().join(', ')} (nothing holds it there, it is being removed); it starts here once that is gone`;
     if (blind.length) return `node${blind.length === 1 ? '' : 's'} ${blind.join(', ')} may run it and cannot be observed; it starts once ${blind.length === 1 ? 'that node is' : 'they are'} observed or lost`;
     return undefined;
   };

@@ -76,6 +76,9 @@ export interface BundleSettings {
   problems: Problem[];
   /** the resource inside, when there is one: its id, agent and whether it is promotable */
   resource?: { id: string; agent: string; promotable: boolean };
+  /** ip-range-start, host-netmask, host-interface: replica i's address is `start + i`. The
+   * planner knows by it which addresses on a node are this cluster's (to sweep those nobody holds) */
+  addressRange?: { start: number; prefix: number; interface?: string };
 }
 
 /** What placement needs of a bundle. */
@@ -268,6 +271,7 @@ export function readBundle(b: XmlElement, defaults: XmlElement | undefined, prop
   }
   const prefix = n['host-netmask'] !== undefined && isInteger(n['host-netmask'], 1, 32) ? Number(n['host-netmask']) : 32;
   const iface = n['host-interface'] || undefined;
+  if (start !== undefined && start + replicas - 1 <= 0xffffffff) settings.addressRange = { start, prefix, ...(iface ? { interface: iface } : {}) };
   const addHost = start !== undefined && !isFalse(n['add-host']);
   // the container's network= attribute, or the same said in its options (--net=host)
   const networkMode = c.network || parsed.create.HostConfig?.NetworkMode || undefined;

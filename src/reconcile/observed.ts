@@ -23,6 +23,13 @@ export interface ContainerRun {
   startedAt?: number;
   finishedAt?: number;
   oomKilled?: boolean;
+  /** the engine's State.Running (a listing's `removing` or `dead` never runs, Docker says so first) */
+  running?: boolean;
+  /** the engine's error about the container (State.Error): why its removal failed, for one */
+  error?: string;
+  /** its root filesystem on the host (overlay2's merged directory), told for a container stuck in
+   * removal: what an operator looks for in /proc/PID/mountinfo */
+  rootfs?: string;
 }
 
 /**
@@ -57,6 +64,9 @@ export interface FailureRecord {
   cleaned?: string;
   /** a node attribute's value (key `attr:<container>:<name>`): the promotion score an agent set */
   value?: string;
+  /** removals of a container stuck in removal (src/reconcile/plan.ts removeStuck): how many were
+   * planned, and when the last one was (ms since the epoch); the next one backs off */
+  removal?: { attempts: number; lastAt: number };
 }
 
 export interface ObservedState {

@@ -6,13 +6,17 @@
 // The steps, per bundle (see planBundle): bundles gone from the CIB are removed; unmanaged ones
 // are only reported; stopped ones are stopped; for the others, replicas no longer placed here are
 // removed (highest index first), missing ones created, stopped ones started, failed ones counted
-// and held at migration-threshold, and changed ones replaced one at a time (rolling).
-import { Problem, problem } from '../errors/registry';
+// and held at migration-threshold, and changed ones replaced one at a time (rolling). A container
+// stuck in removal (see removeStuck) does not hold its replica back: the replica runs as
+// `<name>.next` meanwhile, the removal is retried with a back-off, and the name comes back after.
+// Last, the node's addresses of this cluster that nothing holds or needs are swept (sweepAddresses).
+import { Problem, problem, warning } from '../errors/registry';
 import { HostAddressSpec, interfaceFor, isBerthLabelled } from '../runtime/address-rules';
+import { parseIPv4 } from '../validate/bundle-rules';
 import { ADDRESS_LABEL, BundleSettings, DesiredReplica, DesiredState, replicaName } from './desired';
 import { clearedRecord, failureState, parseReplicaLedgerKey, replicaLedgerKey, sameRecord, settingsById, withRepairedFailure } from './failures';
-import type { FailureRecord, HostAddress, ObservedContainer, ObservedState } from './observed';
-import { BERTH_LABELS } from '../runtime/labels';
+import type { ContainerRun, FailureRecord, HostAddress, ObservedContainer, ObservedState } from './observed';
+import { BERTH_LABELS, NEXT_SUFFIX } from '../runtime/labels';
 import { SpecChange, formatSpecChanges, parseSpecRecord, specChanges } from '../model/spec-record';
 import type { OrderAction } from '../model/order';
 import type { OrderAfter } from '../scheduler/order';
@@ -24,9 +28,13 @@ export interface PlanPolicy {
   /** a container that exited less than this ago is left to the engine's restart policy (which
    * also stops every container while the engine itself shuts down); berth starts it after */
   exitGraceMs: number;
+  /** a container stuck in removal: the wait after its first failed removal before the next one,
+   * doubled after each, up to `removeRetryMaxMs` */
+  removeRetryMs: number;
+  removeRetryMaxMs: number;
 }
 
-export const DEFAULT_POLICY: PlanPolicy = { maxReplacementsPerBundle: 1, exitGraceMs: 2000 };
+export const DEFAULT_POLICY: PlanPolicy = { maxReplacementsPerBundle: 1, exitGraceMs: 2000, removeRetryMs: 10_000, removeRetryMaxMs: 600_000 };
 
 interface ActionBase {
   bundle: string;
@@ -55,6 +63,8 @@ export interface RemoveAction extends ActionBase {
   kind: 'remove';
   containerId: string;
   containerName: string;
+  /** a container stuck in removal (isStuck): removed without a graceful stop first */
+  stuck?: true;
 }
 export interface ReplaceAction extends ActionBase {
   kind: 'replace';
@@ -69,9 +79,20 @@ export interface ReplaceAction extends ActionBase {
   /** a recovery: the old container's failure record, kept for the new one */
   carry?: FailureRecord;
 }
+/** The replica's container made by a replace (`<name>.next`) takes the replica's name again, once
+ * the container it replaced is gone. */
+export interface RenameAction extends ActionBase {
+  kind: 'rename';
+  containerId: string;
+  containerName: string;
+  to: string;
+}
 export interface AddressAction extends ActionBase {
   kind: 'add-address' | 'remove-address';
   address: HostAddressSpec;
+  /** a remove-address of an address of this cluster that nothing on the node holds or needs (left
+   * by a create that never finished): the pass starts the replica elsewhere only once it is gone */
+  sweep?: true;
 }
 export interface WriteFileAction {
   kind: 'write-file';
@@ -87,7 +108,7 @@ export interface InnerAction extends ActionBase {
   chain: InnerChain;
 }
 
-export type Action = CreateAction | StartAction | StopAction | RemoveAction | ReplaceAction | AddressAction | WriteFileAction | InnerAction;
+export type Action = CreateAction | StartAction | StopAction | RemoveAction | RenameAction | ReplaceAction | AddressAction | WriteFileAction | InnerAction;
 
 export interface LedgerUpdate {
   containerId: string;
@@ -124,6 +145,8 @@ export interface Plan {
   stop: StopAction[];
   /** highest indexes first */
   remove: RemoveAction[];
+  /** after the remove of the container that held the name, in the same replica's chain */
+  rename: RenameAction[];
   replace: ReplaceAction[];
   addAddress: AddressAction[];
   removeAddress: AddressAction[];
@@ -147,14 +170,14 @@ export interface Plan {
 }
 
 export const emptyPlan = (node: string): Plan => ({
-  node, create: [], start: [], stop: [], remove: [], replace: [], addAddress: [], removeAddress: [], writeFile: [], inner: [], ledger: [], waiting: [], reports: [], problems: [], blocked: [], foreign: [],
+  node, create: [], start: [], stop: [], remove: [], rename: [], replace: [], addAddress: [], removeAddress: [], writeFile: [], inner: [], ledger: [], waiting: [], reports: [], problems: [], blocked: [], foreign: [],
 });
 
 /** The changes a plan makes to the node (ledger updates are berth's own bookkeeping). */
 export function planChanges(p: Plan): Action[] {
   const before = p.inner.filter((a) => a.chain.before);
   const after = before.length ? p.inner.filter((a) => !a.chain.before) : p.inner;
-  return [...p.writeFile, ...before, ...p.stop, ...p.remove, ...p.replace, ...p.addAddress, ...p.create, ...p.start, ...p.removeAddress, ...after];
+  return [...p.writeFile, ...before, ...p.stop, ...p.remove, ...p.rename, ...p.replace, ...p.addAddress, ...p.create, ...p.start, ...p.removeAddress, ...after];
 }
 
 const formatDuration = (ms: number) => (ms % 60_000 === 0 && ms >= 60_000 ? `${ms / 60_000}min` : `${Math.round(ms / 1000)}s`);
@@ -167,6 +190,14 @@ export function parseAddressLabel(v: string | undefined): { ip: string; prefix: 
 
 /** Ready for the next step of a rolling update: running, and healthy if it has a health check. */
 export const isReady = (c: ObservedContainer) => c.state === 'running' && (c.health === 'none' || c.health === 'healthy');
+
+/**
+ * A container whose removal the engine began and could not finish: Docker lists it `removing`
+ * (its flag can stay set for good) or `dead`, and refuses to start it. Such a container does not
+ * run (Docker names a running container `running` before it looks at the removal flag; an inspect
+ * that says it runs overrides the listing), so it holds no replica: the replica may run beside it.
+ */
+export const isStuck = (c: ObservedContainer, run?: Pick<ContainerRun, 'running'>): boolean => (c.state === 'removing' || c.state === 'dead') && run?.running !== true;
 
 interface Ctx {
   desired: DesiredState;
@@ -235,11 +266,65 @@ export function groupBy<T>(items: readonly T[], key: (x: T) => string): Map<stri
 const ref = (bundle: string, index: number) => ({ bundle, index, replica: replicaName(bundle, index) });
 
 function removeContainer(ctx: Ctx, plan: Plan, c: ObservedContainer, reason: string): void {
+  if (isStuck(c, ctx.observed.runs[c.id])) return removeStuck(ctx, plan, c, reason);
   const index = c.replica ?? -1;
   plan.remove.push({ kind: 'remove', ...ref(c.bundle, index), containerId: c.id, containerName: c.name, reason });
   const a = addressOf(ctx, c);
   if (a) plan.removeAddress.push({ kind: 'remove-address', ...ref(c.bundle, index), address: a, reason: `its replica's container is removed` });
   if (ctx.observed.ledger[c.id]) plan.ledger.push({ containerId: c.id, replica: replicaName(c.bundle, index), record: null });
+}
+
+/** When the next removal of a container stuck in removal is due: never tried: now; else after
+ * removeRetryMs, doubled with each attempt, at most removeRetryMaxMs. */
+export function removalDueAt(rec: FailureRecord | undefined, policy: PlanPolicy): number {
+  const r = rec?.removal;
+  if (!r || r.attempts <= 0) return -Infinity;
+  return r.lastAt + Math.min(policy.removeRetryMs * 2 ** Math.min(r.attempts - 1, 30), policy.removeRetryMaxMs);
+}
+
+/** The ledger record of a stuck container with one more removal planned now. */
+function withRemovalAttempt(ctx: Ctx, c: ObservedContainer): FailureRecord {
+  const prev = ctx.observed.ledger[c.id];
+  return { ...(prev ?? { baseline: 0, extra: 0, count: 0 }), removal: { attempts: (prev?.removal?.attempts ?? 0) + 1, lastAt: ctx.now } };
+}
+
+/** What the operator is told about a container stuck in removal, and what to do about it. */
+function stuckProblem(ctx: Ctx, c: ObservedContainer, stillHere: string, next?: number): Problem {
+  const run = ctx.observed.runs[c.id];
+  const attempts = ctx.observed.ledger[c.id]?.removal?.attempts ?? 0;
+  const holder = run?.rootfs ? `grep ${run.rootfs.split('/').slice(-2, -1)[0] || run.rootfs} /proc/*/mountinfo` : `grep ${c.id.slice(0, 12)} /proc/*/mountinfo`;
+  return warning('CONTAINER_NOT_REMOVABLE', {
+    path: replicaName(c.bundle, c.replica ?? -1), value: c.id.slice(0, 12), allowed: 'a container the engine can remove',
+    message: `container ${c.name} (${c.id.slice(0, 12)}) is ${c.state === 'removing' ? 'stuck in removal' : 'dead'} and does not run: ${run?.error ? `the engine says: ${run.error}` : 'the engine has not removed it'}; ${stillHere}; `
+      + `${attempts ? `${attempts} removal${attempts === 1 ? '' : 's'} failed, ` : ''}berth retries${next !== undefined && Number.isFinite(next) ? ` at ${new Date(next).toISOString()}` : ''}. `
+      + `A second mount of its filesystem usually holds it (a bind mount of its layer directory, a mount an engine restart left): find it with \`${holder}\`, unmount it or end the process whose namespace holds it; berth removes it at its next try (or now: \`docker rm -f ${c.id.slice(0, 12)}\`)`,
+  });
+}
+
+/**
+ * A container stuck in removal: it does not run, so it is no copy of its replica, but the engine
+ * cannot remove it (Docker: "driver overlay2 failed to remove root filesystem ... device or resource
+ * busy" while a mount elsewhere holds its root filesystem). The removal is retried with a back-off
+ * (the ledger keeps the attempts) rather than every pass, and the operator is told each pass.
+ * `rename`: the replica's container that waits for its name, renamed in the same chain once the
+ * removal works.
+ */
+function removeStuck(ctx: Ctx, plan: Plan, c: ObservedContainer, reason: string, rename?: ObservedContainer): void {
+  const index = c.replica ?? -1;
+  const due = removalDueAt(ctx.observed.ledger[c.id], ctx.policy);
+  const stillHere = rename ? `replica ${replicaName(c.bundle, index)} runs as ${rename.name} meanwhile` : reason;
+  // It runs nothing: its address goes now, unless a replica keeps it (its `.next`, say).
+  const a = addressOf(ctx, c);
+  if (a) plan.removeAddress.push({ kind: 'remove-address', ...ref(c.bundle, index), address: a, reason: `its container does not run (${c.state})` });
+  if (due > ctx.now) {
+    plan.recheckAt = Math.min(plan.recheckAt ?? Infinity, due);
+    plan.problems.push(stuckProblem(ctx, c, stillHere, due));
+    return;
+  }
+  plan.remove.push({ kind: 'remove', ...ref(c.bundle, index), containerId: c.id, containerName: c.name, stuck: true, reason: `${reason}; it is stuck in removal (${c.state}): tried again` });
+  plan.ledger.push({ containerId: c.id, replica: replicaName(c.bundle, index), record: withRemovalAttempt(ctx, c) });
+  if (rename) plan.rename.push({ kind: 'rename', ...ref(c.bundle, index), containerId: rename.id, containerName: rename.name, to: replicaName(c.bundle, index), reason: `the container it replaced (${c.id.slice(0, 12)}) is removed` });
+  if (ctx.observed.ledger[c.id]?.removal) plan.problems.push(stuckProblem(ctx, c, stillHere));
 }
 
 function stopContainer(ctx: Ctx, plan: Plan, c: ObservedContainer, reason: string, record?: FailureRecord): void {
@@ -271,10 +356,15 @@ export function stopForOrder(plan: Plan, observed: ObservedState, replica: strin
   return true;
 }
 
-/** The container that is the replica (named after it, else the newest); the others are extras. */
-function pickPrimary(name: string, group: ObservedContainer[]): { primary?: ObservedContainer; extras: ObservedContainer[] } {
+/**
+ * The container that is the replica, of the containers labelled with it: one not stuck in removal
+ * (isStuck) before one that is, then the one named after it, then its replace's `<name>.next`,
+ * then the newest; the others are extras. Status and `apply --wait` ask the same.
+ */
+export function replicaContainer(name: string, group: readonly ObservedContainer[], runs: ObservedState['runs'] = {}): { primary?: ObservedContainer; extras: ObservedContainer[] } {
   if (group.length === 0) return { extras: [] };
-  const sorted = [...group].sort((a, b) => Number(b.name === name) - Number(a.name === name) || b.created - a.created);
+  const rank = (c: ObservedContainer) => (isStuck(c, runs[c.id]) ? 4 : 0) + (c.name === name ? 0 : c.name === name + NEXT_SUFFIX ? 1 : 2);
+  const sorted = [...group].sort((a, b) => rank(a) - rank(b) || b.created - a.created);
   return { primary: sorted[0], extras: sorted.slice(1) };
 }
 
@@ -302,7 +392,7 @@ function planBundle(ctx: Ctx, plan: Plan, s: BundleSettings | undefined, bundleI
         for (const c of group) removeContainer(ctx, plan, c, `scale in: replicas=${s.replicas}`);
         continue;
       }
-      const { primary, extras } = pickPrimary(replicaName(s.id, index), group);
+      const { primary, extras } = replicaContainer(replicaName(s.id, index), group, ctx.observed.runs);
       for (const x of extras) removeContainer(ctx, plan, x, `a second container for replica ${replicaName(s.id, index)} (left by an interrupted change)`);
       if (primary) stopContainer(ctx, plan, primary, s.stoppedBy ?? 'target-role=Stopped');
     }
@@ -331,12 +421,21 @@ function planBundle(ctx: Ctx, plan: Plan, s: BundleSettings | undefined, bundleI
 
   // What this bundle's replicas start from here on: the actions past these (one bundle at a time).
   const madeBefore = plan.create.length + plan.start.length + plan.replace.length;
-  const candidates: { d: DesiredReplica; c: ObservedContainer; why: string; changes?: SpecChange[]; address?: AddressCheck; carry?: FailureRecord }[] = [];
+  const candidates: { d: DesiredReplica; c: ObservedContainer; why: string; changes?: SpecChange[]; address?: AddressCheck; carry?: FailureRecord; stuck?: boolean }[] = [];
   let unreadyNew: ObservedContainer | undefined;
 
   for (const d of desired.values()) {
-    const { primary: c, extras } = pickPrimary(d.name, byIndex.get(d.index) ?? []);
-    for (const x of extras) removeContainer(ctx, plan, x, `a second container for replica ${d.name} (left by an interrupted change)`);
+    const { primary: c, extras } = replicaContainer(d.name, byIndex.get(d.index) ?? [], ctx.observed.runs);
+    // The replica runs as `<name>.next` while a container stuck in removal holds its name: it
+    // takes the name once that one is removed (or at once, when nothing holds it any more).
+    const waitsForName = c && c.name === d.name + NEXT_SUFFIX && !isStuck(c, ctx.observed.runs[c.id]) && c.specHash === d.specHash ? c : undefined;
+    for (const x of extras) {
+      if (isStuck(x, ctx.observed.runs[x.id])) removeStuck(ctx, plan, x, `a container of replica ${d.name} that a replace left`, waitsForName && x.name === d.name ? waitsForName : undefined);
+      else removeContainer(ctx, plan, x, `a second container for replica ${d.name} (left by an interrupted change)`);
+    }
+    if (waitsForName && !extras.some((x) => x.name === d.name)) {
+      plan.rename.push({ kind: 'rename', ...ref(d.bundle, d.index), containerId: waitsForName.id, containerName: waitsForName.name, to: d.name, reason: 'the container it replaced is gone' });
+    }
     const addr = checkAddress(ctx, d);
     if (addr && !addr.ok) {
       plan.problems.push(addr.problem);
@@ -356,8 +455,21 @@ function planBundle(ctx: Ctx, plan: Plan, s: BundleSettings | undefined, bundleI
       plan.create.push({ kind: 'create', ...ref(d.bundle, d.index), desired: d, reason: 'no container for this replica' });
       continue;
     }
-    if (c.specHash !== d.specHash || c.name !== d.name || c.state === 'dead') {
-      const change = c.state === 'dead' ? { why: 'the container is dead' } : c.name !== d.name ? { why: `the container is named ${c.name}` } : describeChange(c, d);
+    if (isStuck(c, ctx.observed.runs[c.id])) {
+      // It runs nowhere and cannot be started: the replica gets a new container (before the
+      // replacements of replicas that run), and the old one is removed when the engine can.
+      const due = removalDueAt(ctx.observed.ledger[c.id], ctx.policy);
+      if (ctx.observed.ledger[c.id]?.removal || ctx.observed.runs[c.id]?.error) plan.problems.push(stuckProblem(ctx, c, `replica ${d.name} gets a new container (${d.name}${NEXT_SUFFIX})`, due > ctx.now ? due : undefined));
+      candidates.push({ d, c, why: `container ${c.name} is ${c.state === 'removing' ? 'stuck in removal' : 'dead'}: it cannot run again`, address: addr, stuck: true });
+      continue;
+    }
+    if (c.state === 'removing' || c.state === 'dead') {
+      // Not stuck: an inspect says it runs. Its removal is under way; the next pass sees the end.
+      plan.waiting.push({ bundle: s.id, replica: d.name, message: `container ${c.name} is being removed` });
+      continue;
+    }
+    if (c.specHash !== d.specHash || (c.name !== d.name && !waitsForName)) {
+      const change = c.name !== d.name && !waitsForName ? { why: `the container is named ${c.name}` } : describeChange(c, d);
       candidates.push({ d, c, ...change, address: addr });
       continue;
     }
@@ -400,10 +512,6 @@ function planBundle(ctx: Ctx, plan: Plan, s: BundleSettings | undefined, bundleI
     if (c.state === 'paused') {
       ensureAddress('the replica runs without its address (removed outside berth?)');
       plan.reports.push({ bundle: s.id, replica: d.name, message: `container ${c.name} is paused (outside berth): left paused` });
-      continue;
-    }
-    if (c.state === 'removing') {
-      plan.waiting.push({ bundle: s.id, replica: d.name, message: `container ${c.name} is being removed` });
       continue;
     }
     // created or exited: start it. An exit berth did not ask for is a failure, counted.
@@ -450,19 +558,23 @@ function planBundle(ctx: Ctx, plan: Plan, s: BundleSettings | undefined, bundleI
       const { d, c, why } = cand;
       if (cand.address && cand.address.ok) ctx.keep.add(cand.address.spec.ip);
       const blocker = unreadyNew && isReady(c) ? unreadyNew : undefined;
-      // A recovery replaces a container that does not run: no rolling-update budget.
-      if (!cand.carry && (budget <= 0 || blocker)) {
+      // A recovery replaces a container that does not run: no rolling-update budget. (A stuck
+      // container is replaced within it, first: it does not run either, so it is no loss.)
+      const recovery = !!cand.carry;
+      if (!recovery && (budget <= 0 || blocker)) {
         plan.waiting.push({ bundle: s.id, replica: d.name, message: blocker ? `rolling update: replaced after ${blocker.name} is ${blocker.state === 'running' ? 'healthy' : 'running'} (${why})` : `rolling update: one replica at a time (${why})` });
         continue;
       }
-      if (!cand.carry) budget--;
+      if (!recovery) budget--;
       if (cand.address && cand.address.ok && !cand.address.present) {
         plan.addAddress.push({ kind: 'add-address', ...ref(d.bundle, d.index), address: cand.address.spec, reason: 'before its new container starts' });
       }
       const old = addressOf(ctx, c);
       if (old && old.ip !== d.address?.ip) plan.removeAddress.push({ kind: 'remove-address', ...ref(d.bundle, d.index), address: old, reason: 'the replica has a new address' });
       plan.replace.push({ kind: 'replace', ...ref(d.bundle, d.index), containerId: c.id, containerName: c.name, running: c.state === 'running' || c.state === 'restarting', desired: d, reason: why, ...(cand.changes ? { changes: cand.changes } : {}), ...(cand.carry ? { carry: cand.carry } : {}) });
-      if (ctx.observed.ledger[c.id]) plan.ledger.push({ containerId: c.id, replica: d.name, record: null });
+      // The old container's record goes with it; one stuck in removal keeps its attempts.
+      if (cand.stuck) plan.ledger.push({ containerId: c.id, replica: d.name, record: withRemovalAttempt(ctx, c) });
+      else if (ctx.observed.ledger[c.id]) plan.ledger.push({ containerId: c.id, replica: d.name, record: null });
     }
   }
 
@@ -495,6 +607,36 @@ function toReports(scratch: Plan, into: Plan, bundle: string, why: string): void
   for (const n of [...scratch.waiting, ...scratch.reports]) into.reports.push({ ...n, message: `${why}: ${n.message}` });
   for (const p of scratch.problems) into.reports.push({ bundle, message: `${why}: ${p.message}` });
   if (!planChanges(scratch).length && !scratch.problems.length) into.reports.push({ bundle, message: `${why}: observed only` });
+}
+
+/**
+ * Addresses of this cluster that nothing holds: berth's label on them, in the range of one of the
+ * CIB's bundles (ip-range-start + index < replicas) on the interface berth would put it on, no
+ * container on the node claims it (this cluster's or another's) and no replica placed here needs
+ * it. A controller that died between adding an address and creating its container leaves one,
+ * and so does a create or start that failed past its chain's undo. Another cluster's addresses
+ * are never in this cluster's ranges (two clusters cannot both run an address on one host); an
+ * address without berth's label is never berth's to remove.
+ */
+function sweepAddresses(ctx: Ctx, plan: Plan, settings: ReadonlyMap<string, BundleSettings>): void {
+  const candidates = ctx.observed.addresses.filter((a) => isBerthLabelled(a) && !ctx.claimed.has(a.ip) && !ctx.claimedByOthers.has(a.ip) && !ctx.keep.has(a.ip));
+  if (!candidates.length) return;
+  const needed = new Set(ctx.desired.replicas.map((r) => r.address?.ip));
+  for (const a of candidates) {
+    if (needed.has(a.ip)) continue;
+    const n = parseIPv4(a.ip);
+    if (n === undefined) continue;
+    for (const s of settings.values()) {
+      const r = s.addressRange;
+      if (!r || n < r.start || n >= r.start + s.replicas) continue;
+      if (a.interface !== (r.interface ?? interfaceFor(a.ip, ctx.observed.addresses))) continue;
+      const action: AddressAction = { kind: 'remove-address', ...ref(s.id, n - r.start), address: { ip: a.ip, prefix: a.prefix, interface: a.interface }, reason: 'nothing on this node holds it or needs it: left by a create that did not finish', sweep: true };
+      const unmanaged = ctx.desired.maintenance ? 'cluster maintenance-mode' : !s.managed ? s.unmanagedReason ?? 'unmanaged' : s.problems.length ? 'its desired state cannot be built' : undefined;
+      if (unmanaged) plan.reports.push({ bundle: s.id, replica: action.replica, message: `${unmanaged}: would remove-address ${a.ip}/${a.prefix} (${action.reason})` });
+      else plan.removeAddress.push(action);
+      break;
+    }
+  }
 }
 
 /** The plan that takes the observed node to the desired state. */
@@ -564,11 +706,12 @@ export function computePlan(desired: DesiredState, observed: ObservedState, now:
     }
     if (s.failureTimeoutMs > 0 && f.lastFailureAt !== undefined) plan.recheckAt = Math.min(plan.recheckAt ?? Infinity, f.lastFailureAt + s.failureTimeoutMs);
   }
+  sweepAddresses(ctx, plan, settings);
   // An address some replica keeps (a replace at the same address, another bundle) stays.
   const removing = new Set<string>();
   plan.removeAddress = plan.removeAddress.filter((a) => !ctx.keep.has(a.address.ip) && !removing.has(a.address.ip) && !!removing.add(a.address.ip));
   const byReplica = (a: ActionBase, b: ActionBase) => (a.bundle < b.bundle ? -1 : a.bundle > b.bundle ? 1 : a.index - b.index);
-  for (const bucket of [plan.create, plan.start, plan.stop, plan.replace, plan.addAddress]) bucket.sort(byReplica);
+  for (const bucket of [plan.create, plan.start, plan.stop, plan.rename, plan.replace, plan.addAddress]) bucket.sort(byReplica);
   plan.remove.sort((a, b) => (a.bundle < b.bundle ? -1 : a.bundle > b.bundle ? 1 : b.index - a.index));
   plan.removeAddress.sort((a, b) => (a.bundle < b.bundle ? -1 : a.bundle > b.bundle ? 1 : b.index - a.index));
   return plan;

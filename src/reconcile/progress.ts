@@ -8,7 +8,8 @@
 // with the reason, in replica order.
 import type { DesiredState } from './desired';
 import type { ObservedState } from './observed';
-import { Plan, isReady, planChanges } from './plan';
+import { Plan, groupBy, isReady, planChanges, replicaContainer } from './plan';
+import { replicaName } from './desired';
 import type { ObservedContainer } from '../runtime/engine';
 
 export interface PendingReplica {
@@ -54,10 +55,15 @@ export function waitProgress(desired: DesiredState, observed: ObservedState, pla
   for (const n of plan.waiting) if (n.replica && !waitingNote.has(n.replica)) waitingNote.set(n.replica, n.message);
   const action = new Map<string, string>();
   // The container's own action says most (a create, not the address added before it).
-  for (const a of [...plan.replace, ...plan.create, ...plan.start, ...plan.stop, ...plan.remove, ...plan.addAddress, ...plan.removeAddress]) {
+  for (const a of [...plan.replace, ...plan.create, ...plan.start, ...plan.stop, ...plan.remove, ...plan.rename, ...plan.addAddress, ...plan.removeAddress]) {
     if (!action.has(a.replica)) action.set(a.replica, `${a.kind}: ${a.reason}`);
   }
-  const containers = new Map(observed.containers.map((c) => [c.name, c]));
+  // Each replica's container as the planner picks it (its `.next` while a stuck one holds the name).
+  const containers = new Map<string, ObservedContainer>();
+  for (const [name, group] of groupBy(observed.containers.filter((c) => c.replica !== undefined), (c) => replicaName(c.bundle, c.replica!))) {
+    const { primary } = replicaContainer(name, group, observed.runs);
+    if (primary) containers.set(name, primary);
+  }
   let ready = 0;
   let total = 0;
   const pending: PendingReplica[] = [];

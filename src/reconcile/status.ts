@@ -4,7 +4,7 @@
 import { ADDRESS_LABEL, BundleSettings, DesiredState, replicaName } from './desired';
 import { failureState, parseReplicaLedgerKey, replicaLedgerKey } from './failures';
 import type { ObservedState } from './observed';
-import { Note, Plan, groupBy, parseAddressLabel, planChanges } from './plan';
+import { Note, Plan, groupBy, parseAddressLabel, planChanges, replicaContainer } from './plan';
 import type { EngineKind, ObservedContainer } from '../runtime/engine';
 import { FAILCOUNT_INFINITY, parseInnerLedgerKey } from './inner';
 import { innerSteps } from './summary';
@@ -92,11 +92,11 @@ export function nodeStatus(desired: DesiredState, observed: ObservedState, plan:
   for (const b of desired.bundles) {
     // Part of the cluster's view: a bundle with nothing on this node has no line here.
     if (!everyReplica && !mineByBundle.has(b.id) && !desiredByBundle.has(b.id) && !keptByBundle.has(b.id)) continue;
+    // The replica's container as the planner picks it (one stuck in removal last).
     const containers = new Map<number, ObservedContainer>();
-    for (const c of mineByBundle.get(b.id) ?? []) {
-      if (c.replica === undefined) continue;
-      const had = containers.get(c.replica);
-      if (!had || c.name === replicaName(b.id, c.replica)) containers.set(c.replica, c);
+    for (const [index, group] of groupBy((mineByBundle.get(b.id) ?? []).filter((c) => c.replica !== undefined), (c) => String(c.replica))) {
+      const { primary } = replicaContainer(replicaName(b.id, Number(index)), group, observed.runs);
+      if (primary) containers.set(Number(index), primary);
     }
     const desiredByIndex = new Map((desiredByBundle.get(b.id) ?? []).map((r) => [r.index, r]));
     const unplacedByIndex = new Map((unplacedByBundle.get(b.id) ?? []).map((u) => [u.index, u]));

@@ -60,6 +60,7 @@ export function planJson(plan: Plan): Record<string, unknown> {
     start: plan.start,
     stop: plan.stop,
     remove: plan.remove,
+    rename: plan.rename,
     replace: plan.replace.map(slim),
     addAddress: plan.addAddress,
     removeAddress: plan.removeAddress,

@@ -201,3 +201,19 @@ t.test('property: over random histories no replica ever runs on two nodes, and i
   }
   t.strictSame(broken, [], '60 random histories of 25 steps: never two copies, always converged');
 });
+
+t.test('a container stuck in removal on one node is no copy: its replica is not held elsewhere', async (t) => {
+  // Issue 17: Docker cannot remove the container (its filesystem held by a mount elsewhere) and
+  // lists it removing or dead; it cannot start, so the replica starts on the node it is placed on.
+  const got = [];
+  for (const state of ['removing', 'dead', 'exited'] as const) {
+    const c = cluster(['n1', 'n2']);
+    c.setCib(cibXml([{ name: 'n1' }, { name: 'n2', standby: true }], [{ id: 'web', replicas: 1, perHost: 1 }]));
+    const labels = { [BERTH_LABELS.cluster]: FAKE_CLUSTER, [BERTH_LABELS.bundle]: 'web', [BERTH_LABELS.replica]: '0', [BERTH_LABELS.node]: 'n2', [BERTH_LABELS.specHash]: 'h' };
+    node(c, 'n2').containers.set('old', { id: 'old', name: 'web-0', image: 'berth-test/httpd:1', state, health: 'none', status: '', labels, bundle: 'web', replica: 0, node: 'n2', specHash: 'h', cluster: FAKE_CLUSTER, created: 0 });
+    const r = await c.pass(false);
+    got.push({ state, held: r.held.map((h) => h.message) });
+  }
+  // An exited container could be started again: that one is a copy, and holds (as before).
+  t.strictSame(got, [{ state: 'removing', held: [] }, { state: 'dead', held: [] }, { state: 'exited', held: ['web-0 held on n1: a copy exists on n2; it starts here once that is gone'] }]);
+});

@@ -6,17 +6,18 @@ import { ApplyEngine, applyPlan } from '../../src/controller/apply';
 import type { NodeFiles } from '../../src/controller/node-files';
 import { computePlan } from '../../src/reconcile/plan';
 import type { AddressTable, HostAddressSpec } from '../../src/runtime/addresses';
-import { ContainerSpec, EngineError } from '../../src/runtime/engine';
+import { ContainerDetails, ContainerSpec, EngineError } from '../../src/runtime/engine';
 import { T0, bundle, cib, desiredOf, observedOf } from '../reconcile/scenario-kit';
 
-function fakes(fail: { create?: string[]; start?: string[] } = {}) {
+function fakes(fail: { create?: string[]; start?: string[]; remove?: string[] } = {}) {
   const calls: string[] = [];
   const containers = new Map<string, { name: string; running: boolean }>();
   let n = 0;
   const engine: ApplyEngine = {
     ping: async () => {},
     listContainers: async () => [],
-    inspect: async () => undefined,
+    // Enough of an inspect for a replace whose old container cannot be removed.
+    inspect: async (id) => { const c = containers.get(id); return c ? ({ id, name: c.name, running: c.running, state: c.running ? 'running' : 'dead' } as unknown as ContainerDetails) : undefined; },
     create: async (spec: ContainerSpec) => {
       calls.push(`create ${spec.name}`);
       if (fail.create?.includes(spec.name)) throw new EngineError('not-found', 'create', spec.name, 'No such image');
@@ -31,7 +32,13 @@ function fakes(fail: { create?: string[]; start?: string[] } = {}) {
       if (c) c.running = true;
     },
     stop: async (id) => { calls.push(`stop ${containers.get(id)?.name ?? id}`); const c = containers.get(id); if (c) c.running = false; },
-    remove: async (id) => { calls.push(`remove ${containers.get(id)?.name ?? id}`); containers.delete(id); },
+    remove: async (id) => {
+      const c = containers.get(id);
+      calls.push(`remove ${c?.name ?? id}`);
+      // As Docker's EBUSY: a force removal kills it, and then cannot remove its filesystem.
+      if (c && fail.remove?.includes(c.name)) { c.running = false; throw new EngineError('failed', 'remove', id, 'driver "overlay2" failed to remove root filesystem: device or resource busy'); }
+      containers.delete(id);
+    },
     rename: async (id, name) => { calls.push(`rename ${containers.get(id)?.name} ${name}`); const c = containers.get(id); if (c) c.name = name; },
     events: () => ({ [Symbol.asyncIterator]: async function* () {} }),
   };
@@ -106,9 +113,9 @@ t.test('replace of a stopped replica: the old container is removed before the ne
   t.strictSame(f.calls, ['add 127.0.1.131', 'create httpd-bundle-0.next', 'remove httpd-bundle-0', 'start httpd-bundle-0.next', 'rename httpd-bundle-0.next httpd-bundle-0']);
   t.strictSame([...f.containers.values()], [{ name: 'httpd-bundle-0', running: true }]);
 
-  // The new one does not start: no container is left for the replica (the next pass creates it),
-  // and no address: the replica's, held from before, goes too (the replica may be placed elsewhere
-  // next, and its address must not stay on this host).
+  // The new one does not start: no container is left for the replica (the next pass creates it).
+  // Its address, held from before, stays for that pass: kept if the replica is placed here again,
+  // swept (and the replica held elsewhere until it is gone) if not.
   const desiredHeld = desiredOf(cib(bundle({ replicas: 1, image: 'berth-test/httpd:2' })));
   const heldPlan = computePlan(desiredHeld, observedOf(desiredHeld, [{ replica: 'httpd-bundle-0', spec: 'berth-test/httpd:1', id: 'old', state: 'exited' }], { addresses: [{ ip: '127.0.1.131', prefix: 32, interface: 'lo', label: 'lo:berth' }] }), T0);
   t.strictSame(heldPlan.addAddress, [], 'the address is on the host already');
@@ -117,8 +124,14 @@ t.test('replace of a stopped replica: the old container is removed before the ne
   noStart.held.add('127.0.1.131');
   noStart.addresses.list = async () => [...noStart.held].map((ip) => ({ ip, prefix: 32, interface: 'lo', label: 'lo:berth' }));
   t.match((await applyPlan(heldPlan, noStart, { ledger: {}, cluster: 'c-test' })).problems, [{ code: 'ENGINE_FAILED' }]);
-  t.strictSame(noStart.calls, ['create httpd-bundle-0.next', 'remove httpd-bundle-0', 'start httpd-bundle-0.next', 'remove httpd-bundle-0.next', 'del 127.0.1.131']);
+  t.strictSame(noStart.calls, ['create httpd-bundle-0.next', 'remove httpd-bundle-0', 'start httpd-bundle-0.next', 'remove httpd-bundle-0.next']);
   t.strictSame([...noStart.containers.values()], []);
+  const leftover = { addresses: [{ ip: '127.0.1.131', prefix: 32, interface: 'lo', label: 'lo:berth' }] };
+  t.match(computePlan(desiredHeld, observedOf(desiredHeld, [], leftover), T0), { create: [{ replica: 'httpd-bundle-0' }], addAddress: [], removeAddress: [] }, 'placed here again: the address is kept for the new container');
+  const elsewhere = desiredOf(cib(bundle({ replicas: 1, image: 'berth-test/httpd:2' })), 'node1', ['node1', 'node2'], [{ bundle: 'httpd-bundle', index: 0, node: 'node2' }]);
+  const sweep = computePlan(elsewhere, observedOf(elsewhere, [], leftover), T0);
+  t.match(sweep, { create: [], removeAddress: [{ replica: 'httpd-bundle-0', address: { ip: '127.0.1.131' }, sweep: true }] }, 'placed elsewhere: the next pass removes it');
+  t.strictSame((await applyPlan(sweep, noStart, { ledger: {}, cluster: 'c-test' })).problems, []);
   t.strictSame([...noStart.held], [], 'no address is left on the host');
 });
 
@@ -140,4 +153,52 @@ t.test('a converged plan makes no call at all', async (t) => {
   const r = await applyPlan(computePlan(desired, observed, T0), f, { ledger: {}, cluster: 'c-test' });
   t.strictSame(f.calls, []);
   t.strictSame(r.outcomes, []);
+});
+
+t.test('replace of a container stuck in removal: the replica runs as .next, the old one stays, CONTAINER_NOT_REMOVABLE', async (t) => {
+  const desired = desiredOf(cib(bundle({ replicas: 1, perHost: 1 })));
+  const observed = observedOf(desired, [{ replica: 'httpd-bundle-0', id: 'old', state: 'dead', run: { running: false } }]);
+  const plan = computePlan(desired, observed, T0);
+  t.strictSame(plan.replace.map((a) => [a.containerId, a.running]), [['old', false]]);
+
+  const f = fakes({ remove: ['httpd-bundle-0'] });
+  f.containers.set('old', { name: 'httpd-bundle-0', running: false });
+  const r = await applyPlan(plan, f, { ledger: {}, cluster: 'c-test' });
+  t.match(r.problems, [{ code: 'CONTAINER_NOT_REMOVABLE', path: 'httpd-bundle-0', value: 'old' }]);
+  t.ok(r.outcomes.every((o) => o.ok), 'the replace itself went through');
+  t.strictSame(f.calls.filter((c) => !c.startsWith('add ')), ['create httpd-bundle-0.next', 'remove httpd-bundle-0', 'start httpd-bundle-0.next']);
+  t.strictSame([...f.containers.values()], [{ name: 'httpd-bundle-0', running: false }, { name: 'httpd-bundle-0.next', running: true }], 'no rename while the old one holds the name');
+});
+
+t.test('replace: an old container that cannot be removed and RUNS is never run beside: the new one goes', async (t) => {
+  const desired = desiredOf(cib(bundle({ replicas: 1, perHost: 1 })));
+  const plan = computePlan(desired, observedOf(desired, [{ replica: 'httpd-bundle-0', id: 'old', state: 'dead', run: { running: false } }]), T0);
+  const f = fakes({ remove: ['httpd-bundle-0'] });
+  f.containers.set('old', { name: 'httpd-bundle-0', running: false });
+  // Started again behind berth's back between the plan and the removal, which does not kill it.
+  f.engine.remove = async (id) => { f.calls.push(`remove ${f.containers.get(id)?.name}`); if (id === 'old') { f.containers.get(id)!.running = true; throw new EngineError('failed', 'remove', id, 'device or resource busy'); } f.containers.delete(id); };
+  const r = await applyPlan(plan, f, { ledger: {}, cluster: 'c-test' });
+  t.match(r.problems, [{ code: 'ENGINE_FAILED' }]);
+  t.strictSame([...f.containers.values()], [{ name: 'httpd-bundle-0', running: true }], 'the new container is removed, never started');
+  t.notOk(f.calls.includes('start httpd-bundle-0.next'));
+});
+
+t.test('the retried removal of a stuck container and the rename of .next run in one chain; a failure skips the rename', async (t) => {
+  const desired = desiredOf(cib(bundle({ replicas: 1, perHost: 1 })));
+  const seen = [
+    { replica: 'httpd-bundle-0', id: 'old', state: 'dead' as const, run: { running: false }, ledger: { removal: { attempts: 1, lastAt: T0 - 60_000 } } },
+    { replica: 'httpd-bundle-0', id: 'new', name: 'httpd-bundle-0.next' },
+  ];
+  const plan = computePlan(desired, observedOf(desired, seen), T0);
+  t.strictSame(plan.remove.map((a) => [a.containerId, a.stuck]), [['old', true]]);
+  t.strictSame(plan.rename.map((a) => [a.containerId, a.to]), [['new', 'httpd-bundle-0']]);
+  for (const stillStuck of [true, false]) {
+    const f = fakes(stillStuck ? { remove: ['httpd-bundle-0'] } : {});
+    f.containers.set('old', { name: 'httpd-bundle-0', running: false });
+    f.containers.set('new', { name: 'httpd-bundle-0.next', running: true });
+    const r = await applyPlan(plan, f, { ledger: {}, cluster: 'c-test' });
+    t.strictSame(f.calls.filter((c) => !c.startsWith('add ')), stillStuck ? ['remove httpd-bundle-0'] : ['remove httpd-bundle-0', 'rename httpd-bundle-0.next httpd-bundle-0'], 'no graceful stop of a stuck container');
+    t.strictSame([...f.containers.values()].map((c) => c.name), stillStuck ? ['httpd-bundle-0', 'httpd-bundle-0.next'] : ['httpd-bundle-0']);
+    t.equal(r.problems.length, stillStuck ? 1 : 0);
+  }
 });

@@ -238,7 +238,9 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
     const runningWhere = async (l?: Listing) => {
       const out = new Map<string, string[]>();
       for (const { node, containers } of l ?? await listing()) {
-        for (const k of containers) if (k.state === 'running') out.set(k.name, [...(out.get(k.name) ?? []), node]);
+        // By replica: a replace's `<name>.next` is the replica too (it keeps that name while a
+        // container stuck in removal holds the replica's name).
+        for (const k of containers) if (k.state === 'running') { const r = k.name.replace(/\.next$/, ''); out.set(r, [...(out.get(r) ?? []), node]); }
       }
       return out;
     };
