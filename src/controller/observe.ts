@@ -105,16 +105,18 @@ const asked = new WeakSet<InnerExecutors>();
 const snapshotFailed = new WeakSet<ObserveDeps>();
 
 async function readNode(deps: ObserveDeps, cluster: string, known: string | undefined, log: ((line: string) => void) | undefined): Promise<SnapshotAnswer | { snapshot: Omit<NodeSnapshot, 'hosts'> & { hosts?: undefined } }> {
-  // An agent from before snapshots (or one that failed it) is asked the old way; said once.
-  const answer = deps.snapshot ? await deps.snapshot(cluster, known).catch((e: Error) => {
-    if (!snapshotFailed.has(deps)) log?.(`a snapshot failed (${e.message}): observed without one`);
-    snapshotFailed.add(deps);
-  }) : undefined;
+  // An agent from before snapshots (or one that failed it) is asked the old way; said once, when
+  // the old way worked (a node that does not answer is reported as such by the pass).
+  let failed: Error | undefined;
+  const answer = deps.snapshot ? await deps.snapshot(cluster, known).catch((e: Error) => { failed = e; }) : undefined;
   if (answer) return answer;
   // Which engines the node has only words the status (an agent older than the question has no
   // answer): its failure is not the observation's.
   const [containers, addresses, kinds] = await Promise.all([deps.engine.listContainers({}), deps.addresses.list(), deps.engine.kinds?.().catch(() => undefined)]);
-  return { snapshot: { containers, addresses, ...(kinds ? { kinds } : {}), ledger: await deps.files.readLedger(cluster) } };
+  const ledger = await deps.files.readLedger(cluster);
+  if (failed && !snapshotFailed.has(deps)) log?.(`a snapshot failed (${failed.message}): observed without one`);
+  if (failed) snapshotFailed.add(deps);
+  return { snapshot: { containers, addresses, ...(kinds ? { kinds } : {}), ledger } };
 }
 
 /** `node` of `cluster` as it is now. */
