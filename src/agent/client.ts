@@ -16,6 +16,7 @@ import { INCARNATION, Target, verifyEventLine, verifyResponse } from './auth';
 import { Exchange, ExchangeError, exchangeSigned, readAnswer, signedPost } from './signed-http';
 import type { InnerExecutors } from '../inner/executors';
 import type { InnerObserved } from '../reconcile/inner';
+import type { SnapshotAnswer } from '../controller/node-snapshot';
 import { AgentCode, BATCH_OPS, BATCH_PATH, EVENTS_PATH, LIMITS, OpName, Parsed, RPC_PATH, RpcAnswer, WireError, eventPayload, parseBatchAnswer, parseEventLine, parseRpcAnswer } from './protocol';
 
 /** The agent refused the order itself: a stale term, a fenced node, a failed authentication or a
@@ -56,6 +57,8 @@ export interface RemoteNode {
   files: NodeFiles;
   /** the executors in the node's replica containers (the agent connects to them) */
   inner: InnerExecutors;
+  /** the node's observation in one answer, or that it is unchanged since `known` (node-snapshot.ts) */
+  snapshot(cluster: string, known?: string): Promise<SnapshotAnswer>;
   /** the agent's agent.status: node, incarnation, stateDir, term, pid and what the agent adds */
   status(): Promise<Record<string, unknown>>;
   /** Closes the idle keep-alive connections. */
@@ -371,5 +374,6 @@ export function remoteNode(o: RemoteNodeOptions): RemoteNode {
     }
   }
 
-  return { engine, addresses, files, inner, status, close: () => pool.destroy() };
+  const snapshot = async (cluster: string, known?: string): Promise<SnapshotAnswer> => (await call('node.snapshot', known ? [cluster, known] : [cluster], engineErrors('snapshot'))) as SnapshotAnswer;
+  return { engine, addresses, files, inner, snapshot, status, close: () => pool.destroy() };
 }

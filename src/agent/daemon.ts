@@ -127,6 +127,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     write: (f, c) => guarded(() => o.files.write(f, c)),
     ensureDir: (d) => guarded(() => o.files.ensureDir(d)),
     readLedger: (c) => o.files.readLedger(c),
+    ...(o.files.readHostsFiles ? { readHostsFiles: (c: string) => o.files.readHostsFiles!(c) } : {}),
     writeLedger: (c, l, base) => guarded(() => o.files.writeLedger(c, l, base)),
   };
 

@@ -164,6 +164,14 @@ const details: Check = (v) => (v === undefined || v === null ? undefined : obser
 const hostAddress: Check = (v) => (isObject(v) && typeof v.ip === 'string' && typeof v.prefix === 'number' && typeof v.interface === 'string' && typeof v.label === 'string' ? undefined : 'a host address');
 const optionalText: Check = (v) => (v === null || typeof v === 'string' ? undefined : 'a string or null');
 const anObject: Check = (v) => (isObject(v) ? undefined : 'an object');
+const snapshot = fields({ containers: listOf(observed), addresses: listOf(hostAddress), kinds: listOf(engineKind), ledger, hosts: stringMap }, ['containers', 'addresses', 'ledger', 'hosts']);
+/** node-snapshot.ts: a digest, and the whole snapshot or `unchanged` */
+const snapshotAnswer: Check = (v) => {
+  if (!isObject(v) || typeof v.digest !== 'string' || !v.digest) return 'an object with a digest';
+  if (v.unchanged === true) return Object.keys(v).length === 2 ? undefined : 'an unchanged answer has nothing else';
+  const bad = Object.keys(v).length === 2 ? snapshot(v.snapshot) : 'a digest and a snapshot';
+  return bad && `snapshot: ${bad}`;
+};
 
 interface OpSpec {
   /** writes change the node; an agent that is fenced refuses them */
@@ -199,6 +207,8 @@ export const OPS = {
   'inner.observe': op(false, [listOf(innerWant)], 1, anObject),
   'inner.act': op(true, [replicaName, containerRef, listOf(innerStep)], 3, anObject),
   'agent.status': op(false, [], 0, anObject),
+  // the observation in one answer, or that it is unchanged since the digest given (node-snapshot.ts)
+  'node.snapshot': op(false, [clusterId, string(256)], 1, snapshotAnswer),
 } as const satisfies Record<string, OpSpec>;
 
 export type OpName = keyof typeof OPS;

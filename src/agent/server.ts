@@ -13,6 +13,7 @@ import path from 'node:path';
 import { realpathSync } from 'node:fs';
 import type { ApplyEngine } from '../controller/apply';
 import type { NodeFiles } from '../controller/node-files';
+import { takeSnapshot } from '../controller/node-snapshot';
 import { AddressError, AddressTable, HostAddressSpec } from '../runtime/addresses';
 import { ContainerSpec, EngineError, EventFilter } from '../runtime/engine';
 import type { FailureRecord } from '../reconcile/observed';
@@ -168,6 +169,13 @@ function handlers(o: AgentServerOptions, incarnation: string): Record<OpName, Ha
     'files.writeLedger': async ([c, l, base]) => {
       check(ledgerVerdict(c as string, scope()));
       return files.writeLedger(c as string, l as Record<string, FailureRecord>, (base ?? undefined) as Record<string, FailureRecord> | undefined);
+    },
+    'node.snapshot': async ([c, known]) => {
+      check(ledgerVerdict(c as string, scope()));
+      const answer = await takeSnapshot({ engine, addresses, files }, c as string, (known ?? undefined) as string | undefined, Date.now());
+      // What is sent is what files.readMany would send: each file checked (links resolved).
+      if ('snapshot' in answer) for (const p of Object.keys(answer.snapshot.hosts)) file(p);
+      return answer;
     },
     'agent.status': async () => ({ node: o.node, incarnation, cluster: o.cluster?.() ?? null, stateDir, ...(files.remoteKey ? { remoteKey: files.remoteKey } : {}), term: o.terms.highest, pid: process.pid, ...(o.status?.() ?? {}) }),
   };

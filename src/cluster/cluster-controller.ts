@@ -11,7 +11,7 @@ import { planChanges } from '../reconcile/plan';
 import { ClusterStatus, clusterStatus } from '../reconcile/status';
 import { readNodes } from '../model/nodes';
 import { DEFAULT_STATE_DIR } from '../controller/node-files';
-import { CibSource, NodeHandle, PassResult, readValidCib, runPass } from '../controller/pass';
+import { CibSource, NodeHandle, PassMemo, PassResult, readValidCib, runPass } from '../controller/pass';
 import { loopOutcome } from '../controller/daemon';
 import { followEvents } from '../controller/follow';
 import { startLoop } from '../controller/loop';
@@ -163,7 +163,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
   };
   const memory = new Map<string, Set<string>>();
   const inflight = new Map<string, Promise<void>>();
-  const memo = {};
+  const memo: PassMemo = {};
   const cache = new Map<string, Map<string, ContainerRun>>();
   const fencing = new Set<string>();
   const fenceTried = new Map<string, number>();
@@ -175,9 +175,32 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
   let lastPass: { number: number; result: PassResult; at: number; term: number; standby: ReadonlySet<string> } | undefined;
   let firstPass = false;
 
-  const logLost = (name: string, why: string) => {
+  /** Says a node is lost, and forgets what it ran (its replicas may start elsewhere now). */
+  const declared = (name: string, why: string) => {
     const p = problem('NODE_LOST', { path: name, message: `node ${name} is lost: ${why}` });
     o.log(`[${p.code}] ${p.message}`);
+    // What it was last seen running or ordered to create (a pass that found it silent may have
+    // placed those elsewhere already, held).
+    const replicas = [...(memory.get(name) ?? [])];
+    if (replicas.length) awaitingPlace.set(name, { at: now(), replicas });
+    memory.delete(name);
+    cache.delete(name);
+  };
+  /** nodes declared lost whose replicas no pass has placed elsewhere yet: when, and which */
+  const awaitingPlace = new Map<string, { at: number; replicas: string[] }>();
+  /** Says when the first pass that started after a node was declared lost placed its replicas and
+   * sent its orders (the goal "node lost -> replicas placed" is measured by this line). */
+  const reportPlaced = (r: PassResult, passNumber: number, startedAt: number) => {
+    for (const [name, a] of awaitingPlace) {
+      if (startedAt < a.at || !r.placements || !r.offline.some((x) => x.node === name)) continue;
+      awaitingPlace.delete(name);
+      const placed = a.replicas.filter((x) => { const to = r.placements!.get(x); return to !== undefined && to !== name; }).length;
+      const t = r.timings;
+      const sent = t ? startedAt + (t.ordersSent ?? t.ended) - a.at : NaN;
+      const steps = t ? `model ${t.model}, observed ${t.observed}${t.kept !== undefined ? `, kept answer checked ${t.kept}` : ''}${t.placed !== undefined ? `, placed ${t.placed}` : ''}${t.planned !== undefined ? `, planned ${t.planned}` : ''}${t.ordersSent !== undefined ? `, orders sent ${t.ordersSent}` : ''}, ended ${t.ended} ms` : '';
+      const seen = `${r.nodes.length} node${r.nodes.length === 1 ? '' : 's'} observed, ${r.unchanged ?? 0} of them unchanged since their last observation`;
+      o.log(`node ${name}'s replicas placed: ${placed} of ${a.replicas.length} elsewhere by pass ${passNumber}, its orders sent ${sent} ms after the declaration (the pass started ${startedAt - a.at} ms after it; ${steps}; ${seen})`);
+    }
   };
 
   /** Settles suspicions: an ended lease is checked against the shared record, then declared, and
@@ -195,9 +218,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
       if (rec) b.heard(rec, now());
       if (!b.expired([name], t).length || book !== b) continue;
       b.declareLost(name, t, 'lease');
-      memory.delete(name);
-      cache.delete(name);
-      logLost(name, `no heartbeat for ${b.leaseMs(name)} ms; its lease has ended, so it has fenced itself and its replicas start elsewhere`);
+      declared(name, `no heartbeat for ${b.leaseMs(name)} ms; its lease has ended, so it has fenced itself and its replicas start elsewhere`);
       urgent(`node ${name} lost`);
     }
     fenceSuspects(b);
@@ -216,9 +237,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
           fencing.delete(name);
           if (ok && book === b && b.state(name, now()) === 'suspect') {
             b.declareLost(name, now(), 'fence-command');
-            memory.delete(name);
-            cache.delete(name);
-            logLost(name, 'the fence command confirmed it is off; its replicas start elsewhere');
+            declared(name, 'the fence command confirmed it is off; its replicas start elsewhere');
             poke(`node ${name} fenced`);
           }
         });
@@ -228,11 +247,16 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
 
   // Engine events of every reachable node wake a pass.
   const following = new Map<string, AbortController>();
+  /** engine events received by each follow (node|agent start), the stream's ends counted too: a
+   * pass gives a node's last observation again only while none came since (pass.ts) */
+  const eventsSeen = new Map<string, number>();
   const follow = (name: string, handle: ReturnType<typeof remoteNode>, key: string) => {
     const ac = new AbortController();
-    following.set(`${name}|${key}`, ac);
+    const k = `${name}|${key}`;
+    following.set(k, ac);
+    eventsSeen.set(k, 0);
     const nodeCache = cache.get(name) ?? cache.set(name, new Map()).get(name)!;
-    followEvents(name, handle, { signal: AbortSignal.any([ac.signal, abort.signal]), cache: nodeCache, onEvent: (why) => poke(why) });
+    followEvents(name, handle, { signal: AbortSignal.any([ac.signal, abort.signal]), cache: nodeCache, onEvent: (why) => { eventsSeen.set(k, (eventsSeen.get(k) ?? 0) + 1); poke(why); } });
   };
   const syncFollowers = (handles: NodeHandle[]) => {
     const want = new Set<string>();
@@ -243,7 +267,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
       want.add(k);
       if (!following.has(k)) follow(h.name, c.handle, c.key);
     }
-    for (const [k, ac] of following) if (!want.has(k)) { ac.abort(); following.delete(k); }
+    for (const [k, ac] of following) if (!want.has(k)) { ac.abort(); following.delete(k); eventsSeen.delete(k); }
   };
 
   const onLeading = async (t: number) => {
@@ -266,6 +290,9 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
     if (election.term() !== t) return;
     memory.clear();
     cache.clear();
+    awaitingPlace.clear();
+    // Event counts start again with the new follows: no observation of another term is given again.
+    memo.observations = undefined;
     lastPass = undefined;
     lastPassMs = null;
     book = b;
@@ -291,6 +318,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
         lastPassMs = null;
         for (const ac of following.values()) ac.abort();
         following.clear();
+        eventsSeen.clear();
         poke('');
         return;
       }
@@ -326,6 +354,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
       if (!lead || t === undefined || election.term() !== t) return { busy: false };
       const started = now();
       await settle(lead);
+      const passStarted = now();
       let handles: NodeHandle[] = [];
       const r = await runPass({
         cib: o.cib, now: wallNow, memory, log: o.log, inflight, memo,
@@ -347,6 +376,7 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
       // chaos run counted them).
       if (term === t && election.term() === t) syncFollowers(handles);
       reporter.report(r);
+      if (term === t) reportPlaced(r, passes, passStarted);
       // Only while still leading in the term the pass ran in (the lead may change mid-pass).
       if (term === t) lastPass = { number: passes, result: r, at: wallNow(), term: t, standby: new Set(r.model?.nodes.filter((n) => n.standby).map((n) => n.name) ?? []) };
       publish();
@@ -367,7 +397,10 @@ export async function startClusterController(o: ClusterControllerOptions): Promi
     return nodeNames.map((name) => {
       const hb = b.heartbeat(name);
       const liveness = b.state(name, t);
-      return { name, liveness, ...(hb && liveness !== 'lost' ? { deps: clientFor(hb) } : {}) };
+      if (!hb || liveness === 'lost') return { name, liveness };
+      const deps = clientFor(hb);
+      const events = eventsSeen.get(`${name}|${clients.get(name)?.key}`);
+      return { name, liveness, deps, ...(events !== undefined ? { events } : {}) };
     });
   };
 

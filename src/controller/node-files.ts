@@ -3,11 +3,12 @@
 // the failure ledger (written atomically: temp file + rename, under the file's lock, merged with
 // what `resource cleanup` changed meanwhile). Asynchronous, because on another node the same
 // interface is served by that node's agent (src/agent/client.ts).
-import { mkdirSync, readFileSync, unwatchFile, watchFile, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, unwatchFile, watchFile, writeFileSync } from 'node:fs';
 import { writeFileAtomic } from '../cib/file-write';
 import { withFileLockAsync } from '../cib/file-lock';
 import { mergeLedger } from '../reconcile/failures';
 import { isClusterId } from '../runtime/labels';
+import { hostsFilePath } from '../model/bundle';
 import path from 'node:path';
 import type { FailureRecord } from '../reconcile/observed';
 
@@ -27,6 +28,9 @@ export interface NodeFiles {
   ensureDir(dir: string): Promise<void>;
   /** the failure ledger of one cluster's containers on this node */
   readLedger(cluster: string): Promise<Record<string, FailureRecord>>;
+  /** every hosts file of one cluster on this node, by path (`hostsFilePath`): on the node itself
+   * (an agent's snapshot, node-snapshot.ts), not through an agent */
+  readHostsFiles?(cluster: string): Promise<Record<string, string>>;
   /** With `base` (the ledger `ledger` was computed from), entries changed by someone else since
    * are kept (mergeLedger); without, the ledger is replaced. */
   writeLedger(cluster: string, ledger: Record<string, FailureRecord>, base?: Record<string, FailureRecord>): Promise<void>;
@@ -92,6 +96,26 @@ export function nodeFiles(stateDir: string, remoteKey?: string): NodeFiles {
     },
     async readLedger(cluster) {
       return readLedgerFile(ledgerFile(cluster));
+    },
+    async readHostsFiles(cluster) {
+      let names: string[];
+      try {
+        names = readdirSync(path.join(clusterDir(stateDir, cluster), 'hosts'));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
+        throw e;
+      }
+      const out: Record<string, string> = {};
+      for (const name of names.sort()) {
+        const file = hostsFilePath(stateDir, cluster, name);
+        try {
+          out[file] = readFileSync(file, 'utf8');
+        } catch (e) {
+          // Gone meanwhile, or not a file: no hosts file there.
+          if (!['ENOENT', 'EISDIR'].includes((e as NodeJS.ErrnoException).code ?? '')) throw e;
+        }
+      }
+      return out;
     },
     async writeLedger(cluster, ledger, base) {
       const file = ledgerFile(cluster);

@@ -10,6 +10,7 @@ import type { ContainerRun, ObservedState } from '../reconcile/observed';
 import type { NodeFiles } from './node-files';
 import type { InnerExecutors } from '../inner/executors';
 import { InnerWant, parseAttributeLedgerKey, parseInnerLedgerKey } from '../reconcile/inner';
+import type { NodeSnapshot, SnapshotAnswer } from './node-snapshot';
 import { isStuck } from '../reconcile/plan';
 
 export interface ObserveDeps {
@@ -18,6 +19,20 @@ export interface ObserveDeps {
   files: NodeFiles;
   /** the executors in replica containers (bundles that hold a resource) */
   inner?: InnerExecutors;
+  /** the node's observation in one answer, or that it is unchanged since `known` (a node's agent:
+   * node-snapshot.ts); without it, the engine, addresses and files are asked one by one */
+  snapshot?(cluster: string, known?: string): Promise<SnapshotAnswer>;
+}
+
+/** An observation, and what lets the next one be proven unchanged. */
+export interface Observation {
+  state: ObservedState;
+  /** the node's digest of what it read (with `snapshot`) */
+  digest?: string;
+  /** state.files holds every hosts file of the cluster on the node: a path not there is no file */
+  hostsComplete: boolean;
+  /** the node said nothing changed since `previous`: its state is given again */
+  unchanged?: true;
 }
 
 export interface ObserveOptions {
@@ -30,6 +45,11 @@ export interface ObserveOptions {
   /** the replicas whose executors to ask, from the containers found (the model knows which
    * bundles hold a resource) */
   innerWants?: (containers: readonly ObservedContainer[]) => InnerWant[];
+  /** the last observation of this node (with its digest), given again when the node proves
+   * nothing changed since; the caller gives it only when no engine event of the node came since */
+  previous?: Observation & { digest: string };
+  /** where a snapshot that failed is said (once per node handle) */
+  log?: (line: string) => void;
 }
 
 const parseTime = (t: string | undefined) => {
@@ -81,11 +101,40 @@ export function needsInspect(c: ObservedContainer, now: number): boolean {
 
 const asked = new WeakSet<InnerExecutors>();
 
-/** `node` of `cluster` as it is now. */
-export async function observe(deps: ObserveDeps, whose: { node: string; cluster: string }, opts: ObserveOptions): Promise<ObservedState> {
+/** What a node reads for an observation: in one snapshot when it can, else one request each. */
+const snapshotFailed = new WeakSet<ObserveDeps>();
+
+async function readNode(deps: ObserveDeps, cluster: string, known: string | undefined, log: ((line: string) => void) | undefined): Promise<SnapshotAnswer | { snapshot: Omit<NodeSnapshot, 'hosts'> & { hosts?: undefined } }> {
+  // An agent from before snapshots (or one that failed it) is asked the old way; said once, when
+  // the old way worked (a node that does not answer is reported as such by the pass).
+  let failed: Error | undefined;
+  const answer = deps.snapshot ? await deps.snapshot(cluster, known).catch((e: Error) => { failed = e; }) : undefined;
+  if (answer) return answer;
   // Which engines the node has only words the status (an agent older than the question has no
   // answer): its failure is not the observation's.
-  const [listed, addresses, engines] = await Promise.all([deps.engine.listContainers({}), deps.addresses.list(), deps.engine.kinds?.().catch(() => undefined)]);
+  const [containers, addresses, kinds] = await Promise.all([deps.engine.listContainers({}), deps.addresses.list(), deps.engine.kinds?.().catch(() => undefined)]);
+  const ledger = await deps.files.readLedger(cluster);
+  if (failed && !snapshotFailed.has(deps)) log?.(`a snapshot failed (${failed.message}): observed without one`);
+  if (failed) snapshotFailed.add(deps);
+  return { snapshot: { containers, addresses, ...(kinds ? { kinds } : {}), ledger } };
+}
+
+/** `node` of `cluster` as it is now. */
+export async function observe(deps: ObserveDeps, whose: { node: string; cluster: string }, opts: ObserveOptions): Promise<Observation> {
+  // Not given again while a container is stuck in removal: it is inspected every pass.
+  const previous = opts.inspect === 'suspects' && !opts.previous?.state.containers.some((c) => isStuck(c)) ? opts.previous : undefined;
+  const read = await readNode(deps, whose.cluster, previous?.digest, opts.log);
+  const digest = 'digest' in read ? read.digest : undefined;
+  if ('unchanged' in read && previous) {
+    // As observed last time (copies: a pass adds the hosts files it reads to its state).
+    const p = previous.state;
+    const state: ObservedState = { ...p, runs: { ...p.runs }, ledger: { ...p.ledger }, files: { ...p.files } };
+    delete state.inner;
+    await observeInner(deps, state, opts);
+    return { state, digest: read.digest, hostsComplete: previous.hostsComplete, unchanged: true };
+  }
+  if (!('snapshot' in read)) throw new Error(`node ${whose.node} said unchanged since an observation it was not asked about`);
+  const { containers: listed, addresses, kinds: engines, ledger, hosts } = read.snapshot;
   const containers: ObservedContainer[] = [];
   const foreign: ObservedContainer[] = [];
   for (const c of listed) {
@@ -94,7 +143,6 @@ export async function observe(deps: ObserveDeps, whose: { node: string; cluster:
     else if (c.node === whose.node) containers.push(c);
   }
   const runs: Record<string, ContainerRun> = {};
-  const ledger = await deps.files.readLedger(whose.cluster);
   const toInspect = containers.filter((c) => opts.inspect === 'all' || needsInspect(c, opts.now) || (ledger[c.id]?.count ?? 0) > 0);
   await Promise.all(toInspect.map(async (c) => {
     // A container stuck in removal is inspected each pass: its engine error is what status says.
@@ -114,14 +162,18 @@ export async function observe(deps: ObserveDeps, whose: { node: string; cluster:
     const inner = parseInnerLedgerKey(id) ?? parseAttributeLedgerKey(id);
     if (inner ? !ids.has(inner.container) : !ids.has(id) && !id.startsWith('replica:')) delete ledger[id];
   }
-  const state: ObservedState = { containers, foreign, runs, addresses, ledger, files: {}, ...(engines ? { engines } : {}) };
-  // The executors are asked every pass once they were asked anything (so that connections to
-  // containers gone are closed).
-  const wants = opts.innerWants?.(containers) ?? [];
+  const state: ObservedState = { containers, foreign, runs, addresses, ledger, files: { ...hosts }, ...(engines ? { engines } : {}) };
+  await observeInner(deps, state, opts);
+  return { state, ...(digest !== undefined ? { digest } : {}), hostsComplete: hosts !== undefined };
+}
+
+/** The executors are asked every pass once they were asked anything (so that connections to
+ * containers gone are closed). */
+async function observeInner(deps: ObserveDeps, state: ObservedState, opts: ObserveOptions): Promise<void> {
+  const wants = opts.innerWants?.(state.containers) ?? [];
   if (deps.inner && (wants.length || asked.has(deps.inner))) {
     if (wants.length) asked.add(deps.inner);
     else asked.delete(deps.inner);
     state.inner = await deps.inner.observe(wants);
   }
-  return state;
 }

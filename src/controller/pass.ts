@@ -15,6 +15,7 @@
 // passes: the old copy (or address) is removed first, the new one created after.
 import type { EditCommand, EditFlags, EditResult } from '../commands/edit';
 import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { Cib } from '../cib/cib';
 import { BerthError, Problem, hasErrors, problem } from '../errors/registry';
 import { checkCibText } from '../validate/cib-check';
@@ -27,7 +28,7 @@ import { nodeStates } from '../scheduler/nodes';
 import { ReplicaBan, RunningReplica, UnplacedReplica, nextRuleDateChange, placeModel } from '../scheduler/placement';
 import { failureBans } from '../reconcile/failures';
 import { ApplyDeps, ApplyReport, applyPlan } from './apply';
-import { ObserveDeps, observe } from './observe';
+import { ObserveDeps, Observation, observe } from './observe';
 import { holdForOrder } from './order-hold';
 import { innerWantsOf, planInnerResources } from './inner-step';
 import { readClusterStatus } from '../model/status';
@@ -63,6 +64,9 @@ export interface NodeHandle {
    * section, whether it is up and what runs there are taken from that record, as crm_simulate
    * takes them, instead of counting it lost */
   elsewhere?: true;
+  /** how many engine events of the node its caller has received (while it follows them): an
+   * observation is given again, when the node proves nothing changed, only while none came since */
+  events?: number;
 }
 
 export interface PassDeps {
@@ -100,6 +104,8 @@ export interface PassMemo {
   model?: ClusterModel;
   /** the last pass's answer when it was converged (pass-reuse.ts): reused while nothing changed */
   converged?: ConvergedPass;
+  /** each node's last observation with its digest, and the node's engine events counted then */
+  observations?: Map<string, { deps: NodeDeps; events: number; seen: Observation & { digest: string } }>;
 }
 
 export interface PassOptions {
@@ -145,6 +151,27 @@ export interface PassResult {
   /** the earliest time (ms) a plan would differ without any event (a failure-timeout ends) */
   recheckAt?: number;
   problems: Problem[];
+  /** how long each step took, ms from the pass's start (a measurement only: nothing decides by it) */
+  timings?: PassTimings;
+  /** nodes whose last observation was given again (the node proved it unchanged: node-snapshot.ts) */
+  unchanged?: number;
+}
+
+/** The end of each step of a pass, ms after it started (real time, whatever `now` says). */
+export interface PassTimings {
+  /** the CIB read (and, when it changed, checked and read into the model) */
+  model: number;
+  /** every node observed */
+  observed: number;
+  /** the kept answer checked (the hosts files read): given again, or not */
+  kept?: number;
+  placed?: number;
+  /** every node's plan made (hosts files read), holds and orders decided */
+  planned?: number;
+  /** every node's orders sent (the first request of each apply under way) */
+  ordersSent?: number;
+  /** the pass ended (waited for the applies up to `applyWaitMs`) */
+  ended: number;
 }
 
 export async function readValidCib(source: Pick<CibSource, 'read' | 'where'>): Promise<{ cib?: Cib; problems: Problem[] }> {
@@ -171,6 +198,16 @@ function validCib(text: string, where: string): { cib?: Cib; problems: Problem[]
 const emptyResult = (cibProblems: Problem[]): PassResult => ({ cibProblems, usedLastGood: false, unplaced: [], nodes: [], unreachable: [], offline: [], recorded: [], held: [], problems: [] });
 
 export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassResult> {
+  const started = performance.now();
+  const timings: PassTimings = { model: 0, observed: 0, ended: 0 };
+  const stamp = (step: Exclude<keyof PassTimings, 'ended'>) => { timings[step] = Math.round(performance.now() - started); };
+  const result = await passSteps(deps, opts, stamp);
+  timings.ended = Math.round(performance.now() - started);
+  result.timings = timings;
+  return result;
+}
+
+async function passSteps(deps: PassDeps, opts: PassOptions, step: (name: Exclude<keyof PassTimings, 'ended'>) => void): Promise<PassResult> {
   // 0. The CIB, checked and read once into the model: everything below takes the model.
   const memo = deps.memo;
   const text = await readCibText(deps.cib);
@@ -202,6 +239,7 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
   }
   result.model = model;
   result.problems.push(...model.problems);
+  step('model');
 
   // 1. Observe every node that may run something and can be reached. A node this berth does not
   // run is, when the CIB carries Pacemaker's status section, as that section records it.
@@ -209,6 +247,8 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
   const observed = new Map<string, { handle: NodeHandle & { deps: NodeDeps }; state: ObservedState }>();
   /** alive and heard, still carrying out an earlier pass's orders: not observed this pass */
   const busy = new Set<string>();
+  /** nodes whose observation holds every hosts file of the cluster there (a snapshot) */
+  const complete = new Set<string>();
   const status = readClusterStatus(cib, new Set(model.bundles.map((b) => b.settings.id)));
   const recordedOnline = new Set(status.nodes.filter((n) => n.online).map((n) => n.name));
   await Promise.all(handles.map(async (n) => {
@@ -238,7 +278,17 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
     try {
       const nodeCache = opts.cache && (opts.cache.get(n.name) ?? opts.cache.set(n.name, new Map()).get(n.name));
       const timeout = deps.observeTimeoutMs ?? 1000;
-      const state = await withDeadline(observe(n.deps, { node: n.name, cluster }, { inspect: opts.inspect ?? 'suspects', now, innerWants: innerWantsOf(model!, n.name), ...(nodeCache ? { cache: nodeCache } : {}) }), timeout, `no answer within ${timeout} ms`);
+      // The last observation may be given again only while no engine event of the node came since
+      // (what an inspect said is not in the node's digest), by the same agent start.
+      const last = memo?.observations?.get(n.name);
+      const previous = last && n.events !== undefined && last.events === n.events && last.deps === n.deps ? last.seen : undefined;
+      const seen = await withDeadline(observe(n.deps, { node: n.name, cluster }, { inspect: opts.inspect ?? 'suspects', now, innerWants: innerWantsOf(model!, n.name), ...(nodeCache ? { cache: nodeCache } : {}), ...(previous ? { previous } : {}), log: (line) => log(`${n.name}: ${line}`) }), timeout, `no answer within ${timeout} ms`);
+      const state = seen.state;
+      if (seen.hostsComplete) complete.add(n.name);
+      if (seen.unchanged) result.unchanged = (result.unchanged ?? 0) + 1;
+      if (memo && seen.digest !== undefined && n.events !== undefined) {
+        (memo.observations ??= new Map()).set(n.name, { deps: n.deps, events: n.events, seen: { ...seen, digest: seen.digest, state: { ...state, files: { ...state.files } } } });
+      } else memo?.observations?.delete(n.name);
       observed.set(n.name, { handle: n as NodeHandle & { deps: NodeDeps }, state });
       deps.memory.set(n.name, new Set(state.containers.filter((c) => c.replica !== undefined).map((c) => replicaName(c.bundle, c.replica!))));
     } catch (e) {
@@ -247,9 +297,15 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
       result.unreachable.push({ node: n.name, message: err?.message ?? String(e), problem: problem(code, { path: n.name, message: `node ${n.name} cannot be observed: ${err?.message ?? String(e)}` }) });
     }
   }));
+  // In the nodes' order, whichever answered first: placement takes what runs where in this order
+  // (a tie between nodes went to the one whose observation came back first).
+  const answered = new Map(observed);
+  observed.clear();
+  for (const h of handles) { const o = answered.get(h.name); if (o) observed.set(h.name, o); }
   result.unreachable.sort((a, b) => (a.node < b.node ? -1 : 1));
   result.offline.sort((a, b) => (a.node < b.node ? -1 : 1));
   result.recorded.sort((a, b) => (a.node < b.node ? -1 : 1));
+  step('observed');
 
   // 1b. Converged and nothing changed since: the last pass's placement and plans (pass-reuse.ts).
   const kept = memo?.converged;
@@ -258,15 +314,17 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
   const offline = offlineKey(result);
   const others = result.unreachable.length + result.recorded.length + busy.size;
   if (mayHold(kept, { model, cib, cluster, offline, nodes: [...observed.keys()], at: now, others })) {
-    await Promise.all(kept.nodes.map((np) => { const o = observed.get(np.node)!; return readHostsFiles(o.handle.deps, np.desired, o.state, timeoutMs); }));
+    await Promise.all(kept.nodes.map((np) => { const o = observed.get(np.node)!; return readHostsFiles(o.handle.deps, np.desired, o.state, timeoutMs, complete.has(np.node)); }));
     if (sameObserved(kept, new Map([...observed].map(([n, o]) => [n, observedKey(o.state, o.handle.deps.files)])))) {
       memo!.converged = kept;
       result.placements = kept.placements;
       result.unplaced = kept.unplaced;
       result.nodes = kept.nodes.map((np) => ({ node: np.node, desired: np.desired, observed: observed.get(np.node)!.state, plan: np.plan }));
       if (kept.recheckAt !== undefined) result.recheckAt = kept.recheckAt;
+      step('kept');
       return result;
     }
+    step('kept');
   }
 
   // 2. Where each replica has a container now; what unreachable nodes may hold.
@@ -340,6 +398,7 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
   // A rule with a date (a ban's lifetime ends) may place replicas elsewhere then: pass again.
   const ruleChange = nextRuleDateChange(model.constraints, now);
   if (ruleChange !== undefined) result.recheckAt = Math.min(result.recheckAt ?? Infinity, ruleChange);
+  step('placed');
 
   // 4. Per node: desired state and plan, then hold what could run twice.
   const unplacedNotes = placed.unplaced.map((u) => ({ bundle: u.bundle, index: u.index, reason: u.reason }));
@@ -350,7 +409,7 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
   }));
   // The hosts files of the bundles on each node (a container there, or replicas placed there),
   // every node at once; a file already right is not written again.
-  await Promise.all(parts.map(({ o, desired }) => readHostsFiles(o.handle.deps, desired, o.state, timeoutMs)));
+  await Promise.all(parts.map(({ node, o, desired }) => readHostsFiles(o.handle.deps, desired, o.state, timeoutMs, complete.has(node))));
   const plans = parts.map(({ node, o, desired }) => ({ node, o, desired, plan: computePlan(desired, o.state, now, deps.policy ?? DEFAULT_POLICY), observed: o.state }));
   // An address swept from a node (nothing holds it there) is a copy until it is gone: the replica
   // starts elsewhere in a later pass, never beside its own address.
@@ -380,6 +439,8 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
     memo.converged = { model, cib, cluster, offline, observed: new Map(parts.map(({ node, o }) => [node, observedKey(o.state, o.handle.deps.files)])), nodes: result.nodes, placements: placed.placements, unplaced: placed.unplaced, ...(result.recheckAt !== undefined ? { recheckAt: result.recheckAt } : {}) };
   }
 
+  step('planned');
+
   // 5. Apply, every node at once.
   if (opts.apply) {
     const applies = result.nodes.filter((np) => planChanges(np.plan).length > 0 || np.plan.ledger.length > 0).map((np) => {
@@ -394,6 +455,7 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
       deps.inflight?.set(np.node, p);
       return p;
     });
+    step('ordersSent');
     const all = Promise.all(applies).then(() => {});
     if (deps.inflight) await Promise.race([all, new Promise<void>((r) => setTimeout(r, deps.applyWaitMs ?? 1500).unref())]);
     else await all;
@@ -404,11 +466,16 @@ export async function runPass(deps: PassDeps, opts: PassOptions): Promise<PassRe
 /** The hosts files of the bundles with a container on the node or replicas placed there; one that
  * cannot be read is taken as missing (and written). All in one request: one after the other, a
  * node with 100 bundles cost its agent 100 round trips in every pass. */
-async function readHostsFiles(deps: NodeDeps, desired: DesiredState, observed: ObservedState, timeoutMs: number): Promise<void> {
+async function readHostsFiles(deps: NodeDeps, desired: DesiredState, observed: ObservedState, timeoutMs: number, complete: boolean): Promise<void> {
   const here = new Set([...observed.containers.map((c) => c.bundle), ...desired.replicas.map((r) => r.bundle)]);
   // Those read already in this pass (to check a kept answer, pass-reuse.ts) are not asked again.
   const paths = desired.bundles.flatMap((b) => (b.hostsFile && here.has(b.id) && !(b.hostsFile.path in observed.files) ? [b.hostsFile.path] : []));
   if (!paths.length) return;
+  // The observation holds every hosts file there is (a snapshot): the others are missing.
+  if (complete) {
+    for (const p of paths) observed.files[p] = null;
+    return;
+  }
   try {
     const read = await withDeadline(deps.files.readMany(paths), timeoutMs, 'no answer');
     paths.forEach((p, i) => { observed.files[p] = read[i]; });

@@ -68,13 +68,23 @@ export interface FailureBan {
 
 /** The bans of one node from what was observed there: containers and replica records whose
  * failures reached the bundle's migration-threshold and have not expired. */
+type BanSettings = { id: string; migrationThreshold: number; failureTimeoutMs: number };
+const byIdOf = new WeakMap<readonly { id: string }[], ReadonlyMap<string, { id: string }>>();
+/** Bundles' settings by id, made once per list: a pass asks for every node with the same list
+ * (the failure bans, and each node's plan: desired.ts shares one list between the nodes). */
+export function settingsById<T extends { id: string }>(list: readonly T[]): ReadonlyMap<string, T> {
+  let m = byIdOf.get(list);
+  if (!m) byIdOf.set(list, (m = new Map(list.map((x) => [x.id, x]))));
+  return m as ReadonlyMap<string, T>;
+}
+
 export function failureBans(
-  settings: readonly { id: string; migrationThreshold: number; failureTimeoutMs: number }[],
+  settings: readonly BanSettings[],
   node: string,
   observed: { containers: readonly { id: string; bundle: string; replica?: number }[]; runs: Record<string, ContainerRun>; ledger: Record<string, FailureRecord> },
   now: number,
 ): FailureBan[] {
-  const byId = new Map(settings.map((s) => [s.id, s]));
+  const byId = settingsById(settings);
   const out: FailureBan[] = [];
   const add = (bundle: string, index: number, run: ContainerRun | undefined, rec: FailureRecord | undefined) => {
     const s = byId.get(bundle);

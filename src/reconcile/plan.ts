@@ -14,7 +14,7 @@ import { Problem, problem, warning } from '../errors/registry';
 import { HostAddressSpec, interfaceFor, isBerthLabelled } from '../runtime/address-rules';
 import { parseIPv4 } from '../validate/bundle-rules';
 import { ADDRESS_LABEL, BundleSettings, DesiredReplica, DesiredState, replicaName } from './desired';
-import { clearedRecord, failureState, parseReplicaLedgerKey, replicaLedgerKey, sameRecord, withRepairedFailure } from './failures';
+import { clearedRecord, failureState, parseReplicaLedgerKey, replicaLedgerKey, sameRecord, settingsById, withRepairedFailure } from './failures';
 import type { ContainerRun, FailureRecord, HostAddress, ObservedContainer, ObservedState } from './observed';
 import { BERTH_LABELS, NEXT_SUFFIX } from '../runtime/labels';
 import { SpecChange, formatSpecChanges, parseSpecRecord, specChanges } from '../model/spec-record';
@@ -666,11 +666,15 @@ export function computePlan(desired: DesiredState, observed: ObservedState, now:
   };
   for (const u of desired.unplaced) (ctx.unplacedByBundle.get(u.bundle) ?? ctx.unplacedByBundle.set(u.bundle, new Map()).get(u.bundle)!).set(u.index, u.reason);
   const byBundle = groupBy(mine, (c) => c.bundle);
-  const settings = new Map(desired.bundles.map((b) => [b.id, b]));
+  const settings = settingsById(desired.bundles);
   const ids = [...desired.bundles.map((b) => b.id), ...[...byBundle.keys()].filter((id) => !settings.has(id)).sort()];
   for (const id of ids) {
     const s = settings.get(id);
     const containers = byBundle.get(id) ?? [];
+    // A bundle with nothing on this node, nothing to place here, nothing unplaced to report and
+    // nothing to say about itself plans nothing here: skipped, else each node's plan walked every
+    // bundle of the cluster (nodes x bundles: at 100 nodes a third of a pass's planning).
+    if (s && !containers.length && !s.problems.length && s.managed && !desired.maintenance && !ctx.replicasByBundle.has(id) && !ctx.unplacedByBundle.has(id)) continue;
     if (s && s.problems.length) {
       plan.problems.push(...s.problems);
       plan.reports.push({ bundle: id, message: `left as it is: its desired state cannot be built (${s.problems.length} problem${s.problems.length === 1 ? '' : 's'})` });

@@ -49,4 +49,8 @@ t.test('simulated nodes through the real controller: converge, then a node lost'
   t.equal(most, 1, 'no replica ran twice meanwhile');
   t.same(after.perNode, { n2: 6, n3: 6 }, 'the lost node\'s replicas run on the others');
   t.match(c.controllerLog(0), /\[NODE_LOST\] node n1 is lost/, 'the controller declared n1 lost');
+  // The bench's "placed": the first pass after the declaration says when it sent its orders.
+  t.match(c.controllerLog(0), /node n1's replicas placed: 4 of 4 elsewhere by pass \d+, its orders sent \d+ ms after the declaration \(the pass started \d+ ms after it; model \d+, observed \d+, .*orders sent \d+, ended \d+ ms; 2 nodes observed, [0-2] of them unchanged/, 'the leader said when n1\'s replicas were placed, and how');
+  // (n1's may fail as it is powered off mid-observation.)
+  t.notMatch(c.controllerLog(0), /n[23]: a snapshot failed/, 'every observation of n2 and n3 was a snapshot (their agents answer node.snapshot)');
 });

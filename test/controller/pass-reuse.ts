@@ -1,9 +1,11 @@
-// A converged pass's answer reused (src/controller/pass-reuse.ts) is the answer a full pass gives:
+// A converged pass's answer reused (src/controller/pass-reuse.ts), and a node's observation given again
+// when it proves nothing changed (node-snapshot.ts), give the answer a full pass gives:
 // random sequences of changes (the CIB, containers removed or exited by hand, nodes lost, silent
 // or back, time passing a failure-timeout, listings' "Up ..." growing, nothing at all) over
 // in-memory nodes; after each, a full pass (no memo) and a pass with the memo give the same
-// placements and plans, and the pass with the memo applies. The memo must be used often (25
-// passes of 360 at least), else this proves nothing.
+// placements and plans, and the pass with the memo applies. The memo must be used often (in 25
+// passes of 360 a seed on average, at least 5 in each), and observations given again often, else
+// this proves nothing.
 import t from 'tap';
 import { runPass } from '../../src/controller/pass';
 import type { PassMemo, PassResult } from '../../src/controller/pass';
@@ -47,11 +49,15 @@ const answer = (r: PassResult) => ({
 
 const names = ['n1', 'n2', 'n3', 'n4'];
 
-for (const seed of [1, 2, 3, 4, 5, 6]) {
-  t.test(`seed ${seed}: a pass with the memo gives a full pass's answer`, async (t) => {
+/** passes that reused the memo, over every seed: without snapshots, with */
+const used = [0, 0];
+// `snapshots`: the nodes answer as agents do (src/controller/node-snapshot.ts), so that the pass
+// with the memo also gives a node's last observation again when the node proves it unchanged.
+for (const [seed, snapshots] of [1, 2, 3, 4, 5, 6, 7, 8].flatMap((s) => [[s, false], [s, true]] as const)) {
+  t.test(`seed ${seed}${snapshots ? ', nodes answering with snapshots' : ''}: a pass with the memo gives a full pass's answer`, async (t) => {
     const rnd = random(seed);
     let clock = Date.UTC(2026, 11, 6);
-    const c = fakeCluster(names, () => clock);
+    const c = fakeCluster(names, () => clock, { snapshots });
     let epoch = 1;
     let knobs: Knobs = { web: 3, db: 2, perHost: 2, failures: false };
     c.setCib(cibXml(names, knobs, epoch));
@@ -59,7 +65,7 @@ for (const seed of [1, 2, 3, 4, 5, 6]) {
     let reused = 0;
     let steps = 0;
     for (let step = 0; step < 120; step++) {
-      const what = rnd.pick(['nothing', 'nothing', 'age', 'cib', 'remove', 'exit', 'node', 'time'] as const);
+      const what = rnd.pick(['nothing', 'nothing', 'age', 'cib', 'remove', 'exit', 'node', 'time', 'address', 'hosts'] as const);
       const node = c.node(rnd.pick(names));
       const containers = [...node.containers.keys()];
       if (what === 'nothing') clock += 500;
@@ -78,6 +84,9 @@ for (const seed of [1, 2, 3, 4, 5, 6]) {
         x.status = 'Exited (1) 1 second ago';
       } else if (what === 'node') c.state.set(node.name, rnd.pick(['alive', 'alive', 'lost', 'suspect', 'unreachable'] as FakeState[]));
       else if (what === 'time') clock += 61_000;
+      // By hand, no engine event: an address berth added removed, a hosts file changed.
+      else if (what === 'address') node.addresses = node.addresses.filter((a, i, all) => !a.label.endsWith(':berth') || a !== all.find((x) => x.label.endsWith(':berth')));
+      else if (what === 'hosts' && node.files.size) node.files.set(rnd.pick([...node.files.keys()]), '# changed by hand\n');
       // A few passes after each change, as the loop makes them: each compared, the memo's applied.
       for (let p = 0; p < 3; p++) {
         const full = await runPass({ ...c.deps }, { apply: false });
@@ -89,9 +98,16 @@ for (const seed of [1, 2, 3, 4, 5, 6]) {
         clock += 200;
       }
     }
-    t.ok(reused >= 25, `the memo was used in ${reused} of ${steps} passes`);
+    t.ok(reused >= 5, `the memo was used in ${reused} of ${steps} passes`);
+    used[snapshots ? 1 : 0] += reused;
+    if (snapshots) t.ok(c.snapshots.unchanged >= 100, `a node's observation was given again ${c.snapshots.unchanged} times`);
   });
 }
+
+t.test('the memo was used often over the seeds', async (t) => {
+  t.ok(used[0] >= 25 * 8, `without snapshots: in ${used[0]} passes of ${8 * 360}`);
+  t.ok(used[1] >= 25 * 8, `with snapshots: in ${used[1]} passes of ${8 * 360}`);
+});
 
 t.test('a change on one node after converging: a full pass again, and its answer', async (t) => {
   const clock = Date.UTC(2026, 11, 6);

@@ -8,7 +8,9 @@ import type { NodeFiles } from '../../src/controller/node-files';
 import type { AddressTable } from '../../src/runtime/addresses';
 import { BERTH_LABELS, ContainerDetails, ContainerSpec, EngineEvent, EventFilter, ObservedContainer } from '../../src/runtime/engine';
 import type { FailureRecord, HostAddress } from '../../src/reconcile/observed';
-import { NodeHandle, PassDeps, PassResult, runPass } from '../../src/controller/pass';
+import { NodeDeps, NodeHandle, PassDeps, PassResult, runPass } from '../../src/controller/pass';
+import { takeSnapshot } from '../../src/controller/node-snapshot';
+import { hostsFilePath } from '../../src/model/bundle';
 
 /** The cluster id of the in-memory clusters. */
 export const FAKE_CLUSTER = 'fake-cluster';
@@ -19,6 +21,10 @@ export interface FakeNode {
   addresses: HostAddress[];
   /** observation and orders fail while set */
   unreachable: boolean;
+  /** engine events emitted so far */
+  events: number;
+  /** berth's files on the node, by path */
+  files: Map<string, string>;
   deps: { engine: ApplyEngine; addresses: AddressTable; files: NodeFiles };
 }
 
@@ -26,11 +32,12 @@ let ids = 0;
 
 /** Container events as the engine streams them: each subscriber gets those its label filter
  * matches, from when it subscribed until its signal aborts. */
-function eventHub() {
+function eventHub(onEmit: () => void) {
   const subscribers = new Set<{ filter: EventFilter; push: (e: EngineEvent) => void }>();
   const matches = (f: EventFilter, e: EngineEvent) => Object.entries(f.labels ?? {}).every(([k, v]) => (v === '' ? k in e.attributes : e.attributes[k] === v));
   return {
     emit: (action: string, c: ObservedContainer) => {
+      onEmit();
       if (!subscribers.size) return;
       const e: EngineEvent = { action, id: c.id, name: c.name, attributes: { ...c.labels, name: c.name, image: c.image }, ...(c.bundle !== undefined ? { bundle: c.bundle } : {}), ...(Number.isFinite(c.replica) ? { replica: c.replica } : {}), time: Date.now() };
       for (const s of subscribers) if (matches(s.filter, e)) s.push(e);
@@ -77,9 +84,10 @@ function upFor(ms: number): string {
  * restarted and is inspected on every pass).
  */
 export function fakeNode(name: string, o: { stateDir?: string; docker?: boolean } = {}): FakeNode {
-  const node: FakeNode = { name, containers: new Map(), addresses: [{ ip: '10.0.0.1', prefix: 24, interface: 'eth0', label: 'eth0' }], unreachable: false, deps: undefined as never };
+  const files = new Map<string, string>();
+  const node: FakeNode = { name, containers: new Map(), addresses: [{ ip: '10.0.0.1', prefix: 24, interface: 'eth0', label: 'eth0' }], unreachable: false, events: 0, files, deps: undefined as never };
   const check = () => { if (node.unreachable) throw new Error(`node ${name} does not answer`); };
-  const hub = eventHub();
+  const hub = eventHub(() => { node.events++; });
   const startedAt = new Map<string, number>();
   const find = (ref: string) => node.containers.get(ref) ?? [...node.containers.values()].find((c) => c.name === ref);
   const listed = (c: ObservedContainer): ObservedContainer => ({ ...c, ...(o.docker && c.state === 'running' ? { status: upFor(Date.now() - (startedAt.get(c.id) ?? 0)) } : {}) });
@@ -93,7 +101,6 @@ export function fakeNode(name: string, o: { stateDir?: string; docker?: boolean 
       raw: { Id: c.id, Name: `/${c.name}`, RestartCount: 0, State: state, Config: { Image: c.image, Labels: c.labels } } as unknown as ContainerDetails['raw'],
     };
   };
-  const files = new Map<string, string>();
   const ledgers = new Map<string, Record<string, FailureRecord>>();
   const engine: ApplyEngine = {
     ping: async () => check(),
@@ -133,6 +140,11 @@ export function fakeNode(name: string, o: { stateDir?: string; docker?: boolean 
     write: async (f, c) => { check(); files.set(f, c); },
     ensureDir: async () => check(),
     readLedger: async (cluster) => { check(); return { ...(ledgers.get(cluster) ?? {}) }; },
+    readHostsFiles: async (cluster) => {
+      check();
+      const dir = hostsFilePath(nodeFiles.stateDir, cluster, '');
+      return Object.fromEntries([...files].filter(([f]) => f.startsWith(dir)).sort());
+    },
     writeLedger: async (cluster, l) => { check(); ledgers.set(cluster, { ...l }); },
   };
   node.deps = { engine, addresses, files: nodeFiles };
@@ -165,19 +177,31 @@ export function runningCopies(nodes: readonly FakeNode[]): Map<string, string[]>
  */
 export type FakeState = 'alive' | 'suspect' | 'unreachable' | 'lost' | 'unknown';
 
-/** In-memory nodes and the cluster pass over them, with the CIB as text. */
-export function fakeCluster(names: string[], clock: () => number = () => Date.now()) {
+/** In-memory nodes and the cluster pass over them, with the CIB as text. `snapshots`: each node
+ * answers observations as an agent does (node-snapshot.ts, `unchanged` counted), and its handle
+ * carries its engine events, as the cluster controller's do. */
+export function fakeCluster(names: string[], clock: () => number = () => Date.now(), o: { snapshots?: boolean } = {}) {
   const nodes = names.map((n) => fakeNode(n));
   const state = new Map<string, FakeState>(names.map((n) => [n, 'alive']));
   const memory = new Map<string, Set<string>>();
+  const snapshots = { unchanged: 0 };
+  const depsOf = new Map<FakeNode, NodeDeps>(nodes.map((n) => [n, !o.snapshots ? n.deps : {
+    ...n.deps,
+    snapshot: async (cluster: string, known?: string) => {
+      const a = await takeSnapshot(n.deps, cluster, known, clock());
+      if ('unchanged' in a) snapshots.unchanged++;
+      // Over the wire: the caller gets its own copy.
+      return JSON.parse(JSON.stringify(a)) as typeof a;
+    },
+  }]));
   let text = '';
   const handles = (list: readonly string[]): NodeHandle[] => list.map((name) => {
     const n = nodes.find((x) => x.name === name)!;
     const s = state.get(name)!;
     n.unreachable = s === 'unreachable' || s === 'suspect';
-    return { name, liveness: s === 'unreachable' ? 'alive' : s, ...(s !== 'lost' && s !== 'unknown' ? { deps: n.deps } : {}) };
+    return { name, liveness: s === 'unreachable' ? 'alive' : s, ...(s !== 'lost' && s !== 'unknown' ? { deps: depsOf.get(n)!, ...(o.snapshots ? { events: n.events } : {}) } : {}) };
   });
   const deps: PassDeps = { cib: { where: 'test', read: async () => text, clusterId: async () => FAKE_CLUSTER }, nodes: handles, now: clock, memory, observeTimeoutMs: 1000 };
   const pass = (apply = true): Promise<PassResult> => runPass(deps, { apply });
-  return { nodes, state, memory, pass, deps, setCib: (x: string) => { text = x; }, node: (name: string) => nodes.find((n) => n.name === name)! };
+  return { nodes, state, memory, pass, deps, snapshots, setCib: (x: string) => { text = x; }, node: (name: string) => nodes.find((n) => n.name === name)! };
 }
