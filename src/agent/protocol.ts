@@ -122,7 +122,11 @@ const count = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v 
 const replicaName: Check = (v) => (typeof v === 'string' && v.length <= 256 ? undefined : 'a replica name');
 const flag: Check = (v) => (typeof v === 'boolean' ? undefined : 'true or false');
 const short = (v: unknown) => (typeof v === 'string' && v.length <= 4096 ? undefined : 'a string of at most 4096 characters');
-const failureRecord = fields({ baseline: count, extra: count, count, lastFailureAt: count, stoppedByBerth: flag, replica: replicaName, resource: short, op: short, onFail: short, last: short, seen: short, cleaned: short, value: short }, ['baseline', 'extra', 'count']);
+const failureRecord = fields({
+  baseline: count, extra: count, count, lastFailureAt: count, stoppedByBerth: flag, replica: replicaName, resource: short, op: short, onFail: short, last: short, seen: short, cleaned: short, value: short,
+  // the retried removals of a container stuck in removal (src/reconcile/plan.ts)
+  removal: fields({ attempts: count, lastAt: count }, ['attempts', 'lastAt']),
+}, ['baseline', 'extra', 'count']);
 // The resources inside replicas: which executors to ask (the agent checks each container is its
 // own replica and the address is the container's), and the steps to run through one.
 const port: Check = (v) => (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65535 ? undefined : 'a port number');
