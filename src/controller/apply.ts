@@ -6,14 +6,14 @@
 import type { ContainerEngine } from '../runtime/engine';
 import { EngineError } from '../runtime/engine';
 import { AddressError, AddressTable, HostAddressSpec } from '../runtime/addresses';
-import { Problem, problem, warning } from '../errors/registry';
+import { Problem, problem } from '../errors/registry';
 import type { Action, AddressAction, CreateAction, InnerAction, Plan, ReplaceAction } from '../reconcile/plan';
+import { notRemovableProblem } from '../reconcile/plan';
 import type { InnerExecutors } from '../inner/executors';
 import { innerSteps } from '../reconcile/summary';
 import { FAILCOUNT_INFINITY } from '../reconcile/inner';
 import type { FailureRecord } from '../reconcile/observed';
 import type { NodeFiles } from './node-files';
-import { NEXT_SUFFIX } from '../runtime/labels';
 
 /** The engine, plus renaming (a replace creates the new container beside the old one first). */
 export interface ApplyEngine extends ContainerEngine {
@@ -126,9 +126,9 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps, opts: ApplyOptions)
     return engine.create({ ...a.desired.spec, name });
   };
 
-  /** Create the replica's container and start it; a container that cannot start is not left behind. */
-  const createAndStart = async (a: Parameters<typeof createReplica>[0]): Promise<string> => {
-    const id = await createReplica(a, a.desired.name);
+  /** Create the replica's container (as `name`) and start it; one that cannot start is not left behind. */
+  const createAndStart = async (a: Parameters<typeof createReplica>[0], name = a.desired.name): Promise<string> => {
+    const id = await createReplica(a, name);
     try {
       await engine.start(id);
     } catch (e) {
@@ -147,19 +147,18 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps, opts: ApplyOptions)
     }
   };
 
-  /** Replaces the container; resolves to the new one's id. */
+  /** Replaces the container; resolves to the new one's id. The plan names the new container
+   * (`as`: a name no other container holds, src/reconcile/plan.ts replaceName). */
   const replaced = async (a: ReplaceAction): Promise<string> => {
-    if (!engine.rename) {
-      // Without renaming, the old container must go before the new one can take the name.
+    if (!engine.rename || a.as === a.containerName) {
+      // The new container takes the old one's name: the old one goes first.
       await engine.stop(a.containerId, stopTimeout);
       await engine.remove(a.containerId, { force: true });
-      return createAndStart(a);
+      return createAndStart(a, a.as);
     }
     // The new container is made first: an image or option the engine refuses leaves the old
-    // replica untouched. It takes the name once the old one is gone. (The old one may be the
-    // `.next` of an earlier replace, still waiting for the name a stuck container holds.)
-    const temp = a.containerName === a.desired.name + NEXT_SUFFIX ? a.desired.name : a.desired.name + NEXT_SUFFIX;
-    const id = await createReplica(a, temp);
+    // replica untouched. It takes the replica's name once the old one is gone (takeName).
+    const id = await createReplica(a, a.as);
     if (!a.running) {
       // The old container does not run: there is nothing to fall back to, and it goes before the
       // new one starts. A stopped container can still hold what the new one needs: after an
@@ -168,13 +167,13 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps, opts: ApplyOptions)
       const stuck = await engine.remove(a.containerId, { force: true }).then(() => undefined, (e: unknown) => e);
       if (stuck !== undefined) {
         // The engine cannot remove it (a container stuck in removal). If it does not run, the
-        // replica runs without it, as `<name>.next`; a later pass retries the removal.
+        // replica runs without it, under the new container's name; a later pass retries the removal.
         const old = await engine.inspect(a.containerId).catch(() => undefined);
         if (!old || old.running) {
           await engine.remove(id, { force: true }).catch(() => {});
           throw stuck;
         }
-        problems.push(warning('CONTAINER_NOT_REMOVABLE', { path: a.replica, value: a.containerId.slice(0, 12), allowed: 'a container the engine can remove', message: `replica ${a.replica}: the old container ${a.containerName} (${a.containerId.slice(0, 12)}) cannot be removed, and it does not run: the replica runs as ${temp} meanwhile; berth retries the removal (${(stuck as Error).message ?? String(stuck)})` }));
+        problems.push(notRemovableProblem({ replica: a.replica, id: a.containerId, name: a.containerName, state: 'not removable', error: (stuck as Error).message ?? String(stuck), attempts: 0, stillHere: `the replica runs as ${a.as} meanwhile` }));
       }
       try {
         await engine.start(id);
@@ -184,7 +183,7 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps, opts: ApplyOptions)
         await engine.remove(id, { force: true }).catch(() => {});
         throw e;
       }
-      if (stuck === undefined && temp !== a.desired.name) await engine.rename(id, a.desired.name);
+      if (stuck === undefined && a.takeName) await engine.rename(id, a.desired.name);
       return id;
     }
     try {
@@ -200,7 +199,7 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps, opts: ApplyOptions)
       throw e;
     }
     await engine.remove(a.containerId, { force: true });
-    if (temp !== a.desired.name) await engine.rename(id, a.desired.name);
+    if (a.takeName) await engine.rename(id, a.desired.name);
     return id;
   };
 

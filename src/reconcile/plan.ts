@@ -78,6 +78,12 @@ export interface ReplaceAction extends ActionBase {
   desired: DesiredReplica;
   /** a recovery: the old container's failure record, kept for the new one */
   carry?: FailureRecord;
+  /** the name the new container is made with (replaceName): the replica's name or `<name>.next`,
+   * whichever no other container holds. The old container's own name: the old one goes before
+   * the new one is made. */
+  as: string;
+  /** the new container takes the replica's name once the old one (which holds it) is gone */
+  takeName: boolean;
 }
 /** The replica's container made by a replace (`<name>.next`) takes the replica's name again, once
  * the container it replaced is gone. */
@@ -211,6 +217,8 @@ interface Ctx {
   claimed: Set<string>;
   /** ips claimed by containers of other clusters on this node, with the claimant */
   claimedByOthers: Map<string, ObservedContainer>;
+  /** the names of every container the node's engine listed (one engine: a name is held once) */
+  names: Set<string>;
   /** the desired replicas and the unplaced ones, by bundle (a CIB has thousands of bundles) */
   replicasByBundle: Map<string, DesiredReplica[]>;
   unplacedByBundle: Map<string, Map<number, string>>;
@@ -291,13 +299,22 @@ function withRemovalAttempt(ctx: Ctx, c: ObservedContainer): FailureRecord {
 /** What the operator is told about a container stuck in removal, and what to do about it. */
 function stuckProblem(ctx: Ctx, c: ObservedContainer, stillHere: string, next?: number): Problem {
   const run = ctx.observed.runs[c.id];
-  const attempts = ctx.observed.ledger[c.id]?.removal?.attempts ?? 0;
-  const holder = run?.rootfs ? `grep ${run.rootfs.split('/').slice(-2, -1)[0] || run.rootfs} /proc/*/mountinfo` : `grep ${c.id.slice(0, 12)} /proc/*/mountinfo`;
+  return notRemovableProblem({
+    replica: replicaName(c.bundle, c.replica ?? -1), id: c.id, name: c.name, state: c.state === 'removing' ? 'stuck in removal' : 'dead',
+    error: run?.error, rootfs: run?.rootfs, attempts: ctx.observed.ledger[c.id]?.removal?.attempts ?? 0, stillHere, next,
+  });
+}
+
+/** CONTAINER_NOT_REMOVABLE: a container the engine cannot remove (`state`: how it stands), what
+ * becomes of its replica (`stillHere`), when berth tries again, and how to release it. */
+export function notRemovableProblem(x: { replica: string; id: string; name: string; state: string; error?: string; rootfs?: string; attempts: number; stillHere: string; next?: number }): Problem {
+  const short = x.id.slice(0, 12);
+  const holder = x.rootfs ? `grep ${x.rootfs.split('/').slice(-2, -1)[0] || x.rootfs} /proc/*/mountinfo` : `grep ${short} /proc/*/mountinfo`;
   return warning('CONTAINER_NOT_REMOVABLE', {
-    path: replicaName(c.bundle, c.replica ?? -1), value: c.id.slice(0, 12), allowed: 'a container the engine can remove',
-    message: `container ${c.name} (${c.id.slice(0, 12)}) is ${c.state === 'removing' ? 'stuck in removal' : 'dead'} and does not run: ${run?.error ? `the engine says: ${run.error}` : 'the engine has not removed it'}; ${stillHere}; `
-      + `${attempts ? `${attempts} removal${attempts === 1 ? '' : 's'} failed, ` : ''}berth retries${next !== undefined && Number.isFinite(next) ? ` at ${new Date(next).toISOString()}` : ''}. `
-      + `A second mount of its filesystem usually holds it (a bind mount of its layer directory, a mount an engine restart left): find it with \`${holder}\`, unmount it or end the process whose namespace holds it; berth removes it at its next try (or now: \`docker rm -f ${c.id.slice(0, 12)}\`)`,
+    path: x.replica, value: short, allowed: 'a container the engine can remove',
+    message: `container ${x.name} (${short}) is ${x.state} and does not run: ${x.error ? `the engine says: ${x.error}` : 'the engine has not removed it'}; ${x.stillHere}; `
+      + `${x.attempts ? `${x.attempts} removal${x.attempts === 1 ? '' : 's'} failed, ` : ''}berth retries${x.next !== undefined && Number.isFinite(x.next) ? ` at ${new Date(x.next).toISOString()}` : ''}. `
+      + `A second mount of its filesystem usually holds it (a bind mount of its layer directory, a mount an engine restart left): find it with \`${holder}\`, unmount it or end the process whose namespace holds it; berth removes it at its next try (or now: \`docker rm -f ${short}\`)`,
   });
 }
 
@@ -325,6 +342,23 @@ function removeStuck(ctx: Ctx, plan: Plan, c: ObservedContainer, reason: string,
   plan.ledger.push({ containerId: c.id, replica: replicaName(c.bundle, index), record: withRemovalAttempt(ctx, c) });
   if (rename) plan.rename.push({ kind: 'rename', ...ref(c.bundle, index), containerId: rename.id, containerName: rename.name, to: replicaName(c.bundle, index), reason: `the container it replaced (${c.id.slice(0, 12)}) is removed` });
   if (ctx.observed.ledger[c.id]?.removal) plan.problems.push(stuckProblem(ctx, c, stillHere));
+}
+
+/**
+ * The name a replace makes the new container with. The engine holds a name once, and a container
+ * stuck in removal keeps its name until it is gone, so the new one takes whichever of the
+ * replica's two names (`<name>`, `<name>.next`) no other container holds: the replica's own when
+ * free; else `<name>.next`, which takes the replica's name once the old container (if it held it)
+ * is removed. When another container holds the one the old container does not (a stuck one), the
+ * old container goes first and the new one takes its name; undefined: that cannot be either (the
+ * old one is stuck too, or holds neither).
+ */
+export function replaceName(names: ReadonlySet<string>, d: Pick<DesiredReplica, 'name'>, c: Pick<ObservedContainer, 'name'>, oldStuck: boolean): { as: string; takeName: boolean } | undefined {
+  const next = d.name + NEXT_SUFFIX;
+  if (!names.has(d.name)) return { as: d.name, takeName: false };
+  if (!names.has(next)) return { as: next, takeName: c.name === d.name };
+  if (!oldStuck && (c.name === d.name || c.name === next)) return { as: c.name, takeName: false };
+  return undefined;
 }
 
 function stopContainer(ctx: Ctx, plan: Plan, c: ObservedContainer, reason: string, record?: FailureRecord): void {
@@ -458,8 +492,16 @@ function planBundle(ctx: Ctx, plan: Plan, s: BundleSettings | undefined, bundleI
     if (isStuck(c, ctx.observed.runs[c.id])) {
       // It runs nowhere and cannot be started: the replica gets a new container (before the
       // replacements of replicas that run), and the old one is removed when the engine can.
+      const to = replaceName(ctx.names, d, c, true)?.as;
+      if (!to) {
+        // Another container stuck in removal holds the replica's other name: the replica waits
+        // for one of them to go; this one's removal is retried as any stuck container's.
+        removeStuck(ctx, plan, c, `replica ${d.name} waits for it or ${d.name}${NEXT_SUFFIX} to go: both names are held`);
+        plan.waiting.push({ bundle: s.id, replica: d.name, message: `no name is free for a new container: ${c.name} and ${c.name === d.name ? d.name + NEXT_SUFFIX : d.name} are stuck in removal` });
+        continue;
+      }
       const due = removalDueAt(ctx.observed.ledger[c.id], ctx.policy);
-      if (ctx.observed.ledger[c.id]?.removal || ctx.observed.runs[c.id]?.error) plan.problems.push(stuckProblem(ctx, c, `replica ${d.name} gets a new container (${d.name}${NEXT_SUFFIX})`, due > ctx.now ? due : undefined));
+      if (ctx.observed.ledger[c.id]?.removal || ctx.observed.runs[c.id]?.error) plan.problems.push(stuckProblem(ctx, c, `replica ${d.name} gets a new container (${to})`, due > ctx.now ? due : undefined));
       candidates.push({ d, c, why: `container ${c.name} is ${c.state === 'removing' ? 'stuck in removal' : 'dead'}: it cannot run again`, address: addr, stuck: true });
       continue;
     }
@@ -565,13 +607,19 @@ function planBundle(ctx: Ctx, plan: Plan, s: BundleSettings | undefined, bundleI
         plan.waiting.push({ bundle: s.id, replica: d.name, message: blocker ? `rolling update: replaced after ${blocker.name} is ${blocker.state === 'running' ? 'healthy' : 'running'} (${why})` : `rolling update: one replica at a time (${why})` });
         continue;
       }
+      const name = replaceName(ctx.names, d, c, !!cand.stuck);
+      if (!name) {
+        // (A stuck one never comes here: it waits above.) Containers stuck in removal hold both names.
+        plan.waiting.push({ bundle: s.id, replica: d.name, message: `replaced once ${d.name} or ${d.name}${NEXT_SUFFIX} is removed: no name is free for its new container (${why})` });
+        continue;
+      }
       if (!recovery) budget--;
       if (cand.address && cand.address.ok && !cand.address.present) {
         plan.addAddress.push({ kind: 'add-address', ...ref(d.bundle, d.index), address: cand.address.spec, reason: 'before its new container starts' });
       }
       const old = addressOf(ctx, c);
       if (old && old.ip !== d.address?.ip) plan.removeAddress.push({ kind: 'remove-address', ...ref(d.bundle, d.index), address: old, reason: 'the replica has a new address' });
-      plan.replace.push({ kind: 'replace', ...ref(d.bundle, d.index), containerId: c.id, containerName: c.name, running: c.state === 'running' || c.state === 'restarting', desired: d, reason: why, ...(cand.changes ? { changes: cand.changes } : {}), ...(cand.carry ? { carry: cand.carry } : {}) });
+      plan.replace.push({ kind: 'replace', ...ref(d.bundle, d.index), containerId: c.id, containerName: c.name, running: c.state === 'running' || c.state === 'restarting', desired: d, ...name, reason: why, ...(cand.changes ? { changes: cand.changes } : {}), ...(cand.carry ? { carry: cand.carry } : {}) });
       // The old container's record goes with it; one stuck in removal keeps its attempts.
       if (cand.stuck) plan.ledger.push({ containerId: c.id, replica: d.name, record: withRemovalAttempt(ctx, c) });
       else if (ctx.observed.ledger[c.id]) plan.ledger.push({ containerId: c.id, replica: d.name, record: null });
@@ -661,6 +709,7 @@ export function computePlan(desired: DesiredState, observed: ObservedState, now:
     keep: new Set(),
     claimed: new Set(mine.map((c) => parseAddressLabel(c.labels[ADDRESS_LABEL])?.ip).filter((ip): ip is string => !!ip)),
     claimedByOthers,
+    names: new Set([...mine, ...observed.foreign].map((c) => c.name)),
     replicasByBundle: groupBy(desired.replicas, (r) => r.bundle),
     unplacedByBundle: new Map(),
   };

@@ -21,6 +21,8 @@ function fakes(fail: { create?: string[]; start?: string[]; remove?: string[] } 
     create: async (spec: ContainerSpec) => {
       calls.push(`create ${spec.name}`);
       if (fail.create?.includes(spec.name)) throw new EngineError('not-found', 'create', spec.name, 'No such image');
+      // As Docker: one engine holds a name once.
+      if ([...containers.values()].some((c) => c.name === spec.name)) throw new EngineError('conflict', 'create', spec.name, `Conflict. The container name "/${spec.name}" is already in use`, 409);
       const id = `id${++n}`;
       containers.set(id, { name: spec.name, running: false });
       return id;
@@ -39,7 +41,12 @@ function fakes(fail: { create?: string[]; start?: string[]; remove?: string[] } 
       if (c && fail.remove?.includes(c.name)) { c.running = false; throw new EngineError('failed', 'remove', id, 'driver "overlay2" failed to remove root filesystem: device or resource busy'); }
       containers.delete(id);
     },
-    rename: async (id, name) => { calls.push(`rename ${containers.get(id)?.name} ${name}`); const c = containers.get(id); if (c) c.name = name; },
+    rename: async (id, name) => {
+      calls.push(`rename ${containers.get(id)?.name} ${name}`);
+      if ([...containers.entries()].some(([k, c]) => k !== id && c.name === name)) throw new EngineError('conflict', 'rename', id, `Conflict. The container name "/${name}" is already in use`, 409);
+      const c = containers.get(id);
+      if (c) c.name = name;
+    },
     events: () => ({ [Symbol.asyncIterator]: async function* () {} }),
   };
   const held = new Set<string>();
@@ -201,4 +208,48 @@ t.test('the retried removal of a stuck container and the rename of .next run in 
     t.strictSame([...f.containers.values()].map((c) => c.name), stillStuck ? ['httpd-bundle-0', 'httpd-bundle-0.next'] : ['httpd-bundle-0']);
     t.equal(r.problems.length, stillStuck ? 1 : 0);
   }
+});
+
+// The chaos run's seed 1210 (forced faults): `db-0` stuck in removal, the replica running as
+// `db-0.next`, which a later fault stopped. Its replace created `db-0`, a name the stuck container
+// holds: "Conflict ... already in use" at every pass, and the replica never ran again.
+t.test('a replace never makes a container under a name another container holds (a stuck one holds the replica\'s name)', async (t) => {
+  const desired = desiredOf(cib(bundle({ replicas: 1, perHost: 1 })));
+  const stuck = { replica: 'httpd-bundle-0', id: 'old', state: 'dead' as const, run: { running: false }, ledger: { removal: { attempts: 1, lastAt: T0 - 1_000 } } };
+  for (const running of [false, true]) {
+    // `.next` on an old spec (an image change): replaced, stopped or running.
+    const next = { replica: 'httpd-bundle-0', id: 'nx', name: 'httpd-bundle-0.next', spec: 'old', state: running ? ('running' as const) : ('exited' as const) };
+    const plan = computePlan(desired, observedOf(desired, [stuck, next]), T0);
+    t.strictSame(plan.replace.map((a) => [a.containerId, a.as, a.takeName]), [['nx', 'httpd-bundle-0.next', false]], `${running ? 'running' : 'stopped'}: the new container takes the old one's name`);
+    const f = fakes({ remove: ['httpd-bundle-0'] });
+    f.containers.set('old', { name: 'httpd-bundle-0', running: false });
+    f.containers.set('nx', { name: 'httpd-bundle-0.next', running });
+    const r = await applyPlan(plan, f, { ledger: {}, cluster: 'c-test' });
+    t.strictSame(r.problems, [], 'no conflict');
+    t.strictSame(f.calls.filter((c) => !c.startsWith('add ')), ['stop httpd-bundle-0.next', 'remove httpd-bundle-0.next', 'create httpd-bundle-0.next', 'start httpd-bundle-0.next'], 'the old one goes first');
+    t.strictSame([...f.containers.values()], [{ name: 'httpd-bundle-0', running: false }, { name: 'httpd-bundle-0.next', running: true }]);
+  }
+});
+
+t.test('a replace of a .next whose stuck predecessor is gone makes the replica\'s own name at once', async (t) => {
+  const desired = desiredOf(cib(bundle({ replicas: 1, perHost: 1 })));
+  const plan = computePlan(desired, observedOf(desired, [{ replica: 'httpd-bundle-0', id: 'nx', name: 'httpd-bundle-0.next', spec: 'old', state: 'running' }]), T0);
+  t.strictSame(plan.replace.map((a) => [a.containerId, a.as, a.takeName]), [['nx', 'httpd-bundle-0', false]]);
+  const f = fakes();
+  f.containers.set('nx', { name: 'httpd-bundle-0.next', running: true });
+  const r = await applyPlan(plan, f, { ledger: {}, cluster: 'c-test' });
+  t.strictSame(r.problems, []);
+  t.strictSame(f.calls.filter((c) => !c.startsWith('add ')), ['create httpd-bundle-0', 'stop httpd-bundle-0.next', 'start httpd-bundle-0', 'remove httpd-bundle-0.next'], 'made first, no rename');
+  t.strictSame([...f.containers.values()], [{ name: 'httpd-bundle-0', running: true }]);
+});
+
+t.test('a rolling replace: made as .next beside the old one, and takes the name once the old one is gone', async (t) => {
+  const desired = desiredOf(cib(bundle({ replicas: 1, perHost: 1 })));
+  const plan = computePlan(desired, observedOf(desired, [{ replica: 'httpd-bundle-0', id: 'old', spec: 'old', state: 'running' }]), T0);
+  t.strictSame(plan.replace.map((a) => [a.containerId, a.as, a.takeName]), [['old', 'httpd-bundle-0.next', true]]);
+  const f = fakes();
+  f.containers.set('old', { name: 'httpd-bundle-0', running: true });
+  await applyPlan(plan, f, { ledger: {}, cluster: 'c-test' });
+  t.strictSame(f.calls.filter((c) => !c.startsWith('add ')), ['create httpd-bundle-0.next', 'stop httpd-bundle-0', 'start httpd-bundle-0.next', 'remove httpd-bundle-0', 'rename httpd-bundle-0.next httpd-bundle-0']);
+  t.strictSame([...f.containers.values()], [{ name: 'httpd-bundle-0', running: true }]);
 });

@@ -16,7 +16,8 @@ const stuckRun = (state: 'removing' | 'dead', extra: Partial<Seen> = {}): Seen =
 const nextRunning: Seen = { replica: R, id: 'new', name: NEXT, created: T0 / 1000 - 60 };
 
 interface Expected {
-  /** the plan's actions as `kind container` (replace: `replace <old id> running|stopped`) */
+  /** the plan's actions as `kind container` (replace: `replace <old id> running|stopped as <new
+   * container's name>[ then renamed]`) */
   actions: string[];
   /** the ledger's removal attempts written, by container id */
   attempts?: Record<string, number>;
@@ -26,7 +27,7 @@ interface Expected {
 }
 
 function summary(p: Plan): Expected {
-  const actions = planChanges(p).map((a) => (a.kind === 'replace' ? `replace ${a.containerId} ${a.running ? 'running' : 'stopped'}`
+  const actions = planChanges(p).map((a) => (a.kind === 'replace' ? `replace ${a.containerId} ${a.running ? 'running' : 'stopped'} as ${a.as}${a.takeName ? ' then renamed' : ''}`
     : a.kind === 'rename' ? `rename ${a.containerId} ${a.containerName}→${a.to}`
     : a.kind === 'remove' ? `remove ${a.containerId}${a.stuck ? ' stuck' : ''}`
     : 'containerId' in a ? `${a.kind} ${a.containerId}` : a.kind));
@@ -46,12 +47,12 @@ const cases: { name: string; seen: Seen[]; cibXml?: string; expected: Expected }
   {
     name: 'dead, no removal tried yet: a new container now (a recovery), the old one removed in the same replace',
     seen: [{ replica: R, id: 'old', state: 'dead', run: { running: false } }],
-    expected: { actions: ['replace old stopped', 'add-address'], attempts: { old: 1 }, problems: [] },
+    expected: { actions: ['replace old stopped as ' + NEXT + ' then renamed', 'add-address'], attempts: { old: 1 }, problems: [] },
   },
   {
     name: 'removing for good (Docker\'s flag stuck), the engine\'s error known: replaced, and the operator is told',
     seen: [stuckRun('removing')],
-    expected: { actions: ['replace old stopped', 'add-address'], attempts: { old: 1 }, problems: ['CONTAINER_NOT_REMOVABLE old'] },
+    expected: { actions: ['replace old stopped as ' + NEXT + ' then renamed', 'add-address'], attempts: { old: 1 }, problems: ['CONTAINER_NOT_REMOVABLE old'] },
   },
   {
     name: 'removing, but an inspect says it runs: not stuck, nothing started beside it; it waits',
@@ -83,6 +84,33 @@ const cases: { name: string; seen: Seen[]; cibXml?: string; expected: Expected }
     cibXml: cib(bundle({ replicas: 1, perHost: 1 })),
     seen: [{ replica: 'httpd-bundle-1', id: 'gone', state: 'dead', run: { running: false, error: BUSY }, ledger: { removal: { attempts: 2, lastAt: T0 - 1_000 } } }, { replica: R }],
     expected: { actions: [], problems: ['CONTAINER_NOT_REMOVABLE gone'], recheckAt: T0 + 19_000 },
+  },
+  // The chaos run's seed 1210: the replica ran as .next beside a stuck container, and then .next
+  // stopped or had to be replaced. The stuck container holds the replica's name.
+  {
+    name: 'the replica\'s .next exited (not a recovery): started again, under its own name',
+    seen: [stuckRun('dead', { ledger: { removal: { attempts: 1, lastAt: T0 - 5_000 } } }), { ...nextRunning, state: 'exited', run: { running: false, exitCode: 137 } }],
+    expected: { actions: ['add-address', `start new`], problems: ['CONTAINER_NOT_REMOVABLE old'], recheckAt: T0 + 5_000 },
+  },
+  {
+    name: 'the replica\'s .next on an old spec: replaced under .next (the old .next goes first), never under the name the stuck one holds',
+    seen: [stuckRun('dead', { ledger: { removal: { attempts: 1, lastAt: T0 - 5_000 } } }), { ...nextRunning, spec: 'old' }],
+    expected: { actions: [`replace new running as ${NEXT}`], problems: ['CONTAINER_NOT_REMOVABLE old'], recheckAt: T0 + 5_000 },
+  },
+  {
+    name: 'the stuck container is .next, the name is free: the new container takes the replica\'s name',
+    seen: [{ ...stuckRun('dead'), name: NEXT }],
+    expected: { actions: [`replace old stopped as ${R}`, 'add-address'], attempts: { old: 1 }, problems: ['CONTAINER_NOT_REMOVABLE old'] },
+  },
+  {
+    name: 'both names held by stuck containers: no replace (no name is free), each removal retried when due',
+    seen: [stuckRun('dead', { ledger: { removal: { attempts: 1, lastAt: T0 - 5_000 } } }), { ...stuckRun('removing'), id: 'old2', name: NEXT, ledger: { removal: { attempts: 1, lastAt: T0 - 20_000 } } }],
+    expected: { actions: ['remove old2 stuck'], attempts: { old2: 2 }, problems: ['CONTAINER_NOT_REMOVABLE old2', 'CONTAINER_NOT_REMOVABLE old'], waiting: 1, recheckAt: T0 + 5_000 },
+  },
+  {
+    name: 'a rolling update of a running replica: the new one as .next, renamed once the old one is gone',
+    seen: [{ replica: R, id: 'old', spec: 'old' }],
+    expected: { actions: [`replace old running as ${NEXT} then renamed`], problems: [] },
   },
 ];
 
