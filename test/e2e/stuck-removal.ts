@@ -82,13 +82,26 @@ t.test('a container stuck in removal: the replica runs as .next, the operator is
   t.strictSame(plan.remove.map((a: { containerId: string; reason: string }) => [a.containerId, /stuck in removal.*tried again/.test(a.reason)]), early ? [] : [[oldId, true]], `${early ? 'before' : 'after'} the back-off`);
   t.match(plan.problems, [{ code: 'CONTAINER_NOT_REMOVABLE', severity: 'warning' }]);
 
-  // Released: the next removal after the back-off (10 s) works and the replica takes its name.
+  // The replica's .next must be replaced (a new image) while the stuck container still holds the
+  // replica's name (the chaos run's seed 1210 created `<name>` here: "Conflict ... already in use"
+  // at every pass). The old .next goes first and the new container takes .next.
+  const nextId = docker('inspect', '-f', '{{.Id}}', `${name}.next`);
+  n.writeCib([{ id, replicas: 1, start: ip, image: 'berth-test/httpd:2' }]);
+  const swapped = await n.berth('apply', '--wait', '--timeout=60');
+  t.notMatch(swapped.out + swapped.err, /already in use/, 'no name conflict');
+  t.strictSame(dockerPs(n.node).map((c) => [c.name, c.state === 'running']), [[name, false], [`${name}.next`, true]], `${swapped.out}${swapped.err}`);
+  t.not(docker('inspect', '-f', '{{.Id}}', `${name}.next`), nextId, '.next is a new container');
+  t.equal(docker('inspect', '-f', '{{.Config.Image}}', `${name}.next`), 'berth-test/httpd:2', 'on the new image');
+  t.equal(docker('inspect', '-f', '{{.Id}}', name), oldId, 'the stuck one is still there');
+  await until('the replica serves at its address again', () => getPage(`http://${ip}/`).then(() => true, () => false), 10_000);
+
+  // Released: the next removal after the back-off (at most 20 s now) works and the replica takes its name.
   release();
   await until('the stuck container removed and .next renamed', async () => {
     await n.berth('apply');
     const ps = dockerPs(n.node);
     return ps.length === 1 && ps[0].name === name && ps[0].state === 'running';
-  }, 40_000, 2000);
+  }, 60_000, 2000);
   t.not(docker('inspect', '-f', '{{.Id}}', name), oldId, 'the replica is the new container');
   const after = JSON.parse((await n.berth('status', '--json')).out);
   t.strictSame(after.problems, [], 'nothing is reported any more');
