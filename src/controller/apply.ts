@@ -14,6 +14,7 @@ import { innerSteps } from '../reconcile/summary';
 import { FAILCOUNT_INFINITY } from '../reconcile/inner';
 import type { FailureRecord } from '../reconcile/observed';
 import type { NodeFiles } from './node-files';
+import { mergedDir } from './observe';
 
 /** The engine, plus renaming (a replace creates the new container beside the old one first). */
 export interface ApplyEngine extends ContainerEngine {
@@ -173,7 +174,8 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps, opts: ApplyOptions)
           await engine.remove(id, { force: true }).catch(() => {});
           throw stuck;
         }
-        problems.push(notRemovableProblem({ replica: a.replica, id: a.containerId, name: a.containerName, state: 'not removable', error: (stuck as Error).message ?? String(stuck), attempts: 0, stillHere: `the replica runs as ${a.as} meanwhile` }));
+        const state = old.state === 'removing' ? 'stuck in removal' : old.state === 'dead' ? 'dead' : 'not removable';
+        problems.push(notRemovableProblem({ replica: a.replica, id: a.containerId, name: a.containerName, state, error: (stuck as Error).message ?? String(stuck), rootfs: mergedDir(old), attempts: 0, stillHere: `the replica runs as ${a.as} meanwhile` }));
       }
       try {
         await engine.start(id);

@@ -70,7 +70,8 @@ export function runOf(d: ContainerDetails): ContainerRun {
   };
 }
 
-const mergedDir = (d: ContainerDetails): string | undefined => {
+/** The container's root filesystem (the overlay's merged directory), when the engine says. */
+export const mergedDir = (d: ContainerDetails): string | undefined => {
   const v = (d.raw?.GraphDriver?.Data as Record<string, unknown> | undefined)?.MergedDir;
   return typeof v === 'string' ? v : undefined;
 };

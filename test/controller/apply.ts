@@ -17,7 +17,7 @@ function fakes(fail: { create?: string[]; start?: string[]; remove?: string[] } 
     ping: async () => {},
     listContainers: async () => [],
     // Enough of an inspect for a replace whose old container cannot be removed.
-    inspect: async (id) => { const c = containers.get(id); return c ? ({ id, name: c.name, running: c.running, state: c.running ? 'running' : 'dead' } as unknown as ContainerDetails) : undefined; },
+    inspect: async (id) => { const c = containers.get(id); return c ? ({ id, name: c.name, running: c.running, state: c.running ? 'running' : 'dead', raw: { GraphDriver: { Data: { MergedDir: `/var/lib/docker/overlay2/layer-${id}/merged` } } } } as unknown as ContainerDetails) : undefined; },
     create: async (spec: ContainerSpec) => {
       calls.push(`create ${spec.name}`);
       if (fail.create?.includes(spec.name)) throw new EngineError('not-found', 'create', spec.name, 'No such image');
@@ -172,6 +172,7 @@ t.test('replace of a container stuck in removal: the replica runs as .next, the 
   f.containers.set('old', { name: 'httpd-bundle-0', running: false });
   const r = await applyPlan(plan, f, { ledger: {}, cluster: 'c-test' });
   t.match(r.problems, [{ code: 'CONTAINER_NOT_REMOVABLE', path: 'httpd-bundle-0', value: 'old' }]);
+  t.match(r.problems[0]?.message, /container httpd-bundle-0 \(old\) is dead .*device or resource busy.*runs as httpd-bundle-0\.next meanwhile.*grep layer-old \/proc\/\*\/mountinfo/, 'says what holds it, and where to look');
   t.ok(r.outcomes.every((o) => o.ok), 'the replace itself went through');
   t.strictSame(f.calls.filter((c) => !c.startsWith('add ')), ['create httpd-bundle-0.next', 'remove httpd-bundle-0', 'start httpd-bundle-0.next']);
   t.strictSame([...f.containers.values()], [{ name: 'httpd-bundle-0', running: false }, { name: 'httpd-bundle-0.next', running: true }], 'no rename while the old one holds the name');
