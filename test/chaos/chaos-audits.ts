@@ -1,7 +1,7 @@
 // The chaos run's audits of needless moves and stale orders (test/helpers/chaos-audits.ts), each
 // shown to find what it looks for and to let pass what is explained.
 import t from 'tap';
-import { Excuse, lateRefusals, MoveRecord, needlessMoves, recordSample, staleOrders, staleRefusals } from '../helpers/chaos-audits';
+import { Excuse, lateRefusals, MoveRecord, needlessMoves, recordSample, rolesUnsettled, staleOrders, staleRefusals } from '../helpers/chaos-audits';
 
 /** The samples as [at, replica → node | nodes]. */
 function record(samples: [number, Record<string, string | string[]>][]): MoveRecord {
@@ -93,4 +93,17 @@ t.test('late refusals: a fault that may depose the leader counts as a change fro
   t.equal(lateRefusals([refusal], controllers, 15_000).length, 1, 'without the fault: late');
   t.equal(lateRefusals([refusal], controllers, 15_000, [Date.parse('2026-01-01T00:01:00.000Z')]).length, 0, 'half a second after a controller partition began: not late');
   t.equal(lateRefusals([refusal], controllers, 15_000, [Date.parse('2026-01-01T00:00:30.000Z')]).length, 1, '30 s after it: late');
+});
+
+// The 120-minute run's seed 1211 stopped at 48.8 minutes on this audit's own mistake: db-1 ran as
+// db-1.next beside a container stuck in removal, Promoted, and the leader said so; the audit
+// looked its state file up by the container's name.
+t.test('db\'s roles: settled when each replica\'s state file says what the leader says, .next being its replica', async (t) => {
+  const rows = [{ name: 'db-0', node: 'n3', resource: { role: 'Unpromoted' } }, { name: 'db-1', node: 'n1', resource: { role: 'Promoted' } }];
+  t.strictSame(rolesUnsettled(rows, [{ name: 'db-0', node: 'n3', role: 'Unpromoted' }, { name: 'db-1.next', node: 'n1', role: 'Promoted' }], 1), [], 'db-1.next is db-1');
+  t.strictSame(rolesUnsettled(rows, [{ name: 'db-0', node: 'n3', role: 'Unpromoted' }, { name: 'db-1', node: 'n1', role: 'Promoted' }], 1), []);
+  t.strictSame(rolesUnsettled(rows, [{ name: 'db-0', node: 'n3', role: 'Promoted' }, { name: 'db-1.next', node: 'n1', role: 'Promoted' }], 1), ['db-0: the leader says Unpromoted, its state file says Promoted']);
+  t.strictSame(rolesUnsettled(rows, [{ name: 'db-0', node: 'n3', role: 'Unpromoted' }, { name: 'db-1.next', node: 'n2', role: 'Promoted' }], 1), ['db-1: the leader says Promoted, its state file says (nothing)', 'db-1.next on n2 is Promoted by its state file, the leader does not place it there'], 'on another node it is no copy the leader knows');
+  t.strictSame(rolesUnsettled([{ ...rows[0], resource: { role: 'Promoted' } }, rows[1]], [{ name: 'db-0', node: 'n3', role: 'Promoted' }, { name: 'db-1.next', node: 'n1', role: 'Promoted' }], 1), ['db: 2 Promoted (promoted-max 1) of 2 running']);
+  t.strictSame(rolesUnsettled([{ name: 'db-2', node: 'n2' }], [], 1), ['db: 0 Promoted (promoted-max 1) of 1 running', 'db-2: role (none)']);
 });

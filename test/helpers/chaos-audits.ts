@@ -9,6 +9,10 @@
 //   the agents' refusals counted, and any long after the last change of leader (a deposed
 //   controller that goes on sending).
 //
+// - db's roles settled: every running replica Promoted or Unpromoted, promoted-max of them
+//   Promoted, and each replica's own state file (read in its container) saying what the leader
+//   says, a replica's `<name>.next` being that replica.
+//
 // Terms: a *span* is one stretch of samples in which a replica runs on one node; an *excuse* is a
 // time window in which a move is expected (nodes it touched, or a bundle it changed).
 
@@ -113,4 +117,29 @@ export function lateRefusals(agentLogs: readonly string[], controllerLogs: reado
     const last = Math.max(-Infinity, ...changes.filter((c) => c <= at));
     return at - last > graceMs;
   });
+}
+
+/** The replica a container is: a replace's `<name>.next` is the replica too (it keeps that name
+ * while a container stuck in removal holds the replica's name). */
+export const replicaOf = (container: { name: string }): string => container.name.replace(/\.next$/, '');
+
+/** A running replica as the leader's status says it. */
+export interface RoleRow { name: string; node: string; resource?: { role: string } }
+/** A running container's role by its own state file (`name`: the container's). */
+export interface RoleFile { name: string; node: string; role: string }
+
+/** What keeps db's roles from being settled, each a sentence; none: settled. */
+export function rolesUnsettled(rows: readonly RoleRow[], files: readonly RoleFile[], promotedMax: number): string[] {
+  const out: string[] = [];
+  const promoted = rows.filter((r) => r.resource?.role === 'Promoted');
+  if (rows.length && promoted.length !== promotedMax) out.push(`db: ${promoted.length} Promoted (promoted-max ${promotedMax}) of ${rows.length} running`);
+  const byReplica = files.map((f) => ({ ...f, replica: replicaOf(f) }));
+  for (const r of rows) {
+    const role = r.resource?.role ?? '(none)';
+    if (role !== 'Promoted' && role !== 'Unpromoted') out.push(`${r.name}: role ${role}`);
+    const file = byReplica.find((f) => f.replica === r.name && f.node === r.node)?.role;
+    if ((file === 'Promoted') !== (role === 'Promoted')) out.push(`${r.name}: the leader says ${role}, its state file says ${file || '(nothing)'}`);
+  }
+  for (const f of byReplica) if (f.role === 'Promoted' && !rows.some((r) => r.name === f.replica && r.node === f.node)) out.push(`${f.name} on ${f.node} is Promoted by its state file, the leader does not place it there`);
+  return out;
 }

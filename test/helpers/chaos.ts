@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Test } from 'tap';
 import { berthAsync, berthBin, berthSync, ensureBuilt } from './cli';
-import { Excuse, lateRefusals, MoveRecord, needlessMoves, recordSample, staleOrders, staleRefusals } from './chaos-audits';
+import { Excuse, lateRefusals, MoveRecord, needlessMoves, recordSample, replicaOf, rolesUnsettled, staleOrders, staleRefusals } from './chaos-audits';
 import { clusterTraces, startCluster } from './cluster';
 import { etcdGet, etcdPut, startEtcd, TestEtcd } from './etcd';
 import { prng } from './prng';
@@ -238,9 +238,7 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
     const runningWhere = async (l?: Listing) => {
       const out = new Map<string, string[]>();
       for (const { node, containers } of l ?? await listing()) {
-        // By replica: a replace's `<name>.next` is the replica too (it keeps that name while a
-        // container stuck in removal holds the replica's name).
-        for (const k of containers) if (k.state === 'running') { const r = k.name.replace(/\.next$/, ''); out.set(r, [...(out.get(r) ?? []), node]); }
+        for (const k of containers) if (k.state === 'running') { const r = replicaOf(k); out.set(r, [...(out.get(r) ?? []), node]); }
       }
       return out;
     };
@@ -301,18 +299,7 @@ export async function runChaos(o: ChaosOptions): Promise<boolean> {
      * promoted-max Promoted, and each replica's own state file saying the same */
     const dbUnsettled = async (s: Status): Promise<string[]> => {
       const rows = (s.cluster?.bundles ?? []).find((b) => b.id === 'db')?.replicaStatus.filter((r) => r.container?.state === 'running') ?? [];
-      const files = await dbRoles();
-      const out: string[] = [];
-      const promoted = rows.filter((r) => r.resource?.role === 'Promoted');
-      if (rows.length && promoted.length !== DB_PROMOTED_MAX) out.push(`db: ${promoted.length} Promoted (promoted-max ${DB_PROMOTED_MAX}) of ${rows.length} running`);
-      for (const r of rows) {
-        const role = r.resource?.role ?? '(none)';
-        if (role !== 'Promoted' && role !== 'Unpromoted') out.push(`${r.name}: role ${role}`);
-        const file = files.find((f) => f.name === r.name && f.node === r.node)?.role;
-        if ((file === 'Promoted') !== (role === 'Promoted')) out.push(`${r.name}: the leader says ${role}, its state file says ${file || '(nothing)'}`);
-      }
-      for (const f of files) if (f.role === 'Promoted' && !rows.some((r) => r.name === f.name && r.node === f.node)) out.push(`${f.name} on ${f.node} is Promoted by its state file, the leader does not place it there`);
-      return out;
+      return rolesUnsettled(rows, await dbRoles(), DB_PROMOTED_MAX);
     };
     let lastMisplaced: string[] = [];
     let lastStatus: Status | undefined;
