@@ -152,10 +152,11 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps, opts: ApplyOptions)
    * (`as`: a name no other container holds, src/reconcile/plan.ts replaceName). */
   const replaced = async (a: ReplaceAction): Promise<string> => {
     if (!engine.rename || a.as === a.containerName) {
-      // The new container takes the old one's name: the old one goes first.
+      // The new container takes the old one's name, or the engine cannot rename: the old one
+      // goes first, and with it the replica's name if it held it (takeName).
       await engine.stop(a.containerId, stopTimeout);
       await engine.remove(a.containerId, { force: true });
-      return createAndStart(a, a.as);
+      return createAndStart(a, a.takeName ? a.desired.name : a.as);
     }
     // The new container is made first: an image or option the engine refuses leaves the old
     // replica untouched. It takes the replica's name once the old one is gone (takeName).
@@ -174,8 +175,7 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps, opts: ApplyOptions)
           await engine.remove(id, { force: true }).catch(() => {});
           throw stuck;
         }
-        const state = old.state === 'removing' ? 'stuck in removal' : old.state === 'dead' ? 'dead' : 'not removable';
-        problems.push(notRemovableProblem({ replica: a.replica, id: a.containerId, name: a.containerName, state, error: (stuck as Error).message ?? String(stuck), rootfs: mergedDir(old), attempts: 0, stillHere: `the replica runs as ${a.as} meanwhile` }));
+        problems.push(notRemovableProblem({ replica: a.replica, id: a.containerId, name: a.containerName, state: old.state, error: (stuck as Error).message ?? String(stuck), rootfs: mergedDir(old), attempts: 0, stillHere: `the replica runs as ${a.as} meanwhile` }));
       }
       try {
         await engine.start(id);

@@ -300,19 +300,20 @@ function withRemovalAttempt(ctx: Ctx, c: ObservedContainer): FailureRecord {
 function stuckProblem(ctx: Ctx, c: ObservedContainer, stillHere: string, next?: number): Problem {
   const run = ctx.observed.runs[c.id];
   return notRemovableProblem({
-    replica: replicaName(c.bundle, c.replica ?? -1), id: c.id, name: c.name, state: c.state === 'removing' ? 'stuck in removal' : 'dead',
+    replica: replicaName(c.bundle, c.replica ?? -1), id: c.id, name: c.name, state: c.state,
     error: run?.error, rootfs: run?.rootfs, attempts: ctx.observed.ledger[c.id]?.removal?.attempts ?? 0, stillHere, next,
   });
 }
 
-/** CONTAINER_NOT_REMOVABLE: a container the engine cannot remove (`state`: how it stands), what
+/** CONTAINER_NOT_REMOVABLE: a container the engine cannot remove (`state`: the engine's), what
  * becomes of its replica (`stillHere`), when berth tries again, and how to release it. */
 export function notRemovableProblem(x: { replica: string; id: string; name: string; state: string; error?: string; rootfs?: string; attempts: number; stillHere: string; next?: number }): Problem {
   const short = x.id.slice(0, 12);
+  const state = x.state === 'removing' ? 'stuck in removal' : x.state === 'dead' ? 'dead' : 'not removable';
   const holder = x.rootfs ? `grep ${x.rootfs.split('/').slice(-2, -1)[0] || x.rootfs} /proc/*/mountinfo` : `grep ${short} /proc/*/mountinfo`;
   return warning('CONTAINER_NOT_REMOVABLE', {
     path: x.replica, value: short, allowed: 'a container the engine can remove',
-    message: `container ${x.name} (${short}) is ${x.state} and does not run: ${x.error ? `the engine says: ${x.error}` : 'the engine has not removed it'}; ${x.stillHere}; `
+    message: `container ${x.name} (${short}) is ${state} and does not run: ${x.error ? `the engine says: ${x.error}` : 'the engine has not removed it'}; ${x.stillHere}; `
       + `${x.attempts ? `${x.attempts} removal${x.attempts === 1 ? '' : 's'} failed, ` : ''}berth retries${x.next !== undefined && Number.isFinite(x.next) ? ` at ${new Date(x.next).toISOString()}` : ''}. `
       + `A second mount of its filesystem usually holds it (a bind mount of its layer directory, a mount an engine restart left): find it with \`${holder}\`, unmount it or end the process whose namespace holds it; berth removes it at its next try (or now: \`docker rm -f ${short}\`)`,
   });

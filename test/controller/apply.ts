@@ -254,3 +254,16 @@ t.test('a rolling replace: made as .next beside the old one, and takes the name 
   t.strictSame(f.calls.filter((c) => !c.startsWith('add ')), ['create httpd-bundle-0.next', 'stop httpd-bundle-0', 'start httpd-bundle-0.next', 'remove httpd-bundle-0', 'rename httpd-bundle-0.next httpd-bundle-0']);
   t.strictSame([...f.containers.values()], [{ name: 'httpd-bundle-0', running: true }]);
 });
+
+t.test('an engine that cannot rename: the old container goes first and the new one takes the replica\'s name at once', async (t) => {
+  const desired = desiredOf(cib(bundle({ replicas: 1, perHost: 1 })));
+  const plan = computePlan(desired, observedOf(desired, [{ replica: 'httpd-bundle-0', id: 'old', spec: 'old', state: 'running' }]), T0);
+  t.strictSame(plan.replace.map((a) => [a.as, a.takeName]), [['httpd-bundle-0.next', true]]);
+  const f = fakes();
+  delete f.engine.rename;
+  f.containers.set('old', { name: 'httpd-bundle-0', running: true });
+  const r = await applyPlan(plan, f, { ledger: {}, cluster: 'c-test' });
+  t.strictSame(r.problems, []);
+  t.strictSame(f.calls.filter((c) => !c.startsWith('add ')), ['stop httpd-bundle-0', 'remove httpd-bundle-0', 'create httpd-bundle-0', 'start httpd-bundle-0']);
+  t.strictSame([...f.containers.values()], [{ name: 'httpd-bundle-0', running: true }], 'never left as .next, which it could not rename');
+});
